@@ -1,0 +1,32 @@
+"""aios-workbench: governed data, experiments, checks and production jobs for Jupyter.
+
+`import aios_workbench as wb` is the kernel-side client API. This module holds
+only the version, the Jupyter discovery functions and lazy access to the client,
+so importing it stays fast; heavy libraries load where they are used.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+
+_CLIENT_API = {"status", "connect"}
+
+
+def __getattr__(name: str):
+    if name in _CLIENT_API:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_CLIENT_API])
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "aios-workbench"}]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "aios_workbench.service.jupyter"}]

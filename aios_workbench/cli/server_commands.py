@@ -1,0 +1,121 @@
+"""`aios lab`, `aios demo` and `aios serve`: the commands that start servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import click
+
+from .output import emit
+
+PORT = click.option("--port", "-p", type=click.IntRange(1, 65535), default=8888, show_default=True,
+                    help="Port to listen on.")
+NO_BROWSER = click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+IP = click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
+
+
+def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str) -> list[str]:
+    """The `jupyter lab` command line that serves workspace `root` with the workbench."""
+    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+            f"--AIOSWorkbench.workspace={root}", f"--ServerApp.port={port}", f"--ServerApp.ip={ip}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    if no_browser:
+        args.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")
+    return args
+
+
+def start_lab(ws, *, port: int, ip: str, no_browser: bool, extra: tuple[str, ...] = ()) -> None:
+    """Replace this process with JupyterLab on workspace `ws`, after printing its URL."""
+    from ..service.standalone import new_token
+
+    token = os.environ.get("AIOS_LAB_TOKEN") or new_token()
+    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, token=token) + list(extra)
+    click.echo(f"aios-workbench: JupyterLab on workspace {ws.name!r} ({ws.root})")
+    click.echo(f"  open: http://{ip}:{port}/lab?token={token}", err=False)
+    sys.stdout.flush()
+    os.execv(args[0], args)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@PORT
+@IP
+@NO_BROWSER
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def lab(ctx, port, ip, no_browser, jupyter_args):
+    """Start JupyterLab with the workbench on this workspace.
+
+    Extra arguments after `--` go to `jupyter lab`."""
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    from ..store import open_store
+
+    open_store(ws.metadata_url).close()
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser, extra=jupyter_args)
+
+
+@click.command()
+@PORT
+@IP
+@NO_BROWSER
+@click.option("--prepare-only", is_flag=True, help="Generate the demo data and stores, then exit.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the deterministic data generator.")
+@click.option("--scale", type=click.FloatRange(0.01, 100), default=1.0, show_default=True,
+              help="Data volume relative to the default (~40,000 purchase orders).")
+@click.option("--json", "as_json", is_flag=True, help="With --prepare-only: print what was prepared as JSON.")
+@click.pass_context
+def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, as_json):
+    """Prepare the demo workspace (procurement data in Parquet, SQLite and DuckDB) and start JupyterLab on it."""
+    from ..demo.prepare import prepare_demo
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json)
+    if prepare_only:
+        emit(summary, as_json=as_json, human=lambda s: [
+            f"Demo workspace ready in {s['workspace']}",
+            *(f"  {name:<18} {rows:>8,} rows" for name, rows in s["tables"].items()),
+        ])
+        return
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: service.host in aios.yaml).")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=None,
+              help="Port (default: service.port in aios.yaml).")
+@click.option("--user", default=None, help="Identity that token holders act as (default: the current user).")
+@click.pass_context
+def serve(ctx, host, port, user):
+    """Run the workbench service standalone (token auth) for dashboards, schedulers and teams.
+
+    The token is read from the variable named by service.token_env (AIOS_TOKEN);
+    when it is unset a random token is generated and printed once."""
+    import getpass
+
+    from ..service.core import WorkbenchService
+    from ..service.standalone import new_token, serve as run
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    cfg = ws.config.service
+    host, port = host or cfg.host, port or cfg.port
+    token = os.environ.get(cfg.token_env)
+    generated = not token
+    token = token or new_token()
+    service = WorkbenchService(ws, mode="standalone")
+
+    def ready():
+        click.echo(f"aios-workbench service for workspace {ws.name!r} on http://{host}:{port}/aios/api/status")
+        click.echo(f"  token: {token}" if generated else f"  token: from ${cfg.token_env}")
+        sys.stdout.flush()
+
+    asyncio.run(run(service, host=host, port=port, token=token, user=user or getpass.getuser(), on_ready=ready))
+
+
+COMMANDS = [lab, demo, serve]

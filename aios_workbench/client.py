@@ -1,0 +1,110 @@
+"""The kernel-side client: `wb.status()`, `wb.connect(...)`.
+
+The client holds no governance logic and no credentials of data sources: it
+calls the workbench service over authenticated HTTP and renders what it gets.
+Inside JupyterLab it finds its server from Jupyter's runtime files; jobs and
+scripts set AIOS_SERVICE_URL and AIOS_TOKEN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .errors import AuthenticationRequired, ConnectorError, NotFound, WorkbenchError
+
+
+class ServiceClient:
+    """Talks to one workbench service (Jupyter server extension or `aios serve`)."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def get(self, endpoint: str) -> dict:
+        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}")
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                body = json.loads(exc.read())
+            except ValueError:
+                body = {}
+            if exc.code in (401, 403):
+                raise AuthenticationRequired(
+                    f"the workbench service at {self.url} refused the token ({exc.code})",
+                    fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url) from None
+            error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}",
+                                   fix=body.get("fix"), input=endpoint)
+            error.code = body.get("error", error.code)
+            raise error from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ConnectorError(
+                f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
+                fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+
+    def status(self) -> dict:
+        return self.get("status")
+
+
+class Status(dict):
+    """The service status, shown compactly in a notebook."""
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        ok = self["store"]["ok"] and all(c["ok"] for c in self["connectors"])
+        rows = [("workspace", self["workspace"]["name"]), ("version", self["version"]),
+                ("store", f"{self['store']['backend']} @ {self['store']['revision']}" if self["store"]["ok"]
+                 else f"unavailable: {self['store']['error']}")]
+        rows += [(f"source {c['name']}", "ok" if c["ok"] else f"failed: {c['error']}") for c in self["connectors"]]
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
+                       f"{escape(str(v))}</td></tr>" for k, v in rows)
+        badge = "✅ healthy" if ok else "⚠️ degraded"
+        return f"<div><b>AI OS</b> {badge}<table>{body}</table></div>"
+
+
+_client: ServiceClient | None = None
+
+
+def _discover() -> ServiceClient:
+    url = os.environ.get("AIOS_SERVICE_URL")
+    if url:
+        return ServiceClient(url, os.environ.get("AIOS_TOKEN"))
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    cwd = Path.cwd().resolve()
+    servers = []
+    for file in Path(jupyter_runtime_dir()).glob("jpserver-*.json"):
+        try:
+            info = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        root = Path(info.get("root_dir", "/")).resolve()
+        if cwd == root or root in cwd.parents:
+            servers.append((len(root.parts), info))
+    if not servers:
+        raise NotFound("no running workbench service found for this folder",
+                       fix="run inside JupyterLab started by `aios lab`, or call wb.connect(url, token)",
+                       input=str(cwd))
+    info = max(servers, key=lambda s: s[0])[1]
+    return ServiceClient(info["url"], info.get("token"))
+
+
+def connect(url: str | None = None, token: str | None = None) -> ServiceClient:
+    """Use the service at `url` (default: discover it) for the calls that follow."""
+    global _client
+    _client = ServiceClient(url, token) if url else _discover()
+    return _client
+
+
+def status() -> Status:
+    """The workbench status: version, workspace, metadata store and data sources."""
+    return Status((_client or connect()).status())

@@ -1,0 +1,168 @@
+"""The built-in connector types, registered exactly as plugins register theirs.
+
+Each type declares its `Options` (validated when the workspace loads) and knows
+how to attach its source to a DuckDB connection read-only and how to probe it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ConnectorError
+from ..registry import connectors
+from .engine import load_extension
+from .secrets import resolve_secret
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _local_path(root: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else (root / candidate)
+
+
+class Connector:
+    """Base of connector plugins: validated options plus attach/probe."""
+
+    Options: type[_Options] = _Options
+    duckdb_extension: str | None = None
+
+    def __init__(self, options: dict):
+        self.options = self.Options.model_validate(options)
+
+    def attach(self, con: duckdb.DuckDBPyConnection, *, alias: str, root: Path) -> None:
+        raise NotImplementedError
+
+    def probe(self, con: duckdb.DuckDBPyConnection, *, alias: str, root: Path) -> None:
+        """Attach and list the tables: raises if the source cannot answer."""
+        self.attach(con, alias=alias, root=root)
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ?", [alias]).fetchone()
+
+
+@connectors.register("files")
+class FilesConnector(Connector):
+    """CSV, Parquet or JSON files in a folder, selected by a glob."""
+
+    class Options(_Options):
+        path: str
+        format: Literal["parquet", "csv", "json"] = "parquet"
+        glob: str = Field("*", description="which files of the folder belong to the dataset")
+        dataset: str | None = None
+
+    _readers = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json_auto"}
+
+    def files(self, root: Path) -> list[Path]:
+        folder = _local_path(root, self.options.path)
+        if not folder.is_dir():
+            raise ConnectorError(f"folder {folder} does not exist", fix="create it or fix `options.path`",
+                                 input=str(folder))
+        found = sorted(folder.glob(self.options.glob))
+        if not found:
+            raise ConnectorError(f"no file in {folder} matches {self.options.glob!r}",
+                                 fix="fix `options.glob`, or generate the data (`aios demo --prepare-only`)",
+                                 input=self.options.glob)
+        return found
+
+    def attach(self, con, *, alias, root):
+        files = self.files(root)
+        reader = self._readers[self.options.format]
+        file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+        con.execute(f"ATTACH ':memory:' AS {alias}")
+        dataset = self.options.dataset or Path(self.options.path).name
+        con.execute(f"CREATE VIEW {alias}.main.{dataset} AS SELECT * FROM {reader}({file_list})")
+
+    def probe(self, con, *, alias, root):
+        self.attach(con, alias=alias, root=root)
+        dataset = self.options.dataset or Path(self.options.path).name
+        con.execute(f"SELECT * FROM {alias}.main.{dataset} LIMIT 0").fetchall()
+
+
+class _FileDatabase(Connector):
+    class Options(_Options):
+        path: str
+
+    attach_type = ""
+
+    def attach(self, con, *, alias, root):
+        path = _local_path(root, self.options.path)
+        if not path.is_file():
+            raise ConnectorError(f"database file {path} does not exist", fix="fix `options.path`",
+                                 input=str(path))
+        if self.duckdb_extension:
+            load_extension(con, self.duckdb_extension)
+        kind = f"TYPE {self.attach_type}, " if self.attach_type else ""
+        con.execute(f"ATTACH {_quote(str(path))} AS {alias} ({kind}READ_ONLY)")
+
+
+@connectors.register("duckdb")
+class DuckDBFileConnector(_FileDatabase):
+    """A DuckDB database file, attached read-only."""
+
+
+@connectors.register("sqlite")
+class SQLiteConnector(_FileDatabase):
+    """A SQLite database file, attached read-only through DuckDB's sqlite extension."""
+
+    duckdb_extension = "sqlite"
+    attach_type = "sqlite"
+
+
+class _ServerDatabase(Connector):
+    class Options(_Options):
+        host: str = "127.0.0.1"
+        port: int | None = None
+        database: str
+        user: str
+        password_secret: str | None = Field(None, description="name of the secret holding the password")
+        schema_: str | None = Field(None, alias="schema")
+
+    attach_type = ""
+
+    def connection_string(self) -> str:
+        o = self.options
+        parts = {"host": o.host, "port": o.port, "dbname" if self.attach_type == "postgres" else "database": o.database,
+                 "user": o.user}
+        if o.password_secret:
+            parts["password"] = resolve_secret(o.password_secret)
+        return " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
+
+    def attach(self, con, *, alias, root):
+        load_extension(con, self.duckdb_extension)
+        schema = f", SCHEMA {_quote(self.options.schema_)}" if self.options.schema_ else ""
+        try:
+            con.execute(f"ATTACH {_quote(self.connection_string())} AS {alias} "
+                        f"(TYPE {self.attach_type}, READ_ONLY{schema})")
+        except duckdb.Error as exc:
+            o = self.options
+            raise ConnectorError(
+                f"cannot connect to {self.attach_type} at {o.host}:{o.port or 'default port'} "
+                f"database {o.database!r} as {o.user!r}: {str(exc).splitlines()[0]}",
+                fix="check that the server runs and the host, port, database, user and password secret are right",
+                input=alias,
+            ) from None
+
+
+@connectors.register("postgres")
+class PostgresConnector(_ServerDatabase):
+    """A PostgreSQL database, attached read-only through DuckDB's postgres extension."""
+
+    duckdb_extension = "postgres"
+    attach_type = "postgres"
+
+
+@connectors.register("mysql")
+class MySQLConnector(_ServerDatabase):
+    """A MySQL or MariaDB database, attached read-only through DuckDB's mysql extension."""
+
+    duckdb_extension = "mysql"
+    attach_type = "mysql"

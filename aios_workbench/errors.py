@@ -1,0 +1,131 @@
+"""One error hierarchy for the whole workbench.
+
+Every error carries the offending input and the fix, so the CLI, the REST API
+and the notebook can all show a message a user can act on. `HTTP_STATUS` and
+`EXIT_CODE` below are the only place errors are mapped to HTTP statuses and
+process exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkbenchError(Exception):
+    """Base of every error the workbench raises on purpose."""
+
+    code = "workbench_error"
+
+    def __init__(self, message: str, *, fix: str | None = None, input: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.input = input
+
+    def __str__(self) -> str:
+        return self.message if not self.fix else f"{self.message}\n  fix: {self.fix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body of an error response (never contains credentials)."""
+        body: dict[str, Any] = {"error": self.code, "message": self.message, "fix": self.fix}
+        if self.input is not None:
+            body["input"] = str(self.input)
+        return body
+
+
+class UsageError(WorkbenchError):
+    """A bad argument or parameter given by the caller."""
+
+    code = "bad_input"
+
+
+class ConfigError(WorkbenchError):
+    """A workspace config or governance file is missing, malformed or invalid."""
+
+    code = "invalid_config"
+
+
+class WorkspaceNotFound(WorkbenchError):
+    """No workspace could be located from the flags, environment or folder."""
+
+    code = "workspace_not_found"
+
+
+class NotFound(WorkbenchError):
+    """A named thing (dataset, job, connector, route) does not exist."""
+
+    code = "not_found"
+
+
+class PluginNotFound(NotFound):
+    """An unknown plugin name was asked of a registry."""
+
+    code = "unknown_plugin"
+
+
+class AuthenticationRequired(WorkbenchError):
+    """The request carries no valid credentials."""
+
+    code = "authentication_required"
+
+
+class PermissionDenied(WorkbenchError):
+    """The caller is authenticated but not allowed to do this."""
+
+    code = "permission_denied"
+
+
+class StoreError(WorkbenchError):
+    """The metadata store cannot be reached, migrated or written."""
+
+    code = "store_unavailable"
+
+
+class ConnectorError(WorkbenchError):
+    """A data source cannot be reached or answered with an error."""
+
+    code = "connector_error"
+
+
+# The one mapping from error class to HTTP status and CLI exit code. Exit codes
+# follow sysexits(3) where one fits, so scripts can tell the cases apart.
+HTTP_STATUS: dict[type[WorkbenchError], int] = {
+    UsageError: 400,
+    ConfigError: 422,
+    WorkspaceNotFound: 404,
+    NotFound: 404,
+    AuthenticationRequired: 401,
+    PermissionDenied: 403,
+    StoreError: 503,
+    ConnectorError: 502,
+    WorkbenchError: 500,
+}
+
+EXIT_CODE: dict[type[WorkbenchError], int] = {
+    UsageError: 64,  # EX_USAGE
+    WorkspaceNotFound: 66,  # EX_NOINPUT
+    NotFound: 66,
+    ConnectorError: 69,  # EX_UNAVAILABLE
+    StoreError: 69,
+    PermissionDenied: 77,  # EX_NOPERM
+    AuthenticationRequired: 77,
+    ConfigError: 78,  # EX_CONFIG
+    WorkbenchError: 1,
+}
+
+
+def _lookup(table: dict[type[WorkbenchError], int], error: WorkbenchError) -> int:
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return table[WorkbenchError]
+
+
+def http_status(error: WorkbenchError) -> int:
+    """The HTTP status a REST handler answers with for this error."""
+    return _lookup(HTTP_STATUS, error)
+
+
+def exit_code(error: WorkbenchError) -> int:
+    """The process exit code the CLI ends with for this error."""
+    return _lookup(EXIT_CODE, error)

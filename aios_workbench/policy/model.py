@@ -1,0 +1,96 @@
+"""The schema of `governance/policy.yaml`: datasets, users, roles, grants, masks, row filters.
+
+Validated whole on load; cross-references (a grant's role, a user's roles) are
+checked too, so a typo is an error with its line instead of a silent deny.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ConfigError
+from ..workspace.yamlfile import load_model
+
+POLICY_FILE = "policy.yaml"
+Name = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.@-]{0,127}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetInfo(_Strict):
+    """Owners, description, tags and column classifications of one dataset."""
+
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    columns: dict[str, tuple[str, ...]] = Field({}, description="column name -> classification tags")
+
+
+class User(_Strict):
+    roles: tuple[str, ...] = ()
+    attributes: dict[str, str | int | float | bool] = {}
+
+
+class Role(_Strict):
+    description: str = ""
+
+
+class Grant(_Strict):
+    role: str
+    # not `on`: YAML 1.1 reads a bare `on` key as the boolean true
+    scope: str = Field(description="a source, source.schema or source.schema.dataset; '*' for everything")
+    privilege: Literal["read"] = "read"
+
+
+class ColumnMask(_Strict):
+    column: str | None = Field(None, description="source.schema.dataset.column")
+    tag: str | None = Field(None, description="mask every column classified with this tag")
+    method: Literal["hash", "redact", "partial", "null"]
+    unmasked_for: tuple[str, ...] = Field((), description="roles that see raw values")
+
+
+class RowFilter(_Strict):
+    dataset: str
+    predicate: str = Field(description="SQL predicate; may use {user.<attribute>}")
+    exempt_roles: tuple[str, ...] = ()
+
+
+class PolicyFile(_Strict):
+    datasets: dict[str, DatasetInfo] = {}
+    users: dict[str, User] = {}
+    roles: dict[str, Role] = {}
+    grants: tuple[Grant, ...] = ()
+    masks: tuple[ColumnMask, ...] = ()
+    row_filters: tuple[RowFilter, ...] = ()
+
+
+def load_policy(folder: Path) -> PolicyFile:
+    """The validated policy in `folder/policy.yaml` (an absent file means deny everything)."""
+    path = folder / POLICY_FILE
+    if not path.exists():
+        return PolicyFile()
+    policy, lines = load_model(path, PolicyFile)
+
+    def fail(where: tuple, message: str, fix: str):
+        line = lines.get(where, 1)
+        raise ConfigError(f"{path} line {line}: {message}", fix=fix, input=str(path))
+
+    known_roles = set(policy.roles)
+    for user, info in policy.users.items():
+        for i, role in enumerate(info.roles):
+            if role not in known_roles:
+                fail(("users", user, "roles", i), f"user {user!r} has unknown role {role!r}",
+                     f"declare the role under `roles:` or use one of: {', '.join(sorted(known_roles)) or 'none'}")
+    for i, grant in enumerate(policy.grants):
+        if grant.role not in known_roles:
+            fail(("grants", i, "role"), f"grant to unknown role {grant.role!r}",
+                 f"declare the role under `roles:` or use one of: {', '.join(sorted(known_roles)) or 'none'}")
+    for i, mask in enumerate(policy.masks):
+        if (mask.column is None) == (mask.tag is None):
+            fail(("masks", i), "a mask names exactly one of `column` or `tag`", "keep one of the two keys")
+    return policy

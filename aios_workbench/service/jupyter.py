@@ -1,0 +1,59 @@
+"""The workbench service inside the Jupyter server, configured through traitlets.
+
+Enabled by `jupyter-config/server-config/aios_workbench.json`; configure with e.g.
+`jupyter lab --AIOSWorkbench.workspace=/path/to/workspace`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from traitlets import Float, Unicode
+from traitlets.config import Configurable
+
+from ..errors import WorkbenchError
+from .core import UnavailableService, WorkbenchService
+from .routes import mount
+
+
+class AIOSWorkbench(Configurable):
+    """Settings of the aios-workbench server extension."""
+
+    workspace = Unicode(
+        "", config=True,
+        help="Workspace folder. Default: $AIOS_WORKSPACE, else the nearest folder at or above the "
+        "server's root_dir holding an aios.yaml.",
+    )
+    connector_health_ttl = Float(15.0, config=True, help="Seconds a data source health probe is cached.")
+
+
+class JupyterAPIBase(APIHandler):
+    """Jupyter's own authentication (token, password or identity provider) guards every verb."""
+
+    async def prepare(self):
+        await super().prepare()
+        if self.current_user is None:
+            raise web.HTTPError(403, "authentication required")
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    settings = AIOSWorkbench(config=serverapp.config)
+    from ..workspace import Workspace, locate_workspace
+
+    try:
+        root = locate_workspace(settings.workspace or None, cwd=Path(serverapp.root_dir))
+        service = WorkbenchService(Workspace.load(root), mode="jupyter",
+                                   connector_health_ttl=settings.connector_health_ttl)
+        serverapp.log.info("aios-workbench: serving workspace %s", service.workspace.root)
+    except WorkbenchError as exc:
+        service = UnavailableService(exc, mode="jupyter")
+        serverapp.log.warning("aios-workbench: workspace unavailable: %s", exc)
+    web_app = serverapp.web_app
+    web_app.settings["aios_service"] = service
+    web_app.add_handlers(".*$", mount(JupyterAPIBase, web_app.settings["base_url"]))
+
+
+# jupyter_server >= 2 looks these up on the module named in the extension point.
+load_jupyter_server_extension = _load_jupyter_server_extension

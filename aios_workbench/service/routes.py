@@ -1,0 +1,75 @@
+"""The REST API's routes, written once and mounted by both servers.
+
+A route class holds only its verbs. `mount` combines each with a base class that
+authenticates (Jupyter's auth in the server extension, a token standalone), so
+no verb can be reached unauthenticated. Errors are mapped to statuses in one
+place: `RouteMixin._handle_request_exception` with `errors.http_status`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tornado import web
+
+from ..errors import WorkbenchError, http_status
+
+API_PREFIX = "aios/api"
+OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
+
+
+class RouteMixin:
+    """JSON responses and error mapping shared by every route."""
+
+    path: str = ""
+
+    @property
+    def service(self):
+        return self.settings["aios_service"]
+
+    @property
+    def user_name(self) -> str:
+        user = self.current_user
+        return getattr(user, "username", None) or getattr(user, "name", None) or str(user)
+
+    def write_json(self, body, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(body, default=str))
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, WorkbenchError) and not self._finished:
+            self.write_json(e.to_dict(), http_status(e))
+            return
+        super()._handle_request_exception(e)
+
+
+class StatusRoute(RouteMixin):
+    """GET status: version, workspace, metadata store and data source health."""
+
+    path = "status"
+
+    @web.authenticated
+    async def get(self):
+        self.write_json(await self.service.status(self.user_name))
+
+
+class OpenAPIRoute(RouteMixin):
+    """GET openapi.yaml: the written REST contract."""
+
+    path = "openapi.yaml"
+
+    @web.authenticated
+    def get(self):
+        self.set_header("Content-Type", "application/yaml; charset=UTF-8")
+        self.finish(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+
+ROUTES: list[type[RouteMixin]] = [StatusRoute, OpenAPIRoute]
+
+
+def mount(base: type, prefix: str) -> list[tuple[str, type]]:
+    """Tornado handler specs: every route under `prefix`, authenticated by `base`."""
+    prefix = prefix.rstrip("/")
+    return [(f"{prefix}/{API_PREFIX}/{route.path}", type(route.__name__, (route, base), {})) for route in ROUTES]

@@ -1,0 +1,74 @@
+"""The workspace config file, `aios.yaml`: where things live and which stores to use."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CONFIG_FILE = "aios.yaml"
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Paths(Strict):
+    """Folders of the workspace, relative to its root."""
+
+    state: str = ".aios"
+    connectors: str = "connectors"
+    governance: str = "governance"
+    notebooks: str = "notebooks"
+
+
+class MetadataStore(Strict):
+    """SQLAlchemy URL of the metadata store; by default a SQLite file in the state folder.
+
+    `url_env` names an environment variable holding the URL, so a password never
+    has to be written into the workspace.
+    """
+
+    url: str | None = None
+    url_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_inline_password(cls, value: str | None) -> str | None:
+        if value and re.search(r"://[^/@:]+:[^/@]+@", value):
+            raise ValueError("the URL contains a password; put the whole URL in an environment "
+                             "variable and name it with `url_env` instead")
+        return value
+
+
+class Tracking(Strict):
+    """MLflow tracking: the workspace SQLite store by default, or a server URI."""
+
+    uri: str | None = None
+    required: bool = True
+
+
+class Service(Strict):
+    """The standalone service (`aios serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=1, le=65535)
+    token_env: str = "AIOS_TOKEN"
+
+
+class WorkspaceConfig(Strict):
+    """Everything in `aios.yaml`."""
+
+    name: str = "workspace"
+    paths: Paths = Paths()
+    metadata_store: MetadataStore = MetadataStore()
+    tracking: Tracking = Tracking()
+    service: Service = Service()
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("a workspace name starts with a letter and holds only letters, digits, '_', '-', '.'")
+        return value

@@ -1,0 +1,113 @@
+"""`aios init`: create a workspace, all of it or nothing."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import shutil
+from pathlib import Path
+
+from ..errors import UsageError
+from .config import CONFIG_FILE
+
+CONFIG_TEMPLATE = """\
+# aios-workbench workspace. Every key is optional; see docs/workspace.md.
+name: {name}
+paths:
+  state: .aios            # metadata DB, audit and lineage logs, MLflow store, job outputs (git-ignored)
+  connectors: connectors  # one YAML file per data source
+  governance: governance  # policy.yaml: datasets, users, roles, grants, masks, row filters
+  notebooks: notebooks
+metadata_store:
+  url: null               # default: SQLite in the state folder; or name an env var with url_env
+tracking:
+  uri: null               # default: MLflow SQLite store in the state folder
+service:
+  host: 127.0.0.1
+  port: 8765
+  token_env: AIOS_TOKEN   # `aios serve` reads its token from this variable
+"""
+
+POLICY_TEMPLATE = """\
+# Governance policy: deny by default. See docs/workspace.md for every key.
+datasets: {{}}
+roles:
+  admin:
+    description: Sees and manages everything.
+users:
+  {user}:
+    roles: [admin]
+grants:
+  - role: admin
+    scope: "*"
+masks: []
+row_filters: []
+"""
+
+CONNECTORS_README = """\
+# Data sources
+
+One YAML file per source, for example `warehouse.yaml`:
+
+    name: warehouse
+    type: duckdb          # files, duckdb, sqlite, postgres, mysql
+    description: The analytics warehouse.
+    options:
+      path: data/warehouse.duckdb
+
+Credentials are never written here: name a secret (`password_secret: PG_PASSWORD`)
+that the workbench service reads from its environment.
+"""
+
+
+def init_workspace(target: Path, *, name: str | None = None) -> Path:
+    """Create a workspace in `target` (new or existing folder); return its root.
+
+    Existing files are never overwritten; if anything fails, every file and
+    folder this call created is removed again."""
+    target = target.expanduser().resolve()
+    if (target / CONFIG_FILE).exists():
+        raise UsageError(f"{target} is already a workspace ({CONFIG_FILE} exists)",
+                         fix="use it as it is, or choose another folder", input=str(target))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} exists and is not a folder", fix="choose a folder path", input=str(target))
+    name = name or re.sub(r"[^A-Za-z0-9_.-]", "-", target.name).lstrip("-_.0123456789") or "workspace"
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "admin"
+    files = {
+        CONFIG_FILE: CONFIG_TEMPLATE.format(name=name),
+        "governance/policy.yaml": POLICY_TEMPLATE.format(user=user),
+        "connectors/README.md": CONNECTORS_README,
+        ".gitignore": ".aios/\n",
+    }
+    created: list[Path] = []
+    try:
+        if not target.exists():
+            target.mkdir(parents=True)
+            created.append(target)
+        for folder in ("connectors", "governance", "notebooks", ".aios"):
+            path = target / folder
+            if not path.exists():
+                path.mkdir()
+                created.append(path)
+        for relative, text in files.items():
+            path = target / relative
+            if path.exists():
+                continue
+            path.write_text(text, encoding="utf-8")
+            created.append(path)
+        from .workspace import Workspace
+        from ..store import open_store
+
+        workspace = Workspace.load(target)
+        open_store(workspace.metadata_url).close()
+    except BaseException:
+        for path in reversed(created):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+    return target

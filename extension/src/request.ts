@@ -1,0 +1,84 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * URL path segment under which the workbench REST API is mounted.
+ */
+export const API_NAMESPACE = 'aios/api';
+
+/**
+ * Build a readable message out of an error response.
+ *
+ * The workbench API answers errors with a JSON body such as
+ * `{"message": "...", "fix": "..."}`; both parts are shown when present.
+ * Otherwise the HTTP status line is used.
+ */
+function describeFailure(response: Response, body: unknown): string {
+  const parts: string[] = [];
+  if (body && typeof body === 'object') {
+    const record = body as Record<string, unknown>;
+    if (typeof record.message === 'string' && record.message.trim()) {
+      parts.push(record.message.trim());
+    }
+    if (typeof record.fix === 'string' && record.fix.trim()) {
+      parts.push(`Fix: ${record.fix.trim()}`);
+    }
+  } else if (typeof body === 'string' && body.trim() && body.length < 500) {
+    parts.push(body.trim());
+  }
+  if (parts.length === 0) {
+    const statusText = response.statusText || 'Request failed';
+    parts.push(`${statusText} (HTTP ${response.status})`);
+  }
+  return parts.join(' — ');
+}
+
+/**
+ * Call the workbench REST API at `<baseUrl>/aios/api/<endpoint>`.
+ *
+ * Requests go through `ServerConnection.makeRequest`, so the Jupyter
+ * server's token / XSRF handling is applied.
+ *
+ * @param endpoint - API path relative to `aios/api/`, e.g. `status`.
+ * @param init - Optional fetch options (method, body, headers...).
+ * @returns The parsed JSON body (or `undefined` for an empty body).
+ * @throws Error with a readable message on network failure or non-2xx.
+ */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {}
+): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endpoint);
+
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot reach the AI OS service: ${reason}`);
+  }
+
+  const text = await response.text();
+  let body: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+
+  if (!response.ok) {
+    const error = new Error(describeFailure(response, body));
+    (error as Error & { status?: number }).status = response.status;
+    throw error;
+  }
+
+  if (typeof body === 'string') {
+    throw new Error(
+      `The AI OS service returned a response that is not JSON (endpoint "${endpoint}").`
+    );
+  }
+  return body as T;
+}
