@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
+from ..logs import redact
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,7 +74,7 @@ def _describe(error: dict, lines: dict[tuple, int], path: Path) -> tuple[str, in
         message = "required key is missing"
     got = error.get("input")
     if error["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)):
-        message += f" (got {got!r})"
+        message += f" (got {redact(repr(got))})"
     return f"key `{dotted}`: {message}", line
 
 

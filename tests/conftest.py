@@ -1,0 +1,146 @@
+"""Shared fixtures. Real components only: SQLite/PostgreSQL stores, DuckDB, Jupyter servers, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+AIOS = str(VENV_BIN / "aios")
+ARTIFACTS = ROOT / "test-artifacts"
+REQUIRE_SERVICES = os.environ.get("AIOS_REQUIRE_SERVICES") == "1"
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip when a service or tool is absent; in CI (AIOS_REQUIRE_SERVICES=1) fail instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (required because AIOS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, *, timeout: float = 60, headers: dict | None = None, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers, even if with an error status
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A new, empty workspace made by `aios init`'s code path."""
+    from aios_workbench.workspace import Workspace
+    from aios_workbench.workspace.scaffold import init_workspace
+
+    return Workspace.load(init_workspace(tmp_path / "ws"))
+
+
+@pytest.fixture(scope="session")
+def demo_workspace():
+    """The repository root as the demo workspace, with its data prepared."""
+    from aios_workbench.demo.prepare import prepare_demo
+    from aios_workbench.workspace import Workspace
+
+    ws = Workspace.load(ROOT)
+    prepare_demo(ws, progress=False)
+    return ws
+
+
+@pytest.fixture
+def postgres_url():
+    """A uniquely named PostgreSQL database on 127.0.0.1, dropped afterwards."""
+    need(port_open(5432), "PostgreSQL is not running on 127.0.0.1:5432")
+    import uuid
+
+    import psycopg
+
+    name = f"aios_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def mariadb_database():
+    """A uniquely named MariaDB database on 127.0.0.1, dropped afterwards."""
+    need(port_open(3306), "MariaDB is not running on 127.0.0.1:3306")
+    import uuid
+
+    import pymysql
+
+    name = f"aios_test_{uuid.uuid4().hex[:12]}"
+    con = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
+    con.cursor().execute(f"CREATE DATABASE `{name}`")
+    yield name
+    con.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    con.close()
+
+
+@pytest.fixture
+def chromium():
+    need(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def run_aios(*args, cwd=None, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([AIOS, *args], cwd=cwd, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
+__all__ = ["AIOS", "ROOT", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]
