@@ -128,14 +128,16 @@ def run_aios(*args, cwd=None, env=None, timeout=120) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=timeout)
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> str:
+    """Terminate `process` (SIGTERM, then SIGKILL) and return what it printed, if piped."""
     if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    try:
+        out, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return (out or "") + (err or "")
 
 
 def artifact(name: str) -> Path:

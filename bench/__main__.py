@@ -1,0 +1,50 @@
+"""`python -m bench`: run the benchmarks, print the table, refresh docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import harness, report
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run each benchmark side by side with its baseline (interleaved, in one process run) "
+                    "and report medians, p90 and the ratio candidate/baseline. A full run rewrites the "
+                    "generated section of docs/benchmarks.md.",
+    )
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this benchmark (repeatable); the docs are then left untouched")
+    parser.add_argument("--repeat", type=int, metavar="N",
+                        help="samples per side (default: each benchmark's own)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = parser.parse_args(argv)
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for bench in harness.discover().values():
+            print(f"{bench.name}  (baseline: {bench.baseline}; {bench.repeat} samples)  {bench.description}")
+        return 0
+    selected = harness.select(args.only)
+    results = harness.run(selected, args.repeat, progress=lambda msg: print(msg, file=sys.stderr))
+    print(report.as_json(results) if args.json else report.table(results) + "\n\n" + report.notes(results))
+    if args.no_docs:
+        return 0
+    if args.only:
+        print("docs/benchmarks.md left as is: --only ran a subset", file=sys.stderr)
+        return 0
+    print(f"wrote {report.rewrite_docs(results)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""`aios serve`: the same API standalone, behind a bearer token, as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from aios_workbench.service.routes import API_PREFIX, ROUTES
+
+from .conftest import AIOS, free_port, run_aios, stop, wait_for_http
+
+TOKEN = "test-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def served_workspace(tmp_path_factory):
+    from aios_workbench.workspace import Workspace
+    from aios_workbench.workspace.scaffold import init_workspace
+
+    return Workspace.load(init_workspace(tmp_path_factory.mktemp("served") / "ws"))
+
+
+@pytest.fixture(scope="module")
+def served(served_workspace):
+    """One `aios serve` process for the module's tests."""
+    port = free_port()
+    process = subprocess.Popen([AIOS, "--workspace", str(served_workspace.root), "serve", "--port", str(port)],
+                               env={**__import__("os").environ, "AIOS_TOKEN": TOKEN},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/{API_PREFIX}/status", process=process)
+        yield url, process
+    finally:
+        stop(process)
+
+
+def get(url: str, token: str | None = None, scheme: str = "Bearer"):
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"{scheme} {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_status_with_the_token(served, served_workspace):
+    url, _ = served
+
+    code, body = get(f"{url}/{API_PREFIX}/status", TOKEN)
+
+    status = json.loads(body)
+    assert code == 200
+    assert status["mode"] == "standalone"
+    assert status["workspace"]["name"] == served_workspace.name
+    assert status["store"]["ok"] is True
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.path)
+@pytest.mark.parametrize("token", [None, "", "wrong-token", TOKEN + "x"])
+def test_every_route_refuses_a_missing_or_wrong_token(served, route, token):
+    url, _ = served
+
+    code, body = get(f"{url}/{API_PREFIX}/{route.path}", token)
+
+    assert code == 401
+    assert json.loads(body)["error"] == "authentication_required"
+
+
+def test_jupyter_style_token_header_is_accepted(served):
+    url, _ = served
+
+    assert get(f"{url}/{API_PREFIX}/status", TOKEN, scheme="token")[0] == 200
+
+
+def test_unknown_paths_answer_404_only_to_authenticated_callers(served):
+    url, _ = served
+
+    assert get(f"{url}/{API_PREFIX}/nope", TOKEN)[0] == 404
+    assert get(f"{url}/{API_PREFIX}/nope")[0] == 401
+    assert get(f"{url}/")[0] == 401
+
+
+def test_status_command_asks_a_running_service(served):
+    url, _ = served
+
+    result = run_aios("status", "--url", url, "--json", env={"AIOS_TOKEN": TOKEN})
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["mode"] == "standalone"
+    refused = run_aios("status", "--url", url, env={"AIOS_TOKEN": "bad"})
+    assert refused.returncode == 77
+    assert "refused the token" in refused.stderr
+
+
+def test_generated_token_is_printed_once_and_works(workspace):
+    port = free_port()
+    env = {k: v for k, v in __import__("os").environ.items() if k != "AIOS_TOKEN"}
+    process = subprocess.Popen([AIOS, "--workspace", str(workspace.root), "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline(), process.stdout.readline()]
+        token = lines[1].split("token:")[1].strip()
+        assert len(token) >= 32
+        assert get(f"http://127.0.0.1:{port}/{API_PREFIX}/status", token)[0] == 200
+    finally:
+        stop(process)
+
+
+def test_unreachable_service_is_a_clear_error():
+    result = run_aios("status", "--url", f"http://127.0.0.1:{free_port()}", env={"AIOS_TOKEN": TOKEN})
+
+    assert result.returncode == 69
+    assert "cannot reach the workbench service" in result.stderr
+    assert "fix:" in result.stderr
