@@ -54,6 +54,6 @@ def import_time(repeat: int) -> Comparison:
     verdict = "met" if result.added < TARGET_SECONDS else "MISSED"
     result.notes.append(f"the import adds {result.added * 1e3:.0f} ms to a bare interpreter start "
                         f"(median minus median); target < {TARGET_SECONDS * 1e3:.0f} ms: {verdict}.")
-    heaviest = ", ".join(f"`{name}` {t * 1e3:.0f} ms" for name, t in heaviest_children())
+    heaviest = ", ".join(f"`{name}` {t * 1e3:.0f} ms" for name, t in heaviest_children() if t >= 1e-3)
     result.notes.append(f"its heaviest direct imports (`python -X importtime`, one run): {heaviest}.")
     return result

@@ -29,13 +29,16 @@ def aios_cli() -> str:
 
 
 def measure(name: str, candidate_args: list[str], port: int, token: str, repeat: int,
-            warmup: int) -> Comparison:
-    """Time GETs on a started candidate and bare baseline, interleaved, then stop both."""
+            warmup: int) -> tuple[Comparison, float]:
+    """Time GETs on a started candidate and bare baseline, interleaved, then stop both.
+
+    Returns the comparison and the wall time the timed loop took.
+    """
     auth = {"Authorization": f"Bearer {token}"}
     bare_port = free_port()
     with running(candidate_args, Endpoint(port, STATUS_PATH, auth), env={"AIOS_TOKEN": token}) as cand, \
             running(bare_server(bare_port), Endpoint(bare_port, STATUS_PATH)) as base:
-        status, body = cand.get()
+        _, body = cand.get()
         started = time.monotonic()
         cand_samples, base_samples = interleave(cand.get_ok, base.get_ok, repeat=repeat, warmup=warmup)
         took = time.monotonic() - started

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,7 +56,7 @@ def command_line() -> str:
         executable = executable.relative_to(Path.cwd())
     except ValueError:
         pass
-    return " ".join([str(executable), "-m", "bench", *sys.argv[1:]])
+    return shlex.join([str(executable), "-m", "bench", *sys.argv[1:]])
 
 
 def as_json(results: list[Comparison]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import pytest
 import yaml
@@ -27,6 +28,7 @@ async def test_status_reports_version_workspace_and_healthy_store(jp_fetch, work
     assert body["workspace"] == {"name": workspace.name, "path": str(workspace.root)}
     assert body["store"]["ok"] is True and body["store"]["revision"] == "0002_jobs_alerts"
     assert body["connectors"] == []
+    assert body["user"] == getpass.getuser()  # token logins are anonymous: the server's account is the user
 
 
 @pytest.fixture

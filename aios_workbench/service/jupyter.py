@@ -6,11 +6,13 @@ Enabled by `jupyter-config/server-config/aios_workbench.json`; configure with e.
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-from traitlets import Float, Unicode
+from traitlets import Enum, Float, Unicode
 from traitlets.config import Configurable
 
 from ..errors import WorkbenchError
@@ -27,10 +29,21 @@ class AIOSWorkbench(Configurable):
         "server's root_dir holding an aios.yaml.",
     )
     connector_health_ttl = Float(15.0, config=True, help="Seconds a data source health probe is cached.")
+    identity = Enum(
+        ["server-account", "jupyter"], "server-account", config=True,
+        help="Whom governance treats as the user. 'server-account': the account running this single-user "
+        "server ($JUPYTERHUB_USER under JupyterHub, else the OS user), since token logins are anonymous. "
+        "'jupyter': the username of Jupyter's identity provider (for custom authenticators).",
+    )
 
 
 class JupyterAPIBase(APIHandler):
     """Jupyter's own authentication (token, password or identity provider) guards every verb."""
+
+    def workbench_user(self) -> str:
+        if self.settings["aios_identity"] == "jupyter":
+            return self.current_user.username
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
     async def prepare(self):
         await super().prepare()
@@ -52,6 +65,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.warning("aios-workbench: workspace unavailable: %s", exc)
     web_app = serverapp.web_app
     web_app.settings["aios_service"] = service
+    web_app.settings["aios_identity"] = settings.identity
     web_app.add_handlers(".*$", mount(JupyterAPIBase, web_app.settings["base_url"]))
 
 

@@ -30,8 +30,8 @@ class RouteMixin:
 
     @property
     def user_name(self) -> str:
-        user = self.current_user
-        return getattr(user, "username", None) or getattr(user, "name", None) or str(user)
+        """The identity governance applies to; each server base defines `workbench_user`."""
+        return self.workbench_user()
 
     def write_json(self, body, status: int = 200) -> None:
         self.set_status(status)

@@ -34,6 +34,9 @@ class TokenAuthBase(web.RequestHandler):
                 return self.settings["aios_user"]
         return None
 
+    def workbench_user(self) -> str:
+        return self.current_user
+
     def prepare(self):
         if self.current_user is None:
             raise AuthenticationRequired(

@@ -1,0 +1,49 @@
+"""JupyterLab on the demo workspace, in headless Chromium: the AI OS panel shows the live status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab_url(demo_workspace):
+    port, token = free_port(), "browser-test-token"
+    log = artifact("jupyterlab.log").open("w")
+    process = subprocess.Popen([AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser"],
+                               env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        stop(process)
+        log.close()
+
+
+def test_sidebar_panel_shows_the_live_service_status(chromium, lab_url):
+    url, token = lab_url
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(f"{url}/lab?token={token}", timeout=120_000)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)
+    page.locator(".jp-SideBar [title='AI OS']").first.click()
+    badge = page.locator(".aios-status-badge")
+    badge.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.aios-status-badge')?.dataset.health === 'ok'", timeout=60_000)
+
+    assert page.get_by_test_id("aios-workspace-name").inner_text() == "procurement-demo"
+    assert "sqlite" in page.get_by_test_id("aios-store").inner_text()
+    sources = {row.get_attribute("data-name"): row.get_attribute("data-ok")
+               for row in page.get_by_test_id("aios-connector").all()}
+    assert sources == {"purchasing_warehouse": "true", "shipment_files": "true", "supplier_master": "true"}
+    page.screenshot(path=str(artifact("lab-sidebar.png")))
+    assert not errors, errors
