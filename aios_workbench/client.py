@@ -74,6 +74,16 @@ class Status(dict):
 _client: ServiceClient | None = None
 
 
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _discover() -> ServiceClient:
     url = os.environ.get("AIOS_SERVICE_URL")
     if url:
@@ -88,6 +98,8 @@ def _discover() -> ServiceClient:
         except (OSError, ValueError):
             continue
         root = Path(info.get("root_dir", "/")).resolve()
+        if not _alive(info.get("pid")):
+            continue  # a runtime file left behind by a server that was killed
         if cwd == root or root in cwd.parents:
             servers.append((len(root.parts), info))
     if not servers:

@@ -47,3 +47,17 @@ def test_sidebar_panel_shows_the_live_service_status(chromium, lab_url):
     assert sources == {"purchasing_warehouse": "true", "shipment_files": "true", "supplier_master": "true"}
     page.screenshot(path=str(artifact("lab-sidebar.png")))
     assert not errors, errors
+
+
+def test_welcome_notebook_reaches_the_service_from_a_real_kernel(lab_url):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(ROOT / "notebooks" / "00-welcome.ipynb", as_version=4)
+
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+
+    html = notebook.cells[1].outputs[0]["data"]["text/html"]
+    assert "healthy" in html and "procurement-demo" in html
+    assert "supplier_master" in html
