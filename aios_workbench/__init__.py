@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._version import __version__
 
-_CLIENT_API = {"status", "connect"}
+_CLIENT_API = {"status", "connect", "sql", "table"}
 
 
 def __getattr__(name: str):

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import AuthenticationRequired, ConnectorError, NotFound, WorkbenchError
+from .errors import AuthenticationRequired, ConnectorError, NotFound, UsageError, WorkbenchError
 
 
 class ServiceClient:
@@ -52,6 +52,48 @@ class ServiceClient:
 
     def status(self) -> dict:
         return self.get("status")
+
+    def _error(self, exc: urllib.error.HTTPError, endpoint: str) -> WorkbenchError:
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            body = {}
+        if exc.code == 401:
+            return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
+                                          fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
+        error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
+                               input=body.get("input", endpoint))
+        error.code = body.get("error", error.code)
+        error.rule = body.get("rule")
+        return error
+
+    def query_arrow(self, sql: str, *, as_user: str | None = None, max_rows: int | None = None,
+                    surface: str = "kernel"):
+        """Run a governed query; the result streams back as Arrow IPC."""
+        import pyarrow as pa
+
+        payload = {"sql": sql, "surface": surface}
+        if as_user:
+            payload["as_user"] = as_user
+        if max_rows:
+            payload["max_rows"] = max_rows
+        request = urllib.request.Request(f"{self.url}/aios/api/sql", data=json.dumps(payload).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                try:
+                    return pa.ipc.open_stream(response).read_all()
+                except (pa.ArrowInvalid, OSError) as exc:
+                    raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
+                                         fix="retry; `aios audit tail` shows how the query ended",
+                                         input=sql) from None
+        except urllib.error.HTTPError as exc:
+            raise self._error(exc, "sql") from None
+        except urllib.error.URLError as exc:
+            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {exc.reason}",
+                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
 
 
 class Status(dict):
@@ -120,3 +162,34 @@ def connect(url: str | None = None, token: str | None = None) -> ServiceClient:
 def status() -> Status:
     """The workbench status: version, workspace, metadata store and data sources."""
     return Status((_client or connect()).status())
+
+
+def _convert(table, as_: str):
+    if as_ == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    if as_ == "pandas":
+        return table.to_pandas()
+    if as_ == "arrow":
+        return table
+    raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
+
+
+def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows: int | None = None):
+    """Run a governed SQL query; masks and row filters of your policy apply.
+
+    Returns a polars DataFrame (or pandas / Arrow with `as_=`)."""
+    if as_ not in ("polars", "pandas", "arrow"):
+        raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
+    return _convert((_client or connect()).query_arrow(query, as_user=as_user, max_rows=max_rows), as_)
+
+
+def table(name: str, *, as_: str = "polars", max_rows: int | None = None):
+    """A whole governed dataset (`source.schema.dataset`, or a unique short name)."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}", name or ""):
+        raise UsageError(f"{name!r} is not a dataset name", fix="pass source.schema.dataset, e.g. "
+                         "'supplier_master.main.suppliers'", input=name)
+    return sql(f"SELECT * FROM {name}", as_=as_, max_rows=max_rows)

@@ -87,6 +87,12 @@ class ConnectorError(WorkbenchError):
     code = "connector_error"
 
 
+class AuditIntegrityError(WorkbenchError):
+    """The audit log's hash chain is broken: a record was edited, deleted, inserted or cut off."""
+
+    code = "audit_tampered"
+
+
 # The one mapping from error class to HTTP status and CLI exit code. Exit codes
 # follow sysexits(3) where one fits, so scripts can tell the cases apart.
 HTTP_STATUS: dict[type[WorkbenchError], int] = {
@@ -98,6 +104,7 @@ HTTP_STATUS: dict[type[WorkbenchError], int] = {
     PermissionDenied: 403,
     StoreError: 503,
     ConnectorError: 502,
+    AuditIntegrityError: 409,
     WorkbenchError: 500,
 }
 
@@ -110,6 +117,7 @@ EXIT_CODE: dict[type[WorkbenchError], int] = {
     PermissionDenied: 77,  # EX_NOPERM
     AuthenticationRequired: 77,
     ConfigError: 78,  # EX_CONFIG
+    AuditIntegrityError: 65,  # EX_DATAERR
     WorkbenchError: 1,
 }
 

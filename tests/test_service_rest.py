@@ -8,7 +8,9 @@ import pytest
 import yaml
 from tornado.httpclient import HTTPClientError
 
-from aios_workbench.service.routes import API_PREFIX, ROUTES
+from aios_workbench.service.routes import API_PREFIX, all_routes
+
+ROUTES = all_routes()
 
 @pytest.fixture
 def jp_server_config(workspace):

@@ -9,7 +9,9 @@ import urllib.request
 
 import pytest
 
-from aios_workbench.service.routes import API_PREFIX, ROUTES
+from aios_workbench.service.routes import API_PREFIX, all_routes
+
+ROUTES = all_routes()
 
 from .conftest import AIOS, free_port, run_aios, stop, wait_for_http
 

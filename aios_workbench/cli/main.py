@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -19,8 +20,8 @@ class WorkbenchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except WorkbenchError as exc:
-            if ctx.params.get("json_errors") or any(a == "--json" for a in ctx.args + ctx.protected_args):
-                click.echo(json.dumps(exc.to_dict()), err=True)
+            if "--json" in sys.argv[1:]:  # scripts asking for JSON get the error as JSON too
+                click.echo(json.dumps(exc.to_dict()))
             fail(exc.message, exc.fix)
             ctx.exit(exit_code(exc))
 
@@ -45,9 +46,9 @@ def load_workspace(ctx):
 
 
 def register_commands() -> None:
-    from . import workspace_commands, server_commands
+    from . import audit_commands, data_commands, server_commands, workspace_commands
 
-    for module in (workspace_commands, server_commands):
+    for module in (workspace_commands, server_commands, data_commands, audit_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -32,7 +32,7 @@ class ConnectorDeclaration(BaseModel):
 
 def load_declarations(folder: Path) -> list[ConnectorDeclaration]:
     """Every declaration in `folder`, validated; any error names file and line."""
-    from . import builtin  # noqa: F401  (registers the built-in connector types)
+    from . import builtin, s3  # noqa: F401  (register the built-in connector types)
 
     declarations: dict[str, ConnectorDeclaration] = {}
     if not folder.is_dir():

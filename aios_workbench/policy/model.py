@@ -34,10 +34,12 @@ class DatasetInfo(_Strict):
 class User(_Strict):
     roles: tuple[str, ...] = ()
     attributes: dict[str, str | int | float | bool] = {}
+    may_impersonate: tuple[str, ...] = Field((), description="users this one may act as (`--as`); '*' for all")
 
 
 class Role(_Strict):
     description: str = ""
+    audit: bool = Field(False, description="members may read every audit record (others see their own)")
 
 
 class Grant(_Strict):

@@ -17,9 +17,16 @@ class WorkbenchService:
     """One workspace's service state: its metadata store and cached source health."""
 
     def __init__(self, workspace: Workspace, *, mode: str, connector_health_ttl: float = 15.0):
+        from ..audit import AuditLog
+        from ..query import QueryService
+
         self.workspace = workspace
         self.mode = mode
         self.store = open_store(workspace.metadata_url)
+        self.audit = AuditLog(self.store, workspace.state_dir / "audit.head")
+        cfg = workspace.config.query
+        self.queries = QueryService(workspace, self.store, self.audit, max_rows=cfg.max_rows,
+                                    timeout=cfg.timeout_seconds)
         self.connector_health_ttl = connector_health_ttl
         self._connector_health: tuple[float, list[dict]] | None = None
         self._health_lock = asyncio.Lock()
@@ -53,7 +60,38 @@ class WorkbenchService:
             "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
+    # -- governed data ---------------------------------------------------------
+    def readable_datasets(self, user: str) -> list[dict]:
+        """Catalog entries `user` may read (deny by default hides the rest)."""
+        from ..policy.enforce import PolicyEngine
+
+        policy = PolicyEngine(self.queries.policy.current())
+        principal = policy.principal(user)
+        return [e.to_dict() for e in self.queries.catalog().entries if policy.grant_for(principal, e)]
+
+    def explain(self, user: str, dataset: str) -> dict:
+        """What `user` sees of `dataset` and why: grant, masks, row filter."""
+        from ..policy.explain import explain
+
+        return explain(self.queries.policy.current(), self.queries.catalog(), user, dataset)
+
+    def audit_records(self, user: str, **filters) -> list[dict]:
+        """Audit records: everything for auditors, one's own records for everybody else."""
+        from ..policy.enforce import PolicyEngine
+
+        policy = PolicyEngine(self.queries.policy.current())
+        if not policy.is_auditor(user):
+            if filters.get("user") not in (None, user):
+                from ..errors import PermissionDenied
+
+                raise PermissionDenied(f"{user} may read only their own audit records",
+                                       fix="ask for a role with `audit: true` in governance/policy.yaml",
+                                       input=filters["user"])
+            filters["user"] = user
+        return self.audit.query(**filters)
+
     def close(self) -> None:
+        self.queries.close()
         self.store.close()
 
 

@@ -66,10 +66,14 @@ class OpenAPIRoute(RouteMixin):
         self.finish(OPENAPI_FILE.read_text(encoding="utf-8"))
 
 
-ROUTES: list[type[RouteMixin]] = [StatusRoute, OpenAPIRoute]
+def all_routes() -> list[type[RouteMixin]]:
+    from . import query_routes
+
+    return [StatusRoute, OpenAPIRoute, *query_routes.ROUTES]
 
 
 def mount(base: type, prefix: str) -> list[tuple[str, type]]:
     """Tornado handler specs: every route under `prefix`, authenticated by `base`."""
     prefix = prefix.rstrip("/")
-    return [(f"{prefix}/{API_PREFIX}/{route.path}", type(route.__name__, (route, base), {})) for route in ROUTES]
+    return [(f"{prefix}/{API_PREFIX}/{route.path}", type(route.__name__, (route, base), {}))
+            for route in all_routes()]

@@ -57,6 +57,13 @@ class Service(Strict):
     token_env: str = "AIOS_TOKEN"
 
 
+class Query(Strict):
+    """Limits of the governed query path."""
+
+    max_rows: int = Field(1_000_000, ge=1, description="rows a query may return; more are cut off and flagged")
+    timeout_seconds: float = Field(300, gt=0, description="a query running longer is stopped")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -65,6 +72,7 @@ class WorkspaceConfig(Strict):
     metadata_store: MetadataStore = MetadataStore()
     tracking: Tracking = Tracking()
     service: Service = Service()
+    query: Query = Query()
 
     @field_validator("name")
     @classmethod

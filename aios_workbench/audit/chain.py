@@ -1,0 +1,145 @@
+"""The hash chain: the canonical form of a record, its hash, and the head anchor file.
+
+Each record's hash is ``sha256(prev_hash + canonical_json(record))``, where the
+canonical JSON covers id, at, user, surface, action, target, allowed, detail and
+prev_hash with sorted keys, no whitespace and the time in UTC with microseconds.
+Hashing the id means renumbering or reordering records breaks the chain; hashing
+prev_hash means deleting or inserting one breaks the link of the next.
+
+The chain alone cannot show that records were cut off the end, so every append
+also moves a *head anchor* (a small JSON file ``{"id": N, "hash": H}`` in the
+workspace's state folder, outside the database): the record with that id must
+exist and carry that hash. Whoever can rewrite both the database and the state
+folder can forge a consistent log; the chain is evidence, not a signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..logs import redact
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64  # prev_hash of the first record
+HASHED_FIELDS = ("id", "at", "user", "surface", "action", "target", "allowed", "detail", "prev_hash")
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive time (SQLite hands those back) is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return utc(moment).isoformat(timespec="microseconds")
+
+
+def clean_detail(value):
+    """`value` as plain JSON: credential-looking text redacted, non-finite floats and
+    anything not JSON (dates, paths, sets) turned into strings, keys into strings.
+
+    What is hashed must be exactly what the database gives back, so the detail is
+    normalised once, before it is hashed and stored."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(key): clean_detail(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [clean_detail(item) for item in items]
+    return redact(str(value))
+
+
+def canonical_json(record: dict) -> str:
+    """The exact text that is hashed for `record` (a dict with at least HASHED_FIELDS)."""
+    body = {name: record[name] for name in HASHED_FIELDS}
+    body["at"] = iso(body["at"]) if isinstance(body["at"], datetime) else body["at"]
+    body["allowed"] = bool(body["allowed"])
+    body["detail"] = body["detail"] if body["detail"] is not None else {}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def record_hash(record: dict) -> str:
+    """sha256 of prev_hash followed by the canonical JSON of the record, hex encoded."""
+    return hashlib.sha256((record["prev_hash"] + canonical_json(record)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class HeadAnchor:
+    """The last record an appender wrote: ``id`` must exist with ``hash``."""
+
+    id: int
+    hash: str
+
+
+def read_head(path: Path) -> HeadAnchor | None:
+    """The anchor in `path`, or None when there is no file yet."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return HeadAnchor(int(data["id"]), str(data["hash"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"the audit head file {path} is not valid JSON of the form {{\"id\": N, \"hash\": H}}: {exc}",
+                          fix="treat the audit log as suspect; restore the file from a backup, "
+                              "or delete it to verify without a tail anchor", input=str(path)) from None
+
+
+@contextmanager
+def _locked(path: Path):
+    """An advisory lock between processes on this machine (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def advance_head(path: Path, anchor: HeadAnchor) -> None:
+    """Move the anchor in `path` forward to `anchor`, never back.
+
+    Appenders commit in id order but may reach this point out of order; the lock and
+    the comparison keep the file at the highest id written. Written through a temp
+    file and `os.replace`, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.with_name(path.name + ".lock")):
+        try:
+            current = read_head(path)
+        except ConfigError as exc:
+            # Appends must not stop; the broken anchor is replaced, and said so loudly.
+            log.warning("replacing a broken audit head file: %s", exc.message)
+            current = None
+        if current is not None and current.id >= anchor.id:
+            return
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"id": anchor.id, "hash": anchor.hash}, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

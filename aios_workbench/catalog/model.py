@@ -1,0 +1,85 @@
+"""Catalog entries and name resolution: case-insensitive, unknown names are errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import NotFound, UsageError
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    data_type: str
+    classifications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One governed dataset, with what the governance files say about it."""
+
+    source: str
+    schema: str
+    name: str
+    kind: str
+    columns: tuple[ColumnInfo, ...]
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    row_count: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.source}.{self.schema}.{self.name}"
+
+    def column(self, name: str) -> ColumnInfo | None:
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.full_name, "source": self.source, "schema": self.schema, "dataset": self.name,
+            "kind": self.kind, "description": self.description, "owners": list(self.owners),
+            "tags": list(self.tags), "row_count": self.row_count,
+            "columns": [{"name": c.name, "type": c.data_type, "classifications": list(c.classifications)}
+                        for c in self.columns],
+        }
+
+
+@dataclass
+class Catalog:
+    """All datasets, looked up by 1-, 2- or 3-part names, case-insensitively."""
+
+    entries: list[CatalogEntry] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._by_full = {e.full_name.lower(): e for e in self.entries}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def candidates(self, parts: tuple[str, ...]) -> list[CatalogEntry]:
+        p = [x.lower() for x in parts]
+        if len(p) == 3:
+            entry = self._by_full.get(".".join(p))
+            return [entry] if entry else []
+        if len(p) == 2:  # source.dataset, or schema.dataset
+            return [e for e in self.entries if e.name.lower() == p[1]
+                    and (e.source.lower() == p[0] or e.schema.lower() == p[0])]
+        if len(p) == 1:
+            return [e for e in self.entries if e.name.lower() == p[0]]
+        return []
+
+    def resolve(self, parts: tuple[str, ...]) -> CatalogEntry:
+        """The dataset `parts` names; unknown or ambiguous names are errors."""
+        name = ".".join(parts)
+        found = self.candidates(parts)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NotFound(f"unknown dataset {name!r}",
+                           fix="use a dataset from `aios catalog ls` (source.schema.dataset); run "
+                           "`aios catalog scan` if the source is new", input=name)
+        raise UsageError(f"dataset name {name!r} is ambiguous: "
+                         + ", ".join(sorted(e.full_name for e in found)),
+                         fix="qualify it as source.schema.dataset", input=name)

@@ -1,0 +1,128 @@
+"""`aios catalog scan`: discover datasets and columns from every declared source.
+
+Incremental: a source whose fingerprint (file sizes and times, or the schema
+listing for servers) is unchanged since the last scan is not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from ..connectors.engine import connect
+from ..store.models import Dataset, DatasetColumn, utcnow
+
+
+@dataclass
+class ScanReport:
+    scanned: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    datasets: int = 0
+
+    def to_dict(self) -> dict:
+        return {"scanned": self.scanned, "unchanged": self.unchanged, "failed": self.failed,
+                "datasets": self.datasets}
+
+
+def _file_fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(paths):
+        stat = p.stat()
+        digest.update(f"{p}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _listing(con, alias: str) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    """(schema, name, kind, [(column, type)]) of every table and view in `alias`."""
+    objects = con.execute(
+        "SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = ? "
+        "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+        "WHERE database_name = ? AND NOT internal ORDER BY 1, 2", [alias, alias]).fetchall()
+    columns = con.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? ORDER BY schema_name, table_name, column_index", [alias]).fetchall()
+    by_table: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in columns:
+        by_table.setdefault((schema, table), []).append((column, data_type))
+    return [(s, n, k, by_table.get((s, n), [])) for s, n, k in objects]
+
+
+def _fingerprint(decl, connector, root: Path, listing) -> str:
+    options = decl.options
+    if decl.type == "files":
+        return _file_fingerprint(connector.files(root))
+    if decl.type in ("duckdb", "sqlite"):
+        path = Path(options["path"])
+        return _file_fingerprint([path if path.is_absolute() else root / path])
+    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+
+
+def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
+    """Scan every declared source into the metadata store's catalog tables."""
+    report = ScanReport()
+    declared = {d.name for d in ws.connectors}
+    with store.session() as session, session.begin():
+        # sources no longer declared leave the catalog
+        session.execute(delete(Dataset).where(Dataset.source.not_in(declared)))
+    for decl in ws.connectors:
+        con = connect(ws.extension_dir, threads=1, memory_limit="512MB")
+        try:
+            connector = decl.connector()
+            if decl.type in ("files", "duckdb", "sqlite"):
+                # file sources: compare the fingerprint before paying for an attach
+                fingerprint = _fingerprint(decl, connector, ws.root, None)
+                if not force and _stored_fingerprint(store, decl.name) == fingerprint:
+                    report.unchanged.append(decl.name)
+                    continue
+                connector.attach(con, alias=decl.name, root=ws.root)
+                listing = _listing(con, decl.name)
+            else:
+                connector.attach(con, alias=decl.name, root=ws.root)
+                listing = _listing(con, decl.name)
+                fingerprint = _fingerprint(decl, connector, ws.root, listing)
+                if not force and _stored_fingerprint(store, decl.name) == fingerprint:
+                    report.unchanged.append(decl.name)
+                    continue
+            _store_listing(store, decl.name, listing, fingerprint)
+            report.scanned.append(decl.name)
+        except Exception as exc:  # one broken source must not stop the scan
+            from ..connectors.secrets import scrub
+            from ..logs import redact
+
+            report.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
+        finally:
+            con.close()
+    with store.session() as session:
+        report.datasets = len(session.scalars(select(Dataset.id)).all())
+    return report
+
+
+def _stored_fingerprint(store, source: str) -> str | None:
+    with store.session() as session:
+        return session.scalar(select(Dataset.fingerprint).where(Dataset.source == source).limit(1))
+
+
+def _store_listing(store, source: str, listing, fingerprint: str) -> None:
+    with store.session() as session, session.begin():
+        existing = {(d.schema_name, d.name): d for d in
+                    session.scalars(select(Dataset).where(Dataset.source == source))}
+        seen = set()
+        for schema, name, kind, columns in listing:
+            seen.add((schema, name))
+            dataset = existing.get((schema, name))
+            if dataset is None:
+                dataset = Dataset(source=source, schema_name=schema, name=name, kind=kind, description="")
+                session.add(dataset)
+                session.flush()
+            dataset.kind, dataset.fingerprint, dataset.scanned_at = kind, fingerprint, utcnow()
+            session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == dataset.id))
+            session.add_all(DatasetColumn(dataset_id=dataset.id, name=c, data_type=t, position=i,
+                                          classifications=[]) for i, (c, t) in enumerate(columns))
+        for key, dataset in existing.items():
+            if key not in seen:
+                session.delete(dataset)

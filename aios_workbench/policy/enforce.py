@@ -1,0 +1,121 @@
+"""What a user may see of a dataset: access, column masks, row filter.
+
+Deny by default: no grant, no access; an unknown user has no grants. Every
+decision names the rule that made it, so denials and `aios policy explain` can
+say why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from ..errors import ConfigError, PermissionDenied
+from .model import PolicyFile
+
+PLACEHOLDER = re.compile(r"\{user\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[str]
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """How one principal sees one dataset."""
+
+    allowed: bool
+    rule: str
+    masks: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (method, rule)
+    row_filter: exp.Expression | None = None
+    row_filter_rule: str | None = None
+
+
+class PolicyEngine:
+    """Answers access, mask and row-filter questions for one loaded policy."""
+
+    def __init__(self, policy: PolicyFile):
+        self.policy = policy
+
+    def principal(self, user: str) -> Principal:
+        info = self.policy.users.get(user)
+        if info is None:
+            raise PermissionDenied(
+                f"user {user!r} is not in the policy, so it may read nothing (deny by default)",
+                fix=f"add `{user}:` with its roles under `users:` in governance/policy.yaml", input=user)
+        return Principal(user, frozenset(info.roles), dict(info.attributes))
+
+    def is_auditor(self, user: str) -> bool:
+        info = self.policy.users.get(user)
+        return bool(info) and any(self.policy.roles[r].audit for r in info.roles if r in self.policy.roles)
+
+    def may_impersonate(self, user: str, target: str) -> bool:
+        info = self.policy.users.get(user)
+        return bool(info) and ("*" in info.may_impersonate or target in info.may_impersonate)
+
+    def grant_for(self, principal: Principal, entry) -> str | None:
+        """The first grant that lets `principal` read `entry`, as a rule name."""
+        names = {"*", entry.source.lower(), f"{entry.source}.{entry.schema}".lower(), entry.full_name.lower()}
+        for i, grant in enumerate(self.policy.grants):
+            if grant.role in principal.roles and grant.scope.lower() in names:
+                return f"grants[{i}]: role {grant.role} may read {grant.scope}"
+        return None
+
+    def view(self, principal: Principal, entry) -> DatasetView:
+        rule = self.grant_for(principal, entry)
+        if rule is None:
+            return DatasetView(False, f"deny by default: no grant gives roles {sorted(principal.roles) or '[]'} "
+                                      f"read on {entry.full_name}")
+        return DatasetView(True, rule, self._masks(principal, entry), *self._row_filter(principal, entry))
+
+    def _masks(self, principal: Principal, entry) -> dict[str, tuple[str, str]]:
+        masks: dict[str, tuple[str, str]] = {}
+        for i, mask in enumerate(self.policy.masks):
+            if principal.roles & set(mask.unmasked_for):
+                continue
+            for column in entry.columns:
+                if mask.column:
+                    hit = mask.column.lower() == f"{entry.full_name}.{column.name}".lower()
+                else:
+                    hit = mask.tag in column.classifications
+                if hit and column.name not in masks:  # the first matching mask wins
+                    why = f"masks[{i}]: {mask.method} on " + (mask.column or f"tag {mask.tag}")
+                    masks[column.name] = (mask.method, why)
+        return masks
+
+    def _row_filter(self, principal: Principal, entry) -> tuple[exp.Expression | None, str | None]:
+        predicates, rules = [], []
+        for i, rf in enumerate(self.policy.row_filters):
+            if rf.dataset.lower() != entry.full_name.lower() or principal.roles & set(rf.exempt_roles):
+                continue
+            predicates.append(self._predicate(rf.predicate, principal, i))
+            rules.append(f"row_filters[{i}]: {rf.predicate}")
+        if not predicates:
+            return None, None
+        combined = predicates[0]
+        for p in predicates[1:]:
+            combined = exp.and_(combined, p)
+        return combined, "; ".join(rules)
+
+    def _predicate(self, text: str, principal: Principal, index: int) -> exp.Expression:
+        def substitute(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in principal.attributes:
+                raise PermissionDenied(
+                    f"row filter row_filters[{index}] needs attribute {name!r}, which user "
+                    f"{principal.name!r} does not have, so nothing is shown (deny by default)",
+                    fix=f"add `attributes: {{{name}: ...}}` to {principal.name} in governance/policy.yaml",
+                    input=principal.name)
+            return exp.convert(principal.attributes[name]).sql("duckdb")
+
+        try:
+            return sqlglot.parse_one(PLACEHOLDER.sub(substitute, text), read="duckdb")
+        except sqlglot.errors.ParseError as exc:
+            raise ConfigError(f"governance/policy.yaml row_filters[{index}]: predicate {text!r} is not valid "
+                              f"SQL: {str(exc).splitlines()[0]}", fix="fix the predicate", input=text) from None

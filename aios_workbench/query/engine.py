@@ -1,0 +1,146 @@
+"""The governed DuckDB engine: every source attached read-only, then locked.
+
+Order matters (checked on DuckDB 1.5.5): replacement scans off and every source
+attached BEFORE `lock_configuration`; external access limited to the sources'
+own folders; memory and thread limits; a per-query timeout through `interrupt`.
+After the lock `SET` is refused, but table functions still answer: the
+rewriter (`rewrite.py`) refuses them itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..connectors.engine import connect
+from ..connectors.secrets import scrub
+from ..errors import ConnectorError, UsageError, WorkbenchError
+from ..logs import redact
+
+log = logging.getLogger(__name__)
+
+
+class QueryTimeout(WorkbenchError):
+    code = "query_timeout"
+
+
+def _salt(state_dir: Path) -> str:
+    """A per-workspace secret that makes hashed masks unguessable by dictionary."""
+    path = state_dir / "mask.salt"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _external_access(ws) -> tuple[list[str], list[str]]:
+    """(directories, files) the locked engine may still read: exactly the sources' data.
+
+    Database files (DuckDB, SQLite) are attached before the lock and need no entry;
+    folders are avoided where exact files can be listed, since an allowed folder is
+    readable (and writable by COPY, which the rewriter refuses) as a whole."""
+    directories, files = set(), set()
+    for decl in ws.connectors:
+        connector = decl.connector()
+        if decl.type == "files":
+            try:
+                files.update(str(p.resolve()) for p in connector.files(ws.root))
+            except WorkbenchError:
+                pass  # the source failed to attach and is reported as unavailable
+        elif hasattr(connector, "allowed_directories"):
+            directories.update(connector.allowed_directories())
+    return sorted(directories), sorted(files)
+
+
+def _sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+class GovernedEngine:
+    """One locked DuckDB instance over all of a workspace's sources."""
+
+    def __init__(self, ws, *, threads: int = 2, memory_limit: str = "4GB"):
+        self.con = connect(ws.extension_dir, threads=threads, memory_limit=memory_limit)
+        self.failed: dict[str, str] = {}
+        con = self.con
+        con.execute("SET python_enable_replacements = false")
+        for decl in ws.connectors:
+            try:
+                decl.connector().attach(con, alias=decl.name, root=ws.root)
+            except Exception as exc:  # the other sources stay usable
+                self.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
+                log.warning("source %s is unavailable: %s", decl.name, self.failed[decl.name])
+        salt = _salt(ws.state_dir).replace("'", "")
+        con.execute(f"CREATE MACRO aios_mask_hash(v) AS CASE WHEN v IS NULL THEN NULL "
+                    f"ELSE left(sha256('{salt}' || CAST(v AS VARCHAR)), 16) END")
+        con.execute("CREATE MACRO aios_mask_redact(v) AS CASE WHEN v IS NULL THEN NULL ELSE '***' END")
+        con.execute("CREATE MACRO aios_mask_partial(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
+                    "repeat('*', length(v) - least(4, length(v) // 3)) || right(v, least(4, length(v) // 3)) END")
+        self.builtin_functions = frozenset(r[0].lower() for r in con.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() "
+            "WHERE internal AND function_type IN ('scalar', 'aggregate', 'macro')").fetchall())
+        directories, files = _external_access(ws)
+        con.execute(f"SET allowed_directories = {_sql_list(directories)}")
+        con.execute(f"SET allowed_paths = {_sql_list(files)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+
+    def start(self, sql: str, *, timeout: float, batch_rows: int = 65_536):
+        """Start `sql` (already rewritten) on its own cursor; return its Arrow schema and a
+        generator of record batches. Errors in planning surface here, before any row is sent;
+        the cursor is interrupted when `timeout` seconds pass."""
+        cursor = self.con.cursor()
+        timer = threading.Timer(timeout, cursor.interrupt)
+        timer.start()
+        try:
+            cursor.execute(sql)
+            reader = cursor.to_arrow_reader(batch_rows)
+        except BaseException as exc:
+            timer.cancel()
+            cursor.close()
+            raise _translate(exc, timeout) from None
+
+        def batches():
+            try:
+                for batch in reader:
+                    yield batch
+            except duckdb.Error as exc:
+                raise _translate(exc, timeout) from None
+            finally:
+                timer.cancel()
+                cursor.close()
+
+        return reader.schema, batches()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _translate(exc: BaseException, timeout: float) -> BaseException:
+    if isinstance(exc, duckdb.InterruptException):
+        return QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
+                            fix="narrow it (filters, LIMIT, aggregates) or raise query.timeout_seconds in aios.yaml")
+    if isinstance(exc, duckdb.Error):
+        return _engine_error(exc)
+    return exc
+
+
+_LINE = re.compile(r"\n\s*LINE \d+:.*", re.S)
+
+
+def _engine_error(exc: duckdb.Error) -> WorkbenchError:
+    # DuckDB echoes the (rewritten) query after "LINE n:": it names raw tables and mask macros, so cut it
+    message = scrub(redact(_LINE.sub("", str(exc)).strip()))
+    if isinstance(exc, (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException,
+                        duckdb.ConversionException, duckdb.InvalidInputException)):
+        return UsageError(f"the query failed: {message}", fix="check column names and types against "
+                          "`aios catalog show DATASET`", input=message)
+    return ConnectorError(f"the query failed in the engine: {message}",
+                          fix="retry; if it persists, check the source with `aios status`", input=message)

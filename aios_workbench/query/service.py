@@ -1,0 +1,153 @@
+"""`QueryService`: the single entry point every surface queries through.
+
+Kernel (REST), CLI, dashboard, checks and jobs all call `QueryService.run`,
+which resolves the identity, rewrites the query under the current policy, runs
+it on the locked engine, and appends an audit record, allowed or denied.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import pyarrow as pa
+
+from ..catalog.load import load_catalog
+from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from ..policy.enforce import PolicyEngine
+from .policy_holder import PolicyHolder
+from .rewrite import QueryDenied, rewrite
+
+
+@dataclass
+class QueryResult:
+    """A running query: iterate `batches()` once; the audit record is written when it ends."""
+
+    schema: pa.Schema
+    datasets: tuple[str, ...]
+    max_rows: int
+    _batches: Iterator[pa.RecordBatch]
+    _finish: callable
+    rows: int = 0
+    truncated: bool = False
+    _done: bool = field(default=False, repr=False)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in self._batches:
+                room = self.max_rows - self.rows
+                if batch.num_rows >= room:
+                    if batch.num_rows > room:
+                        self.truncated = True
+                    batch = batch.slice(0, room)
+                    self.rows += batch.num_rows
+                    if batch.num_rows:
+                        yield batch
+                    if self.truncated or room == 0:
+                        break
+                    continue
+                self.rows += batch.num_rows
+                yield batch
+            self._complete(None)
+        except BaseException as exc:
+            self._complete(exc)
+            raise
+        finally:
+            close = getattr(self._batches, "close", None)
+            if close:
+                close()
+
+    def _complete(self, error) -> None:
+        if not self._done:
+            self._done = True
+            self._finish(self, error)
+
+    def to_arrow(self) -> pa.Table:
+        return pa.Table.from_batches(list(self.batches()), schema=self.schema)
+
+
+class QueryService:
+    """Governed queries over one workspace, for every surface."""
+
+    def __init__(self, ws, store, audit, *, max_rows: int = 1_000_000, timeout: float = 300.0):
+        self.ws = ws
+        self.store = store
+        self.audit = audit
+        self.max_rows = max_rows
+        self.timeout = timeout
+        self.policy = PolicyHolder(ws)
+        self._engine = None
+        self._catalog = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self):
+        with self._lock:
+            if self._engine is None:
+                from .engine import GovernedEngine
+
+                self._engine = GovernedEngine(self.ws)
+            return self._engine
+
+    def catalog(self):
+        with self._lock:
+            if self._catalog is None or self._catalog[0] is not self.policy.current():
+                policy = self.policy.current()
+                self._catalog = (policy, load_catalog(self.store, policy))
+            return self._catalog[1]
+
+    def refresh(self) -> None:
+        """Forget the catalog and the engine: the next query sees a new scan."""
+        with self._lock:
+            self._catalog = None
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+    def identity(self, user: str, as_user: str | None) -> str:
+        if not as_user or as_user == user:
+            return user
+        if not PolicyEngine(self.policy.current()).may_impersonate(user, as_user):
+            raise PermissionDenied(f"{user} may not act as {as_user}",
+                                   fix=f"add {as_user!r} to may_impersonate of {user} in governance/policy.yaml",
+                                   input=as_user)
+        return as_user
+
+    def run(self, sql: str, *, user: str, surface: str, as_user: str | None = None,
+            max_rows: int | None = None, run_id: str | None = None) -> QueryResult:
+        """Rewrite and start `sql` as `user` (or `as_user`); raise when denied (and audited)."""
+        if not isinstance(sql, str) or not sql.strip():
+            raise UsageError("the query is empty", fix="pass a SELECT statement", input=sql)
+        detail = {"sql": sql, "run_id": run_id} if run_id else {"sql": sql}
+        if as_user and as_user != user:
+            detail["on_behalf_of"] = user
+        try:
+            identity = self.identity(user, as_user)
+            policy = PolicyEngine(self.policy.current())
+            principal = policy.principal(identity)
+            engine = self.engine
+            rewritten = rewrite(sql, catalog=self.catalog(), policy=policy, principal=principal,
+                                builtin_functions=engine.builtin_functions)
+            schema, batches = engine.start(rewritten.sql, timeout=self.timeout)
+        except (QueryDenied, PermissionDenied, NotFound, UsageError) as exc:
+            rule = getattr(exc, "rule", exc.code)
+            self.audit.append(user=as_user or user, surface=surface, action="query", target="",
+                              allowed=False, detail={**detail, "rule": rule, "error": exc.message})
+            raise
+
+        def finish(result: QueryResult, error) -> None:
+            outcome = {"datasets": list(rewritten.datasets), "rows": result.rows, "truncated": result.truncated}
+            if error is not None:
+                outcome["error"] = error.message if isinstance(error, WorkbenchError) else type(error).__name__
+            self.audit.append(user=identity, surface=surface, action="query", target=",".join(rewritten.datasets),
+                              allowed=True, detail={**detail, **outcome})
+
+        return QueryResult(schema, rewritten.datasets, min(max_rows or self.max_rows, self.max_rows),
+                           batches, finish)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
