@@ -10,6 +10,7 @@ RAW_MARKERS = ("secret.example", "-45-6789", "Secretson", "Rawname")
 FILTERED_MARKER = "FILTERED-OUT-MARKER"
 UNGRANTED_MARKER = "UNGRANTED-MARKER"
 EU_ROWS, US_ROWS = 8, 4
+EVENT_ROWS = 300_000
 
 POLICY = """
 datasets:
@@ -36,6 +37,7 @@ users:
     roles: [analyst]
 grants:
   - {role: analyst, scope: hr.main.people}
+  - {role: analyst, scope: hr.main.events}
   - {role: steward, scope: "*"}
 masks:
   - {tag: pii.email, method: hash, unmasked_for: [steward]}
@@ -63,6 +65,7 @@ def build_governed_workspace(root: Path) -> Path:
                      f"{99 - i:03d}-45-6789", region, 50_000 + 1_000 * i, note))
     con.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute("CREATE TABLE salaries AS SELECT id, salary, 'UNGRANTED-MARKER' AS note FROM people")
+    con.execute(f"CREATE TABLE events AS SELECT i AS id, i % 7 AS kind, 'e' || i AS label FROM range({EVENT_ROWS}) t(i)")
     con.close()
     con = duckdb.connect(str(root / "fin.duckdb"))
     con.execute("CREATE TABLE budget AS SELECT 1 AS id, 'UNGRANTED-MARKER' AS note")

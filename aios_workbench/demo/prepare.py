@@ -25,8 +25,14 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     except (ValueError, FileExistsError) as exc:
         raise UsageError(str(exc), fix="use a seed >= 0 and a scale in (0, 100]; remove a folder that is "
                          "not demo data from .aios/demo-data", input=f"seed={seed} scale={scale}") from None
-    step("migrating the metadata store")
-    open_store(ws.metadata_url).close()
+    step("migrating the metadata store and scanning the catalog")
+    from ..catalog import scan_catalog
+
+    store = open_store(ws.metadata_url)
+    try:
+        scan = scan_catalog(ws, store)
+    finally:
+        store.close()
     step("checking the data sources")
     health = [check_connector(d, workspace_root=ws.root, extension_dir=ws.extension_dir) for d in ws.connectors]
     broken = [h for h in health if not h.ok]
@@ -41,4 +47,5 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         "scale": manifest.scale,
         "tables": dict(manifest.row_counts),
         "sources": [h.to_dict() for h in health],
+        "catalog": scan.to_dict(),
     }

@@ -75,19 +75,19 @@ class WorkbenchService:
 
         return explain(self.queries.policy.current(), self.queries.catalog(), user, dataset)
 
-    def audit_records(self, user: str, **filters) -> list[dict]:
+    def audit_records(self, caller: str, **filters) -> list[dict]:
         """Audit records: everything for auditors, one's own records for everybody else."""
         from ..policy.enforce import PolicyEngine
 
         policy = PolicyEngine(self.queries.policy.current())
-        if not policy.is_auditor(user):
-            if filters.get("user") not in (None, user):
+        if not policy.is_auditor(caller):
+            if filters.get("user") not in (None, caller):
                 from ..errors import PermissionDenied
 
-                raise PermissionDenied(f"{user} may read only their own audit records",
+                raise PermissionDenied(f"{caller} may read only their own audit records",
                                        fix="ask for a role with `audit: true` in governance/policy.yaml",
                                        input=filters["user"])
-            filters["user"] = user
+            filters["user"] = caller
         return self.audit.query(**filters)
 
     def close(self) -> None:

@@ -29,6 +29,11 @@ class AIOSWorkbench(Configurable):
         "server's root_dir holding an aios.yaml.",
     )
     connector_health_ttl = Float(15.0, config=True, help="Seconds a data source health probe is cached.")
+    user = Unicode(
+        "", config=True,
+        help="Act as this policy user for every request of this single-user server (overrides `identity`). "
+        "`aios lab --user NAME` sets it.",
+    )
     identity = Enum(
         ["server-account", "jupyter"], "server-account", config=True,
         help="Whom governance treats as the user. 'server-account': the account running this single-user "
@@ -41,6 +46,8 @@ class JupyterAPIBase(APIHandler):
     """Jupyter's own authentication (token, password or identity provider) guards every verb."""
 
     def workbench_user(self) -> str:
+        if self.settings.get("aios_user"):
+            return self.settings["aios_user"]
         if self.settings["aios_identity"] == "jupyter":
             return self.current_user.username
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
@@ -66,6 +73,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     web_app.settings["aios_service"] = service
     web_app.settings["aios_identity"] = settings.identity
+    web_app.settings["aios_user"] = settings.user
     web_app.add_handlers(".*$", mount(JupyterAPIBase, web_app.settings["base_url"]))
 
 

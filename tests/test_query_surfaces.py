@@ -1,0 +1,278 @@
+"""The governed query path from every surface: Jupyter REST, `aios serve` + kernel client, CLI.
+
+Each surface goes through the same QueryService, so masks, row filters, denials
+and audit records are the same everywhere; these tests check each surface's wiring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pyarrow as pa
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from aios_workbench.service.routes import API_PREFIX
+
+from .conftest import AIOS, free_port, run_aios, stop, wait_for_http
+from .governed_fixtures import (EU_ROWS, EVENT_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace,
+                                open_governed_service)
+
+TOKEN = "surface-test-token-42"
+
+
+@pytest.fixture(scope="module")
+def governed_root(tmp_path_factory):
+    root = build_governed_workspace(tmp_path_factory.mktemp("surfaces") / "ws")
+    open_governed_service(root).close()  # scans the catalog
+    return root
+
+
+def assert_masked_and_filtered(rows: list[dict]) -> None:
+    text = json.dumps(rows, default=str)
+    for marker in (*RAW_MARKERS, FILTERED_MARKER):
+        assert marker not in text
+    assert len(rows) == EU_ROWS
+
+
+# -- Jupyter server extension ---------------------------------------------------------------
+
+@pytest.fixture
+def jp_server_config(governed_root):
+    return {"ServerApp": {"jpserver_extensions": {"aios_workbench": True}},
+            "AIOSWorkbench": {"workspace": str(governed_root), "user": "ana"}}
+
+
+async def test_jupyter_sql_streams_arrow_masked_and_filtered(jp_fetch):
+    response = await jp_fetch(API_PREFIX, "sql", method="POST",
+                              body=json.dumps({"sql": "SELECT * FROM hr.main.people"}))
+
+    assert response.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+    assert response.headers["X-AIOS-Datasets"] == "hr.main.people"
+    assert_masked_and_filtered(pa.ipc.open_stream(response.body).read_all().to_pylist())
+
+
+async def test_jupyter_denied_query_answers_403_with_the_rule(jp_fetch):
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(API_PREFIX, "sql", method="POST", body=json.dumps({"sql": "SELECT * FROM hr.main.salaries"}))
+
+    assert info.value.code == 403
+    body = json.loads(info.value.response.body)
+    assert body["error"] == "query_denied" and "deny by default" in body["rule"]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("not json", "not JSON"),
+    ('["SELECT 1"]', "JSON object"),
+    ('{"sql": ""}', "empty"),
+    ('{"sql": "SELECT 1", "max_rows": "ten"}', "max_rows must be a positive integer"),
+    ('{"sql": "SELEC 1"}', "not valid SQL"),
+])
+async def test_jupyter_bad_requests_answer_400_naming_the_input(jp_fetch, body, message):
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(API_PREFIX, "sql", method="POST", body=body)
+
+    assert info.value.code == 400
+    assert message in json.loads(info.value.response.body)["message"]
+
+
+async def test_jupyter_catalog_lists_only_readable_datasets(jp_fetch):
+    response = await jp_fetch(API_PREFIX, "catalog")
+
+    names = [d["name"] for d in json.loads(response.body)["datasets"]]
+    assert names == ["hr.main.events", "hr.main.people"]
+
+
+async def test_jupyter_dataset_view_explains_masks_and_filter(jp_fetch):
+    response = await jp_fetch(API_PREFIX, "catalog/dataset", params={"name": "hr.main.people"})
+
+    view = json.loads(response.body)
+    masks = {c["name"]: c["mask"] for c in view["columns"]}
+    assert masks["email"] == "hash" and masks["ssn"] == "redact" and masks["id"] is None
+    assert view["row_filter"]["predicate"] == "region = 'EU'"
+
+
+async def test_jupyter_audit_shows_a_non_auditor_only_their_own_records(jp_fetch):
+    await jp_fetch(API_PREFIX, "sql", method="POST", body=json.dumps({"sql": "SELECT 1 AS x"}))
+
+    records = json.loads((await jp_fetch(API_PREFIX, "audit")).body)["records"]
+    assert records and {r["user"] for r in records} == {"ana"}
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(API_PREFIX, "audit", params={"user": "sam"})
+    assert info.value.code == 403
+
+
+# -- standalone service and the kernel client ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(governed_root):
+    port = free_port()
+    process = subprocess.Popen([AIOS, "--workspace", str(governed_root), "serve", "--port", str(port),
+                                "--user", "ana"], env={**os.environ, "AIOS_TOKEN": TOKEN},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/{API_PREFIX}/status", process=process)
+        yield url
+    finally:
+        stop(process)
+
+
+def test_kernel_client_returns_polars_pandas_and_arrow(served, monkeypatch):
+    import polars as pl
+
+    import aios_workbench as wb
+
+    monkeypatch.setenv("AIOS_SERVICE_URL", served)
+    monkeypatch.setenv("AIOS_TOKEN", TOKEN)
+    wb.connect(served, TOKEN)
+
+    frame = wb.sql("SELECT * FROM hr.main.people ORDER BY id")
+    assert isinstance(frame, pl.DataFrame)
+    assert_masked_and_filtered(frame.to_dicts())
+    assert wb.sql("SELECT id FROM people", as_="pandas")["id"].tolist() == list(range(EU_ROWS))
+    assert wb.table("hr.main.people", as_="arrow").num_rows == EU_ROWS
+
+
+def test_kernel_client_streams_a_large_result_whole(served):
+    from aios_workbench.client import ServiceClient
+
+    table = ServiceClient(served, TOKEN).query_arrow("SELECT * FROM hr.main.events")
+
+    assert table.num_rows == EVENT_ROWS
+    assert table.column("id").to_pylist()[-1] == EVENT_ROWS - 1 or sorted(table.column("id").to_pylist()) == list(
+        range(EVENT_ROWS))
+
+
+def test_max_rows_caps_the_result(served):
+    from aios_workbench.client import ServiceClient
+
+    assert ServiceClient(served, TOKEN).query_arrow("SELECT * FROM hr.main.events", max_rows=1000).num_rows == 1000
+
+
+def test_kernel_client_errors_carry_message_fix_and_rule(served):
+    import aios_workbench as wb
+    from aios_workbench.errors import WorkbenchError
+
+    wb.connect(served, TOKEN)
+    with pytest.raises(WorkbenchError) as info:
+        wb.sql("SELECT * FROM read_csv('/etc/passwd')")
+    assert info.value.rule == "no_table_functions" and info.value.fix
+    with pytest.raises(WorkbenchError, match="not a dataset name"):
+        wb.table("hr.main.people; DROP TABLE x")
+
+
+def test_impersonation_through_the_service_needs_the_policy(served):
+    from aios_workbench.client import ServiceClient
+    from aios_workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match="may not act as"):
+        ServiceClient(served, TOKEN).query_arrow("SELECT 1", as_user="sam")
+
+
+# -- CLI -------------------------------------------------------------------------------------------
+
+def cli(root, *args, user="ana"):
+    return run_aios("--workspace", str(root), *args, env={"AIOS_USER": user})
+
+
+def test_cli_sql_formats(governed_root, tmp_path):
+    csv = cli(governed_root, "sql", "SELECT id, email FROM hr.main.people ORDER BY id", "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    lines = csv.stdout.strip().splitlines()
+    assert lines[0] == "id,email" and len(lines) == EU_ROWS + 1 and "secret.example" not in csv.stdout
+
+    out = tmp_path / "people.parquet"
+    parquet = cli(governed_root, "sql", "SELECT * FROM hr.main.people", "--format", "parquet", "--out", str(out))
+    assert parquet.returncode == 0, parquet.stderr
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == EU_ROWS
+
+    as_json = cli(governed_root, "sql", "SELECT count(*) AS n FROM people", "--format", "json")
+    assert json.loads(as_json.stdout) == [{"n": EU_ROWS}]
+
+
+def test_cli_sql_denial_exits_77_and_writes_no_file(governed_root, tmp_path):
+    out = tmp_path / "x.csv"
+
+    result = cli(governed_root, "sql", "SELECT * FROM hr.main.salaries", "--format", "csv", "--out", str(out))
+
+    assert result.returncode == 77
+    assert "may not read hr.main.salaries" in result.stderr and "fix:" in result.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_cli_parquet_needs_out(governed_root):
+    result = cli(governed_root, "sql", "SELECT 1", "--format", "parquet")
+
+    assert result.returncode == 64 and "--out" in result.stderr
+
+
+def test_cli_catalog_policy_and_audit(governed_root):
+    listing = json.loads(cli(governed_root, "catalog", "ls", "--json").stdout)
+    assert [d["name"] for d in listing] == ["hr.main.events", "hr.main.people"]
+
+    explained = json.loads(cli(governed_root, "policy", "explain", "ana", "hr.main.people", "--json").stdout)
+    assert explained["allowed"] and explained["row_filter"]["predicate"] == "region = 'EU'"
+    denied = json.loads(cli(governed_root, "policy", "explain", "otto", "hr.main.people", "--json").stdout)
+    assert not denied["allowed"] and "deny by default" in denied["rule"]
+
+    shown = cli(governed_root, "catalog", "show", "people")
+    assert shown.returncode == 0 and "masked: hash" in shown.stdout
+
+    assert cli(governed_root, "audit", "verify").returncode == 0
+
+
+def test_catalog_scan_is_incremental(tmp_path):
+    import duckdb
+
+    governed_root = build_governed_workspace(tmp_path / "ws")
+    cli(governed_root, "catalog", "scan")
+    first = json.loads(cli(governed_root, "catalog", "scan", "--json").stdout)
+    assert set(first["unchanged"]) == {"hr", "fin"}
+
+    con = duckdb.connect(str(governed_root / "fin.duckdb"))
+    con.execute("CREATE TABLE forecast AS SELECT 1 AS id")
+    con.close()
+    second = json.loads(cli(governed_root, "catalog", "scan", "--json").stdout)
+
+    assert second["scanned"] == ["fin"] and second["unchanged"] == ["hr"]
+    assert second["datasets"] == first["datasets"] + 1
+
+
+def test_broken_policy_edit_keeps_the_previous_policy_in_force(tmp_path):
+    root = build_governed_workspace(tmp_path / "ws")
+    service = open_governed_service(root)
+    try:
+        policy = root / "governance" / "policy.yaml"
+        good = policy.read_text()
+        policy.write_text(good.replace("grants:", "grants: [oops"))
+
+        table = service.queries.run("SELECT count(*) AS n FROM hr.main.people", user="ana", surface="test").to_arrow()
+
+        assert table.column("n").to_pylist() == [EU_ROWS]
+        assert "policy.yaml line" in str(service.queries.policy.last_error)
+        policy.write_text(good.replace("  - {role: analyst, scope: hr.main.people}\n", ""))
+        with pytest.raises(Exception, match="deny by default"):
+            service.queries.run("SELECT count(*) FROM hr.main.people", user="ana", surface="test")
+    finally:
+        service.close()
+
+
+def test_status_never_returns_a_source_credential(tmp_path, monkeypatch):
+    from aios_workbench.workspace import Workspace
+    from aios_workbench.workspace.scaffold import init_workspace
+
+    root = init_workspace(tmp_path / "ws")
+    (root / "connectors" / "erp.yaml").write_text(
+        "name: erp\ntype: postgres\noptions: {port: 1, database: erp, user: etl, password_secret: ERP_PW}\n")
+    monkeypatch.setenv("ERP_PW", "pw-never-shown-77")
+
+    result = run_aios("--workspace", str(root), "status", "--json", env={"ERP_PW": "pw-never-shown-77"})
+
+    assert result.returncode == 69
+    assert "pw-never-shown-77" not in result.stdout + result.stderr
+    assert Workspace.load(root).connectors[0].options["password_secret"] == "ERP_PW"
