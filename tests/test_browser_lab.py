@@ -53,7 +53,7 @@ def test_welcome_notebook_reaches_the_service_from_a_real_kernel(lab_url):
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(ROOT / "notebooks" / "00-welcome.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / "00_welcome.ipynb", as_version=4)
 
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()

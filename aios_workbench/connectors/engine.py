@@ -15,7 +15,6 @@ def connect(extension_dir: Path, *, database: str = ":memory:", threads: int = 2
         "extension_directory": str(extension_dir),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
-        "allow_persistent_secrets": False,
         "threads": threads,
         "memory_limit": memory_limit,
     })
