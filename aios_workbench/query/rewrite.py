@@ -175,4 +175,4 @@ def rewrite(sql: str, *, catalog: Catalog, policy: PolicyEngine, principal: Prin
         if table.args.get("sample"):
             replacement.set("sample", table.args["sample"].copy())
         table.replace(replacement)
-    return RewrittenQuery(tree.sql(dialect="duckdb"), tuple(sorted(touched)), masked)
+    return RewrittenQuery(tree.sql(dialect="duckdb", copy=False), tuple(sorted(touched)), masked)

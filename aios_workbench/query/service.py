@@ -8,6 +8,7 @@ it on the locked engine, and appends an audit record, allowed or denied.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -80,6 +81,9 @@ class QueryService:
         self._engine = None
         self._catalog = None
         self._lock = threading.Lock()
+        # parse + rewrite costs ~1 ms; repeated queries (dashboards, paging) reuse it. The key holds
+        # the policy and catalog objects themselves, so a reload or rescan never serves a stale rewrite.
+        self._rewrites: OrderedDict = OrderedDict()
 
     @property
     def engine(self):
@@ -87,7 +91,8 @@ class QueryService:
             if self._engine is None:
                 from .engine import GovernedEngine
 
-                self._engine = GovernedEngine(self.ws)
+                cfg = self.ws.config.query
+                self._engine = GovernedEngine(self.ws, threads=cfg.threads, memory_limit=cfg.memory_limit)
             return self._engine
 
     def catalog(self):
@@ -127,24 +132,42 @@ class QueryService:
             policy = PolicyEngine(self.policy.current())
             principal = policy.principal(identity)
             engine = self.engine
-            rewritten = rewrite(sql, catalog=self.catalog(), policy=policy, principal=principal,
-                                builtin_functions=engine.builtin_functions)
-            schema, batches = engine.start(rewritten.sql, timeout=self.timeout)
+            rewritten = self._rewrite(sql, policy, principal, engine)
         except (QueryDenied, PermissionDenied, NotFound, UsageError) as exc:
             rule = getattr(exc, "rule", exc.code)
             self.audit.append(user=as_user or user, surface=surface, action="query", target="",
                               allowed=False, detail={**detail, "rule": rule, "error": exc.message})
             raise
 
-        def finish(result: QueryResult, error) -> None:
-            outcome = {"datasets": list(rewritten.datasets), "rows": result.rows, "truncated": result.truncated}
+        def finish(result: QueryResult | None, error) -> None:
+            outcome = {"datasets": list(rewritten.datasets), "rows": result.rows if result else 0,
+                       "truncated": result.truncated if result else False}
             if error is not None:
                 outcome["error"] = error.message if isinstance(error, WorkbenchError) else type(error).__name__
             self.audit.append(user=identity, surface=surface, action="query", target=",".join(rewritten.datasets),
                               allowed=True, detail={**detail, **outcome})
 
+        try:
+            schema, batches = engine.start(rewritten.sql, timeout=self.timeout)
+        except WorkbenchError as exc:  # authorized, but failed in the engine: audited as such
+            finish(None, exc)
+            raise
         return QueryResult(schema, rewritten.datasets, min(max_rows or self.max_rows, self.max_rows),
                            batches, finish)
+
+    def _rewrite(self, sql: str, policy: PolicyEngine, principal, engine):
+        catalog = self.catalog()
+        key = (sql, principal.name, id(policy.policy), id(catalog), id(engine))
+        cached = self._rewrites.get(key)
+        if cached is not None and cached[0] is policy.policy and cached[1] is catalog:
+            self._rewrites.move_to_end(key)
+            return cached[2]
+        rewritten = rewrite(sql, catalog=catalog, policy=policy, principal=principal,
+                            builtin_functions=engine.builtin_functions)
+        self._rewrites[key] = (policy.policy, catalog, rewritten)
+        while len(self._rewrites) > 512:
+            self._rewrites.popitem(last=False)
+        return rewritten
 
     def close(self) -> None:
         with self._lock:

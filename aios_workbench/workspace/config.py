@@ -62,6 +62,9 @@ class Query(Strict):
 
     max_rows: int = Field(1_000_000, ge=1, description="rows a query may return; more are cut off and flagged")
     timeout_seconds: float = Field(300, gt=0, description="a query running longer is stopped")
+    threads: int = Field(2, ge=1, le=256, description="DuckDB worker threads of the governed engine")
+    memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+                              description="DuckDB memory limit of the governed engine, e.g. 4GB")
 
 
 class WorkspaceConfig(Strict):

@@ -1,0 +1,133 @@
+"""The governed engine over server databases, and its limits: timeout, row cap, config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aios_workbench.query.engine import QueryTimeout
+
+from .governed_fixtures import build_governed_workspace, open_governed_service
+
+POLICY = """
+datasets:
+  {source}.{schema}.vendors:
+    columns: {{email: [pii.email]}}
+roles: {{buyer: {{}}}}
+users:
+  bea: {{roles: [buyer], attributes: {{country: DE}}}}
+grants:
+  - {{role: buyer, scope: {source}}}
+masks:
+  - {{tag: pii.email, method: redact}}
+row_filters:
+  - {{dataset: {source}.{schema}.vendors, predicate: "country = {{user.country}}"}}
+"""
+
+
+def governed_query_over(workspace, source: str, schema: str, connector_yaml: str):
+    from aios_workbench.catalog import scan_catalog
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.workspace import Workspace
+
+    (workspace.root / "connectors" / f"{source}.yaml").write_text(connector_yaml)
+    (workspace.root / "governance" / "policy.yaml").write_text(POLICY.format(source=source, schema=schema))
+    service = WorkbenchService(Workspace.load(workspace.root), mode="local")
+    try:
+        report = scan_catalog(service.workspace, service.store)
+        assert report.failed == {}, report.failed
+        service.queries.refresh()
+        return service.queries.run(f"SELECT * FROM {source}.{schema}.vendors ORDER BY id", user="bea",
+                                   surface="test").to_arrow().to_pylist()
+    finally:
+        service.close()
+
+
+VENDORS = [(1, "vendor-one@raw.example", "DE"), (2, "vendor-two@raw.example", "FR"), (3, "v3@raw.example", "DE")]
+
+
+@pytest.mark.services
+def test_postgres_tables_are_governed_like_any_other(workspace, postgres_url):
+    import psycopg
+
+    database = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"host=127.0.0.1 dbname={database} user=postgres", autocommit=True) as con:
+        con.execute("CREATE TABLE vendors (id int, email text, country text)")
+        con.cursor().executemany("INSERT INTO vendors VALUES (%s, %s, %s)", VENDORS)
+
+    rows = governed_query_over(workspace, "erp", "public",
+                               f"name: erp\ntype: postgres\noptions: {{port: 5432, database: {database}, user: postgres}}\n")
+
+    assert rows == [{"id": 1, "email": "***", "country": "DE"}, {"id": 3, "email": "***", "country": "DE"}]
+
+
+@pytest.mark.services
+def test_mariadb_tables_are_governed_like_any_other(workspace, mariadb_database):
+    import pymysql
+
+    con = pymysql.connect(host="127.0.0.1", user="root", password="", database=mariadb_database, autocommit=True)
+    con.cursor().execute("CREATE TABLE vendors (id int, email varchar(64), country varchar(2))")
+    con.cursor().executemany("INSERT INTO vendors VALUES (%s, %s, %s)", VENDORS)
+    con.close()
+
+    rows = governed_query_over(workspace, "shop", mariadb_database,
+                               f"name: shop\ntype: mysql\noptions: {{port: 3306, database: {mariadb_database}, user: root}}\n")
+
+    assert [(r["id"], r["email"], r["country"]) for r in rows] == [(1, "***", "DE"), (3, "***", "DE")]
+    assert "raw.example" not in json.dumps(rows)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    svc = open_governed_service(build_governed_workspace(tmp_path_factory.mktemp("engine") / "ws"))
+    yield svc
+    svc.close()
+
+
+def test_a_query_running_past_the_timeout_is_stopped_and_audited(service):
+    service.queries.timeout = 0.5
+    try:
+        with pytest.raises(QueryTimeout, match="longer than 0.5 s"):
+            service.queries.run("SELECT count(*) FROM hr.main.events a, hr.main.events b WHERE a.label < b.label",
+                                user="ana", surface="test").to_arrow()
+    finally:
+        service.queries.timeout = 300
+    record = service.audit.query(user="ana", limit=1)[0]
+    assert "longer than" in record["detail"]["error"]
+
+
+def test_results_are_cut_at_max_rows_and_flagged(service):
+    result = service.queries.run("SELECT * FROM hr.main.events", user="ana", surface="test", max_rows=70_000)
+
+    table = result.to_arrow()
+    assert table.num_rows == 70_000 and result.truncated
+    assert service.audit.query(user="ana", limit=1)[0]["detail"]["truncated"] is True
+
+
+def test_engine_is_locked_against_configuration_changes(service):
+    con = service.queries.engine.con
+    import duckdb
+
+    with pytest.raises(duckdb.Error):
+        con.execute("SET enable_external_access = true")
+    with pytest.raises(duckdb.Error):
+        con.execute("SELECT * FROM read_text('/etc/passwd')").fetchall()
+
+
+def test_memory_and_thread_limits_come_from_the_workspace_config(tmp_path):
+    from aios_workbench.errors import ConfigError
+    from aios_workbench.workspace import Workspace
+
+    root = build_governed_workspace(tmp_path / "ws")
+    (root / "aios.yaml").write_text("query:\n  threads: 1\n  memory_limit: 512MB\n")
+    svc = open_governed_service(root)
+    try:
+        settings = dict(svc.queries.engine.con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')").fetchall())
+        assert settings["threads"] == "1" and settings["memory_limit"].startswith("488")
+    finally:
+        svc.close()
+    (root / "aios.yaml").write_text("query:\n  memory_limit: lots\n")
+    with pytest.raises(ConfigError, match="aios.yaml line 2: key `query.memory_limit`"):
+        Workspace.load(root)
