@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -140,9 +141,24 @@ def stop(process: subprocess.Popen) -> str:
     return (out or "") + (err or "")
 
 
+@contextlib.contextmanager
+def aios_serve(root, *, token: str, user: str | None = None):
+    """`aios serve` on `root` as a real process on a free port; yields its base URL."""
+    port = free_port()
+    args = [AIOS, "--workspace", str(root), "serve", "--port", str(port)] + (["--user", user] if user else [])
+    process = subprocess.Popen(args, env={**os.environ, "AIOS_TOKEN": token},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/aios/api/status", process=process)
+        yield url
+    finally:
+        stop(process)
+
+
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
 
 
-__all__ = ["AIOS", "ROOT", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]
+__all__ = ["AIOS", "ROOT", "aios_serve", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+from .conftest import ROOT, aios_serve, artifact
 
 TOKEN = "notebook-test-token"
 
 
 @pytest.fixture(scope="module")
 def demo_service(demo_workspace):
-    port = free_port()
-    process = subprocess.Popen([AIOS, "--workspace", str(ROOT), "serve", "--port", str(port), "--user", "alice"],
-                               env={**os.environ, "AIOS_TOKEN": TOKEN},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/aios/api/status", process=process)
+    with aios_serve(ROOT, token=TOKEN, user="alice") as url:
         yield url
-    finally:
-        stop(process)
 
 
 def test_explore_data_notebook_runs_clean_and_shows_only_masked_pii(demo_service, monkeypatch):

@@ -7,8 +7,6 @@ and audit records are the same everywhere; these tests check each surface's wiri
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pyarrow as pa
 import pytest
@@ -16,7 +14,7 @@ from tornado.httpclient import HTTPClientError
 
 from aios_workbench.service.routes import API_PREFIX
 
-from .conftest import AIOS, free_port, run_aios, stop, wait_for_http
+from .conftest import aios_serve, run_aios
 from .governed_fixtures import (EU_ROWS, EVENT_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace,
                                 open_governed_service)
 
@@ -108,16 +106,8 @@ async def test_jupyter_audit_shows_a_non_auditor_only_their_own_records(jp_fetch
 
 @pytest.fixture(scope="module")
 def served(governed_root):
-    port = free_port()
-    process = subprocess.Popen([AIOS, "--workspace", str(governed_root), "serve", "--port", str(port),
-                                "--user", "ana"], env={**os.environ, "AIOS_TOKEN": TOKEN},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/{API_PREFIX}/status", process=process)
+    with aios_serve(governed_root, token=TOKEN, user="ana") as url:
         yield url
-    finally:
-        stop(process)
 
 
 def test_kernel_client_returns_polars_pandas_and_arrow(served, monkeypatch):

@@ -13,7 +13,7 @@ from aios_workbench.service.routes import API_PREFIX, all_routes
 
 ROUTES = all_routes()
 
-from .conftest import AIOS, free_port, run_aios, stop, wait_for_http
+from .conftest import AIOS, aios_serve, free_port, run_aios, stop
 
 TOKEN = "test-token-0123456789"
 
@@ -29,16 +29,8 @@ def served_workspace(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(served_workspace):
     """One `aios serve` process for the module's tests."""
-    port = free_port()
-    process = subprocess.Popen([AIOS, "--workspace", str(served_workspace.root), "serve", "--port", str(port)],
-                               env={**__import__("os").environ, "AIOS_TOKEN": TOKEN},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/{API_PREFIX}/status", process=process)
-        yield url, process
-    finally:
-        stop(process)
+    with aios_serve(served_workspace.root, token=TOKEN) as url:
+        yield url, None
 
 
 def get(url: str, token: str | None = None, scheme: str = "Bearer"):
