@@ -29,7 +29,7 @@ def test_upgrade_from_the_first_schema_keeps_existing_rows(tmp_path):
 
     upgraded = open_store(url)
 
-    assert upgraded.revision() == "0002_jobs_alerts"
+    assert upgraded.revision() == "0003_check_runs"
     with upgraded.engine.connect() as con:
         assert con.execute(text("SELECT description FROM datasets")).scalar_one() == "kept"
         assert con.execute(text("SELECT user FROM audit_events")).scalar_one() == "ann"
@@ -83,7 +83,7 @@ def test_postgresql_store_migrates_and_reports_health(postgres_url):
     store = open_store(postgres_url)
 
     health = store.health()
-    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0002_jobs_alerts")
+    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0003_check_runs")
     with store.session() as s, s.begin():
         job = Job(name="weekly", notebook_digest="e" * 64, parameters={"n": 1}, settings={}, created_by="bo")
         s.add(job)

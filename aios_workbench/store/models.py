@@ -1,4 +1,4 @@
-"""What the workbench persists: catalog, audit index, jobs and their runs, alerts.
+"""What the workbench persists: catalog, audit index, jobs and their runs, alerts, the check ledger.
 
 Tables are added by migrations (store/migrations/versions); this module is the
 current shape, used by the code and checked against the migrations by a test.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -114,3 +114,41 @@ class Alert(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     acknowledged_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CheckRun(Base):
+    """One governance check run in the ledger: what ran, on which inputs, as whom, and its per-item results.
+
+    Append-only: rows are never updated. `job_run_id` is a plain column, not a foreign key, so the
+    ledger keeps its history when old job runs are pruned."""
+
+    __tablename__ = "check_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    severity: Mapped[str] = mapped_column(String(16), default="fail")
+    user: Mapped[str] = mapped_column(String(128), index=True)
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    notebook: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    job_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    mlflow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+    __table_args__ = (Index("ix_check_runs_name_id", "name", "id"), Index("ix_check_runs_kind_id", "kind", "id"))
+
+
+class CheckRunDataset(Base):
+    """Which datasets a check run read: one row each, keyed for "history of this dataset, newest first"."""
+
+    __tablename__ = "check_run_datasets"
+    __table_args__ = (Index("ix_check_run_datasets_dataset_run", "dataset", "check_run_id"),)
+
+    check_run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id", ondelete="CASCADE"), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(512), primary_key=True)

@@ -1,0 +1,111 @@
+"""`aios check ...`: run governance checks from the command line and record them in the ledger.
+
+Checks run in-process on the local workspace as `$AIOS_USER` or the OS account,
+through the governed query path (masks and row filters apply). Like the other
+in-process commands this is a convenience for one person, NOT a security
+boundary. Exit 0 when every required check passes, 1 when one does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from ..errors import WorkbenchError
+from .data_commands import JSON, local_service, local_user
+from .output import emit
+
+
+@click.group()
+def check():
+    """Run governance checks: quality (drift, fairness and explain follow)."""
+
+
+def _canonical(service, suite):
+    """The suite with its dataset named source.schema.dataset, so ledger history groups one dataset once."""
+    try:
+        entry = service.queries.catalog().resolve(tuple(suite.dataset.split(".")))
+    except WorkbenchError:
+        return suite  # the run itself reports the unknown dataset, as this user sees it
+    return dataclasses.replace(suite, dataset=entry.full_name)
+
+
+def _progress(suites):
+    if not sys.stderr.isatty() or len(suites) < 2:
+        return suites
+    from tqdm import tqdm
+
+    return tqdm(suites, desc="quality suites", unit="suite", file=sys.stderr, leave=False)
+
+
+def _run_one(suite, run_sql):
+    from ..checks.result import CheckItem, CheckResult
+
+    try:
+        return suite.run(run_sql)
+    except WorkbenchError as exc:  # a broken suite is reported and recorded; the others still run
+        text = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
+        return CheckResult(kind="quality", name=suite.name, items=[CheckItem("suite", "error", {}, {"error": text})],
+                           inputs={suite.dataset: {}}, params={"dataset": suite.dataset},
+                           required=suite.required, severity=suite.severity, error=text)
+
+
+def _lines(report: dict) -> list[str]:
+    lines = [f"{'suite':<28} {'rule':<44} {'status':<6} {'failing rows':>12}"]
+    for r in report["results"]:
+        flag = " (required)" if r["required"] else ""
+        lines.append(f"{r['name']:<28} {'':<44} {r['status'].upper():<6}{flag}")
+        if r["error"]:
+            lines.append(f"  error: {r['error']}")
+            continue
+        for item in r["items"]:
+            metrics = item["metrics"]
+            failing = metrics.get("failing_rows")
+            shown = f"{failing:,}" if failing is not None else (
+                f"{metrics['age_hours']:.1f} h old" if metrics.get("age_hours") is not None else
+                f"{metrics.get('rows', 0):,} rows")
+            lines.append(f"{'':<28} {item['name'][:44]:<44} {item['status']:<6} {shown:>12}")
+    verdict = "all required checks passed" if report["passed"] else "a required check failed"
+    recorded = f"; recorded as ledger runs {', '.join(map(str, report['recorded']))}" if report["recorded"] else ""
+    lines.append(f"{len(report['results'])} suite(s): {verdict}{recorded}")
+    return lines
+
+
+@check.command("quality")
+@click.argument("suites", nargs=-1)
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Store the results in the governance ledger.")
+@JSON
+@click.pass_context
+def quality(ctx, suites, record, as_json):
+    """Run the quality SUITES of governance/checks.yaml (all when none are named).
+
+    \b
+    aios check quality
+    aios check quality shipments_basics --json"""
+    from ..checks.ledger import Ledger
+    from ..checks.quality import governed_runner
+    from ..checks.suites import select_suites, workspace_suites
+
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        chosen = select_suites(workspace_suites(service.workspace), suites)
+        run_sql = governed_runner(service.queries, user=user, surface="cli")
+        results = [_run_one(_canonical(service, s), run_sql) for s in _progress(chosen)]
+        recorded = [Ledger(service.store).record(r, user=user) for r in results] if record else []
+    finally:
+        service.close()
+    report = {"user": user, "passed": all(r.passed for r in results if r.required),
+              "results": [r.to_dict() for r in results], "recorded": recorded}
+    if not chosen and not as_json:
+        click.echo("no quality suites: declare them in governance/checks.yaml (suites: {NAME: {dataset: ..., "
+                   "rules: [...]}})", err=True)
+    emit(report, as_json=as_json, human=_lines)
+    if not report["passed"]:
+        ctx.exit(1)
+
+
+COMMANDS = [check]
