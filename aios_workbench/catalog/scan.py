@@ -1,7 +1,13 @@
 """`aios catalog scan`: discover datasets and columns from every declared source.
 
 Incremental: a source whose fingerprint (file sizes and times, or the schema
-listing for servers) is unchanged since the last scan is not rewritten.
+listing for servers, plus the classifier's version) is unchanged since the last
+scan is not rewritten.
+
+Each scanned table is also classified (catalog/classify.py): sampled values are
+judged in memory and dropped; only the verdicts are stored, as "auto"
+classifications on its columns. Human decisions live in governance/policy.yaml
+and are merged when the catalog loads, so a rescan never overwrites them.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sqlalchemy import delete, select
 
 from ..connectors.engine import connect
 from ..store.models import Dataset, DatasetColumn, utcnow
+from . import classify
 
 
 @dataclass
@@ -62,6 +69,11 @@ def _fingerprint(decl, connector, root: Path, listing) -> str:
     return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
 
 
+def _versioned(fingerprint: str) -> str:
+    """A source fingerprint that also changes with the classifier, so a new one reclassifies."""
+    return hashlib.sha256(f"classifier {classify.VERSION}|{fingerprint}".encode()).hexdigest()
+
+
 def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
     """Scan every declared source into the metadata store's catalog tables."""
     report = ScanReport()
@@ -75,7 +87,7 @@ def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
             connector = decl.connector()
             if decl.type in ("files", "duckdb", "sqlite"):
                 # file sources: compare the fingerprint before paying for an attach
-                fingerprint = _fingerprint(decl, connector, ws.root, None)
+                fingerprint = _versioned(_fingerprint(decl, connector, ws.root, None))
                 if not force and _stored_fingerprint(store, decl.name) == fingerprint:
                     report.unchanged.append(decl.name)
                     continue
@@ -84,11 +96,12 @@ def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
             else:
                 connector.attach(con, alias=decl.name, root=ws.root)
                 listing = _listing(con, decl.name)
-                fingerprint = _fingerprint(decl, connector, ws.root, listing)
+                fingerprint = _versioned(_fingerprint(decl, connector, ws.root, listing))
                 if not force and _stored_fingerprint(store, decl.name) == fingerprint:
                     report.unchanged.append(decl.name)
                     continue
-            _store_listing(store, decl.name, listing, fingerprint)
+            verdicts = classify.classify_listing(con, decl.name, listing)
+            _store_listing(store, decl.name, listing, fingerprint, verdicts)
             report.scanned.append(decl.name)
         except Exception as exc:  # one broken source must not stop the scan
             from ..connectors.secrets import scrub
@@ -107,7 +120,7 @@ def _stored_fingerprint(store, source: str) -> str | None:
         return session.scalar(select(Dataset.fingerprint).where(Dataset.source == source).limit(1))
 
 
-def _store_listing(store, source: str, listing, fingerprint: str) -> None:
+def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict) -> None:
     with store.session() as session, session.begin():
         existing = {(d.schema_name, d.name): d for d in
                     session.scalars(select(Dataset).where(Dataset.source == source))}
@@ -121,8 +134,10 @@ def _store_listing(store, source: str, listing, fingerprint: str) -> None:
                 session.flush()
             dataset.kind, dataset.fingerprint, dataset.scanned_at = kind, fingerprint, utcnow()
             session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == dataset.id))
+            found = verdicts.get((schema, name), {})
             session.add_all(DatasetColumn(dataset_id=dataset.id, name=c, data_type=t, position=i,
-                                          classifications=[]) for i, (c, t) in enumerate(columns))
+                                          classifications=[v.to_dict() for v in found.get(c, ())])
+                            for i, (c, t) in enumerate(columns))
         for key, dataset in existing.items():
             if key not in seen:
                 session.delete(dataset)

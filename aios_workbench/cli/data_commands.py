@@ -151,6 +151,24 @@ def catalog_ls(ctx, as_json):
     ] or ["no datasets you may read (run `aios catalog scan`, check your grants with `aios policy explain`)"])
 
 
+@catalog.command("search")
+@click.argument("text")
+@click.option("-n", "--limit", type=click.IntRange(1, 200), default=20, show_default=True, help="How many hits.")
+@JSON
+@click.pass_context
+def catalog_search(ctx, text, limit, as_json):
+    """Find datasets by name, description, tag, owner or column name (only those you may read)."""
+    service = local_service(ctx)
+    try:
+        hits = service.search(local_user(), text, limit=limit)
+    finally:
+        service.close()
+    emit(hits, as_json=as_json, human=lambda hs: [
+        f"{h['score']:7.2f}  {h['name']:<52} matched: {', '.join(h['matched_fields'])}"
+        + (f" ({', '.join(h['matched_columns'][:4])})" if h.get("matched_columns") else "") for h in hs
+    ] or [f"no dataset you may read matches {text!r}"])
+
+
 @catalog.command("show")
 @click.argument("dataset")
 @JSON

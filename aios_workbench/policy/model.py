@@ -7,9 +7,9 @@ checked too, so a typo is an error with its line instead of a silent deny.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import ConfigError
 from ..workspace.yamlfile import load_model
@@ -22,13 +22,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Tag = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")]
+
+
 class DatasetInfo(_Strict):
-    """Owners, description, tags and column classifications of one dataset."""
+    """Owners, description, tags and column classifications of one dataset.
+
+    `columns` confirms classifications (a human's word: kept whatever a scan finds);
+    `rejected_classifications` rejects tags the automatic classifier gave a column.
+    """
 
     description: str = ""
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     columns: dict[str, tuple[str, ...]] = Field({}, description="column name -> classification tags")
+    rejected_classifications: dict[str, tuple[Tag, ...]] = Field(
+        {}, description="column name -> automatic classification tags that do not apply to it")
+
+    @model_validator(mode="after")
+    def _confirm_or_reject(self):
+        confirmed = {c.lower(): set(tags) for c, tags in self.columns.items()}
+        for column, tags in self.rejected_classifications.items():
+            both = sorted(confirmed.get(column.lower(), set()) & set(tags))
+            if both:
+                raise ValueError(f"column {column!r} both confirms and rejects {', '.join(both)}: "
+                                 "keep it under `columns` or under `rejected_classifications`, not both")
+        return self
 
 
 class User(_Strict):

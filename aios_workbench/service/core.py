@@ -69,6 +69,17 @@ class WorkbenchService:
         principal = policy.principal(user)
         return [e.to_dict() for e in self.queries.catalog().entries if policy.grant_for(principal, e)]
 
+    def search(self, user: str, text: str, *, limit: int = 20) -> list[dict]:
+        """Ranked catalog search over what `user` may read."""
+        from ..catalog.search import search
+        from ..policy.enforce import PolicyEngine
+
+        policy = PolicyEngine(self.queries.policy.current())
+        principal = policy.principal(user)
+        hits = search(self.queries.catalog(), text, visible=lambda e: policy.grant_for(principal, e) is not None,
+                      limit=limit)
+        return [h.to_dict() for h in hits]
+
     def explain(self, user: str, dataset: str) -> dict:
         """What `user` sees of `dataset` and why: grant, masks, row filter."""
         from ..policy.explain import explain
