@@ -20,7 +20,7 @@ from .output import emit
 
 @click.group()
 def check():
-    """Run governance checks: quality (drift, fairness and explain follow)."""
+    """Run governance checks: quality suites, drift, fairness; results go to the ledger."""
 
 
 def _canonical(service, suite):
@@ -106,6 +106,67 @@ def quality(ctx, suites, record, as_json):
     emit(report, as_json=as_json, human=_lines)
     if not report["passed"]:
         ctx.exit(1)
+
+
+def _item_lines(result: dict) -> list[str]:
+    lines = [f"{result['kind']} check {result['name']!r}: {result['status'].upper()}"]
+    for item in result["items"]:
+        stat = item["metrics"].get("statistic", item["metrics"].get("value"))
+        test = item["detail"].get("stattest") or item["detail"].get("test") or ""
+        shown = f"{stat:.4g}" if isinstance(stat, (int, float)) else ""
+        lines.append(f"  {item['name']:<32} {item['status']:<6} {test:<22} {shown}")
+    return lines
+
+
+def _finish(ctx, service, result, *, user: str, record: bool, as_json: bool) -> None:
+    from ..checks.ledger import Ledger
+
+    recorded = Ledger(service.store).record(result, user=user) if record else None
+    data = {**result.to_dict(), "recorded": recorded}
+    emit(data, as_json=as_json, human=_item_lines)
+    if not result.passed:
+        ctx.exit(1)
+
+
+@check.command("drift")
+@click.argument("reference")
+@click.argument("current")
+@click.option("--columns", help="Comma-separated columns to test (default: every comparable column).")
+@click.option("--stattest", multiple=True, metavar="COLUMN=TEST[:THRESHOLD]",
+              help="Override a column's test: ks, chisquare, z, wasserstein, jensenshannon, psi.")
+@click.option("--name", help="Name of the check in the ledger (default: derived from the inputs).")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def drift_command(ctx, reference, current, columns, stattest, name, record, as_json):
+    """Compare CURRENT with REFERENCE (dataset names or parenthesised SELECTs), column by column.
+
+    Tests are chosen like Evidently's defaults; exit 1 when the dataset drifts.
+
+    
+    aios check drift "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')" \
+                     "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')" --columns delay_days,carrier"""
+    from ..checks.drift import drift
+    from ..checks.quality import governed_runner
+    from ..errors import UsageError
+
+    overrides = {}
+    for spec in stattest:
+        column, sep, test = spec.partition("=")
+        if not sep or not column or not test:
+            raise UsageError(f"--stattest {spec!r} is not COLUMN=TEST[:THRESHOLD]", fix="e.g. --stattest delay_days=psi:0.2",
+                             input=spec)
+        test, _, threshold = test.partition(":")
+        overrides[column] = {"stattest": test} | ({"threshold": float(threshold)} if threshold else {})
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        result = drift(reference, current, run_sql=governed_runner(service.queries, user=user, surface="cli"),
+                       columns=[c.strip() for c in columns.split(",")] if columns else None,
+                       overrides=overrides or None, name=name)
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
 
 
 COMMANDS = [check]
