@@ -44,3 +44,19 @@ def test_bad_stattest_override_is_a_usage_error(demo_workspace):
                       env={"AIOS_USER": "alice"})
 
     assert result.returncode == 64 and "COLUMN=TEST" in result.stderr
+
+
+def test_fairness_across_the_supplier_attribute(demo_workspace):
+    relation = ("(SELECT s.minority_owned, CASE WHEN sh.on_time THEN 0 ELSE 1 END AS late, "
+                "CASE WHEN s.size_band = 'small' THEN 1 ELSE 0 END AS flagged FROM shipments sh "
+                "JOIN purchase_orders USING (po_id) JOIN suppliers s USING (supplier_id) WHERE sh.on_time IS NOT NULL)")
+
+    result = run_aios("--workspace", str(ROOT), "check", "fairness", relation, "--y-true", "late", "--y-pred",
+                      "flagged", "--sensitive", "minority_owned", "--threshold", "demographic_parity_difference=0.05",
+                      "--no-record", "--json", env={"AIOS_USER": "alice"})
+
+    report = json.loads(result.stdout)
+    dpd = next(i for i in report["items"] if i["name"] == "demographic_parity_difference")
+    assert result.returncode == (0 if report["passed"] else 1)
+    assert dpd["metrics"]["threshold"] == 0.05
+    assert {g["group"]["minority_owned"] for g in report["params"]["groups"]} == {0, 1}

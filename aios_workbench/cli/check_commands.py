@@ -169,4 +169,51 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
         service.close()
 
 
+@check.command("fairness")
+@click.argument("relation")
+@click.option("--y-true", required=True, help="Column with the true labels.")
+@click.option("--y-pred", required=True, help="Column with the predicted labels.")
+@click.option("--sensitive", required=True, help="Sensitive column(s), comma-separated for intersectional groups.")
+@click.option("--pos-label", default="1", show_default=True, help="The positive label (parsed as a number if it is one).")
+@click.option("--threshold", multiple=True, metavar="METRIC=VALUE",
+              help="e.g. demographic_parity_difference=0.1, demographic_parity_ratio=0.8.")
+@click.option("--name", help="Name of the check in the ledger.")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, threshold, name, record, as_json):
+    """Group fairness of a classifier's predictions in RELATION (a dataset or a parenthesised SELECT).
+
+    Metrics follow fairlearn's definitions; exit 1 when a threshold is crossed."""
+    from ..checks.fairness import fairness
+    from ..checks.quality import governed_runner
+    from ..errors import UsageError
+
+    thresholds = {}
+    for spec in threshold:
+        metric, sep, value = spec.partition("=")
+        try:
+            thresholds[metric] = float(value)
+        except ValueError:
+            raise UsageError(f"--threshold {spec!r} is not METRIC=NUMBER", fix="e.g. --threshold "
+                             "demographic_parity_difference=0.1", input=spec) from None
+        if not sep:
+            raise UsageError(f"--threshold {spec!r} is not METRIC=NUMBER", fix="e.g. --threshold "
+                             "demographic_parity_difference=0.1", input=spec)
+    try:
+        label = int(pos_label)
+    except ValueError:
+        label = pos_label
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        result = fairness(relation, y_true=y_true, y_pred=y_pred,
+                          sensitive=[c.strip() for c in sensitive.split(",")],
+                          run_sql=governed_runner(service.queries, user=user, surface="cli"),
+                          thresholds=thresholds or None, pos_label=label, name=name)
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
+
+
 COMMANDS = [check]
