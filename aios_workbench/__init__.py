@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._version import __version__
 
 _CLIENT_API = {"status", "connect", "sql", "table"}
+_TRACKING_API = {"run", "active_run", "set_experiment"}
 
 
 def __getattr__(name: str):
@@ -17,11 +18,15 @@ def __getattr__(name: str):
         from . import client
 
         return getattr(client, name)
+    if name in _TRACKING_API:
+        from . import tracking
+
+        return getattr(tracking, name)
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_CLIENT_API])
+    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API])
 
 
 def _jupyter_labextension_paths():

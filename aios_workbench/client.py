@@ -68,11 +68,15 @@ class ServiceClient:
         return error
 
     def query_arrow(self, sql: str, *, as_user: str | None = None, max_rows: int | None = None,
-                    surface: str = "kernel"):
-        """Run a governed query; the result streams back as Arrow IPC."""
+                    surface: str = "kernel", run_id: str | None = None, datasets: list | None = None):
+        """Run a governed query; the result streams back as Arrow IPC.
+
+        `datasets`, when given a list, receives the governed datasets the query read."""
         import pyarrow as pa
 
         payload = {"sql": sql, "surface": surface}
+        if run_id:
+            payload["run_id"] = run_id
         if as_user:
             payload["as_user"] = as_user
         if max_rows:
@@ -83,6 +87,8 @@ class ServiceClient:
             request.add_header("Authorization", f"token {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                if datasets is not None:
+                    datasets.extend(d for d in response.headers.get("X-AIOS-Datasets", "").split(",") if d)
                 try:
                     return pa.ipc.open_stream(response).read_all()
                 except (pa.ArrowInvalid, OSError) as exc:
@@ -179,10 +185,30 @@ def _convert(table, as_: str):
 def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows: int | None = None):
     """Run a governed SQL query; masks and row filters of your policy apply.
 
-    Returns a polars DataFrame (or pandas / Arrow with `as_=`)."""
+    Returns a polars DataFrame (or pandas / Arrow with `as_=`). Inside `wb.run(...)`,
+    the datasets read are logged to the run as MLflow dataset inputs (digest and
+    schema computed in the service), and the audit record carries the run id."""
     if as_ not in ("polars", "pandas", "arrow"):
         raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
-    return _convert((_client or connect()).query_arrow(query, as_user=as_user, max_rows=max_rows), as_)
+    client = _client or connect()
+    run = _active_run()
+    run_id = getattr(run, "id", None)
+    datasets: list[str] = []
+    table = client.query_arrow(query, as_user=as_user, max_rows=max_rows, run_id=run_id, datasets=datasets)
+    if run_id and datasets:
+        from .tracking import governed_describer
+
+        run.record_read(datasets, governed_describer(
+            lambda q: client.query_arrow(q, as_user=as_user, surface="lineage", run_id=run_id)))
+    return _convert(table, as_)
+
+
+def _active_run():
+    """The open `wb.run`, without importing the tracking package (and MLflow) when none was started."""
+    import sys
+
+    tracking = sys.modules.get("aios_workbench.tracking")
+    return tracking.active_run() if tracking else None
 
 
 def table(name: str, *, as_: str = "polars", max_rows: int | None = None):

@@ -266,3 +266,36 @@ def test_status_never_returns_a_source_credential(tmp_path, monkeypatch):
     assert result.returncode == 69
     assert "pw-never-shown-77" not in result.stdout + result.stderr
     assert Workspace.load(root).connectors[0].options["password_secret"] == "ERP_PW"
+
+
+def test_reads_inside_a_run_become_mlflow_dataset_inputs_and_audit_carries_the_run(served, governed_root,
+                                                                                     monkeypatch):
+    import mlflow
+
+    import aios_workbench as wb
+    from aios_workbench.tracking import ensure_store, tracking_uri
+    from aios_workbench.workspace import Workspace
+
+    ws = Workspace.load(governed_root)
+    ensure_store(ws)
+    monkeypatch.setenv("AIOS_WORKSPACE", str(governed_root))
+    wb.connect(served, TOKEN)
+
+    with wb.run("lineage-test", params={"alpha": 0.5}) as run:
+        wb.sql("SELECT id, email FROM hr.main.people")
+        wb.table("hr.main.people")  # the same dataset again: logged once
+        run.log_metrics({"rmse": 1.25})
+
+    logged = mlflow.MlflowClient(tracking_uri(ws)).get_run(run.id)
+    inputs = [(d.dataset.name, d.dataset.source_type) for d in logged.inputs.dataset_inputs]
+    assert inputs == [("hr.main.people", "aios")]
+    assert logged.data.params["alpha"] == "0.5" and logged.data.metrics["rmse"] == 1.25
+    from aios_workbench.audit import AuditLog
+    from aios_workbench.store import open_store
+
+    store = open_store(ws.metadata_url)
+    try:
+        records = AuditLog(store, ws.state_dir / "audit.head").query(user="ana", limit=20)
+    finally:
+        store.close()
+    assert any(r["detail"].get("run_id") == run.id and r["surface"] == "kernel" for r in records)

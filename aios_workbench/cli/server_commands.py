@@ -124,4 +124,19 @@ def serve(ctx, host, port, user):
     asyncio.run(run(service, host=host, port=port, token=token, user=user or getpass.getuser(), on_ready=ready))
 
 
-COMMANDS = [lab, demo, serve]
+@click.command("mlflow")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
+@click.pass_context
+def mlflow_ui(ctx, host, port):
+    """Start the MLflow UI on this workspace's tracking store."""
+    from ..tracking.store import ui_command
+    from .main import load_workspace
+
+    args = ui_command(load_workspace(ctx), host=host, port=port)
+    click.echo(f"MLflow UI on http://{host}:{port}")
+    sys.stdout.flush()
+    os.execv(args[0], args)
+
+
+COMMANDS = [lab, demo, serve, mlflow_ui]

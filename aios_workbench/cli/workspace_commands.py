@@ -21,14 +21,20 @@ def init(directory: Path, name: str | None, as_json: bool):
     from ..workspace import Workspace
     from ..workspace.scaffold import init_workspace
 
+    from ..tracking import ensure_store
+
     root = init_workspace(directory, name=name)
     ws = Workspace.load(root)
+    if not as_json:
+        click.echo("  creating the MLflow tracking store (its migrations take a few seconds, once)", err=True)
+    tracking = ensure_store(ws)
     result = {"workspace": ws.name, "path": str(root), "state": str(ws.state_dir),
-              "metadata_store": "ok"}
+              "metadata_store": "ok", "tracking_uri": tracking}
     emit(result, as_json=as_json, human=lambda r: [
         f"Created workspace {r['workspace']!r} in {r['path']}",
         f"  state folder: {r['state']}",
-        "  next: add data sources in connectors/, then `aios lab`",
+        f"  tracking:     {r['tracking_uri']}",
+        "  next: add data sources in connectors/, then `aios catalog scan` and `aios lab`",
     ])
 
 

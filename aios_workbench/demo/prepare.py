@@ -33,6 +33,10 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         scan = scan_catalog(ws, store)
     finally:
         store.close()
+    step("creating the MLflow tracking store (once; its migrations take a few seconds)")
+    from ..tracking import ensure_store
+
+    tracking = ensure_store(ws)
     step("checking the data sources")
     health = [check_connector(d, workspace_root=ws.root, extension_dir=ws.extension_dir) for d in ws.connectors]
     broken = [h for h in health if not h.ok]
@@ -48,4 +52,5 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         "tables": dict(manifest.row_counts),
         "sources": [h.to_dict() for h in health],
         "catalog": scan.to_dict(),
+        "tracking_uri": tracking,
     }
