@@ -71,6 +71,10 @@ def function_names(node: exp.Func) -> set[str]:
     """The names a function call goes by: sqlglot's and the one DuckDB will see."""
     if isinstance(node, exp.Anonymous):
         return {str(node.name).lower()}
+    if isinstance(node, (exp.Connector, exp.Binary, exp.Cast, exp.Not, exp.Paren)):
+        # operators render as symbols, not names; rendering their (deep) subtrees for every
+        # node would make long WHERE clauses cost quadratic time
+        return {node.sql_name().lower()}
     rendered = node.sql(dialect="duckdb").split("(", 1)[0].strip().lower()
     return {node.sql_name().lower(), rendered}
 
