@@ -299,3 +299,29 @@ def test_reads_inside_a_run_become_mlflow_dataset_inputs_and_audit_carries_the_r
     finally:
         store.close()
     assert any(r["detail"].get("run_id") == run.id and r["surface"] == "kernel" for r in records)
+
+
+async def test_jupyter_preview_pages_by_cursor_and_masks(jp_fetch):
+    first = json.loads((await jp_fetch(API_PREFIX, "catalog/preview", params={
+        "name": "hr.main.people", "order_by": "id", "limit": "5"})).body)
+
+    assert [r["id"] for r in first["rows"]] == [0, 1, 2, 3, 4] and first["next_cursor"]
+    assert "secret.example" not in json.dumps(first["rows"])
+    second = json.loads((await jp_fetch(API_PREFIX, "catalog/preview", params={
+        "name": "hr.main.people", "order_by": "id", "limit": "5", "after": first["next_cursor"]})).body)
+    assert [r["id"] for r in second["rows"]] == [5, 6, 7] and second["next_cursor"] is None
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(API_PREFIX, "catalog/preview", params={"name": "hr.main.people", "after": "forged"})
+    assert info.value.code == 400
+
+
+async def test_jupyter_profile_and_search(jp_fetch):
+    profile = json.loads((await jp_fetch(API_PREFIX, "catalog/profile", params={"name": "hr.main.people"})).body)
+    columns = {c["name"]: c for c in profile["columns"]}
+    assert columns["email"]["masked"] is True and "top_values" not in columns["email"]
+    assert profile["rows"] == EU_ROWS
+
+    hits = json.loads((await jp_fetch(API_PREFIX, "catalog/search", params={"q": "people"})).body)["hits"]
+    assert [h["name"] for h in hits] == ["hr.main.people"]
+    found = json.loads((await jp_fetch(API_PREFIX, "catalog/search", params={"q": "salaries budget"})).body)["hits"]
+    assert {"hr.main.salaries", "fin.main.budget"}.isdisjoint(h["name"] for h in found)  # ungranted: never found
