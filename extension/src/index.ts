@@ -3,8 +3,11 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { DataPanel } from './data';
 import { logoIcon } from './icon';
+import { AiosSidebar } from './sidebar';
 import { StatusPanel } from './status';
 
 /**
@@ -12,6 +15,7 @@ import { StatusPanel } from './status';
  */
 export namespace CommandIDs {
   export const openSidebar = 'aios-workbench:open-sidebar';
+  export const openData = 'aios-workbench:open-data';
 }
 
 /**
@@ -20,35 +24,54 @@ export namespace CommandIDs {
 export const SIDEBAR_ID = 'aios-workbench-sidebar';
 
 /**
- * Adds the AI OS status panel to the left sidebar.
+ * Adds the AI OS sidebar (Status and Data sections) to the left area.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'aios-workbench:plugin',
-  description: 'AI OS workbench sidebar: service, store and connector health.',
+  description:
+    'AI OS workbench sidebar: service health and the governed data catalog.',
   autoStart: true,
-  optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null): void => {
-    const panel = new StatusPanel();
-    panel.id = SIDEBAR_ID;
-    panel.title.icon = logoIcon;
-    panel.title.caption = 'AI OS';
-    app.shell.add(panel, 'left', { rank: 850 });
+  optional: [ICommandPalette, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null
+  ): void => {
+    const data = new DataPanel({
+      notebooks,
+      activate: id => app.shell.activateById(id)
+    });
+    const sidebar = new AiosSidebar([
+      { id: 'status', label: 'Status', widget: new StatusPanel() },
+      { id: 'data', label: 'Data', widget: data }
+    ]);
+    sidebar.id = SIDEBAR_ID;
+    sidebar.title.icon = logoIcon;
+    sidebar.title.caption = 'AI OS';
+    app.shell.add(sidebar, 'left', { rank: 850 });
 
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: 'Open AI OS sidebar',
       caption: 'Show the AI OS workbench status in the left sidebar',
       icon: args => (args['isPalette'] ? undefined : logoIcon),
       execute: () => {
-        app.shell.activateById(panel.id);
+        sidebar.select('status');
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    app.commands.addCommand(CommandIDs.openData, {
+      label: 'Browse governed data',
+      caption: 'Show the AI OS data catalog in the left sidebar',
+      execute: () => {
+        sidebar.select('data');
+        app.shell.activateById(sidebar.id);
       }
     });
 
     if (palette) {
-      palette.addItem({
-        command: CommandIDs.openSidebar,
-        category: 'AI OS',
-        args: { isPalette: true }
-      });
+      for (const command of [CommandIDs.openSidebar, CommandIDs.openData]) {
+        palette.addItem({ command, category: 'AI OS', args: { isPalette: true } });
+      }
     }
   }
 };

@@ -7,6 +7,16 @@ import { ServerConnection } from '@jupyterlab/services';
 export const API_NAMESPACE = 'aios/api';
 
 /**
+ * An error thrown by {@link requestAPI}: the HTTP status and, when the
+ * workbench answered with its JSON error body, its error code (e.g.
+ * `not_found`). A missing route answers 404 without a code.
+ */
+export interface IRequestError extends Error {
+  status?: number;
+  code?: string;
+}
+
+/**
  * Build a readable message out of an error response.
  *
  * The workbench API answers errors with a JSON body such as
@@ -70,8 +80,14 @@ export async function requestAPI<T>(
   }
 
   if (!response.ok) {
-    const error = new Error(describeFailure(response, body));
-    (error as Error & { status?: number }).status = response.status;
+    const error: IRequestError = new Error(describeFailure(response, body));
+    error.status = response.status;
+    if (body && typeof body === 'object') {
+      const code = (body as Record<string, unknown>).error;
+      if (typeof code === 'string') {
+        error.code = code;
+      }
+    }
     throw error;
   }
 

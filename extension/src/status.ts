@@ -2,6 +2,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { el } from './dom';
 import { requestAPI } from './request';
 
 /**
@@ -77,35 +78,6 @@ const BADGE_TEXT: Record<Health, string> = {
   error: 'Error',
   loading: 'Loading'
 };
-
-type Attrs = Record<string, string | undefined>;
-type Child = Node | string | null | undefined;
-
-/**
- * Small DOM builder: `el('div', {class: 'x'}, 'text', otherNode)`.
- * Text is always inserted as text nodes, never as HTML.
- */
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Attrs = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value !== undefined) {
-      node.setAttribute(key, value);
-    }
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) {
-      continue;
-    }
-    node.appendChild(
-      typeof child === 'string' ? document.createTextNode(child) : child
-    );
-  }
-  return node;
-}
 
 /**
  * Format an ISO timestamp in the user's locale, or return it unchanged

@@ -1,0 +1,256 @@
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
+
+import {
+  ICatalogDataset,
+  IDataClient,
+  filterDatasets,
+  isMissingEndpoint,
+  restDataClient
+} from './catalog';
+import { DatasetView } from './datasetView';
+import { el, emptyNote, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import { DatasetTree } from './tree';
+
+/** Delay between the last keystroke and the search, in milliseconds. */
+const SEARCH_DELAY = 200;
+
+/**
+ * Options of {@link DataPanel}.
+ */
+export interface IDataPanelOptions {
+  client?: IDataClient;
+  notebooks?: INotebookTracker | null;
+  activate?: (id: string) => void;
+}
+
+/**
+ * The Data section: search, the catalog tree and a dataset view.
+ *
+ * Search asks `GET catalog/search` when the service offers it and filters
+ * the loaded catalog in the browser when it does not (a 404 without a
+ * workbench error code), or when it fails.
+ */
+export class DataPanel extends Panel {
+  constructor(options: IDataPanelOptions = {}) {
+    super();
+    this.addClass('aios-data-panel');
+    this._client = options.client ?? restDataClient;
+
+    this._search = el('input', {
+      type: 'search',
+      class: 'aios-search jp-mod-styled',
+      placeholder: 'Search datasets, columns, tags…',
+      'aria-label': 'Search datasets',
+      'data-testid': 'aios-data-search'
+    });
+    this._search.addEventListener('input', () => this._scheduleSearch());
+    this._search.addEventListener('keydown', event => {
+      if (event.key === 'ArrowDown') {
+        event.preventDefault();
+        this._tree.node.focus();
+      }
+    });
+    const refresh = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-status-refresh',
+        'aria-label': 'Reload the catalog',
+        title: 'Reload the catalog'
+      },
+      refreshIcon.element({ tag: 'span' })
+    );
+    refresh.addEventListener('click', () => void this.reload());
+    this._count = el('p', { class: 'aios-data-count', role: 'status', 'aria-live': 'polite' });
+    this._message = el('div', { class: 'aios-data-message' });
+
+    this._toolbar = new Widget({
+      node: el('div', { class: 'aios-data-toolbar' }, this._search, refresh)
+    });
+    this._info = new Widget({ node: el('div', {}, this._count, this._message) });
+    this._tree = new DatasetTree({ onOpen: d => void this.openDataset(d) });
+    this._view = new DatasetView({
+      client: this._client,
+      notebooks: options.notebooks ?? null,
+      activate: options.activate ?? (() => undefined),
+      onBack: () => this.showList()
+    });
+    this._view.node.addEventListener('keydown', event => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.showList();
+      }
+    });
+    this.addWidget(this._toolbar);
+    this.addWidget(this._info);
+    this.addWidget(this._tree);
+    this.addWidget(this._view);
+    this._view.hide();
+    this._message.replaceChildren(loadingNote('Loading the catalog…'));
+  }
+
+  /** Every dataset the user may read, as last loaded. */
+  get datasets(): readonly ICatalogDataset[] {
+    return this._datasets;
+  }
+
+  /**
+   * Load the catalog again (and re-run the current search).
+   */
+  async reload(): Promise<void> {
+    const ticket = ++this._loadTicket;
+    this._loaded = true;
+    this.node.setAttribute('aria-busy', 'true');
+    if (this._datasets.length === 0) {
+      this._message.replaceChildren(loadingNote('Loading the catalog…'));
+    }
+    try {
+      const datasets = await this._client.catalog();
+      if (ticket !== this._loadTicket) {
+        return;
+      }
+      this._datasets = datasets;
+      this._catalogError = null;
+      await this._runSearch();
+    } catch (error) {
+      if (ticket !== this._loadTicket) {
+        return;
+      }
+      this._catalogError = messageOf(error);
+      this._datasets = [];
+      this._tree.setDatasets([]);
+      this._count.textContent = '';
+      this._message.replaceChildren(
+        errorBox('Cannot load the catalog', this._catalogError)
+      );
+    } finally {
+      if (ticket === this._loadTicket) {
+        this.node.removeAttribute('aria-busy');
+      }
+    }
+  }
+
+  /**
+   * Show one dataset in place of the list.
+   */
+  async openDataset(dataset: ICatalogDataset): Promise<void> {
+    this._toolbar.hide();
+    this._info.hide();
+    this._tree.hide();
+    this._view.show();
+    this._view.node.focus();
+    await this._view.open(dataset);
+  }
+
+  /**
+   * Back to the search and the tree, focus on the tree.
+   */
+  showList(): void {
+    this._view.hide();
+    this._toolbar.show();
+    this._info.show();
+    this._tree.show();
+    this._tree.node.focus();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._loaded) {
+      void this.reload();
+    }
+  }
+
+  private _scheduleSearch(): void {
+    if (this._searchTimer !== null) {
+      window.clearTimeout(this._searchTimer);
+    }
+    this._searchTimer = window.setTimeout(() => {
+      this._searchTimer = null;
+      void this._runSearch();
+    }, SEARCH_DELAY);
+  }
+
+  private async _runSearch(): Promise<void> {
+    if (this._catalogError !== null) {
+      return;
+    }
+    const ticket = ++this._searchTicket;
+    const text = this._search.value.trim();
+    if (!text) {
+      this._show(this._datasets, false, null);
+      return;
+    }
+    let note: string | null = null;
+    let found: ICatalogDataset[];
+    if (this._serverSearch !== false) {
+      try {
+        const hits = await this._client.search(text);
+        if (ticket !== this._searchTicket) {
+          return;
+        }
+        this._serverSearch = true;
+        const byName = new Map(this._datasets.map(d => [d.name, d]));
+        found = hits
+          .map(hit => byName.get(hit.name))
+          .filter((d): d is ICatalogDataset => !!d);
+      } catch (error) {
+        if (ticket !== this._searchTicket) {
+          return;
+        }
+        if (isMissingEndpoint(error)) {
+          this._serverSearch = false;
+        } else {
+          note = `Search failed (${messageOf(error)}); showing text matches instead.`;
+        }
+        found = filterDatasets(this._datasets, text);
+      }
+    } else {
+      found = filterDatasets(this._datasets, text);
+    }
+    this._show(found, true, note);
+  }
+
+  private _show(
+    datasets: ICatalogDataset[],
+    searching: boolean,
+    note: string | null
+  ): void {
+    this._tree.setDatasets(datasets, searching);
+    const total = this._datasets.length;
+    this._count.textContent = searching
+      ? `${formatCount(datasets.length)} of ${formatCount(total)} datasets match`
+      : `${formatCount(total)} dataset${total === 1 ? '' : 's'} you may read`;
+    const messages: Node[] = [];
+    if (note) {
+      messages.push(el('p', { class: 'aios-note', role: 'note' }, note));
+    }
+    if (total === 0) {
+      messages.push(
+        emptyNote('No datasets are readable for you. Ask a data steward for a grant.')
+      );
+    } else if (datasets.length === 0) {
+      messages.push(emptyNote('No dataset matches the search.'));
+    }
+    this._message.replaceChildren(...messages);
+  }
+
+  private readonly _client: IDataClient;
+  private readonly _search: HTMLInputElement;
+  private readonly _count: HTMLParagraphElement;
+  private readonly _message: HTMLDivElement;
+  private readonly _toolbar: Widget;
+  private readonly _info: Widget;
+  private readonly _tree: DatasetTree;
+  private readonly _view: DatasetView;
+  private _datasets: ICatalogDataset[] = [];
+  private _catalogError: string | null = null;
+  private _loaded = false;
+  private _loadTicket = 0;
+  private _searchTicket = 0;
+  private _searchTimer: number | null = null;
+  /** null: not tried yet; true: the service searches; false: filter here. */
+  private _serverSearch: boolean | null = null;
+}

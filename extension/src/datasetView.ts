@@ -1,0 +1,263 @@
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { Widget } from '@lumino/widgets';
+
+import {
+  ICatalogDataset,
+  IColumnAccess,
+  IDataClient,
+  IDatasetAccess
+} from './catalog';
+import { el, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import { insertBlocker, insertQueryCell } from './insert';
+import { PreviewSection } from './preview';
+import { ProfileSection } from './profile';
+
+/**
+ * Options of {@link DatasetView}.
+ */
+export interface IDatasetViewOptions {
+  client: IDataClient;
+  notebooks: INotebookTracker | null;
+  /** Show a widget in the shell (the notebook after inserting a query). */
+  activate: (id: string) => void;
+  /** Go back to the dataset list. */
+  onBack: () => void;
+}
+
+function badge(text: string, kind: string, title?: string): HTMLElement {
+  return el('span', { class: `aios-badge aios-badge-${kind}`, title }, text);
+}
+
+function section(title: string, body: Node, testid?: string): HTMLElement {
+  return el(
+    'details',
+    { class: 'aios-section', open: '', 'data-testid': testid },
+    el('summary', { class: 'aios-section-title' }, title),
+    body
+  );
+}
+
+/**
+ * One dataset: what it is (description, owners, tags), what the user sees
+ * of it (schema with classification and mask badges, the row filter),
+ * a masked preview, a profile and "Insert query".
+ */
+export class DatasetView extends Widget {
+  constructor(options: IDatasetViewOptions) {
+    super();
+    this._options = options;
+    this.addClass('aios-dataset-view');
+    this.node.dataset.testid = 'aios-dataset-view';
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'Dataset');
+    this.node.tabIndex = -1;
+    options.notebooks?.currentChanged.connect(this._updateInsert, this);
+  }
+
+  /** The dataset shown, if any. */
+  get current(): ICatalogDataset | null {
+    return this._dataset;
+  }
+
+  /**
+   * Show `dataset` and load what the user sees of it.
+   */
+  async open(dataset: ICatalogDataset): Promise<void> {
+    const ticket = ++this._ticket;
+    this._dataset = dataset;
+    this.node.dataset.name = dataset.name;
+
+    const back = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-button aios-back',
+        'data-testid': 'aios-data-back',
+        title: 'Back to the dataset list (Escape)'
+      },
+      '‹ Datasets'
+    );
+    back.addEventListener('click', () => this._options.onBack());
+    this._insert = el(
+      'button',
+      { type: 'button', class: 'aios-button aios-primary', 'data-testid': 'aios-insert-query' },
+      'Insert query'
+    );
+    this._insert.addEventListener('click', () => this._insertQuery());
+    this._updateInsert();
+
+    const meta = el('dl', { class: 'aios-meta' });
+    const addMeta = (label: string, value: Node | string) => {
+      meta.append(el('dt', {}, label), el('dd', {}, value));
+    };
+    addMeta('Kind', dataset.kind || '—');
+    addMeta('Rows', formatCount(dataset.row_count));
+    addMeta('Owners', dataset.owners?.length ? dataset.owners.join(', ') : '—');
+    const tags = el('span', { class: 'aios-badges' });
+    for (const tag of dataset.tags ?? []) {
+      tags.appendChild(badge(tag, 'tag'));
+    }
+    addMeta('Tags', dataset.tags?.length ? tags : '—');
+
+    this._access = el('div', { class: 'aios-access' }, loadingNote('Loading schema…'));
+    this._previewBox = el('div', {}, loadingNote('Waiting for the schema…'));
+    this._profileBox = el('div', {}, loadingNote('Waiting for the schema…'));
+
+    this.node.replaceChildren(
+      el('div', { class: 'aios-dataset-bar' }, back, this._insert),
+      el('h3', { class: 'aios-dataset-title', title: dataset.name }, dataset.name),
+      dataset.description
+        ? el('p', { class: 'aios-dataset-description' }, dataset.description)
+        : el('p', { class: 'aios-empty' }, 'No description.'),
+      meta,
+      section('Schema', this._access, 'aios-schema'),
+      section('Preview', this._previewBox),
+      section('Profile', this._profileBox)
+    );
+    this.node.scrollTop = 0;
+
+    let access: IDatasetAccess;
+    try {
+      access = await this._options.client.dataset(dataset.name);
+    } catch (error) {
+      if (ticket === this._ticket) {
+        this._access.replaceChildren(
+          errorBox('Cannot load the schema', messageOf(error))
+        );
+        this._previewBox.replaceChildren();
+        this._profileBox.replaceChildren();
+      }
+      return;
+    }
+    if (ticket !== this._ticket) {
+      return;
+    }
+    this._renderAccess(access);
+    const masked = new Set(
+      (access.columns ?? []).filter(c => !!c.mask).map(c => c.name)
+    );
+    const preview = new PreviewSection(this._options.client, dataset.name, masked);
+    const profile = new ProfileSection(this._options.client, dataset.name);
+    this._previewBox.replaceChildren(preview.node);
+    this._profileBox.replaceChildren(profile.node);
+    await Promise.all([preview.load(), profile.load()]);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._options.notebooks?.currentChanged.disconnect(this._updateInsert, this);
+    super.dispose();
+  }
+
+  private _renderAccess(access: IDatasetAccess): void {
+    const notes: HTMLElement[] = [];
+    if (access.row_filter) {
+      notes.push(
+        el(
+          'p',
+          { class: 'aios-note', 'data-testid': 'aios-row-filter', role: 'note' },
+          'You see only rows where ',
+          el('code', {}, access.row_filter.predicate),
+          access.row_filter.rule ? ` (rule: ${access.row_filter.rule})` : ''
+        )
+      );
+    }
+    const maskedCount = (access.columns ?? []).filter(c => c.mask).length;
+    if (maskedCount > 0) {
+      notes.push(
+        el(
+          'p',
+          { class: 'aios-note', role: 'note' },
+          `${maskedCount} column${maskedCount === 1 ? '' : 's'} masked for you (${access.user}).`
+        )
+      );
+    }
+    const body = el('tbody');
+    for (const column of access.columns ?? []) {
+      body.appendChild(this._renderColumn(column));
+    }
+    this._access.replaceChildren(
+      ...notes,
+      el(
+        'div',
+        { class: 'aios-preview-scroll' },
+        el(
+          'table',
+          { class: 'aios-table aios-schema-table', 'aria-label': 'Columns' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', { scope: 'col' }, 'Column / type'),
+              el('th', { scope: 'col' }, 'Classes / mask')
+            )
+          ),
+          body
+        )
+      )
+    );
+  }
+
+  private _renderColumn(column: IColumnAccess): HTMLElement {
+    const badges = el('span', { class: 'aios-badges' });
+    for (const tag of column.classifications ?? []) {
+      badges.appendChild(badge(tag, tag.startsWith('pii') ? 'pii' : 'class'));
+    }
+    if (column.mask) {
+      badges.appendChild(
+        badge(
+          `mask: ${column.mask}`,
+          'mask',
+          column.rule ? `Masked by ${column.rule}` : 'Masked for you'
+        )
+      );
+    }
+    return el(
+      'tr',
+      {
+        'data-testid': 'aios-column-row',
+        'data-name': column.name,
+        'data-mask': column.mask ?? 'none'
+      },
+      el(
+        'th',
+        { scope: 'row' },
+        el('span', { class: 'aios-column-name' }, column.name),
+        el('span', { class: 'aios-type' }, column.type)
+      ),
+      el('td', {}, badges)
+    );
+  }
+
+  private _updateInsert(): void {
+    if (!this._insert) {
+      return;
+    }
+    const blocker = insertBlocker(this._options.notebooks);
+    this._insert.disabled = blocker !== null;
+    this._insert.title =
+      blocker ?? 'Insert a wb.sql(...) cell below the active cell';
+  }
+
+  private _insertQuery(): void {
+    if (this._dataset) {
+      insertQueryCell(
+        this._options.notebooks,
+        this._dataset.name,
+        this._options.activate
+      );
+    }
+  }
+
+  private readonly _options: IDatasetViewOptions;
+  private _dataset: ICatalogDataset | null = null;
+  private _ticket = 0;
+  private _insert: HTMLButtonElement | null = null;
+  private _access: HTMLElement = el('div');
+  private _previewBox: HTMLElement = el('div');
+  private _profileBox: HTMLElement = el('div');
+}

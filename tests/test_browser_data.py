@@ -1,0 +1,267 @@
+"""The AI OS sidebar's Data section in JupyterLab, in headless Chromium, as the policy user alice.
+
+alice is a data scientist: she reads every demo dataset, with PII masked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+
+pytestmark = pytest.mark.browser
+
+DEMO_DATASETS = {
+    "supplier_master.main.suppliers",
+    "purchasing_warehouse.procurement.purchase_orders",
+    "shipment_files.main.shipments",
+}
+SUPPLIERS = "supplier_master.main.suppliers"
+
+
+@pytest.fixture(scope="module")
+def lab_as_alice(demo_workspace, tmp_path_factory):
+    port, token = free_port(), "browser-data-token"
+    layouts = tmp_path_factory.mktemp("lab-workspaces")  # JupyterLab layouts: not the developer's
+    log = artifact("jupyterlab-data.log").open("w")
+    process = subprocess.Popen(
+        [AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser", "--user", "alice",
+         "--", f"--LabApp.workspaces_dir={layouts}"],
+        env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        stop(process)
+        log.close()
+
+
+def api_status(lab, endpoint: str) -> int:
+    """HTTP status of GET <lab>/aios/api/<endpoint>, to tell a missing endpoint from a broken UI."""
+    import urllib.error
+    import urllib.request
+
+    url, token = lab
+    request = urllib.request.Request(f"{url}/aios/api/{endpoint}", headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture
+def lab_page(chromium, lab_as_alice):
+    """JupyterLab loaded, the AI OS sidebar open on its Data section; fails on any page error."""
+    url, token = lab_as_alice
+    page = chromium.new_page(viewport={"width": 1500, "height": 950})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/lab?reset&token={token}", timeout=120_000)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)
+    page.locator(".jp-SideBar [title='AI OS']").first.click()
+    page.get_by_test_id("aios-tab-data").click()
+    widen_sidebar(page, 560)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def widen_sidebar(page, width: int) -> None:
+    """Drag the handle between the left area and the main area, as a user wanting a wider panel would."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    if box is None:
+        return
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    page.mouse.move(width, y, steps=5)
+    page.mouse.up()
+
+
+def listed(page) -> set[str]:
+    return {item.get_attribute("data-name") for item in page.get_by_test_id("aios-dataset-item").all()}
+
+
+def wait_for_listed(page, expected: set[str]) -> None:
+    page.wait_for_function(
+        """expected => {
+            const names = [...document.querySelectorAll('[data-testid="aios-dataset-item"]')]
+                .map(n => n.dataset.name).sort();
+            return JSON.stringify(names) === JSON.stringify(expected);
+        }""", arg=sorted(expected), timeout=60_000)
+
+
+def test_data_section_lists_the_readable_datasets_and_search_narrows_them(lab_page):
+    page = lab_page
+
+    wait_for_listed(page, DEMO_DATASETS)
+    assert page.get_by_role("tree", name="Datasets").is_visible()
+    page.screenshot(path=str(artifact("data-tree.png")))
+
+    page.get_by_test_id("aios-data-search").fill("master")
+    wait_for_listed(page, {SUPPLIERS})
+    page.get_by_test_id("aios-data-search").fill("shipment")
+    wait_for_listed(page, {"shipment_files.main.shipments"})
+    page.screenshot(path=str(artifact("data-search.png")))
+    page.get_by_test_id("aios-data-search").fill("")
+    wait_for_listed(page, DEMO_DATASETS)
+
+
+def test_tree_is_keyboard_navigable(lab_page):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+    tree = page.get_by_role("tree", name="Datasets")
+
+    tree.focus()
+    page.keyboard.press("End")
+    active = tree.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").get_attribute("data-testid") == "aios-dataset-item"
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowLeft")  # collapse the first source
+    first = page.locator(f"#{tree.get_attribute('aria-activedescendant')}")
+    assert first.get_attribute("aria-expanded") == "false"
+    assert len(listed(page)) == 2
+    page.keyboard.press("ArrowRight")  # expand it again
+    wait_for_listed(page, DEMO_DATASETS)
+
+    for _ in range(len(DEMO_DATASETS) * 3):
+        if page.locator(f"#{tree.get_attribute('aria-activedescendant')}").get_attribute("data-name") == SUPPLIERS:
+            break
+        page.keyboard.press("ArrowDown")
+    else:
+        pytest.fail(f"ArrowDown never reached {SUPPLIERS}; focus is on "
+                    + page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)"))
+    page.keyboard.press("Enter")
+    view = page.get_by_test_id("aios-dataset-view")
+    view.wait_for(timeout=30_000)
+    assert view.get_attribute("data-name") == SUPPLIERS
+
+
+def test_suppliers_show_masked_pii_in_schema_and_preview(lab_page, lab_as_alice):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+
+    page.locator(f'[data-testid="aios-dataset-item"][data-name="{SUPPLIERS}"]').click()
+    view = page.get_by_test_id("aios-dataset-view")
+    email = view.locator('[data-testid="aios-column-row"][data-name="contact_email"]')
+    email.wait_for(timeout=60_000)
+
+    assert email.get_attribute("data-mask") == "hash"
+    assert "pii.email" in email.inner_text()
+    assert view.locator('[data-testid="aios-column-row"][data-name="supplier_id"]').get_attribute(
+        "data-mask") == "none"
+    assert view.get_by_test_id("aios-row-filter").count() == 0  # data scientists are exempt from the filter
+
+    if api_status(lab_as_alice, f"catalog/preview?name={SUPPLIERS}&limit=1") == 404:
+        page.get_by_test_id("aios-preview-unavailable").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifact("data-suppliers.png")))
+        pytest.skip("GET catalog/preview is not served yet (404); the UI shows its 'not available yet' note")
+
+    table = page.get_by_test_id("aios-preview-table")
+    table.wait_for(timeout=60_000)
+    emails = table.locator('tbody td[data-name="contact_email"]').all_inner_texts()
+    assert emails, "the preview shows rows"
+    assert not any("@" in value for value in emails), emails
+    page.screenshot(path=str(artifact("data-suppliers.png")))
+
+    first_row = table.locator("tbody tr").first.inner_text()
+    page.get_by_test_id("aios-preview-next").click()
+    page.wait_for_function(
+        """first => {
+            const row = document.querySelector('[data-testid="aios-preview-table"] tbody tr');
+            return row && row.innerText !== first;
+        }""", arg=first_row, timeout=30_000)
+    second_page_emails = table.locator('tbody td[data-name="contact_email"]').all_inner_texts()
+    assert not any("@" in value for value in second_page_emails)
+
+    table.locator('th[data-name="supplier_id"] button').click()
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="aios-preview-table"] th[data-name="supplier_id"]')
+                 ?.getAttribute('aria-sort') === 'ascending'""", timeout=30_000)
+    page.screenshot(path=str(artifact("data-preview-sorted.png")))
+
+
+@pytest.fixture
+def new_notebooks():
+    """Removes the notebooks a test creates through the launcher (JupyterLab serves the workspace root)."""
+    before = set(ROOT.glob("Untitled*.ipynb"))
+    yield
+    for path in set(ROOT.glob("Untitled*.ipynb")) - before:
+        path.unlink()
+
+
+def test_insert_query_adds_a_wb_sql_cell_to_a_new_notebook(new_notebooks, lab_page):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+    page.locator(f'[data-testid="aios-dataset-item"][data-name="{SUPPLIERS}"]').click()
+    insert = page.get_by_test_id("aios-insert-query")
+    insert.wait_for(timeout=30_000)
+    assert insert.is_disabled()
+    assert "notebook" in insert.get_attribute("title").lower()
+
+    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="aios-insert-query"]').disabled""", timeout=30_000)
+    insert.click()
+
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputArea-editor')]
+                 .some(n => n.innerText.includes('wb.sql('))""", timeout=30_000)
+    code = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputArea-editor").all_inner_texts()
+    query = f'wb.sql("SELECT * FROM {SUPPLIERS} LIMIT 100")'
+    assert any(query in cell for cell in code), code
+    assert any("import aios_workbench as wb" in cell for cell in code), code
+    page.screenshot(path=str(artifact("data-insert-query.png")))
+
+
+def test_a_catalog_of_10000_datasets_stays_windowed(lab_page):
+    """The tree renders only the rows near the viewport, so a huge catalog stays smooth."""
+    page = lab_page
+    datasets = [{"name": f"lake{s}.schema{k}.table{i:05d}", "source": f"lake{s}", "schema": f"schema{k}",
+                 "dataset": f"table{i:05d}", "kind": "table", "description": "", "owners": [], "tags": [],
+                 "row_count": i, "columns": []}
+                for s in range(4) for k in range(5) for i in range(500)]
+    page.route(lambda url: urlparse(url).path.endswith("/aios/api/catalog"), lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"datasets": datasets})))
+    page.get_by_role("button", name="Reload the catalog").click()
+    page.get_by_text("10,000 datasets you may read").wait_for(timeout=30_000)
+
+    tree = page.get_by_role("tree", name="Datasets")
+    tree.focus()
+    page.keyboard.press("ArrowRight")  # expand lake0's first schema path
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    rendered = page.locator('[role="treeitem"]').count()
+    assert 0 < rendered < 120, rendered
+
+    # A service without catalog/search: the browser filters the 10,000 datasets itself.
+    page.route(lambda url: urlparse(url).path.endswith("/aios/api/catalog/search"),
+               lambda route: route.fulfill(status=404, content_type="text/html", body="<h1>Not Found</h1>"))
+    page.get_by_test_id("aios-data-search").fill("table00499")
+    page.get_by_text("20 of 10,000 datasets match").wait_for(timeout=30_000)
+    assert len(listed(page)) == 20
+
+
+def test_profile_draws_histograms_and_hides_statistics_of_masked_columns(lab_page):
+    page = lab_page
+    orders = "purchasing_warehouse.procurement.purchase_orders"
+    wait_for_listed(page, DEMO_DATASETS)
+    page.locator(f'[data-testid="aios-dataset-item"][data-name="{orders}"]').click()
+    profile = page.get_by_test_id("aios-profile")
+    amount = profile.locator('[data-testid="aios-profile-row"][data-name="amount"]')
+    amount.wait_for(timeout=60_000)
+
+    assert amount.locator("svg.aios-histogram rect").count() > 1
+    buyer = profile.locator('[data-testid="aios-profile-row"][data-name="buyer_email"]')
+    assert buyer.get_attribute("data-masked") == "true"
+    assert "masked" in buyer.inner_text() and "@" not in buyer.inner_text()
+    profile.scroll_into_view_if_needed()
+    profile.screenshot(path=str(artifact("data-profile.png")))
