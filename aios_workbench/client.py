@@ -53,6 +53,20 @@ class ServiceClient:
     def status(self) -> dict:
         return self.get("status")
 
+    def post(self, endpoint: str, payload: dict) -> dict:
+        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=json.dumps(payload).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise self._error(exc, endpoint) from None
+        except urllib.error.URLError as exc:
+            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {exc.reason}",
+                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+
     def _error(self, exc: urllib.error.HTTPError, endpoint: str) -> WorkbenchError:
         try:
             body = json.loads(exc.read())
@@ -209,6 +223,45 @@ def _active_run():
 
     tracking = sys.modules.get("aios_workbench.tracking")
     return tracking.active_run() if tracking else None
+
+
+def _check(kind: str, spec: dict):
+    """Run a check in the service as you; record it in the ledger (and in the open `wb.run`)."""
+    from .checks.display import CheckReport, from_dict
+
+    run = _active_run()
+    payload = {"kind": kind, **{k: v for k, v in spec.items() if v is not None}}
+    if getattr(run, "id", None):
+        payload["mlflow_run_id"] = run.id
+    notebook = os.environ.get("JPY_SESSION_NAME")
+    if notebook:
+        payload["notebook"] = notebook
+    data = (_client or connect()).post("checks/run", payload)["results"]
+    results = [from_dict(r) for r in data]
+    if getattr(run, "id", None):
+        for result in results:
+            run.record_check(result)
+    return CheckReport(results, [r.get("ledger_id") for r in data])
+
+
+def quality(*suites: str):
+    """Run data-quality suites of governance/checks.yaml (all when none are named)."""
+    return _check("quality", {"suites": list(suites)})
+
+
+def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
+          name: str | None = None):
+    """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB."""
+    return _check("drift", {"reference": reference, "current": current, "columns": columns,
+                            "overrides": overrides, "name": name})
+
+
+def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[str],
+             thresholds: dict | None = None, pos_label=1, name: str | None = None):
+    """Group fairness metrics (fairlearn's definitions) of predictions in `relation`."""
+    return _check("fairness", {"relation": relation, "y_true": y_true, "y_pred": y_pred,
+                               "sensitive": [sensitive] if isinstance(sensitive, str) else sensitive,
+                               "thresholds": thresholds, "pos_label": pos_label, "name": name})
 
 
 def table(name: str, *, as_: str = "polars", max_rows: int | None = None):

@@ -101,6 +101,30 @@ class WorkbenchService:
             filters["user"] = caller
         return self.audit.query(**filters)
 
+    # -- checks ----------------------------------------------------------------
+    def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
+        """Run a check as `user` through the governed path; every result goes to the ledger."""
+        from ..checks.runner import run_check
+        from ..errors import UsageError
+
+        if not isinstance(kind, str) or not kind:
+            raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
+        return run_check(self, user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook)
+
+    def check_history(self, user: str, **filters) -> list[dict]:
+        """Ledger runs, newest first. Failing example rows are shown only to whoever ran the check
+        (or to auditors): they were fetched under that user's masks and row filters."""
+        from ..checks.ledger import Ledger
+        from ..policy.enforce import PolicyEngine
+
+        auditor = PolicyEngine(self.queries.policy.current()).is_auditor(user)
+        runs = Ledger(self.store).history(**filters)
+        for run in runs:
+            if not auditor and run["user"] != user:
+                for item in run["items"] or []:
+                    (item.get("detail") or {}).pop("examples", None)
+        return runs
+
     def close(self) -> None:
         self.queries.close()
         self.store.close()

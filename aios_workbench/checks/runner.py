@@ -1,0 +1,68 @@
+"""Run a check by kind, as a user, through the governed path: the one entry point for REST and kernels.
+
+Each built-in kind registers in `registry.checks` exactly as a plugin would: a
+function `(service, run_sql, spec) -> list[CheckResult]`, where `spec` is the
+JSON the caller sent. `run_check` records every result in the governance ledger.
+"""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from ..registry import checks
+
+
+def _require(spec: dict, *keys: str) -> None:
+    missing = [k for k in keys if not spec.get(k)]
+    if missing:
+        raise UsageError(f"the check needs {', '.join(missing)}", fix=f"pass {', '.join(missing)}",
+                         input=", ".join(missing))
+
+
+@checks.register("quality")
+def quality(service, run_sql, spec: dict):
+    """The named suites of governance/checks.yaml (all when `suites` is empty)."""
+    from .suites import select_suites, workspace_suites
+
+    names = spec.get("suites") or []
+    if isinstance(names, str):
+        names = [names]
+    return [suite.run(run_sql) for suite in select_suites(workspace_suites(service.workspace), names)]
+
+
+@checks.register("drift")
+def drift(service, run_sql, spec: dict):
+    """Drift of `current` against `reference` (dataset names or parenthesised SELECTs)."""
+    from .drift import drift as run_drift
+
+    _require(spec, "reference", "current")
+    return [run_drift(spec["reference"], spec["current"], run_sql=run_sql, columns=spec.get("columns"),
+                      overrides=spec.get("overrides"), categorical=spec.get("categorical"), name=spec.get("name"))]
+
+
+@checks.register("fairness")
+def fairness(service, run_sql, spec: dict):
+    """Group fairness of predictions in `relation`."""
+    from .fairness import fairness as run_fairness
+
+    _require(spec, "relation", "y_true", "y_pred", "sensitive")
+    return [run_fairness(spec["relation"], y_true=spec["y_true"], y_pred=spec["y_pred"],
+                         sensitive=spec["sensitive"], run_sql=run_sql, thresholds=spec.get("thresholds"),
+                         pos_label=spec.get("pos_label", 1), name=spec.get("name"))]
+
+
+def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str | None = None,
+              notebook: str | None = None) -> list[dict]:
+    """Run check `kind` as `user` and record each result in the ledger; return them as dicts."""
+    from .ledger import Ledger
+    from .quality import governed_runner
+
+    if not isinstance(spec, dict):
+        raise UsageError("a check's parameters must be a JSON object", fix='send e.g. {"kind": "quality"}')
+    run = checks.get(kind)
+    run_sql = governed_runner(service.queries, user=user, surface="check", run_id=mlflow_run_id)
+    ledger = Ledger(service.store)
+    out = []
+    for result in run(service, run_sql, spec):
+        ledger_id = ledger.record(result, user=user, notebook=notebook, mlflow_run_id=mlflow_run_id)
+        out.append({**result.to_dict(), "ledger_id": ledger_id})
+    return out

@@ -1,0 +1,45 @@
+"""REST routes of governance checks: run one as the caller, read the ledger's history."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tornado import web
+
+from .catalog_routes import _int_arg
+from .query_routes import _body
+from .routes import RouteMixin
+
+
+class RunCheckRoute(RouteMixin):
+    """POST checks/run {"kind": "quality"|"drift"|"fairness", ...}: run, record in the ledger, return results."""
+
+    path = "checks/run"
+
+    @web.authenticated
+    async def post(self):
+        body = _body(self)
+        kind = body.pop("kind", None)
+        mlflow_run_id, notebook = body.pop("mlflow_run_id", None), body.pop("notebook", None)
+        results = await asyncio.to_thread(self.service.run_check, self.user_name, kind, body,
+                                          mlflow_run_id=mlflow_run_id, notebook=notebook)
+        self.write_json({"results": results})
+
+
+class CheckHistoryRoute(RouteMixin):
+    """GET checks/history?dataset=&name=&kind=&limit=&before_id=: ledger runs, newest first."""
+
+    path = "checks/history"
+
+    @web.authenticated
+    async def get(self):
+        arg = self.get_query_argument
+        before = arg("before_id", None)
+        runs = await asyncio.to_thread(
+            self.service.check_history, self.user_name, dataset=arg("dataset", None), name=arg("name", None),
+            kind=arg("kind", None), limit=_int_arg(self, "limit", 50, low=1, high=500),
+            before_id=int(before) if before and before.isdigit() else None)
+        self.write_json({"runs": runs})
+
+
+ROUTES = [RunCheckRoute, CheckHistoryRoute]

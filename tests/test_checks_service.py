@@ -1,0 +1,93 @@
+"""Checks from the kernel: run in the service as the caller, recorded in the ledger, shown compactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from aios_workbench.checks.result import CheckFailed
+
+from .conftest import aios_serve
+from .governed_fixtures import build_governed_workspace, open_governed_service
+
+TOKEN = "checks-token-7"
+SUITES = """
+suites:
+  people_basics:
+    dataset: hr.main.people
+    required: true
+    rules:
+      - not_null: id
+      - unique: id
+      - sql: {name: eu_only_expected, predicate: "region = 'EU'"}
+  people_emails:
+    dataset: hr.main.people
+    rules:
+      - regex: {column: email, pattern: "^raw"}
+"""
+
+
+@pytest.fixture(scope="module")
+def checked_root(tmp_path_factory):
+    root = build_governed_workspace(tmp_path_factory.mktemp("checks") / "ws")
+    (root / "governance" / "checks.yaml").write_text(SUITES)
+    open_governed_service(root).close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def as_ana(checked_root):
+    import aios_workbench as wb
+
+    with aios_serve(checked_root, token=TOKEN, user="ana") as url:
+        wb.connect(url, TOKEN)
+        yield wb
+
+
+def test_quality_runs_in_the_service_under_the_callers_masks(as_ana):
+    report = as_ana.quality()
+
+    by_name = {r.name: r for r in report}
+    assert by_name["people_basics"].passed                     # ana sees only EU rows
+    emails = by_name["people_emails"]
+    assert not emails.passed                                   # hashed e-mails never match the raw pattern
+    examples = str(emails.items[0].detail.get("examples"))
+    assert "secret.example" not in examples
+    assert all(isinstance(i, int) for i in report.ledger_ids)
+    html = report._repr_html_()
+    assert "people_basics" in html and len(html.encode()) < 200_000
+    with pytest.raises(CheckFailed, match="people_emails"):
+        report.raise_on_fail()
+
+
+def test_drift_and_fairness_from_the_kernel(as_ana):
+    drifted = as_ana.drift("(SELECT * FROM hr.main.events WHERE id < 150000)",
+                           "(SELECT * FROM hr.main.events WHERE id >= 150000)", columns=["id", "kind"])
+    items = {i.name: i for i in drifted[0].items}
+    assert items["id"].status == "fail" and items["kind"].status == "pass"
+
+    fair = as_ana.fairness("(SELECT kind % 2 AS y, (kind + 1) % 2 AS p, kind % 3 AS g FROM hr.main.events)",
+                           y_true="y", y_pred="p", sensitive="g")
+    assert {i.name for i in fair[0].items} >= {"demographic_parity_difference", "equalized_odds_difference"}
+
+
+def test_bad_check_parameters_name_the_input(as_ana):
+    from aios_workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match="unknown checks plugin 'nonsense'"):
+        as_ana.client._check("nonsense", {})
+    with pytest.raises(WorkbenchError, match="unknown quality suite|no_such_suite"):
+        as_ana.quality("no_such_suite")
+
+
+def test_history_hides_other_users_examples(checked_root, as_ana):
+    as_ana.quality("people_emails")
+    service = open_governed_service(checked_root)
+    try:
+        own = service.check_history("ana", name="people_emails", limit=1)[0]
+        other = service.check_history("otto", name="people_emails", limit=1)[0]
+        steward = service.check_history("sam", name="people_emails", limit=1)[0]
+    finally:
+        service.close()
+    assert own["items"][0]["detail"].get("examples")
+    assert "examples" not in other["items"][0]["detail"]
+    assert steward["items"][0]["detail"].get("examples")
