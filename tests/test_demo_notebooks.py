@@ -41,3 +41,23 @@ def test_explore_data_notebook_runs_clean_and_shows_only_masked_pii(demo_service
     assert "image/png" in output_of("plt.subplots")           # the delay plot rendered
     assert "table function read_csv() is not allowed" in output_of("read_csv('/etc/passwd')")
     assert TOKEN not in output.read_text()                  # the service token never lands in an output notebook
+
+
+def test_governance_checks_notebook_runs_clean_and_shows_the_demo_drift(demo_service, monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("AIOS_SERVICE_URL", demo_service)
+    monkeypatch.setenv("AIOS_TOKEN", TOKEN)
+    output = artifact("02_governance_checks.out.ipynb")
+
+    papermill.execute_notebook(str(ROOT / "notebooks" / "02_governance_checks.ipynb"), str(output),
+                               cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+
+    notebook = json.loads(output.read_text())
+    assert not any(o.get("output_type") == "error" for c in notebook["cells"] for o in c.get("outputs", []))
+    text = {"".join(c["source"]): json.dumps(c.get("outputs", [])) for c in notebook["cells"] if c["cell_type"] == "code"}
+    drift_out = next(v for k, v in text.items() if k.startswith("drifted ="))
+    assert "delay_days" in drift_out and "carrier" in drift_out
+    assert "shipments_basics" in next(v for k, v in text.items() if k.startswith("quality = wb.quality()"))
+    assert "demographic_parity" in next(v for k, v in text.items() if k.startswith("fair = wb.fairness"))
+    assert max(len(v.encode()) for v in text.values()) < 200_000   # compact outputs
