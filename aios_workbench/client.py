@@ -264,6 +264,27 @@ def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[s
                                "thresholds": thresholds, "pos_label": pos_label, "name": name})
 
 
+def explain(model, relation: str, *, target: str, features: list[str] | None = None, sample: int = 20_000,
+            n_repeats: int = 5, scoring=None, max_importance: dict | None = None, name: str | None = None):
+    """Permutation feature importance of a fitted model on a governed sample, with a small bar chart.
+
+    The model lives in this kernel, so the importance is computed here on a sample read
+    through the governed path (masks apply); the result is logged to the open `wb.run`,
+    not to the ledger (the service cannot vouch for a computation it did not run)."""
+    from .checks.display import CheckReport
+    from .checks.explain import bar_chart_svg, explain as run_explain
+
+    result = run_explain(model, relation, target=target, features=features,
+                         run_sql=lambda q: sql(q, as_="arrow"), sample=sample, n_repeats=n_repeats,
+                         scoring=scoring, max_importance=max_importance, name=name)
+    run = _active_run()
+    if getattr(run, "id", None):
+        run.record_check(result)
+    report = CheckReport([result], [None])
+    report.chart = bar_chart_svg(result)
+    return report
+
+
 def table(name: str, *, as_: str = "polars", max_rows: int | None = None):
     """A whole governed dataset (`source.schema.dataset`, or a unique short name)."""
     import re

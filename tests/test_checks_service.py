@@ -91,3 +91,18 @@ def test_history_hides_other_users_examples(checked_root, as_ana):
     assert own["items"][0]["detail"].get("examples")
     assert "examples" not in other["items"][0]["detail"]
     assert steward["items"][0]["detail"].get("examples")
+
+
+def test_explain_from_the_kernel_reads_a_governed_sample(as_ana):
+    import numpy as np
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = as_ana.sql("SELECT id % 7 AS a, id % 2 AS b, kind FROM hr.main.events LIMIT 5000", as_="pandas")
+    model = DecisionTreeClassifier(random_state=0).fit(frame[["a", "b"]], frame["kind"])
+
+    report = as_ana.explain(model, "(SELECT id % 7 AS a, id % 2 AS b, kind FROM hr.main.events)", target="kind",
+                            sample=2000, n_repeats=2)
+
+    ranks = [i.name for i in report[0].items]
+    assert ranks[0] == "a" and np.isfinite(report[0].items[0].metrics["importance_mean"])
+    assert "<svg" in report._repr_html_()

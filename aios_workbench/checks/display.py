@@ -60,9 +60,10 @@ def result_html(result: CheckResult) -> str:
 class CheckReport:
     """What `wb.quality()`, `wb.drift()` and `wb.fairness()` return: one or more results."""
 
-    def __init__(self, results: list[CheckResult], ledger_ids: list[int]):
+    def __init__(self, results: list[CheckResult], ledger_ids: list[int | None]):
         self.results = results
         self.ledger_ids = ledger_ids
+        self.chart = ""  # an inline SVG shown under the table (explain's importance bars)
 
     @property
     def passed(self) -> bool:
@@ -84,7 +85,7 @@ class CheckReport:
         return self
 
     def _repr_html_(self) -> str:
-        return "".join(result_html(r) for r in self.results)
+        return "".join(result_html(r) for r in self.results) + self.chart
 
     def __repr__(self) -> str:
         return "\n".join(f"{r.kind} {r.name}: {r.status}" for r in self.results)
