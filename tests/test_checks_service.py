@@ -106,3 +106,15 @@ def test_explain_from_the_kernel_reads_a_governed_sample(as_ana):
     ranks = [i.name for i in report[0].items]
     assert ranks[0] == "a" and np.isfinite(report[0].items[0].metrics["importance_mean"])
     assert "<svg" in report._repr_html_()
+
+
+def test_model_registry_over_rest(as_ana):
+    from aios_workbench.errors import WorkbenchError
+
+    client = as_ana.client._client
+    assert client.get("models") == {"versions": []}
+    with pytest.raises(WorkbenchError, match="missing version"):
+        client.post("models/promote", {"name": "delay-model"})
+    with pytest.raises(WorkbenchError) as info:
+        client.post("models/promote", {"name": "delay-model", "version": "1"})
+    assert info.value.code in ("not_found", "permission_denied", "promotion_refused")

@@ -101,6 +101,15 @@ class WorkbenchService:
             filters["user"] = caller
         return self.audit.query(**filters)
 
+    def models(self):
+        """The gated model registry on this workspace's MLflow store."""
+        from ..tracking.registry import ModelRegistry
+
+        if getattr(self, "_models", None) is None:
+            self._models = ModelRegistry.for_workspace(self.workspace, self.store, self.audit,
+                                                       policy=self.queries.policy.current)
+        return self._models
+
     # -- checks ----------------------------------------------------------------
     def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
         """Run a check as `user` through the governed path; every result goes to the ledger."""

@@ -67,6 +67,14 @@ class Query(Strict):
                               description="DuckDB memory limit of the governed engine, e.g. 4GB")
 
 
+class Models(Strict):
+    """The model registry's promotion gate."""
+
+    allow_self_approval: bool = Field(False, description="may a version's author approve it")
+    approver_roles: tuple[str, ...] | None = Field(None, description="roles allowed to approve; "
+                                                   "default any policy user other than the author")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -76,6 +84,7 @@ class WorkspaceConfig(Strict):
     tracking: Tracking = Tracking()
     service: Service = Service()
     query: Query = Query()
+    models: Models = Models()
 
     @field_validator("name")
     @classmethod
