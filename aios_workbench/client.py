@@ -37,13 +37,14 @@ class ServiceClient:
                 body = json.loads(exc.read())
             except ValueError:
                 body = {}
-            if exc.code in (401, 403):
+            if exc.code == 401 or (exc.code == 403 and not body.get("error")):
                 raise AuthenticationRequired(
                     f"the workbench service at {self.url} refused the token ({exc.code})",
                     fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url) from None
             error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}",
                                    fix=body.get("fix"), input=endpoint)
             error.code = body.get("error", error.code)
+            error.rule = body.get("rule")
             raise error from None
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectorError(
@@ -283,6 +284,19 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
     report = CheckReport([result], [None])
     report.chart = bar_chart_svg(result)
     return report
+
+
+def catalog(client: ServiceClient | None = None):
+    """An interactive catalog browser: search, schema with masks, masked preview, profile, lineage."""
+    from .ui import catalog as browser
+
+    return browser(client or _client or connect())
+
+
+def register_model(run_id: str, name: str, *, artifact_path: str = "model") -> dict:
+    """Register the model a run logged as a candidate version (promotion needs checks and an approval)."""
+    return (_client or connect()).post("models/register", {"run_id": run_id, "name": name,
+                                                           "artifact_path": artifact_path})
 
 
 def table(name: str, *, as_: str = "polars", max_rows: int | None = None):

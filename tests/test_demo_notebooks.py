@@ -61,3 +61,29 @@ def test_governance_checks_notebook_runs_clean_and_shows_the_demo_drift(demo_ser
     assert "shipments_basics" in next(v for k, v in text.items() if k.startswith("quality = wb.quality()"))
     assert "demographic_parity" in next(v for k, v in text.items() if k.startswith("fair = wb.fairness"))
     assert max(len(v.encode()) for v in text.values()) < 200_000   # compact outputs
+
+
+def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo_service, monkeypatch):
+    import mlflow
+    import papermill
+
+    from aios_workbench.tracking import tracking_uri
+    from aios_workbench.workspace import Workspace
+
+    monkeypatch.setenv("AIOS_SERVICE_URL", demo_service)
+    monkeypatch.setenv("AIOS_TOKEN", TOKEN)
+    output = artifact("03_train_model.out.ipynb")
+
+    papermill.execute_notebook(str(ROOT / "notebooks" / "03_train_model.ipynb"), str(output),
+                               parameters={"model_name": "shipment-delay-test"}, cwd=str(ROOT / "notebooks"),
+                               progress_bar=False, kernel_name="python3")
+
+    notebook = json.loads(output.read_text())
+    assert not any(o.get("output_type") == "error" for c in notebook["cells"] for o in c.get("outputs", []))
+    assert "shipment-delay-test" in json.dumps(notebook["cells"][-1]["outputs"])  # {"name": ..., "version": ...}
+    client = mlflow.MlflowClient(tracking_uri(Workspace.load(ROOT)))
+    run = client.get_run(client.search_model_versions("name='shipment-delay-test'")[0].run_id)
+    inputs = {d.dataset.name for d in run.inputs.dataset_inputs}
+    assert {"shipment_files.main.shipments", "purchasing_warehouse.procurement.purchase_orders",
+            "supplier_master.main.suppliers"} <= inputs
+    assert "auc" in run.data.metrics and "check.shipments_basics.passed" in run.data.metrics

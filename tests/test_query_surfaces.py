@@ -325,3 +325,15 @@ async def test_jupyter_profile_and_search(jp_fetch):
     assert [h["name"] for h in hits] == ["hr.main.people"]
     found = json.loads((await jp_fetch(API_PREFIX, "catalog/search", params={"q": "salaries budget"})).body)["hits"]
     assert {"hr.main.salaries", "fin.main.budget"}.isdisjoint(h["name"] for h in found)  # ungranted: never found
+
+
+def test_governed_queries_leave_lineage_events_readable_over_rest(served):
+    from aios_workbench.client import ServiceClient
+
+    client = ServiceClient(served, TOKEN)
+    client.query_arrow("SELECT region, count(*) AS n FROM hr.main.people GROUP BY region")
+
+    graph = client.get("lineage?name=hr.main.people")
+    assert graph["dataset"] == "hr.main.people"
+    assert graph["downstream"]["counts"]["by_user"].get("ana", 0) >= 1
+    assert "aios_mask" not in json.dumps(graph)

@@ -7,6 +7,7 @@ it on the locked engine, and appends an audit record, allowed or denied.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from ..policy.enforce import PolicyEngine
 from .policy_holder import PolicyHolder
 from .rewrite import QueryDenied, rewrite
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,8 +74,11 @@ class QueryResult:
 class QueryService:
     """Governed queries over one workspace, for every surface."""
 
-    def __init__(self, ws, store, audit, *, max_rows: int = 1_000_000, timeout: float = 300.0):
+    def __init__(self, ws, store, audit, *, max_rows: int = 1_000_000, timeout: float = 300.0, lineage=None):
+        from ..lineage.log import emitter_for
+
         self.ws = ws
+        self.lineage = lineage or emitter_for(ws)
         self.store = store
         self.audit = audit
         self.max_rows = max_rows
@@ -146,6 +152,7 @@ class QueryService:
                 outcome["error"] = error.message if isinstance(error, WorkbenchError) else type(error).__name__
             self.audit.append(user=identity, surface=surface, action="query", target=",".join(rewritten.datasets),
                               allowed=True, detail={**detail, **outcome})
+            self._emit_lineage(sql, identity, surface, rewritten, outcome, run_id, error)
 
         try:
             schema, batches = engine.start(rewritten.sql, timeout=self.timeout)
@@ -154,6 +161,22 @@ class QueryService:
             raise
         return QueryResult(schema, rewritten.datasets, min(max_rows or self.max_rows, self.max_rows),
                            batches, finish)
+
+    def _emit_lineage(self, sql, identity, surface, rewritten, outcome, run_id, error) -> None:
+        """An OpenLineage event for a query that read governed data (never its rewritten SQL)."""
+        if not rewritten.datasets:
+            return
+        from ..lineage.events import query_event
+
+        try:
+            catalog = self.catalog()
+            entries = [catalog.resolve(tuple(n.split("."))) for n in rewritten.datasets]
+            self.lineage.emit(query_event(self.ws.name, identity, surface, sql, entries, run_id=run_id,
+                                          rows=outcome["rows"], masked=rewritten.masked,
+                                          status="FAIL" if error is not None else "COMPLETE",
+                                          error=outcome.get("error")))
+        except Exception:  # lineage is best-effort: a query never fails because of it
+            log.warning("lineage event not recorded", exc_info=True)
 
     def _rewrite(self, sql: str, policy: PolicyEngine, principal, engine):
         catalog = self.catalog()

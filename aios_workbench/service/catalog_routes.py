@@ -74,4 +74,16 @@ class ProfileRoute(RouteMixin):
         self.write_json(result.to_dict())
 
 
-ROUTES = [SearchRoute, PreviewRoute, ProfileRoute]
+class LineageRoute(RouteMixin):
+    """GET lineage?name=...&depth=3: upstream and downstream of a dataset (unreadable ones restricted)."""
+
+    path = "lineage"
+
+    @web.authenticated
+    async def get(self):
+        result = await asyncio.to_thread(self.service.lineage, self.user_name, _name(self),
+                                         _int_arg(self, "depth", 3, low=1, high=20))
+        self.write_json(result)
+
+
+ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute]

@@ -80,6 +80,24 @@ class WorkbenchService:
                       limit=limit)
         return [h.to_dict() for h in hits]
 
+    def lineage(self, user: str, dataset: str, depth: int = 3) -> dict:
+        """Upstream and downstream of `dataset` from the lineage log; datasets `user` may not
+        read appear as restricted."""
+        from ..errors import PermissionDenied
+        from ..lineage import LineageLog, lineage_of, log_path, restrict
+
+        info = self.explain(user, dataset)  # unknown or ambiguous names raise here, with the fix
+        if not info["allowed"]:
+            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}",
+                                   fix="ask a data steward for a grant in governance/policy.yaml",
+                                   input=info["dataset"])
+        readable = {d["name"].lower() for d in self.readable_datasets(user)}
+        result = lineage_of(LineageLog(log_path(self.workspace)), info["dataset"], depth)
+        result["dataset"] = info["dataset"]
+        for direction in ("upstream", "downstream"):
+            result[direction] = restrict(result[direction], lambda name: name.lower() in readable)
+        return result
+
     def explain(self, user: str, dataset: str) -> dict:
         """What `user` sees of `dataset` and why: grant, masks, row filter."""
         from ..policy.explain import explain

@@ -124,6 +124,11 @@ class ModelRegistry:
             else:
                 check_reachable(uri, required=True)
             self._client = _mlflow_client(uri)
+            # MLflow's registry resolves a version's `models:/` source through the *global* tracking
+            # store, not the client's: point it at this workspace (one workspace per service process)
+            import mlflow
+
+            mlflow.set_tracking_uri(uri)
         return self._client
 
     # -- registering -----------------------------------------------------------------------------

@@ -75,6 +75,14 @@ class Models(Strict):
                                                    "default any policy user other than the author")
 
 
+class Lineage(Strict):
+    """OpenLineage events: always written to <state>/lineage.jsonl; also posted to `url` when set."""
+
+    url: str | None = None
+    timeout_seconds: float = Field(5, gt=0)
+    api_key_secret: str | None = Field(None, description="name of the secret sent as a Bearer token")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -85,6 +93,7 @@ class WorkspaceConfig(Strict):
     service: Service = Service()
     query: Query = Query()
     models: Models = Models()
+    lineage: Lineage = Lineage()
 
     @field_validator("name")
     @classmethod
