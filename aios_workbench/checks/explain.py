@@ -23,7 +23,6 @@ fails when the model's score depends on that feature by more than 0.01.
 from __future__ import annotations
 
 import math
-import re
 import time
 from html import escape
 from typing import Any, Callable
@@ -31,11 +30,11 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from ..errors import UsageError
+from .relation import RelationColumns, quote, relation_sql, short
 from .result import CheckItem, CheckResult
 
 RunSql = Callable[[str], pa.Table]
 
-_DATASET_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")){0,2}$')
 CHART_MAX_FEATURES = 30    # the chart lists the top features; the rest are summarised in one line
 CHART_LABEL_CHARS = 22
 
@@ -65,14 +64,14 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
         raise UsageError(f"{type(model).__name__} has no predict method",
                          fix="pass a fitted scikit-learn-compatible estimator or pipeline", input=type(model).__name__)
 
-    source = _relation_sql(relation)
-    columns = _Columns(run_sql(f"SELECT * FROM {source} LIMIT 0").schema, relation)
+    source = relation_sql(relation, "explain_input")
+    columns = RelationColumns(run_sql(f"SELECT * FROM {source} LIMIT 0").schema, relation)
     target_col = columns.resolve("target", target)
     feature_cols = _features(model, columns, features, target_col)
     limits = {kind: _thresholds(kind, given, columns, feature_cols)
               for kind, given in (("min_importance", min_importance), ("max_importance", max_importance))}
 
-    select = ", ".join(_quote(c) for c in [*feature_cols, target_col])
+    select = ", ".join(quote(c) for c in [*feature_cols, target_col])
     sql = f"SELECT {select} FROM {source} USING SAMPLE {sample} ROWS (reservoir, {random_state})"
     table = run_sql(sql)
     X, y = _model_input(model, table, feature_cols, target_col, relation)
@@ -89,7 +88,7 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
     }
     inputs = ({"query": {"sql": relation, "sample_rows": table.num_rows}} if relation.lstrip().startswith("(")
               else {relation: {"sample_rows": table.num_rows}})
-    return CheckResult(kind="explain", name=name or f"explain {type(model).__name__} on {_short(relation)}",
+    return CheckResult(kind="explain", name=name or f"explain {type(model).__name__} on {short(relation)}",
                        items=items, inputs=inputs, params=params,
                        duration_s=round(time.perf_counter() - started, 6))
 
@@ -148,38 +147,7 @@ def _positive_int(what: str, value: Any) -> None:
         raise UsageError(f"{what} must be a positive integer, not {value!r}", fix=f"e.g. {what}=5", input=value)
 
 
-def _relation_sql(relation: str) -> str:
-    text = relation.strip() if isinstance(relation, str) else ""
-    if text.startswith("(") and text.endswith(")"):
-        return f"{text} AS explain_input"
-    if _DATASET_NAME.match(text):
-        return text
-    raise UsageError(f"not a dataset name or a parenthesised SELECT: {relation!r}",
-                     fix="pass a governed dataset name such as 'source.schema.table', or '(SELECT ...)'",
-                     input=relation)
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-class _Columns:
-    """The relation's columns, matched case-insensitively like DuckDB does."""
-
-    def __init__(self, schema: pa.Schema, relation: str):
-        self.names = {n.lower(): n for n in schema.names}
-        self.relation = relation
-
-    def resolve(self, role: str, column: str) -> str:
-        found = self.names.get(str(column).lower())
-        if found is None:
-            raise UsageError(f"{role} column {column!r} is not in {_short(self.relation)}",
-                             fix=f"pass {role}= one of its columns: {', '.join(sorted(self.names.values()))}",
-                             input=column)
-        return found
-
-
-def _features(model, columns: _Columns, features, target: str) -> list[str]:
+def _features(model, columns: RelationColumns, features, target: str) -> list[str]:
     fitted = getattr(model, "feature_names_in_", None)
     fitted = [str(f) for f in fitted] if fitted is not None else None
     if features is None:
@@ -212,7 +180,7 @@ def _features(model, columns: _Columns, features, target: str) -> list[str]:
     return resolved
 
 
-def _thresholds(kind: str, given: dict | None, columns: _Columns, features: list[str]) -> dict[str, float]:
+def _thresholds(kind: str, given: dict | None, columns: RelationColumns, features: list[str]) -> dict[str, float]:
     limits = {}
     for feature, limit in (given or {}).items():
         column = columns.resolve(f"{kind} feature", feature)
@@ -228,7 +196,7 @@ def _thresholds(kind: str, given: dict | None, columns: _Columns, features: list
 
 def _model_input(model, table: pa.Table, features: list[str], target: str, relation: str):
     if table.num_rows == 0:
-        raise UsageError(f"{_short(relation)} has no rows (after your row filters)",
+        raise UsageError(f"{short(relation)} has no rows (after your row filters)",
                          fix="check the relation and your grants; explain needs at least one row", input=relation)
     nulls = table.column(target).null_count
     if nulls:
@@ -299,8 +267,3 @@ def _text(value: str, limit: int) -> str:
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return escape(value, quote=True)
-
-
-def _short(relation: str) -> str:
-    text = " ".join(relation.split())
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -27,13 +27,13 @@ checks per group only), and NULL labels are an error rather than a label.
 from __future__ import annotations
 
 import math
-import re
 import time
 from typing import Any, Callable
 
 import pyarrow as pa
 
 from ..errors import UsageError
+from .relation import RelationColumns, quote, relation_sql, short
 from .result import CheckItem, CheckResult
 
 RunSql = Callable[[str], pa.Table]
@@ -56,7 +56,6 @@ _RATE_OF = {"demographic_parity_difference": "selection_rate", "demographic_pari
             "equal_opportunity_difference": "true_positive_rate", "equal_opportunity_ratio": "true_positive_rate"}
 MAX_GROUPS_SHOWN = 100   # the per-group table stored in params stays small; metrics use every group
 
-_DATASET_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")){0,2}$')
 
 
 def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[str], run_sql: RunSql,
@@ -77,9 +76,9 @@ def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[s
         raise UsageError("no sensitive feature given", fix="pass sensitive='column' or a list of columns",
                          input=sensitive)
     limits = _thresholds(thresholds)
-    source = _relation_sql(relation)
+    source = relation_sql(relation, "fairness_input")
     schema = run_sql(f"SELECT * FROM {source} LIMIT 0").schema
-    columns = _Columns(schema, relation)
+    columns = RelationColumns(schema, relation)
     truth, pred = columns.resolve("y_true", y_true), columns.resolve("y_pred", y_pred)
     keys = [columns.resolve("sensitive", f) for f in features]
     positive = _label_literal(pos_label, {"y_true": (truth, schema.field(truth).type),
@@ -104,7 +103,7 @@ def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[s
     }
     inputs = ({"query": {"sql": relation, "rows": total["count"]}} if relation.lstrip().startswith("(")
               else {relation: {"rows": total["count"]}})
-    return CheckResult(kind="fairness", name=name or f"fairness of {_short(relation)} by {', '.join(keys)}",
+    return CheckResult(kind="fairness", name=name or f"fairness of {short(relation)} by {', '.join(keys)}",
                        items=items, inputs=inputs, params=params,
                        duration_s=round(time.perf_counter() - started, 6))
 
@@ -196,37 +195,6 @@ def _thresholds(given: dict | None) -> dict[str, float]:
     return limits
 
 
-def _relation_sql(relation: str) -> str:
-    text = relation.strip() if isinstance(relation, str) else ""
-    if text.startswith("(") and text.endswith(")"):
-        return f"{text} AS fairness_input"
-    if _DATASET_NAME.match(text):
-        return text
-    raise UsageError(f"not a dataset name or a parenthesised SELECT: {relation!r}",
-                     fix="pass a governed dataset name such as 'source.schema.table', or '(SELECT ...)'",
-                     input=relation)
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-class _Columns:
-    """The relation's columns, matched case-insensitively like DuckDB does."""
-
-    def __init__(self, schema: pa.Schema, relation: str):
-        self.names = {n.lower(): n for n in schema.names}
-        self.relation = relation
-
-    def resolve(self, role: str, column: str) -> str:
-        found = self.names.get(str(column).lower())
-        if found is None:
-            raise UsageError(f"{role} column {column!r} is not in {_short(self.relation)}",
-                             fix=f"pass {role}= one of its columns: {', '.join(sorted(self.names.values()))}",
-                             input=column)
-        return found
-
-
 def _label_literal(pos_label: Any, labels: dict[str, tuple[str, pa.DataType]]) -> str:
     """`pos_label` as a SQL literal of the label columns' type, or a clear error."""
     for role, (column, kind) in labels.items():
@@ -255,22 +223,22 @@ def _label_literal(pos_label: Any, labels: dict[str, tuple[str, pa.DataType]]) -
 
 
 def _aggregate_sql(source: str, truth: str, pred: str, keys: list[str], positive: str) -> str:
-    t, p = _quote(truth), _quote(pred)
+    t, p = quote(truth), quote(pred)
     is_t, is_p = f"{t} = {positive}", f"{p} = {positive}"
     not_t, not_p = f"{t} <> {positive}", f"{p} <> {positive}"
-    group_cols = ", ".join(f"{_quote(k)} AS g{i}" for i, k in enumerate(keys))
+    group_cols = ", ".join(f"{quote(k)} AS g{i}" for i, k in enumerate(keys))
     # The negative labels' min and max per group and column: one value overall means binary labels.
     return (f"SELECT {group_cols}, count(*) AS n, count({t}) AS n_true, count({p}) AS n_pred, "
             f"count_if({is_t} AND {is_p}) AS tp, count_if({not_t} AND {is_p}) AS fp, "
             f"count_if({not_t} AND {not_p}) AS tn, count_if({is_t} AND {not_p}) AS fn, "
             f"min({t}) FILTER (WHERE {not_t}) AS true_neg_min, max({t}) FILTER (WHERE {not_t}) AS true_neg_max, "
             f"min({p}) FILTER (WHERE {not_p}) AS pred_neg_min, max({p}) FILTER (WHERE {not_p}) AS pred_neg_max "
-            f"FROM {source} GROUP BY {', '.join(_quote(k) for k in keys)}")
+            f"FROM {source} GROUP BY {', '.join(quote(k) for k in keys)}")
 
 
 def _validate(rows: list[dict], relation: str, truth: str, pred: str, keys: list[str], pos_label: Any) -> None:
     if not rows:
-        raise UsageError(f"{_short(relation)} has no rows (after your row filters)",
+        raise UsageError(f"{short(relation)} has no rows (after your row filters)",
                          fix="check the relation and your grants; fairness needs at least one prediction",
                          input=relation)
     for i, key in enumerate(keys):
@@ -300,8 +268,3 @@ def _sort_key(value: Any) -> tuple:
 
 def _json_number(value: float) -> float | None:
     return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def _short(relation: str) -> str:
-    text = " ".join(relation.split())
-    return text if len(text) <= 60 else text[:57] + "..."
