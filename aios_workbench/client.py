@@ -25,55 +25,40 @@ class ServiceClient:
         self.token = token
         self.timeout = timeout
 
-    def get(self, endpoint: str) -> dict:
-        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}")
+    def _open(self, endpoint: str, payload: dict | None = None):
+        """An open response for GET (no payload) or POST (JSON payload); errors become WorkbenchErrors."""
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data,
+                                         method="POST" if data is not None else "GET",
+                                         headers={"Content-Type": "application/json"} if data else {})
         if self.token:
             request.add_header("Authorization", f"token {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+            return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
-            try:
-                body = json.loads(exc.read())
-            except ValueError:
-                body = {}
-            if exc.code == 401 or (exc.code == 403 and not body.get("error")):
-                raise AuthenticationRequired(
-                    f"the workbench service at {self.url} refused the token ({exc.code})",
-                    fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url) from None
-            error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}",
-                                   fix=body.get("fix"), input=endpoint)
-            error.code = body.get("error", error.code)
-            error.rule = body.get("rule")
-            raise error from None
+            raise self._error(exc, endpoint) from None
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectorError(
                 f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
 
-    def status(self) -> dict:
-        return self.get("status")
+    def get(self, endpoint: str) -> dict:
+        with self._open(endpoint) as response:
+            return json.loads(response.read())
 
     def post(self, endpoint: str, payload: dict) -> dict:
-        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=json.dumps(payload).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        if self.token:
-            request.add_header("Authorization", f"token {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise self._error(exc, endpoint) from None
-        except urllib.error.URLError as exc:
-            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {exc.reason}",
-                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+        with self._open(endpoint, payload) as response:
+            return json.loads(response.read())
+
+    def status(self) -> dict:
+        return self.get("status")
 
     def _error(self, exc: urllib.error.HTTPError, endpoint: str) -> WorkbenchError:
         try:
             body = json.loads(exc.read())
         except ValueError:
             body = {}
-        if exc.code == 401:
+        if exc.code == 401 or (exc.code == 403 and not body.get("error")):
             return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
         error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
@@ -96,25 +81,14 @@ class ServiceClient:
             payload["as_user"] = as_user
         if max_rows:
             payload["max_rows"] = max_rows
-        request = urllib.request.Request(f"{self.url}/aios/api/sql", data=json.dumps(payload).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        if self.token:
-            request.add_header("Authorization", f"token {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                if datasets is not None:
-                    datasets.extend(d for d in response.headers.get("X-AIOS-Datasets", "").split(",") if d)
-                try:
-                    return pa.ipc.open_stream(response).read_all()
-                except (pa.ArrowInvalid, OSError) as exc:
-                    raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
-                                         fix="retry; `aios audit tail` shows how the query ended",
-                                         input=sql) from None
-        except urllib.error.HTTPError as exc:
-            raise self._error(exc, "sql") from None
-        except urllib.error.URLError as exc:
-            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {exc.reason}",
-                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+        with self._open("sql", payload) as response:
+            if datasets is not None:
+                datasets.extend(d for d in response.headers.get("X-AIOS-Datasets", "").split(",") if d)
+            try:
+                return pa.ipc.open_stream(response).read_all()
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
+                                     fix="retry; `aios audit tail` shows how the query ended", input=sql) from None
 
 
 class Status(dict):
