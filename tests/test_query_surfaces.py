@@ -337,3 +337,11 @@ def test_governed_queries_leave_lineage_events_readable_over_rest(served):
     assert graph["dataset"] == "hr.main.people"
     assert graph["downstream"]["counts"]["by_user"].get("ana", 0) >= 1
     assert "aios_mask" not in json.dumps(graph)
+
+
+def test_catalog_row_counts_come_from_the_scan_but_never_reveal_filtered_rows(governed_root):
+    ana = json.loads(cli(governed_root, "catalog", "ls", "--json").stdout)
+    sam = json.loads(cli(governed_root, "catalog", "ls", "--json", user="sam").stdout)
+
+    assert {d["name"]: d["row_count"] for d in ana} == {"hr.main.events": EVENT_ROWS, "hr.main.people": None}
+    assert {d["name"]: d["row_count"] for d in sam}["hr.main.people"] == 12

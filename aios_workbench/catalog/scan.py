@@ -101,7 +101,8 @@ def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
                     report.unchanged.append(decl.name)
                     continue
             verdicts = classify.classify_listing(con, decl.name, listing)
-            _store_listing(store, decl.name, listing, fingerprint, verdicts)
+            counts = _row_counts(con, decl.name, listing) if decl.type in ("files", "duckdb", "sqlite") else {}
+            _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
             report.scanned.append(decl.name)
         except Exception as exc:  # one broken source must not stop the scan
             from ..connectors.secrets import scrub
@@ -115,12 +116,24 @@ def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
     return report
 
 
+def _row_counts(con, alias: str, listing) -> dict[tuple[str, str], int]:
+    """Exact row counts of local sources (Parquet answers from its footers; DuckDB and SQLite
+    files are local). Server databases are not counted at scan: a count(*) there can be slow."""
+    from ..connectors.builtin import _quote_ident
+
+    counts = {}
+    for schema, name, _kind, _columns in listing:
+        table = ".".join(_quote_ident(p) for p in (alias, schema, name))
+        counts[(schema, name)] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return counts
+
+
 def _stored_fingerprint(store, source: str) -> str | None:
     with store.session() as session:
         return session.scalar(select(Dataset.fingerprint).where(Dataset.source == source).limit(1))
 
 
-def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict) -> None:
+def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict, counts: dict) -> None:
     with store.session() as session, session.begin():
         existing = {(d.schema_name, d.name): d for d in
                     session.scalars(select(Dataset).where(Dataset.source == source))}
@@ -133,6 +146,7 @@ def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict
                 session.add(dataset)
                 session.flush()
             dataset.kind, dataset.fingerprint, dataset.scanned_at = kind, fingerprint, utcnow()
+            dataset.row_count = counts.get((schema, name))
             session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == dataset.id))
             found = verdicts.get((schema, name), {})
             session.add_all(DatasetColumn(dataset_id=dataset.id, name=c, data_type=t, position=i,

@@ -65,9 +65,23 @@ class WorkbenchService:
         """Catalog entries `user` may read (deny by default hides the rest)."""
         from ..policy.enforce import PolicyEngine
 
+        from ..errors import PermissionDenied
+
         policy = PolicyEngine(self.queries.policy.current())
         principal = policy.principal(user)
-        return [e.to_dict() for e in self.queries.catalog().entries if policy.grant_for(principal, e)]
+        out = []
+        for entry in self.queries.catalog().entries:
+            if not policy.grant_for(principal, entry):
+                continue
+            data = entry.to_dict()
+            try:
+                filtered = policy.view(principal, entry).row_filter is not None
+            except PermissionDenied:
+                filtered = True
+            if filtered:
+                data["row_count"] = None  # the scan's count includes rows this user's filter hides
+            out.append(data)
+        return out
 
     def search(self, user: str, text: str, *, limit: int = 20) -> list[dict]:
         """Ranked catalog search over what `user` may read."""
