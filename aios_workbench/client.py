@@ -267,6 +267,13 @@ def catalog(client: ServiceClient | None = None):
     return browser(client or _client or connect())
 
 
+def runs(notebook: str | None = None, *, experiment: str | None = None, client: ServiceClient | None = None):
+    """`wb.runs()`: this notebook's tracked runs (or an experiment's); select two or more to compare."""
+    from .ui.runs_browser import runs as make
+
+    return make(client or _client or connect(), notebook, experiment=experiment)
+
+
 def register_model(run_id: str, name: str, *, artifact_path: str = "model") -> dict:
     """Register the model a run logged as a candidate version (promotion needs checks and an approval)."""
     return (_client or connect()).post("models/register", {"run_id": run_id, "name": name,

@@ -67,10 +67,10 @@ class OpenAPIRoute(RouteMixin):
 
 
 def all_routes() -> list[type[RouteMixin]]:
-    from . import catalog_routes, check_routes, model_routes, query_routes
+    from . import catalog_routes, check_routes, model_routes, query_routes, run_routes
 
     return [StatusRoute, OpenAPIRoute, *query_routes.ROUTES, *catalog_routes.ROUTES, *check_routes.ROUTES,
-            *model_routes.ROUTES]
+            *model_routes.ROUTES, *run_routes.ROUTES]
 
 
 def mount(base: type, prefix: str) -> list[tuple[str, type]]:
