@@ -5,6 +5,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { ChecksPanel } from './checks';
 import { DataPanel } from './data';
 import { logoIcon } from './icon';
 import { AiosSidebar } from './sidebar';
@@ -16,6 +17,7 @@ import { StatusPanel } from './status';
 export namespace CommandIDs {
   export const openSidebar = 'aios-workbench:open-sidebar';
   export const openData = 'aios-workbench:open-data';
+  export const openChecks = 'aios-workbench:open-checks';
 }
 
 /**
@@ -24,12 +26,12 @@ export namespace CommandIDs {
 export const SIDEBAR_ID = 'aios-workbench-sidebar';
 
 /**
- * Adds the AI OS sidebar (Status and Data sections) to the left area.
+ * Adds the AI OS sidebar (Status, Data and Checks sections) to the left area.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'aios-workbench:plugin',
   description:
-    'AI OS workbench sidebar: service health and the governed data catalog.',
+    'AI OS workbench sidebar: service health, the governed data catalog and check results.',
   autoStart: true,
   optional: [ICommandPalette, INotebookTracker],
   activate: (
@@ -43,7 +45,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     const sidebar = new AiosSidebar([
       { id: 'status', label: 'Status', widget: new StatusPanel() },
-      { id: 'data', label: 'Data', widget: data }
+      { id: 'data', label: 'Data', widget: data },
+      { id: 'checks', label: 'Checks', widget: new ChecksPanel(notebooks) }
     ]);
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = logoIcon;
@@ -68,8 +71,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    app.commands.addCommand(CommandIDs.openChecks, {
+      label: 'Show check results',
+      caption: 'Show the latest AI OS check runs in the left sidebar',
+      execute: () => {
+        sidebar.select('checks');
+        app.shell.activateById(sidebar.id);
+      }
+    });
+
     if (palette) {
-      for (const command of [CommandIDs.openSidebar, CommandIDs.openData]) {
+      for (const command of [CommandIDs.openSidebar, CommandIDs.openData, CommandIDs.openChecks]) {
         palette.addItem({ command, category: 'AI OS', args: { isPalette: true } });
       }
     }

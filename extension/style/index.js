@@ -1,3 +1,4 @@
 import './base.css';
 import './sidebar.css';
 import './data.css';
+import './checks.css';

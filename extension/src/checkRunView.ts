@@ -1,0 +1,255 @@
+import { Widget } from '@lumino/widgets';
+
+import { el, emptyNote } from './dom';
+
+/**
+ * One item of a check run: a rule (quality) or a metric (drift, fairness).
+ * `detail.examples` holds failing rows, already masked for the user who
+ * ran the check; the service drops them for everyone else.
+ */
+export interface ICheckItem {
+  name: string;
+  status: string;
+  metrics?: Record<string, unknown> | null;
+  detail?: Record<string, unknown> | null;
+}
+
+/**
+ * One run of the governance ledger, as `GET checks/history` returns it.
+ */
+export interface ICheckRun {
+  id: number;
+  at: string;
+  kind: string;
+  name: string;
+  status: string;
+  passed: boolean;
+  required: boolean;
+  severity?: string | null;
+  user: string;
+  datasets: string[];
+  inputs?: Record<string, unknown> | null;
+  params?: Record<string, unknown> | null;
+  items: ICheckItem[] | null;
+  error?: string | null;
+  duration_s?: number | null;
+  notebook?: string | null;
+  job_run_id?: number | string | null;
+  mlflow_run_id?: string | null;
+}
+
+/** Statuses with their own badge colour; anything else is shown neutral. */
+const KNOWN_STATUSES = new Set(['pass', 'warn', 'fail', 'error', 'skip']);
+
+/** Example rows shown per item: enough to see the problem, small enough for a sidebar. */
+const MAX_EXAMPLES = 5;
+
+/**
+ * A status badge coloured by the JupyterLab theme (success, warn, error).
+ */
+export function statusBadge(status: string): HTMLElement {
+  const known = KNOWN_STATUSES.has(status) ? status : 'other';
+  return el(
+    'span',
+    { class: `aios-check-status aios-check-status-${known}`, 'data-status': status },
+    status || '?'
+  );
+}
+
+/**
+ * A run's time in the user's locale; the ISO time stays in the tooltip.
+ */
+export function formatTime(at: string): string {
+  const date = new Date(at);
+  return isNaN(date.getTime()) ? at : date.toLocaleString();
+}
+
+/**
+ * A metric value for display: numbers in the user's locale, fractions with
+ * four significant digits, anything else as compact JSON.
+ */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'number') {
+    return Number.isInteger(value)
+      ? value.toLocaleString()
+      : value.toLocaleString(undefined, { maximumSignificantDigits: 4 });
+  }
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+function metricList(metrics: Record<string, unknown>): HTMLElement {
+  const list = el('dl', { class: 'aios-check-metrics' });
+  for (const [key, value] of Object.entries(metrics)) {
+    list.append(el('dt', {}, key), el('dd', {}, formatValue(value)));
+  }
+  return list;
+}
+
+function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
+  const columns: string[] = [];
+  for (const row of rows) {
+    for (const key of Object.keys(row)) {
+      if (!columns.includes(key)) {
+        columns.push(key);
+      }
+    }
+  }
+  const shown = rows.slice(0, MAX_EXAMPLES);
+  return el(
+    'div',
+    { class: 'aios-preview-scroll' },
+    el(
+      'table',
+      {
+        class: 'aios-table aios-check-examples',
+        'aria-label': 'Example failing rows',
+        'data-testid': 'aios-check-examples'
+      },
+      el(
+        'caption',
+        {},
+        shown.length < rows.length
+          ? `Example failing rows (${shown.length} of ${rows.length}, masked as for the user who ran the check)`
+          : `Example failing rows, masked as for the user who ran the check`
+      ),
+      el('thead', {}, el('tr', {}, ...columns.map(c => el('th', { scope: 'col' }, c)))),
+      el(
+        'tbody',
+        {},
+        ...shown.map(row =>
+          el(
+            'tr',
+            {},
+            ...columns.map(c => el('td', { 'data-name': c }, formatValue(row[c])))
+          )
+        )
+      )
+    )
+  );
+}
+
+function renderItem(item: ICheckItem): HTMLElement {
+  const detail = item.detail ?? {};
+  const examples = Array.isArray(detail.examples)
+    ? (detail.examples as unknown[]).filter(
+        (r): r is Record<string, unknown> => !!r && typeof r === 'object'
+      )
+    : [];
+  const metrics = item.metrics ?? {};
+  const predicate = typeof detail.predicate === 'string' ? detail.predicate : null;
+  const message = typeof detail.message === 'string' ? detail.message : null;
+  return el(
+    'li',
+    {
+      class: 'aios-check-item',
+      'data-testid': 'aios-check-item',
+      'data-name': item.name,
+      'data-status': item.status
+    },
+    el(
+      'div',
+      { class: 'aios-check-item-head' },
+      statusBadge(item.status),
+      el('span', { class: 'aios-check-item-name' }, item.name)
+    ),
+    message ? el('p', { class: 'aios-check-item-message' }, message) : null,
+    Object.keys(metrics).length ? metricList(metrics) : null,
+    predicate
+      ? el('p', { class: 'aios-check-predicate', title: 'Failing rows match' }, el('code', {}, predicate))
+      : null,
+    examples.length ? examplesTable(examples) : null
+  );
+}
+
+/**
+ * One ledger run: what ran, on what, by whom, and each item with its
+ * metrics and (for the user who ran it) a few masked failing rows.
+ */
+export class CheckRunView extends Widget {
+  constructor(onBack: () => void) {
+    super();
+    this._onBack = onBack;
+    this.addClass('aios-check-run-view');
+    this.node.dataset.testid = 'aios-check-run-view';
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'Check run');
+    this.node.tabIndex = -1;
+    this.node.addEventListener('keydown', event => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this._onBack();
+      }
+    });
+  }
+
+  /**
+   * Show `run`.
+   */
+  open(run: ICheckRun): void {
+    this.node.dataset.name = run.name;
+    this.node.dataset.status = run.status;
+    const back = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-button aios-back',
+        'data-testid': 'aios-checks-back',
+        title: 'Back to the check runs (Escape)'
+      },
+      '‹ Checks'
+    );
+    back.addEventListener('click', () => this._onBack());
+
+    const meta = el('dl', { class: 'aios-meta' });
+    const add = (label: string, value: Node | string | null | undefined) => {
+      if (value !== null && value !== undefined && value !== '') {
+        meta.append(el('dt', {}, label), el('dd', {}, value));
+      }
+    };
+    add('Kind', run.kind);
+    add('Result', `${run.passed ? 'passed' : 'did not pass'}${run.required ? ' (required)' : ''}`);
+    add('Severity', run.severity ?? undefined);
+    add('Datasets', run.datasets.length ? run.datasets.join(', ') : '—');
+    add('Run by', run.user);
+    add('At', el('time', { datetime: run.at, title: run.at }, formatTime(run.at)));
+    add('Duration', typeof run.duration_s === 'number' ? `${formatValue(run.duration_s)} s` : null);
+    add('Notebook', run.notebook ?? null);
+    add('Job run', run.job_run_id !== null && run.job_run_id !== undefined ? String(run.job_run_id) : null);
+    add('MLflow run', run.mlflow_run_id ?? null);
+
+    const items = run.items ?? [];
+    const parts: (Node | null)[] = [
+      el('div', { class: 'aios-dataset-bar' }, back),
+      el(
+        'h3',
+        { class: 'aios-check-run-title', title: run.name },
+        statusBadge(run.status),
+        ' ',
+        run.name
+      ),
+      meta,
+      run.error
+        ? el(
+            'div',
+            { class: 'aios-error', role: 'alert' },
+            el('p', { class: 'aios-error-title' }, 'The check could not run'),
+            el('p', { class: 'aios-error-message' }, run.error)
+          )
+        : null,
+      el('h4', { class: 'aios-check-items-title' }, `Items (${items.length})`),
+      items.length
+        ? el('ul', { class: 'aios-check-items', 'aria-label': 'Check items' }, ...items.map(renderItem))
+        : emptyNote('This run recorded no items.')
+    ];
+    this.node.replaceChildren(...parts.filter((n): n is Node => n !== null));
+    this.node.scrollTop = 0;
+  }
+
+  private readonly _onBack: () => void;
+}
