@@ -290,6 +290,7 @@ def test_reads_inside_a_run_become_mlflow_dataset_inputs_and_audit_carries_the_r
     inputs = [(d.dataset.name, d.dataset.source_type) for d in logged.inputs.dataset_inputs]
     assert inputs == [("hr.main.people", "aios")]
     assert logged.data.params["alpha"] == "0.5" and logged.data.metrics["rmse"] == 1.25
+    assert logged.data.tags["aios.user"] == "ana"  # the service's identity, not the kernel's OS account
     from aios_workbench.audit import AuditLog
     from aios_workbench.store import open_store
 

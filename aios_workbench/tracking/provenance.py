@@ -121,6 +121,16 @@ def environment_digest(packages: list[str]) -> str:
 
 
 def current_user() -> str:
+    """Who the run belongs to: the workbench service's identity for this kernel (what governance
+    uses, so the registry's author check is about the same person), else $AIOS_USER, else the OS user."""
+    try:
+        from ..client import _client, connect
+
+        return (_client or connect()).status()["user"]
+    except Exception:  # no service reachable (a script, a test): fall back to the local identity
+        pass
+    if os.environ.get("AIOS_USER"):
+        return os.environ["AIOS_USER"]
     try:
         return getpass.getuser()
     except Exception:
