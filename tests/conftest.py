@@ -156,9 +156,29 @@ def aios_serve(root, *, token: str, user: str | None = None):
         stop(process)
 
 
+@contextlib.contextmanager
+def aios_lab(*, log_name: str, user: str | None = None, layouts: Path | None = None):
+    """`aios lab` on the demo workspace as a real process; yields (base URL, token).
+
+    `layouts` keeps JupyterLab's saved layouts out of the developer's ~/.jupyter."""
+    port, token = free_port(), f"lab-token-{log_name}"
+    args = [AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser"]
+    args += ["--user", user] if user else []
+    args += ["--", f"--LabApp.workspaces_dir={layouts}"] if layouts else []
+    log = artifact(log_name).open("w")
+    process = subprocess.Popen(args, env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        stop(process)
+        log.close()
+
+
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
 
 
-__all__ = ["AIOS", "ROOT", "aios_serve", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]
+__all__ = ["AIOS", "ROOT", "aios_lab", "aios_serve", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+from .conftest import AIOS, ROOT, aios_lab, artifact
 
 pytestmark = pytest.mark.browser
 
@@ -38,19 +38,9 @@ def seeded_ledger(demo_workspace):
 
 @pytest.fixture(scope="module")
 def lab_as_alice(seeded_ledger, tmp_path_factory):
-    port, token = free_port(), "browser-checks-token"
-    layouts = tmp_path_factory.mktemp("lab-workspaces")  # JupyterLab layouts: not the developer's
-    log = artifact("jupyterlab-checks.log").open("w")
-    process = subprocess.Popen(
-        [AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser", "--user", "alice",
-         "--", f"--LabApp.workspaces_dir={layouts}"],
-        env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        stop(process)
-        log.close()
+    with aios_lab(log_name="jupyterlab-checks.log", user="alice",
+                  layouts=tmp_path_factory.mktemp("lab-workspaces")) as lab:
+        yield lab
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ alice is a data scientist: she reads every demo dataset, with PII masked.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+from .conftest import ROOT, aios_lab, artifact
 
 pytestmark = pytest.mark.browser
 
@@ -26,19 +24,9 @@ SUPPLIERS = "supplier_master.main.suppliers"
 
 @pytest.fixture(scope="module")
 def lab_as_alice(demo_workspace, tmp_path_factory):
-    port, token = free_port(), "browser-data-token"
-    layouts = tmp_path_factory.mktemp("lab-workspaces")  # JupyterLab layouts: not the developer's
-    log = artifact("jupyterlab-data.log").open("w")
-    process = subprocess.Popen(
-        [AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser", "--user", "alice",
-         "--", f"--LabApp.workspaces_dir={layouts}"],
-        env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        stop(process)
-        log.close()
+    with aios_lab(log_name="jupyterlab-data.log", user="alice",
+                  layouts=tmp_path_factory.mktemp("lab-workspaces")) as lab:
+        yield lab
 
 
 def api_status(lab, endpoint: str) -> int:

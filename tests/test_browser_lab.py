@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, free_port, stop, wait_for_http
+from .conftest import ROOT, aios_lab, artifact
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def lab_url(demo_workspace):
-    port, token = free_port(), "browser-test-token"
-    log = artifact("jupyterlab.log").open("w")
-    process = subprocess.Popen([AIOS, "--workspace", str(ROOT), "lab", "--port", str(port), "--no-browser"],
-                               env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        stop(process)
-        log.close()
+    with aios_lab(log_name="jupyterlab.log") as lab:
+        yield lab
 
 
 def test_sidebar_panel_shows_the_live_service_status(chromium, lab_url):
