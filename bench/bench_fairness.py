@@ -19,9 +19,6 @@ Data: 10M rows generated once with DuckDB into `.aios/bench/predictions_10000000
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -90,27 +87,11 @@ _service = None
 def service():
     """A local `WorkbenchService` over a throwaway workspace with one `files` source (removed at exit)."""
     global _service
-    if _service is not None:
-        return _service
-    from aios_workbench.catalog import scan_catalog
-    from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
+    if _service is None:
+        from .governed_data import files_workspace, service_over
 
-    path = parquet_file()
-    root = Path(tempfile.mkdtemp(prefix="aios-bench-fair-"))
-    atexit.register(shutil.rmtree, root, True)
-    init_workspace(root, name="bench-fairness")
-    (root / "connectors" / f"{SOURCE}.yaml").write_text(
-        f"name: {SOURCE}\ntype: files\noptions:\n  path: '{path.parent}'\n  format: parquet\n"
-        f"  glob: '{path.name}'\n  dataset: predictions\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
-    _service = WorkbenchService(Workspace.load(root), mode="local")
-    report = scan_catalog(_service.workspace, _service.store)
-    if report.failed:
-        raise RuntimeError(f"the fairness benchmark workspace's scan failed: {report.failed}")
-    _service.queries.refresh()
-    atexit.register(_service.close)
+        _service = service_over(files_workspace("bench-fairness", {SOURCE: (parquet_file(), "predictions")},
+                                                POLICY))
     return _service
 
 

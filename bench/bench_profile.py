@@ -14,9 +14,6 @@ workspace (one `files` source, one user with a grant) lives in a temporary folde
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -99,27 +96,10 @@ _service = None
 def service():
     """A `WorkbenchService(mode="local")` over a throwaway workspace holding only the wide table."""
     global _service
-    if _service is not None:
-        return _service
-    from aios_workbench.catalog import scan_catalog
-    from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
+    if _service is None:
+        from .governed_data import files_workspace, service_over
 
-    path = parquet_file()
-    root = Path(tempfile.mkdtemp(prefix="aios-bench-profile-"))
-    atexit.register(shutil.rmtree, root, True)
-    init_workspace(root, name="bench-profile")
-    (root / "connectors" / f"{SOURCE}.yaml").write_text(
-        f"name: {SOURCE}\ntype: files\noptions:\n  path: '{path.parent}'\n  format: parquet\n"
-        f"  glob: '{path.name}'\n  dataset: wide\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
-    _service = WorkbenchService(Workspace.load(root), mode="local")
-    report = scan_catalog(_service.workspace, _service.store)
-    if report.failed:
-        raise RuntimeError(f"the profile benchmark's scan failed: {report.failed}")
-    _service.queries.refresh()
-    atexit.register(_service.close)
+        _service = service_over(files_workspace("bench-profile", {SOURCE: (parquet_file(), "wide")}, POLICY))
     return _service
 
 

@@ -100,25 +100,41 @@ def read_parquet(rows: int) -> str:
 _workspace: Path | None = None
 
 
+def files_workspace(name: str, sources: dict[str, tuple[Path, str]], policy: str) -> Path:
+    """A throwaway workspace (removed at exit) with one `files` source per Parquet file and `policy`,
+    already scanned into its catalog. `sources` maps source name -> (file, dataset name)."""
+    from aios_workbench.workspace.scaffold import init_workspace
+
+    root = Path(tempfile.mkdtemp(prefix=f"aios-{name}-"))
+    atexit.register(shutil.rmtree, root, True)
+    init_workspace(root, name=name)
+    for source, (path, dataset) in sources.items():
+        (root / "connectors" / f"{source}.yaml").write_text(
+            f"name: {source}\ntype: files\noptions:\n  path: '{path.parent}'\n  format: parquet\n"
+            f"  glob: '{path.name}'\n  dataset: {dataset}\n")
+    (root / "governance" / "policy.yaml").write_text(policy)
+    _scan(root)
+    return root
+
+
+def service_over(root: Path):
+    """A `WorkbenchService(mode="local")` on `root`, closed at exit."""
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.workspace import Workspace
+
+    service = WorkbenchService(Workspace.load(root), mode="local")
+    service.queries.refresh()
+    atexit.register(service.close)
+    return service
+
+
 def workspace() -> Path:
     """The throwaway workspace (built once per process, removed at exit)."""
     global _workspace
-    if _workspace is not None:
-        return _workspace
-    from aios_workbench.workspace.scaffold import init_workspace
-
-    big, small = parquet_file(BIG_ROWS), parquet_file(SMALL_ROWS)
-    root = Path(tempfile.mkdtemp(prefix="aios-bench-"))
-    atexit.register(shutil.rmtree, root, True)
-    init_workspace(root, name="bench")
-    for source, path in ((BIG_SOURCE, big), (SMALL_SOURCE, small)):
-        (root / "connectors" / f"{source}.yaml").write_text(
-            f"name: {source}\ntype: files\noptions:\n  path: '{path.parent}'\n  format: parquet\n"
-            f"  glob: '{path.name}'\n  dataset: orders\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
-    _scan(root)
-    _workspace = root
-    return root
+    if _workspace is None:
+        _workspace = files_workspace("bench", {BIG_SOURCE: (parquet_file(BIG_ROWS), "orders"),
+                                               SMALL_SOURCE: (parquet_file(SMALL_ROWS), "orders")}, POLICY)
+    return _workspace
 
 
 def _scan(root: Path) -> None:
@@ -143,10 +159,5 @@ def local_service():
     """A `WorkbenchService(mode="local")` over the throwaway workspace, shared by the in-process benchmarks."""
     global _service
     if _service is None:
-        from aios_workbench.service.core import WorkbenchService
-        from aios_workbench.workspace import Workspace
-
-        _service = WorkbenchService(Workspace.load(workspace()), mode="local")
-        _service.queries.refresh()
-        atexit.register(_service.close)
+        _service = service_over(workspace())
     return _service

@@ -10,7 +10,9 @@ Lineage is an annotation: when it cannot be derived, it is left out.
 
 from __future__ import annotations
 
+import copy
 import logging
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -123,7 +125,17 @@ def _indirect(qualified: exp.Expression, entries, namespace, masked) -> list[dic
 
 def column_lineage(sql: str, datasets: list[CatalogEntry], namespace: str,
                    masked: dict[str, list[str]]) -> dict | None:
-    """The `fields` and `dataset` parts of a columnLineage facet for `sql`, or None if not derivable."""
+    """The `fields` and `dataset` parts of a columnLineage facet for `sql`, or None if not derivable.
+
+    Cached: dashboards and paging repeat the same SQL, and the derivation costs 5-12 ms of Python."""
+    key = (sql, tuple(datasets), namespace, tuple(sorted((k, tuple(v)) for k, v in masked.items())))
+    return copy.deepcopy(_column_lineage(*key))
+
+
+@lru_cache(maxsize=512)
+def _column_lineage(sql: str, datasets: tuple, namespace: str, masked_items: tuple) -> dict | None:
+    masked = {k: list(v) for k, v in masked_items}
+    datasets = list(datasets)
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
         entries = _qualify_tables(tree, Catalog(list(datasets)))

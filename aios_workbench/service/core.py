@@ -106,6 +106,7 @@ class WorkbenchService:
                                    fix="ask a data steward for a grant in governance/policy.yaml",
                                    input=info["dataset"])
         readable = {d["name"].lower() for d in self.readable_datasets(user)}
+        self.queries.flush_lineage()
         result = lineage_of(LineageLog(log_path(self.workspace)), info["dataset"], depth)
         result["dataset"] = info["dataset"]
         for direction in ("upstream", "downstream"):
