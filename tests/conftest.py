@@ -176,9 +176,40 @@ def aios_lab(*, log_name: str, user: str | None = None, layouts: Path | None = N
         log.close()
 
 
+@contextlib.contextmanager
+def sidebar_page(chromium, lab, tab: str):
+    """JupyterLab loaded in Chromium with the AI OS sidebar open on `tab`, widened as a user would;
+    fails the test on any page error."""
+    url, token = lab
+    page = chromium.new_page(viewport={"width": 1500, "height": 950})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/lab?reset&token={token}", timeout=120_000)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)
+    page.locator(".jp-SideBar [title='AI OS']").first.click()
+    page.get_by_test_id(f"aios-tab-{tab}").click()
+    widen_sidebar(page, 560)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def widen_sidebar(page, width: int) -> None:
+    """Drag the handle between the left area and the main area, as a user wanting a wider panel would."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    if box is None:
+        return
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    page.mouse.move(width, y, steps=5)
+    page.mouse.up()
+
+
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
 
 
-__all__ = ["AIOS", "ROOT", "aios_lab", "aios_serve", "artifact", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]
+__all__ = ["AIOS", "ROOT", "aios_lab", "aios_serve", "artifact", "sidebar_page", "widen_sidebar", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import AIOS, ROOT, aios_lab, artifact
+from .conftest import AIOS, ROOT, aios_lab, artifact, sidebar_page
 
 pytestmark = pytest.mark.browser
 
@@ -46,31 +46,8 @@ def lab_as_alice(seeded_ledger, tmp_path_factory):
 @pytest.fixture
 def checks_page(chromium, lab_as_alice):
     """JupyterLab loaded, the AI OS sidebar open on its Checks section; fails on any page error."""
-    url, token = lab_as_alice
-    page = chromium.new_page(viewport={"width": 1500, "height": 950})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/lab?reset&token={token}", timeout=120_000)
-    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)
-    page.locator(".jp-SideBar [title='AI OS']").first.click()
-    page.get_by_test_id("aios-tab-checks").click()
-    widen_sidebar(page, 560)
-    yield page
-    page.close()
-    assert not errors, errors
-
-
-def widen_sidebar(page, width: int) -> None:
-    """Drag the handle between the left area and the main area, as a user wanting a wider panel would."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    if box is None:
-        return
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 1, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()
+    with sidebar_page(chromium, lab_as_alice, "checks") as page:
+        yield page
 
 
 def newest_statuses(page) -> dict[str, str]:
