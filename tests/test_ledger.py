@@ -97,20 +97,16 @@ def test_upgrade_from_0002_keeps_rows_and_adds_the_ledger(tmp_path):
     old.migrate("0002_jobs_alerts")
     assert "check_runs" not in old.tables()
     with old.engine.begin() as con:
-        con.execute(text("INSERT INTO jobs (name, notebook_digest, timezone, parameters, settings, paused, "
-                         "created_by, created_at) VALUES ('nightly', 'd', 'UTC', '{}', '{}', 0, 'ann', "
-                         "'2026-01-01 00:00:00')"))
         con.execute(text("INSERT INTO alerts (at, kind, severity, title, detail) "
                          "VALUES ('2026-01-01 00:00:00', 'run_failed', 'warning', 'kept', '{}')"))
     old.close()
 
     upgraded = open_store(url)
     try:
-        assert upgraded.revision() == "0003_check_runs"
+        assert upgraded.revision() == "0004_jobs_scheduler"
         assert {"check_runs", "check_run_datasets"} <= upgraded.tables()
         with upgraded.engine.connect() as con:
-            assert con.execute(text("SELECT name FROM jobs")).scalar_one() == "nightly"
-            assert con.execute(text("SELECT title FROM alerts")).scalar_one() == "kept"
+            assert con.execute(text("SELECT title, state FROM alerts")).one() == ("kept", "open")
         ledger = Ledger(upgraded)
         run_id = ledger.record(quality("orders_basics", ORDERS), user="ann")
         assert [r["id"] for r in ledger.history(dataset=ORDERS)] == [run_id]
@@ -126,7 +122,7 @@ def test_ledger_on_postgresql(postgres_url):
         first = ledger.record(quality("orders_basics", ORDERS, "fail"), user="ann", job_run_id=3)
         second = ledger.record(quality("orders_basics", ORDERS), user="bob")
 
-        assert store.revision() == "0003_check_runs"
+        assert store.revision() == "0004_jobs_scheduler"
         assert [(r["id"], r["user"]) for r in ledger.history(dataset=ORDERS)] == [(second, "bob"), (first, "ann")]
         assert ledger.history(dataset=ORDERS, before_id=second)[0]["job_run_id"] == 3
         assert [r["id"] for r in ledger.latest(ORDERS)] == [second]

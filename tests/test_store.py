@@ -29,12 +29,12 @@ def test_upgrade_from_the_first_schema_keeps_existing_rows(tmp_path):
 
     upgraded = open_store(url)
 
-    assert upgraded.revision() == "0003_check_runs"
+    assert upgraded.revision() == "0004_jobs_scheduler"
     with upgraded.engine.connect() as con:
         assert con.execute(text("SELECT description FROM datasets")).scalar_one() == "kept"
         assert con.execute(text("SELECT user FROM audit_events")).scalar_one() == "ann"
     with upgraded.session() as s, s.begin():
-        s.add(Job(name="nightly", notebook_digest="d" * 64, parameters={}, settings={}, created_by="ann"))
+        s.add(Job(name="nightly", notebook="notebooks/n.ipynb", version=1, identity="ann", created_by="ann"))
     with upgraded.session() as s:
         assert s.scalar(select(Job.name)) == "nightly"
 
@@ -83,12 +83,14 @@ def test_postgresql_store_migrates_and_reports_health(postgres_url):
     store = open_store(postgres_url)
 
     health = store.health()
-    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0003_check_runs")
+    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0004_jobs_scheduler")
     with store.session() as s, s.begin():
-        job = Job(name="weekly", notebook_digest="e" * 64, parameters={"n": 1}, settings={}, created_by="bo")
+        job = Job(name="weekly", notebook="notebooks/w.ipynb", version=1, spec={"parameters": {"n": 1}},
+                  identity="bo", created_by="bo")
         s.add(job)
         s.flush()
-        s.add(JobRun(job_id=job.id, status="queued", scheduled_for=datetime.now(timezone.utc)))
+        s.add(JobRun(job_id=job.id, version=1, trigger="schedule", status="queued", requested_by="bo",
+                     occurrence=datetime.now(timezone.utc)))
     with store.session() as s:
         assert s.scalar(select(JobRun.status)) == "queued"
     store.close()

@@ -67,53 +67,116 @@ class AuditEvent(Base):
 
 
 class Job(Base):
-    """A promoted notebook and how it is scheduled."""
+    """A promoted notebook: its current version and how it is scheduled.
+
+    `spec` is a `jobs.spec.JobSpec` as JSON (parameters, schedule, timeouts, retries, ...).
+    `next_due_at` is the next schedule occurrence not yet enqueued (NULL: nothing scheduled)."""
 
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
-    notebook_digest: Mapped[str] = mapped_column(String(64))
-    schedule: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
-    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    notebook: Mapped[str] = mapped_column(String(1024))
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict] = mapped_column(JSON, default=dict)
+    identity: Mapped[str] = mapped_column(String(128))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobVersion(Base):
+    """One promotion: a content-addressed notebook snapshot, its parameter schema and its gate verdicts.
+
+    `status`: active (promoted, the job may run it), pending_approval, refused (a gate failed)."""
+
+    __tablename__ = "job_versions"
+    __table_args__ = (UniqueConstraint("job_name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    notebook: Mapped[str] = mapped_column(String(1024))
+    snapshot_path: Mapped[str] = mapped_column(String(1024))
+    parameter_schema: Mapped[dict] = mapped_column(JSON, default=dict)
+    spec: Mapped[dict] = mapped_column(JSON, default=dict)
+    gates: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(24))
+    datasets_read: Mapped[list] = mapped_column(JSON, default=list)
+    promoted_by: Mapped[str] = mapped_column(String(128))
+    promoted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class JobRun(Base):
-    """One execution attempt; `lease_owner`/`lease_until` stop two schedulers running it twice."""
+    """One execution attempt of a job.
+
+    `occurrence` is the schedule slot it fills (NULL for manual and triggered runs); the unique
+    (job_id, occurrence, attempt) key is what stops two schedulers enqueuing one slot twice, and
+    `lease_owner`/`lease_until` what stops two of them executing one run twice.
+    status: queued, running, succeeded, failed, timed_out, cancelled."""
 
     __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job_id", "occurrence", "attempt"),
+        Index("ix_job_runs_job_id_id", "job_id", "id"),
+        Index("ix_job_runs_status_not_before", "status", "not_before"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    occurrence: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    trigger: Mapped[str] = mapped_column(String(64))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    retry_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    executor: Mapped[str] = mapped_column(String(32), default="local")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    cells_done: Mapped[int] = mapped_column(Integer, default=0)
+    cells_total: Mapped[int] = mapped_column(Integer, default=0)
     output_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    html_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    log_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failing_cell: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    mlflow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Alert(Base):
-    """An item of the attention feed (failed run, failed monitor, pending approval)."""
+    """An item of the attention feed (failed run, failed monitor, pending approval).
+
+    `key` groups repeats of one problem (e.g. "job:nightly"): a new failure while an alert with the
+    same key is open bumps `count` instead of adding a row; a recovery resolves it.
+    state: open, acknowledged, resolved."""
 
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    key: Mapped[str] = mapped_column(String(256), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16), default="warning")
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
     title: Mapped[str] = mapped_column(String(256))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     acknowledged_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CheckRun(Base):

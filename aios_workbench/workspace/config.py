@@ -83,6 +83,43 @@ class Lineage(Strict):
     api_key_secret: str | None = Field(None, description="name of the secret sent as a Bearer token")
 
 
+class Jobs(Strict):
+    """Promotion and scheduling of notebooks as jobs."""
+
+    require_approval: bool = Field(False, description="every promotion waits for a second user's approval")
+    approver_roles: tuple[str, ...] | None = Field(None, description="roles allowed to approve; None: anyone")
+    service_identities: tuple[str, ...] = Field((), description="identities a promoter may run a job as, "
+                                                "besides themselves (each needs its own grants)")
+    validation_timeout_seconds: float = Field(600, gt=0, description="limit of the validation run at promotion")
+
+
+class Scheduler(Strict):
+    """`aios scheduler`: how often it looks for due runs and how much it runs at once."""
+
+    poll_seconds: float = Field(0.5, gt=0, le=60)
+    max_concurrent_runs: int = Field(4, ge=1, le=1000, description="runs at once across all jobs")
+    pool_size: int = Field(2, ge=1, le=256, description="worker processes of the local executor")
+    lease_seconds: float = Field(30, ge=2, description="a run whose scheduler stops renewing its lease "
+                                 "this long is treated as crashed")
+    dask_address: str | None = Field(None, description="tcp://host:port of a Dask scheduler for executor 'dask'")
+
+
+class Smtp(Strict):
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    sender: str
+    username: str | None = None
+    password_secret: str | None = Field(None, description="name of the secret holding the SMTP password")
+    starttls: bool = False
+
+
+class Notifications(Strict):
+    """How job notifications leave the workbench (webhook targets and addresses are set per job)."""
+
+    smtp: Smtp | None = None
+    timeout_seconds: float = Field(10, gt=0)
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -94,6 +131,9 @@ class WorkspaceConfig(Strict):
     query: Query = Query()
     models: Models = Models()
     lineage: Lineage = Lineage()
+    jobs: Jobs = Jobs()
+    scheduler: Scheduler = Scheduler()
+    notifications: Notifications = Notifications()
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,1 @@
+"""Promoted notebooks as scheduled Papermill jobs: specs, schedules, promotion gates, the scheduler."""
