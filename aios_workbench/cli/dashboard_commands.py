@@ -1,0 +1,5 @@
+"""`aios dashboard`: the Panel dashboard for business analysts."""
+
+from __future__ import annotations
+
+COMMANDS: list = []
