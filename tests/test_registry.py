@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from mlflow.exceptions import MlflowException
 from click.testing import CliRunner
 
 from aios_workbench.audit import AuditLog
@@ -223,6 +224,45 @@ def test_a_later_rejection_closes_the_gate_until_a_new_approval(trained, registr
     registry.approve(model_name, version, "bob", comment="label leak fixed upstream")
     registry.promote(model_name, version, "bob")
     assert champion_version(trained, model_name) == version
+
+
+def test_rejecting_the_champion_demotes_it(trained, registry, audit, fresh_run, model_name):
+    version = registry.register(fresh_run("alice"), name=model_name, user="alice")
+    registry.approve(model_name, version, "bob")
+    registry.promote(model_name, version, "bob")
+    assert champion_version(trained, model_name) == version
+
+    rejected = registry.reject(model_name, version, "carol", comment="bias found in production")
+
+    assert rejected["demoted_aliases"] == ["champion"]
+    with pytest.raises(MlflowException, match="alias champion not found"):
+        champion_version(trained, model_name)
+    assert registry.show(model_name, version)["aliases"] == []
+    [demotion] = audit_records(audit, "model.demote", f"models:/{model_name}/{version}")
+    assert demotion["user"] == "carol" and demotion["detail"]["aliases"] == ["champion"]
+
+
+def test_a_rejection_landing_while_promoting_leaves_the_alias_where_it_was(trained, registry, audit, fresh_run,
+                                                                           model_name, monkeypatch):
+    old = registry.register(fresh_run("alice"), name=model_name, user="alice")
+    registry.approve(model_name, old, "bob")
+    registry.promote(model_name, old, "bob")
+    new = registry.register(fresh_run("alice"), name=model_name, user="alice")
+    registry.approve(model_name, new, "bob")
+    # carol's rejection reaches the ledger after the gates were read, just before the alias moves
+    set_alias = registry.client.set_registered_model_alias
+
+    def reject_first(name, alias, version):
+        if str(version) == str(new):
+            registry.reject(model_name, new, "carol", comment="late finding")
+        return set_alias(name, alias, version)
+
+    monkeypatch.setattr(registry.client, "set_registered_model_alias", reject_first)
+
+    with pytest.raises(PromotionRefused, match="rejected while it was being promoted"):
+        registry.promote(model_name, new, "bob")
+
+    assert champion_version(trained, model_name) == old
 
 
 def test_the_newest_result_of_each_required_check_decides(trained, registry, fresh_run, model_name):

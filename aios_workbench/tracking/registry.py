@@ -219,8 +219,20 @@ class ModelRegistry:
                           detail={"run_id": mv.run_id, "author": author, "comment": comment or "",
                                   "ledger_id": ledger_id})
         self.client.set_model_version_tag(name, mv.version, STATUS_TAG, "approved" if approve else "rejected")
+        demoted = [] if approve else self._demote(name, mv, user, surface, reason="rejected")
         return {"model": name, "version": str(mv.version), "decision": decision, "user": user,
-                "ledger_id": ledger_id}
+                "ledger_id": ledger_id, "demoted_aliases": demoted}
+
+    def _demote(self, name: str, mv, user: str, surface: str, *, reason: str) -> list[str]:
+        """Remove every alias pointing at a version that may no longer serve (e.g. a rejected champion)."""
+        aliases = sorted(a for a, v in (self._registered_model(name).aliases or {}).items()
+                         if str(v) == str(mv.version))
+        for alias in aliases:
+            self.client.delete_registered_model_alias(name, alias)
+        if aliases:
+            self.audit.append(user=user, surface=surface, action="model.demote", target=model_ref(name, mv.version),
+                              allowed=True, detail={"run_id": mv.run_id, "aliases": aliases, "reason": reason})
+        return aliases
 
     def _refusal(self, user: str, author: str, *, withdrawing: bool = False) -> tuple[str, str] | None:
         """Why `user` may not decide on a version by `author` (message, fix), or None when they may."""
@@ -278,6 +290,16 @@ class ModelRegistry:
                                        f"(`aios models show {name} {mv.version}` lists the gates)")
         previous = self._alias_version(name, alias)
         self.client.set_registered_model_alias(name, alias, mv.version)
+        # A rejection that landed between the gate check and the alias move must win: look again.
+        if not self._approval_gate(mv.tags.get(AUTHOR_TAG, ""), _own(mv, self._decisions({ref}).get(ref, []))).met:
+            if previous is None:
+                self.client.delete_registered_model_alias(name, alias)
+            else:
+                self.client.set_registered_model_alias(name, alias, previous)
+            self.audit.append(user=user, surface=surface, action="model.promote", target=ref, allowed=False,
+                              detail={**detail, "reason": "rejected while promoting"})
+            raise PromotionRefused(f"{ref} was rejected while it was being promoted; {alias!r} is unchanged",
+                                   gates=[], input=ref, fix="ask for a new approval, then promote again")
         self.audit.append(user=user, surface=surface, action="model.promote", target=ref, allowed=True,
                           detail={**detail, "previous_version": previous})
         return {"model": name, "version": str(mv.version), "alias": alias, "previous_version": previous,
