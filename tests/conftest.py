@@ -79,6 +79,39 @@ def demo_workspace():
     return ws
 
 
+def copy_demo_workspace(demo, target: Path, *, metadata_url: str | None = None):
+    """A private copy of the prepared demo workspace at `target` (its own metadata store, ledger, alerts and
+    MLflow store), for tests that write state. Data and DuckDB extensions are shared read-only."""
+    from aios_workbench.catalog import scan_catalog
+    from aios_workbench.store import open_store
+    from aios_workbench.workspace import Workspace
+
+    target.mkdir(parents=True)
+    shutil.copy(demo.root / "aios.yaml", target / "aios.yaml")
+    for folder in ("connectors", "governance", "notebooks"):
+        shutil.copytree(demo.root / folder, target / folder)
+    state = target / ".aios"
+    shutil.copytree(demo.state_dir / "demo-data", state / "demo-data")
+    shutil.copytree(demo.state_dir / "mlflow", state / "mlflow")
+    (state / "duckdb_extensions").symlink_to(demo.extension_dir)
+    if metadata_url:
+        with open(target / "aios.yaml", "a", encoding="utf-8") as config:
+            config.write(f"metadata_store:\n  url: {metadata_url}\n")
+    ws = Workspace.load(target)
+    store = open_store(ws.metadata_url)
+    try:
+        scan_catalog(ws, store)
+    finally:
+        store.close()
+    return ws
+
+
+@pytest.fixture
+def demo_copy(demo_workspace, tmp_path):
+    """A private, prepared copy of the demo workspace (see `copy_demo_workspace`)."""
+    return copy_demo_workspace(demo_workspace, tmp_path / "demo")
+
+
 @pytest.fixture
 def postgres_url():
     """A uniquely named PostgreSQL database on 127.0.0.1, dropped afterwards."""

@@ -35,6 +35,27 @@ def _bar(value, threshold) -> str:
             f"<line x1='{tick:.1f}' x2='{tick:.1f}' y1='0' y2='10' stroke='#333'/></svg>")
 
 
+def distribution_svg(dist: dict | None, width: int = 120, height: int = 28) -> str:
+    """Reference (grey) and current (colour) shares side by side: a histogram or the top categories."""
+    if not dist or not dist.get("ref"):
+        return ""
+    ref, cur = dist["ref"], dist["cur"]
+    n, top = len(ref), max(max(ref), max(cur), 1e-9)
+    step = width / n
+    bars = []
+    for i, (r, c) in enumerate(zip(ref, cur)):
+        for j, (share, colour) in enumerate(((r, "#9e9e9e"), (c, "#1565c0"))):
+            h = height * share / top
+            bars.append(f"<rect x='{i * step + j * step / 2:.1f}' y='{height - h:.1f}' width='{step / 2:.1f}' "
+                        f"height='{h:.1f}' fill='{colour}'/>")
+    if dist["kind"] == "histogram":
+        title = f"reference (grey) vs current (blue), {dist['lo']:.4g} to {dist['hi']:.4g}"
+    else:
+        title = "reference (grey) vs current (blue): " + ", ".join(dist["labels"])
+    return (f"<svg width='{width}' height='{height}' role='img' aria-label='{escape(title, quote=True)}'>"
+            f"<title>{escape(title)}</title>{''.join(bars)}</svg>")
+
+
 def result_html(result: CheckResult) -> str:
     head = (f"<div style='margin:2px 0'><b>{escape(result.kind)}</b> {escape(result.name)} "
             f"{_badge(result.status)} <span style='color:#777'>{len(result.items)} items, "
@@ -48,6 +69,8 @@ def result_html(result: CheckResult) -> str:
         shown = f"{value:.4g}" if isinstance(value, float) else ("" if value is None else escape(str(value)))
         test = escape(str(d.get("stattest") or d.get("rule") or d.get("test") or ""))
         bar = _bar(m.get("statistic"), m.get("threshold")) if "p_value" not in m else ""
+        if item.status == "fail":     # a drifted column shows its distributions, reference vs current
+            bar += distribution_svg(d.get("distribution"))
         rows.append(f"<tr><td style='text-align:left'>{escape(item.name)}</td><td>{_badge(item.status)}</td>"
                     f"<td style='text-align:left'>{test}</td><td>{shown}</td><td>{bar}</td></tr>")
     more = (f"<tr><td colspan='5'>… {len(result.items) - MAX_ITEMS} more items</td></tr>"

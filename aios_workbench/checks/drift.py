@@ -131,6 +131,32 @@ def _lit(value: float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
+PLOT_BINS = 16      # divides HIST_BINS
+PLOT_CATEGORIES = 8
+
+
+def _distribution(c: "_Column") -> dict | None:
+    """Reference and current shares for a small inline plot: 16 bins of the histogram, or the 8 most
+    frequent categories (the rest as "other"). Values are already masked where the policy masks them."""
+    if c.hist is not None and c.kind != "categorical":
+        ref, cur = (h.reshape(PLOT_BINS, -1).sum(axis=1) for h in c.hist)   # 8192 bins -> 16
+        return {"kind": "histogram", "lo": float(c.lo), "hi": float(c.hi),
+                "ref": [round(float(x), 5) for x in ref / max(ref.sum(), 1)],
+                "cur": [round(float(x), 5) for x in cur / max(cur.sum(), 1)]}
+    if c.values is not None:
+        keys, ref, cur = c.values
+        ref, cur = ref / max(ref.sum(), 1), cur / max(cur.sum(), 1)
+        order = np.argsort(-(ref + cur), kind="stable")[:PLOT_CATEGORIES]
+        out = {"kind": "categories", "labels": [str(keys[i])[:24] for i in order],
+               "ref": [round(float(ref[i]), 5) for i in order], "cur": [round(float(cur[i]), 5) for i in order]}
+        if len(keys) > PLOT_CATEGORIES:
+            out["labels"].append("other")
+            out["ref"].append(round(float(1 - sum(out["ref"])), 5))
+            out["cur"].append(round(float(1 - sum(out["cur"])), 5))
+        return out
+    return None
+
+
 class _Column:
     def __init__(self, name: str, arrow_type: pa.DataType, kind: str):
         self.name, self.type, self.kind = name, arrow_type, kind   # kind: numeric | integer | categorical
@@ -324,6 +350,7 @@ class _Plan:
         metrics.update(statistic=score, threshold=threshold, drifted=bool(drifted), psi=self._extra_psi(c))
         if c.kind == "categorical" and c.values and len(c.values[0]) > 0.5 * c.n[1]:
             detail["note"] = "mostly unique values: Evidently would run its text drift test here"
+        detail["distribution"] = _distribution(c)
         return CheckItem(c.name, "fail" if drifted else "pass", metrics=metrics, detail=detail)
 
     # -- the tests: each returns (score, extra metrics) --

@@ -50,6 +50,24 @@ def fairness(service, run_sql, spec: dict):
                          pos_label=spec.get("pos_label", 1), name=spec.get("name"))]
 
 
+@checks.register("monitor")
+def monitor(service, run_sql, spec: dict):
+    """The monitor `name` of governance/checks.yaml: drift of its current window against its reference."""
+    from .monitors import run_monitor
+
+    _require(spec, "name")
+    return [run_monitor(service, run_sql, spec["name"])]
+
+
+def _monitor_recorded(service, spec: dict, result: dict) -> None:
+    from .monitors import keep_feed_true
+
+    keep_feed_true(service, spec["name"], result)
+
+
+monitor.after_record = _monitor_recorded   # a failing monitor raises an alert and starts its triggered jobs
+
+
 def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str | None = None,
               notebook: str | None = None) -> list[dict]:
     """Run check `kind` as `user` and record each result in the ledger; return them as dicts."""
@@ -65,4 +83,6 @@ def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str |
     for result in run(service, run_sql, spec):
         ledger_id = ledger.record(result, user=user, notebook=notebook, mlflow_run_id=mlflow_run_id)
         out.append({**result.to_dict(), "ledger_id": ledger_id})
+        if hasattr(run, "after_record"):
+            run.after_record(service, spec, out[-1])
     return out

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..errors import ConfigError, NotFound, UsageError
 from .quality import (AcceptedValues, Freshness, NotNull, Range, References, Regex, Rule, RowCount, RunSQL,
                       SqlPredicate, Unique, parse_max_age, run_suite)
+from .monitors import MonitorSpec
 from .result import CheckResult
 
 CHECKS_FILE = "checks.yaml"
@@ -188,6 +189,14 @@ class SuiteSpec(_Strict):
 
 class ChecksFile(_Strict):
     suites: dict[str, SuiteSpec] = Field(default_factory=dict)
+    monitors: dict[str, MonitorSpec] = Field(default_factory=dict)
+
+
+def load_checks_file(path: Path) -> ChecksFile | None:
+    """The whole checks file, validated (None when there is none)."""
+    from ..workspace.yamlfile import load_model
+
+    return load_model(path, ChecksFile)[0] if path.exists() else None
 
 
 def load_suites(path: Path) -> dict[str, Suite]:

@@ -216,4 +216,35 @@ def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, thresh
         service.close()
 
 
+@check.command("monitor")
+@click.argument("names", nargs=-1)
+@JSON
+@click.pass_context
+def monitor_command(ctx, names, as_json):
+    """Run the moving-window monitors NAMES of governance/checks.yaml (all when none are named).
+
+    Each compares its newest window with its reference period (drift, in DuckDB), is recorded in the
+    ledger as `monitor:NAME`, opens or resolves its alert, and starts the jobs it triggers on failure.
+    Exit 1 when a monitor fails (severity fail) or errors.
+
+    \b
+    aios check monitor shipments_monthly_drift"""
+    from ..checks.monitors import workspace_monitors
+    from ..checks.runner import run_check
+
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        known = workspace_monitors(service.workspace)
+        results = []
+        for name in names or sorted(known):
+            results.extend(run_check(service, user, "monitor", {"name": name}))
+    finally:
+        service.close()
+    emit({"results": results}, as_json=as_json,
+         human=lambda data: [line for r in data["results"] for line in _item_lines(r)] or ["no monitors declared"])
+    if any(r["status"] in ("fail", "error") for r in results):
+        ctx.exit(1)
+
+
 COMMANDS = [check]
