@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._version import __version__
 
-_CLIENT_API = {"status", "connect", "sql", "table", "quality", "drift", "fairness", "explain",
+_CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift", "fairness", "explain",
                "register_model", "catalog", "runs"}
 _TRACKING_API = {"run", "active_run", "set_experiment"}
 

@@ -224,6 +224,11 @@ def quality(*suites: str):
     return _check("quality", {"suites": list(suites)})
 
 
+def monitor(name: str):
+    """Run the moving-window monitor `name` of governance/checks.yaml (opens or resolves its alert)."""
+    return _check("monitor", {"name": name})
+
+
 def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
           name: str | None = None):
     """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB."""
