@@ -200,8 +200,10 @@ def _active_run():
     return tracking.active_run() if tracking else None
 
 
-def _check(kind: str, spec: dict):
-    """Run a check in the service as you; record it in the ledger (and in the open `wb.run`)."""
+def _check(kind: str, spec: dict, *, batches: list[dict] | None = None, label: str = ""):
+    """Run a check in the service as you; record it in the ledger (and in the open `wb.run`).
+
+    `batches` splits one check into several requests (one per suite) so a progress bar can follow them."""
     from .checks.display import CheckReport, from_dict
 
     run = _active_run()
@@ -211,7 +213,13 @@ def _check(kind: str, spec: dict):
     notebook = os.environ.get("JPY_SESSION_NAME")
     if notebook:
         payload["notebook"] = notebook
-    data = (_client or connect()).post("checks/run", payload)["results"]
+    client = _client or connect()
+    parts = [{**payload, **b} for b in batches] if batches else [payload]
+    if len(parts) > 1:
+        from tqdm.auto import tqdm
+
+        parts = tqdm(parts, desc=label or kind, unit="check", leave=False)
+    data = [r for part in parts for r in client.post("checks/run", part)["results"]]
     results = [from_dict(r) for r in data]
     if getattr(run, "id", None):
         for result in results:
@@ -220,8 +228,9 @@ def _check(kind: str, spec: dict):
 
 
 def quality(*suites: str):
-    """Run data-quality suites of governance/checks.yaml (all when none are named)."""
-    return _check("quality", {"suites": list(suites)})
+    """Run data-quality suites of governance/checks.yaml (all when none are named), with a progress bar."""
+    names = list(suites) or [s["name"] for s in (_client or connect()).get("checks/suites")["suites"]]
+    return _check("quality", {}, batches=[{"suites": [n]} for n in names], label="quality suites")
 
 
 def monitor(name: str):

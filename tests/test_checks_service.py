@@ -59,6 +59,18 @@ def test_quality_runs_in_the_service_under_the_callers_masks(as_ana):
         report.raise_on_fail()
 
 
+def test_declared_suites_are_listed_for_pickers_and_progress(as_ana):
+    from aios_workbench import client
+
+    listed = client._client.get("checks/suites")
+
+    assert [(s["name"], s["dataset"], s["rules"]) for s in listed["suites"]] == [
+        ("people_basics", "hr.main.people", 3), ("people_emails", "hr.main.people", 1)]
+    assert listed["monitors"] == []
+    # wb.quality() runs them one request per suite, in declaration order, as one report
+    assert [r.name for r in as_ana.quality()] == ["people_basics", "people_emails"]
+
+
 def test_drift_and_fairness_from_the_kernel(as_ana):
     drifted = as_ana.drift("(SELECT * FROM hr.main.events WHERE id < 150000)",
                            "(SELECT * FROM hr.main.events WHERE id >= 150000)", columns=["id", "kind"])

@@ -242,3 +242,17 @@ def select_suites(suites: dict[str, Suite], names: list[str] | tuple[str, ...] =
         raise NotFound(f"unknown quality suite {', '.join(map(repr, unknown))}; known suites: {known}",
                        fix="use a suite name from governance/checks.yaml", input=unknown[0])
     return [suites[n] for n in dict.fromkeys(names)]
+
+
+def describe_checks(ws) -> dict:
+    """The suites and monitors governance/checks.yaml declares, for pickers in the UIs and progress bars."""
+    model = load_checks_file(ws.governance_dir / CHECKS_FILE)
+    if model is None:
+        return {"suites": [], "monitors": []}
+    suites = [{"name": n, "dataset": s.dataset, "description": s.description, "required": s.required,
+               "severity": s.severity, "rules": len(s.rules)} for n, s in model.suites.items()]
+    monitors = [{"name": n, "dataset": m.dataset, "description": m.description, "time_column": m.time_column,
+                 "current": m.current, "reference": m.reference if isinstance(m.reference, str)
+                 else m.reference.model_dump(mode="json", by_alias=True), "severity": m.severity}
+                for n, m in model.monitors.items()]
+    return {"suites": suites, "monitors": monitors}

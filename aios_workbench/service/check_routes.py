@@ -42,4 +42,16 @@ class CheckHistoryRoute(RouteMixin):
         self.write_json({"runs": runs})
 
 
-ROUTES = [RunCheckRoute, CheckHistoryRoute]
+class CheckSuitesRoute(RouteMixin):
+    """GET checks/suites: the quality suites and monitors declared in governance/checks.yaml."""
+
+    path = "checks/suites"
+
+    @web.authenticated
+    async def get(self):
+        from ..checks.suites import describe_checks
+
+        self.write_json(await asyncio.to_thread(describe_checks, self.service.workspace))
+
+
+ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckSuitesRoute]
