@@ -239,10 +239,24 @@ def monitor(name: str):
 
 
 def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
-          name: str | None = None):
-    """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB."""
-    return _check("drift", {"reference": reference, "current": current, "columns": columns,
-                            "overrides": overrides, "name": name})
+          name: str | None = None, report: str | None = None, sample_rows: int = 100_000):
+    """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB.
+
+    `report="drift.html"` also saves Evidently's full HTML report (on governed samples of `sample_rows`
+    per side) to that file and logs it to the open `wb.run`; it is linked, never embedded."""
+    result = _check("drift", {"reference": reference, "current": current, "columns": columns,
+                              "overrides": overrides, "name": name})
+    if report:
+        from .checks.evidently_report import save_report
+
+        body = (_client or connect()).post("checks/evidently", {
+            "reference": reference, "current": current, "columns": columns, "sample_rows": sample_rows})
+        path = save_report(body["html"], report)
+        result.report_path = str(path)
+        run = _active_run()
+        if getattr(run, "id", None):
+            run.log_artifact(path, artifact_path="checks")
+    return result
 
 
 def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[str],

@@ -82,6 +82,25 @@ def test_drift_and_fairness_from_the_kernel(as_ana):
     assert {i.name for i in fair[0].items} >= {"demographic_parity_difference", "equalized_odds_difference"}
 
 
+def test_full_evidently_report_only_on_request_saved_as_a_file(as_ana, tmp_path):
+    from aios_workbench.errors import WorkbenchError
+
+    from .governed_fixtures import RAW_MARKERS
+
+    target = tmp_path / "reports" / "people_drift.html"
+    drifted = as_ana.drift("(SELECT * FROM hr.main.people WHERE id < 4)", "(SELECT * FROM hr.main.people WHERE id >= 4)",
+                           columns=["email", "region"], report=str(target), sample_rows=1000)
+
+    html = target.read_text()
+    assert len(html) > 1_000_000 and "Drift Summary" in html   # Evidently's full report, inlined script
+    assert not any(marker in html for marker in RAW_MARKERS)         # sampled as ana: e-mails hashed
+    inline = drifted._repr_html_()
+    assert drifted.report_path == str(target) and str(target) in inline and len(inline) < 200_000
+    with pytest.raises(WorkbenchError, match="sample_rows must be a whole number"):
+        as_ana.drift("hr.main.people", "hr.main.people", report=str(tmp_path / "x.html"), sample_rows=0)
+    assert not (tmp_path / "x.html").exists()
+
+
 def test_bad_check_parameters_name_the_input(as_ana):
     from aios_workbench.errors import WorkbenchError
 

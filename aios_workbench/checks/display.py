@@ -87,6 +87,7 @@ class CheckReport:
         self.results = results
         self.ledger_ids = ledger_ids
         self.chart = ""  # an inline SVG shown under the table (explain's importance bars)
+        self.report_path: str | None = None   # a full Evidently report saved on request
 
     @property
     def passed(self) -> bool:
@@ -108,7 +109,9 @@ class CheckReport:
         return self
 
     def _repr_html_(self) -> str:
-        return "".join(result_html(r) for r in self.results) + self.chart
+        link = (f"<div style='font-size:12px'>Full Evidently report: <a href='{escape(self.report_path, quote=True)}' "
+                f"target='_blank'>{escape(self.report_path)}</a></div>" if self.report_path else "")
+        return "".join(result_html(r) for r in self.results) + self.chart + link
 
     def __repr__(self) -> str:
         return "\n".join(f"{r.kind} {r.name}: {r.status}" for r in self.results)

@@ -54,4 +54,26 @@ class CheckSuitesRoute(RouteMixin):
         self.write_json(await asyncio.to_thread(describe_checks, self.service.workspace))
 
 
-ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckSuitesRoute]
+class EvidentlyReportRoute(RouteMixin):
+    """POST checks/evidently {reference, current, columns?, sample_rows?}: Evidently's full drift report
+    as HTML, on governed samples read as the caller (seconds to minutes; only on request)."""
+
+    path = "checks/evidently"
+
+    @web.authenticated
+    async def post(self):
+        from ..checks.evidently_report import evidently_html
+        from ..checks.quality import governed_runner
+        from ..checks.relation import relation_sql
+
+        body = _body(self)
+        for key in ("reference", "current"):
+            relation_sql(body.get(key) or "", "r")      # a clear 400 before any work
+        run_sql = governed_runner(self.service.queries, user=self.user_name, surface="check")
+        html, info = await asyncio.to_thread(
+            evidently_html, body["reference"], body["current"], run_sql=run_sql, columns=body.get("columns"),
+            sample_rows=body.get("sample_rows", 100_000))
+        self.write_json({"html": html, **info})
+
+
+ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckSuitesRoute, EvidentlyReportRoute]
