@@ -12,6 +12,7 @@ from ._version import __version__
 _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift", "fairness", "explain",
                "register_model", "catalog", "runs"}
 _TRACKING_API = {"run", "active_run", "set_experiment"}
+_JOBS_API = {"promote"}
 
 
 def __getattr__(name: str):
@@ -23,11 +24,15 @@ def __getattr__(name: str):
         from . import tracking
 
         return getattr(tracking, name)
+    if name in _JOBS_API:
+        from .jobs import client_api
+
+        return getattr(client_api, name)
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API])
+    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API, *_JOBS_API])
 
 
 def _jupyter_labextension_paths():

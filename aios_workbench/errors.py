@@ -93,6 +93,12 @@ class AuditIntegrityError(WorkbenchError):
     code = "audit_tampered"
 
 
+class PromotionGatesFailed(WorkbenchError):
+    """A notebook promotion was refused: at least one gate failed (the report lists every verdict)."""
+
+    code = "promotion_refused"
+
+
 # The one mapping from error class to HTTP status and CLI exit code. Exit codes
 # follow sysexits(3) where one fits, so scripts can tell the cases apart.
 HTTP_STATUS: dict[type[WorkbenchError], int] = {
@@ -105,6 +111,7 @@ HTTP_STATUS: dict[type[WorkbenchError], int] = {
     StoreError: 503,
     ConnectorError: 502,
     AuditIntegrityError: 409,
+    PromotionGatesFailed: 422,
     WorkbenchError: 500,
 }
 
@@ -118,6 +125,7 @@ EXIT_CODE: dict[type[WorkbenchError], int] = {
     AuthenticationRequired: 77,
     ConfigError: 78,  # EX_CONFIG
     AuditIntegrityError: 65,  # EX_DATAERR
+    PromotionGatesFailed: 65,
     WorkbenchError: 1,
 }
 

@@ -120,6 +120,16 @@ class Notifications(Strict):
     timeout_seconds: float = Field(10, gt=0)
 
 
+class Dashboard(Strict):
+    """`aios dashboard`: the Panel dashboard for business analysts."""
+
+    address: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(5006, ge=1, le=65535)
+    title: str = Field("AI OS dashboard", min_length=1, max_length=80, description="shown in the header")
+    service_url: str | None = Field(None, description="team mode: a running `aios serve` to read through "
+                                    "(not available yet; the dashboard reads the local workspace in-process)")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -134,6 +144,7 @@ class WorkspaceConfig(Strict):
     jobs: Jobs = Jobs()
     scheduler: Scheduler = Scheduler()
     notifications: Notifications = Notifications()
+    dashboard: Dashboard = Dashboard()
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,261 @@
+"""Promote a notebook to a job: run every gate, then freeze a snapshot as a new job version.
+
+A promotion that passes every gate stores the snapshot and a `JobVersion` and points the `Job` at it
+(status active), or stores the version as `pending_approval` (the job keeps running its previous
+version, or does not exist yet, until a second user approves). A refused promotion writes no
+snapshot, version or job; every attempt, approval, rejection and rollback is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from .gates import GateInputs, PromotionGate, approval_problem, evaluate
+from .schedule import Schedule, zone
+
+
+@dataclass
+class PromotionReport:
+    """Every gate's verdict and, when promoted, the version and its next runs."""
+
+    job: str
+    notebook: str
+    status: str                                  # active | pending_approval | refused
+    gates: list[PromotionGate]
+    identity: str
+    promoted_by: str
+    version: int | None = None
+    digest: str | None = None
+    parameter_schema: dict | None = None
+    parameters: dict = field(default_factory=dict)
+    schedule: dict | None = None
+    next_runs: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "refused"
+
+    def to_dict(self) -> dict:
+        return {"job": self.job, "notebook": self.notebook, "version": self.version, "status": self.status,
+                "passed": self.passed, "identity": self.identity, "promoted_by": self.promoted_by,
+                "digest": self.digest, "gates": [g.to_dict() for g in self.gates],
+                "parameter_schema": self.parameter_schema, "parameters": self.parameters,
+                "schedule": self.schedule, "next_runs": self.next_runs}
+
+
+def default_job_name(relative: str) -> str:
+    """The notebook's file stem as a job name: `notebooks/02_governance_checks.ipynb` -> `governance_checks`
+    (a job name starts with a letter, so leading digits and separators are dropped)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(relative).stem)
+    name = re.sub(r"^[^A-Za-z]+", "", stem)
+    if not name:
+        raise UsageError(f"cannot derive a job name from {relative!r}", input=relative,
+                         fix="pass --name NAME (a letter, then letters, digits, '_', '-' or '.')")
+    return name[:128]
+
+
+def schedule_summary(schedule: Schedule, count: int = 5) -> tuple[dict, list[dict]]:
+    """(the schedule as JSON with its description, its next `count` occurrences in UTC and its zone)."""
+    local = zone(schedule.timezone)
+    runs = [{"utc": t.isoformat(timespec="seconds"), "local": t.astimezone(local).isoformat(timespec="seconds")}
+            for t in schedule.upcoming(count)]
+    return {**schedule.model_dump(mode="json"), "description": schedule.describe()}, runs
+
+
+def build_spec(name: str, schedule: Schedule | None, fields: dict):
+    """A `JobSpec` from promotion options; `retries=3` is short for `{"max": 3}`. Bad fields are UsageErrors."""
+    from pydantic import ValidationError
+
+    from .spec import JobSpec
+
+    values = {k: v for k, v in fields.items() if v is not None}
+    if isinstance(values.get("retries"), int) and not isinstance(values["retries"], bool):
+        values["retries"] = {"max": values["retries"]}
+    try:
+        return JobSpec(name=name, schedule=schedule or Schedule(), **values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "spec"
+        raise UsageError(f"invalid job setting {where}: {first['msg']}", input=where,
+                         fix="see `aios promote --help` for each option's form") from None
+    except TypeError as exc:
+        raise UsageError(f"invalid job setting: {exc}", fix="see `aios promote --help`") from None
+
+
+def promote(service, notebook_path, *, user: str, name: str | None = None, parameters: dict | None = None,
+            schedule: Schedule | None = None, surface: str = "api", base: Path | None = None,
+            coerce_strings: bool = False, **spec_fields) -> PromotionReport:
+    """Promote `notebook_path` (workspace-relative, or relative to `base`) as job `name`, run as
+    `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
+
+    `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
+    from .notebook import load_notebook, resolve_notebook
+    from .versions import change_refusal
+
+    ws = service.workspace
+    path, relative = resolve_notebook(ws, notebook_path, base=base)
+    name = name or default_job_name(relative)
+    spec = build_spec(name, schedule, spec_fields)
+    identity = spec.identity or user
+    target = f"job:{name}"
+    if identity != user and identity not in ws.config.jobs.service_identities:
+        allowed = ", ".join(ws.config.jobs.service_identities) or "none"
+        service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
+                             detail={"notebook": relative, "identity": identity, "reason": "identity not allowed"})
+        raise PermissionDenied(f"{user} may not promote a job that runs as {identity}", input=identity,
+                               fix=f"run it as yourself, or as a service identity listed in aios.yaml "
+                                   f"jobs.service_identities (now: {allowed})")
+    with service.store.session() as session:
+        refusal = change_refusal(service, session, name, user)
+    if refusal is not None:
+        service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
+                             detail={"notebook": relative, "reason": refusal.message})
+        raise refusal
+    notebook = load_error = cleaned = digest = None
+    try:
+        notebook = load_notebook(path, relative)
+        cleaned, digest = notebook.cleaned(), notebook.digest
+        if "kernel" not in spec_fields or not spec_fields["kernel"]:
+            spec = spec.model_copy(update={"kernel": notebook.kernel})
+    except WorkbenchError as exc:
+        load_error = exc
+    spec = spec.model_copy(update={"identity": identity})
+    outcome = evaluate(GateInputs(service, name, relative, notebook, load_error, cleaned, spec, identity, user,
+                                  dict(parameters or {}), coerce_strings))
+    spec = spec.model_copy(update={"parameters": outcome.parameters})
+    summary, next_runs = schedule_summary(spec.schedule)
+    report = PromotionReport(name, relative, "refused", outcome.gates, identity, user, digest=digest,
+                             parameter_schema=outcome.schema, parameters=outcome.parameters, schedule=summary,
+                             next_runs=next_runs)
+    verdicts = {g.name: {"passed": g.passed, "reason": g.reason} for g in outcome.gates}
+    if outcome.refused:
+        service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
+                             detail={"notebook": relative, "digest": digest, "identity": identity, "gates": verdicts})
+        return report
+    report.status = "pending_approval" if outcome.pending else "active"
+    report.version = _store_version(service, report, spec, cleaned, outcome)
+    service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=True,
+                         detail={"version": report.version, "notebook": relative, "digest": digest,
+                                 "identity": identity, "status": report.status, "gates": verdicts})
+    if report.status == "pending_approval":
+        _raise_approval_alert(service, report, spec)
+    return report
+
+
+def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcome) -> int:
+    """Write the snapshot, then the version (and the job, when active) in one transaction."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ..store.models import JobVersion
+    from .versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
+
+    path, created = write_snapshot(service.workspace, cleaned, report.digest)
+    now = datetime.now(timezone.utc)
+    datasets = list(getattr(outcome.execution, "datasets_read", None) or [])
+    for attempt in range(5):  # two promotions of one job at once: the unique (job, version) key decides
+        try:
+            with service.store.session() as session, session.begin():
+                row = JobVersion(job_name=report.job, version=next_version(session, report.job), digest=report.digest,
+                                 notebook=report.notebook, snapshot_path=str(path),
+                                 parameter_schema=report.parameter_schema or {}, spec=spec.to_json(),
+                                 gates=[g.to_dict() for g in report.gates], status=report.status,
+                                 datasets_read=datasets, promoted_by=report.promoted_by, promoted_at=now)
+                session.add(row)
+                session.flush()
+                if report.status == "active":
+                    point_job_at(session, row, user=report.promoted_by, now=now)
+            return row.version
+        except IntegrityError:
+            if attempt == 4:
+                break
+        except BaseException:
+            if created:
+                remove_unreferenced_snapshot(service.store, path)
+            raise
+    if created:
+        remove_unreferenced_snapshot(service.store, path)
+    raise WorkbenchError(f"could not store a new version of job {report.job}: concurrent promotions kept "
+                         "taking the version number", fix="promote again", input=report.job)
+
+
+def _raise_approval_alert(service, report: PromotionReport, spec) -> None:
+    from ..alerts import AlertFeed
+
+    who = spec.approver or "a second user"
+    AlertFeed(service.store).raise_alert(
+        key=f"approval:{report.job}:v{report.version}", kind="approval", severity="info",
+        title=f"Job {report.job} v{report.version} waits for approval by {who}",
+        detail={"job": report.job, "version": report.version, "notebook": report.notebook,
+                "promoted_by": report.promoted_by, "approver": spec.approver, "digest": report.digest})
+
+
+# -- approval -------------------------------------------------------------------------------------------------
+def approve(service, name: str, version, user: str, comment: str | None = None, *, surface: str = "api") -> dict:
+    """Approve a version waiting for approval: it becomes active and the job runs it (unless the job
+    already runs a newer version). The approver must not be the promoter, must be the named approver
+    when one was named, and must hold one of `jobs.approver_roles` when set. Audited; resolves the alert."""
+    return _decide(service, name, version, user, comment, approve=True, surface=surface)
+
+
+def reject(service, name: str, version, user: str, comment: str | None = None, *, surface: str = "api") -> dict:
+    """Reject a version waiting for approval (the promoter may withdraw it, too). Audited; resolves the alert."""
+    return _decide(service, name, version, user, comment, approve=False, surface=surface)
+
+
+def _decide(service, name, version, user, comment, *, approve: bool, surface: str) -> dict:
+    from sqlalchemy import select
+
+    from ..alerts import AlertFeed
+    from ..store.models import Job, JobVersion
+    from .spec import JobSpec
+    from .versions import _iso, _version_number, point_job_at
+
+    number = _version_number(version)
+    decision = "approve" if approve else "reject"
+    target = f"job:{name}"
+    now = datetime.now(timezone.utc)
+    refusal = None
+    with service.store.session() as session, session.begin():
+        row = session.scalar(select(JobVersion).where(JobVersion.job_name == name, JobVersion.version == number))
+        if row is None:
+            raise NotFound(f"job {name!r} has no version {number}", input=f"{name} v{number}",
+                           fix=f"list its versions with `aios jobs versions {name}`")
+        if row.status != "pending_approval":
+            raise UsageError(f"version {number} of job {name!r} is {row.status}: nothing to {decision}",
+                             input=f"{name} v{number}", fix="only versions waiting for approval can be decided")
+        spec = JobSpec.model_validate(row.spec)
+        if approve or user != row.promoted_by:
+            refusal = approval_problem(service, user, row.promoted_by, spec.approver)
+        if refusal is None:
+            job = session.scalar(select(Job).where(Job.name == name))
+            row.status = "active" if approve else "rejected"
+            row.approved_by, row.approved_at = (user, now) if approve else (None, None)
+            gates = [dict(g) for g in row.gates]
+            for gate in gates:
+                if gate["name"] == "approval":
+                    gate.update(pending=False, passed=approve, detail={**gate.get("detail", {}), "decided_by": user,
+                                "comment": comment or ""},
+                                reason=f"{'approved' if approve else 'rejected'} by {user}"
+                                       + (f": {comment}" if comment else ""))
+            row.gates = gates
+            runs_it = approve and (job is None or job.version < number)
+            if runs_it:
+                job = point_job_at(session, row, user=row.promoted_by, now=now)
+            current = job.version if job else None
+    if refusal is not None:
+        service.audit.append(user=user, surface=surface, action=f"job_{decision}", target=target, allowed=False,
+                             detail={"version": number, "reason": refusal, "promoted_by": row.promoted_by})
+        raise PermissionDenied(refusal, input=user,
+                               fix="ask another user (not the promoter" + (f"; the named approver is {spec.approver}"
+                                                                           if spec.approver else "") + ")")
+    service.audit.append(user=user, surface=surface, action=f"job_{decision}", target=target, allowed=True,
+                         detail={"version": number, "comment": comment or "", "promoted_by": row.promoted_by,
+                                 "digest": row.digest, "job_version": current})
+    AlertFeed(service.store).resolve(f"approval:{name}:v{number}")
+    return {"job": name, "version": number, "decision": decision, "status": row.status, "user": user,
+            "comment": comment or "", "job_version": current, "approved_at": _iso(row.approved_at),
+            "next_due_at": _iso(job.next_due_at) if approve and job is not None else None}

@@ -1,0 +1,245 @@
+"""Promotion through its surfaces: the REST routes of `aios serve`, `wb.promote` in a kernel, `aios promote`."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from aios_workbench.service.promotion_routes import ROUTES
+from aios_workbench.service.routes import API_PREFIX
+
+from .conftest import aios_serve, run_aios
+from .test_promotion import build_demo_copy
+
+TOKEN = "promotion-token-3141"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return build_demo_copy(tmp_path_factory.mktemp("promotion-surfaces") / "ws")
+
+
+@pytest.fixture(scope="module")
+def served(root):
+    with aios_serve(root, token=TOKEN, user="alice") as url:
+        yield url
+
+
+def call(url: str, endpoint: str, body: dict | None = None, *, token: str | None = TOKEN, **query):
+    """(status, JSON body) of one request; POST when `body` is given."""
+    address = f"{url}/{API_PREFIX}/{endpoint}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    request = urllib.request.Request(address, data=json.dumps(body).encode() if body is not None else None,
+                                     method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def in_process_service(root):
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.workspace import Workspace
+
+    return WorkbenchService(Workspace.load(root), mode="local")
+
+
+# -- REST ----------------------------------------------------------------------------------------------------------
+def test_every_promotion_route_needs_the_token(served):
+    for route in ROUTES:
+        verb_body = {} if hasattr(route, "post") else None
+        status, body = call(served, route.path, verb_body, token=None)
+        assert status == 401 and body["error"] == "authentication_required", route.path
+
+
+def test_parameter_schema_and_schedule_preview(served):
+    status, body = call(served, "notebooks/parameters", path="notebooks/typed.ipynb")
+    assert status == 200
+    assert {p["name"]: p["type"] for p in body["schema"]["parameters"]}["threshold"] == "float"
+    assert body["kernel"] == "python3" and len(body["digest"]) == 64
+
+    status, body = call(served, "notebooks/parameters", path="notebooks/no_parameters.ipynb")
+    assert status == 400 and body["error"] == "missing_parameters_cell" and "Property Inspector" in body["fix"]
+    status, body = call(served, "notebooks/parameters", path="../../etc/passwd.ipynb")
+    assert status == 400 and "outside the workspace" in body["message"]
+    status, body = call(served, "notebooks/parameters", path="notebooks/absent.ipynb")
+    assert status == 404
+
+    status, body = call(served, "schedule/preview", cron="0 6 * * 1-5", timezone="Europe/Berlin", count="3")
+    assert status == 200
+    assert body["schedule"]["description"] == "At 06:00 AM, Monday through Friday (Europe/Berlin)"
+    assert len(body["next_runs"]) == 3 and all("T06:00:00+0" in r["local"] for r in body["next_runs"])
+    status, body = call(served, "schedule/preview", cron="@DAILY")
+    assert status == 200 and body["schedule"]["cron"] == "0 0 * * *"
+    status, body = call(served, "schedule/preview", cron="61 * * * *")
+    assert status == 400 and "is not valid" in body["message"] and "minute 0-59" in body["fix"]
+    status, body = call(served, "schedule/preview", cron="0 6 * * *", timezone="Mars/Olympus")
+    assert status == 400 and body["message"] == "unknown time zone 'Mars/Olympus'"
+    status, body = call(served, "schedule/preview", count="500")
+    assert status == 400 and "count must be from 1 to 50" in body["message"]
+
+
+def test_promote_refused_promoted_versions_and_rollback_over_rest(served):
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/raises.ipynb", "name": "rest_refused"})
+    assert status == 422 and body["error"] == "promotion_refused" and body["status"] == "refused"
+    assert [g["passed"] for g in body["gates"]] == [True, True, False, True, False, True]
+    assert body["gates"][2]["reason"].startswith("cell 2 raised ValueError")
+
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/good.ipynb", "name": "rest_job",
+                                                 "parameters": {"limit": 2}, "cron": "30 7 * * *",
+                                                 "timezone": "America/New_York", "retries": 1})
+    assert status == 200, body
+    assert (body["status"], body["version"], body["identity"]) == ("active", 1, "alice")
+    assert all(r["local"][11:16] == "07:30" for r in body["next_runs"])
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/good.ipynb", "name": "rest_job"})
+    assert (status, body["version"]) == (200, 2)
+
+    status, body = call(served, "jobs/rollback", {"name": "rest_job", "version": 1})
+    assert status == 200 and (body["version"], body["previous_version"]) == (1, 2)
+    status, body = call(served, "jobs/versions", name="rest_job")
+    assert status == 200 and body["current_version"] == 1
+    assert [v["status"] for v in body["versions"]] == ["active", "active"]
+    status, body = call(served, "jobs/versions", name="nothing_here")
+    assert status == 404 and "has no versions" in body["message"]
+
+    status, body = call(served, "jobs/promote", {"notebook": "../outside.ipynb"})
+    assert status == 400 and "outside the workspace" in body["message"]
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/good.ipynb", "crons": "@daily"})
+    assert status == 400 and body["message"] == "unknown field crons"
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/good.ipynb", "timeout_seconds": -1})
+    assert status == 400 and "timeout_seconds" in body["message"]
+
+
+def test_approval_over_rest_refuses_the_promoter(served, root):
+    status, body = call(served, "jobs/promote", {"notebook": "notebooks/good.ipynb", "name": "rest_approval",
+                                                 "approver": "carol"})
+    assert status == 200 and body["status"] == "pending_approval"
+    assert body["gates"][5] | {"detail": None} == {
+        "name": "approval", "title": "approval by a second user", "passed": True, "pending": True,
+        "reason": "waiting for approval by carol", "detail": None}
+
+    status, body = call(served, "jobs/approval", {"name": "rest_approval", "version": 1, "decision": "approve"})
+    assert status == 403 and "alice promoted this version and may not approve it" in body["message"]
+    status, body = call(served, "jobs/approval", {"name": "rest_approval", "version": 1, "decision": "maybe"})
+    assert status == 400
+
+    from aios_workbench.jobs.promote import approve
+
+    service = in_process_service(root)  # the server acts as alice only: carol approves through the library
+    try:
+        assert approve(service, "rest_approval", 1, "carol")["status"] == "active"
+    finally:
+        service.close()
+    status, body = call(served, "jobs/versions", name="rest_approval")
+    assert body["current_version"] == 1 and body["versions"][0]["approved_by"] == "carol"
+
+
+# -- kernel API ----------------------------------------------------------------------------------------------------
+def test_wb_promote_returns_a_gate_table(served, root):
+    import aios_workbench as wb
+    from aios_workbench.jobs.client_api import current_notebook, promote
+
+    wb.connect(served, TOKEN)
+    result = promote("notebooks/good.ipynb", name="kernel_job", cron="@daily", tz="Europe/Berlin")
+
+    assert result.passed and result.version == 1 and result.status == "active"
+    html = result._repr_html_()
+    assert html.count("✅") == 6 and "promoted as version 1" in html and "next runs" in html
+    refused = promote("notebooks/raises.ipynb", name="kernel_refused")
+    assert not refused.passed and refused.version is None
+    html = refused._repr_html_()
+    assert html.count("❌") == 2 and "ValueError" in html and "refused: nothing was stored" in html
+    assert "fix:" not in html or "<i>fix:" in html
+    with pytest.raises(Exception, match="unknown time zone"):
+        promote("notebooks/good.ipynb", cron="@daily", tz="Nowhere/City")
+
+    environ = {"JPY_SESSION_NAME": "notebooks/good.ipynb"}
+    assert current_notebook(environ, cwd=root / "notebooks") == "notebooks/good.ipynb"
+    with pytest.raises(Exception, match="JPY_SESSION_NAME is not set"):
+        current_notebook({}, cwd=root / "notebooks")
+
+
+# -- CLI -----------------------------------------------------------------------------------------------------------
+def test_cli_prints_every_gate_and_exits_zero_when_promoted(root):
+    result = run_aios("--workspace", str(root), "promote", "good.ipynb", "--name", "cli_job", "--cron", "0 6 * * *",
+                      "--tz", "Europe/Berlin", "-p", "limit=2", "--retries", "1", cwd=root / "notebooks",
+                      env={"AIOS_USER": "alice"}, timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "promoting notebooks/good.ipynb as job cli_job (runs as alice)"
+    assert [line[:5] for line in lines if line.startswith("  ") and line[2] in "✓✗…"] == [
+        "  ✓ 1", "  ✓ 2", "  ✓ 3", "  ✓ 4", "  ✓ 5", "  ✓ 6"]
+    assert "        2 parameters (month: str, limit: int); supplied: limit" in lines
+    assert any(line.startswith("job cli_job version 1: ACTIVE") for line in lines)
+    assert "schedule: At 06:00 AM (Europe/Berlin)" in lines and "next runs:" in lines
+
+    again = run_aios("--workspace", str(root), "promote", "notebooks/good.ipynb", "--name", "cli_job", "--json",
+                     cwd=root, env={"AIOS_USER": "alice"}, timeout=300)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["version"], report["status"], report["job"]) == (2, "active", "cli_job")
+
+
+def test_cli_exits_65_with_every_verdict_when_a_gate_fails(root):
+    result = run_aios("--workspace", str(root), "promote", "notebooks/raises.ipynb", cwd=root,
+                      env={"AIOS_USER": "alice"}, timeout=300)
+
+    assert result.returncode == 65
+    assert "  ✗ 3 a validation run in a fresh kernel succeeds" in result.stdout
+    assert "        cell 2 raised ValueError: the monthly total 3 does not reconcile" in result.stdout
+    assert "job raises: REFUSED (no version stored)" in result.stdout
+    assert "error: promotion refused: gates validation_run, grants failed" in result.stderr
+
+    as_json = run_aios("--workspace", str(root), "promote", "notebooks/typed.ipynb", "-p", "n=abc", "--json",
+                       cwd=root, env={"AIOS_USER": "alice"}, timeout=300)
+    assert as_json.returncode == 65
+    report = json.loads(as_json.stdout)                  # one JSON document: the report
+    assert report["status"] == "refused"
+    assert report["gates"][1]["reason"] == "invalid parameters: n expects int, got 'abc'"
+    assert report["gates"][2]["reason"].endswith("no kernel was started")
+
+    bad = run_aios("--workspace", str(root), "promote", "notebooks/typed.ipynb", "-p", "n", cwd=root,
+                   env={"AIOS_USER": "alice"})
+    assert bad.returncode == 64 and "is not key=value" in bad.stderr
+    helped = run_aios("promote", "--help")
+    assert helped.returncode == 0 and "--approver" in helped.stdout and "exit 65" in helped.stdout
+
+
+def test_versions_rollback_and_approve_commands_for_the_jobs_group(root, monkeypatch):
+    """`jobs_versions`, `jobs_rollback` and `jobs_approve` are ready for the `aios jobs` group."""
+    from click.testing import CliRunner
+
+    from aios_workbench.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
+    from aios_workbench.jobs.promote import promote
+
+    service = in_process_service(root)
+    try:
+        assert promote(service, "notebooks/good.ipynb", user="alice", name="cli_group").status == "active"
+        assert promote(service, "notebooks/good.ipynb", user="alice", name="cli_group",
+                       approver="carol").status == "pending_approval"
+    finally:
+        service.close()
+    runner, obj = CliRunner(), {"workspace": str(root)}
+
+    monkeypatch.setenv("AIOS_USER", "alice")
+    refused = runner.invoke(jobs_approve, ["cli_group", "2"], obj=obj)
+    assert refused.exit_code != 0 and "alice promoted this version" in str(refused.exception)
+    monkeypatch.setenv("AIOS_USER", "carol")
+    approved = runner.invoke(jobs_approve, ["cli_group", "2", "--comment", "ok"], obj=obj)
+    assert approved.exit_code == 0, approved.output
+    assert approved.output.strip() == "approved job cli_group version 2 as carol: now active; the job runs version 2"
+
+    rolled = runner.invoke(jobs_rollback, ["cli_group", "1", "--json"], obj=obj)
+    assert rolled.exit_code == 0 and json.loads(rolled.output)["previous_version"] == 2
+    listing = runner.invoke(jobs_versions, ["cli_group"], obj=obj)
+    lines = listing.output.splitlines()
+    assert lines[1].startswith("*  1 active") and lines[2].startswith("   2 active")
+    assert "carol" in lines[2] and lines[-1] == "* = the version job cli_group runs"
