@@ -122,7 +122,10 @@ def _aios_run_facet(user: str, surface: str, run_id: str | None, rows: int | Non
 
 
 def _error_facet(error) -> dict:
-    message = getattr(error, "message", None) or (type(error).__name__ if error is not None else "failed")
+    if isinstance(error, str):
+        message = error
+    else:
+        message = getattr(error, "message", None) or (type(error).__name__ if error is not None else "failed")
     return facet("errorMessage", message=safe_text(str(message)), programmingLanguage="python")
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 # Set by the job runner (Papermill) so a scheduled notebook is tracked under its own path and parameters.
 NOTEBOOK_ENV = "AIOS_NOTEBOOK_PATH"
 JOB_PARAMETERS_ENV = "AIOS_JOB_PARAMETERS"
+JOB_NAME_ENV = "AIOS_JOB_NAME"
+JOB_RUN_ENV = "AIOS_JOB_RUN_ID"
 
 
 def _ipython_namespace() -> dict:
@@ -147,3 +149,13 @@ def job_parameters() -> dict:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def job_context() -> dict[str, str]:
+    """The job and job run this kernel executes for ($AIOS_JOB_NAME, $AIOS_JOB_RUN_ID), as MLflow tags."""
+    tags = {}
+    if os.environ.get(JOB_NAME_ENV):
+        tags["aios.job.name"] = os.environ[JOB_NAME_ENV]
+    if os.environ.get(JOB_RUN_ENV):
+        tags["aios.job.run_id"] = os.environ[JOB_RUN_ENV]
+    return tags

@@ -197,8 +197,10 @@ class WorkbenchRun:
         if git is not None:
             tags.update({"aios.git.commit": git.commit, "aios.git.dirty": str(git.dirty).lower(),
                          "mlflow.source.git.commit": git.commit})
-        if provenance.job_parameters():
+        job = provenance.job_context()   # a scheduled run: the worker finds it by these tags afterwards
+        if job or provenance.job_parameters():
             tags["aios.job"] = "true"
+            tags.update(job)
         return tags
 
     def end(self, status: str = "FINISHED") -> None:

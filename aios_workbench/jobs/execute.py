@@ -1,0 +1,597 @@
+"""Run one notebook with Papermill in a fresh kernel behind the governed service: `execute_notebook`.
+
+The kernel gets no credentials of any data source: its environment is a short allow-list of the
+parent's (see `kernel_environment`) plus the URL of this process's job endpoint and a token for this
+run only (`runtime.py`), the job context (AIOS_JOB_*) and the job's declared secrets. Papermill runs in
+a thread of the calling process; the calling thread watches the whole-notebook deadline and
+`should_cancel`, and stops the kernel by killing its process group. The outputs (ipynb, HTML, log)
+are scrubbed of the secret values and the token on every write.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import logging
+import math
+import os
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError, WorkbenchError
+from . import runtime as _env
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("succeeded", "failed", "timed_out", "cancelled")
+OUTPUT_NOTEBOOK, OUTPUT_HTML, LOG_FILE = "output.ipynb", "output.html", "log.txt"
+CANCEL_POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 30.0      # after killing the kernel, how long Papermill gets to notice and save
+_STOPPED = {"timed_out": ("TimeoutError", "stopped at the timeout"), "cancelled": ("Cancelled", "run cancelled")}
+
+
+@dataclass
+class ExecutionResult:
+    """How a notebook run ended, where its outputs are, and what it read through the governed path."""
+
+    ok: bool
+    status: str
+    error: str | None = None
+    failing_cell: dict | None = None
+    output_path: Path | None = None
+    html_path: Path | None = None
+    log_path: Path | None = None
+    datasets_read: list[str] = field(default_factory=list)
+    datasets_denied: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    cells_total: int = 0
+    cells_done: int = 0
+    denials: list[dict] = field(default_factory=list)        # each refused query: rule, message, input
+    mlflow_run_ids: list[str] = field(default_factory=list)  # MLflow runs the notebook's queries named
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("output_path", "html_path", "log_path"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+class _KernelStop:
+    """Stops the run's kernel from another thread: kill its process group, now or as soon as it exists."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._km = None
+        self.reason: str | None = None
+
+    def attach(self, km) -> None:
+        with self._lock:
+            self._km = km
+            if self.reason:
+                self._kill()
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+                self._kill()
+
+    def _kill(self) -> None:
+        import signal
+
+        provisioner = getattr(self._km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if not pid:
+            return
+        try:  # the kernel leads its own session (jupyter_client starts it so): its children go too
+            pgid = os.getpgid(pid)
+            if pgid != os.getpgid(0):
+                os.killpg(pgid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _kernel_manager_class(env: dict, cwd: Path, stop: _KernelStop):
+    """A kernel manager that starts the kernel with exactly `env` in `cwd` and reports it to `stop`.
+
+    Passed as nbclient's `kernel_manager_class`, so nbclient still owns (and shuts down) the kernel."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JobKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = dict(env)
+            kw["cwd"] = str(cwd)
+            await super().start_kernel(**kw)
+            stop.attach(self)
+
+    return JobKernelManager
+
+
+def _check_parameters(parameters) -> dict:
+    """Names must be identifiers (Papermill writes `name = value`); values plain JSON data."""
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise UsageError(f"parameters must be a mapping of name to value, got {type(parameters).__name__}",
+                         fix="pass e.g. {'months': 6}", input=str(parameters)[:200])
+
+    def plain(value) -> bool:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return True
+        if isinstance(value, (list, tuple)):
+            return all(plain(v) for v in value)
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        return False
+
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f"parameter name {name!r} is not a Python identifier",
+                             fix="use names like months or start_date", input=str(name))
+        if not plain(value):
+            raise UsageError(f"parameter {name!r} has a value of type {type(value).__name__}, which cannot be "
+                             "passed to a notebook", fix="use numbers, text, booleans, None, lists or dicts",
+                             input=name)
+    return dict(parameters)
+
+
+def _positive(value, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise UsageError(f"{name} must be a positive number of seconds, got {value!r}", fix=f"pass e.g. {name}=600",
+                         input=str(value))
+    return float(value)
+
+
+def _kernel_language(nb, kernel: str) -> str:
+    """The notebook's language: its kernelspec's, else its language_info's, else the kernel's own.
+
+    Papermill refuses a notebook without `metadata.kernelspec.language`; the kernel we are about to
+    start knows its language, so such a notebook is fixed up instead of refused."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(kernel)
+    except NoSuchKernel:
+        known = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise UsageError(f"kernel {kernel!r} is not installed here; installed kernels: {known}",
+                         fix="set the job's kernel to an installed one, or install it "
+                             f"(e.g. `python -m ipykernel install --user --name {kernel}`)", input=kernel) from None
+    metadata = nb.get("metadata", {})
+    language = (metadata.get("kernelspec") or {}).get("language") or (metadata.get("language_info") or {}).get("name")
+    return language or spec.language
+
+
+def _escape_braces(path: Path) -> str:
+    return str(path).replace("{", "{{").replace("}", "}}")  # Papermill formats paths with the parameters
+
+
+class _PapermillRun:
+    """Papermill in a thread, with nbclient's hooks feeding progress and the log."""
+
+    def __init__(self, notebook: Path, output: Path, *, parameters, kernel, language, cell_timeout, env, cwd,
+                 run_log: RunLog, progress, stop: _KernelStop):
+        self.notebook, self.output = notebook, output
+        self.parameters, self.kernel, self.language, self.cell_timeout = parameters, kernel, language, cell_timeout
+        self.env, self.cwd, self.log, self.progress, self.stop = env, cwd, run_log, progress, stop
+        self.cells_total = 0
+        self.cells_done = 0
+        self.current: int | None = None           # index (in the notebook as run) of the cell executing
+        self._cell_started = 0.0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="aios-papermill", daemon=True)
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            try:
+                self.progress(self.cells_done, self.cells_total)
+            except Exception:  # a progress sink that fails (a busy store) must not fail the run
+                log.warning("progress callback failed", exc_info=True)
+
+    def on_notebook_start(self, notebook, **_):
+        self.cells_total = sum(1 for c in notebook.cells if c.cell_type == "code" and c.source.strip())
+        self.log.line(f"notebook started: {self.cells_total} code cells, kernel {self.kernel}")
+        self._report()
+
+    def on_cell_execute(self, cell, cell_index, **_):
+        self.current = cell_index
+        self._cell_started = time.monotonic()
+        self.log.line(f"code cell {self.cells_done + 1} of {self.cells_total} started")
+
+    def on_cell_executed(self, cell, cell_index, execute_reply, **_):
+        status = (execute_reply or {}).get("content", {}).get("status", "ok")
+        seconds = time.monotonic() - self._cell_started
+        self.log.line(f"code cell {self.cells_done + 1} of {self.cells_total} finished in {seconds:.2f} s ({status})")
+        if status == "ok":
+            self.cells_done += 1
+            self.current = None
+            self._report()
+
+    def _run(self) -> None:
+        import papermill
+
+        try:
+            papermill.execute_notebook(
+                _escape_braces(self.notebook), register_scrubbed_io() + _escape_braces(self.output),
+                parameters=self.parameters, kernel_name=self.kernel, language=self.language,
+                progress_bar=False, log_output=False, stdout_file=self.log, stderr_file=self.log,
+                # nbclient counts the per-cell limit in whole seconds
+                execution_timeout=math.ceil(self.cell_timeout) if self.cell_timeout else None,
+                cwd=None,  # the kernel's cwd is set by its manager:
+                # Papermill's own `cwd` chdirs the whole process, which other threads share
+                kernel_manager_class=_kernel_manager_class(self.env, self.cwd, self.stop),
+                shell_timeout_interval=1,  # notice a killed kernel within a second
+                on_notebook_start=self.on_notebook_start, on_cell_execute=self.on_cell_execute,
+                on_cell_executed=self.on_cell_executed)
+        except BaseException as exc:  # judged by the caller, with the reason it stopped the kernel
+            self.error = exc
+        finally:
+            _close_thread_loop()
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop nbclient made for this thread: the thread ends, nothing else will."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
+def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity: str, output_dir: Path,
+                     kernel: str = "python3", timeout: float | None = None, cell_timeout: float | None = None,
+                     secrets: dict[str, str] | None = None, job_run_id: int | None = None, progress=None,
+                     should_cancel=None, job_name: str | None = None, env: dict[str, str] | None = None
+                     ) -> ExecutionResult:
+    """Execute `notebook_path` with `parameters` in a fresh kernel acting as `identity`; never raises for
+    what the notebook does (a failing cell, a timeout, a dead kernel: see `status`), only for bad arguments.
+
+    `secrets` maps kernel env var -> secret reference (resolved here); `env` adds plain, non-secret
+    variables (e.g. AIOS_EXPERIMENT). Outputs go to `output_dir`: output.ipynb, output.html, log.txt."""
+    started = time.monotonic()
+    notebook_path, output_dir = Path(notebook_path), Path(output_dir)
+    parameters = _check_parameters(parameters)
+    timeout, cell_timeout = _positive(timeout, "timeout"), _positive(cell_timeout, "cell_timeout")
+    if not isinstance(identity, str) or not identity:
+        raise UsageError("a job runs as an identity, and none was given", fix="pass identity='alice'", input=identity)
+    _env.check_extra(secrets or {}, what="secret target")
+    _env.check_extra(env or {}, what="environment variable")
+    if not notebook_path.is_file():
+        from ..errors import NotFound
+
+        raise NotFound(f"notebook {notebook_path} does not exist", fix="pass the path of a .ipynb file",
+                       input=str(notebook_path))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    output, html, log_path = output_dir / OUTPUT_NOTEBOOK, output_dir / OUTPUT_HTML, output_dir / LOG_FILE
+    if notebook_path.resolve() in (output.resolve(), html.resolve(), log_path.resolve()):
+        raise UsageError(f"the outputs in {output_dir} would overwrite the notebook itself",
+                         fix="write the outputs to another folder, or rename the notebook", input=str(notebook_path))
+    for stale in (output, html):  # outputs of an earlier run in this folder must not pass for this run's
+        stale.unlink(missing_ok=True)
+    scrub = Scrubber()
+    run_log = RunLog(log_path, scrub)
+
+    def ended(status: str, error: str | None = None, **fields) -> ExecutionResult:
+        run_log.line(f"run {status}" + (f": {error}" if error else "") + f" after {time.monotonic() - started:.2f} s")
+        run_log.close()
+        return ExecutionResult(ok=status == "succeeded", status=status, error=scrub(error) if error else None,
+                               log_path=log_path, duration=round(time.monotonic() - started, 3), **fields)
+
+    run_log.line(f"job {job_name or '-'} run {job_run_id if job_run_id is not None else '-'} as {identity}: "
+                 f"{notebook_path.name}, kernel {kernel}, parameters {json.dumps(parameters, default=str)}")
+    import nbformat
+
+    nb = None
+    try:
+        try:
+            nb = nbformat.read(notebook_path, as_version=4)
+        except Exception as exc:
+            raise UsageError(f"{notebook_path} is not a readable notebook: {str(exc).splitlines()[0][:300]}",
+                             fix="open and save it in JupyterLab, or promote a valid .ipynb",
+                             input=str(notebook_path)) from None
+        language = _kernel_language(nb, kernel)
+        secret_values = _env.resolve_secrets(secrets or {})
+    except WorkbenchError as exc:  # the notebook cannot start: a failed run with the reason, not a crash
+        written = {}
+        if nb is not None:  # the output is the notebook as given: nothing ran
+            written = {"output_path": output}
+            _atomic_write(output, scrub(nbformat.writes(nb)))
+        return ended("failed", f"{exc.message} (fix: {exc.fix})" if exc.fix else exc.message, **written)
+    scrub.add(*secret_values.values())
+    if _asked_to_cancel(should_cancel):
+        return ended("cancelled", "cancelled before the kernel started")
+
+    from .runtime import job_runtime
+
+    runtime = job_runtime()
+    grant = runtime.issue(service, identity=identity, job_run_id=job_run_id)
+    scrub.add(grant.token)
+    workspace = service.workspace
+    cwd = workspace.notebooks_dir if workspace.notebooks_dir.is_dir() else workspace.root
+    kernel_env = _env.kernel_environment(
+        workspace, service_url=runtime.url, token=grant.token, parameters=parameters, job_name=job_name,
+        job_run_id=job_run_id, notebook=notebook_path, secret_values=secret_values, extra=env or {})
+    stop = _KernelStop()
+    run = _PapermillRun(notebook_path, output, parameters=parameters, kernel=kernel, language=language,
+                        cell_timeout=cell_timeout, env=kernel_env, cwd=cwd, run_log=run_log, progress=progress,
+                        stop=stop)
+    _scrubbers[str(output)] = scrub
+    try:
+        _watch(run, stop, deadline=started + timeout if timeout else None, should_cancel=should_cancel,
+               timeout=timeout)
+    finally:
+        runtime.revoke(grant)  # from here on the token answers 401
+        _scrubbers.pop(str(output), None)
+    seen = grant.snapshot()
+    nb_out = write_notebook(output, nb, scrub)
+    status = _status(run, stop)
+    cell = None
+    if status != "succeeded":
+        cell = failing_cell(nb_out, run.current, _STOPPED.get(status, ("DeadKernelError", "the kernel died")))
+    error = _error(status, run, cell, stopped=stop.reason, timeout=timeout, cell_timeout=cell_timeout)
+    if status == "succeeded" and run.cells_done < run.cells_total:
+        run_log.line(f"the notebook ended itself (sys.exit(0)) after {run.cells_done} of {run.cells_total} cells; "
+                     "Papermill counts that as success")
+    html_path = write_html(nb_out, html, scrub)
+    return ended(status, error, failing_cell=cell, output_path=output, html_path=html_path,
+                 datasets_read=seen["datasets_read"], datasets_denied=seen["datasets_denied"],
+                 denials=seen["denials"], mlflow_run_ids=seen["mlflow_run_ids"], cells_total=run.cells_total,
+                 cells_done=run.cells_done)
+
+
+def _asked_to_cancel(should_cancel) -> bool:
+    if should_cancel is None:
+        return False
+    try:
+        return bool(should_cancel())
+    except Exception:  # an unreachable store must not kill a healthy run
+        log.warning("should_cancel failed; the run goes on", exc_info=True)
+        return False
+
+
+def _watch(run: _PapermillRun, stop: _KernelStop, *, deadline, should_cancel, timeout) -> None:
+    """Wait for the run; kill its kernel at the deadline or when cancelled, then give Papermill time to save."""
+    run.thread.start()
+    next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+    stopped_at = None
+    while run.thread.is_alive():
+        run.thread.join(0.2)
+        now = time.monotonic()
+        if stopped_at is None:
+            if deadline is not None and now >= deadline:
+                run.log.line(f"stopping the kernel: the whole-notebook timeout of {timeout:g} s passed")
+                stop.stop("timed_out")
+            elif should_cancel is not None and now >= next_poll:
+                next_poll = now + CANCEL_POLL_SECONDS
+                if _asked_to_cancel(should_cancel):
+                    run.log.line("stopping the kernel: the run was cancelled")
+                    stop.stop("cancelled")
+            if stop.reason:
+                stopped_at = now
+        elif now - stopped_at > STOP_GRACE_SECONDS:
+            run.log.line("Papermill did not return after the kernel was stopped; giving up on it")
+            return
+
+
+def _status(run: _PapermillRun, stop: _KernelStop) -> str:
+    """Why we stopped the kernel, if we did; else what Papermill's outcome means."""
+    if stop.reason:
+        return stop.reason
+    if run.error is None:
+        return "succeeded"  # also a notebook that ended itself early with sys.exit(0), as Papermill has it
+    from nbclient.exceptions import CellTimeoutError
+
+    return "timed_out" if isinstance(run.error, CellTimeoutError) else "failed"
+
+
+def _error(status: str, run: _PapermillRun, cell: dict | None, *, stopped: str | None, timeout,
+           cell_timeout) -> str | None:
+    """One sentence saying what went wrong and where (cells counted as the author wrote them)."""
+    if status == "succeeded":
+        return None
+    where = f" while running cell {cell['index']}" if cell else ""
+    if stopped == "cancelled":
+        return f"cancelled{where}"
+    if stopped == "timed_out":
+        return f"the notebook ran longer than its whole-notebook timeout of {timeout:g} s{where}"
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    exc = run.error
+    if isinstance(exc, CellTimeoutError):
+        return f"cell {cell['index'] if cell else '?'} ran longer than the per-cell timeout of {cell_timeout:g} s"
+    if isinstance(exc, PapermillExecutionError) and cell:
+        return f"cell {cell['index']} raised {cell['ename']}: {cell['evalue']}"
+    if isinstance(exc, DeadKernelError) or "kernel died" in str(exc).lower():
+        return f"the kernel died{where} (os._exit, a crash, or out of memory)"
+    first = (str(exc).strip().splitlines() or [""])[0][:500]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# -- outputs: scrubbed on every write ----------------------------------------------------------------------
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_SCRUBBED_SCHEME = "aios-scrubbed://"
+_scrubbers: dict[str, "Scrubber"] = {}     # output path -> the scrubber of the run writing it
+_io_registered = False
+_io_lock = threading.Lock()
+
+
+class Scrubber:
+    """Replaces a run's secret values and token (also as they appear inside JSON) by ***, and every
+    secret this process resolved (`connectors.secrets.scrub`)."""
+
+    def __init__(self):
+        self._values: list[str] = []
+
+    def add(self, *values: str) -> None:
+        self._values.extend(v for v in values if v)
+        self._values.sort(key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        from ..connectors.secrets import scrub
+
+        text = scrub(text)
+        for value in self._values:
+            text = text.replace(value, "***")
+            escaped = json.dumps(value)[1:-1]
+            if escaped != value:
+                text = text.replace(escaped, "***")
+        return text
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Readers (the UI showing a live run) never see half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def register_scrubbed_io() -> str:
+    """The path prefix under which Papermill saves through a scrubbing handler (registered once)."""
+    global _io_registered
+    with _io_lock:
+        if not _io_registered:
+            from papermill.iorw import LocalHandler, papermill_io
+
+            class ScrubbedHandler(LocalHandler):
+                """Papermill's local files, except that every save of a run's notebook is scrubbed first:
+                Papermill saves at each cell, so an unscrubbed value would sit on disk while the run goes on."""
+
+                def read(self, path):
+                    return super().read(path[len(_SCRUBBED_SCHEME):])
+
+                def write(self, buf, path):
+                    from ..connectors.secrets import scrub as scrub_resolved
+
+                    real = path[len(_SCRUBBED_SCHEME):]
+                    # a save after its run was given up on still loses every secret this process resolved
+                    _atomic_write(Path(real), _scrubbers.get(real, scrub_resolved)(buf))
+
+                def pretty_path(self, path):
+                    return path[len(_SCRUBBED_SCHEME):]
+
+            papermill_io.register(_SCRUBBED_SCHEME, ScrubbedHandler())
+            _io_registered = True
+    return _SCRUBBED_SCHEME
+
+
+class RunLog:
+    """log.txt: the kernel's stream output and the cell timings, scrubbed as written (it is read live)."""
+
+    def __init__(self, path: Path, scrub: Scrubber):
+        self.path, self._scrub = path, scrub
+        self._file = open(path, "w", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._at_line_start = True
+
+    def write(self, text: str) -> None:   # Papermill's stdout_file / stderr_file
+        with self._lock:
+            if self._file.closed or not text:
+                return
+            self._file.write(self._scrub(text))
+            self._file.flush()
+            self._at_line_start = text.endswith("\n")
+
+    def flush(self) -> None:
+        pass
+
+    def line(self, message: str) -> None:
+        from datetime import datetime, timezone
+
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.write(("" if self._at_line_start else "\n") + f"[aios {stamp}] {self._scrub(message)}\n")
+            self._file.flush()
+            self._at_line_start = True
+
+    def close(self) -> None:
+        """Close, then scrub the whole file once more (a value split across two stream messages)."""
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.close()
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        if self._scrub(text) != text:
+            _atomic_write(self.path, self._scrub(text))
+
+
+def write_notebook(path: Path, source_nb, scrub: Scrubber):
+    """The executed notebook Papermill saved (or, if it saved none, the notebook as given), scrubbed."""
+    import nbformat
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        nbformat.reads(text, as_version=4)
+    except (OSError, ValueError):
+        text = nbformat.writes(source_nb)
+    text = scrub(text)
+    _atomic_write(path, text)
+    return nbformat.reads(text, as_version=4)
+
+
+def write_html(nb, path: Path, scrub: Scrubber) -> Path | None:
+    """nbconvert's HTML of the executed notebook (built locally: nothing is downloaded)."""
+    try:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        _atomic_write(path, scrub(body))
+        return path
+    except Exception:  # an HTML export problem must not turn a run's outcome into a crash
+        log.warning("HTML export of %s failed", path, exc_info=True)
+        return None
+
+
+def _short_traceback(lines, limit: int = 30) -> str:
+    text = _ANSI.sub("", "\n".join(str(line).rstrip("\n") for line in lines or []))
+    kept = text.strip().splitlines()
+    return "\n".join((["..."] if len(kept) > limit else []) + kept[-limit:])
+
+
+def failing_cell(nb, running_index: int | None, default_error: tuple[str, str]) -> dict | None:
+    """The cell that raised (or, for a stopped or dead kernel, the cell that was running).
+
+    `index` counts the cells as the author wrote them (Papermill's injected-parameters cell and its error
+    banner left out); `output_index` is the position in output.ipynb."""
+    from papermill.execute import ERROR_MARKER_TAG
+
+    def added(cell) -> bool:
+        tags = cell.get("metadata", {}).get("tags", [])
+        return "injected-parameters" in tags or ERROR_MARKER_TAG in tags
+
+    def errors(i: int) -> list:
+        return [o for o in nb.cells[i].get("outputs", []) if o.get("output_type") == "error"]
+
+    # Papermill marks the cell that raised; else the cell that was running; else any error output
+    found = next((i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("exception")),
+                 None)
+    if found is None and running_index is not None:
+        shift = sum(1 for c in nb.cells[:running_index + 1] if ERROR_MARKER_TAG in c.metadata.get("tags", []))
+        found = running_index + shift if running_index + shift < len(nb.cells) else None
+    if found is None:
+        found = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and errors(i)), None)
+    if found is None:
+        return None
+    error = (errors(found) or [None])[0]
+    cell = nb.cells[found]
+    return {"index": sum(1 for c in nb.cells[:found] if not added(c)), "output_index": found,
+            "execution_count": cell.get("execution_count"), "source": cell.source[:4000],
+            "ename": error.get("ename") if error else default_error[0],
+            "evalue": _ANSI.sub("", str(error.get("evalue", ""))) if error else default_error[1],
+            "traceback": _short_traceback(error.get("traceback")) if error else ""}
+
+
+__all__ = ["ExecutionResult", "STATUSES", "execute_notebook"]

@@ -1,0 +1,375 @@
+"""The governed endpoint job kernels talk to: the REST API on 127.0.0.1, one bearer token per run.
+
+A job's kernel is a fresh process running someone's notebook, so it gets no credentials of any data
+source: only the URL of this endpoint and a token that stands for one identity and one job run. The
+endpoint serves the same routes as `aios serve` (`service/routes.py:mount`, authenticated through a
+subclass of `standalone.TokenAuthBase`) over the WorkbenchService of the process that runs the job,
+where governance is enforced. What a token's kernel read, and was refused, is recorded on its grant;
+the token stops working (401) as soon as the run ends.
+
+One server per process, started on first use in a background thread with its own event loop, on a
+random free port, and shared by every run of the process (each run only reaches its own grant).
+`kernel_environment` is the other half of the boundary: what a job kernel's environment may hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from ..errors import AuthenticationRequired, UsageError, WorkbenchError
+
+log = logging.getLogger(__name__)
+
+JOB_SURFACE = "job"          # the audit `surface` of everything a job kernel does
+_HOST = "127.0.0.1"          # never reachable from another machine: kernels run beside the service
+
+# The grant of the request being handled. Tornado runs each request in its own task and
+# `asyncio.to_thread` copies the context, so route code (and the threads it starts) sees its own grant.
+_current_grant: contextvars.ContextVar["RunGrant | None"] = contextvars.ContextVar("aios_job_grant", default=None)
+
+
+@dataclass(eq=False)
+class RunGrant:
+    """What one run's token may do (act as `identity` on `service`) and what it did."""
+
+    token: str
+    identity: str
+    job_run_id: int | None
+    service: object
+    datasets_read: set[str] = field(default_factory=set)
+    datasets_denied: set[str] = field(default_factory=set)
+    denials: list[dict] = field(default_factory=list)          # {"rule", "message", "input"} per refusal
+    mlflow_run_ids: set[str] = field(default_factory=set)      # MLflow runs the kernel's queries named
+    view: "JobServiceView | None" = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def lineage_run_id(self) -> str | None:
+        """The run id audit and lineage carry when the kernel has no MLflow run open."""
+        return f"job-run:{self.job_run_id}" if self.job_run_id is not None else None
+
+    def record_read(self, datasets) -> None:
+        with self._lock:
+            self.datasets_read.update(datasets)
+
+    def record_denied(self, error: WorkbenchError, catalog) -> None:
+        """Remember a refused query; when the refusal names a catalog dataset, that dataset was denied."""
+        entry = {"rule": getattr(error, "rule", None) or error.code, "message": error.message,
+                 "input": None if error.input is None else str(error.input)}
+        dataset = _catalog_name(catalog, entry["input"])
+        with self._lock:
+            self.denials.append(entry)
+            if dataset and entry["rule"] != "unknown_dataset":
+                self.datasets_denied.add(dataset)
+
+    def note_mlflow_run(self, run_id: str | None) -> None:
+        if run_id and not run_id.startswith("job-run:"):
+            with self._lock:
+                self.mlflow_run_ids.add(run_id)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"datasets_read": sorted(self.datasets_read), "datasets_denied": sorted(self.datasets_denied),
+                    "denials": list(self.denials), "mlflow_run_ids": sorted(self.mlflow_run_ids)}
+
+
+def _catalog_name(catalog, name: str | None) -> str | None:
+    """`name` as the catalog names it, when it is a dataset of the catalog."""
+    if not name or any(c in name for c in " ()'\";"):
+        return None
+    try:
+        entry = catalog().resolve(tuple(name.split(".")))
+    except Exception:  # not a dataset: the refusal was about something else (a table function, ...)
+        return None
+    return getattr(entry, "full_name", None) or name
+
+
+class JobQueries:
+    """`QueryService` as a job kernel sees it: audited with surface "job" and the job run, observed."""
+
+    def __init__(self, queries, grant: RunGrant):
+        self._queries = queries
+        self._grant = grant
+
+    def __getattr__(self, name):
+        return getattr(self._queries, name)
+
+    def run(self, sql: str, *, user: str, surface: str, as_user: str | None = None,
+            max_rows: int | None = None, run_id: str | None = None):
+        """Run `sql` through the one governed path; the kernel's own `surface` label is not trusted."""
+        grant = self._grant
+        grant.note_mlflow_run(run_id)
+        try:
+            result = self._queries.run(sql, user=user, surface=JOB_SURFACE, as_user=as_user, max_rows=max_rows,
+                                       run_id=run_id or grant.lineage_run_id)
+        except WorkbenchError as exc:
+            if exc.code in ("query_denied", "permission_denied"):   # refused, not failed in the engine
+                grant.record_denied(exc, self._queries.catalog)
+            raise
+        grant.record_read(result.datasets)
+        return result
+
+
+class JobServiceView:
+    """The WorkbenchService seen through one run's grant: its queries and checks are those of a job."""
+
+    mode = "job"
+
+    def __init__(self, service, grant: RunGrant):
+        self._service = service
+        self._grant = grant
+        self.queries = JobQueries(service.queries, grant)
+
+    def __getattr__(self, name):
+        return getattr(self._service, name)
+
+    async def status(self, user: str) -> dict:
+        data = await self._service.status(user)
+        data["mode"] = "job"
+        data["job_run_id"] = self._grant.job_run_id
+        return data
+
+    def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
+        """Checks a job runs read through this view, so their reads are the job's reads."""
+        from ..checks.runner import run_check
+        from ..errors import UsageError
+
+        if not isinstance(kind, str) or not kind:
+            raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
+        self._grant.note_mlflow_run(mlflow_run_id)
+        return run_check(self, user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook)
+
+
+class _GrantedService:
+    """Stands in for `settings["aios_service"]`: each request reaches the service of its own grant."""
+
+    def __getattr__(self, name):
+        grant = _current_grant.get()
+        if grant is None:  # only authenticated requests reach route code; this is a guard, not a path
+            raise AuthenticationRequired("this endpoint needs a job run token",
+                                         fix="send `Authorization: Bearer <AIOS_TOKEN of the job kernel>`")
+        return getattr(grant.view, name)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class JobRuntime:
+    """The per-process endpoint: issues and revokes run tokens and serves the REST routes to them."""
+
+    def __init__(self):
+        self._grants: dict[str, RunGrant] = {}
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.port: int | None = None
+        self.pid = os.getpid()
+
+    @property
+    def url(self) -> str:
+        return f"http://{_HOST}:{self.port}"
+
+    # -- tokens ------------------------------------------------------------------------------------------
+    def issue(self, service, *, identity: str, job_run_id: int | None = None) -> RunGrant:
+        """A new token acting as `identity` for job run `job_run_id`, valid until `revoke`."""
+        grant = RunGrant(secrets.token_urlsafe(32), identity, job_run_id, service)
+        grant.view = JobServiceView(service, grant)
+        with self._lock:
+            self._grants[_digest(grant.token)] = grant
+        return grant
+
+    def revoke(self, grant: RunGrant) -> None:
+        with self._lock:
+            self._grants.pop(_digest(grant.token), None)
+
+    def lookup(self, token: str) -> RunGrant | None:
+        """The live grant of `token` (the digest finds it; the token itself is compared in constant time)."""
+        with self._lock:
+            grant = self._grants.get(_digest(token))
+        if grant is not None and hmac.compare_digest(grant.token.encode(), token.encode()):
+            return grant
+        return None
+
+    def active_tokens(self) -> list[str]:
+        with self._lock:
+            return [g.token for g in self._grants.values()]
+
+    # -- the server ----------------------------------------------------------------------------------------
+    def start(self, timeout: float = 30.0) -> None:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        thread = threading.Thread(target=self._serve, args=(ready, failure), name="aios-job-runtime", daemon=True)
+        thread.start()
+        if not ready.wait(timeout) or failure:
+            raise WorkbenchError(f"the job runtime endpoint did not start: {failure[0] if failure else 'timeout'}",
+                                 fix="check that 127.0.0.1 accepts local connections")
+
+    def _serve(self, ready: threading.Event, failure: list) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+
+        async def listen():
+            from tornado.httpserver import HTTPServer
+            from tornado.netutil import bind_sockets
+
+            sockets = bind_sockets(0, _HOST)
+            HTTPServer(make_job_app(self)).add_sockets(sockets)
+            self.port = sockets[0].getsockname()[1]
+
+        try:
+            loop.run_until_complete(listen())
+        except BaseException as exc:  # reported to the thread waiting in start()
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+
+def make_job_app(runtime: JobRuntime):
+    """The tornado application: every route of `mount`, authenticated by run tokens."""
+    from tornado import web
+
+    from ..service.routes import mount
+    from ..service.standalone import NotFoundRoute, TokenAuthBase
+
+    class JobTokenAuth(TokenAuthBase):
+        """`TokenAuthBase` with per-run tokens: the token names the identity and the run."""
+
+        def get_current_user(self):
+            scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() in ("bearer", "token") and token.strip():
+                grant = runtime.lookup(token.strip())
+                if grant is not None:
+                    self._aios_grant = grant
+                    return grant.identity
+            return None
+
+        def prepare(self):
+            if self.current_user is None:
+                raise AuthenticationRequired("this endpoint needs the token of a running job",
+                                             fix="job kernels find it in $AIOS_TOKEN; it stops working when "
+                                                 "the run ends")
+            _current_grant.set(self._aios_grant)
+
+    class JobNotFoundRoute(NotFoundRoute, JobTokenAuth):
+        pass
+
+    def log_request(handler) -> None:  # refused tokens are normal after a run: no warning on stderr
+        status = handler.get_status()
+        log.log(logging.WARNING if status >= 500 else logging.DEBUG, "%d %s %.1f ms", status,
+                handler._request_summary(), 1000.0 * handler.request.request_time())
+
+    return web.Application(mount(JobTokenAuth, ""), default_handler_class=JobNotFoundRoute,
+                           aios_service=_GrantedService(), log_function=log_request)
+
+
+# -- the kernel's environment ---------------------------------------------------------------------------
+# The rule: a job kernel inherits only variables on this allow-list (system, locale, Python and Jupyter
+# paths, CA bundles, proxies, thread limits), and of those none whose name looks like a credential,
+# none whose value holds a URL with a user or password, and none the workspace names as a secret
+# (connector `*_secret` options, metadata_store.url_env, service.token_env, SMTP and lineage secrets).
+# So the parent's AIOS_TOKEN, AIOS_SECRETS_FILE, *_PASSWORD, *_SECRET, cloud keys and any variable a
+# deployment adds later never reach a notebook. On top come the run's AIOS_* context and the job's
+# declared secrets (each by its reference, resolved in the process that runs the job).
+_INHERITED = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "TEMP", "TMP",
+    "PYTHONPATH", "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR", "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_MAX_THREADS", "POLARS_MAX_THREADS",
+    "MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK",
+})
+_INHERITED_PREFIXES = ("LC_", "XDG_")
+_CREDENTIAL_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH|COOKIE", re.I)
+_URL_WITH_USER = re.compile(r"://[^/@\s]+@")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# Set by the runtime itself: a job may not redefine them through its secrets or extra variables.
+RESERVED = frozenset({"AIOS_SERVICE_URL", "AIOS_TOKEN", "AIOS_JOB_NAME", "AIOS_JOB_RUN_ID", "AIOS_JOB_PARAMETERS",
+                      "AIOS_WORKSPACE", "AIOS_NOTEBOOK_PATH", "JPY_PARENT_PID"})
+
+
+def workspace_secret_names(workspace) -> set[str]:
+    """Environment variables the workspace's configuration names as holding a credential."""
+    names: set[str] = set()
+    try:
+        for declaration in workspace.connectors:
+            names.update(str(v) for k, v in declaration.options.items() if k.endswith("_secret") and v)
+    except WorkbenchError:
+        pass  # an invalid declaration is reported elsewhere; the allow-list still keeps secrets out
+    config = workspace.config
+    smtp = getattr(config.notifications, "smtp", None)
+    names.update(n for n in (config.metadata_store.url_env, config.service.token_env, config.lineage.api_key_secret,
+                             getattr(smtp, "password_secret", None)) if n)
+    return names
+
+
+def check_extra(values: dict, *, what: str) -> None:
+    """Variables a caller adds to a kernel: valid names, none of the runtime's own."""
+    if not isinstance(values, dict):
+        raise UsageError(f"{what}s must be a mapping of variable name to value", fix="pass e.g. {'API_KEY': 'ref'}",
+                         input=str(values)[:200])
+    for name, value in values.items():
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            raise UsageError(f"{what} {name!r} is not an environment variable name",
+                             fix="use upper-case letters, digits and '_', e.g. API_KEY", input=str(name))
+        if name in RESERVED:
+            raise UsageError(f"{what} {name} is set by the job runtime and cannot be redefined",
+                             fix="choose another variable name", input=name)
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"{what} {name} needs a non-empty text value", fix="pass a string", input=name)
+
+
+def resolve_secrets(secrets: dict[str, str]) -> dict[str, str]:
+    """Kernel variable -> secret value, each resolved by reference (ConfigError names a missing one)."""
+    from ..connectors.secrets import resolve_secret
+
+    return {env: resolve_secret(reference) for env, reference in secrets.items()}
+
+
+def kernel_environment(workspace, *, service_url: str, token: str, parameters: dict, job_name: str | None,
+                       job_run_id: int | None, notebook, secret_values: dict[str, str],
+                       extra: dict[str, str]) -> dict[str, str]:
+    """The complete environment of a job kernel (see the rule above)."""
+    import json
+
+    referenced = workspace_secret_names(workspace)
+    env = {name: value for name, value in os.environ.items()
+           if (name in _INHERITED or name.startswith(_INHERITED_PREFIXES)) and name not in referenced
+           and not _CREDENTIAL_NAME.search(name) and not _URL_WITH_USER.search(value)}
+    env.update(extra)
+    env.update({"AIOS_SERVICE_URL": service_url, "AIOS_TOKEN": token, "AIOS_WORKSPACE": str(workspace.root),
+                "AIOS_NOTEBOOK_PATH": str(notebook), "AIOS_JOB_PARAMETERS": json.dumps(parameters, default=str)})
+    if job_name:
+        env["AIOS_JOB_NAME"] = job_name
+    if job_run_id is not None:
+        env["AIOS_JOB_RUN_ID"] = str(job_run_id)
+    env.update(secret_values)
+    return env
+
+
+_runtime: JobRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def job_runtime() -> JobRuntime:
+    """This process's endpoint, started on first use (again after a fork: threads do not survive one)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None or _runtime.pid != os.getpid():
+            runtime = JobRuntime()
+            runtime.start()
+            _runtime = runtime
+        return _runtime
