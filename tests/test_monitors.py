@@ -61,6 +61,26 @@ def test_a_failing_monitor_raises_one_alert_and_a_passing_run_resolves_it(servic
     assert [a["state"] for a in feed.list()] == ["resolved"]
 
 
+def test_a_failing_monitor_queues_the_jobs_that_retrain_on_it(service, demo_copy):
+    from sqlalchemy import select
+
+    from aios_workbench.store.models import JobRun
+
+    from .test_scheduler import make_job
+
+    retrain = make_job(demo_copy, service.store, "retrain", "record",
+                       triggers={"on_monitor_failure": ["shipments_monthly_drift"]})
+    unrelated = make_job(demo_copy, service.store, "unrelated", "record",
+                         triggers={"on_monitor_failure": ["another_monitor"]})
+
+    run_monitor(service)
+
+    with service.store.session() as session:
+        queued = session.execute(select(JobRun.job_id, JobRun.trigger, JobRun.status)).all()
+    assert [tuple(r) for r in queued] == [(retrain, "monitor:shipments_monthly_drift", "queued")]
+    assert unrelated not in [r.job_id for r in queued]
+
+
 def test_monitor_runs_are_in_the_ledger_history(service):
     from aios_workbench.checks.ledger import Ledger
 
