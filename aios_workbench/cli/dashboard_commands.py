@@ -1,5 +1,131 @@
-"""`aios dashboard`: the Panel dashboard for business analysts."""
+"""`aios dashboard`: the Panel dashboard for business analysts, and its logins.
+
+`aios dashboard` serves the app on this workspace in-process: every page reads through
+the governed service as the logged-in user. Logins are policy users with a password
+set by `aios dashboard users add` (salted scrypt hashes in the state folder, never in
+version control). Team mode (`--url`, reading through a running `aios serve`) is not
+available yet: the service's REST routes do not all act on behalf of another user.
+"""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import json
+import sys
+
+import click
+
+from ..errors import UsageError
+from .data_commands import JSON
+from .output import emit
+
+
+def _users(ctx):
+    from ..dashboard.users import DashboardUsers
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    return ws, DashboardUsers(ws.state_dir)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=None,
+              help="Port to listen on (default: dashboard.port in aios.yaml, 5006).")
+@click.option("--address", default=None, help="Address to listen on (default: dashboard.address, 127.0.0.1).")
+@click.option("--show/--no-show", default=False, show_default=True, help="Open the login page in a web browser.")
+@click.option("--url", "service_url", default=None,
+              help="Team mode: read through a running `aios serve` at URL (not available yet).")
+@JSON
+@click.pass_context
+def dashboard(ctx, port, address, show, service_url, as_json):
+    """Serve the analysts' dashboard (Overview, Data, Quality & drift, Jobs, Experiments & models, Audit,
+    Alerts) on this workspace. Each user logs in and sees data through their own permissions.
+
+    Add logins first: `aios dashboard users add NAME`. With --json, one JSON line
+    {"url": ..., "workspace": ...} is printed once the server listens."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..dashboard.server import serve_dashboard
+    from ..dashboard.users import DashboardUsers
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    cfg = ws.config.dashboard
+    service_url = service_url or cfg.service_url
+    if service_url:
+        raise UsageError("team mode (reading through a running `aios serve`) is not available yet",
+                         fix="run `aios dashboard` on the machine that holds the workspace, without --url "
+                             "(and without dashboard.service_url in aios.yaml)", input=service_url)
+    if not DashboardUsers(ws.state_dir).list():
+        raise UsageError("nobody can log in to the dashboard yet",
+                         fix="add a login for a policy user: `aios dashboard users add NAME`",
+                         input=str(ws.state_dir / "dashboard_users.json"))
+    address = address or cfg.address
+
+    def ready(url: str) -> None:
+        if as_json:
+            click.echo(json.dumps({"url": url, "workspace": str(ws.root), "login": f"{url}login"}))
+        else:
+            click.echo(f"aios dashboard for workspace {ws.name!r} on {url}  (log in at {url}login)")
+        sys.stdout.flush()
+
+    serve_dashboard(ws, port=port or cfg.port, address=address, show=show, title=cfg.title, on_ready=ready)
+
+
+@dashboard.group()
+def users():
+    """Dashboard logins: policy users with a password (hashes kept in the state folder)."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin "
+              "(for scripts) instead of prompting.")
+@JSON
+@click.pass_context
+def users_add(ctx, name, password_stdin, as_json):
+    """Let policy user NAME log in (or change its password). NAME must be under `users:` in
+    governance/policy.yaml."""
+    ws, store = _users(ctx)
+    password = _read_password(password_stdin)
+    result = store.set_password(name, password, policy_users=ws.policy.users)
+    emit(result, as_json=as_json, human=lambda r: [
+        f"{'added' if r['created'] else 'changed the password of'} dashboard login {r['user']!r}"])
+
+
+@users.command("ls")
+@JSON
+@click.pass_context
+def users_ls(ctx, as_json):
+    """List dashboard logins (names and dates only; passwords are stored as salted hashes)."""
+    ws, store = _users(ctx)
+    policy_users = set(ws.policy.users)
+    rows = [{**r, "in_policy": r["user"] in policy_users} for r in store.list()]
+
+    def human(rows):
+        if not rows:
+            return ["no dashboard logins (add one with `aios dashboard users add NAME`)"]
+        return [f"{'user':<20} {'created':<26} {'changed':<26} policy"] + [
+            f"{r['user']:<20} {r['created_at'] or '':<26} {r['updated_at'] or '':<26} "
+            f"{'yes' if r['in_policy'] else 'NO (cannot log in)'}" for r in rows]
+
+    emit(rows, as_json=as_json, human=human)
+
+
+@users.command("remove")
+@click.argument("name")
+@JSON
+@click.pass_context
+def users_remove(ctx, name, as_json):
+    """Remove NAME's dashboard login (its open sessions end at their next request)."""
+    _, store = _users(ctx)
+    store.remove(name)
+    emit({"user": name, "removed": True}, as_json=as_json, human=lambda r: [f"removed dashboard login {name!r}"])
+
+
+COMMANDS = [dashboard]

@@ -1,0 +1,84 @@
+"""Plain Bokeh figures for the pages: a dot per event on a time axis, one row per category.
+
+Bokeh directly rather than hvPlot: these plots are simple, and building them without the
+HoloViews layer halves their cost per page (measured with bench/bench_dashboard.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+STATUS_COLORS = {"pass": "#1a7f37", "warn": "#d4a72c", "fail": "#b42318", "error": "#6e7781",
+                 "succeeded": "#1a7f37", "failed": "#b42318", "timed_out": "#b42318", "cancelled": "#6e7781",
+                 "running": "#0b6e99", "queued": "#9aa5b1"}
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
+
+
+def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | None = None, size: int = 9,
+                hover: tuple[str, ...] = (), marker: str = "circle", y_label: str = ""):
+    """One dot per point: `at` across (ISO time), `row` down (categories), coloured by `color`'s status."""
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.plotting import figure
+
+    rows = sorted({str(p[row]) for p in points})
+    data = {"x": [_when(p[at]) for p in points], "y": [str(p[row]) for p in points],
+            "color": [STATUS_COLORS.get(str(p.get(color)), "#0b6e99") if color else "#0b6e99" for p in points]}
+    for key in hover:
+        data[key] = [str(p.get(key, "")) for p in points]
+    plot = figure(y_range=rows, x_axis_type="datetime", height=max(150, 34 * len(rows) + 80),
+                  sizing_mode="stretch_width", tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
+    dots = plot.scatter("x", "y", source=ColumnDataSource(data), size=size, color="color", marker=marker)
+    plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (row, *hover)]
+                             + [("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+    plot.yaxis.axis_label = y_label
+    plot.outline_line_color = None
+    return plot
+
+
+def series_plot(points: list[dict], *, x: str, y: str, by: str, y_label: str = "", hover: tuple[str, ...] = ()):
+    """Lines with markers of `y` over time `x`, one per value of `by`."""
+    from bokeh.models import ColumnDataSource, HoverTool, Legend
+    from bokeh.palettes import Category10_10
+    from bokeh.plotting import figure
+
+    plot = figure(x_axis_type="datetime", height=260, sizing_mode="stretch_width",
+                  tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
+    items = []
+    for i, group in enumerate(sorted({str(p[by]) for p in points})):
+        mine = sorted((p for p in points if str(p[by]) == group), key=lambda p: p[x])
+        data = {"x": [_when(p[x]) for p in mine], "y": [p[y] for p in mine], by: [group] * len(mine)}
+        for key in hover:
+            data[key] = [str(p.get(key, "")) for p in mine]
+        source, color = ColumnDataSource(data), Category10_10[i % 10]
+        line = plot.line("x", "y", source=source, color=color, line_width=2)
+        dots = plot.scatter("x", "y", source=source, color=color, size=7)
+        items.append((group, [line, dots]))
+        plot.add_tools(HoverTool(renderers=[dots], tooltips=[(by, f"@{{{by}}}"), (y, "@y")]
+                                 + [(k, f"@{{{k}}}") for k in hover]))
+    plot.add_layout(Legend(items=items, location="top_left"), "right")
+    plot.yaxis.axis_label = y_label
+    plot.outline_line_color = None
+    return plot
+
+
+def scatter_plot(points: list[dict], *, x: str, y: str, color: str, y_label: str = "", hover: tuple[str, ...] = ()):
+    """One glyph for all points: `y` over time `x`, coloured by status (cheap with many groups)."""
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.plotting import figure
+
+    data = {"x": [_when(p[x]) for p in points], "y": [p[y] for p in points],
+            "color": [STATUS_COLORS.get(str(p.get(color)), "#0b6e99") for p in points]}
+    for key in (color, *hover):
+        data[key] = [str(p.get(key, "")) for p in points]
+    plot = figure(x_axis_type="datetime", height=240, sizing_mode="stretch_width",
+                  tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
+    dots = plot.scatter("x", "y", source=ColumnDataSource(data), color="color", size=7)
+    plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (*hover, color)]
+                             + [(y, "@y"), ("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+    plot.yaxis.axis_label = y_label
+    plot.outline_line_color = None
+    return plot

@@ -1,0 +1,107 @@
+"""Quality & drift: check results over time from the governance ledger, and a drill into one run.
+
+Only runs over datasets the user may read are shown; failing example rows appear only to
+whoever ran the check and to auditors (the service strips them for everyone else).
+"""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from .common import esc, guarded, heading, table
+from .plots import events_plot, series_plot
+
+HISTORY_LIMIT = 300
+
+
+def status_plot(runs: list[dict]):
+    """Each run as a dot: time across, check down, coloured by status."""
+    return events_plot([{"at": r["at"], "check": f"{r['kind']}: {r['name']}", "status": r["status"], "id": r["id"],
+                         "user": r["user"]} for r in runs], row="check", color="status", hover=("status", "id", "user"))
+
+
+def drift_plot(runs: list[dict]):
+    """The drift statistic of each column over time, with its threshold in the hover."""
+    points = [{"at": r["at"], "column": item["name"], "statistic": item["metrics"]["statistic"],
+               "threshold": item["metrics"].get("threshold"), "drifted": item["metrics"].get("drifted")}
+              for r in runs if r["kind"] == "drift" for item in r["items"] or []
+              if isinstance((item.get("metrics") or {}).get("statistic"), (int, float))]
+    if not points:
+        return None
+    return series_plot(points, x="at", y="statistic", by="column", y_label="drift statistic",
+                       hover=("threshold", "drifted"))
+
+
+class QualityPage(param.Parameterized):
+    """Check history of a dataset (or of all readable ones), plots, and a failing run's items."""
+
+    dataset = param.Selector(default="", objects=[""])
+    run = param.Selector(default=None, objects=[None], allow_None=True)
+
+    def __init__(self, data, **params):
+        super().__init__(**params)
+        self.data = data
+        names = sorted(d["name"] for d in data.datasets())
+        self.param.dataset.objects = {"all datasets you can read": "", **{n: n for n in names}}
+
+    @param.depends("dataset")
+    @guarded
+    def _history(self):
+        runs = self.data.check_history(dataset=self.dataset or None, limit=HISTORY_LIMIT)
+        if not runs:
+            self.param.run.objects = [None]
+            return pn.pane.Markdown("No check results recorded for this selection yet. Run `aios check quality` "
+                                    "or `wb.quality(...)` in a notebook.")
+        failing = [r for r in runs if r["status"] in ("fail", "warn", "error")]
+        self.param.run.objects = {"(pick a run)": None, **{
+            f"#{r['id']} {r['kind']} {r['name']}: {r['status']} ({r['at']})": r["id"] for r in failing}}
+        self.run = failing[0]["id"] if failing else None
+        passed = sum(r["passed"] for r in runs)
+        summary = pn.pane.HTML(f'<p data-testid="quality-summary">{len(runs)} runs shown · {passed} passed · '
+                               f'{len(runs) - passed} failed</p>')
+        rows = [{"id": r["id"], "at": r["at"], "kind": r["kind"], "check": r["name"], "status": r["status"],
+                 "datasets": ", ".join(r["datasets"]), "by": r["user"], "required": r["required"],
+                 "failing items": sum(1 for i in r["items"] or [] if i.get("status") not in ("pass", None))}
+                for r in runs]
+        parts = [summary, pn.pane.HTML("<b>Check results over time</b>"),
+                 pn.pane.Bokeh(status_plot(runs), sizing_mode="stretch_width")]
+        drift = drift_plot(runs)
+        if drift is not None:
+            parts += [pn.pane.HTML("<b>Drift statistic per column</b>"),
+                      pn.pane.Bokeh(drift, sizing_mode="stretch_width")]
+        parts.append(table(rows, name="check runs"))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    @param.depends("run")
+    @guarded
+    def _drill(self):
+        if self.run is None:
+            return pn.pane.Markdown("No failing or warning run to drill into.")
+        run = self.data.check_run(self.run)
+        rows, examples = [], []
+        for item in run["items"] or []:
+            metrics = item.get("metrics") or {}
+            detail = item.get("detail") or {}
+            rows.append({"item": item["name"], "status": item["status"],
+                         "failing rows": metrics.get("failing_rows", ""),
+                         "statistic": metrics.get("statistic", ""), "rule": detail.get("predicate")
+                         or detail.get("rule") or detail.get("stattest_display", "")})
+            for example in detail.get("examples") or []:
+                examples.append({"item": item["name"], **{k: str(v) for k, v in example.items()}})
+        parts = [pn.pane.HTML(f'<h3 data-testid="quality-drill-title">Run #{run["id"]}: {esc(run["kind"])} '
+                              f'{esc(run["name"])} — {esc(run["status"])}</h3>'
+                              f'<p>by {esc(run["user"])} at {esc(run["at"])} over {esc(", ".join(run["datasets"]))}'
+                              + (f'<br>error: {esc(run["error"])}' if run["error"] else "") + "</p>"),
+                 table(rows, page_size=20, name="items")]
+        if examples:
+            parts += [pn.pane.Markdown("**Failing example rows** (as fetched for the user who ran the check)"),
+                      table(examples[:200], page_size=10, name="examples")]
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        pick = pn.widgets.Select.from_param(self.param.dataset, name="Dataset", width=420)
+        drill = pn.widgets.Select.from_param(self.param.run, name="Drill into a failing or warning run", width=520)
+        return pn.Column(heading("Quality & drift", "page-quality"), pick, self._history,
+                         pn.pane.HTML("<hr>", sizing_mode="stretch_width"), drill, self._drill,
+                         sizing_mode="stretch_width")
