@@ -3,11 +3,17 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { AlertWatcher, AlertsPanel } from './alerts';
 import { ChecksPanel } from './checks';
 import { DataPanel } from './data';
 import { logoIcon } from './icon';
+import { JobsPanel } from './jobs';
+import { OutputOpener } from './output';
+import { PromoteDialog, addPromoteButtons } from './promote';
+import { RunsPanel } from './runs';
 import { AiosSidebar } from './sidebar';
 import { StatusPanel } from './status';
 
@@ -17,7 +23,11 @@ import { StatusPanel } from './status';
 export namespace CommandIDs {
   export const openSidebar = 'aios-workbench:open-sidebar';
   export const openData = 'aios-workbench:open-data';
+  export const openRuns = 'aios-workbench:open-runs';
   export const openChecks = 'aios-workbench:open-checks';
+  export const openJobs = 'aios-workbench:open-jobs';
+  export const openAlerts = 'aios-workbench:open-alerts';
+  export const promote = 'aios-workbench:promote-notebook';
 }
 
 /**
@@ -26,64 +36,146 @@ export namespace CommandIDs {
 export const SIDEBAR_ID = 'aios-workbench-sidebar';
 
 /**
- * Adds the AI OS sidebar (Status, Data and Checks sections) to the left area.
+ * The plugin id; also names its settings schema (schema/plugin.json).
+ */
+const PLUGIN_ID = 'aios-workbench:plugin';
+
+/**
+ * User settings (Settings > AI OS workbench), with their schema defaults.
+ */
+interface ISettings {
+  alertPollSeconds: number;
+  jobPollSeconds: number;
+  promoteTimeZone: string;
+}
+
+const DEFAULTS: ISettings = { alertPollSeconds: 30, jobPollSeconds: 2, promoteTimeZone: '' };
+
+/**
+ * Adds the AI OS sidebar (Status, Data, Runs, Checks, Jobs and Alerts
+ * sections), the Promote dialog (notebook toolbar button and command) and
+ * the open-alerts badge on the sidebar icon.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'aios-workbench:plugin',
+  id: PLUGIN_ID,
   description:
-    'AI OS workbench sidebar: service health, the governed data catalog and check results.',
+    'AI OS workbench sidebar: service health, governed data, runs, checks, jobs and alerts; one-click Promote.',
   autoStart: true,
-  optional: [ICommandPalette, INotebookTracker],
+  optional: [ICommandPalette, INotebookTracker, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    registry: ISettingRegistry | null
   ): void => {
+    const settings: ISettings = { ...DEFAULTS };
+
     const data = new DataPanel({
       notebooks,
       activate: id => app.shell.activateById(id)
     });
+    const jobs = new JobsPanel({
+      outputs: new OutputOpener(app),
+      pollSeconds: () => settings.jobPollSeconds
+    });
+    const showJob = (name: string) => {
+      sidebar.select('jobs');
+      app.shell.activateById(sidebar.id);
+      jobs.openJob(name);
+    };
+    const watcher = new AlertWatcher(
+      () => settings.alertPollSeconds,
+      count => {
+        sidebar.setBadge('alerts', count, 'open alerts');
+        // The shell keeps the tab's `id` in the title's dataset: change only our key.
+        const { 'aios-alerts': _, ...dataset } = sidebar.title.dataset;
+        sidebar.title.dataset = count > 0 ? { ...dataset, 'aios-alerts': count > 99 ? '99+' : String(count) } : dataset;
+        alerts.refreshIfVisible();
+      }
+    );
+    const alerts = new AlertsPanel({ openJob: showJob, changed: () => void watcher.check() });
     const sidebar = new AiosSidebar([
       { id: 'status', label: 'Status', widget: new StatusPanel() },
       { id: 'data', label: 'Data', widget: data },
-      { id: 'checks', label: 'Checks', widget: new ChecksPanel(notebooks) }
+      { id: 'runs', label: 'Runs', widget: new RunsPanel(notebooks) },
+      { id: 'checks', label: 'Checks', widget: new ChecksPanel(notebooks) },
+      { id: 'jobs', label: 'Jobs', widget: jobs },
+      { id: 'alerts', label: 'Alerts', widget: alerts }
     ]);
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = logoIcon;
     sidebar.title.caption = 'AI OS';
     app.shell.add(sidebar, 'left', { rank: 850 });
 
-    app.commands.addCommand(CommandIDs.openSidebar, {
-      label: 'Open AI OS sidebar',
-      caption: 'Show the AI OS workbench status in the left sidebar',
-      icon: args => (args['isPalette'] ? undefined : logoIcon),
-      execute: () => {
-        sidebar.select('status');
-        app.shell.activateById(sidebar.id);
-      }
-    });
-    app.commands.addCommand(CommandIDs.openData, {
-      label: 'Browse governed data',
-      caption: 'Show the AI OS data catalog in the left sidebar',
-      execute: () => {
-        sidebar.select('data');
-        app.shell.activateById(sidebar.id);
-      }
-    });
+    const sections: [string, string, string, string][] = [
+      [CommandIDs.openSidebar, 'status', 'Open AI OS sidebar', 'Show the AI OS workbench status in the left sidebar'],
+      [CommandIDs.openData, 'data', 'Browse governed data', 'Show the AI OS data catalog in the left sidebar'],
+      [CommandIDs.openRuns, 'runs', 'Show tracked runs', 'Show the MLflow runs of the active notebook'],
+      [CommandIDs.openChecks, 'checks', 'Show check results', 'Show the latest AI OS check runs in the left sidebar'],
+      [CommandIDs.openJobs, 'jobs', 'Show jobs', 'Show the promoted notebooks (jobs) and their runs'],
+      [CommandIDs.openAlerts, 'alerts', 'Show alerts', 'Show failed runs, failed monitors and pending approvals']
+    ];
+    for (const [command, section, label, caption] of sections) {
+      app.commands.addCommand(command, {
+        label,
+        caption,
+        icon: args => (args['isPalette'] || command !== CommandIDs.openSidebar ? undefined : logoIcon),
+        execute: () => {
+          sidebar.select(section);
+          app.shell.activateById(sidebar.id);
+        }
+      });
+    }
 
-    app.commands.addCommand(CommandIDs.openChecks, {
-      label: 'Show check results',
-      caption: 'Show the latest AI OS check runs in the left sidebar',
-      execute: () => {
-        sidebar.select('checks');
-        app.shell.activateById(sidebar.id);
+    const promote = (panel: NotebookPanel | null) => {
+      if (!panel) {
+        return;
       }
+      const dialog = new PromoteDialog({
+        panel,
+        timeZone: settings.promoteTimeZone,
+        openJob: showJob
+      });
+      void dialog.launch().then(() => dialog.dispose());
+    };
+    app.commands.addCommand(CommandIDs.promote, {
+      label: 'Promote notebook…',
+      caption: 'Promote the active notebook to a scheduled job: schedule, parameters, gates',
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: () => promote(notebooks?.currentWidget ?? null)
     });
+    if (notebooks) {
+      addPromoteButtons(notebooks, panel => promote(panel));
+      notebooks.currentChanged.connect(() => app.commands.notifyCommandChanged(CommandIDs.promote));
+    }
 
     if (palette) {
-      for (const command of [CommandIDs.openSidebar, CommandIDs.openData, CommandIDs.openChecks]) {
+      for (const [command] of sections) {
         palette.addItem({ command, category: 'AI OS', args: { isPalette: true } });
       }
+      palette.addItem({ command: CommandIDs.promote, category: 'AI OS' });
+    }
+
+    const apply = (loaded: ISettingRegistry.ISettings) => {
+      const composite = loaded.composite as Partial<ISettings>;
+      settings.alertPollSeconds = Number(composite.alertPollSeconds ?? DEFAULTS.alertPollSeconds);
+      settings.jobPollSeconds = Number(composite.jobPollSeconds ?? DEFAULTS.jobPollSeconds);
+      settings.promoteTimeZone = String(composite.promoteTimeZone ?? '');
+      watcher.start();
+    };
+    if (registry) {
+      registry
+        .load(PLUGIN_ID)
+        .then(loaded => {
+          apply(loaded);
+          loaded.changed.connect(apply);
+        })
+        .catch(error => {
+          console.warn('AI OS: settings could not be loaded; using the defaults.', error);
+          watcher.start();
+        });
+    } else {
+      watcher.start();
     }
   }
 };

@@ -14,6 +14,8 @@ export const API_NAMESPACE = 'aios/api';
 export interface IRequestError extends Error {
   status?: number;
   code?: string;
+  /** The parsed JSON body of the error response (e.g. a refused promotion's report). */
+  body?: unknown;
 }
 
 /**
@@ -58,6 +60,28 @@ export async function requestAPI<T>(
   endpoint: string,
   init: RequestInit = {}
 ): Promise<T> {
+  const body = await send(endpoint, init);
+  if (typeof body === 'string') {
+    throw new Error(
+      `The AI OS service returned a response that is not JSON (endpoint "${endpoint}").`
+    );
+  }
+  return body as T;
+}
+
+/**
+ * GET a text resource of the workbench REST API (e.g. a run's HTML output);
+ * errors are thrown as by {@link requestAPI}.
+ */
+export async function requestText(endpoint: string): Promise<string> {
+  const body = await send(endpoint, {});
+  return typeof body === 'string' ? body : JSON.stringify(body ?? '');
+}
+
+/**
+ * Send one request; the body parsed as JSON when it is JSON, else as text.
+ */
+async function send(endpoint: string, init: RequestInit): Promise<unknown> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endpoint);
 
@@ -82,6 +106,7 @@ export async function requestAPI<T>(
   if (!response.ok) {
     const error: IRequestError = new Error(describeFailure(response, body));
     error.status = response.status;
+    error.body = body;
     if (body && typeof body === 'object') {
       const code = (body as Record<string, unknown>).error;
       if (typeof code === 'string') {
@@ -90,11 +115,34 @@ export async function requestAPI<T>(
     }
     throw error;
   }
+  return body;
+}
 
-  if (typeof body === 'string') {
-    throw new Error(
-      `The AI OS service returned a response that is not JSON (endpoint "${endpoint}").`
-    );
+/**
+ * POST `payload` as JSON to the workbench REST API; see {@link requestAPI}.
+ */
+export function postAPI<T>(endpoint: string, payload: unknown): Promise<T> {
+  return requestAPI<T>(endpoint, {
+    method: 'POST',
+    body: JSON.stringify(payload),
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+/**
+ * `endpoint?key=value&...` with the parameters whose value is not
+ * `undefined`, `null` or `''`.
+ */
+export function withQuery(
+  endpoint: string,
+  query: Record<string, string | number | boolean | null | undefined>
+): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      params.set(key, String(value));
+    }
   }
-  return body as T;
+  const text = params.toString();
+  return text ? `${endpoint}?${text}` : endpoint;
 }

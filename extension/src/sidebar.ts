@@ -87,6 +87,27 @@ export class AiosSidebar extends Panel {
     });
   }
 
+  /**
+   * Show `count` in a badge on the tab of section `id` (hidden at 0);
+   * `noun` names what is counted for screen readers, e.g. "open alerts".
+   */
+  setBadge(id: string, count: number, noun: string): void {
+    const index = this._sections.findIndex(s => s.id === id);
+    const tab = this._tabs[index];
+    if (!tab) {
+      return;
+    }
+    let badge = tab.querySelector<HTMLElement>('.aios-tab-badge');
+    if (!badge) {
+      badge = el('span', { class: 'aios-tab-badge', 'data-testid': `aios-tab-${id}-badge`, 'aria-hidden': 'true' });
+      tab.appendChild(badge);
+    }
+    badge.textContent = count > 99 ? '99+' : String(count);
+    badge.hidden = count <= 0;
+    const label = this._sections[index].label;
+    tab.setAttribute('aria-label', count > 0 ? `${label}, ${count} ${noun}` : label);
+  }
+
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
     const index = this._sections.findIndex(s => s.id === this._current);

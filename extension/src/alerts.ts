@@ -1,0 +1,348 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { IAlert, acknowledgeAlert, fetchAlerts, fetchOpenCount, ALERTS_PAGE_SIZE } from './alertsApi';
+import { toneBadge } from './badges';
+import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { decideApproval } from './promoteApi';
+import { formatInZone, relativeTime } from './time';
+
+/** Feed filters, in menu order (value = `state` of `GET alerts`). */
+const STATES: [string, string][] = [
+  ['open', 'Open'],
+  ['acknowledged', 'Acknowledged'],
+  ['resolved', 'Resolved'],
+  ['', 'All']
+];
+
+/** Words for alert kinds. */
+const KIND_LABELS: Record<string, string> = {
+  run_failed: 'failed run',
+  monitor_failed: 'failed monitor',
+  approval: 'approval'
+};
+
+/**
+ * Options of {@link AlertsPanel}.
+ */
+export interface IAlertsPanelOptions {
+  /** Show a job in the Jobs section. */
+  openJob: (name: string) => void;
+  /** Called after an action may have changed the open count. */
+  changed?: () => void;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+}
+
+/**
+ * The Alerts section: the attention feed (failed runs, failed monitors,
+ * pending approvals), newest first; acknowledge an alert, open its job,
+ * approve or reject a pending promotion (a 403 shows the reason).
+ */
+export class AlertsPanel extends Panel {
+  constructor(options: IAlertsPanelOptions) {
+    super();
+    this.addClass('aios-alerts-panel');
+    this.node.dataset.testid = 'aios-alerts-tab';
+    this._options = options;
+
+    this._state = el(
+      'select',
+      { class: 'aios-select', 'aria-label': 'Which alerts', 'data-testid': 'aios-alerts-state' },
+      ...STATES.map(([value, label]) => el('option', { value }, label))
+    );
+    this._state.addEventListener('change', () => void this.reload());
+    const refresh = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-status-refresh',
+        'aria-label': 'Reload the alerts',
+        title: 'Reload the alerts',
+        'data-testid': 'aios-alerts-refresh'
+      },
+      refreshIcon.element({ tag: 'span' })
+    );
+    refresh.addEventListener('click', () => void this.reload());
+    this._counts = el('p', { class: 'aios-runs-scope-note', role: 'status', 'aria-live': 'polite', 'data-testid': 'aios-alerts-counts' });
+    this._message = el('div', { class: 'aios-runs-message' });
+    this._list = el('ul', { class: 'aios-alerts', 'aria-label': 'Alerts' });
+    this._more = el(
+      'button',
+      { type: 'button', class: 'aios-button aios-more', 'data-testid': 'aios-alerts-more' },
+      'Load more'
+    );
+    this._more.hidden = true;
+    this._more.addEventListener('click', () => void this._loadMore());
+    this.addWidget(
+      new Widget({
+        node: el(
+          'div',
+          { class: 'aios-runs-filters', role: 'group', 'aria-label': 'Alert filters' },
+          el('div', { class: 'aios-data-toolbar' }, this._state, refresh),
+          this._counts
+        )
+      })
+    );
+    this.addWidget(new Widget({ node: el('div', { class: 'aios-alerts-body' }, this._message, this._list, this._more) }));
+    this._message.replaceChildren(loadingNote('Loading alerts…'));
+  }
+
+  /** Alerts as last loaded. */
+  get alerts(): readonly IAlert[] {
+    return this._alerts;
+  }
+
+  /**
+   * Load the newest page again.
+   */
+  async reload(): Promise<void> {
+    const ticket = ++this._ticket;
+    this._loaded = true;
+    this.node.setAttribute('aria-busy', 'true');
+    try {
+      const page = await fetchAlerts({ state: this._state.value || undefined });
+      if (ticket !== this._ticket) {
+        return;
+      }
+      this._alerts = page.alerts;
+      this._exhausted = page.alerts.length < ALERTS_PAGE_SIZE;
+      this._counts.textContent = page.counts
+        ? `${page.counts.open} open · ${page.counts.acknowledged} acknowledged`
+        : '';
+      this._error = null;
+    } catch (error) {
+      if (ticket !== this._ticket) {
+        return;
+      }
+      this._error = messageOf(error);
+    } finally {
+      if (ticket === this._ticket) {
+        this.node.removeAttribute('aria-busy');
+      }
+    }
+    this._render();
+  }
+
+  /** Reload when visible (the badge watcher calls this when the count changes). */
+  refreshIfVisible(): void {
+    if (this.isVisible) {
+      void this.reload();
+    } else {
+      this._stale = true;
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._loaded || this._stale) {
+      this._stale = false;
+      void this.reload();
+    }
+  }
+
+  private async _loadMore(): Promise<void> {
+    const last = this._alerts[this._alerts.length - 1];
+    if (!last) {
+      return;
+    }
+    this._more.disabled = true;
+    try {
+      const page = await fetchAlerts({ state: this._state.value || undefined, beforeId: last.id });
+      this._alerts = this._alerts.concat(page.alerts);
+      this._exhausted = page.alerts.length < ALERTS_PAGE_SIZE;
+      this._render();
+    } catch (error) {
+      this._message.replaceChildren(errorBox('Cannot load more alerts', messageOf(error)));
+    } finally {
+      this._more.disabled = false;
+    }
+  }
+
+  private _render(): void {
+    if (this._error !== null) {
+      this._list.replaceChildren();
+      this._more.hidden = true;
+      this._message.replaceChildren(errorBox('Cannot load the alerts', this._error));
+      return;
+    }
+    const state = this._state.value;
+    this._message.replaceChildren(
+      ...(this._alerts.length
+        ? []
+        : [emptyNote(state === 'open' ? 'Nothing needs your attention.' : `No ${state || ''} alert.`.replace('  ', ' '))])
+    );
+    this._list.replaceChildren(...this._alerts.map(alert => this._renderAlert(alert)));
+    this._more.hidden = this._exhausted;
+  }
+
+  /** Run an action on an alert; a failure (e.g. 403) is shown on the alert itself. */
+  private async _act(alert: IAlert, slot: HTMLElement, label: string, action: () => Promise<unknown>): Promise<void> {
+    slot.replaceChildren(loadingNote(`${label}…`));
+    try {
+      await action();
+    } catch (error) {
+      slot.replaceChildren(errorBox(`${label} was refused`, messageOf(error)));
+      return;
+    }
+    slot.replaceChildren();
+    this._options.changed?.();
+    await this.reload();
+  }
+
+  private _renderAlert(alert: IAlert): HTMLElement {
+    const detail = alert.detail ?? {};
+    const job = text(detail.job);
+    const run = text(detail.run_id ?? detail.run);
+    const version = typeof detail.version === 'number' ? detail.version : Number(detail.version);
+    const slot = el('div', { class: 'aios-alert-message' });
+    const actions: HTMLElement[] = [];
+    const button = (label: string, action: string, onClick: () => void, primary = false) => {
+      const node = el(
+        'button',
+        {
+          type: 'button',
+          class: `aios-button aios-small${primary ? ' aios-primary' : ''}`,
+          'data-testid': `aios-alert-${action}`,
+          'aria-label': `${label}: ${alert.title}`
+        },
+        label
+      );
+      node.addEventListener('click', onClick);
+      actions.push(node);
+    };
+    if (alert.state === 'open') {
+      button('Acknowledge', 'ack', () => void this._act(alert, slot, 'Acknowledge', () => acknowledgeAlert(alert.id)));
+    }
+    let comment: HTMLInputElement | null = null;
+    if (alert.kind === 'approval' && alert.state !== 'resolved' && job && isFinite(version)) {
+      comment = el('input', {
+        type: 'text',
+        class: 'aios-search jp-mod-styled aios-alert-comment',
+        placeholder: 'Comment (optional)',
+        'aria-label': `Comment on job ${job} version ${version}`,
+        'data-testid': 'aios-alert-comment'
+      });
+      const said = () => comment?.value.trim() || undefined;
+      button('Approve', 'approve', () => void this._act(alert, slot, 'Approval', () => decideApproval(job, version, 'approve', said())), true);
+      button('Reject', 'reject', () => void this._act(alert, slot, 'Rejection', () => decideApproval(job, version, 'reject', said())));
+    }
+    if (job) {
+      button('Open job', 'open-job', () => this._options.openJob(job));
+    }
+    const facts: string[] = [];
+    if (job) {
+      facts.push(`job ${job}${isFinite(version) && alert.kind === 'approval' ? ` v${version}` : ''}`);
+    }
+    if (run) {
+      facts.push(`run ${run}`);
+    }
+    const promotedBy = text(detail.promoted_by);
+    if (promotedBy) {
+      facts.push(`promoted by ${promotedBy}`);
+    }
+    const error = text(detail.error);
+    return el(
+      'li',
+      {
+        class: `aios-alert aios-alert-${alert.state}`,
+        'data-testid': 'aios-alert',
+        'data-id': String(alert.id),
+        'data-kind': alert.kind,
+        'data-state': alert.state,
+        'data-key': alert.key
+      },
+      el(
+        'div',
+        { class: 'aios-check-run-line' },
+        toneBadge(alert.severity),
+        el('span', { class: 'aios-check-run-name aios-alert-title', title: alert.title }, alert.title),
+        alert.count > 1 ? el('span', { class: 'aios-badge', title: `${alert.count} times` }, `×${alert.count}`) : null
+      ),
+      el(
+        'div',
+        { class: 'aios-check-run-meta' },
+        el('span', {}, [KIND_LABELS[alert.kind] ?? alert.kind, ...facts].join(' · ')),
+        el('time', { datetime: alert.last_at, title: formatInZone(alert.last_at) }, relativeTime(alert.last_at) || formatInZone(alert.last_at))
+      ),
+      error ? el('p', { class: 'aios-alert-error' }, error) : null,
+      alert.state === 'acknowledged' && alert.acknowledged_by
+        ? el('p', { class: 'aios-muted' }, `Acknowledged by ${alert.acknowledged_by}`)
+        : null,
+      comment,
+      actions.length ? el('div', { class: 'aios-job-run-actions' }, ...actions) : null,
+      slot
+    );
+  }
+
+  private readonly _options: IAlertsPanelOptions;
+  private readonly _state: HTMLSelectElement;
+  private readonly _counts: HTMLElement;
+  private readonly _message: HTMLElement;
+  private readonly _list: HTMLUListElement;
+  private readonly _more: HTMLButtonElement;
+  private _alerts: IAlert[] = [];
+  private _error: string | null = null;
+  private _exhausted = true;
+  private _loaded = false;
+  private _stale = false;
+  private _ticket = 0;
+}
+
+/**
+ * Polls the number of open alerts every `seconds()` (0 = off) and reports
+ * changes, for the count badge. Skips polls while the browser tab is hidden.
+ */
+export class AlertWatcher {
+  constructor(seconds: () => number, onCount: (count: number) => void) {
+    this._seconds = seconds;
+    this._onCount = onCount;
+  }
+
+  /** The last count seen (-1 before the first answer). */
+  get count(): number {
+    return this._count;
+  }
+
+  /** Poll now and then on the interval (again after a settings change). */
+  start(): void {
+    this.stop();
+    void this.check();
+  }
+
+  stop(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  /** Ask for the count now. Failures keep the last badge (the section shows errors). */
+  async check(): Promise<void> {
+    this.stop();
+    try {
+      if (!document.hidden || this._count < 0) {
+        const count = await fetchOpenCount();
+        if (count !== this._count) {
+          this._count = count;
+          this._onCount(count);
+        }
+      }
+    } catch {
+      // the service may be starting; the next poll tries again
+    }
+    const seconds = this._seconds();
+    if (seconds > 0) {
+      this.stop();
+      this._timer = window.setTimeout(() => void this.check(), seconds * 1000);
+    }
+  }
+
+  private readonly _seconds: () => number;
+  private readonly _onCount: (count: number) => void;
+  private _count = -1;
+  private _timer: number | null = null;
+}

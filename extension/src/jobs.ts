@@ -1,0 +1,247 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { toneBadge } from './badges';
+import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { JobView } from './jobView';
+import { ACTIVE_RUN_STATES, IJob, fetchJobs } from './jobsApi';
+import { IOutputOpener } from './output';
+import { formatInZone, relativeTime } from './time';
+
+/**
+ * Options of {@link JobsPanel}.
+ */
+export interface IJobsPanelOptions {
+  outputs: IOutputOpener;
+  /** Seconds between refreshes while a run is queued or running (settings). */
+  pollSeconds?: () => number;
+}
+
+/** Seconds after which a list shown again is reloaded. */
+const STALE_SECONDS = 30;
+
+/** A job's state at a glance: paused, else its last run's status. */
+export function jobState(job: IJob): string {
+  if (job.paused) {
+    return 'paused';
+  }
+  return job.last_run?.status ?? 'never run';
+}
+
+/**
+ * The Jobs section: every promoted notebook with its status, schedule in
+ * words and next run; a job opens on its runs and controls. The list
+ * refreshes itself while a run is queued or running and the section is
+ * visible.
+ */
+export class JobsPanel extends Panel {
+  constructor(options: IJobsPanelOptions) {
+    super();
+    this.addClass('aios-jobs-panel');
+    this.node.dataset.testid = 'aios-jobs-tab';
+    this._pollSeconds = options.pollSeconds ?? (() => 2);
+
+    const refresh = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-status-refresh',
+        'aria-label': 'Reload the jobs',
+        title: 'Reload the jobs',
+        'data-testid': 'aios-jobs-refresh'
+      },
+      refreshIcon.element({ tag: 'span' })
+    );
+    refresh.addEventListener('click', () => void this.reload());
+    this._count = el('span', { class: 'aios-jobs-count', role: 'status', 'aria-live': 'polite' });
+    this._message = el('div', { class: 'aios-runs-message' });
+    this._list = el('ul', { class: 'aios-jobs', 'aria-label': 'Jobs' });
+    this._header = new Widget({
+      node: el('div', { class: 'aios-data-toolbar aios-jobs-toolbar' }, this._count, refresh)
+    });
+    this._body = new Widget({ node: el('div', { class: 'aios-jobs-body' }, this._message, this._list) });
+    this._view = new JobView({
+      outputs: options.outputs,
+      onBack: () => this.showList(),
+      pollSeconds: this._pollSeconds,
+      visible: () => this.isVisible && this._view.isVisible
+    });
+    this.addWidget(this._header);
+    this.addWidget(this._body);
+    this.addWidget(this._view);
+    this._view.hide();
+    this._message.replaceChildren(loadingNote('Loading jobs…'));
+  }
+
+  /** Jobs as last loaded. */
+  get jobs(): readonly IJob[] {
+    return this._jobs;
+  }
+
+  /**
+   * Load the jobs again.
+   */
+  async reload(): Promise<void> {
+    const ticket = ++this._ticket;
+    this._loaded = true;
+    this._loadedAt = Date.now();
+    this._stopPolling();
+    this.node.setAttribute('aria-busy', 'true');
+    try {
+      const jobs = await fetchJobs();
+      if (ticket !== this._ticket) {
+        return;
+      }
+      this._jobs = jobs;
+      this._error = null;
+    } catch (error) {
+      if (ticket !== this._ticket) {
+        return;
+      }
+      this._error = messageOf(error);
+    } finally {
+      if (ticket === this._ticket) {
+        this.node.removeAttribute('aria-busy');
+      }
+    }
+    this._render();
+    this._schedulePoll();
+  }
+
+  /**
+   * Show job `name` (from the list, the Promote dialog's link or an alert).
+   */
+  openJob(name: string): void {
+    this._header.hide();
+    this._body.hide();
+    this._view.show();
+    this._view.node.focus();
+    void this._view.open(name);
+  }
+
+  /**
+   * Back to the list, refreshed; focus on the job that was open.
+   */
+  showList(): void {
+    const name = this._view.name;
+    this._view.pause();
+    this._view.hide();
+    this._header.show();
+    this._body.show();
+    void this.reload().then(() => {
+      this._list.querySelector<HTMLElement>(`li[data-name="${CSS.escape(name)}"] button`)?.focus();
+    });
+  }
+
+  dispose(): void {
+    this._stopPolling();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this._view.isVisible) {
+      this._view.resume();
+    } else if (
+      !this._loaded ||
+      Date.now() - this._loadedAt > STALE_SECONDS * 1000 ||
+      this._jobs.some(j => ACTIVE_RUN_STATES.has(j.last_run?.status ?? ''))
+    ) {
+      void this.reload();
+    }
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._stopPolling();
+    this._view.pause();
+  }
+
+  private _schedulePoll(): void {
+    this._stopPolling();
+    const active = this._jobs.some(j => ACTIVE_RUN_STATES.has(j.last_run?.status ?? ''));
+    if (!active || !this.isVisible || this._view.isVisible) {
+      return;
+    }
+    this._timer = window.setTimeout(() => {
+      this._timer = null;
+      if (this.isVisible && !this._view.isVisible) {
+        void this.reload();
+      }
+    }, Math.max(1, this._pollSeconds()) * 1000);
+  }
+
+  private _stopPolling(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private _render(): void {
+    if (this._error !== null) {
+      this._list.replaceChildren();
+      this._count.textContent = '';
+      this._message.replaceChildren(errorBox('Cannot load the jobs', this._error));
+      return;
+    }
+    const n = this._jobs.length;
+    this._count.textContent = n === 1 ? '1 job' : `${n} jobs`;
+    this._message.replaceChildren(
+      ...(n
+        ? []
+        : [emptyNote('No job yet. Open a notebook and press "Promote" in its toolbar (or run "Promote notebook…").')])
+    );
+    this._list.replaceChildren(...this._jobs.map(job => this._renderJob(job)));
+  }
+
+  private _renderJob(job: IJob): HTMLElement {
+    const state = jobState(job);
+    const next = job.paused ? null : job.next_run;
+    const button = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-check-run-button',
+        'aria-label': `${job.name}: ${state.replace(/_/g, ' ')}. ${job.schedule}. Open its runs`
+      },
+      el(
+        'span',
+        { class: 'aios-check-run-line' },
+        toneBadge(state),
+        el('span', { class: 'aios-check-run-name' }, job.name),
+        el('span', { class: 'aios-check-run-kind' }, `v${job.version}`)
+      ),
+      el('span', { class: 'aios-job-schedule' }, job.schedule),
+      el(
+        'span',
+        { class: 'aios-check-run-meta' },
+        el('span', { class: 'aios-check-run-datasets' }, job.notebook),
+        next
+          ? el('span', {}, 'next ', el('time', { datetime: next, title: formatInZone(next) }, relativeTime(next) || formatInZone(next)))
+          : el('span', {}, job.paused ? 'paused' : 'not scheduled')
+      )
+    );
+    button.addEventListener('click', () => this.openJob(job.name));
+    return el(
+      'li',
+      { class: 'aios-job', 'data-testid': 'aios-job', 'data-name': job.name, 'data-state': state },
+      button
+    );
+  }
+
+  private readonly _pollSeconds: () => number;
+  private readonly _count: HTMLElement;
+  private readonly _message: HTMLElement;
+  private readonly _list: HTMLUListElement;
+  private readonly _header: Widget;
+  private readonly _body: Widget;
+  private readonly _view: JobView;
+  private _jobs: IJob[] = [];
+  private _error: string | null = null;
+  private _loaded = false;
+  private _loadedAt = 0;
+  private _ticket = 0;
+  private _timer: number | null = null;
+}

@@ -1,0 +1,353 @@
+"""The AI OS sidebar's Jobs and Alerts sections in JupyterLab, in headless Chromium, as alice.
+
+On a private copy of the demo workspace, with a real `aios scheduler` process: alice runs a promoted
+job now, follows its progress (cell n of m) to completion and opens its output notebook; pauses and
+resumes it; cancels a queued run. A job that fails in production raises an alert: a count badge
+appears on the Alerts tab and on the AI OS icon, and alice acknowledges it. A promotion waiting for
+a second user's approval cannot be approved by its promoter: the refusal's reason is shown.
+
+The jobs are promoted through the REST API the Promote dialog uses (tests/test_browser_promote.py
+drives the dialog itself); everything after that goes through the sidebar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import AIOS, ROOT, artifact, copy_demo_workspace, free_port, stop, wait_for_http, widen_sidebar
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Fast polling so the test sees progress and the badge without waiting the default 30 s.
+LAB_SETTINGS = {"alertPollSeconds": 2, "jobPollSeconds": 1}
+
+
+# -- helpers shared with test_browser_promote.py --------------------------------------------------------------
+def write_notebook(path: Path, cells: list) -> None:
+    """A Python notebook; a cell given as (source, tags) carries those tags."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                     "language": "python"}, "language_info": {"name": "python"}})
+    for cell in cells:
+        source, tags = cell if isinstance(cell, tuple) else (cell, ())
+        notebook.cells.append(new_code_cell(source, metadata={"tags": list(tags)} if tags else {}))
+    nbformat.write(notebook, str(path))
+
+
+# A report that reads governed data and takes a few seconds, so its progress can be watched.
+DAILY_SUMMARY = [
+    ('months = 3\nlabel = "daily"\nthreshold: float = 0.5\nverbose = False\ncarriers = ["DHL"]', ["parameters"]),
+    "import time\nimport aios_workbench as wb",
+    'rows = wb.sql("SELECT count(*) AS n FROM shipments")\nprint("shipments:", rows["n"][0])',
+    "time.sleep(2)\nprint('label:', label, 'months:', months, 'carriers:', carriers)",
+    "time.sleep(2)\nprint('summary done')",
+]
+# Passes its validation run but fails in production: the upstream extract it needs is only missing
+# there (a job run carries AIOS_JOB_RUN_ID; the validation run does not).
+UPSTREAM_EXTRACT = [
+    ('day = "today"', ["parameters"]),
+    "import os",
+    'if os.environ.get("AIOS_JOB_RUN_ID"):\n    raise FileNotFoundError(f"the upstream extract for {day} is missing")\n'
+    'print("extract found")',
+]
+
+
+def workspace_with_notebooks(demo_workspace, target: Path, notebooks: dict[str, list]) -> Path:
+    """A private copy of the demo workspace with extra notebooks under notebooks/."""
+    ws = copy_demo_workspace(demo_workspace, target)
+    for name, cells in notebooks.items():
+        write_notebook(ws.root / "notebooks" / f"{name}.ipynb", cells)
+    return ws.root
+
+
+@contextlib.contextmanager
+def lab_on(root: Path, tmp: Path, *, log_name: str, user: str, settings: dict | None = None):
+    """`aios lab` on workspace `root` as `user`, with its own layouts and user settings (the AI OS
+    plugin's `settings`); yields (base URL, token)."""
+    port, token = free_port(), f"lab-token-{log_name}"
+    settings_dir = tmp / "lab-settings"
+    if settings:
+        (settings_dir / "aios-workbench").mkdir(parents=True, exist_ok=True)
+        (settings_dir / "aios-workbench" / "plugin.jupyterlab-settings").write_text(json.dumps(settings))
+    args = [AIOS, "--workspace", str(root), "lab", "--port", str(port), "--no-browser", "--user", user,
+            "--", f"--LabApp.workspaces_dir={tmp / 'layouts'}"]
+    env = {**os.environ, "AIOS_LAB_TOKEN": token, "JUPYTERLAB_SETTINGS_DIR": str(settings_dir)}
+    log = artifact(log_name).open("w")
+    process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        stop(process)
+        log.close()
+
+
+def api(lab, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """Call the workbench REST API of `lab` as its user: (status, JSON body)."""
+    url, token = lab
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url}/aios/api/{path}", data=data, method=method,
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def promote(lab, notebook: str, **fields) -> dict:
+    status, report = api(lab, "POST", "jobs/promote", {"notebook": notebook, **fields})
+    assert status == 200, report
+    return report
+
+
+@contextlib.contextmanager
+def lab_page(chromium, lab):
+    """JupyterLab loaded in Chromium; fails the test on any page error."""
+    url, token = lab
+    page = chromium.new_page(viewport={"width": 1500, "height": 950})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/lab?reset&token={token}", timeout=120_000)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def open_section(page, tab: str) -> None:
+    """Show the AI OS sidebar on section `tab`, widened as a user would."""
+    page.locator(".jp-SideBar [title='AI OS']").first.click()
+    page.get_by_test_id(f"aios-tab-{tab}").click()
+    widen_sidebar(page, 560)
+
+
+def open_notebook(page, name: str) -> None:
+    """Open notebooks/`name` through the file browser (shown first if another panel is)."""
+    tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='filebrowser']")
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    page.locator("#filebrowser").wait_for(state="visible", timeout=30_000)
+    page.locator(".jp-DirListing-item[title^='Name: notebooks']").dblclick()
+    page.locator(f".jp-DirListing-item[title^='Name: {name}']").dblclick()
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+
+
+def screenshot(page, name: str) -> None:
+    page.screenshot(path=str(artifact(name)))
+    if SCREENSHOTS.is_dir():
+        shutil.copy(artifact(name), SCREENSHOTS / name)
+
+
+# -- fixtures -------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def jobs_root(demo_workspace, tmp_path_factory):
+    return workspace_with_notebooks(demo_workspace, tmp_path_factory.mktemp("jobs") / "ws",
+                                    {"daily_summary": DAILY_SUMMARY, "upstream_extract": UPSTREAM_EXTRACT})
+
+
+@pytest.fixture(scope="module")
+def lab(jobs_root, tmp_path_factory):
+    with lab_on(jobs_root, tmp_path_factory.mktemp("lab"), log_name="jupyterlab-jobs.log", user="alice",
+                settings=LAB_SETTINGS) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def scheduler(jobs_root, lab):
+    """A real `aios scheduler` on the workspace, independent of the Jupyter server."""
+    log = artifact("scheduler-jobs.log").open("w")
+    process = subprocess.Popen([AIOS, "--workspace", str(jobs_root), "scheduler", "--json", "--grace", "5"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    yield process
+    stop(process)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def daily_summary(lab):
+    """notebooks/daily_summary.ipynb promoted by alice, daily at 06:00 UTC."""
+    return promote(lab, "notebooks/daily_summary.ipynb", cron="0 6 * * *", timezone="UTC")
+
+
+@pytest.fixture
+def jobs_page(chromium, lab):
+    with lab_page(chromium, lab) as page:
+        open_section(page, "jobs")
+        yield page
+
+
+def job_row(page, name: str):
+    return page.get_by_test_id("aios-jobs-tab").locator(f'[data-testid="aios-job"][data-name="{name}"]')
+
+
+def run_rows(page):
+    return page.get_by_test_id("aios-job-view").locator('[data-testid="aios-job-run"]')
+
+
+def wait_for_run_status(page, run_id: str, statuses: set[str], timeout: float = 240_000) -> str:
+    page.wait_for_function(
+        """([id, wanted]) => {
+            const row = document.querySelector(`[data-testid="aios-job-run"][data-id="${id}"]`);
+            return row && wanted.includes(row.dataset.status);
+        }""", arg=[run_id, sorted(statuses)], timeout=timeout)
+    return page.locator(f'[data-testid="aios-job-run"][data-id="{run_id}"]').get_attribute("data-status")
+
+
+# -- tests ----------------------------------------------------------------------------------------------------
+def test_run_now_shows_progress_completes_and_opens_the_output(jobs_page, daily_summary, scheduler):
+    page = jobs_page
+    row = job_row(page, "daily_summary")
+    row.wait_for(timeout=60_000)
+    assert "At 06:00 AM (UTC)" in row.inner_text()
+    assert row.get_attribute("data-state") == "never run"
+    assert "next" in row.inner_text()
+
+    row.locator("button").click()
+    view = page.get_by_test_id("aios-job-view")
+    view.get_by_test_id("aios-job-schedule").wait_for(timeout=30_000)
+    assert "notebooks/daily_summary.ipynb" in view.inner_text()
+    before = {r for r in run_rows(page).evaluate_all("rows => rows.map(r => r.dataset.id)")}
+    view.get_by_test_id("aios-job-run-now").click()
+    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"aios-job-run\"]').length > n",
+                           arg=len(before), timeout=30_000)
+    run_id = run_rows(page).first.get_attribute("data-id")
+    assert run_id not in before
+
+    # A second run of the same job waits (one at a time) and can be cancelled while queued.
+    view.get_by_test_id("aios-job-run-now").click()
+    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"aios-job-run\"]').length > n",
+                           arg=len(before) + 1, timeout=30_000)
+    second = run_rows(page).first
+    second_id = second.get_attribute("data-id")
+    assert second_id != run_id and second.get_attribute("data-status") == "queued"
+    second.get_by_test_id("aios-run-cancel").click()
+    assert wait_for_run_status(page, second_id, {"cancelled"}, timeout=60_000) == "cancelled"
+
+    # Live progress while it runs: the section polls (every second with this lab's settings).
+    page.wait_for_function(
+        """id => {
+            const row = document.querySelector(`[data-testid="aios-job-run"][data-id="${id}"]`);
+            const progress = row && row.querySelector('[data-testid="aios-run-progress"]');
+            return row && row.dataset.status === 'running' && progress && /cell \\d+ of 5/.test(progress.innerText);
+        }""", arg=run_id, timeout=180_000)
+    screenshot(page, "sidebar-jobs.png")
+    assert wait_for_run_status(page, run_id, {"succeeded", "failed", "timed_out", "cancelled"}) == "succeeded"
+    finished = page.locator(f'[data-testid="aios-job-run"][data-id="{run_id}"]')
+    assert re.search(r"\d+(\.\d)? s|\d+ min", finished.locator(".aios-job-run-duration").inner_text())
+    assert finished.get_by_test_id("aios-run-progress").count() == 0
+
+    finished.get_by_test_id("aios-run-open-output").click()
+    frame = page.frame_locator('[data-testid="aios-output-frame"]')
+    frame.locator("body").get_by_text("label: daily months: 3").first.wait_for(timeout=60_000)
+    assert "summary done" in frame.locator("body").inner_text()
+    assert page.locator(".lm-TabBar-tab", has_text=f"daily_summary · run {run_id}").count() == 1
+
+    finished.get_by_text("Log").click()
+    log = finished.locator(".aios-log")
+    log.wait_for(timeout=30_000)
+    assert log.inner_text().strip()
+
+
+def test_pause_and_resume(jobs_page, daily_summary):
+    page = jobs_page
+    job_row(page, "daily_summary").locator("button").click()
+    view = page.get_by_test_id("aios-job-view")
+    view.get_by_test_id("aios-job-pause").click()
+    view.get_by_test_id("aios-job-resume").wait_for(timeout=30_000)
+    assert view.locator('dd[data-field="next-run"]').inner_text() == "paused"
+
+    view.get_by_test_id("aios-job-resume").click()
+    view.get_by_test_id("aios-job-pause").wait_for(timeout=30_000)
+    next_run = view.locator('dd[data-field="next-run"] time')
+    assert next_run.get_attribute("datetime").endswith("06:00:00+00:00")
+
+    view.get_by_test_id("aios-job-back").click()
+    assert job_row(page, "daily_summary").get_attribute("data-state") != "paused"
+
+
+def test_a_failing_job_raises_an_alert_with_a_badge_that_alice_acknowledges(chromium, lab, scheduler):
+    promote(lab, "notebooks/upstream_extract.ipynb")  # validation passes; production runs fail
+    with lab_page(chromium, lab) as page:
+        open_section(page, "jobs")
+        job_row(page, "upstream_extract").locator("button").click()
+        view = page.get_by_test_id("aios-job-view")
+        view.get_by_test_id("aios-job-run-now").click()
+        run_rows(page).first.wait_for(timeout=30_000)
+        run_id = run_rows(page).first.get_attribute("data-id")
+        assert wait_for_run_status(page, run_id, {"succeeded", "failed", "timed_out"}) == "failed"
+        failed = page.locator(f'[data-testid="aios-job-run"][data-id="{run_id}"]')
+        assert "the upstream extract for today is missing" in failed.get_by_test_id("aios-run-error").inner_text()
+
+        # The badge: on the Alerts tab and on the AI OS icon of the left bar.
+        badge = page.get_by_test_id("aios-tab-alerts-badge")
+        badge.wait_for(state="visible", timeout=30_000)
+        assert badge.inner_text() == "1"
+        icon = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='aios-workbench-sidebar']")
+        assert icon.get_attribute("data-aios-alerts") == "1"
+        assert page.get_by_test_id("aios-tab-alerts").get_attribute("aria-label") == "Alerts, 1 open alerts"
+
+        page.get_by_test_id("aios-tab-alerts").click()
+        alert = page.get_by_test_id("aios-alerts-tab").locator('[data-testid="aios-alert"][data-kind="run_failed"]')
+        alert.wait_for(timeout=30_000)
+        assert f"job upstream_extract failed (run {run_id}, attempt 1)" in alert.inner_text()
+        assert "the upstream extract for today is missing" in alert.inner_text()
+        screenshot(page, "sidebar-alerts.png")
+
+        alert.get_by_test_id("aios-alert-ack").click()
+        alert.wait_for(state="detached", timeout=30_000)  # gone from the open alerts
+        badge.wait_for(state="hidden", timeout=30_000)
+        assert icon.get_attribute("data-aios-alerts") is None
+        page.get_by_test_id("aios-alerts-state").select_option("acknowledged")
+        seen = page.get_by_test_id("aios-alerts-tab").locator('[data-testid="aios-alert"][data-state="acknowledged"]')
+        seen.first.wait_for(timeout=30_000)
+        assert "Acknowledged by alice" in seen.first.inner_text()
+
+        alert_open_job = seen.first.get_by_test_id("aios-alert-open-job")
+        alert_open_job.click()
+        page.get_by_test_id("aios-job-view").get_by_text("upstream_extract").first.wait_for(timeout=30_000)
+
+
+def test_the_promoter_cannot_approve_her_own_promotion(chromium, lab):
+    report = promote(lab, "notebooks/daily_summary.ipynb", name="daily_summary_reviewed", approver="bob")
+    assert report["status"] == "pending_approval"
+    with lab_page(chromium, lab) as page:
+        open_section(page, "alerts")
+        alert = page.get_by_test_id("aios-alerts-tab").locator(
+            '[data-testid="aios-alert"][data-key="approval:daily_summary_reviewed:v1"]')
+        alert.wait_for(timeout=30_000)
+        assert "waits for approval by bob" in alert.inner_text()
+        alert.get_by_test_id("aios-alert-approve").click()
+        refusal = alert.get_by_role("alert")
+        refusal.wait_for(timeout=30_000)
+        assert "Approval was refused" in refusal.inner_text()
+        assert "alice" in refusal.inner_text()
+    status, job = api(lab, "GET", "jobs/job?name=daily_summary_reviewed")
+    assert status == 404, job  # still waiting: no job runs it
+
+
+def test_service_errors_are_shown_as_readable_messages(jobs_page):
+    page = jobs_page
+    page.route(lambda url: urlparse(url).path.endswith("/aios/api/jobs"), lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body=json.dumps({"error": "unavailable", "message": "the metadata store is unreachable",
+                         "fix": "start the metadata database"})))
+    page.get_by_test_id("aios-jobs-refresh").click()
+    alert = page.get_by_test_id("aios-jobs-tab").get_by_role("alert")
+    alert.wait_for(timeout=30_000)
+    assert "the metadata store is unreachable" in alert.inner_text()
+    assert "start the metadata database" in alert.inner_text()
