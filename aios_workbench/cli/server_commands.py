@@ -16,13 +16,16 @@ NO_BROWSER = click.option("--no-browser", is_flag=True, help="Do not open a web 
 IP = click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
 
 
-def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, user: str | None) -> list[str]:
+def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, user: str | None,
+                     scheduler: bool = False) -> list[str]:
     """The `jupyter lab` command line that serves workspace `root` with the workbench."""
     args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
             f"--AIOSWorkbench.workspace={root}", f"--ServerApp.port={port}", f"--ServerApp.ip={ip}",
             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
     if user:
         args.append(f"--AIOSWorkbench.user={user}")
+    if scheduler:
+        args.append("--AIOSWorkbench.scheduler=True")
     if no_browser:
         args.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -30,14 +33,19 @@ def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, 
     return args
 
 
-def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, extra: tuple[str, ...] = ()) -> None:
+def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, extra: tuple[str, ...] = (),
+              scheduler: bool = False) -> None:
     """Replace this process with JupyterLab on workspace `ws`, after printing its URL."""
     from ..service.standalone import new_token
 
     token = os.environ.get("AIOS_LAB_TOKEN") or new_token()
-    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, token=token, user=user) + list(extra)
+    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, token=token, user=user,
+                            scheduler=scheduler) + list(extra)
     who = f", acting as policy user {user!r}" if user else ""
     click.echo(f"aios-workbench: JupyterLab on workspace {ws.name!r} ({ws.root}){who}")
+    if scheduler:
+        log = ws.state_dir / "logs" / "scheduler.log"
+        click.echo(f"  scheduler: runs promoted jobs while JupyterLab is up (log: {log})")
     click.echo(f"  open: http://{ip}:{port}/lab?token={token}", err=False)
     sys.stdout.flush()
     os.execv(args[0], args)
@@ -48,9 +56,11 @@ def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, ext
 @IP
 @NO_BROWSER
 @click.option("--user", help="Policy user this server acts as (default: the OS account, or $JUPYTERHUB_USER).")
+@click.option("--scheduler/--no-scheduler", default=False, show_default=True,
+              help="Also run the job scheduler while JupyterLab is up (production: `aios scheduler` on its own).")
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
-def lab(ctx, port, ip, no_browser, user, jupyter_args):
+def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
     """Start JupyterLab with the workbench on this workspace.
 
     Extra arguments after `--` go to `jupyter lab`."""
@@ -60,7 +70,7 @@ def lab(ctx, port, ip, no_browser, user, jupyter_args):
     from ..store import open_store
 
     open_store(ws.metadata_url).close()
-    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args)
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args, scheduler=scheduler)
 
 
 @click.command()
@@ -76,7 +86,8 @@ def lab(ctx, port, ip, no_browser, user, jupyter_args):
 @click.option("--json", "as_json", is_flag=True, help="With --prepare-only: print what was prepared as JSON.")
 @click.pass_context
 def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
-    """Prepare the demo workspace (procurement data in Parquet, SQLite and DuckDB) and start JupyterLab on it."""
+    """Prepare the demo workspace (procurement data in Parquet, SQLite and DuckDB) and start JupyterLab on it,
+    with the job scheduler running beside it."""
     from ..demo.prepare import prepare_demo
     from .main import load_workspace
 
@@ -88,7 +99,7 @@ def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
             *(f"  {name:<18} {rows:>8,} rows" for name, rows in s["tables"].items()),
         ])
         return
-    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user)
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, scheduler=True)
 
 
 @click.command()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-from traitlets import Enum, Float, Unicode
+from traitlets import Bool, Enum, Float, Unicode
 from traitlets.config import Configurable
 
 from ..errors import WorkbenchError
@@ -33,6 +33,12 @@ class AIOSWorkbench(Configurable):
         "", config=True,
         help="Act as this policy user for every request of this single-user server (overrides `identity`). "
         "`aios lab --user NAME` sets it.",
+    )
+    scheduler = Bool(
+        False, config=True,
+        help="Also run `aios scheduler` for the workspace as a child of this server (promoted jobs run on "
+        "time while JupyterLab is up). `aios lab --scheduler` and `aios demo` set it; for production run "
+        "`aios scheduler` as a service of its own.",
     )
     identity = Enum(
         ["server-account", "jupyter"], "server-account", config=True,
@@ -67,6 +73,12 @@ def _load_jupyter_server_extension(serverapp) -> None:
         service = WorkbenchService(Workspace.load(root), mode="jupyter",
                                    connector_health_ttl=settings.connector_health_ttl)
         serverapp.log.info("aios-workbench: serving workspace %s", service.workspace.root)
+        if settings.scheduler:
+            from .embedded_scheduler import start_embedded_scheduler
+
+            child = start_embedded_scheduler(service.workspace)
+            serverapp.log.info("aios-workbench: scheduler running as process %s (log: %s)", child.pid,
+                               service.workspace.state_dir / "logs" / "scheduler.log")
     except WorkbenchError as exc:
         service = UnavailableService(exc, mode="jupyter")
         serverapp.log.warning("aios-workbench: workspace unavailable: %s", exc)
