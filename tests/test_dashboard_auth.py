@@ -128,16 +128,11 @@ def test_users_add_refuses_unknown_users_and_short_passwords_with_the_fix(ws):
     assert short.returncode == 64 and "at least 8 characters" in short.stderr
 
 
-def test_dashboard_refuses_to_start_without_logins_or_in_team_mode(ws):
+def test_dashboard_refuses_to_start_without_logins(ws):
     nobody = run_aios("--workspace", str(ws.root), "dashboard", "--port", "1")
     assert nobody.returncode == 64
     assert "nobody can log in" in nobody.stderr and "aios dashboard users add" in nobody.stderr
-
-    assert users_add(ws.root, "bob", "bob-password-1").returncode == 0
-    team = run_aios("--workspace", str(ws.root), "dashboard", "--url", "http://127.0.0.1:8765", "--json")
-    assert team.returncode == 64
-    assert json.loads(team.stdout.splitlines()[0])["input"] == "http://127.0.0.1:8765"
-    assert "not available yet" in team.stderr
+    assert json.loads(run_aios("--workspace", str(ws.root), "dashboard", "--json").stdout)["error"] == "bad_input"
 
 
 @pytest.mark.parametrize("command", [("dashboard",), ("dashboard", "users"), ("dashboard", "users", "add"),

@@ -3,8 +3,8 @@
 `aios dashboard` serves the app on this workspace in-process: every page reads through
 the governed service as the logged-in user. Logins are policy users with a password
 set by `aios dashboard users add` (salted scrypt hashes in the state folder, never in
-version control). Team mode (`--url`, reading through a running `aios serve`) is not
-available yet: the service's REST routes do not all act on behalf of another user.
+version control). The dashboard runs beside the workspace it shows (its own governed service
+in-process), as `aios serve` does; it has no remote mode.
 """
 
 from __future__ import annotations
@@ -32,11 +32,9 @@ def _users(ctx):
               help="Port to listen on (default: dashboard.port in aios.yaml, 5006).")
 @click.option("--address", default=None, help="Address to listen on (default: dashboard.address, 127.0.0.1).")
 @click.option("--show/--no-show", default=False, show_default=True, help="Open the login page in a web browser.")
-@click.option("--url", "service_url", default=None,
-              help="Team mode: read through a running `aios serve` at URL (not available yet).")
 @JSON
 @click.pass_context
-def dashboard(ctx, port, address, show, service_url, as_json):
+def dashboard(ctx, port, address, show, as_json):
     """Serve the analysts' dashboard (Overview, Data, Quality & drift, Jobs, Experiments & models, Audit,
     Alerts) on this workspace. Each user logs in and sees data through their own permissions.
 
@@ -50,11 +48,6 @@ def dashboard(ctx, port, address, show, service_url, as_json):
 
     ws = load_workspace(ctx)
     cfg = ws.config.dashboard
-    service_url = service_url or cfg.service_url
-    if service_url:
-        raise UsageError("team mode (reading through a running `aios serve`) is not available yet",
-                         fix="run `aios dashboard` on the machine that holds the workspace, without --url "
-                             "(and without dashboard.service_url in aios.yaml)", input=service_url)
     if not DashboardUsers(ws.state_dir).list():
         raise UsageError("nobody can log in to the dashboard yet",
                          fix="add a login for a policy user: `aios dashboard users add NAME`",

@@ -126,8 +126,6 @@ class Dashboard(Strict):
     address: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(5006, ge=1, le=65535)
     title: str = Field("AI OS dashboard", min_length=1, max_length=80, description="shown in the header")
-    service_url: str | None = Field(None, description="team mode: a running `aios serve` to read through "
-                                    "(not available yet; the dashboard reads the local workspace in-process)")
 
 
 class WorkspaceConfig(Strict):
