@@ -182,10 +182,24 @@ def test_cli_prints_every_gate_and_exits_zero_when_promoted(root):
     assert "schedule: At 06:00 AM (Europe/Berlin)" in lines and "next runs:" in lines
 
     again = run_aios("--workspace", str(root), "promote", "notebooks/good.ipynb", "--name", "cli_job", "--json",
-                     cwd=root, env={"AIOS_USER": "alice"}, timeout=300)
+                     "--notify", "ops@example.com", "--notify", "https://hooks.example.com/aios", "--after", "cli_load",
+                     "--on-monitor-failure", "shipments_monthly_drift", "--catch-up", "skip", "--max-concurrent", "2",
+                     "--secret", "API_KEY=ERP_KEY", "--keep-last", "5", cwd=root, env={"AIOS_USER": "alice", "ERP_KEY": "k-1"},
+                     timeout=300)
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert (report["version"], report["status"], report["job"]) == (2, "active", "cli_job")
+    shown = run_aios("--workspace", str(root), "jobs", "show", "cli_job", "--json", env={"AIOS_USER": "alice"})
+    spec = json.loads(shown.stdout)["spec"]
+    assert spec["notifications"]["emails"] == ["ops@example.com"]
+    assert spec["notifications"]["webhooks"] == ["https://hooks.example.com/aios"]
+    assert spec["triggers"] == {"after_success": ["cli_load"], "on_monitor_failure": ["shipments_monthly_drift"]}
+    assert (spec["catch_up"]["policy"], spec["max_concurrent"], spec["retention"]["keep_last"]) == ("skip", 2, 5)
+    assert spec["secrets"] == {"API_KEY": "ERP_KEY"}
+
+    bad = run_aios("--workspace", str(root), "promote", "notebooks/good.ipynb", "--notify", "not-an-address",
+                   cwd=root, env={"AIOS_USER": "alice"})
+    assert bad.returncode == 64 and "invalid job setting notifications.webhooks" in bad.stderr
 
 
 def test_cli_exits_65_with_every_verdict_when_a_gate_fails(root):

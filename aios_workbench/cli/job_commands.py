@@ -126,6 +126,15 @@ def show(ctx, name, as_json):
                f"executor {spec['executor']}")
         if spec["parameters"]:
             yield "  parameters: " + ", ".join(f"{k}={v!r}" for k, v in spec["parameters"].items())
+        triggers = spec["triggers"]
+        if triggers["after_success"] or triggers["on_monitor_failure"]:
+            yield "  also runs " + "; ".join(
+                [f"after {j} succeeds" for j in triggers["after_success"]]
+                + [f"when monitor {m} fails" for m in triggers["on_monitor_failure"]])
+        notes = spec["notifications"]
+        if notes["webhooks"] or notes["emails"]:
+            yield (f"  notifies {', '.join([*notes['emails'], *notes['webhooks']])} "
+                   f"on {', '.join(sorted(notes['on']))}")
         yield "  recent runs:"
         yield from ("    " + line for line in _history_lines(d["recent_runs"]))
 

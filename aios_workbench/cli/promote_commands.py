@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import PromotionGatesFailed, exit_code
+from ..errors import PromotionGatesFailed, UsageError, exit_code
 from .data_commands import JSON, local_service, local_user
 from .output import emit, fail
 
@@ -55,6 +55,26 @@ def report_lines(report: dict) -> list[str]:
     return lines
 
 
+def _job_settings(executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last) -> dict:
+    """The JobSpec fields the options name (None: the spec's default)."""
+    for pair in secrets:
+        if "=" not in pair or not pair.split("=", 1)[0] or not pair.split("=", 1)[1]:
+            raise UsageError(f"--secret {pair!r} is not ENV=SECRET", input=pair,
+                             fix="name the kernel's environment variable and the secret, e.g. --secret API_KEY=ERP_KEY")
+    return {
+        "executor": executor,
+        "max_concurrent": max_concurrent,
+        "catch_up": {"policy": catch_up} if catch_up else None,
+        "triggers": ({"after_success": list(after_success), "on_monitor_failure": list(monitors)}
+                     if after_success or monitors else None),
+        "notifications": ({"webhooks": [n for n in notify if "@" not in n or n.startswith(("http://", "https://"))],
+                           "emails": [n for n in notify if "@" in n and not n.startswith(("http://", "https://"))]}
+                          if notify else None),
+        "secrets": dict(pair.split("=", 1) for pair in secrets) or None,
+        "retention": {"keep_last": keep_last} if keep_last else None,
+    }
+
+
 @click.command("promote")
 @click.argument("notebook", type=click.Path(dir_okay=False))
 @click.option("--name", help="Job name (default: the notebook's file stem without leading digits).")
@@ -69,10 +89,23 @@ def report_lines(report: dict) -> list[str]:
 @click.option("--retries", type=click.IntRange(0, 20), help="Retries of a failed run, with backoff (default 0).")
 @click.option("--approver", help="A second user who must approve before the version runs.")
 @click.option("--identity", help="Run as this service identity (listed in aios.yaml jobs.service_identities).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), help="Where runs execute (default local).")
+@click.option("--max-concurrent", type=click.IntRange(1, 100), help="Runs of this job at once (default 1).")
+@click.option("--catch-up", type=click.Choice(["skip", "once", "all"]),
+              help="Occurrences missed while no scheduler ran: skip them, run the latest once (default), or all.")
+@click.option("--after", "after_success", multiple=True, metavar="JOB",
+              help="Also run after each successful run of JOB (repeatable).")
+@click.option("--on-monitor-failure", "monitors", multiple=True, metavar="MONITOR",
+              help="Also run when MONITOR of governance/checks.yaml fails, e.g. to retrain (repeatable).")
+@click.option("--notify", multiple=True, metavar="URL|EMAIL",
+              help="Send failures and recoveries to a webhook URL or an e-mail address (repeatable).")
+@click.option("--secret", "secrets", multiple=True, metavar="ENV=SECRET",
+              help="Give the kernel env var ENV the secret named SECRET at run time (repeatable).")
+@click.option("--keep-last", type=click.IntRange(1), help="Keep the outputs of this many latest runs (default 50).")
 @JSON
 @click.pass_context
 def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_timeout, retries, approver, identity,
-            as_json):
+            executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last, as_json):
     """Promote NOTEBOOK to a scheduled job after six gates: parameters cell, typed parameters, a
     validation run in a fresh kernel, required checks, grants of the job's identity, approval.
 
@@ -89,7 +122,9 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
         report = run_promotion(service, notebook, user=local_user(), name=name, parameters=values,
                                schedule=schedule, surface="cli", base=Path.cwd(), coerce_strings=True,
                                timeout_seconds=timeout, cell_timeout_seconds=cell_timeout, retries=retries,
-                               approver=approver, identity=identity)
+                               approver=approver, identity=identity, **_job_settings(
+                                   executor, max_concurrent, catch_up, after_success, monitors, notify, secrets,
+                                   keep_last))
     data = report.to_dict()
     emit(data, as_json=as_json, human=report_lines)
     if not report.passed:
