@@ -95,6 +95,17 @@ def test_ok_notebook_reads_governed_data_with_typed_parameters_and_writes_every_
     assert job_reads and job_reads[0]["target"] == "shipment_files.main.shipments"
 
 
+def test_checks_a_job_runs_are_recorded_with_its_job_run(service, tmp_path):
+    from aios_workbench.checks.ledger import Ledger
+
+    result = run(service, tmp_path, "checks", job_run_id=77, job_name="checks-job")
+
+    assert result.ok, result.error
+    [row] = Ledger(service.store).history(name="shipments_basics", limit=1)
+    assert (row["job_run_id"], row["user"]) == (77, "alice")
+    assert "shipment_files.main.shipments" in result.datasets_read   # the suite's reads are the job's reads
+
+
 def test_the_run_token_is_refused_once_the_run_is_over(service, tmp_path):
     token_file = tmp_path / "token.json"
 

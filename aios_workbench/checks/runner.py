@@ -69,8 +69,9 @@ monitor.after_record = _monitor_recorded   # a failing monitor raises an alert a
 
 
 def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str | None = None,
-              notebook: str | None = None) -> list[dict]:
-    """Run check `kind` as `user` and record each result in the ledger; return them as dicts."""
+              notebook: str | None = None, job_run_id: int | None = None) -> list[dict]:
+    """Run check `kind` as `user` and record each result in the ledger (with the notebook, MLflow run
+    and job run it belongs to); return them as dicts."""
     from .ledger import Ledger
     from .quality import governed_runner
 
@@ -81,7 +82,8 @@ def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str |
     ledger = Ledger(service.store)
     out = []
     for result in run(service, run_sql, spec):
-        ledger_id = ledger.record(result, user=user, notebook=notebook, mlflow_run_id=mlflow_run_id)
+        ledger_id = ledger.record(result, user=user, notebook=notebook, mlflow_run_id=mlflow_run_id,
+                                  job_run_id=job_run_id)
         out.append({**result.to_dict(), "ledger_id": ledger_id})
         if hasattr(run, "after_record"):
             run.after_record(service, spec, out[-1])

@@ -146,7 +146,8 @@ class JobServiceView:
         if not isinstance(kind, str) or not kind:
             raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
         self._grant.note_mlflow_run(mlflow_run_id)
-        return run_check(self, user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook)
+        return run_check(self, user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook,
+                         job_run_id=self._grant.job_run_id)
 
 
 class _GrantedService:
