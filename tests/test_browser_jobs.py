@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -25,11 +24,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, copy_demo_workspace, free_port, stop, wait_for_http, widen_sidebar
+from .conftest import AIOS, artifact, copy_demo_workspace, free_port, stop, wait_for_http, widen_sidebar
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Fast polling so the test sees progress and the badge without waiting the default 30 s.
 LAB_SETTINGS = {"alertPollSeconds": 2, "jobPollSeconds": 1}
 
@@ -148,9 +146,8 @@ def open_notebook(page, name: str) -> None:
 
 
 def screenshot(page, name: str) -> None:
+    """Into test-artifacts/ (the README's images in docs/images/ are copied from there by hand)."""
     page.screenshot(path=str(artifact(name)))
-    if SCREENSHOTS.is_dir():
-        shutil.copy(artifact(name), SCREENSHOTS / name)
 
 
 # -- fixtures -------------------------------------------------------------------------------------------------

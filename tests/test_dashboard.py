@@ -39,7 +39,6 @@ ORDERS = "purchasing_warehouse.procurement.purchase_orders"
 SHIPMENTS = "shipment_files.main.shipments"
 PASSWORDS = {"alice": "alice-dashboard-pw", "bob": "bob-dashboard-pw", "carol": "carol-dashboard-pw"}
 PAGES = ["overview", "data", "quality", "jobs", "experiments", "audit", "alerts"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 JOB = "nightly_spend_report"
 OUTPUT_MARKER = "Spend by category, nightly"
 
@@ -289,9 +288,7 @@ def wait_text(page, text: str, timeout: float = 60_000):
 
 def shoot(page, name: str) -> None:
     path = artifact(f"dashboard-{name}.png")
-    page.screenshot(path=str(path), full_page=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SCREENSHOTS / f"dashboard-{name}.png")
+    page.screenshot(path=str(path), full_page=True)   # docs/images/ holds copies made by hand
 
 
 def assert_no_raw_values(page, raw, where: str) -> None:
