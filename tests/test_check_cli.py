@@ -60,3 +60,49 @@ def test_fairness_across_the_supplier_attribute(demo_workspace):
     assert result.returncode == (0 if report["passed"] else 1)
     assert dpd["metrics"]["threshold"] == 0.05
     assert {g["group"]["minority_owned"] for g in report["params"]["groups"]} == {0, 1}
+
+
+def test_explain_a_logged_model_on_governed_shipments(demo_copy):
+    import mlflow
+    from sklearn.linear_model import LinearRegression
+
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.tracking import tracking_uri
+
+    service = WorkbenchService(demo_copy, mode="test")
+    try:
+        frame = service.queries.run("SELECT lead_time_days, damaged::INT AS damaged, delay_days FROM shipments "
+                                    "WHERE delay_days IS NOT NULL AND lead_time_days IS NOT NULL",
+                                    user="alice", surface="test").to_arrow().to_pandas()
+    finally:
+        service.close()
+    model = LinearRegression().fit(frame[["lead_time_days", "damaged"]], frame["delay_days"])
+    mlflow.set_tracking_uri(tracking_uri(demo_copy))
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(model, name="model")
+    relation = ("(SELECT lead_time_days, damaged::INT AS damaged, delay_days FROM shipments "
+                "WHERE delay_days IS NOT NULL AND lead_time_days IS NOT NULL)")
+
+    result = run_aios("--workspace", str(demo_copy.root), "check", "explain", f"runs:/{run.info.run_id}/model",
+                      relation, "--target", "delay_days", "--sample", "5000", "--repeats", "2",
+                      "--max-importance", "damaged=1000", "--json", env={"AIOS_USER": "alice"}, timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [i["name"] for i in report["items"]] == ["lead_time_days", "damaged"]   # ranked by importance
+    assert report["params"]["sample_rows"] == 5000 and report["recorded"] is not None
+
+    strict = run_aios("--workspace", str(demo_copy.root), "check", "explain", f"runs:/{run.info.run_id}/model",
+                      relation, "--target", "delay_days", "--sample", "2000", "--repeats", "1",
+                      "--max-importance", "lead_time_days=0", "--no-record", env={"AIOS_USER": "alice"}, timeout=300)
+    assert strict.returncode == 1 and "lead_time_days" in strict.stdout
+
+
+def test_explain_names_a_bad_model_uri(demo_copy):
+    not_uri = run_aios("--workspace", str(demo_copy.root), "check", "explain", "model.pkl", "shipments",
+                       "--target", "delay_days", env={"AIOS_USER": "alice"})
+    assert not_uri.returncode == 64 and "is not an MLflow model URI" in not_uri.stderr
+
+    missing = run_aios("--workspace", str(demo_copy.root), "check", "explain", "models:/no-such-model/1", "shipments",
+                       "--target", "delay_days", "--json", env={"AIOS_USER": "alice"}, timeout=300)
+    assert missing.returncode == 66 and json.loads(missing.stdout)["error"] == "not_found"

@@ -13,14 +13,14 @@ import sys
 
 import click
 
-from ..errors import WorkbenchError
+from ..errors import UsageError, WorkbenchError
 from .data_commands import JSON, local_service, local_user
 from .output import emit
 
 
 @click.group()
 def check():
-    """Run governance checks: quality suites, drift, fairness; results go to the ledger."""
+    """Run governance checks: quality suites, drift, fairness, explain, monitors; results go to the ledger."""
 
 
 def _canonical(service, suite):
@@ -211,6 +211,83 @@ def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, thresh
                           sensitive=[c.strip() for c in sensitive.split(",")],
                           run_sql=governed_runner(service.queries, user=user, surface="cli"),
                           thresholds=thresholds or None, pos_label=label, name=name)
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
+
+
+def load_model(ws, uri: str):
+    """The model at MLflow URI `uri` (models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN/PATH) from the
+    workspace's tracking store: its scikit-learn flavour when it has one, else its pyfunc."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from ..errors import NotFound
+    from ..tracking import tracking_uri
+
+    if not uri.startswith(("models:/", "runs:/")):
+        raise UsageError(f"{uri!r} is not an MLflow model URI", input=uri,
+                         fix="name a registered version (models:/shipment-delay/1, models:/shipment-delay@champion) "
+                             "or a run's model (runs:/RUN_ID/model); `aios models ls` lists them")
+    mlflow.set_tracking_uri(tracking_uri(ws))
+    try:
+        try:
+            return mlflow.sklearn.load_model(uri)
+        except MlflowException as exc:
+            if "flavor" not in str(exc).lower():
+                raise
+            return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        raise NotFound(f"no model at {uri}: {str(exc).splitlines()[0]}", input=uri,
+                       fix="check the name, version or alias with `aios models ls`, or the run id") from None
+
+
+@check.command("explain")
+@click.argument("model_uri")
+@click.argument("relation")
+@click.option("--target", required=True, help="Column with the true values the model predicts.")
+@click.option("--features", help="Comma-separated feature columns (default: the model's own, else all but --target).")
+@click.option("--sample", type=click.IntRange(1), default=20_000, show_default=True,
+              help="Rows sampled (reservoir, seeded) through the governed path.")
+@click.option("--repeats", type=click.IntRange(1), default=5, show_default=True, help="Shuffles per feature.")
+@click.option("--scoring", help="A scikit-learn scorer name, e.g. accuracy, r2 (default: the model's score).")
+@click.option("--max-importance", multiple=True, metavar="FEATURE=VALUE",
+              help="Fail when FEATURE's importance exceeds VALUE (e.g. a sensitive attribute).")
+@click.option("--name", help="Name of the check in the ledger.")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def explain_command(ctx, model_uri, relation, target, features, sample, repeats, scoring, max_importance, name,
+                    record, as_json):
+    """Permutation feature importance of the MLflow model MODEL_URI on a governed sample of RELATION.
+
+    The sample holds what you may read (masked features arrive masked). Exit 1 when a
+    --max-importance is crossed.
+
+    \b
+    aios check explain models:/shipment-delay@champion shipments --target delay_days"""
+    from ..checks.explain import explain
+    from ..checks.quality import governed_runner
+
+    limits = {}
+    for spec in max_importance:
+        feature, sep, value = spec.partition("=")
+        try:
+            limits[feature] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not feature:
+            raise UsageError(f"--max-importance {spec!r} is not FEATURE=NUMBER",
+                             fix="e.g. --max-importance supplier_region=0.01", input=spec)
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        model = load_model(service.workspace, model_uri)
+        result = explain(model, relation, target=target,
+                         features=[c.strip() for c in features.split(",")] if features else None,
+                         run_sql=governed_runner(service.queries, user=user, surface="cli"), sample=sample,
+                         n_repeats=repeats, scoring=scoring, max_importance=limits or None,
+                         name=name or f"explain {model_uri} on {relation}")
         _finish(ctx, service, result, user=user, record=record, as_json=as_json)
     finally:
         service.close()
