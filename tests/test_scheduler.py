@@ -125,14 +125,6 @@ def tick_until(scheduler, predicate, *, timeout: float, what: str):
                 f"{[(r.id, r.status, r.attempt, r.error) for r in rows(scheduler.store)]}")
 
 
-def need_executors():
-    try:
-        import aios_workbench.jobs.executors  # noqa: F401
-        import aios_workbench.jobs.worker  # noqa: F401
-    except ImportError as exc:
-        pytest.fail(f"the execution side (jobs/executors, jobs/worker) is not importable: {exc}")
-
-
 @pytest.fixture
 def ws(tmp_path):
     return build_workspace(tmp_path / "ws", pool_size=2, max_concurrent_runs=4, lease_seconds=6)
@@ -149,7 +141,6 @@ def store(ws):
 def scheduler(ws):
     from aios_workbench.jobs.scheduler import Scheduler
 
-    need_executors()
     out = io.StringIO()
     sched = Scheduler(ws, name="tick-test", out=out, cancel_grace=3, timeout_grace=1)
     yield sched
@@ -495,7 +486,6 @@ def wait_for(predicate, *, timeout: float, what: str, poll: float = 0.25):
 
 
 def test_a_job_due_in_two_seconds_starts_within_a_second_of_its_due_time(ws, store):
-    need_executors()
     job_id = make_job(ws, store, "punctual", "record")     # manual until it is given its time below
     process, log = start_scheduler(ws, "timing", "scheduler-timing.log")
     try:
@@ -519,7 +509,6 @@ def test_a_job_due_in_two_seconds_starts_within_a_second_of_its_due_time(ws, sto
 
 
 def test_kill_9_mid_run_then_restart_fails_the_run_and_retries_it(ws, store, tmp_path):
-    need_executors()
     marker = tmp_path / "crash.txt"
     job_id = make_job(ws, store, "crashy", "sleep_once", parameters={"seconds": 120.0, "marker": str(marker)},
                       retries={"max": 1, "backoff_seconds": 0})
@@ -553,7 +542,6 @@ def test_kill_9_mid_run_then_restart_fails_the_run_and_retries_it(ws, store, tmp
 
 
 def test_sigterm_lets_a_run_finish_within_the_grace_period_then_interrupts_it(ws, store, tmp_path):
-    need_executors()
     marker = tmp_path / "term.txt"
     job_id = make_job(ws, store, "long", "sleep", parameters={"seconds": 120.0, "marker": str(marker)})
     process, log = start_scheduler(ws, "graceful", "scheduler-term.log", "--grace", "2")
@@ -574,7 +562,6 @@ def test_sigterm_lets_a_run_finish_within_the_grace_period_then_interrupts_it(ws
 
 @pytest.mark.services
 def test_two_replicas_on_postgresql_run_each_occurrence_exactly_once(tmp_path, postgres_url):
-    need_executors()
     ws = build_workspace(tmp_path / "pgws", metadata_url=postgres_url, pool_size=2, max_concurrent_runs=4,
                          lease_seconds=10)
     store = open_store(ws.metadata_url)

@@ -92,7 +92,7 @@ def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
     from .main import load_workspace
 
     ws = load_workspace(ctx)
-    summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json)
+    summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json, jobs=True)
     if prepare_only:
         emit(summary, as_json=as_json, human=lambda s: [
             f"Demo workspace ready in {s['workspace']}",

@@ -1,17 +1,28 @@
-"""`aios demo`: make a workspace ready to explore, data and stores included."""
+"""`aios demo`: make a workspace ready to explore, data and stores included, and its monitoring job promoted."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
 from ..store import open_store
 from .generate import generate_demo_data
 
+# The demo's daily job: the monitoring notebook, promoted by the demo's data scientist.
+MONITOR_JOB = "monitor_shipments"
+MONITOR_NOTEBOOK = "notebooks/04_monitor_shipments.ipynb"
+MONITOR_CRON = "0 7 * * *"   # 07:00 UTC every day
+DEMO_SCIENTIST = "alice"
 
-def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True) -> dict:
+
+def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True, jobs: bool = False) -> dict:
     """Generate the procurement data into the state folder (skipped when already
     there for this seed and scale), migrate the metadata store, and check that
-    every declared source answers."""
+    every declared source answers. `jobs`: also promote the demo's daily job
+    (`promote_demo_job`); `aios demo` does, test fixtures (copies that start with
+    no jobs and no alerts) do not."""
     from ..connectors.health import check_connector
     from ..errors import ConnectorError, UsageError
 
@@ -44,6 +55,7 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         raise ConnectorError(
             "demo sources do not answer: " + "; ".join(f"{h.name}: {h.error}" for h in broken),
             fix="check connectors/*.yaml against the generated files in .aios/demo-data", input=broken[0].name)
+    job = promote_demo_job(ws, progress=progress) if jobs else None
     return {
         "workspace": str(ws.root),
         "data_dir": str(manifest.root),
@@ -53,4 +65,102 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         "sources": [h.to_dict() for h in health],
         "catalog": scan.to_dict(),
         "tracking_uri": tracking,
+        "jobs": [job] if job else [],
     }
+
+
+def running_version(store, name: str) -> tuple[str, Path] | None:
+    """(digest, snapshot path) of the version job `name` runs; None when there is no such job."""
+    from sqlalchemy import select
+
+    from ..store.models import Job, JobVersion
+
+    with store.session() as session:
+        row = session.execute(select(JobVersion.digest, JobVersion.snapshot_path)
+                              .join(Job, Job.name == JobVersion.job_name)
+                              .where(Job.name == name, JobVersion.version == Job.version)).first()
+    return (row.digest, Path(row.snapshot_path)) if row else None
+
+
+def _content(path: Path) -> dict | None:
+    """The notebook's JSON without what promotion ignores (outputs, execution counts, volatile cell metadata,
+    how sources are split into lines); None when unreadable. Equal contents mean equal digests, and reading
+    them needs no nbformat, whose import (jsonschema's grammars) costs seconds."""
+    from ..jobs.notebook import VOLATILE_CELL_METADATA
+
+    try:
+        data = json.loads(path.read_bytes())
+        cells = []
+        for cell in data["cells"]:
+            cell = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count")}
+            if isinstance(cell.get("source"), list):
+                cell["source"] = "".join(cell["source"])
+            cell["metadata"] = {k: v for k, v in (cell.get("metadata") or {}).items()
+                                if k not in VOLATILE_CELL_METADATA}
+            cells.append(cell)
+        return {**data, "cells": cells}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def promote_demo_job(ws, *, progress: bool = True) -> dict:
+    """Promote `notebooks/04_monitor_shipments.ipynb` as the daily job `monitor_shipments` (07:00 UTC) as
+    alice, unless the job already runs this content: promotion's validation run takes ~10 s, and
+    `aios demo --prepare-only` runs on every `./workbench start` and `./workbench test`.
+
+    A refused promotion is reported (every failed gate's reason), not raised: the demo stays usable."""
+    from ..errors import WorkbenchError
+    from ..jobs.notebook import load_notebook
+
+    def say(message: str) -> None:
+        if progress:
+            click.echo(f"  {message}", err=True)
+
+    result = {"job": MONITOR_JOB, "notebook": MONITOR_NOTEBOOK}
+    path = ws.root / MONITOR_NOTEBOOK
+    if not path.is_file():
+        say(f"no {MONITOR_NOTEBOOK} in this workspace: job {MONITOR_JOB} not promoted")
+        return {**result, "status": "skipped", "reason": f"{MONITOR_NOTEBOOK} does not exist"}
+    try:
+        store = open_store(ws.metadata_url)
+        try:
+            running = running_version(store, MONITOR_JOB)
+        finally:
+            store.close()
+        # the exact digest (nbformat) only when the quick comparison with the running snapshot differs
+        same = running is not None and _content(path) is not None and _content(path) == _content(running[1])
+        if not same:
+            wanted = load_notebook(path, MONITOR_NOTEBOOK).digest
+            same = running is not None and running[0] == wanted
+        if same:
+            say(f"job {MONITOR_JOB} already runs the current {MONITOR_NOTEBOOK}")
+            return {**result, "status": "unchanged", "digest": running[0]}
+        say(f"promoting {MONITOR_NOTEBOOK} as the daily job {MONITOR_JOB} ({MONITOR_CRON} UTC, as "
+            f"{DEMO_SCIENTIST}; a validation run in a fresh kernel)")
+        report = _promote(ws)
+    except WorkbenchError as exc:
+        say(f"job {MONITOR_JOB} not promoted: {exc.message}")
+        return {**result, "status": "error", "reason": exc.message}
+    if report.passed:
+        upcoming = report.next_runs[0]["utc"] if report.next_runs else "none"
+        say(f"job {MONITOR_JOB} version {report.version}: {report.status}; next run {upcoming}")
+    else:
+        say(f"job {MONITOR_JOB} not promoted: a gate refused it")
+        for gate in report.gates:
+            if not gate.passed:
+                say(f"  {gate.name}: {gate.reason}")
+    return {**result, "status": report.status, "version": report.version, "digest": report.digest,
+            "refused_gates": {g.name: g.reason for g in report.gates if not g.passed}}
+
+
+def _promote(ws):
+    from ..jobs.promote import promote
+    from ..jobs.schedule import Schedule
+    from ..service.core import WorkbenchService
+
+    service = WorkbenchService(ws, mode="local")
+    try:
+        return promote(service, MONITOR_NOTEBOOK, user=DEMO_SCIENTIST, name=MONITOR_JOB,
+                       schedule=Schedule.parse(MONITOR_CRON, tz="UTC"), surface="cli")
+    finally:
+        service.close()
