@@ -348,3 +348,17 @@ def test_service_errors_are_shown_as_readable_messages(jobs_page):
     alert.wait_for(timeout=30_000)
     assert "the metadata store is unreachable" in alert.inner_text()
     assert "start the metadata database" in alert.inner_text()
+
+
+def test_the_named_approver_approves_from_his_own_sidebar(chromium, lab, jobs_root, tmp_path):
+    promote(lab, "notebooks/daily_summary.ipynb", name="daily_summary_approved", approver="bob")
+    with lab_on(jobs_root, tmp_path, log_name="jupyterlab-jobs-bob.log", user="bob", settings=LAB_SETTINGS) as bobs:
+        with lab_page(chromium, bobs) as page:
+            open_section(page, "alerts")
+            alert = page.get_by_test_id("aios-alerts-tab").locator(
+                '[data-testid="aios-alert"][data-key="approval:daily_summary_approved:v1"]')
+            alert.wait_for(timeout=30_000)
+            alert.get_by_test_id("aios-alert-approve").click()
+            alert.wait_for(state="detached", timeout=30_000)    # approved: no longer waiting
+    status, job = api(lab, "GET", "jobs/job?name=daily_summary_approved")
+    assert status == 200 and job["version"] == 1 and job["version_status"] == "active", job
