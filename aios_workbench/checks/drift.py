@@ -65,6 +65,7 @@ from .result import CheckItem, CheckResult
 SMALL_REFERENCE = 1000
 DRIFT_SHARE = 0.5
 HIST_BINS = 8192
+BRANCHES_PER_QUERY = 4   # see _Plan.run_union
 P_VALUE_TESTS = {"ks", "chisquare", "z"}
 THRESHOLDS = {"ks": 0.05, "chisquare": 0.05, "z": 0.05, "wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.1}
 DISPLAY = {"ks": "K-S p_value", "chisquare": "chi-square p_value", "z": "Z-test p_value",
@@ -192,6 +193,13 @@ class _Plan:
         self.queries += 1
         return self.run_sql(f"{self.with_} {body}")
 
+    def run_union(self, parts: list[str]) -> pa.Table:
+        """`parts` joined by UNION ALL, at most BRANCHES_PER_QUERY to a statement: DuckDB 1.5 can stall
+        (idle, deaf to interrupts) on a UNION ALL of many large hash aggregates over 10M-row tables."""
+        tables = [self.run(" UNION ALL ".join(parts[i:i + BRANCHES_PER_QUERY]))
+                  for i in range(0, len(parts), BRANCHES_PER_QUERY)]
+        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
     def schema(self, wanted) -> None:
         table = self.run("SELECT * FROM ref LIMIT 0")
         cur = self.run("SELECT * FROM cur LIMIT 0").schema
@@ -273,7 +281,7 @@ class _Plan:
             for side, rel in ((0, "ref"), (1, "cur")):
                 parts.append(f"SELECT CAST({k} AS BIGINT) AS col, CAST({side} AS BIGINT) AS side, {b} AS bin, count(*) AS n "
                              f"FROM {rel} WHERE {c.valid} GROUP BY ALL")
-        table = self.run(" UNION ALL ".join(parts))
+        table = self.run_union(parts)
         col, side, bin_, n = (_numpy(table.column(i)) for i in range(4))
         for k, c in enumerate(cols):
             counts = []
@@ -302,7 +310,7 @@ class _Plan:
         parts = [f"SELECT {k} AS col, {side} AS side, CAST({_q(c.name)} AS VARCHAR) AS value, count(*) AS n "
                  f"FROM {rel} WHERE {c.valid} GROUP BY ALL"
                  for k, c in enumerate(cols) for side, rel in ((0, "ref"), (1, "cur"))]
-        table = self.run(" UNION ALL ".join(parts)).to_pydict()
+        table = self.run_union(parts).to_pydict()
         counts: dict[int, dict[str, list[int]]] = {}
         for k, side, value, n in zip(table["col"], table["side"], table["value"], table["n"]):
             counts.setdefault(k, {}).setdefault(value, [0, 0])[side] += n
