@@ -37,11 +37,12 @@ function readField(field: IField): FieldValue {
     if (!spec.literal) {
       return { ok: true, value: undefined, changed: false }; // the notebook computes its default
     }
+    if (spec.nullable) {
+      // the field says "empty = None", for strings too
+      return { ok: true, value: null, changed: fallback !== null };
+    }
     if (spec.type === 'str') {
       return { ok: true, value: '', changed: fallback !== '' };
-    }
-    if (spec.nullable) {
-      return { ok: true, value: null, changed: fallback !== null };
     }
     return { ok: false, problem: `${spec.name} needs a ${spec.type} value` };
   }

@@ -1,10 +1,6 @@
 /**
- * Unit tests of the Promote dialog's schedule builder (pure logic, no DOM),
- * run with Node's built-in test runner: `jlpm test`.
+ * The Promote dialog's schedule builder as plain data (no DOM).
  */
-import { strict as assert } from 'node:assert';
-import { describe, it } from 'node:test';
-
 import {
   PRESETS,
   ScheduleChoiceError,
@@ -14,39 +10,41 @@ import {
   parseTime
 } from '../src/cronPresets';
 
+/** The field a ScheduleChoiceError names, or fail when nothing is thrown. */
+function fieldOf(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScheduleChoiceError);
+    return (error as ScheduleChoiceError).field;
+  }
+  throw new Error('expected a ScheduleChoiceError, nothing was thrown');
+}
+
 describe('buildCron', () => {
   it('writes each preset as 5-field cron', () => {
-    assert.equal(buildCron({ kind: 'manual' }), null);
-    assert.equal(buildCron({ kind: 'hourly', minute: 15 }), '15 * * * *');
-    assert.equal(buildCron({ kind: 'daily', time: '06:05' }), '5 6 * * *');
-    assert.equal(buildCron({ kind: 'weekdays', time: '07:30' }), '30 7 * * 1-5');
-    assert.equal(buildCron({ kind: 'weekly', time: '23:59', weekday: 0 }), '59 23 * * 0');
-    assert.equal(buildCron({ kind: 'cron', cron: '  */15   9-17 * * 1-5 ' }), '*/15 9-17 * * 1-5');
+    expect(buildCron({ kind: 'manual' })).toBeNull();
+    expect(buildCron({ kind: 'hourly', minute: 15 })).toBe('15 * * * *');
+    expect(buildCron({ kind: 'daily', time: '06:05' })).toBe('5 6 * * *');
+    expect(buildCron({ kind: 'weekdays', time: '07:30' })).toBe('30 7 * * 1-5');
+    expect(buildCron({ kind: 'weekly', time: '23:59', weekday: 0 })).toBe('59 23 * * 0');
+    expect(buildCron({ kind: 'cron', cron: '  */15   9-17 * * 1-5 ' })).toBe('*/15 9-17 * * 1-5');
   });
 
   it('names the field that is wrong', () => {
-    const field = (f: () => unknown) => {
-      try {
-        f();
-      } catch (error) {
-        assert.ok(error instanceof ScheduleChoiceError);
-        return (error as ScheduleChoiceError).field;
-      }
-      assert.fail('no error');
-    };
-    assert.equal(field(() => buildCron({ kind: 'daily', time: '24:00' })), 'time');
-    assert.equal(field(() => buildCron({ kind: 'daily', time: '6h' })), 'time');
-    assert.equal(field(() => buildCron({ kind: 'hourly', minute: 60 })), 'minute');
-    assert.equal(field(() => buildCron({ kind: 'hourly', minute: 1.5 })), 'minute');
-    assert.equal(field(() => buildCron({ kind: 'weekly', time: '06:00', weekday: 7 })), 'weekday');
-    assert.equal(field(() => buildCron({ kind: 'cron', cron: '   ' })), 'cron');
+    expect(fieldOf(() => buildCron({ kind: 'daily', time: '24:00' }))).toBe('time');
+    expect(fieldOf(() => buildCron({ kind: 'daily', time: '6h' }))).toBe('time');
+    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 60 }))).toBe('minute');
+    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 1.5 }))).toBe('minute');
+    expect(fieldOf(() => buildCron({ kind: 'weekly', time: '06:00', weekday: 7 }))).toBe('weekday');
+    expect(fieldOf(() => buildCron({ kind: 'cron', cron: '   ' }))).toBe('cron');
   });
 
   it('parses times as HH:MM', () => {
-    assert.deepEqual(parseTime('6:00'), [6, 0]);
-    assert.deepEqual(parseTime(' 23:59 '), [23, 59]);
-    assert.throws(() => parseTime('12:60'), /not a time/);
-    assert.throws(() => parseTime(undefined), /not a time/);
+    expect(parseTime('6:00')).toEqual([6, 0]);
+    expect(parseTime(' 23:59 ')).toEqual([23, 59]);
+    expect(() => parseTime('12:60')).toThrow(/not a time/);
+    expect(() => parseTime(undefined)).toThrow(/not a time/);
   });
 });
 
@@ -60,35 +58,32 @@ describe('parseCron', () => {
       { kind: 'weekly', time: '23:59', weekday: 0 }
     ] as const;
     for (const choice of choices) {
-      assert.deepEqual(parseCron(buildCron({ ...choice })), choice);
+      expect(parseCron(buildCron({ ...choice }))).toEqual(choice);
     }
   });
 
   it('keeps anything else as raw cron', () => {
     for (const cron of ['*/15 9-17 * * 1-5', '0 6 1 * *', '0 6 * * 1,3', '0 24 * * *', '@daily']) {
-      assert.deepEqual(parseCron(cron), { kind: 'cron', cron });
+      expect(parseCron(cron)).toEqual({ kind: 'cron', cron });
     }
-    assert.deepEqual(parseCron('0  6 * *  *'), { kind: 'daily', time: '06:00' });
+    expect(parseCron('0  6 * *  *')).toEqual({ kind: 'daily', time: '06:00' });
   });
 
   it('lists every preset once', () => {
     const kinds = PRESETS.map(p => p.kind);
-    assert.deepEqual([...new Set(kinds)], kinds);
-    assert.deepEqual(kinds, ['manual', 'hourly', 'daily', 'weekdays', 'weekly', 'cron']);
+    expect([...new Set(kinds)]).toEqual(kinds);
+    expect(kinds).toEqual(['manual', 'hourly', 'daily', 'weekdays', 'weekly', 'cron']);
   });
 });
 
 describe('defaultJobName', () => {
-  it('derives the name the service derives (jobs/promote.py default_job_name)', () => {
-    // The same cases are checked against the Python function in tests/test_extension_unit.py.
-    const cases: [string, string][] = [
-      ['notebooks/02_governance_checks.ipynb', 'governance_checks'],
-      ['daily summary.ipynb', 'daily_summary'],
-      ['notebooks/sub/report-v2.ipynb', 'report-v2'],
-      ['3.ipynb', '']
-    ];
-    for (const [path, name] of cases) {
-      assert.equal(defaultJobName(path), name, path);
-    }
+  // The same cases are checked against the Python function in tests/test_extension_unit.py.
+  it.each([
+    ['notebooks/02_governance_checks.ipynb', 'governance_checks'],
+    ['daily summary.ipynb', 'daily_summary'],
+    ['notebooks/sub/report-v2.ipynb', 'report-v2'],
+    ['3.ipynb', '']
+  ])('derives the name the service derives from %s (jobs/promote.py default_job_name)', (path, name) => {
+    expect(defaultJobName(path)).toBe(name);
   });
 });
