@@ -153,6 +153,24 @@ def test_suppliers_show_masked_pii_in_schema_and_preview(lab_page, lab_as_alice)
     page.screenshot(path=str(artifact("data-preview-sorted.png")))
 
 
+def test_a_dataset_shows_its_lineage_and_check_history(lab_page):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+
+    page.locator(f'[data-testid="aios-dataset-item"][data-name="{SUPPLIERS}"]').click()
+    view = page.get_by_test_id("aios-dataset-view")
+    lineage = view.get_by_test_id("aios-dataset-lineage")
+    lineage.get_by_test_id("aios-lineage-downstream").wait_for(timeout=60_000)
+    assert "Upstream" in lineage.inner_text() and "Cannot load" not in lineage.inner_text()
+    checks = view.get_by_test_id("aios-dataset-checks")
+    page.wait_for_function(
+        """() => { const n = document.querySelector('[data-testid="aios-dataset-checks"]');
+                   return n && !n.textContent.includes('Loading'); }""", timeout=60_000)
+    text = checks.inner_text()
+    assert "Cannot load" not in text
+    assert "No checks recorded on this dataset." in text or checks.locator("table").count() == 1
+
+
 @pytest.fixture
 def new_notebooks():
     """Removes the notebooks a test creates through the launcher (JupyterLab serves the workspace root)."""

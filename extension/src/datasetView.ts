@@ -7,6 +7,7 @@ import {
   IDataClient,
   IDatasetAccess
 } from './catalog';
+import { DatasetChecksSection, LineageSection } from './datasetActivity';
 import { el, errorBox, formatCount, loadingNote, messageOf } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
 import { PreviewSection } from './preview';
@@ -40,7 +41,8 @@ function section(title: string, body: Node, testid?: string): HTMLElement {
 /**
  * One dataset: what it is (description, owners, tags), what the user sees
  * of it (schema with classification and mask badges, the row filter),
- * a masked preview, a profile and "Insert query".
+ * a masked preview, a profile, its lineage, the checks recorded on it and
+ * "Insert query".
  */
 export class DatasetView extends Widget {
   constructor(options: IDatasetViewOptions) {
@@ -103,6 +105,8 @@ export class DatasetView extends Widget {
     this._previewBox = el('div', {}, loadingNote('Waiting for the schema…'));
     this._profileBox = el('div', {}, loadingNote('Waiting for the schema…'));
 
+    const lineage = new LineageSection(dataset.name);
+    const checks = new DatasetChecksSection(dataset.name);
     this.node.replaceChildren(
       el('div', { class: 'aios-dataset-bar' }, back, this._insert),
       el('h3', { class: 'aios-dataset-title', title: dataset.name }, dataset.name),
@@ -112,9 +116,14 @@ export class DatasetView extends Widget {
       meta,
       section('Schema', this._access, 'aios-schema'),
       section('Preview', this._previewBox),
-      section('Profile', this._profileBox)
+      section('Profile', this._profileBox),
+      section('Lineage', lineage.node),
+      section('Checks', checks.node)
     );
     this.node.scrollTop = 0;
+    // Lineage and check history need no schema: they load beside it.
+    void lineage.load();
+    void checks.load();
 
     let access: IDatasetAccess;
     try {
