@@ -224,9 +224,8 @@ def test_a_refused_login_is_logged_without_the_password(smtp_server, monkeypatch
 def test_a_job_failure_and_its_recovery_reach_the_webhook_and_the_feed(workspace, tmp_path):
     from aios_workbench.jobs.scheduler import Scheduler
 
-    from .test_scheduler import make_job, need_executors, queue_run, rows, tick_until
+    from .test_scheduler import make_job, queue_run, rows, tick_until
 
-    need_executors()
     store = open_store(workspace.metadata_url)
     with Receiver() as receiver:
         job_id = make_job(workspace, store, "flaky", "flaky", parameters={"marker": str(tmp_path / "m.txt")},

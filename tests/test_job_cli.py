@@ -17,7 +17,7 @@ import pytest
 from aios_workbench.store import open_store
 
 from .conftest import aios_serve, run_aios, stop
-from .test_scheduler import build_workspace, make_job, need_executors, rows, start_scheduler
+from .test_scheduler import build_workspace, make_job, rows, start_scheduler
 
 TOKEN = "job-cli-test-token"
 
@@ -34,7 +34,6 @@ def as_json(result) -> dict | list:
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """The workspace, after `aios scheduler --once` executed one run of each job."""
-    need_executors()
     root = tmp_path_factory.mktemp("jobs-cli") / "ws"
     ws = build_workspace(root, pool_size=2, max_concurrent_runs=4)
     store = open_store(ws.metadata_url)

@@ -119,6 +119,7 @@ class Scheduler:
         self._draining: list[tuple[object, float]] = []
         self._emit_lock = threading.Lock()
         self.next_wake: float = self.settings.poll_seconds
+        self._wake_at = 0.0   # time.monotonic() at which the loop ticks again (set by each tick)
 
     # -- the loop -------------------------------------------------------------------------------------
     def run_forever(self, *, once: bool = False) -> None:
@@ -132,6 +133,7 @@ class Scheduler:
         try:
             while True:
                 began = time.monotonic()
+                self._wake_at = began + self.settings.poll_seconds   # a tick that fails still waits a poll
                 try:
                     self.tick()
                 except WorkbenchError as exc:  # e.g. the store is briefly unreachable: keep going
@@ -151,7 +153,7 @@ class Scheduler:
                         self.interrupt_all("it was asked to stop at once" if self._hurry
                                            else "it did not finish within the shutdown grace period")
                         break
-                pause = min(self.settings.poll_seconds, self.next_wake) - (time.monotonic() - began)
+                pause = self._wake_at - time.monotonic()
                 if pause > 0:
                     self._wake.wait(pause)
                     self._wake.clear()
@@ -194,7 +196,7 @@ class Scheduler:
         if clock - self._last_retention >= RETENTION_EVERY:
             self._last_retention = clock
             self.apply_retention_everywhere()
-        self._compute_next_wake()
+        self._compute_next_wake(since=moment)
 
     # -- 1. recovery ----------------------------------------------------------------------------------
     def recover(self, moment: datetime, *, at_start: bool = False) -> None:
@@ -465,16 +467,20 @@ class Scheduler:
             self.apply_retention(job_id, name, retention)
 
     # -- 6. leases, wake-ups, output ----------------------------------------------------------------------
-    def _compute_next_wake(self) -> None:
-        """Seconds until the next known due time, so a job fires on time between polls."""
+    def _compute_next_wake(self, since: datetime) -> None:
+        """Seconds until the next known due time, so a job fires on time between polls. Due times after
+        `since` (the moment this tick enqueued at) count: one that passed while the tick ran is taken at
+        once, not a poll later; those the tick already saw (a held-back job, a run waiting for a slot) wait."""
         moment = runs.now()
         with self.store.session() as session:
             due = session.scalar(select(func.min(Job.next_due_at)).where(Job.paused.is_(False),
-                                                                         Job.next_due_at > moment))
+                                                                         Job.next_due_at > since))
             ready = session.scalar(select(func.min(JobRun.not_before)).where(JobRun.status == "queued",
-                                                                             JobRun.not_before > moment))
+                                                                             JobRun.not_before > since))
         times = [runs.utc(t) for t in (due, ready) if t is not None]
-        self.next_wake = min([(t - moment).total_seconds() + 0.005 for t in times] + [self.settings.poll_seconds])
+        self.next_wake = min([max(0.0, (t - moment).total_seconds()) + 0.005 for t in times]
+                             + [self.settings.poll_seconds])
+        self._wake_at = min(self._wake_at or float("inf"), time.monotonic() + self.next_wake)
 
     def emit(self, event: str, **fields) -> None:
         """One status line per event (or one JSON object per line with --json)."""
