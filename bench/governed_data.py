@@ -80,8 +80,9 @@ def parquet_file(rows: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".orders_v{VERSION}.parquet.partial"
     started = time.perf_counter()
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")   # DuckDB 1.5 refuses it as a connect() option
         con.execute(f"COPY (SELECT {COLUMNS_SQL} FROM range({rows}) t(i)) TO '{partial}' "
                     "(FORMAT parquet, ROW_GROUP_SIZE 122880)")
     finally:
