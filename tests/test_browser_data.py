@@ -180,7 +180,7 @@ def new_notebooks():
         path.unlink()
 
 
-def test_insert_query_adds_a_wb_sql_cell_to_a_new_notebook(new_notebooks, lab_page):
+def test_insert_query_adds_a_wb_sql_cell_that_runs_in_a_new_notebook(new_notebooks, lab_page):
     page = lab_page
     wait_for_listed(page, DEMO_DATASETS)
     page.locator(f'[data-testid="aios-dataset-item"][data-name="{SUPPLIERS}"]').click()
@@ -203,6 +203,17 @@ def test_insert_query_adds_a_wb_sql_cell_to_a_new_notebook(new_notebooks, lab_pa
     assert any(query in cell for cell in code), code
     assert any("import aios_workbench as wb" in cell for cell in code), code
     page.screenshot(path=str(artifact("data-insert-query.png")))
+
+    # run it as a user would (Run > Run All Cells): the governed rows arrive in the notebook, masked
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
+                 .some(n => n.innerText.includes('contact_email'))""", timeout=120_000)
+    output = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts())
+    assert "Error" not in output, output
+    assert "@" not in output, output      # contact_email is masked for this user
+    page.screenshot(path=str(artifact("data-insert-query-run.png")))
 
 
 def test_a_catalog_of_10000_datasets_stays_windowed(lab_page):
