@@ -286,6 +286,16 @@ def wait_text(page, text: str, timeout: float = 60_000):
     page.get_by_text(text, exact=False).first.wait_for(timeout=timeout)
 
 
+def text_with(page, *words: str, timeout: float = 60.0) -> str:
+    """The page's text once every word is in it (Panel re-renders a page's parts as their data arrive)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = text_of(page)
+        if all(w in text for w in words) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.25)
+
+
 def shoot(page, name: str) -> None:
     path = artifact(f"dashboard-{name}.png")
     page.screenshot(path=str(path), full_page=True)   # docs/images/ holds copies made by hand
@@ -495,7 +505,7 @@ def test_a_steward_sees_raw_values_everyones_audit_and_job_outputs(chromium, das
         page.locator("input[placeholder='source.schema.dataset']").fill(SUPPLIERS)
         page.get_by_role("button", name="Apply filters").click()
         wait_text(page, "query")
-        records = text_of(page)
+        records = text_with(page, "bob", "alice")
         assert "bob" in records and "alice" in records     # everyone's reads of the suppliers
 
         open_page(page, dashboard, "jobs")
