@@ -117,6 +117,80 @@ def test_runs_beyond_the_pool_size_wait_in_the_executor(ws, store):
     assert [row(store, r).status for r in (first, second)] == ["succeeded", "succeeded"]
 
 
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[1])
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_workers_are_forked_from_the_warm_parent_each_in_a_session_of_its_own(ws, store):
+    runs = [add_run(ws, store, "exits", parameters={"code": 0}) for _ in range(2)]
+
+    with local(ws, pool_size=2) as executor:
+        handles = [executor.submit(run_id) for run_id in runs]
+        pids = [h.pid for h in handles]
+        parents = {parent_of(pid) for pid in pids if alive(pid)}
+        assert parents and all("aios_workbench.jobs.executors.warm" in cmdline(p) for p in parents)
+        assert parents != {os.getpid()} and all(os.getsid(pid) == pid for pid in pids if alive(pid))
+        assert all(h.wait(timeout=120) for h in handles)
+
+    assert [h.outcome() for h in handles] == [None, None]
+    assert [row(store, run_id).status for run_id in runs] == ["succeeded", "succeeded"]
+
+
+def test_the_warm_parent_imports_all_a_worker_needs_and_starts_no_thread(ws, store):
+    """A fork of a process with threads is unsafe; an import left to each worker costs every run its CPU."""
+    run_id = add_run(ws, store, "ok")
+    script = ("import sys, threading\n"
+              "from aios_workbench.jobs.executors.warm import warm_up\n"
+              "warm_up()\n"
+              "threads = threading.active_count()\n"
+              "before = set(sys.modules)\n"
+              "from aios_workbench.jobs.worker import run_job_run\n"
+              "assert run_job_run(sys.argv[1], int(sys.argv[2])).ok\n"
+              "heavy = ('aios_workbench', 'papermill', 'nbclient', 'nbconvert', 'nbformat', 'sqlglot', 'sqlalchemy',\n"
+              "         'jupyter_client', 'ipykernel', 'tornado', 'alembic')\n"
+              "print(threads, sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(ws.root), str(run_id)], capture_output=True, text=True,
+                          timeout=180, cwd=ws.root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "1 []"
+
+
+def test_cold_workers_when_warm_workers_is_off(ws, store):
+    run_id = add_run(ws, store, "sleeps", parameters={"seconds": 2})
+
+    with local(ws, warm_workers=False) as executor:
+        handle = executor.submit(run_id)
+        assert parent_of(handle.pid) == os.getpid()
+        assert "aios_workbench.jobs.worker" in cmdline(handle.pid)
+        assert handle.wait(timeout=120) and handle.outcome() is None
+
+    assert row(store, run_id).status == "succeeded"
+
+
+def test_a_dead_warm_parent_takes_its_runs_with_it_and_the_next_run_still_starts(ws, store, tmp_path):
+    pid_file = tmp_path / "kernel.pid"
+    doomed = add_run(ws, store, "sleeps", parameters={"seconds": 300, "pid_file": str(pid_file)})
+    later = add_run(ws, store, "exits", parameters={"code": 0})
+
+    with local(ws) as executor:
+        first = executor.submit(doomed)
+        wait_until(pid_file.exists, 90, "the kernel starting")
+        warm_parent = parent_of(first.pid)
+        os.kill(warm_parent, signal.SIGKILL)
+        assert first.wait(timeout=10) and "ended by SIGKILL" in first.outcome()
+        wait_until(lambda: not alive(first.pid), 5, "the worker dying with its warm parent")
+        second = executor.submit(later)
+        assert parent_of(second.pid) != warm_parent
+        assert second.wait(timeout=120) and second.outcome() is None
+
+    assert row(store, later).status == "succeeded"
+    wait_until(lambda: not alive(int(pid_file.read_text())), 10, "the orphaned kernel exiting")
+
+
 def test_cancel_kills_the_worker_and_its_kernel(ws, store, tmp_path):
     pid_file = tmp_path / "kernel.pid"
     run_id = add_run(ws, store, "sleeps", parameters={"seconds": 300, "pid_file": str(pid_file)})

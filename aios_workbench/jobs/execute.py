@@ -10,6 +10,7 @@ are scrubbed of the secret values and the token on every write.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import logging
@@ -542,12 +543,23 @@ def write_notebook(path: Path, source_nb, scrub: Scrubber):
     return nbformat.reads(text, as_version=4)
 
 
+@functools.cache
+def html_exporter():
+    """One HTMLExporter per process: its Jinja templates compile on first use (~0.4 s), not per run.
+    Exports through it hold `_HTML_LOCK` (a Dask worker runs several runs in threads of one process)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
+
+
+_HTML_LOCK = threading.Lock()
+
+
 def write_html(nb, path: Path, scrub: Scrubber) -> Path | None:
     """nbconvert's HTML of the executed notebook (built locally: nothing is downloaded)."""
     try:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_notebook_node(nb)
+        with _HTML_LOCK:
+            body, _ = html_exporter().from_notebook_node(nb)
         _atomic_write(path, scrub(body))
         return path
     except Exception:  # an HTML export problem must not turn a run's outcome into a crash

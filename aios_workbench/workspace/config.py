@@ -99,6 +99,8 @@ class Scheduler(Strict):
     poll_seconds: float = Field(0.5, gt=0, le=60)
     max_concurrent_runs: int = Field(4, ge=1, le=1000, description="runs at once across all jobs")
     pool_size: int = Field(2, ge=1, le=256, description="worker processes of the local executor")
+    warm_workers: bool = Field(True, description="fork the local executor's workers from a parent that has "
+                               "imported their libraries once (Linux), instead of starting each from cold")
     lease_seconds: float = Field(30, ge=2, description="a run whose scheduler stops renewing its lease "
                                  "this long is treated as crashed")
     dask_address: str | None = Field(None, description="tcp://host:port of a Dask scheduler for executor 'dask'")

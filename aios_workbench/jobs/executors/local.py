@@ -1,18 +1,22 @@
-"""The local executor: each run in its own child process (`python -m aios_workbench.jobs.worker`),
-at most `scheduler.pool_size` at once; more wait in the executor's queue.
+"""The local executor: each run in its own worker process, at most `scheduler.pool_size` at once; more
+wait in the executor's queue. Workers are forked from a warm parent that has imported their libraries
+once (`warm.py`, Linux, `scheduler.warm_workers`), else started cold as `python -m aios_workbench.jobs.worker`;
+should the warm parent fail, runs fall back to cold workers.
 
 A child leads its own process group, so a cancel kills the worker and whatever it started; its kernel
 (in a session of its own) notices its parent is gone within a second and exits. Children die with the
 executor's process: Linux's PR_SET_PDEATHSIG sends them SIGKILL when the thread that forked them ends,
 so a `kill -9`'d scheduler cannot leave a worker behind that reports a result later. That signal follows
 the forking *thread*, so every child is started from one long-lived spawner thread of the executor,
-never from whichever (short-lived) thread called `submit`.
+never from whichever (short-lived) thread called `submit`; the warm parent is started from it too, and
+its forked workers die with the warm parent.
 """
 
 from __future__ import annotations
 
 import collections
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -23,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ...registry import executors
 from . import Executor, RunHandle
+
+log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 _SIGKILL = int(signal.SIGKILL)
@@ -44,7 +50,7 @@ class LocalRunHandle(RunHandle):
     def __init__(self, executor: "LocalExecutor", run_id: int):
         self.executor = executor
         self.run_id = run_id
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | "WarmChild" | None = None
         self._output = tempfile.TemporaryFile()   # the worker's stdout and stderr, for `outcome`
         self._last_words: str | None = None        # their end, kept once the worker has exited
         self._cancelled = False
@@ -119,6 +125,27 @@ class LocalExecutor(Executor):
         self._lock = threading.RLock()
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aios-local-spawner")
         self._closed = False
+        self._warm = None   # the WarmParent, started on the spawner thread
+        self._warm_failures = 0
+        if self._wants_warm():   # warm up now, while nothing waits for it
+            self._spawner.submit(self._warm_parent)
+
+    def _wants_warm(self) -> bool:
+        return bool(getattr(self.settings, "warm_workers", False)) and _prctl is not None
+
+    def _warm_parent(self):
+        """The live warm parent, (re)started on the spawner thread; None after repeated failures."""
+        if self._warm is not None and self._warm.alive:
+            return self._warm
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
+        if self._warm_failures >= 3 or self._closed:
+            return None
+        from .warm import WarmParent
+
+        self._warm = WarmParent(str(self.workspace.root))
+        return self._warm
 
     def submit(self, run_id: int) -> LocalRunHandle:
         with self._lock:
@@ -152,10 +179,17 @@ class LocalExecutor(Executor):
                 handle.process = self._spawner.submit(self._start, handle).result()
                 self._running.append(handle)
 
-    def _start(self, handle: LocalRunHandle) -> subprocess.Popen:
+    def _start(self, handle: LocalRunHandle):
+        argv = [str(handle.run_id), "--workspace", str(self.workspace.root)]
+        warm = self._warm_parent() if self._wants_warm() else None
+        if warm is not None:
+            try:
+                return warm.spawn(handle.run_id, argv, handle._output.fileno(), str(self.workspace.root))
+            except RuntimeError as exc:
+                self._warm_failures += 1
+                log.warning("starting run %s cold: %s", handle.run_id, exc)
         parent = os.getpid()
-        args = [sys.executable, "-m", "aios_workbench.jobs.worker", str(handle.run_id),
-                "--workspace", str(self.workspace.root)]
+        args = [sys.executable, "-m", "aios_workbench.jobs.worker", *argv]
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=handle._output, stderr=subprocess.STDOUT,
                                 cwd=str(self.workspace.root), start_new_session=True,
                                 preexec_fn=lambda: _die_with_parent(parent))
@@ -175,6 +209,8 @@ class LocalExecutor(Executor):
             else:
                 handle.cancel()
         self._spawner.shutdown(wait=True)
+        if self._warm is not None:
+            self._warm.close()
 
 
 executors.register("local", LocalExecutor)
