@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._version import __version__
 
 _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift", "fairness", "explain",
-               "register_model", "catalog", "runs"}
+               "register_model", "catalog", "runs", "write"}
 _TRACKING_API = {"run", "active_run", "set_experiment"}
 _JOBS_API = {"promote"}
 

@@ -67,6 +67,34 @@ class ServiceClient:
         error.rule = body.get("rule")
         return error
 
+    def write_arrow(self, target: str, table, *, mode: str = "replace", inputs=(), run_id: str | None = None,
+                    surface: str = "kernel", infer_inputs: bool = False) -> dict:
+        """Send an Arrow table to be written as governed dataset `target` (POST datasets/write)."""
+        import urllib.parse
+
+        import pyarrow as pa
+
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        params = {"target": target, "mode": mode, "surface": surface, "inputs": ",".join(inputs),
+                  "infer_inputs": "1" if infer_inputs else "0"}
+        if run_id:
+            params["run_id"] = run_id
+        request = urllib.request.Request(f"{self.url}/aios/api/datasets/write?{urllib.parse.urlencode(params)}",
+                                         data=sink.getvalue().to_pybytes(), method="POST",
+                                         headers={"Content-Type": "application/vnd.apache.arrow.stream"})
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=max(self.timeout, 300)) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise self._error(exc, "datasets/write") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
+                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+
     def query_arrow(self, sql: str, *, as_user: str | None = None, max_rows: int | None = None,
                     surface: str = "kernel", run_id: str | None = None, datasets: list | None = None):
         """Run a governed query; the result streams back as Arrow IPC.
@@ -171,6 +199,9 @@ def _convert(table, as_: str):
     raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
 
 
+_READ: dict[str, None] = {}   # governed datasets this kernel has read, in order: what wb.write derives from
+
+
 def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows: int | None = None):
     """Run a governed SQL query; masks and row filters of your policy apply.
 
@@ -184,6 +215,7 @@ def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows
     run_id = getattr(run, "id", None)
     datasets: list[str] = []
     table = client.query_arrow(query, as_user=as_user, max_rows=max_rows, run_id=run_id, datasets=datasets)
+    _READ.update(dict.fromkeys(datasets))
     if run_id and datasets:
         from .tracking import governed_describer
 
@@ -316,3 +348,30 @@ def table(name: str, *, as_: str = "polars", max_rows: int | None = None):
         raise UsageError(f"{name!r} is not a dataset name", fix="pass source.schema.dataset, e.g. "
                          "'supplier_master.main.suppliers'", input=name)
     return sql(f"SELECT * FROM {name}", as_=as_, max_rows=max_rows)
+
+
+def write(data, target: str, *, mode: str = "replace", inputs: list[str] | None = None) -> dict:
+    """Write a DataFrame (polars, pandas) or Arrow table as governed dataset `target` (`SOURCE.NAME` of a
+    `datasets` source; your roles need a `privilege: write` grant on it).
+
+    `mode="replace"` swaps the whole dataset at once; `"append"` adds rows with the same columns. The
+    service classifies the new columns (PII), so masks apply to its readers at once, audits the write, and
+    records its lineage: from `inputs`, by default every dataset this kernel has read through `wb.sql` or
+    `wb.table`. Returns what was written: dataset, rows, columns, total rows, inputs, PII found."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        table = data
+    elif hasattr(data, "to_arrow"):                       # polars
+        table = data.to_arrow()
+    elif hasattr(data, "to_parquet") and hasattr(data, "columns"):   # pandas
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        raise UsageError(f"cannot write a {type(data).__name__}", fix="pass a polars or pandas DataFrame or an "
+                         "Arrow table", input=type(data).__name__)
+    if mode not in ("replace", "append"):
+        raise UsageError(f"unknown write mode {mode!r}", fix="use mode='replace' or 'append'", input=str(mode))
+    run = _active_run()
+    client = _client or connect()
+    return client.write_arrow(target, table, mode=mode, inputs=list(_READ) if inputs is None else list(inputs),
+                              run_id=getattr(run, "id", None), infer_inputs=inputs is None)

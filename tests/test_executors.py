@@ -349,6 +349,33 @@ def test_a_job_run_emits_openlineage_start_and_complete_with_the_datasets_it_rea
     assert events[1]["run"]["facets"]["aios_run"]["externalRunId"] == f"job-run:{run_id}"
 
 
+def test_a_job_that_writes_a_dataset_records_it_as_its_lineage_output(ws, store):
+    from aios_workbench.jobs.worker import run_job_run
+    from aios_workbench.lineage import LineageLog, log_path
+    from aios_workbench.service.core import WorkbenchService
+
+    run_id = add_run(ws, store, "writes", job="writer-job", parameters={"target": "outputs.late_carriers"})
+
+    result = run_job_run(ws.root, run_id)
+
+    assert result.ok, result.error
+    assert result.datasets_written == ["outputs.main.late_carriers"]
+    assert "wrote outputs.main.late_carriers" in stream_text(result.output_path)
+    events = [e for e in LineageLog(log_path(ws)).events() if e["job"]["name"] == "job:writer-job"]
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    assert [d["name"] for d in events[1]["inputs"]] == ["shipment_files.main.shipments"]
+    assert [d["name"] for d in events[1]["outputs"]] == ["outputs.main.late_carriers"]
+    service = WorkbenchService(ws, mode="local")
+    try:
+        upstream = service.lineage("alice", "outputs.main.late_carriers")["upstream"]
+        assert "shipment_files.main.shipments" in {n["name"] for n in upstream["nodes"]}
+        record = service.audit.query(user="alice", limit=1)[0]
+        assert (record["action"], record["surface"]) == ("dataset.write", "job")
+        assert record["detail"]["run_id"] == f"job-run:{run_id}"
+    finally:
+        service.close()
+
+
 def test_executors_are_registered_plugins_and_an_unknown_name_lists_them(ws):
     from aios_workbench.errors import ConfigError, PluginNotFound
     from aios_workbench.jobs.executors import get_executor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,37 @@ def test_memory_and_thread_limits_come_from_the_workspace_config(tmp_path):
     (root / "aios.yaml").write_text("query:\n  memory_limit: lots\n")
     with pytest.raises(ConfigError, match="aios.yaml line 2: key `query.memory_limit`"):
         Workspace.load(root)
+
+
+def test_a_query_bigger_than_the_memory_limit_spills_to_the_workspace_state_and_completes(tmp_path):
+    import duckdb
+
+    root = build_governed_workspace(tmp_path / "ws")
+    con = duckdb.connect(str(root / "hr.duckdb"))
+    con.execute("CREATE TABLE tokens AS SELECT i AS id, md5(i::VARCHAR) AS token FROM range(1500000) t(i)")
+    con.close()
+    (root / "aios.yaml").write_text("query:\n  memory_limit: 40MB\n")
+    svc = open_governed_service(root)
+    try:
+        # ~1.5M distinct 32-character strings: a hash table several times the limit
+        rows = svc.queries.run("SELECT count(DISTINCT token) AS n, max(token) AS top FROM hr.main.tokens",
+                               user="sam", surface="test").to_arrow().to_pylist()
+        spill = Path(svc.workspace.state_dir) / "tmp" / "duckdb"
+        assert spill.is_dir()
+    finally:
+        svc.close()
+
+    expected = duckdb.sql("SELECT count(DISTINCT md5(i::VARCHAR)), max(md5(i::VARCHAR)) FROM range(1500000) t(i)")
+    assert [(r["n"], r["top"]) for r in rows] == expected.fetchall()
+    assert not (root / ".tmp").exists()          # not DuckDB's default spill folder in the workspace root
+
+
+def test_the_default_memory_limit_is_one_gigabyte(tmp_path):
+    root = build_governed_workspace(tmp_path / "ws")
+    svc = open_governed_service(root)
+    try:
+        value = svc.queries.engine.con.execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()[0]
+    finally:
+        svc.close()
+    assert value == "953.6 MiB"   # DuckDB's rendering of 1GB (10^9 bytes)

@@ -59,9 +59,12 @@ def _listing(con, alias: str) -> list[tuple[str, str, str, list[tuple[str, str]]
     return [(s, n, k, by_table.get((s, n), [])) for s, n, k in objects]
 
 
+FILE_TYPES = ("files", "datasets", "duckdb", "sqlite")   # fingerprinted by their files, rows counted
+
+
 def _fingerprint(decl, connector, root: Path, listing) -> str:
     options = decl.options
-    if decl.type == "files":
+    if decl.type in ("files", "datasets"):
         return _file_fingerprint(connector.files(root))
     if decl.type in ("duckdb", "sqlite"):
         path = Path(options["path"])
@@ -74,18 +77,20 @@ def _versioned(fingerprint: str) -> str:
     return hashlib.sha256(f"classifier {classify.VERSION}|{fingerprint}".encode()).hexdigest()
 
 
-def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
-    """Scan every declared source into the metadata store's catalog tables."""
+def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None) -> ScanReport:
+    """Scan every declared source (or those named in `only`) into the metadata store's catalog tables."""
     report = ScanReport()
     declared = {d.name for d in ws.connectors}
     with store.session() as session, session.begin():
         # sources no longer declared leave the catalog
         session.execute(delete(Dataset).where(Dataset.source.not_in(declared)))
     for decl in ws.connectors:
+        if only is not None and decl.name not in only:
+            continue
         con = connect(ws.extension_dir, threads=1, memory_limit="512MB")
         try:
             connector = decl.connector()
-            if decl.type in ("files", "duckdb", "sqlite"):
+            if decl.type in FILE_TYPES:
                 # file sources: compare the fingerprint before paying for an attach
                 fingerprint = _versioned(_fingerprint(decl, connector, ws.root, None))
                 if not force and _stored_fingerprint(store, decl.name) == fingerprint:
@@ -101,7 +106,7 @@ def scan_catalog(ws, store, *, force: bool = False) -> ScanReport:
                     report.unchanged.append(decl.name)
                     continue
             verdicts = classify.classify_listing(con, decl.name, listing)
-            counts = _row_counts(con, decl.name, listing) if decl.type in ("files", "duckdb", "sqlite") else {}
+            counts = _row_counts(con, decl.name, listing) if decl.type in FILE_TYPES else {}
             _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
             report.scanned.append(decl.name)
         except Exception as exc:  # one broken source must not stop the scan

@@ -6,6 +6,7 @@ how to attach its source to a DuckDB connection read-only and how to probe it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -89,6 +90,42 @@ class FilesConnector(Connector):
         self.attach(con, alias=alias, root=root)
         dataset = self.options.dataset or Path(self.options.path).name
         con.execute(f"SELECT * FROM {alias}.main.{dataset} LIMIT 0").fetchall()
+
+
+@connectors.register("datasets")
+class DatasetsConnector(Connector):
+    """Datasets written through the workbench (`wb.write`, `POST datasets/write`): a folder with one
+    sub-folder of Parquet files per dataset, each a view `SOURCE.main.NAME`. An empty or missing folder
+    is a source with no datasets yet."""
+
+    class Options(_Options):
+        path: str
+
+    NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+    def folder(self, root: Path) -> Path:
+        return _local_path(root, self.options.path)
+
+    def datasets(self, root: Path) -> dict[str, list[Path]]:
+        """Each dataset's Parquet files (sub-folders being written, named `.NAME...`, are skipped)."""
+        folder = self.folder(root)
+        if not folder.is_dir():
+            return {}
+        found = {}
+        for sub in sorted(folder.iterdir()):
+            files = sorted(sub.glob("*.parquet")) if sub.is_dir() and self.NAME.fullmatch(sub.name) else []
+            if files:
+                found[sub.name] = files
+        return found
+
+    def files(self, root: Path) -> list[Path]:
+        return [f for files in self.datasets(root).values() for f in files]
+
+    def attach(self, con, *, alias, root):
+        con.execute(f"ATTACH ':memory:' AS {alias}")
+        for name, files in self.datasets(root).items():
+            file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+            con.execute(f"CREATE VIEW {alias}.main.{name} AS SELECT * FROM read_parquet({file_list})")
 
 
 class _FileDatabase(Connector):

@@ -8,16 +8,21 @@ import duckdb
 
 
 def connect(extension_dir: Path, *, database: str = ":memory:", threads: int = 2,
-            memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that cannot fetch extensions from the network."""
+            memory_limit: str = "2GB", temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that cannot fetch extensions from the network. Past `memory_limit` it spills
+    to `temp_directory` (DuckDB's default for an in-memory database is `.tmp` in the working folder)."""
     extension_dir.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(database, config={
+    config = {
         "extension_directory": str(extension_dir),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "threads": threads,
         "memory_limit": memory_limit,
-    })
+    }
+    if temp_directory is not None:
+        temp_directory.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_directory)
+    return duckdb.connect(database, config=config)
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:

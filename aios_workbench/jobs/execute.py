@@ -47,6 +47,7 @@ class ExecutionResult:
     log_path: Path | None = None
     datasets_read: list[str] = field(default_factory=list)
     datasets_denied: list[str] = field(default_factory=list)
+    datasets_written: list[str] = field(default_factory=list)   # through wb.write: the run's lineage outputs
     duration: float = 0.0
     cells_total: int = 0
     cells_done: int = 0
@@ -347,8 +348,8 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     html_path = write_html(nb_out, html, scrub)
     return ended(status, error, failing_cell=cell, output_path=output, html_path=html_path,
                  datasets_read=seen["datasets_read"], datasets_denied=seen["datasets_denied"],
-                 denials=seen["denials"], mlflow_run_ids=seen["mlflow_run_ids"], cells_total=run.cells_total,
-                 cells_done=run.cells_done)
+                 datasets_written=seen["datasets_written"], denials=seen["denials"],
+                 mlflow_run_ids=seen["mlflow_run_ids"], cells_total=run.cells_total, cells_done=run.cells_done)
 
 
 def _asked_to_cancel(should_cancel) -> bool:

@@ -47,6 +47,7 @@ class RunGrant:
     service: object
     datasets_read: set[str] = field(default_factory=set)
     datasets_denied: set[str] = field(default_factory=set)
+    datasets_written: set[str] = field(default_factory=set)
     denials: list[dict] = field(default_factory=list)          # {"rule", "message", "input"} per refusal
     mlflow_run_ids: set[str] = field(default_factory=set)      # MLflow runs the kernel's queries named
     view: "JobServiceView | None" = field(default=None, repr=False)
@@ -79,6 +80,7 @@ class RunGrant:
     def snapshot(self) -> dict:
         with self._lock:
             return {"datasets_read": sorted(self.datasets_read), "datasets_denied": sorted(self.datasets_denied),
+                    "datasets_written": sorted(self.datasets_written),
                     "denials": list(self.denials), "mlflow_run_ids": sorted(self.mlflow_run_ids)}
 
 
@@ -131,6 +133,21 @@ class JobServiceView:
 
     def __getattr__(self, name):
         return getattr(self._service, name)
+
+    def write_dataset(self, user: str, target: str, table, *, mode: str = "replace", inputs=(),
+                      run_id: str | None = None, surface: str = JOB_SURFACE, strict_inputs: bool = True) -> dict:
+        """A job's write: audited with surface "job" and the job run; traced from what the run read so far
+        (plus the inputs the kernel named); recorded as an output of the run."""
+        grant = self._grant
+        grant.note_mlflow_run(run_id)
+        with grant._lock:
+            read = sorted(grant.datasets_read)
+        inputs = list(inputs) if strict_inputs else [*read, *inputs]   # inferred: all the run read so far
+        result = self._service.write_dataset(user, target, table, mode=mode, inputs=inputs, strict_inputs=False,
+                                             run_id=run_id or grant.lineage_run_id, surface=JOB_SURFACE)
+        with grant._lock:
+            grant.datasets_written.add(result["dataset"])
+        return result
 
     async def status(self, user: str) -> dict:
         data = await self._service.status(user)

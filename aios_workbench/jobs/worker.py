@@ -145,12 +145,14 @@ def _flush_lineage(service, timeout: float = 10.0) -> None:
 
 
 def _lineage(service, job, run, event_type: str, result=None) -> None:
-    """An OpenLineage START/COMPLETE/FAIL event of the job run; its inputs are the datasets it read."""
+    """An OpenLineage START/COMPLETE/FAIL event of the job run; its inputs are the datasets it read, its
+    outputs those it wrote (`wb.write`)."""
     from ..lineage import job_event
 
     event = job_event(service.workspace.name, f"job:{job.name}", user=job.identity or job.created_by,
                       event_type=event_type, run_id=f"job-run:{run.id}",
-                      inputs=result.datasets_read if result else (), job_type="NOTEBOOK",
+                      inputs=result.datasets_read if result else (),
+                      outputs=result.datasets_written if result else (), job_type="NOTEBOOK",
                       error=result.error if result and not result.ok else None)
     service.queries.lineage.emit(event)
 

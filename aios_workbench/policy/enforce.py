@@ -59,12 +59,17 @@ class PolicyEngine:
         info = self.policy.users.get(user)
         return bool(info) and ("*" in info.may_impersonate or target in info.may_impersonate)
 
-    def grant_for(self, principal: Principal, entry) -> str | None:
-        """The first grant that lets `principal` read `entry`, as a rule name."""
-        names = {"*", entry.source.lower(), f"{entry.source}.{entry.schema}".lower(), entry.full_name.lower()}
+    def grant_for(self, principal: Principal, entry, privilege: str = "read") -> str | None:
+        """The first grant that gives `principal` `privilege` on `entry`, as a rule name."""
+        return self.grant_on(principal, entry.source, entry.schema, entry.name, privilege)
+
+    def grant_on(self, principal: Principal, source: str, schema: str, name: str,
+                 privilege: str = "read") -> str | None:
+        """The same for a dataset named by its parts (one about to be written need not exist yet)."""
+        names = {"*", source.lower(), f"{source}.{schema}".lower(), f"{source}.{schema}.{name}".lower()}
         for i, grant in enumerate(self.policy.grants):
-            if grant.role in principal.roles and grant.scope.lower() in names:
-                return f"grants[{i}]: role {grant.role} may read {grant.scope}"
+            if grant.privilege == privilege and grant.role in principal.roles and grant.scope.lower() in names:
+                return f"grants[{i}]: role {grant.role} may {privilege} {grant.scope}"
         return None
 
     def view(self, principal: Principal, entry) -> DatasetView:

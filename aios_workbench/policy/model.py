@@ -65,7 +65,8 @@ class Grant(_Strict):
     role: str
     # not `on`: YAML 1.1 reads a bare `on` key as the boolean true
     scope: str = Field(description="a source, source.schema or source.schema.dataset; '*' for everything")
-    privilege: Literal["read"] = "read"
+    privilege: Literal["read", "write"] = Field("read", description="read: query it; write: create, replace "
+                                                "or append datasets of a `datasets` source in scope (no read)")
 
 
 class ColumnMask(_Strict):

@@ -49,7 +49,7 @@ def _external_access(ws) -> tuple[list[str], list[str]]:
     directories, files = set(), set()
     for decl in ws.connectors:
         connector = decl.connector()
-        if decl.type == "files":
+        if decl.type in ("files", "datasets"):
             try:
                 files.update(str(p.resolve()) for p in connector.files(ws.root))
             except WorkbenchError:
@@ -66,8 +66,9 @@ def _sql_list(items: list[str]) -> str:
 class GovernedEngine:
     """One locked DuckDB instance over all of a workspace's sources."""
 
-    def __init__(self, ws, *, threads: int = 2, memory_limit: str = "4GB"):
-        self.con = connect(ws.extension_dir, threads=threads, memory_limit=memory_limit)
+    def __init__(self, ws, *, threads: int = 2, memory_limit: str = "1GB"):
+        self.con = connect(ws.extension_dir, threads=threads, memory_limit=memory_limit,
+                           temp_directory=ws.state_dir / "tmp" / "duckdb")
         self.failed: dict[str, str] = {}
         con = self.con
         con.execute("SET python_enable_replacements = false")

@@ -86,4 +86,33 @@ class LineageRoute(RouteMixin):
         self.write_json(result)
 
 
-ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute]
+class WriteRoute(RouteMixin):
+    """POST datasets/write?target=SOURCE.NAME&mode=replace|append&inputs=A,B&run_id=...: the body, an Arrow
+    IPC stream, becomes a governed dataset of a `datasets` source (write grant needed). `infer_inputs=1`:
+    the inputs are what the kernel read, and those it may no longer read are left out."""
+
+    path = "datasets/write"
+
+    @web.authenticated
+    async def post(self):
+        import pyarrow as pa
+
+        arg = self.get_query_argument
+        target = arg("target", "")
+        if not target:
+            raise UsageError("the `target` query parameter is missing", fix="pass ?target=outputs.my_dataset")
+        try:
+            table = pa.ipc.open_stream(self.request.body).read_all()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise UsageError(f"the request body is not an Arrow IPC stream: {exc}",
+                             fix="send the table as application/vnd.apache.arrow.stream (wb.write does)",
+                             input=target) from None
+        inputs = [name for name in arg("inputs", "").split(",") if name.strip()]
+        result = await asyncio.to_thread(self.service.write_dataset, self.user_name, target, table,
+                                         mode=arg("mode", "replace"), inputs=inputs, run_id=arg("run_id", None),
+                                         surface=arg("surface", "api"),
+                                         strict_inputs=arg("infer_inputs", "0") not in ("1", "true"))
+        self.write_json(result, 201)
+
+
+ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute, WriteRoute]

@@ -107,6 +107,15 @@ class WorkbenchService:
             result[direction] = restrict(result[direction], lambda name: name.lower() in readable)
         return result
 
+    def write_dataset(self, user: str, target: str, table, *, mode: str = "replace", inputs=(),
+                      run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> dict:
+        """Write an Arrow table as a dataset of a `datasets` source (write grant; classified; audited;
+        traced from `inputs`)."""
+        from ..catalog.write import write_dataset
+
+        return write_dataset(self, user, target, table, mode=mode, inputs=inputs, run_id=run_id,
+                             surface=surface, strict_inputs=strict_inputs).to_dict()
+
     def explain(self, user: str, dataset: str) -> dict:
         """What `user` sees of `dataset` and why: grant, masks, row filter."""
         from ..policy.explain import explain

@@ -63,8 +63,11 @@ class Query(Strict):
     max_rows: int = Field(1_000_000, ge=1, description="rows a query may return; more are cut off and flagged")
     timeout_seconds: float = Field(300, gt=0, description="a query running longer is stopped")
     threads: int = Field(2, ge=1, le=256, description="DuckDB worker threads of the governed engine")
-    memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-                              description="DuckDB memory limit of the governed engine, e.g. 4GB")
+    # 1GB: the service is shared by every user and job, and DuckDB otherwise keeps whatever it read in its
+    # buffer pool up to the limit (a 10M-row drift held 2.8 GB at 4GB). Past it, queries spill to .aios/tmp.
+    memory_limit: str = Field("1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+                              description="DuckDB memory limit of the governed engine (it spills to "
+                              ".aios/tmp/duckdb past it), e.g. 4GB")
 
 
 class Models(Strict):

@@ -1,0 +1,146 @@
+"""Writing governed datasets (`wb.write`, `POST datasets/write`): grants, atomic replace and append,
+classification of what was written, masks for its readers, audit, lineage, and the kernel over REST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from aios_workbench.errors import PermissionDenied, UsageError, WorkbenchError
+
+from .conftest import aios_serve
+from .governed_fixtures import POLICY, build_governed_workspace, open_governed_service
+
+WRITE_POLICY = POLICY.replace('''grants:
+''', '''grants:
+  - {role: analyst, scope: outputs, privilege: write}
+  - {role: analyst, scope: outputs.main.contacts}
+''')
+CONTACTS = pa.table({"id": [1, 2, 3], "contact": ["ann.berg@example.org", "li.wu@example.com", "o.k@example.net"],
+                     "score": [0.5, 0.25, 0.75]})
+
+
+@pytest.fixture
+def service(tmp_path):
+    root = build_governed_workspace(tmp_path / "ws")
+    (root / "connectors" / "outputs.yaml").write_text("name: outputs\ntype: datasets\noptions: {path: results}\n")
+    (root / "governance" / "policy.yaml").write_text(WRITE_POLICY)
+    svc = open_governed_service(root)
+    yield svc
+    svc.close()
+
+
+def rows(service, sql: str, user: str) -> list[dict]:
+    return service.queries.run(sql, user=user, surface="test").to_arrow().to_pylist()
+
+
+def test_a_written_dataset_is_classified_and_masked_for_its_readers(service):
+    result = service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people"])
+
+    assert (result["dataset"], result["rows"], result["total_rows"]) == ("outputs.main.contacts", 3, 3)
+    assert result["pii_columns"] == {"contact": ["pii.email"]}
+    # the policy's mask by tag (pii.email: hash, raw for stewards) applies at once
+    assert [r["contact"] for r in rows(service, "SELECT contact FROM outputs.main.contacts ORDER BY id", "nora")] \
+        != CONTACTS["contact"].to_pylist()
+    assert [r["contact"] for r in rows(service, "SELECT contact FROM outputs.main.contacts ORDER BY id", "sam")] \
+        == CONTACTS["contact"].to_pylist()
+    record = service.audit.query(user="ana", limit=1)[0]
+    assert (record["action"], record["allowed"], record["detail"]["inputs"]) == \
+        ("dataset.write", True, ["hr.main.people"])
+
+
+def test_writing_needs_a_write_grant_and_a_refusal_leaves_nothing(service):
+    with pytest.raises(PermissionDenied, match="may not write outputs.main.contacts") as refused:
+        service.write_dataset("otto", "outputs.contacts", CONTACTS)
+
+    assert "privilege: write" in refused.value.fix
+    assert not (service.workspace.root / "results").exists()
+    record = service.audit.query(user="otto", limit=1)[0]
+    assert (record["action"], record["allowed"]) == ("dataset.write", False)
+    # a read grant on the whole source is not a write grant
+    with pytest.raises(PermissionDenied):
+        service.write_dataset("sam", "outputs.contacts", CONTACTS)
+
+
+def test_append_adds_rows_and_replace_swaps_the_whole_dataset(service):
+    service.write_dataset("ana", "outputs.contacts", CONTACTS)
+    more = pa.table({"id": [4], "contact": ["z@example.org"], "score": [1.0]})
+
+    appended = service.write_dataset("ana", "outputs.contacts", more, mode="append")
+    assert appended["total_rows"] == 4
+    assert [r["id"] for r in rows(service, "SELECT id FROM outputs.main.contacts ORDER BY id", "sam")] == [1, 2, 3, 4]
+
+    replaced = service.write_dataset("ana", "outputs.contacts", more, mode="replace")
+    assert replaced["total_rows"] == 1
+    folder = service.workspace.root / "results"
+    assert [p.name for p in folder.iterdir()] == ["contacts"]          # no staging or retired folder left
+    assert len(list((folder / "contacts").glob("*.parquet"))) == 1
+
+
+def test_an_append_with_other_columns_is_refused_and_changes_nothing(service):
+    service.write_dataset("ana", "outputs.contacts", CONTACTS)
+    before = sorted(p.name for p in (service.workspace.root / "results" / "contacts").iterdir())
+
+    with pytest.raises(UsageError, match="cannot append to outputs.main.contacts: its columns are") as refused:
+        service.write_dataset("ana", "outputs.contacts", pa.table({"id": ["4"], "contact": ["x"]}), mode="append")
+
+    assert "mode='replace'" in refused.value.fix
+    assert sorted(p.name for p in (service.workspace.root / "results" / "contacts").iterdir()) == before
+    assert len(rows(service, "SELECT id FROM outputs.main.contacts", "sam")) == 3
+
+
+@pytest.mark.parametrize("target, message", [
+    ("hr.people_copy", "'hr' is a duckdb source, which is read-only"),
+    ("nowhere.x", "'nowhere' is not a declared source"),
+    ("outputs.Bad-Name", "bad dataset name 'Bad-Name'"),
+    ("contacts", "name the dataset as SOURCE.NAME"),
+])
+def test_bad_targets_are_refused_with_the_fix(service, target, message):
+    with pytest.raises(UsageError, match=message.replace(".", r"\.").replace("(", r"\(")) as refused:
+        service.write_dataset("ana", target, CONTACTS)
+    assert refused.value.fix
+
+
+def test_bad_modes_and_inputs_are_refused(service):
+    with pytest.raises(UsageError, match="unknown write mode 'upsert'"):
+        service.write_dataset("ana", "outputs.contacts", CONTACTS, mode="upsert")
+    with pytest.raises(UsageError, match="input 'hr.main.nope' is not a catalog dataset"):
+        service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.nope"])
+    with pytest.raises(PermissionDenied, match="may not read fin.main.budget, so it cannot be an input"):
+        service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["fin.main.budget"])
+    assert not (service.workspace.root / "results").exists()
+
+
+def test_lineage_links_the_inputs_to_the_written_dataset(service):
+    service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people", "hr.main.events"])
+
+    up = service.lineage("sam", "outputs.main.contacts")
+    down = service.lineage("sam", "hr.main.people")
+
+    assert {"hr.main.people", "hr.main.events"} <= {n["name"] for n in up["upstream"]["nodes"]}
+    assert "outputs.main.contacts" in {n["name"] for n in down["downstream"]["nodes"]}
+
+
+def test_the_kernel_writes_over_rest_with_what_it_read_as_inputs(service, monkeypatch):
+    import aios_workbench.client as client
+
+    service.close()
+    root = service.workspace.root
+    with aios_serve(root, token="write-token-0123456789", user="ana") as url:
+        monkeypatch.setattr(client, "_client", client.ServiceClient(url, "write-token-0123456789"))
+        monkeypatch.setattr(client, "_READ", {})
+        people = client.sql("SELECT id, email FROM hr.main.people ORDER BY id LIMIT 3", as_="pandas")
+
+        result = client.write(people.rename(columns={"email": "contact"}), "outputs.contacts")
+
+        with pytest.raises(WorkbenchError, match="may not read fin.main.budget") as refused:
+            client.write(people, "outputs.contacts", inputs=["fin.main.budget"])
+    assert refused.value.code == "permission_denied"
+    assert result["inputs"] == ["hr.main.people"] and result["rows"] == 3
+    # ana only ever saw hashed e-mails: what she wrote back is what she saw, never the raw values
+    import pyarrow.parquet as pq
+
+    written = pa.concat_tables(pq.read_table(p) for p in (Path(root) / "results" / "contacts").glob("*.parquet"))
+    assert len(written) == 3 and not any("@secret.example" in v for v in written["contact"].to_pylist())
