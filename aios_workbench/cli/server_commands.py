@@ -150,4 +150,61 @@ def mlflow_ui(ctx, host, port):
     os.execv(args[0], args)
 
 
-COMMANDS = [lab, demo, serve, mlflow_ui]
+@click.group()
+def tokens():
+    """Per-user tokens of `aios serve`: each holder acts as its user (the policy's grants, masks and row
+    filters apply). Only digests are stored (.aios/service_tokens.json); a running service sees changes at once."""
+
+
+def _tokens(ctx):
+    from ..service.tokens import ServiceTokens
+    from .main import load_workspace
+
+    ws = load_workspace(ctx)
+    return ws, ServiceTokens(ws.state_dir)
+
+
+@tokens.command("add")
+@click.argument("user")
+@click.option("--label", default="", help="What the token is for (e.g. 'ana laptop').")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_add(ctx, user, label, as_json):
+    """Create a token acting as policy user USER; it is printed once, never stored."""
+    from ..errors import UsageError
+
+    ws, store = _tokens(ctx)
+    if user not in ws.policy.users:
+        raise UsageError(f"{user!r} is not a user of governance/policy.yaml", input=user,
+                         fix=f"add `{user}:` with its roles under `users:` first")
+    entry, token = store.add(user, label=label)
+    emit({**entry, "token": token}, as_json=as_json, human=lambda r: [
+        f"token {r['id']} for {r['user']} (shown once; send it as `Authorization: Bearer <token>`):",
+        f"  {r['token']}"])
+
+
+@tokens.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_ls(ctx, as_json):
+    """List tokens: id, user, label, created (never the tokens)."""
+    _, store = _tokens(ctx)
+    rows = store.list()
+    emit(rows, as_json=as_json, human=lambda rows: [f"{'id':<10} {'user':<16} {'created':<26} label"] + [
+        f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}" for r in rows]
+        if rows else ["no user tokens (add one with `aios tokens add USER`)"])
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_revoke(ctx, token_id, as_json):
+    """Revoke token TOKEN_ID: the service refuses it from its next request on."""
+    _, store = _tokens(ctx)
+    entry = store.revoke(token_id)
+    emit({**entry, "revoked": True}, as_json=as_json,
+         human=lambda r: [f"revoked token {r['id']} of {r['user']}"])
+
+
+COMMANDS = [lab, demo, serve, mlflow_ui, tokens]

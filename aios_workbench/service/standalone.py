@@ -1,7 +1,9 @@
-"""`aios serve`: the same REST API without a Jupyter server, guarded by a bearer token.
+"""`aios serve`: the same REST API without a Jupyter server, guarded by bearer tokens.
 
 For the dashboard, the scheduler and team deployments. Clients send
-`Authorization: Bearer <token>` (or `token <token>`, as Jupyter clients do).
+`Authorization: Bearer <token>` (or `token <token>`, as Jupyter clients do): the service's
+own token acts as the identity it was started with; a per-user token (`tokens.py`,
+`aios tokens add USER`) acts as its user.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ log = logging.getLogger(__name__)
 
 
 class TokenAuthBase(web.RequestHandler):
-    """Authenticates by comparing the request's token with the service token in constant time."""
+    """Authenticates the request's token: the service token (constant-time compare) or a user's token."""
 
     def get_current_user(self):
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        token = token.strip()
         if scheme.lower() in ("bearer", "token") and token:
-            if hmac.compare_digest(token.strip().encode(), self.settings["aios_token"].encode()):
+            if hmac.compare_digest(token.encode(), self.settings["aios_token"].encode()):
                 return self.settings["aios_user"]
+            user_tokens = self.settings.get("aios_user_tokens")
+            if user_tokens is not None:
+                return user_tokens.user_for(token)
         return None
 
     def workbench_user(self) -> str:
@@ -66,12 +72,15 @@ class NotFoundRoute(RouteMixin, TokenAuthBase):
 
 
 def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Application:
+    from .tokens import ServiceTokens
+
     if not token:
         raise ValueError("the standalone service needs a non-empty token")
     return web.Application(
         mount(TokenAuthBase, ""),
         default_handler_class=NotFoundRoute,
         aios_service=service, aios_token=token, aios_user=user,
+        aios_user_tokens=ServiceTokens(service.workspace.state_dir),
     )
 
 

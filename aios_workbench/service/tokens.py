@@ -1,0 +1,99 @@
+"""Per-user tokens of `aios serve`: one service, many people, each acting as themselves.
+
+`aios serve` always accepts its own token (for the identity it was started with, `--user`). A team adds
+a token per person (`aios tokens add ana`): the holder acts as `ana`, so the policy's grants, masks and
+row filters are hers on every route. Only a SHA-256 digest of each token is kept, in
+`.aios/service_tokens.json` (mode 0600): the token itself is shown once, at creation. Tokens are
+revoked by id; the service re-reads the file when it changes, so adding or revoking needs no restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import ConfigError, NotFound, UsageError
+
+FILE_NAME = "service_tokens.json"
+PREFIX = "aios_"   # recognisable in a secret scanner, and never confused with the service's own token
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServiceTokens:
+    """The token file of one workspace."""
+
+    def __init__(self, state_dir: Path):
+        self.path = Path(state_dir) / FILE_NAME
+        self._lock = threading.Lock()
+        self._cache: tuple[float, list[dict]] | None = None
+
+    def _read(self) -> list[dict]:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        with self._lock:
+            if self._cache and self._cache[0] == stamp:
+                return self._cache[1]
+            try:
+                entries = json.loads(self.path.read_text(encoding="utf-8"))["tokens"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ConfigError(f"{self.path}: not a token file ({exc})",
+                                  fix=f"remove it and add the tokens again with `aios tokens add USER`",
+                                  input=str(self.path)) from None
+            self._cache = (stamp, entries)
+            return entries
+
+    def _write(self, entries: list[dict]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"tokens": entries}, handle, indent=1)
+        os.replace(temporary, self.path)
+
+    def add(self, user: str, *, label: str = "") -> tuple[dict, str]:
+        """A new token for `user`: (its public entry, the token, shown this once)."""
+        if not user or not user.strip():
+            raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
+        token = PREFIX + secrets.token_urlsafe(32)
+        entries = list(self._read())
+        entry = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
+                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sha256": _digest(token)}
+        self._write([*entries, entry])
+        return self._public(entry), token
+
+    def list(self) -> list[dict]:
+        return [self._public(e) for e in self._read()]
+
+    def revoke(self, token_id: str) -> dict:
+        entries = self._read()
+        kept = [e for e in entries if e["id"] != token_id]
+        if len(kept) == len(entries):
+            raise NotFound(f"no token with id {token_id!r}", fix="see `aios tokens ls`", input=token_id)
+        self._write(kept)
+        return self._public(next(e for e in entries if e["id"] == token_id))
+
+    def user_for(self, token: str) -> str | None:
+        """Whose token this is, or None. Compares digests in constant time."""
+        if not token.startswith(PREFIX):
+            return None
+        digest = _digest(token)
+        found = None
+        for entry in self._read():
+            if hmac.compare_digest(entry["sha256"], digest):
+                found = entry["user"]
+        return found
+
+    @staticmethod
+    def _public(entry: dict) -> dict:
+        return {k: v for k, v in entry.items() if k != "sha256"}
