@@ -144,3 +144,18 @@ def test_the_kernel_writes_over_rest_with_what_it_read_as_inputs(service, monkey
 
     written = pa.concat_tables(pq.read_table(p) for p in (Path(root) / "results" / "contacts").glob("*.parquet"))
     assert len(written) == 3 and not any("@secret.example" in v for v in written["contact"].to_pylist())
+
+
+def test_lineage_shows_other_peoples_queries_only_to_auditors(service):
+    for user in ("ana", "nora", "sam"):
+        rows(service, "SELECT count(*) AS n FROM hr.main.events", user)
+
+    seen_by_ana = service.lineage("ana", "hr.main.events")["downstream"]
+    seen_by_sam = service.lineage("sam", "hr.main.events")["downstream"]   # a steward: audit: true
+
+    ana_jobs = {n["name"] for n in seen_by_ana["nodes"] if n["kind"] == "job"}
+    assert ana_jobs == {"query:ana", "query:(other users)"}
+    assert seen_by_ana["counts"]["by_user"] == {"ana": 1, "(other users)": 2}
+    assert "nora" not in str(seen_by_ana) and "sam" not in str(seen_by_ana)
+    assert {"query:ana", "query:nora", "query:sam"} <= {n["name"] for n in seen_by_sam["nodes"]}
+    assert seen_by_sam["counts"]["by_user"] == {"ana": 1, "nora": 1, "sam": 1}

@@ -160,6 +160,51 @@ class LineageIndex:
                 **({"columns": dict(columns.most_common())} if direction == "downstream" else {})}
 
 
+OTHERS = "(other users)"
+
+
+def only_own_activity(graph: dict, user: str) -> dict:
+    """`graph` as a non-auditor may see it: other people's queries merged into one anonymous node and
+    their counts pooled, as the audit log shows them only their own records. Jobs stay named."""
+    def person(name: str) -> str:
+        return name if name == user else OTHERS
+
+    def pooled(counter: dict) -> dict:
+        out: dict[str, int] = {}
+        for name, count in counter.items():
+            out[person(name)] = out.get(person(name), 0) + count
+        return out
+
+    renamed: dict[str, str] = {}
+    nodes: dict[str, dict] = {}
+    for node in graph["nodes"]:
+        node = dict(node)
+        if node["kind"] == "job" and node["name"].startswith("query:") and node["name"] != f"query:{user}":
+            renamed[node["id"]] = node["id"] = f"job:query:{OTHERS}"
+            node["name"] = f"query:{OTHERS}"
+            merged = nodes.get(node["id"])
+            if merged is not None:   # several people's queries: one node, their runs added up
+                node["runs"] += merged["runs"]
+                node["failed_runs"] += merged["failed_runs"]
+                node["last_run"] = max(node["last_run"], merged["last_run"])
+                node["users"] = {OTHERS: sum(node["users"].values()) + sum(merged["users"].values())}
+        if node["kind"] == "job":
+            node["users"] = pooled(node.get("users") or {})
+        nodes[node["id"]] = node
+    edges = sorted({(renamed.get(e["from"], e["from"]), renamed.get(e["to"], e["to"])) for e in graph["edges"]})
+    counts = dict(graph.get("counts") or {})
+    if "by_user" in counts:
+        counts["by_user"] = pooled(counts["by_user"])
+    if "by_job" in counts:
+        by_job: dict[str, int] = {}
+        for job, count in counts["by_job"].items():
+            key = f"query:{OTHERS}" if job.startswith("query:") and job != f"query:{user}" else job
+            by_job[key] = by_job.get(key, 0) + count
+        counts["by_job"] = by_job
+    return {**graph, "nodes": list(nodes.values()), "edges": [{"from": a, "to": b} for a, b in edges],
+            "counts": counts}
+
+
 def _dataset_node(name: str) -> dict:
     return {"id": f"dataset:{name.lower()}", "kind": "dataset", "name": name}
 

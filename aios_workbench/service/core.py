@@ -90,9 +90,11 @@ class WorkbenchService:
 
     def lineage(self, user: str, dataset: str, depth: int = 3) -> dict:
         """Upstream and downstream of `dataset` from the lineage log; datasets `user` may not
-        read appear as restricted."""
+        read appear as restricted, and other people's queries only to auditors."""
         from ..errors import PermissionDenied
         from ..lineage import LineageLog, lineage_of, log_path, restrict
+        from ..lineage.graph import only_own_activity
+        from ..policy.enforce import PolicyEngine
 
         info = self.explain(user, dataset)  # unknown or ambiguous names raise here, with the fix
         if not info["allowed"]:
@@ -103,8 +105,11 @@ class WorkbenchService:
         self.queries.flush_lineage()
         result = lineage_of(LineageLog(log_path(self.workspace)), info["dataset"], depth)
         result["dataset"] = info["dataset"]
+        auditor = PolicyEngine(self.queries.policy.current()).is_auditor(user)
         for direction in ("upstream", "downstream"):
             result[direction] = restrict(result[direction], lambda name: name.lower() in readable)
+            if not auditor:   # who else queried it is audit information: auditors only
+                result[direction] = only_own_activity(result[direction], user)
         return result
 
     def write_dataset(self, user: str, target: str, table, *, mode: str = "replace", inputs=(),
