@@ -1,6 +1,6 @@
 """`aios scheduler`: runs promoted notebooks on time, with nobody logged in and no Jupyter server up.
 
-Each tick (every `scheduler.poll_seconds`, sooner when something falls due):
+Each tick (every `scheduler.poll_seconds`, sooner when something falls due or a worker ends):
 1. recover runs whose scheduler died (lease expired) -> failed, then retried per policy;
 2. enqueue due occurrences of unpaused jobs, applying the catch-up policy to missed ones, and advance
    `next_due_at` by compare-and-set, so two replicas never both enqueue one slot;
@@ -427,6 +427,8 @@ class Scheduler:
         if self._fixed_executor is not None:
             if isinstance(self._fixed_executor, str):
                 self._fixed_executor = self._make_executor(self._fixed_executor)
+            if getattr(self._fixed_executor, "on_run_end", None) is None:
+                self._fixed_executor.on_run_end = self._wake.set
             return self._fixed_executor
         if name not in self._executors:
             self._executors[name] = self._make_executor(name)
@@ -435,7 +437,9 @@ class Scheduler:
     def _make_executor(self, name: str):
         from .executors import get_executor
 
-        return get_executor(name, self.workspace)
+        executor = get_executor(name, self.workspace)
+        executor.on_run_end = self._wake.set   # a worker's end wakes the loop: its slot is reused at once
+        return executor
 
     def _free_slots(self, name: str) -> int:
         try:

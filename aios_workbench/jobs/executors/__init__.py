@@ -49,6 +49,17 @@ class Executor:
     def __init__(self, workspace, settings):
         self.workspace = workspace
         self.settings = settings
+        # Called (from any thread) when a submitted run's worker ends: the scheduler sets its wake-up here,
+        # so a freed slot takes the next queued run at once rather than at its next poll.
+        self.on_run_end = None
+
+    def _run_ended(self, *_args) -> None:
+        callback = self.on_run_end
+        if callback is not None:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a wake-up must never break the executor
+                pass
 
     def submit(self, run_id: int) -> RunHandle:
         """Start (or queue) run `run_id`, which the scheduler has set to 'running'."""

@@ -100,6 +100,7 @@ class DaskExecutor(Executor):
         key = f"aios-job-run-{int(run_id)}-{uuid.uuid4().hex[:12]}"
         future = self.client.submit(run_on_dask_worker, str(self.workspace.root), int(run_id), key, key=key,
                                     pure=False, retries=0)
+        future.add_done_callback(self._run_ended)
         handle = DaskRunHandle(self, int(run_id), future)
         with self._lock:
             self._handles = [h for h in self._handles if not h.done()] + [handle]

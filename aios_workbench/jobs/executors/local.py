@@ -144,7 +144,7 @@ class LocalExecutor(Executor):
             return None
         from .warm import WarmParent
 
-        self._warm = WarmParent(str(self.workspace.root))
+        self._warm = WarmParent(str(self.workspace.root), on_child_end=self._run_ended)
         return self._warm
 
     def submit(self, run_id: int) -> LocalRunHandle:
@@ -190,9 +190,13 @@ class LocalExecutor(Executor):
                 log.warning("starting run %s cold: %s", handle.run_id, exc)
         parent = os.getpid()
         args = [sys.executable, "-m", "aios_workbench.jobs.worker", *argv]
-        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=handle._output, stderr=subprocess.STDOUT,
-                                cwd=str(self.workspace.root), start_new_session=True,
-                                preexec_fn=lambda: _die_with_parent(parent))
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=handle._output, stderr=subprocess.STDOUT,
+                                   cwd=str(self.workspace.root), start_new_session=True,
+                                   preexec_fn=lambda: _die_with_parent(parent))
+        if self.on_run_end is not None:   # a cold worker's end is only seen by waiting for it
+            threading.Thread(target=lambda: (process.wait(), self._run_ended()), daemon=True,
+                             name=f"aios-wait-{process.pid}").start()
+        return process
 
     def shutdown(self, wait: bool = False) -> None:
         """Drop queued runs; wait for running ones (`wait=True`) or kill them."""

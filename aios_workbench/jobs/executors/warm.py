@@ -170,9 +170,10 @@ def main() -> None:
 class WarmChild:
     """A forked worker as the executor sees it: the parts of `subprocess.Popen` the local executor uses."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, on_end=None):
         self.pid = pid
         self.returncode: int | None = None
+        self.on_end = on_end
         self._ended = threading.Event()
 
     def poll(self) -> int | None:
@@ -185,12 +186,14 @@ class WarmChild:
     def _end(self, returncode: int) -> None:
         self.returncode = returncode
         self._ended.set()
+        if self.on_end is not None:
+            self.on_end()
 
 
 class WarmParent:
     """The executor's handle on one warm parent process. Start it from the thread whose death should end it."""
 
-    def __init__(self, workspace_root: str, stderr=None):
+    def __init__(self, workspace_root: str, stderr=None, on_child_end=None):
         import subprocess
 
         from .local import _die_with_parent
@@ -205,6 +208,7 @@ class WarmParent:
         finally:
             theirs.close()
         self._sock = ours
+        self._on_child_end = on_child_end
         self._lock = threading.Lock()
         self._children: dict[int, WarmChild] = {}
         self._pending: dict[int, list] = {}    # run id -> [Event, WarmChild | reason]
@@ -245,7 +249,7 @@ class WarmParent:
                 self.ready.set()
             elif kind == "started":
                 run_id, pid = map(int, rest.split())
-                child = self._children[pid] = WarmChild(pid)
+                child = self._children[pid] = WarmChild(pid, self._on_child_end)
                 self._answer(run_id, child)
             elif kind == "exited":
                 pid, code = map(int, rest.split())
