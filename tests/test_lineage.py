@@ -113,6 +113,23 @@ def test_inputs_carry_schema_facets_from_the_catalog(governed):
         assert ds["facets"]["schema"]["fields"] == [{"name": c.name, "type": c.data_type} for c in entry.columns]
 
 
+def test_statements_the_workbench_writes_itself_keep_their_inputs_but_no_column_lineage(governed):
+    from aios_workbench.lineage import LineageLog, log_path
+
+    _, service = governed
+    sql = "SELECT region, count(*) AS n FROM hr.main.people GROUP BY region"
+    for surface in ("check", "cli"):
+        service.queries.run(sql + f" -- {surface}", user="ana", surface=surface).to_arrow()
+    service.queries.flush_lineage()
+
+    events = {e["run"]["facets"]["aios_run"]["surface"]: e for e in LineageLog(log_path(service.workspace)).events()
+              if e["job"]["facets"].get("sql", {}).get("query", "").endswith(tuple(f"-- {s}" for s in ("check", "cli")))}
+    assert [d["name"] for d in events["check"]["inputs"]] == ["hr.main.people"] == \
+        [d["name"] for d in events["cli"]["inputs"]]
+    assert events["check"]["outputs"] == []                               # a check's aggregate: no column lineage
+    assert "columnLineage" in events["cli"]["outputs"][0]["facets"]      # a person's query keeps it
+
+
 def test_column_lineage_of_a_join_and_aggregate():
     event = query_event("demo", "ana", "cli", JOIN_AGGREGATE, [PEOPLE, EVENTS],
                         masked={"hr.main.people": ["name"]})

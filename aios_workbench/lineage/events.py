@@ -137,7 +137,7 @@ def query_hash(sql: str) -> str:
 def query_event(workspace: str, user: str, surface: str, sql: str, datasets: Iterable[CatalogEntry], *,
                 run_id: str | None = None, rows: int | None = None, status: str = "COMPLETE",
                 job: str | None = None, masked: dict[str, list[str]] | None = None, error=None,
-                event_time: str | None = None) -> dict:
+                event_time: str | None = None, columns: bool = True) -> dict:
     """The run event of one governed query by `user`.
 
     Inputs are the catalog datasets it read, with their schema facets. The
@@ -146,12 +146,13 @@ def query_event(workspace: str, user: str, surface: str, sql: str, datasets: Ite
     lineage on output datasets only and a query's output is its result set;
     the separate namespace keeps it out of the dataset graph. `masked` (dataset ->
     columns masked for this user) marks those inputs' transformations `masking`.
-    `sql` must be the SQL as submitted; it is scrubbed and redacted here."""
+    `sql` must be the SQL as submitted; it is scrubbed and redacted here. `columns=False` leaves the
+    column lineage out (the datasets read are still the inputs)."""
     entries = list(datasets)
     text = safe_text(sql)
     inputs = [dataset(workspace, e) for e in entries]
     outputs = []
-    lineage = column_lineage(sql, entries, namespace(workspace), masked or {})
+    lineage = column_lineage(sql, entries, namespace(workspace), masked or {}) if columns else None
     if lineage is not None:
         result_facets = {"columnLineage": facet("columnLineage", **lineage)}
         if rows is not None:
