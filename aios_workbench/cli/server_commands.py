@@ -126,6 +126,7 @@ def serve(ctx, host, port, user):
     generated = not token
     token = token or new_token()
     service = WorkbenchService(ws, mode="standalone")
+    service.warm_up_in_background()
 
     def ready():
         click.echo(f"aios-workbench service for workspace {ws.name!r} on http://{host}:{port}/aios/api/status")

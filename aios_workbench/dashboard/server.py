@@ -74,6 +74,7 @@ def serve_dashboard(ws, *, port: int, address: str, show: bool, title: str, on_r
     from .users import DashboardUsers, cookie_secret
 
     service = WorkbenchService(ws, mode="dashboard")
+    service.warm_up_in_background()
     gate = LoginGate(service, DashboardUsers(ws.state_dir))
     secret = cookie_secret(ws.state_dir)
     configure_cookie(secret)

@@ -31,6 +31,21 @@ class WorkbenchService:
         self._connector_health: tuple[float, list[dict]] | None = None
         self._health_lock = asyncio.Lock()
 
+    def warm_up(self) -> None:
+        """Load the catalog before the first request needs it (1-2 s on a big catalog), e.g. on a thread
+        started with the server; a failure here is only logged: the first request then reports it."""
+        try:
+            self.queries.catalog()
+        except Exception:  # noqa: BLE001 - a head start only
+            import logging
+
+            logging.getLogger(__name__).debug("warming the catalog failed", exc_info=True)
+
+    def warm_up_in_background(self) -> None:
+        import threading
+
+        threading.Thread(target=self.warm_up, name="aios-warm-up", daemon=True).start()
+
     async def connector_health(self) -> list[dict]:
         """Each declared source, probed in DuckDB; cached for `connector_health_ttl` seconds."""
         async with self._health_lock:

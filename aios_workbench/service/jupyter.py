@@ -73,6 +73,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
         service = WorkbenchService(Workspace.load(root), mode="jupyter",
                                    connector_health_ttl=settings.connector_health_ttl)
         serverapp.log.info("aios-workbench: serving workspace %s", service.workspace.root)
+        service.warm_up_in_background()
         if settings.scheduler:
             from .embedded_scheduler import start_embedded_scheduler
 
