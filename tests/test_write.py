@@ -159,3 +159,33 @@ def test_lineage_shows_other_peoples_queries_only_to_auditors(service):
     assert "nora" not in str(seen_by_ana) and "sam" not in str(seen_by_ana)
     assert {"query:ana", "query:nora", "query:sam"} <= {n["name"] for n in seen_by_sam["nodes"]}
     assert seen_by_sam["counts"]["by_user"] == {"ana": 1, "nora": 1, "sam": 1}
+
+
+def test_the_cli_writes_a_file_as_a_dataset_and_refuses_what_it_cannot_read(service, tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from .conftest import run_aios
+
+    service.close()
+    root = service.workspace.root
+    pq.write_table(CONTACTS, tmp_path / "contacts.parquet")
+    (tmp_path / "more.csv").write_text("id,contact,score\n4,z@example.org,1.0\n")
+    (tmp_path / "notes.txt").write_text("hello")
+    env = {"AIOS_USER": "ana"}
+
+    written = run_aios("--workspace", str(root), "catalog", "write", str(tmp_path / "contacts.parquet"),
+                       "outputs.contacts", "--input", "hr.main.people", "--json", env=env)
+    appended = run_aios("--workspace", str(root), "catalog", "write", str(tmp_path / "more.csv"),
+                        "outputs.contacts", "--mode", "append", env=env)
+    refused = run_aios("--workspace", str(root), "catalog", "write", str(tmp_path / "notes.txt"),
+                       "outputs.contacts", env=env)
+    denied = run_aios("--workspace", str(root), "catalog", "write", str(tmp_path / "more.csv"), "outputs.x",
+                      env={"AIOS_USER": "otto"})
+
+    assert written.returncode == 0, written.stderr
+    assert json.loads(written.stdout)["pii_columns"] == {"contact": ["pii.email"]}
+    assert appended.returncode == 0 and "now 4 rows" in appended.stdout, appended.stderr
+    assert refused.returncode == 64 and "unknown file type .txt" in refused.stderr
+    assert denied.returncode == 77 and "may not write outputs.main.x" in denied.stderr

@@ -107,7 +107,7 @@ def _emit_text(text: str, out: Path | None) -> None:
 
 @click.group()
 def catalog():
-    """Discover and browse datasets: scan, ls, show."""
+    """Discover, browse and write datasets: scan, ls, search, show, write."""
 
 
 @catalog.command("scan")
@@ -167,6 +167,58 @@ def catalog_search(ctx, text, limit, as_json):
         f"{h['score']:7.2f}  {h['name']:<52} matched: {', '.join(h['matched_fields'])}"
         + (f" ({', '.join(h['matched_columns'][:4])})" if h.get("matched_columns") else "") for h in hs
     ] or [f"no dataset you may read matches {text!r}"])
+
+
+@catalog.command("write")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target")
+@click.option("--mode", type=click.Choice(["replace", "append"]), default="replace", show_default=True,
+              help="Replace the dataset whole, or append rows with the same columns.")
+@click.option("--input", "inputs", multiple=True, help="A dataset the file was derived from (repeatable): "
+              "recorded as lineage; you must be allowed to read it.")
+@URL
+@TOKEN
+@JSON
+@click.pass_context
+def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
+    """Write FILE (Parquet, CSV or JSON) as governed dataset TARGET (SOURCE.NAME of a `datasets` source).
+
+    Needs a `privilege: write` grant; the new columns are classified (masks apply to readers at once), the
+    write is audited and traced. Same as `wb.write` in a notebook.
+
+    \b
+    aios catalog write late_orders.parquet outputs.late_orders
+    aios catalog write more.csv outputs.late_orders --mode append --input purchasing_warehouse.procurement.purchase_orders"""
+    import duckdb
+
+    readers = {".parquet": "read_parquet", ".csv": "read_csv", ".json": "read_json_auto"}
+    reader = readers.get(file.suffix.lower())
+    if reader is None:
+        raise UsageError(f"cannot read {file.name}: unknown file type {file.suffix or '(none)'}",
+                         fix="write a .parquet, .csv or .json file", input=str(file))
+    try:   # a private in-memory DuckDB reads the user's own file; nothing governed is involved yet
+        table = duckdb.connect().execute(f"SELECT * FROM {reader}(?)", [str(file)]).arrow()
+    except duckdb.Error as exc:
+        raise UsageError(f"cannot read {file}: {str(exc).splitlines()[0]}", fix="check the file's format",
+                         input=str(file)) from None
+    if hasattr(table, "read_all"):
+        table = table.read_all()
+    if url:
+        from ..client import ServiceClient
+
+        result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs), surface="cli")
+    else:
+        service = local_service(ctx)
+        try:
+            result = service.write_dataset(local_user(), target, table, mode=mode, inputs=list(inputs),
+                                           surface="cli")
+        finally:
+            service.close()
+    emit(result, as_json=as_json, human=lambda r: [
+        f"wrote {r['rows']:,} rows to {r['dataset']} ({r['mode']}; now {r['total_rows']:,} rows)"
+        + (f"; from {', '.join(r['inputs'])}" if r["inputs"] else ""),
+        *([f"  classified: " + ", ".join(f"{c} {'/'.join(t)}" for c, t in r["pii_columns"].items())]
+          if r["pii_columns"] else [])])
 
 
 @catalog.command("show")
