@@ -50,13 +50,24 @@ CONNECTORS_README = """\
 One YAML file per source, for example `warehouse.yaml`:
 
     name: warehouse
-    type: duckdb          # files, duckdb, sqlite, postgres, mysql
+    type: duckdb          # files, duckdb, sqlite, postgres, mysql, s3, datasets
     description: The analytics warehouse.
     options:
       path: data/warehouse.duckdb
 
 Credentials are never written here: name a secret (`password_secret: PG_PASSWORD`)
 that the workbench service reads from its environment.
+
+To let notebooks and jobs write results back as governed datasets (`wb.write`,
+`aios catalog write`), declare a `datasets` source, e.g. `outputs.yaml`:
+
+    name: outputs
+    type: datasets
+    options:
+      path: outputs
+
+and give the writers' roles a grant with `privilege: write` on it in
+governance/policy.yaml.
 """
 
 
