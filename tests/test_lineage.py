@@ -365,6 +365,29 @@ def test_upstream_follows_writers_and_their_inputs_within_the_depth(tmp_path):
                                                        "name": "raw.main.src"}]
 
 
+def test_the_index_reads_only_what_was_appended_and_starts_over_on_a_new_file(tmp_path):
+    from aios_workbench.lineage.graph import lineage_of
+
+    log = hand_built_log(tmp_path / "lineage.jsonl")
+    before = lineage_of(log, "wh.main.b")
+    log.append(job_event("demo", "job:report", user="ana", event_type="COMPLETE", inputs=["wh.main.b"],
+                         outputs=["wh.main.report"]))
+    with log.path.open("ab") as f:   # a writer still in the middle of its line: not read yet
+        f.write(b'{"eventType": "COMPLETE", "job": {"name": "job:half"')
+
+    after = lineage_of(log, "wh.main.b")
+
+    assert "job:job:report" not in ids(before["downstream"])
+    assert {"job:job:report", "dataset:wh.main.report"} <= ids(after["downstream"])
+    assert "job:job:half" not in ids(after["downstream"])
+    assert after == {**lineage_of(LineageLog(log.path), "wh.main.b")}      # the same as a fresh reading
+    assert ids(after["downstream"]) == ids(downstream(log, "wh.main.b"))   # ... and as a full pass
+
+    log.path.unlink()   # a new log (rotated, or another workspace at the same path): read from its start
+    fresh = hand_built_log(tmp_path / "lineage.jsonl")
+    assert "job:job:report" not in ids(lineage_of(fresh, "wh.main.b")["downstream"])
+
+
 # -- the CLI -------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ dataset -> job (the job read it) and job -> dataset (the job wrote it).
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -219,12 +220,38 @@ def downstream(log, dataset: str, depth: int = 3) -> dict:
     return LineageIndex(log.events()).walk(dataset, "downstream", depth)
 
 
+# One index per log file, kept up to date by reading only what was appended since (the log only grows;
+# a file replaced or cut shorter is read again from the start).
+_INDEXES: dict[str, tuple[int, int, LineageIndex]] = {}   # path -> (inode, offset read to, index)
+_INDEXES_LOCK = threading.Lock()
+
+
+def _current_index(log) -> LineageIndex:
+    """The index of `log` as it is now; call with `_INDEXES_LOCK` held."""
+    key = str(log.path.resolve())
+    try:
+        stat = log.path.stat()
+    except FileNotFoundError:
+        _INDEXES.pop(key, None)
+        return LineageIndex(())
+    inode, offset, index = _INDEXES.get(key, (None, 0, None))
+    if index is None or inode != stat.st_ino or stat.st_size < offset:
+        inode, offset, index = stat.st_ino, 0, LineageIndex(())
+    events, offset = log.events_after(offset)
+    for event in events:
+        index._add(event)
+    _INDEXES[key] = (inode, offset, index)
+    return index
+
+
 def lineage_of(log, dataset: str, depth: int = 3) -> dict:
-    """Both directions from one pass over the log (what `aios lineage` and the REST endpoint show)."""
-    index = LineageIndex(log.events())
-    return {"dataset": index.names.get(dataset.lower(), dataset), "recorded": index.known(dataset),
-            "upstream": index.walk(dataset, "upstream", depth),
-            "downstream": index.walk(dataset, "downstream", depth)}
+    """Both directions (what `aios lineage` and the REST endpoint show), from the log's index: only the
+    events appended since the last call are read."""
+    with _INDEXES_LOCK:   # walks read the index that updates write
+        index = _current_index(log) if hasattr(log, "events_after") else LineageIndex(log.events())
+        return {"dataset": index.names.get(dataset.lower(), dataset), "recorded": index.known(dataset),
+                "upstream": index.walk(dataset, "upstream", depth),
+                "downstream": index.walk(dataset, "downstream", depth)}
 
 
 def restrict(graph: dict, may_read) -> dict:

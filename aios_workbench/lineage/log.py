@@ -70,15 +70,32 @@ class LineageLog:
             return
         with self.path.open("rb") as f:
             for number, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    event = json.loads(raw)
-                except ValueError:
-                    log.warning("skipping unreadable line %d of %s", number, self.path)
-                    continue
-                if isinstance(event, dict):
+                event = self._parse(raw, number)
+                if event is not None:
                     yield event
+
+    def events_after(self, offset: int) -> tuple[list[dict], int]:
+        """The events of the whole lines written at or after byte `offset`, and the offset after them
+        (a line still being written is left for the next call)."""
+        try:
+            with self.path.open("rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except FileNotFoundError:
+            return [], 0
+        end = data.rfind(b"\n") + 1
+        events = [e for e in (self._parse(raw) for raw in data[:end].splitlines()) if e is not None]
+        return events, offset + end
+
+    def _parse(self, raw: bytes, number: int | None = None) -> dict | None:
+        if not raw.strip():
+            return None
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            log.warning("skipping unreadable line %s of %s", number or "(appended)", self.path)
+            return None
+        return event if isinstance(event, dict) else None
 
 
 class HttpTransport:
