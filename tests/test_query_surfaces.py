@@ -183,6 +183,8 @@ def test_cli_sql_formats(governed_root, tmp_path):
 
     as_json = cli(governed_root, "sql", "SELECT count(*) AS n FROM people", "--format", "json")
     assert json.loads(as_json.stdout) == [{"n": EU_ROWS}]
+    flag = cli(governed_root, "sql", "SELECT count(*) AS n FROM people", "--json")   # as every command has
+    assert json.loads(flag.stdout) == [{"n": EU_ROWS}]
 
 
 def test_cli_sql_denial_exits_77_and_writes_no_file(governed_root, tmp_path):

@@ -54,15 +54,17 @@ def _write_atomically(path: Path, write) -> None:
               show_default=True, help="Output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
 @click.option("--max-rows", type=click.IntRange(1), help="Return at most N rows.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @URL
 @TOKEN
 @click.pass_context
-def sql(ctx, query, as_user, fmt, out, max_rows, url, token):
+def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     """Run one governed, read-only QUERY; masks and row filters apply.
 
     \b
     aios sql "SELECT region, count(*) FROM suppliers GROUP BY ALL"
     aios sql "SELECT * FROM shipments" --format parquet --out shipments.parquet"""
+    fmt = "json" if as_json else fmt
     if fmt == "parquet" and out is None:
         raise UsageError("--format parquet needs --out FILE", fix="add --out result.parquet", input="parquet")
     if url:

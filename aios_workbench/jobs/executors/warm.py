@@ -64,7 +64,7 @@ def warm_up() -> None:
     import nbformat
 
     from ...store import open_store
-    from ..execute import html_exporter
+    from ..outputs import html_exporter
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1"), nbformat.v4.new_markdown_cell("*a*")])
     html_exporter().from_notebook_node(notebook)   # compiles the templates into the cached exporter
