@@ -233,13 +233,15 @@ def test_a_job_failure_and_its_recovery_reach_the_webhook_and_the_feed(workspace
         scheduler = Scheduler(workspace, name="notify-test", out=io.StringIO())
         try:
             queue_run(store, job_id)
-            tick_until(scheduler, lambda: rows(store, job_id)[-1].status == "failed", timeout=90, what="the failure")
+            # the worker records the failure; the scheduler follows up (alert, webhook) on a later tick
+            tick_until(scheduler, lambda: rows(store, job_id)[-1].status == "failed"
+                       and AlertFeed(store).counts()["open"] == 1, timeout=90, what="the failure's follow-up")
             failure = receiver.wait(1)[0]["body"]
             assert AlertFeed(store).counts() == {"open": 1, "acknowledged": 0}
 
             second = queue_run(store, job_id)
-            tick_until(scheduler, lambda: rows(store, job_id)[-1].status == "succeeded", timeout=90,
-                       what="the recovery")
+            tick_until(scheduler, lambda: rows(store, job_id)[-1].status == "succeeded"
+                       and AlertFeed(store).counts()["open"] == 0, timeout=90, what="the recovery's follow-up")
             recovery = receiver.wait(2)[1]["body"]
         finally:
             scheduler.close()
