@@ -65,6 +65,7 @@ def test_writing_needs_a_write_grant_and_a_refusal_leaves_nothing(service):
 
 
 def test_append_adds_rows_and_replace_swaps_the_whole_dataset(service):
+    engine = service.queries.engine   # attached before the dataset existed
     service.write_dataset("ana", "outputs.contacts", CONTACTS)
     more = pa.table({"id": [4], "contact": ["z@example.org"], "score": [1.0]})
 
@@ -77,6 +78,9 @@ def test_append_adds_rows_and_replace_swaps_the_whole_dataset(service):
     folder = service.workspace.root / "results"
     assert [p.name for p in folder.iterdir()] == ["contacts"]          # no staging or retired folder left
     assert len(list((folder / "contacts").glob("*.parquet"))) == 1
+    assert [r["id"] for r in rows(service, "SELECT id FROM outputs.main.contacts", "sam")] == [4]
+    # only the written dataset's view was refreshed: the engine (every other source attached) is the same
+    assert service.queries.engine is engine
 
 
 def test_an_append_with_other_columns_is_refused_and_changes_nothing(service):

@@ -129,7 +129,7 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
         shutil.rmtree(staging, ignore_errors=True)
 
     scan_catalog(ws, service.store, only={decl.name})
-    service.queries.refresh()
+    service.queries.dataset_written(decl.name, name)
     entry = service.queries.catalog().resolve((decl.name, "main", name))
     service.audit.append(user=user, surface=surface, action="dataset.write", target=full, allowed=True,
                          detail={**detail, "rule": rule, "inputs": read})

@@ -123,9 +123,17 @@ class DatasetsConnector(Connector):
 
     def attach(self, con, *, alias, root):
         con.execute(f"ATTACH ':memory:' AS {alias}")
-        for name, files in self.datasets(root).items():
-            file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
-            con.execute(f"CREATE VIEW {alias}.main.{name} AS SELECT * FROM read_parquet({file_list})")
+        for name in self.datasets(root):
+            self.refresh_view(con, alias=alias, root=root, name=name)
+
+    def refresh_view(self, con, *, alias, root, name) -> None:
+        """(Re)create the view of dataset `name` over its current files (after a write)."""
+        files = self.datasets(root).get(name)
+        if not files:
+            con.execute(f"DROP VIEW IF EXISTS {alias}.main.{name}")
+            return
+        file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+        con.execute(f"CREATE OR REPLACE VIEW {alias}.main.{name} AS SELECT * FROM read_parquet({file_list})")
 
 
 class _FileDatabase(Connector):

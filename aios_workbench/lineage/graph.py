@@ -170,17 +170,20 @@ def only_own_activity(graph: dict, user: str) -> dict:
     def person(name: str) -> str:
         return name if name == user else OTHERS
 
-    def pooled(counter: dict) -> dict:
+    def query_job(name: str) -> str:   # "query:<who>" jobs are people too
+        return f"query:{person(name[6:])}" if name.startswith("query:") else name
+
+    def pooled(counter: dict, key=person) -> dict:
         out: dict[str, int] = {}
         for name, count in counter.items():
-            out[person(name)] = out.get(person(name), 0) + count
+            out[key(name)] = out.get(key(name), 0) + count
         return out
 
     renamed: dict[str, str] = {}
     nodes: dict[str, dict] = {}
     for node in graph["nodes"]:
         node = dict(node)
-        if node["kind"] == "job" and node["name"].startswith("query:") and node["name"] != f"query:{user}":
+        if node["kind"] == "job" and query_job(node["name"]) != node["name"]:
             renamed[node["id"]] = node["id"] = f"job:query:{OTHERS}"
             node["name"] = f"query:{OTHERS}"
             merged = nodes.get(node["id"])
@@ -197,11 +200,7 @@ def only_own_activity(graph: dict, user: str) -> dict:
     if "by_user" in counts:
         counts["by_user"] = pooled(counts["by_user"])
     if "by_job" in counts:
-        by_job: dict[str, int] = {}
-        for job, count in counts["by_job"].items():
-            key = f"query:{OTHERS}" if job.startswith("query:") and job != f"query:{user}" else job
-            by_job[key] = by_job.get(key, 0) + count
-        counts["by_job"] = by_job
+        counts["by_job"] = pooled(counts["by_job"], query_job)
     return {**graph, "nodes": list(nodes.values()), "edges": [{"from": a, "to": b} for a, b in edges],
             "counts": counts}
 

@@ -49,7 +49,9 @@ def _external_access(ws) -> tuple[list[str], list[str]]:
     directories, files = set(), set()
     for decl in ws.connectors:
         connector = decl.connector()
-        if decl.type in ("files", "datasets"):
+        if decl.type == "datasets":   # the whole folder: datasets written after the lock must be readable
+            directories.add(str(connector.folder(ws.root).resolve()) + "/")
+        elif decl.type == "files":
             try:
                 files.update(str(p.resolve()) for p in connector.files(ws.root))
             except WorkbenchError:
@@ -119,6 +121,15 @@ class GovernedEngine:
                 cursor.close()
 
         return reader.schema, batches()
+
+    def refresh_dataset(self, ws, source: str, name: str) -> None:
+        """Re-create the view of one dataset of `datasets` source `source` after a write, leaving every
+        other source attached (re-attaching PostgreSQL or MySQL for one new view is not the right depth)."""
+        decl = next(d for d in ws.connectors if d.name == source)
+        if source in self.failed:
+            return
+        with self.con.cursor() as cursor:
+            decl.connector().refresh_view(cursor, alias=source, root=ws.root, name=name)
 
     def close(self) -> None:
         self.con.close()

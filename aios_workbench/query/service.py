@@ -126,6 +126,14 @@ class QueryService:
                 self._engine.close()
                 self._engine = None
 
+    def dataset_written(self, source: str, name: str) -> None:
+        """After a governed write: reload the catalog and refresh that one dataset's view."""
+        with self._lock:
+            self._catalog = None
+            engine = self._engine
+        if engine is not None:
+            engine.refresh_dataset(self.ws, source, name)
+
     def identity(self, user: str, as_user: str | None) -> str:
         if not as_user or as_user == user:
             return user

@@ -134,7 +134,7 @@ class LocalExecutor(Executor):
         return bool(getattr(self.settings, "warm_workers", False)) and _prctl is not None
 
     def _warm_parent(self):
-        """The live warm parent, (re)started on the spawner thread; None after repeated failures."""
+        """The live warm parent, (re)started on the spawner thread; None after three failed starts in a row."""
         if self._warm is not None and self._warm.alive:
             return self._warm
         if self._warm is not None:
@@ -184,7 +184,9 @@ class LocalExecutor(Executor):
         warm = self._warm_parent() if self._wants_warm() else None
         if warm is not None:
             try:
-                return warm.spawn(handle.run_id, argv, handle._output.fileno(), str(self.workspace.root))
+                process = warm.spawn(handle.run_id, argv, handle._output.fileno(), str(self.workspace.root))
+                self._warm_failures = 0   # counts failures in a row: one bad start must not mean cold for ever
+                return process
             except RuntimeError as exc:
                 self._warm_failures += 1
                 log.warning("starting run %s cold: %s", handle.run_id, exc)
