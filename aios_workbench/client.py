@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import AuthenticationRequired, ConnectorError, NotFound, UsageError, WorkbenchError
+from .errors import AuthenticationRequired, ConnectorError, NotFound, UsageError, WorkbenchError, error_class
 
 
 class ServiceClient:
@@ -25,18 +25,20 @@ class ServiceClient:
         self.token = token
         self.timeout = timeout
 
-    def _open(self, endpoint: str, payload: dict | None = None):
-        """An open response for GET (no payload) or POST (JSON payload); errors become WorkbenchErrors."""
-        data = json.dumps(payload).encode() if payload is not None else None
+    def _open(self, endpoint: str, payload: dict | None = None, *, body: bytes | None = None,
+              content_type: str = "application/json", timeout: float | None = None):
+        """An open response for GET (no payload) or POST (a JSON `payload`, or raw `body` bytes of
+        `content_type`); errors become WorkbenchErrors."""
+        data = json.dumps(payload).encode() if payload is not None else body
         request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data,
                                          method="POST" if data is not None else "GET",
-                                         headers={"Content-Type": "application/json"} if data else {})
+                                         headers={"Content-Type": content_type} if data is not None else {})
         if self.token:
             request.add_header("Authorization", f"token {self.token}")
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as exc:
-            raise self._error(exc, endpoint) from None
+            raise self._error(exc, endpoint.split("?")[0]) from None
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectorError(
                 f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
@@ -50,6 +52,11 @@ class ServiceClient:
         with self._open(endpoint, payload) as response:
             return json.loads(response.read())
 
+    def fetch(self, endpoint: str) -> tuple[str, bytes, dict]:
+        """GET a non-JSON answer: (content type, body, headers)."""
+        with self._open(endpoint) as response:
+            return response.headers.get("Content-Type", ""), response.read(), dict(response.headers)
+
     def status(self) -> dict:
         return self.get("status")
 
@@ -61,8 +68,8 @@ class ServiceClient:
         if exc.code == 401 or (exc.code == 403 and not body.get("error")):
             return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
-        error = WorkbenchError(body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
-                               input=body.get("input", endpoint))
+        error = error_class(body.get("error", ""))(body.get("message") or f"HTTP {exc.code} from {self.url}",
+                                                   fix=body.get("fix"), input=body.get("input", endpoint))
         error.code = body.get("error", error.code)
         error.rule = body.get("rule")
         return error
@@ -81,19 +88,10 @@ class ServiceClient:
                   "infer_inputs": "1" if infer_inputs else "0"}
         if run_id:
             params["run_id"] = run_id
-        request = urllib.request.Request(f"{self.url}/aios/api/datasets/write?{urllib.parse.urlencode(params)}",
-                                         data=sink.getvalue().to_pybytes(), method="POST",
-                                         headers={"Content-Type": "application/vnd.apache.arrow.stream"})
-        if self.token:
-            request.add_header("Authorization", f"token {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=max(self.timeout, 300)) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise self._error(exc, "datasets/write") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise ConnectorError(f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
-                                 fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+        endpoint = f"datasets/write?{urllib.parse.urlencode(params)}"
+        with self._open(endpoint, body=sink.getvalue().to_pybytes(), content_type="application/vnd.apache.arrow.stream",
+                        timeout=max(self.timeout, 300)) as response:
+            return json.loads(response.read())
 
     def query_arrow(self, sql: str, *, as_user: str | None = None, max_rows: int | None = None,
                     surface: str = "kernel", run_id: str | None = None, datasets: list | None = None):

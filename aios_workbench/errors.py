@@ -145,3 +145,9 @@ def http_status(error: WorkbenchError) -> int:
 def exit_code(error: WorkbenchError) -> int:
     """The process exit code the CLI ends with for this error."""
     return _lookup(EXIT_CODE, error)
+
+
+def error_class(code: str) -> type[WorkbenchError]:
+    """The error class a service's JSON `error` code stands for (WorkbenchError when unknown), so a client
+    raises what the server raised."""
+    return next((cls for cls in HTTP_STATUS if cls.code == code), WorkbenchError)

@@ -1,6 +1,10 @@
 """`aios dashboard` as an analyst uses it: a real server process on a seeded copy of the demo workspace,
 driven in headless Chromium.
 
+Every test runs twice unless marked for one mode: "local" (`aios dashboard` on the workspace, password
+logins) and "team" (`aios dashboard --service-url` against `aios serve` on the workspace, each user logging
+in with their own service token), each on its own seeded copy.
+
 The demo policy: alice (data_scientist: every dataset, PII masked), bob (analyst: purchasing and
 supplier master only, suppliers of his region "Northern Europe", PII masked), carol (steward: raw
 values, the whole audit log). Raw PII values are read straight from the demo files and must never
@@ -26,7 +30,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import AIOS, ROOT, artifact, free_port, run_aios, stop, wait_for_http
+from .conftest import AIOS, ROOT, aios_serve, artifact, free_port, run_aios, stop, wait_for_http
 
 pytestmark = [
     pytest.mark.browser,
@@ -198,8 +202,12 @@ def seed_alerts(ws) -> list[dict]:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def seeded(demo_workspace, tmp_path_factory):
+LOCAL_ONLY = pytest.mark.parametrize("seeded", ["local"], indirect=True)
+TEAM_ONLY = pytest.mark.parametrize("seeded", ["team"], indirect=True)
+
+
+@pytest.fixture(scope="module", params=["local", "team"])
+def seeded(request, demo_workspace, tmp_path_factory):
     """A copy of the demo workspace with logins, ledger runs, MLflow runs, models, a job and alerts."""
     from aios_workbench.demo.prepare import prepare_demo
     from aios_workbench.workspace import Workspace
@@ -215,7 +223,7 @@ def seeded(demo_workspace, tmp_path_factory):
     runs = seed_runs_and_models(ws)
     jobs = seed_jobs(ws)
     alerts = seed_alerts(ws)
-    return SimpleNamespace(root=root, ws=ws, raw=raw, runs=runs, jobs=jobs, alerts=alerts)
+    return SimpleNamespace(root=root, ws=ws, raw=raw, runs=runs, jobs=jobs, alerts=alerts, mode=request.param)
 
 
 def _fresh(tmp_path_factory) -> Path:
@@ -224,23 +232,38 @@ def _fresh(tmp_path_factory) -> Path:
     return target
 
 
+def add_token(root: Path, user: str) -> dict:
+    done = run_aios("--workspace", str(root), "tokens", "add", user, "--label", "dashboard test", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="module")
 def dashboard(seeded):
-    """`aios dashboard --json` on the seeded workspace as a real process; yields its base URL."""
+    """`aios dashboard --json` as a real process, on the seeded workspace (local) or against `aios serve` on it
+    (team); yields its base URL and each user's secret (password, or service token)."""
     port = free_port()
-    log_path = artifact("dashboard-server.log")
+    log_path = artifact(f"dashboard-server-{seeded.mode}.log")
     log = log_path.open("w")
-    started = time.monotonic()
-    process = subprocess.Popen([AIOS, "--workspace", str(seeded.root), "dashboard", "--port", str(port),
-                                "--address", "127.0.0.1", "--json"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/login", process=process, timeout=90)
-        startup = time.monotonic() - started
-        yield SimpleNamespace(url=url, startup=startup, log=log_path, process=process)
-    finally:
-        stop(process)
-        log.close()
+    with contextlib.ExitStack() as stack:
+        if seeded.mode == "local":
+            args, secrets = ["--workspace", str(seeded.root), "dashboard"], dict(PASSWORDS)
+        else:
+            service_url = stack.enter_context(aios_serve(seeded.root, token="team-dashboard-service-token"))
+            tokens = {user: add_token(seeded.root, user) for user in PASSWORDS}
+            args, secrets = ["dashboard", "--service-url", service_url], {u: t["token"] for u, t in tokens.items()}
+        started = time.monotonic()
+        process = subprocess.Popen([AIOS, *args, "--port", str(port), "--address", "127.0.0.1",
+                                    "--json"], stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/login", process=process, timeout=90)
+            startup = time.monotonic() - started
+            yield SimpleNamespace(url=url, startup=startup, log=log_path, process=process, mode=seeded.mode,
+                                  secrets=secrets)
+        finally:
+            stop(process)
+            log.close()
 
 
 # -- browser helpers ----------------------------------------------------------------------------------------------
@@ -258,7 +281,7 @@ def session(chromium, dashboard, user: str, *, password: str | None = None):
     page.on("pageerror", lambda exc: record.errors.append(str(exc)))
     page.goto(dashboard.url + "/")
     page.locator("#username").fill(user)
-    page.locator("#password").fill(password or PASSWORDS[user])
+    page.locator("#password").fill(password or dashboard.secrets[user])
     page.locator("#login-submit").click()
     page.get_by_test_id("current-user").wait_for()
     page.record = record
@@ -346,6 +369,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@LOCAL_ONLY
 def test_wrong_password_and_unknown_users_are_refused_and_audited(chromium, dashboard, seeded):
     from aios_workbench.dashboard.users import DashboardUsers
 
@@ -560,6 +584,7 @@ def test_acknowledging_an_alert_records_who_did_it(chromium, dashboard, seeded):
     assert acks and acks[0]["target"] == f"alert:{alert_id}"
 
 
+@LOCAL_ONLY
 def test_a_removed_login_ends_the_session(chromium, dashboard, seeded):
     context = chromium.new_context()
     page = context.new_page()
@@ -584,11 +609,68 @@ def test_logging_out_ends_the_session(chromium, dashboard):
     try:
         page.goto(dashboard.url + "/")
         page.locator("#username").fill("carol")
-        page.locator("#password").fill(PASSWORDS["carol"])
+        page.locator("#password").fill(dashboard.secrets["carol"])
         page.locator("#login-submit").click()
         page.get_by_test_id("logout").click(timeout=60_000)
         page.get_by_test_id("logged-out").wait_for(timeout=30_000)
         page.goto(dashboard.url + "/?page=audit")
         page.locator("#username").wait_for(timeout=30_000)
+    finally:
+        context.close()
+
+
+# -- team mode only -----------------------------------------------------------------------------------------------
+def try_login(page, dashboard, user: str, secret: str) -> str:
+    """Submit the login form; the error shown, or "" once logged in."""
+    page.goto(dashboard.url + "/login")
+    page.locator("#username").fill(user)
+    page.locator("#password").fill(secret)
+    page.locator("#login-submit").click()
+    page.locator("[data-testid=login-error], [data-testid=current-user]").first.wait_for(timeout=60_000)
+    error = page.get_by_test_id("login-error")
+    return error.inner_text() if error.count() else ""
+
+
+@TEAM_ONLY
+def test_team_logins_need_the_users_own_service_token(chromium, dashboard, seeded):
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        page.goto(dashboard.url + "/login")
+        assert page.locator("label[for=password]").inner_text() == "Service token"
+        assert "Invalid username or token" in try_login(page, dashboard, "bob", dashboard.secrets["alice"])
+        assert "Invalid username or token" in try_login(page, dashboard, "bob", "aios_not-a-token")
+        page.goto(dashboard.url + "/")
+        assert page.locator("#username").is_visible(), "a refused login got past the login page"
+        assert try_login(page, dashboard, "bob", dashboard.secrets["bob"]) == ""
+        assert page.get_by_test_id("current-user").inner_text() == "bob"
+    finally:
+        context.close()
+    # the service records the login where every other record of bob lives; the dashboard logs the refusals
+    from aios_workbench.audit import open_audit_log
+
+    log = open_audit_log(seeded.ws)
+    try:
+        logins = log.query(action="dashboard.login", user="bob")
+    finally:
+        log.store.close()
+    assert logins and logins[0]["allowed"] and logins[0]["detail"]["reason"] == "service token verified"
+    refusals = dashboard.log.read_text()
+    assert "the token is another user's" in refusals and "the service refused the token" in refusals
+    assert dashboard.secrets["alice"] not in refusals and dashboard.secrets["bob"] not in refusals
+
+
+@TEAM_ONLY
+def test_a_revoked_token_ends_the_team_session(chromium, dashboard, seeded):
+    token = add_token(seeded.root, "alice")
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        assert try_login(page, dashboard, "alice", token["token"]) == ""
+        revoked = run_aios("--workspace", str(seeded.root), "tokens", "revoke", token["id"], "--json")
+        assert revoked.returncode == 0, revoked.stderr
+        page.goto(dashboard.url + "/?page=data")
+        page.locator("#username").wait_for(timeout=30_000)   # the service refused the token: back to the login
+        assert page.get_by_test_id("current-user").count() == 0
     finally:
         context.close()

@@ -135,6 +135,34 @@ def test_dashboard_refuses_to_start_without_logins(ws):
     assert json.loads(run_aios("--workspace", str(ws.root), "dashboard", "--json").stdout)["error"] == "bad_input"
 
 
+def test_team_mode_refuses_a_url_where_no_workbench_service_answers(tmp_path):
+    from .conftest import free_port
+
+    nothing = run_aios("dashboard", "--service-url", f"http://127.0.0.1:{free_port()}", "--json", cwd=tmp_path)
+    assert nothing.returncode != 0
+    error = json.loads(nothing.stdout)
+    assert error["error"] == "connector_error" and "cannot reach the workbench service" in error["message"]
+    assert "--service-url" in error["fix"]
+
+    not_http = run_aios("dashboard", "--service-url", "workbench.example.com", cwd=tmp_path)
+    assert not_http.returncode == 64 and "must be an http(s) URL" in not_http.stderr
+
+
+def test_team_sessions_keep_tokens_in_memory_per_user_and_expire():
+    from aios_workbench.dashboard.auth import TokenSessions
+
+    sessions = TokenSessions(ttl_seconds=60)
+    first = sessions.open("bob", "aios_bobs-token")
+    assert sessions.token(first, "bob") == "aios_bobs-token"
+    assert sessions.token(first, "alice") is None          # a session id is only good for its own user
+    assert sessions.token("guessed", "bob") is None and sessions.token(None, "bob") is None
+    sessions.close(first)
+    assert sessions.token(first, "bob") is None
+    short_lived = TokenSessions(ttl_seconds=0)
+    expired = short_lived.open("bob", "aios_bobs-token")
+    assert short_lived.token(expired, "bob") is None
+
+
 @pytest.mark.parametrize("command", [("dashboard",), ("dashboard", "users"), ("dashboard", "users", "add"),
                                      ("dashboard", "users", "ls"), ("dashboard", "users", "remove")])
 def test_every_dashboard_command_has_help_and_json(command):

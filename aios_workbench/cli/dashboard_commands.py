@@ -3,8 +3,11 @@
 `aios dashboard` serves the app on this workspace in-process: every page reads through
 the governed service as the logged-in user. Logins are policy users with a password
 set by `aios dashboard users add` (salted scrypt hashes in the state folder, never in
-version control). The dashboard runs beside the workspace it shows (its own governed service
-in-process), as `aios serve` does; it has no remote mode.
+version control).
+
+`aios dashboard --service-url URL` (team mode) needs no workspace: it reads through the
+workbench service at URL (`aios serve`), and each user logs in with their own service token
+(`aios tokens add USER` on the service), so the service applies their permissions.
 """
 
 from __future__ import annotations
@@ -32,9 +35,15 @@ def _users(ctx):
               help="Port to listen on (default: dashboard.port in aios.yaml, 5006).")
 @click.option("--address", default=None, help="Address to listen on (default: dashboard.address, 127.0.0.1).")
 @click.option("--show/--no-show", default=False, show_default=True, help="Open the login page in a web browser.")
+@click.option("--service-url", envvar="AIOS_DASHBOARD_SERVICE_URL", default=None, metavar="URL",
+              help="Team mode: read through the workbench service at URL (`aios serve`) instead of a local "
+                   "workspace; users log in with their service token ($AIOS_DASHBOARD_SERVICE_URL).")
+@click.option("--oauth", is_flag=True, help="Log users in through your OAuth2 identity provider (Keycloak, Dex, "
+              "Okta...) instead of dashboard passwords; configured by Panel's PANEL_OAUTH_* variables "
+              "(docs/workspace.md, Dashboard). The provider's user name must be a policy user.")
 @JSON
 @click.pass_context
-def dashboard(ctx, port, address, show, as_json):
+def dashboard(ctx, port, address, show, service_url, oauth, as_json):
     """Serve the analysts' dashboard (Overview, Data, Quality & drift, Jobs, Experiments & models, Audit,
     Alerts) on this workspace. Each user logs in and sees data through their own permissions.
 
@@ -42,13 +51,24 @@ def dashboard(ctx, port, address, show, as_json):
     {"url": ..., "workspace": ...} is printed once the server listens."""
     if ctx.invoked_subcommand is not None:
         return
-    from ..dashboard.server import serve_dashboard
+    if service_url:
+        if oauth:
+            raise UsageError("--oauth works with a local workspace only", input="--oauth",
+                             fix="in team mode users log in with their service tokens; or run the dashboard "
+                                 "beside the workspace with --oauth")
+        _serve_team(service_url, port, address, show, as_json)
+        return
+    from ..dashboard.server import local_gate, serve_dashboard
     from ..dashboard.users import DashboardUsers
     from .main import load_workspace
 
     ws = load_workspace(ctx)
     cfg = ws.config.dashboard
-    if not DashboardUsers(ws.state_dir).list():
+    if oauth:
+        from ..dashboard.oauth import check_settings
+
+        check_settings()
+    elif not DashboardUsers(ws.state_dir).list():
         raise UsageError("nobody can log in to the dashboard yet",
                          fix="add a login for a policy user: `aios dashboard users add NAME`",
                          input=str(ws.state_dir / "dashboard_users.json"))
@@ -61,7 +81,56 @@ def dashboard(ctx, port, address, show, as_json):
             click.echo(f"aios dashboard for workspace {ws.name!r} on {url}  (log in at {url}login)")
         sys.stdout.flush()
 
-    serve_dashboard(ws, port=port or cfg.port, address=address, show=show, title=cfg.title, on_ready=ready)
+    gate, secret, close = local_gate(ws, oauth=oauth)
+    serve_dashboard(gate, secret, port=port or cfg.port, address=address, show=show, title=cfg.title,
+                    on_ready=ready, on_close=close)
+
+
+def _serve_team(service_url: str, port, address, show, as_json) -> None:
+    from ..dashboard.server import serve_dashboard, team_gate
+    from ..workspace.config import Dashboard
+
+    url = _reachable_service(service_url)
+    cfg = Dashboard()
+
+    def ready(dashboard_url: str) -> None:
+        if as_json:
+            click.echo(json.dumps({"url": dashboard_url, "service_url": url, "login": f"{dashboard_url}login"}))
+        else:
+            click.echo(f"aios dashboard for the workbench service at {url} on {dashboard_url}  "
+                       f"(log in with your service token at {dashboard_url}login)")
+        sys.stdout.flush()
+
+    gate, secret, close = team_gate(url)
+    serve_dashboard(gate, secret, port=port or cfg.port, address=address or cfg.address, show=show,
+                    title=cfg.title, on_ready=ready, on_close=close)
+
+
+def _reachable_service(service_url: str) -> str:
+    """The URL, once a workbench service answers there (an unauthenticated status call must be refused)."""
+    import urllib.error
+    import urllib.request
+
+    url = service_url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--service-url must be an http(s) URL, got {service_url!r}",
+                         fix="e.g. --service-url http://workbench.example.com:8765", input=service_url)
+    try:
+        urllib.request.urlopen(f"{url}/aios/api/status", timeout=10).close()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code in (401, 403):
+            return url   # a workbench service that wants a token: the right answer
+        raise UsageError(f"no workbench service at {url} (HTTP {exc.code} for aios/api/status)",
+                         fix="point --service-url at `aios serve` (its base URL, without /aios/api)",
+                         input=service_url) from None
+    except (urllib.error.URLError, OSError) as exc:
+        from ..errors import ConnectorError
+
+        raise ConnectorError(f"cannot reach the workbench service at {url}: {getattr(exc, 'reason', exc)}",
+                             fix="start `aios serve` there, or fix --service-url", input=service_url) from None
+    raise UsageError(f"the service at {url} answered without asking for a token",
+                     fix="point --service-url at `aios serve`, which authenticates every call", input=service_url)
 
 
 @dashboard.group()

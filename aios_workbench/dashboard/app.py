@@ -94,12 +94,19 @@ class DashboardApp(param.Parameterized):
             theme_toggle=False, main_layout=None, design=offline_design())
 
 
-def session_view(service, gate, *, title: str = TITLE):
-    """What one browser session gets: the app for its logged-in policy user, else a refusal."""
-    from .data import DashboardData
+def session_view(gate, *, title: str = TITLE):
+    """What one browser session gets: the app for its logged-in user, else a refusal."""
+    from ..errors import AuthenticationRequired, WorkbenchError
+    from .auth import session_cookie
 
     user = pn.state.user
-    if not user or not gate.still_allowed(user):
+    try:
+        if not user:
+            raise AuthenticationRequired("not logged in", fix="log in")
+        data = gate.data_for(user, session_cookie)
+    except AuthenticationRequired:
         return pn.pane.Alert("You are not logged in as a workbench user. Log in again at ./login.",
                              alert_type="danger")
-    return DashboardApp(DashboardData(service, user), title=title).view()
+    except WorkbenchError as exc:   # e.g. the team's workbench service is unreachable
+        return problem(exc)
+    return DashboardApp(data, title=title).view()

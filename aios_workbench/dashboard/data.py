@@ -20,6 +20,12 @@ SURFACE = "dashboard"
 CSV_MAX_ROWS = 100_000   # a download bigger than this is cut off (and says so in its file name)
 
 
+def may_open_output(user: str, is_auditor: bool, run: dict) -> bool:
+    """A job's output notebook shows data as the job's identity saw it: only that identity, the job's
+    creator and auditors may open it."""
+    return is_auditor or user in (run.get("identity"), run.get("created_by"))
+
+
 class DashboardData:
     """What `user` may see of one workspace, through its `WorkbenchService`."""
 
@@ -40,6 +46,9 @@ class DashboardData:
     @cached_property
     def roles(self) -> list[str]:
         return sorted(self._policy().principal(self.user).roles)
+
+    def whoami(self) -> dict:
+        return {"user": self.user, "roles": self.roles, "is_auditor": self.is_auditor}
 
     # -- catalog -------------------------------------------------------------------------------
     def datasets(self) -> list[dict]:
@@ -105,6 +114,12 @@ class DashboardData:
         return [r for r in runs if r["kind"] not in DECISION_KINDS and r["datasets"]
                 and all(d in readable for d in r["datasets"])]
 
+    def check_figures(self) -> dict:
+        """The Overview's checks: pass rate of the latest runs over readable datasets, with a daily trend."""
+        from . import metrics
+
+        return metrics.check_figures(self.service.store, self.readable_names())
+
     def check_run(self, run_id: int) -> dict:
         """One ledger run with its items, if it read only datasets this user may read."""
         runs = self.check_history(limit=1, before_id=run_id + 1)
@@ -155,10 +170,39 @@ class DashboardData:
 
         return jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
 
+    def job_health(self) -> list[dict]:
+        """Finished and failed job runs per day, last 14 days."""
+        from . import jobs_query
+
+        return jobs_query.daily_health(self.service.store)
+
+    def upcoming(self) -> list[dict]:
+        """Scheduled runs of the next 7 days, soonest first."""
+        from . import jobs_query
+
+        return jobs_query.upcoming(self.service.store)
+
+    def job_output(self, run_id: int) -> tuple[str, bytes]:
+        """(content type, bytes) of a job run's output, HTML else the notebook, for those who may open it."""
+        from pathlib import Path
+
+        from . import jobs_query
+
+        run, path = jobs_query.output_file(self.service.store, run_id)
+        if not run:
+            raise NotFound(f"no job run {run_id}", fix="pick a run from the Jobs page", input=run_id)
+        if not self.may_open_output(run):
+            raise PermissionDenied("only the job's identity, its creator and auditors may open its output",
+                                   fix="ask one of them, or an auditor", input=run_id)
+        state = self.service.workspace.state_dir.resolve()
+        file = (Path(path) if path and Path(path).is_absolute() else self.service.workspace.root / (path or "")).resolve()
+        if not path or not file.is_file() or state not in file.parents:   # outputs live in the state folder only
+            raise NotFound(f"run {run_id} kept no output, or retention removed it", fix="see the run's status",
+                           input=run_id)
+        return ("text/html" if file.suffix == ".html" else "application/x-ipynb+json"), file.read_bytes()
+
     def may_open_output(self, run: dict) -> bool:
-        """A job's output notebook shows data as the job's identity saw it: only that identity, the job's
-        creator and auditors may open it."""
-        return self.is_auditor or self.user in (run.get("identity"), run.get("created_by"))
+        return may_open_output(self.user, self.is_auditor, run)
 
     # -- alerts --------------------------------------------------------------------------------
     def _feed(self):
@@ -178,6 +222,12 @@ class DashboardData:
     def alert_counts(self) -> dict:
         feed = self._feed()
         return feed.counts() if feed else {"open": 0, "acknowledged": 0}
+
+    def alert_trend(self) -> list[dict]:
+        """Alerts raised per day, last 14 days."""
+        from . import metrics
+
+        return metrics.alert_trend(self.service.store)
 
     def acknowledge(self, alert_id: int) -> dict:
         feed = self._feed()

@@ -1,8 +1,9 @@
 """Serving the dashboard: one Panel (Bokeh/Tornado) server over an in-process `WorkbenchService`.
 
-The service is shared by all sessions; each session reads as its logged-in user. Logins go
-through `auth.WorkbenchAuthProvider`; job output notebooks are served by `JobOutputHandler`
-to those allowed to see them.
+Local mode: one `WorkbenchService` in this process, shared by all sessions, each reading as its
+logged-in user. Team mode: no workspace here; each session reads through a workbench service's
+REST API with its user's own token. Logins go through `auth.WorkbenchAuthProvider` (the gate
+decides); job output notebooks are served by `JobOutputHandler` to those allowed to see them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 THREADS = 4   # Panel's thread pool: sessions are built and callbacks run off the IO loop
@@ -30,62 +30,83 @@ def _warm_imports(ws) -> None:
         log.debug("warming the imports failed", exc_info=True)
 
 
-def output_handler(service, gate):
-    """A Tornado handler serving a job run's output (HTML, else the notebook) to allowed users only."""
+def output_handler(data_for):
+    """A Tornado handler serving a job run's output (HTML, else the notebook) to allowed users only;
+    `data_for(request_handler)` is the logged-in user's `DashboardData`."""
     import tornado.web
     from bokeh.server.views.auth_request_handler import AuthRequestHandler
 
-    from .data import DashboardData
-    from .jobs_query import output_file
+    from ..errors import WorkbenchError, http_status
 
     class JobOutputHandler(AuthRequestHandler):
         @tornado.web.authenticated
         def get(self, run_id: str):
-            run, path = output_file(service.store, int(run_id))
-            if not run:
-                raise tornado.web.HTTPError(404, reason="no such job run")
-            if not DashboardData(service, self.current_user).may_open_output(run):
-                raise tornado.web.HTTPError(403, reason="only the job's identity, its creator and auditors "
-                                                        "may open its output")
-            if not path:
-                raise tornado.web.HTTPError(404, reason="this run kept no output")
-            file = Path(path) if Path(path).is_absolute() else service.workspace.root / path
-            state = service.workspace.state_dir.resolve()
-            file = file.resolve()
-            if not file.is_file() or state not in file.parents:   # outputs live in the state folder only
-                raise tornado.web.HTTPError(404, reason="the output file is gone (retention may have removed it)")
-            kind = "text/html" if file.suffix == ".html" else "application/x-ipynb+json"
+            try:
+                kind, content = data_for(self).job_output(int(run_id))
+            except WorkbenchError as exc:
+                raise tornado.web.HTTPError(http_status(exc), reason=exc.message.splitlines()[0][:200]) from None
             self.set_header("Content-Type", f"{kind}; charset=utf-8")
             # an output notebook's HTML is data, not part of the dashboard: no scripts, no same-origin access
             self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
                                                        "style-src 'unsafe-inline'")
-            self.write(file.read_bytes())
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.write(content)
 
     return JobOutputHandler
 
 
-def serve_dashboard(ws, *, port: int, address: str, show: bool, title: str, on_ready) -> None:
-    """Serve the dashboard of workspace `ws` until interrupted (SIGINT/SIGTERM)."""
-    import panel as pn
-
+def local_gate(ws, *, oauth: bool = False):
+    """Local mode: a governed service in this process; logins from `aios dashboard users`, or through
+    the team's OAuth identity provider (`oauth`)."""
     from ..service.core import WorkbenchService
-    from .app import session_view
-    from .auth import LoginGate, WorkbenchAuthProvider, configure_cookie
+    from .auth import LoginGate
     from .users import DashboardUsers, cookie_secret
 
+    secret = cookie_secret(ws.state_dir)
+    if oauth:
+        from . import oauth as oauth_logins
+
+        oauth_logins.configure(secret)   # refuses a half-configured provider before anything starts
     service = WorkbenchService(ws, mode="dashboard")
     service.warm_up_in_background()
-    gate = LoginGate(service, DashboardUsers(ws.state_dir))
-    secret = cookie_secret(ws.state_dir)
+    threading.Thread(target=_warm_imports, args=(ws,), name="warm-imports", daemon=True).start()
+    gate = oauth_logins.OAuthGate(service) if oauth else LoginGate(service, DashboardUsers(ws.state_dir))
+    return gate, secret, service.close
+
+
+def team_gate(service_url: str):
+    """Team mode: every read goes to the workbench service at `service_url` with the user's own token.
+    Sessions (and their tokens) live in this process only, so a new cookie secret per start costs nothing."""
+    import secrets
+
+    from panel.config import config as panel_config
+
+    from .auth import TeamLoginGate, TokenSessions
+
+    secret = secrets.token_urlsafe(48)
+    sessions = TokenSessions(ttl_seconds=panel_config.oauth_expiry * 86400)
+    return TeamLoginGate(service_url, sessions), secret, lambda: None
+
+
+def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, title: str, on_ready,
+                    on_close=lambda: None) -> None:
+    """Serve the dashboard until interrupted (SIGINT/SIGTERM); `gate` decides logins and whose data a
+    session reads (`local_gate`, `team_gate`)."""
+    import panel as pn
+
+    from .app import session_view
+    from .auth import configure_cookie, handler_cookie
+
     configure_cookie(secret)
     pn.config.nthreads = THREADS
     pn.extension("tabulator", notifications=True)
 
     origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address in ("127.0.0.1", "localhost") else [])
-    server = pn.serve({"/": lambda: session_view(service, gate, title=title)}, port=port, address=address,
+    outputs = output_handler(lambda handler: gate.data_for(handler.current_user, handler_cookie(handler)))
+    server = pn.serve({"/": lambda: session_view(gate, title=title)}, port=port, address=address,
                       websocket_origin=origins, show=show, start=False, title=title, cookie_secret=secret,
-                      auth_provider=WorkbenchAuthProvider(gate),
-                      verbose=False, extra_patterns=[(r"/job-output/(\d+)", output_handler(service, gate))])
+                      auth_provider=gate.auth_provider(),
+                      verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
     loop = server.io_loop
 
     def stop(*_args):
@@ -94,10 +115,9 @@ def serve_dashboard(ws, *, port: int, address: str, show: bool, title: str, on_r
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.start()
-    threading.Thread(target=_warm_imports, args=(ws,), name="warm-imports", daemon=True).start()
     on_ready(f"http://{address}:{server.port}/")
     try:
         loop.start()
     finally:
         server.stop()
-        service.close()
+        on_close()

@@ -9,6 +9,7 @@ place: `RouteMixin._handle_request_exception` with `errors.http_status`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tornado import web
@@ -67,15 +68,21 @@ class OpenAPIRoute(RouteMixin):
 
 
 def all_routes() -> list[type[RouteMixin]]:
-    from . import (catalog_routes, check_routes, job_routes, model_routes, promotion_routes, query_routes,
-                   run_routes)
+    from . import (catalog_routes, check_routes, dashboard_routes, job_routes, model_routes, promotion_routes,
+                   query_routes, run_routes)
 
     return [StatusRoute, OpenAPIRoute, *query_routes.ROUTES, *catalog_routes.ROUTES, *check_routes.ROUTES,
-            *model_routes.ROUTES, *run_routes.ROUTES, *promotion_routes.ROUTES, *job_routes.ROUTES]
+            *model_routes.ROUTES, *run_routes.ROUTES, *promotion_routes.ROUTES, *job_routes.ROUTES,
+            *dashboard_routes.ROUTES]
+
+
+def url_pattern(path: str) -> str:
+    """A route's documented path as a Tornado pattern: each `{name}` becomes one path segment argument."""
+    return re.sub(r"\{[a-z_]+\}", "([^/]+)", path)
 
 
 def mount(base: type, prefix: str) -> list[tuple[str, type]]:
     """Tornado handler specs: every route under `prefix`, authenticated by `base`."""
     prefix = prefix.rstrip("/")
-    return [(f"{prefix}/{API_PREFIX}/{route.path}", type(route.__name__, (route, base), {}))
+    return [(f"{prefix}/{API_PREFIX}/{url_pattern(route.path)}", type(route.__name__, (route, base), {}))
             for route in all_routes()]

@@ -35,8 +35,6 @@ class JobsPage(param.Parameterized):
 
     @guarded
     def _jobs(self):
-        from ..jobs_query import upcoming
-
         jobs = self.data.jobs()
         if not jobs:
             return pn.pane.Markdown("No jobs yet. Promote a notebook to a job from JupyterLab or with "
@@ -51,7 +49,7 @@ class JobsPage(param.Parameterized):
                  "last run": j["last_status"] or "never", "failure rate 30d": percent(j["failure_rate"]),
                  "runs 30d": j["runs_30d"], "runs as": j["identity"], "paused": j["paused"]} for j in jobs]
         parts = [figures, table(rows, name="jobs")]
-        soon = upcoming(self.data.service.store)
+        soon = self.data.upcoming()
         if soon:
             parts[1:1] = [pn.pane.HTML(f'<h3 style="margin:.3em 0" data-testid="jobs-upcoming">Upcoming runs, next 7 '
                                        f'days ({len(soon)})</h3>'),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from .. import jobs_query, metrics
+from .. import metrics
 from .common import card, guarded, heading, percent, trend
 
 TILE_WIDTH = 330
@@ -38,7 +38,7 @@ class OverviewPage(param.Parameterized):
 
     @guarded
     def _checks(self):
-        figures = metrics.check_figures(self.data.service.store, self.data.readable_names())
+        figures = self.data.check_figures()
         tone = "neutral" if figures["pass_rate"] is None else "good" if not figures["failing"] else "bad"
         days = [t["day"] for t in figures["trend"]]
         return self._tile(
@@ -50,10 +50,10 @@ class OverviewPage(param.Parameterized):
 
     @guarded
     def _jobs(self):
-        jobs = jobs_query.list_jobs(self.data.service.store)
+        jobs = self.data.jobs()
         finished = sum(j["runs_30d"] for j in jobs)
         failed = sum(j["failed_30d"] for j in jobs)
-        health = jobs_query.daily_health(self.data.service.store)
+        health = self.data.job_health()
         value = percent(1 - failed / finished) if finished else "n/a"
         return self._tile(
             card("Job runs succeeding (30 days)", value, "overview-jobs",
@@ -66,7 +66,7 @@ class OverviewPage(param.Parameterized):
         if not self.data.alerts_available():
             return self._tile(card("Open alerts", "n/a", "overview-alerts", "the alert feed is not installed"))
         counts = self.data.alert_counts()
-        raised = metrics.alert_trend(self.data.service.store)
+        raised = self.data.alert_trend()
         return self._tile(
             card("Open alerts", counts.get("open", 0), "overview-alerts",
                  f"{counts.get('acknowledged', 0)} acknowledged", tone="bad" if counts.get("open") else "good"),

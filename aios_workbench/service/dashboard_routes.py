@@ -1,0 +1,139 @@
+"""The dashboard's read model over REST: what a team-mode dashboard (`aios dashboard --service-url`) asks.
+
+`GET dashboard/VIEW?ARG=...` answers `DashboardData(service, caller).VIEW(ARG=...)`, the very
+methods a local dashboard calls in-process, so both modes share one implementation of every rule
+(masks, row filters, who sees whose audit records, check examples and job outputs). Only the views
+listed here are reachable, each with its arguments typed and bounded; `verify_audit_chain` and
+`acknowledge` write (an audit record, an acknowledgement) and so are POSTs. `csv` and `job_output`
+answer raw bytes; everything else JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tornado import web
+
+from ..errors import NotFound, UsageError
+from .routes import RouteMixin
+
+TEXT, FLAG = "text", "flag"
+LIMIT, ID, DEPTH = (1, 1000), (1, 2**62), (1, 20)
+
+# view -> {argument: TEXT | FLAG | (low, high) for integers}
+GET_VIEWS: dict[str, dict] = {
+    "whoami": {"login": FLAG},
+    "datasets": {}, "catalog_size": {},
+    "search": {"text": TEXT, "limit": LIMIT},
+    "explain": {"dataset": TEXT},
+    "preview": {"dataset": TEXT, "limit": LIMIT, "after": TEXT, "order_by": TEXT, "descending": FLAG},
+    "profile": {"dataset": TEXT},
+    "lineage": {"dataset": TEXT, "depth": DEPTH},
+    "csv": {"dataset": TEXT},
+    "check_history": {"dataset": TEXT, "name": TEXT, "kind": TEXT, "limit": LIMIT, "before_id": ID},
+    "check_run": {"run_id": ID},
+    "check_figures": {},
+    "audit": {"user": TEXT, "dataset": TEXT, "action": TEXT, "allowed": FLAG, "since": TEXT, "until": TEXT, "limit": LIMIT,
+              "before_id": ID},
+    "runs": {"metric": TEXT, "descending": FLAG, "limit": LIMIT, "page_token": TEXT, "experiment": TEXT},
+    "model_versions": {},
+    "jobs": {}, "job_runs": {"job": TEXT, "limit": LIMIT, "before_id": ID}, "job_health": {}, "upcoming": {},
+    "job_output": {"run_id": ID},
+    "alerts_available": {}, "alerts": {"state": TEXT, "limit": LIMIT, "before_id": ID}, "alert_counts": {},
+    "alert_trend": {},
+}
+POST_VIEWS: dict[str, dict] = {"verify_audit_chain": {}, "acknowledge": {"alert_id": ID}}
+
+
+def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
+    """`raw` (strings from the query, or JSON values) checked against `spec`; unknown names refused."""
+    unknown = sorted(set(raw) - set(spec))
+    if unknown:
+        raise UsageError(f"dashboard/{view} takes no argument {', '.join(unknown)}",
+                         fix=f"its arguments: {', '.join(spec) or 'none'}", input=unknown[0])
+    out = {}
+    for name, value in raw.items():
+        kind = spec[name]
+        if kind == TEXT:
+            out[name] = str(value)
+        elif kind == FLAG:
+            out[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        else:
+            low, high = kind
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise UsageError(f"{name} must be an integer, got {value!r}", fix=f"e.g. {name}={low}",
+                                 input=str(value)) from None
+            if not low <= number <= high:
+                raise UsageError(f"{name} must be from {low} to {high}, got {number}", fix=f"e.g. {name}={low}",
+                                 input=str(value))
+            out[name] = number
+    return out
+
+
+def answer(data, view: str, arguments: dict):
+    """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes)."""
+    if view == "whoami":
+        if arguments.get("login"):   # a team-mode dashboard's login, audited where the records live
+            data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
+                                      detail={"reason": "service token verified"})
+        return data.whoami()
+    if view == "preview":
+        return getattr(data, view)(**arguments).to_dict()
+    if view == "csv":
+        content, truncated = data.csv(**arguments)
+        return "text/csv", content, {"X-AIOS-Truncated": "1" if truncated else "0"}
+    if view == "job_output":
+        kind, content = data.job_output(**arguments)
+        return kind, content, {}
+    return getattr(data, view)(**arguments)
+
+
+class DashboardViewRoute(RouteMixin):
+    """GET dashboard/VIEW (POST for verify_audit_chain, acknowledge): one dashboard view as the caller."""
+
+    path = "dashboard/{view}"
+
+    async def _serve(self, view: str, views: dict, raw: dict) -> None:
+        from ..dashboard.data import DashboardData
+
+        if view not in views:
+            other = POST_VIEWS if views is GET_VIEWS else GET_VIEWS
+            hint = f"send it as {'POST' if views is GET_VIEWS else 'GET'}" if view in other else \
+                f"one of: {', '.join(sorted(views))}"
+            raise NotFound(f"no dashboard view {view!r} for {self.request.method}", fix=hint, input=view)
+        arguments = typed_arguments(view, views[view], raw)
+        data = DashboardData(self.service, self.user_name)
+        result = await asyncio.to_thread(answer, data, view, arguments)
+        if isinstance(result, tuple):
+            kind, content, headers = result
+            self.set_header("Content-Type", kind)
+            self.set_header("X-Content-Type-Options", "nosniff")
+            if kind == "text/html":   # a notebook's HTML: no scripts, no same-origin access
+                self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
+                                "style-src 'unsafe-inline'; font-src data:")
+            for name, value in headers.items():
+                self.set_header(name, value)
+            self.finish(content)
+            return
+        self.write_json({"result": result})
+
+    @web.authenticated
+    async def get(self, view: str):
+        raw = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        await self._serve(view, GET_VIEWS, raw)
+
+    @web.authenticated
+    async def post(self, view: str):
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise UsageError("the request body is not JSON", fix='send e.g. {"alert_id": 7}') from None
+        if not isinstance(body, dict):
+            raise UsageError("the request body must be a JSON object", fix='send e.g. {"alert_id": 7}')
+        await self._serve(view, POST_VIEWS, body)
+
+
+ROUTES = [DashboardViewRoute]

@@ -1,0 +1,119 @@
+"""`dashboard/VIEW` over REST: what a team-mode dashboard reads, through a real `aios serve` with per-user
+tokens, and `RemoteDashboardData`, its client. The browser tests (test_dashboard.py, team mode) drive
+every page over it; these pin the contract: the caller's masks and filters, typed arguments, refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from aios_workbench.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
+
+from .conftest import aios_serve, run_aios
+from .governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, UNGRANTED_MARKER, build_governed_workspace
+
+PEOPLE = "hr.main.people"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from types import SimpleNamespace
+
+    root = build_governed_workspace(tmp_path_factory.mktemp("views") / "ws")
+    assert run_aios("--workspace", str(root), "catalog", "scan").returncode == 0
+    tokens = {}
+    for user in ("ana", "sam", "otto"):
+        done = run_aios("--workspace", str(root), "tokens", "add", user, "--json")
+        assert done.returncode == 0, done.stderr
+        tokens[user] = json.loads(done.stdout)["token"]
+    with aios_serve(root, token="views-service-token") as url:
+        yield SimpleNamespace(url=url, root=root, tokens=tokens)
+
+
+def as_user(served, user: str):
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    return RemoteDashboardData.connect(served.url, served.tokens[user])
+
+
+def call(served, user: str, path: str, *, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{served.url}/aios/api/dashboard/{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"token {served.tokens[user]}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+def test_each_user_reads_through_their_own_masks_and_row_filters(served):
+    ana, sam = as_user(served, "ana"), as_user(served, "sam")
+    assert (ana.user, ana.roles, ana.is_auditor) == ("ana", ["analyst"], False)
+    assert sam.is_auditor
+
+    page = ana.preview(PEOPLE, limit=50)
+    shown = json.dumps(page.rows)
+    assert len(page.rows) == EU_ROWS and FILTERED_MARKER not in shown
+    assert not [m for m in RAW_MARKERS if m in shown], "raw values reached an analyst's preview"
+    assert page.table.num_rows == EU_ROWS and "email" in page.table.column_names
+
+    content, truncated = ana.csv(PEOPLE)
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    assert len(rows) == EU_ROWS and not truncated and not [m for m in RAW_MARKERS if m in content.decode()]
+    raw, _ = sam.csv(PEOPLE)
+    assert "secret.example" in raw.decode() and FILTERED_MARKER in raw.decode()   # the steward: raw, all rows
+
+    assert {d["name"] for d in ana.datasets()} == {PEOPLE, "hr.main.events"}
+    assert ana.catalog_size() > len(ana.datasets())
+    assert UNGRANTED_MARKER not in json.dumps(ana.search("note"))
+
+
+def test_audit_records_and_writes_follow_the_callers_rights(served):
+    ana, sam = as_user(served, "ana"), as_user(served, "sam")
+    ana.preview(PEOPLE, limit=5)
+    mine = ana.audit(limit=50)
+    assert mine and {r["user"] for r in mine} == {"ana"}
+    with pytest.raises(PermissionDenied, match="only their own audit records"):
+        ana.audit(user="sam", limit=5)
+    assert {r["user"] for r in sam.audit(user="ana", limit=5)} == {"ana"}   # an auditor reads anyone's
+
+    verdict = ana.verify_audit_chain()
+    assert verdict["ok"] is True and verdict["checked"] > 0
+    assert sam.audit(action="audit.verify", limit=5)[0]["user"] == "ana"
+
+
+def test_a_dataset_without_a_grant_is_refused_not_empty(served):
+    otto = as_user(served, "otto")
+    assert otto.datasets() == []
+    with pytest.raises(WorkbenchError) as refused:
+        otto.csv(PEOPLE)
+    assert refused.value.code == "query_denied" and "deny by default" in refused.value.message
+
+
+def test_bad_views_and_arguments_name_the_input_and_the_fix(served):
+    status, body = call(served, "ana", "nope")
+    assert status == 404 and "no dashboard view 'nope'" in body["message"] and "datasets" in body["fix"]
+    status, body = call(served, "ana", "acknowledge")
+    assert status == 404 and body["fix"] == "send it as POST"
+    status, body = call(served, "ana", "audit?limit=lots")
+    assert status == 400 and body["message"] == "limit must be an integer, got 'lots'"
+    status, body = call(served, "ana", "audit?limit=0")
+    assert status == 400 and "from 1 to 1000" in body["message"]
+    status, body = call(served, "ana", "datasets?dataset=x")
+    assert status == 400 and "takes no argument dataset" in body["message"]
+    status, body = call(served, "ana", "acknowledge", method="POST", body={"alert_id": "seven"})
+    assert status == 400 and "alert_id must be an integer" in body["message"]
+
+
+def test_a_wrong_token_is_refused(served):
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    with pytest.raises(AuthenticationRequired):
+        RemoteDashboardData.connect(served.url, "aios_not-a-real-token")
