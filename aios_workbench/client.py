@@ -46,16 +46,24 @@ class ServiceClient:
 
     def get(self, endpoint: str) -> dict:
         with self._open(endpoint) as response:
-            return json.loads(response.read())
+            return self._json(response, endpoint)
 
     def post(self, endpoint: str, payload: dict) -> dict:
         with self._open(endpoint, payload) as response:
-            return json.loads(response.read())
+            return self._json(response, endpoint)
 
-    def fetch(self, endpoint: str) -> tuple[str, bytes, dict]:
-        """GET a non-JSON answer: (content type, body, headers)."""
+    def _json(self, response, endpoint: str):
+        try:
+            return json.loads(response.read())
+        except ValueError:   # e.g. a proxy's HTML page
+            raise ConnectorError(f"{self.url} answered {endpoint} with something other than JSON",
+                                 fix="check the URL points at a workbench service (`aios serve`), not a proxy page",
+                                 input=self.url) from None
+
+    def fetch(self, endpoint: str):
+        """GET a non-JSON answer: (content type, body, headers); headers are looked up case-insensitively."""
         with self._open(endpoint) as response:
-            return response.headers.get("Content-Type", ""), response.read(), dict(response.headers)
+            return response.headers.get("Content-Type", ""), response.read(), response.headers
 
     def status(self) -> dict:
         return self.get("status")
@@ -68,7 +76,7 @@ class ServiceClient:
         if exc.code == 401 or (exc.code == 403 and not body.get("error")):
             return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
-        error = error_class(body.get("error", ""))(body.get("message") or f"HTTP {exc.code} from {self.url}",
+        error = error_class(body.get("error", ""), exc.code)(body.get("message") or f"HTTP {exc.code} from {self.url}",
                                                    fix=body.get("fix"), input=body.get("input", endpoint))
         error.code = body.get("error", error.code)
         error.rule = body.get("rule")

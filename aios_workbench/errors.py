@@ -147,7 +147,15 @@ def exit_code(error: WorkbenchError) -> int:
     return _lookup(EXIT_CODE, error)
 
 
-def error_class(code: str) -> type[WorkbenchError]:
-    """The error class a service's JSON `error` code stands for (WorkbenchError when unknown), so a client
-    raises what the server raised."""
-    return next((cls for cls in HTTP_STATUS if cls.code == code), WorkbenchError)
+def error_class(code: str, status: int) -> type[WorkbenchError]:
+    """The error class a service's JSON `error` code stands for, so a client raises what the server raised:
+    the class with that code if this process knows it, else the class of that HTTP status."""
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    known = next((cls for cls in subclasses(WorkbenchError) if cls.code == code), None)
+    by_status = {400: UsageError, 401: AuthenticationRequired, 403: PermissionDenied, 404: NotFound,
+                 502: ConnectorError, 503: StoreError}
+    return known or by_status.get(status, WorkbenchError)

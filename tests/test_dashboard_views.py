@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from aios_workbench.dashboard.data import CSV_MAX_ROWS
 from aios_workbench.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
 from .conftest import aios_serve, run_aios
@@ -67,6 +68,8 @@ def test_each_user_reads_through_their_own_masks_and_row_filters(served):
     content, truncated = ana.csv(PEOPLE)
     rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert len(rows) == EU_ROWS and not truncated and not [m for m in RAW_MARKERS if m in content.decode()]
+    content, truncated = ana.csv("hr.main.events")   # 300,000 rows: cut at the download limit, and says so
+    assert truncated and content.count(b"\n") == CSV_MAX_ROWS + 1
     raw, _ = sam.csv(PEOPLE)
     assert "secret.example" in raw.decode() and FILTERED_MARKER in raw.decode()   # the steward: raw, all rows
 
@@ -92,7 +95,7 @@ def test_audit_records_and_writes_follow_the_callers_rights(served):
 def test_a_dataset_without_a_grant_is_refused_not_empty(served):
     otto = as_user(served, "otto")
     assert otto.datasets() == []
-    with pytest.raises(WorkbenchError) as refused:
+    with pytest.raises(PermissionDenied) as refused:   # the server's class, though this process never imported it
         otto.csv(PEOPLE)
     assert refused.value.code == "query_denied" and "deny by default" in refused.value.message
 
@@ -105,11 +108,24 @@ def test_bad_views_and_arguments_name_the_input_and_the_fix(served):
     status, body = call(served, "ana", "audit?limit=lots")
     assert status == 400 and body["message"] == "limit must be an integer, got 'lots'"
     status, body = call(served, "ana", "audit?limit=0")
-    assert status == 400 and "from 1 to 1000" in body["message"]
+    assert status == 400 and body["message"] == "limit must be from 1 to 500, got 0"
     status, body = call(served, "ana", "datasets?dataset=x")
     assert status == 400 and "takes no argument dataset" in body["message"]
     status, body = call(served, "ana", "acknowledge", method="POST", body={"alert_id": "seven"})
     assert status == 400 and "alert_id must be an integer" in body["message"]
+    status, body = call(served, "ana", "acknowledge", method="POST", body={"alert_id": True})
+    assert status == 400 and "alert_id must be an integer" in body["message"]
+    status, body = call(served, "ana", "audit?allowed=maybe")   # not quietly "false"
+    assert status == 400 and body["message"] == "allowed must be true or false, got 'maybe'"
+
+
+def test_the_dashboard_views_are_not_served_to_job_kernels():
+    from aios_workbench.service.routes import API_PREFIX, mount
+    from aios_workbench.service.standalone import TokenAuthBase
+
+    served_to_jobs = [pattern for pattern, _ in mount(TokenAuthBase, "", job_runtime=True)]
+    assert f"/{API_PREFIX}/sql" in served_to_jobs
+    assert not [p for p in served_to_jobs if "/dashboard/" in p]
 
 
 def test_a_wrong_token_is_refused(served):

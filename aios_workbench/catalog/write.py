@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -67,6 +68,17 @@ def _schema_text(schema) -> list[str]:
     return [f"{f.name} {f.type}" for f in schema]
 
 
+_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _dataset_lock(source: str, name: str) -> threading.Lock:
+    """One writer at a time per dataset in this process (two replaces racing would swap folders under
+    each other); writers in other processes are kept apart by the atomic renames alone."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault((source, name), threading.Lock())
+
+
 def write_dataset(service, user: str, target: str, table, *, mode: str = "replace", inputs=(),
                   run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> WriteResult:
     """Write Arrow `table` as dataset `target` for `user` (see the module's docstring)."""
@@ -102,41 +114,43 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
                                f"{full}) in governance/policy.yaml", input=full)
     read = _readable_inputs(service, policy, principal, inputs, strict_inputs)
 
-    folder = connector.folder(ws.root)
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / name
-    existing = sorted(final.glob("*.parquet")) if final.is_dir() else []
-    if mode == "append" and existing:
-        current = pq.read_schema(existing[0])
-        if _schema_text(current) != _schema_text(table.schema):
-            raise UsageError(f"cannot append to {full}: its columns are {', '.join(_schema_text(current))}; "
-                             f"the data has {', '.join(_schema_text(table.schema))}",
-                             fix="cast or rename the columns to match, or write with mode='replace'", input=full)
-    part = f"part-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
-    staging = folder / f".{name}.{uuid.uuid4().hex}"          # skipped by the connector (leading dot)
-    staging.mkdir()
-    try:
-        pq.write_table(table, staging / part)
+    with _dataset_lock(decl.name, name):
+        folder = connector.folder(ws.root)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / name
+        existing = sorted(final.glob("*.parquet")) if final.is_dir() else []
         if mode == "append" and existing:
-            os.replace(staging / part, final / part)
-        else:
-            retired = folder / f".{name}.retired-{uuid.uuid4().hex}"
-            if final.exists():
-                os.replace(final, retired)
-            os.replace(staging, final)
-            shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            current = pq.read_schema(existing[0])
+            if _schema_text(current) != _schema_text(table.schema):
+                raise UsageError(f"cannot append to {full}: its columns are {', '.join(_schema_text(current))}; "
+                                 f"the data has {', '.join(_schema_text(table.schema))}", input=full,
+                                 fix="cast or rename the columns to match, or write with mode='replace'")
+        part = f"part-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+        staging = folder / f".{name}.{uuid.uuid4().hex}"          # skipped by the connector (leading dot)
+        staging.mkdir()
+        try:
+            pq.write_table(table, staging / part)
+            if mode == "append" and existing:
+                os.replace(staging / part, final / part)
+            else:
+                retired = folder / f".{name}.retired-{uuid.uuid4().hex}"
+                if final.exists():
+                    os.replace(final, retired)
+                os.replace(staging, final)
+                shutil.rmtree(retired, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
-    scan_catalog(ws, service.store, only={decl.name})
-    service.queries.dataset_written(decl.name, name)
-    entry = service.queries.catalog().resolve((decl.name, "main", name))
-    service.audit.append(user=user, surface=surface, action="dataset.write", target=full, allowed=True,
-                         detail={**detail, "rule": rule, "inputs": read})
-    _emit_lineage(service, user, surface, entry, read, run_id, table.num_rows)
-    pii = {c.name: [t for t in c.classifications if t.startswith("pii")] for c in entry.columns}
-    return WriteResult(full, mode, table.num_rows, columns, entry.row_count, read,
-                       {c: tags for c, tags in pii.items() if tags})
+        # the data is in place: audit the write before anything else can fail
+        service.audit.append(user=user, surface=surface, action="dataset.write", target=full, allowed=True,
+                             detail={**detail, "rule": rule, "inputs": read})
+        scan_catalog(ws, service.store, only={decl.name})
+        service.queries.dataset_written(decl.name, name)
+        entry = service.queries.catalog().resolve((decl.name, "main", name))
+        _emit_lineage(service, user, surface, entry, read, run_id, table.num_rows)
+        pii = {c.name: [t for t in c.classifications if t.startswith("pii")] for c in entry.columns}
+        return WriteResult(full, mode, table.num_rows, columns, entry.row_count, read,
+                           {c: tags for c, tags in pii.items() if tags})
 
 
 def _readable_inputs(service, policy, principal, inputs, strict: bool) -> list[str]:

@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from ..errors import UsageError
+from ..errors import UsageError, WorkbenchError
 from .data_commands import JSON
 from .output import emit
 
@@ -64,11 +64,7 @@ def dashboard(ctx, port, address, show, service_url, oauth, as_json):
 
     ws = load_workspace(ctx)
     cfg = ws.config.dashboard
-    if oauth:
-        from ..dashboard.oauth import check_settings
-
-        check_settings()
-    elif not DashboardUsers(ws.state_dir).list():
+    if not oauth and not DashboardUsers(ws.state_dir).list():
         raise UsageError("nobody can log in to the dashboard yet",
                          fix="add a login for a policy user: `aios dashboard users add NAME`",
                          input=str(ws.state_dir / "dashboard_users.json"))
@@ -107,28 +103,25 @@ def _serve_team(service_url: str, port, address, show, as_json) -> None:
 
 
 def _reachable_service(service_url: str) -> str:
-    """The URL, once a workbench service answers there (an unauthenticated status call must be refused)."""
-    import urllib.error
-    import urllib.request
+    """The URL, once a workbench service answers there (asking for a token, as `aios serve` does)."""
+    from ..client import ServiceClient
+    from ..errors import AuthenticationRequired, ConnectorError
 
     url = service_url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--service-url must be an http(s) URL, got {service_url!r}",
                          fix="e.g. --service-url http://workbench.example.com:8765", input=service_url)
     try:
-        urllib.request.urlopen(f"{url}/aios/api/status", timeout=10).close()
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code in (401, 403):
-            return url   # a workbench service that wants a token: the right answer
-        raise UsageError(f"no workbench service at {url} (HTTP {exc.code} for aios/api/status)",
+        ServiceClient(url, None, timeout=10).status()
+    except AuthenticationRequired:
+        return url   # a workbench service that wants a token: the right answer
+    except ConnectorError as exc:
+        raise ConnectorError(exc.message, fix="start `aios serve` there, or fix --service-url",
+                             input=service_url) from None
+    except WorkbenchError as exc:
+        raise UsageError(f"no workbench service at {url}: {exc.message}",
                          fix="point --service-url at `aios serve` (its base URL, without /aios/api)",
                          input=service_url) from None
-    except (urllib.error.URLError, OSError) as exc:
-        from ..errors import ConnectorError
-
-        raise ConnectorError(f"cannot reach the workbench service at {url}: {getattr(exc, 'reason', exc)}",
-                             fix="start `aios serve` there, or fix --service-url", input=service_url) from None
     raise UsageError(f"the service at {url} answered without asking for a token",
                      fix="point --service-url at `aios serve`, which authenticates every call", input=service_url)
 

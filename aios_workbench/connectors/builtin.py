@@ -104,7 +104,14 @@ class DatasetsConnector(Connector):
     NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
     def folder(self, root: Path) -> Path:
-        return _local_path(root, self.options.path)
+        """The datasets' folder. The governed engine may read it as a whole (datasets written after it was
+        locked), so it must not hold the workspace (its state folder keeps salts, tokens and logins)."""
+        folder = _local_path(root, self.options.path).resolve()
+        workspace = Path(root).resolve()
+        if folder == workspace or folder in workspace.parents:
+            raise ConnectorError(f"the datasets folder {self.options.path!r} holds the whole workspace",
+                                 fix="use a folder of its own, e.g. `path: outputs`", input=self.options.path)
+        return folder
 
     def datasets(self, root: Path) -> dict[str, list[Path]]:
         """Each dataset's Parquet files (sub-folders being written, named `.NAME...`, are skipped)."""
@@ -113,10 +120,14 @@ class DatasetsConnector(Connector):
             return {}
         found = {}
         for sub in sorted(folder.iterdir()):
-            files = sorted(sub.glob("*.parquet")) if sub.is_dir() and self.NAME.fullmatch(sub.name) else []
+            files = self.files_of(root, sub.name) if sub.is_dir() and self.NAME.fullmatch(sub.name) else []
             if files:
                 found[sub.name] = files
         return found
+
+    def files_of(self, root: Path, name: str) -> list[Path]:
+        """One dataset's Parquet files (none when it does not exist)."""
+        return sorted((self.folder(root) / name).glob("*.parquet"))
 
     def files(self, root: Path) -> list[Path]:
         return [f for files in self.datasets(root).values() for f in files]
@@ -128,7 +139,7 @@ class DatasetsConnector(Connector):
 
     def refresh_view(self, con, *, alias, root, name) -> None:
         """(Re)create the view of dataset `name` over its current files (after a write)."""
-        files = self.datasets(root).get(name)
+        files = self.files_of(root, name)
         if not files:
             con.execute(f"DROP VIEW IF EXISTS {alias}.main.{name}")
             return

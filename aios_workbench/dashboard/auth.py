@@ -12,6 +12,7 @@ cookie once the user has lost its login or left the policy. The signed `user` co
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import threading
@@ -29,7 +30,14 @@ LOGIN_TEMPLATE = Path(__file__).with_name("login.html")
 LOGOUT_TEMPLATE = Path(__file__).with_name("logout.html")   # Panel's own loads its logo from a CDN
 UNREACHABLE = "The workbench service is unreachable: try again later"
 FAILED_LOGIN_DELAY = 0.5   # seconds: slows guessing without annoying a person who mistyped
-AUDIT_NAME_LIMIT = 64
+
+
+def unknown_name(name: str) -> str:
+    """How a login name that is no policy user is recorded: people paste passwords and tokens into the
+    name field, so never the text itself; a short digest still tells repeated attempts apart."""
+    if not name:
+        return "(empty)"
+    return f"(unknown name {hashlib.sha256(name.encode()).hexdigest()[:10]})"
 
 
 def safe_next(url: str | None) -> str:
@@ -67,6 +75,9 @@ class LoginGate:
     def logged_in(self, request_handler, name: str, password: str) -> None:
         """After a successful login (nothing more to keep: the `user` cookie says who it is)."""
 
+    def logged_out(self, request_handler) -> None:
+        """On logout (Panel clears its own cookies)."""
+
     def auth_provider(self):
         return WorkbenchAuthProvider(self)
 
@@ -81,8 +92,8 @@ class LoginGate:
         return DashboardData(self.service, name)
 
     def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
-        self.service.audit.append(user=(name or "(empty)")[:AUDIT_NAME_LIMIT], surface="dashboard",
-                                  action="dashboard.login", allowed=allowed,
+        shown = name if name in self.policy_users() else unknown_name(name)
+        self.service.audit.append(user=shown, surface="dashboard", action="dashboard.login", allowed=allowed,
                                   detail={"reason": reason, "remote_ip": remote_ip})
 
 
@@ -136,23 +147,26 @@ class TeamLoginGate:
 
         try:
             me = RemoteDashboardData.connect(self.service_url, token)
+            if me.user != name:
+                return False, "the token is another user's"
+            RemoteDashboardData.connect(self.service_url, token, login=True)   # audited by the service
         except AuthenticationRequired:
             return False, "the service refused the token"
         except ConnectorError:
             return False, UNREACHABLE
-        if me.user != name:
-            return False, "the token is another user's"
-        RemoteDashboardData.connect(self.service_url, token, login=True)   # audited by the service
         return True, "service token verified"
 
     def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
         if not allowed:   # the service records successful logins; refusals are only known here
-            log.warning("dashboard login refused for %r from %s: %s", (name or "")[:AUDIT_NAME_LIMIT], remote_ip,
-                        reason)
+            log.warning("dashboard login refused for %s from %s: %s", unknown_name(name), remote_ip, reason)
 
     def logged_in(self, request_handler, name: str, token: str) -> None:
         request_handler.set_secure_cookie(TokenSessions.COOKIE, self.sessions.open(name, token), httponly=True,
-                                          expires_days=panel_config.oauth_expiry, samesite="Strict")
+                                          expires_days=panel_config.oauth_expiry, samesite="Lax")
+
+    def logged_out(self, request_handler) -> None:
+        self.sessions.close(handler_cookie(request_handler)(TokenSessions.COOKIE))
+        request_handler.clear_cookie(TokenSessions.COOKIE)
 
     def still_allowed(self, name: str, request_handler=None) -> bool:
         """A live session of `name`; on a page load (not its websocket) the service must still accept the
@@ -191,6 +205,17 @@ class TeamLoginGate:
         if token is None:
             raise AuthenticationRequired("your dashboard session has ended", fix="log in again")
         return RemoteDashboardData.connect(self.service_url, token)
+
+
+def logout_handler_for(gate, panel_logout):
+    """Panel's logout handler, telling `gate` first (team mode forgets the session's token)."""
+
+    class WorkbenchLogoutHandler(panel_logout):
+        def get(self):
+            gate.logged_out(self)
+            super().get()
+
+    return WorkbenchLogoutHandler
 
 
 def login_handler_for(gate: LoginGate, template, endpoint: str):
@@ -235,6 +260,10 @@ class WorkbenchAuthProvider(BasicAuthProvider):
     @property
     def login_handler(self):
         return login_handler_for(self.gate, self._login_template, self._login_endpoint)
+
+    @property
+    def logout_handler(self):
+        return logout_handler_for(self.gate, super().logout_handler)
 
     @property
     def get_user(self):

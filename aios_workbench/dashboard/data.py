@@ -22,8 +22,10 @@ CSV_MAX_ROWS = 100_000   # a download bigger than this is cut off (and says so i
 
 def may_open_output(user: str, is_auditor: bool, run: dict) -> bool:
     """A job's output notebook shows data as the job's identity saw it: only that identity, the job's
-    creator and auditors may open it."""
-    return is_auditor or user in (run.get("identity"), run.get("created_by"))
+    creator and auditors may open it (`jobs.manage.controls`)."""
+    from ..jobs.manage import controls
+
+    return controls(user, identity=run.get("identity"), created_by=run.get("created_by"), is_auditor=is_auditor)
 
 
 class DashboardData:
@@ -166,9 +168,14 @@ class DashboardData:
         return jobs_query.list_jobs(self.service.store)
 
     def job_runs(self, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict]:
+        """Job runs newest first; errors only for those who may open the run's output."""
         from . import jobs_query
 
-        return jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
+        runs = jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
+        for run in runs:   # an error message can quote data as the job's identity saw it (as jobs/history)
+            if run["error"] and not self.may_open_output(run):
+                run["error"] = "(hidden)"
+        return runs
 
     def job_health(self) -> list[dict]:
         """Finished and failed job runs per day, last 14 days."""
@@ -234,6 +241,6 @@ class DashboardData:
         if feed is None:
             raise NotFound("the alert feed is not installed", fix="update aios-workbench", input=alert_id)
         alert = feed.acknowledge(alert_id, self.user)
-        self.service.audit.append(user=self.user, surface=SURFACE, action="alert.acknowledge",
+        self.service.audit.append(user=self.user, surface=SURFACE, action="alert_ack",
                                   target=f"alert:{alert_id}", allowed=True, detail={"key": alert.get("key")})
         return alert

@@ -32,6 +32,7 @@ from .auth import LOGOUT_TEMPLATE, LoginGate
 REQUIRED = ("PANEL_OAUTH_KEY", "PANEL_OAUTH_SECRET", "PANEL_OAUTH_AUTHORIZE_URL", "PANEL_OAUTH_TOKEN_URL")
 DEFAULT_USER_CLAIM = "preferred_username"
 DEFAULT_SCOPE = ["openid", "profile", "email"]
+NAME_LIMIT = 64
 AUTH_COOKIES = ("user", "id_token", "access_token", "refresh_token", "oauth_expiry")
 
 
@@ -71,6 +72,11 @@ class OAuthGate(LoginGate):
 
     def still_allowed(self, name: str, request_handler=None) -> bool:
         return name in self.policy_users()
+
+    def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
+        """The provider's user name is recorded as is: it came from the provider, not typed into a form."""
+        self.service.audit.append(user=name[:NAME_LIMIT], surface="dashboard", action="dashboard.login",
+                                  allowed=allowed, detail={"reason": reason, "remote_ip": remote_ip})
 
     def auth_provider(self):
         return WorkbenchOAuthProvider(self)

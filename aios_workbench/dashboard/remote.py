@@ -31,12 +31,20 @@ class RemotePreviewPage:
 
     @property
     def table(self):
+        """The rows as Arrow, a column per name; a column whose JSON values do not share one type
+        (a float column with "nan", a map's pairs) becomes text."""
         import pyarrow as pa
+
+        def column(values: list):
+            try:
+                return pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return pa.array([None if v is None else str(v) for v in values], pa.string())
 
         names = [c["name"] for c in self.columns]
         if not self.rows:
             return pa.table({n: pa.array([], pa.string()) for n in names})
-        return pa.table({n: [row.get(n) for row in self.rows] for n in names})
+        return pa.table({n: column([row.get(n) for row in self.rows]) for n in names})
 
 
 class RemoteDashboardData:
@@ -53,7 +61,7 @@ class RemoteDashboardData:
         """Ask the service who `token` is (recording a dashboard login when `login`); raises
         AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable."""
         client = ServiceClient(url, token, timeout=timeout)
-        me = _result(client.get("dashboard/whoami" + ("?login=1" if login else "")))
+        me = _result(client.post("dashboard/login", {}) if login else client.get("dashboard/whoami"))
         return cls(client, me)
 
     # -- transport -----------------------------------------------------------------------------
@@ -169,5 +177,8 @@ class RemoteDashboardData:
 
 def _result(body):
     if not isinstance(body, dict) or "result" not in body:
-        raise ValueError(f"not a dashboard view answer: {json.dumps(body)[:200]}")
+        from ..errors import ConnectorError
+
+        raise ConnectorError(f"the service answered something other than a dashboard view: {json.dumps(body)[:200]}",
+                             fix="point --service-url at `aios serve` of the same aios-workbench version")
     return body["result"]

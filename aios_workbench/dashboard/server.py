@@ -33,22 +33,26 @@ def _warm_imports(ws) -> None:
 def output_handler(data_for):
     """A Tornado handler serving a job run's output (HTML, else the notebook) to allowed users only;
     `data_for(request_handler)` is the logged-in user's `DashboardData`."""
+    import asyncio
+
     import tornado.web
     from bokeh.server.views.auth_request_handler import AuthRequestHandler
 
     from ..errors import WorkbenchError, http_status
+    from ..service.routes import SANDBOXED_HTML_CSP
 
     class JobOutputHandler(AuthRequestHandler):
         @tornado.web.authenticated
-        def get(self, run_id: str):
+        async def get(self, run_id: str):
+            def load():   # a store read (local) or a REST call (team): off the IO loop
+                return data_for(self).job_output(int(run_id))
+
             try:
-                kind, content = data_for(self).job_output(int(run_id))
+                kind, content = await asyncio.to_thread(load)
             except WorkbenchError as exc:
                 raise tornado.web.HTTPError(http_status(exc), reason=exc.message.splitlines()[0][:200]) from None
             self.set_header("Content-Type", f"{kind}; charset=utf-8")
-            # an output notebook's HTML is data, not part of the dashboard: no scripts, no same-origin access
-            self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
-                                                       "style-src 'unsafe-inline'")
+            self.set_header("Content-Security-Policy", SANDBOXED_HTML_CSP)
             self.set_header("X-Content-Type-Options", "nosniff")
             self.write(content)
 

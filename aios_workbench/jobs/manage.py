@@ -76,6 +76,14 @@ def validate_parameters(schema: dict, values: dict | None, *, from_text: bool) -
     return validate(schema or {}, values, coerce_strings=from_text)
 
 
+def controls(user: str, *, identity: str | None, created_by: str | None, is_auditor) -> bool:
+    """The rule: a job's creator, its identity (whose data its outputs show) and auditors control it and
+    see its errors and outputs. `is_auditor`: a bool, or a callable asked only when needed."""
+    if user in (identity, created_by):
+        return True
+    return bool(is_auditor() if callable(is_auditor) else is_auditor)
+
+
 class JobControl:
     """Jobs of one workspace, controlled as `user` through `surface` (cli, api, ui)."""
 
@@ -89,7 +97,8 @@ class JobControl:
     def may_control(self, job: Job, user: str) -> bool:
         from ..policy.enforce import PolicyEngine
 
-        return user in (job.created_by, job.identity) or PolicyEngine(self._policy()).is_auditor(user)
+        return controls(user, identity=job.identity, created_by=job.created_by,
+                        is_auditor=lambda: PolicyEngine(self._policy()).is_auditor(user))
 
     def _require_by_name(self, name: str, user: str, action: str, surface: str) -> None:
         # Checked (and a denial audited) before the write transaction opens: on SQLite a second

@@ -255,7 +255,8 @@ class JobRuntime:
 
 
 def make_job_app(runtime: JobRuntime):
-    """The tornado application: every route of `mount`, authenticated by run tokens."""
+    """The tornado application: the routes a job's kernel may call (not the dashboard's), authenticated
+    by run tokens."""
     from tornado import web
 
     from ..service.routes import mount
@@ -288,7 +289,7 @@ def make_job_app(runtime: JobRuntime):
         log.log(logging.WARNING if status >= 500 else logging.DEBUG, "%d %s %.1f ms", status,
                 handler._request_summary(), 1000.0 * handler.request.request_time())
 
-    return web.Application(mount(JobTokenAuth, ""), default_handler_class=JobNotFoundRoute,
+    return web.Application(mount(JobTokenAuth, "", job_runtime=True), default_handler_class=JobNotFoundRoute,
                            aios_service=_GrantedService(), log_function=log_request)
 
 

@@ -45,12 +45,17 @@ def _external_access(ws) -> tuple[list[str], list[str]]:
 
     Database files (DuckDB, SQLite) are attached before the lock and need no entry;
     folders are avoided where exact files can be listed, since an allowed folder is
-    readable (and writable by COPY, which the rewriter refuses) as a whole."""
+    readable (and writable by COPY, which the rewriter refuses) as a whole. The one
+    exception is a `datasets` source's folder, whose datasets written after the lock must
+    be readable; that folder may not hold the workspace (`DatasetsConnector.folder`)."""
     directories, files = set(), set()
     for decl in ws.connectors:
         connector = decl.connector()
-        if decl.type == "datasets":   # the whole folder: datasets written after the lock must be readable
-            directories.add(str(connector.folder(ws.root).resolve()) + "/")
+        if decl.type == "datasets":
+            try:
+                directories.add(str(connector.folder(ws.root)) + "/")
+            except WorkbenchError:
+                pass  # refused: the source fails to attach and is reported as unavailable
         elif decl.type == "files":
             try:
                 files.update(str(p.resolve()) for p in connector.files(ws.root))

@@ -3,9 +3,9 @@
 `GET dashboard/VIEW?ARG=...` answers `DashboardData(service, caller).VIEW(ARG=...)`, the very
 methods a local dashboard calls in-process, so both modes share one implementation of every rule
 (masks, row filters, who sees whose audit records, check examples and job outputs). Only the views
-listed here are reachable, each with its arguments typed and bounded; `verify_audit_chain` and
-`acknowledge` write (an audit record, an acknowledgement) and so are POSTs. `csv` and `job_output`
-answer raw bytes; everything else JSON.
+listed here are reachable, each with its arguments typed and bounded; `login`, `verify_audit_chain`
+and `acknowledge` write (an audit record, an acknowledgement) and so are POSTs. `csv` and `job_output`
+answer raw bytes; everything else JSON. Job kernels do not get these routes (`in_job_runtime`).
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ import json
 from tornado import web
 
 from ..errors import NotFound, UsageError
-from .routes import RouteMixin
+from .routes import SANDBOXED_HTML_CSP, RouteMixin
 
 TEXT, FLAG = "text", "flag"
-LIMIT, ID, DEPTH = (1, 1000), (1, 2**62), (1, 20)
+LIMIT, ID, DEPTH = (1, 500), (1, 2**62), (1, 20)
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 # view -> {argument: TEXT | FLAG | (low, high) for integers}
 GET_VIEWS: dict[str, dict] = {
-    "whoami": {"login": FLAG},
+    "whoami": {},
     "datasets": {}, "catalog_size": {},
     "search": {"text": TEXT, "limit": LIMIT},
     "explain": {"dataset": TEXT},
@@ -43,7 +44,7 @@ GET_VIEWS: dict[str, dict] = {
     "alerts_available": {}, "alerts": {"state": TEXT, "limit": LIMIT, "before_id": ID}, "alert_counts": {},
     "alert_trend": {},
 }
-POST_VIEWS: dict[str, dict] = {"verify_audit_chain": {}, "acknowledge": {"alert_id": ID}}
+POST_VIEWS: dict[str, dict] = {"login": {}, "verify_audit_chain": {}, "acknowledge": {"alert_id": ID}}
 
 
 def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
@@ -58,14 +59,18 @@ def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
         if kind == TEXT:
             out[name] = str(value)
         elif kind == FLAG:
-            out[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            flag = value if isinstance(value, bool) else FLAGS.get(str(value).lower())
+            if flag is None:
+                raise UsageError(f"{name} must be true or false, got {value!r}", fix=f"e.g. {name}=true",
+                                 input=str(value))
+            out[name] = flag
         else:
             low, high = kind
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
+            if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()) \
+                    or not isinstance(value, (int, str)):
                 raise UsageError(f"{name} must be an integer, got {value!r}", fix=f"e.g. {name}={low}",
-                                 input=str(value)) from None
+                                 input=str(value))
+            number = int(value)
             if not low <= number <= high:
                 raise UsageError(f"{name} must be from {low} to {high}, got {number}", fix=f"e.g. {name}={low}",
                                  input=str(value))
@@ -75,10 +80,9 @@ def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
 
 def answer(data, view: str, arguments: dict):
     """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes)."""
-    if view == "whoami":
-        if arguments.get("login"):   # a team-mode dashboard's login, audited where the records live
-            data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
-                                      detail={"reason": "service token verified"})
+    if view == "login":   # a team-mode dashboard's login, audited where the user's other records live
+        data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
+                                  detail={"reason": "service token verified"})
         return data.whoami()
     if view == "preview":
         return getattr(data, view)(**arguments).to_dict()
@@ -95,6 +99,7 @@ class DashboardViewRoute(RouteMixin):
     """GET dashboard/VIEW (POST for verify_audit_chain, acknowledge): one dashboard view as the caller."""
 
     path = "dashboard/{view}"
+    in_job_runtime = False   # a job reads as its identity through its own routes, audited as the job
 
     async def _serve(self, view: str, views: dict, raw: dict) -> None:
         from ..dashboard.data import DashboardData
@@ -111,9 +116,8 @@ class DashboardViewRoute(RouteMixin):
             kind, content, headers = result
             self.set_header("Content-Type", kind)
             self.set_header("X-Content-Type-Options", "nosniff")
-            if kind == "text/html":   # a notebook's HTML: no scripts, no same-origin access
-                self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
-                                "style-src 'unsafe-inline'; font-src data:")
+            if kind == "text/html":
+                self.set_header("Content-Security-Policy", SANDBOXED_HTML_CSP)
             for name, value in headers.items():
                 self.set_header(name, value)
             self.finish(content)

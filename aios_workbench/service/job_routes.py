@@ -22,7 +22,7 @@ from tornado import web
 from ..errors import NotFound, UsageError
 from .catalog_routes import _int_arg
 from .query_routes import _body
-from .routes import RouteMixin
+from .routes import SANDBOXED_HTML_CSP, RouteMixin
 
 PATH_KEYS = ("output_path", "html_path", "log_path", "live_log_path")
 
@@ -229,8 +229,7 @@ class RunOutputRoute(RouteMixin):
         content = await asyncio.to_thread(load)
         if fmt == "html":
             self.set_header("Content-Type", "text/html; charset=UTF-8")
-            self.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; "
-                            "style-src 'unsafe-inline'; font-src data:")
+            self.set_header("Content-Security-Policy", SANDBOXED_HTML_CSP)
         else:
             self.set_header("Content-Type", "application/x-ipynb+json")
             self.set_header("Content-Disposition", f'attachment; filename="run-{run_id}.ipynb"')

@@ -17,6 +17,8 @@ from tornado import web
 from ..errors import WorkbenchError, http_status
 
 API_PREFIX = "aios/api"
+# An executed notebook's HTML is data, not part of any app: no scripts, no same-origin access.
+SANDBOXED_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
 
 
@@ -24,6 +26,7 @@ class RouteMixin:
     """JSON responses and error mapping shared by every route."""
 
     path: str = ""
+    in_job_runtime = True   # mounted for job kernels too (their per-run tokens)
 
     @property
     def service(self):
@@ -81,8 +84,9 @@ def url_pattern(path: str) -> str:
     return re.sub(r"\{[a-z_]+\}", "([^/]+)", path)
 
 
-def mount(base: type, prefix: str) -> list[tuple[str, type]]:
-    """Tornado handler specs: every route under `prefix`, authenticated by `base`."""
+def mount(base: type, prefix: str, *, job_runtime: bool = False) -> list[tuple[str, type]]:
+    """Tornado handler specs: every route under `prefix` (for a job's runtime, those it serves),
+    authenticated by `base`."""
     prefix = prefix.rstrip("/")
     return [(f"{prefix}/{API_PREFIX}/{url_pattern(route.path)}", type(route.__name__, (route, base), {}))
-            for route in all_routes()]
+            for route in all_routes() if route.in_job_runtime or not job_runtime]
