@@ -97,7 +97,8 @@ class ServiceClient:
         if run_id:
             params["run_id"] = run_id
         endpoint = f"datasets/write?{urllib.parse.urlencode(params)}"
-        with self._open(endpoint, body=sink.getvalue().to_pybytes(), content_type="application/vnd.apache.arrow.stream",
+        body = memoryview(sink.getvalue())   # the IPC buffer itself, not a copy as bytes
+        with self._open(endpoint, body=body, content_type="application/vnd.apache.arrow.stream",
                         timeout=max(self.timeout, 300)) as response:
             return json.loads(response.read())
 

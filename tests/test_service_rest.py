@@ -88,3 +88,37 @@ async def test_broken_workspace_answers_a_readable_error_not_a_crash(broken_conf
     assert body["error"] == "invalid_config"
     assert "aios.yaml line 3" in body["message"] and "service.port" in body["message"]
     assert body["fix"]
+
+
+@pytest.fixture
+def writable(workspace):
+    """A `datasets` source the server's user may write, declared before the server starts."""
+    user = getpass.getuser()
+    (workspace.root / "connectors" / "outputs.yaml").write_text("name: outputs\ntype: datasets\noptions: {path: out}\n")
+    (workspace.root / "governance" / "policy.yaml").write_text(
+        f"roles:\n  writer: {{}}\nusers:\n  {user}: {{roles: [writer]}}\n"
+        "grants:\n  - {role: writer, scope: outputs, privilege: write}\n  - {role: writer, scope: outputs}\n")
+    return workspace
+
+
+async def test_a_write_streams_through_jupyters_server_after_its_authentication(writable, jp_fetch):
+    import pyarrow as pa
+
+    table = pa.table({"id": list(range(1000)), "label": [f"row {i}" for i in range(1000)]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    body = sink.getvalue().to_pybytes()
+
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch(API_PREFIX, "datasets/write", method="POST", body=body, headers={"Authorization": ""},
+                       params={"target": "outputs.labels"})
+    assert refused.value.code in (401, 403)
+    assert not (writable.root / "out" / "labels").exists()
+
+    response = await jp_fetch(API_PREFIX, "datasets/write", method="POST", body=body,
+                              params={"target": "outputs.labels"},
+                              headers={"Content-Type": "application/vnd.apache.arrow.stream"})
+    result = json.loads(response.body)
+    assert response.code == 201 and result["rows"] == 1000 and result["dataset"] == "outputs.main.labels"
+    assert not list((writable.state_dir / "tmp" / "writes").iterdir())

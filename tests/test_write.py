@@ -193,3 +193,25 @@ def test_the_cli_writes_a_file_as_a_dataset_and_refuses_what_it_cannot_read(serv
     assert appended.returncode == 0 and "now 4 rows" in appended.stdout, appended.stderr
     assert refused.returncode == 64 and "unknown file type .txt" in refused.stderr
     assert denied.returncode == 77 and "may not write outputs.main.x" in denied.stderr
+
+
+def test_a_write_larger_than_a_request_body_limit_streams_and_a_too_large_one_is_refused(service):
+    from aios_workbench.client import ServiceClient
+
+    service.close()
+    root = Path(service.workspace.root)
+    big = pa.table({"id": pa.array(range(14_000_000), pa.int64()), "score": pa.array(range(14_000_000), pa.float64())})
+    assert big.nbytes > 200 * 2**20   # Tornado's default limit on a request body is 100 MB
+    with aios_serve(root, token="write-token-0123456789", user="ana") as url:
+        result = ServiceClient(url, "write-token-0123456789").write_arrow("outputs.big", big)
+    assert result["rows"] == result["total_rows"] == 14_000_000
+    assert not list((root / ".aios" / "tmp" / "writes").iterdir())   # the spooled body is gone
+
+    config = root / "aios.yaml"
+    config.write_text(config.read_text().replace("  token_env: AIOS_TOKEN", "  token_env: AIOS_TOKEN\n  max_write_mb: 1"))
+    with aios_serve(root, token="write-token-0123456789", user="ana") as url:
+        with pytest.raises(UsageError, match="this service takes at most 1 MB in one write") as refused:
+            ServiceClient(url, "write-token-0123456789").write_arrow("outputs.big", big.slice(0, 100_000), mode="append")
+    assert "max_write_mb" in refused.value.fix
+    reread = [p for p in (root / "results" / "big").glob("*.parquet")]
+    assert len(reread) == 1                                        # the refused append changed nothing

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 from tornado import web
 
@@ -89,9 +91,33 @@ class LineageRoute(RouteMixin):
 class WriteRoute(RouteMixin):
     """POST datasets/write?target=SOURCE.NAME&mode=replace|append&inputs=A,B&run_id=...: the body, an Arrow
     IPC stream, becomes a governed dataset of a `datasets` source (write grant needed). `infer_inputs=1`:
-    the inputs are what the kernel read, and those it may no longer read are left out."""
+    the inputs are what the kernel read, and those it may no longer read are left out.
+
+    The body is streamed to a file in the state folder as it arrives (not held in memory, and past the
+    server's default request limit), up to `service.max_write_mb`; the caller is authenticated before a
+    byte of it is accepted."""
 
     path = "datasets/write"
+    _stream_request_body = True   # what @web.stream_request_body sets; this mixin is no RequestHandler yet
+    _spool = None
+
+    async def prepare(self):
+        authenticated = super().prepare()   # the server's base: refuses a request without a valid token
+        if authenticated is not None:
+            await authenticated
+        limit_mb = self.service.workspace.config.service.max_write_mb
+        length = int(self.request.headers.get("Content-Length") or 0)
+        if length > limit_mb * 2**20:
+            raise UsageError(f"the data to write is {length / 2**20:,.0f} MB; this service takes at most "
+                             f"{limit_mb:,} MB in one write", input=self.get_query_argument("target", ""),
+                             fix="write it in parts with mode='append', or raise service.max_write_mb in aios.yaml")
+        self.request.connection.set_max_body_size(limit_mb * 2**20)
+        spool_dir = self.service.workspace.state_dir / "tmp" / "writes"
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        self._spool = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="write-", suffix=".arrows", delete=False)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._spool.write(chunk)
 
     @web.authenticated
     async def post(self):
@@ -101,8 +127,10 @@ class WriteRoute(RouteMixin):
         target = arg("target", "")
         if not target:
             raise UsageError("the `target` query parameter is missing", fix="pass ?target=outputs.my_dataset")
+        self._spool.close()
         try:
-            table = pa.ipc.open_stream(self.request.body).read_all()
+            with pa.memory_map(self._spool.name) as source:
+                table = pa.ipc.open_stream(source).read_all()
         except (pa.ArrowInvalid, OSError) as exc:
             raise UsageError(f"the request body is not an Arrow IPC stream: {exc}",
                              fix="send the table as application/vnd.apache.arrow.stream (wb.write does)",
@@ -113,6 +141,19 @@ class WriteRoute(RouteMixin):
                                          surface=arg("surface", "api"),
                                          strict_inputs=arg("infer_inputs", "0") not in ("1", "true"))
         self.write_json(result, 201)
+
+    def on_finish(self) -> None:
+        self._discard_spool()
+
+    def on_connection_close(self) -> None:
+        self._discard_spool()
+        super().on_connection_close()
+
+    def _discard_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            Path(self._spool.name).unlink(missing_ok=True)
+            self._spool = None
 
 
 ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute, WriteRoute]

@@ -55,6 +55,7 @@ class Service(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8765, ge=1, le=65535)
     token_env: str = "AIOS_TOKEN"
+    max_write_mb: int = Field(4096, ge=1, description="the largest dataset one write (`wb.write`) may send")
 
 
 class Query(Strict):
