@@ -76,8 +76,9 @@ class ServiceClient:
         if exc.code == 401 or (exc.code == 403 and not body.get("error")):
             return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
-        error = error_class(body.get("error", ""), exc.code)(body.get("message") or f"HTTP {exc.code} from {self.url}",
-                                                   fix=body.get("fix"), input=body.get("input", endpoint))
+        error = error_class(body.get("error", ""), exc.code).received(
+            body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
+            input=body.get("input", endpoint))
         error.code = body.get("error", error.code)
         error.rule = body.get("rule")
         return error

@@ -25,6 +25,14 @@ class WorkbenchError(Exception):
     def __str__(self) -> str:
         return self.message if not self.fix else f"{self.message}\n  fix: {self.fix}"
 
+    @classmethod
+    def received(cls, message: str, *, fix: str | None = None, input: Any = None) -> "WorkbenchError":
+        """This class's error as a service sent it: built with the base constructor, whatever arguments
+        this class's own takes (`QueryDenied` wants a rule, which the body may lack)."""
+        error = cls.__new__(cls)
+        WorkbenchError.__init__(error, message, fix=fix, input=input)
+        return error
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of an error response (never contains credentials)."""
         body: dict[str, Any] = {"error": self.code, "message": self.message, "fix": self.fix}

@@ -95,9 +95,10 @@ def test_audit_records_and_writes_follow_the_callers_rights(served):
 def test_a_dataset_without_a_grant_is_refused_not_empty(served):
     otto = as_user(served, "otto")
     assert otto.datasets() == []
-    with pytest.raises(PermissionDenied) as refused:   # the server's class, though this process never imported it
+    with pytest.raises(PermissionDenied) as refused:   # the server's class (QueryDenied), with its rule
         otto.csv(PEOPLE)
     assert refused.value.code == "query_denied" and "deny by default" in refused.value.message
+    assert refused.value.rule
 
 
 def test_bad_views_and_arguments_name_the_input_and_the_fix(served):

@@ -73,3 +73,14 @@ def test_log_lines_never_carry_credentials():
     line = redact("connect postgresql://etl:hunter2@db:5432/x?password=hunter3&token=abc")
 
     assert "hunter2" not in line and "hunter3" not in line and "token=abc" not in line
+
+
+def test_a_client_rebuilds_the_servers_error_class_from_its_code_or_status():
+    from aios_workbench.errors import NotFound, PermissionDenied, WorkbenchError, error_class
+    from aios_workbench.query.rewrite import QueryDenied
+
+    assert error_class("query_denied", 403) is QueryDenied                 # a class whose constructor wants a rule
+    rebuilt = error_class("query_denied", 403).received("denied", fix="ask", input="t")
+    assert isinstance(rebuilt, PermissionDenied) and (rebuilt.message, rebuilt.fix) == ("denied", "ask")
+    assert error_class("something_newer", 404) is NotFound                 # unknown code: the status decides
+    assert error_class("something_newer", 418) is WorkbenchError

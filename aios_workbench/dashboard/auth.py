@@ -7,6 +7,11 @@ handler that checks the hash and that the name is a policy user, audits every at
 (surface "dashboard", action "dashboard.login"), and a `get_user` that drops a still-signed
 cookie once the user has lost its login or left the policy. The signed `user` cookie is what
 `pn.state.user` reads in every session.
+
+A gate decides: `LoginGate` (local mode: password logins), `TeamLoginGate` (team mode: the user's
+own service token, checked by the service, kept in `TokenSessions` in this process only) and
+`oauth.OAuthGate` (the team's identity provider). Each says who may log in, whether a session
+still stands, and gives the session its data facade (`data_for`).
 """
 
 from __future__ import annotations

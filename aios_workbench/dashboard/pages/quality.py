@@ -42,36 +42,47 @@ class QualityPage(param.Parameterized):
     def __init__(self, data, **params):
         super().__init__(**params)
         self.data = data
+        self._cached = None   # (dataset, its runs)
         names = sorted(d["name"] for d in data.datasets())
         self.param.dataset.objects = {"all datasets you can read": "", **{n: n for n in names}}
+
+    def _runs(self) -> list[dict]:
+        """The selected dataset's ledger runs (fetched once per selection: the tabs share them)."""
+        if self._cached is None or self._cached[0] != self.dataset:
+            runs = self.data.check_history(dataset=self.dataset or None, limit=HISTORY_LIMIT)
+            failing = [r for r in runs if r["status"] in ("fail", "warn", "error")]
+            self.param.run.objects = {"(pick a run)": None, **{
+                f"#{r['id']} {r['kind']} {r['name']}: {r['status']} ({r['at']})": r["id"] for r in failing}}
+            self.run = failing[0]["id"] if failing else None
+            self._cached = (self.dataset, runs)
+        return self._cached[1]
 
     @param.depends("dataset")
     @guarded
     def _history(self):
-        runs = self.data.check_history(dataset=self.dataset or None, limit=HISTORY_LIMIT)
+        runs = self._runs()
         if not runs:
-            self.param.run.objects = [None]
             return pn.pane.Markdown("No check results recorded for this selection yet. Run `aios check quality` "
                                     "or `wb.quality(...)` in a notebook.")
-        failing = [r for r in runs if r["status"] in ("fail", "warn", "error")]
-        self.param.run.objects = {"(pick a run)": None, **{
-            f"#{r['id']} {r['kind']} {r['name']}: {r['status']} ({r['at']})": r["id"] for r in failing}}
-        self.run = failing[0]["id"] if failing else None
         passed = sum(r["passed"] for r in runs)
         summary = pn.pane.HTML(f'<p data-testid="quality-summary">{len(runs)} runs shown · {passed} passed · '
                                f'{len(runs) - passed} failed</p>')
-        rows = [{"id": r["id"], "at": r["at"], "kind": r["kind"], "check": r["name"], "status": r["status"],
-                 "datasets": ", ".join(r["datasets"]), "by": r["user"], "required": r["required"],
-                 "failing items": sum(1 for i in r["items"] or [] if i.get("status") not in ("pass", None))}
-                for r in runs]
         parts = [summary, pn.pane.HTML("<b>Check results over time</b>"),
                  pn.pane.Bokeh(status_plot(runs), sizing_mode="stretch_width")]
         drift = drift_plot(runs)
         if drift is not None:
             parts += [pn.pane.HTML("<b>Drift statistic per column</b>"),
                       pn.pane.Bokeh(drift, sizing_mode="stretch_width")]
-        parts.append(table(rows, name="check runs"))
         return pn.Column(*parts, sizing_mode="stretch_width")
+
+    @param.depends("dataset")
+    @guarded
+    def _table(self):
+        rows = [{"id": r["id"], "at": r["at"], "kind": r["kind"], "check": r["name"], "status": r["status"],
+                 "datasets": ", ".join(r["datasets"]), "by": r["user"], "required": r["required"],
+                 "failing items": sum(1 for i in r["items"] or [] if i.get("status") not in ("pass", None))}
+                for r in self._runs()]
+        return table(rows, name="check runs") if rows else pn.pane.Markdown("No check results recorded yet.")
 
     @param.depends("run")
     @guarded
@@ -102,6 +113,11 @@ class QualityPage(param.Parameterized):
     def __panel__(self):
         pick = pn.widgets.Select.from_param(self.param.dataset, name="Dataset", width=420)
         drill = pn.widgets.Select.from_param(self.param.run, name="Drill into a failing or warning run", width=520)
-        return pn.Column(heading("Quality & drift", "page-quality"), pick, self._history,
-                         pn.pane.HTML("<hr>", sizing_mode="stretch_width"), drill, self._drill,
-                         sizing_mode="stretch_width")
+        self._runs()   # the failing runs to drill into, before the drill's select is drawn
+        # the table and the drill are drawn when their tab is opened: a faster first render
+        tabs = pn.Tabs(("Over time", self._history),
+                       ("Runs", pn.param.ParamMethod(self._table, lazy=True)),
+                       ("Drill into a run", pn.Column(drill, pn.param.ParamMethod(self._drill, lazy=True),
+                                                      sizing_mode="stretch_width")),
+                       dynamic=True, sizing_mode="stretch_width")
+        return pn.Column(heading("Quality & drift", "page-quality"), pick, tabs, sizing_mode="stretch_width")

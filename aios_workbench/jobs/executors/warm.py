@@ -46,7 +46,7 @@ WORKER_IMPORTS = (
     "aios_workbench.workspace", "aios_workbench.connectors.builtin", "aios_workbench.connectors.s3",
     "aios_workbench.jobs.spec", "aios_workbench.query.engine", "sqlalchemy.dialects.postgresql",
     *(f"aios_workbench.service.{part}_routes"
-                                  for part in ("catalog", "check", "job", "model", "promotion", "query", "run")),
+      for part in ("catalog", "check", "dashboard", "job", "model", "promotion", "query", "run")),
 )
 
 
