@@ -337,6 +337,17 @@ def open_dataset(page, name: str, tab: str | None = None) -> None:
         page.locator(".bk-tab", has_text=tab).click()
 
 
+def try_login(page, dashboard, user: str, secret: str) -> str:
+    """Submit the login form; the error shown, or "" once logged in."""
+    page.goto(dashboard.url + "/login")
+    page.locator("#username").fill(user)
+    page.locator("#password").fill(secret)
+    page.locator("#login-submit").click()
+    page.locator("[data-testid=login-error], [data-testid=current-user]").first.wait_for(timeout=60_000)
+    error = page.get_by_test_id("login-error")
+    return error.inner_text() if error.count() else ""
+
+
 def download_csv(page) -> list[dict]:
     with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name="Download CSV (as you see it)").click()
@@ -600,11 +611,7 @@ def test_a_removed_login_ends_the_session(chromium, dashboard, seeded):
     context = chromium.new_context()
     page = context.new_page()
     try:
-        page.goto(dashboard.url + "/")
-        page.locator("#username").fill("alice")
-        page.locator("#password").fill(PASSWORDS["alice"])
-        page.locator("#login-submit").click()
-        page.get_by_test_id("current-user").wait_for(timeout=60_000)
+        assert try_login(page, dashboard, "alice", PASSWORDS["alice"]) == ""
         removed = run_aios("--workspace", str(seeded.root), "dashboard", "users", "remove", "alice", "--json")
         assert removed.returncode == 0, removed.stderr
         page.goto(dashboard.url + "/?page=data")
@@ -618,10 +625,7 @@ def test_logging_out_ends_the_session(chromium, dashboard):
     context = chromium.new_context()
     page = context.new_page()
     try:
-        page.goto(dashboard.url + "/")
-        page.locator("#username").fill("carol")
-        page.locator("#password").fill(dashboard.secrets["carol"])
-        page.locator("#login-submit").click()
+        assert try_login(page, dashboard, "carol", dashboard.secrets["carol"]) == ""
         page.get_by_test_id("logout").click(timeout=60_000)
         page.get_by_test_id("logged-out").wait_for(timeout=30_000)
         page.goto(dashboard.url + "/?page=audit")
@@ -631,17 +635,6 @@ def test_logging_out_ends_the_session(chromium, dashboard):
 
 
 # -- team mode only -----------------------------------------------------------------------------------------------
-def try_login(page, dashboard, user: str, secret: str) -> str:
-    """Submit the login form; the error shown, or "" once logged in."""
-    page.goto(dashboard.url + "/login")
-    page.locator("#username").fill(user)
-    page.locator("#password").fill(secret)
-    page.locator("#login-submit").click()
-    page.locator("[data-testid=login-error], [data-testid=current-user]").first.wait_for(timeout=60_000)
-    error = page.get_by_test_id("login-error")
-    return error.inner_text() if error.count() else ""
-
-
 @TEAM_ONLY
 def test_team_logins_need_the_users_own_service_token(chromium, dashboard, seeded):
     context = chromium.new_context()

@@ -11,11 +11,11 @@ answer raw bytes; everything else JSON. Job kernels do not get these routes (`in
 from __future__ import annotations
 
 import asyncio
-import json
 
 from tornado import web
 
 from ..errors import NotFound, UsageError
+from .query_routes import _body
 from .routes import SANDBOXED_HTML_CSP, RouteMixin
 
 TEXT, FLAG = "text", "flag"
@@ -131,13 +131,7 @@ class DashboardViewRoute(RouteMixin):
 
     @web.authenticated
     async def post(self, view: str):
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise UsageError("the request body is not JSON", fix='send e.g. {"alert_id": 7}') from None
-        if not isinstance(body, dict):
-            raise UsageError("the request body must be a JSON object", fix='send e.g. {"alert_id": 7}')
-        await self._serve(view, POST_VIEWS, body)
+        await self._serve(view, POST_VIEWS, _body(self, example='e.g. {"alert_id": 7}'))
 
 
 ROUTES = [DashboardViewRoute]

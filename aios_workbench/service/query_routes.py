@@ -33,13 +33,14 @@ class _Chunks(io.RawIOBase):
         return data
 
 
-def _body(handler) -> dict:
+def _body(handler, example: str = '{"sql": "SELECT ..."}') -> dict:
+    """The request's JSON object body; `example` shows the caller what to send instead."""
     try:
         body = json.loads(handler.request.body or b"{}")
     except ValueError:
-        raise UsageError("the request body is not JSON", fix='send {"sql": "SELECT ..."}') from None
+        raise UsageError("the request body is not JSON", fix=f"send {example}") from None
     if not isinstance(body, dict):
-        raise UsageError("the request body must be a JSON object", fix='send {"sql": "SELECT ..."}')
+        raise UsageError("the request body must be a JSON object", fix=f"send {example}")
     return body
 
 
