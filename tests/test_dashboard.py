@@ -279,11 +279,8 @@ def session(chromium, dashboard, user: str, *, password: str | None = None):
     page.on("request", lambda r: r.url.startswith(dashboard.url) or r.url.startswith("data:")
             or r.url.startswith("blob:") or record.outside.append(r.url))
     page.on("pageerror", lambda exc: record.errors.append(str(exc)))
-    page.goto(dashboard.url + "/")
-    page.locator("#username").fill(user)
-    page.locator("#password").fill(password or dashboard.secrets[user])
-    page.locator("#login-submit").click()
-    page.get_by_test_id("current-user").wait_for()
+    refused = try_login(page, dashboard, user, password or dashboard.secrets[user])
+    assert not refused, f"{user} could not log in: {refused}"
     page.record = record
     try:
         yield page

@@ -134,3 +134,33 @@ def test_a_wrong_token_is_refused(served):
 
     with pytest.raises(AuthenticationRequired):
         RemoteDashboardData.connect(served.url, "aios_not-a-real-token")
+
+
+def test_a_page_load_asks_the_service_about_the_token_once(served):
+    """Team mode checks the token when a page loads (a revoked one must end the session); the session that
+    load opens takes that answer instead of asking the service a second time, once, and only its own."""
+    from aios_workbench.dashboard.auth import TeamLoginGate, TokenSessions
+
+    gate = TeamLoginGate(served.url, TokenSessions(ttl_seconds=600))
+    sessions = {user: gate.sessions.open(user, served.tokens[user]) for user in ("ana", "sam")}
+
+    class PageLoad:   # what the gate reads of a page load's request: its signed session cookie
+        def __init__(self, user):
+            self.session_id = sessions[user]
+
+        def get_secure_cookie(self, name):
+            return self.session_id.encode() if name == TokenSessions.COOKIE else None
+
+    def cookie_of(user):
+        return lambda name: sessions[user] if name == TokenSessions.COOKIE else None
+
+    assert gate.still_allowed("ana", PageLoad("ana"))
+    checked = gate._checked[sessions["ana"]][0]
+    data = gate.data_for("ana", cookie_of("ana"))
+    assert data is checked and data.user == "ana"
+    assert data.client.timeout == data.TIMEOUT            # the check's short timeout does not stay
+    assert data.datasets()                                 # and it reads as ana
+    again = gate.data_for("ana", cookie_of("ana"))          # no new page load: the service is asked
+    assert again is not checked and again.user == "ana"
+    assert gate.data_for("sam", cookie_of("sam")).user == "sam"   # nobody takes another session's answer
+    assert not gate._checked

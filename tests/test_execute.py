@@ -288,3 +288,28 @@ def test_a_missing_notebook_is_not_found(service, tmp_path):
 
     with pytest.raises(NotFound, match="does not exist"):
         execute_notebook(service, tmp_path / "nope.ipynb", parameters={}, identity="alice", output_dir=tmp_path)
+
+
+def test_outputs_are_served_only_from_the_state_folder(tmp_path):
+    """A run row names its output files; routes serve them only while they exist inside the workspace's
+    state folder, so a pruned output is "gone" and a doctored path cannot read any other file."""
+    from types import SimpleNamespace
+
+    from aios_workbench.jobs.outputs import kept_output
+
+    workspace = SimpleNamespace(root=tmp_path, state_dir=tmp_path / ".aios")
+    kept = workspace.state_dir / "jobs" / "nightly" / "runs" / "3" / "output.html"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("<html>run 3</html>")
+    secret = tmp_path / "connectors" / "warehouse.yaml"
+    secret.parent.mkdir()
+    secret.write_text("password: hunter2")
+
+    assert kept_output(workspace, str(kept)) == kept.resolve()
+    assert kept_output(workspace, ".aios/jobs/nightly/runs/3/output.html") == kept.resolve()   # relative to the root
+    assert kept_output(workspace, str(secret)) is None
+    assert kept_output(workspace, str(workspace.state_dir / ".." / "connectors" / "warehouse.yaml")) is None
+    assert kept_output(workspace, str(workspace.state_dir / "jobs")) is None      # a folder is no output
+    assert kept_output(workspace, None) is None and kept_output(workspace, "") is None
+    kept.unlink()
+    assert kept_output(workspace, str(kept)) is None                                # pruned by retention

@@ -142,9 +142,15 @@ class TeamLoginGate:
     secret_hint = "This dashboard reads a shared workbench service: log in with the token its admin gave you."
     failure_message = "Invalid username or token"
 
+    HANDOVER_SECONDS = 10.0   # a page load's token check serves the session that load opens
+
     def __init__(self, service_url: str, sessions: TokenSessions):
         self.service_url = service_url
         self.sessions = sessions
+        # session id -> (the service's answer to a page load's token check, when): the page's session
+        # takes it instead of asking the service again (one round trip per page load, not two)
+        self._checked: dict[str, tuple[object, float]] = {}
+        self._checked_lock = threading.Lock()
 
     def check(self, name: str, token: str) -> tuple[bool, str]:
         from ..errors import AuthenticationRequired, ConnectorError
@@ -188,12 +194,16 @@ class TeamLoginGate:
         if token is None or isinstance(request_handler, WebSocketHandler):
             return token is not None
         try:
-            RemoteDashboardData.connect(self.service_url, token, timeout=10)
+            checked = RemoteDashboardData.connect(self.service_url, token, timeout=10)
         except AuthenticationRequired:
             self.sessions.close(session_id)
             return False
         except WorkbenchError:
-            pass   # unreachable: the page says so, and the session survives the outage
+            return True   # unreachable: the page says so, and the session survives the outage
+        now = time.monotonic()
+        with self._checked_lock:
+            self._checked = {k: v for k, v in self._checked.items() if now - v[1] < self.HANDOVER_SECONDS}
+            self._checked[session_id] = (checked, now)
         return True
 
     def auth_provider(self):
@@ -209,6 +219,11 @@ class TeamLoginGate:
         token = self.sessions.token(session_id, name)
         if token is None:
             raise AuthenticationRequired("your dashboard session has ended", fix="log in again")
+        with self._checked_lock:
+            checked, at = self._checked.pop(session_id, (None, 0.0))
+        if checked is not None and checked.user == name and time.monotonic() - at < self.HANDOVER_SECONDS:
+            checked.client.timeout = RemoteDashboardData.TIMEOUT   # the check's own was short
+            return checked
         return RemoteDashboardData.connect(self.service_url, token)
 
 

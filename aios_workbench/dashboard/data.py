@@ -191,8 +191,7 @@ class DashboardData:
 
     def job_output(self, run_id: int) -> tuple[str, bytes]:
         """(content type, bytes) of a job run's output, HTML else the notebook, for those who may open it."""
-        from pathlib import Path
-
+        from ..jobs.outputs import kept_output
         from . import jobs_query
 
         run, path = jobs_query.output_file(self.service.store, run_id)
@@ -201,9 +200,8 @@ class DashboardData:
         if not self.may_open_output(run):
             raise PermissionDenied("only the job's identity, its creator and auditors may open its output",
                                    fix="ask one of them, or an auditor", input=run_id)
-        state = self.service.workspace.state_dir.resolve()
-        file = (Path(path) if path and Path(path).is_absolute() else self.service.workspace.root / (path or "")).resolve()
-        if not path or not file.is_file() or state not in file.parents:   # outputs live in the state folder only
+        file = kept_output(self.service.workspace, path)
+        if file is None:
             raise NotFound(f"run {run_id} kept no output, or retention removed it", fix="see the run's status",
                            input=run_id)
         return ("text/html" if file.suffix == ".html" else "application/x-ipynb+json"), file.read_bytes()

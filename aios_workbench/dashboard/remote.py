@@ -50,6 +50,8 @@ class RemotePreviewPage:
 class RemoteDashboardData:
     """What `user` may see through a workbench service, calling it with that user's token."""
 
+    TIMEOUT = 60.0   # seconds per call: ranking every MLflow run can take several
+
     def __init__(self, client: ServiceClient, me: dict):
         self.client = client
         self.user = me["user"]
@@ -57,7 +59,7 @@ class RemoteDashboardData:
         self.is_auditor = bool(me["is_auditor"])
 
     @classmethod
-    def connect(cls, url: str, token: str, *, login: bool = False, timeout: float = 60.0) -> "RemoteDashboardData":
+    def connect(cls, url: str, token: str, *, login: bool = False, timeout: float = TIMEOUT) -> "RemoteDashboardData":
         """Ask the service who `token` is (recording a dashboard login when `login`); raises
         AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable."""
         client = ServiceClient(url, token, timeout=timeout)
@@ -109,9 +111,6 @@ class RemoteDashboardData:
         return content, headers.get("X-AIOS-Truncated") == "1"
 
     # -- checks --------------------------------------------------------------------------------
-    def readable_names(self) -> set[str]:
-        return {d["name"].lower() for d in self.datasets()}
-
     def check_history(self, *, dataset=None, name=None, kind=None, limit: int = 200, before_id=None) -> list[dict]:
         return self._get("check_history", dataset=dataset, name=name, kind=kind, limit=limit, before_id=before_id)
 

@@ -127,6 +127,17 @@ class RunLog:
             _atomic_write(self.path, self._scrub(text))
 
 
+def kept_output(workspace, recorded: str | None) -> Path | None:
+    """The output file a run recorded, if it still exists inside the workspace's state folder, else None
+    (pruned by retention, not written yet, or a path that points elsewhere: outputs are served from the
+    state folder only, so a doctored row cannot make a route read any other file)."""
+    if not recorded:
+        return None
+    path = Path(recorded)
+    path = (path if path.is_absolute() else workspace.root / path).resolve()
+    return path if path.is_relative_to(workspace.state_dir.resolve()) and path.is_file() else None
+
+
 def write_notebook(path: Path, source_nb, scrub: Scrubber):
     """The executed notebook Papermill saved (or, if it saved none, the notebook as given), scrubbed."""
     import nbformat

@@ -20,6 +20,7 @@ from pathlib import Path
 from tornado import web
 
 from ..errors import NotFound, UsageError
+from ..jobs.outputs import kept_output
 from .catalog_routes import _int_arg
 from .query_routes import _body
 from .routes import SANDBOXED_HTML_CSP, RouteMixin
@@ -216,10 +217,8 @@ class RunOutputRoute(RouteMixin):
 
         def load() -> bytes:
             run = _control(self).readable_run(run_id, self.user_name, "outputs")
-            recorded = run["html_path" if fmt == "html" else "output_path"]
-            state = self.service.workspace.state_dir.resolve()
-            path = Path(recorded).resolve() if recorded else None
-            if path is None or not path.is_relative_to(state) or not path.is_file():
+            path = kept_output(self.service.workspace, run["html_path" if fmt == "html" else "output_path"])
+            if path is None:
                 why = "was pruned by the job's retention" if run["status"] in ("succeeded", "failed", "timed_out",
                                                                                  "cancelled") else "is not written yet"
                 raise NotFound(f"the {fmt} output of run {run_id} {why}", input=str(run_id),
