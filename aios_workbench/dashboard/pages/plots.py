@@ -6,7 +6,9 @@ HoloViews layer halves their cost per page (measured with bench/bench_dashboard.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+MIN_SPAN = timedelta(hours=1)   # a time axis never spans less: seconds-apart events read as "999000us" otherwise
 
 STATUS_COLORS = {"pass": "#1a7f37", "warn": "#d4a72c", "fail": "#b42318", "error": "#6e7781",
                  "succeeded": "#1a7f37", "failed": "#b42318", "timed_out": "#b42318", "cancelled": "#6e7781",
@@ -16,6 +18,17 @@ STATUS_COLORS = {"pass": "#1a7f37", "warn": "#d4a72c", "fail": "#b42318", "error
 def _when(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=None) if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
+
+
+def _time_axis(plot, moments: list[datetime]) -> None:
+    """Readable time ticks: at least MIN_SPAN shown around the events, labels down to seconds."""
+    from bokeh.models import DatetimeTickFormatter, Range1d
+
+    if moments and max(moments) - min(moments) < MIN_SPAN:
+        middle = min(moments) + (max(moments) - min(moments)) / 2
+        plot.x_range = Range1d(middle - MIN_SPAN / 2, middle + MIN_SPAN / 2)
+    plot.xaxis.formatter = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M",
+                                                 hourmin="%H:%M", hours="%H:%M")
 
 
 def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | None = None, size: int = 9,
@@ -34,6 +47,7 @@ def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | No
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), size=size, color="color", marker=marker)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (row, *hover)]
                              + [("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+    _time_axis(plot, data["x"])
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
     return plot
@@ -58,8 +72,10 @@ def series_plot(points: list[dict], *, x: str, y: str, by: str, y_label: str = "
         dots = plot.scatter("x", "y", source=source, color=color, size=7)
         items.append((group, [line, dots]))
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[(by, f"@{{{by}}}"), (y, "@y")]
-                                 + [(k, f"@{{{k}}}") for k in hover]))
+                                 + [(k, f"@{{{k}}}") for k in hover] + [("when", "@x{%F %T}")],
+                                 formatters={"@x": "datetime"}))
     plot.add_layout(Legend(items=items, location="top_left"), "right")
+    _time_axis(plot, [_when(p[x]) for p in points])
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
     return plot
@@ -79,6 +95,7 @@ def scatter_plot(points: list[dict], *, x: str, y: str, color: str, y_label: str
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), color="color", size=7)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (*hover, color)]
                              + [(y, "@y"), ("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+    _time_axis(plot, data["x"])
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
     return plot
