@@ -462,6 +462,11 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
         summary = page.get_by_test_id("quality-summary").inner_text()
         assert summary.startswith("3 runs shown")           # shipments' checks are not bob's to see
         shoot(page, "quality")
+        page.locator("select").first.select_option(label=ORDERS)      # one dataset: its rules, column by column
+        page.get_by_text("Quality rules per column over time").wait_for()
+        summary = page.get_by_test_id("quality-summary").inner_text()
+        assert summary == "2 runs shown · 2 passed (1 with warnings) · 0 failed"
+        shoot(page, "quality-dataset")
         page.locator(".bk-tab", has_text="Runs").click()
         wait_text(page, "purchase_orders_basics")
         assert "shipments_drift" not in text_of(page)

@@ -1,4 +1,5 @@
-"""Quality & drift: check results over time from the governance ledger, and a drill into one run.
+"""Quality & drift: check results over time from the governance ledger (per check; per rule and column
+once a dataset is picked; drift per column), and a drill into one run.
 
 Only runs over datasets the user may read are shown; failing example rows appear only to
 whoever ran the check and to auditors (the service strips them for everyone else).
@@ -19,6 +20,17 @@ def status_plot(runs: list[dict]):
     """Each run as a dot: time across, check down, coloured by status."""
     return events_plot([{"at": r["at"], "check": f"{r['kind']}: {r['name']}", "status": r["status"], "id": r["id"],
                          "user": r["user"]} for r in runs], row="check", color="status", hover=("status", "id", "user"))
+
+
+def rules_plot(runs: list[dict]):
+    """Each quality rule of each run as a dot: time across, rule down (a rule names its column, e.g.
+    `range(quantity)`), coloured by status, failing rows in the hover."""
+    points = [{"at": r["at"], "rule": item["name"], "status": item["status"], "check": r["name"], "id": r["id"],
+               "failing rows": (item.get("metrics") or {}).get("failing_rows", "")}
+              for r in runs if r["kind"] == "quality" for item in r["items"] or []]
+    if not points:
+        return None
+    return events_plot(points, row="rule", color="status", size=8, hover=("status", "failing rows", "check", "id"))
 
 
 def drift_plot(runs: list[dict]):
@@ -65,10 +77,16 @@ class QualityPage(param.Parameterized):
             return pn.pane.Markdown("No check results recorded for this selection yet. Run `aios check quality` "
                                     "or `wb.quality(...)` in a notebook.")
         passed = sum(r["passed"] for r in runs)
-        summary = pn.pane.HTML(f'<p data-testid="quality-summary">{len(runs)} runs shown · {passed} passed · '
-                               f'{len(runs) - passed} failed</p>')
+        warned = sum(r["status"] == "warn" for r in runs)   # a warn-severity check passes, with a warning
+        warnings = f" ({warned} with warnings)" if warned else ""
+        summary = pn.pane.HTML(f'<p data-testid="quality-summary">{len(runs)} runs shown · {passed} passed{warnings}'
+                               f' · {len(runs) - passed} failed</p>')
         parts = [summary, pn.pane.HTML("<b>Check results over time</b>"),
                  pn.pane.Bokeh(status_plot(runs), sizing_mode="stretch_width")]
+        rules = rules_plot(runs) if self.dataset else None   # all datasets at once: too many rows to read
+        if rules is not None:
+            parts += [pn.pane.HTML("<b>Quality rules per column over time</b>"),
+                      pn.pane.Bokeh(rules, sizing_mode="stretch_width")]
         drift = drift_plot(runs)
         if drift is not None:
             parts += [pn.pane.HTML("<b>Drift statistic per column</b>"),
