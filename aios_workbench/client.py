@@ -20,10 +20,11 @@ from .errors import AuthenticationRequired, ConnectorError, NotFound, UsageError
 class ServiceClient:
     """Talks to one workbench service (Jupyter server extension or `aios serve`)."""
 
-    def __init__(self, url: str, token: str | None, *, timeout: float = 30.0):
+    def __init__(self, url: str, token: str | None, *, timeout: float = 30.0, headers: dict | None = None):
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.headers = dict(headers or {})   # sent with every call (a delegate's X-AIOS-Act-As)
 
     def _open(self, endpoint: str, payload: dict | None = None, *, body: bytes | None = None,
               content_type: str = "application/json", timeout: float | None = None):
@@ -35,6 +36,8 @@ class ServiceClient:
                                          headers={"Content-Type": content_type} if data is not None else {})
         if self.token:
             request.add_header("Authorization", f"token {self.token}")
+        for name, value in self.headers.items():
+            request.add_header(name, value)
         try:
             return urllib.request.urlopen(request, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as exc:

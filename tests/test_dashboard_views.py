@@ -32,6 +32,11 @@ def served(tmp_path_factory):
         done = run_aios("--workspace", str(root), "tokens", "add", user, "--json")
         assert done.returncode == 0, done.stderr
         tokens[user] = json.loads(done.stdout)["token"]
+    done = run_aios("--workspace", str(root), "tokens", "add", "dashboard", "--delegate", "--json")
+    assert done.returncode == 0, done.stderr
+    delegate = json.loads(done.stdout)
+    assert delegate["delegate"] is True and delegate["user"] == "dashboard"
+    tokens["dashboard"], tokens["dashboard-id"] = delegate["token"], delegate["id"]
     with aios_serve(root, token="views-service-token") as url:
         yield SimpleNamespace(url=url, root=root, tokens=tokens)
 
@@ -42,10 +47,12 @@ def as_user(served, user: str):
     return RemoteDashboardData.connect(served.url, served.tokens[user])
 
 
-def call(served, user: str, path: str, *, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(f"{served.url}/aios/api/dashboard/{path}", method=method,
+def call(served, user: str, path: str, *, method: str = "GET", body: dict | None = None,
+         act_as: str | None = None, api: str = "dashboard/") -> tuple[int, dict]:
+    headers = {"Authorization": f"token {served.tokens[user]}"} | ({"X-AIOS-Act-As": act_as} if act_as else {})
+    request = urllib.request.Request(f"{served.url}/aios/api/{api}{path}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"token {served.tokens[user]}"})
+                                     headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -164,3 +171,69 @@ def test_a_page_load_asks_the_service_about_the_token_once(served):
     assert again is not checked and again.user == "ana"
     assert gate.data_for("sam", cookie_of("sam")).user == "sam"   # nobody takes another session's answer
     assert not gate._checked
+
+
+# -- a delegate token: the team-mode dashboard with OAuth logins acts for its signed-in users ---------------------
+def audit_records(served, **filters) -> list[dict]:
+    from aios_workbench.audit import open_audit_log
+    from aios_workbench.workspace import Workspace
+
+    log = open_audit_log(Workspace.load(served.root))
+    try:
+        return log.query(**filters)
+    finally:
+        log.store.close()
+
+
+def test_a_delegate_token_reads_as_the_user_it_names_and_the_login_says_so(served):
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    as_ana = RemoteDashboardData.connect(served.url, served.tokens["dashboard"], act_as="ana", login=True)
+    assert (as_ana.user, as_ana.roles) == ("ana", ["analyst"])
+    page = as_ana.preview(PEOPLE, limit=50)       # ana's row filter and masks, exactly as with her own token
+    assert len(page.rows) == EU_ROWS and not [m for m in RAW_MARKERS if m in json.dumps(page.rows)]
+    assert {d["name"] for d in as_ana.datasets()} == {d["name"] for d in as_user(served, "ana").datasets()}
+    as_sam = RemoteDashboardData.connect(served.url, served.tokens["dashboard"], act_as="sam")
+    assert "secret.example" in as_sam.csv(PEOPLE)[0].decode()
+
+    login = audit_records(served, action="dashboard.login", user="ana")[0]
+    assert login["allowed"] and login["detail"]["via"] == f"dashboard (token {served.tokens['dashboard-id']})"
+    assert as_ana.audit(limit=5)[0]["user"] == "ana"   # her reads are hers in the audit log
+
+
+def test_a_delegate_token_is_nobody_alone_and_reaches_only_the_dashboards_views(served):
+    status, body = call(served, "dashboard", "whoami")                         # no user named: nobody
+    assert status == 403 and body["input"] == "X-AIOS-Act-As" and "acts for a user" in body["message"]
+    status, body = call(served, "dashboard", "whoami", act_as="mallory")       # not a policy user
+    assert status == 403 and body["message"] == "X-AIOS-Act-As names no policy user"
+    refusal = audit_records(served, action="act_as", user="mallory")[0]
+    assert not refusal["allowed"] and refusal["detail"]["token"] == served.tokens["dashboard-id"]
+    for method, path, body in (("POST", "sql", {"sql": "SELECT 1"}), ("GET", "catalog/search?q=people", None),
+                               ("GET", "jobs", None)):
+        status, answer = call(served, "dashboard", path, method=method, body=body, act_as="sam", api="")
+        assert status == 403 and "reaches the dashboard's views only" in answer["message"], path
+
+
+def test_only_a_delegate_token_may_name_another_user(served):
+    status, body = call(served, "ana", "whoami", act_as="sam")
+    assert status == 403 and "only for delegate tokens" in body["message"]
+    status, body = call(served, "ana", "whoami")
+    assert status == 200 and body["result"]["user"] == "ana"
+
+
+def test_a_revoked_delegate_token_is_refused_at_once(served):
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    done = run_aios("--workspace", str(served.root), "tokens", "add", "portal", "--delegate", "--json")
+    portal = json.loads(done.stdout)
+    assert RemoteDashboardData.connect(served.url, portal["token"], act_as="ana").user == "ana"
+    assert run_aios("--workspace", str(served.root), "tokens", "revoke", portal["id"]).returncode == 0
+    with pytest.raises(AuthenticationRequired):
+        RemoteDashboardData.connect(served.url, portal["token"], act_as="ana")
+
+
+def test_delegate_tokens_name_a_front_end_not_a_person(served):
+    refused = run_aios("--workspace", str(served.root), "tokens", "add", "ana", "--delegate")
+    assert refused.returncode == 64 and "'ana' is a policy user" in refused.stderr
+    listed = run_aios("--workspace", str(served.root), "tokens", "ls")
+    assert "dashboard" in listed.stdout and "(delegate: acts for users on the dashboard's views)" in listed.stdout

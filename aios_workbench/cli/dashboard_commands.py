@@ -7,12 +7,16 @@ version control).
 
 `aios dashboard --service-url URL` (team mode) needs no workspace: it reads through the
 workbench service at URL (`aios serve`), and each user logs in with their own service token
-(`aios tokens add USER` on the service), so the service applies their permissions.
+(`aios tokens add USER` on the service), so the service applies their permissions. With
+`--oauth` too, users sign in at the identity provider and the dashboard acts for them with a
+delegate token of the service (`aios tokens add dashboard --delegate`, in
+$AIOS_DASHBOARD_SERVICE_TOKEN).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -39,8 +43,10 @@ def _users(ctx):
               help="Team mode: read through the workbench service at URL (`aios serve`) instead of a local "
                    "workspace; users log in with their service token ($AIOS_DASHBOARD_SERVICE_URL).")
 @click.option("--oauth", is_flag=True, help="Log users in through your OAuth2 identity provider (Keycloak, Dex, "
-              "Okta...) instead of dashboard passwords; configured by Panel's PANEL_OAUTH_* variables "
-              "(docs/workspace.md, Dashboard). The provider's user name must be a policy user.")
+              "Okta...) instead of dashboard passwords or service tokens; configured by Panel's PANEL_OAUTH_* "
+              "variables (docs/workspace.md, Dashboard). The provider's user name must be a policy user. With "
+              "--service-url, set $AIOS_DASHBOARD_SERVICE_TOKEN to a delegate token of the service "
+              "(`aios tokens add dashboard --delegate`).")
 @JSON
 @click.pass_context
 def dashboard(ctx, port, address, show, service_url, oauth, as_json):
@@ -52,11 +58,7 @@ def dashboard(ctx, port, address, show, service_url, oauth, as_json):
     if ctx.invoked_subcommand is not None:
         return
     if service_url:
-        if oauth:
-            raise UsageError("--oauth works with a local workspace only", input="--oauth",
-                             fix="in team mode users log in with their service tokens; or run the dashboard "
-                                 "beside the workspace with --oauth")
-        _serve_team(service_url, port, address, show, as_json)
+        _serve_team(service_url, port, address, show, as_json, oauth)
         return
     from ..dashboard.server import local_gate, serve_dashboard
     from ..dashboard.users import DashboardUsers
@@ -82,22 +84,38 @@ def dashboard(ctx, port, address, show, service_url, oauth, as_json):
                     on_ready=ready, on_close=close)
 
 
-def _serve_team(service_url: str, port, address, show, as_json) -> None:
+DELEGATE_TOKEN = "AIOS_DASHBOARD_SERVICE_TOKEN"
+
+
+def _serve_team(service_url: str, port, address, show, as_json, oauth: bool) -> None:
     from ..dashboard.server import serve_dashboard, team_gate
     from ..workspace.config import Dashboard
 
+    delegate = None
+    if oauth:
+        from ..dashboard.oauth import check_settings
+
+        check_settings()
+        delegate = os.environ.get(DELEGATE_TOKEN, "").strip()
+        if not delegate:
+            raise UsageError(f"team mode with --oauth needs ${DELEGATE_TOKEN}", input=DELEGATE_TOKEN,
+                             fix="on the service run `aios tokens add dashboard --delegate` and set the variable "
+                                 "to the token it prints")
     url = _reachable_service(service_url)
+    if delegate:
+        _check_delegate(url, delegate)
     cfg = Dashboard()
 
     def ready(dashboard_url: str) -> None:
         if as_json:
             click.echo(json.dumps({"url": dashboard_url, "service_url": url, "login": f"{dashboard_url}login"}))
         else:
+            how = "sign in at your identity provider" if oauth else "log in with your service token"
             click.echo(f"aios dashboard for the workbench service at {url} on {dashboard_url}  "
-                       f"(log in with your service token at {dashboard_url}login)")
+                       f"({how} at {dashboard_url}login)")
         sys.stdout.flush()
 
-    gate, secret, close = team_gate(url)
+    gate, secret, close = team_gate(url, delegate_token=delegate)
     serve_dashboard(gate, secret, port=port or cfg.port, address=address or cfg.address, show=show,
                     title=cfg.title, on_ready=ready, on_close=close)
 
@@ -124,6 +142,26 @@ def _reachable_service(service_url: str) -> str:
                          input=service_url) from None
     raise UsageError(f"the service at {url} answered without asking for a token",
                      fix="point --service-url at `aios serve`, which authenticates every call", input=service_url)
+
+
+def _check_delegate(url: str, token: str) -> None:
+    """The token must be one of the service's delegate tokens: a user's own would make everyone that user."""
+    from ..client import ServiceClient
+    from ..errors import AuthenticationRequired, PermissionDenied
+    from ..service.tokens import ACT_AS
+
+    fix = "on the service run `aios tokens add dashboard --delegate` and use the token it prints"
+    try:
+        me = ServiceClient(url, token, timeout=10).get("dashboard/whoami")["result"]
+    except AuthenticationRequired:
+        raise UsageError(f"the service at {url} refused ${DELEGATE_TOKEN}", fix=fix, input=DELEGATE_TOKEN) from None
+    except PermissionDenied as exc:
+        if exc.input == ACT_AS:   # a delegate token, asked to act as itself: the answer we want
+            return
+        raise UsageError(f"the service at {url} refused ${DELEGATE_TOKEN}: {exc.message}", fix=fix,
+                         input=DELEGATE_TOKEN) from None
+    raise UsageError(f"${DELEGATE_TOKEN} is {me['user']}'s own token, not a delegate token: every user would "
+                     f"read as {me['user']}", fix=fix, input=DELEGATE_TOKEN)
 
 
 @dashboard.group()

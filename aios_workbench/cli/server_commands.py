@@ -168,19 +168,30 @@ def _tokens(ctx):
 @tokens.command("add")
 @click.argument("user")
 @click.option("--label", default="", help="What the token is for (e.g. 'ana laptop').")
+@click.option("--delegate", is_flag=True,
+              help="A token for a trusted front end named USER (e.g. `dashboard`), not a person: it acts for the "
+                   "policy user named in each call's X-AIOS-Act-As header, on the dashboard's views only. For "
+                   "`aios dashboard --service-url URL --oauth` ($AIOS_DASHBOARD_SERVICE_TOKEN). Guard it like "
+                   "every user's token at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def tokens_add(ctx, user, label, as_json):
-    """Create a token acting as policy user USER; it is printed once, never stored."""
+def tokens_add(ctx, user, label, delegate, as_json):
+    """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
+    once, never stored."""
     from ..errors import UsageError
 
     ws, store = _tokens(ctx)
-    if user not in ws.policy.users:
+    if not delegate and user not in ws.policy.users:
         raise UsageError(f"{user!r} is not a user of governance/policy.yaml", input=user,
-                         fix=f"add `{user}:` with its roles under `users:` first")
-    entry, token = store.add(user, label=label)
+                         fix=f"add `{user}:` with its roles under `users:` first (or pass --delegate for a front "
+                             "end's token)")
+    if delegate and user in ws.policy.users:
+        raise UsageError(f"{user!r} is a policy user: a delegate token names the front end holding it", input=user,
+                         fix="name it after the front end, e.g. `aios tokens add dashboard --delegate`")
+    entry, token = store.add(user, label=label, delegate=delegate)
     emit({**entry, "token": token}, as_json=as_json, human=lambda r: [
-        f"token {r['id']} for {r['user']} (shown once; send it as `Authorization: Bearer <token>`):",
+        f"{'delegate token' if r.get('delegate') else 'token'} {r['id']} for {r['user']} (shown once; send it as "
+        "`Authorization: Bearer <token>`" + (", with X-AIOS-Act-As: USER" if r.get("delegate") else "") + "):",
         f"  {r['token']}"])
 
 
@@ -192,7 +203,8 @@ def tokens_ls(ctx, as_json):
     _, store = _tokens(ctx)
     rows = store.list()
     emit(rows, as_json=as_json, human=lambda rows: [f"{'id':<10} {'user':<16} {'created':<26} label"] + [
-        f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}" for r in rows]
+        f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}"
+        + (" (delegate: acts for users on the dashboard's views)" if r.get("delegate") else "") for r in rows]
         if rows else ["no user tokens (add one with `aios tokens add USER`)"])
 
 

@@ -13,6 +13,11 @@ The provider's user name must be a policy user: everyone else is refused (403, a
 left behind), and every outcome is audited like a password login. A name that leaves the policy loses
 its session on its next request. The provider's tokens, kept by Panel in cookies, are encrypted with a
 key derived from the dashboard's cookie secret.
+
+In team mode (`--service-url` with `--oauth`) the dashboard holds a delegate token of the service
+(`aios tokens add dashboard --delegate`, given as AIOS_DASHBOARD_SERVICE_TOKEN) and names the signed-in
+user in each call; the service decides whether that is a policy user, applies that user's permissions
+and audits the login (`TeamOAuthGate`).
 """
 
 from __future__ import annotations
@@ -20,15 +25,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
+import threading
+import time
 
 from panel.auth import GenericLoginHandler, OAuthProvider
 from panel.config import config as panel_config
 from tornado.web import HTTPError
 
-from ..errors import UsageError
-from .auth import LOGOUT_TEMPLATE, LoginGate
+from ..errors import ConnectorError, UsageError
+from .auth import LOGOUT_TEMPLATE, UNREACHABLE, LoginGate
 
+log = logging.getLogger(__name__)
 REQUIRED = ("PANEL_OAUTH_KEY", "PANEL_OAUTH_SECRET", "PANEL_OAUTH_AUTHORIZE_URL", "PANEL_OAUTH_TOKEN_URL")
 DEFAULT_USER_CLAIM = "preferred_username"
 DEFAULT_SCOPE = ["openid", "profile", "email"]
@@ -70,6 +79,12 @@ class OAuthGate(LoginGate):
     def check(self, name: str, password: str) -> tuple[bool, str]:
         return False, "password logins are off: this dashboard logs in through OAuth"
 
+    def admit(self, name: str) -> tuple[bool, str]:
+        """Whether the provider's user `name` may log in, and why (the reason is audited)."""
+        if name in self.policy_users():
+            return True, "identity provider vouched for a policy user"
+        return False, "not a policy user"
+
     def still_allowed(self, name: str, request_handler=None) -> bool:
         return name in self.policy_users()
 
@@ -82,7 +97,82 @@ class OAuthGate(LoginGate):
         return WorkbenchOAuthProvider(self)
 
 
-def login_handler_for(gate: OAuthGate, endpoint: str, error_template):
+class TeamOAuthGate:
+    """Team mode with OAuth logins: the service, called with the dashboard's delegate token acting for the
+    provider's user, says whether that user is a policy user, records the login, and answers every read
+    with that user's permissions. The delegate token stays in this process."""
+
+    HANDOVER_SECONDS = 10.0   # a page load's check serves the session that load opens
+
+    def __init__(self, service_url: str, delegate_token: str):
+        self.service_url = service_url
+        self.delegate_token = delegate_token
+        self._checked: dict[str, tuple[object, float]] = {}   # user -> (the service's answer, when)
+        self._lock = threading.Lock()
+
+    def _connect(self, name: str, **kwargs):
+        from .remote import RemoteDashboardData
+
+        return RemoteDashboardData.connect(self.service_url, self.delegate_token, act_as=name, **kwargs)
+
+    def admit(self, name: str) -> tuple[bool, str]:
+        """Raises ConnectorError when the service is unreachable."""
+        from ..errors import AuthenticationRequired, PermissionDenied
+
+        try:
+            self._connect(name, login=True, timeout=10)   # the service audits the login
+        except PermissionDenied:
+            return False, "not a policy user of the service"
+        except AuthenticationRequired:
+            log.error("the workbench service refused the dashboard's delegate token (AIOS_DASHBOARD_SERVICE_TOKEN)")
+            return False, "the service refused the dashboard's delegate token"
+        return True, "identity provider vouched for a policy user of the service"
+
+    def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
+        if not allowed:   # the service records logins, and refusals of names that are no policy user
+            log.warning("dashboard login refused for %s from %s: %s", name[:NAME_LIMIT], remote_ip, reason)
+
+    def still_allowed(self, name: str, request_handler=None) -> bool:
+        """On a page load (not its websocket) the service must still know `name` as a policy user."""
+        from tornado.websocket import WebSocketHandler
+
+        from ..errors import AuthenticationRequired, PermissionDenied, WorkbenchError
+
+        if request_handler is None or isinstance(request_handler, WebSocketHandler):
+            return True
+        try:
+            checked = self._connect(name, timeout=10)
+        except (AuthenticationRequired, PermissionDenied):
+            return False
+        except WorkbenchError:
+            return True   # unreachable: the page says so, and the session survives the outage
+        now = time.monotonic()
+        with self._lock:
+            self._checked = {k: v for k, v in self._checked.items() if now - v[1] < self.HANDOVER_SECONDS}
+            self._checked[name] = (checked, now)
+        return True
+
+    def data_for(self, name: str, cookie):
+        from .remote import RemoteDashboardData
+
+        with self._lock:
+            checked, at = self._checked.pop(name, (None, 0.0))
+        if checked is not None and time.monotonic() - at < self.HANDOVER_SECONDS:
+            checked.client.timeout = RemoteDashboardData.TIMEOUT
+            return checked
+        return self._connect(name)
+
+    def logged_in(self, request_handler, name: str, secret: str) -> None:
+        """Nothing to keep: Panel's signed `user` cookie names the user."""
+
+    def logged_out(self, request_handler) -> None:
+        """Panel clears its own cookies."""
+
+    def auth_provider(self):
+        return WorkbenchOAuthProvider(self)
+
+
+def login_handler_for(gate, endpoint: str, error_template):
     """Panel's generic OAuth handler, refusing and auditing as `gate` says."""
 
     class WorkbenchOAuthLoginHandler(GenericLoginHandler):
@@ -94,13 +184,18 @@ def login_handler_for(gate: OAuthGate, endpoint: str, error_template):
                                                         client_secret=client_secret, code=code)
             if not code:   # the first leg: the browser was sent to the provider
                 return user
-            allowed = bool(user) and await asyncio.to_thread(gate.still_allowed, user)
-            reason = "identity provider vouched for a policy user" if allowed else "not a policy user"
+            status = 403
+            try:
+                allowed, reason = await asyncio.to_thread(gate.admit, user) if user else (False, "no user claim")
+            except ConnectorError:
+                allowed, reason, status = False, "the workbench service is unreachable", 503
             await asyncio.to_thread(gate.record, user or "(no user claim)", allowed, f"oauth: {reason}",
                                     self.request.remote_ip)
             if not allowed:
                 for name in AUTH_COOKIES:   # Panel has set them already: a refusal must not leave a login
                     self.clear_cookie(name, path=panel_config.cookie_path)
+                if status == 503:
+                    raise HTTPError(503, "service unreachable", reason=UNREACHABLE)
                 raise HTTPError(403, "not a workbench user", reason="Not a workbench user")
             return user
 
@@ -110,7 +205,7 @@ def login_handler_for(gate: OAuthGate, endpoint: str, error_template):
 class WorkbenchOAuthProvider(OAuthProvider):
     """Panel's OAuth provider with the generic handler, policy users only."""
 
-    def __init__(self, gate: OAuthGate, **kwargs):
+    def __init__(self, gate, **kwargs):
         self.gate = gate   # before super().__init__: Bokeh validates the provider's handlers there
         super().__init__(logout_template=str(LOGOUT_TEMPLATE), **kwargs)
 

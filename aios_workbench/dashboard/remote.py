@@ -59,10 +59,14 @@ class RemoteDashboardData:
         self.is_auditor = bool(me["is_auditor"])
 
     @classmethod
-    def connect(cls, url: str, token: str, *, login: bool = False, timeout: float = TIMEOUT) -> "RemoteDashboardData":
+    def connect(cls, url: str, token: str, *, login: bool = False, timeout: float = TIMEOUT,
+                act_as: str | None = None) -> "RemoteDashboardData":
         """Ask the service who `token` is (recording a dashboard login when `login`); raises
-        AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable."""
-        client = ServiceClient(url, token, timeout=timeout)
+        AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable.
+        `act_as`: with a delegate token, the user it acts for (PermissionDenied unless a policy user)."""
+        from ..service.tokens import ACT_AS
+
+        client = ServiceClient(url, token, timeout=timeout, headers={ACT_AS: act_as} if act_as else None)
         me = _result(client.post("dashboard/login", {}) if login else client.get("dashboard/whoami"))
         return cls(client, me)
 

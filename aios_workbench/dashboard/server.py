@@ -78,9 +78,11 @@ def local_gate(ws, *, oauth: bool = False):
     return gate, secret, service.close
 
 
-def team_gate(service_url: str):
-    """Team mode: every read goes to the workbench service at `service_url` with the user's own token.
-    Sessions (and their tokens) live in this process only, so a new cookie secret per start costs nothing."""
+def team_gate(service_url: str, *, delegate_token: str | None = None):
+    """Team mode: every read goes to the workbench service at `service_url` with the user's own token,
+    or, with OAuth logins, with the dashboard's `delegate_token` acting for the signed-in user.
+    Sessions (and their tokens) live in this process only, so a new cookie secret per start costs
+    nothing (OAuth users sign in again at their provider, usually without typing anything)."""
     import secrets
 
     from panel.config import config as panel_config
@@ -88,6 +90,11 @@ def team_gate(service_url: str):
     from .auth import TeamLoginGate, TokenSessions
 
     secret = secrets.token_urlsafe(48)
+    if delegate_token:
+        from . import oauth as oauth_logins
+
+        oauth_logins.configure(secret)
+        return oauth_logins.TeamOAuthGate(service_url, delegate_token), secret, lambda: None
     sessions = TokenSessions(ttl_seconds=panel_config.oauth_expiry * 86400)
     return TeamLoginGate(service_url, sessions), secret, lambda: None
 

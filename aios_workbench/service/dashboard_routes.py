@@ -35,8 +35,8 @@ GET_VIEWS: dict[str, dict] = {
     "check_history": {"dataset": TEXT, "name": TEXT, "kind": TEXT, "limit": LIMIT, "before_id": ID},
     "check_run": {"run_id": ID},
     "check_figures": {},
-    "audit": {"user": TEXT, "dataset": TEXT, "action": TEXT, "allowed": FLAG, "since": TEXT, "until": TEXT, "limit": LIMIT,
-              "before_id": ID},
+    "audit": {"user": TEXT, "dataset": TEXT, "action": TEXT, "allowed": FLAG, "since": TEXT, "until": TEXT,
+              "limit": LIMIT, "before_id": ID},
     "runs": {"metric": TEXT, "descending": FLAG, "limit": LIMIT, "page_token": TEXT, "experiment": TEXT},
     "model_versions": {},
     "jobs": {}, "job_runs": {"job": TEXT, "limit": LIMIT, "before_id": ID}, "job_health": {}, "upcoming": {},
@@ -78,11 +78,15 @@ def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
     return out
 
 
-def answer(data, view: str, arguments: dict):
-    """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes)."""
+def answer(data, view: str, arguments: dict, *, delegated_by: dict | None = None):
+    """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes).
+    `delegated_by`: the delegate token a front end acts for the user with (OAuth logins)."""
     if view == "login":   # a team-mode dashboard's login, audited where the user's other records live
+        detail = {"reason": "service token verified"} if delegated_by is None else {
+            "reason": "signed in at the identity provider, vouched for by a delegate token",
+            "via": f"{delegated_by['user']} (token {delegated_by['id']})"}
         data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
-                                  detail={"reason": "service token verified"})
+                                  detail=detail)
         return data.whoami()
     if view == "preview":
         return getattr(data, view)(**arguments).to_dict()
@@ -111,7 +115,8 @@ class DashboardViewRoute(RouteMixin):
             raise NotFound(f"no dashboard view {view!r} for {self.request.method}", fix=hint, input=view)
         arguments = typed_arguments(view, views[view], raw)
         data = DashboardData(self.service, self.user_name)
-        result = await asyncio.to_thread(answer, data, view, arguments)
+        result = await asyncio.to_thread(answer, data, view, arguments,
+                                         delegated_by=getattr(self, "delegated_by", None))
         if isinstance(result, tuple):
             kind, content, headers = result
             self.set_header("Content-Type", kind)

@@ -3,7 +3,8 @@
 For the dashboard, the scheduler and team deployments. Clients send
 `Authorization: Bearer <token>` (or `token <token>`, as Jupyter clients do): the service's
 own token acts as the identity it was started with; a per-user token (`tokens.py`,
-`aios tokens add USER`) acts as its user.
+`aios tokens add USER`) acts as its user; a delegate token (`aios tokens add NAME --delegate`) acts for
+the policy user named in `X-AIOS-Act-As`, on the dashboard's views only.
 """
 
 from __future__ import annotations
@@ -18,26 +19,68 @@ import signal
 from tornado import web
 from tornado.httpserver import HTTPServer
 
-from ..errors import AuthenticationRequired
+from ..errors import AuthenticationRequired, PermissionDenied
 from .core import WorkbenchService
-from .routes import RouteMixin, mount
+from .routes import API_PREFIX, RouteMixin, mount
+from .tokens import ACT_AS
 
 log = logging.getLogger(__name__)
+DELEGATED_PATHS = f"/{API_PREFIX}/dashboard/"   # a delegate token reaches the dashboard's views, nothing else
+NAME_LIMIT = 64
 
 
 class TokenAuthBase(web.RequestHandler):
-    """Authenticates the request's token: the service token (constant-time compare) or a user's token."""
+    """Authenticates the request's token: the service token (constant-time compare), a user's token, or a
+    delegate token acting for the user its front end names."""
+
+    delegated_by: dict | None = None   # the delegate token's entry, when one acts for the user
+    _refusal: Exception | None = None
 
     def get_current_user(self):
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        if scheme.lower() in ("bearer", "token") and token:
-            if hmac.compare_digest(token.encode(), self.settings["aios_token"].encode()):
-                return self.settings["aios_user"]
+        acting_for = self.request.headers.get(ACT_AS)
+        if scheme.lower() not in ("bearer", "token") or not token:
+            return None
+        if hmac.compare_digest(token.encode(), self.settings["aios_token"].encode()):
+            entry = {"user": self.settings["aios_user"]}
+        else:
             user_tokens = self.settings.get("aios_user_tokens")
-            if user_tokens is not None:
-                return user_tokens.user_for(token)
+            entry = user_tokens.entry_for(token) if user_tokens is not None else None
+        if entry is None:
+            return None
+        if entry.get("delegate"):
+            return self._delegated(entry, acting_for)
+        if acting_for is not None:
+            self._refusal = PermissionDenied(
+                f"{ACT_AS} is only for delegate tokens: this token is {entry['user']}'s own",
+                fix="drop the header (the token acts as its user), or use a delegate token "
+                    "(`aios tokens add NAME --delegate`)", input=ACT_AS)
+            return None
+        return entry["user"]
+
+    def _delegated(self, entry: dict, acting_for: str | None) -> str | None:
+        """The user a delegate token acts for: a policy user, named in the header, on a dashboard view."""
+        name = (acting_for or "").strip()
+        if not name:
+            self._refusal = PermissionDenied(
+                f"token {entry['id']} ({entry['user']}) is a delegate token: it acts for a user, never as itself",
+                fix=f"name the policy user in the {ACT_AS} header", input=ACT_AS)
+        elif not self.request.path.startswith(DELEGATED_PATHS):
+            self._refusal = PermissionDenied(
+                f"delegate token {entry['id']} ({entry['user']}) reaches the dashboard's views only, "
+                f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
+                input=self.request.path)
+        elif len(name) > NAME_LIMIT or name not in self.settings["aios_service"].queries.policy.current().users:
+            self._refusal = PermissionDenied(
+                f"{ACT_AS} names no policy user", fix="name a user of governance/policy.yaml", input=ACT_AS)
+            self.settings["aios_service"].audit.append(
+                user=name[:NAME_LIMIT] or "(empty)", surface="api", action="act_as", target=entry["user"],
+                allowed=False, detail={"reason": "not a policy user", "token": entry["id"]})
+        else:
+            self.delegated_by = entry
+            return name
         return None
 
     def workbench_user(self) -> str:
@@ -45,7 +88,7 @@ class TokenAuthBase(web.RequestHandler):
 
     def prepare(self):
         if self.current_user is None:
-            raise AuthenticationRequired(
+            raise self._refusal or AuthenticationRequired(
                 "this endpoint needs the service token",
                 fix="send the header `Authorization: Bearer <token>` with the token `aios serve` was started with",
             )

@@ -5,6 +5,11 @@ a token per person (`aios tokens add ana`): the holder acts as `ana`, so the pol
 row filters are hers on every route. Only a SHA-256 digest of each token is kept, in
 `.aios/service_tokens.json` (mode 0600): the token itself is shown once, at creation. Tokens are
 revoked by id; the service re-reads the file when it changes, so adding or revoking needs no restart.
+
+A *delegate* token (`aios tokens add dashboard --delegate`) belongs to a trusted front end, not a person:
+the team-mode dashboard with OAuth logins, whose users never see a service token. Its holder acts for the
+policy user it names in the `X-AIOS-Act-As` header, on the dashboard's read-only views only (no SQL, no
+writes, no job control); without that header it is nobody. See `standalone.TokenAuthBase`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from ..errors import ConfigError, NotFound, UsageError
 
 FILE_NAME = "service_tokens.json"
 PREFIX = "aios_"   # recognisable in a secret scanner, and never confused with the service's own token
+ACT_AS = "X-AIOS-Act-As"   # the header a delegate token names its user in
 
 
 def _digest(token: str) -> str:
@@ -61,14 +67,17 @@ class ServiceTokens:
             json.dump({"tokens": entries}, handle, indent=1)
         os.replace(temporary, self.path)
 
-    def add(self, user: str, *, label: str = "") -> tuple[dict, str]:
-        """A new token for `user`: (its public entry, the token, shown this once)."""
+    def add(self, user: str, *, label: str = "", delegate: bool = False) -> tuple[dict, str]:
+        """A new token for `user` (a front end's name when `delegate`): (its public entry, the token,
+        shown this once)."""
         if not user or not user.strip():
             raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
         token = PREFIX + secrets.token_urlsafe(32)
         entries = list(self._read())
         entry = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sha256": _digest(token)}
+        if delegate:
+            entry["delegate"] = True
         self._write([*entries, entry])
         return self._public(entry), token
 
@@ -83,16 +92,22 @@ class ServiceTokens:
         self._write(kept)
         return self._public(next(e for e in entries if e["id"] == token_id))
 
-    def user_for(self, token: str) -> str | None:
-        """Whose token this is, or None. Compares digests in constant time."""
+    def entry_for(self, token: str) -> dict | None:
+        """The public entry of this token (id, user, label, delegate?), or None. Compares digests in
+        constant time."""
         if not token.startswith(PREFIX):
             return None
         digest = _digest(token)
         found = None
         for entry in self._read():
             if hmac.compare_digest(entry["sha256"], digest):
-                found = entry["user"]
-        return found
+                found = entry
+        return self._public(found) if found else None
+
+    def user_for(self, token: str) -> str | None:
+        """Whose token this is, or None."""
+        entry = self.entry_for(token)
+        return entry["user"] if entry else None
 
     @staticmethod
     def _public(entry: dict) -> dict:
