@@ -198,7 +198,11 @@ def test_a_delegate_token_reads_as_the_user_it_names_and_the_login_says_so(serve
 
     login = audit_records(served, action="dashboard.login", user="ana")[0]
     assert login["allowed"] and login["detail"]["via"] == f"dashboard (token {served.tokens['dashboard-id']})"
-    assert as_ana.audit(limit=5)[0]["user"] == "ana"   # her reads are hers in the audit log
+    read = as_ana.audit(action="query", limit=5)[0]   # her reads are hers, and say who made them for her
+    assert read["user"] == "ana" and read["detail"]["via"] == login["detail"]["via"]
+    own = as_user(served, "ana")
+    own.preview(PEOPLE, limit=5)
+    assert "via" not in own.audit(action="query", limit=1)[0]["detail"]   # her own calls: no delegate
 
 
 def test_a_delegate_token_is_nobody_alone_and_reaches_only_the_dashboards_views(served):

@@ -7,7 +7,7 @@
 """
 
 from .chain import GENESIS, HeadAnchor, canonical_json, record_hash
-from .log import TRUNCATED_MARK, AuditLog, dataset_list
+from .log import TRUNCATED_MARK, AuditLog, acting_via, dataset_list
 from .verify import VerifyResult
 
 HEAD_FILE_NAME = "audit.head"
@@ -21,4 +21,4 @@ def open_audit_log(workspace) -> AuditLog:
 
 
 __all__ = ["GENESIS", "HEAD_FILE_NAME", "TRUNCATED_MARK", "AuditLog", "HeadAnchor", "VerifyResult",
-           "canonical_json", "dataset_list", "open_audit_log", "record_hash"]
+           "acting_via", "canonical_json", "dataset_list", "open_audit_log", "record_hash"]

@@ -10,12 +10,16 @@ Conventions a caller relies on:
   out; string values are passed through `logs.redact` anyway.
 - Every writer goes through `AuditLog.append`: ids are assigned here, one after the
   other, inside the transaction that holds the table's write lock.
+- Inside `acting_via(who)`, every record gets ``detail["via"] = who``: the front end that
+  acted for the user (a delegate token), so its calls are told apart from the user's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -37,6 +41,17 @@ MAX_QUERY_LIMIT = 10_000
 _LIMITS = {"user": 128, "surface": 32, "action": 64}
 _TARGET_LIMIT = 512
 _FIELD_ORDER = ("id", "at", "user", "surface", "action", "target", "allowed", "detail", "prev_hash", "hash")
+_via: ContextVar[str | None] = ContextVar("aios_audit_via", default=None)
+
+
+@contextlib.contextmanager
+def acting_via(who: str | None):
+    """Records appended inside (in this thread or task) say `via: who`; None changes nothing."""
+    reset = _via.set(who)
+    try:
+        yield
+    finally:
+        _via.reset(reset)
 
 
 def _store_error(action: str, store, exc: SQLAlchemyError) -> StoreError:
@@ -112,8 +127,11 @@ class AuditLog:
             if not isinstance(value, str) or not value or len(value) > _LIMITS[name]:
                 raise UsageError(f"audit {name} must be a non-empty string of at most {_LIMITS[name]} characters",
                                  fix=f"pass a shorter {name}", input=str(value)[:200])
+        detail = dict(detail or {})
+        if _via.get() is not None:
+            detail.setdefault("via", _via.get())
         record = {"user": user, "surface": surface, "action": action, "target": _fit_target(target),
-                  "allowed": bool(allowed), "detail": clean_detail(dict(detail or {}))}
+                  "allowed": bool(allowed), "detail": clean_detail(detail)}
         try:
             with self.store.session() as session, session.begin():
                 if self.store.backend == "postgresql":

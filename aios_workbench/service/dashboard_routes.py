@@ -14,6 +14,7 @@ import asyncio
 
 from tornado import web
 
+from ..audit.log import acting_via
 from ..errors import NotFound, UsageError
 from .query_routes import _body
 from .routes import SANDBOXED_HTML_CSP, RouteMixin
@@ -78,15 +79,14 @@ def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
     return out
 
 
-def answer(data, view: str, arguments: dict, *, delegated_by: dict | None = None):
+def answer(data, view: str, arguments: dict, *, delegated: bool = False):
     """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes).
-    `delegated_by`: the delegate token a front end acts for the user with (OAuth logins)."""
+    `delegated`: a front end's delegate token acts for the user (OAuth logins)."""
     if view == "login":   # a team-mode dashboard's login, audited where the user's other records live
-        detail = {"reason": "service token verified"} if delegated_by is None else {
-            "reason": "signed in at the identity provider, vouched for by a delegate token",
-            "via": f"{delegated_by['user']} (token {delegated_by['id']})"}
+        reason = "signed in at the identity provider, vouched for by a delegate token" if delegated else \
+            "service token verified"
         data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
-                                  detail=detail)
+                                  detail={"reason": reason})
         return data.whoami()
     if view == "preview":
         return getattr(data, view)(**arguments).to_dict()
@@ -115,8 +115,14 @@ class DashboardViewRoute(RouteMixin):
             raise NotFound(f"no dashboard view {view!r} for {self.request.method}", fix=hint, input=view)
         arguments = typed_arguments(view, views[view], raw)
         data = DashboardData(self.service, self.user_name)
-        result = await asyncio.to_thread(answer, data, view, arguments,
-                                         delegated_by=getattr(self, "delegated_by", None))
+        delegate = getattr(self, "delegated_by", None)   # set by `aios serve`'s token check
+        via = f"{delegate['user']} (token {delegate['id']})" if delegate else None
+
+        def work():   # every record this call appends names the delegate it came through
+            with acting_via(via):
+                return answer(data, view, arguments, delegated=delegate is not None)
+
+        result = await asyncio.to_thread(work)
         if isinstance(result, tuple):
             kind, content, headers = result
             self.set_header("Content-Type", kind)
