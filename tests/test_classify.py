@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from aios_workbench.catalog import classify
+from aios_workbench.catalog import classify, pii_values
 from aios_workbench.errors import ConfigError
 
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
@@ -109,7 +109,7 @@ def iban(rng) -> str:
 
 def _luhn_complete(body: str) -> str:
     for d in "0123456789":
-        if classify.luhn(body + d):
+        if pii_values.luhn(body + d):
             return body + d
     raise AssertionError
 
@@ -145,7 +145,7 @@ def nino(rng) -> str:
 
 def dni(rng) -> str:
     number = int(rng.integers(10_000_000, 99_999_999))
-    return f"{number}{classify.DNI_LETTERS[number % 23]}"
+    return f"{number}{pii_values.DNI_LETTERS[number % 23]}"
 
 
 def nir(rng) -> str:
@@ -157,7 +157,7 @@ def nir(rng) -> str:
 def bsn(rng) -> str:
     while True:
         d = _digits(rng, 9)
-        if classify._bsn_ok(d):
+        if pii_values._bsn_ok(d):
             return d
 
 
@@ -465,18 +465,18 @@ def test_name_alone_classifies_only_when_no_value_contradicts_it(labelled_scan):
 
 
 @pytest.mark.parametrize(("check", "good", "bad"), [
-    (classify.iban_check, "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 01"),
-    (classify.iban_check, "GB82WEST12345698765432", "GB82WEST1234569876543"),  # wrong length for GB
-    (classify.is_payment_card, "4111 1111 1111 1111", "4111 1111 1111 1112"),
-    (classify.is_payment_card, "378282246310005", "978282246310003"),  # Luhn-valid, but no issuer prefix
-    (classify.is_ip, "2001:db8::1", "2001:db8::g1"),
-    (classify.is_ip, "192.168.10.1", "192.168.10.256"),
-    (classify.is_national_id, "123-45-6789", "666-45-6789"),  # SSN area 666 is never issued
-    (classify.is_national_id, "AB 12 34 56 C", "GB 12 34 56 C"),  # NINO prefix GB is never issued
-    (classify.is_national_id, "12345678Z", "12345678A"),  # DNI check letter
-    (classify.is_national_id, "2 55 08 14 168 025 38", "2 55 08 14 168 025 39"),  # NIR key
-    (classify.is_email, "ann.lee+x@mail.example.co.uk", "ann.lee@@example.com"),
-    (classify.is_phone, "+44 20 7946 0958", "2025-11-26"),
+    (pii_values.iban_check, "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 01"),
+    (pii_values.iban_check, "GB82WEST12345698765432", "GB82WEST1234569876543"),  # wrong length for GB
+    (pii_values.is_payment_card, "4111 1111 1111 1111", "4111 1111 1111 1112"),
+    (pii_values.is_payment_card, "378282246310005", "978282246310003"),  # Luhn-valid, but no issuer prefix
+    (pii_values.is_ip, "2001:db8::1", "2001:db8::g1"),
+    (pii_values.is_ip, "192.168.10.1", "192.168.10.256"),
+    (pii_values.is_national_id, "123-45-6789", "666-45-6789"),  # SSN area 666 is never issued
+    (pii_values.is_national_id, "AB 12 34 56 C", "GB 12 34 56 C"),  # NINO prefix GB is never issued
+    (pii_values.is_national_id, "12345678Z", "12345678A"),  # DNI check letter
+    (pii_values.is_national_id, "2 55 08 14 168 025 38", "2 55 08 14 168 025 39"),  # NIR key
+    (pii_values.is_email, "ann.lee+x@mail.example.co.uk", "ann.lee@@example.com"),
+    (pii_values.is_phone, "+44 20 7946 0958", "2025-11-26"),
 ])
 def test_validators_check_what_the_format_defines(check, good, bad):
     assert check(good) and not check(bad)
