@@ -42,8 +42,8 @@ def offset_sql(offset: int) -> str:
 def cursor_before(row: int) -> str:
     """The cursor a reader holds after paging through `row` rows, made in one step: the sort key of
     row `row` - 1 is read once (one OFFSET query, untimed) instead of walking `row / 50` pages."""
-    from aios_workbench.catalog.preview import (CURSOR_VERSION, encode_cursor, governed, key_columns, sort_key,
-                                                tag_sort_key, tag_value)
+    from aios_workbench.catalog.cursor import CURSOR_VERSION, encode_cursor, tag_value
+    from aios_workbench.catalog.preview import governed, key_columns, sort_key, tag_sort_key
 
     queries = _queries()
     g = governed(queries, USER, data.BIG_TABLE, as_user=None, surface="bench")
