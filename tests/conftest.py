@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -189,6 +190,18 @@ def aios_serve(root, *, token: str, user: str | None = None):
         stop(process)
 
 
+def lab_settings_dir(path: Path | None = None) -> Path:
+    """A JupyterLab user-settings folder for a test server (never the developer's ~/.jupyter), with
+    JupyterLab's "get official news?" toast answered "no", so it covers nothing in screenshots."""
+    import tempfile
+
+    path = Path(path or tempfile.mkdtemp(prefix="aios-lab-settings-"))
+    notification = path / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return path
+
+
 @contextlib.contextmanager
 def aios_lab(*, log_name: str, user: str | None = None, layouts: Path | None = None):
     """`aios lab` on the demo workspace as a real process; yields (base URL, token).
@@ -199,8 +212,8 @@ def aios_lab(*, log_name: str, user: str | None = None, layouts: Path | None = N
     args += ["--user", user] if user else []
     args += ["--", f"--LabApp.workspaces_dir={layouts}"] if layouts else []
     log = artifact(log_name).open("w")
-    process = subprocess.Popen(args, env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=log,
-                               stderr=subprocess.STDOUT)
+    env = {**os.environ, "AIOS_LAB_TOKEN": token, "JUPYTERLAB_SETTINGS_DIR": str(lab_settings_dir())}
+    process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", process=process, timeout=120)
         yield f"http://127.0.0.1:{port}", token
@@ -245,4 +258,5 @@ def artifact(name: str) -> Path:
     return ARTIFACTS / name
 
 
-__all__ = ["AIOS", "ROOT", "aios_lab", "aios_serve", "artifact", "sidebar_page", "widen_sidebar", "free_port", "need", "run_aios", "shutil", "stop", "wait_for_http"]
+__all__ = ["AIOS", "ROOT", "aios_lab", "aios_serve", "artifact", "free_port", "lab_settings_dir", "need", "run_aios",
+           "shutil", "sidebar_page", "stop", "wait_for_http", "widen_sidebar"]

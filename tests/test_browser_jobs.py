@@ -24,7 +24,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import AIOS, artifact, copy_demo_workspace, free_port, stop, wait_for_http, widen_sidebar
+from .conftest import (AIOS, artifact, copy_demo_workspace, free_port, lab_settings_dir, stop, wait_for_http,
+                       widen_sidebar)
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +78,7 @@ def lab_on(root: Path, tmp: Path, *, log_name: str, user: str, settings: dict | 
     """`aios lab` on workspace `root` as `user`, with its own layouts and user settings (the AI OS
     plugin's `settings`); yields (base URL, token)."""
     port, token = free_port(), f"lab-token-{log_name}"
-    settings_dir = tmp / "lab-settings"
+    settings_dir = lab_settings_dir(tmp / "lab-settings")
     if settings:
         (settings_dir / "aios-workbench").mkdir(parents=True, exist_ok=True)
         (settings_dir / "aios-workbench" / "plugin.jupyterlab-settings").write_text(json.dumps(settings))
