@@ -12,6 +12,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import AuthenticationRequired, ConnectorError, NotFound, UsageError, WorkbenchError, error_class
@@ -26,14 +27,17 @@ class ServiceClient:
         self.timeout = timeout
         self.headers = dict(headers or {})   # sent with every call (a delegate's X-AIOS-Act-As)
 
-    def _open(self, endpoint: str, payload: dict | None = None, *, body: bytes | None = None,
+    def _open(self, endpoint: str, payload: dict | None = None, *, body=None, length: int | None = None,
               content_type: str = "application/json", timeout: float | None = None):
-        """An open response for GET (no payload) or POST (a JSON `payload`, or raw `body` bytes of
-        `content_type`); errors become WorkbenchErrors."""
+        """An open response for GET (no payload) or POST (a JSON `payload`, or a raw `body` of
+        `content_type`: bytes, or an iterable of byte chunks `length` bytes long in all, sent as they
+        come); errors become WorkbenchErrors."""
         data = json.dumps(payload).encode() if payload is not None else body
+        headers = {"Content-Type": content_type} if data is not None else {}
+        if length is not None:
+            headers["Content-Length"] = str(length)
         request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data,
-                                         method="POST" if data is not None else "GET",
-                                         headers={"Content-Type": content_type} if data is not None else {})
+                                         method="POST" if data is not None else "GET", headers=headers)
         if self.token:
             request.add_header("Authorization", f"token {self.token}")
         for name, value in self.headers.items():
@@ -91,18 +95,13 @@ class ServiceClient:
         """Send an Arrow table to be written as governed dataset `target` (POST datasets/write)."""
         import urllib.parse
 
-        import pyarrow as pa
-
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
         params = {"target": target, "mode": mode, "surface": surface, "inputs": ",".join(inputs),
                   "infer_inputs": "1" if infer_inputs else "0"}
         if run_id:
             params["run_id"] = run_id
         endpoint = f"datasets/write?{urllib.parse.urlencode(params)}"
-        body = memoryview(sink.getvalue())   # the IPC buffer itself, not a copy as bytes
-        with self._open(endpoint, body=body, content_type="application/vnd.apache.arrow.stream",
+        length, chunks = ipc_stream(table)
+        with self._open(endpoint, body=chunks, length=length, content_type="application/vnd.apache.arrow.stream",
                         timeout=max(self.timeout, 300)) as response:
             return json.loads(response.read())
 
@@ -128,6 +127,48 @@ class ServiceClient:
             except (pa.ArrowInvalid, OSError) as exc:
                 raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
                                      fix="retry; `aios audit tail` shows how the query ended", input=sql) from None
+
+
+IPC_CHUNK_BYTES = 8 * 2**20   # a write is serialised and sent this much at a time
+
+
+def ipc_stream(table) -> tuple[int, "Iterator[bytes]"]:
+    """`table` as an Arrow IPC stream: its length in bytes, and its bytes a batch at a time, so a write
+    never holds a second copy of the whole table (the length is counted first, without storing)."""
+    import pyarrow as pa
+
+    rows = max(1, IPC_CHUNK_BYTES * table.num_rows // max(table.nbytes, 1))
+    batches = table.to_batches(max_chunksize=rows)
+    counter = pa.MockOutputStream()
+    with pa.ipc.new_stream(counter, table.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+
+    class Parts:   # the file the IPC writer writes to: it hands each part on
+        def __init__(self):
+            self.parts: list[bytes] = []
+            self.closed = False
+
+        def write(self, data) -> int:
+            self.parts.append(bytes(data))
+            return len(self.parts[-1])
+
+        def flush(self) -> None:
+            pass
+
+        def take(self) -> list[bytes]:
+            taken, self.parts = self.parts, []
+            return taken
+
+    def chunks():
+        sink = Parts()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                yield b"".join(sink.take())
+        yield b"".join(sink.take())   # the end-of-stream marker
+
+    return counter.size(), chunks()
 
 
 class Status(dict):

@@ -211,11 +211,21 @@ def test_a_delegate_token_is_nobody_alone_and_reaches_only_the_dashboards_views(
     status, body = call(served, "dashboard", "whoami", act_as="mallory")       # not a policy user
     assert status == 403 and body["message"] == "X-AIOS-Act-As names no policy user"
     refusal = audit_records(served, action="act_as", user="mallory")[0]
-    assert not refusal["allowed"] and refusal["detail"]["token"] == served.tokens["dashboard-id"]
+    assert not refusal["allowed"] and refusal["detail"]["via"] == f"dashboard (token {served.tokens['dashboard-id']})"
     for method, path, body in (("POST", "sql", {"sql": "SELECT 1"}), ("GET", "catalog/search?q=people", None),
-                               ("GET", "jobs", None)):
+                               ("GET", "jobs", None), ("GET", "dashboard/..%2F..%2Fsql", None),
+                               ("GET", "dashboard%2F..%2Fstatus", None)):
         status, answer = call(served, "dashboard", path, method=method, body=body, act_as="sam", api="")
-        assert status == 403 and "reaches the dashboard's views only" in answer["message"], path
+        assert status in (403, 404) and "result" not in answer, path
+        assert status == 404 or "reaches the dashboard's views only" in answer["message"], path
+    # names travel percent-encoded: one no header could carry is refused like any other stranger
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    with pytest.raises(PermissionDenied, match="names no policy user"):
+        RemoteDashboardData.connect(served.url, served.tokens["dashboard"], act_as="李雷")
+    assert audit_records(served, action="act_as", user="李雷")
+    status, body = call(served, "dashboard", "whoami", act_as="ana, sam")      # two names: none of them
+    assert status == 403 and body["message"] == "X-AIOS-Act-As names no policy user"
 
 
 def test_only_a_delegate_token_may_name_another_user(served):
@@ -223,6 +233,30 @@ def test_only_a_delegate_token_may_name_another_user(served):
     assert status == 403 and "only for delegate tokens" in body["message"]
     status, body = call(served, "ana", "whoami")
     assert status == 200 and body["result"]["user"] == "ana"
+    request = urllib.request.Request(f"{served.url}/aios/api/dashboard/whoami", headers={
+        "Authorization": "token views-service-token", "X-AIOS-Act-As": "sam"})   # the service's own token
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    with refused.value:
+        assert refused.value.code == 403 and "only for delegate tokens" in json.loads(refused.value.read())["message"]
+
+
+def test_the_oauth_dashboard_rechecks_its_users_at_each_page_load(served):
+    """Team mode with OAuth: a page load asks the service whether the signed-in name is still a policy
+    user (a removed one goes back to the login), and the session that load opens takes that answer."""
+    from aios_workbench.dashboard.oauth import TeamOAuthGate
+
+    gate = TeamOAuthGate(served.url, served.tokens["dashboard"])
+
+    class PageLoad:
+        pass
+
+    assert gate.still_allowed("ana", PageLoad()) and gate.still_allowed("sam", PageLoad())
+    assert not gate.still_allowed("mallory", PageLoad())
+    checked = gate._checked["sam"][0]
+    sam = gate.data_for("sam", cookie=None)
+    assert sam is checked and sam.user == "sam" and gate.data_for("ana", cookie=None).user == "ana"
+    assert gate.admit("ana")[0] and gate.admit("mallory") == (False, "not a policy user of the service")
 
 
 def test_a_revoked_delegate_token_is_refused_at_once(served):

@@ -304,11 +304,18 @@ def test_outputs_are_served_only_from_the_state_folder(tmp_path):
     secret = tmp_path / "connectors" / "warehouse.yaml"
     secret.parent.mkdir()
     secret.write_text("password: hunter2")
+    salt = workspace.state_dir / "mask.salt"                     # state, but no output
+    salt.write_text("do-not-serve")
+    (kept.parent / "output.ipynb").symlink_to(salt)              # a link dressed as an output
+    (kept.parent / "salt.html").symlink_to(salt)
 
     assert kept_output(workspace, str(kept)) == kept.resolve()
     assert kept_output(workspace, ".aios/jobs/nightly/runs/3/output.html") == kept.resolve()   # relative to the root
     assert kept_output(workspace, str(secret)) is None
     assert kept_output(workspace, str(workspace.state_dir / ".." / "connectors" / "warehouse.yaml")) is None
+    assert kept_output(workspace, str(salt)) is None
+    assert kept_output(workspace, str(kept.parent / "output.ipynb")) is None
+    assert kept_output(workspace, str(kept.parent / "salt.html")) is None
     assert kept_output(workspace, str(workspace.state_dir / "jobs")) is None      # a folder is no output
     assert kept_output(workspace, None) is None and kept_output(workspace, "") is None
     kept.unlink()

@@ -117,7 +117,7 @@ class TeamOAuthGate:
 
     def admit(self, name: str) -> tuple[bool, str]:
         """Raises ConnectorError when the service is unreachable."""
-        from ..errors import AuthenticationRequired, PermissionDenied
+        from ..errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
         try:
             self._connect(name, login=True, timeout=10)   # the service audits the login
@@ -126,6 +126,10 @@ class TeamOAuthGate:
         except AuthenticationRequired:
             log.error("the workbench service refused the dashboard's delegate token (AIOS_DASHBOARD_SERVICE_TOKEN)")
             return False, "the service refused the dashboard's delegate token"
+        except ConnectorError:
+            raise
+        except WorkbenchError as exc:
+            return False, f"the service refused: {exc.message}"
         return True, "identity provider vouched for a policy user of the service"
 
     def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
@@ -219,7 +223,7 @@ class WorkbenchOAuthProvider(OAuthProvider):
 
         async def get_user(request_handler):
             user = await signed(request_handler)
-            if user and user != "guest" and await asyncio.to_thread(self.gate.still_allowed, user):
+            if user and user != "guest" and await asyncio.to_thread(self.gate.still_allowed, user, request_handler):
                 return user
             return None
         return get_user

@@ -64,9 +64,12 @@ class RemoteDashboardData:
         """Ask the service who `token` is (recording a dashboard login when `login`); raises
         AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable.
         `act_as`: with a delegate token, the user it acts for (PermissionDenied unless a policy user)."""
+        from urllib.parse import quote
+
         from ..service.tokens import ACT_AS
 
-        client = ServiceClient(url, token, timeout=timeout, headers={ACT_AS: act_as} if act_as else None)
+        headers = {ACT_AS: quote(act_as, safe="")} if act_as else None   # headers carry Latin-1 only
+        client = ServiceClient(url, token, timeout=timeout, headers=headers)
         me = _result(client.post("dashboard/login", {}) if login else client.get("dashboard/whoami"))
         return cls(client, me)
 

@@ -127,15 +127,22 @@ class RunLog:
             _atomic_write(self.path, self._scrub(text))
 
 
+OUTPUT_SUFFIXES = (".html", ".ipynb")
+
+
 def kept_output(workspace, recorded: str | None) -> Path | None:
-    """The output file a run recorded, if it still exists inside the workspace's state folder, else None
-    (pruned by retention, not written yet, or a path that points elsewhere: outputs are served from the
-    state folder only, so a doctored row cannot make a route read any other file)."""
+    """The output file a run recorded, if it still exists, else None (pruned by retention, not written
+    yet). Only an executed notebook or its HTML under `<state>/jobs/` qualifies, after following links:
+    a doctored run row must not make a route serve any other file (the state folder also holds the
+    masking salt, token digests and the dashboard's cookie secret)."""
     if not recorded:
         return None
     path = Path(recorded)
     path = (path if path.is_absolute() else workspace.root / path).resolve()
-    return path if path.is_relative_to(workspace.state_dir.resolve()) and path.is_file() else None
+    outputs = (workspace.state_dir / "jobs").resolve()
+    if not path.is_relative_to(outputs) or path.suffix not in OUTPUT_SUFFIXES:
+        return None
+    return path if path.is_file() else None
 
 
 def write_notebook(path: Path, source_nb, scrub: Scrubber):

@@ -95,11 +95,12 @@ class WriteRoute(RouteMixin):
 
     The body is streamed to a file in the state folder as it arrives (not held in memory, and past the
     server's default request limit), up to `service.max_write_mb`; the caller is authenticated before a
-    byte of it is accepted."""
+    byte of it is accepted. A larger body is read and dropped, then refused (400 naming the setting)."""
 
     path = "datasets/write"
     _stream_request_body = True   # what @web.stream_request_body sets; this mixin is no RequestHandler yet
     _spool = None
+    _too_large = None
 
     async def prepare(self):
         authenticated = super().prepare()   # the server's base: refuses a request without a valid token
@@ -108,21 +109,29 @@ class WriteRoute(RouteMixin):
         limit_mb = self.service.workspace.config.service.max_write_mb
         length = int(self.request.headers.get("Content-Length") or 0)
         if length > limit_mb * 2**20:
-            raise UsageError(f"the data to write is {length / 2**20:,.0f} MB; this service takes at most "
-                             f"{limit_mb:,} MB in one write", input=self.get_query_argument("target", ""),
-                             fix="write it in parts with mode='append', or raise service.max_write_mb in aios.yaml")
+            # refused once the body is read (and dropped): a client still sending when the connection
+            # closed would see a broken pipe instead of this answer
+            self._too_large = UsageError(
+                f"the data to write is {length / 2**20:,.0f} MB; this service takes at most {limit_mb:,} MB in one "
+                f"write", input=self.get_query_argument("target", ""),
+                fix="write it in parts with mode='append', or raise service.max_write_mb in aios.yaml")
+            self.request.connection.set_max_body_size(length)
+            return
         self.request.connection.set_max_body_size(limit_mb * 2**20)
         spool_dir = self.service.workspace.state_dir / "tmp" / "writes"
         spool_dir.mkdir(parents=True, exist_ok=True)
         self._spool = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="write-", suffix=".arrows", delete=False)
 
     def data_received(self, chunk: bytes) -> None:
-        self._spool.write(chunk)
+        if self._spool is not None:
+            self._spool.write(chunk)
 
     @web.authenticated
     async def post(self):
         import pyarrow as pa
 
+        if self._too_large is not None:
+            raise self._too_large
         arg = self.get_query_argument
         target = arg("target", "")
         if not target:

@@ -104,6 +104,7 @@ class DashboardViewRoute(RouteMixin):
 
     path = "dashboard/{view}"
     in_job_runtime = False   # a job reads as its identity through its own routes, audited as the job
+    delegable = True         # `aios serve`: a delegate token (OAuth dashboards) may call it for a policy user
 
     async def _serve(self, view: str, views: dict, raw: dict) -> None:
         from ..dashboard.data import DashboardData

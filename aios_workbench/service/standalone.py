@@ -15,17 +15,17 @@ import json
 import logging
 import secrets
 import signal
+import urllib.parse
 
 from tornado import web
 from tornado.httpserver import HTTPServer
 
 from ..errors import AuthenticationRequired, PermissionDenied
 from .core import WorkbenchService
-from .routes import API_PREFIX, RouteMixin, mount
+from .routes import RouteMixin, mount
 from .tokens import ACT_AS
 
 log = logging.getLogger(__name__)
-DELEGATED_PATHS = f"/{API_PREFIX}/dashboard/"   # a delegate token reaches the dashboard's views, nothing else
 NAME_LIMIT = 64
 
 
@@ -33,6 +33,7 @@ class TokenAuthBase(web.RequestHandler):
     """Authenticates the request's token: the service token (constant-time compare), a user's token, or a
     delegate token acting for the user its front end names."""
 
+    delegable = False                  # routes a delegate token may call (the dashboard's views) say so
     delegated_by: dict | None = None   # the delegate token's entry, when one acts for the user
     _refusal: Exception | None = None
 
@@ -62,12 +63,12 @@ class TokenAuthBase(web.RequestHandler):
 
     def _delegated(self, entry: dict, acting_for: str | None) -> str | None:
         """The user a delegate token acts for: a policy user, named in the header, on a dashboard view."""
-        name = (acting_for or "").strip()
+        name = urllib.parse.unquote((acting_for or "").strip())   # percent-encoded: headers are Latin-1
         if not name:
             self._refusal = PermissionDenied(
                 f"token {entry['id']} ({entry['user']}) is a delegate token: it acts for a user, never as itself",
                 fix=f"name the policy user in the {ACT_AS} header", input=ACT_AS)
-        elif not self.request.path.startswith(DELEGATED_PATHS):
+        elif not getattr(self, "delegable", False):
             self._refusal = PermissionDenied(
                 f"delegate token {entry['id']} ({entry['user']}) reaches the dashboard's views only, "
                 f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
@@ -76,8 +77,8 @@ class TokenAuthBase(web.RequestHandler):
             self._refusal = PermissionDenied(
                 f"{ACT_AS} names no policy user", fix="name a user of governance/policy.yaml", input=ACT_AS)
             self.settings["aios_service"].audit.append(
-                user=name[:NAME_LIMIT] or "(empty)", surface="api", action="act_as", target=entry["user"],
-                allowed=False, detail={"reason": "not a policy user", "token": entry["id"]})
+                user=name[:NAME_LIMIT], surface="api", action="act_as", target=entry["user"], allowed=False,
+                detail={"reason": "not a policy user", "via": f"{entry['user']} (token {entry['id']})"})
         else:
             self.delegated_by = entry
             return name

@@ -8,8 +8,9 @@ revoked by id; the service re-reads the file when it changes, so adding or revok
 
 A *delegate* token (`aios tokens add dashboard --delegate`) belongs to a trusted front end, not a person:
 the team-mode dashboard with OAuth logins, whose users never see a service token. Its holder acts for the
-policy user it names in the `X-AIOS-Act-As` header, on the dashboard's read-only views only (no SQL, no
-writes, no job control); without that header it is nobody. See `standalone.TokenAuthBase`.
+policy user it names in the `X-AIOS-Act-As` header (percent-encoded), on the dashboard's views only: what
+the dashboard reads, and its own actions (acknowledge an alert, verify the audit chain), as that user; no
+SQL, no dataset writes, no job control. Without that header it is nobody. See `standalone.TokenAuthBase`.
 """
 
 from __future__ import annotations
