@@ -274,4 +274,25 @@ def test_delegate_tokens_name_a_front_end_not_a_person(served):
     refused = run_aios("--workspace", str(served.root), "tokens", "add", "ana", "--delegate")
     assert refused.returncode == 64 and "'ana' is a policy user" in refused.stderr
     listed = run_aios("--workspace", str(served.root), "tokens", "ls")
-    assert "dashboard" in listed.stdout and "(delegate: acts for users on the dashboard's views)" in listed.stdout
+    assert "(delegate: acts for any policy user on the dashboard's views)" in listed.stdout
+    unknown = run_aios("--workspace", str(served.root), "tokens", "add", "portal", "--delegate", "--for-role", "nope")
+    assert unknown.returncode == 64 and "'nope' is not a role" in unknown.stderr
+    personal = run_aios("--workspace", str(served.root), "tokens", "add", "ana", "--for-role", "analyst")
+    assert personal.returncode == 64 and "only a delegate token acts for others" in personal.stderr
+
+
+def test_a_delegate_token_can_be_kept_to_some_roles(served):
+    """`--for-role analyst`: the analysts' dashboard cannot act for the steward (or a job identity)."""
+    from aios_workbench.dashboard.remote import RemoteDashboardData
+
+    done = run_aios("--workspace", str(served.root), "tokens", "add", "analysts-board", "--delegate",
+                    "--for-role", "analyst", "--json")
+    token = json.loads(done.stdout)
+    assert token["for_roles"] == ["analyst"]
+    assert RemoteDashboardData.connect(served.url, token["token"], act_as="ana").user == "ana"
+    with pytest.raises(PermissionDenied, match="acts only for users with the role analyst"):
+        RemoteDashboardData.connect(served.url, token["token"], act_as="sam")
+    refusal = audit_records(served, action="act_as", user="sam")[0]
+    assert refusal["detail"]["reason"] == "no role the token may act for"
+    listed = run_aios("--workspace", str(served.root), "tokens", "ls").stdout
+    assert "(delegate: acts for users with role analyst on the dashboard's views)" in listed

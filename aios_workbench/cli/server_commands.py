@@ -173,9 +173,12 @@ def _tokens(ctx):
                    "policy user named in each call's X-AIOS-Act-As header, on the dashboard's views only. For "
                    "`aios dashboard --service-url URL --oauth` ($AIOS_DASHBOARD_SERVICE_TOKEN). Guard it like "
                    "every user's token at once.")
+@click.option("--for-role", "for_roles", multiple=True, metavar="ROLE",
+              help="With --delegate: act only for users holding this role (repeatable), e.g. the analysts a "
+                   "dashboard is for, never a job identity or an administrator.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def tokens_add(ctx, user, label, delegate, as_json):
+def tokens_add(ctx, user, label, delegate, for_roles, as_json):
     """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
     once, never stored."""
     from ..errors import UsageError
@@ -188,7 +191,11 @@ def tokens_add(ctx, user, label, delegate, as_json):
     if delegate and user in ws.policy.users:
         raise UsageError(f"{user!r} is a policy user: a delegate token names the front end holding it", input=user,
                          fix="name it after the front end, e.g. `aios tokens add dashboard --delegate`")
-    entry, token = store.add(user, label=label, delegate=delegate)
+    unknown = [r for r in for_roles if r not in ws.policy.roles]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a role of governance/policy.yaml", input=unknown[0],
+                         fix=f"one of: {', '.join(sorted(ws.policy.roles))}")
+    entry, token = store.add(user, label=label, delegate=delegate, for_roles=tuple(for_roles))
     emit({**entry, "token": token}, as_json=as_json, human=lambda r: [
         f"{'delegate token' if r.get('delegate') else 'token'} {r['id']} for {r['user']} (shown once; send it as "
         "`Authorization: Bearer <token>`" + (", with X-AIOS-Act-As: USER" if r.get("delegate") else "") + "):",
@@ -204,7 +211,9 @@ def tokens_ls(ctx, as_json):
     rows = store.list()
     emit(rows, as_json=as_json, human=lambda rows: [f"{'id':<10} {'user':<16} {'created':<26} label"] + [
         f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}"
-        + (" (delegate: acts for users on the dashboard's views)" if r.get("delegate") else "") for r in rows]
+        + (" (delegate: acts for " + (f"users with role {' or '.join(r['for_roles'])}" if r.get("for_roles")
+                                       else "any policy user") + " on the dashboard's views)"
+           if r.get("delegate") else "") for r in rows]
         if rows else ["no user tokens (add one with `aios tokens add USER`)"])
 
 

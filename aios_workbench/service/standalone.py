@@ -73,15 +73,25 @@ class TokenAuthBase(web.RequestHandler):
                 f"delegate token {entry['id']} ({entry['user']}) reaches the dashboard's views only, "
                 f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
                 input=self.request.path)
-        elif len(name) > NAME_LIMIT or name not in self.settings["aios_service"].queries.policy.current().users:
-            self._refusal = PermissionDenied(
-                f"{ACT_AS} names no policy user", fix="name a user of governance/policy.yaml", input=ACT_AS)
+        else:
+            users = self.settings["aios_service"].queries.policy.current().users
+            user = users.get(name) if len(name) <= NAME_LIMIT else None
+            only = entry.get("for_roles")
+            if user is None:
+                self._refusal = PermissionDenied(
+                    f"{ACT_AS} names no policy user", fix="name a user of governance/policy.yaml", input=ACT_AS)
+            elif only and not set(user.roles) & set(only):
+                self._refusal = PermissionDenied(
+                    f"delegate token {entry['id']} ({entry['user']}) acts only for users with the role "
+                    f"{' or '.join(only)}", fix="give the user one of those roles, or make the token with more "
+                    "(`aios tokens add NAME --delegate --for-role ROLE`)", input=ACT_AS)
+            else:
+                self.delegated_by = entry
+                return name
             self.settings["aios_service"].audit.append(
                 user=name[:NAME_LIMIT], surface="api", action="act_as", target=entry["user"], allowed=False,
-                detail={"reason": "not a policy user", "via": f"{entry['user']} (token {entry['id']})"})
-        else:
-            self.delegated_by = entry
-            return name
+                detail={"reason": "not a policy user" if user is None else "no role the token may act for",
+                        "via": f"{entry['user']} (token {entry['id']})"})
         return None
 
     def workbench_user(self) -> str:

@@ -68,9 +68,10 @@ class ServiceTokens:
             json.dump({"tokens": entries}, handle, indent=1)
         os.replace(temporary, self.path)
 
-    def add(self, user: str, *, label: str = "", delegate: bool = False) -> tuple[dict, str]:
-        """A new token for `user` (a front end's name when `delegate`): (its public entry, the token,
-        shown this once)."""
+    def add(self, user: str, *, label: str = "", delegate: bool = False,
+            for_roles: tuple[str, ...] = ()) -> tuple[dict, str]:
+        """A new token for `user` (a front end's name when `delegate`, acting only for users holding one
+        of `for_roles` when given): (its public entry, the token, shown this once)."""
         if not user or not user.strip():
             raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
         token = PREFIX + secrets.token_urlsafe(32)
@@ -79,6 +80,11 @@ class ServiceTokens:
                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sha256": _digest(token)}
         if delegate:
             entry["delegate"] = True
+            if for_roles:
+                entry["for_roles"] = sorted(set(for_roles))
+        elif for_roles:
+            raise UsageError("only a delegate token acts for others", fix="add --delegate, or drop --for-role",
+                             input=",".join(for_roles))
         self._write([*entries, entry])
         return self._public(entry), token
 
