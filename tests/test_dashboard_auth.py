@@ -170,3 +170,20 @@ def test_every_dashboard_command_has_help_and_json(command):
     assert shown.returncode == 0 and "Usage:" in shown.stdout
     if command != ("dashboard", "users"):
         assert "--json" in shown.stdout
+
+
+def test_an_identity_providers_login_is_a_policy_user_by_name_or_by_a_unique_email():
+    from aios_workbench.policy.model import PolicyFile
+
+    policy = PolicyFile.model_validate({
+        "roles": {"analyst": {}},
+        "users": {"bob": {"roles": ["analyst"], "attributes": {"email": "Bob@Example.com"}},
+                  "ann": {"roles": ["analyst"], "attributes": {"email": "team@example.com"}},
+                  "art": {"roles": ["analyst"], "attributes": {"email": "team@example.com"}},
+                  "cy": {"roles": ["analyst"]}}})
+    assert policy.user_signed_in_as("bob") == "bob"
+    assert policy.user_signed_in_as("bob@example.com") == "bob"          # any case
+    assert policy.user_signed_in_as(" BOB@EXAMPLE.COM ") == "bob"
+    assert policy.user_signed_in_as("team@example.com") is None          # two users share it: nobody
+    assert policy.user_signed_in_as("cy@example.com") is None
+    assert policy.user_signed_in_as("mallory") is None

@@ -30,6 +30,9 @@ def oauth_workspace(demo_workspace, tmp_path_factory):
     from aios_workbench.workspace import Workspace
 
     root = copy_demo(_fresh(tmp_path_factory))
+    policy = root / "governance" / "policy.yaml"   # bob's provider knows him by his e-mail address
+    policy.write_text(policy.read_text().replace("attributes: {region: Northern Europe}",
+                                                 "attributes: {region: Northern Europe, email: bob@example.com}"))
     ws = Workspace.load(root)
     prepare_demo(ws, progress=False)
     return ws
@@ -110,6 +113,19 @@ def test_a_policy_user_signs_in_at_the_provider_and_reads_as_themselves(chromium
         assert record["allowed"] and record["detail"]["reason"] == "oauth: identity provider vouched for a policy user"
     else:   # the service recorded it, naming the delegate token the dashboard acted with
         assert record["allowed"] and record["detail"]["via"].startswith("dashboard (token ")
+
+
+def test_a_provider_that_names_users_by_email_signs_in_the_policy_user_with_that_email(chromium, oauth_dashboard):
+    context, page = sign_in(chromium, oauth_dashboard, "Bob@Example.com")
+    try:
+        page.get_by_test_id("current-user").wait_for()
+        assert page.get_by_test_id("current-user").inner_text() == "bob"      # reads as bob, with his grants
+        open_page(page, oauth_dashboard, "data")
+        wait_text(page, "2 datasets you can read")
+    finally:
+        context.close()
+    record = next(r for r in login_records(oauth_dashboard.ws, "bob") if r["detail"].get("signed_in_as"))
+    assert record["allowed"] and record["detail"]["signed_in_as"] == "Bob@Example.com"
 
 
 def test_the_providers_other_users_are_refused_and_keep_no_login(chromium, oauth_dashboard):

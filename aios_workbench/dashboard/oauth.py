@@ -9,8 +9,9 @@ Panel users already know:
     PANEL_OAUTH_REDIRECT_URI                       e.g. https://dashboard.example.com/login (register it)
     PANEL_OAUTH_SCOPE                              comma-separated (default openid,profile,email)
 
-The provider's user name must be a policy user: everyone else is refused (403, and no login cookie is
-left behind), and every outcome is audited like a password login. A name that leaves the policy loses
+The provider's user name must be a policy user, or the `email` attribute of exactly one (matched in any
+case, for providers whose user names are e-mail addresses): everyone else is refused (403, and no login
+cookie is left behind), and every outcome is audited like a password login. A name that leaves the policy loses
 its session on its next request. The provider's tokens, kept by Panel in cookies, are encrypted with a
 key derived from the dashboard's cookie secret.
 
@@ -79,19 +80,37 @@ class OAuthGate(LoginGate):
     def check(self, name: str, password: str) -> tuple[bool, str]:
         return False, "password logins are off: this dashboard logs in through OAuth"
 
+    def policy_user(self, name: str) -> str | None:
+        """The policy user the provider's `name` stands for (its name, or its `email` attribute)."""
+        return self.service.queries.policy.current().user_signed_in_as(name)
+
     def admit(self, name: str) -> tuple[bool, str]:
         """Whether the provider's user `name` may log in, and why (the reason is audited)."""
-        if name in self.policy_users():
+        if self.policy_user(name) is not None:
             return True, "identity provider vouched for a policy user"
         return False, "not a policy user"
 
     def still_allowed(self, name: str, request_handler=None) -> bool:
-        return name in self.policy_users()
+        return self.policy_user(name) is not None
+
+    def data_for(self, name: str, cookie):
+        from ..errors import AuthenticationRequired
+        from .data import DashboardData
+
+        user = self.policy_user(name)
+        if user is None:
+            raise AuthenticationRequired(f"{name} is no policy user any more", fix="ask an admin")
+        return DashboardData(self.service, user)
 
     def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None:
-        """The provider's user name is recorded as is: it came from the provider, not typed into a form."""
-        self.service.audit.append(user=name[:NAME_LIMIT], surface="dashboard", action="dashboard.login",
-                                  allowed=allowed, detail={"reason": reason, "remote_ip": remote_ip})
+        """The provider's user name is recorded as is (it came from the provider, not typed into a form), or
+        the policy user it stands for, with the name it signed in as."""
+        user = self.policy_user(name)
+        detail = {"reason": reason, "remote_ip": remote_ip}
+        if user is not None and user != name:
+            detail["signed_in_as"] = name[:200]
+        self.service.audit.append(user=(user or name)[:NAME_LIMIT], surface="dashboard", action="dashboard.login",
+                                  allowed=allowed, detail=detail)
 
     def auth_provider(self):
         return WorkbenchOAuthProvider(self)

@@ -90,6 +90,18 @@ class PolicyFile(_Strict):
     masks: tuple[ColumnMask, ...] = ()
     row_filters: tuple[RowFilter, ...] = ()
 
+    def user_signed_in_as(self, login: str) -> str | None:
+        """The policy user an identity provider's `login` stands for: the user of that name, else the one
+        user whose `email` attribute it is (any case; two users sharing it: nobody), else None."""
+        if login in self.users:
+            return login
+        wanted = login.strip().lower()
+        if "@" not in wanted:
+            return None
+        found = [name for name, user in self.users.items()
+                 if str(user.attributes.get("email", "")).strip().lower() == wanted]
+        return found[0] if len(found) == 1 else None
+
 
 def load_policy(folder: Path) -> PolicyFile:
     """The validated policy in `folder/policy.yaml` (an absent file means deny everything)."""

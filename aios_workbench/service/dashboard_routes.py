@@ -79,14 +79,16 @@ def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
     return out
 
 
-def answer(data, view: str, arguments: dict, *, delegated: bool = False):
+def answer(data, view: str, arguments: dict, *, delegated_by: dict | None = None):
     """Call the view on `data` (a `DashboardData`): JSON-ready values, or (content type, bytes).
-    `delegated`: a front end's delegate token acts for the user (OAuth logins)."""
+    `delegated_by`: the delegate token a front end acts for the user with (OAuth logins)."""
     if view == "login":   # a team-mode dashboard's login, audited where the user's other records live
-        reason = "signed in at the identity provider, vouched for by a delegate token" if delegated else \
-            "service token verified"
+        detail = {"reason": "service token verified"} if delegated_by is None else {
+            "reason": "signed in at the identity provider, vouched for by a delegate token"}
+        if delegated_by and delegated_by.get("signed_in_as"):
+            detail["signed_in_as"] = delegated_by["signed_in_as"][:200]
         data.service.audit.append(user=data.user, surface="dashboard", action="dashboard.login", allowed=True,
-                                  detail={"reason": reason})
+                                  detail=detail)
         return data.whoami()
     if view == "preview":
         return getattr(data, view)(**arguments).to_dict()
@@ -121,7 +123,7 @@ class DashboardViewRoute(RouteMixin):
 
         def work():   # every record this call appends names the delegate it came through
             with acting_via(via):
-                return answer(data, view, arguments, delegated=delegate is not None)
+                return answer(data, view, arguments, delegated_by=delegate)
 
         result = await asyncio.to_thread(work)
         if isinstance(result, tuple):

@@ -74,8 +74,10 @@ class TokenAuthBase(web.RequestHandler):
                 f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
                 input=self.request.path)
         else:
-            users = self.settings["aios_service"].queries.policy.current().users
-            user = users.get(name) if len(name) <= NAME_LIMIT else None
+            policy = self.settings["aios_service"].queries.policy.current()
+            # the user's name, or (an identity provider's e-mail login) the user whose `email` it is
+            user_name = policy.user_signed_in_as(name) if len(name) <= 320 else None
+            user = policy.users.get(user_name) if user_name else None
             only = entry.get("for_roles")
             if user is None:
                 self._refusal = PermissionDenied(
@@ -86,12 +88,13 @@ class TokenAuthBase(web.RequestHandler):
                     f"{' or '.join(only)}", fix="give the user one of those roles, or make the token with more "
                     "(`aios tokens add NAME --delegate --for-role ROLE`)", input=ACT_AS)
             else:
-                self.delegated_by = entry
-                return name
+                self.delegated_by = {**entry, "signed_in_as": name} if name != user_name else entry
+                return user_name
             self.settings["aios_service"].audit.append(
-                user=name[:NAME_LIMIT], surface="api", action="act_as", target=entry["user"], allowed=False,
-                detail={"reason": "not a policy user" if user is None else "no role the token may act for",
-                        "via": f"{entry['user']} (token {entry['id']})"})
+                user=(user_name or name)[:NAME_LIMIT], surface="api", action="act_as", target=entry["user"],
+                allowed=False, detail={"reason": "not a policy user" if user is None else
+                                       "no role the token may act for",
+                                       "via": f"{entry['user']} (token {entry['id']})"})
         return None
 
     def workbench_user(self) -> str:
