@@ -452,3 +452,13 @@ def test_required_approval_with_approver_roles(root, service):
             rollback(strict, "gated", 1, "alice")
     finally:
         strict.close()
+
+
+def test_a_one_off_time_in_the_past_is_refused_before_anything_is_stored(root, service):
+    from aios_workbench.jobs.schedule import Schedule
+
+    path = working_copy(root, "failing_check.ipynb", "late.ipynb")
+    with pytest.raises(UsageError, match="the one-off time 2020-01-01T00:00\\+00:00 has passed") as refused:
+        promote(service, path, user="alice", schedule=Schedule.parse(at="2020-01-01T00:00"))
+    assert "aios jobs run NAME" in refused.value.fix
+    assert stored(service, "late") == (None, [])

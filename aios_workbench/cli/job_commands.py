@@ -194,8 +194,13 @@ def _follow(control, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
                 bar.refresh()
             if data["status"] == "queued" and not hinted and time.monotonic() - began > hint_after:
                 hinted = True
-                click.echo(f"run {run_id} is still queued after {hint_after:g} s: is `aios scheduler` running "
-                           "on this workspace?", err=True)
+                hint = (f"run {run_id} is still queued after {hint_after:g} s: is `aios scheduler` running on this "
+                        "workspace? (start one in another terminal: `aios scheduler`; Ctrl+C stops waiting, the "
+                        "run stays queued)")
+                if bar is not None:
+                    bar.write(hint, file=sys.stderr)   # above the bar, not scrambled into it
+                else:
+                    click.echo(hint, err=True)
             if data["status"] in FINAL:
                 retry = _retry_of(control, data) if data["status"] in ("failed", "timed_out") else None
                 if retry is None:

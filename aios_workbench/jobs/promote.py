@@ -72,6 +72,10 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
 
     from .spec import JobSpec
 
+    if schedule is not None and schedule.kind == "once" and not schedule.upcoming(1):
+        raise UsageError(f"the one-off time {schedule.at.isoformat(timespec='minutes')} has passed: the job would "
+                         "never run", input=schedule.at.isoformat(), fix="pass a future --at, or promote without a "
+                         "schedule and start it now with `aios jobs run NAME`")
     values = {k: v for k, v in fields.items() if v is not None}
     if isinstance(values.get("retries"), int) and not isinstance(values["retries"], bool):
         values["retries"] = {"max": values["retries"]}
