@@ -166,3 +166,29 @@ def test_the_default_memory_limit_is_one_gigabyte(tmp_path):
     finally:
         svc.close()
     assert value == "953.6 MiB"   # DuckDB's rendering of 1GB (10^9 bytes)
+
+
+def test_a_query_on_a_source_that_is_down_says_why_not_that_a_catalog_is_missing(workspace):
+    """The SQLite file moved away after the scan: the query names the source, its attach error and the fix,
+    instead of DuckDB's "Catalog ... does not exist" with a hint about column names."""
+    import sqlite3
+
+    from aios_workbench.errors import ConnectorError
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.workspace import Workspace
+
+    db = workspace.root / "vendors.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE vendors (id int, email text, country text)")
+        con.executemany("INSERT INTO vendors VALUES (?, ?, ?)", VENDORS)
+    governed_query_over(workspace, "crm", "main", f"name: crm\ntype: sqlite\noptions: {{path: '{db}'}}\n")
+    db.rename(workspace.root / "moved.sqlite")
+
+    service = WorkbenchService(Workspace.load(workspace.root), mode="local")
+    try:
+        with pytest.raises(ConnectorError) as down:
+            service.queries.run("SELECT * FROM crm.main.vendors", user="bea", surface="test").to_arrow()
+    finally:
+        service.close()
+    assert down.value.message.startswith("data source crm is unavailable: ")
+    assert down.value.input == "crm" and "connectors/crm.yaml" in down.value.fix

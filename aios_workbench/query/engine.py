@@ -113,7 +113,7 @@ class GovernedEngine:
         except BaseException as exc:
             timer.cancel()
             cursor.close()
-            raise _translate(exc, timeout) from None
+            raise self._unavailable(exc) or _translate(exc, timeout) from None
 
         def batches():
             try:
@@ -126,6 +126,17 @@ class GovernedEngine:
                 cursor.close()
 
         return reader.schema, batches()
+
+    def _unavailable(self, exc: BaseException) -> WorkbenchError | None:
+        """A query naming a source that failed to attach fails with why that source is down (DuckDB
+        would only say its catalog does not exist)."""
+        missing = _MISSING_CATALOG.search(str(exc)) if isinstance(exc, duckdb.Error) else None
+        source = missing.group(1) if missing else None
+        if source not in self.failed:
+            return None
+        return ConnectorError(f"data source {source} is unavailable: {self.failed[source]}", input=source,
+                              fix=f"fix connectors/{source}.yaml or the source itself (`aios status` checks it), "
+                                  "then `aios catalog scan`")
 
     def refresh_dataset(self, ws, source: str, name: str) -> None:
         """Re-create the view of one dataset of `datasets` source `source` after a write, leaving every
@@ -150,6 +161,7 @@ def _translate(exc: BaseException, timeout: float) -> BaseException:
 
 
 _LINE = re.compile(r"\n\s*LINE \d+:.*", re.S)
+_MISSING_CATALOG = re.compile(r'Catalog "([^"]+)" does not exist')
 
 
 def _engine_error(exc: duckdb.Error) -> WorkbenchError:
