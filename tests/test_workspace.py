@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from aios_workbench.checks.suites import workspace_suites
 from aios_workbench.errors import ConfigError, UsageError, WorkspaceNotFound
 from aios_workbench.workspace import Workspace, locate_workspace
 from aios_workbench.workspace.scaffold import init_workspace
+
+from .conftest import run_aios
 
 
 def test_init_creates_config_governance_notebooks_and_migrated_store(tmp_path):
@@ -136,3 +139,121 @@ def test_metadata_url_from_environment_variable_never_written_in_the_workspace(w
         ws.metadata_url
     monkeypatch.setenv("TEAM_METADATA_URL", "postgresql+psycopg://u:pw@db/meta")
     assert ws.metadata_url == "postgresql+psycopg://u:pw@db/meta"
+
+
+DUPLICATE_ALICE = """\
+roles:
+  analyst: {}
+  steward: {}
+users:
+  alice:
+    roles: [analyst]
+  alice:
+    roles: [steward]
+"""
+
+
+def test_a_second_entry_for_a_user_is_refused_instead_of_replacing_the_first(workspace):
+    (workspace.root / "governance" / "policy.yaml").write_text(DUPLICATE_ALICE)
+
+    with pytest.raises(ConfigError, match=r"policy.yaml line 7: duplicate key `alice` under `users`") as info:
+        Workspace.load(workspace.root)
+    assert "remove one of the two `alice:` entries (first at line 5)" in info.value.fix
+
+
+def test_policy_check_exits_78_on_a_duplicate_user_instead_of_calling_the_policy_valid(workspace):
+    (workspace.root / "governance" / "policy.yaml").write_text(DUPLICATE_ALICE)
+
+    result = run_aios("--workspace", str(workspace.root), "policy", "check")
+
+    assert result.returncode == 78, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "policy.yaml line 7: duplicate key `alice`" in output and "policy is valid" not in output
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        ("aios.yaml", "name: demo\nservice:\n  port: 8000\nname: other\n",
+         r"aios.yaml line 4: duplicate key `name` at the top level"),
+        ("connectors/a.yaml", "name: a\ntype: duckdb\noptions:\n  path: a.duckdb\n  path: b.duckdb\n",
+         r"a.yaml line 5: duplicate key `path` under `options`"),
+        ("governance/checks.yaml", "suites:\n  s:\n    dataset: a.b.c\n    rules: [{not_null: x}]\n  s:\n"
+         "    dataset: a.b.d\n    rules: [{not_null: y}]\n", r"checks.yaml line 5: duplicate key `s` under `suites`"),
+        ("governance/policy.yaml", "grants:\n  - role: a\n    scope: '*'\n    scope: hr\n",
+         r"policy.yaml line 4: duplicate key `scope` under `grants.0`"),
+        # YAML 1.1 reads `on` and `true` as the same boolean key
+        ("governance/policy.yaml", "users:\n  ann:\n    attributes: {on: x, true: y}\n",
+         r"line 3: duplicate key `true` \(read as the same key as `on`\) under `users.ann.attributes`"),
+    ],
+)
+def test_every_workspace_file_refuses_a_duplicate_key_naming_both_lines(workspace, file, text, expected):
+    (workspace.root / file).write_text(text)
+
+    with pytest.raises(ConfigError, match=expected) as info:
+        workspace_suites(Workspace.load(workspace.root))
+    assert "(first at line " in info.value.fix
+
+
+def test_merge_keys_and_aliases_are_not_duplicate_keys(workspace):
+    (workspace.root / "governance" / "policy.yaml").write_text(
+        "roles: {analyst: {}, steward: {}}\n"
+        "users:\n"
+        "  alice: &analyst {roles: [analyst], attributes: {region: EU}}\n"
+        "  bob: *analyst\n"
+        "  carol:\n"
+        "    <<: *analyst\n"
+        "    roles: [steward]\n")
+
+    policy = Workspace.load(workspace.root).policy
+
+    assert policy.users["bob"].roles == ("analyst",)
+    assert policy.users["carol"].roles == ("steward",) and policy.users["carol"].attributes == {"region": "EU"}
+
+
+def policy_with_row_filter(predicate: str) -> str:
+    quoted = predicate.replace("'", "''")
+    return ("roles: {steward: {}}\n"
+            "row_filters:\n"
+            "  - dataset: hr.main.people\n"
+            "    exempt_roles: [steward]\n"
+            f"    predicate: '{quoted}'\n")
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        ("region = = '{user.region}'", "is not valid SQL"),
+        ("region = '{user.region}'", "is not valid SQL"),  # quoted: the substituted literal is quoted already
+        ("region = 'EU", "is not valid SQL"),
+        ("", "is not valid SQL"),
+        ("region = 'EU'; DROP TABLE hr.main.people", "is a statement, not a condition"),
+        ("SELECT 1", "is a statement, not a condition"),
+        ("region = {User.region}", r"has a `\{\.\.\.\}` that is not a `\{user.<attribute>\}` placeholder"),
+        ("region = {user.home-region}", r"has a `\{\.\.\.\}` that is not a `\{user.<attribute>\}` placeholder"),
+        ("region = { user.region }", r"has a `\{\.\.\.\}` that is not a `\{user.<attribute>\}` placeholder"),
+    ],
+)
+def test_row_filter_predicate_the_query_path_cannot_use_is_refused_at_load(workspace, predicate, expected):
+    (workspace.root / "governance" / "policy.yaml").write_text(policy_with_row_filter(predicate))
+
+    with pytest.raises(ConfigError, match=r"policy.yaml line 5: row filter predicate .*" + expected) as info:
+        Workspace.load(workspace.root)
+    assert predicate in str(info.value) and info.value.fix
+
+
+@pytest.mark.parametrize(
+    "predicate",
+    [
+        "region = {user.region}",
+        "amount <= {user.limit} OR {user.region} = 'ALL'",
+        "note <> '{draft}' AND meta = {'k': 1}",  # braces in a string, a real struct literal
+        "region IN (SELECT region FROM hr.main.regions WHERE owner = {user.name})",
+    ],
+)
+def test_valid_row_filter_predicates_load_without_any_catalog(workspace, predicate):
+    (workspace.root / "governance" / "policy.yaml").write_text(policy_with_row_filter(predicate))
+
+    policy = Workspace.load(workspace.root).policy
+
+    assert [rf.predicate for rf in policy.row_filters] == [predicate]

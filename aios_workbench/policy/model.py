@@ -6,6 +6,7 @@ checked too, so a typo is an error with its line instead of a silent deny.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -127,4 +128,40 @@ def load_policy(folder: Path) -> PolicyFile:
     for i, mask in enumerate(policy.masks):
         if (mask.column is None) == (mask.tag is None):
             fail(("masks", i), "a mask names exactly one of `column` or `tag`", "keep one of the two keys")
+    for i, row_filter in enumerate(policy.row_filters):
+        problem = _predicate_problem(row_filter.predicate)
+        if problem:
+            fail(("row_filters", i, "predicate"), f"row filter predicate {row_filter.predicate!r} {problem[0]}",
+                 problem[1])
     return policy
+
+
+def _predicate_problem(predicate: str) -> tuple[str, str] | None:
+    """What stops the query path from using `predicate` as a row filter, and its fix; None if nothing.
+
+    Caught at load, not at the first query, where it would fail every query of the dataset. Each
+    `{user.<attribute>}` becomes a string literal, as a string attribute does when a user queries."""
+    import sqlglot
+    from sqlglot import exp
+
+    from .enforce import PLACEHOLDER  # the query path's own pattern (a top-level import would be circular)
+
+    literal = exp.convert("attribute").sql("duckdb")
+    try:
+        parsed = sqlglot.parse_one(PLACEHOLDER.sub(lambda _: literal, predicate), read="duckdb")
+    except sqlglot.errors.SqlglotError as exc:
+        # sqlglot's "Line 1, Col: N" counts in the substituted text, so it would point at the wrong column
+        reason = re.sub(r"\s*Line \d+, Col: \d+\.?$", "", str(exc).splitlines()[0])
+        return (f"is not valid SQL: {reason}",
+                "fix the SQL; write a placeholder unquoted (`region = {user.region}`): it becomes a quoted literal")
+    if not isinstance(parsed, (exp.Condition, exp.Subquery)):
+        return ("is a statement, not a condition on a row",
+                "write one condition a kept row meets, such as `region = {user.region}`")
+    # what the pattern does not match stays `{...}`, which DuckDB reads as a struct: without `key: value` pairs
+    # it can only be a misspelt placeholder
+    if any(not isinstance(member, exp.PropertyEQ) for struct in parsed.find_all(exp.Struct)
+           for member in struct.expressions):
+        return ("has a `{...}` that is not a `{user.<attribute>}` placeholder",
+                "write placeholders as `{user.<attribute>}`: lowercase `user`, no spaces, and an attribute "
+                "name of letters, digits and underscores")
+    return None

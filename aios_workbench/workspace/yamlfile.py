@@ -36,6 +36,49 @@ def _line_index(node: yaml.Node | None, path: tuple = (), index: dict | None = N
     return index
 
 
+_MERGE = "tag:yaml.org,2002:merge"  # `<<: *base`: may repeat, and keys written beside it override the merged ones
+
+
+def _refuse_duplicate_keys(root: yaml.Node | None, path: Path) -> None:
+    """Raise on the first key, in file order, that its mapping already holds.
+
+    YAML loaders silently keep the last value, so a second `alice:` under `users:` would replace the
+    first unnoticed. Keys compare as loaded (`on` and `true` are one key), so none slips through."""
+    as_loaded = yaml.constructor.SafeConstructor()  # one per file: it caches every node it constructs
+    seen: set[int] = set()
+
+    def walk(node: yaml.Node, at: tuple) -> None:
+        if id(node) in seen:  # an alias shares its anchor's node: check it once
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, at + (i,))
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[Any, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                    key = as_loaded.construct_object(key_node)
+                    if key in first:
+                        raise _duplicate_key(path, at, first[key], key_node)
+                    first[key] = key_node
+                walk(value_node, at + (key_node.value,))
+
+    if root is not None:
+        walk(root, ())
+
+
+def _duplicate_key(path: Path, at: tuple, first: yaml.Node, second: yaml.Node) -> ConfigError:
+    where = f"under `{'.'.join(map(str, at))}`" if at else "at the top level"
+    same = f" (read as the same key as `{first.value}`)" if first.value != second.value else ""
+    line, first_line = second.start_mark.line + 1, first.start_mark.line + 1
+    return ConfigError(
+        f"{path} line {line}: duplicate key `{second.value}`{same} {where}: YAML would silently keep only the last",
+        fix=f"remove one of the two `{second.value}:` entries (first at line {first_line}), or merge them into one",
+        input=str(path),
+    )
+
+
 # libyaml's parser when PyYAML was built with it (the wheels are): 5-10x faster, the same marks and errors
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -60,6 +103,7 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
             fix="fix the YAML syntax there (indentation, a missing ':' or an unclosed quote are the usual causes)",
             input=str(path),
         ) from None
+    _refuse_duplicate_keys(node, path)
     return data, _line_index(node)
 
 
