@@ -105,6 +105,11 @@ def test_secrets_file_outside_the_workspace(tmp_path, monkeypatch):
 
     assert resolve_secret("WAREHOUSE_PASSWORD") == "from-the-file"
 
+    secrets.write_text("WAREHOUSE_PASSWORD: first-value\nWAREHOUSE_PASSWORD: second-value\n")
+    with pytest.raises(ConfigError, match="line 2: duplicate key `WAREHOUSE_PASSWORD`") as twice:
+        resolve_secret("WAREHOUSE_PASSWORD")
+    assert "first-value" not in str(twice.value) and "second-value" not in str(twice.value)   # never a secret
+
 
 def test_built_in_connector_types_are_registered_like_plugins():
     import aios_workbench.connectors.builtin  # noqa: F401

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from ..errors import ConfigError
 
 _resolved: set[str] = set()
@@ -32,7 +30,9 @@ def resolve_secret(name: str) -> str:
 def _from_secrets_file(name: str) -> str:
     file = os.environ.get("AIOS_SECRETS_FILE")
     if file and Path(file).is_file():
-        data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+        from ..workspace.yamlfile import read_yaml
+
+        data = read_yaml(Path(file))[0] or {}   # its errors name the file and line, never a value
         if isinstance(data, dict) and name in data:
             return str(data[name])
     raise ConfigError(
