@@ -106,3 +106,37 @@ def test_explain_names_a_bad_model_uri(demo_copy):
     missing = run_aios("--workspace", str(demo_copy.root), "check", "explain", "models:/no-such-model/1", "shipments",
                        "--target", "delay_days", "--json", env={"AIOS_USER": "alice"}, timeout=300)
     assert missing.returncode == 66 and json.loads(missing.stdout)["error"] == "not_found"
+
+
+def test_bad_stattest_thresholds_name_the_value_and_the_form(demo_workspace):
+    for spec, problem in (("delay_days=ks:abc", "'abc' is not a number"),
+                          ("delay_days=psi:-0.5", "is negative"),
+                          ("delay_days=ks:2", "not a p-value between 0 and 1"),
+                          ("delay_days=wasserstein:nan", "not a finite number")):
+        result = run_aios("--workspace", str(ROOT), "check", "drift", EARLY, LATE, "--stattest", spec,
+                          "--no-record", env={"AIOS_USER": "alice"})
+
+        assert result.returncode == 64, (spec, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert spec in result.stderr and problem in result.stderr and "COLUMN=TEST[:THRESHOLD]" in result.stderr
+
+
+def test_relations_without_a_common_column_are_refused_before_recording(demo_copy):
+    from aios_workbench.checks.ledger import Ledger
+    from aios_workbench.store import open_store
+
+    def newest_run():
+        store = open_store(demo_copy.metadata_url)
+        try:
+            return [run["id"] for run in Ledger(store).history(limit=1)]
+        finally:
+            store.close()
+
+    before = newest_run()
+    result = run_aios("--workspace", str(demo_copy.root), "check", "drift", "shipments", "suppliers",
+                      env={"AIOS_USER": "alice"})
+
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert "shipments and suppliers share no column" in result.stderr and "fix:" in result.stderr
+    assert "PASS" not in result.stdout
+    assert newest_run() == before

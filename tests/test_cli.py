@@ -92,3 +92,20 @@ def test_import_loads_no_heavy_library():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
     assert loaded.strip() == "[]"
+
+
+def test_sql_out_in_a_missing_folder_is_refused_and_writes_nothing(workspace, tmp_path):
+    missing = tmp_path / "nodir" / "x.parquet"
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+
+    for out, fmt, expected in ((missing, "parquet", "mkdir -p"), (missing.with_suffix(".csv"), "csv", "mkdir -p"),
+                               (not_a_folder / "x.csv", "csv", "is a file, not a folder")):
+        result = run_aios("--workspace", str(workspace.root), "sql", "SELECT 1 AS x", "--format", fmt,
+                          "--out", str(out))
+
+        assert result.returncode == 64, result.stderr
+        assert "Traceback" not in result.stderr
+        assert str(out) in result.stderr and expected in result.stderr and "fix:" in result.stderr
+    assert not missing.parent.exists() and not_a_folder.read_text() == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "ws"]

@@ -269,6 +269,29 @@ def test_bad_inputs_say_what_to_do():
         drift("t", "t", run_sql=run, columns=["nope"])
 
 
+def test_impossible_thresholds_and_nothing_to_compare_are_refused():
+    from aios_workbench.errors import UsageError
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS x, 'a' AS c FROM range(100)")
+    con.execute("CREATE TABLE u AS SELECT range AS y FROM range(100)")
+    run = lambda sql: con.execute(sql).to_arrow_table()  # noqa: E731
+    for spec, message in (({"stattest": "psi", "threshold": -0.1}, "is negative"),
+                          ({"stattest": "ks", "threshold": 1.5}, "not a p-value between 0 and 1"),
+                          ({"stattest": "psi", "threshold": "0.2"}, "is not a number"),
+                          ({"stattest": "wasserstein", "threshold": float("inf")}, "not a finite number"),
+                          ({"threshold": 2.0}, "not a p-value between 0 and 1")):   # ks, chosen for 100 values
+        with pytest.raises(UsageError, match=message) as refused:
+            drift("t", "t", run_sql=run, overrides={"x": spec})
+        assert "'x'" in str(refused.value) and refused.value.fix
+    assert drift("t", "t", run_sql=run, overrides={"x": {"stattest": "psi", "threshold": 0}}).items[1].status == "fail"
+    with pytest.raises(UsageError, match="t and u share no column") as refused:
+        drift("t", "u", run_sql=run)
+    assert "x, c" in str(refused.value) and "y" in str(refused.value)
+    with pytest.raises(UsageError, match="list of columns is empty"):
+        drift("t", "t", run_sql=run, columns=[])
+
+
 def test_governed_drift_sees_masked_values_only(tmp_path):
     """As `ana` (EU rows only; email hashed, salary masked to null) drift runs on what she may see."""
     from tests.governed_fixtures import RAW_MARKERS, build_governed_workspace, open_governed_service

@@ -113,3 +113,67 @@ def test_unreachable_service_is_a_clear_error():
     assert result.returncode == 69
     assert "cannot reach the workbench service" in result.stderr
     assert "fix:" in result.stderr
+
+
+def test_an_explicit_user_outside_the_policy_is_refused(served_workspace):
+    result = run_aios("--workspace", str(served_workspace.root), "serve", "--port", str(free_port()),
+                      "--user", "ghost", env={"AIOS_TOKEN": TOKEN}, timeout=60)
+
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert "'ghost' is not a user of governance/policy.yaml" in result.stderr
+    assert "fix:" in result.stderr and "aios serve --user" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_default_user_outside_the_policy_is_served_with_a_warning(workspace):
+    """Without --user the OS account is served as before, even when the policy lacks it, but with a warning."""
+    import getpass
+    import os
+
+    me = getpass.getuser()
+    policy = workspace.root / "governance" / "policy.yaml"
+    policy.write_text(policy.read_text().replace(f"  {me}:\n", "  someone-else:\n"))
+    port = free_port()
+    process = subprocess.Popen([AIOS, "--workspace", str(workspace.root), "serve", "--port", str(port)],
+                               env={**os.environ, "AIOS_TOKEN": TOKEN},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "http://" in process.stdout.readline()   # it listens
+        assert get(f"http://127.0.0.1:{port}/{API_PREFIX}/status", TOKEN)[0] == 200
+    finally:
+        printed = stop(process)
+    assert f"warning: the service token acts as {me!r}" in printed
+    assert "not a user of governance/policy.yaml" in printed and "aios serve --user someone-else" in printed
+
+
+@pytest.fixture
+def taken_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_serve_on_a_port_in_use_names_the_port_and_the_fix(served_workspace, taken_port):
+    result = run_aios("--workspace", str(served_workspace.root), "serve", "--port", str(taken_port),
+                      env={"AIOS_TOKEN": TOKEN}, timeout=60)
+
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"port {taken_port} is already in use" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dashboard_on_a_port_in_use_names_the_port_and_the_fix(workspace, taken_port):
+    import getpass
+
+    login = subprocess.run([AIOS, "--workspace", str(workspace.root), "dashboard", "users", "add", getpass.getuser(),
+                            "--password-stdin"], input="a-long-password-123\n", capture_output=True, text=True)
+    assert login.returncode == 0, login.stderr
+
+    result = run_aios("--workspace", str(workspace.root), "dashboard", "--port", str(taken_port), timeout=120)
+
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"port {taken_port} is already in use" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -106,6 +106,28 @@ def drift(reference: str, current: str, *, run_sql: RunSql, columns=None, overri
     return result
 
 
+def threshold_problem(test: str | None, value) -> str | None:
+    """Why `value` cannot be the drift threshold of stattest `test` (None when it can): a finite number, a
+    p-value (0 to 1) for ks, chisquare and z, a distance (>= 0) for the others."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "is not a number"
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if test in P_VALUE_TESTS and not 0 <= value <= 1:
+        return f"is not a p-value between 0 and 1 (the threshold of {test})"
+    if value < 0:
+        return "is negative (a distance is >= 0)"
+    return None
+
+
+def _check_threshold(column: str, test: str | None, value) -> None:
+    problem = threshold_problem(test, value)
+    if problem:
+        raise UsageError(f"threshold {value!r} for column {column!r} {problem}", input=value,
+                         fix="use a p-value between 0 and 1 for ks, chisquare and z, a distance >= 0 for "
+                             "wasserstein, jensenshannon and psi (e.g. psi 0.2)")
+
+
 def _relation(text: str) -> str:
     text = (text or "").strip()
     if text.startswith("(") and text.endswith(")"):
@@ -184,6 +206,7 @@ class _Plan:
         self.with_ = (f"WITH ref AS NOT MATERIALIZED (SELECT * FROM {reference}), "
                       f"cur AS NOT MATERIALIZED (SELECT * FROM {current})")
         self.run_sql, self.overrides, self.forced = run_sql, overrides, forced
+        self.relations = (reference, current)
         self.columns: list[_Column] = []
         self.skipped: dict[str, str] = {}
         self.rows = (0, 0)
@@ -205,6 +228,8 @@ class _Plan:
         cur = self.run("SELECT * FROM cur LIMIT 0").schema
         ref = table.schema
         names = list(wanted) if wanted is not None else [n for n in ref.names if n in cur.names]
+        if not names:
+            self._nothing_to_compare(wanted, ref.names, cur.names)
         for n in names:
             if n not in ref.names or n not in cur.names:
                 raise UsageError(f"column {n!r} is not in both relations",
@@ -232,6 +257,23 @@ class _Plan:
             if test is not None and test not in THRESHOLDS:
                 raise UsageError(f"unknown stattest {test!r} for column {n!r}",
                                  fix=f"use one of {sorted(THRESHOLDS)}", input=test)
+            if "threshold" in spec:
+                _check_threshold(n, test, spec["threshold"])
+
+    def _nothing_to_compare(self, wanted, ref_names: list[str], cur_names: list[str]) -> None:
+        if wanted is not None:
+            raise UsageError("no column to test: the list of columns is empty", input="columns",
+                             fix="name columns present in both relations, or leave the list out to test them all")
+
+        def shown(names):
+            return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
+        reference, current = self.relations
+        raise UsageError(f"{reference} and {current} share no column, so there is nothing to compare "
+                         f"(reference: {shown(ref_names)}; current: {shown(cur_names)})",
+                         fix="compare two relations with the same column names (e.g. two periods of one "
+                             "dataset), or rename in a parenthesised SELECT: '(SELECT old AS new FROM ...)'",
+                         input=f"{reference} {current}")
 
     def profile(self, cols: list[_Column] | None = None) -> None:
         """Counts, min, max and the reference's std. Plain aggregates first (NaN and +-inf are rare and
@@ -347,6 +389,7 @@ class _Plan:
             return CheckItem(c.name, "error", metrics=metrics, detail={"error": c.error})
         test = self.choose(c)
         threshold = self.overrides.get(c.name, {}).get("threshold", THRESHOLDS[test])
+        _check_threshold(c.name, test, threshold)   # an override without a stattest meets its test only here
         detail = {"stattest": test, "stattest_display": DISPLAY[test], "kind": c.kind}
         score, extra = getattr(self, f"_{test}")(c)
         metrics.update(extra)

@@ -133,7 +133,8 @@ def _finish(ctx, service, result, *, user: str, record: bool, as_json: bool) -> 
 @click.argument("current")
 @click.option("--columns", help="Comma-separated columns to test (default: every comparable column).")
 @click.option("--stattest", multiple=True, metavar="COLUMN=TEST[:THRESHOLD]",
-              help="Override a column's test: ks, chisquare, z, wasserstein, jensenshannon, psi.")
+              help="Override a column's test: ks, chisquare, z, wasserstein, jensenshannon, psi; THRESHOLD is a "
+                   "p-value between 0 and 1 for ks, chisquare and z, a distance >= 0 for the others.")
 @click.option("--name", help="Name of the check in the ledger (default: derived from the inputs).")
 @click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
 @JSON
@@ -146,7 +147,7 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
     
     aios check drift "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')" \
                      "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')" --columns delay_days,carrier"""
-    from ..checks.drift import drift
+    from ..checks.drift import drift, threshold_problem
     from ..checks.quality import governed_runner
     from ..errors import UsageError
 
@@ -157,7 +158,18 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
             raise UsageError(f"--stattest {spec!r} is not COLUMN=TEST[:THRESHOLD]", fix="e.g. --stattest delay_days=psi:0.2",
                              input=spec)
         test, _, threshold = test.partition(":")
-        overrides[column] = {"stattest": test} | ({"threshold": float(threshold)} if threshold else {})
+        overrides[column] = {"stattest": test}
+        if threshold:
+            try:
+                value = float(threshold)
+            except ValueError:
+                value = threshold
+            problem = threshold_problem(test, value)
+            if problem:
+                raise UsageError(f"--stattest {spec!r}: the threshold {threshold!r} {problem}", input=spec,
+                                 fix="write COLUMN=TEST[:THRESHOLD], THRESHOLD a p-value between 0 and 1 for ks, "
+                                     "chisquare and z, else a distance >= 0; e.g. --stattest delay_days=psi:0.2")
+            overrides[column]["threshold"] = value
     service = local_service(ctx)
     user = local_user()
     try:

@@ -34,10 +34,26 @@ def local_service(ctx):
     return WorkbenchService(load_workspace(ctx), mode="local")
 
 
+def _writable_out(out: Path) -> None:
+    """Refuse --out before the query runs when its folder does not exist (or is not a folder)."""
+    folder = out.expanduser().resolve().parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise UsageError(f"cannot write {out}: {folder} is a file, not a folder",
+                         fix="pick --out in an existing folder", input=str(out))
+    raise UsageError(f"cannot write {out}: the folder {folder} does not exist",
+                     fix=f"create it first (mkdir -p {folder}), or pick --out in an existing folder", input=str(out))
+
+
 def _write_atomically(path: Path, write) -> None:
     """Write through a temporary sibling so a failure never leaves half a file."""
     path = path.expanduser().resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}",
+                         fix="pick --out in a folder you may write to", input=str(path)) from None
     os.close(fd)
     try:
         write(tmp)
@@ -67,6 +83,8 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     fmt = "json" if as_json else fmt
     if fmt == "parquet" and out is None:
         raise UsageError("--format parquet needs --out FILE", fix="add --out result.parquet", input="parquet")
+    if out is not None:
+        _writable_out(out)
     if url:
         from ..client import ServiceClient
 

@@ -115,11 +115,25 @@ def serve(ctx, host, port, user):
     when it is unset a random token is generated and printed once."""
     import getpass
 
+    from ..errors import UsageError
     from ..service.core import WorkbenchService
     from ..service.standalone import new_token, serve as run
     from .main import load_workspace
 
     ws = load_workspace(ctx)
+    known = sorted(ws.policy.users)
+    example = f"`aios serve --user {known[0]}`" if known else "`aios serve --user NAME`"
+    if user is not None and user not in ws.policy.users:   # refused: the token would act as nobody
+        raise UsageError(f"--user {user!r} is not a user of governance/policy.yaml, so the service token could "
+                         "read nothing", input=user,
+                         fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
+                             f"`{user}:` with its roles under `users:`")
+    if user is None:   # the OS account, as before: kept even when the policy lacks it, but said so
+        user = getpass.getuser()
+        if user not in ws.policy.users:
+            click.secho(f"warning: the service token acts as {user!r} (the OS account), which is not a user of "
+                        "governance/policy.yaml: it may read nothing (deny by default)", fg="yellow", err=True)
+            click.echo(f"  fix: pass a policy user, e.g. {example}, or add `{user}:` under `users:`", err=True)
     cfg = ws.config.service
     host, port = host or cfg.host, port or cfg.port
     token = os.environ.get(cfg.token_env)
@@ -133,7 +147,7 @@ def serve(ctx, host, port, user):
         click.echo(f"  token: {token}" if generated else f"  token: from ${cfg.token_env}")
         sys.stdout.flush()
 
-    asyncio.run(run(service, host=host, port=port, token=token, user=user or getpass.getuser(), on_ready=ready))
+    asyncio.run(run(service, host=host, port=port, token=token, user=user, on_ready=ready))
 
 
 @click.command("mlflow")

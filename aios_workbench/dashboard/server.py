@@ -114,10 +114,16 @@ def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, t
 
     origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address in ("127.0.0.1", "localhost") else [])
     outputs = output_handler(lambda handler: gate.data_for(handler.current_user, handler_cookie(handler)))
-    server = pn.serve({"/": lambda: session_view(gate, title=title)}, port=port, address=address,
-                      websocket_origin=origins, show=show, start=False, title=title, cookie_secret=secret,
-                      auth_provider=gate.auth_provider(),
-                      verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
+    try:
+        server = pn.serve({"/": lambda: session_view(gate, title=title)}, port=port, address=address,
+                          websocket_origin=origins, show=show, start=False, title=title, cookie_secret=secret,
+                          auth_provider=gate.auth_provider(),
+                          verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
+    except OSError as exc:   # the port is taken, privileged, or the address is not this machine's
+        from ..service.standalone import cannot_listen
+
+        on_close()
+        raise cannot_listen(exc, address=address, port=port, address_option="--address") from None
     loop = server.io_loop
 
     def stop(*_args):
