@@ -214,6 +214,11 @@ def test_cli_catalog_policy_and_audit(governed_root):
 
     shown = cli(governed_root, "catalog", "show", "people")
     assert shown.returncode == 0 and "masked: hash" in shown.stdout
+    as_json = json.loads(cli(governed_root, "catalog", "show", "people", "--json").stdout)
+    assert as_json["row_count"] is None          # the scan's count includes rows ana's filter hides
+    refused = cli(governed_root, "catalog", "show", "people", user="otto")   # no grant: nothing of it shown
+    assert refused.returncode != 0 and "otto may not read hr.main.people" in refused.stderr
+    assert "email" not in refused.stdout + refused.stderr.split("fix:")[0]
 
     assert cli(governed_root, "audit", "verify").returncode == 0
 

@@ -246,15 +246,25 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
 @JSON
 @click.pass_context
 def catalog_show(ctx, dataset, as_json):
-    """Show DATASET's columns, classifications and what you see of them."""
+    """Show DATASET's columns, classifications and what you see of them (a dataset you may not read is
+    refused, as `catalog ls` and `catalog search` leave it out)."""
+    from ..errors import PermissionDenied
+
     service = local_service(ctx)
+    user = local_user()
     try:
-        info = service.explain(local_user(), dataset)
+        info = service.explain(user, dataset)
+        if not info["allowed"]:
+            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}", input=dataset,
+                                   fix="ask a data steward for a grant in governance/policy.yaml "
+                                       f"(`aios policy explain {user} {dataset}` says which rule applies)")
         entry = service.queries.catalog().resolve(tuple(dataset.split(".")))
+        data = entry.to_dict()
+        if info["row_filter"] is not None:
+            data["row_count"] = None   # the scan counted rows this user's filter hides
     finally:
         service.close()
-    data = {**entry.to_dict(), "access": info}
-    emit(data, as_json=as_json, human=_show_lines)
+    emit({**data, "access": info}, as_json=as_json, human=_show_lines)
 
 
 def _show_lines(d: dict) -> list[str]:
