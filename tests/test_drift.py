@@ -290,6 +290,9 @@ def test_impossible_thresholds_and_nothing_to_compare_are_refused():
     assert "x, c" in str(refused.value) and "y" in str(refused.value)
     with pytest.raises(UsageError, match="list of columns is empty"):
         drift("t", "t", run_sql=run, columns=[])
+    con.execute("CREATE TABLE days AS SELECT DATE '2025-01-01' + range::INT AS d FROM range(100)")
+    with pytest.raises(UsageError, match=r"no column of days and days can be tested for drift: d \(date32"):
+        drift("days", "days", run_sql=run)                  # dates only: nothing compared, so no PASS either
 
 
 def test_governed_drift_sees_masked_values_only(tmp_path):

@@ -83,6 +83,13 @@ def drift(reference: str, current: str, *, run_sql: RunSql, columns=None, overri
     started = time.perf_counter()
     plan = _Plan(_relation(reference), _relation(current), run_sql, overrides or {}, set(categorical or ()))
     plan.schema(columns)
+    if not plan.columns:   # a check that compared nothing must not pass
+        skipped = ", ".join(f"{n} ({why})" for n, why in list(plan.skipped.items())[:8])
+        raise UsageError(f"no column of {reference} and {current} can be tested for drift: {skipped}",
+                         input=f"{reference} {current}",
+                         fix="compare numeric, boolean or text columns; turn others into one in a parenthesised "
+                             "SELECT, e.g. '(SELECT date_diff(\'day\', DATE \'2025-01-01\', shipped_at) AS day "
+                             "FROM shipments)'")
     plan.profile()
     plan.histograms()
     plan.value_counts()
@@ -90,7 +97,8 @@ def drift(reference: str, current: str, *, run_sql: RunSql, columns=None, overri
     tested = [i for i in items if i.status != "error"]
     drifted = sum(i.status == "fail" for i in tested)
     share = drifted / len(tested) if tested else 0.0
-    dataset_item = CheckItem("dataset drift", "fail" if tested and share >= drift_share else "pass",
+    status = ("fail" if share >= drift_share else "pass") if tested else "error"   # nothing tested: no verdict
+    dataset_item = CheckItem("dataset drift", status,
                              metrics={"drifted_columns": drifted, "columns": len(tested), "share": share,
                                       "threshold": drift_share},
                              detail={"rule": f"dataset drifts when the share of drifted columns >= {drift_share}"})
