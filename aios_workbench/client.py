@@ -81,6 +81,9 @@ class ServiceClient:
         except ValueError:
             body = {}
         if exc.code == 401 or (exc.code == 403 and not body.get("error")):
+            if not self.token:
+                return AuthenticationRequired(f"the workbench service at {self.url} needs a token, and none was "
+                                              "sent", fix="pass one with --token or $AIOS_TOKEN", input=self.url)
             return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
         error = error_class(body.get("error", ""), exc.code).received(

@@ -77,6 +77,13 @@ def test_only_policy_users_with_long_enough_passwords_get_a_login(ws):
     assert store.list() == []
 
 
+def test_adding_a_login_for_a_stranger_is_refused_before_any_password_is_asked(ws):
+    refused = subprocess.run([AIOS, "--workspace", str(ws.root), "dashboard", "users", "add", "mallory"],
+                             input="", capture_output=True, text=True, timeout=120)   # no password to give
+    assert refused.returncode == 66 and "'mallory' is not a user of governance/policy.yaml" in refused.stderr
+    assert "Password" not in refused.stdout + refused.stderr
+
+
 def test_a_corrupt_logins_file_is_a_config_error_naming_the_file(ws):
     from aios_workbench.errors import ConfigError
 

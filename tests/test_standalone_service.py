@@ -91,6 +91,12 @@ def test_status_command_asks_a_running_service(served):
     refused = run_aios("status", "--url", url, env={"AIOS_TOKEN": "bad"})
     assert refused.returncode == 77
     assert "refused the token" in refused.stderr
+    none_sent = run_aios("status", "--url", url, env={"AIOS_TOKEN": ""})
+    assert none_sent.returncode == 77 and "needs a token, and none was sent" in none_sent.stderr
+    status, body = get(f"{url}/{API_PREFIX}/status", token="wrong")
+    assert status == 401 and "the token sent is not valid here" in json.loads(body)["message"]
+    status, body = get(f"{url}/{API_PREFIX}/status")
+    assert status == 401 and "this endpoint needs the service token" in json.loads(body)["message"]
 
 
 def test_generated_token_is_printed_once_and_works(workspace):

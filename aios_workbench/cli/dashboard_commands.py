@@ -185,6 +185,7 @@ def users_add(ctx, name, password_stdin, as_json):
     """Let policy user NAME log in (or change its password). NAME must be under `users:` in
     governance/policy.yaml."""
     ws, store = _users(ctx)
+    store.require_policy_user(name, ws.policy.users)   # before asking for a password, not after
     password = _read_password(password_stdin)
     result = store.set_password(name, password, policy_users=ws.policy.users)
     emit(result, as_json=as_json, human=lambda r: [

@@ -80,13 +80,18 @@ class DashboardUsers:
         return [{"user": name, "created_at": info.get("created_at"), "updated_at": info.get("updated_at")}
                 for name, info in sorted(self._load().items())]
 
-    def set_password(self, user: str, password: str, *, policy_users) -> dict:
-        """Add `user` or replace its password; `user` must be a policy user."""
+    @staticmethod
+    def require_policy_user(user: str, policy_users) -> None:
+        """Only policy users get a login (raises NotFound naming the known ones)."""
         known = sorted(policy_users)
         if user not in known:
             raise NotFound(f"{user!r} is not a user of governance/policy.yaml, so it cannot log in",
                            fix=f"use one of: {', '.join(known) or 'none defined'}; or add it under `users:`",
                            input=user)
+
+    def set_password(self, user: str, password: str, *, policy_users) -> dict:
+        """Add `user` or replace its password; `user` must be a policy user."""
+        self.require_policy_user(user, policy_users)
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
             raise UsageError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
                              fix="choose a longer password", input=user)

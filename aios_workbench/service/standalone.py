@@ -103,7 +103,13 @@ class TokenAuthBase(web.RequestHandler):
 
     def prepare(self):
         if self.current_user is None:
-            raise self._refusal or AuthenticationRequired(
+            if self._refusal is not None:
+                raise self._refusal
+            if self.request.headers.get("Authorization"):
+                raise AuthenticationRequired(
+                    "the token sent is not valid here (mistyped, revoked, or another service's)",
+                    fix="send the token `aios serve` was started with, or a current one from `aios tokens add USER`")
+            raise AuthenticationRequired(
                 "this endpoint needs the service token",
                 fix="send the header `Authorization: Bearer <token>` with the token `aios serve` was started with",
             )
