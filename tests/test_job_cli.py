@@ -76,6 +76,9 @@ def test_runs_show_log_and_open_point_at_the_executed_notebook(executed):
 
     assert shown["status"] == "failed" and shown["failing_cell"]["ename"] == "ValueError"
     assert shown["progress"]["cells_total"] >= 3
+    told = aios(executed, "runs", "show", str(failed["id"])).stdout
+    assert "failing cell: cell 4 of the notebook" in told and "raise ValueError(reason)" in told   # 1-based, as seen
+    assert "code cells run" in told and told.count("broken on purpose") == 1   # the error once, not twice
     assert log.returncode == 0 and "recorded" in log.stdout
     path = Path(opened.stdout.strip())
     assert opened.returncode == 0 and path.name == "output.ipynb" and path.is_file()

@@ -67,6 +67,7 @@ async def test_jupyter_denied_query_answers_403_with_the_rule(jp_fetch):
     ('{"sql": ""}', "empty"),
     ('{"sql": "SELECT 1", "max_rows": "ten"}', "max_rows must be a positive integer"),
     ('{"sql": "SELEC 1"}', "not valid SQL"),
+    ('{"query": "SELECT 1"}', "POST sql takes no 'query'"),
 ])
 async def test_jupyter_bad_requests_answer_400_naming_the_input(jp_fetch, body, message):
     with pytest.raises(HTTPClientError) as info:

@@ -62,14 +62,17 @@ def _run_lines(r: dict) -> list[str]:
              + (f", occurrence {_short(r['occurrence'])}" if r["occurrence"] else ""),
              f"  queued {_short(r['created_at'])}  started {_short(r['started_at'])}  "
              f"finished {_short(r['finished_at'])}  duration {'-' if duration is None else duration} s",
-             f"  progress: cell {progress['cells_done']} of {progress['cells_total']}"]
+             f"  progress: {progress['cells_done']} of {progress['cells_total']} code cells run"]
     if r["parameters"]:
         lines.append("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in r["parameters"].items()))
     if r["error"]:
         lines.append(f"  error: {r['error']}")
     cell = r.get("failing_cell")
-    if cell:
-        lines.append(f"  failing cell {cell.get('index')}: {cell.get('ename')}: {cell.get('evalue')}")
+    if cell:   # where it failed; what failed is the error above
+        source = next((line for line in (cell.get("source") or "").splitlines() if line.strip()), "")
+        count = cell.get("execution_count")
+        lines.append(f"  failing cell: cell {cell.get('index', 0) + 1} of the notebook"
+                     + (f" (In [{count}])" if count else "") + (f": {source[:80]}" if source else ""))
     for key in ("output_path", "html_path", "log_path"):
         if r.get(key):
             lines.append(f"  {key.replace('_path', '')}: {r[key]}")

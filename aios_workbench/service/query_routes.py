@@ -53,6 +53,10 @@ class SqlRoute(RouteMixin):
     async def post(self):
         body = _body(self)
         sql, as_user, max_rows = body.get("sql"), body.get("as_user"), body.get("max_rows")
+        unknown = sorted(set(body) - {"sql", "as_user", "max_rows", "surface", "run_id"})
+        if unknown:   # e.g. {"query": ...}: say so, rather than "the query is empty"
+            raise UsageError(f"POST sql takes no {', '.join(map(repr, unknown))}", input=unknown[0],
+                             fix='send {"sql": "SELECT ..."} (optional: as_user, max_rows, surface, run_id)')
         if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1):
             raise UsageError(f"max_rows must be a positive integer, got {max_rows!r}", fix="pass e.g. 10000",
                              input=str(max_rows))
