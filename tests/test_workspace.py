@@ -182,9 +182,9 @@ def test_policy_check_exits_78_on_a_duplicate_user_instead_of_calling_the_policy
          "    dataset: a.b.d\n    rules: [{not_null: y}]\n", r"checks.yaml line 5: duplicate key `s` under `suites`"),
         ("governance/policy.yaml", "grants:\n  - role: a\n    scope: '*'\n    scope: hr\n",
          r"policy.yaml line 4: duplicate key `scope` under `grants.0`"),
-        # YAML 1.1 reads `on` and `true` as the same boolean key
-        ("governance/policy.yaml", "users:\n  ann:\n    attributes: {on: x, true: y}\n",
-         r"line 3: duplicate key `true` \(read as the same key as `on`\) under `users.ann.attributes`"),
+        # YAML reads `true` and `True` as the same boolean key
+        ("governance/policy.yaml", "users:\n  ann:\n    attributes: {true: x, True: y}\n",
+         r"line 3: duplicate key `True` \(read as the same key as `true`\) under `users.ann.attributes`"),
     ],
 )
 def test_every_workspace_file_refuses_a_duplicate_key_naming_both_lines(workspace, file, text, expected):
@@ -193,6 +193,14 @@ def test_every_workspace_file_refuses_a_duplicate_key_naming_both_lines(workspac
     with pytest.raises(ConfigError, match=expected) as info:
         workspace_suites(Workspace.load(workspace.root))
     assert "(first at line " in info.value.fix
+
+
+def test_a_key_yaml_reads_as_a_boolean_is_refused_naming_the_word(workspace):
+    (workspace.root / "governance" / "policy.yaml").write_text(
+        "roles: {analyst: {}}\ngrants:\n  - role: analyst\n    on: hr\n")   # `on` is YAML 1.1's true
+
+    with pytest.raises(ConfigError, match="policy.yaml line 4: the key `on` is read by YAML as the boolean True"):
+        Workspace.load(workspace.root)
 
 
 def test_merge_keys_and_aliases_are_not_duplicate_keys(workspace):

@@ -59,6 +59,8 @@ def _refuse_duplicate_keys(root: yaml.Node | None, path: Path) -> None:
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
                     key = as_loaded.construct_object(key_node)
+                    if isinstance(key, bool) and key_node.value.lower() not in ("true", "false"):
+                        raise _boolean_key(path, key_node, key)
                     if key in first:
                         raise _duplicate_key(path, at, first[key], key_node)
                     first[key] = key_node
@@ -66,6 +68,15 @@ def _refuse_duplicate_keys(root: yaml.Node | None, path: Path) -> None:
 
     if root is not None:
         walk(root, ())
+
+
+def _boolean_key(path: Path, node: yaml.Node, key: bool) -> ConfigError:
+    """`on:`, `yes:`, `off:`... are booleans to YAML 1.1, so no setting of that name is ever found."""
+    return ConfigError(
+        f"{path} line {node.start_mark.line + 1}: the key `{node.value}` is read by YAML as the boolean {key}",
+        fix=f"quote it ('{node.value}':) if you mean the word; a grant names its datasets with `scope:`",
+        input=str(path),
+    )
 
 
 def _duplicate_key(path: Path, at: tuple, first: yaml.Node, second: yaml.Node) -> ConfigError:
