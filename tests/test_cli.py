@@ -109,3 +109,19 @@ def test_sql_out_in_a_missing_folder_is_refused_and_writes_nothing(workspace, tm
         assert str(out) in result.stderr and expected in result.stderr and "fix:" in result.stderr
     assert not missing.parent.exists() and not_a_folder.read_text() == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "ws"]
+
+
+def test_sql_out_files_are_created_like_any_file_and_two_formats_are_refused(workspace, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "x.csv"
+    done = run_aios("--workspace", str(workspace.root), "sql", "SELECT 1 AS x", "--format", "csv", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask     # not a private 0600 temporary file's mode
+    assert out.read_text().splitlines() == ["x", "1"]
+
+    both = run_aios("--workspace", str(workspace.root), "sql", "SELECT 1 AS x", "--json", "--format", "csv")
+    assert both.returncode == 64 and "--json and --format csv ask for two formats" in both.stderr

@@ -55,6 +55,13 @@ def _write_atomically(path: Path, write) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}",
                          fix="pick --out in a folder you may write to", input=str(path)) from None
     os.close(fd)
+    if path.exists() and not os.access(path, os.W_OK):
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"{path} is read-only: it is not replaced", input=str(path),
+                         fix="pick another --out, or make the file writable first")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)   # as a plain `open(..., "w")` would create it, not mkstemp's 0600
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -80,6 +87,9 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     \b
     aios sql "SELECT region, count(*) FROM suppliers GROUP BY ALL"
     aios sql "SELECT * FROM shipments" --format parquet --out shipments.parquet"""
+    if as_json and fmt not in ("table", "json"):
+        raise UsageError(f"--json and --format {fmt} ask for two formats", input="--json",
+                         fix=f"keep one: --json (the same as --format json) or --format {fmt}")
     fmt = "json" if as_json else fmt
     if fmt == "parquet" and out is None:
         raise UsageError("--format parquet needs --out FILE", fix="add --out result.parquet", input="parquet")
