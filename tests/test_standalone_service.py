@@ -140,16 +140,32 @@ def test_a_default_user_outside_the_policy_is_served_with_a_warning(workspace):
     policy = workspace.root / "governance" / "policy.yaml"
     policy.write_text(policy.read_text().replace(f"  {me}:\n", "  someone-else:\n"))
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "AIOS_USER"} | {"AIOS_TOKEN": TOKEN}
     process = subprocess.Popen([AIOS, "--workspace", str(workspace.root), "serve", "--port", str(port)],
-                               env={**os.environ, "AIOS_TOKEN": TOKEN},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "http://" in process.stdout.readline()   # it listens
         assert get(f"http://127.0.0.1:{port}/{API_PREFIX}/status", TOKEN)[0] == 200
     finally:
         printed = stop(process)
-    assert f"warning: the service token acts as {me!r}" in printed
+    assert f"warning: the service token acts as {me!r} (the OS account)" in printed
     assert "not a user of governance/policy.yaml" in printed and "aios serve --user someone-else" in printed
+
+
+def test_without_user_the_service_acts_as_aios_user_like_every_other_command(workspace):
+    import os
+
+    port = free_port()
+    process = subprocess.Popen([AIOS, "--workspace", str(workspace.root), "serve", "--port", str(port)],
+                               env={**os.environ, "AIOS_TOKEN": TOKEN, "AIOS_USER": "nobody-here"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "http://" in process.stdout.readline()
+        status, body = get(f"http://127.0.0.1:{port}/{API_PREFIX}/status", TOKEN)
+    finally:
+        printed = stop(process)
+    assert status == 200 and json.loads(body)["user"] == "nobody-here"
+    assert "warning: the service token acts as 'nobody-here' ($AIOS_USER)" in printed
 
 
 @pytest.fixture

@@ -106,15 +106,14 @@ def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
 @click.option("--host", default=None, help="Address to listen on (default: service.host in aios.yaml).")
 @click.option("--port", "-p", type=click.IntRange(1, 65535), default=None,
               help="Port (default: service.port in aios.yaml).")
-@click.option("--user", default=None, help="Identity that token holders act as (default: the current user).")
+@click.option("--user", default=None, help="Identity that holders of the service's own token act as (default: "
+              "$AIOS_USER, else the OS account, as for every other command).")
 @click.pass_context
 def serve(ctx, host, port, user):
     """Run the workbench service standalone (token auth) for dashboards, schedulers and teams.
 
     The token is read from the variable named by service.token_env (AIOS_TOKEN);
     when it is unset a random token is generated and printed once."""
-    import getpass
-
     from ..errors import UsageError
     from ..service.core import WorkbenchService
     from ..service.standalone import new_token, serve as run
@@ -128,10 +127,13 @@ def serve(ctx, host, port, user):
                          "read nothing", input=user,
                          fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
                              f"`{user}:` with its roles under `users:`")
-    if user is None:   # the OS account, as before: kept even when the policy lacks it, but said so
-        user = getpass.getuser()
+    if user is None:   # $AIOS_USER or the OS account: kept even when the policy lacks it, but said so
+        from .data_commands import local_user
+
+        user = local_user()
         if user not in ws.policy.users:
-            click.secho(f"warning: the service token acts as {user!r} (the OS account), which is not a user of "
+            source = "$AIOS_USER" if os.environ.get("AIOS_USER") else "the OS account"
+            click.secho(f"warning: the service token acts as {user!r} ({source}), which is not a user of "
                         "governance/policy.yaml: it may read nothing (deny by default)", fg="yellow", err=True)
             click.echo(f"  fix: pass a policy user, e.g. {example}, or add `{user}:` under `users:`", err=True)
     cfg = ws.config.service
