@@ -320,3 +320,36 @@ def test_outputs_are_served_only_from_the_state_folder(tmp_path):
     assert kept_output(workspace, None) is None and kept_output(workspace, "") is None
     kept.unlink()
     assert kept_output(workspace, str(kept)) is None                                # pruned by retention
+
+
+def test_the_kernel_is_reached_over_private_unix_sockets_that_go_with_the_run(service, tmp_path):
+    """No TCP port on 127.0.0.1 for other local processes to try, no plain-text transport for ipykernel to
+    warn about: the job's kernel listens on Unix sockets in a 0700 folder, removed after the run."""
+    import tempfile
+
+    result = run(service, tmp_path, "transport")
+    assert result.status == "succeeded", result.error
+    printed = stream_text(result.output_path)
+    assert "transport: ipc" in printed
+    folder = Path(printed.split("sockets in:")[1].strip()).parent
+    assert folder.parent == Path(tempfile.gettempdir()) and folder.name.startswith(f"aios-kernel-{os.getpid()}-")
+    assert not folder.exists()
+    assert "without encryption" not in result.log_path.read_text()
+
+
+def test_kernel_socket_folders_of_dead_processes_are_swept(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from aios_workbench.jobs.execute import _sweep_kernel_folders
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])   # a process that has ended: its pid is free
+    gone.wait()
+    dead = tmp_path / f"aios-kernel-{gone.pid}-abc"
+    live = tmp_path / f"aios-kernel-{os.getpid()}-def"
+    other = tmp_path / "aios-kernel-notapid-x"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    _sweep_kernel_folders()
+    assert not dead.exists() and live.exists() and other.exists()

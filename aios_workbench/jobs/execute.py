@@ -81,6 +81,14 @@ class _KernelStop:
                 self.reason = reason
                 self._kill()
 
+    def release(self) -> None:
+        """After the run: remove the kernel's socket folder, also when the kernel was killed."""
+        import shutil
+
+        folder = getattr(self._km, "_ipc_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def _kill(self) -> None:
         import signal
 
@@ -98,18 +106,62 @@ class _KernelStop:
             pass
 
 
+KERNEL_FOLDER_PREFIX = "aios-kernel-"
+
+
+def _sweep_kernel_folders() -> None:
+    """Remove kernel socket folders whose process is gone (a worker killed by a timeout or a cancel had
+    no chance to clean up)."""
+    import shutil
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{KERNEL_FOLDER_PREFIX}*-*"):
+        pid = folder.name[len(KERNEL_FOLDER_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass   # alive (someone else's process): not ours to touch
+
+
 def _kernel_manager_class(env: dict, cwd: Path, stop: _KernelStop):
     """A kernel manager that starts the kernel with exactly `env` in `cwd` and reports it to `stop`.
 
-    Passed as nbclient's `kernel_manager_class`, so nbclient still owns (and shuts down) the kernel."""
+    Passed as nbclient's `kernel_manager_class`, so nbclient still owns (and shuts down) the kernel.
+    The kernel talks over Unix sockets in a private folder, not TCP on 127.0.0.1: no other process
+    on the machine can reach it, and nothing crosses a network stack in plain text (ipykernel warns
+    about exactly that for TCP)."""
+    import shutil
+    import tempfile
+    import weakref
+
     from jupyter_client.manager import AsyncKernelManager
 
     class JobKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            _sweep_kernel_folders()
+            # 0700; a short path (socket paths are limited); named by this process, see _sweep_kernel_folders
+            folder = tempfile.mkdtemp(prefix=f"{KERNEL_FOLDER_PREFIX}{os.getpid()}-")
+            super().__init__(transport="ipc", ip=os.path.join(folder, "k"), **kwargs)
+            self._ipc_folder = folder
+            # a killed kernel skips the cleanup below: the folder goes when the run lets go of its manager
+            weakref.finalize(self, shutil.rmtree, folder, True)
+
         async def start_kernel(self, **kw):
             kw["env"] = dict(env)
             kw["cwd"] = str(cwd)
             await super().start_kernel(**kw)
             stop.attach(self)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._ipc_folder, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
 
     return JobKernelManager
 
@@ -235,6 +287,7 @@ class _PapermillRun:
         except BaseException as exc:  # judged by the caller, with the reason it stopped the kernel
             self.error = exc
         finally:
+            self.stop.release()
             _close_thread_loop()
 
 
