@@ -8,6 +8,7 @@ so `aios init` / `aios demo` call `ensure_store` and a user's first cell never p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -90,12 +91,13 @@ def ensure_store(ws) -> str:
         from mlflow.store.db.utils import _upgrade_db, create_sqlalchemy_engine
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        if revision is not None:   # a store made by an older MLflow: migrate it (MLflow itself only refuses)
-            engine = create_sqlalchemy_engine(uri)
-            _upgrade_db(engine)
-            engine.dispose()
-        store = SqlAlchemyStore(uri, artifacts.as_uri())   # a new store: creates the tables
-        store.engine.dispose()
+        with _quiet("mlflow", "alembic"):   # their INFO lines ("Creating initial MLflow database tables...")
+            if revision is not None:   # a store made by an older MLflow: migrate it (MLflow itself only refuses)
+                engine = create_sqlalchemy_engine(uri)
+                _upgrade_db(engine)
+                engine.dispose()
+            store = SqlAlchemyStore(uri, artifacts.as_uri())   # a new store: creates the tables
+            store.engine.dispose()
     except Exception as exc:
         raise StoreError(f"cannot create or migrate the MLflow store at {db}: {exc}",
                          fix="check that the state folder is writable; if the store was made by a newer "
@@ -103,6 +105,19 @@ def ensure_store(ws) -> str:
     _record_head(db, _schema_revision(db) or "")
     log.info("MLflow store ready at %s (%.1f s)", db, time.perf_counter() - started)
     return uri
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str):
+    """Only warnings and errors from these loggers meanwhile (our own line says the store is ready)."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
 
 
 def _head_marker(db: Path) -> Path:
