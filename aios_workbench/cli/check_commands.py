@@ -115,6 +115,11 @@ def _item_lines(result: dict) -> list[str]:
         test = item["detail"].get("stattest") or item["detail"].get("test") or ""
         shown = f"{stat:.4g}" if isinstance(stat, (int, float)) else ""
         lines.append(f"  {item['name']:<32} {item['status']:<6} {test:<22} {shown}")
+    if result["kind"] == "drift" and result["status"] in ("fail", "warn"):   # why, when the dataset line passes
+        drifted = [i["name"] for i in result["items"] if i["status"] == "fail" and i["name"] != "dataset drift"]
+        if drifted:
+            lines.append(f"  {result['status']}s: {', '.join(drifted)} drifted (any drifted column fails the check; "
+                         "`dataset drift` says whether enough of them did)")
     return lines
 
 
@@ -330,8 +335,15 @@ def monitor_command(ctx, names, as_json):
             results.extend(run_check(service, user, "monitor", {"name": name}))
     finally:
         service.close()
-    emit({"results": results}, as_json=as_json,
-         human=lambda data: [line for r in data["results"] for line in _item_lines(r)] or ["no monitors declared"])
+    def human(data):
+        lines = []
+        for r in data["results"]:
+            lines += _item_lines(r)
+            if r["status"] in ("fail", "error"):
+                lines.append(f"  alert {r['name']} is open (`aios alerts ls`); jobs it triggers, if any, are queued")
+        return lines or ["no monitors declared"]
+
+    emit({"results": results}, as_json=as_json, human=human)
     if any(r["status"] in ("fail", "error") for r in results):
         ctx.exit(1)
 
