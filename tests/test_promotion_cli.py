@@ -189,6 +189,9 @@ def test_cli_prints_every_gate_and_exits_zero_when_promoted(root):
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert (report["version"], report["status"], report["job"]) == (2, "active", "cli_job")
+    # allowed (it may be promoted later), but said: the trigger waits for a job that is not there
+    assert "--after cli_load: no job 'cli_load' exists yet; this trigger fires once it is promoted and succeeds" \
+        in report["notes"]
     shown = run_aios("--workspace", str(root), "jobs", "show", "cli_job", "--json", env={"AIOS_USER": "alice"})
     spec = json.loads(shown.stdout)["spec"]
     assert spec["notifications"]["emails"] == ["ops@example.com"]

@@ -52,6 +52,7 @@ def report_lines(report: dict) -> list[str]:
     if report["next_runs"]:
         lines.append("next runs:")
         lines += [f"  {run['utc']}  ({run['local']} {schedule.get('timezone', 'UTC')})" for run in report["next_runs"]]
+    lines += [f"note: {note}" for note in report.get("notes") or []]
     return lines
 
 

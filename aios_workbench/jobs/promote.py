@@ -34,6 +34,7 @@ class PromotionReport:
     parameters: dict = field(default_factory=dict)
     schedule: dict | None = None
     next_runs: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # not gates: things the promoter should know
 
     @property
     def passed(self) -> bool:
@@ -44,7 +45,7 @@ class PromotionReport:
                 "passed": self.passed, "identity": self.identity, "promoted_by": self.promoted_by,
                 "digest": self.digest, "gates": [g.to_dict() for g in self.gates],
                 "parameter_schema": self.parameter_schema, "parameters": self.parameters,
-                "schedule": self.schedule, "next_runs": self.next_runs}
+                "schedule": self.schedule, "next_runs": self.next_runs, "notes": self.notes}
 
 
 def default_job_name(relative: str) -> str:
@@ -134,7 +135,7 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     summary, next_runs = schedule_summary(spec.schedule)
     report = PromotionReport(name, relative, "refused", outcome.gates, identity, user, digest=digest,
                              parameter_schema=outcome.schema, parameters=outcome.parameters, schedule=summary,
-                             next_runs=next_runs)
+                             next_runs=next_runs, notes=_trigger_notes(service, name, spec))
     verdicts = {g.name: {"passed": g.passed, "reason": g.reason} for g in outcome.gates}
     if outcome.refused:
         service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
@@ -148,6 +149,31 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     if report.status == "pending_approval":
         _raise_approval_alert(service, report, spec)
     return report
+
+
+def _trigger_notes(service, name: str, spec) -> list[str]:
+    """Triggers that cannot fire yet: a job not promoted, a monitor not declared (allowed: they may come
+    later, but the promoter should know the trigger waits for them)."""
+    from sqlalchemy import select
+
+    from ..checks.monitors import workspace_monitors
+    from ..store.models import Job
+
+    notes = []
+    wanted = [j for j in spec.triggers.after_success if j != name]
+    if wanted:
+        with service.store.session() as session:
+            known = set(session.scalars(select(Job.name).where(Job.name.in_(wanted))))
+        notes += [f"--after {job}: no job {job!r} exists yet; this trigger fires once it is promoted and succeeds"
+                  for job in wanted if job not in known]
+    if spec.triggers.on_monitor_failure:
+        try:
+            monitors = set(workspace_monitors(service.workspace))
+        except WorkbenchError:
+            monitors = set()
+        notes += [f"--on-monitor-failure {m}: governance/checks.yaml declares no monitor {m!r}; this trigger "
+                  "fires once it does and fails" for m in spec.triggers.on_monitor_failure if m not in monitors]
+    return notes
 
 
 def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcome) -> int:
