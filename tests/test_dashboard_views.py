@@ -162,7 +162,7 @@ def test_a_page_load_asks_the_service_about_the_token_once(served):
         return lambda name: sessions[user] if name == TokenSessions.COOKIE else None
 
     assert gate.still_allowed("ana", PageLoad("ana"))
-    checked = gate._checked[sessions["ana"]][0]
+    checked = gate._checked.peek(sessions["ana"])
     data = gate.data_for("ana", cookie_of("ana"))
     assert data is checked and data.user == "ana"
     assert data.client.timeout == data.TIMEOUT            # the check's short timeout does not stay
@@ -253,7 +253,7 @@ def test_the_oauth_dashboard_rechecks_its_users_at_each_page_load(served):
 
     assert gate.still_allowed("ana", PageLoad()) and gate.still_allowed("sam", PageLoad())
     assert not gate.still_allowed("mallory", PageLoad())
-    checked = gate._checked["sam"][0]
+    checked = gate._checked.peek("sam")
     sam = gate.data_for("sam", cookie=None)
     assert sam is checked and sam.user == "sam" and gate.data_for("ana", cookie=None).user == "ana"
     assert gate.admit("ana")[0] and gate.admit("mallory") == (False, "not a policy user of the service")

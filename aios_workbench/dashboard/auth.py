@@ -134,6 +134,41 @@ class TokenSessions:
             self._sessions.pop(session_id or "", None)
 
 
+class Handover:
+    """The service's answer to a page load's check, kept briefly for the session that load opens, which
+    takes it (once) instead of asking the service again: one round trip per page load, not two."""
+
+    SECONDS = 10.0
+
+    def __init__(self):
+        self._kept: dict[str, tuple[object, float]] = {}   # key (session id or user) -> (facade, when)
+        self._lock = threading.Lock()
+
+    def keep(self, key: str, data) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._kept = {k: v for k, v in self._kept.items() if now - v[1] < self.SECONDS}
+            self._kept[key] = (data, now)
+
+    def take(self, key: str, user: str | None = None):
+        """The facade kept under `key` (and of `user`, when given), if fresh; else None."""
+        from .remote import RemoteDashboardData
+
+        with self._lock:
+            data, at = self._kept.pop(key, (None, 0.0))
+        if data is None or (user is not None and data.user != user) or time.monotonic() - at >= self.SECONDS:
+            return None
+        data.client.timeout = RemoteDashboardData.TIMEOUT   # the check's own timeout was short
+        return data
+
+    def peek(self, key: str):
+        with self._lock:
+            return self._kept.get(key, (None, 0.0))[0]
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
 class TeamLoginGate:
     """Team mode: a user logs in with their name and their own service token (`aios tokens add USER` on
     the service); the service says whose token it is, and records the login in its audit log."""
@@ -142,15 +177,10 @@ class TeamLoginGate:
     secret_hint = "This dashboard reads a shared workbench service: log in with the token its admin gave you."
     failure_message = "Invalid username or token"
 
-    HANDOVER_SECONDS = 10.0   # a page load's token check serves the session that load opens
-
     def __init__(self, service_url: str, sessions: TokenSessions):
         self.service_url = service_url
         self.sessions = sessions
-        # session id -> (the service's answer to a page load's token check, when): the page's session
-        # takes it instead of asking the service again (one round trip per page load, not two)
-        self._checked: dict[str, tuple[object, float]] = {}
-        self._checked_lock = threading.Lock()
+        self._checked = Handover()   # by session id
 
     def check(self, name: str, token: str) -> tuple[bool, str]:
         from ..errors import AuthenticationRequired, ConnectorError
@@ -200,10 +230,7 @@ class TeamLoginGate:
             return False
         except WorkbenchError:
             return True   # unreachable: the page says so, and the session survives the outage
-        now = time.monotonic()
-        with self._checked_lock:
-            self._checked = {k: v for k, v in self._checked.items() if now - v[1] < self.HANDOVER_SECONDS}
-            self._checked[session_id] = (checked, now)
+        self._checked.keep(session_id, checked)
         return True
 
     def auth_provider(self):
@@ -219,12 +246,7 @@ class TeamLoginGate:
         token = self.sessions.token(session_id, name)
         if token is None:
             raise AuthenticationRequired("your dashboard session has ended", fix="log in again")
-        with self._checked_lock:
-            checked, at = self._checked.pop(session_id, (None, 0.0))
-        if checked is not None and checked.user == name and time.monotonic() - at < self.HANDOVER_SECONDS:
-            checked.client.timeout = RemoteDashboardData.TIMEOUT   # the check's own was short
-            return checked
-        return RemoteDashboardData.connect(self.service_url, token)
+        return self._checked.take(session_id, name) or RemoteDashboardData.connect(self.service_url, token)
 
 
 def logout_handler_for(gate, panel_logout):

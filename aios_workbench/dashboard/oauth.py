@@ -28,15 +28,13 @@ import base64
 import hashlib
 import logging
 import os
-import threading
-import time
 
 from panel.auth import GenericLoginHandler, OAuthProvider
 from panel.config import config as panel_config
 from tornado.web import HTTPError
 
 from ..errors import ConnectorError, UsageError
-from .auth import LOGOUT_TEMPLATE, UNREACHABLE, LoginGate
+from .auth import LOGOUT_TEMPLATE, UNREACHABLE, Handover, LoginGate
 
 log = logging.getLogger(__name__)
 REQUIRED = ("PANEL_OAUTH_KEY", "PANEL_OAUTH_SECRET", "PANEL_OAUTH_AUTHORIZE_URL", "PANEL_OAUTH_TOKEN_URL")
@@ -121,13 +119,10 @@ class TeamOAuthGate:
     provider's user, says whether that user is a policy user, records the login, and answers every read
     with that user's permissions. The delegate token stays in this process."""
 
-    HANDOVER_SECONDS = 10.0   # a page load's check serves the session that load opens
-
     def __init__(self, service_url: str, delegate_token: str):
         self.service_url = service_url
         self.delegate_token = delegate_token
-        self._checked: dict[str, tuple[object, float]] = {}   # user -> (the service's answer, when)
-        self._lock = threading.Lock()
+        self._checked = Handover()   # by the provider's user name
 
     def _connect(self, name: str, **kwargs):
         from .remote import RemoteDashboardData
@@ -169,21 +164,12 @@ class TeamOAuthGate:
             return False
         except WorkbenchError:
             return True   # unreachable: the page says so, and the session survives the outage
-        now = time.monotonic()
-        with self._lock:
-            self._checked = {k: v for k, v in self._checked.items() if now - v[1] < self.HANDOVER_SECONDS}
-            self._checked[name] = (checked, now)
+        self._checked.keep(name, checked)
         return True
 
     def data_for(self, name: str, cookie):
-        from .remote import RemoteDashboardData
-
-        with self._lock:
-            checked, at = self._checked.pop(name, (None, 0.0))
-        if checked is not None and time.monotonic() - at < self.HANDOVER_SECONDS:
-            checked.client.timeout = RemoteDashboardData.TIMEOUT
-            return checked
-        return self._connect(name)
+        # keyed by the provider's name, which may be a user's e-mail: the service said whose it is
+        return self._checked.take(name) or self._connect(name)
 
     def logged_in(self, request_handler, name: str, secret: str) -> None:
         """Nothing to keep: Panel's signed `user` cookie names the user."""
