@@ -28,6 +28,7 @@ from .tokens import ACT_AS
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 64
+EMAIL_LIMIT = 320   # the longest e-mail address a provider may name a user by
 
 
 class TokenAuthBase(web.RequestHandler):
@@ -69,7 +70,7 @@ class TokenAuthBase(web.RequestHandler):
             self._refusal = PermissionDenied(
                 f"token {entry['id']} ({entry['user']}) is a delegate token: it acts for a user, never as itself",
                 fix=f"name the policy user in the {ACT_AS} header", input=ACT_AS)
-        elif not getattr(self, "delegable", False):
+        elif not self.delegable:
             self._refusal = PermissionDenied(
                 f"delegate token {entry['id']} ({entry['user']}) reaches the dashboard's views only, "
                 f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
@@ -77,7 +78,7 @@ class TokenAuthBase(web.RequestHandler):
         else:
             policy = self.settings["aios_service"].queries.policy.current()
             # the user's name, or (an identity provider's e-mail login) the user whose `email` it is
-            user_name = policy.user_signed_in_as(name) if len(name) <= 320 else None
+            user_name = policy.user_signed_in_as(name) if len(name) <= EMAIL_LIMIT else None
             user = policy.users.get(user_name) if user_name else None
             only = entry.get("for_roles")
             if user is None:
