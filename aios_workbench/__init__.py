@@ -7,7 +7,7 @@ so importing it stays fast; heavy libraries load where they are used.
 
 from __future__ import annotations
 
-from ._version import __version__
+from ._version import __version__ as __version__
 
 _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift", "fairness", "explain",
                "register_model", "catalog", "runs", "write"}

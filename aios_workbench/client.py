@@ -135,7 +135,7 @@ class ServiceClient:
 IPC_CHUNK_BYTES = 8 * 2**20   # a write is serialised and sent this much at a time
 
 
-def ipc_stream(table) -> tuple[int, "Iterator[bytes]"]:
+def ipc_stream(table) -> tuple[int, Iterator[bytes]]:
     """`table` as an Arrow IPC stream: its length in bytes, and its bytes a batch at a time, so a write
     never holds a second copy of the whole table (the length is counted first, without storing)."""
     import pyarrow as pa
@@ -362,7 +362,8 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
     through the governed path (masks apply); the result is logged to the open `wb.run`,
     not to the ledger (the service cannot vouch for a computation it did not run)."""
     from .checks.display import CheckReport
-    from .checks.explain import bar_chart_svg, explain as run_explain
+    from .checks.explain import bar_chart_svg
+    from .checks.explain import explain as run_explain
 
     result = run_explain(model, relation, target=target, features=features,
                          run_sql=lambda q: sql(q, as_="arrow"), sample=sample, n_repeats=n_repeats,

@@ -26,7 +26,7 @@ class WorkbenchError(Exception):
         return self.message if not self.fix else f"{self.message}\n  fix: {self.fix}"
 
     @classmethod
-    def received(cls, message: str, *, fix: str | None = None, input: Any = None) -> "WorkbenchError":
+    def received(cls, message: str, *, fix: str | None = None, input: Any = None) -> WorkbenchError:
         """This class's error as a service sent it: built with the base constructor, whatever arguments
         this class's own takes (`QueryDenied` wants a rule, which the body may lack)."""
         error = cls.__new__(cls)

@@ -8,8 +8,9 @@ through the entry-point group ``aios_workbench.<family>``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from .errors import PluginNotFound, WorkbenchError
 
@@ -51,7 +52,7 @@ class Registry(Generic[T]):
                 continue
             try:
                 self._plugins[ep.name] = ep.load()
-            except Exception as exc:  # a broken plugin must not break the workbench
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the workbench
                 log.warning("could not load %s plugin %r from %s: %s", self.family, ep.name, ep.value, exc)
 
     def get(self, name: str) -> T:

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .harness import Comparison, benchmark, interleave
@@ -116,7 +116,7 @@ def _audit(ws, store) -> None:
     from aios_workbench.audit.chain import GENESIS, HeadAnchor, advance_head, record_hash
     from aios_workbench.store.models import AuditEvent
 
-    at = datetime.now(timezone.utc) - timedelta(seconds=AUDIT_RECORDS)
+    at = datetime.now(UTC) - timedelta(seconds=AUDIT_RECORDS)
     previous, batch = GENESIS, []
     with store.engine.begin() as connection:
         for i in range(1, AUDIT_RECORDS + 1):
@@ -145,7 +145,7 @@ def _ledger_jobs_alerts(ws, store) -> None:
         status = "fail" if i % 9 == 0 else "pass"
         ledger.record(CheckResult(kind="quality", name=f"suite_{i % 30:02d}", items=[CheckItem("not_null(id)", status)],
                                   inputs={f"lake.main.ds_{i % DATASETS:04d}": {}}), user="ana")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store.session() as session, session.begin():
         for j in range(20):
             job = Job(name=f"job_{j:02d}", notebook=f"notebooks/job_{j:02d}.ipynb", version=1, identity="ana",

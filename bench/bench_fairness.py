@@ -187,7 +187,7 @@ def notes(result: Comparison, measured: dict) -> Comparison:
 def fairness_load_and_compute(repeat: int) -> Comparison:
     """Fairness check on 10M Parquet predictions, governed, vs pandas.read_parquet + fairlearn MetricFrame."""
     measured = rounds(repeat)
-    base = [load + compute for load, compute in zip(measured["load"], measured["compute"])]
+    base = [load + compute for load, compute in zip(measured["load"], measured["compute"], strict=False)]
     result = Comparison("fairness 10M vs fairlearn, load + compute", "fairlearn MetricFrame, read_parquet + compute",
                         list(measured["ours"]), base)
     result.notes.append("of the baseline, pandas.read_parquet: " +

@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .harness import Comparison, benchmark, interleave
@@ -166,7 +166,7 @@ def add_job(ws, store, name: str) -> tuple[int, Path]:
     snapshot = trivial_notebook(ws.state_dir / "jobs" / name / "snapshots" / "v1-bench_trivial.ipynb")
     spec_json = JobSpec(name=name).to_json()
     schema = derive_schema(load_notebook(snapshot, relative))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store.session() as session, session.begin():
         session.add(JobVersion(job_name=name, version=1, digest=uuid.uuid4().hex, notebook=relative,
                                snapshot_path=str(snapshot), parameter_schema=schema, spec=spec_json, gates=[],
@@ -184,7 +184,7 @@ def claimed_run(store, job_id: int) -> int:
 
     with store.session() as session, session.begin():
         run = JobRun(job_id=job_id, version=1, trigger="manual", status="running", parameters={},
-                     requested_by=IDENTITY, executor="local", started_at=datetime.now(timezone.utc))
+                     requested_by=IDENTITY, executor="local", started_at=datetime.now(UTC))
         session.add(run)
         session.flush()
         return run.id
@@ -200,7 +200,7 @@ def run_row(store, run_id: int):
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def p95(samples: list[float]) -> float:
@@ -219,7 +219,7 @@ def _log_stamps(log_path: Path) -> dict[str, datetime]:
     for line in log_path.read_text().splitlines():
         if not line.startswith("[aios "):
             continue
-        moment = datetime.strptime(line[6:30], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(line[6:30], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         text = line[32:]
         stamps.setdefault("first", moment)
         if text.startswith("notebook started"):
@@ -264,7 +264,7 @@ def _job_run_overhead(repeat: int, name: str, baseline_name: str, papermill_chil
 
     def candidate() -> float:
         run_id = claimed_run(store, job_id)
-        submitted = datetime.now(timezone.utc)
+        submitted = datetime.now(UTC)
         started = time.perf_counter()
         handle = executor.submit(run_id)
         handle.wait(timeout=600, poll=0.01)
@@ -368,7 +368,7 @@ def _due_to_start(repeat: int) -> Comparison:
             return random.uniform(1.0, 1.5)   # > the 0.5 s poll, so the scheduler learns of it in time
 
         def candidate() -> float:
-            due = datetime.now(timezone.utc) + timedelta(seconds=lead())
+            due = datetime.now(UTC) + timedelta(seconds=lead())
             with store.session() as session, session.begin():
                 job = session.get(Job, job_id)
                 job.spec = {**job.spec, "schedule": Schedule.parse(at=due).model_dump(mode="json")}
@@ -518,7 +518,7 @@ def _throughput(repeat: int) -> Comparison:
             elapsed = time.perf_counter() - started
             executor.shutdown(wait=True)
         failed = sum(run_row(store, run_id).status != "succeeded" or bool(h.outcome())
-                     for run_id, h in zip(run_ids, handles))
+                     for run_id, h in zip(run_ids, handles, strict=False))
         batches["candidate"].append({"seconds": elapsed, "failed": failed, "memory": memory,
                                      "cpu": _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu})
         return elapsed

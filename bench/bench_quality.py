@@ -24,8 +24,17 @@ TARGET_SECONDS = 5.0
 
 
 def suite():
-    from aios_workbench.checks.quality import (AcceptedValues, Freshness, NotNull, Range, References, Regex,
-                                               RowCount, SqlPredicate, Unique)
+    from aios_workbench.checks.quality import (
+        AcceptedValues,
+        Freshness,
+        NotNull,
+        Range,
+        References,
+        Regex,
+        RowCount,
+        SqlPredicate,
+        Unique,
+    )
     from aios_workbench.checks.suites import Suite
 
     return Suite(data.BIG_TABLE, name="orders_20", rules=[
@@ -47,8 +56,9 @@ def suite():
 
 def raw_statements(queries, suite) -> list[str]:
     """Each rule's own aggregate as one statement over read_parquet (what a hand-written check would run)."""
-    from aios_workbench.checks.quality import DIALECT, Context, governed_runner
     from sqlglot import exp
+
+    from aios_workbench.checks.quality import DIALECT, Context, governed_runner
 
     ctx = Context(suite.name, suite.dataset, governed_runner(queries, user=data.PLAIN_USER, surface="bench"))
     replacements = {exp.table_(*reversed(t.split(".")), quoted=True).sql(DIALECT): data.read_parquet(rows)

@@ -132,7 +132,7 @@ def tracked_run(repeat: int) -> Comparison:
     verdict = "met" if median <= TARGET_SECONDS else "MISSED"
     result.notes.append(f"candidate median {median * 1e3:.0f} ms; target <= {TARGET_SECONDS * 1e3:.0f} ms: {verdict}.")
     # warm-up samples are discarded by interleave(); so are their digest times here
-    tracking_only = [c - d for c, d in zip(cand, per_sample_digest[-len(cand):])]
+    tracking_only = [c - d for c, d in zip(cand, per_sample_digest[-len(cand):], strict=False)]
     result.notes.append(f"of which the three DuckDB digests (full scans of 3 x 1M rows) took a median "
                         f"{statistics.median(per_sample_digest[-len(cand):]) * 1e3:.0f} ms; everything else "
                         f"(run start with provenance, params, 100 metrics, 3 inputs, end) "

@@ -16,8 +16,8 @@ import importlib
 import pkgutil
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
@@ -31,11 +31,11 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def candidate(self) -> "Summary":
+    def candidate(self) -> Summary:
         return Summary.of(self.candidate_samples)
 
     @property
-    def reference(self) -> "Summary":
+    def reference(self) -> Summary:
         return Summary.of(self.baseline_samples)
 
     @property
@@ -46,7 +46,7 @@ class Comparison:
         moment, so each pair's ratio cancels slow drifts; the median drops the
         pairs a noisy neighbour disturbed.
         """
-        pairs = zip(self.candidate_samples, self.baseline_samples)
+        pairs = zip(self.candidate_samples, self.baseline_samples, strict=False)
         return statistics.median(c / b for c, b in pairs if b > 0)
 
     @property
@@ -75,7 +75,7 @@ class Summary:
     p90: float
 
     @classmethod
-    def of(cls, samples: list[float]) -> "Summary":
+    def of(cls, samples: list[float]) -> Summary:
         if not samples:
             raise ValueError("a benchmark returned no samples")
         ordered = sorted(samples)

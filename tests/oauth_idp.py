@@ -78,7 +78,7 @@ class IdentityProvider:
 
         return tornado.web.Application([("/authorize", Authorize), ("/token", Token), ("/userinfo", UserInfo)])
 
-    def start(self, port: int) -> "IdentityProvider":
+    def start(self, port: int) -> IdentityProvider:
         ready = threading.Event()
 
         def run():

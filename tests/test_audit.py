@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -81,7 +81,7 @@ def test_appended_records_chain_from_genesis_and_verify(audit_log):
     assert (result.ok, result.checked, result.first_bad_id, result.reason, result.head_id) == (True, 10, None, None, 10)
     assert [r["id"] for r in records] == list(range(1, 11))
     assert records[0]["prev_hash"] == GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(records, records[1:]))
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(records, records[1:], strict=False))
     assert read_head(audit_log.head_file) == HeadAnchor(10, records[-1]["hash"])
     assert records[0]["at"].endswith("+00:00") and len(records[0]["at"].split(".")[1]) == 6 + 6
 
@@ -93,7 +93,7 @@ def test_an_empty_log_verifies(audit_log):
 
 
 def test_hash_covers_the_id_and_every_field():
-    record = {"id": 3, "at": datetime(2026, 11, 2, 9, 30, 0, 123456, tzinfo=timezone.utc), "user": "ann",
+    record = {"id": 3, "at": datetime(2026, 11, 2, 9, 30, 0, 123456, tzinfo=UTC), "user": "ann",
               "surface": "kernel", "action": "query", "target": "wh.main.orders", "allowed": True,
               "detail": {"rows": 1}, "prev_hash": GENESIS}
     base = record_hash(record)
@@ -192,7 +192,7 @@ def test_an_emptied_log_is_caught_by_the_head_file(audit_log):
 def test_a_forged_record_inserted_in_the_middle_is_caught(audit_log, hash_kind):
     fill(audit_log, 10)
     shift_ids_up(audit_log, 6)
-    forged = {"id": 6, "at": datetime.now(timezone.utc), "user": "ann", "surface": "kernel", "action": "query",
+    forged = {"id": 6, "at": datetime.now(UTC), "user": "ann", "surface": "kernel", "action": "query",
               "target": "wh.main.orders", "allowed": True, "detail": {"rows": 1},
               "prev_hash": stored(audit_log, 5)["hash"]}
     forged["hash"] = record_hash(forged) if hash_kind == "recomputed" else "a" * 64
@@ -274,7 +274,7 @@ def test_an_overlong_user_is_refused(audit_log):
 
 
 def test_verify_walks_20k_records_in_chunks(audit_log):
-    start, previous, rows = datetime(2026, 1, 1, tzinfo=timezone.utc), GENESIS, []
+    start, previous, rows = datetime(2026, 1, 1, tzinfo=UTC), GENESIS, []
     for i in range(1, 20_001):
         row = {"id": i, "at": start + timedelta(seconds=i, microseconds=i), "user": f"u{i % 7}",
                "surface": "kernel", "action": "query", "target": DATASETS[i % 3], "allowed": i % 5 != 0,
@@ -349,7 +349,7 @@ def test_query_filters_by_user_verdict_action_and_time(audit_log):
     assert [r["id"] for r in audit_log.query(action="export")] == [13]
     middle = records[5]["at"]
     assert [r["id"] for r in audit_log.query(since=middle, until=records[8]["at"])] == [8, 7, 6]
-    assert audit_log.query(since=datetime.now(timezone.utc) + timedelta(days=1)) == []
+    assert audit_log.query(since=datetime.now(UTC) + timedelta(days=1)) == []
     assert len(audit_log.query(since=middle[:10])) == 13  # a date means its midnight UTC
 
 

@@ -24,8 +24,16 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import (AIOS, artifact, copy_demo_workspace, free_port, lab_settings_dir, stop, wait_for_http,
-                       widen_sidebar)
+from .conftest import (
+    AIOS,
+    artifact,
+    copy_demo_workspace,
+    free_port,
+    lab_settings_dir,
+    stop,
+    wait_for_http,
+    widen_sidebar,
+)
 
 pytestmark = pytest.mark.browser
 

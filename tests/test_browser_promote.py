@@ -13,8 +13,7 @@ import re
 import pytest
 
 from .conftest import artifact
-from .test_browser_jobs import (DAILY_SUMMARY, api, lab_on, lab_page, open_notebook, screenshot,
-                                workspace_with_notebooks)
+from .test_browser_jobs import DAILY_SUMMARY, api, lab_on, lab_page, open_notebook, screenshot, workspace_with_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +117,7 @@ def test_a_promotion_through_the_palette_with_typed_parameters_links_to_the_job(
                 palette.fill("Promote notebook", timeout=3_000)
                 page.locator(".lm-CommandPalette-item", has_text="Promote notebook…").first.click(timeout=3_000)
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001
                 continue
         form = dialog(page)
         form.wait_for(timeout=30_000)

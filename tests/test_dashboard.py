@@ -17,14 +17,13 @@ import contextlib
 import csv
 import io
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -161,7 +160,7 @@ def seed_jobs(ws) -> dict:
     from aios_workbench.store import open_store
     from aios_workbench.store.models import Job, JobRun
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     output = ws.state_dir / "jobs" / JOB / "runs" / "seed" / "output.html"
     output.parent.mkdir(parents=True)
     output.write_text(f"<html><body><h1>{OUTPUT_MARKER}</h1><p>total 1,234,567 EUR</p></body></html>")

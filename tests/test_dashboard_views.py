@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from aios_workbench.dashboard.data import CSV_MAX_ROWS
-from aios_workbench.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
+from aios_workbench.errors import AuthenticationRequired, PermissionDenied
 
 from .conftest import aios_serve, run_aios
 from .governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, UNGRANTED_MARKER, build_governed_workspace

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -60,7 +60,7 @@ def add_run(ws, store, fixture: str, *, parameters: dict | None = None, identity
                                    snapshot_path=str(snapshot), spec=spec_json, status="active", promoted_by=identity))
             session.flush()
         run = JobRun(job_id=row.id, version=1, trigger="manual", status="running", parameters=parameters or {},
-                     requested_by=identity, started_at=datetime.now(timezone.utc))
+                     requested_by=identity, started_at=datetime.now(UTC))
         session.add(run)
         session.flush()
         return run.id

@@ -82,9 +82,9 @@ def test_importances_equal_sklearn_on_the_same_sample_with_the_same_seed(data, m
     direct = permutation_importance(model, sample[["a", "b", "c"]], sample["y"].to_numpy(), n_repeats=4,
                                     random_state=3)
 
-    assert {f: importances(result)[f] for f in "abc"} == dict(zip("abc", direct.importances_mean.tolist()))
+    assert {f: importances(result)[f] for f in "abc"} == dict(zip("abc", direct.importances_mean.tolist(), strict=False))
     stds = {item.name: item.metrics["importance_std"] for item in result.items}
-    assert stds == dict(zip("abc", direct.importances_std.tolist()))
+    assert stds == dict(zip("abc", direct.importances_std.tolist(), strict=False))
     assert result.params["baseline_score"] == model.score(sample[["a", "b", "c"]], sample["y"])
     assert result.params["sample_rows"] == len(sample) == SAMPLE
     assert result.params["n_repeats"] == 4 and result.params["scoring"] == "score"
@@ -102,7 +102,7 @@ def test_a_classifier_with_a_named_scoring_equals_sklearn(data):
     direct = permutation_importance(classifier, sample[["a", "b", "c"]], sample["label"].to_numpy(),
                                     scoring="balanced_accuracy", n_repeats=5, random_state=11)
 
-    assert {f: importances(result)[f] for f in "abc"} == dict(zip("abc", direct.importances_mean.tolist()))
+    assert {f: importances(result)[f] for f in "abc"} == dict(zip("abc", direct.importances_mean.tolist(), strict=False))
     assert result.items[0].name == "a" and result.params["scoring"] == "balanced_accuracy"
     assert result.inputs == {"query": {"sql": "(SELECT a, b, c, label FROM data WHERE a > -2)",
                                        "sample_rows": SAMPLE}}
@@ -261,7 +261,7 @@ def test_end_to_end_on_governed_events_as_a_user(service):
                                     random_state=4)
 
     assert [item.name for item in result.items] == ["mod7", "parity"]
-    assert importances(result) == dict(zip(["mod7", "parity"], direct.importances_mean.tolist()))
+    assert importances(result) == dict(zip(["mod7", "parity"], direct.importances_mean.tolist(), strict=False))
     assert result.params["baseline_score"] == 1.0 and importances(result)["parity"] == 0.0
     assert result.params["sample_rows"] == 5_000 and result.passed
     record = service.audit.query(user="ana", limit=1)[0]

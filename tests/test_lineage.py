@@ -13,9 +13,19 @@ import pytest
 from click.testing import CliRunner
 
 from aios_workbench.catalog.model import CatalogEntry, ColumnInfo
-from aios_workbench.lineage import (HttpTransport, LineageEmitter, LineageLog, downstream, emitter_for,
-                                    job_event, log_path, query_event, upstream)
+from aios_workbench.lineage import (
+    HttpTransport,
+    LineageEmitter,
+    LineageLog,
+    downstream,
+    emitter_for,
+    job_event,
+    log_path,
+    query_event,
+    upstream,
+)
 from aios_workbench.lineage.events import PRODUCER, SCHEMA_URL, is_result
+
 from .conftest import free_port
 from .governed_fixtures import RAW_MARKERS, build_governed_workspace, open_governed_service
 
@@ -225,7 +235,7 @@ class _Collector(BaseHTTPRequestHandler):
     bodies: list = []
     status = 201
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).bodies.append((self.path, self.headers["Content-Type"], json.loads(body)))
         self.send_response(type(self).status)

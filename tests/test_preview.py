@@ -19,8 +19,15 @@ import pytest
 from aios_workbench.catalog.cursor import encode_cursor
 from aios_workbench.catalog.preview import RowCountCache, count_rows, preview
 from aios_workbench.errors import PermissionDenied, UsageError
-from tests.governed_fixtures import (EU_ROWS, EVENT_ROWS, FILTERED_MARKER, RAW_MARKERS, US_ROWS,
-                                     build_governed_workspace, open_governed_service)
+from tests.governed_fixtures import (
+    EU_ROWS,
+    EVENT_ROWS,
+    FILTERED_MARKER,
+    RAW_MARKERS,
+    US_ROWS,
+    build_governed_workspace,
+    open_governed_service,
+)
 
 PAGING_ROWS = 2_003   # a prime: no page size divides it
 DUPE_ROWS = 1_000

@@ -14,8 +14,14 @@ import pytest
 from aios_workbench.catalog.preview import RowCountCache
 from aios_workbench.catalog.profile import HISTOGRAM_BINS, QUANTILES, profile
 from aios_workbench.errors import PermissionDenied, UsageError
-from tests.governed_fixtures import (EU_ROWS, FILTERED_MARKER, RAW_MARKERS, US_ROWS, build_governed_workspace,
-                                     open_governed_service)
+from tests.governed_fixtures import (
+    EU_ROWS,
+    FILTERED_MARKER,
+    RAW_MARKERS,
+    US_ROWS,
+    build_governed_workspace,
+    open_governed_service,
+)
 
 STATS_ROWS = 5_000
 STATS_SQL = f"""

@@ -11,15 +11,25 @@ import pytest
 from click.testing import CliRunner
 
 from aios_workbench.checks.ledger import Ledger
-from aios_workbench.checks.quality import (AcceptedValues, Freshness, NotNull, Range, References, Regex, RowCount,
-                                           SqlPredicate, Unique, UnknownColumn, governed_runner)
+from aios_workbench.checks.quality import (
+    AcceptedValues,
+    Freshness,
+    NotNull,
+    Range,
+    References,
+    Regex,
+    RowCount,
+    SqlPredicate,
+    Unique,
+    UnknownColumn,
+    governed_runner,
+)
 from aios_workbench.checks.result import CheckFailed
 from aios_workbench.checks.suites import Suite, load_suites, select_suites
 from aios_workbench.cli.check_commands import check
 from aios_workbench.errors import ConfigError, NotFound, UsageError
 
-from .governed_fixtures import (EU_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace,
-                                open_governed_service)
+from .governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace, open_governed_service
 
 DELIVERIES = "hr.main.deliveries"
 PEOPLE = "hr.main.people"

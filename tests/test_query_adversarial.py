@@ -15,8 +15,14 @@ import pytest
 from aios_workbench.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.query import QueryDenied
 
-from .governed_fixtures import (EU_ROWS, FILTERED_MARKER, RAW_MARKERS, UNGRANTED_MARKER,
-                                build_governed_workspace, open_governed_service)
+from .governed_fixtures import (
+    EU_ROWS,
+    FILTERED_MARKER,
+    RAW_MARKERS,
+    UNGRANTED_MARKER,
+    build_governed_workspace,
+    open_governed_service,
+)
 
 
 @pytest.fixture(scope="module")

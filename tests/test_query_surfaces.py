@@ -15,8 +15,14 @@ from tornado.httpclient import HTTPClientError
 from aios_workbench.service.routes import API_PREFIX
 
 from .conftest import aios_serve, run_aios
-from .governed_fixtures import (EU_ROWS, EVENT_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace,
-                                open_governed_service)
+from .governed_fixtures import (
+    EU_ROWS,
+    EVENT_ROWS,
+    FILTERED_MARKER,
+    RAW_MARKERS,
+    build_governed_workspace,
+    open_governed_service,
+)
 
 TOKEN = "surface-test-token-42"
 

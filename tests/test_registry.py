@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from mlflow.exceptions import MlflowException
 from click.testing import CliRunner
+from mlflow.exceptions import MlflowException
 
 from aios_workbench.audit import AuditLog
 from aios_workbench.checks.ledger import Ledger

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ from aios_workbench.errors import UsageError
 from aios_workbench.jobs.schedule import Schedule
 from aios_workbench.jobs.spec import JobSpec, Retries
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_cron_occurrences_follow_the_job_time_zone_across_daylight_saving():

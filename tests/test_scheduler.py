@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from aios_workbench.workspace import Workspace
 
 from .conftest import AIOS, artifact, stop
 
-UTC = timezone.utc
+UTC = UTC
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "scheduler"
 POLICY = """\
 datasets: {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+
 import pytest
 import yaml
 from tornado.httpclient import HTTPClientError

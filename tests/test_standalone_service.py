@@ -11,9 +11,9 @@ import pytest
 
 from aios_workbench.service.routes import API_PREFIX, all_routes
 
-ROUTES = all_routes()
-
 from .conftest import AIOS, aios_serve, free_port, run_aios, stop
+
+ROUTES = all_routes()
 
 TOKEN = "test-token-0123456789"
 

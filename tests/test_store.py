@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -90,7 +90,7 @@ def test_postgresql_store_migrates_and_reports_health(postgres_url):
         s.add(job)
         s.flush()
         s.add(JobRun(job_id=job.id, version=1, trigger="schedule", status="queued", requested_by="bo",
-                     occurrence=datetime.now(timezone.utc)))
+                     occurrence=datetime.now(UTC)))
     with store.session() as s:
         assert s.scalar(select(JobRun.status)) == "queued"
     store.close()

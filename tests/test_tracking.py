@@ -15,8 +15,7 @@ import pytest
 
 from aios_workbench.checks.result import CheckItem, CheckResult
 from aios_workbench.errors import ConnectorError
-from aios_workbench.tracking import (active_run, digest_sql, ensure_store, governed_describer, run,
-                                     tracking_uri)
+from aios_workbench.tracking import active_run, digest_sql, ensure_store, governed_describer, run, tracking_uri
 from aios_workbench.tracking.store import artifact_root
 from aios_workbench.workspace import Workspace
 

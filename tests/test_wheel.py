@@ -59,7 +59,7 @@ def test_wheel_installs_and_both_extensions_load_without_node(wheel, tmp_path):
 
     listing = labext.stdout + labext.stderr
     assert "aios-workbench v" in listing and "enabled" in listing
-    line = next(l for l in listing.splitlines() if "aios-workbench" in l)
+    line = next(row for row in listing.splitlines() if "aios-workbench" in row)
     assert "OK" in line and "X" not in line.replace("aios-workbench", "")
     server_listing = serverext.stdout + serverext.stderr
     assert "aios_workbench enabled" in server_listing.replace("\x1b[32m", "").replace("\x1b[0m", "")

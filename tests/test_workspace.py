@@ -136,7 +136,7 @@ def test_metadata_url_from_environment_variable_never_written_in_the_workspace(w
     ws = Workspace.load(workspace.root)
 
     with pytest.raises(ConfigError, match="TEAM_METADATA_URL"):
-        ws.metadata_url
+        _ = ws.metadata_url
     monkeypatch.setenv("TEAM_METADATA_URL", "postgresql+psycopg://u:pw@db/meta")
     assert ws.metadata_url == "postgresql+psycopg://u:pw@db/meta"
 

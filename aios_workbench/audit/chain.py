@@ -23,7 +23,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -38,8 +38,8 @@ HASHED_FIELDS = ("id", "at", "user", "surface", "action", "target", "allowed", "
 def utc(moment: datetime) -> datetime:
     """`moment` in UTC; a naive time (SQLite hands those back) is taken to be UTC already."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:

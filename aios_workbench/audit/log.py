@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import func, insert, or_, select, text
@@ -140,7 +140,7 @@ class AuditLog:
                 last = session.execute(select(COLUMNS.id, COLUMNS.hash).order_by(COLUMNS.id.desc()).limit(1)).first()
                 record["id"] = last.id + 1 if last else 1
                 record["prev_hash"] = last.hash if last else GENESIS
-                record["at"] = datetime.now(timezone.utc)  # under the lock, so time follows id order
+                record["at"] = datetime.now(UTC)  # under the lock, so time follows id order
                 record["hash"] = record_hash(record)
                 session.execute(insert(TABLE).values(**record))
                 if self.store.backend == "postgresql":

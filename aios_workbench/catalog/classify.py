@@ -25,12 +25,24 @@ Scoring (the THRESHOLD is 0.75; weaker verdicts are not stored):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from .pii_values import (iban_check, is_address, is_address_loose, is_email, is_email_loose, is_ip, is_national_id,
-                         is_national_id_loose, is_payment_card, is_person_name, is_person_name_loose, is_phone,
-                         is_phone_loose)
+from .pii_values import (
+    iban_check,
+    is_address,
+    is_address_loose,
+    is_email,
+    is_email_loose,
+    is_ip,
+    is_national_id,
+    is_national_id_loose,
+    is_payment_card,
+    is_person_name,
+    is_person_name_loose,
+    is_phone,
+    is_phone_loose,
+)
 
 THRESHOLD = 0.75
 NAME_ONLY_CONFIDENCE = 0.75
@@ -59,7 +71,7 @@ class Classification:
         return {"tag": self.tag, "confidence": self.confidence, "evidence": self.evidence, "source": self.source}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Classification":
+    def from_dict(cls, data: dict) -> Classification:
         return cls(data["tag"], float(data.get("confidence", 1.0)), data.get("evidence", ""),
                    data.get("source", "auto"))
 
@@ -171,13 +183,13 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
                 for d in detectors if (hit := d.name_hit(normalized))]
     strict = {d.tag: [_check(d.strict, v) for v in cleaned] for d in detectors}
     # a column of mixed personal data ("contact": an e-mail or a phone number) gets each kind
-    mixed = sum(1 for flags in zip(*strict.values()) if any(flags)) / n
+    mixed = sum(1 for flags in zip(*strict.values(), strict=False) if any(flags)) / n
     found = []
     for det in detectors:
         hit = det.name_hit(normalized)
         flags = strict[det.tag]
         s = sum(flags) / n
-        lo = s if det.loose is None else sum(1 for f, v in zip(flags, cleaned) if f or _check(det.loose, v)) / n
+        lo = s if det.loose is None else sum(1 for f, v in zip(flags, cleaned, strict=False) if f or _check(det.loose, v)) / n
         if hit:
             confidence = 0.55 + 0.45 * lo
             if det.loose is None:
@@ -221,7 +233,7 @@ def sample_table(con, table: str, columns: list[tuple[str, str]]) -> dict[str, l
                            f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)").fetchall()
         for i, c in enumerate(wanted):
             out[c] = [r[i] for r in rows if r[i] is not None]
-    except Exception:  # a broken view or a remote hiccup: sample column by column below
+    except Exception:  # noqa: BLE001 - a broken view or a remote hiccup: sample column by column below
         rows = None
     for c in wanted:
         # enough values, or a table smaller than the sample, whose every value was seen
@@ -232,7 +244,7 @@ def sample_table(con, table: str, columns: list[tuple[str, str]]) -> dict[str, l
             out[c] = [r[0] for r in con.execute(
                 f"SELECT CAST({q} AS VARCHAR) FROM (SELECT {q} FROM {table} WHERE {q} IS NOT NULL "
                 f"LIMIT {SAMPLE_WINDOW}) USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)").fetchall()]
-        except Exception:
+        except Exception:  # noqa: BLE001
             out[c] = None
     return out
 
@@ -240,7 +252,7 @@ def sample_table(con, table: str, columns: list[tuple[str, str]]) -> dict[str, l
 def classify_listing(con, alias: str, listing) -> dict[tuple[str, str], dict[str, list[Classification]]]:
     """Verdicts for every column of every table in a source's listing, sampled on `con`."""
     verdicts: dict[tuple[str, str], dict[str, list[Classification]]] = {}
-    for schema, name, _kind_, columns in listing:
+    for schema, name, _kind, columns in listing:
         samples = sample_table(con, f"{_quote(alias)}.{_quote(schema)}.{_quote(name)}", columns)
         per_column = {}
         for column, data_type in columns:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
 EMAIL_DISPLAY = re.compile(r"^[^<>@]*<([^<>]+)>$")
@@ -282,7 +281,7 @@ def _bsn_ok(d: str) -> bool:
     """Dutch BSN: the 11-test (9..2 weights, the last digit weighs -1)."""
     if len(d) != 9 or d == "000000000":
         return False
-    return (sum(int(c) * w for c, w in zip(d, range(9, 1, -1))) - int(d[8])) % 11 == 0
+    return (sum(int(c) * w for c, w in zip(d, range(9, 1, -1), strict=False)) - int(d[8])) % 11 == 0
 
 
 def is_national_id(v: str) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from .preview import (RowCountCache, governed, governed_count, json_value, row_count_cache, value_kind, visible_type)
+from .preview import RowCountCache, governed, governed_count, json_value, row_count_cache, value_kind, visible_type
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 20
@@ -214,7 +214,7 @@ def profile(queries, user: str, dataset: str, *, approximate_above: int = 1_000_
         columns.append(ColumnProfile(
             c.name, visible_type(c, g.view), rows=rows, nulls=profiled - s["non_null"], distinct=s["distinct"],
             min=s.get("min"), max=s.get("max"), mean=s.get("mean"), std=s.get("std"),
-            quantiles=dict(zip((f"p{round(q * 100):02d}" for q in QUANTILES), quantiles)) if quantiles else None,
+            quantiles=dict(zip((f"p{round(q * 100):02d}" for q in QUANTILES), quantiles, strict=False)) if quantiles else None,
             histogram=s.get("histogram"), top=s.get("top")))
     return DatasetProfile(g.entry.full_name, rows, profiled, approximate, sample, columns, statements,
                           time.perf_counter() - started)

@@ -109,7 +109,7 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
             counts = _row_counts(con, decl.name, listing) if decl.type in FILE_TYPES else {}
             _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
             report.scanned.append(decl.name)
-        except Exception as exc:  # one broken source must not stop the scan
+        except Exception as exc:  # noqa: BLE001 - one broken source must not stop the scan
             from ..connectors.secrets import scrub
             from ..logs import redact
 

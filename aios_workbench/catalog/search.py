@@ -23,9 +23,9 @@ import bisect
 import re
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class SearchIndex:
     sorted_names: list[tuple[str, int]]
 
     @classmethod
-    def build(cls, catalog: Catalog) -> "SearchIndex":
+    def build(cls, catalog: Catalog) -> SearchIndex:
         entries = list(catalog.entries)
         n = max(len(entries), 1)
         per_doc = [_fields(e) for e in entries]
@@ -140,7 +140,7 @@ class SearchIndex:
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         scores = np.repeat(idf, df) * weight * (K1 + 1) / (weight + K1)
         starts = bounds.tolist()
-        spans = {vocabulary[t]: (a, b) for t, a, b in zip(term_of[bounds[:-1]].tolist(), starts, starts[1:])}
+        spans = {vocabulary[t]: (a, b) for t, a, b in zip(term_of[bounds[:-1]].tolist(), starts, starts[1:], strict=False)}
         exact: dict[str, list[int]] = {}
         for doc, e in enumerate(entries):
             for k in {e.name, f"{e.schema}.{e.name}", f"{e.source}.{e.name}", e.full_name}:

@@ -16,10 +16,9 @@ import shutil
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
-from ..errors import NotFound, PermissionDenied, UsageError
+from ..errors import PermissionDenied, UsageError
 
 MODES = ("replace", "append")
 MAX_COLUMNS = 2_000
@@ -125,7 +124,7 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
                 raise UsageError(f"cannot append to {full}: its columns are {', '.join(_schema_text(current))}; "
                                  f"the data has {', '.join(_schema_text(table.schema))}", input=full,
                                  fix="cast or rename the columns to match, or write with mode='replace'")
-        part = f"part-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+        part = f"part-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
         staging = folder / f".{name}.{uuid.uuid4().hex}"          # skipped by the connector (leading dot)
         staging.mkdir()
         try:

@@ -43,7 +43,7 @@ def distribution_svg(dist: dict | None, width: int = 120, height: int = 28) -> s
     n, top = len(ref), max(max(ref), max(cur), 1e-9)
     step = width / n
     bars = []
-    for i, (r, c) in enumerate(zip(ref, cur)):
+    for i, (r, c) in enumerate(zip(ref, cur, strict=False)):
         for j, (share, colour) in enumerate(((r, "#9e9e9e"), (c, "#1565c0"))):
             h = height * share / top
             bars.append(f"<rect x='{i * step + j * step / 2:.1f}' y='{height - h:.1f}' width='{step / 2:.1f}' "
@@ -102,7 +102,7 @@ class CheckReport:
     def __getitem__(self, index):
         return self.results[index]
 
-    def raise_on_fail(self) -> "CheckReport":
+    def raise_on_fail(self) -> CheckReport:
         """Raise `CheckFailed` for the first required or failing result; for pipelines."""
         for result in self.results:
             result.raise_on_fail()

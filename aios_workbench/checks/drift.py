@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -166,7 +166,7 @@ PLOT_BINS = 16      # divides HIST_BINS
 PLOT_CATEGORIES = 8
 
 
-def _distribution(c: "_Column") -> dict | None:
+def _distribution(c: _Column) -> dict | None:
     """Reference and current shares for a small inline plot: 16 bins of the histogram, or the 8 most
     frequent categories (the rest as "other"). Values are already masked where the policy masks them."""
     if c.hist is not None and c.kind != "categorical":
@@ -362,7 +362,7 @@ class _Plan:
                  for k, c in enumerate(cols) for side, rel in ((0, "ref"), (1, "cur"))]
         table = self.run_union(parts).to_pydict()
         counts: dict[int, dict[str, list[int]]] = {}
-        for k, side, value, n in zip(table["col"], table["side"], table["value"], table["n"]):
+        for k, side, value, n in zip(table["col"], table["side"], table["value"], table["n"], strict=False):
             counts.setdefault(k, {}).setdefault(value, [0, 0])[side] += n
         for k, c in enumerate(cols):
             keys = sorted(counts.get(k, {}))
@@ -453,7 +453,7 @@ class _Plan:
             f"SELECT {side} AS side, {b} AS bin, count(*) AS n FROM {rel} WHERE {c.valid} GROUP BY ALL"
             for side, rel in ((0, "ref"), (1, "cur")))).to_pydict()
         counts = np.zeros((2, len(edges) - 1))
-        for side, bin_, n in zip(table["side"], table["bin"], table["n"]):
+        for side, bin_, n in zip(table["side"], table["bin"], table["n"], strict=False):
             counts[side, bin_] += n
         return counts[0] / c.n[0], counts[1] / c.n[1]
 

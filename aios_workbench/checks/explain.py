@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from html import escape
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 

@@ -11,7 +11,7 @@ names case-insensitively. Paging is keyset (`before_id`), never OFFSET.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -26,14 +26,14 @@ def _when(started_at: str | None) -> datetime:
     if started_at:
         try:
             at = datetime.fromisoformat(started_at)
-            return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            return at if at.tzinfo else at.replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _row_dict(run: CheckRun, datasets: list[str]) -> dict:
-    at = run.at if run.at.tzinfo else run.at.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    at = run.at if run.at.tzinfo else run.at.replace(tzinfo=UTC)  # SQLite drops the zone
     return {
         "id": run.id, "at": at.isoformat(timespec="seconds"), "kind": run.kind, "name": run.name,
         "status": run.status, "passed": run.status in ("pass", "warn"), "required": run.required,

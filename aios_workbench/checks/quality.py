@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 import sqlglot
@@ -421,7 +422,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)[:200]
 
 
-def _compile(suite: "Suite", ctx: Context) -> list[tuple[Any, list[exp.Expression]]]:
+def _compile(suite: Suite, ctx: Context) -> list[tuple[Any, list[exp.Expression]]]:
     compiled = []
     for rule in suite.rules:
         ctx.rule = rule.label
@@ -439,7 +440,7 @@ def _aggregate(ctx: Context, parts: list[tuple[int, list[exp.Expression]]]) -> d
     return ctx.run_sql(select.from_(ctx.table).sql(DIALECT)).to_pylist()[0]
 
 
-def run_suite(suite: "Suite", run_sql: RunSQL, *, examples: int = EXAMPLES) -> CheckResult:
+def run_suite(suite: Suite, run_sql: RunSQL, *, examples: int = EXAMPLES) -> CheckResult:
     """Run every rule of `suite` through `run_sql`; one `CheckItem` per rule, examples for failing ones."""
     started = time.perf_counter()
     ctx = Context(suite.name, suite.dataset, run_sql)

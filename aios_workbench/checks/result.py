@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ..errors import WorkbenchError
@@ -44,7 +44,7 @@ class CheckResult:
     params: dict[str, Any] = field(default_factory=dict)
     required: bool = False
     severity: Literal["warn", "fail"] = "fail"
-    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     duration_s: float = 0.0
     error: str | None = None
 
@@ -61,7 +61,7 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status in ("pass", "warn")
 
-    def raise_on_fail(self) -> "CheckResult":
+    def raise_on_fail(self) -> CheckResult:
         """Raise `CheckFailed` unless the check passed; return self otherwise (for chaining)."""
         if not self.passed:
             failing = [i.name for i in self.items if i.status in ("fail", "error")]

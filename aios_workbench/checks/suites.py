@@ -19,18 +19,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import ConfigError, NotFound, UsageError
-from .quality import (AcceptedValues, Freshness, NotNull, Range, References, Regex, Rule, RowCount, RunSQL,
-                      SqlPredicate, Unique, parse_max_age, run_suite)
 from .monitors import MonitorSpec
+from .quality import (
+    AcceptedValues,
+    Freshness,
+    NotNull,
+    Range,
+    References,
+    Regex,
+    RowCount,
+    Rule,
+    RunSQL,
+    SqlPredicate,
+    Unique,
+    parse_max_age,
+    run_suite,
+)
 from .result import CheckResult
 
 CHECKS_FILE = "checks.yaml"
-Scalar = Union[bool, int, float, datetime, date, str]
+Scalar = bool | int | float | datetime | date | str
 
 
 @dataclass

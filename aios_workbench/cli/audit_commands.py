@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..errors import AuditIntegrityError, exit_code
-
 from .output import emit
 
 # sysexits EX_DATAERR: the audit log's data is not what was written. To move into

@@ -247,7 +247,7 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     emit(result, as_json=as_json, human=lambda r: [
         f"wrote {r['rows']:,} rows to {r['dataset']} ({r['mode']}; now {r['total_rows']:,} rows)"
         + (f"; from {', '.join(r['inputs'])}" if r["inputs"] else ""),
-        *([f"  classified: " + ", ".join(f"{c} {'/'.join(t)}" for c, t in r["pii_columns"].items())]
+        *(["  classified: " + ", ".join(f"{c} {'/'.join(t)}" for c, t in r["pii_columns"].items())]
           if r["pii_columns"] else [])])
 
 

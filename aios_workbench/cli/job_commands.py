@@ -224,8 +224,8 @@ def _retry_of(control, data: dict, *, wait: float = 5.0) -> int | None:
     queues it within a tick or two)."""
     from sqlalchemy import select
 
-    from ..store.models import Job, JobRun
     from ..jobs.runs import spec_of
+    from ..store.models import Job, JobRun
 
     deadline = time.monotonic() + wait
     with control.store.session() as session:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import click
 
-from ..errors import PermissionDenied
 from .data_commands import JSON, local_service, local_user
 from .output import emit
 

@@ -46,8 +46,18 @@ def load_workspace(ctx):
 
 
 def register_commands() -> None:
-    from . import (audit_commands, check_commands, dashboard_commands, data_commands, job_commands,
-                   lineage_commands, model_commands, promote_commands, server_commands, workspace_commands)
+    from . import (
+        audit_commands,
+        check_commands,
+        dashboard_commands,
+        data_commands,
+        job_commands,
+        lineage_commands,
+        model_commands,
+        promote_commands,
+        server_commands,
+        workspace_commands,
+    )
 
     for module in (workspace_commands, server_commands, data_commands, lineage_commands, check_commands,
                    model_commands, audit_commands, promote_commands, job_commands, dashboard_commands):

@@ -116,7 +116,8 @@ def serve(ctx, host, port, user):
     when it is unset a random token is generated and printed once."""
     from ..errors import UsageError
     from ..service.core import WorkbenchService
-    from ..service.standalone import new_token, serve as run
+    from ..service.standalone import new_token
+    from ..service.standalone import serve as run
     from .main import load_workspace
 
     ws = load_workspace(ctx)

@@ -18,10 +18,9 @@ def init(directory: Path, name: str | None, as_json: bool):
     """Create a workspace in DIRECTORY: config, governance files, notebooks/, state folder.
 
     Nothing is overwritten; if anything fails, nothing is left behind."""
+    from ..tracking import ensure_store
     from ..workspace import Workspace
     from ..workspace.scaffold import init_workspace
-
-    from ..tracking import ensure_store
 
     root = init_workspace(directory, name=name)
     ws = Workspace.load(root)

@@ -31,7 +31,7 @@ def check_connector(decl: ConnectorDeclaration, *, workspace_root: Path, extensi
         return ConnectorHealth(decl.name, decl.type, True)
     except WorkbenchError as exc:
         return ConnectorHealth(decl.name, decl.type, False, scrub(redact(str(exc))))
-    except Exception as exc:  # the source's own error, cleaned of any credential
+    except Exception as exc:  # noqa: BLE001 - the source's own error, cleaned of any credential
         return ConnectorHealth(decl.name, decl.type, False, scrub(redact(f"{type(exc).__name__}: {exc}")))
     finally:
         con.close()

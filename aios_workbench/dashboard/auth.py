@@ -238,9 +238,8 @@ class TeamLoginGate:
 
     def data_for(self, name: str, cookie):
         """Raises AuthenticationRequired once the token was revoked on the service."""
-        from .remote import RemoteDashboardData
-
         from ..errors import AuthenticationRequired
+        from .remote import RemoteDashboardData
 
         session_id = cookie(TokenSessions.COOKIE)
         token = self.sessions.token(session_id, name)

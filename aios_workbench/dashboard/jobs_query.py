@@ -8,7 +8,7 @@ job with years of runs costs the same as a new one.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
@@ -22,7 +22,7 @@ FAILED = ("failed", "timed_out")
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -37,13 +37,13 @@ def schedule_of(job: Job):
     raw = (job.spec or {}).get("schedule")
     try:
         return Schedule(**raw) if isinstance(raw, dict) else None
-    except Exception:  # a spec written by a newer version: show the job, not an error page
+    except Exception:  # noqa: BLE001 - a spec written by a newer version: show the job, not an error page
         return None
 
 
 def list_jobs(store, *, now: datetime | None = None) -> list[dict]:
     """Every job with its schedule in words, next run, last run and its recent failure rate."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = now - HEALTH_WINDOW
     with store.session() as session:
         jobs = list(session.scalars(select(Job).order_by(Job.name)))
@@ -73,7 +73,7 @@ def list_jobs(store, *, now: datetime | None = None) -> list[dict]:
 def upcoming(store, *, per_job: int = 5, horizon: timedelta = timedelta(days=7),
              now: datetime | None = None) -> list[dict]:
     """The next scheduled occurrences of unpaused jobs within `horizon`, soonest first."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     out = []
     with store.session() as session:
         for job in session.scalars(select(Job).where(Job.paused.is_(False))):
@@ -123,7 +123,7 @@ def output_file(store, run_id: int) -> tuple[dict, str | None]:
 
 def daily_health(store, *, days: int = 14, now: datetime | None = None) -> list[dict]:
     """Finished runs per day for the last `days` days: [{"day", "finished", "failed"}], oldest first."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     with store.session() as session:
         rows = session.execute(select(JobRun.created_at, JobRun.status)

@@ -8,7 +8,7 @@ Check figures count only runs over datasets the user may read.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,7 +24,7 @@ def _days(now: datetime, days: int) -> list[str]:
 
 
 def _day(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).date().isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).date().isoformat()
 
 
 def catalog_figures(datasets: list[dict], catalog_size: int) -> dict:
@@ -40,8 +40,8 @@ def catalog_figures(datasets: list[dict], catalog_size: int) -> dict:
 
 def check_figures(store, readable: set[str], *, days: int = TREND_DAYS, now: datetime | None = None) -> dict:
     """Pass rate of the latest run of each check over readable datasets, and the daily pass rate."""
-    now = now or datetime.now(timezone.utc)
-    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), timezone.utc)
+    now = now or datetime.now(UTC)
+    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
     checks = CheckRun.kind.not_in(DECISION_KINDS)
     with store.session() as session:
         latest_ids = select(func.max(CheckRun.id)).where(checks).group_by(CheckRun.kind, CheckRun.name)
@@ -74,8 +74,8 @@ def check_figures(store, readable: set[str], *, days: int = TREND_DAYS, now: dat
 
 def alert_trend(store, *, days: int = TREND_DAYS, now: datetime | None = None) -> list[dict]:
     """Alerts raised per day (first occurrences), oldest first."""
-    now = now or datetime.now(timezone.utc)
-    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), timezone.utc)
+    now = now or datetime.now(UTC)
+    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
     per_day = {d: 0 for d in _days(now, days)}
     with store.session() as session:
         for (at,) in session.execute(select(Alert.at).where(Alert.at >= since)):

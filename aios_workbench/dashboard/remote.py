@@ -60,7 +60,7 @@ class RemoteDashboardData:
 
     @classmethod
     def connect(cls, url: str, token: str, *, login: bool = False, timeout: float = TIMEOUT,
-                act_as: str | None = None) -> "RemoteDashboardData":
+                act_as: str | None = None) -> RemoteDashboardData:
         """Ask the service who `token` is (recording a dashboard login when `login`); raises
         AuthenticationRequired for a wrong or revoked token, ConnectorError when unreachable.
         `act_as`: with a delegate token, the user it acts for (PermissionDenied unless a policy user)."""

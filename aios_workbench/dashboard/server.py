@@ -26,7 +26,7 @@ def _warm_imports(ws) -> None:
         from ..tracking.runs_query import _client
 
         _client(ws)
-    except Exception:  # noqa: BLE001 - only a head start; the pages import what they need
+    except Exception:
         log.debug("warming the imports failed", exc_info=True)
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigError, NotFound, UsageError
@@ -33,7 +33,7 @@ def _scrypt(password: str, salt: bytes, params: dict) -> bytes:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -41,7 +41,7 @@ def fill_pattern(rng: np.random.Generator, pattern: str, count: int, *, digit: s
             columns.append(np.full(count, ch))
     if not columns:
         return [""] * count
-    return ["".join(chars) for chars in zip(*columns)]
+    return ["".join(chars) for chars in zip(*columns, strict=False)]
 
 
 def _iban_digits(text: str) -> str:
@@ -77,4 +77,4 @@ def make_phones(rng: np.random.Generator, dial_code: str, digits: int, count: in
     """E.164 numbers: '+', country code, a national number whose first digit is not 0."""
     lead = _DIGITS[rng.integers(1, 10, size=count)]
     rest = fill_pattern(rng, "n" * (digits - 1), count)
-    return [f"+{dial_code}{first}{tail}" for first, tail in zip(lead, rest)]
+    return [f"+{dial_code}{first}{tail}" for first, tail in zip(lead, rest, strict=False)]

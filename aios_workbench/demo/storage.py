@@ -100,7 +100,7 @@ def write_shipments_parquet(table: pa.Table, folder: Path) -> list[Path]:
     starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
     ends = np.r_[starts[1:], months.size]
     written = []
-    for start, end in zip(starts, ends):
+    for start, end in zip(starts, ends, strict=False):
         year, month = str(months[start]).split("-")
         path = folder / f"shipments_{year}_{month}.parquet"
         pq.write_table(table.slice(start, end - start), path, compression="zstd",

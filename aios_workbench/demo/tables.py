@@ -25,8 +25,19 @@ import numpy as np
 import pyarrow as pa
 
 from .identifiers import ascii_slug, fill_pattern, make_ibans, make_phones
-from .vocabulary import (BRAND_WORDS, BUYER_DOMAIN, CARRIERS, CATEGORIES, COUNTRIES, FIRST_NAMES,
-                         FX_PER_EUR, LAST_NAMES, NAME_TAILS, NEW_CARRIER, TRADE_WORDS)
+from .vocabulary import (
+    BRAND_WORDS,
+    BUYER_DOMAIN,
+    CARRIERS,
+    CATEGORIES,
+    COUNTRIES,
+    FIRST_NAMES,
+    FX_PER_EUR,
+    LAST_NAMES,
+    NAME_TAILS,
+    NEW_CARRIER,
+    TRADE_WORDS,
+)
 
 CALENDAR_START = np.datetime64("2025-01-01", "D")
 CALENDAR_END = np.datetime64("2026-03-31", "D")  # inclusive
@@ -139,14 +150,14 @@ def _build_suppliers(rng: np.random.Generator, n: int, scale: float):
         k = rows.size
         forms = rng.choice(profile.legal_forms, size=k)
         streets = rng.choice(profile.streets, size=k)
-        columns["supplier_name"][rows] = [f"{base_names[r]} {form}" for r, form in zip(rows, forms)]
+        columns["supplier_name"][rows] = [f"{base_names[r]} {form}" for r, form in zip(rows, forms, strict=False)]
         columns["contact_email"][rows] = [
             f"{ascii_slug(first[r], '')}.{ascii_slug(last[r], '')}@{ascii_slug(base_names[r])}.{profile.tld}"
             for r in rows]
         columns["contact_phone"][rows] = make_phones(rng, profile.dial_code, profile.phone_digits, k)
         columns["street_address"][rows] = [
             f"{street} {house_number[r]}" if profile.street_first else f"{house_number[r]} {street}"
-            for r, street in zip(rows, streets)]
+            for r, street in zip(rows, streets, strict=False)]
         columns["city"][rows] = rng.choice(profile.cities, size=k)
         columns["postal_code"][rows] = fill_pattern(rng, profile.postcode, k)
         columns["country"][rows] = profile.code
@@ -210,7 +221,7 @@ def _company_names(rng: np.random.Generator, category: np.ndarray) -> np.ndarray
         trades = TRADE_WORDS[cat]
         capacity = per_trade * len(trades)
         picks = rng.choice(capacity, size=rows.size, replace=rows.size > capacity)
-        for row, pick in zip(rows, picks):
+        for row, pick in zip(rows, picks, strict=False):
             brand, rest = divmod(int(pick), len(trades) * len(NAME_TAILS))
             trade, tail = divmod(rest, len(NAME_TAILS))
             names[row] = " ".join(w for w in (BRAND_WORDS[brand], trades[trade], NAME_TAILS[tail]) if w)

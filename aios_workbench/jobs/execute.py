@@ -22,8 +22,16 @@ from pathlib import Path
 
 from ..errors import UsageError, WorkbenchError
 from . import runtime as _env
-from .outputs import (RunLog, Scrubber, _atomic_write, _scrubbers, failing_cell, register_scrubbed_io,
-                      write_html, write_notebook)
+from .outputs import (
+    RunLog,
+    Scrubber,
+    _atomic_write,
+    _scrubbers,
+    failing_cell,
+    register_scrubbed_io,
+    write_html,
+    write_notebook,
+)
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +292,7 @@ class _PapermillRun:
                 shell_timeout_interval=1,  # notice a killed kernel within a second
                 on_notebook_start=self.on_notebook_start, on_cell_execute=self.on_cell_execute,
                 on_cell_executed=self.on_cell_executed)
-        except BaseException as exc:  # judged by the caller, with the reason it stopped the kernel
+        except BaseException as exc:  # noqa: BLE001 - judged by the caller, with the reason it stopped the kernel
             self.error = exc
         finally:
             self.stop.release()
@@ -351,7 +359,7 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     try:
         try:
             nb = nbformat.read(notebook_path, as_version=4)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             raise UsageError(f"{notebook_path} is not a readable notebook: {str(exc).splitlines()[0][:300]}",
                              fix="open and save it in JupyterLab, or promote a valid .ipynb",
                              input=str(notebook_path)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import WorkbenchError
@@ -137,7 +137,7 @@ def _parameters(inputs: GateInputs, first: PromotionGate, outcome: GateOutcome) 
 
 # -- 3 ------------------------------------------------------------------------------------------------------
 def validation_dir(workspace, job: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     return workspace.state_dir / "jobs" / "validation" / job / stamp
 
 

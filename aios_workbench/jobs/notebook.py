@@ -141,7 +141,7 @@ def load_notebook(path: Path, relative: str | None = None) -> Notebook:
                               + (f" (at {where})" if where else ""), input=relative,
                               fix="open and re-save it in JupyterLab, or run `jupyter nbconvert --to notebook "
                                   "--inplace` on it to normalise its structure") from None
-    except Exception as exc:  # nbformat raises several types for unreadable versions
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several types for unreadable versions
         raise InvalidNotebook(f"{relative} cannot be read as a notebook: {exc}", input=relative,
                               fix="re-save it from JupyterLab (nbformat 4)") from None
     spec = node.metadata.get("kernelspec") or {}

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+from datetime import UTC
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 # -- outputs: scrubbed on every write ----------------------------------------------------------------------
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SCRUBBED_SCHEME = "aios-scrubbed://"
-_scrubbers: dict[str, "Scrubber"] = {}     # output path -> the scrubber of the run writing it
+_scrubbers: dict[str, Scrubber] = {}     # output path -> the scrubber of the run writing it
 _io_registered = False
 _io_lock = threading.Lock()
 
@@ -106,9 +107,9 @@ class RunLog:
         pass
 
     def line(self, message: str) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         with self._lock:
             if self._file.closed:
                 return

@@ -70,7 +70,7 @@ def derive_schema(notebook) -> dict:
         entry = _entry(p.name, p.inferred_type_name, p.default, p.help, parsed.get(p.name))
         schema["parameters"].append(entry)
         seen.add(p.name)
-    for name, (annotation, source, value_node) in parsed.items():
+    for name, (annotation, source, _value_node) in parsed.items():
         if name not in seen:  # the regex skipped it (a union annotation, a second '=' in the value)
             schema["parameters"].append(_entry(name, annotation or "None", source, "", parsed[name]))
     for entry in schema["parameters"]:

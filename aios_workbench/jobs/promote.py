@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
@@ -184,7 +184,7 @@ def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcom
     from .versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
 
     path, created = write_snapshot(service.workspace, cleaned, report.digest)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     datasets = list(getattr(outcome.execution, "datasets_read", None) or [])
     for attempt in range(5):  # two promotions of one job at once: the unique (job, version) key decides
         try:
@@ -247,7 +247,7 @@ def _decide(service, name, version, user, comment, *, approve: bool, surface: st
     number = _version_number(version)
     decision = "approve" if approve else "reject"
     target = f"job:{name}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     refusal = None
     with service.store.session() as session, session.begin():
         row = session.scalar(select(JobVersion).where(JobVersion.job_name == name, JobVersion.version == number))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, text, update
@@ -34,14 +34,14 @@ CLAIM_LOCK = 7_400_001  # PostgreSQL advisory lock id serialising claims (exact 
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc(moment: datetime | None) -> datetime | None:
     """`moment` as an aware UTC datetime (SQLite hands back naive ones; we only ever write UTC)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -71,7 +71,7 @@ def spec_of(job: Job) -> JobSpec:
     """The job's spec; a stored spec that no longer validates is a config error naming the job."""
     try:
         return JobSpec.model_validate(job.spec or {"name": job.name})
-    except Exception as exc:  # pydantic's ValidationError, or a UsageError from Schedule
+    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError, or a UsageError from Schedule
         raise ConfigError(f"the stored spec of job {job.name!r} is invalid: {str(exc).splitlines()[0]}",
                           fix=f"promote the job again (`aios promote {job.notebook} --name {job.name}`)",
                           input=job.name) from None

@@ -34,7 +34,7 @@ _HOST = "127.0.0.1"          # never reachable from another machine: kernels run
 
 # The grant of the request being handled. Tornado runs each request in its own task and
 # `asyncio.to_thread` copies the context, so route code (and the threads it starts) sees its own grant.
-_current_grant: contextvars.ContextVar["RunGrant | None"] = contextvars.ContextVar("aios_job_grant", default=None)
+_current_grant: contextvars.ContextVar[RunGrant | None] = contextvars.ContextVar("aios_job_grant", default=None)
 
 
 @dataclass(eq=False)
@@ -50,7 +50,7 @@ class RunGrant:
     datasets_written: set[str] = field(default_factory=set)
     denials: list[dict] = field(default_factory=list)          # {"rule", "message", "input"} per refusal
     mlflow_run_ids: set[str] = field(default_factory=set)      # MLflow runs the kernel's queries named
-    view: "JobServiceView | None" = field(default=None, repr=False)
+    view: JobServiceView | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -90,7 +90,7 @@ def _catalog_name(catalog, name: str | None) -> str | None:
         return None
     try:
         entry = catalog().resolve(tuple(name.split(".")))
-    except Exception:  # not a dataset: the refusal was about something else (a table function, ...)
+    except Exception:  # noqa: BLE001 - not a dataset: the refusal was about something else (a table function, ...)
         return None
     return getattr(entry, "full_name", None) or name
 
@@ -246,7 +246,7 @@ class JobRuntime:
 
         try:
             loop.run_until_complete(listen())
-        except BaseException as exc:  # reported to the thread waiting in start()
+        except BaseException as exc:  # noqa: BLE001 - reported to the thread waiting in start()
             failure.append(exc)
             ready.set()
             return

@@ -6,7 +6,7 @@ daylight-saving changes); cron-descriptor says them in words for the UIs.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,7 +61,7 @@ class Schedule(BaseModel):
     at: datetime | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Schedule":
+    def _consistent(self) -> Schedule:
         zone(self.timezone)
         if self.kind == "cron":
             if not self.cron:
@@ -78,7 +78,7 @@ class Schedule(BaseModel):
         return self
 
     @classmethod
-    def parse(cls, cron: str | None = None, *, tz: str = "UTC", at: str | datetime | None = None) -> "Schedule":
+    def parse(cls, cron: str | None = None, *, tz: str = "UTC", at: str | datetime | None = None) -> Schedule:
         if cron and at:
             raise UsageError("give either a cron expression or a one-off time, not both",
                              fix="drop --at or --cron")
@@ -91,21 +91,21 @@ class Schedule(BaseModel):
 
     def next_after(self, moment: datetime) -> datetime | None:
         """The first occurrence strictly after `moment` (UTC), or None when there is none."""
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
         if self.kind == "manual":
             return None
         if self.kind == "once":
-            at = self.at.astimezone(timezone.utc)
+            at = self.at.astimezone(UTC)
             return at if at > moment else None
         from croniter import croniter
 
         local = moment.astimezone(zone(self.timezone))
-        return croniter(self.cron, local).get_next(datetime).astimezone(timezone.utc)
+        return croniter(self.cron, local).get_next(datetime).astimezone(UTC)
 
     def upcoming(self, n: int = 5, *, after: datetime | None = None) -> list[datetime]:
         """The next `n` occurrences (UTC)."""
         out: list[datetime] = []
-        moment = after or datetime.now(timezone.utc)
+        moment = after or datetime.now(UTC)
         while len(out) < n:
             nxt = self.next_after(moment)
             if nxt is None:

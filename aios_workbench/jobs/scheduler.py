@@ -26,7 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -58,7 +58,7 @@ def due_occurrences(schedule: Schedule, first: datetime, moment: datetime, limit
 
         walker = croniter(schedule.cron, (moment + timedelta(microseconds=1)).astimezone(zone(schedule.timezone)))
         while len(later) < limit:
-            previous = walker.get_prev(datetime).astimezone(timezone.utc)
+            previous = walker.get_prev(datetime).astimezone(UTC)
             if previous <= first:
                 break
             later.append(previous)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import NotFound, PermissionDenied, UsageError
@@ -83,7 +83,7 @@ def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:  # SQLite hands back naive datetimes: they were written as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.isoformat(timespec="seconds")
 
 
@@ -157,7 +157,7 @@ def rollback(service, name: str, version: int, user: str, *, surface: str = "api
     from sqlalchemy import select
 
     version = _version_number(version)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with service.store.session() as session, session.begin():
         job = session.scalar(select(Job).where(Job.name == name))
         row = session.scalar(select(JobVersion).where(JobVersion.job_name == name, JobVersion.version == version))

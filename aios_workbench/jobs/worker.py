@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import NotFound, UsageError
@@ -28,7 +28,7 @@ JOB_RUN_TAG = "aios.job.run_id"   # set by wb.run in a job kernel (tracking/run.
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _RunRow:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from .._version import __version__
 from ..catalog.model import CatalogEntry
@@ -55,7 +55,7 @@ def namespace(workspace: str) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def run_uuid(run_id: str | None) -> str:

@@ -15,8 +15,8 @@ import queue
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..logs import redact
 
@@ -174,7 +174,7 @@ class LineageEmitter:
         for target in self.targets:
             try:
                 target.emit(event)
-            except Exception as exc:  # lineage is an annotation: a full disk must not fail a query
+            except Exception as exc:  # noqa: BLE001 - lineage is an annotation: a full disk must not fail a query
                 log.warning("could not record a lineage event in %s: %s", type(target).__name__,
                             redact(str(exc)))
 

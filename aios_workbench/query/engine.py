@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from ..connectors.engine import connect
 from ..connectors.secrets import scrub
@@ -82,7 +81,7 @@ class GovernedEngine:
         for decl in ws.connectors:
             try:
                 decl.connector().attach(con, alias=decl.name, root=ws.root)
-            except Exception as exc:  # the other sources stay usable
+            except Exception as exc:  # noqa: BLE001 - the other sources stay usable
                 self.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
                 log.warning("source %s is unavailable: %s", decl.name, self.failed[decl.name])
         salt = _salt(ws.state_dir).replace("'", "")
@@ -110,15 +109,14 @@ class GovernedEngine:
         try:
             cursor.execute(sql)
             reader = cursor.to_arrow_reader(batch_rows)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001
             timer.cancel()
             cursor.close()
             raise self._unavailable(exc) or _translate(exc, timeout) from None
 
         def batches():
             try:
-                for batch in reader:
-                    yield batch
+                yield from reader
             except duckdb.Error as exc:
                 raise _translate(exc, timeout) from None
             finally:

@@ -18,8 +18,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from ..catalog.model import Catalog, CatalogEntry
 from ..errors import NotFound, PermissionDenied, UsageError
 from ..policy.enforce import PolicyEngine, Principal
-from .rules import (ALLOWED_TABLE_FUNCTIONS, DENIED_FUNCTIONS, DENIED_PREFIXES, FORBIDDEN_NODES,
-                    READ_ROOTS)
+from .rules import ALLOWED_TABLE_FUNCTIONS, DENIED_FUNCTIONS, DENIED_PREFIXES, FORBIDDEN_NODES, READ_ROOTS
 
 
 class QueryDenied(PermissionDenied):

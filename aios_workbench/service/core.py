@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .. import __version__
 from ..connectors.health import check_connector
@@ -36,7 +36,7 @@ class WorkbenchService:
         started with the server; a failure here is only logged: the first request then reports it."""
         try:
             self.queries.catalog()
-        except Exception:  # noqa: BLE001 - a head start only
+        except Exception:
             import logging
 
             logging.getLogger(__name__).debug("warming the catalog failed", exc_info=True)
@@ -72,7 +72,7 @@ class WorkbenchService:
             "workspace": {"name": self.workspace.name, "path": str(self.workspace.root)},
             "store": store.to_dict(),
             "connectors": await self.connector_health(),
-            "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
     # -- governed data ---------------------------------------------------------

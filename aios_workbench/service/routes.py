@@ -71,8 +71,16 @@ class OpenAPIRoute(RouteMixin):
 
 
 def all_routes() -> list[type[RouteMixin]]:
-    from . import (catalog_routes, check_routes, dashboard_routes, job_routes, model_routes, promotion_routes,
-                   query_routes, run_routes)
+    from . import (
+        catalog_routes,
+        check_routes,
+        dashboard_routes,
+        job_routes,
+        model_routes,
+        promotion_routes,
+        query_routes,
+        run_routes,
+    )
 
     return [StatusRoute, OpenAPIRoute, *query_routes.ROUTES, *catalog_routes.ROUTES, *check_routes.ROUTES,
             *model_routes.ROUTES, *run_routes.ROUTES, *promotion_routes.ROUTES, *job_routes.ROUTES,

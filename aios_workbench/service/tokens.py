@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigError, NotFound, UsageError
@@ -55,7 +55,7 @@ class ServiceTokens:
                 entries = json.loads(self.path.read_text(encoding="utf-8"))["tokens"]
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(f"{self.path}: not a token file ({exc})",
-                                  fix=f"remove it and add the tokens again with `aios tokens add USER`",
+                                  fix="remove it and add the tokens again with `aios tokens add USER`",
                                   input=str(self.path)) from None
             self._cache = (stamp, entries)
             return entries
@@ -77,7 +77,7 @@ class ServiceTokens:
         token = PREFIX + secrets.token_urlsafe(32)
         entries = list(self._read())
         entry = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
-                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sha256": _digest(token)}
+                 "created": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": _digest(token)}
         if delegate:
             entry["delegate"] = True
             if for_roles:

@@ -74,7 +74,7 @@ class MetadataStore:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(url, pool_pre_ping=True)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             raise StoreError(f"cannot open metadata store {self.display_url}: {exc}",
                              fix="check the URL and that its database driver is installed",
                              input=self.display_url) from None

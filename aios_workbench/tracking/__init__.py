@@ -6,7 +6,7 @@ Nothing here imports MLflow until a run starts or a store is created, so
 
 from __future__ import annotations
 
-from .lineage import digest_sql, digest_from_row, governed_describer, schema_sql
+from .lineage import digest_from_row, digest_sql, governed_describer, schema_sql
 from .run import DisabledRun, RunSpec, WorkbenchRun, active_run, end_open_runs, run, set_experiment
 from .store import artifact_root, check_reachable, ensure_store, tracking_uri
 

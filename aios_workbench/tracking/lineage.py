@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import UsageError
 
@@ -149,14 +150,14 @@ def dataset_source_class():
             return isinstance(raw_source, str) and raw_source.startswith(SCHEME)
 
         @classmethod
-        def _resolve(cls, raw_source: Any) -> "WorkbenchDatasetSource":
+        def _resolve(cls, raw_source: Any) -> WorkbenchDatasetSource:
             return cls(raw_source)
 
         def to_dict(self) -> dict[str, Any]:
             return {"uri": self.uri}
 
         @classmethod
-        def from_dict(cls, source_dict: dict[Any, Any]) -> "WorkbenchDatasetSource":
+        def from_dict(cls, source_dict: dict[Any, Any]) -> WorkbenchDatasetSource:
             return cls(source_dict["uri"])
 
     if not any(getattr(s, "_get_source_type", lambda: None)() == SOURCE_TYPE for s in get_registered_sources()):

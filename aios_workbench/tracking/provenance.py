@@ -129,13 +129,13 @@ def current_user() -> str:
         from ..client import _client, connect
 
         return (_client or connect()).status()["user"]
-    except Exception:  # no service reachable (a script, a test): fall back to the local identity
+    except Exception:  # noqa: BLE001 - no service reachable (a script, a test): fall back to the local identity
         pass
     if os.environ.get("AIOS_USER"):
         return os.environ["AIOS_USER"]
     try:
         return getpass.getuser()
-    except Exception:
+    except Exception:  # noqa: BLE001
         return "unknown"
 
 

@@ -17,8 +17,9 @@ could edit them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ class PromotionRefused(PermissionDenied):
 
     code = "promotion_refused"
 
-    def __init__(self, message: str, *, gates: list["Gate"], fix: str, input=None):
+    def __init__(self, message: str, *, gates: list[Gate], fix: str, input=None):
         super().__init__(message, fix=fix, input=input)
         self.gates = gates
 
@@ -63,9 +64,9 @@ def model_ref(name: str, version: str | int) -> str:
 
 
 def _iso(millis: int | None) -> str | None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(millis / 1000, timezone.utc).isoformat(timespec="seconds") if millis else None
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds") if millis else None
 
 
 def _own(mv, decisions: list[dict]) -> list[dict]:
@@ -74,9 +75,8 @@ def _own(mv, decisions: list[dict]) -> list[dict]:
 
 
 def _aware(at):
-    from datetime import timezone
 
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)   # SQLite drops the zone
+    return at if at.tzinfo else at.replace(tzinfo=UTC)   # SQLite drops the zone
 
 
 def _mlflow_client(uri: str):
@@ -107,7 +107,7 @@ class ModelRegistry:
         self._client = None
 
     @classmethod
-    def for_workspace(cls, ws, store, audit, **kwargs) -> "ModelRegistry":
+    def for_workspace(cls, ws, store, audit, **kwargs) -> ModelRegistry:
         """A registry configured from aios.yaml's `models:` section when the config has one."""
         settings = getattr(ws.config, "models", None)
         if settings is not None:

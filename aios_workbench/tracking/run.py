@@ -23,8 +23,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UsageError
 from . import provenance
@@ -37,7 +38,7 @@ EXPERIMENT_ENV = "AIOS_EXPERIMENT"
 MAX_PARAM_LENGTH = 6000            # MLflow's limit for a parameter value
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /:]+")
 
-_stack: list["WorkbenchRun | DisabledRun"] = []
+_stack: list[WorkbenchRun | DisabledRun] = []
 _stack_lock = threading.Lock()
 _default_experiment: str | None = None
 _experiments: dict[tuple[str, str], str] = {}
@@ -52,7 +53,7 @@ def _mlflow():
     return mlflow
 
 
-def active_run() -> "WorkbenchRun | DisabledRun | None":
+def active_run() -> WorkbenchRun | DisabledRun | None:
     """The innermost workbench run that is open in this process, or None."""
     return _stack[-1] if _stack else None
 
@@ -155,7 +156,7 @@ class WorkbenchRun:
         self.id: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def _start(self) -> "WorkbenchRun":
+    def _start(self) -> WorkbenchRun:
         mlflow = _mlflow()
         from mlflow.entities import Param
         from mlflow.tracking import MlflowClient
@@ -305,7 +306,7 @@ class WorkbenchRun:
             try:
                 description = describe(dataset)
                 inputs.append(dataset_input(self.ws.name, dataset, description, context or self.dataset_context))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("lineage of %s not recorded in run %s: %s", dataset, self.id, exc)
                 self.set_tags({"aios.lineage.incomplete": "true"})
                 continue
@@ -392,7 +393,7 @@ class RunSpec:
         self.workspace = workspace
         self._open: list = []
 
-    def start(self) -> "WorkbenchRun | DisabledRun":
+    def start(self) -> WorkbenchRun | DisabledRun:
         """Open the run and make it the active one; end it with `.end()`."""
         global _atexit_registered
         if not _atexit_registered:

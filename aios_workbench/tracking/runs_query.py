@@ -8,7 +8,7 @@ Both answer plain dicts: the REST routes (service/run_routes.py) send them as th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..errors import NotFound, StoreError, UsageError
 from .store import tracking_uri
@@ -60,7 +60,7 @@ def _quote(value: str) -> str:
 def _iso(millis: int | None) -> str | None:
     if millis is None:
         return None
-    return datetime.fromtimestamp(millis / 1000, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _checks(metrics: dict[str, float], tags: dict[str, str]) -> dict:

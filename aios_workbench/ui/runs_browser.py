@@ -352,7 +352,7 @@ def _this_notebook() -> str | None:
         root = locate_workspace()
         path = notebook_path(root)
         return path.resolve().relative_to(root).as_posix() if path else None
-    except Exception:  # best effort: without it the browser shows every run
+    except Exception:  # noqa: BLE001 - best effort: without it the browser shows every run
         return None
 
 

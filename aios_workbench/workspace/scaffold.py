@@ -85,7 +85,7 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
     name = name or re.sub(r"[^A-Za-z0-9_.-]", "-", target.name).lstrip("-_.0123456789") or "workspace"
     try:
         user = getpass.getuser()
-    except Exception:
+    except Exception:  # noqa: BLE001
         user = "admin"
     files = {
         CONFIG_FILE: CONFIG_TEMPLATE.format(name=name),
@@ -109,8 +109,8 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
                 continue
             path.write_text(text, encoding="utf-8")
             created.append(path)
-        from .workspace import Workspace
         from ..store import open_store
+        from .workspace import Workspace
 
         workspace = Workspace.load(target)
         open_store(workspace.metadata_url).close()

@@ -19,7 +19,7 @@ class Workspace:
     config: WorkspaceConfig
 
     @classmethod
-    def load(cls, root: str | Path | None = None) -> "Workspace":
+    def load(cls, root: str | Path | None = None) -> Workspace:
         """Locate (see `locate_workspace`) and load a workspace, validating every file.
 
         Any invalid config or governance file raises `ConfigError` before anything

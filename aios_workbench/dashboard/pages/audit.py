@@ -44,9 +44,9 @@ class AuditPage(param.Parameterized):
         if self.outcome != "all":
             filters["allowed"] = self.outcome == "allowed"
         if self.since:
-            filters["since"] = dt.datetime.combine(self.since, dt.time.min, dt.timezone.utc)
+            filters["since"] = dt.datetime.combine(self.since, dt.time.min, dt.UTC)
         if self.until:
-            filters["until"] = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time.min, dt.timezone.utc)
+            filters["until"] = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time.min, dt.UTC)
         return filters
 
     @param.depends("apply", watch=True)

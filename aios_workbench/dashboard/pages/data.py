@@ -26,7 +26,7 @@ def displayable(arrow_table):
     import pyarrow as pa
 
     columns = {}
-    for name, column in zip(arrow_table.column_names, arrow_table.columns):
+    for name, column in zip(arrow_table.column_names, arrow_table.columns, strict=False):
         kind = column.type
         if pa.types.is_decimal(kind):
             column = column.cast(pa.float64())

@@ -38,7 +38,7 @@ def run_on_dask_worker(workspace_root: str, run_id: int, key: str) -> dict:
 
 
 class DaskRunHandle(RunHandle):
-    def __init__(self, executor: "DaskExecutor", run_id: int, future):
+    def __init__(self, executor: DaskExecutor, run_id: int, future):
         self.executor = executor
         self.run_id = run_id
         self.future = future
@@ -66,7 +66,7 @@ class DaskRunHandle(RunHandle):
             return f"run {self.run_id} was cancelled on the Dask cluster"
         try:
             exc = self.future.exception(timeout=5)
-        except Exception as error:  # the scheduler went away meanwhile
+        except Exception as error:  # noqa: BLE001 - the scheduler went away meanwhile
             exc = error
         return f"the Dask task of run {self.run_id} failed: {type(exc).__name__}: {exc}"
 

@@ -24,9 +24,13 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from ...registry import executors
 from . import Executor, RunHandle
+
+if TYPE_CHECKING:
+    from .warm import WarmChild
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +51,10 @@ def _die_with_parent(parent_pid: int) -> None:
 class LocalRunHandle(RunHandle):
     """A run queued in, or running as a child process of, a LocalExecutor."""
 
-    def __init__(self, executor: "LocalExecutor", run_id: int):
+    def __init__(self, executor: LocalExecutor, run_id: int):
         self.executor = executor
         self.run_id = run_id
-        self.process: subprocess.Popen | "WarmChild" | None = None
+        self.process: subprocess.Popen | WarmChild | None = None
         self._output = tempfile.TemporaryFile()   # the worker's stdout and stderr, for `outcome`
         self._last_words: str | None = None        # their end, kept once the worker has exited
         self._cancelled = False

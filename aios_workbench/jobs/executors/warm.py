@@ -98,7 +98,7 @@ def _child(request: dict, output_fd: int, parent: int, settled: int) -> None:
         code = worker.main(request["argv"])
     except SystemExit as exc:   # argparse
         code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
+    except BaseException:  # noqa: BLE001
         traceback.print_exc()
     finally:
         from .. import worker
@@ -286,7 +286,7 @@ class WarmParent:
         self._sock.close()
         try:
             self.process.wait(timeout)
-        except Exception:
+        except Exception:  # noqa: BLE001
             self.process.kill()
             self.process.wait()
         self._reader.join(timeout)
