@@ -7,7 +7,7 @@ so importing it stays fast; heavy libraries load where they are used.
 
 from __future__ import annotations
 
-from ._version import __version__ as __version__
+from aios_workbench._version import __version__ as __version__
 
 _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift", "fairness", "explain",
                "register_model", "catalog", "runs", "write"}
@@ -17,15 +17,15 @@ _JOBS_API = {"promote"}
 
 def __getattr__(name: str):
     if name in _CLIENT_API:
-        from . import client
+        from aios_workbench.kernel import client
 
         return getattr(client, name)
     if name in _TRACKING_API:
-        from . import tracking
+        from aios_workbench.kernel import run
 
-        return getattr(tracking, name)
+        return getattr(run, name)
     if name in _JOBS_API:
-        from .jobs import client_api
+        from aios_workbench.kernel import promote as client_api
 
         return getattr(client_api, name)
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
@@ -40,4 +40,4 @@ def _jupyter_labextension_paths():
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "aios_workbench.service.jupyter"}]
+    return [{"module": "aios_workbench.surfaces.rest.jupyter"}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import harness, report
+from bench import harness, report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -30,8 +30,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .harness import Comparison, benchmark, interleave
-from .servers import REPO, Endpoint, free_port, running
+from bench.harness import Comparison, benchmark, interleave
+from bench.servers import REPO, Endpoint, free_port, running
 
 VERSION = 1
 DATA = REPO / ".aios" / "bench" / f"dashboard_v{VERSION}"
@@ -172,8 +172,8 @@ def workspace() -> Path:
     import shutil
 
     from aios_workbench.catalog import scan_catalog
-    from aios_workbench.dashboard.users import DashboardUsers
     from aios_workbench.store import open_store
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers
     from aios_workbench.workspace import Workspace
     from aios_workbench.workspace.scaffold import init_workspace
 

@@ -204,7 +204,7 @@ def in_subprocess(side: str, rows: int, *extra: str) -> dict:
 
 
 def _register() -> None:
-    from .harness import Comparison, benchmark
+    from bench.harness import Comparison, benchmark
 
     @benchmark("drift 1M x 25 columns", baseline="Evidently 0.7.23 DataDriftPreset", repeat=1)
     def drift_1m(repeat: int) -> Comparison:

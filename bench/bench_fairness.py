@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from .harness import Comparison, benchmark
+from bench.harness import Comparison, benchmark
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".aios" / "bench"
@@ -88,7 +88,7 @@ def service():
     """A local `WorkbenchService` over a throwaway workspace with one `files` source (removed at exit)."""
     global _service
     if _service is None:
-        from .governed_data import files_workspace, service_over
+        from bench.governed_data import files_workspace, service_over
 
         _service = service_over(files_workspace("bench-fairness", {SOURCE: (parquet_file(), "predictions")},
                                                 POLICY))

@@ -17,8 +17,8 @@ import time
 
 import duckdb
 
-from . import governed_data as data
-from .harness import Comparison, benchmark, interleave
+from bench import governed_data as data
+from bench.harness import Comparison, benchmark, interleave
 
 BASELINE = "raw DuckDB, read_parquet"
 AGGREGATE = "SELECT region, count(*) AS n, avg(amount) AS avg_amount, sum(quantity) AS quantity FROM {table} GROUP BY region"

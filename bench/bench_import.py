@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, interleave
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.5

@@ -53,15 +53,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, interleave
 
 REPO = Path(__file__).resolve().parent.parent
 PYCACHE = REPO / ".aios" / "bench" / "pycache"
 # What a worker and a kernel import, compiled into the cache before any timing.
-WARM_IMPORTS = ("import aios_workbench.jobs.worker, aios_workbench.jobs.execute, aios_workbench.jobs.runtime, "
-                "aios_workbench.service.core, aios_workbench.service.routes, aios_workbench.jobs.scheduler, "
+WARM_IMPORTS = ("import aios_workbench.scheduler.worker, aios_workbench.jobs.execute, aios_workbench.jobs.runtime, "
+                "aios_workbench.service.core, aios_workbench.surfaces.rest.routes, aios_workbench.scheduler.loop, "
                 "aios_workbench.lineage, alembic.command, papermill, nbformat, nbconvert, ipykernel.kernelapp, "
-                "jupyter_client.manager, aios_workbench.cli")
+                "jupyter_client.manager, aios_workbench.surfaces.cli")
 AIOS = Path(sys.executable).with_name("aios")
 IDENTITY = "alice"                  # a user of the demo policy
 OVERHEAD_TARGET, LATENESS_TARGET, THROUGHPUT_TARGET = 1.10, 1.0, 70.0
@@ -252,7 +252,7 @@ def job_run_overhead_warm_baseline(repeat: int) -> Comparison:
 
 def _job_run_overhead(repeat: int, name: str, baseline_name: str, papermill_child: str | None) -> Comparison:
     """`papermill_child`: the baseline's `python -c` program; None runs Papermill in this process instead."""
-    from aios_workbench.jobs.executors.local import LocalExecutor
+    from aios_workbench.scheduler.executors.local import LocalExecutor
 
     ws, store = demo_copy("jobs-overhead")
     job_id, snapshot = add_job(ws, store, "bench_overhead")
@@ -315,7 +315,7 @@ def _warm_runs(ws, store, job_id: int, n: int = 3) -> list[tuple[float, float]]:
     """(wall, CPU) seconds of `n` runs through `run_job_run` in this process, after one warm-up run."""
     import resource
 
-    from aios_workbench.jobs.worker import run_job_run
+    from aios_workbench.scheduler.worker import run_job_run
 
     samples = []
     for _ in range(n + 1):
@@ -463,11 +463,11 @@ class ChildMemory:
                 try:
                     rss += child.memory_info().rss
                     cmdline = " ".join(child.cmdline())
-                    if "aios_workbench.jobs.executors.warm" in cmdline:
+                    if "aios_workbench.scheduler.executors.warm" in cmdline:
                         warm[child.pid] = child.ppid()
                 except (self.psutil.NoSuchProcess, self.psutil.AccessDenied, self.psutil.ZombieProcess):
                     continue
-                workers += "aios_workbench.jobs.worker" in cmdline
+                workers += "aios_workbench.scheduler.worker" in cmdline
                 kernels += "ipykernel" in cmdline
             workers += sum(parent in warm for parent in warm.values())   # forked workers, not their parent
             self.peak_rss = max(self.peak_rss, rss)
@@ -497,7 +497,7 @@ def _throughput(repeat: int) -> Comparison:
 
     import papermill
 
-    from aios_workbench.jobs.executors.local import LocalExecutor
+    from aios_workbench.scheduler.executors.local import LocalExecutor
 
     ws, store = demo_copy("jobs-throughput")
     pool_size = ws.config.scheduler.pool_size

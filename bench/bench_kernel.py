@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 
-from .harness import Comparison, benchmark, interleave
-from .servers import REPO, Endpoint, free_port, running
+from bench.harness import Comparison, benchmark, interleave
+from bench.servers import REPO, Endpoint, free_port, running
 
 TOKEN = "bench-kernel-token"
 BASELINE = "import duckdb + first duckdb.sql on the Parquet files"

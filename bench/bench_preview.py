@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 
-from . import governed_data as data
-from .harness import Comparison, benchmark, interleave
+from bench import governed_data as data
+from bench.harness import Comparison, benchmark, interleave
 
 PAGE = 50
 DEEP_PAGE = 1_000

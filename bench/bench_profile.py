@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from . import governed_data as data
-from .harness import Comparison, benchmark, interleave
+from bench import governed_data as data
+from bench.harness import Comparison, benchmark, interleave
 
 ROWS = 10_000_000
 VERSION = 1
@@ -97,7 +97,7 @@ def service():
     """A `WorkbenchService(mode="local")` over a throwaway workspace holding only the wide table."""
     global _service
     if _service is None:
-        from .governed_data import files_workspace, service_over
+        from bench.governed_data import files_workspace, service_over
 
         _service = service_over(files_workspace("bench-profile", {SOURCE: (parquet_file(), "wide")}, POLICY))
     return _service

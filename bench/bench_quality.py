@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 
-from . import governed_data as data
-from .bench_governed_query import raw_connection
-from .harness import Comparison, benchmark, interleave
+from bench import governed_data as data
+from bench.bench_governed_query import raw_connection
+from bench.harness import Comparison, benchmark, interleave
 
 BASELINE = "20 raw DuckDB queries, read_parquet"
 TARGET_SECONDS = 5.0

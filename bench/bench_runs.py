@@ -11,8 +11,8 @@ responsive with 10,000 runs: pages cost what MLflow's own paged search costs, ne
 
 from __future__ import annotations
 
-from .bench_dashboard import RUNS
-from .harness import Comparison, benchmark, interleave
+from bench.bench_dashboard import RUNS
+from bench.harness import Comparison, benchmark, interleave
 
 BASELINE = "MlflowClient.search_runs, same page"
 EXPERIMENT = "bench-dashboard"
@@ -24,8 +24,7 @@ def _setup():
 
     from aios_workbench.tracking import tracking_uri
     from aios_workbench.workspace import Workspace
-
-    from .bench_dashboard import workspace
+    from bench.bench_dashboard import workspace
 
     ws = Workspace.load(workspace())
     client = MlflowClient(tracking_uri(ws))

@@ -17,8 +17,7 @@ import time
 import numpy as np
 
 from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo
-
-from .harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, interleave
 
 BASELINE = "naive substring scan"
 DATASETS = 10_000

@@ -46,9 +46,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bench_dashboard import browser
-from .harness import Comparison, benchmark, interleave
-from .servers import REPO, Endpoint, free_port, running
+from bench.bench_dashboard import browser
+from bench.harness import Comparison, benchmark, interleave
+from bench.servers import REPO, Endpoint, free_port, running
 
 VERSION = 1
 DATA = REPO / ".aios" / "bench" / f"sidebar_v{VERSION}"

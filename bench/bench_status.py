@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from .harness import Comparison, benchmark, interleave
-from .servers import REPO, Endpoint, bare_server, free_port, running
+from bench.harness import Comparison, benchmark, interleave
+from bench.servers import REPO, Endpoint, bare_server, free_port, running
 
 STATUS_PATH = "/aios/api/status"
 BASELINE = "bare tornado JSON"

@@ -1,6 +1,6 @@
 """A tracked run: 20 params, 100 metric values, 3 dataset inputs of 1M rows each.
 
-Candidate: `aios_workbench.tracking.run` - params in one batch, metrics buffered
+Candidate: `aios_workbench.kernel.run` - params in one batch, metrics buffered
 and written in one `log_batch` at exit, each dataset logged as a `MetaDataset`
 whose digest and row count DuckDB computes (`digest_sql`) and whose schema comes
 from a `LIMIT 0` query; provenance tags (git, notebook, environment digest) too.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from .harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, interleave
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / ".aios" / "bench" / "tracking"
@@ -81,9 +81,10 @@ def tracked_run(repeat: int) -> Comparison:
     import mlflow
     import pyarrow as pa
 
-    from aios_workbench.tracking import digest_from_row, digest_sql, run, schema_sql, tracking_uri
+    from aios_workbench.kernel.provenance import installed_packages
+    from aios_workbench.kernel.run import run
+    from aios_workbench.tracking import digest_from_row, digest_sql, schema_sql, tracking_uri
     from aios_workbench.tracking.lineage import columns_from_arrow
-    from aios_workbench.tracking.provenance import installed_packages
 
     ws, create_seconds = workspace()
     con = engine()
@@ -145,8 +146,8 @@ def tracked_run(repeat: int) -> Comparison:
 
 def _stages(ws, frames, digest_times, installed_packages, mlflow) -> str:
     """Where each side's time goes, measured once outside the interleaved samples."""
-    from aios_workbench.tracking import provenance
-    from aios_workbench.tracking.provenance import _installed_packages
+    from aios_workbench.kernel import provenance
+    from aios_workbench.kernel.provenance import _installed_packages
 
     digest = statistics.median(digest_times) if digest_times else float("nan")
     _installed_packages.cache_clear()

@@ -21,10 +21,10 @@ import urllib.request
 import duckdb
 import pyarrow as pa
 
-from . import governed_data as data
-from .bench_status import aios_cli
-from .harness import Comparison, benchmark, interleave
-from .servers import HOST, Endpoint, free_port, running
+from bench import governed_data as data
+from bench.bench_status import aios_cli
+from bench.harness import Comparison, benchmark, interleave
+from bench.servers import HOST, Endpoint, free_port, running
 
 ROWS = 1_000_000
 SQL = f"SELECT * FROM {{table}} LIMIT {ROWS}"
@@ -41,7 +41,7 @@ def transfer(repeat: int) -> Comparison:
     """`ServiceClient.query_arrow` + `polars.from_arrow` from `aios serve`, vs in-process DuckDB `.pl()`."""
     import polars as pl
 
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     root = data.workspace()
     governed_sql = SQL.format(table=data.BIG_TABLE)

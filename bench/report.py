@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .harness import Comparison
+from bench.harness import Comparison
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 DOCS_FILE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -46,7 +46,7 @@ async def serve_bare(port: int) -> None:
 
 async def serve_workbench(port: int, ttl: float, workspace: Path) -> None:
     from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.service.standalone import serve
+    from aios_workbench.surfaces.rest.standalone import serve
     from aios_workbench.workspace import Workspace
 
     service = WorkbenchService(Workspace.load(workspace), mode="standalone", connector_health_ttl=ttl)

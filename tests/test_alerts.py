@@ -16,12 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from aios_workbench.alerts import AlertFeed
-from aios_workbench.errors import NotFound, UsageError
-from aios_workbench.notify import EmailNotifier, WebhookNotifier
+from aios_workbench.alerts.notify import EmailNotifier, WebhookNotifier
+from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.store import open_store
 from aios_workbench.workspace.config import Smtp
-
-from .conftest import free_port
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -222,9 +221,8 @@ def test_a_refused_login_is_logged_without_the_password(smtp_server, monkeypatch
 
 # -- the scheduler notifies a failure and the recovery ----------------------------------------------------------------
 def test_a_job_failure_and_its_recovery_reach_the_webhook_and_the_feed(workspace, tmp_path):
-    from aios_workbench.jobs.scheduler import Scheduler
-
-    from .test_scheduler import make_job, queue_run, rows, tick_until
+    from aios_workbench.scheduler.loop import Scheduler
+    from tests.test_scheduler import make_job, queue_run, rows, tick_until
 
     store = open_store(workspace.metadata_url)
     with Receiver() as receiver:

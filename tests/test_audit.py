@@ -13,12 +13,11 @@ from sqlalchemy import insert, select, text, update
 
 from aios_workbench.audit import GENESIS, TRUNCATED_MARK, AuditLog, HeadAnchor, open_audit_log, record_hash
 from aios_workbench.audit.chain import advance_head, read_head
-from aios_workbench.cli.main import WorkbenchGroup, cli
-from aios_workbench.errors import UsageError
+from aios_workbench.core.errors import UsageError
 from aios_workbench.store import open_store
 from aios_workbench.store.models import AuditEvent
-
-from .conftest import run_aios
+from aios_workbench.surfaces.cli.main import WorkbenchGroup, cli
+from tests.conftest import run_aios
 
 TABLE = AuditEvent.__table__
 DATASETS = ["wh.main.orders", "wh.main.order_items", "crm.public.customers"]
@@ -394,7 +393,7 @@ def test_a_bad_query_limit_or_time_is_a_usage_error(audit_log):
 @pytest.fixture
 def aios():
     """`aios` with the audit commands, through the real error-to-exit-code handling."""
-    from aios_workbench.cli.audit_commands import audit
+    from aios_workbench.surfaces.cli.audit_commands import audit
 
     group = WorkbenchGroup(name="aios", commands={"audit": audit})
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import AIOS, ROOT, aios_lab, artifact, sidebar_page
+from tests.conftest import AIOS, ROOT, aios_lab, artifact, sidebar_page
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import ROOT, aios_lab, artifact, sidebar_page
+from tests.conftest import ROOT, aios_lab, artifact, sidebar_page
 
 pytestmark = pytest.mark.browser
 

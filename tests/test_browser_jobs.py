@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import (
+from tests.conftest import (
     AIOS,
     artifact,
     copy_demo_workspace,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ROOT, aios_lab, artifact
+from tests.conftest import ROOT, aios_lab, artifact
 
 pytestmark = pytest.mark.browser
 

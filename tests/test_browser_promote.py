@@ -12,8 +12,16 @@ import re
 
 import pytest
 
-from .conftest import artifact
-from .test_browser_jobs import DAILY_SUMMARY, api, lab_on, lab_page, open_notebook, screenshot, workspace_with_notebooks
+from tests.conftest import artifact
+from tests.test_browser_jobs import (
+    DAILY_SUMMARY,
+    api,
+    lab_on,
+    lab_page,
+    open_notebook,
+    screenshot,
+    workspace_with_notebooks,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import copy_demo_workspace
-from .test_browser_jobs import lab_on, lab_page, open_notebook, open_section, screenshot
+from tests.conftest import copy_demo_workspace
+from tests.test_browser_jobs import lab_on, lab_page, open_notebook, open_section, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -9,23 +9,17 @@ import time
 
 import pytest
 
-from aios_workbench.client import ServiceClient
-from aios_workbench.ui import render
-from aios_workbench.ui.catalog_browser import CatalogBrowser, catalog
-from aios_workbench.ui.tree import (
+from aios_workbench.kernel.client import ServiceClient
+from aios_workbench.kernel.ui import render
+from aios_workbench.kernel.ui.catalog_browser import CatalogBrowser, catalog
+from aios_workbench.kernel.ui.tree import (
     PAGE_SIZE,
     build_tree,
     default_expansion,
     visible_rows,
 )
-
-from .conftest import aios_serve
-from .governed_fixtures import (
-    POLICY,
-    RAW_MARKERS,
-    build_governed_workspace,
-    open_governed_service,
-)
+from tests.conftest import aios_serve
+from tests.governed_fixtures import POLICY, RAW_MARKERS, build_governed_workspace, open_governed_service
 
 TOKEN = "widget-test-token"
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
@@ -198,7 +192,7 @@ def test_a_service_error_is_shown_with_its_fix(browser):
 
 
 def test_an_unreachable_service_is_a_readable_error():
-    from .conftest import free_port
+    from tests.conftest import free_port
 
     browser = CatalogBrowser(ServiceClient(f"http://127.0.0.1:{free_port()}", TOKEN), debounce=0)
 
@@ -247,7 +241,7 @@ def test_histogram_svg_escapes_bin_labels():
 
 
 def test_importing_the_package_does_not_import_ipywidgets():
-    code = "import sys, aios_workbench, aios_workbench.ui; assert 'ipywidgets' not in sys.modules"
+    code = "import sys, aios_workbench, aios_workbench.kernel.ui; assert 'ipywidgets' not in sys.modules"
 
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
 

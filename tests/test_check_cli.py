@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import ROOT, run_aios
+from tests.conftest import ROOT, run_aios
 
 EARLY = "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')"
 LATE = "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aios_workbench.checks.result import CheckFailed
-
-from .conftest import aios_serve
-from .governed_fixtures import build_governed_workspace, open_governed_service
+from tests.conftest import aios_serve
+from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
 TOKEN = "checks-token-7"
 SUITES = """
@@ -60,7 +59,7 @@ def test_quality_runs_in_the_service_under_the_callers_masks(as_ana):
 
 
 def test_declared_suites_are_listed_for_pickers_and_progress(as_ana):
-    from aios_workbench import client
+    from aios_workbench.kernel import client
 
     listed = client._client.get("checks/suites")
 
@@ -83,9 +82,8 @@ def test_drift_and_fairness_from_the_kernel(as_ana):
 
 
 def test_full_evidently_report_only_on_request_saved_as_a_file(as_ana, tmp_path):
-    from aios_workbench.errors import WorkbenchError
-
-    from .governed_fixtures import RAW_MARKERS
+    from aios_workbench.core.errors import WorkbenchError
+    from tests.governed_fixtures import RAW_MARKERS
 
     target = tmp_path / "reports" / "people_drift.html"
     drifted = as_ana.drift("(SELECT * FROM hr.main.people WHERE id < 4)", "(SELECT * FROM hr.main.people WHERE id >= 4)",
@@ -102,7 +100,7 @@ def test_full_evidently_report_only_on_request_saved_as_a_file(as_ana, tmp_path)
 
 
 def test_bad_check_parameters_name_the_input(as_ana):
-    from aios_workbench.errors import WorkbenchError
+    from aios_workbench.core.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match="unknown checks plugin 'nonsense'"):
         as_ana.client._check("nonsense", {})
@@ -140,7 +138,7 @@ def test_explain_from_the_kernel_reads_a_governed_sample(as_ana):
 
 
 def test_model_registry_over_rest(as_ana):
-    from aios_workbench.errors import WorkbenchError
+    from aios_workbench.core.errors import WorkbenchError
 
     client = as_ana.client._client
     assert client.get("models") == {"versions": []}

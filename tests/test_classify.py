@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from aios_workbench.catalog import classify, pii_values
-from aios_workbench.errors import ConfigError
+from aios_workbench.core.errors import ConfigError
 
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
 ROWS = 1_500  # more than the 500-row sample, so the scan really samples

@@ -9,9 +9,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from aios_workbench.cli.main import cli
-
-from .conftest import run_aios
+from aios_workbench.surfaces.cli.main import cli
+from tests.conftest import run_aios
 
 COMMANDS = sorted(cli.commands)
 

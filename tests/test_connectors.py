@@ -6,8 +6,8 @@ import pytest
 
 from aios_workbench.connectors import check_connector, load_declarations
 from aios_workbench.connectors.secrets import resolve_secret
-from aios_workbench.errors import ConfigError
-from aios_workbench.registry import connectors
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.registry import connectors
 
 
 def declare(workspace, name: str, text: str):

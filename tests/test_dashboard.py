@@ -29,7 +29,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import AIOS, ROOT, aios_serve, artifact, free_port, run_aios, stop, wait_for_http
+from tests.conftest import AIOS, ROOT, aios_serve, artifact, free_port, run_aios, stop, wait_for_http
 
 pytestmark = [
     pytest.mark.browser,
@@ -378,7 +378,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @LOCAL_ONLY
 def test_wrong_password_and_unknown_users_are_refused_and_audited(chromium, dashboard, seeded):
-    from aios_workbench.dashboard.users import DashboardUsers
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers
 
     # mallory has a valid password hash in the logins file but is not a policy user: still refused
     DashboardUsers(seeded.ws.state_dir).set_password("mallory", "mallory-password", policy_users={"mallory"})
@@ -400,7 +400,7 @@ def test_wrong_password_and_unknown_users_are_refused_and_audited(chromium, dash
         DashboardUsers(seeded.ws.state_dir).remove("mallory")
 
     from aios_workbench.audit import open_audit_log
-    from aios_workbench.dashboard.auth import unknown_name
+    from aios_workbench.surfaces.dashboard.auth import unknown_name
 
     log = open_audit_log(seeded.ws)
     try:

@@ -9,10 +9,9 @@ import subprocess
 
 import pytest
 
-from aios_workbench.dashboard.users import DashboardUsers, cookie_secret
-from aios_workbench.errors import NotFound, UsageError
-
-from .conftest import AIOS, run_aios
+from aios_workbench.core.errors import NotFound, UsageError
+from aios_workbench.surfaces.dashboard.users import DashboardUsers, cookie_secret
+from tests.conftest import AIOS, run_aios
 
 POLICY = """\
 roles:
@@ -85,7 +84,7 @@ def test_adding_a_login_for_a_stranger_is_refused_before_any_password_is_asked(w
 
 
 def test_a_corrupt_logins_file_is_a_config_error_naming_the_file(ws):
-    from aios_workbench.errors import ConfigError
+    from aios_workbench.core.errors import ConfigError
 
     store = DashboardUsers(ws.state_dir)
     store.path.write_text("{not json")
@@ -102,7 +101,7 @@ def test_the_cookie_secret_is_generated_once_and_kept_private(ws):
 
 
 def test_after_login_only_local_paths_are_followed():
-    from aios_workbench.dashboard.auth import safe_next
+    from aios_workbench.surfaces.dashboard.auth import safe_next
 
     assert safe_next("/?page=audit") == "/?page=audit"
     for outside in ("//evil.example/", "http://evil.example/", "https:/x", "/\\evil.example", "", None):
@@ -143,7 +142,7 @@ def test_dashboard_refuses_to_start_without_logins(ws):
 
 
 def test_team_mode_refuses_a_url_where_no_workbench_service_answers(tmp_path):
-    from .conftest import free_port
+    from tests.conftest import free_port
 
     nothing = run_aios("dashboard", "--service-url", f"http://127.0.0.1:{free_port()}", "--json", cwd=tmp_path)
     assert nothing.returncode != 0
@@ -156,7 +155,7 @@ def test_team_mode_refuses_a_url_where_no_workbench_service_answers(tmp_path):
 
 
 def test_team_sessions_keep_tokens_in_memory_per_user_and_expire():
-    from aios_workbench.dashboard.auth import TokenSessions
+    from aios_workbench.surfaces.dashboard.auth import TokenSessions
 
     sessions = TokenSessions(ttl_seconds=60)
     first = sessions.open("bob", "aios_bobs-token")

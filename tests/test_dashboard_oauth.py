@@ -16,9 +16,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import AIOS, aios_serve, artifact, free_port, run_aios, stop, wait_for_http
-from .oauth_idp import IdentityProvider
-from .test_dashboard import _fresh, copy_demo, open_page, wait_text
+from tests.conftest import AIOS, aios_serve, artifact, free_port, run_aios, stop, wait_for_http
+from tests.oauth_idp import IdentityProvider
+from tests.test_dashboard import _fresh, copy_demo, open_page, wait_text
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")]

@@ -12,11 +12,10 @@ import urllib.request
 
 import pytest
 
-from aios_workbench.dashboard.data import CSV_MAX_ROWS
-from aios_workbench.errors import AuthenticationRequired, PermissionDenied
-
-from .conftest import aios_serve, run_aios
-from .governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, UNGRANTED_MARKER, build_governed_workspace
+from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
+from aios_workbench.service.dashboard.views import CSV_MAX_ROWS
+from tests.conftest import aios_serve, run_aios
+from tests.governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, UNGRANTED_MARKER, build_governed_workspace
 
 PEOPLE = "hr.main.people"
 
@@ -42,7 +41,7 @@ def served(tmp_path_factory):
 
 
 def as_user(served, user: str):
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     return RemoteDashboardData.connect(served.url, served.tokens[user])
 
@@ -128,8 +127,8 @@ def test_bad_views_and_arguments_name_the_input_and_the_fix(served):
 
 
 def test_the_dashboard_views_are_not_served_to_job_kernels():
-    from aios_workbench.service.routes import API_PREFIX, mount
-    from aios_workbench.service.standalone import TokenAuthBase
+    from aios_workbench.surfaces.rest.routes import API_PREFIX, mount
+    from aios_workbench.surfaces.rest.standalone import TokenAuthBase
 
     served_to_jobs = [pattern for pattern, _ in mount(TokenAuthBase, "", job_runtime=True)]
     assert f"/{API_PREFIX}/sql" in served_to_jobs
@@ -137,7 +136,7 @@ def test_the_dashboard_views_are_not_served_to_job_kernels():
 
 
 def test_a_wrong_token_is_refused(served):
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     with pytest.raises(AuthenticationRequired):
         RemoteDashboardData.connect(served.url, "aios_not-a-real-token")
@@ -146,7 +145,7 @@ def test_a_wrong_token_is_refused(served):
 def test_a_page_load_asks_the_service_about_the_token_once(served):
     """Team mode checks the token when a page loads (a revoked one must end the session); the session that
     load opens takes that answer instead of asking the service a second time, once, and only its own."""
-    from aios_workbench.dashboard.auth import TeamLoginGate, TokenSessions
+    from aios_workbench.surfaces.dashboard.auth import TeamLoginGate, TokenSessions
 
     gate = TeamLoginGate(served.url, TokenSessions(ttl_seconds=600))
     sessions = {user: gate.sessions.open(user, served.tokens[user]) for user in ("ana", "sam")}
@@ -186,7 +185,7 @@ def audit_records(served, **filters) -> list[dict]:
 
 
 def test_a_delegate_token_reads_as_the_user_it_names_and_the_login_says_so(served):
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     as_ana = RemoteDashboardData.connect(served.url, served.tokens["dashboard"], act_as="ana", login=True)
     assert (as_ana.user, as_ana.roles) == ("ana", ["analyst"])
@@ -219,7 +218,7 @@ def test_a_delegate_token_is_nobody_alone_and_reaches_only_the_dashboards_views(
         assert status in (403, 404) and "result" not in answer, path
         assert status == 404 or "reaches the dashboard's views only" in answer["message"], path
     # names travel percent-encoded: one no header could carry is refused like any other stranger
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     with pytest.raises(PermissionDenied, match="names no policy user"):
         RemoteDashboardData.connect(served.url, served.tokens["dashboard"], act_as="李雷")
@@ -244,7 +243,7 @@ def test_only_a_delegate_token_may_name_another_user(served):
 def test_the_oauth_dashboard_rechecks_its_users_at_each_page_load(served):
     """Team mode with OAuth: a page load asks the service whether the signed-in name is still a policy
     user (a removed one goes back to the login), and the session that load opens takes that answer."""
-    from aios_workbench.dashboard.oauth import TeamOAuthGate
+    from aios_workbench.surfaces.dashboard.oauth import TeamOAuthGate
 
     gate = TeamOAuthGate(served.url, served.tokens["dashboard"])
 
@@ -260,7 +259,7 @@ def test_the_oauth_dashboard_rechecks_its_users_at_each_page_load(served):
 
 
 def test_a_revoked_delegate_token_is_refused_at_once(served):
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     done = run_aios("--workspace", str(served.root), "tokens", "add", "portal", "--delegate", "--json")
     portal = json.loads(done.stdout)
@@ -283,7 +282,7 @@ def test_delegate_tokens_name_a_front_end_not_a_person(served):
 
 def test_a_delegate_token_can_be_kept_to_some_roles(served):
     """`--for-role analyst`: the analysts' dashboard cannot act for the steward (or a job identity)."""
-    from aios_workbench.dashboard.remote import RemoteDashboardData
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
     done = run_aios("--workspace", str(served.root), "tokens", "add", "analysts-board", "--delegate",
                     "--for-role", "analyst", "--json")

@@ -19,9 +19,8 @@ from aios_workbench.alerts import AlertFeed
 from aios_workbench.jobs import runs
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobVersion
-
-from .conftest import aios_serve, artifact, copy_demo_workspace, run_aios
-from .test_scheduler import queue_run, rows, set_due
+from tests.conftest import aios_serve, artifact, copy_demo_workspace, run_aios
+from tests.test_scheduler import queue_run, rows, set_due
 
 NOTEBOOK = "notebooks/04_monitor_shipments.ipynb"
 JOB = "monitor_shipments"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import ROOT, aios_serve, artifact
+from tests.conftest import ROOT, aios_serve, artifact
 
 TOKEN = "notebook-test-token"
 

@@ -254,7 +254,7 @@ def test_result_shape_and_psi():
 
 
 def test_bad_inputs_say_what_to_do():
-    from aios_workbench.errors import UsageError
+    from aios_workbench.core.errors import UsageError
 
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT range AS x, 'a' AS c FROM range(100)")
@@ -270,7 +270,7 @@ def test_bad_inputs_say_what_to_do():
 
 
 def test_impossible_thresholds_and_nothing_to_compare_are_refused():
-    from aios_workbench.errors import UsageError
+    from aios_workbench.core.errors import UsageError
 
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT range AS x, 'a' AS c FROM range(100)")

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import copy_demo_workspace
+from tests.conftest import copy_demo_workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "jobs"
 
@@ -275,7 +275,7 @@ def test_a_notebook_failing_once_succeeds_on_the_next_attempt(service, tmp_path)
     ({"identity": ""}, "runs as an identity"),
 ])
 def test_bad_arguments_are_refused_before_any_kernel_starts(service, tmp_path, options, message):
-    from aios_workbench.errors import UsageError
+    from aios_workbench.core.errors import UsageError
 
     with pytest.raises(UsageError) as refused:
         run(service, tmp_path, "ok", **options)
@@ -283,7 +283,7 @@ def test_bad_arguments_are_refused_before_any_kernel_starts(service, tmp_path, o
 
 
 def test_a_missing_notebook_is_not_found(service, tmp_path):
-    from aios_workbench.errors import NotFound
+    from aios_workbench.core.errors import NotFound
     from aios_workbench.jobs.execute import execute_notebook
 
     with pytest.raises(NotFound, match="does not exist"):

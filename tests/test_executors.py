@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import VENV_BIN, copy_demo_workspace, free_port, stop
-from .test_execute import FIXTURES, alive, stream_text, wait_until
+from tests.conftest import VENV_BIN, copy_demo_workspace, free_port, stop
+from tests.test_execute import FIXTURES, alive, stream_text, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def row(store, run_id: int):
 
 
 def local(ws, **settings):
-    from aios_workbench.jobs.executors.local import LocalExecutor
+    from aios_workbench.scheduler.executors.local import LocalExecutor
 
     return LocalExecutor(ws, ws.config.scheduler.model_copy(update=settings))
 
@@ -132,7 +132,7 @@ def test_workers_are_forked_from_the_warm_parent_each_in_a_session_of_its_own(ws
         handles = [executor.submit(run_id) for run_id in runs]
         pids = [h.pid for h in handles]
         parents = {parent_of(pid) for pid in pids if alive(pid)}
-        assert parents and all("aios_workbench.jobs.executors.warm" in cmdline(p) for p in parents)
+        assert parents and all("aios_workbench.scheduler.executors.warm" in cmdline(p) for p in parents)
         assert parents != {os.getpid()} and all(os.getsid(pid) == pid for pid in pids if alive(pid))
         assert all(h.wait(timeout=120) for h in handles)
 
@@ -144,11 +144,11 @@ def test_the_warm_parent_imports_all_a_worker_needs_and_starts_no_thread(ws, sto
     """A fork of a process with threads is unsafe; an import left to each worker costs every run its CPU."""
     run_id = add_run(ws, store, "ok")
     script = ("import sys, threading\n"
-              "from aios_workbench.jobs.executors.warm import warm_up\n"
+              "from aios_workbench.scheduler.executors.warm import warm_up\n"
               "warm_up()\n"
               "threads = threading.active_count()\n"
               "before = set(sys.modules)\n"
-              "from aios_workbench.jobs.worker import run_job_run\n"
+              "from aios_workbench.scheduler.worker import run_job_run\n"
               "assert run_job_run(sys.argv[1], int(sys.argv[2])).ok\n"
               "heavy = ('aios_workbench', 'papermill', 'nbclient', 'nbconvert', 'nbformat', 'sqlglot', 'sqlalchemy',\n"
               "         'jupyter_client', 'ipykernel', 'tornado', 'alembic')\n"
@@ -165,7 +165,7 @@ def test_cold_workers_when_warm_workers_is_off(ws, store):
     with local(ws, warm_workers=False) as executor:
         handle = executor.submit(run_id)
         assert parent_of(handle.pid) == os.getpid()
-        assert "aios_workbench.jobs.worker" in cmdline(handle.pid)
+        assert "aios_workbench.scheduler.worker" in cmdline(handle.pid)
         assert handle.wait(timeout=120) and handle.outcome() is None
 
     assert row(store, run_id).status == "succeeded"
@@ -227,7 +227,7 @@ def test_workers_die_with_a_scheduler_killed_by_sigkill(ws, store, tmp_path):
     run_id = add_run(ws, store, "sleeps", parameters={"seconds": 300, "pid_file": str(pid_file)})
     script = ("import sys, threading, time\n"
               "from aios_workbench.workspace import Workspace\n"
-              "from aios_workbench.jobs.executors import get_executor\n"
+              "from aios_workbench.scheduler.executors import get_executor\n"
               "executor = get_executor('local', Workspace.load(sys.argv[1]))\n"
               # submitted from a short-lived thread, as a scheduler might: the worker must outlive that thread
               "handles = []\n"
@@ -299,7 +299,7 @@ def test_retry_of_a_flaky_notebook_and_the_worker_command(ws, store, tmp_path):
     marker = str(tmp_path / "attempt.marker")
     first = add_run(ws, store, "flaky", parameters={"marker": marker}, job="flaky-job")
     second = add_run(ws, store, "flaky", parameters={"marker": marker}, job="flaky-job")
-    worker = [sys.executable, "-m", "aios_workbench.jobs.worker", "--workspace", str(ws.root), "--json"]
+    worker = [sys.executable, "-m", "aios_workbench.scheduler.worker", "--workspace", str(ws.root), "--json"]
 
     outcomes = [subprocess.run([*worker, str(run_id)], capture_output=True, text=True, timeout=120)
                 for run_id in (first, second)]
@@ -315,7 +315,7 @@ def test_retry_of_a_flaky_notebook_and_the_worker_command(ws, store, tmp_path):
 def test_a_tracked_notebook_gets_its_executed_notebook_logged_to_its_mlflow_run(ws, store):
     from mlflow.tracking import MlflowClient
 
-    from aios_workbench.jobs.worker import run_job_run
+    from aios_workbench.scheduler.worker import run_job_run
     from aios_workbench.tracking import tracking_uri
 
     run_id = add_run(ws, store, "tracked", parameters={"alpha": 0.5}, job="tracked-job")
@@ -335,8 +335,8 @@ def test_a_tracked_notebook_gets_its_executed_notebook_logged_to_its_mlflow_run(
 
 
 def test_a_job_run_emits_openlineage_start_and_complete_with_the_datasets_it_read(ws, store):
-    from aios_workbench.jobs.worker import run_job_run
     from aios_workbench.lineage import LineageLog, log_path
+    from aios_workbench.scheduler.worker import run_job_run
 
     run_id = add_run(ws, store, "ok", job="lineage-job")
 
@@ -350,8 +350,8 @@ def test_a_job_run_emits_openlineage_start_and_complete_with_the_datasets_it_rea
 
 
 def test_a_job_that_writes_a_dataset_records_it_as_its_lineage_output(ws, store):
-    from aios_workbench.jobs.worker import run_job_run
     from aios_workbench.lineage import LineageLog, log_path
+    from aios_workbench.scheduler.worker import run_job_run
     from aios_workbench.service.core import WorkbenchService
 
     run_id = add_run(ws, store, "writes", job="writer-job", parameters={"target": "outputs.late_carriers"})
@@ -377,11 +377,11 @@ def test_a_job_that_writes_a_dataset_records_it_as_its_lineage_output(ws, store)
 
 
 def test_executors_are_registered_plugins_and_an_unknown_name_lists_them(ws):
-    from aios_workbench.errors import ConfigError, PluginNotFound
-    from aios_workbench.jobs.executors import get_executor
-    from aios_workbench.jobs.executors.dask import DaskExecutor
-    from aios_workbench.jobs.executors.local import LocalExecutor
-    from aios_workbench.registry import executors
+    from aios_workbench.core.errors import ConfigError, PluginNotFound
+    from aios_workbench.core.registry import executors
+    from aios_workbench.scheduler.executors import get_executor
+    from aios_workbench.scheduler.executors.dask import DaskExecutor
+    from aios_workbench.scheduler.executors.local import LocalExecutor
 
     assert executors.get("local") is LocalExecutor and executors.get("dask") is DaskExecutor
     assert {"cancel", "isolation"} <= LocalExecutor.capabilities and "distributed" in DaskExecutor.capabilities
@@ -413,7 +413,7 @@ def dask_cluster(tmp_path_factory):
 
 @pytest.fixture
 def dask_executor(ws, dask_cluster):
-    from aios_workbench.jobs.executors.dask import DaskExecutor
+    from aios_workbench.scheduler.executors.dask import DaskExecutor
 
     settings = ws.config.scheduler.model_copy(update={"dask_address": dask_cluster})
     deadline = time.monotonic() + 60

@@ -16,9 +16,8 @@ from sklearn.tree import DecisionTreeClassifier
 from aios_workbench.checks.explain import bar_chart_svg, explain
 from aios_workbench.checks.quality import governed_runner
 from aios_workbench.checks.result import CheckFailed
-from aios_workbench.errors import UsageError
-
-from .governed_fixtures import EU_ROWS, US_ROWS, build_governed_workspace, open_governed_service
+from aios_workbench.core.errors import UsageError
+from tests.governed_fixtures import EU_ROWS, US_ROWS, build_governed_workspace, open_governed_service
 
 ROWS = 50_000
 SAMPLE = 4_000

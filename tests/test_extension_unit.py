@@ -9,10 +9,9 @@ import subprocess
 
 import pytest
 
-from aios_workbench.errors import UsageError
+from aios_workbench.core.errors import UsageError
 from aios_workbench.jobs.promote import default_job_name
-
-from .conftest import ROOT, need
+from tests.conftest import ROOT, need
 
 EXTENSION = ROOT / "extension"
 

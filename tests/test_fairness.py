@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 
 from aios_workbench.checks.fairness import DEFAULT_THRESHOLDS, METRICS, fairness
-from aios_workbench.errors import UsageError
-
-from .governed_fixtures import EU_ROWS, US_ROWS, build_governed_workspace, open_governed_service
+from aios_workbench.core.errors import UsageError
+from tests.governed_fixtures import EU_ROWS, US_ROWS, build_governed_workspace, open_governed_service
 
 TOLERANCE = 1e-9
 GROUP_RATES = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from aios_workbench.store import open_store
-
-from .conftest import aios_serve, run_aios, stop
-from .test_scheduler import build_workspace, make_job, rows, start_scheduler
+from tests.conftest import aios_serve, run_aios, stop
+from tests.test_scheduler import build_workspace, make_job, rows, start_scheduler
 
 TOKEN = "job-cli-test-token"
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from aios_workbench.jobs import runs
 from aios_workbench.store import open_store
-
-from .conftest import AIOS, artifact, free_port, stop, wait_for_http
-from .test_scheduler import build_workspace, make_job, rows, set_due, wait_for
+from tests.conftest import AIOS, artifact, free_port, stop, wait_for_http
+from tests.test_scheduler import build_workspace, make_job, rows, set_due, wait_for
 
 
 def schedulers_of(root: Path) -> list[int]:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from aios_workbench.checks.ledger import Ledger
 from aios_workbench.checks.result import CheckItem, CheckResult
-from aios_workbench.errors import UsageError
+from aios_workbench.core.errors import UsageError
 from aios_workbench.store import open_store
 
 ORDERS, SUPPLIERS = "wh.main.orders", "wh.main.suppliers"

@@ -25,9 +25,8 @@ from aios_workbench.lineage import (
     upstream,
 )
 from aios_workbench.lineage.events import PRODUCER, SCHEMA_URL, is_result
-
-from .conftest import free_port
-from .governed_fixtures import RAW_MARKERS, build_governed_workspace, open_governed_service
+from tests.conftest import free_port
+from tests.governed_fixtures import RAW_MARKERS, build_governed_workspace, open_governed_service
 
 REQUIRED_EVENT_KEYS = {"eventType", "eventTime", "run", "job", "inputs", "outputs", "producer", "schemaURL"}
 PEOPLE = CatalogEntry("hr", "main", "people", "table", (
@@ -403,8 +402,8 @@ def test_the_index_reads_only_what_was_appended_and_starts_over_on_a_new_file(tm
 
 @pytest.fixture
 def aios_cli():
-    from aios_workbench.cli.lineage_commands import lineage
-    from aios_workbench.cli.main import cli
+    from aios_workbench.surfaces.cli.lineage_commands import lineage
+    from aios_workbench.surfaces.cli.main import cli
 
     added = "lineage" not in cli.commands
     if added:  # until the lead registers the command in cli/main.py

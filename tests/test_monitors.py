@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from aios_workbench.errors import ConfigError, NotFound, UsageError
-
-from .conftest import run_aios
+from aios_workbench.core.errors import ConfigError, NotFound, UsageError
+from tests.conftest import run_aios
 
 
 @pytest.fixture
@@ -65,8 +64,7 @@ def test_a_failing_monitor_queues_the_jobs_that_retrain_on_it(service, demo_copy
     from sqlalchemy import select
 
     from aios_workbench.store.models import JobRun
-
-    from .test_scheduler import make_job
+    from tests.test_scheduler import make_job
 
     retrain = make_job(demo_copy, service.store, "retrain", "record",
                        triggers={"on_monitor_failure": ["shipments_monthly_drift"]})

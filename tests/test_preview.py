@@ -18,7 +18,7 @@ import pytest
 
 from aios_workbench.catalog.cursor import encode_cursor
 from aios_workbench.catalog.preview import RowCountCache, count_rows, preview
-from aios_workbench.errors import PermissionDenied, UsageError
+from aios_workbench.core.errors import PermissionDenied, UsageError
 from tests.governed_fixtures import (
     EU_ROWS,
     EVENT_ROWS,

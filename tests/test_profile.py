@@ -13,7 +13,7 @@ import pytest
 
 from aios_workbench.catalog.preview import RowCountCache
 from aios_workbench.catalog.profile import HISTOGRAM_BINS, QUANTILES, profile
-from aios_workbench.errors import PermissionDenied, UsageError
+from aios_workbench.core.errors import PermissionDenied, UsageError
 from tests.governed_fixtures import (
     EU_ROWS,
     FILTERED_MARKER,

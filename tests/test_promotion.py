@@ -16,15 +16,14 @@ import nbformat
 import pytest
 from sqlalchemy import select
 
-from aios_workbench.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.jobs.notebook import InvalidNotebook, load_notebook
 from aios_workbench.jobs.parameters import InvalidParameters, derive_schema, parse_assignments, validate
 from aios_workbench.jobs.promote import approve, default_job_name, promote, reject
 from aios_workbench.jobs.schedule import Schedule
 from aios_workbench.jobs.versions import rollback, versions
 from aios_workbench.store.models import Alert, Job, JobVersion
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "promotion"
 # A suite the demo data fails (delays reach 100+ days); added to the COPY of governance only.

@@ -9,11 +9,10 @@ import urllib.request
 
 import pytest
 
-from aios_workbench.service.promotion_routes import ROUTES
-from aios_workbench.service.routes import API_PREFIX
-
-from .conftest import aios_serve, run_aios
-from .test_promotion import build_demo_copy
+from aios_workbench.surfaces.rest.promotion_routes import ROUTES
+from aios_workbench.surfaces.rest.routes import API_PREFIX
+from tests.conftest import aios_serve, run_aios
+from tests.test_promotion import build_demo_copy
 
 TOKEN = "promotion-token-3141"
 
@@ -144,7 +143,7 @@ def test_approval_over_rest_refuses_the_promoter(served, root):
 # -- kernel API ----------------------------------------------------------------------------------------------------
 def test_wb_promote_returns_a_gate_table(served, root):
     import aios_workbench as wb
-    from aios_workbench.jobs.client_api import current_notebook, promote
+    from aios_workbench.kernel.promote import current_notebook, promote
 
     wb.connect(served, TOKEN)
     result = promote("notebooks/good.ipynb", name="kernel_job", cron="@daily", tz="Europe/Berlin")
@@ -234,8 +233,8 @@ def test_versions_rollback_and_approve_commands_for_the_jobs_group(root, monkeyp
     """`jobs_versions`, `jobs_rollback` and `jobs_approve` are ready for the `aios jobs` group."""
     from click.testing import CliRunner
 
-    from aios_workbench.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
     from aios_workbench.jobs.promote import promote
+    from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
 
     service = in_process_service(root)
     try:

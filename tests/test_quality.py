@@ -26,10 +26,15 @@ from aios_workbench.checks.quality import (
 )
 from aios_workbench.checks.result import CheckFailed
 from aios_workbench.checks.suites import Suite, load_suites, select_suites
-from aios_workbench.cli.check_commands import check
-from aios_workbench.errors import ConfigError, NotFound, UsageError
-
-from .governed_fixtures import EU_ROWS, FILTERED_MARKER, RAW_MARKERS, build_governed_workspace, open_governed_service
+from aios_workbench.core.errors import ConfigError, NotFound, UsageError
+from aios_workbench.surfaces.cli.check_commands import check
+from tests.governed_fixtures import (
+    EU_ROWS,
+    FILTERED_MARKER,
+    RAW_MARKERS,
+    build_governed_workspace,
+    open_governed_service,
+)
 
 DELIVERIES = "hr.main.deliveries"
 PEOPLE = "hr.main.people"
@@ -216,7 +221,7 @@ def test_a_rule_that_breaks_in_the_engine_is_an_error_item_and_the_others_still_
 
 def test_denied_dataset_is_a_permission_error_naming_the_suite(governed):
     _, service = governed
-    from aios_workbench.errors import PermissionDenied
+    from aios_workbench.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied, match="quality suite 'deliveries'"):
         Suite(DELIVERIES, [NotNull("id")], name="deliveries").run(runner_for(service, "ana"))

@@ -12,10 +12,9 @@ import json
 
 import pytest
 
-from aios_workbench.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.query import QueryDenied
-
-from .governed_fixtures import (
+from tests.governed_fixtures import (
     EU_ROWS,
     FILTERED_MARKER,
     RAW_MARKERS,

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from aios_workbench.query.engine import QueryTimeout
-
-from .governed_fixtures import build_governed_workspace, open_governed_service
+from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
 POLICY = """
 datasets:
@@ -117,7 +116,7 @@ def test_engine_is_locked_against_configuration_changes(service):
 
 
 def test_memory_and_thread_limits_come_from_the_workspace_config(tmp_path):
-    from aios_workbench.errors import ConfigError
+    from aios_workbench.core.errors import ConfigError
     from aios_workbench.workspace import Workspace
 
     root = build_governed_workspace(tmp_path / "ws")
@@ -173,7 +172,7 @@ def test_a_query_on_a_source_that_is_down_says_why_not_that_a_catalog_is_missing
     instead of DuckDB's "Catalog ... does not exist" with a hint about column names."""
     import sqlite3
 
-    from aios_workbench.errors import ConnectorError
+    from aios_workbench.core.errors import ConnectorError
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.workspace import Workspace
 

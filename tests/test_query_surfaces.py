@@ -12,10 +12,9 @@ import pyarrow as pa
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from aios_workbench.service.routes import API_PREFIX
-
-from .conftest import aios_serve, run_aios
-from .governed_fixtures import (
+from aios_workbench.surfaces.rest.routes import API_PREFIX
+from tests.conftest import aios_serve, run_aios
+from tests.governed_fixtures import (
     EU_ROWS,
     EVENT_ROWS,
     FILTERED_MARKER,
@@ -134,7 +133,7 @@ def test_kernel_client_returns_polars_pandas_and_arrow(served, monkeypatch):
 
 
 def test_kernel_client_streams_a_large_result_whole(served):
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     table = ServiceClient(served, TOKEN).query_arrow("SELECT * FROM hr.main.events")
 
@@ -144,14 +143,14 @@ def test_kernel_client_streams_a_large_result_whole(served):
 
 
 def test_max_rows_caps_the_result(served):
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     assert ServiceClient(served, TOKEN).query_arrow("SELECT * FROM hr.main.events", max_rows=1000).num_rows == 1000
 
 
 def test_kernel_client_errors_carry_message_fix_and_rule(served):
     import aios_workbench as wb
-    from aios_workbench.errors import WorkbenchError
+    from aios_workbench.core.errors import WorkbenchError
 
     wb.connect(served, TOKEN)
     with pytest.raises(WorkbenchError) as info:
@@ -162,8 +161,8 @@ def test_kernel_client_errors_carry_message_fix_and_rule(served):
 
 
 def test_impersonation_through_the_service_needs_the_policy(served):
-    from aios_workbench.client import ServiceClient
-    from aios_workbench.errors import WorkbenchError
+    from aios_workbench.core.errors import WorkbenchError
+    from aios_workbench.kernel.client import ServiceClient
 
     with pytest.raises(WorkbenchError, match="may not act as"):
         ServiceClient(served, TOKEN).query_arrow("SELECT 1", as_user="sam")
@@ -343,7 +342,7 @@ async def test_jupyter_profile_and_search(jp_fetch):
 
 
 def test_governed_queries_leave_lineage_events_readable_over_rest(served):
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     client = ServiceClient(served, TOKEN)
     client.query_arrow("SELECT region, count(*) AS n FROM hr.main.people GROUP BY region")

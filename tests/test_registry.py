@@ -12,10 +12,11 @@ from mlflow.exceptions import MlflowException
 from aios_workbench.audit import AuditLog
 from aios_workbench.checks.ledger import Ledger
 from aios_workbench.checks.result import CheckItem, CheckResult
-from aios_workbench.cli.main import WorkbenchGroup
-from aios_workbench.errors import NotFound, PermissionDenied
+from aios_workbench.core.errors import NotFound, PermissionDenied
+from aios_workbench.kernel.run import run
 from aios_workbench.store import open_store
-from aios_workbench.tracking import ensure_store, run, tracking_uri
+from aios_workbench.surfaces.cli.main import WorkbenchGroup
+from aios_workbench.tracking import ensure_store, tracking_uri
 from aios_workbench.tracking.registry import ModelRegistry, PromotionRefused
 from aios_workbench.workspace import Workspace
 
@@ -42,7 +43,7 @@ def trained(tmp_path_factory):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from aios_workbench.tracking.run import end_open_runs
+    from aios_workbench.kernel.run import end_open_runs
     from aios_workbench.workspace.scaffold import init_workspace
 
     tmp = tmp_path_factory.mktemp("registry")
@@ -320,7 +321,7 @@ def test_unknown_models_and_versions_are_not_found(registry, trained):
 @pytest.fixture
 def aios(trained):
     """`aios models ...` through the real error-to-exit-code handling, as $AIOS_USER."""
-    from aios_workbench.cli.model_commands import models
+    from aios_workbench.surfaces.cli.model_commands import models
 
     group = WorkbenchGroup(name="aios", commands={"models": models})
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from aios_workbench import errors
-from aios_workbench.registry import Registry, notifiers
+from aios_workbench.core import errors
+from aios_workbench.core.registry import Registry, notifiers
 
 
 def test_unknown_plugin_lists_the_known_ones():
@@ -68,7 +68,7 @@ def test_error_body_carries_message_fix_and_input():
 
 
 def test_log_lines_never_carry_credentials():
-    from aios_workbench.logs import redact
+    from aios_workbench.core.logs import redact
 
     line = redact("connect postgresql://etl:hunter2@db:5432/x?password=hunter3&token=abc")
 
@@ -76,7 +76,7 @@ def test_log_lines_never_carry_credentials():
 
 
 def test_a_client_rebuilds_the_servers_error_class_from_its_code_or_status():
-    from aios_workbench.errors import NotFound, PermissionDenied, WorkbenchError, error_class
+    from aios_workbench.core.errors import NotFound, PermissionDenied, WorkbenchError, error_class
     from aios_workbench.query.rewrite import QueryDenied
 
     assert error_class("query_denied", 403) is QueryDenied                 # a class whose constructor wants a rule

@@ -10,16 +10,15 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from aios_workbench.errors import NotFound, UsageError, WorkbenchError
-from aios_workbench.service.run_routes import compare_arguments, list_arguments
+from aios_workbench.core.errors import NotFound, UsageError, WorkbenchError
+from aios_workbench.kernel.ui.catalog_browser import is_missing_endpoint
+from aios_workbench.kernel.ui.runs_browser import RunsBrowser, line_plot_svg
+from aios_workbench.surfaces.rest.run_routes import compare_arguments, list_arguments
 from aios_workbench.tracking import ensure_store, tracking_uri
 from aios_workbench.tracking.lineage import dataset_input
 from aios_workbench.tracking.runs_query import MAX_COMPARE_RUNS, compare_runs, list_runs
-from aios_workbench.ui.catalog_browser import is_missing_endpoint
-from aios_workbench.ui.runs_browser import RunsBrowser, line_plot_svg
 from aios_workbench.workspace import Workspace
-
-from .conftest import aios_serve
+from tests.conftest import aios_serve
 
 TOKEN = "runs-test-token"
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
@@ -295,7 +294,7 @@ def test_line_plot_handles_single_points_and_non_finite_values():
 # -- over REST -------------------------------------------------------------------------------------
 def test_widget_against_a_real_aios_serve(tracked):
     """Enabled once the lead mounts service/run_routes.py; until then the routes answer 404."""
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     with aios_serve(tracked.root, token=TOKEN, user=getpass.getuser()) as url:
         client = ServiceClient(url, TOKEN)

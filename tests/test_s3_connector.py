@@ -20,9 +20,8 @@ from aios_workbench.connectors import check_connector, load_declarations
 from aios_workbench.connectors.builtin import DuckDBFileConnector, FilesConnector, SQLiteConnector
 from aios_workbench.connectors.engine import connect
 from aios_workbench.connectors.s3 import S3Connector
-from aios_workbench.errors import ConfigError, ConnectorError
-
-from .conftest import free_port
+from aios_workbench.core.errors import ConfigError, ConnectorError
+from tests.conftest import free_port
 
 BUCKET = "aios-lake"
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from aios_workbench.errors import UsageError
+from aios_workbench.core.errors import UsageError
 from aios_workbench.jobs.schedule import Schedule
 from aios_workbench.jobs.spec import JobSpec, Retries
 

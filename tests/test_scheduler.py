@@ -28,8 +28,7 @@ from aios_workbench.jobs.spec import JobSpec
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 from aios_workbench.workspace import Workspace
-
-from .conftest import AIOS, artifact, stop
+from tests.conftest import AIOS, artifact, stop
 
 UTC = UTC
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "scheduler"
@@ -139,7 +138,7 @@ def store(ws):
 
 @pytest.fixture
 def scheduler(ws):
-    from aios_workbench.jobs.scheduler import Scheduler
+    from aios_workbench.scheduler.loop import Scheduler
 
     out = io.StringIO()
     sched = Scheduler(ws, name="tick-test", out=out, cancel_grace=3, timeout_grace=1)
@@ -155,7 +154,7 @@ def hour(moment: datetime) -> datetime:
 # -- catch-up (enqueueing only: no kernels) -------------------------------------------------------------------
 @pytest.fixture
 def planner(ws):
-    from aios_workbench.jobs.scheduler import Scheduler
+    from aios_workbench.scheduler.loop import Scheduler
 
     sched = Scheduler(ws, name="planner", out=io.StringIO())
     yield sched
@@ -310,7 +309,7 @@ def test_a_success_triggers_the_jobs_that_wait_for_it(scheduler, ws, store, tmp_
 
 
 def test_a_monitor_failure_queues_the_jobs_listening_for_it_once(ws, store):
-    from aios_workbench.jobs.scheduler import trigger_monitor_failure
+    from aios_workbench.jobs.runs import trigger_monitor_failure
 
     retrain = make_job(ws, store, "retrain", "record", triggers={"on_monitor_failure": ["shipments-drift"]})
     make_job(ws, store, "unrelated", "record", triggers={"on_monitor_failure": ["other"]})
@@ -390,7 +389,7 @@ class HungHandle:
 
 
 def test_the_timeout_backstop_stops_a_hung_worker_and_records_timed_out(ws, store):
-    from aios_workbench.jobs.scheduler import Scheduler
+    from aios_workbench.scheduler.loop import Scheduler
 
     executor = HungWorkerExecutor()
     sched = Scheduler(ws, name="backstop", executor=executor, out=io.StringIO(), timeout_grace=1)

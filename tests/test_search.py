@@ -6,9 +6,8 @@ import pytest
 
 from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo
 from aios_workbench.catalog.search import SearchIndex, index_for, search, words
-from aios_workbench.errors import UsageError
-
-from .governed_fixtures import build_governed_workspace, open_governed_service
+from aios_workbench.core.errors import UsageError
+from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
 
 def everyone(entry) -> bool:

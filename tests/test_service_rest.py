@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tornado.httpclient import HTTPClientError
 
-from aios_workbench.service.routes import API_PREFIX, all_routes
+from aios_workbench.surfaces.rest.routes import API_PREFIX, all_routes
 
 ROUTES = all_routes()
 

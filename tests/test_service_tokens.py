@@ -7,10 +7,9 @@ import stat
 
 import pytest
 
-from aios_workbench.errors import WorkbenchError
-
-from .conftest import aios_serve, run_aios
-from .governed_fixtures import build_governed_workspace
+from aios_workbench.core.errors import WorkbenchError
+from tests.conftest import aios_serve, run_aios
+from tests.governed_fixtures import build_governed_workspace
 
 SERVICE_TOKEN = "service-token-0123456789"
 
@@ -29,14 +28,14 @@ def add_token(root, user: str) -> dict:
 
 
 def emails(url: str, token: str) -> list[str]:
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     table = ServiceClient(url, token).query_arrow("SELECT email FROM hr.main.people ORDER BY id LIMIT 3")
     return table["email"].to_pylist()
 
 
 def test_each_token_acts_as_its_user_and_a_revoked_one_is_refused(root):
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     ana, sam = add_token(root, "ana"), add_token(root, "sam")
 

@@ -9,9 +9,8 @@ import urllib.request
 
 import pytest
 
-from aios_workbench.service.routes import API_PREFIX, all_routes
-
-from .conftest import AIOS, aios_serve, free_port, run_aios, stop
+from aios_workbench.surfaces.rest.routes import API_PREFIX, all_routes
+from tests.conftest import AIOS, aios_serve, free_port, run_aios, stop
 
 ROUTES = all_routes()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from aios_workbench.errors import StoreError
+from aios_workbench.core.errors import StoreError
 from aios_workbench.store import open_store
 from aios_workbench.store.models import AuditEvent, Base, Job, JobRun
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from aios_workbench.checks.result import CheckItem, CheckResult
-from aios_workbench.errors import ConnectorError
-from aios_workbench.tracking import active_run, digest_sql, ensure_store, governed_describer, run, tracking_uri
+from aios_workbench.core.errors import ConnectorError
+from aios_workbench.kernel.run import active_run, run
+from aios_workbench.tracking import digest_sql, ensure_store, governed_describer, tracking_uri
 from aios_workbench.tracking.store import artifact_root
 from aios_workbench.workspace import Workspace
-
-from .governed_fixtures import build_governed_workspace, open_governed_service
+from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
 pytestmark = [
     # MLflow's SqlAlchemyStore calls sqlalchemy.orm.configure_mappers() on import, and its models
@@ -68,7 +68,7 @@ def tracked(workspace, template_store):
 @pytest.fixture(autouse=True)
 def no_runs_left_open():
     yield
-    from aios_workbench.tracking.run import end_open_runs
+    from aios_workbench.kernel.run import end_open_runs
 
     end_open_runs()
 
@@ -311,7 +311,7 @@ def test_log_model_passes_through_to_the_mlflow_flavor(tracked):
 
 
 def test_ui_command_serves_the_workspace_store(workspace):
-    from aios_workbench.errors import UsageError
+    from aios_workbench.core.errors import UsageError
     from aios_workbench.tracking.store import ui_command
 
     argv = ui_command(workspace, port=5123)

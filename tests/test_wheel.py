@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 UV = str(Path(sys.executable).parent / "uv")
@@ -37,7 +37,7 @@ def test_wheel_ships_the_prebuilt_extension_and_server_config(wheel):
     assert data + "share/jupyter/labextensions/aios-workbench/package.json" in names
     assert data + "share/jupyter/labextensions/aios-workbench/static/style.js" in names
     assert data + "etc/jupyter/jupyter_server_config.d/aios_workbench.json" in names
-    assert "aios_workbench/service/openapi.yaml" in names
+    assert "aios_workbench/surfaces/rest/openapi.yaml" in names
     assert "aios_workbench/store/migrations/versions/0001_initial.py" in names
 
 

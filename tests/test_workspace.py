@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from aios_workbench.checks.suites import workspace_suites
-from aios_workbench.errors import ConfigError, UsageError, WorkspaceNotFound
+from aios_workbench.core.errors import ConfigError, UsageError, WorkspaceNotFound
 from aios_workbench.workspace import Workspace, locate_workspace
 from aios_workbench.workspace.scaffold import init_workspace
-
-from .conftest import run_aios
+from tests.conftest import run_aios
 
 
 def test_init_creates_config_governance_notebooks_and_migrated_store(tmp_path):

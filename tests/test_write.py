@@ -8,10 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from aios_workbench.errors import PermissionDenied, UsageError, WorkbenchError
-
-from .conftest import aios_serve
-from .governed_fixtures import POLICY, build_governed_workspace, open_governed_service
+from aios_workbench.core.errors import PermissionDenied, UsageError, WorkbenchError
+from tests.conftest import aios_serve
+from tests.governed_fixtures import POLICY, build_governed_workspace, open_governed_service
 
 WRITE_POLICY = POLICY.replace('''grants:
 ''', '''grants:
@@ -128,7 +127,7 @@ def test_lineage_links_the_inputs_to_the_written_dataset(service):
 
 
 def test_the_kernel_writes_over_rest_with_what_it_read_as_inputs(service, monkeypatch):
-    import aios_workbench.client as client
+    import aios_workbench.kernel.client as client
 
     service.close()
     root = service.workspace.root
@@ -170,7 +169,7 @@ def test_the_cli_writes_a_file_as_a_dataset_and_refuses_what_it_cannot_read(serv
 
     import pyarrow.parquet as pq
 
-    from .conftest import run_aios
+    from tests.conftest import run_aios
 
     service.close()
     root = service.workspace.root
@@ -196,7 +195,7 @@ def test_the_cli_writes_a_file_as_a_dataset_and_refuses_what_it_cannot_read(serv
 
 
 def test_a_write_larger_than_a_request_body_limit_streams_and_a_too_large_one_is_refused(service):
-    from aios_workbench.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient
 
     service.close()
     root = Path(service.workspace.root)

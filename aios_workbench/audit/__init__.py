@@ -6,16 +6,16 @@
     log.verify().ok
 """
 
-from .chain import GENESIS, HeadAnchor, canonical_json, record_hash
-from .log import TRUNCATED_MARK, AuditLog, acting_via, dataset_list
-from .verify import VerifyResult
+from aios_workbench.audit.chain import GENESIS, HeadAnchor, canonical_json, record_hash
+from aios_workbench.audit.log import TRUNCATED_MARK, AuditLog, acting_via, dataset_list
+from aios_workbench.audit.verify import VerifyResult
 
 HEAD_FILE_NAME = "audit.head"
 
 
 def open_audit_log(workspace) -> AuditLog:
     """The audit log of a workspace: its metadata store and ``<state>/audit.head``."""
-    from ..store import open_store
+    from aios_workbench.store import open_store
 
     return AuditLog(open_store(workspace.metadata_url), workspace.state_dir / HEAD_FILE_NAME)
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..logs import redact
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.logs import redact
 
 log = logging.getLogger(__name__)
 

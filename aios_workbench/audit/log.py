@@ -26,11 +26,11 @@ from pathlib import Path
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import StoreError, UsageError
-from ..logs import redact
-from ..store.models import AuditEvent
-from .chain import GENESIS, HeadAnchor, advance_head, clean_detail, iso, read_head, record_hash, utc
-from .verify import VerifyResult, verify_chain
+from aios_workbench.audit.chain import GENESIS, HeadAnchor, advance_head, clean_detail, iso, read_head, record_hash, utc
+from aios_workbench.audit.verify import VerifyResult, verify_chain
+from aios_workbench.core.errors import StoreError, UsageError
+from aios_workbench.core.logs import redact
+from aios_workbench.store.models import AuditEvent
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from .chain import GENESIS, HeadAnchor, record_hash
+from aios_workbench.audit.chain import GENESIS, HeadAnchor, record_hash
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .pii_values import (
+from aios_workbench.catalog.pii_values import (
     iban_check,
     is_address,
     is_address_loose,

@@ -18,7 +18,7 @@ import uuid
 
 from sqlglot import exp
 
-from ..errors import UsageError
+from aios_workbench.core.errors import UsageError
 
 CURSOR_VERSION = 1
 

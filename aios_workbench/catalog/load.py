@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..store.models import Dataset, DatasetColumn
-from .classify import Classification
-from .model import Catalog, CatalogEntry, ColumnInfo
+from aios_workbench.catalog.classify import Classification
+from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo
+from aios_workbench.store.models import Dataset, DatasetColumn
 
 POLICY_EVIDENCE = "confirmed in governance/policy.yaml"
 

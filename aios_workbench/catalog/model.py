@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import NotFound, UsageError
+from aios_workbench.core.errors import NotFound, UsageError
 
 
 @dataclass(frozen=True)

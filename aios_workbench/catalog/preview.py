@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from sqlglot import exp
 
-from ..errors import PermissionDenied, UsageError
-from ..policy.enforce import PolicyEngine
-from .cursor import CURSOR_VERSION, bad_cursor, decode_cursor, encode_cursor, literal, tag_value
+from aios_workbench.catalog.cursor import CURSOR_VERSION, bad_cursor, decode_cursor, encode_cursor, literal, tag_value
+from aios_workbench.core.errors import PermissionDenied, UsageError
+from aios_workbench.policy.enforce import PolicyEngine
 
 MAX_LIMIT = 10_000
 UNIQUE_TAGS = ("key.unique", "key.primary")

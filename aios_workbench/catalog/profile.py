@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from .preview import RowCountCache, governed, governed_count, json_value, row_count_cache, value_kind, visible_type
+from aios_workbench.catalog.preview import (
+    RowCountCache,
+    governed,
+    governed_count,
+    json_value,
+    row_count_cache,
+    value_kind,
+    visible_type,
+)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 20
@@ -88,7 +96,7 @@ def _sampled(table: exp.Table, sample) -> exp.Table:
     """The table with a TABLESAMPLE (rows: reservoir, repeatable; a fraction: system percent)."""
     if sample is None:
         return table
-    from ..errors import UsageError
+    from aios_workbench.core.errors import UsageError
 
     if isinstance(sample, bool) or not isinstance(sample, (int, float)) or sample <= 0 or (
             isinstance(sample, float) and sample >= 1):

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from ..connectors.engine import connect
-from ..store.models import Dataset, DatasetColumn, utcnow
-from . import classify
+from aios_workbench.catalog import classify
+from aios_workbench.connectors.engine import connect
+from aios_workbench.store.models import Dataset, DatasetColumn, utcnow
 
 
 @dataclass
@@ -110,8 +110,8 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
             _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
             report.scanned.append(decl.name)
         except Exception as exc:  # noqa: BLE001 - one broken source must not stop the scan
-            from ..connectors.secrets import scrub
-            from ..logs import redact
+            from aios_workbench.connectors.secrets import scrub
+            from aios_workbench.core.logs import redact
 
             report.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
         finally:
@@ -124,7 +124,7 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
 def _row_counts(con, alias: str, listing) -> dict[tuple[str, str], int]:
     """Exact row counts of local sources (Parquet answers from its footers; DuckDB and SQLite
     files are local). Server databases are not counted at scan: a count(*) there can be slow."""
-    from ..connectors.builtin import _quote_ident
+    from aios_workbench.connectors.builtin import _quote_ident
 
     counts = {}
     for schema, name, _kind, _columns in listing:

@@ -29,8 +29,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import UsageError
-from .model import Catalog, CatalogEntry
+from aios_workbench.catalog.model import Catalog, CatalogEntry
+from aios_workbench.core.errors import UsageError
 
 FIELDS = ("name", "tags", "columns", "owners", "path", "description")
 WEIGHTS = {"name": 6.0, "tags": 3.0, "columns": 2.5, "owners": 2.0, "path": 1.5, "description": 1.0}

@@ -1,5 +1,5 @@
 """Governance checks: data quality, drift, fairness, explainability. Each returns a `CheckResult`."""
 
-from .result import CheckItem, CheckResult, Status
+from aios_workbench.checks.result import CheckItem, CheckResult, Status
 
 __all__ = ["CheckItem", "CheckResult", "Status"]

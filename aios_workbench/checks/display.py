@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult
 
 _COLOURS = {"pass": "#2e7d32", "warn": "#ed6c02", "fail": "#c62828", "error": "#6a1b9a"}
 MAX_ITEMS = 200

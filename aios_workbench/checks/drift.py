@@ -58,9 +58,9 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 
-from ..errors import UsageError
-from . import drift_stats as st
-from .result import CheckItem, CheckResult
+from aios_workbench.checks import drift_stats as st
+from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.core.errors import UsageError
 
 SMALL_REFERENCE = 1000
 DRIFT_SHARE = 0.5

@@ -11,8 +11,8 @@ import time
 import warnings
 from pathlib import Path
 
-from ..errors import UsageError
-from .relation import quote, relation_sql
+from aios_workbench.checks.relation import quote, relation_sql
+from aios_workbench.core.errors import UsageError
 
 DEFAULT_SAMPLE = 100_000
 MAX_SAMPLE = 1_000_000

@@ -33,9 +33,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import UsageError
-from .relation import RelationColumns, quote, relation_sql, short
-from .result import CheckItem, CheckResult
+from aios_workbench.checks.relation import RelationColumns, quote, relation_sql, short
+from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.core.errors import UsageError
 
 RunSql = Callable[[str], pa.Table]
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from ..errors import UsageError
-from ..store.models import CheckRun, CheckRunDataset
-from .result import CheckResult
+from aios_workbench.checks.result import CheckResult
+from aios_workbench.core.errors import UsageError
+from aios_workbench.store.models import CheckRun, CheckRunDataset
 
 MAX_LIMIT = 500
 

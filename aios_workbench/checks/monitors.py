@@ -25,9 +25,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import NotFound, UsageError
-from .quality import table_expr
-from .relation import quote
+from aios_workbench.checks.quality import table_expr
+from aios_workbench.checks.relation import quote
+from aios_workbench.core.errors import NotFound, UsageError
 
 PERIOD = re.compile(r"^\s*(\d+)\s*(hour|day|week|month|year)s?\s*$", re.IGNORECASE)
 DIALECT = "duckdb"
@@ -74,7 +74,7 @@ class MonitorSpec(BaseModel):
 
 
 def workspace_monitors(ws) -> dict[str, MonitorSpec]:
-    from .suites import CHECKS_FILE, load_checks_file
+    from aios_workbench.checks.suites import CHECKS_FILE, load_checks_file
 
     model = load_checks_file(ws.governance_dir / CHECKS_FILE)
     return dict(model.monitors) if model else {}
@@ -115,8 +115,8 @@ def _window_sql(spec: MonitorSpec, lower: str, upper: str) -> str:
 
 def run_monitor(service, run_sql, name: str):
     """The monitor's drift result over its two windows (a `CheckResult` named `monitor:NAME`)."""
-    from .drift import drift
-    from .result import CheckResult
+    from aios_workbench.checks.drift import drift
+    from aios_workbench.checks.result import CheckResult
 
     spec = monitor_spec(service.workspace, name)
     bounds = windows(spec, run_sql)
@@ -134,7 +134,7 @@ def run_monitor(service, run_sql, name: str):
 
 def keep_feed_true(service, name: str, result: dict) -> None:
     """Open or bump the monitor's alert when it failed (and start its triggered jobs); resolve it when it passed."""
-    from ..alerts import AlertFeed
+    from aios_workbench.alerts import AlertFeed
 
     feed, key = AlertFeed(service.store), f"monitor:{name}"
     if result["status"] in ("fail", "error"):
@@ -143,7 +143,7 @@ def keep_feed_true(service, name: str, result: dict) -> None:
                          title=f"monitor {name} {'errored' if result['status'] == 'error' else 'failed'}",
                          detail={"monitor": name, "ledger_id": result.get("ledger_id"), "drifted": drifted,
                                  "error": result.get("error"), "windows": result.get("params", {}).get("windows")})
-        from ..jobs.scheduler import trigger_monitor_failure
+        from aios_workbench.jobs.runs import trigger_monitor_failure
 
         trigger_monitor_failure(service.store, name)
     else:

@@ -29,11 +29,11 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from ..errors import NotFound, UsageError, WorkbenchError
-from .result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.core.errors import NotFound, UsageError, WorkbenchError
 
 if TYPE_CHECKING:
-    from .suites import Suite
+    from aios_workbench.checks.suites import Suite
 
 RunSQL = Callable[[str], pa.Table]
 EXAMPLES = 5

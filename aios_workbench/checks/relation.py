@@ -6,7 +6,7 @@ import re
 
 import pyarrow as pa
 
-from ..errors import UsageError
+from aios_workbench.core.errors import UsageError
 
 DATASET_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")){0,2}$')
 

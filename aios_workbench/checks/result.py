@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ..errors import WorkbenchError
+from aios_workbench.core.errors import WorkbenchError
 
 Status = Literal["pass", "warn", "fail", "error"]
 _ORDER = {"pass": 0, "warn": 1, "fail": 2, "error": 3}

@@ -7,8 +7,8 @@ JSON the caller sent. `run_check` records every result in the governance ledger.
 
 from __future__ import annotations
 
-from ..errors import UsageError
-from ..registry import checks
+from aios_workbench.core.errors import UsageError
+from aios_workbench.core.registry import checks
 
 
 def _require(spec: dict, *keys: str) -> None:
@@ -21,7 +21,7 @@ def _require(spec: dict, *keys: str) -> None:
 @checks.register("quality")
 def quality(service, run_sql, spec: dict):
     """The named suites of governance/checks.yaml (all when `suites` is empty)."""
-    from .suites import select_suites, workspace_suites
+    from aios_workbench.checks.suites import select_suites, workspace_suites
 
     names = spec.get("suites") or []
     if isinstance(names, str):
@@ -32,7 +32,7 @@ def quality(service, run_sql, spec: dict):
 @checks.register("drift")
 def drift(service, run_sql, spec: dict):
     """Drift of `current` against `reference` (dataset names or parenthesised SELECTs)."""
-    from .drift import drift as run_drift
+    from aios_workbench.checks.drift import drift as run_drift
 
     _require(spec, "reference", "current")
     return [run_drift(spec["reference"], spec["current"], run_sql=run_sql, columns=spec.get("columns"),
@@ -42,7 +42,7 @@ def drift(service, run_sql, spec: dict):
 @checks.register("fairness")
 def fairness(service, run_sql, spec: dict):
     """Group fairness of predictions in `relation`."""
-    from .fairness import fairness as run_fairness
+    from aios_workbench.checks.fairness import fairness as run_fairness
 
     _require(spec, "relation", "y_true", "y_pred", "sensitive")
     return [run_fairness(spec["relation"], y_true=spec["y_true"], y_pred=spec["y_pred"],
@@ -53,14 +53,14 @@ def fairness(service, run_sql, spec: dict):
 @checks.register("monitor")
 def monitor(service, run_sql, spec: dict):
     """The monitor `name` of governance/checks.yaml: drift of its current window against its reference."""
-    from .monitors import run_monitor
+    from aios_workbench.checks.monitors import run_monitor
 
     _require(spec, "name")
     return [run_monitor(service, run_sql, spec["name"])]
 
 
 def _monitor_recorded(service, spec: dict, result: dict) -> None:
-    from .monitors import keep_feed_true
+    from aios_workbench.checks.monitors import keep_feed_true
 
     keep_feed_true(service, spec["name"], result)
 
@@ -72,8 +72,8 @@ def run_check(service, user: str, kind: str, spec: dict, *, mlflow_run_id: str |
               notebook: str | None = None, job_run_id: int | None = None) -> list[dict]:
     """Run check `kind` as `user` and record each result in the ledger (with the notebook, MLflow run
     and job run it belongs to); return them as dicts."""
-    from .ledger import Ledger
-    from .quality import governed_runner
+    from aios_workbench.checks.ledger import Ledger
+    from aios_workbench.checks.quality import governed_runner
 
     if not isinstance(spec, dict):
         raise UsageError("a check's parameters must be a JSON object", fix='send e.g. {"kind": "quality"}')

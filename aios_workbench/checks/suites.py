@@ -23,9 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import ConfigError, NotFound, UsageError
-from .monitors import MonitorSpec
-from .quality import (
+from aios_workbench.checks.monitors import MonitorSpec
+from aios_workbench.checks.quality import (
     AcceptedValues,
     Freshness,
     NotNull,
@@ -40,7 +39,8 @@ from .quality import (
     parse_max_age,
     run_suite,
 )
-from .result import CheckResult
+from aios_workbench.checks.result import CheckResult
+from aios_workbench.core.errors import ConfigError, NotFound, UsageError
 
 CHECKS_FILE = "checks.yaml"
 Scalar = bool | int | float | datetime | date | str
@@ -207,14 +207,14 @@ class ChecksFile(_Strict):
 
 def load_checks_file(path: Path) -> ChecksFile | None:
     """The whole checks file, validated (None when there is none)."""
-    from ..workspace.yamlfile import load_model
+    from aios_workbench.core.yamlfile import load_model
 
     return load_model(path, ChecksFile)[0] if path.exists() else None
 
 
 def load_suites(path: Path) -> dict[str, Suite]:
     """Every suite of the checks file at `path`, validated; a missing file holds no suites."""
-    from ..workspace.yamlfile import load_model
+    from aios_workbench.core.yamlfile import load_model
 
     if not path.exists():
         return {}

@@ -1,6 +1,6 @@
 """Data sources: declarations in the workspace, connector plugins, the DuckDB engine."""
 
-from .declaration import ConnectorDeclaration, load_declarations
-from .health import ConnectorHealth, check_connector
+from aios_workbench.connectors.declaration import ConnectorDeclaration, load_declarations
+from aios_workbench.connectors.health import ConnectorHealth, check_connector
 
 __all__ = ["ConnectorDeclaration", "ConnectorHealth", "check_connector", "load_declarations"]

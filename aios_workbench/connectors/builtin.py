@@ -13,10 +13,10 @@ from typing import Literal
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConnectorError
-from ..registry import connectors
-from .engine import load_extension
-from .secrets import resolve_secret
+from aios_workbench.connectors.engine import load_extension
+from aios_workbench.connectors.secrets import resolve_secret
+from aios_workbench.core.errors import ConnectorError
+from aios_workbench.core.registry import connectors
 
 
 class _Options(BaseModel):

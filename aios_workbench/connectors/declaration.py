@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
-from ..registry import connectors
-from ..workspace.yamlfile import load_model, validate_part
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.registry import connectors
+from aios_workbench.core.yamlfile import load_model, validate_part
 
 
 class ConnectorDeclaration(BaseModel):
@@ -32,7 +32,7 @@ class ConnectorDeclaration(BaseModel):
 
 def load_declarations(folder: Path) -> list[ConnectorDeclaration]:
     """Every declaration in `folder`, validated; any error names file and line."""
-    from . import builtin, s3  # noqa: F401  (register the built-in connector types)
+    from aios_workbench.connectors import builtin, s3  # noqa: F401  (register the built-in connector types)
 
     declarations: dict[str, ConnectorDeclaration] = {}
     if not folder.is_dir():

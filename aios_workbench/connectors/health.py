@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import WorkbenchError
-from ..logs import redact
-from .declaration import ConnectorDeclaration
-from .engine import connect
-from .secrets import scrub
+from aios_workbench.connectors.declaration import ConnectorDeclaration
+from aios_workbench.connectors.engine import connect
+from aios_workbench.connectors.secrets import scrub
+from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.core.logs import redact
 
 
 @dataclass(frozen=True)

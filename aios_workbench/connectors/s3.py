@@ -18,11 +18,11 @@ from typing import Literal
 import duckdb
 from pydantic import Field, field_validator, model_validator
 
-from ..errors import ConnectorError
-from ..registry import connectors
-from .builtin import Connector, _Options, _quote
-from .engine import load_extension
-from .secrets import resolve_secret, scrub
+from aios_workbench.connectors.builtin import Connector, _Options, _quote
+from aios_workbench.connectors.engine import load_extension
+from aios_workbench.connectors.secrets import resolve_secret, scrub
+from aios_workbench.core.errors import ConnectorError
+from aios_workbench.core.registry import connectors
 
 _BUCKET = r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"
 _ENDPOINT = r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ConfigError
+from aios_workbench.core.errors import ConfigError
 
 _resolved: set[str] = set()
 
@@ -30,7 +30,7 @@ def resolve_secret(name: str) -> str:
 def _from_secrets_file(name: str) -> str:
     file = os.environ.get("AIOS_SECRETS_FILE")
     if file and Path(file).is_file():
-        from ..workspace.yamlfile import read_yaml
+        from aios_workbench.core.yamlfile import read_yaml
 
         data = read_yaml(Path(file))[0] or {}   # its errors name the file and line, never a value
         if isinstance(data, dict) and name in data:

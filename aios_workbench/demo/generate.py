@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
-from . import storage
-from .tables import AS_OF, CALENDAR_END, CALENDAR_START, DRIFT_START, InjectedIssue, build_tables
+from aios_workbench.demo import storage
+from aios_workbench.demo.tables import AS_OF, CALENDAR_END, CALENDAR_START, DRIFT_START, InjectedIssue, build_tables
 
 GENERATOR = "aios_workbench.demo"
 GENERATOR_VERSION = "1"  # bump whenever the same seed would produce different rows

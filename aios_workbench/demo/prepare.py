@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..store import open_store
-from .generate import generate_demo_data
+from aios_workbench.demo.generate import generate_demo_data
+from aios_workbench.store import open_store
 
 # The demo's daily job: the monitoring notebook, promoted by the demo's data scientist.
 MONITOR_JOB = "monitor_shipments"
@@ -23,8 +23,8 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     every declared source answers. `jobs`: also promote the demo's daily job
     (`promote_demo_job`); `aios demo` does, test fixtures (copies that start with
     no jobs and no alerts) do not."""
-    from ..connectors.health import check_connector
-    from ..errors import ConnectorError, UsageError
+    from aios_workbench.connectors.health import check_connector
+    from aios_workbench.core.errors import ConnectorError, UsageError
 
     def step(message: str) -> None:
         if progress:
@@ -37,7 +37,7 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         raise UsageError(str(exc), fix="use a seed >= 0 and a scale in (0, 100]; remove a folder that is "
                          "not demo data from .aios/demo-data", input=f"seed={seed} scale={scale}") from None
     step("migrating the metadata store and scanning the catalog")
-    from ..catalog import scan_catalog
+    from aios_workbench.catalog import scan_catalog
 
     store = open_store(ws.metadata_url)
     try:
@@ -45,7 +45,7 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     finally:
         store.close()
     step("creating the MLflow tracking store (once; its migrations take a few seconds)")
-    from ..tracking import ensure_store
+    from aios_workbench.tracking import ensure_store
 
     tracking = ensure_store(ws)
     step("checking the data sources")
@@ -73,7 +73,7 @@ def running_version(store, name: str) -> tuple[str, Path] | None:
     """(digest, snapshot path) of the version job `name` runs; None when there is no such job."""
     from sqlalchemy import select
 
-    from ..store.models import Job, JobVersion
+    from aios_workbench.store.models import Job, JobVersion
 
     with store.session() as session:
         row = session.execute(select(JobVersion.digest, JobVersion.snapshot_path)
@@ -86,7 +86,7 @@ def _content(path: Path) -> dict | None:
     """The notebook's JSON without what promotion ignores (outputs, execution counts, volatile cell metadata,
     how sources are split into lines); None when unreadable. Equal contents mean equal digests, and reading
     them needs no nbformat, whose import (jsonschema's grammars) costs seconds."""
-    from ..jobs.notebook import VOLATILE_CELL_METADATA
+    from aios_workbench.jobs.notebook import VOLATILE_CELL_METADATA
 
     try:
         data = json.loads(path.read_bytes())
@@ -109,8 +109,8 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
     `aios demo --prepare-only` runs on every `./workbench start` and `./workbench test`.
 
     A refused promotion is reported (every failed gate's reason), not raised: the demo stays usable."""
-    from ..errors import WorkbenchError
-    from ..jobs.notebook import load_notebook
+    from aios_workbench.core.errors import WorkbenchError
+    from aios_workbench.jobs.notebook import load_notebook
 
     def say(message: str) -> None:
         if progress:
@@ -154,9 +154,9 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
 
 
 def _promote(ws):
-    from ..jobs.promote import promote
-    from ..jobs.schedule import Schedule
-    from ..service.core import WorkbenchService
+    from aios_workbench.jobs.promote import promote
+    from aios_workbench.jobs.schedule import Schedule
+    from aios_workbench.service.core import WorkbenchService
 
     service = WorkbenchService(ws, mode="local")
     try:

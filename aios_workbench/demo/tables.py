@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .identifiers import ascii_slug, fill_pattern, make_ibans, make_phones
-from .vocabulary import (
+from aios_workbench.demo.identifiers import ascii_slug, fill_pattern, make_ibans, make_phones
+from aios_workbench.demo.vocabulary import (
     BRAND_WORDS,
     BUYER_DOMAIN,
     CARRIERS,

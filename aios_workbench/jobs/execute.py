@@ -20,9 +20,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError, WorkbenchError
-from . import runtime as _env
-from .outputs import (
+from aios_workbench.core.errors import UsageError, WorkbenchError
+from aios_workbench.jobs import runtime as _env
+from aios_workbench.jobs.outputs import (
     RunLog,
     Scrubber,
     _atomic_write,
@@ -331,7 +331,7 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     _env.check_extra(secrets or {}, what="secret target")
     _env.check_extra(env or {}, what="environment variable")
     if not notebook_path.is_file():
-        from ..errors import NotFound
+        from aios_workbench.core.errors import NotFound
 
         raise NotFound(f"notebook {notebook_path} does not exist", fix="pass the path of a .ipynb file",
                        input=str(notebook_path))
@@ -375,7 +375,7 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     if _asked_to_cancel(should_cancel):
         return ended("cancelled", "cancelled before the kernel started")
 
-    from .runtime import job_runtime
+    from aios_workbench.jobs.runtime import job_runtime
 
     runtime = job_runtime()
     grant = runtime.issue(service, identity=identity, job_run_id=job_run_id)

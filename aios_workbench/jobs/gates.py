@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import WorkbenchError
+from aios_workbench.core.errors import WorkbenchError
 
 TITLES = {
     "parameters_cell": "a cell tagged `parameters` exists",
@@ -112,7 +112,7 @@ def _parameters_cell(inputs: GateInputs) -> PromotionGate:
 
 # -- 2 ------------------------------------------------------------------------------------------------------
 def _parameters(inputs: GateInputs, first: PromotionGate, outcome: GateOutcome) -> PromotionGate:
-    from .parameters import InvalidParameters, derive_schema, validate
+    from aios_workbench.jobs.parameters import InvalidParameters, derive_schema, validate
 
     if not first.passed:
         return not_run("parameters", "gate 1 failed: without a parameters cell there is no parameter schema")
@@ -145,7 +145,7 @@ def _validation_run(inputs: GateInputs, second: PromotionGate, outcome: GateOutc
     if not second.passed:
         return not_run("validation_run", "the parameters are not valid (gate 2): no kernel was started")
     try:
-        from .execute import execute_notebook
+        from aios_workbench.jobs.execute import execute_notebook
     except ImportError as exc:
         return not_run("validation_run", f"the notebook execution module is unavailable ({exc})")
     import nbformat
@@ -204,7 +204,7 @@ def _relative(path, root: Path) -> str | None:
 
 # -- 4 ------------------------------------------------------------------------------------------------------
 def _required_checks(inputs: GateInputs) -> PromotionGate:
-    from .notebook import InvalidNotebook
+    from aios_workbench.jobs.notebook import InvalidNotebook
 
     if inputs.notebook is None:
         return not_run("required_checks", "the notebook cannot be loaded, so its required checks are unknown")
@@ -215,7 +215,7 @@ def _required_checks(inputs: GateInputs) -> PromotionGate:
     if not names:
         return PromotionGate("required_checks", True, "the notebook declares no required checks "
                              "(notebook metadata aios.required_checks)", {"suites": []})
-    from ..checks.suites import workspace_suites
+    from aios_workbench.checks.suites import workspace_suites
 
     try:
         known = workspace_suites(inputs.service.workspace)
@@ -256,7 +256,7 @@ def _required_checks(inputs: GateInputs) -> PromotionGate:
 
 # -- 5 ------------------------------------------------------------------------------------------------------
 def _grants(inputs: GateInputs, third: PromotionGate, outcome: GateOutcome) -> PromotionGate:
-    from ..policy.enforce import PolicyEngine
+    from aios_workbench.policy.enforce import PolicyEngine
 
     result = outcome.execution
     if result is None:

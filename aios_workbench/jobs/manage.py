@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ..errors import ConfigError, NotFound, PermissionDenied, UsageError
-from ..store.models import Job, JobRun, JobVersion
-from . import runs
-from .runs import spec_of
+from aios_workbench.core.errors import ConfigError, NotFound, PermissionDenied, UsageError
+from aios_workbench.jobs import runs
+from aios_workbench.jobs.runs import spec_of
+from aios_workbench.store.models import Job, JobRun, JobVersion
 
 CONTROL_FIX = ("ask the job's creator or its identity, or a user with a role that has `audit: true` in "
                "governance/policy.yaml")
@@ -64,7 +64,7 @@ def validate_parameters(schema: dict, values: dict | None, *, from_text: bool) -
     """Override values checked against the version's parameter schema before any kernel starts."""
     if not values:
         return {}
-    from .parameters import validate
+    from aios_workbench.jobs.parameters import validate
 
     return validate(schema or {}, values, coerce_strings=from_text)
 
@@ -88,7 +88,7 @@ class JobControl:
 
     # -- who may ------------------------------------------------------------------------------------
     def may_control(self, job: Job, user: str) -> bool:
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.policy.enforce import PolicyEngine
 
         return controls(user, identity=job.identity, created_by=job.created_by,
                         is_auditor=lambda: PolicyEngine(self._policy()).is_auditor(user))
@@ -210,7 +210,7 @@ class JobControl:
             # gone and stops the worker, whose final write then touches nothing.
             session.delete(job)
         shutil.rmtree(job_runs_dir(self.workspace, name), ignore_errors=True)
-        from ..alerts import AlertFeed
+        from aios_workbench.alerts import AlertFeed
 
         AlertFeed(self.store).resolve(f"job:{name}")  # nothing left to fix
         self._audit(user, surface, "delete", name, runs=counts)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NotFound, UsageError
+from aios_workbench.core.errors import NotFound, UsageError
 
 PARAMETERS_TAG = "parameters"
 # Cell metadata JupyterLab rewrites on every run (timings) or on every click (view state):

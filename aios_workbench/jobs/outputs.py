@@ -39,7 +39,7 @@ class Scrubber:
         self._values.sort(key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        from ..connectors.secrets import scrub
+        from aios_workbench.connectors.secrets import scrub
 
         text = scrub(text)
         for value in self._values:
@@ -72,7 +72,7 @@ def register_scrubbed_io() -> str:
                     return super().read(path[len(_SCRUBBED_SCHEME):])
 
                 def write(self, buf, path):
-                    from ..connectors.secrets import scrub as scrub_resolved
+                    from aios_workbench.connectors.secrets import scrub as scrub_resolved
 
                     real = path[len(_SCRUBBED_SCHEME):]
                     # a save after its run was given up on still loses every secret this process resolved

@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any
 
-from ..errors import UsageError
+from aios_workbench.core.errors import UsageError
 
 TYPES = ("int", "float", "str", "bool", "list", "dict", "any")
 _ANNOTATION_TYPES = {

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
-from .gates import GateInputs, PromotionGate, approval_problem, evaluate
-from .schedule import Schedule, zone
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.jobs.gates import GateInputs, PromotionGate, approval_problem, evaluate
+from aios_workbench.jobs.schedule import Schedule, zone
 
 
 @dataclass
@@ -71,7 +71,7 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
     """A `JobSpec` from promotion options; `retries=3` is short for `{"max": 3}`. Bad fields are UsageErrors."""
     from pydantic import ValidationError
 
-    from .spec import JobSpec
+    from aios_workbench.jobs.spec import JobSpec
 
     if schedule is not None and schedule.kind == "once" and not schedule.upcoming(1):
         raise UsageError(f"the one-off time {schedule.at.isoformat(timespec='minutes')} has passed: the job would "
@@ -98,8 +98,8 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
 
     `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
-    from .notebook import load_notebook, resolve_notebook
-    from .versions import change_refusal
+    from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
+    from aios_workbench.jobs.versions import change_refusal
 
     ws = service.workspace
     path, relative = resolve_notebook(ws, notebook_path, base=base)
@@ -156,8 +156,8 @@ def _trigger_notes(service, name: str, spec) -> list[str]:
     later, but the promoter should know the trigger waits for them)."""
     from sqlalchemy import select
 
-    from ..checks.monitors import workspace_monitors
-    from ..store.models import Job
+    from aios_workbench.checks.monitors import workspace_monitors
+    from aios_workbench.store.models import Job
 
     notes = []
     wanted = [j for j in spec.triggers.after_success if j != name]
@@ -180,8 +180,8 @@ def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcom
     """Write the snapshot, then the version (and the job, when active) in one transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    from ..store.models import JobVersion
-    from .versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
+    from aios_workbench.jobs.versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
+    from aios_workbench.store.models import JobVersion
 
     path, created = write_snapshot(service.workspace, cleaned, report.digest)
     now = datetime.now(UTC)
@@ -213,7 +213,7 @@ def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcom
 
 
 def _raise_approval_alert(service, report: PromotionReport, spec) -> None:
-    from ..alerts import AlertFeed
+    from aios_workbench.alerts import AlertFeed
 
     who = spec.approver or "a second user"
     AlertFeed(service.store).raise_alert(
@@ -239,10 +239,10 @@ def reject(service, name: str, version, user: str, comment: str | None = None, *
 def _decide(service, name, version, user, comment, *, approve: bool, surface: str) -> dict:
     from sqlalchemy import select
 
-    from ..alerts import AlertFeed
-    from ..store.models import Job, JobVersion
-    from .spec import JobSpec
-    from .versions import _iso, _version_number, point_job_at
+    from aios_workbench.alerts import AlertFeed
+    from aios_workbench.jobs.spec import JobSpec
+    from aios_workbench.jobs.versions import _iso, _version_number, point_job_at
+    from aios_workbench.store.models import Job, JobVersion
 
     number = _version_number(version)
     decision = "approve" if approve else "reject"

@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ConfigError, NotFound, UsageError
-from ..store.models import Job, JobRun, JobVersion
-from .spec import JobSpec
+from aios_workbench.core.errors import ConfigError, NotFound, UsageError
+from aios_workbench.jobs.spec import JobSpec
+from aios_workbench.store.models import Job, JobRun, JobVersion
 
 TERMINAL = ("succeeded", "failed", "timed_out", "cancelled")
 FAILED = ("failed", "timed_out")

@@ -25,7 +25,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from ..errors import AuthenticationRequired, UsageError, WorkbenchError
+from aios_workbench.core.errors import AuthenticationRequired, UsageError, WorkbenchError
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ class JobServiceView:
 
     def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
         """Checks a job runs read through this view, so their reads are the job's reads."""
-        from ..checks.runner import run_check
-        from ..errors import UsageError
+        from aios_workbench.checks.runner import run_check
+        from aios_workbench.core.errors import UsageError
 
         if not isinstance(kind, str) or not kind:
             raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
@@ -259,8 +259,8 @@ def make_job_app(runtime: JobRuntime):
     by run tokens."""
     from tornado import web
 
-    from ..service.routes import mount
-    from ..service.standalone import NotFoundRoute, TokenAuthBase
+    from aios_workbench.surfaces.rest.routes import mount
+    from aios_workbench.surfaces.rest.standalone import NotFoundRoute, TokenAuthBase
 
     class JobTokenAuth(TokenAuthBase):
         """`TokenAuthBase` with per-run tokens: the token names the identity and the run."""
@@ -354,7 +354,7 @@ def check_extra(values: dict, *, what: str) -> None:
 
 def resolve_secrets(secrets: dict[str, str]) -> dict[str, str]:
     """Kernel variable -> secret value, each resolved by reference (ConfigError names a missing one)."""
-    from ..connectors.secrets import resolve_secret
+    from aios_workbench.connectors.secrets import resolve_secret
 
     return {env: resolve_secret(reference) for env, reference in secrets.items()}
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ..errors import UsageError
+from aios_workbench.core.errors import UsageError
 
 PRESETS = {
     "@hourly": "0 * * * *",

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .schedule import Schedule
+from aios_workbench.jobs.schedule import Schedule
 
 JOB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

@@ -13,8 +13,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import NotFound, PermissionDenied, UsageError
-from ..store.models import Job, JobVersion
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.store.models import Job, JobVersion
 
 
 def snapshot_dir(workspace) -> Path:
@@ -50,7 +50,7 @@ def write_snapshot(workspace, cleaned: dict, digest: str) -> tuple[Path, bool]:
 
 def snapshot_digest(path: Path) -> str | None:
     """The content digest of a stored snapshot (None when it cannot be read)."""
-    from .notebook import InvalidNotebook, clean, digest, load_notebook
+    from aios_workbench.jobs.notebook import InvalidNotebook, clean, digest, load_notebook
 
     try:
         return digest(clean(load_notebook(path).node))
@@ -118,7 +118,7 @@ def change_refusal(service, session, name: str, user: str) -> PermissionDenied |
     `audit: true`; before the job exists, whoever promoted one of its versions. A new name is free."""
     from sqlalchemy import select
 
-    from ..policy.enforce import PolicyEngine
+    from aios_workbench.policy.enforce import PolicyEngine
 
     job = session.scalar(select(Job).where(Job.name == name))
     if job is not None:
@@ -136,7 +136,7 @@ def point_job_at(session, row: JobVersion, *, user: str, now: datetime) -> Job:
     """Insert or update the Job row so it runs version `row` (schedule restarts from `now`)."""
     from sqlalchemy import select
 
-    from .spec import JobSpec
+    from aios_workbench.jobs.spec import JobSpec
 
     spec = JobSpec.model_validate(row.spec)
     job = session.scalar(select(Job).where(Job.name == row.job_name))

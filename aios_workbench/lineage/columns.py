@@ -19,8 +19,8 @@ from sqlglot import exp
 from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.scope import traverse_scope
 
-from ..catalog.model import Catalog, CatalogEntry
-from ..errors import WorkbenchError
+from aios_workbench.catalog.model import Catalog, CatalogEntry
+from aios_workbench.core.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
 

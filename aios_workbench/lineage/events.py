@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from .._version import __version__
-from ..catalog.model import CatalogEntry
-from ..connectors.secrets import scrub
-from ..logs import redact
-from .columns import column_lineage
+from aios_workbench._version import __version__
+from aios_workbench.catalog.model import CatalogEntry
+from aios_workbench.connectors.secrets import scrub
+from aios_workbench.core.logs import redact
+from aios_workbench.lineage.columns import column_lineage
 
 PRODUCER = f"https://example.invalid/aios-workbench/{__version__}"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"

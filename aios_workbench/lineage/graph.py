@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .events import is_result
+from aios_workbench.lineage.events import is_result
 
 MAX_DEPTH = 20
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..logs import redact
+from aios_workbench.core.logs import redact
 
 try:  # serialises appends between processes (Jupyter server, scheduler, CLI); POSIX only
     import fcntl
@@ -195,7 +195,7 @@ def emitter_for(ws, *, url: str | None = None, timeout: float | None = None,
     timeout = timeout or getattr(section, "timeout_seconds", None) or 5.0
     secret = getattr(section, "api_key_secret", None)
     if url and secret and not (headers or {}).get("Authorization"):
-        from ..connectors.secrets import resolve_secret
+        from aios_workbench.connectors.secrets import resolve_secret
 
         headers = {**(headers or {}), "Authorization": f"Bearer {resolve_secret(secret)}"}
     http = HttpTransport(url, timeout, headers=headers) if url else None

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from ..errors import ConfigError, PermissionDenied
-from .model import PolicyFile
+from aios_workbench.core.errors import ConfigError, PermissionDenied
+from aios_workbench.policy.model import PolicyFile
 
 PLACEHOLDER = re.compile(r"\{user\.([A-Za-z_][A-Za-z0-9_]*)\}")
 

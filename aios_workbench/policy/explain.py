@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import PermissionDenied
-from .enforce import PolicyEngine
+from aios_workbench.core.errors import PermissionDenied
+from aios_workbench.policy.enforce import PolicyEngine
 
 
 def explain(policy_file, catalog, user: str, dataset: str) -> dict:

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import ConfigError
-from ..workspace.yamlfile import load_model
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.yamlfile import load_model
 
 POLICY_FILE = "policy.yaml"
 Name = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.@-]{0,127}$")
@@ -144,7 +144,9 @@ def _predicate_problem(predicate: str) -> tuple[str, str] | None:
     import sqlglot
     from sqlglot import exp
 
-    from .enforce import PLACEHOLDER  # the query path's own pattern (a top-level import would be circular)
+    from aios_workbench.policy.enforce import (
+        PLACEHOLDER,  # the query path's own pattern (a top-level import would be circular)
+    )
 
     literal = exp.convert("attribute").sql("duckdb")
     try:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from ..connectors.engine import connect
-from ..connectors.secrets import scrub
-from ..errors import ConnectorError, UsageError, WorkbenchError
-from ..logs import redact
+from aios_workbench.connectors.engine import connect
+from aios_workbench.connectors.secrets import scrub
+from aios_workbench.core.errors import ConnectorError, UsageError, WorkbenchError
+from aios_workbench.core.logs import redact
 
 log = logging.getLogger(__name__)
 

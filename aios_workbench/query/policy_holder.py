@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..errors import ConfigError
-from ..policy.model import POLICY_FILE, load_policy
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.policy.model import POLICY_FILE, load_policy
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,16 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
-from ..catalog.model import Catalog, CatalogEntry
-from ..errors import NotFound, PermissionDenied, UsageError
-from ..policy.enforce import PolicyEngine, Principal
-from .rules import ALLOWED_TABLE_FUNCTIONS, DENIED_FUNCTIONS, DENIED_PREFIXES, FORBIDDEN_NODES, READ_ROOTS
+from aios_workbench.catalog.model import Catalog, CatalogEntry
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.policy.enforce import PolicyEngine, Principal
+from aios_workbench.query.rules import (
+    ALLOWED_TABLE_FUNCTIONS,
+    DENIED_FUNCTIONS,
+    DENIED_PREFIXES,
+    FORBIDDEN_NODES,
+    READ_ROOTS,
+)
 
 
 class QueryDenied(PermissionDenied):

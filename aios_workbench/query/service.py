@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ..catalog.load import load_catalog
-from ..errors import NotFound, PermissionDenied, UsageError, WorkbenchError
-from ..policy.enforce import PolicyEngine
-from .policy_holder import PolicyHolder
-from .rewrite import QueryDenied, rewrite
+from aios_workbench.catalog.load import load_catalog
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.policy.enforce import PolicyEngine
+from aios_workbench.query.policy_holder import PolicyHolder
+from aios_workbench.query.rewrite import QueryDenied, rewrite
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class QueryService:
     """Governed queries over one workspace, for every surface."""
 
     def __init__(self, ws, store, audit, *, max_rows: int = 1_000_000, timeout: float = 300.0, lineage=None):
-        from ..lineage.log import emitter_for
+        from aios_workbench.lineage.log import emitter_for
 
         self.ws = ws
         self.lineage = lineage or emitter_for(ws)
@@ -105,7 +105,7 @@ class QueryService:
     def engine(self):
         with self._lock:
             if self._engine is None:
-                from .engine import GovernedEngine
+                from aios_workbench.query.engine import GovernedEngine
 
                 cfg = self.ws.config.query
                 self._engine = GovernedEngine(self.ws, threads=cfg.threads, memory_limit=cfg.memory_limit)
@@ -193,7 +193,7 @@ class QueryService:
             pending.exception(timeout=timeout)  # waits; the worker runs events in order
 
     def _write_lineage(self, sql, identity, surface, rewritten, outcome, run_id, error) -> None:
-        from ..lineage.events import query_event
+        from aios_workbench.lineage.events import query_event
 
         try:
             catalog = self.catalog()

@@ -6,19 +6,19 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from .. import __version__
-from ..connectors.health import check_connector
-from ..errors import WorkbenchError
-from ..store import open_store
-from ..workspace import Workspace
+from aios_workbench._version import __version__
+from aios_workbench.connectors.health import check_connector
+from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.store import open_store
+from aios_workbench.workspace import Workspace
 
 
 class WorkbenchService:
     """One workspace's service state: its metadata store and cached source health."""
 
     def __init__(self, workspace: Workspace, *, mode: str, connector_health_ttl: float = 15.0):
-        from ..audit import AuditLog
-        from ..query import QueryService
+        from aios_workbench.audit import AuditLog
+        from aios_workbench.query import QueryService
 
         self.workspace = workspace
         self.mode = mode
@@ -78,7 +78,7 @@ class WorkbenchService:
     # -- governed data ---------------------------------------------------------
     def readable_datasets(self, user: str) -> list[dict]:
         """Catalog entries `user` may read (deny by default hides the rest)."""
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.policy.enforce import PolicyEngine
 
         policy = PolicyEngine(self.queries.policy.current())
         principal = policy.principal(user)
@@ -94,8 +94,8 @@ class WorkbenchService:
 
     def search(self, user: str, text: str, *, limit: int = 20) -> list[dict]:
         """Ranked catalog search over what `user` may read."""
-        from ..catalog.search import search
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.catalog.search import search
+        from aios_workbench.policy.enforce import PolicyEngine
 
         policy = PolicyEngine(self.queries.policy.current())
         principal = policy.principal(user)
@@ -106,10 +106,10 @@ class WorkbenchService:
     def lineage(self, user: str, dataset: str, depth: int = 3) -> dict:
         """Upstream and downstream of `dataset` from the lineage log; datasets `user` may not
         read appear as restricted, and other people's queries only to auditors."""
-        from ..errors import PermissionDenied
-        from ..lineage import LineageLog, lineage_of, log_path, restrict
-        from ..lineage.graph import only_own_activity
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.core.errors import PermissionDenied
+        from aios_workbench.lineage import LineageLog, lineage_of, log_path, restrict
+        from aios_workbench.lineage.graph import only_own_activity
+        from aios_workbench.policy.enforce import PolicyEngine
 
         info = self.explain(user, dataset)  # unknown or ambiguous names raise here, with the fix
         if not info["allowed"]:
@@ -131,25 +131,25 @@ class WorkbenchService:
                       run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> dict:
         """Write an Arrow table as a dataset of a `datasets` source (write grant; classified; audited;
         traced from `inputs`)."""
-        from ..catalog.write import write_dataset
+        from aios_workbench.service.writes import write_dataset
 
         return write_dataset(self, user, target, table, mode=mode, inputs=inputs, run_id=run_id,
                              surface=surface, strict_inputs=strict_inputs).to_dict()
 
     def explain(self, user: str, dataset: str) -> dict:
         """What `user` sees of `dataset` and why: grant, masks, row filter."""
-        from ..policy.explain import explain
+        from aios_workbench.policy.explain import explain
 
         return explain(self.queries.policy.current(), self.queries.catalog(), user, dataset)
 
     def audit_records(self, caller: str, **filters) -> list[dict]:
         """Audit records: everything for auditors, one's own records for everybody else."""
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.policy.enforce import PolicyEngine
 
         policy = PolicyEngine(self.queries.policy.current())
         if not policy.is_auditor(caller):
             if filters.get("user") not in (None, caller):
-                from ..errors import PermissionDenied
+                from aios_workbench.core.errors import PermissionDenied
 
                 raise PermissionDenied(f"{caller} may read only their own audit records",
                                        fix="ask for a role with `audit: true` in governance/policy.yaml",
@@ -159,7 +159,7 @@ class WorkbenchService:
 
     def models(self):
         """The gated model registry on this workspace's MLflow store."""
-        from ..tracking.registry import ModelRegistry
+        from aios_workbench.tracking.registry import ModelRegistry
 
         if getattr(self, "_models", None) is None:
             self._models = ModelRegistry.for_workspace(self.workspace, self.store, self.audit,
@@ -169,8 +169,8 @@ class WorkbenchService:
     # -- checks ----------------------------------------------------------------
     def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
         """Run a check as `user` through the governed path; every result goes to the ledger."""
-        from ..checks.runner import run_check
-        from ..errors import UsageError
+        from aios_workbench.checks.runner import run_check
+        from aios_workbench.core.errors import UsageError
 
         if not isinstance(kind, str) or not kind:
             raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
@@ -179,8 +179,8 @@ class WorkbenchService:
     def check_history(self, user: str, **filters) -> list[dict]:
         """Ledger runs, newest first. Failing example rows are shown only to whoever ran the check
         (or to auditors): they were fetched under that user's masks and row filters."""
-        from ..checks.ledger import Ledger
-        from ..policy.enforce import PolicyEngine
+        from aios_workbench.checks.ledger import Ledger
+        from aios_workbench.policy.enforce import PolicyEngine
 
         auditor = PolicyEngine(self.queries.policy.current()).is_auditor(user)
         runs = Ledger(self.store).history(**filters)

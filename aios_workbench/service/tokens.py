@@ -24,7 +24,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ConfigError, NotFound, UsageError
+from aios_workbench.core.errors import ConfigError, NotFound, UsageError
 
 FILE_NAME = "service_tokens.json"
 PREFIX = "aios_"   # recognisable in a secret scanner, and never confused with the service's own token

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import StoreError
-from ..logs import redact
+from aios_workbench.core.errors import StoreError
+from aios_workbench.core.logs import redact
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "head"

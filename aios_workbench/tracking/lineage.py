@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import UsageError
+from aios_workbench.core.errors import UsageError
 
 SOURCE_TYPE = "aios"
 SCHEME = "aios://"

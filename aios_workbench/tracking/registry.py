@@ -23,9 +23,9 @@ from datetime import UTC
 
 from sqlalchemy import select
 
-from ..errors import NotFound, PermissionDenied, UsageError
-from ..store.models import CheckRun
-from .store import check_reachable, ensure_store, is_local_sqlite, tracking_uri
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.store.models import CheckRun
+from aios_workbench.tracking.store import check_reachable, ensure_store, is_local_sqlite, tracking_uri
 
 AUTHOR_TAG = "aios.author"
 STATUS_TAG = "aios.status"
@@ -80,9 +80,9 @@ def _aware(at):
 
 
 def _mlflow_client(uri: str):
-    from .run import _mlflow
+    from aios_workbench.tracking.store import import_mlflow
 
-    _mlflow()   # sets the no-telemetry default before MLflow is imported
+    import_mlflow()   # sets the no-telemetry default before MLflow is imported
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -198,8 +198,8 @@ class ModelRegistry:
         return self._decide(name, version, user, comment, approve=False, surface=surface)
 
     def _decide(self, name, version, user, comment, *, approve: bool, surface: str) -> dict:
-        from ..checks.ledger import Ledger
-        from ..checks.result import CheckItem, CheckResult
+        from aios_workbench.checks.ledger import Ledger
+        from aios_workbench.checks.result import CheckItem, CheckResult
 
         mv = self._version(name, version)
         author = mv.tags.get(AUTHOR_TAG, "")
@@ -263,8 +263,8 @@ class ModelRegistry:
     def promote(self, name: str, version: str | int, user: str, alias: str = DEFAULT_ALIAS, *,
                 surface: str = "api") -> dict:
         """Point `alias` at the version when every gate holds; otherwise raise `PromotionRefused` listing them."""
-        from ..checks.ledger import Ledger
-        from ..checks.result import CheckItem, CheckResult
+        from aios_workbench.checks.ledger import Ledger
+        from aios_workbench.checks.result import CheckItem, CheckResult
 
         if not alias or not isinstance(alias, str):
             raise UsageError("an alias is a non-empty name", fix="e.g. --alias champion", input=alias)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..errors import NotFound, StoreError, UsageError
-from .store import tracking_uri
+from aios_workbench.core.errors import NotFound, StoreError, UsageError
+from aios_workbench.tracking.store import tracking_uri
 
 NOTEBOOK_TAG = "aios.notebook.path"
 USER_TAG = "aios.user"
@@ -25,9 +25,9 @@ MAX_HISTORY_POINTS = 200      # points per (run, metric) series: enough for a sm
 
 
 def _client(ws):
-    from .run import _mlflow
+    from aios_workbench.tracking.store import import_mlflow
 
-    _mlflow()  # sets MLflow's telemetry opt-out before MLflow is imported
+    import_mlflow()  # sets MLflow's telemetry opt-out before MLflow is imported
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri(ws))

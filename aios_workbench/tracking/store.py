@@ -17,8 +17,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ..errors import ConnectorError, StoreError, UsageError
-from ..logs import redact
+from aios_workbench.core.errors import ConnectorError, StoreError, UsageError
+from aios_workbench.core.logs import redact
 
 log = logging.getLogger("aios_workbench.tracking")
 
@@ -29,6 +29,17 @@ _REACHABLE_CACHE_SECONDS = 30.0
 _probes: dict[str, tuple[float, bool]] = {}   # uri -> (when, answered)
 _SERVER_SCHEMES = ("http", "https")
 
+
+
+def import_mlflow():
+    """MLflow, imported on first use (it costs seconds). A governed workbench does not phone home unless
+    asked to: MLflow 3 sends usage telemetry by default, so the opt-out is set before the import."""
+    import os
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    return mlflow
 
 def tracking_uri(ws) -> str:
     """The MLflow tracking URI of workspace `ws`: `tracking.uri` from aios.yaml, else its SQLite store."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import WorkspaceNotFound
-from .config import CONFIG_FILE
+from aios_workbench.core.errors import WorkspaceNotFound
+from aios_workbench.workspace.config import CONFIG_FILE
 
 ENV_VAR = "AIOS_WORKSPACE"
 

@@ -7,8 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
-from ..errors import UsageError
-from .config import CONFIG_FILE
+from aios_workbench.core.errors import UsageError
+from aios_workbench.workspace.config import CONFIG_FILE
 
 CONFIG_TEMPLATE = """\
 # aios-workbench workspace. Every key is optional; see docs/workspace.md.
@@ -109,8 +109,8 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
                 continue
             path.write_text(text, encoding="utf-8")
             created.append(path)
-        from ..store import open_store
-        from .workspace import Workspace
+        from aios_workbench.store import open_store
+        from aios_workbench.workspace.workspace import Workspace
 
         workspace = Workspace.load(target)
         open_store(workspace.metadata_url).close()

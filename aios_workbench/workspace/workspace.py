@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import ConfigError
-from .config import CONFIG_FILE, WorkspaceConfig
-from .locate import locate_workspace
-from .yamlfile import load_model
+from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.yamlfile import load_model
+from aios_workbench.workspace.config import CONFIG_FILE, WorkspaceConfig
+from aios_workbench.workspace.locate import locate_workspace
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,12 @@ class Workspace:
     # -- governance files --------------------------------------------------------
     @cached_property
     def connectors(self):
-        from ..connectors.declaration import load_declarations
+        from aios_workbench.connectors.declaration import load_declarations
 
         return load_declarations(self.connectors_dir)
 
     @cached_property
     def policy(self):
-        from ..policy.model import load_policy
+        from aios_workbench.policy.model import load_policy
 
         return load_policy(self.governance_dir)

@@ -1,0 +1,440 @@
+"""The kernel-side client: `wb.status()`, `wb.connect(...)`.
+
+The client holds no governance logic and no credentials of data sources: it
+calls the workbench service over authenticated HTTP and renders what it gets.
+Inside JupyterLab it finds its server from Jupyter's runtime files; jobs and
+scripts set AIOS_SERVICE_URL and AIOS_TOKEN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from aios_workbench.core.errors import (
+    AuthenticationRequired,
+    ConnectorError,
+    NotFound,
+    UsageError,
+    WorkbenchError,
+    error_class,
+)
+
+
+class ServiceClient:
+    """Talks to one workbench service (Jupyter server extension or `aios serve`)."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 30.0, headers: dict | None = None):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.headers = dict(headers or {})   # sent with every call (a delegate's X-AIOS-Act-As)
+
+    def _open(self, endpoint: str, payload: dict | None = None, *, body=None, length: int | None = None,
+              content_type: str = "application/json", timeout: float | None = None):
+        """An open response for GET (no payload) or POST (a JSON `payload`, or a raw `body` of
+        `content_type`: bytes, or an iterable of byte chunks `length` bytes long in all, sent as they
+        come); errors become WorkbenchErrors."""
+        data = json.dumps(payload).encode() if payload is not None else body
+        headers = {"Content-Type": content_type} if data is not None else {}
+        if length is not None:
+            headers["Content-Length"] = str(length)
+        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data,
+                                         method="POST" if data is not None else "GET", headers=headers)
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        for name, value in self.headers.items():
+            request.add_header(name, value)
+        try:
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout)
+        except urllib.error.HTTPError as exc:
+            raise self._error(exc, endpoint.split("?")[0]) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ConnectorError(
+                f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
+                fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+
+    def get(self, endpoint: str) -> dict:
+        with self._open(endpoint) as response:
+            return self._json(response, endpoint)
+
+    def post(self, endpoint: str, payload: dict) -> dict:
+        with self._open(endpoint, payload) as response:
+            return self._json(response, endpoint)
+
+    def _json(self, response, endpoint: str):
+        try:
+            return json.loads(response.read())
+        except ValueError:   # e.g. a proxy's HTML page
+            raise ConnectorError(f"{self.url} answered {endpoint} with something other than JSON",
+                                 fix="check the URL points at a workbench service (`aios serve`), not a proxy page",
+                                 input=self.url) from None
+
+    def fetch(self, endpoint: str):
+        """GET a non-JSON answer: (content type, body, headers); headers are looked up case-insensitively."""
+        with self._open(endpoint) as response:
+            return response.headers.get("Content-Type", ""), response.read(), response.headers
+
+    def status(self) -> dict:
+        return self.get("status")
+
+    def _error(self, exc: urllib.error.HTTPError, endpoint: str) -> WorkbenchError:
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            body = {}
+        if exc.code == 401 or (exc.code == 403 and not body.get("error")):
+            if not self.token:
+                return AuthenticationRequired(f"the workbench service at {self.url} needs a token, and none was "
+                                              "sent", fix="pass one with --token or $AIOS_TOKEN", input=self.url)
+            return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
+                                          fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
+        error = error_class(body.get("error", ""), exc.code).received(
+            body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
+            input=body.get("input", endpoint))
+        error.code = body.get("error", error.code)
+        error.rule = body.get("rule")
+        return error
+
+    def write_arrow(self, target: str, table, *, mode: str = "replace", inputs=(), run_id: str | None = None,
+                    surface: str = "kernel", infer_inputs: bool = False) -> dict:
+        """Send an Arrow table to be written as governed dataset `target` (POST datasets/write)."""
+        import urllib.parse
+
+        params = {"target": target, "mode": mode, "surface": surface, "inputs": ",".join(inputs),
+                  "infer_inputs": "1" if infer_inputs else "0"}
+        if run_id:
+            params["run_id"] = run_id
+        endpoint = f"datasets/write?{urllib.parse.urlencode(params)}"
+        length, chunks = ipc_stream(table)
+        with self._open(endpoint, body=chunks, length=length, content_type="application/vnd.apache.arrow.stream",
+                        timeout=max(self.timeout, 300)) as response:
+            return json.loads(response.read())
+
+    def query_arrow(self, sql: str, *, as_user: str | None = None, max_rows: int | None = None,
+                    surface: str = "kernel", run_id: str | None = None, datasets: list | None = None):
+        """Run a governed query; the result streams back as Arrow IPC.
+
+        `datasets`, when given a list, receives the governed datasets the query read."""
+        import pyarrow as pa
+
+        payload = {"sql": sql, "surface": surface}
+        if run_id:
+            payload["run_id"] = run_id
+        if as_user:
+            payload["as_user"] = as_user
+        if max_rows:
+            payload["max_rows"] = max_rows
+        with self._open("sql", payload) as response:
+            if datasets is not None:
+                datasets.extend(d for d in response.headers.get("X-AIOS-Datasets", "").split(",") if d)
+            try:
+                return pa.ipc.open_stream(response).read_all()
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
+                                     fix="retry; `aios audit tail` shows how the query ended", input=sql) from None
+
+
+IPC_CHUNK_BYTES = 8 * 2**20   # a write is serialised and sent this much at a time
+
+
+def ipc_stream(table) -> tuple[int, Iterator[bytes]]:
+    """`table` as an Arrow IPC stream: its length in bytes, and its bytes a batch at a time, so a write
+    never holds a second copy of the whole table (the length is counted first, without storing)."""
+    import pyarrow as pa
+
+    rows = max(1, IPC_CHUNK_BYTES * table.num_rows // max(table.nbytes, 1))
+    batches = table.to_batches(max_chunksize=rows)
+    counter = pa.MockOutputStream()
+    with pa.ipc.new_stream(counter, table.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+
+    class Parts:   # the file the IPC writer writes to: it hands each part on
+        def __init__(self):
+            self.parts: list[bytes] = []
+            self.closed = False
+
+        def write(self, data) -> int:
+            self.parts.append(bytes(data))
+            return len(self.parts[-1])
+
+        def flush(self) -> None:
+            pass
+
+        def take(self) -> list[bytes]:
+            taken, self.parts = self.parts, []
+            return taken
+
+    def chunks():
+        sink = Parts()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                yield b"".join(sink.take())
+        yield b"".join(sink.take())   # the end-of-stream marker
+
+    return counter.size(), chunks()
+
+
+class Status(dict):
+    """The service status, shown compactly in a notebook."""
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        ok = self["store"]["ok"] and all(c["ok"] for c in self["connectors"])
+        rows = [("workspace", self["workspace"]["name"]), ("version", self["version"]),
+                ("store", f"{self['store']['backend']} @ {self['store']['revision']}" if self["store"]["ok"]
+                 else f"unavailable: {self['store']['error']}")]
+        rows += [(f"source {c['name']}", "ok" if c["ok"] else f"failed: {c['error']}") for c in self["connectors"]]
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
+                       f"{escape(str(v))}</td></tr>" for k, v in rows)
+        badge = "✅ healthy" if ok else "⚠️ degraded"
+        return f"<div><b>AI OS</b> {badge}<table>{body}</table></div>"
+
+
+_client: ServiceClient | None = None
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _discover() -> ServiceClient:
+    url = os.environ.get("AIOS_SERVICE_URL")
+    if url:
+        return ServiceClient(url, os.environ.get("AIOS_TOKEN"))
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    cwd = Path.cwd().resolve()
+    servers = []
+    for file in Path(jupyter_runtime_dir()).glob("jpserver-*.json"):
+        try:
+            info = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        root = Path(info.get("root_dir", "/")).resolve()
+        if not _alive(info.get("pid")):
+            continue  # a runtime file left behind by a server that was killed
+        if cwd == root or root in cwd.parents:
+            servers.append((len(root.parts), info))
+    if not servers:
+        raise NotFound("no running workbench service found for this folder",
+                       fix="run inside JupyterLab started by `aios lab`, or call wb.connect(url, token)",
+                       input=str(cwd))
+    info = max(servers, key=lambda s: s[0])[1]
+    return ServiceClient(info["url"], info.get("token"))
+
+
+def connect(url: str | None = None, token: str | None = None) -> ServiceClient:
+    """Use the service at `url` (default: discover it) for the calls that follow."""
+    global _client
+    _client = ServiceClient(url, token) if url else _discover()
+    return _client
+
+
+def status() -> Status:
+    """The workbench status: version, workspace, metadata store and data sources."""
+    return Status((_client or connect()).status())
+
+
+def _convert(table, as_: str):
+    if as_ == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    if as_ == "pandas":
+        return table.to_pandas()
+    if as_ == "arrow":
+        return table
+    raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
+
+
+_READ: dict[str, None] = {}   # governed datasets this kernel has read, in order: what wb.write derives from
+
+
+def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows: int | None = None):
+    """Run a governed SQL query; masks and row filters of your policy apply.
+
+    Returns a polars DataFrame (or pandas / Arrow with `as_=`). Inside `wb.run(...)`,
+    the datasets read are logged to the run as MLflow dataset inputs (digest and
+    schema computed in the service), and the audit record carries the run id."""
+    if as_ not in ("polars", "pandas", "arrow"):
+        raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
+    client = _client or connect()
+    run = _active_run()
+    run_id = getattr(run, "id", None)
+    datasets: list[str] = []
+    table = client.query_arrow(query, as_user=as_user, max_rows=max_rows, run_id=run_id, datasets=datasets)
+    _READ.update(dict.fromkeys(datasets))
+    if run_id and datasets:
+        from aios_workbench.tracking import governed_describer
+
+        run.record_read(datasets, governed_describer(
+            lambda q: client.query_arrow(q, as_user=as_user, surface="lineage", run_id=run_id)))
+    return _convert(table, as_)
+
+
+def _active_run():
+    """The open `wb.run`, without importing the tracking package (and MLflow) when none was started."""
+    import sys
+
+    runs = sys.modules.get("aios_workbench.kernel.run")
+    return runs.active_run() if runs else None
+
+
+def _check(kind: str, spec: dict, *, batches: list[dict] | None = None, label: str = ""):
+    """Run a check in the service as you; record it in the ledger (and in the open `wb.run`).
+
+    `batches` splits one check into several requests (one per suite) so a progress bar can follow them."""
+    from aios_workbench.checks.display import CheckReport, from_dict
+
+    run = _active_run()
+    payload = {"kind": kind, **{k: v for k, v in spec.items() if v is not None}}
+    if getattr(run, "id", None):
+        payload["mlflow_run_id"] = run.id
+    notebook = os.environ.get("JPY_SESSION_NAME")
+    if notebook:
+        payload["notebook"] = notebook
+    client = _client or connect()
+    parts = [{**payload, **b} for b in batches] if batches else [payload]
+    if len(parts) > 1:
+        from tqdm.auto import tqdm
+
+        parts = tqdm(parts, desc=label or kind, unit="check", leave=False)
+    data = [r for part in parts for r in client.post("checks/run", part)["results"]]
+    results = [from_dict(r) for r in data]
+    if getattr(run, "id", None):
+        for result in results:
+            run.record_check(result)
+    return CheckReport(results, [r.get("ledger_id") for r in data])
+
+
+def quality(*suites: str):
+    """Run data-quality suites of governance/checks.yaml (all when none are named), with a progress bar."""
+    names = list(suites) or [s["name"] for s in (_client or connect()).get("checks/suites")["suites"]]
+    return _check("quality", {}, batches=[{"suites": [n]} for n in names], label="quality suites")
+
+
+def monitor(name: str):
+    """Run the moving-window monitor `name` of governance/checks.yaml (opens or resolves its alert)."""
+    return _check("monitor", {"name": name})
+
+
+def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
+          name: str | None = None, report: str | None = None, sample_rows: int = 100_000):
+    """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB.
+
+    `report="drift.html"` also saves Evidently's full HTML report (on governed samples of `sample_rows`
+    per side) to that file and logs it to the open `wb.run`; it is linked, never embedded."""
+    result = _check("drift", {"reference": reference, "current": current, "columns": columns,
+                              "overrides": overrides, "name": name})
+    if report:
+        from aios_workbench.checks.evidently_report import save_report
+
+        body = (_client or connect()).post("checks/evidently", {
+            "reference": reference, "current": current, "columns": columns, "sample_rows": sample_rows})
+        path = save_report(body["html"], report)
+        result.report_path = str(path)
+        run = _active_run()
+        if getattr(run, "id", None):
+            run.log_artifact(path, artifact_path="checks")
+    return result
+
+
+def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[str],
+             thresholds: dict | None = None, pos_label=1, name: str | None = None):
+    """Group fairness metrics (fairlearn's definitions) of predictions in `relation`."""
+    return _check("fairness", {"relation": relation, "y_true": y_true, "y_pred": y_pred,
+                               "sensitive": [sensitive] if isinstance(sensitive, str) else sensitive,
+                               "thresholds": thresholds, "pos_label": pos_label, "name": name})
+
+
+def explain(model, relation: str, *, target: str, features: list[str] | None = None, sample: int = 20_000,
+            n_repeats: int = 5, scoring=None, max_importance: dict | None = None, name: str | None = None):
+    """Permutation feature importance of a fitted model on a governed sample, with a small bar chart.
+
+    The model lives in this kernel, so the importance is computed here on a sample read
+    through the governed path (masks apply); the result is logged to the open `wb.run`,
+    not to the ledger (the service cannot vouch for a computation it did not run)."""
+    from aios_workbench.checks.display import CheckReport
+    from aios_workbench.checks.explain import bar_chart_svg
+    from aios_workbench.checks.explain import explain as run_explain
+
+    result = run_explain(model, relation, target=target, features=features,
+                         run_sql=lambda q: sql(q, as_="arrow"), sample=sample, n_repeats=n_repeats,
+                         scoring=scoring, max_importance=max_importance, name=name)
+    run = _active_run()
+    if getattr(run, "id", None):
+        run.record_check(result)
+    report = CheckReport([result], [None])
+    report.chart = bar_chart_svg(result)
+    return report
+
+
+def catalog(client: ServiceClient | None = None):
+    """An interactive catalog browser: search, schema with masks, masked preview, profile, lineage."""
+    from aios_workbench.kernel.ui import catalog as browser
+
+    return browser(client or _client or connect())
+
+
+def runs(notebook: str | None = None, *, experiment: str | None = None, client: ServiceClient | None = None):
+    """`wb.runs()`: this notebook's tracked runs (or an experiment's); select two or more to compare."""
+    from aios_workbench.kernel.ui.runs_browser import runs as make
+
+    return make(client or _client or connect(), notebook, experiment=experiment)
+
+
+def register_model(run_id: str, name: str, *, artifact_path: str = "model") -> dict:
+    """Register the model a run logged as a candidate version (promotion needs checks and an approval)."""
+    return (_client or connect()).post("models/register", {"run_id": run_id, "name": name,
+                                                           "artifact_path": artifact_path})
+
+
+def table(name: str, *, as_: str = "polars", max_rows: int | None = None):
+    """A whole governed dataset (`source.schema.dataset`, or a unique short name)."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}", name or ""):
+        raise UsageError(f"{name!r} is not a dataset name", fix="pass source.schema.dataset, e.g. "
+                         "'supplier_master.main.suppliers'", input=name)
+    return sql(f"SELECT * FROM {name}", as_=as_, max_rows=max_rows)
+
+
+def write(data, target: str, *, mode: str = "replace", inputs: list[str] | None = None) -> dict:
+    """Write a DataFrame (polars, pandas) or Arrow table as governed dataset `target` (`SOURCE.NAME` of a
+    `datasets` source; your roles need a `privilege: write` grant on it).
+
+    `mode="replace"` swaps the whole dataset at once; `"append"` adds rows with the same columns. The
+    service classifies the new columns (PII), so masks apply to its readers at once, audits the write, and
+    records its lineage: from `inputs`, by default every dataset this kernel has read through `wb.sql` or
+    `wb.table`. Returns what was written: dataset, rows, columns, total rows, inputs, PII found."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        table = data
+    elif hasattr(data, "to_arrow"):                       # polars
+        table = data.to_arrow()
+    elif hasattr(data, "to_parquet") and hasattr(data, "columns"):   # pandas
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        raise UsageError(f"cannot write a {type(data).__name__}", fix="pass a polars or pandas DataFrame or an "
+                         "Arrow table", input=type(data).__name__)
+    if mode not in ("replace", "append"):
+        raise UsageError(f"unknown write mode {mode!r}", fix="use mode='replace' or 'append'", input=str(mode))
+    run = _active_run()
+    client = _client or connect()
+    return client.write_arrow(target, table, mode=mode, inputs=list(_READ) if inputs is None else list(inputs),
+                              run_id=getattr(run, "id", None), infer_inputs=inputs is None)

@@ -1,0 +1,122 @@
+"""`wb.promote(...)`: promote the current notebook from its kernel, through the workbench service.
+
+The service runs the gates (the kernel only asks): the result renders as a compact gate table
+in Jupyter and carries `.passed`, `.gates` and `.version`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from html import escape
+from pathlib import Path
+
+from aios_workbench.core.errors import ConnectorError, UsageError
+
+PROMOTION_TIMEOUT = 900.0  # a validation run may take jobs.validation_timeout_seconds (600 s by default)
+
+
+class Promotion(dict):
+    """The promotion report (a dict, as the REST API returns it), shown as a gate table."""
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.get("passed"))
+
+    @property
+    def gates(self) -> list[dict]:
+        return self.get("gates", [])
+
+    @property
+    def version(self) -> int | None:
+        return self.get("version")
+
+    @property
+    def status(self) -> str:
+        return self.get("status", "refused")
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for number, gate in enumerate(self.gates, 1):
+            mark = "⏳" if gate.get("pending") else ("✅" if gate["passed"] else "❌")
+            fix = (gate.get("detail") or {}).get("fix") if not gate["passed"] else None
+            reason = escape(gate["reason"]) + (f"<br><i>fix: {escape(fix)}</i>" if fix else "")
+            rows.append(f"<tr><td>{mark}</td><td style='text-align:left'>{number}. {escape(gate['title'])}</td>"
+                        f"<td style='text-align:left'>{reason}</td></tr>")
+        head = {"active": f"promoted as version {self.version}",
+                "pending_approval": f"version {self.version} waits for approval",
+                "refused": "refused: nothing was stored"}.get(self.status, escape(self.status))
+        runs = ", ".join(escape(r["local"]) for r in self.get("next_runs", [])[:3])
+        tail = f"<div>next runs: {runs}</div>" if runs and self.status != "refused" else ""
+        return (f"<div><b>job {escape(str(self.get('job')))}</b> — {head}"
+                f"<table>{''.join(rows)}</table>{tail}</div>")
+
+    def __repr__(self) -> str:
+        lines = [f"job {self.get('job')}: {self.status}" + (f" (version {self.version})" if self.version else "")]
+        lines += [f"  {'✓' if g['passed'] else '✗'} {g['title']}: {g['reason']}" for g in self.gates]
+        return "\n".join(lines)
+
+
+def current_notebook(environ=None, cwd: Path | None = None) -> str:
+    """The path of the notebook this kernel belongs to, relative to its workspace.
+
+    Jupyter gives a kernel `JPY_SESSION_NAME` (the notebook's path under the server's root); the
+    kernel's working folder is the notebook's folder, which locates the workspace."""
+    from aios_workbench.workspace.locate import locate_workspace
+
+    environ = os.environ if environ is None else environ
+    session = environ.get("JPY_SESSION_NAME")
+    if not session:
+        raise UsageError("cannot tell which notebook this kernel runs (JPY_SESSION_NAME is not set)",
+                         fix="pass the notebook: wb.promote('notebooks/NAME.ipynb')")
+    folder = (cwd or Path.cwd()).resolve()
+    candidates = [Path(session)] if Path(session).is_absolute() else [folder / Path(session).name]
+    for path in candidates:
+        if path.is_file():
+            root = locate_workspace(None, cwd=path.parent, environ={})
+            return path.resolve().relative_to(root).as_posix()
+    raise UsageError(f"the notebook {session!r} of this kernel was not found next to {folder}",
+                     fix="pass the notebook: wb.promote('notebooks/NAME.ipynb')", input=session)
+
+
+def promote(notebook: str | None = None, **kwargs) -> Promotion:
+    """Promote `notebook` (default: this one) to a job; keyword arguments as `POST jobs/promote`:
+    name, parameters, cron, timezone (or tz), at, timeout_seconds, cell_timeout_seconds, retries,
+    notifications, approver, identity. A refused promotion is returned (with `.passed` False), not raised."""
+    from aios_workbench.kernel import client as wb_client
+
+    if "tz" in kwargs:
+        kwargs["timezone"] = kwargs.pop("tz")
+    payload = {"notebook": notebook or current_notebook(), **{k: v for k, v in kwargs.items() if v is not None}}
+    service = wb_client._client or wb_client.connect()
+    return Promotion(_post_report(service, payload))
+
+
+def _post_report(service, payload: dict) -> dict:
+    """POST jobs/promote; a 422 carrying a report is a result, other errors raise as the client's do."""
+    endpoint = "jobs/promote"
+    request = urllib.request.Request(f"{service.url}/aios/api/{endpoint}", data=json.dumps(payload).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    if service.token:
+        request.add_header("Authorization", f"token {service.token}")
+    try:
+        with urllib.request.urlopen(request, timeout=max(service.timeout, PROMOTION_TIMEOUT)) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 422:
+            body = exc.read()
+            try:
+                report = json.loads(body)
+            except ValueError:
+                report = {}
+            if isinstance(report, dict) and "gates" in report:
+                return report
+            exc.read = lambda: body  # let the client's error mapping read it again
+        raise service._error(exc, endpoint) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ConnectorError(f"promotion through {service.url} failed: {getattr(exc, 'reason', exc)}",
+                             fix="check that the service runs (`aios serve` or `aios lab`); a promotion that "
+                                 "timed out may still have finished: see `aios jobs versions NAME`",
+                             input=service.url) from None

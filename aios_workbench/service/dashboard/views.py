@@ -1,0 +1,244 @@
+"""`DashboardData`: the one facade every dashboard page reads through, bound to the logged-in user.
+
+Each method calls the governed service (`WorkbenchService`, in this process) with
+`self.user`, so the policy decides what a page may show: masks and row filters
+hold in previews, profiles and CSV downloads, deny-by-default hides datasets,
+and `audit_records` / `check_history` apply their own visibility rules. Pages
+never open the store or DuckDB themselves. Every governed query is audited
+with surface "dashboard".
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cached_property
+
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.tracking.registry import DECISION_KINDS
+
+SURFACE = "dashboard"
+CSV_MAX_ROWS = 100_000   # a download bigger than this is cut off (and says so in its file name)
+
+
+def may_open_output(user: str, is_auditor: bool, run: dict) -> bool:
+    """A job's output notebook shows data as the job's identity saw it: only that identity, the job's
+    creator and auditors may open it (`jobs.manage.controls`)."""
+    from aios_workbench.jobs.manage import controls
+
+    return controls(user, identity=run.get("identity"), created_by=run.get("created_by"), is_auditor=is_auditor)
+
+
+class DashboardData:
+    """What `user` may see of one workspace, through its `WorkbenchService`."""
+
+    def __init__(self, service, user: str):
+        self.service = service
+        self.user = user
+
+    # -- who -----------------------------------------------------------------------------------
+    def _policy(self):
+        from aios_workbench.policy.enforce import PolicyEngine
+
+        return PolicyEngine(self.service.queries.policy.current())
+
+    @cached_property
+    def is_auditor(self) -> bool:
+        return self._policy().is_auditor(self.user)
+
+    @cached_property
+    def roles(self) -> list[str]:
+        return sorted(self._policy().principal(self.user).roles)
+
+    def whoami(self) -> dict:
+        return {"user": self.user, "roles": self.roles, "is_auditor": self.is_auditor}
+
+    # -- catalog -------------------------------------------------------------------------------
+    def datasets(self) -> list[dict]:
+        """Catalog entries this user may read (row counts hidden where a row filter applies)."""
+        return self.service.readable_datasets(self.user)
+
+    def catalog_size(self) -> int:
+        return len(self.service.queries.catalog().entries)
+
+    def search(self, text: str, *, limit: int = 50) -> list[dict]:
+        return self.service.search(self.user, text, limit=limit)
+
+    def explain(self, dataset: str) -> dict:
+        """Grant, masks and row filter of `dataset` for this user."""
+        return self.service.explain(self.user, dataset)
+
+    def preview(self, dataset: str, *, limit: int = 50, after: str | None = None, order_by: str | None = None,
+                descending: bool = False):
+        """One masked, filtered page (a `PreviewPage`) through the governed path."""
+        from aios_workbench.catalog.preview import preview
+
+        return preview(self.service.queries, self.user, dataset, order_by=order_by, descending=descending,
+                       after=after, limit=limit, surface=SURFACE)
+
+    def profile(self, dataset: str) -> dict:
+        from aios_workbench.catalog.profile import profile
+
+        return profile(self.service.queries, self.user, dataset, surface=SURFACE).to_dict()
+
+    def lineage(self, dataset: str, depth: int = 3) -> dict:
+        return self.service.lineage(self.user, dataset, depth)
+
+    def csv(self, dataset: str, *, max_rows: int = CSV_MAX_ROWS) -> tuple[bytes, bool]:
+        """The dataset as this user sees it, as CSV bytes, and whether it was cut at `max_rows`."""
+        import pyarrow.csv as pa_csv
+        from sqlglot import exp
+
+        entry = self.service.queries.catalog().resolve(tuple(dataset.split(".")))
+        table = exp.Table(this=exp.to_identifier(entry.name, quoted=True),
+                          db=exp.to_identifier(entry.schema, quoted=True),
+                          catalog=exp.to_identifier(entry.source, quoted=True))
+        sql = exp.select("*").from_(table).limit(max_rows + 1).sql("duckdb")
+        result = self.service.queries.run(sql, user=self.user, surface=SURFACE, max_rows=max_rows + 1).to_arrow()
+        truncated = result.num_rows > max_rows
+        out = io.BytesIO()
+        pa_csv.write_csv(result.slice(0, max_rows), out)
+        return out.getvalue(), truncated
+
+    # -- checks --------------------------------------------------------------------------------
+    def readable_names(self) -> set[str]:
+        return {d["name"].lower() for d in self.datasets()}
+
+    def check_history(self, *, dataset: str | None = None, name: str | None = None, kind: str | None = None,
+                      limit: int = 200, before_id: int | None = None) -> list[dict]:
+        """Ledger runs over datasets this user may read, newest first (examples as the service allows)."""
+        readable = self.readable_names()
+        if dataset is not None and dataset.lower() not in readable:
+            raise PermissionDenied(f"{self.user} may not read {dataset}", fix="pick a dataset from the Data page",
+                                   input=dataset)
+        runs = self.service.check_history(self.user, dataset=dataset, name=name, kind=kind, limit=limit,
+                                          before_id=before_id)
+        # model approvals and promotions live in the ledger too, but are not checks of data
+        return [r for r in runs if r["kind"] not in DECISION_KINDS and r["datasets"]
+                and all(d in readable for d in r["datasets"])]
+
+    def check_figures(self) -> dict:
+        """The Overview's checks: pass rate of the latest runs over readable datasets, with a daily trend."""
+        from aios_workbench.service.dashboard import metrics
+
+        return metrics.check_figures(self.service.store, self.readable_names())
+
+    def check_run(self, run_id: int) -> dict:
+        """One ledger run with its items, if it read only datasets this user may read."""
+        runs = self.check_history(limit=1, before_id=run_id + 1)
+        if not runs or runs[0]["id"] != run_id:
+            raise NotFound(f"no check run {run_id} among those you may see", fix="pick a run from the history",
+                           input=run_id)
+        return runs[0]
+
+    # -- audit ---------------------------------------------------------------------------------
+    def audit(self, **filters) -> list[dict]:
+        """Audit records: everyone's for auditors, one's own otherwise (the service enforces it)."""
+        return self.service.audit_records(self.user, **filters)
+
+    def verify_audit_chain(self) -> dict:
+        """The hash chain's verdict; the first bad record itself only for auditors."""
+        result = self.service.audit.verify()
+        data = result.to_dict()
+        if result.first_bad_id and self.is_auditor:
+            data["first_bad_record"] = self.service.audit.record(result.first_bad_id)
+        self.service.audit.append(user=self.user, surface=SURFACE, action="audit.verify", allowed=True,
+                                  detail={"ok": data["ok"], "checked": data["checked"]})
+        return data
+
+    # -- experiments and models ----------------------------------------------------------------
+    def runs(self, *, metric: str | None = None, descending: bool = True, limit: int = 50,
+             page_token: str | None = None, experiment: str | None = None) -> dict:
+        """One page of MLflow runs, ranked by `metric` when given (newest first otherwise)."""
+        from aios_workbench.tracking import runs_query
+
+        if metric and ("`" in metric or not metric.strip()):
+            raise UsageError(f"bad metric name {metric!r}", fix="pick a metric from the list", input=metric)
+        order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else runs_query.DEFAULT_ORDER
+        return runs_query.list_runs(self.service.workspace, experiment=experiment, order_by=order, limit=limit,
+                                    page_token=page_token)
+
+    def model_versions(self) -> list[dict]:
+        """Registered model versions with status, champion alias, approvals and gates."""
+        return self.service.models().versions()
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def jobs(self) -> list[dict]:
+        from aios_workbench.service.dashboard import jobs_query
+
+        return jobs_query.list_jobs(self.service.store)
+
+    def job_runs(self, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict]:
+        """Job runs newest first; errors only for those who may open the run's output."""
+        from aios_workbench.service.dashboard import jobs_query
+
+        runs = jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
+        for run in runs:   # an error message can quote data as the job's identity saw it (as jobs/history)
+            if run["error"] and not self.may_open_output(run):
+                run["error"] = "(hidden)"
+        return runs
+
+    def job_health(self) -> list[dict]:
+        """Finished and failed job runs per day, last 14 days."""
+        from aios_workbench.service.dashboard import jobs_query
+
+        return jobs_query.daily_health(self.service.store)
+
+    def upcoming(self) -> list[dict]:
+        """Scheduled runs of the next 7 days, soonest first."""
+        from aios_workbench.service.dashboard import jobs_query
+
+        return jobs_query.upcoming(self.service.store)
+
+    def job_output(self, run_id: int) -> tuple[str, bytes]:
+        """(content type, bytes) of a job run's output, HTML else the notebook, for those who may open it."""
+        from aios_workbench.jobs.outputs import kept_output
+        from aios_workbench.service.dashboard import jobs_query
+
+        run, path = jobs_query.output_file(self.service.store, run_id)
+        if not run:
+            raise NotFound(f"no job run {run_id}", fix="pick a run from the Jobs page", input=run_id)
+        if not self.may_open_output(run):
+            raise PermissionDenied("only the job's identity, its creator and auditors may open its output",
+                                   fix="ask one of them, or an auditor", input=run_id)
+        file = kept_output(self.service.workspace, path)
+        if file is None:
+            raise NotFound(f"run {run_id} kept no output, or retention removed it", fix="see the run's status",
+                           input=run_id)
+        return ("text/html" if file.suffix == ".html" else "application/x-ipynb+json"), file.read_bytes()
+
+    def may_open_output(self, run: dict) -> bool:
+        return may_open_output(self.user, self.is_auditor, run)
+
+    # -- alerts --------------------------------------------------------------------------------
+    def _feed(self):
+        try:
+            from aios_workbench.alerts import AlertFeed
+        except ImportError:
+            return None
+        return AlertFeed(self.service.store)
+
+    def alerts_available(self) -> bool:
+        return self._feed() is not None
+
+    def alerts(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None) -> list[dict]:
+        feed = self._feed()
+        return feed.list(state=state, limit=limit, before_id=before_id) if feed else []
+
+    def alert_counts(self) -> dict:
+        feed = self._feed()
+        return feed.counts() if feed else {"open": 0, "acknowledged": 0}
+
+    def alert_trend(self) -> list[dict]:
+        """Alerts raised per day, last 14 days."""
+        from aios_workbench.service.dashboard import metrics
+
+        return metrics.alert_trend(self.service.store)
+
+    def acknowledge(self, alert_id: int) -> dict:
+        feed = self._feed()
+        if feed is None:
+            raise NotFound("the alert feed is not installed", fix="update aios-workbench", input=alert_id)
+        alert = feed.acknowledge(alert_id, self.user)
+        self.service.audit.append(user=self.user, surface=SURFACE, action="alert_ack",
+                                  target=f"alert:{alert_id}", allowed=True, detail={"key": alert.get("key")})
+        return alert

@@ -1,0 +1,351 @@
+"""`aios check ...`: run governance checks from the command line and record them in the ledger.
+
+Checks run in-process on the local workspace as `$AIOS_USER` or the OS account,
+through the governed query path (masks and row filters apply). Like the other
+in-process commands this is a convenience for one person, NOT a security
+boundary. Exit 0 when every required check passes, 1 when one does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from aios_workbench.core.errors import UsageError, WorkbenchError
+from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
+from aios_workbench.surfaces.cli.output import emit
+
+
+@click.group()
+def check():
+    """Run governance checks: quality suites, drift, fairness, explain, monitors; results go to the ledger."""
+
+
+def _canonical(service, suite):
+    """The suite with its dataset named source.schema.dataset, so ledger history groups one dataset once."""
+    try:
+        entry = service.queries.catalog().resolve(tuple(suite.dataset.split(".")))
+    except WorkbenchError:
+        return suite  # the run itself reports the unknown dataset, as this user sees it
+    return dataclasses.replace(suite, dataset=entry.full_name)
+
+
+def _progress(suites):
+    if not sys.stderr.isatty() or len(suites) < 2:
+        return suites
+    from tqdm import tqdm
+
+    return tqdm(suites, desc="quality suites", unit="suite", file=sys.stderr, leave=False)
+
+
+def _run_one(suite, run_sql):
+    from aios_workbench.checks.result import CheckItem, CheckResult
+
+    try:
+        return suite.run(run_sql)
+    except WorkbenchError as exc:  # a broken suite is reported and recorded; the others still run
+        text = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
+        return CheckResult(kind="quality", name=suite.name, items=[CheckItem("suite", "error", {}, {"error": text})],
+                           inputs={suite.dataset: {}}, params={"dataset": suite.dataset},
+                           required=suite.required, severity=suite.severity, error=text)
+
+
+def _lines(report: dict) -> list[str]:
+    lines = [f"{'suite':<28} {'rule':<44} {'status':<6} {'failing rows':>12}"]
+    for r in report["results"]:
+        flag = " (required)" if r["required"] else ""
+        lines.append(f"{r['name']:<28} {'':<44} {r['status'].upper():<6}{flag}")
+        if r["error"]:
+            lines.append(f"  error: {r['error']}")
+            continue
+        for item in r["items"]:
+            metrics = item["metrics"]
+            failing = metrics.get("failing_rows")
+            shown = f"{failing:,}" if failing is not None else (
+                f"{metrics['age_hours']:.1f} h old" if metrics.get("age_hours") is not None else
+                f"{metrics.get('rows', 0):,} rows")
+            lines.append(f"{'':<28} {item['name'][:44]:<44} {item['status']:<6} {shown:>12}")
+    verdict = "all required checks passed" if report["passed"] else "a required check failed"
+    recorded = f"; recorded as ledger runs {', '.join(map(str, report['recorded']))}" if report["recorded"] else ""
+    lines.append(f"{len(report['results'])} suite(s): {verdict}{recorded}")
+    return lines
+
+
+@check.command("quality")
+@click.argument("suites", nargs=-1)
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Store the results in the governance ledger.")
+@JSON
+@click.pass_context
+def quality(ctx, suites, record, as_json):
+    """Run the quality SUITES of governance/checks.yaml (all when none are named).
+
+    \b
+    aios check quality
+    aios check quality shipments_basics --json"""
+    from aios_workbench.checks.ledger import Ledger
+    from aios_workbench.checks.quality import governed_runner
+    from aios_workbench.checks.suites import select_suites, workspace_suites
+
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        chosen = select_suites(workspace_suites(service.workspace), suites)
+        run_sql = governed_runner(service.queries, user=user, surface="cli")
+        results = [_run_one(_canonical(service, s), run_sql) for s in _progress(chosen)]
+        recorded = [Ledger(service.store).record(r, user=user) for r in results] if record else []
+    finally:
+        service.close()
+    report = {"user": user, "passed": all(r.passed for r in results if r.required),
+              "results": [r.to_dict() for r in results], "recorded": recorded}
+    if not chosen and not as_json:
+        click.echo("no quality suites: declare them in governance/checks.yaml (suites: {NAME: {dataset: ..., "
+                   "rules: [...]}})", err=True)
+    emit(report, as_json=as_json, human=_lines)
+    if not report["passed"]:
+        ctx.exit(1)
+
+
+def _item_lines(result: dict) -> list[str]:
+    lines = [f"{result['kind']} check {result['name']!r}: {result['status'].upper()}"]
+    for item in result["items"]:
+        stat = item["metrics"].get("statistic", item["metrics"].get("value"))
+        test = item["detail"].get("stattest") or item["detail"].get("test") or ""
+        shown = f"{stat:.4g}" if isinstance(stat, (int, float)) else ""
+        lines.append(f"  {item['name']:<32} {item['status']:<6} {test:<22} {shown}")
+    if result["kind"] == "drift" and result["status"] in ("fail", "warn"):   # why, when the dataset line passes
+        drifted = [i["name"] for i in result["items"] if i["status"] == "fail" and i["name"] != "dataset drift"]
+        if drifted:
+            lines.append(f"  {result['status']}s: {', '.join(drifted)} drifted (any drifted column fails the check; "
+                         "`dataset drift` says whether enough of them did)")
+    return lines
+
+
+def _finish(ctx, service, result, *, user: str, record: bool, as_json: bool) -> None:
+    from aios_workbench.checks.ledger import Ledger
+
+    recorded = Ledger(service.store).record(result, user=user) if record else None
+    data = {**result.to_dict(), "recorded": recorded}
+    emit(data, as_json=as_json, human=_item_lines)
+    if not result.passed:
+        ctx.exit(1)
+
+
+@check.command("drift")
+@click.argument("reference")
+@click.argument("current")
+@click.option("--columns", help="Comma-separated columns to test (default: every comparable column).")
+@click.option("--stattest", multiple=True, metavar="COLUMN=TEST[:THRESHOLD]",
+              help="Override a column's test: ks, chisquare, z, wasserstein, jensenshannon, psi; THRESHOLD is a "
+                   "p-value between 0 and 1 for ks, chisquare and z, a distance >= 0 for the others.")
+@click.option("--name", help="Name of the check in the ledger (default: derived from the inputs).")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def drift_command(ctx, reference, current, columns, stattest, name, record, as_json):
+    """Compare CURRENT with REFERENCE (dataset names or parenthesised SELECTs), column by column.
+
+    Tests are chosen like Evidently's defaults; exit 1 when the dataset drifts.
+
+    
+    aios check drift "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')" \
+                     "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')" --columns delay_days,carrier"""
+    from aios_workbench.checks.drift import drift, threshold_problem
+    from aios_workbench.checks.quality import governed_runner
+    from aios_workbench.core.errors import UsageError
+
+    overrides = {}
+    for spec in stattest:
+        column, sep, test = spec.partition("=")
+        if not sep or not column or not test:
+            raise UsageError(f"--stattest {spec!r} is not COLUMN=TEST[:THRESHOLD]", fix="e.g. --stattest delay_days=psi:0.2",
+                             input=spec)
+        test, _, threshold = test.partition(":")
+        overrides[column] = {"stattest": test}
+        if threshold:
+            try:
+                value = float(threshold)
+            except ValueError:
+                value = threshold
+            problem = threshold_problem(test, value)
+            if problem:
+                raise UsageError(f"--stattest {spec!r}: the threshold {threshold!r} {problem}", input=spec,
+                                 fix="write COLUMN=TEST[:THRESHOLD], THRESHOLD a p-value between 0 and 1 for ks, "
+                                     "chisquare and z, else a distance >= 0; e.g. --stattest delay_days=psi:0.2")
+            overrides[column]["threshold"] = value
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        result = drift(reference, current, run_sql=governed_runner(service.queries, user=user, surface="cli"),
+                       columns=[c.strip() for c in columns.split(",")] if columns else None,
+                       overrides=overrides or None, name=name)
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
+
+
+@check.command("fairness")
+@click.argument("relation")
+@click.option("--y-true", required=True, help="Column with the true labels.")
+@click.option("--y-pred", required=True, help="Column with the predicted labels.")
+@click.option("--sensitive", required=True, help="Sensitive column(s), comma-separated for intersectional groups.")
+@click.option("--pos-label", default="1", show_default=True, help="The positive label (parsed as a number if it is one).")
+@click.option("--threshold", multiple=True, metavar="METRIC=VALUE",
+              help="e.g. demographic_parity_difference=0.1, demographic_parity_ratio=0.8.")
+@click.option("--name", help="Name of the check in the ledger.")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, threshold, name, record, as_json):
+    """Group fairness of a classifier's predictions in RELATION (a dataset or a parenthesised SELECT).
+
+    Metrics follow fairlearn's definitions; exit 1 when a threshold is crossed."""
+    from aios_workbench.checks.fairness import fairness
+    from aios_workbench.checks.quality import governed_runner
+    from aios_workbench.core.errors import UsageError
+
+    thresholds = {}
+    for spec in threshold:
+        metric, sep, value = spec.partition("=")
+        try:
+            thresholds[metric] = float(value)
+        except ValueError:
+            raise UsageError(f"--threshold {spec!r} is not METRIC=NUMBER", fix="e.g. --threshold "
+                             "demographic_parity_difference=0.1", input=spec) from None
+        if not sep:
+            raise UsageError(f"--threshold {spec!r} is not METRIC=NUMBER", fix="e.g. --threshold "
+                             "demographic_parity_difference=0.1", input=spec)
+    try:
+        label = int(pos_label)
+    except ValueError:
+        label = pos_label
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        result = fairness(relation, y_true=y_true, y_pred=y_pred,
+                          sensitive=[c.strip() for c in sensitive.split(",")],
+                          run_sql=governed_runner(service.queries, user=user, surface="cli"),
+                          thresholds=thresholds or None, pos_label=label, name=name)
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
+
+
+def load_model(ws, uri: str):
+    """The model at MLflow URI `uri` (models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN/PATH) from the
+    workspace's tracking store: its scikit-learn flavour when it has one, else its pyfunc."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from aios_workbench.core.errors import NotFound
+    from aios_workbench.tracking import tracking_uri
+
+    if not uri.startswith(("models:/", "runs:/")):
+        raise UsageError(f"{uri!r} is not an MLflow model URI", input=uri,
+                         fix="name a registered version (models:/shipment-delay/1, models:/shipment-delay@champion) "
+                             "or a run's model (runs:/RUN_ID/model); `aios models ls` lists them")
+    mlflow.set_tracking_uri(tracking_uri(ws))
+    try:
+        try:
+            return mlflow.sklearn.load_model(uri)
+        except MlflowException as exc:
+            if "flavor" not in str(exc).lower():
+                raise
+            return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        raise NotFound(f"no model at {uri}: {str(exc).splitlines()[0]}", input=uri,
+                       fix="check the name, version or alias with `aios models ls`, or the run id") from None
+
+
+@check.command("explain")
+@click.argument("model_uri")
+@click.argument("relation")
+@click.option("--target", required=True, help="Column with the true values the model predicts.")
+@click.option("--features", help="Comma-separated feature columns (default: the model's own, else all but --target).")
+@click.option("--sample", type=click.IntRange(1), default=20_000, show_default=True,
+              help="Rows sampled (reservoir, seeded) through the governed path.")
+@click.option("--repeats", type=click.IntRange(1), default=5, show_default=True, help="Shuffles per feature.")
+@click.option("--scoring", help="A scikit-learn scorer name, e.g. accuracy, r2 (default: the model's score).")
+@click.option("--max-importance", multiple=True, metavar="FEATURE=VALUE",
+              help="Fail when FEATURE's importance exceeds VALUE (e.g. a sensitive attribute).")
+@click.option("--name", help="Name of the check in the ledger.")
+@click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
+@JSON
+@click.pass_context
+def explain_command(ctx, model_uri, relation, target, features, sample, repeats, scoring, max_importance, name,
+                    record, as_json):
+    """Permutation feature importance of the MLflow model MODEL_URI on a governed sample of RELATION.
+
+    The sample holds what you may read (masked features arrive masked). Exit 1 when a
+    --max-importance is crossed.
+
+    \b
+    aios check explain models:/shipment-delay@champion shipments --target delay_days"""
+    from aios_workbench.checks.explain import explain
+    from aios_workbench.checks.quality import governed_runner
+
+    limits = {}
+    for spec in max_importance:
+        feature, sep, value = spec.partition("=")
+        try:
+            limits[feature] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not feature:
+            raise UsageError(f"--max-importance {spec!r} is not FEATURE=NUMBER",
+                             fix="e.g. --max-importance supplier_region=0.01", input=spec)
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        model = load_model(service.workspace, model_uri)
+        result = explain(model, relation, target=target,
+                         features=[c.strip() for c in features.split(",")] if features else None,
+                         run_sql=governed_runner(service.queries, user=user, surface="cli"), sample=sample,
+                         n_repeats=repeats, scoring=scoring, max_importance=limits or None,
+                         name=name or f"explain {model_uri} on {relation}")
+        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+    finally:
+        service.close()
+
+
+@check.command("monitor")
+@click.argument("names", nargs=-1)
+@JSON
+@click.pass_context
+def monitor_command(ctx, names, as_json):
+    """Run the moving-window monitors NAMES of governance/checks.yaml (all when none are named).
+
+    Each compares its newest window with its reference period (drift, in DuckDB), is recorded in the
+    ledger as `monitor:NAME`, opens or resolves its alert, and starts the jobs it triggers on failure.
+    Exit 1 when a monitor fails (severity fail) or errors.
+
+    \b
+    aios check monitor shipments_monthly_drift"""
+    from aios_workbench.checks.monitors import workspace_monitors
+    from aios_workbench.checks.runner import run_check
+
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        known = workspace_monitors(service.workspace)
+        results = []
+        for name in names or sorted(known):
+            results.extend(run_check(service, user, "monitor", {"name": name}))
+    finally:
+        service.close()
+    def human(data):
+        lines = []
+        for r in data["results"]:
+            lines += _item_lines(r)
+            if r["status"] in ("fail", "error"):
+                lines.append(f"  alert {r['name']} is open (`aios alerts ls`); jobs it triggers, if any, are queued")
+        return lines or ["no monitors declared"]
+
+    emit({"results": results}, as_json=as_json, human=human)
+    if any(r["status"] in ("fail", "error") for r in results):
+        ctx.exit(1)
+
+
+COMMANDS = [check]

@@ -1,0 +1,339 @@
+"""`aios sql`, `aios catalog ...` and `aios policy ...`: governed data from the command line.
+
+Without `--url` these run in-process on the local workspace, as `$AIOS_USER` or
+the OS account: convenient for one person, NOT a security boundary (whoever
+runs them can read the workspace's files anyway). With `--url` they go through
+a running service, which enforces the policy for its token's user.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from aios_workbench.core.errors import UsageError
+from aios_workbench.surfaces.cli.output import emit
+
+URL = click.option("--url", help="A running service (e.g. http://127.0.0.1:8765) instead of in-process.")
+TOKEN = click.option("--token", envvar="AIOS_TOKEN", help="Service token for --url (default: $AIOS_TOKEN).")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+def local_user() -> str:
+    return os.environ.get("AIOS_USER") or getpass.getuser()
+
+
+def local_service(ctx):
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    return WorkbenchService(load_workspace(ctx), mode="local")
+
+
+def _writable_out(out: Path) -> None:
+    """Refuse --out before the query runs when its folder does not exist (or is not a folder)."""
+    folder = out.expanduser().resolve().parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise UsageError(f"cannot write {out}: {folder} is a file, not a folder",
+                         fix="pick --out in an existing folder", input=str(out))
+    raise UsageError(f"cannot write {out}: the folder {folder} does not exist",
+                     fix=f"create it first (mkdir -p {folder}), or pick --out in an existing folder", input=str(out))
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write through a temporary sibling so a failure never leaves half a file."""
+    path = path.expanduser().resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}",
+                         fix="pick --out in a folder you may write to", input=str(path)) from None
+    os.close(fd)
+    if path.exists() and not os.access(path, os.W_OK):
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"{path} is read-only: it is not replaced", input=str(path),
+                         fix="pick another --out, or make the file writable first")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)   # as a plain `open(..., "w")` would create it, not mkstemp's 0600
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command()
+@click.argument("query")
+@click.option("--as", "as_user", help="Run as another user (only if the policy lets you impersonate them).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("--max-rows", type=click.IntRange(1), help="Return at most N rows.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@URL
+@TOKEN
+@click.pass_context
+def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
+    """Run one governed, read-only QUERY; masks and row filters apply.
+
+    \b
+    aios sql "SELECT region, count(*) FROM suppliers GROUP BY ALL"
+    aios sql "SELECT * FROM shipments" --format parquet --out shipments.parquet"""
+    if as_json and fmt not in ("table", "json"):
+        raise UsageError(f"--json and --format {fmt} ask for two formats", input="--json",
+                         fix=f"keep one: --json (the same as --format json) or --format {fmt}")
+    fmt = "json" if as_json else fmt
+    if fmt == "parquet" and out is None:
+        raise UsageError("--format parquet needs --out FILE", fix="add --out result.parquet", input="parquet")
+    if out is not None:
+        _writable_out(out)
+    if url:
+        from aios_workbench.kernel.client import ServiceClient
+
+        table = ServiceClient(url, token).query_arrow(query, as_user=as_user, max_rows=max_rows, surface="cli")
+        truncated = False
+    else:
+        service = local_service(ctx)
+        try:
+            result = service.queries.run(query, user=local_user(), surface="cli", as_user=as_user,
+                                         max_rows=max_rows)
+            table = result.to_arrow()
+            truncated = result.truncated
+        finally:
+            service.close()
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    if fmt == "table":
+        with pl.Config(tbl_rows=50, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            text = str(frame)
+        _emit_text(text, out)
+    elif fmt == "csv":
+        _emit_text(frame.write_csv(), out)
+    elif fmt == "json":
+        _emit_text(frame.write_json(), out)
+    else:
+        _write_atomically(out, lambda tmp: frame.write_parquet(tmp))
+    if truncated:
+        click.echo(f"note: result cut at {frame.height:,} rows (query.max_rows / --max-rows)", err=True)
+    if out:
+        click.echo(f"wrote {frame.height:,} rows to {out}", err=True)
+
+
+def _emit_text(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text)
+    else:
+        _write_atomically(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+@click.group()
+def catalog():
+    """Discover, browse and write datasets: scan, ls, search, show, write."""
+
+
+@catalog.command("scan")
+@click.option("--force", is_flag=True, help="Rescan sources even when their fingerprint is unchanged.")
+@JSON
+@click.pass_context
+def catalog_scan(ctx, force, as_json):
+    """Discover datasets and columns from every declared source (unchanged sources are skipped)."""
+    from aios_workbench.catalog import scan_catalog
+    from aios_workbench.store import open_store
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    store = open_store(ws.metadata_url)
+    try:
+        report = scan_catalog(ws, store, force=force).to_dict()
+    finally:
+        store.close()
+    emit(report, as_json=as_json, human=lambda r: [
+        *(f"scanned    {name}" for name in r["scanned"]),
+        *(f"unchanged  {name}" for name in r["unchanged"]),
+        *(f"FAILED     {name}: {error}" for name, error in r["failed"].items()),
+        f"{r['datasets']} datasets in the catalog",
+    ])
+    if report["failed"]:
+        ctx.exit(69)
+
+
+@catalog.command("ls")
+@JSON
+@click.pass_context
+def catalog_ls(ctx, as_json):
+    """List the datasets you may read."""
+    service = local_service(ctx)
+    try:
+        datasets = service.readable_datasets(local_user())
+    finally:
+        service.close()
+    emit(datasets, as_json=as_json, human=lambda ds: [
+        f"{d['name']:<52} {d['kind']:<6} {len(d['columns']):>3} columns  {d['description'][:60]}" for d in ds
+    ] or ["no datasets you may read (run `aios catalog scan`, check your grants with `aios policy explain`)"])
+
+
+@catalog.command("search")
+@click.argument("text")
+@click.option("-n", "--limit", type=click.IntRange(1, 200), default=20, show_default=True, help="How many hits.")
+@JSON
+@click.pass_context
+def catalog_search(ctx, text, limit, as_json):
+    """Find datasets by name, description, tag, owner or column name (only those you may read)."""
+    service = local_service(ctx)
+    try:
+        hits = service.search(local_user(), text, limit=limit)
+    finally:
+        service.close()
+    emit(hits, as_json=as_json, human=lambda hs: [
+        f"{h['score']:7.2f}  {h['name']:<52} matched: {', '.join(h['matched_fields'])}"
+        + (f" ({', '.join(h['matched_columns'][:4])})" if h.get("matched_columns") else "") for h in hs
+    ] or [f"no dataset you may read matches {text!r}"])
+
+
+@catalog.command("write")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target")
+@click.option("--mode", type=click.Choice(["replace", "append"]), default="replace", show_default=True,
+              help="Replace the dataset whole, or append rows with the same columns.")
+@click.option("--input", "inputs", multiple=True, help="A dataset the file was derived from (repeatable): "
+              "recorded as lineage; you must be allowed to read it.")
+@URL
+@TOKEN
+@JSON
+@click.pass_context
+def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
+    """Write FILE (Parquet, CSV or JSON) as governed dataset TARGET (SOURCE.NAME of a `datasets` source).
+
+    Needs a `privilege: write` grant; the new columns are classified (masks apply to readers at once), the
+    write is audited and traced. Same as `wb.write` in a notebook.
+
+    \b
+    aios catalog write late_orders.parquet outputs.late_orders
+    aios catalog write more.csv outputs.late_orders --mode append --input purchasing_warehouse.procurement.purchase_orders"""
+    import duckdb
+
+    readers = {".parquet": "read_parquet", ".csv": "read_csv", ".json": "read_json_auto"}
+    reader = readers.get(file.suffix.lower())
+    if reader is None:
+        raise UsageError(f"cannot read {file.name}: unknown file type {file.suffix or '(none)'}",
+                         fix="write a .parquet, .csv or .json file", input=str(file))
+    try:   # a private in-memory DuckDB reads the user's own file; nothing governed is involved yet
+        table = duckdb.connect().execute(f"SELECT * FROM {reader}(?)", [str(file)]).arrow()
+    except duckdb.Error as exc:
+        raise UsageError(f"cannot read {file}: {str(exc).splitlines()[0]}", fix="check the file's format",
+                         input=str(file)) from None
+    if hasattr(table, "read_all"):
+        table = table.read_all()
+    if url:
+        from aios_workbench.kernel.client import ServiceClient
+
+        result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs), surface="cli")
+    else:
+        service = local_service(ctx)
+        try:
+            result = service.write_dataset(local_user(), target, table, mode=mode, inputs=list(inputs),
+                                           surface="cli")
+        finally:
+            service.close()
+    emit(result, as_json=as_json, human=lambda r: [
+        f"wrote {r['rows']:,} rows to {r['dataset']} ({r['mode']}; now {r['total_rows']:,} rows)"
+        + (f"; from {', '.join(r['inputs'])}" if r["inputs"] else ""),
+        *(["  classified: " + ", ".join(f"{c} {'/'.join(t)}" for c, t in r["pii_columns"].items())]
+          if r["pii_columns"] else [])])
+
+
+@catalog.command("show")
+@click.argument("dataset")
+@JSON
+@click.pass_context
+def catalog_show(ctx, dataset, as_json):
+    """Show DATASET's columns, classifications and what you see of them (a dataset you may not read is
+    refused, as `catalog ls` and `catalog search` leave it out)."""
+    from aios_workbench.core.errors import PermissionDenied
+
+    service = local_service(ctx)
+    user = local_user()
+    try:
+        info = service.explain(user, dataset)
+        if not info["allowed"]:
+            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}", input=dataset,
+                                   fix="ask a data steward for a grant in governance/policy.yaml "
+                                       f"(`aios policy explain {user} {dataset}` says which rule applies)")
+        entry = service.queries.catalog().resolve(tuple(dataset.split(".")))
+        data = entry.to_dict()
+        if info["row_filter"] is not None:
+            data["row_count"] = None   # the scan counted rows this user's filter hides
+    finally:
+        service.close()
+    emit({**data, "access": info}, as_json=as_json, human=_show_lines)
+
+
+def _show_lines(d: dict) -> list[str]:
+    lines = [d["name"], f"  {d['description']}" if d["description"] else "",
+             f"  owners: {', '.join(d['owners']) or '-'}   tags: {', '.join(d['tags']) or '-'}"]
+    masks = {c["name"]: c["mask"] for c in d["access"]["columns"]}
+    for c in d["columns"]:
+        mask = masks.get(c["name"])
+        lines.append(f"  {c['name']:<24} {c['type']:<16} {','.join(c['classifications']):<20}"
+                     + (f" masked: {mask}" if mask else ""))
+    return [line for line in lines if line]
+
+
+@click.group()
+def policy():
+    """Validate and explain the governance policy: check, explain."""
+
+
+@policy.command("check")
+@JSON
+@click.pass_context
+def policy_check(ctx, as_json):
+    """Validate governance/policy.yaml (and every other workspace file); exit 78 if invalid."""
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)  # raises ConfigError with file, line and fix
+    p = ws.policy
+    summary = {"valid": True, "users": len(p.users), "roles": len(p.roles), "grants": len(p.grants),
+               "masks": len(p.masks), "row_filters": len(p.row_filters)}
+    emit(summary, as_json=as_json, human=lambda s: [
+        f"policy is valid: {s['users']} users, {s['roles']} roles, {s['grants']} grants, {s['masks']} masks, "
+        f"{s['row_filters']} row filters"])
+
+
+@policy.command("explain")
+@click.argument("user")
+@click.argument("dataset")
+@JSON
+@click.pass_context
+def policy_explain(ctx, user, dataset, as_json):
+    """Show what USER sees of DATASET, and which rule decides each part."""
+    service = local_service(ctx)
+    try:
+        info = service.explain(user, dataset)
+    finally:
+        service.close()
+
+    def human(i):
+        lines = [f"{i['user']} (roles: {', '.join(i['roles']) or 'none'}) on {i['dataset']}: "
+                 + ("ALLOWED" if i["allowed"] else "DENIED"), f"  because {i['rule']}"]
+        for c in i["columns"]:
+            lines.append(f"  {c['name']:<24} " + (f"masked ({c['mask']}) by {c['rule']}" if c["mask"] else "visible"))
+        if i["row_filter"]:
+            lines.append(f"  rows: only where {i['row_filter']['predicate']}  ({i['row_filter']['rule']})")
+        elif i["allowed"]:
+            lines.append("  rows: all")
+        return lines
+
+    emit(info, as_json=as_json, human=human)
+
+
+COMMANDS = [sql, catalog, policy]

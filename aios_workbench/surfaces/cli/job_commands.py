@@ -1,0 +1,475 @@
+"""`aios jobs|runs|alerts|scheduler ...`: promoted jobs, their runs, the alert feed, the scheduler service.
+
+The job commands run in-process on the local workspace as `$AIOS_USER` or the OS account, under the
+same rule as the REST API (a job's creator, its identity or an auditor may control it): a convenience
+for one person, NOT a security boundary (whoever runs them can edit the workspace's files).
+`aios scheduler` needs no Jupyter server: it is the service that runs the jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from aios_workbench.core.errors import UsageError
+from aios_workbench.surfaces.cli.data_commands import JSON, local_user
+from aios_workbench.surfaces.cli.output import emit
+from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
+
+FINAL = ("succeeded", "failed", "timed_out", "cancelled")
+
+
+@contextlib.contextmanager
+def _control(ctx):
+    """A `JobControl` on the workspace's metadata store and audit log, closed afterwards."""
+    from aios_workbench.audit import AuditLog
+    from aios_workbench.jobs.manage import JobControl
+    from aios_workbench.store import open_store
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    store = open_store(ws.metadata_url)
+    try:
+        yield JobControl(ws, store, AuditLog(store, ws.state_dir / "audit.head"))
+    finally:
+        store.close()
+
+
+def _short(moment: str | None) -> str:
+    return moment[:19].replace("T", " ") if moment else "-"
+
+
+def _job_lines(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["no jobs (promote a notebook with `aios promote NOTEBOOK --cron '0 6 * * *'`)"]
+    lines = [f"{'job':<24} {'ver':>3} {'next run (UTC)':<19} {'last run':<22} schedule"]
+    for r in rows:
+        last = r["last_run"]
+        last_text = f"{last['status']} #{last['id']}" if last else "-"
+        next_text = "paused" if r["paused"] else _short(r["next_run"])
+        lines.append(f"{r['name'][:24]:<24} {r['version']:>3} {next_text:<19} {last_text[:22]:<22} {r['schedule']}")
+    return lines
+
+
+def _run_lines(r: dict) -> list[str]:
+    progress, duration = r["progress"], r["duration_seconds"]
+    lines = [f"run {r['id']} of job {r['job']} (version {r['version']}, attempt {r['attempt']}): {r['status'].upper()}",
+             f"  trigger {r['trigger']}, requested by {r['requested_by']}, executor {r['executor']}"
+             + (f", occurrence {_short(r['occurrence'])}" if r["occurrence"] else ""),
+             f"  queued {_short(r['created_at'])}  started {_short(r['started_at'])}  "
+             f"finished {_short(r['finished_at'])}  duration {'-' if duration is None else duration} s",
+             f"  progress: {progress['cells_done']} of {progress['cells_total']} code cells run"]
+    if r["parameters"]:
+        lines.append("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in r["parameters"].items()))
+    if r["error"]:
+        lines.append(f"  error: {r['error']}")
+    cell = r.get("failing_cell")
+    if cell:   # where it failed; what failed is the error above
+        source = next((line for line in (cell.get("source") or "").splitlines() if line.strip()), "")
+        count = cell.get("execution_count")
+        lines.append(f"  failing cell: cell {cell.get('index', 0) + 1} of the notebook"
+                     + (f" (In [{count}])" if count else "") + (f": {source[:80]}" if source else ""))
+    for key in ("output_path", "html_path", "log_path"):
+        if r.get(key):
+            lines.append(f"  {key.replace('_path', '')}: {r[key]}")
+    return lines
+
+
+def _history_lines(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["no runs yet"]
+    lines = [f"{'run':>6} {'status':<10} {'att':>3} {'trigger':<16} {'started (UTC)':<19} {'secs':>8} progress"]
+    for r in rows:
+        secs = f"{r['duration_seconds']:.1f}" if r["duration_seconds"] is not None else "-"
+        cells = f"{r['progress']['cells_done']}/{r['progress']['cells_total']}"
+        lines.append(f"{r['id']:>6} {r['status']:<10} {r['attempt']:>3} {r['trigger'][:16]:<16} "
+                     f"{_short(r['started_at']):<19} {secs:>8} {cells}")
+    return lines
+
+
+# -- aios jobs ------------------------------------------------------------------------------------------
+@click.group()
+def jobs():
+    """Promoted jobs: ls, show, run (now), cancel, pause, resume, delete, history, versions, rollback, approve.
+
+    Controlling a job is for its creator, its identity or an auditor; `aios scheduler` runs them."""
+
+
+@jobs.command("ls")
+@JSON
+@click.pass_context
+def ls(ctx, as_json):
+    """List jobs with their schedule in words, next run, paused flag and last run's status."""
+    with _control(ctx) as control:
+        rows = control.list(local_user())
+    emit(rows, as_json=as_json, human=_job_lines)
+
+
+@jobs.command("show")
+@click.argument("name")
+@JSON
+@click.pass_context
+def show(ctx, name, as_json):
+    """Show job NAME: spec, next five occurrences and latest runs."""
+    with _control(ctx) as control:
+        data = control.show(name, local_user())
+
+    def human(d):
+        yield f"job {d['name']} (version {d['version']}, {d['version_status'] or 'no version record'})"
+        yield f"  notebook {d['notebook']}, runs as {d['identity']}, created by {d['created_by']}"
+        yield f"  schedule: {d['schedule']}{'  [PAUSED]' if d['paused'] else ''}"
+        yield "  next runs (UTC): " + (", ".join(_short(t) for t in d["upcoming"]) or "none")
+        spec = d["spec"]
+        yield (f"  timeout {spec['timeout_seconds']} s, retries {spec['retries']['max']}, "
+               f"max concurrent {spec['max_concurrent']}, catch-up {spec['catch_up']['policy']}, "
+               f"executor {spec['executor']}")
+        if spec["parameters"]:
+            yield "  parameters: " + ", ".join(f"{k}={v!r}" for k, v in spec["parameters"].items())
+        triggers = spec["triggers"]
+        if triggers["after_success"] or triggers["on_monitor_failure"]:
+            yield "  also runs " + "; ".join(
+                [f"after {j} succeeds" for j in triggers["after_success"]]
+                + [f"when monitor {m} fails" for m in triggers["on_monitor_failure"]])
+        notes = spec["notifications"]
+        if notes["webhooks"] or notes["emails"]:
+            yield (f"  notifies {', '.join([*notes['emails'], *notes['webhooks']])} "
+                   f"on {', '.join(sorted(notes['on']))}")
+        yield "  recent runs:"
+        yield from ("    " + line for line in _history_lines(d["recent_runs"]))
+
+    emit(data, as_json=as_json, human=human)
+
+
+def _parse_parameters(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"parameter {pair!r} is not key=value", fix="write -p n=5 -p region=EU", input=pair)
+        out[key.strip()] = value
+    return out
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("-p", "--parameter", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (typed by the notebook's parameters cell); repeatable.")
+@click.option("--wait", is_flag=True,
+              help="Follow the run (a progress bar of cells) until it ends; exit 1 if it fails.")
+@JSON
+@click.pass_context
+def run(ctx, name, pairs, wait, as_json):
+    """Queue a run of job NAME now, with its default parameters and any -p overrides."""
+    with _control(ctx) as control:
+        data = control.run_now(name, local_user(), "cli", _parse_parameters(pairs), from_text=True)
+        if not wait:
+            emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} of job {d['job']} "
+                                                           "(`aios runs show ID`; `aios scheduler` runs it)"])
+            return
+        final = _follow(control, data["id"], show_bar=not as_json)
+    emit(final, as_json=as_json, human=_run_lines)
+    if final["status"] != "succeeded":
+        ctx.exit(1)
+
+
+def _follow(control, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -> dict:
+    """Wait for a run (and its retries) to end, drawing `cell n of m` with tqdm; the last attempt."""
+    from tqdm import tqdm
+
+    from aios_workbench.jobs import runs
+
+    began, hinted, bar = time.monotonic(), False, None
+    try:
+        while True:
+            data = runs.show(control.store, run_id)
+            if show_bar:
+                if bar is None:
+                    bar = tqdm(total=None, desc=f"run {run_id}", unit="cell", file=sys.stderr, leave=True)
+                total = data["progress"]["cells_total"]
+                if total and bar.total != total:
+                    bar.total = total
+                bar.n = data["progress"]["cells_done"]
+                bar.set_postfix_str(data["status"], refresh=False)
+                bar.refresh()
+            if data["status"] == "queued" and not hinted and time.monotonic() - began > hint_after:
+                hinted = True
+                hint = (f"run {run_id} is still queued after {hint_after:g} s: is `aios scheduler` running on this "
+                        "workspace? (start one in another terminal: `aios scheduler`; Ctrl+C stops waiting, the "
+                        "run stays queued)")
+                if bar is not None:
+                    bar.write(hint, file=sys.stderr)   # above the bar, not scrambled into it
+                else:
+                    click.echo(hint, err=True)
+            if data["status"] in FINAL:
+                retry = _retry_of(control, data) if data["status"] in ("failed", "timed_out") else None
+                if retry is None:
+                    return data
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                click.echo(f"run {run_id} {data['status']}; retry: run {retry}", err=True)
+                run_id = retry
+            time.sleep(0.5)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _retry_of(control, data: dict, *, wait: float = 5.0) -> int | None:
+    """The retry queued for a failed run, when the job's policy has attempts left (the scheduler
+    queues it within a tick or two)."""
+    from sqlalchemy import select
+
+    from aios_workbench.jobs.runs import spec_of
+    from aios_workbench.store.models import Job, JobRun
+
+    deadline = time.monotonic() + wait
+    with control.store.session() as session:
+        job = session.get(Job, data["job_id"])
+        if job is None or data["attempt"] > spec_of(job).retries.max:
+            return None
+    while time.monotonic() < deadline:
+        with control.store.session() as session:
+            found = session.scalar(select(JobRun.id).where(JobRun.retry_of == data["id"]))
+        if found:
+            return found
+        time.sleep(0.25)
+    return None
+
+
+@jobs.command("cancel")
+@click.argument("run_id", type=int)
+@JSON
+@click.pass_context
+def cancel(ctx, run_id, as_json):
+    """Cancel run RUN_ID: a queued run at once; a running one is stopped by its scheduler."""
+    with _control(ctx) as control:
+        data = control.cancel(run_id, local_user(), "cli")
+    emit(data, as_json=as_json, human=lambda d: [
+        f"run {d['id']} cancelled" if d["status"] == "cancelled" else f"run {d['id']}: cancel requested"])
+
+
+@jobs.command("pause")
+@click.argument("name")
+@JSON
+@click.pass_context
+def pause(ctx, name, as_json):
+    """Pause job NAME: no new scheduled or triggered runs until `aios jobs resume`."""
+    with _control(ctx) as control:
+        data = control.pause(name, local_user(), "cli")
+    emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} paused"])
+
+
+@jobs.command("resume")
+@click.argument("name")
+@JSON
+@click.pass_context
+def resume(ctx, name, as_json):
+    """Resume job NAME; occurrences missed while paused follow its catch-up policy."""
+    with _control(ctx) as control:
+        data = control.resume(name, local_user(), "cli")
+    emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} resumed; next run {_short(d['next_run'])} UTC"])
+
+
+@jobs.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@JSON
+@click.pass_context
+def delete(ctx, name, yes, as_json):
+    """Delete job NAME with all its runs and their outputs (its promoted versions stay)."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"deleting job {name!r} needs confirmation", fix="add --yes", input=name)
+        click.confirm(f"Delete job {name!r}, its runs and their outputs?", abort=True)
+    with _control(ctx) as control:
+        data = control.delete(name, local_user(), "cli")
+    emit(data, as_json=as_json, human=lambda d: [
+        f"deleted job {d['job']} and {d['runs_deleted']} runs ({d['cancelled']} were queued or running)"])
+
+
+@jobs.command("history")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option("--before-id", type=click.IntRange(1), help="Show runs older than this id (the next page).")
+@JSON
+@click.pass_context
+def history(ctx, name, limit, before_id, as_json):
+    """Runs of job NAME, newest first."""
+    with _control(ctx) as control:
+        rows = control.history(name, limit=limit, before_id=before_id)
+    emit(rows, as_json=as_json, human=_history_lines)
+
+
+# -- aios runs --------------------------------------------------------------------------------------------
+@click.group("runs")
+def runs_group():
+    """Job runs: show, log, open, rerun."""
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+@JSON
+@click.pass_context
+def run_show(ctx, run_id, as_json):
+    """Show run RUN_ID: status, progress, timings, parameters, failing cell, output paths."""
+    with _control(ctx) as control:
+        data = control.run(run_id, local_user())
+    emit(data, as_json=as_json, human=_run_lines)
+
+
+@runs_group.command("log")
+@click.argument("run_id", type=int)
+@click.option("--tail", type=click.IntRange(1), default=200, show_default=True, help="Lines to show first.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
+@JSON
+@click.pass_context
+def run_log(ctx, run_id, tail, follow, as_json):
+    """Print the log of run RUN_ID (live while it runs with --follow)."""
+    from aios_workbench.jobs import runs
+    from aios_workbench.surfaces.rest.job_routes import read_tail
+
+    with _control(ctx) as control:
+        data = control.readable_run(run_id, local_user(), "logs")
+        path = Path(data.get("log_path") or data["live_log_path"])
+        lines = read_tail(path, tail) if path.is_file() else []
+        if as_json:
+            emit({"id": run_id, "status": data["status"], "lines": lines}, as_json=True, human=None)
+            return
+        for line in lines:
+            click.echo(line)
+        if not follow:
+            return
+        offset = path.stat().st_size if path.is_file() else 0
+        while True:
+            status = runs.show(control.store, run_id)["status"]
+            if path.is_file():
+                with path.open("rb") as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+                offset += len(chunk)
+                if chunk:
+                    click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
+            if status in FINAL:
+                click.echo(f"-- run {run_id} {status}", err=True)
+                return
+            time.sleep(0.5)
+
+
+@runs_group.command("open")
+@click.argument("run_id", type=int)
+@click.option("--html", "as_html", is_flag=True, help="The HTML rendering instead of the notebook.")
+@JSON
+@click.pass_context
+def run_open(ctx, run_id, as_html, as_json):
+    """Print the path of run RUN_ID's output notebook (or its HTML with --html)."""
+    with _control(ctx) as control:
+        data = control.readable_run(run_id, local_user(), "outputs")
+    path = data["html_path" if as_html else "output_path"]
+    if not path or not Path(path).is_file():
+        from aios_workbench.core.errors import NotFound
+
+        why = f"it is {data['status']}" if data["status"] in ("queued", "running") else "pruned or never written"
+        raise NotFound(f"run {run_id} has no {'HTML' if as_html else 'notebook'} output ({why})",
+                       fix="see `aios runs show RUN_ID`", input=str(run_id))
+    emit({"id": run_id, "path": path}, as_json=as_json, human=lambda d: [d["path"]])
+
+
+@runs_group.command("rerun")
+@click.argument("run_id", type=int)
+@JSON
+@click.pass_context
+def run_rerun(ctx, run_id, as_json):
+    """Queue run RUN_ID's job version again with the same parameters."""
+    with _control(ctx) as control:
+        data = control.rerun(run_id, local_user(), "cli")
+    emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} (re-run of {run_id})"])
+
+
+# -- aios alerts -------------------------------------------------------------------------------------------
+@click.group()
+def alerts():
+    """The alert feed: failed runs, failed monitors, pending approvals."""
+
+
+def _feed(ctx):
+    from aios_workbench.alerts import AlertFeed
+    from aios_workbench.store import open_store
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    return ws, AlertFeed(open_store(ws.metadata_url))
+
+
+@alerts.command("ls")
+@click.option("--state", type=click.Choice(["open", "acknowledged", "resolved"]), help="Only alerts in this state.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--before-id", type=click.IntRange(1), help="Show alerts older than this id (the next page).")
+@JSON
+@click.pass_context
+def alerts_ls(ctx, state, limit, before_id, as_json):
+    """List alerts, newest first, with the open and acknowledged counts."""
+    _, feed = _feed(ctx)
+    try:
+        data = {"alerts": feed.list(state=state, limit=limit, before_id=before_id), "counts": feed.counts()}
+    finally:
+        feed.store.close()
+
+    def human(d):
+        yield f"{d['counts']['open']} open, {d['counts']['acknowledged']} acknowledged"
+        for a in d["alerts"]:
+            repeat = f" x{a['count']}" if a["count"] > 1 else ""
+            yield f"{a['id']:>5} {a['state']:<12} {a['severity']:<8} {_short(a['last_at'])}  {a['title']}{repeat}"
+
+    emit(data, as_json=as_json, human=human)
+
+
+@alerts.command("ack")
+@click.argument("alert_id", type=int)
+@JSON
+@click.pass_context
+def alerts_ack(ctx, alert_id, as_json):
+    """Acknowledge alert ALERT_ID as $AIOS_USER."""
+    from aios_workbench.audit import AuditLog
+
+    ws, feed = _feed(ctx)
+    try:
+        data = feed.acknowledge(alert_id, local_user())
+        AuditLog(feed.store, ws.state_dir / "audit.head").append(
+            user=local_user(), surface="cli", action="alert_ack", target=f"alert:{data['id']}", allowed=True,
+            detail={"key": data["key"]})
+    finally:
+        feed.store.close()
+    emit(data, as_json=as_json, human=lambda d: [f"alert {d['id']} {d['state']} ({d['title']})"])
+
+
+# -- aios scheduler -----------------------------------------------------------------------------------------
+@click.command()
+@click.option("--name", help="This replica's name in run leases (default HOST:PID). Keep it stable across "
+              "restarts so a restart recovers its own runs at once.")
+@click.option("--once", is_flag=True, help="One round: enqueue and start what is due, wait for those runs, exit.")
+@click.option("--grace", type=click.FloatRange(0), default=60.0, show_default=True,
+              help="Seconds running runs may take to finish after SIGTERM before they are stopped.")
+@click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON object per line.")
+@click.pass_context
+def scheduler(ctx, name, once, grace, as_json):
+    """Run the scheduler service: promoted jobs on time, retries, alerts; no Jupyter server needed.
+
+    Prints one line per event (JSON lines with --json). Several replicas may share one PostgreSQL
+    metadata store; each occurrence runs once. Stop with SIGTERM (Ctrl-C): runs get --grace seconds."""
+    from aios_workbench.scheduler.loop import Scheduler
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    Scheduler(load_workspace(ctx), name=name, json_lines=as_json, shutdown_grace=grace).run_forever(once=once)
+
+
+# Versions, rollback and approval live beside `aios promote`, which creates the versions.
+jobs.add_command(jobs_versions)
+jobs.add_command(jobs_rollback)
+jobs.add_command(jobs_approve)
+
+COMMANDS = [jobs, runs_group, alerts, scheduler]

@@ -1,0 +1,249 @@
+"""`aios lab`, `aios demo` and `aios serve`: the commands that start servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import click
+
+from aios_workbench.surfaces.cli.output import emit
+
+PORT = click.option("--port", "-p", type=click.IntRange(1, 65535), default=8888, show_default=True,
+                    help="Port to listen on.")
+NO_BROWSER = click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+IP = click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
+
+
+def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, user: str | None,
+                     scheduler: bool = False) -> list[str]:
+    """The `jupyter lab` command line that serves workspace `root` with the workbench."""
+    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+            f"--AIOSWorkbench.workspace={root}", f"--ServerApp.port={port}", f"--ServerApp.ip={ip}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    if user:
+        args.append(f"--AIOSWorkbench.user={user}")
+    if scheduler:
+        args.append("--AIOSWorkbench.scheduler=True")
+    if no_browser:
+        args.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")
+    return args
+
+
+def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, extra: tuple[str, ...] = (),
+              scheduler: bool = False) -> None:
+    """Replace this process with JupyterLab on workspace `ws`, after printing its URL."""
+    from aios_workbench.surfaces.rest.standalone import new_token
+
+    token = os.environ.get("AIOS_LAB_TOKEN") or new_token()
+    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, token=token, user=user,
+                            scheduler=scheduler) + list(extra)
+    who = f", acting as policy user {user!r}" if user else ""
+    click.echo(f"aios-workbench: JupyterLab on workspace {ws.name!r} ({ws.root}){who}")
+    if scheduler:
+        log = ws.state_dir / "logs" / "scheduler.log"
+        click.echo(f"  scheduler: runs promoted jobs while JupyterLab is up (log: {log})")
+    click.echo(f"  open: http://{ip}:{port}/lab?token={token}", err=False)
+    sys.stdout.flush()
+    os.execv(args[0], args)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@PORT
+@IP
+@NO_BROWSER
+@click.option("--user", help="Policy user this server acts as (default: the OS account, or $JUPYTERHUB_USER).")
+@click.option("--scheduler/--no-scheduler", default=False, show_default=True,
+              help="Also run the job scheduler while JupyterLab is up (production: `aios scheduler` on its own).")
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
+    """Start JupyterLab with the workbench on this workspace.
+
+    Extra arguments after `--` go to `jupyter lab`."""
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    from aios_workbench.store import open_store
+
+    open_store(ws.metadata_url).close()
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args, scheduler=scheduler)
+
+
+@click.command()
+@PORT
+@IP
+@NO_BROWSER
+@click.option("--prepare-only", is_flag=True, help="Generate the demo data and stores, then exit.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the deterministic data generator.")
+@click.option("--scale", type=click.FloatRange(0.01, 100), default=1.0, show_default=True,
+              help="Data volume relative to the default (~40,000 purchase orders).")
+@click.option("--user", default="alice", show_default=True,
+              help="Demo policy user to act as: alice (data scientist), bob (analyst), carol (steward).")
+@click.option("--json", "as_json", is_flag=True, help="With --prepare-only: print what was prepared as JSON.")
+@click.pass_context
+def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
+    """Prepare the demo workspace (procurement data in Parquet, SQLite and DuckDB) and start JupyterLab on it,
+    with the job scheduler running beside it."""
+    from aios_workbench.demo.prepare import prepare_demo
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json, jobs=True)
+    if prepare_only:
+        emit(summary, as_json=as_json, human=lambda s: [
+            f"Demo workspace ready in {s['workspace']}",
+            *(f"  {name:<18} {rows:>8,} rows" for name, rows in s["tables"].items()),
+        ])
+        return
+    start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, scheduler=True)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: service.host in aios.yaml).")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=None,
+              help="Port (default: service.port in aios.yaml).")
+@click.option("--user", default=None, help="Identity that holders of the service's own token act as (default: "
+              "$AIOS_USER, else the OS account, as for every other command).")
+@click.pass_context
+def serve(ctx, host, port, user):
+    """Run the workbench service standalone (token auth) for dashboards, schedulers and teams.
+
+    The token is read from the variable named by service.token_env (AIOS_TOKEN);
+    when it is unset a random token is generated and printed once."""
+    from aios_workbench.core.errors import UsageError
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.rest.standalone import new_token
+    from aios_workbench.surfaces.rest.standalone import serve as run
+
+    ws = load_workspace(ctx)
+    known = sorted(ws.policy.users)
+    example = f"`aios serve --user {known[0]}`" if known else "`aios serve --user NAME`"
+    if user is not None and user not in ws.policy.users:   # refused: the token would act as nobody
+        raise UsageError(f"--user {user!r} is not a user of governance/policy.yaml, so the service token could "
+                         "read nothing", input=user,
+                         fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
+                             f"`{user}:` with its roles under `users:`")
+    if user is None:   # $AIOS_USER or the OS account: kept even when the policy lacks it, but said so
+        from aios_workbench.surfaces.cli.data_commands import local_user
+
+        user = local_user()
+        if user not in ws.policy.users:
+            source = "$AIOS_USER" if os.environ.get("AIOS_USER") else "the OS account"
+            click.secho(f"warning: the service token acts as {user!r} ({source}), which is not a user of "
+                        "governance/policy.yaml: it may read nothing (deny by default)", fg="yellow", err=True)
+            click.echo(f"  fix: pass a policy user, e.g. {example}, or add `{user}:` under `users:`", err=True)
+    cfg = ws.config.service
+    host, port = host or cfg.host, port or cfg.port
+    token = os.environ.get(cfg.token_env)
+    generated = not token
+    token = token or new_token()
+    service = WorkbenchService(ws, mode="standalone")
+    service.warm_up_in_background()
+
+    def ready():
+        click.echo(f"aios-workbench service for workspace {ws.name!r} on http://{host}:{port}/aios/api/status")
+        click.echo(f"  token: {token}" if generated else f"  token: from ${cfg.token_env}")
+        sys.stdout.flush()
+
+    asyncio.run(run(service, host=host, port=port, token=token, user=user, on_ready=ready))
+
+
+@click.command("mlflow")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
+@click.pass_context
+def mlflow_ui(ctx, host, port):
+    """Start the MLflow UI on this workspace's tracking store."""
+    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.tracking.store import ui_command
+
+    args = ui_command(load_workspace(ctx), host=host, port=port)
+    click.echo(f"MLflow UI on http://{host}:{port}")
+    sys.stdout.flush()
+    os.execv(args[0], args)
+
+
+@click.group()
+def tokens():
+    """Per-user tokens of `aios serve`: each holder acts as its user (the policy's grants, masks and row
+    filters apply). Only digests are stored (.aios/service_tokens.json); a running service sees changes at once."""
+
+
+def _tokens(ctx):
+    from aios_workbench.service.tokens import ServiceTokens
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    return ws, ServiceTokens(ws.state_dir)
+
+
+@tokens.command("add")
+@click.argument("user")
+@click.option("--label", default="", help="What the token is for (e.g. 'ana laptop').")
+@click.option("--delegate", is_flag=True,
+              help="A token for a trusted front end named USER (e.g. `dashboard`), not a person: it acts for the "
+                   "policy user named in each call's X-AIOS-Act-As header, on the dashboard's views only. For "
+                   "`aios dashboard --service-url URL --oauth` ($AIOS_DASHBOARD_SERVICE_TOKEN). Guard it like "
+                   "every user's token at once.")
+@click.option("--for-role", "for_roles", multiple=True, metavar="ROLE",
+              help="With --delegate: act only for users holding this role (repeatable), e.g. the analysts a "
+                   "dashboard is for, never a job identity or an administrator.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_add(ctx, user, label, delegate, for_roles, as_json):
+    """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
+    once, never stored."""
+    from aios_workbench.core.errors import UsageError
+
+    ws, store = _tokens(ctx)
+    if not delegate and user not in ws.policy.users:
+        raise UsageError(f"{user!r} is not a user of governance/policy.yaml", input=user,
+                         fix=f"add `{user}:` with its roles under `users:` first (or pass --delegate for a front "
+                             "end's token)")
+    if delegate and user in ws.policy.users:
+        raise UsageError(f"{user!r} is a policy user: a delegate token names the front end holding it", input=user,
+                         fix="name it after the front end, e.g. `aios tokens add dashboard --delegate`")
+    unknown = [r for r in for_roles if r not in ws.policy.roles]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a role of governance/policy.yaml", input=unknown[0],
+                         fix=f"one of: {', '.join(sorted(ws.policy.roles))}")
+    entry, token = store.add(user, label=label, delegate=delegate, for_roles=tuple(for_roles))
+    emit({**entry, "token": token}, as_json=as_json, human=lambda r: [
+        f"{'delegate token' if r.get('delegate') else 'token'} {r['id']} for {r['user']} (shown once; send it as "
+        "`Authorization: Bearer <token>`" + (", with X-AIOS-Act-As: USER" if r.get("delegate") else "") + "):",
+        f"  {r['token']}"])
+
+
+@tokens.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_ls(ctx, as_json):
+    """List tokens: id, user, label, created (never the tokens)."""
+    _, store = _tokens(ctx)
+    rows = store.list()
+    emit(rows, as_json=as_json, human=lambda rows: [f"{'id':<10} {'user':<16} {'created':<26} label"] + [
+        f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}"
+        + (" (delegate: acts for " + (f"users with role {' or '.join(r['for_roles'])}" if r.get("for_roles")
+                                       else "any policy user") + " on the dashboard's views)"
+           if r.get("delegate") else "") for r in rows]
+        if rows else ["no user tokens (add one with `aios tokens add USER`)"])
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def tokens_revoke(ctx, token_id, as_json):
+    """Revoke token TOKEN_ID: the service refuses it from its next request on."""
+    _, store = _tokens(ctx)
+    entry = store.revoke(token_id)
+    emit({**entry, "revoked": True}, as_json=as_json,
+         human=lambda r: [f"revoked token {r['id']} of {r['user']}"])
+
+
+COMMANDS = [lab, demo, serve, mlflow_ui, tokens]

@@ -1,0 +1,88 @@
+"""`aios init` and `aios status`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from aios_workbench.surfaces.cli.output import emit
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Workspace name (default: the folder's name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def init(directory: Path, name: str | None, as_json: bool):
+    """Create a workspace in DIRECTORY: config, governance files, notebooks/, state folder.
+
+    Nothing is overwritten; if anything fails, nothing is left behind."""
+    from aios_workbench.tracking import ensure_store
+    from aios_workbench.workspace import Workspace
+    from aios_workbench.workspace.scaffold import init_workspace
+
+    root = init_workspace(directory, name=name)
+    ws = Workspace.load(root)
+    if not as_json:
+        click.echo("  creating the MLflow tracking store (its migrations take a few seconds, once)", err=True)
+    tracking = ensure_store(ws)
+    result = {"workspace": ws.name, "path": str(root), "state": str(ws.state_dir),
+              "metadata_store": "ok", "tracking_uri": tracking}
+    emit(result, as_json=as_json, human=lambda r: [
+        f"Created workspace {r['workspace']!r} in {r['path']}",
+        f"  state folder: {r['state']}",
+        f"  tracking:     {r['tracking_uri']}",
+        "  next: add data sources in connectors/, then `aios catalog scan` and `aios lab`",
+    ])
+
+
+def _status_lines(s: dict) -> list[str]:
+    store = s["store"]
+    lines = [
+        f"aios-workbench {s['version']} ({s['mode']}), user {s['user']}",
+        f"workspace  {s['workspace']['name']}  ({s['workspace']['path']})",
+        "store      " + (f"ok  {store['backend']} @ {store['revision']}" if store["ok"]
+                         else f"FAILED  {store['backend']}: {store['error']}"),
+    ]
+    if not s["connectors"]:
+        lines.append("sources    none declared (add YAML files to connectors/)")
+    for c in s["connectors"]:
+        lines.append(f"source     {c['name']:<24} {c['type']:<8} " + ("ok" if c["ok"] else f"FAILED  {c['error']}"))
+    return lines
+
+
+def status_ok(s: dict) -> bool:
+    return s["store"]["ok"] and all(c["ok"] for c in s["connectors"])
+
+
+@click.command()
+@click.option("--url", help="Ask a running service (e.g. http://127.0.0.1:8765) instead of this workspace.")
+@click.option("--token", envvar="AIOS_TOKEN", help="Service token for --url (default: $AIOS_TOKEN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx, url, token, as_json):
+    """Show version, workspace, metadata store and data source health.
+
+    Exits 0 when everything is healthy, 69 when the store or a source is down."""
+    if url:
+        from aios_workbench.kernel.client import ServiceClient
+
+        result = ServiceClient(url, token).status()
+    else:
+        from aios_workbench.service.core import WorkbenchService
+        from aios_workbench.surfaces.cli.main import load_workspace
+
+        service = WorkbenchService(load_workspace(ctx), mode="local")
+        try:
+            import getpass
+
+            result = asyncio.run(service.status(getpass.getuser()))
+        finally:
+            service.close()
+    emit(result, as_json=as_json, human=_status_lines)
+    if not status_ok(result):
+        ctx.exit(69)
+
+
+COMMANDS = [init, status]

@@ -1,0 +1,74 @@
+"""Alerts: the attention feed (failed runs, failed monitors, pending approvals) with acknowledge.
+
+Any logged-in user may acknowledge an alert; who did and when is kept on the alert and in
+the audit log.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem
+
+FEED_SIZE = 20   # newest first; each open alert is a row with its own button
+SEVERITY_COLORS = {"critical": "#b42318", "error": "#b42318", "warning": "#9a6700", "info": "#0b6e99"}
+
+
+class AlertsPage(param.Parameterized):
+    """Open and acknowledged alerts, newest first, each with an Acknowledge button while open."""
+
+    state = param.Selector(default="open", objects=["open", "acknowledged", "resolved", "all"])
+
+    def __init__(self, data, **params):
+        super().__init__(**params)
+        self.data = data
+
+    def _item(self, alert: dict, holder: pn.Column):
+        color = SEVERITY_COLORS.get(alert["severity"], "#52606d")
+        repeat = f" · seen {alert['count']}×, last {esc(alert['last_at'])}" if alert.get("count", 1) > 1 else ""
+        ack = (f"<br>acknowledged by {esc(alert['acknowledged_by'])} at {esc(alert['acknowledged_at'])}"
+               if alert.get("acknowledged_by") else "")
+        text = pn.pane.HTML(
+            f'<div data-testid="alert-item" data-alert-id="{alert["id"]}" data-state="{esc(alert["state"])}">'
+            f'<b style="color:{color}">{esc(alert["severity"]).upper()}</b> #{alert["id"]} {esc(alert["title"])}'
+            f'<div style="font-size:.85em;color:#52606d">{esc(alert["kind"])} · {esc(alert["at"])}{repeat}'
+            f'{ack}</div></div>', sizing_mode="stretch_width")
+        if alert["state"] != "open":
+            return pn.Row(text, sizing_mode="stretch_width")
+        button = pn.widgets.Button(name=f"Acknowledge #{alert['id']}", button_type="primary", width=150,
+                                   align="center")
+
+        def acknowledge(_event) -> None:
+            try:
+                self.data.acknowledge(alert["id"])
+            except Exception as exc:  # noqa: BLE001 - e.g. resolved meanwhile: say so, then refresh
+                holder.insert(0, problem(exc))
+                return
+            self._fill(holder)
+
+        button.on_click(acknowledge)
+        return pn.Row(text, button, sizing_mode="stretch_width", styles={"border-bottom": "1px solid #e4e7eb"})
+
+    def _fill(self, holder: pn.Column) -> None:
+        """Put the counts and the feed into `holder` (again after an acknowledge)."""
+        counts = self.data.alert_counts()
+        alerts = self.data.alerts(state=None if self.state == "all" else self.state, limit=FEED_SIZE)
+        figures = pn.FlexBox(card("Open", counts.get("open", 0), "alerts-open",
+                                  tone="bad" if counts.get("open") else "good"),
+                             card("Acknowledged", counts.get("acknowledged", 0), "alerts-acknowledged"))
+        items = [self._item(a, holder) for a in alerts] or [pn.pane.Markdown(f"No {self.state} alerts.")]
+        holder[:] = [figures, *items]
+
+    @param.depends("state")
+    @guarded
+    def _feed(self):
+        if not self.data.alerts_available():
+            return pn.pane.Markdown("The alert feed is not installed in this version.")
+        holder = pn.Column(sizing_mode="stretch_width")
+        self._fill(holder)
+        return holder
+
+    def __panel__(self):
+        state = pn.widgets.RadioButtonGroup.from_param(self.param.state, button_type="light")
+        return pn.Column(heading("Alerts", "page-alerts"), state, self._feed, sizing_mode="stretch_width")

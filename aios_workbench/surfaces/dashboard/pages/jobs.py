@@ -1,0 +1,88 @@
+"""Jobs: what runs next (a timeline), run history with durations, failure rates, and links to
+output notebooks rendered as HTML (for those allowed to open them)."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, percent, table
+from aios_workbench.surfaces.dashboard.pages.plots import events_plot, scatter_plot
+
+HISTORY_LIMIT = 200
+
+
+def timeline_plot(upcoming: list[dict]):
+    """Upcoming occurrences: time across, job down."""
+    return events_plot(upcoming, row="job", marker="diamond", size=12)
+
+
+def duration_plot(runs: list[dict]):
+    """Duration of each finished run over time, coloured by outcome (hover names the job)."""
+    finished = [r for r in runs if r["duration_s"] is not None]
+    if not finished:
+        return None
+    return scatter_plot(finished, x="started_at", y="duration_s", color="status", y_label="seconds",
+                        hover=("job", "id"))
+
+
+class JobsPage(param.Parameterized):
+    """Scheduled jobs, their health, upcoming runs and history."""
+
+    def __init__(self, data, **params):
+        super().__init__(**params)
+        self.data = data
+
+    @guarded
+    def _jobs(self):
+        jobs = self.data.jobs()
+        if not jobs:
+            return pn.pane.Markdown("No jobs yet. Promote a notebook to a job from JupyterLab or with "
+                                    "`aios promote`.", sizing_mode="stretch_width")
+        finished = sum(j["runs_30d"] for j in jobs)
+        failed = sum(j["failed_30d"] for j in jobs)
+        figures = pn.FlexBox(
+            card("Jobs", len(jobs), "jobs-count", f"{sum(j['paused'] for j in jobs)} paused"),
+            card("Failure rate (30 days)", percent(failed / finished) if finished else "n/a", "jobs-failure-rate",
+                 f"{failed} of {finished} finished runs failed", tone="bad" if failed else "good"))
+        rows = [{"job": j["name"], "schedule": j["schedule"], "next run": j["next_run"] or "—",
+                 "last run": j["last_status"] or "never", "failure rate 30d": percent(j["failure_rate"]),
+                 "runs 30d": j["runs_30d"], "runs as": j["identity"], "paused": j["paused"]} for j in jobs]
+        parts = [figures, table(rows, name="jobs")]
+        soon = self.data.upcoming()
+        if soon:
+            parts[1:1] = [pn.pane.HTML(f'<h3 style="margin:.3em 0" data-testid="jobs-upcoming">Upcoming runs, next 7 '
+                                       f'days ({len(soon)})</h3>'),
+                          pn.pane.Bokeh(timeline_plot(soon), sizing_mode="stretch_width")]
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    @guarded
+    def _history(self):
+        runs = self.data.job_runs(limit=HISTORY_LIMIT)
+        if not runs:
+            return pn.pane.Markdown("No runs recorded yet.")
+        plot = duration_plot(runs)
+        links = []
+        for run in runs:
+            if run["has_output"] and self.data.may_open_output(run):
+                links.append(f'<a href="./job-output/{run["id"]}" target="_blank" rel="noopener" '
+                             f'data-testid="job-output-link">run #{run["id"]} of {esc(run["job"])} '
+                             f'({esc(run["status"])})</a>')
+        rows = [{"run": r["id"], "job": r["job"], "status": r["status"], "trigger": r["trigger"],
+                 "attempt": r["attempt"], "started": r["started_at"], "duration (s)": r["duration_s"],
+                 "cells": r["cells"], "error": r["error"]} for r in runs]
+        parts = []
+        if plot is not None:
+            parts += [pn.pane.HTML("<b>Run durations</b>"), pn.pane.Bokeh(plot, sizing_mode="stretch_width")]
+        parts.append(table(rows, name="job runs"))
+        parts.append(pn.pane.HTML("<b>Output notebooks</b> (rendered as HTML; shown for jobs you run, created, "
+                                  "or audit):<br>" + ("<br>".join(links[:30]) or "<i>none you may open</i>"),
+                                  sizing_mode="stretch_width"))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        # the history (a plot and a long table) is drawn when its tab is opened: a faster first render
+        history = pn.param.ParamMethod(self._history, lazy=True)
+        tabs = pn.Tabs(("Jobs and upcoming runs", self._jobs()), ("Run history", history), dynamic=True,
+                       sizing_mode="stretch_width")
+        return pn.Column(heading("Jobs", "page-jobs"), tabs, sizing_mode="stretch_width")

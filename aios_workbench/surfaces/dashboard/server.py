@@ -1,0 +1,140 @@
+"""Serving the dashboard: one Panel (Bokeh/Tornado) server over an in-process `WorkbenchService`.
+
+Local mode: one `WorkbenchService` in this process, shared by all sessions, each reading as its
+logged-in user. Team mode: no workspace here; each session reads through a workbench service's
+REST API with its user's own token. Logins go through `auth.WorkbenchAuthProvider` (the gate
+decides); job output notebooks are served by `JobOutputHandler` to those allowed to see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+log = logging.getLogger(__name__)
+THREADS = 4   # Panel's thread pool: sessions are built and callbacks run off the IO loop
+
+
+def _warm_imports(ws) -> None:
+    """Import Bokeh's plotting, pandas and MLflow in the background (seconds each), so the first plot
+    and the first Experiments page do not pay for them."""
+    try:
+        import bokeh.plotting  # noqa: F401
+        import pandas  # noqa: F401
+
+        from aios_workbench.tracking.runs_query import _client
+
+        _client(ws)
+    except Exception:
+        log.debug("warming the imports failed", exc_info=True)
+
+
+def output_handler(data_for):
+    """A Tornado handler serving a job run's output (HTML, else the notebook) to allowed users only;
+    `data_for(request_handler)` is the logged-in user's `DashboardData`."""
+    import asyncio
+
+    import tornado.web
+    from bokeh.server.views.auth_request_handler import AuthRequestHandler
+
+    from aios_workbench.core.errors import WorkbenchError, http_status
+    from aios_workbench.surfaces.rest.routes import SANDBOXED_HTML_CSP
+
+    class JobOutputHandler(AuthRequestHandler):
+        @tornado.web.authenticated
+        async def get(self, run_id: str):
+            def load():   # a store read (local) or a REST call (team): off the IO loop
+                return data_for(self).job_output(int(run_id))
+
+            try:
+                kind, content = await asyncio.to_thread(load)
+            except WorkbenchError as exc:
+                raise tornado.web.HTTPError(http_status(exc), reason=exc.message.splitlines()[0][:200]) from None
+            self.set_header("Content-Type", f"{kind}; charset=utf-8")
+            self.set_header("Content-Security-Policy", SANDBOXED_HTML_CSP)
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.write(content)
+
+    return JobOutputHandler
+
+
+def local_gate(ws, *, oauth: bool = False):
+    """Local mode: a governed service in this process; logins from `aios dashboard users`, or through
+    the team's OAuth identity provider (`oauth`)."""
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.surfaces.dashboard.auth import LoginGate
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers, cookie_secret
+
+    secret = cookie_secret(ws.state_dir)
+    if oauth:
+        from aios_workbench.surfaces.dashboard import oauth as oauth_logins
+
+        oauth_logins.configure(secret)   # refuses a half-configured provider before anything starts
+    service = WorkbenchService(ws, mode="dashboard")
+    service.warm_up_in_background()
+    threading.Thread(target=_warm_imports, args=(ws,), name="warm-imports", daemon=True).start()
+    gate = oauth_logins.OAuthGate(service) if oauth else LoginGate(service, DashboardUsers(ws.state_dir))
+    return gate, secret, service.close
+
+
+def team_gate(service_url: str, *, delegate_token: str | None = None):
+    """Team mode: every read goes to the workbench service at `service_url` with the user's own token,
+    or, with OAuth logins, with the dashboard's `delegate_token` acting for the signed-in user.
+    Sessions (and their tokens) live in this process only, so a new cookie secret per start costs
+    nothing (OAuth users sign in again at their provider, usually without typing anything)."""
+    import secrets
+
+    from panel.config import config as panel_config
+
+    from aios_workbench.surfaces.dashboard.auth import TeamLoginGate, TokenSessions
+
+    secret = secrets.token_urlsafe(48)
+    if delegate_token:
+        from aios_workbench.surfaces.dashboard import oauth as oauth_logins
+
+        oauth_logins.configure(secret)
+        return oauth_logins.TeamOAuthGate(service_url, delegate_token), secret, lambda: None
+    sessions = TokenSessions(ttl_seconds=panel_config.oauth_expiry * 86400)
+    return TeamLoginGate(service_url, sessions), secret, lambda: None
+
+
+def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, title: str, on_ready,
+                    on_close=lambda: None) -> None:
+    """Serve the dashboard until interrupted (SIGINT/SIGTERM); `gate` decides logins and whose data a
+    session reads (`local_gate`, `team_gate`)."""
+    import panel as pn
+
+    from aios_workbench.surfaces.dashboard.app import session_view
+    from aios_workbench.surfaces.dashboard.auth import configure_cookie, handler_cookie
+
+    configure_cookie(secret)
+    pn.config.nthreads = THREADS
+    pn.extension("tabulator", notifications=True)
+
+    origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address in ("127.0.0.1", "localhost") else [])
+    outputs = output_handler(lambda handler: gate.data_for(handler.current_user, handler_cookie(handler)))
+    try:
+        server = pn.serve({"/": lambda: session_view(gate, title=title)}, port=port, address=address,
+                          websocket_origin=origins, show=show, start=False, title=title, cookie_secret=secret,
+                          auth_provider=gate.auth_provider(),
+                          verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
+    except OSError as exc:   # the port is taken, privileged, or the address is not this machine's
+        from aios_workbench.surfaces.rest.standalone import cannot_listen
+
+        on_close()
+        raise cannot_listen(exc, address=address, port=port, address_option="--address") from None
+    loop = server.io_loop
+
+    def stop(*_args):
+        loop.asyncio_loop.call_soon_threadsafe(loop.stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.start()
+    on_ready(f"http://{address}:{server.port}/")
+    try:
+        loop.start()
+    finally:
+        server.stop()
+        on_close()

@@ -1,0 +1,168 @@
+"""REST routes of discovery: catalog search, masked previews with keyset paging, profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from tornado import web
+
+from aios_workbench.core.errors import UsageError
+from aios_workbench.surfaces.rest.routes import RouteMixin
+
+
+def _int_arg(handler, name: str, default: int, *, low: int, high: int) -> int:
+    raw = handler.get_query_argument(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be an integer, got {raw!r}", fix=f"e.g. ?{name}={default}",
+                         input=raw) from None
+    if not low <= value <= high:
+        raise UsageError(f"{name} must be from {low} to {high}, got {value}", fix=f"e.g. ?{name}={default}",
+                         input=raw)
+    return value
+
+
+def _name(handler) -> str:
+    name = handler.get_query_argument("name", "")
+    if not name:
+        raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
+    return name
+
+
+class SearchRoute(RouteMixin):
+    """GET catalog/search?q=...: datasets the caller may read, ranked by relevance."""
+
+    path = "catalog/search"
+
+    @web.authenticated
+    async def get(self):
+        text = self.get_query_argument("q", "")
+        limit = _int_arg(self, "limit", 20, low=1, high=200)
+        hits = await asyncio.to_thread(self.service.search, self.user_name, text, limit=limit)
+        self.write_json({"hits": hits})
+
+
+class PreviewRoute(RouteMixin):
+    """GET catalog/preview?name=...&order_by=&desc=&after=&limit=: one masked, filtered page."""
+
+    path = "catalog/preview"
+
+    @web.authenticated
+    async def get(self):
+        from aios_workbench.catalog.preview import preview
+
+        arg = self.get_query_argument
+        page = await asyncio.to_thread(
+            preview, self.service.queries, self.user_name, _name(self), order_by=arg("order_by", None) or None,
+            descending=arg("desc", "0").lower() in ("1", "true", "yes"), after=arg("after", None) or None,
+            limit=_int_arg(self, "limit", 50, low=1, high=1000), count=arg("count", "0") in ("1", "true"),
+            surface="ui")
+        self.write_json(page.to_dict())
+
+
+class ProfileRoute(RouteMixin):
+    """GET catalog/profile?name=...: the dataset's profile as the caller sees it (masked columns: nothing)."""
+
+    path = "catalog/profile"
+
+    @web.authenticated
+    async def get(self):
+        from aios_workbench.catalog.profile import profile
+
+        result = await asyncio.to_thread(profile, self.service.queries, self.user_name, _name(self), surface="ui")
+        self.write_json(result.to_dict())
+
+
+class LineageRoute(RouteMixin):
+    """GET lineage?name=...&depth=3: upstream and downstream of a dataset (unreadable ones restricted)."""
+
+    path = "lineage"
+
+    @web.authenticated
+    async def get(self):
+        result = await asyncio.to_thread(self.service.lineage, self.user_name, _name(self),
+                                         _int_arg(self, "depth", 3, low=1, high=20))
+        self.write_json(result)
+
+
+class WriteRoute(RouteMixin):
+    """POST datasets/write?target=SOURCE.NAME&mode=replace|append&inputs=A,B&run_id=...: the body, an Arrow
+    IPC stream, becomes a governed dataset of a `datasets` source (write grant needed). `infer_inputs=1`:
+    the inputs are what the kernel read, and those it may no longer read are left out.
+
+    The body is streamed to a file in the state folder as it arrives (not held in memory, and past the
+    server's default request limit), up to `service.max_write_mb`; the caller is authenticated before a
+    byte of it is accepted. A larger body is read and dropped, then refused (400 naming the setting)."""
+
+    path = "datasets/write"
+    _stream_request_body = True   # what @web.stream_request_body sets; this mixin is no RequestHandler yet
+    _spool = None
+    _too_large = None
+
+    async def prepare(self):
+        authenticated = super().prepare()   # the server's base: refuses a request without a valid token
+        if authenticated is not None:
+            await authenticated
+        limit_mb = self.service.workspace.config.service.max_write_mb
+        length = int(self.request.headers.get("Content-Length") or 0)
+        if length > limit_mb * 2**20:
+            # refused once the body is read (and dropped): a client still sending when the connection
+            # closed would see a broken pipe instead of this answer
+            self._too_large = UsageError(
+                f"the data to write is {length / 2**20:,.0f} MB; this service takes at most {limit_mb:,} MB in one "
+                f"write", input=self.get_query_argument("target", ""),
+                fix="write it in parts with mode='append', or raise service.max_write_mb in aios.yaml")
+            self.request.connection.set_max_body_size(length)
+            return
+        self.request.connection.set_max_body_size(limit_mb * 2**20)
+        spool_dir = self.service.workspace.state_dir / "tmp" / "writes"
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        self._spool = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="write-", suffix=".arrows", delete=False)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._spool is not None:
+            self._spool.write(chunk)
+
+    @web.authenticated
+    async def post(self):
+        import pyarrow as pa
+
+        if self._too_large is not None:
+            raise self._too_large
+        arg = self.get_query_argument
+        target = arg("target", "")
+        if not target:
+            raise UsageError("the `target` query parameter is missing", fix="pass ?target=outputs.my_dataset")
+        self._spool.close()
+        try:
+            with pa.memory_map(self._spool.name) as source:
+                table = pa.ipc.open_stream(source).read_all()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise UsageError(f"the request body is not an Arrow IPC stream: {exc}",
+                             fix="send the table as application/vnd.apache.arrow.stream (wb.write does)",
+                             input=target) from None
+        inputs = [name for name in arg("inputs", "").split(",") if name.strip()]
+        result = await asyncio.to_thread(self.service.write_dataset, self.user_name, target, table,
+                                         mode=arg("mode", "replace"), inputs=inputs, run_id=arg("run_id", None),
+                                         surface=arg("surface", "api"),
+                                         strict_inputs=arg("infer_inputs", "0") not in ("1", "true"))
+        self.write_json(result, 201)
+
+    def on_finish(self) -> None:
+        self._discard_spool()
+
+    def on_connection_close(self) -> None:
+        self._discard_spool()
+        super().on_connection_close()
+
+    def _discard_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            Path(self._spool.name).unlink(missing_ok=True)
+            self._spool = None
+
+
+ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute, WriteRoute]

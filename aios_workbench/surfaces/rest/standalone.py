@@ -1,0 +1,190 @@
+"""`aios serve`: the same REST API without a Jupyter server, guarded by bearer tokens.
+
+For the dashboard, the scheduler and team deployments. Clients send
+`Authorization: Bearer <token>` (or `token <token>`, as Jupyter clients do): the service's
+own token acts as the identity it was started with; a per-user token (`tokens.py`,
+`aios tokens add USER`) acts as its user; a delegate token (`aios tokens add NAME --delegate`) acts for
+the policy user named in `X-AIOS-Act-As`, on the dashboard's views only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hmac
+import json
+import logging
+import secrets
+import signal
+import urllib.parse
+
+from tornado import web
+from tornado.httpserver import HTTPServer
+
+from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, UsageError
+from aios_workbench.service.core import WorkbenchService
+from aios_workbench.service.tokens import ACT_AS
+from aios_workbench.surfaces.rest.routes import RouteMixin, mount
+
+log = logging.getLogger(__name__)
+NAME_LIMIT = 64
+EMAIL_LIMIT = 320   # the longest e-mail address a provider may name a user by
+
+
+class TokenAuthBase(web.RequestHandler):
+    """Authenticates the request's token: the service token (constant-time compare), a user's token, or a
+    delegate token acting for the user its front end names."""
+
+    delegable = False                  # routes a delegate token may call (the dashboard's views) say so
+    delegated_by: dict | None = None   # the delegate token's entry, when one acts for the user
+    _refusal: Exception | None = None
+
+    def get_current_user(self):
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        acting_for = self.request.headers.get(ACT_AS)
+        if scheme.lower() not in ("bearer", "token") or not token:
+            return None
+        if hmac.compare_digest(token.encode(), self.settings["aios_token"].encode()):
+            entry = {"user": self.settings["aios_user"]}
+        else:
+            user_tokens = self.settings.get("aios_user_tokens")
+            entry = user_tokens.entry_for(token) if user_tokens is not None else None
+        if entry is None:
+            return None
+        if entry.get("delegate"):
+            return self._delegated(entry, acting_for)
+        if acting_for is not None:
+            self._refusal = PermissionDenied(
+                f"{ACT_AS} is only for delegate tokens: this token is {entry['user']}'s own",
+                fix="drop the header (the token acts as its user), or use a delegate token "
+                    "(`aios tokens add NAME --delegate`)", input=ACT_AS)
+            return None
+        return entry["user"]
+
+    def _delegated(self, entry: dict, acting_for: str | None) -> str | None:
+        """The user a delegate token acts for: a policy user, named in the header, on a dashboard view."""
+        name = urllib.parse.unquote((acting_for or "").strip())   # percent-encoded: headers are Latin-1
+        if not name:
+            self._refusal = PermissionDenied(
+                f"token {entry['id']} ({entry['user']}) is a delegate token: it acts for a user, never as itself",
+                fix=f"name the policy user in the {ACT_AS} header", input=ACT_AS)
+        elif not self.delegable:
+            self._refusal = PermissionDenied(
+                f"delegate token {entry['id']} ({entry['user']}) reaches the dashboard's views only, "
+                f"not {self.request.path}", fix="use the user's own token (`aios tokens add USER`)",
+                input=self.request.path)
+        else:
+            policy = self.settings["aios_service"].queries.policy.current()
+            # the user's name, or (an identity provider's e-mail login) the user whose `email` it is
+            user_name = policy.user_signed_in_as(name) if len(name) <= EMAIL_LIMIT else None
+            user = policy.users.get(user_name) if user_name else None
+            only = entry.get("for_roles")
+            if user is None:
+                self._refusal = PermissionDenied(
+                    f"{ACT_AS} names no policy user", fix="name a user of governance/policy.yaml", input=ACT_AS)
+            elif only and not set(user.roles) & set(only):
+                self._refusal = PermissionDenied(
+                    f"delegate token {entry['id']} ({entry['user']}) acts only for users with the role "
+                    f"{' or '.join(only)}", fix="give the user one of those roles, or make the token with more "
+                    "(`aios tokens add NAME --delegate --for-role ROLE`)", input=ACT_AS)
+            else:
+                self.delegated_by = {**entry, "signed_in_as": name} if name != user_name else entry
+                return user_name
+            self.settings["aios_service"].audit.append(
+                user=(user_name or name)[:NAME_LIMIT], surface="api", action="act_as", target=entry["user"],
+                allowed=False, detail={"reason": "not a policy user" if user is None else
+                                       "no role the token may act for",
+                                       "via": f"{entry['user']} (token {entry['id']})"})
+        return None
+
+    def workbench_user(self) -> str:
+        return self.current_user
+
+    def prepare(self):
+        if self.current_user is None:
+            if self._refusal is not None:
+                raise self._refusal
+            if self.request.headers.get("Authorization"):
+                raise AuthenticationRequired(
+                    "the token sent is not valid here (mistyped, revoked, or another service's)",
+                    fix="send the token `aios serve` was started with, or a current one from `aios tokens add USER`")
+            raise AuthenticationRequired(
+                "this endpoint needs the service token",
+                fix="send the header `Authorization: Bearer <token>` with the token `aios serve` was started with",
+            )
+
+    def _handle_request_exception(self, e):
+        if isinstance(e, AuthenticationRequired):
+            self.set_header("WWW-Authenticate", 'Bearer realm="aios-workbench"')
+        super()._handle_request_exception(e)
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": "http_error", "message": self._reason, "fix": None}))
+
+    def get_login_url(self):  # `web.authenticated` on an API answers 401 instead of redirecting
+        raise AuthenticationRequired("this endpoint needs the service token",
+                                     fix="send `Authorization: Bearer <token>`")
+
+
+class NotFoundRoute(RouteMixin, TokenAuthBase):
+    """Unknown paths answer a JSON 404, and only to authenticated callers."""
+
+    def get(self, *args):
+        raise web.HTTPError(404, "no such endpoint; see /aios/api/openapi.yaml")
+
+
+def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Application:
+    from aios_workbench.service.tokens import ServiceTokens
+
+    if not token:
+        raise ValueError("the standalone service needs a non-empty token")
+    return web.Application(
+        mount(TokenAuthBase, ""),
+        default_handler_class=NotFoundRoute,
+        aios_service=service, aios_token=token, aios_user=user,
+        aios_user_tokens=ServiceTokens(service.workspace.state_dir),
+    )
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def cannot_listen(exc: OSError, *, address: str, port: int, address_option: str = "--host") -> UsageError:
+    """The error for a server that cannot listen on `address`:`port` (in use, privileged, not this machine's),
+    naming the port and the option that picks another."""
+    where = f"{address}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return UsageError(f"cannot listen on {where}: port {port} is already in use", input=port,
+                          fix=f"pick another port with --port, or stop what listens on port {port}")
+    if exc.errno == errno.EACCES:
+        return UsageError(f"cannot listen on {where}: permission denied", input=port,
+                          fix="pick a port above 1023 with --port")
+    return UsageError(f"cannot listen on {where}: {exc.strerror or exc}", input=where,
+                      fix=f"pass an address of this machine with {address_option} (e.g. 127.0.0.1) and a free --port")
+
+
+async def serve(service: WorkbenchService, *, host: str, port: int, token: str, user: str,
+                on_ready=None) -> None:
+    """Serve until SIGINT/SIGTERM, then close the service cleanly."""
+    server = HTTPServer(make_app(service, token=token, user=user))
+    try:
+        server.listen(port, address=host)
+    except OSError as exc:
+        service.close()
+        raise cannot_listen(exc, address=host, port=port) from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if on_ready:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        server.stop()
+        await server.close_all_connections()
+        service.close()
