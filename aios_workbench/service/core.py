@@ -9,12 +9,20 @@ from datetime import UTC, datetime
 from aios_workbench._version import __version__
 from aios_workbench.connectors.health import check_connector
 from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.service.alerts import AlertsManager
+from aios_workbench.service.audit import AuditTrail
+from aios_workbench.service.catalog import CatalogManager
+from aios_workbench.service.checks import ChecksManager
+from aios_workbench.service.jobs import JobsManager
+from aios_workbench.service.runs import RunsManager
 from aios_workbench.store import open_store
 from aios_workbench.workspace import Workspace
 
 
 class WorkbenchService:
-    """One workspace's service state: its metadata store and cached source health."""
+    """The one front door of a workspace: every business action is a method of this object or of one of
+    its per-feature managers (`catalog`, `checks`, `alerts`, `jobs`, `models`, `runs`, `audit_trail`).
+    REST routes, the CLI, the dashboard and the scheduler call only these; see docs/architecture.md."""
 
     def __init__(self, workspace: Workspace, *, mode: str, connector_health_ttl: float = 15.0):
         from aios_workbench.audit import AuditLog
@@ -27,6 +35,12 @@ class WorkbenchService:
         cfg = workspace.config.query
         self.queries = QueryService(workspace, self.store, self.audit, max_rows=cfg.max_rows,
                                     timeout=cfg.timeout_seconds)
+        self.catalog = CatalogManager(self)
+        self.checks = ChecksManager(self)
+        self.alerts = AlertsManager(self)
+        self.jobs = JobsManager(self)
+        self.runs = RunsManager(self)
+        self.audit_trail = AuditTrail(self)
         self.connector_health_ttl = connector_health_ttl
         self._connector_health: tuple[float, list[dict]] | None = None
         self._health_lock = asyncio.Lock()
