@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from aios_workbench.checks.monitors import MonitorSpec
 from aios_workbench.checks.quality import (
@@ -41,6 +41,7 @@ from aios_workbench.checks.quality import (
 )
 from aios_workbench.checks.result import CheckResult
 from aios_workbench.core.errors import ConfigError, NotFound, UsageError
+from aios_workbench.core.models import Strict
 
 CHECKS_FILE = "checks.yaml"
 Scalar = bool | int | float | datetime | date | str
@@ -79,11 +80,7 @@ class Suite:
 
 # -- the YAML shape ---------------------------------------------------------------------------------------------
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Tolerance(_Strict):
+class _Tolerance(Strict):
     name: str | None = None
     mostly: float | None = Field(None, ge=0, le=1)
     max_failing: int | None = Field(None, ge=0)
@@ -130,7 +127,7 @@ class SqlSpec(_Tolerance):
     predicate: str
 
 
-class RowCountSpec(_Strict):
+class RowCountSpec(Strict):
     name: str | None = None
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
@@ -142,7 +139,7 @@ class RowCountSpec(_Strict):
         return self
 
 
-class FreshnessSpec(_Strict):
+class FreshnessSpec(Strict):
     name: str | None = None
     column: str
     max_age: str | int | float
@@ -157,7 +154,7 @@ class FreshnessSpec(_Strict):
         return value
 
 
-class RuleEntry(_Strict):
+class RuleEntry(Strict):
     """One rule: a single key naming its kind (`not_null: col` or `range: {column: ..., min: ...}`)."""
 
     not_null: ColumnSpec | None = None
@@ -192,7 +189,7 @@ class RuleEntry(_Strict):
         return cls(**options)
 
 
-class SuiteSpec(_Strict):
+class SuiteSpec(Strict):
     dataset: str
     description: str = ""
     required: bool = False
@@ -200,7 +197,7 @@ class SuiteSpec(_Strict):
     rules: list[RuleEntry] = Field(min_length=1)
 
 
-class ChecksFile(_Strict):
+class ChecksFile(Strict):
     suites: dict[str, SuiteSpec] = Field(default_factory=dict)
     monitors: dict[str, MonitorSpec] = Field(default_factory=dict)
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from aios_workbench.core.models import Strict
 from aios_workbench.jobs.schedule import Schedule
 
 JOB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Retries(Strict):

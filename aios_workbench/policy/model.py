@@ -10,23 +10,20 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from aios_workbench.core.errors import ConfigError
+from aios_workbench.core.models import Strict
 from aios_workbench.core.yamlfile import load_model
 
 POLICY_FILE = "policy.yaml"
 Name = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.@-]{0,127}$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Tag = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")]
 
 
-class DatasetInfo(_Strict):
+class DatasetInfo(Strict):
     """Owners, description, tags and column classifications of one dataset.
 
     `columns` confirms classifications (a human's word: kept whatever a scan finds);
@@ -51,18 +48,18 @@ class DatasetInfo(_Strict):
         return self
 
 
-class User(_Strict):
+class User(Strict):
     roles: tuple[str, ...] = ()
     attributes: dict[str, str | int | float | bool] = {}
     may_impersonate: tuple[str, ...] = Field((), description="users this one may act as (`--as`); '*' for all")
 
 
-class Role(_Strict):
+class Role(Strict):
     description: str = ""
     audit: bool = Field(False, description="members may read every audit record (others see their own)")
 
 
-class Grant(_Strict):
+class Grant(Strict):
     role: str
     # not `on`: YAML 1.1 reads a bare `on` key as the boolean true
     scope: str = Field(description="a source, source.schema or source.schema.dataset; '*' for everything")
@@ -70,20 +67,20 @@ class Grant(_Strict):
                                                 "or append datasets of a `datasets` source in scope (no read)")
 
 
-class ColumnMask(_Strict):
+class ColumnMask(Strict):
     column: str | None = Field(None, description="source.schema.dataset.column")
     tag: str | None = Field(None, description="mask every column classified with this tag")
     method: Literal["hash", "redact", "partial", "null"]
     unmasked_for: tuple[str, ...] = Field((), description="roles that see raw values")
 
 
-class RowFilter(_Strict):
+class RowFilter(Strict):
     dataset: str
     predicate: str = Field(description="SQL predicate; may use {user.<attribute>}")
     exempt_roles: tuple[str, ...] = ()
 
 
-class PolicyFile(_Strict):
+class PolicyFile(Strict):
     datasets: dict[str, DatasetInfo] = {}
     users: dict[str, User] = {}
     roles: dict[str, Role] = {}
