@@ -35,5 +35,5 @@ module.exports = {
   reporters: ['default'],
   testRegex: '/test/.*\\.test\\.ts$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`],
-  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.d.ts']
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.d.ts', '!src/generated/**']
 };

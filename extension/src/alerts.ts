@@ -2,9 +2,16 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { IAlert, acknowledgeAlert, fetchAlerts, fetchOpenCount, ALERTS_PAGE_SIZE } from './alertsApi';
+import {
+  IAlert,
+  acknowledgeAlert,
+  fetchAlerts,
+  fetchOpenCount,
+  ALERTS_PAGE_SIZE
+} from './alertsApi';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { Loader } from './loader';
 import { decideApproval } from './promoteApi';
 import { formatInZone, relativeTime } from './time';
 
@@ -34,7 +41,9 @@ export interface IAlertsPanelOptions {
 }
 
 function text(value: unknown): string | null {
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+  return typeof value === 'string' || typeof value === 'number'
+    ? String(value)
+    : null;
 }
 
 /**
@@ -51,7 +60,11 @@ export class AlertsPanel extends Panel {
 
     this._state = el(
       'select',
-      { class: 'aios-select', 'aria-label': 'Which alerts', 'data-testid': 'aios-alerts-state' },
+      {
+        class: 'aios-select',
+        'aria-label': 'Which alerts',
+        'data-testid': 'aios-alerts-state'
+      },
       ...STATES.map(([value, label]) => el('option', { value }, label))
     );
     this._state.addEventListener('change', () => void this.reload());
@@ -67,12 +80,21 @@ export class AlertsPanel extends Panel {
       refreshIcon.element({ tag: 'span' })
     );
     refresh.addEventListener('click', () => void this.reload());
-    this._counts = el('p', { class: 'aios-runs-scope-note', role: 'status', 'aria-live': 'polite', 'data-testid': 'aios-alerts-counts' });
+    this._counts = el('p', {
+      class: 'aios-runs-scope-note',
+      role: 'status',
+      'aria-live': 'polite',
+      'data-testid': 'aios-alerts-counts'
+    });
     this._message = el('div', { class: 'aios-runs-message' });
     this._list = el('ul', { class: 'aios-alerts', 'aria-label': 'Alerts' });
     this._more = el(
       'button',
-      { type: 'button', class: 'aios-button aios-more', 'data-testid': 'aios-alerts-more' },
+      {
+        type: 'button',
+        class: 'aios-button aios-more',
+        'data-testid': 'aios-alerts-more'
+      },
       'Load more'
     );
     this._more.hidden = true;
@@ -81,13 +103,27 @@ export class AlertsPanel extends Panel {
       new Widget({
         node: el(
           'div',
-          { class: 'aios-runs-filters', role: 'group', 'aria-label': 'Alert filters' },
+          {
+            class: 'aios-runs-filters',
+            role: 'group',
+            'aria-label': 'Alert filters'
+          },
           el('div', { class: 'aios-data-toolbar' }, this._state, refresh),
           this._counts
         )
       })
     );
-    this.addWidget(new Widget({ node: el('div', { class: 'aios-alerts-body' }, this._message, this._list, this._more) }));
+    this.addWidget(
+      new Widget({
+        node: el(
+          'div',
+          { class: 'aios-alerts-body' },
+          this._message,
+          this._list,
+          this._more
+        )
+      })
+    );
     this._message.replaceChildren(loadingNote('Loading alerts…'));
   }
 
@@ -100,29 +136,19 @@ export class AlertsPanel extends Panel {
    * Load the newest page again.
    */
   async reload(): Promise<void> {
-    const ticket = ++this._ticket;
-    this._loaded = true;
-    this.node.setAttribute('aria-busy', 'true');
-    try {
-      const page = await fetchAlerts({ state: this._state.value || undefined });
-      if (ticket !== this._ticket) {
-        return;
-      }
+    const outcome = await this._loader.load(() =>
+      fetchAlerts({ state: this._state.value || undefined })
+    );
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      const page = outcome.value;
       this._alerts = page.alerts;
       this._exhausted = page.alerts.length < ALERTS_PAGE_SIZE;
       this._counts.textContent = page.counts
         ? `${page.counts.open} open · ${page.counts.acknowledged} acknowledged`
         : '';
-      this._error = null;
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._error = messageOf(error);
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
     }
     this._render();
   }
@@ -132,14 +158,13 @@ export class AlertsPanel extends Panel {
     if (this.isVisible) {
       void this.reload();
     } else {
-      this._stale = true;
+      this._loader.markStale();
     }
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (!this._loaded || this._stale) {
-      this._stale = false;
+    if (this._loader.stale) {
       void this.reload();
     }
   }
@@ -151,36 +176,55 @@ export class AlertsPanel extends Panel {
     }
     this._more.disabled = true;
     try {
-      const page = await fetchAlerts({ state: this._state.value || undefined, beforeId: last.id });
+      const page = await fetchAlerts({
+        state: this._state.value || undefined,
+        beforeId: last.id
+      });
       this._alerts = this._alerts.concat(page.alerts);
       this._exhausted = page.alerts.length < ALERTS_PAGE_SIZE;
       this._render();
     } catch (error) {
-      this._message.replaceChildren(errorBox('Cannot load more alerts', messageOf(error)));
+      this._message.replaceChildren(
+        errorBox('Cannot load more alerts', messageOf(error))
+      );
     } finally {
       this._more.disabled = false;
     }
   }
 
   private _render(): void {
-    if (this._error !== null) {
+    const error = this._loader.error;
+    if (error !== null) {
       this._list.replaceChildren();
       this._more.hidden = true;
-      this._message.replaceChildren(errorBox('Cannot load the alerts', this._error));
+      this._message.replaceChildren(errorBox('Cannot load the alerts', error));
       return;
     }
     const state = this._state.value;
     this._message.replaceChildren(
       ...(this._alerts.length
         ? []
-        : [emptyNote(state === 'open' ? 'Nothing needs your attention.' : `No ${state || ''} alert.`.replace('  ', ' '))])
+        : [
+            emptyNote(
+              state === 'open'
+                ? 'Nothing needs your attention.'
+                : `No ${state || ''} alert.`.replace('  ', ' ')
+            )
+          ])
     );
-    this._list.replaceChildren(...this._alerts.map(alert => this._renderAlert(alert)));
+    this._list.replaceChildren(
+      ...this._alerts.map(alert => this._renderAlert(alert))
+    );
     this._more.hidden = this._exhausted;
   }
 
   /** Run an action on an alert; a failure (e.g. 403) is shown on the alert itself. */
-  private async _act(alert: IAlert, slot: HTMLElement, label: string, action: () => Promise<unknown>): Promise<void> {
+  private async _act(
+    alert: IAlert,
+    slot: HTMLElement,
+    label: string,
+    action: () => Promise<unknown>
+  ): Promise<void> {
     slot.replaceChildren(loadingNote(`${label}…`));
     try {
       await action();
@@ -197,10 +241,18 @@ export class AlertsPanel extends Panel {
     const detail = alert.detail ?? {};
     const job = text(detail.job);
     const run = text(detail.run_id ?? detail.run);
-    const version = typeof detail.version === 'number' ? detail.version : Number(detail.version);
+    const version =
+      typeof detail.version === 'number'
+        ? detail.version
+        : Number(detail.version);
     const slot = el('div', { class: 'aios-alert-message' });
     const actions: HTMLElement[] = [];
-    const button = (label: string, action: string, onClick: () => void, primary = false) => {
+    const button = (
+      label: string,
+      action: string,
+      onClick: () => void,
+      primary = false
+    ) => {
       const node = el(
         'button',
         {
@@ -215,10 +267,22 @@ export class AlertsPanel extends Panel {
       actions.push(node);
     };
     if (alert.state === 'open') {
-      button('Acknowledge', 'ack', () => void this._act(alert, slot, 'Acknowledge', () => acknowledgeAlert(alert.id)));
+      button(
+        'Acknowledge',
+        'ack',
+        () =>
+          void this._act(alert, slot, 'Acknowledge', () =>
+            acknowledgeAlert(alert.id)
+          )
+      );
     }
     let comment: HTMLInputElement | null = null;
-    if (alert.kind === 'approval' && alert.state !== 'resolved' && job && isFinite(version)) {
+    if (
+      alert.kind === 'approval' &&
+      alert.state !== 'resolved' &&
+      job &&
+      isFinite(version)
+    ) {
       comment = el('input', {
         type: 'text',
         class: 'aios-search jp-mod-styled aios-alert-comment',
@@ -227,15 +291,32 @@ export class AlertsPanel extends Panel {
         'data-testid': 'aios-alert-comment'
       });
       const said = () => comment?.value.trim() || undefined;
-      button('Approve', 'approve', () => void this._act(alert, slot, 'Approval', () => decideApproval(job, version, 'approve', said())), true);
-      button('Reject', 'reject', () => void this._act(alert, slot, 'Rejection', () => decideApproval(job, version, 'reject', said())));
+      button(
+        'Approve',
+        'approve',
+        () =>
+          void this._act(alert, slot, 'Approval', () =>
+            decideApproval(job, version, 'approve', said())
+          ),
+        true
+      );
+      button(
+        'Reject',
+        'reject',
+        () =>
+          void this._act(alert, slot, 'Rejection', () =>
+            decideApproval(job, version, 'reject', said())
+          )
+      );
     }
     if (job) {
       button('Open job', 'open-job', () => this._options.openJob(job));
     }
     const facts: string[] = [];
     if (job) {
-      facts.push(`job ${job}${isFinite(version) && alert.kind === 'approval' ? ` v${version}` : ''}`);
+      facts.push(
+        `job ${job}${isFinite(version) && alert.kind === 'approval' ? ` v${version}` : ''}`
+      );
     }
     if (run) {
       facts.push(`run ${run}`);
@@ -259,21 +340,45 @@ export class AlertsPanel extends Panel {
         'div',
         { class: 'aios-check-run-line' },
         toneBadge(alert.severity),
-        el('span', { class: 'aios-check-run-name aios-alert-title', title: alert.title }, alert.title),
-        alert.count > 1 ? el('span', { class: 'aios-badge', title: `${alert.count} times` }, `×${alert.count}`) : null
+        el(
+          'span',
+          { class: 'aios-check-run-name aios-alert-title', title: alert.title },
+          alert.title
+        ),
+        alert.count > 1
+          ? el(
+              'span',
+              { class: 'aios-badge', title: `${alert.count} times` },
+              `×${alert.count}`
+            )
+          : null
       ),
       el(
         'div',
         { class: 'aios-check-run-meta' },
-        el('span', {}, [KIND_LABELS[alert.kind] ?? alert.kind, ...facts].join(' · ')),
-        el('time', { datetime: alert.last_at, title: formatInZone(alert.last_at) }, relativeTime(alert.last_at) || formatInZone(alert.last_at))
+        el(
+          'span',
+          {},
+          [KIND_LABELS[alert.kind] ?? alert.kind, ...facts].join(' · ')
+        ),
+        el(
+          'time',
+          { datetime: alert.last_at, title: formatInZone(alert.last_at) },
+          relativeTime(alert.last_at) || formatInZone(alert.last_at)
+        )
       ),
       error ? el('p', { class: 'aios-alert-error' }, error) : null,
       alert.state === 'acknowledged' && alert.acknowledged_by
-        ? el('p', { class: 'aios-muted' }, `Acknowledged by ${alert.acknowledged_by}`)
+        ? el(
+            'p',
+            { class: 'aios-muted' },
+            `Acknowledged by ${alert.acknowledged_by}`
+          )
         : null,
       comment,
-      actions.length ? el('div', { class: 'aios-job-run-actions' }, ...actions) : null,
+      actions.length
+        ? el('div', { class: 'aios-job-run-actions' }, ...actions)
+        : null,
       slot
     );
   }
@@ -284,12 +389,9 @@ export class AlertsPanel extends Panel {
   private readonly _message: HTMLElement;
   private readonly _list: HTMLUListElement;
   private readonly _more: HTMLButtonElement;
+  private readonly _loader = new Loader({ busy: this.node });
   private _alerts: IAlert[] = [];
-  private _error: string | null = null;
   private _exhausted = true;
-  private _loaded = false;
-  private _stale = false;
-  private _ticket = 0;
 }
 
 /**
@@ -314,35 +416,28 @@ export class AlertWatcher {
   }
 
   stop(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
-    }
+    this._loader.stopPolling();
   }
 
   /** Ask for the count now. Failures keep the last badge (the section shows errors). */
   async check(): Promise<void> {
     this.stop();
-    try {
-      if (!document.hidden || this._count < 0) {
-        const count = await fetchOpenCount();
-        if (count !== this._count) {
-          this._count = count;
-          this._onCount(count);
-        }
+    if (!document.hidden || this._count < 0) {
+      const outcome = await this._loader.load(fetchOpenCount);
+      if (!outcome) {
+        return; // a newer check reports and schedules the next poll
       }
-    } catch {
-      // the service may be starting; the next poll tries again
+      // After a failure (the service may be starting) the next poll tries again.
+      if (outcome.ok && outcome.value !== this._count) {
+        this._count = outcome.value;
+        this._onCount(outcome.value);
+      }
     }
-    const seconds = this._seconds();
-    if (seconds > 0) {
-      this.stop();
-      this._timer = window.setTimeout(() => void this.check(), seconds * 1000);
-    }
+    this._loader.schedulePoll(this._seconds() * 1000, () => void this.check());
   }
 
   private readonly _seconds: () => number;
   private readonly _onCount: (count: number) => void;
+  private readonly _loader = new Loader();
   private _count = -1;
-  private _timer: number | null = null;
 }

@@ -4,7 +4,8 @@ import { el } from './dom';
  * How a status reads at a glance; each tone has a theme colour in CSS
  * (`aios-check-status-<tone>`), shared with the Checks section's badges.
  */
-export type Tone = 'pass' | 'warn' | 'fail' | 'error' | 'running' | 'info' | 'other';
+export type Tone =
+  'pass' | 'warn' | 'fail' | 'error' | 'running' | 'info' | 'other';
 
 const TONES: Record<string, Tone> = {
   // check outcomes
@@ -48,10 +49,16 @@ export function toneOf(status: string | null | undefined): Tone {
  * A badge showing `text` (underscores as spaces) in the colour of `tone`
  * (by default the tone of `text` itself).
  */
-export function toneBadge(text: string, tone: Tone = toneOf(text)): HTMLElement {
+export function toneBadge(
+  text: string,
+  tone: Tone = toneOf(text)
+): HTMLElement {
   return el(
     'span',
-    { class: `aios-check-status aios-check-status-${tone}`, 'data-status': text },
+    {
+      class: `aios-check-status aios-check-status-${tone}`,
+      'data-status': text
+    },
     text.replace(/_/g, ' ') || '?'
   );
 }

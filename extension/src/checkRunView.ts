@@ -51,7 +51,10 @@ export function statusBadge(status: string): HTMLElement {
   const known = KNOWN_STATUSES.has(status) ? status : 'other';
   return el(
     'span',
-    { class: `aios-check-status aios-check-status-${known}`, 'data-status': status },
+    {
+      class: `aios-check-status aios-check-status-${known}`,
+      'data-status': status
+    },
     status || '?'
   );
 }
@@ -118,7 +121,11 @@ function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
           ? `Example failing rows (${shown.length} of ${rows.length}, masked as for the user who ran the check)`
           : `Example failing rows, masked as for the user who ran the check`
       ),
-      el('thead', {}, el('tr', {}, ...columns.map(c => el('th', { scope: 'col' }, c)))),
+      el(
+        'thead',
+        {},
+        el('tr', {}, ...columns.map(c => el('th', { scope: 'col' }, c)))
+      ),
       el(
         'tbody',
         {},
@@ -126,7 +133,9 @@ function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
           el(
             'tr',
             {},
-            ...columns.map(c => el('td', { 'data-name': c }, formatValue(row[c])))
+            ...columns.map(c =>
+              el('td', { 'data-name': c }, formatValue(row[c]))
+            )
           )
         )
       )
@@ -142,7 +151,8 @@ function renderItem(item: ICheckItem): HTMLElement {
       )
     : [];
   const metrics = item.metrics ?? {};
-  const predicate = typeof detail.predicate === 'string' ? detail.predicate : null;
+  const predicate =
+    typeof detail.predicate === 'string' ? detail.predicate : null;
   const message = typeof detail.message === 'string' ? detail.message : null;
   return el(
     'li',
@@ -161,7 +171,11 @@ function renderItem(item: ICheckItem): HTMLElement {
     message ? el('p', { class: 'aios-check-item-message' }, message) : null,
     Object.keys(metrics).length ? metricList(metrics) : null,
     predicate
-      ? el('p', { class: 'aios-check-predicate', title: 'Failing rows match' }, el('code', {}, predicate))
+      ? el(
+          'p',
+          { class: 'aios-check-predicate', title: 'Failing rows match' },
+          el('code', {}, predicate)
+        )
       : null,
     examples.length ? examplesTable(examples) : null
   );
@@ -213,14 +227,30 @@ export class CheckRunView extends Widget {
       }
     };
     add('Kind', run.kind);
-    add('Result', `${run.passed ? 'passed' : 'did not pass'}${run.required ? ' (required)' : ''}`);
+    add(
+      'Result',
+      `${run.passed ? 'passed' : 'did not pass'}${run.required ? ' (required)' : ''}`
+    );
     add('Severity', run.severity ?? undefined);
     add('Datasets', run.datasets.length ? run.datasets.join(', ') : '—');
     add('Run by', run.user);
-    add('At', el('time', { datetime: run.at, title: run.at }, formatTime(run.at)));
-    add('Duration', typeof run.duration_s === 'number' ? `${formatValue(run.duration_s)} s` : null);
+    add(
+      'At',
+      el('time', { datetime: run.at, title: run.at }, formatTime(run.at))
+    );
+    add(
+      'Duration',
+      typeof run.duration_s === 'number'
+        ? `${formatValue(run.duration_s)} s`
+        : null
+    );
     add('Notebook', run.notebook ?? null);
-    add('Job run', run.job_run_id !== null && run.job_run_id !== undefined ? String(run.job_run_id) : null);
+    add(
+      'Job run',
+      run.job_run_id !== null && run.job_run_id !== undefined
+        ? String(run.job_run_id)
+        : null
+    );
     add('MLflow run', run.mlflow_run_id ?? null);
 
     const items = run.items ?? [];
@@ -244,7 +274,11 @@ export class CheckRunView extends Widget {
         : null,
       el('h4', { class: 'aios-check-items-title' }, `Items (${items.length})`),
       items.length
-        ? el('ul', { class: 'aios-check-items', 'aria-label': 'Check items' }, ...items.map(renderItem))
+        ? el(
+            'ul',
+            { class: 'aios-check-items', 'aria-label': 'Check items' },
+            ...items.map(renderItem)
+          )
         : emptyNote('This run recorded no items.')
     ];
     this.node.replaceChildren(...parts.filter((n): n is Node => n !== null));

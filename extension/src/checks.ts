@@ -3,8 +3,14 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { CheckRunView, ICheckRun, formatTime, statusBadge } from './checkRunView';
-import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import {
+  CheckRunView,
+  ICheckRun,
+  formatTime,
+  statusBadge
+} from './checkRunView';
+import { el, emptyNote, errorBox, loadingNote } from './dom';
+import { Loader } from './loader';
 import { requestAPI } from './request';
 
 export type { ICheckItem, ICheckRun } from './checkRunView';
@@ -31,7 +37,9 @@ export interface ICheckHistoryQuery {
 /**
  * Ledger runs matching `query`, newest first.
  */
-export async function fetchCheckHistory(query: ICheckHistoryQuery): Promise<ICheckRun[]> {
+export async function fetchCheckHistory(
+  query: ICheckHistoryQuery
+): Promise<ICheckRun[]> {
   const params = new URLSearchParams();
   if (query.dataset) {
     params.set('dataset', query.dataset);
@@ -43,7 +51,9 @@ export async function fetchCheckHistory(query: ICheckHistoryQuery): Promise<IChe
   if (query.beforeId !== undefined) {
     params.set('before_id', String(query.beforeId));
   }
-  const body = await requestAPI<{ runs: ICheckRun[] }>(`checks/history?${params}`);
+  const body = await requestAPI<{ runs: ICheckRun[] }>(
+    `checks/history?${params}`
+  );
   return body.runs ?? [];
 }
 
@@ -56,7 +66,10 @@ function normalisePath(path: string): string {
  * belongs to the notebook open at `current` (relative to the server root).
  * Absolute recorded paths match when they end with the open path.
  */
-export function sameNotebook(recorded: string | null | undefined, current: string): boolean {
+export function sameNotebook(
+  recorded: string | null | undefined,
+  current: string
+): boolean {
   if (!recorded || !current) {
     return false;
   }
@@ -96,7 +109,11 @@ export class ChecksPanel extends Panel {
     this._dataset.addEventListener('input', () => this._scheduleReload());
     this._kind = el(
       'select',
-      { class: 'aios-checks-kind', 'aria-label': 'Filter by kind', 'data-testid': 'aios-checks-kind' },
+      {
+        class: 'aios-checks-kind',
+        'aria-label': 'Filter by kind',
+        'data-testid': 'aios-checks-kind'
+      },
       el('option', { value: '' }, 'All kinds'),
       ...KINDS.map(kind => el('option', { value: kind }, kind))
     );
@@ -115,10 +132,17 @@ export class ChecksPanel extends Panel {
     refresh.addEventListener('click', () => void this.reload());
 
     this._message = el('div', { class: 'aios-checks-message' });
-    this._list = el('ul', { class: 'aios-check-runs', 'aria-label': 'Check runs' });
+    this._list = el('ul', {
+      class: 'aios-check-runs',
+      'aria-label': 'Check runs'
+    });
     this._more = el(
       'button',
-      { type: 'button', class: 'aios-button aios-checks-more', 'data-testid': 'aios-checks-more' },
+      {
+        type: 'button',
+        class: 'aios-button aios-checks-more',
+        'data-testid': 'aios-checks-more'
+      },
       'Load more'
     );
     this._more.addEventListener('click', () => void this._loadMore());
@@ -126,11 +150,24 @@ export class ChecksPanel extends Panel {
     this._filters = new Widget({
       node: el(
         'div',
-        { class: 'aios-checks-filters', role: 'group', 'aria-label': 'Check run filters' },
-        el('div', { class: 'aios-data-toolbar' }, this._dataset, this._kind, refresh),
+        {
+          class: 'aios-checks-filters',
+          role: 'group',
+          'aria-label': 'Check run filters'
+        },
+        el(
+          'div',
+          { class: 'aios-data-toolbar' },
+          this._dataset,
+          this._kind,
+          refresh
+        ),
         el(
           'label',
-          { class: 'aios-checks-notebook', title: 'Only runs recorded by the active notebook' },
+          {
+            class: 'aios-checks-notebook',
+            title: 'Only runs recorded by the active notebook'
+          },
           this._thisNotebook,
           ' This notebook ',
           this._notebookLabel
@@ -138,7 +175,13 @@ export class ChecksPanel extends Panel {
       )
     });
     this._body = new Widget({
-      node: el('div', { class: 'aios-checks-body' }, this._message, this._list, this._more)
+      node: el(
+        'div',
+        { class: 'aios-checks-body' },
+        this._message,
+        this._list,
+        this._more
+      )
     });
     this._view = new CheckRunView(() => this.showList());
     this.addWidget(this._filters);
@@ -161,31 +204,16 @@ export class ChecksPanel extends Panel {
    * Load the first page again with the current filters.
    */
   async reload(): Promise<void> {
-    const ticket = ++this._ticket;
-    this.node.setAttribute('aria-busy', 'true');
-    this._loaded = true;
     this._more.hidden = true;
     this._message.replaceChildren(loadingNote('Loading check runs…'));
-    try {
-      const runs = await fetchCheckHistory(this._query());
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = runs;
-      this._exhausted = runs.length < CHECKS_PAGE_SIZE;
-      this._error = null;
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = [];
-      this._exhausted = true;
-      this._error = messageOf(error);
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
+    const outcome = await this._loader.load(() =>
+      fetchCheckHistory(this._query())
+    );
+    if (!outcome) {
+      return;
     }
+    this._runs = outcome.ok ? outcome.value : [];
+    this._exhausted = !outcome.ok || this._runs.length < CHECKS_PAGE_SIZE;
     this._render();
   }
 
@@ -208,9 +236,9 @@ export class ChecksPanel extends Panel {
     this._view.hide();
     this._filters.show();
     this._body.show();
-    const row = [...this._list.querySelectorAll<HTMLElement>('.aios-check-run-button')].find(
-      button => button.closest('li')?.dataset.name === name
-    );
+    const row = [
+      ...this._list.querySelectorAll<HTMLElement>('.aios-check-run-button')
+    ].find(button => button.closest('li')?.dataset.name === name);
     row?.focus();
   }
 
@@ -222,12 +250,13 @@ export class ChecksPanel extends Panel {
     if (this._timer !== null) {
       window.clearTimeout(this._timer);
     }
+    this._loader.dispose();
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (!this._loaded) {
+    if (this._loader.stale) {
       void this.reload();
     }
   }
@@ -245,24 +274,24 @@ export class ChecksPanel extends Panel {
     if (!last) {
       return;
     }
-    const ticket = this._ticket;
     this._more.disabled = true;
     this._more.textContent = 'Loading…';
-    try {
-      const runs = await fetchCheckHistory(this._query(last.id));
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = this._runs.concat(runs);
-      this._exhausted = runs.length < CHECKS_PAGE_SIZE;
+    const outcome = await this._loader.follow(() =>
+      fetchCheckHistory(this._query(last.id))
+    );
+    this._more.disabled = false;
+    this._more.textContent = 'Load more';
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      this._runs = this._runs.concat(outcome.value);
+      this._exhausted = outcome.value.length < CHECKS_PAGE_SIZE;
       this._render();
-    } catch (error) {
-      if (ticket === this._ticket) {
-        this._message.replaceChildren(errorBox('Cannot load more check runs', messageOf(error)));
-      }
-    } finally {
-      this._more.disabled = false;
-      this._more.textContent = 'Load more';
+    } else {
+      this._message.replaceChildren(
+        errorBox('Cannot load more check runs', outcome.message)
+      );
     }
   }
 
@@ -287,21 +316,26 @@ export class ChecksPanel extends Panel {
       this._thisNotebook.checked = false;
     }
     this._notebookLabel.textContent = path ? `(${path})` : '(no notebook open)';
-    if (this._loaded) {
+    if (!this._loader.stale) {
       this._render();
     }
   }
 
   private _render(): void {
-    if (this._error !== null) {
+    const error = this._loader.error;
+    if (error !== null) {
       this._list.replaceChildren();
       this._more.hidden = true;
-      this._message.replaceChildren(errorBox('Cannot load the check runs', this._error));
+      this._message.replaceChildren(
+        errorBox('Cannot load the check runs', error)
+      );
       return;
     }
     const path = this._notebookPath();
     const onlyNotebook = this._thisNotebook.checked && !!path;
-    const runs = onlyNotebook ? this._runs.filter(r => sameNotebook(r.notebook, path)) : this._runs;
+    const runs = onlyNotebook
+      ? this._runs.filter(r => sameNotebook(r.notebook, path))
+      : this._runs;
     this._list.replaceChildren(...runs.map(run => this._renderRun(run)));
     this._more.hidden = this._exhausted;
     const messages: Node[] = [];
@@ -339,13 +373,26 @@ export class ChecksPanel extends Panel {
         { class: 'aios-check-run-line' },
         statusBadge(run.status),
         el('span', { class: 'aios-check-run-name' }, run.name),
-        run.required ? el('span', { class: 'aios-badge aios-check-required', title: 'Required: a failure blocks promotion' }, 'required') : null,
+        run.required
+          ? el(
+              'span',
+              {
+                class: 'aios-badge aios-check-required',
+                title: 'Required: a failure blocks promotion'
+              },
+              'required'
+            )
+          : null,
         el('span', { class: 'aios-check-run-kind' }, run.kind)
       ),
       el(
         'span',
         { class: 'aios-check-run-meta' },
-        el('span', { class: 'aios-check-run-datasets' }, run.datasets.join(', ') || 'no dataset'),
+        el(
+          'span',
+          { class: 'aios-check-run-datasets' },
+          run.datasets.join(', ') || 'no dataset'
+        ),
         el(
           'span',
           {},
@@ -379,10 +426,8 @@ export class ChecksPanel extends Panel {
   private readonly _filters: Widget;
   private readonly _body: Widget;
   private readonly _view: CheckRunView;
+  private readonly _loader = new Loader({ busy: this.node });
   private _runs: ICheckRun[] = [];
-  private _error: string | null = null;
   private _exhausted = true;
-  private _loaded = false;
-  private _ticket = 0;
   private _timer: number | null = null;
 }

@@ -5,7 +5,8 @@
  * that wrote it. No DOM here, so it is unit-tested on its own.
  */
 
-export type PresetKind = 'manual' | 'hourly' | 'daily' | 'weekdays' | 'weekly' | 'cron';
+export type PresetKind =
+  'manual' | 'hourly' | 'daily' | 'weekdays' | 'weekly' | 'cron';
 
 /**
  * What the user picked. `time` is "HH:MM" (daily, weekdays, weekly),
@@ -31,7 +32,15 @@ export const PRESETS: { kind: PresetKind; label: string }[] = [
 ];
 
 /** Day names for cron's day-of-week field (0 = Sunday). */
-export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+export const WEEKDAYS = [
+  'Sunday',
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday'
+];
 
 /**
  * An error naming the field of the schedule builder that is wrong.
@@ -53,7 +62,10 @@ export function parseTime(text: string | undefined): [number, number] {
   const hour = match ? Number(match[1]) : NaN;
   const minute = match ? Number(match[2]) : NaN;
   if (!match || hour > 23 || minute > 59) {
-    throw new ScheduleChoiceError(`"${text ?? ''}" is not a time: write HH:MM, e.g. 06:30`, 'time');
+    throw new ScheduleChoiceError(
+      `"${text ?? ''}" is not a time: write HH:MM, e.g. 06:30`,
+      'time'
+    );
   }
   return [hour, minute];
 }
@@ -61,7 +73,10 @@ export function parseTime(text: string | undefined): [number, number] {
 function checkMinute(value: number | undefined): number {
   const minute = value ?? 0;
   if (!Number.isInteger(minute) || minute < 0 || minute > 59) {
-    throw new ScheduleChoiceError(`minute must be a whole number from 0 to 59, got ${value}`, 'minute');
+    throw new ScheduleChoiceError(
+      `minute must be a whole number from 0 to 59, got ${value}`,
+      'minute'
+    );
   }
   return minute;
 }
@@ -69,7 +84,10 @@ function checkMinute(value: number | undefined): number {
 function checkWeekday(value: number | undefined): number {
   const day = value ?? 1;
   if (!Number.isInteger(day) || day < 0 || day > 6) {
-    throw new ScheduleChoiceError(`weekday must be 0 (Sunday) to 6 (Saturday), got ${value}`, 'weekday');
+    throw new ScheduleChoiceError(
+      `weekday must be 0 (Sunday) to 6 (Saturday), got ${value}`,
+      'weekday'
+    );
   }
   return day;
 }
@@ -155,7 +173,10 @@ export function parseCron(cron: string | null | undefined): IScheduleChoice {
 export function defaultJobName(path: string): string {
   const file = path.split('/').pop() ?? path;
   const stem = file.replace(/\.ipynb$/i, '');
-  return stem.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z]+/, '').slice(0, 128);
+  return stem
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^[^A-Za-z]+/, '')
+    .slice(0, 128);
 }
 
 /** What a job name must look like (`jobs/spec.py` JOB_NAME). */

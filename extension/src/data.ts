@@ -11,7 +11,8 @@ import {
   restDataClient
 } from './catalog';
 import { DatasetView } from './datasetView';
-import { el, emptyNote, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import { el, emptyNote, errorBox, formatCount, loadingNote } from './dom';
+import { Loader } from './loader';
 import { DatasetTree } from './tree';
 
 /** Delay between the last keystroke and the search, in milliseconds. */
@@ -64,13 +65,19 @@ export class DataPanel extends Panel {
       refreshIcon.element({ tag: 'span' })
     );
     refresh.addEventListener('click', () => void this.reload());
-    this._count = el('p', { class: 'aios-data-count', role: 'status', 'aria-live': 'polite' });
+    this._count = el('p', {
+      class: 'aios-data-count',
+      role: 'status',
+      'aria-live': 'polite'
+    });
     this._message = el('div', { class: 'aios-data-message' });
 
     this._toolbar = new Widget({
       node: el('div', { class: 'aios-data-toolbar' }, this._search, refresh)
     });
-    this._info = new Widget({ node: el('div', {}, this._count, this._message) });
+    this._info = new Widget({
+      node: el('div', {}, this._count, this._message)
+    });
     this._tree = new DatasetTree({ onOpen: d => void this.openDataset(d) });
     this._view = new DatasetView({
       client: this._client,
@@ -101,36 +108,24 @@ export class DataPanel extends Panel {
    * Load the catalog again (and re-run the current search).
    */
   async reload(): Promise<void> {
-    const ticket = ++this._loadTicket;
-    this._loaded = true;
-    this.node.setAttribute('aria-busy', 'true');
     if (this._datasets.length === 0) {
       this._message.replaceChildren(loadingNote('Loading the catalog…'));
     }
-    try {
-      const datasets = await this._client.catalog();
-      if (ticket !== this._loadTicket) {
-        return;
-      }
-      this._datasets = datasets;
-      this._catalogError = null;
-      await this._runSearch();
-    } catch (error) {
-      if (ticket !== this._loadTicket) {
-        return;
-      }
-      this._catalogError = messageOf(error);
-      this._datasets = [];
-      this._tree.setDatasets([]);
-      this._count.textContent = '';
-      this._message.replaceChildren(
-        errorBox('Cannot load the catalog', this._catalogError)
-      );
-    } finally {
-      if (ticket === this._loadTicket) {
-        this.node.removeAttribute('aria-busy');
-      }
+    const outcome = await this._catalog.load(() => this._client.catalog());
+    if (!outcome) {
+      return;
     }
+    if (outcome.ok) {
+      this._datasets = outcome.value;
+      await this._runSearch();
+      return;
+    }
+    this._datasets = [];
+    this._tree.setDatasets([]);
+    this._count.textContent = '';
+    this._message.replaceChildren(
+      errorBox('Cannot load the catalog', outcome.message)
+    );
   }
 
   /**
@@ -158,7 +153,7 @@ export class DataPanel extends Panel {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (!this._loaded) {
+    if (this._catalog.stale) {
       void this.reload();
     }
   }
@@ -174,40 +169,37 @@ export class DataPanel extends Panel {
   }
 
   private async _runSearch(): Promise<void> {
-    if (this._catalogError !== null) {
+    if (this._catalog.error !== null) {
       return;
     }
-    const ticket = ++this._searchTicket;
     const text = this._search.value.trim();
-    if (!text) {
-      this._show(this._datasets, false, null);
+    if (!text || this._serverSearch === false) {
+      this._searches.cancel(); // an older server search must not overwrite this
+      this._show(
+        text ? filterDatasets(this._datasets, text) : this._datasets,
+        !!text,
+        null
+      );
+      return;
+    }
+    const outcome = await this._searches.load(() => this._client.search(text));
+    if (!outcome) {
       return;
     }
     let note: string | null = null;
     let found: ICatalogDataset[];
-    if (this._serverSearch !== false) {
-      try {
-        const hits = await this._client.search(text);
-        if (ticket !== this._searchTicket) {
-          return;
-        }
-        this._serverSearch = true;
-        const byName = new Map(this._datasets.map(d => [d.name, d]));
-        found = hits
-          .map(hit => byName.get(hit.name))
-          .filter((d): d is ICatalogDataset => !!d);
-      } catch (error) {
-        if (ticket !== this._searchTicket) {
-          return;
-        }
-        if (isMissingEndpoint(error)) {
-          this._serverSearch = false;
-        } else {
-          note = `Search failed (${messageOf(error)}); showing text matches instead.`;
-        }
-        found = filterDatasets(this._datasets, text);
-      }
+    if (outcome.ok) {
+      this._serverSearch = true;
+      const byName = new Map(this._datasets.map(d => [d.name, d]));
+      found = outcome.value
+        .map(hit => byName.get(hit.name))
+        .filter((d): d is ICatalogDataset => !!d);
     } else {
+      if (isMissingEndpoint(outcome.error)) {
+        this._serverSearch = false;
+      } else {
+        note = `Search failed (${outcome.message}); showing text matches instead.`;
+      }
       found = filterDatasets(this._datasets, text);
     }
     this._show(found, true, note);
@@ -229,7 +221,9 @@ export class DataPanel extends Panel {
     }
     if (total === 0) {
       messages.push(
-        emptyNote('No datasets are readable for you. Ask a data steward for a grant.')
+        emptyNote(
+          'No datasets are readable for you. Ask a data steward for a grant.'
+        )
       );
     } else if (datasets.length === 0) {
       messages.push(emptyNote('No dataset matches the search.'));
@@ -245,11 +239,10 @@ export class DataPanel extends Panel {
   private readonly _info: Widget;
   private readonly _tree: DatasetTree;
   private readonly _view: DatasetView;
+  private readonly _catalog = new Loader({ busy: this.node });
+  /** The server searches; text filtering needs no loader. */
+  private readonly _searches = new Loader();
   private _datasets: ICatalogDataset[] = [];
-  private _catalogError: string | null = null;
-  private _loaded = false;
-  private _loadTicket = 0;
-  private _searchTicket = 0;
   private _searchTimer: number | null = null;
   /** null: not tried yet; true: the service searches; false: filter here. */
   private _serverSearch: boolean | null = null;

@@ -40,7 +40,9 @@ export const DATASET_CHECKS = Math.min(10, CHECKS_PAGE_SIZE);
 function nodeItem(node: ILineageNode): HTMLElement {
   const item = el('li', { 'data-kind': node.kind, 'data-name': node.name });
   if (node.restricted) {
-    item.append(el('span', { class: 'aios-empty' }, 'a dataset you may not read'));
+    item.append(
+      el('span', { class: 'aios-empty' }, 'a dataset you may not read')
+    );
     return item;
   }
   if (node.kind !== 'job') {
@@ -59,22 +61,36 @@ function nodeItem(node: ILineageNode): HTMLElement {
     facts.push(`last ${formatTime(node.last_run)}`);
   }
   if (facts.length) {
-    item.append(' ', el('span', { class: 'aios-note' }, `(${facts.join(', ')})`));
+    item.append(
+      ' ',
+      el('span', { class: 'aios-note' }, `(${facts.join(', ')})`)
+    );
   }
   return item;
 }
 
-function direction(title: string, graph: ILineageGraph, dataset: string, testid: string): HTMLElement {
+function direction(
+  title: string,
+  graph: ILineageGraph,
+  dataset: string,
+  testid: string
+): HTMLElement {
   const others = (graph.nodes ?? []).filter(n => n.id !== `dataset:${dataset}`);
   const body = others.length
-    ? el('ul', { class: 'aios-lineage-list', 'aria-label': title }, ...others.map(nodeItem))
+    ? el(
+        'ul',
+        { class: 'aios-lineage-list', 'aria-label': title },
+        ...others.map(nodeItem)
+      )
     : el('p', { class: 'aios-empty' }, 'Nothing recorded.');
   return el(
     'div',
     { 'data-testid': testid },
     el('h4', {}, title),
     body,
-    graph.truncated ? el('p', { class: 'aios-note' }, 'More beyond this depth.') : ''
+    graph.truncated
+      ? el('p', { class: 'aios-note' }, 'More beyond this depth.')
+      : ''
   );
 }
 
@@ -83,7 +99,10 @@ function direction(title: string, graph: ILineageGraph, dataset: string, testid:
  * (queries, notebooks and jobs that read it), from the workspace lineage log.
  */
 export class LineageSection {
-  readonly node = el('div', { class: 'aios-lineage', 'data-testid': 'aios-dataset-lineage' });
+  readonly node = el('div', {
+    class: 'aios-lineage',
+    'data-testid': 'aios-dataset-lineage'
+  });
 
   constructor(private readonly _dataset: string) {}
 
@@ -93,11 +112,23 @@ export class LineageSection {
       const params = new URLSearchParams({ name: this._dataset, depth: '2' });
       const lineage = await requestAPI<ILineage>(`lineage?${params}`);
       this.node.replaceChildren(
-        direction('Upstream', lineage.upstream, lineage.dataset, 'aios-lineage-upstream'),
-        direction('Downstream', lineage.downstream, lineage.dataset, 'aios-lineage-downstream')
+        direction(
+          'Upstream',
+          lineage.upstream,
+          lineage.dataset,
+          'aios-lineage-upstream'
+        ),
+        direction(
+          'Downstream',
+          lineage.downstream,
+          lineage.dataset,
+          'aios-lineage-downstream'
+        )
       );
     } catch (error) {
-      this.node.replaceChildren(errorBox('Cannot load the lineage', messageOf(error)));
+      this.node.replaceChildren(
+        errorBox('Cannot load the lineage', messageOf(error))
+      );
     }
   }
 }
@@ -107,16 +138,28 @@ export class LineageSection {
  * drift, monitors), newest first, from the ledger.
  */
 export class DatasetChecksSection {
-  readonly node = el('div', { class: 'aios-dataset-checks', 'data-testid': 'aios-dataset-checks' });
+  readonly node = el('div', {
+    class: 'aios-dataset-checks',
+    'data-testid': 'aios-dataset-checks'
+  });
 
   constructor(private readonly _dataset: string) {}
 
   async load(): Promise<void> {
     this.node.replaceChildren(loadingNote('Loading check history…'));
     try {
-      const runs = await fetchCheckHistory({ dataset: this._dataset, limit: DATASET_CHECKS });
+      const runs = await fetchCheckHistory({
+        dataset: this._dataset,
+        limit: DATASET_CHECKS
+      });
       if (!runs.length) {
-        this.node.replaceChildren(el('p', { class: 'aios-empty' }, 'No checks recorded on this dataset.'));
+        this.node.replaceChildren(
+          el(
+            'p',
+            { class: 'aios-empty' },
+            'No checks recorded on this dataset.'
+          )
+        );
         return;
       }
       const rows = runs.map(run =>
@@ -124,7 +167,12 @@ export class DatasetChecksSection {
           'tr',
           { 'data-testid': 'aios-dataset-check', 'data-id': String(run.id) },
           el('td', {}, statusBadge(run.status)),
-          el('td', {}, run.name, el('span', { class: 'aios-note' }, ` ${run.kind}`)),
+          el(
+            'td',
+            {},
+            run.name,
+            el('span', { class: 'aios-note' }, ` ${run.kind}`)
+          ),
           el('td', {}, run.user),
           el('td', { title: run.at }, formatTime(run.at))
         )
@@ -132,7 +180,10 @@ export class DatasetChecksSection {
       this.node.replaceChildren(
         el(
           'table',
-          { class: 'aios-table', 'aria-label': 'Checks recorded on this dataset' },
+          {
+            class: 'aios-table',
+            'aria-label': 'Checks recorded on this dataset'
+          },
           el(
             'thead',
             {},
@@ -149,7 +200,9 @@ export class DatasetChecksSection {
         )
       );
     } catch (error) {
-      this.node.replaceChildren(errorBox('Cannot load the check history', messageOf(error)));
+      this.node.replaceChildren(
+        errorBox('Cannot load the check history', messageOf(error))
+      );
     }
   }
 }

@@ -8,8 +8,9 @@ import {
   IDatasetAccess
 } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
-import { el, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import { el, errorBox, formatCount, loadingNote } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
+import { Loader } from './loader';
 import { PreviewSection } from './preview';
 import { ProfileSection } from './profile';
 
@@ -65,7 +66,6 @@ export class DatasetView extends Widget {
    * Show `dataset` and load what the user sees of it.
    */
   async open(dataset: ICatalogDataset): Promise<void> {
-    const ticket = ++this._ticket;
     this._dataset = dataset;
     this.node.dataset.name = dataset.name;
 
@@ -82,7 +82,11 @@ export class DatasetView extends Widget {
     back.addEventListener('click', () => this._options.onBack());
     this._insert = el(
       'button',
-      { type: 'button', class: 'aios-button aios-primary', 'data-testid': 'aios-insert-query' },
+      {
+        type: 'button',
+        class: 'aios-button aios-primary',
+        'data-testid': 'aios-insert-query'
+      },
       'Insert query'
     );
     this._insert.addEventListener('click', () => this._insertQuery());
@@ -101,7 +105,11 @@ export class DatasetView extends Widget {
     }
     addMeta('Tags', dataset.tags?.length ? tags : '—');
 
-    this._access = el('div', { class: 'aios-access' }, loadingNote('Loading schema…'));
+    this._access = el(
+      'div',
+      { class: 'aios-access' },
+      loadingNote('Loading schema…')
+    );
     this._previewBox = el('div', {}, loadingNote('Waiting for the schema…'));
     this._profileBox = el('div', {}, loadingNote('Waiting for the schema…'));
 
@@ -109,7 +117,11 @@ export class DatasetView extends Widget {
     const checks = new DatasetChecksSection(dataset.name);
     this.node.replaceChildren(
       el('div', { class: 'aios-dataset-bar' }, back, this._insert),
-      el('h3', { class: 'aios-dataset-title', title: dataset.name }, dataset.name),
+      el(
+        'h3',
+        { class: 'aios-dataset-title', title: dataset.name },
+        dataset.name
+      ),
       dataset.description
         ? el('p', { class: 'aios-dataset-description' }, dataset.description)
         : el('p', { class: 'aios-empty' }, 'No description.'),
@@ -125,27 +137,30 @@ export class DatasetView extends Widget {
     void lineage.load();
     void checks.load();
 
-    let access: IDatasetAccess;
-    try {
-      access = await this._options.client.dataset(dataset.name);
-    } catch (error) {
-      if (ticket === this._ticket) {
-        this._access.replaceChildren(
-          errorBox('Cannot load the schema', messageOf(error))
-        );
-        this._previewBox.replaceChildren();
-        this._profileBox.replaceChildren();
-      }
+    const outcome = await this._schema.load(() =>
+      this._options.client.dataset(dataset.name)
+    );
+    if (!outcome) {
+      return; // another dataset was opened meanwhile
+    }
+    if (!outcome.ok) {
+      this._access.replaceChildren(
+        errorBox('Cannot load the schema', outcome.message)
+      );
+      this._previewBox.replaceChildren();
+      this._profileBox.replaceChildren();
       return;
     }
-    if (ticket !== this._ticket) {
-      return;
-    }
+    const access = outcome.value;
     this._renderAccess(access);
     const masked = new Set(
       (access.columns ?? []).filter(c => !!c.mask).map(c => c.name)
     );
-    const preview = new PreviewSection(this._options.client, dataset.name, masked);
+    const preview = new PreviewSection(
+      this._options.client,
+      dataset.name,
+      masked
+    );
     const profile = new ProfileSection(this._options.client, dataset.name);
     this._previewBox.replaceChildren(preview.node);
     this._profileBox.replaceChildren(profile.node);
@@ -156,7 +171,11 @@ export class DatasetView extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this._options.notebooks?.currentChanged.disconnect(this._updateInsert, this);
+    this._options.notebooks?.currentChanged.disconnect(
+      this._updateInsert,
+      this
+    );
+    this._schema.dispose();
     super.dispose();
   }
 
@@ -166,7 +185,11 @@ export class DatasetView extends Widget {
       notes.push(
         el(
           'p',
-          { class: 'aios-note', 'data-testid': 'aios-row-filter', role: 'note' },
+          {
+            class: 'aios-note',
+            'data-testid': 'aios-row-filter',
+            role: 'note'
+          },
           'You see only rows where ',
           el('code', {}, access.row_filter.predicate),
           access.row_filter.rule ? ` (rule: ${access.row_filter.rule})` : ''
@@ -263,8 +286,8 @@ export class DatasetView extends Widget {
   }
 
   private readonly _options: IDatasetViewOptions;
+  private readonly _schema = new Loader();
   private _dataset: ICatalogDataset | null = null;
-  private _ticket = 0;
   private _insert: HTMLButtonElement | null = null;
   private _access: HTMLElement = el('div');
   private _previewBox: HTMLElement = el('div');

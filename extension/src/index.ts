@@ -20,15 +20,15 @@ import { StatusPanel } from './status';
 /**
  * Command ids contributed by the extension.
  */
-export namespace CommandIDs {
-  export const openSidebar = 'aios-workbench:open-sidebar';
-  export const openData = 'aios-workbench:open-data';
-  export const openRuns = 'aios-workbench:open-runs';
-  export const openChecks = 'aios-workbench:open-checks';
-  export const openJobs = 'aios-workbench:open-jobs';
-  export const openAlerts = 'aios-workbench:open-alerts';
-  export const promote = 'aios-workbench:promote-notebook';
-}
+export const CommandIDs = {
+  openSidebar: 'aios-workbench:open-sidebar',
+  openData: 'aios-workbench:open-data',
+  openRuns: 'aios-workbench:open-runs',
+  openChecks: 'aios-workbench:open-checks',
+  openJobs: 'aios-workbench:open-jobs',
+  openAlerts: 'aios-workbench:open-alerts',
+  promote: 'aios-workbench:promote-notebook'
+} as const;
 
 /**
  * DOM id of the sidebar panel.
@@ -49,7 +49,11 @@ interface ISettings {
   promoteTimeZone: string;
 }
 
-const DEFAULTS: ISettings = { alertPollSeconds: 30, jobPollSeconds: 2, promoteTimeZone: '' };
+const DEFAULTS: ISettings = {
+  alertPollSeconds: 30,
+  jobPollSeconds: 2,
+  promoteTimeZone: ''
+};
 
 /**
  * Adds the AI OS sidebar (Status, Data, Runs, Checks, Jobs and Alerts
@@ -88,12 +92,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       count => {
         sidebar.setBadge('alerts', count, 'open alerts');
         // The shell keeps the tab's `id` in the title's dataset: change only our key.
-        const { 'aios-alerts': _, ...dataset } = sidebar.title.dataset;
-        sidebar.title.dataset = count > 0 ? { ...dataset, 'aios-alerts': count > 99 ? '99+' : String(count) } : dataset;
+        const dataset = { ...sidebar.title.dataset };
+        delete dataset['aios-alerts'];
+        if (count > 0) {
+          dataset['aios-alerts'] = count > 99 ? '99+' : String(count);
+        }
+        sidebar.title.dataset = dataset;
         alerts.refreshIfVisible();
       }
     );
-    const alerts = new AlertsPanel({ openJob: showJob, changed: () => void watcher.check() });
+    const alerts = new AlertsPanel({
+      openJob: showJob,
+      changed: () => void watcher.check()
+    });
     const sidebar = new AiosSidebar([
       { id: 'status', label: 'Status', widget: new StatusPanel() },
       { id: 'data', label: 'Data', widget: data },
@@ -108,18 +119,51 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'left', { rank: 850 });
 
     const sections: [string, string, string, string][] = [
-      [CommandIDs.openSidebar, 'status', 'Open AI OS sidebar', 'Show the AI OS workbench status in the left sidebar'],
-      [CommandIDs.openData, 'data', 'Browse governed data', 'Show the AI OS data catalog in the left sidebar'],
-      [CommandIDs.openRuns, 'runs', 'Show tracked runs', 'Show the MLflow runs of the active notebook'],
-      [CommandIDs.openChecks, 'checks', 'Show check results', 'Show the latest AI OS check runs in the left sidebar'],
-      [CommandIDs.openJobs, 'jobs', 'Show jobs', 'Show the promoted notebooks (jobs) and their runs'],
-      [CommandIDs.openAlerts, 'alerts', 'Show alerts', 'Show failed runs, failed monitors and pending approvals']
+      [
+        CommandIDs.openSidebar,
+        'status',
+        'Open AI OS sidebar',
+        'Show the AI OS workbench status in the left sidebar'
+      ],
+      [
+        CommandIDs.openData,
+        'data',
+        'Browse governed data',
+        'Show the AI OS data catalog in the left sidebar'
+      ],
+      [
+        CommandIDs.openRuns,
+        'runs',
+        'Show tracked runs',
+        'Show the MLflow runs of the active notebook'
+      ],
+      [
+        CommandIDs.openChecks,
+        'checks',
+        'Show check results',
+        'Show the latest AI OS check runs in the left sidebar'
+      ],
+      [
+        CommandIDs.openJobs,
+        'jobs',
+        'Show jobs',
+        'Show the promoted notebooks (jobs) and their runs'
+      ],
+      [
+        CommandIDs.openAlerts,
+        'alerts',
+        'Show alerts',
+        'Show failed runs, failed monitors and pending approvals'
+      ]
     ];
     for (const [command, section, label, caption] of sections) {
       app.commands.addCommand(command, {
         label,
         caption,
-        icon: args => (args['isPalette'] || command !== CommandIDs.openSidebar ? undefined : logoIcon),
+        icon: args =>
+          args['isPalette'] || command !== CommandIDs.openSidebar
+            ? undefined
+            : logoIcon,
         execute: () => {
           sidebar.select(section);
           app.shell.activateById(sidebar.id);
@@ -140,26 +184,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     app.commands.addCommand(CommandIDs.promote, {
       label: 'Promote notebook…',
-      caption: 'Promote the active notebook to a scheduled job: schedule, parameters, gates',
+      caption:
+        'Promote the active notebook to a scheduled job: schedule, parameters, gates',
       isEnabled: () => !!notebooks?.currentWidget,
       execute: () => promote(notebooks?.currentWidget ?? null)
     });
     if (notebooks) {
       addPromoteButtons(notebooks, panel => promote(panel));
-      notebooks.currentChanged.connect(() => app.commands.notifyCommandChanged(CommandIDs.promote));
+      notebooks.currentChanged.connect(() =>
+        app.commands.notifyCommandChanged(CommandIDs.promote)
+      );
     }
 
     if (palette) {
       for (const [command] of sections) {
-        palette.addItem({ command, category: 'AI OS', args: { isPalette: true } });
+        palette.addItem({
+          command,
+          category: 'AI OS',
+          args: { isPalette: true }
+        });
       }
       palette.addItem({ command: CommandIDs.promote, category: 'AI OS' });
     }
 
     const apply = (loaded: ISettingRegistry.ISettings) => {
       const composite = loaded.composite as Partial<ISettings>;
-      settings.alertPollSeconds = Number(composite.alertPollSeconds ?? DEFAULTS.alertPollSeconds);
-      settings.jobPollSeconds = Number(composite.jobPollSeconds ?? DEFAULTS.jobPollSeconds);
+      settings.alertPollSeconds = Number(
+        composite.alertPollSeconds ?? DEFAULTS.alertPollSeconds
+      );
+      settings.jobPollSeconds = Number(
+        composite.jobPollSeconds ?? DEFAULTS.jobPollSeconds
+      );
       settings.promoteTimeZone = String(composite.promoteTimeZone ?? '');
       watcher.start();
     };
@@ -171,7 +226,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
           loaded.changed.connect(apply);
         })
         .catch(error => {
-          console.warn('AI OS: settings could not be loaded; using the defaults.', error);
+          console.warn(
+            'AI OS: settings could not be loaded; using the defaults.',
+            error
+          );
           watcher.start();
         });
     } else {

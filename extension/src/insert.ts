@@ -63,7 +63,9 @@ export function insertQueryCell(
   }
   const cells = model.sharedModel.cells;
   const imported = cells.some(cell => IMPORTS_WB.test(cell.getSource()));
-  const index = notebook.activeCell ? notebook.activeCellIndex + 1 : cells.length;
+  const index = notebook.activeCell
+    ? notebook.activeCellIndex + 1
+    : cells.length;
   model.sharedModel.insertCell(index, {
     cell_type: 'code',
     source: queryCode(name, !imported),

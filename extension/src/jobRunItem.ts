@@ -1,6 +1,12 @@
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
-import { ACTIVE_RUN_STATES, IJobRun, cancelRun, fetchLog, rerunRun } from './jobsApi';
+import {
+  ACTIVE_RUN_STATES,
+  IJobRun,
+  cancelRun,
+  fetchLog,
+  rerunRun
+} from './jobsApi';
 import { formatDuration, formatInZone } from './time';
 
 /**
@@ -13,17 +19,35 @@ export interface IRunActions {
 }
 
 function progressOf(run: IJobRun): HTMLElement | null {
-  const { cells_done: done, cells_total: total } = run.progress ?? { cells_done: 0, cells_total: 0 };
+  const { cells_done: done, cells_total: total } = run.progress ?? {
+    cells_done: 0,
+    cells_total: 0
+  };
   if (run.status === 'queued') {
-    return el('span', { class: 'aios-job-progress', 'data-testid': 'aios-run-progress' }, 'queued, waiting for a scheduler');
+    return el(
+      'span',
+      { class: 'aios-job-progress', 'data-testid': 'aios-run-progress' },
+      'queued, waiting for a scheduler'
+    );
   }
   if (run.status !== 'running') {
     return null;
   }
-  const text = total ? `cell ${Math.min(done + 1, total)} of ${total}` : 'starting a kernel…';
-  const bar = el('progress', { max: String(total || 1), 'aria-label': `Progress: ${text}` });
+  const text = total
+    ? `cell ${Math.min(done + 1, total)} of ${total}`
+    : 'starting a kernel…';
+  const bar = el('progress', {
+    max: String(total || 1),
+    'aria-label': `Progress: ${text}`
+  });
   bar.value = done;
-  return el('span', { class: 'aios-job-progress', 'data-testid': 'aios-run-progress' }, bar, ' ', text);
+  return el(
+    'span',
+    { class: 'aios-job-progress', 'data-testid': 'aios-run-progress' },
+    bar,
+    ' ',
+    text
+  );
 }
 
 /**
@@ -33,7 +57,12 @@ function progressOf(run: IJobRun): HTMLElement | null {
 export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
   const { canControl, act, openOutput } = actions;
   const buttons: HTMLElement[] = [];
-  const button = (label: string, action: string, onClick: () => void, primary = false) => {
+  const button = (
+    label: string,
+    action: string,
+    onClick: () => void,
+    primary = false
+  ) => {
     const node = el(
       'button',
       {
@@ -50,10 +79,14 @@ export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
   };
   const active = ACTIVE_RUN_STATES.has(run.status);
   if (canControl && active && !run.cancel_requested) {
-    button('Cancel', 'cancel', () => act(`Cancel run ${run.id}`, () => cancelRun(run.id)));
+    button('Cancel', 'cancel', () =>
+      act(`Cancel run ${run.id}`, () => cancelRun(run.id))
+    );
   }
   if (canControl && !active) {
-    button('Re-run', 'rerun', () => act(`Re-run run ${run.id}`, () => rerunRun(run.id)));
+    button('Re-run', 'rerun', () =>
+      act(`Re-run run ${run.id}`, () => rerunRun(run.id))
+    );
   }
   const hasOutput = !active && (run.output_path || run.html_path);
   if (hasOutput) {
@@ -65,12 +98,20 @@ export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
           'div',
           { class: 'aios-job-run-error', 'data-testid': 'aios-run-error' },
           run.failing_cell && run.failing_cell.ename
-            ? el('p', {}, `Cell ${run.failing_cell.index ?? '?'}: ${run.failing_cell.ename}: ${run.failing_cell.evalue ?? ''}`)
+            ? el(
+                'p',
+                {},
+                `Cell ${run.failing_cell.index ?? '?'}: ${run.failing_cell.ename}: ${run.failing_cell.evalue ?? ''}`
+              )
             : null,
           run.error ? el('p', {}, run.error) : null
         )
       : null;
-  const log = el('details', { class: 'aios-job-log' }, el('summary', { 'data-action': 'log' }, 'Log'));
+  const log = el(
+    'details',
+    { class: 'aios-job-log' },
+    el('summary', { 'data-action': 'log' }, 'Log')
+  );
   let loaded = false;
   log.addEventListener('toggle', () => {
     if (log.open && !loaded) {
@@ -92,19 +133,37 @@ export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
       { class: 'aios-check-run-line' },
       toneBadge(run.status),
       el('span', { class: 'aios-run-name' }, `#${run.id}`),
-      el('span', { class: 'aios-muted' }, `${run.trigger}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}`),
-      el('span', { class: 'aios-job-run-duration', title: 'Duration' }, formatDuration(run.duration_seconds))
+      el(
+        'span',
+        { class: 'aios-muted' },
+        `${run.trigger}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}`
+      ),
+      el(
+        'span',
+        { class: 'aios-job-run-duration', title: 'Duration' },
+        formatDuration(run.duration_seconds)
+      )
     ),
     el(
       'div',
       { class: 'aios-check-run-meta' },
       el('span', {}, run.requested_by),
-      started ? el('time', { datetime: started, title: started }, formatInZone(started)) : null
+      started
+        ? el(
+            'time',
+            { datetime: started, title: started },
+            formatInZone(started)
+          )
+        : null
     ),
     progressOf(run),
-    run.cancel_requested && active ? el('p', { class: 'aios-muted' }, 'Cancelling…') : null,
+    run.cancel_requested && active
+      ? el('p', { class: 'aios-muted' }, 'Cancelling…')
+      : null,
     failure,
-    buttons.length ? el('div', { class: 'aios-job-run-actions' }, ...buttons) : null,
+    buttons.length
+      ? el('div', { class: 'aios-job-run-actions' }, ...buttons)
+      : null,
     canControl ? log : null
   );
 }
@@ -117,7 +176,15 @@ async function fillLog(log: HTMLDetailsElement, id: number): Promise<void> {
     log.lastElementChild?.remove();
     log.appendChild(
       text.trim()
-        ? el('pre', { class: 'aios-log', tabindex: '0', 'aria-label': `Log of run ${id}` }, text)
+        ? el(
+            'pre',
+            {
+              class: 'aios-log',
+              tabindex: '0',
+              'aria-label': `Log of run ${id}`
+            },
+            text
+          )
         : emptyNote('The log is empty.')
     );
   } catch (error) {

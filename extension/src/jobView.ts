@@ -14,6 +14,7 @@ import {
   runJobNow,
   setPaused
 } from './jobsApi';
+import { Loader } from './loader';
 import { IOutputOpener } from './output';
 import { formatInZone, relativeTime } from './time';
 
@@ -34,7 +35,12 @@ function when(iso: string | null): HTMLElement | string {
     return '—';
   }
   const relative = relativeTime(iso);
-  return el('time', { datetime: iso, title: iso }, formatInZone(iso), relative ? ` (${relative})` : '');
+  return el(
+    'time',
+    { datetime: iso, title: iso },
+    formatInZone(iso),
+    relative ? ` (${relative})` : ''
+  );
 }
 
 /**
@@ -60,11 +66,18 @@ export class JobView extends Widget {
     });
     this._head = el('div', { class: 'aios-job-head' });
     this._actionsMessage = el('div', { class: 'aios-job-actions-message' });
-    this._runsList = el('ul', { class: 'aios-job-runs', 'aria-label': 'Runs of this job' });
+    this._runsList = el('ul', {
+      class: 'aios-job-runs',
+      'aria-label': 'Runs of this job'
+    });
     this._runsMessage = el('div', {});
     this._more = el(
       'button',
-      { type: 'button', class: 'aios-button aios-more', 'data-testid': 'aios-job-runs-more' },
+      {
+        type: 'button',
+        class: 'aios-button aios-more',
+        'data-testid': 'aios-job-runs-more'
+      },
       'Load more'
     );
     this._more.hidden = true;
@@ -110,14 +123,14 @@ export class JobView extends Widget {
     if (!name) {
       return;
     }
-    const ticket = ++this._ticket;
-    this._stopPolling();
-    this.node.setAttribute('aria-busy', 'true');
-    try {
-      const [job, runs] = await Promise.all([fetchJob(name), fetchHistory(name)]);
-      if (ticket !== this._ticket) {
-        return;
-      }
+    const outcome = await this._loader.load(() =>
+      Promise.all([fetchJob(name), fetchHistory(name)])
+    );
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      const [job, runs] = outcome.value;
       this._job = job;
       // Keep older pages already loaded; replace the newest page.
       const oldest = runs.length ? runs[runs.length - 1].id : Infinity;
@@ -125,16 +138,6 @@ export class JobView extends Widget {
       this._runs = runs.concat(runs.length < HISTORY_PAGE_SIZE ? [] : older);
       if (this._runs.length === runs.length) {
         this._exhausted = runs.length < HISTORY_PAGE_SIZE;
-      }
-      this._error = null;
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._error = messageOf(error);
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
       }
     }
     this._render();
@@ -150,11 +153,11 @@ export class JobView extends Widget {
 
   /** Stop polling (the panel calls this when hidden). */
   pause(): void {
-    this._stopPolling();
+    this._loader.stopPolling();
   }
 
   dispose(): void {
-    this._stopPolling();
+    this._loader.dispose();
     super.dispose();
   }
 
@@ -189,25 +192,17 @@ export class JobView extends Widget {
     return this._runs.some(r => ACTIVE_RUN_STATES.has(r.status));
   }
 
+  /** Refresh soon while a run may still change and the view is on screen. */
   private _schedulePoll(): void {
-    this._stopPolling();
-    if (!this._hasActiveRuns() || !this._options.visible()) {
-      return;
-    }
-    const delay = Math.max(1, this._options.pollSeconds()) * 1000;
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      if (this._options.visible()) {
-        void this.refresh();
+    const poll = this._hasActiveRuns() && this._options.visible();
+    this._loader.schedulePoll(
+      poll ? Math.max(1, this._options.pollSeconds()) * 1000 : 0,
+      () => {
+        if (this._options.visible()) {
+          void this.refresh();
+        }
       }
-    }, delay);
-  }
-
-  private _stopPolling(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
-    }
+    );
   }
 
   private async _loadMore(): Promise<void> {
@@ -222,20 +217,27 @@ export class JobView extends Widget {
       this._exhausted = runs.length < HISTORY_PAGE_SIZE;
       this._render();
     } catch (error) {
-      this._runsMessage.replaceChildren(errorBox('Cannot load more runs', messageOf(error)));
+      this._runsMessage.replaceChildren(
+        errorBox('Cannot load more runs', messageOf(error))
+      );
     } finally {
       this._more.disabled = false;
     }
   }
 
   /** Run `action`; on success refresh, on failure say why next to the controls. */
-  private async _act(label: string, action: () => Promise<unknown>): Promise<void> {
+  private async _act(
+    label: string,
+    action: () => Promise<unknown>
+  ): Promise<void> {
     this._actionsMessage.replaceChildren(loadingNote(`${label}…`));
     try {
       await action();
       this._actionsMessage.replaceChildren();
     } catch (error) {
-      this._actionsMessage.replaceChildren(errorBox(`${label} failed`, messageOf(error)));
+      this._actionsMessage.replaceChildren(
+        errorBox(`${label} failed`, messageOf(error))
+      );
     }
     await this.refresh();
   }
@@ -243,85 +245,165 @@ export class JobView extends Widget {
   private _render(): void {
     const job = this._job;
     if (!job) {
-      this._head.replaceChildren(errorBox(`Cannot load job ${this._name}`, this._error ?? 'No answer'));
+      this._head.replaceChildren(
+        errorBox(
+          `Cannot load job ${this._name}`,
+          this._loader.error ?? 'No answer'
+        )
+      );
       return;
     }
     this._head.replaceChildren(this._renderHead(job));
-    if (this._error) {
-      this._runsMessage.replaceChildren(errorBox('Cannot refresh this job', this._error));
+    const error = this._loader.error;
+    if (error) {
+      this._runsMessage.replaceChildren(
+        errorBox('Cannot refresh this job', error)
+      );
     } else {
       this._runsMessage.replaceChildren(
-        ...(this._runs.length ? [] : [emptyNote('No run yet: "Run now" starts one, the schedule the next.')])
+        ...(this._runs.length
+          ? []
+          : [
+              emptyNote(
+                'No run yet: "Run now" starts one, the schedule the next.'
+              )
+            ])
       );
     }
-    const focused = (document.activeElement as HTMLElement | null)?.dataset?.action;
-    const focusedRun = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('li')?.dataset.id;
+    const focused = (document.activeElement as HTMLElement | null)?.dataset
+      ?.action;
+    const focusedRun = (
+      document.activeElement as HTMLElement | null
+    )?.closest<HTMLElement>('li')?.dataset.id;
     const actions = {
       canControl: job.can_control !== false,
-      act: (label: string, action: () => Promise<unknown>) => void this._act(label, action),
+      act: (label: string, action: () => Promise<unknown>) =>
+        void this._act(label, action),
       openOutput: (run: IJobRun) => void this._openOutput(run)
     };
-    this._runsList.replaceChildren(...this._runs.map(run => jobRunItem(run, actions)));
+    this._runsList.replaceChildren(
+      ...this._runs.map(run => jobRunItem(run, actions))
+    );
     this._more.hidden = this._exhausted;
     if (focused && focusedRun) {
       // keep the keyboard where it was across a refresh
       this._runsList
-        .querySelector<HTMLElement>(`li[data-id="${focusedRun}"] [data-action="${focused}"]`)
+        .querySelector<HTMLElement>(
+          `li[data-id="${focusedRun}"] [data-action="${focused}"]`
+        )
         ?.focus();
     }
   }
 
   private _renderHead(job: IJobDetail): HTMLElement {
-    const state = job.paused ? 'paused' : job.version_status === 'active' || !job.version_status ? 'active' : job.version_status;
+    const state = job.paused
+      ? 'paused'
+      : job.version_status === 'active' || !job.version_status
+        ? 'active'
+        : job.version_status;
     const meta = el('dl', { class: 'aios-meta' });
     const add = (label: string, value: Node | string | null | undefined) => {
       if (value !== null && value !== undefined && value !== '') {
         const field = label.toLowerCase().replace(/\s+/g, '-');
-        meta.append(el('dt', {}, label), el('dd', { 'data-field': field }, value));
+        meta.append(
+          el('dt', {}, label),
+          el('dd', { 'data-field': field }, value)
+        );
       }
     };
     add('Notebook', el('code', {}, job.notebook));
-    add('Version', `${job.version}${job.version_status && job.version_status !== 'active' ? ` (${job.version_status.replace(/_/g, ' ')})` : ''}`);
-    add('Schedule', el('span', { 'data-testid': 'aios-job-schedule' }, job.schedule));
-    add('Next run', job.paused ? 'paused' : job.next_run ? when(job.next_run) : 'not scheduled');
+    add(
+      'Version',
+      `${job.version}${job.version_status && job.version_status !== 'active' ? ` (${job.version_status.replace(/_/g, ' ')})` : ''}`
+    );
+    add(
+      'Schedule',
+      el('span', { 'data-testid': 'aios-job-schedule' }, job.schedule)
+    );
+    add(
+      'Next run',
+      job.paused
+        ? 'paused'
+        : job.next_run
+          ? when(job.next_run)
+          : 'not scheduled'
+    );
     add('Runs as', job.identity);
     add('Created by', job.created_by);
     add('Executor', job.executor);
 
     const canControl = job.can_control !== false;
-    const why = canControl ? undefined : `Only ${job.created_by}, ${job.identity} or an auditor may control this job`;
+    const why = canControl
+      ? undefined
+      : `Only ${job.created_by}, ${job.identity} or an auditor may control this job`;
     const runNow = el(
       'button',
-      { type: 'button', class: 'aios-button aios-primary', 'data-testid': 'aios-job-run-now', title: why },
+      {
+        type: 'button',
+        class: 'aios-button aios-primary',
+        'data-testid': 'aios-job-run-now',
+        title: why
+      },
       'Run now'
     );
     runNow.disabled = !canControl;
-    runNow.addEventListener('click', () => void this._act('Run now', () => runJobNow(job.name)));
+    runNow.addEventListener(
+      'click',
+      () => void this._act('Run now', () => runJobNow(job.name))
+    );
     const pause = el(
       'button',
-      { type: 'button', class: 'aios-button', 'data-testid': job.paused ? 'aios-job-resume' : 'aios-job-pause', title: why },
+      {
+        type: 'button',
+        class: 'aios-button',
+        'data-testid': job.paused ? 'aios-job-resume' : 'aios-job-pause',
+        title: why
+      },
       job.paused ? 'Resume' : 'Pause'
     );
     pause.disabled = !canControl;
-    pause.addEventListener('click', () =>
-      void this._act(job.paused ? 'Resume' : 'Pause', () => setPaused(job.name, !job.paused))
+    pause.addEventListener(
+      'click',
+      () =>
+        void this._act(job.paused ? 'Resume' : 'Pause', () =>
+          setPaused(job.name, !job.paused)
+        )
     );
     return el(
       'div',
       {},
-      el('h3', { class: 'aios-compare-title aios-job-title' }, toneBadge(state), ' ', job.name),
+      el(
+        'h3',
+        { class: 'aios-compare-title aios-job-title' },
+        toneBadge(state),
+        ' ',
+        job.name
+      ),
       meta,
-      el('div', { class: 'aios-job-actions', role: 'group', 'aria-label': 'Job controls' }, runNow, pause)
+      el(
+        'div',
+        {
+          class: 'aios-job-actions',
+          role: 'group',
+          'aria-label': 'Job controls'
+        },
+        runNow,
+        pause
+      )
     );
   }
 
   private async _openOutput(run: IJobRun): Promise<void> {
-    this._actionsMessage.replaceChildren(loadingNote(`Opening the output of run ${run.id}…`));
+    this._actionsMessage.replaceChildren(
+      loadingNote(`Opening the output of run ${run.id}…`)
+    );
     try {
       await this._options.outputs.open(run);
       this._actionsMessage.replaceChildren();
     } catch (error) {
-      this._actionsMessage.replaceChildren(errorBox(`Cannot open the output of run ${run.id}`, messageOf(error)));
+      this._actionsMessage.replaceChildren(
+        errorBox(`Cannot open the output of run ${run.id}`, messageOf(error))
+      );
     }
   }
 
@@ -331,11 +413,9 @@ export class JobView extends Widget {
   private readonly _runsList: HTMLUListElement;
   private readonly _runsMessage: HTMLElement;
   private readonly _more: HTMLButtonElement;
+  private readonly _loader = new Loader({ busy: this.node });
   private _name = '';
   private _job: IJobDetail | null = null;
   private _runs: IJobRun[] = [];
   private _exhausted = true;
-  private _error: string | null = null;
-  private _ticket = 0;
-  private _timer: number | null = null;
 }

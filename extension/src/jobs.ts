@@ -3,9 +3,10 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { toneBadge } from './badges';
-import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { JobView } from './jobView';
 import { ACTIVE_RUN_STATES, IJob, fetchJobs } from './jobsApi';
+import { Loader } from './loader';
 import { IOutputOpener } from './output';
 import { formatInZone, relativeTime } from './time';
 
@@ -54,13 +55,24 @@ export class JobsPanel extends Panel {
       refreshIcon.element({ tag: 'span' })
     );
     refresh.addEventListener('click', () => void this.reload());
-    this._count = el('span', { class: 'aios-jobs-count', role: 'status', 'aria-live': 'polite' });
+    this._count = el('span', {
+      class: 'aios-jobs-count',
+      role: 'status',
+      'aria-live': 'polite'
+    });
     this._message = el('div', { class: 'aios-runs-message' });
     this._list = el('ul', { class: 'aios-jobs', 'aria-label': 'Jobs' });
     this._header = new Widget({
-      node: el('div', { class: 'aios-data-toolbar aios-jobs-toolbar' }, this._count, refresh)
+      node: el(
+        'div',
+        { class: 'aios-data-toolbar aios-jobs-toolbar' },
+        this._count,
+        refresh
+      )
     });
-    this._body = new Widget({ node: el('div', { class: 'aios-jobs-body' }, this._message, this._list) });
+    this._body = new Widget({
+      node: el('div', { class: 'aios-jobs-body' }, this._message, this._list)
+    });
     this._view = new JobView({
       outputs: options.outputs,
       onBack: () => this.showList(),
@@ -83,27 +95,13 @@ export class JobsPanel extends Panel {
    * Load the jobs again.
    */
   async reload(): Promise<void> {
-    const ticket = ++this._ticket;
-    this._loaded = true;
     this._loadedAt = Date.now();
-    this._stopPolling();
-    this.node.setAttribute('aria-busy', 'true');
-    try {
-      const jobs = await fetchJobs();
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._jobs = jobs;
-      this._error = null;
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._error = messageOf(error);
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
+    const outcome = await this._loader.load(fetchJobs);
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      this._jobs = outcome.value;
     }
     this._render();
     this._schedulePoll();
@@ -130,12 +128,16 @@ export class JobsPanel extends Panel {
     this._header.show();
     this._body.show();
     void this.reload().then(() => {
-      this._list.querySelector<HTMLElement>(`li[data-name="${CSS.escape(name)}"] button`)?.focus();
+      this._list
+        .querySelector<HTMLElement>(
+          `li[data-name="${CSS.escape(name)}"] button`
+        )
+        ?.focus();
     });
   }
 
   dispose(): void {
-    this._stopPolling();
+    this._loader.dispose();
     super.dispose();
   }
 
@@ -144,7 +146,7 @@ export class JobsPanel extends Panel {
     if (this._view.isVisible) {
       this._view.resume();
     } else if (
-      !this._loaded ||
+      this._loader.stale ||
       Date.now() - this._loadedAt > STALE_SECONDS * 1000 ||
       this._jobs.some(j => ACTIVE_RUN_STATES.has(j.last_run?.status ?? ''))
     ) {
@@ -154,36 +156,32 @@ export class JobsPanel extends Panel {
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
-    this._stopPolling();
+    this._loader.stopPolling();
     this._view.pause();
   }
 
+  /** Reload soon while a run may still change and the list is on screen. */
   private _schedulePoll(): void {
-    this._stopPolling();
-    const active = this._jobs.some(j => ACTIVE_RUN_STATES.has(j.last_run?.status ?? ''));
-    if (!active || !this.isVisible || this._view.isVisible) {
-      return;
-    }
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      if (this.isVisible && !this._view.isVisible) {
-        void this.reload();
+    const listShown = () => this.isVisible && !this._view.isVisible;
+    const active = this._jobs.some(j =>
+      ACTIVE_RUN_STATES.has(j.last_run?.status ?? '')
+    );
+    this._loader.schedulePoll(
+      active && listShown() ? Math.max(1, this._pollSeconds()) * 1000 : 0,
+      () => {
+        if (listShown()) {
+          void this.reload();
+        }
       }
-    }, Math.max(1, this._pollSeconds()) * 1000);
-  }
-
-  private _stopPolling(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
-    }
+    );
   }
 
   private _render(): void {
-    if (this._error !== null) {
+    const error = this._loader.error;
+    if (error !== null) {
       this._list.replaceChildren();
       this._count.textContent = '';
-      this._message.replaceChildren(errorBox('Cannot load the jobs', this._error));
+      this._message.replaceChildren(errorBox('Cannot load the jobs', error));
       return;
     }
     const n = this._jobs.length;
@@ -191,7 +189,11 @@ export class JobsPanel extends Panel {
     this._message.replaceChildren(
       ...(n
         ? []
-        : [emptyNote('No job yet. Open a notebook and press "Promote" in its toolbar (or run "Promote notebook…").')])
+        : [
+            emptyNote(
+              'No job yet. Open a notebook and press "Promote" in its toolbar (or run "Promote notebook…").'
+            )
+          ])
     );
     this._list.replaceChildren(...this._jobs.map(job => this._renderJob(job)));
   }
@@ -219,14 +221,28 @@ export class JobsPanel extends Panel {
         { class: 'aios-check-run-meta' },
         el('span', { class: 'aios-check-run-datasets' }, job.notebook),
         next
-          ? el('span', {}, 'next ', el('time', { datetime: next, title: formatInZone(next) }, relativeTime(next) || formatInZone(next)))
+          ? el(
+              'span',
+              {},
+              'next ',
+              el(
+                'time',
+                { datetime: next, title: formatInZone(next) },
+                relativeTime(next) || formatInZone(next)
+              )
+            )
           : el('span', {}, job.paused ? 'paused' : 'not scheduled')
       )
     );
     button.addEventListener('click', () => this.openJob(job.name));
     return el(
       'li',
-      { class: 'aios-job', 'data-testid': 'aios-job', 'data-name': job.name, 'data-state': state },
+      {
+        class: 'aios-job',
+        'data-testid': 'aios-job',
+        'data-name': job.name,
+        'data-state': state
+      },
       button
     );
   }
@@ -238,10 +254,7 @@ export class JobsPanel extends Panel {
   private readonly _header: Widget;
   private readonly _body: Widget;
   private readonly _view: JobView;
+  private readonly _loader = new Loader({ busy: this.node });
   private _jobs: IJob[] = [];
-  private _error: string | null = null;
-  private _loaded = false;
   private _loadedAt = 0;
-  private _ticket = 0;
-  private _timer: number | null = null;
 }

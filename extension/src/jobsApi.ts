@@ -108,9 +108,16 @@ export function fetchJob(name: string): Promise<IJobDetail> {
 }
 
 /** A job's runs, newest first; `beforeId` pages further back. */
-export async function fetchHistory(name: string, beforeId?: number): Promise<IJobRun[]> {
+export async function fetchHistory(
+  name: string,
+  beforeId?: number
+): Promise<IJobRun[]> {
   const body = await requestAPI<unknown>(
-    withQuery('jobs/history', { name, limit: HISTORY_PAGE_SIZE, before_id: beforeId })
+    withQuery('jobs/history', {
+      name,
+      limit: HISTORY_PAGE_SIZE,
+      before_id: beforeId
+    })
   );
   return listOf<IJobRun>(body, 'runs');
 }
@@ -122,7 +129,9 @@ export function fetchRun(id: number): Promise<IJobRun> {
 
 /** The last `tail` lines of a run's log as text. */
 export async function fetchLog(id: number, tail = 200): Promise<string> {
-  const body = await requestAPI<unknown>(withQuery('jobs/runs/log', { id, tail }));
+  const body = await requestAPI<unknown>(
+    withQuery('jobs/runs/log', { id, tail })
+  );
   if (typeof body === 'string') {
     return body;
   }
@@ -145,8 +154,14 @@ export function fetchOutputHtml(id: number): Promise<string> {
 }
 
 /** Queue a manual run now; the queued run. */
-export function runJobNow(name: string, parameters?: Record<string, unknown>): Promise<IJobRun> {
-  return postAPI<IJobRun>('jobs/run', parameters ? { name, parameters } : { name });
+export function runJobNow(
+  name: string,
+  parameters?: Record<string, unknown>
+): Promise<IJobRun> {
+  return postAPI<IJobRun>(
+    'jobs/run',
+    parameters ? { name, parameters } : { name }
+  );
 }
 
 /** Pause or resume a job's schedule. */

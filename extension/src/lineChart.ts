@@ -84,7 +84,10 @@ export function axisLabel(value: number): string {
 /**
  * Draw `series` as an SVG line chart (role `img`, labelled by `title`).
  */
-export function lineChart(series: IChartSeries[], options: IChartOptions): SVGSVGElement {
+export function lineChart(
+  series: IChartSeries[],
+  options: IChartOptions
+): SVGSVGElement {
   const width = options.width ?? 320;
   const height = options.height ?? 150;
   const left = 48;
@@ -139,24 +142,42 @@ export function lineChart(series: IChartSeries[], options: IChartOptions): SVGSV
   ];
   for (const [value, y] of yLabels) {
     root.appendChild(
-      svg('text', { class: 'aios-chart-label', x: left - 4, y, 'text-anchor': 'end' }, axisLabel(value))
+      svg(
+        'text',
+        { class: 'aios-chart-label', x: left - 4, y, 'text-anchor': 'end' },
+        axisLabel(value)
+      )
     );
   }
   const xLabel = options.xLabel ?? 'step';
   root.appendChild(
-    svg('text', { class: 'aios-chart-label', x: left, y: height - 6 }, axisLabel(x0))
+    svg(
+      'text',
+      { class: 'aios-chart-label', x: left, y: height - 6 },
+      axisLabel(x0)
+    )
   );
   root.appendChild(
     svg(
       'text',
-      { class: 'aios-chart-label', x: left + plotW / 2, y: height - 6, 'text-anchor': 'middle' },
+      {
+        class: 'aios-chart-label',
+        x: left + plotW / 2,
+        y: height - 6,
+        'text-anchor': 'middle'
+      },
       xLabel
     )
   );
   root.appendChild(
     svg(
       'text',
-      { class: 'aios-chart-label', x: left + plotW, y: height - 6, 'text-anchor': 'end' },
+      {
+        class: 'aios-chart-label',
+        x: left + plotW,
+        y: height - 6,
+        'text-anchor': 'end'
+      },
       axisLabel(x1)
     )
   );
@@ -164,19 +185,34 @@ export function lineChart(series: IChartSeries[], options: IChartOptions): SVGSV
   series.forEach((line, i) => {
     const colour = `aios-series-${i % SERIES_COLOURS}`;
     const points = line.points.filter(p => isFinite(p[0]) && isFinite(p[1]));
-    const group = svg('g', { class: `aios-chart-series ${colour}`, 'data-label': line.label });
+    const group = svg('g', {
+      class: `aios-chart-series ${colour}`,
+      'data-label': line.label
+    });
     if (points.length > 1) {
       group.appendChild(
         svg('polyline', {
           fill: 'none',
-          points: points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')
+          points: points
+            .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+            .join(' ')
         })
       );
     }
     if (points.length <= MAX_DOTS) {
       for (const [x, y] of points) {
-        const dot = svg('circle', { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 2.5 });
-        dot.appendChild(svg('title', {}, `${line.label} · ${xLabel} ${axisLabel(x)}: ${axisLabel(y)}`));
+        const dot = svg('circle', {
+          cx: sx(x).toFixed(1),
+          cy: sy(y).toFixed(1),
+          r: 2.5
+        });
+        dot.appendChild(
+          svg(
+            'title',
+            {},
+            `${line.label} · ${xLabel} ${axisLabel(x)}: ${axisLabel(y)}`
+          )
+        );
         group.appendChild(dot);
       }
     }

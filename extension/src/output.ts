@@ -22,7 +22,12 @@ class OutputFrame extends Widget {
     this.addClass('aios-output-frame');
     this._url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
     this.node.appendChild(
-      el('iframe', { src: this._url, sandbox: '', title, 'data-testid': 'aios-output-frame' })
+      el('iframe', {
+        src: this._url,
+        sandbox: '',
+        title,
+        'data-testid': 'aios-output-frame'
+      })
     );
   }
 
@@ -48,18 +53,25 @@ export class OutputOpener implements IOutputOpener {
     const fresh = await fetchRun(run.id);
     const path = fresh.output_path;
     if (path && (await this._reachable(path))) {
-      await this._app.commands.execute('docmanager:open', { path, factory: 'Notebook' });
+      await this._app.commands.execute('docmanager:open', {
+        path,
+        factory: 'Notebook'
+      });
       return;
     }
     if (!fresh.html_path && !path) {
       throw new Error(
         `Run ${run.id} has no output notebook yet` +
-          (fresh.status === 'queued' || fresh.status === 'running' ? ' (it has not finished).' : '.')
+          (fresh.status === 'queued' || fresh.status === 'running'
+            ? ' (it has not finished).'
+            : '.')
       );
     }
     const html = await fetchOutputHtml(run.id);
     const title = `${run.job ?? 'job'} · run ${run.id}`;
-    const widget = new MainAreaWidget({ content: new OutputFrame(html, `Output of ${title}`) });
+    const widget = new MainAreaWidget({
+      content: new OutputFrame(html, `Output of ${title}`)
+    });
     widget.id = `aios-output-${run.id}-${Date.now()}`;
     widget.title.label = title;
     widget.title.caption = `Output notebook of ${title} (read-only HTML)`;

@@ -5,7 +5,9 @@ import { IParameterSpec } from './promoteApi';
  * The outcome of reading one field: its value, or the problem with it.
  * `changed` is false when the field still holds the notebook's default.
  */
-type FieldValue = { ok: true; value: unknown; changed: boolean } | { ok: false; problem: string };
+type FieldValue =
+  | { ok: true; value: unknown; changed: boolean }
+  | { ok: false; problem: string };
 
 interface IField {
   spec: IParameterSpec;
@@ -51,13 +53,19 @@ function readField(field: IField): FieldValue {
     case 'int':
       value = Number(text);
       if (!/^[-+]?\d+$/.test(text) || !Number.isSafeInteger(value)) {
-        return { ok: false, problem: `${spec.name} must be a whole number, got "${text}"` };
+        return {
+          ok: false,
+          problem: `${spec.name} must be a whole number, got "${text}"`
+        };
       }
       break;
     case 'float':
       value = Number(text);
       if (!isFinite(value as number)) {
-        return { ok: false, problem: `${spec.name} must be a number, got "${text}"` };
+        return {
+          ok: false,
+          problem: `${spec.name} must be a number, got "${text}"`
+        };
       }
       break;
     case 'str':
@@ -68,12 +76,21 @@ function readField(field: IField): FieldValue {
       try {
         value = JSON.parse(text);
       } catch {
-        return { ok: false, problem: `${spec.name} must be JSON, e.g. ${spec.type === 'list' ? '[1, 2]' : '{"a": 1}'}` };
+        return {
+          ok: false,
+          problem: `${spec.name} must be JSON, e.g. ${spec.type === 'list' ? '[1, 2]' : '{"a": 1}'}`
+        };
       }
       const isList = Array.isArray(value);
       const isDict = !!value && typeof value === 'object' && !isList;
-      if ((spec.type === 'list' && !isList) || (spec.type === 'dict' && !isDict)) {
-        return { ok: false, problem: `${spec.name} must be a JSON ${spec.type === 'list' ? 'list [...]' : 'object {...}'}` };
+      if (
+        (spec.type === 'list' && !isList) ||
+        (spec.type === 'dict' && !isDict)
+      ) {
+        return {
+          ok: false,
+          problem: `${spec.name} must be a JSON ${spec.type === 'list' ? 'list [...]' : 'object {...}'}`
+        };
       }
       break;
     }
@@ -88,7 +105,10 @@ function readField(field: IField): FieldValue {
   return { ok: true, value, changed: !sameValue(value, fallback) };
 }
 
-function inputFor(spec: IParameterSpec, id: string): HTMLInputElement | HTMLTextAreaElement {
+function inputFor(
+  spec: IParameterSpec,
+  id: string
+): HTMLInputElement | HTMLTextAreaElement {
   const common = {
     id,
     name: spec.name,
@@ -97,14 +117,22 @@ function inputFor(spec: IParameterSpec, id: string): HTMLInputElement | HTMLText
     'data-type': spec.type,
     'aria-describedby': `${id}-help ${id}-error`
   };
-  const computed = spec.literal ? undefined : `computed by the notebook: ${spec.default_source}`;
+  const computed = spec.literal
+    ? undefined
+    : `computed by the notebook: ${spec.default_source}`;
   if (spec.type === 'bool') {
     const box = el('input', { ...common, type: 'checkbox' });
     box.checked = spec.default === true;
     return box;
   }
   if (spec.type === 'list' || spec.type === 'dict') {
-    const area = el('textarea', { ...common, class: 'jp-mod-styled aios-json', rows: '2', spellcheck: 'false', placeholder: computed });
+    const area = el('textarea', {
+      ...common,
+      class: 'jp-mod-styled aios-json',
+      rows: '2',
+      spellcheck: 'false',
+      placeholder: computed
+    });
     area.value = spec.literal ? asJson(spec.default) : '';
     return area;
   }
@@ -117,7 +145,8 @@ function inputFor(spec: IParameterSpec, id: string): HTMLInputElement | HTMLText
     placeholder: computed ?? (spec.nullable ? 'empty = None' : undefined)
   });
   if (spec.literal && spec.default !== null && spec.default !== undefined) {
-    input.value = spec.type === 'any' ? asJson(spec.default) : String(spec.default);
+    input.value =
+      spec.type === 'any' ? asJson(spec.default) : String(spec.default);
   }
   return input;
 }
@@ -136,11 +165,19 @@ export class ParametersForm {
    *   before the field's).
    */
   constructor(parameters: IParameterSpec[], onValidityChange?: () => void) {
-    this.node = el('div', { class: 'aios-params', role: 'group', 'aria-label': 'Parameters' });
+    this.node = el('div', {
+      class: 'aios-params',
+      role: 'group',
+      'aria-label': 'Parameters'
+    });
     parameters.forEach((spec, i) => {
       const id = `aios-param-${i}`;
       const input = inputFor(spec, id);
-      const error = el('span', { id: `${id}-error`, class: 'aios-field-error', role: 'alert' });
+      const error = el('span', {
+        id: `${id}-error`,
+        class: 'aios-field-error',
+        role: 'alert'
+      });
       const field: IField = { spec, input, error };
       const check = () => {
         this._check(field);
@@ -148,14 +185,26 @@ export class ParametersForm {
       };
       input.addEventListener('input', check);
       input.addEventListener('change', check);
-      const type = spec.annotation ? spec.annotation : spec.type + (spec.nullable && spec.type !== 'any' ? ' | None' : '');
+      const type = spec.annotation
+        ? spec.annotation
+        : spec.type + (spec.nullable && spec.type !== 'any' ? ' | None' : '');
       this.node.appendChild(
         el(
           'div',
           { class: `aios-field aios-param aios-param-${spec.type}` },
-          el('label', { for: id }, el('code', {}, spec.name), ' ', el('span', { class: 'aios-type' }, type)),
+          el(
+            'label',
+            { for: id },
+            el('code', {}, spec.name),
+            ' ',
+            el('span', { class: 'aios-type' }, type)
+          ),
           input,
-          el('span', { id: `${id}-help`, class: 'aios-field-help' }, spec.help || (spec.literal ? '' : `default: ${spec.default_source}`)),
+          el(
+            'span',
+            { id: `${id}-help`, class: 'aios-field-help' },
+            spec.help || (spec.literal ? '' : `default: ${spec.default_source}`)
+          ),
           error
         )
       );

@@ -1,5 +1,6 @@
 import { IDataClient, IPreviewPage, isMissingEndpoint } from './catalog';
-import { el, emptyNote, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import { el, emptyNote, errorBox, formatCount, loadingNote } from './dom';
+import { Loader } from './loader';
 
 /** Rows per preview page. */
 export const PAGE_SIZE = 50;
@@ -33,6 +34,7 @@ export class PreviewSection {
     this._name = name;
     this._masked = maskedColumns;
     this.node = el('div', { class: 'aios-preview' });
+    this._loader = new Loader({ busy: this.node });
   }
 
   readonly node: HTMLDivElement;
@@ -46,34 +48,30 @@ export class PreviewSection {
   }
 
   private async _fetch(): Promise<void> {
-    const ticket = ++this._ticket;
-    const after = this._cursors[this._cursors.length - 1];
-    this.node.setAttribute('aria-busy', 'true');
     if (!this._page) {
       this.node.replaceChildren(loadingNote('Loading preview…'));
     } else {
       this._setPagerBusy(true);
     }
-    try {
-      const page = await this._client.preview({
+    const outcome = await this._loader.load(() =>
+      this._client.preview({
         name: this._name,
         orderBy: this._orderBy,
         descending: this._descending,
-        after,
+        after: this._cursors[this._cursors.length - 1],
         limit: PAGE_SIZE
-      });
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._page = page;
-      this._render(page);
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
+      })
+    );
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      this._page = outcome.value;
+      this._render(outcome.value);
+    } else {
       this._page = null;
       this.node.replaceChildren(
-        isMissingEndpoint(error)
+        isMissingEndpoint(outcome.error)
           ? el(
               'div',
               {
@@ -85,12 +83,8 @@ export class PreviewSection {
               el('code', {}, 'catalog/preview'),
               '. Query the dataset with “Insert query” instead.'
             )
-          : errorBox('Cannot load the preview', messageOf(error))
+          : errorBox('Cannot load the preview', outcome.message)
       );
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
     }
   }
 
@@ -198,7 +192,9 @@ export class PreviewSection {
       el(
         'span',
         { class: 'aios-preview-range', role: 'status', 'aria-live': 'polite' },
-        rows.length ? `Rows ${formatCount(first)}–${formatCount(last)}${total}` : 'No rows'
+        rows.length
+          ? `Rows ${formatCount(first)}–${formatCount(last)}${total}`
+          : 'No rows'
       ),
       this._next
     );
@@ -268,11 +264,11 @@ export class PreviewSection {
   private readonly _client: IDataClient;
   private readonly _name: string;
   private readonly _masked: ReadonlySet<string>;
+  private readonly _loader: Loader;
   private _page: IPreviewPage | null = null;
   private _cursors: (string | null)[] = [null];
   private _orderBy: string | null = null;
   private _descending = false;
-  private _ticket = 0;
   private _prev: HTMLButtonElement | null = null;
   private _next: HTMLButtonElement | null = null;
 }

@@ -29,7 +29,8 @@ function short(value: unknown): string {
       ? value.toLocaleString()
       : value.toLocaleString(undefined, { maximumSignificantDigits: 4 });
   }
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'object' ? JSON.stringify(value) : String(value);
   return text.length > 24 ? `${text.slice(0, 23)}…` : text;
 }
 
@@ -53,7 +54,10 @@ export function histogramSvg(
     'aria-label': `Histogram with ${bins.length} bins`
   });
   bins.forEach((bin, i) => {
-    const h = Math.max(bin.count > 0 ? 1 : 0, ((bin.count || 0) / max) * height);
+    const h = Math.max(
+      bin.count > 0 ? 1 : 0,
+      ((bin.count || 0) / max) * height
+    );
     const rect = svg('rect', {
       x: (i * bar + 0.5).toFixed(2),
       y: (height - h).toFixed(2),
@@ -95,7 +99,10 @@ export class ProfileSection {
   constructor(client: IDataClient, name: string) {
     this._client = client;
     this._name = name;
-    this.node = el('div', { class: 'aios-profile', 'data-testid': 'aios-profile' });
+    this.node = el('div', {
+      class: 'aios-profile',
+      'data-testid': 'aios-profile'
+    });
   }
 
   readonly node: HTMLDivElement;
@@ -142,7 +149,10 @@ export class ProfileSection {
             ),
             el(
               'td',
-              { class: 'aios-profile-range', title: `${short(column.min)} … ${short(column.max)}` },
+              {
+                class: 'aios-profile-range',
+                title: `${short(column.min)} … ${short(column.max)}`
+              },
               column.min === undefined && column.max === undefined
                 ? '—'
                 : `${short(column.min)} … ${short(column.max)}`
@@ -163,7 +173,11 @@ export class ProfileSection {
       );
     }
     this.node.replaceChildren(
-      el('p', { class: 'aios-muted' }, `${formatCount(rows)} rows visible to you`),
+      el(
+        'p',
+        { class: 'aios-muted' },
+        `${formatCount(rows)} rows visible to you`
+      ),
       el(
         'div',
         { class: 'aios-preview-scroll' },

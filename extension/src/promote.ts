@@ -38,11 +38,16 @@ export class PromoteDialog extends Dialog<void> {
       body: form,
       buttons: [
         Dialog.cancelButton({ label: 'Close' }),
-        Dialog.okButton({ label: 'Promote', ariaLabel: 'Promote the notebook: run every gate' })
+        Dialog.okButton({
+          label: 'Promote',
+          ariaLabel: 'Promote the notebook: run every gate'
+        })
       ],
       defaultButton: ACCEPT,
       focusNodeSelector: 'input[data-testid="aios-promote-name"]'
     });
+    // The form is built before super(), when `this` does not exist yet.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     self = this;
     this.addClass('aios-promote-dialog');
     this._form = form;
@@ -62,7 +67,9 @@ export class PromoteDialog extends Dialog<void> {
   }
 
   private _acceptButton(): HTMLButtonElement | null {
-    return this.node.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept');
+    return this.node.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-button.jp-mod-accept'
+    );
   }
 
   private async _submit(): Promise<void> {
@@ -84,7 +91,10 @@ export class PromoteDialog extends Dialog<void> {
       }
       const report = await promoteNotebook(request);
       this._promoted = report.passed;
-      this._form.showReport(report, report.passed ? name => this._showJob(name) : null);
+      this._form.showReport(
+        report,
+        report.passed ? name => this._showJob(name) : null
+      );
       if (report.passed && button) {
         const label = button.querySelector('.jp-Dialog-buttonLabel');
         if (label) {

@@ -103,8 +103,12 @@ export interface IPromoteRequest {
 }
 
 /** The parameters cell of a workspace notebook, typed. */
-export function fetchNotebookParameters(path: string): Promise<INotebookParameters> {
-  return requestAPI<INotebookParameters>(withQuery('notebooks/parameters', { path }));
+export function fetchNotebookParameters(
+  path: string
+): Promise<INotebookParameters> {
+  return requestAPI<INotebookParameters>(
+    withQuery('notebooks/parameters', { path })
+  );
 }
 
 /** A schedule's words and next `count` runs; a 400 names what is wrong with it. */
@@ -119,14 +123,20 @@ export function previewSchedule(
 }
 
 function isReport(body: unknown): body is IPromotionReport {
-  return !!body && typeof body === 'object' && Array.isArray((body as IPromotionReport).gates);
+  return (
+    !!body &&
+    typeof body === 'object' &&
+    Array.isArray((body as IPromotionReport).gates)
+  );
 }
 
 /**
  * Promote a notebook. A refusal (422) resolves with its report, since every
  * gate's reason is the answer the user needs; other failures throw.
  */
-export async function promoteNotebook(request: IPromoteRequest): Promise<IPromotionReport> {
+export async function promoteNotebook(
+  request: IPromoteRequest
+): Promise<IPromotionReport> {
   try {
     return await postAPI<IPromotionReport>('jobs/promote', request);
   } catch (error) {

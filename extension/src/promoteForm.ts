@@ -3,7 +3,11 @@ import { Widget } from '@lumino/widgets';
 import { JOB_NAME_PATTERN, defaultJobName } from './cronPresets';
 import { el, errorBox, loadingNote, messageOf } from './dom';
 import { ParametersForm } from './parametersForm';
-import { IPromoteRequest, IPromotionReport, fetchNotebookParameters } from './promoteApi';
+import {
+  IPromoteRequest,
+  IPromotionReport,
+  fetchNotebookParameters
+} from './promoteApi';
 import { reportView } from './promoteResult';
 import { ScheduleBuilder, field } from './scheduleBuilder';
 import { isTimeZone, userTimeZone } from './time';
@@ -43,7 +47,10 @@ export class PromoteForm extends Widget {
     this.node.dataset.testid = 'aios-promote-dialog';
     this._options = options;
     const p = `aios-promote-${++formCount}`;
-    const zone = options.timeZone && isTimeZone(options.timeZone) ? options.timeZone : userTimeZone();
+    const zone =
+      options.timeZone && isTimeZone(options.timeZone)
+        ? options.timeZone
+        : userTimeZone();
 
     this._name = el('input', {
       id: `${p}-name`,
@@ -57,9 +64,15 @@ export class PromoteForm extends Widget {
     });
     this._name.value = defaultJobName(options.path);
 
-    this._schedule = new ScheduleBuilder(p, zone, () => this._options.onValidityChange?.());
+    this._schedule = new ScheduleBuilder(p, zone, () =>
+      this._options.onValidityChange?.()
+    );
 
-    this._params = el('div', { class: 'aios-params-host' }, loadingNote('Reading the notebook’s parameters…'));
+    this._params = el(
+      'div',
+      { class: 'aios-params-host' },
+      loadingNote('Reading the notebook’s parameters…')
+    );
     this._timeout = el('input', {
       id: `${p}-timeout`,
       class: 'jp-mod-styled',
@@ -106,13 +119,32 @@ export class PromoteForm extends Widget {
     this._formNode = el(
       'form',
       { class: 'aios-promote-form', 'aria-label': 'Promote notebook' },
-      el('p', { class: 'aios-promote-notebook' }, 'Notebook ', el('code', {}, options.path)),
+      el(
+        'p',
+        { class: 'aios-promote-notebook' },
+        'Notebook ',
+        el('code', {}, options.path)
+      ),
       options.dirty
-        ? el('p', { class: 'aios-note' }, 'The notebook has unsaved changes: it is saved before promoting.')
+        ? el(
+            'p',
+            { class: 'aios-note' },
+            'The notebook has unsaved changes: it is saved before promoting.'
+          )
         : null,
-      field('Job name', this._name.id, this._name, 'Letters, digits, "_", "-", "."; promoting the same name again makes a new version.'),
+      field(
+        'Job name',
+        this._name.id,
+        this._name,
+        'Letters, digits, "_", "-", "."; promoting the same name again makes a new version.'
+      ),
       this._schedule.node,
-      el('fieldset', { class: 'aios-fieldset' }, el('legend', {}, 'Parameters'), this._params),
+      el(
+        'fieldset',
+        { class: 'aios-fieldset' },
+        el('legend', {}, 'Parameters'),
+        this._params
+      ),
       el(
         'fieldset',
         { class: 'aios-fieldset aios-fieldset-row' },
@@ -127,7 +159,12 @@ export class PromoteForm extends Widget {
         field('Webhook URLs', this._webhooks.id, this._webhooks),
         field('E-mails', this._emails.id, this._emails)
       ),
-      field('Approver', this._approver.id, this._approver, 'When named, the job runs only after this user approves it.')
+      field(
+        'Approver',
+        this._approver.id,
+        this._approver,
+        'When named, the job runs only after this user approves it.'
+      )
     );
     this._formNode.addEventListener('submit', event => event.preventDefault());
     this.node.append(this._formNode, this._result);
@@ -145,7 +182,9 @@ export class PromoteForm extends Widget {
   request(): IPromoteRequest {
     if (!this._name.checkValidity()) {
       this._name.focus();
-      throw new Error(`"${this._name.value}" is not a job name: ${this._name.title}.`);
+      throw new Error(
+        `"${this._name.value}" is not a job name: ${this._name.title}.`
+      );
     }
     const { cron, timezone: zone } = this._schedule.read();
     const timeout = Number(this._timeout.value);
@@ -187,13 +226,18 @@ export class PromoteForm extends Widget {
     this._busy = true;
     this._formNode.setAttribute('aria-busy', 'true');
     this._result.replaceChildren(
-      loadingNote('Running the promotion gates: a validation run in a fresh kernel, then the required checks…')
+      loadingNote(
+        'Running the promotion gates: a validation run in a fresh kernel, then the required checks…'
+      )
     );
     this._result.scrollIntoView?.({ block: 'nearest' });
   }
 
   /** Show a promotion's report (gates, next runs, the job link). */
-  showReport(report: IPromotionReport, openJob: ((name: string) => void) | null): void {
+  showReport(
+    report: IPromotionReport,
+    openJob: ((name: string) => void) | null
+  ): void {
     this._done();
     this._result.replaceChildren(reportView(report, openJob));
     this._result.scrollIntoView?.({ block: 'nearest' });
@@ -225,14 +269,24 @@ export class PromoteForm extends Widget {
         this._form = new ParametersForm(specs, this._options.onValidityChange);
         parts.push(this._form.node);
       } else {
-        parts.push(el('p', { class: 'aios-muted' }, 'The parameters cell declares no parameters.'));
+        parts.push(
+          el(
+            'p',
+            { class: 'aios-muted' },
+            'The parameters cell declares no parameters.'
+          )
+        );
       }
       for (const problem of info.schema?.problems ?? []) {
         parts.push(el('p', { class: 'aios-unavailable' }, problem));
       }
       if (info.required_checks?.length) {
         parts.push(
-          el('p', { class: 'aios-muted' }, `Required checks (run as a gate): ${info.required_checks.join(', ')}`)
+          el(
+            'p',
+            { class: 'aios-muted' },
+            `Required checks (run as a gate): ${info.required_checks.join(', ')}`
+          )
         );
       }
       this._params.replaceChildren(...parts);
@@ -240,7 +294,11 @@ export class PromoteForm extends Widget {
       // Promotion still runs and reports this as its first gate; say so here too.
       this._params.replaceChildren(
         errorBox('Cannot read the notebook’s parameters', messageOf(error)),
-        el('p', { class: 'aios-muted' }, 'Promote still runs every gate and lists what to fix.')
+        el(
+          'p',
+          { class: 'aios-muted' },
+          'Promote still runs every gate and lists what to fix.'
+        )
       );
     }
     this._options.onValidityChange?.();

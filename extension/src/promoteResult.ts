@@ -4,7 +4,11 @@ import { IPromotionGate, IPromotionReport } from './promoteApi';
 import { formatInZone, userTimeZone } from './time';
 
 /** The mark and the word for a gate's verdict. */
-function verdict(gate: IPromotionGate): { mark: string; word: string; state: string } {
+function verdict(gate: IPromotionGate): {
+  mark: string;
+  word: string;
+  state: string;
+} {
   if (gate.pending) {
     return { mark: '⏳', word: 'waiting', state: 'pending' };
   }
@@ -25,7 +29,11 @@ function fixOf(gate: IPromotionGate): string | null {
 export function gateList(gates: IPromotionGate[]): HTMLElement {
   return el(
     'ol',
-    { class: 'aios-gates', 'aria-label': 'Promotion gates', 'data-testid': 'aios-promote-gates' },
+    {
+      class: 'aios-gates',
+      'aria-label': 'Promotion gates',
+      'data-testid': 'aios-promote-gates'
+    },
     ...gates.map(gate => {
       const { mark, word, state } = verdict(gate);
       const fix = gate.passed ? null : fixOf(gate);
@@ -41,7 +49,12 @@ export function gateList(gates: IPromotionGate[]): HTMLElement {
         el(
           'div',
           { class: 'aios-gate-text' },
-          el('span', { class: 'aios-gate-title' }, gate.title || gate.name, el('span', { class: 'aios-visually-hidden' }, `: ${word}`)),
+          el(
+            'span',
+            { class: 'aios-gate-title' },
+            gate.title || gate.name,
+            el('span', { class: 'aios-visually-hidden' }, `: ${word}`)
+          ),
           el('span', { class: 'aios-gate-reason' }, gate.reason),
           fix ? el('span', { class: 'aios-gate-fix' }, `Fix: ${fix}`) : null
         )
@@ -63,7 +76,11 @@ function headline(report: IPromotionReport): HTMLElement {
         : `Promotion refused: ${failed} of ${report.gates.length} gates failed. Nothing was stored.`;
   return el(
     'p',
-    { class: 'aios-promote-headline', 'data-testid': 'aios-promote-headline', 'data-status': report.status },
+    {
+      class: 'aios-promote-headline',
+      'data-testid': 'aios-promote-headline',
+      'data-status': report.status
+    },
     toneBadge(report.status),
     ' ',
     text
@@ -74,30 +91,59 @@ function headline(report: IPromotionReport): HTMLElement {
  * A promotion's report: the headline, every gate, the next runs and (when
  * a job exists) a link that opens it in the Jobs section.
  */
-export function reportView(report: IPromotionReport, openJob: ((name: string) => void) | null): HTMLElement {
+export function reportView(
+  report: IPromotionReport,
+  openJob: ((name: string) => void) | null
+): HTMLElement {
   const zone = userTimeZone();
-  const next = report.passed && report.next_runs.length
-    ? el(
-        'div',
-        { class: 'aios-promote-next' },
-        el('span', {}, `Next runs (your time, ${zone}):`),
-        el('ul', {}, ...report.next_runs.map(r => el('li', {}, el('time', { datetime: r.utc }, formatInZone(r.utc, zone)))))
-      )
-    : null;
+  const next =
+    report.passed && report.next_runs.length
+      ? el(
+          'div',
+          { class: 'aios-promote-next' },
+          el('span', {}, `Next runs (your time, ${zone}):`),
+          el(
+            'ul',
+            {},
+            ...report.next_runs.map(r =>
+              el(
+                'li',
+                {},
+                el('time', { datetime: r.utc }, formatInZone(r.utc, zone))
+              )
+            )
+          )
+        )
+      : null;
   let link: HTMLElement | null = null;
   if (report.passed && openJob) {
     link = el(
       'button',
-      { type: 'button', class: 'aios-link', 'data-testid': 'aios-promote-open-job' },
+      {
+        type: 'button',
+        class: 'aios-link',
+        'data-testid': 'aios-promote-open-job'
+      },
       `Open job ${report.job} in the Jobs section`
     );
     link.addEventListener('click', () => openJob(report.job));
   }
   return el(
     'div',
-    { class: 'aios-promote-report', role: 'status', 'aria-live': 'polite', 'data-testid': 'aios-promote-report' },
+    {
+      class: 'aios-promote-report',
+      role: 'status',
+      'aria-live': 'polite',
+      'data-testid': 'aios-promote-report'
+    },
     headline(report),
-    report.schedule ? el('p', { class: 'aios-muted' }, `Schedule: ${report.schedule.description}`) : null,
+    report.schedule
+      ? el(
+          'p',
+          { class: 'aios-muted' },
+          `Schedule: ${report.schedule.description}`
+        )
+      : null,
     gateList(report.gates),
     next,
     link

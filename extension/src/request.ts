@@ -1,6 +1,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ApiError } from './api';
+
 /**
  * URL path segment under which the workbench REST API is mounted.
  */
@@ -18,6 +20,9 @@ export interface IRequestError extends Error {
   body?: unknown;
 }
 
+/** An error body as received: the contract's fields, each still to be checked. */
+type ErrorBody = { [K in keyof ApiError]?: unknown };
+
 /**
  * Build a readable message out of an error response.
  *
@@ -28,7 +33,7 @@ export interface IRequestError extends Error {
 function describeFailure(response: Response, body: unknown): string {
   const parts: string[] = [];
   if (body && typeof body === 'object') {
-    const record = body as Record<string, unknown>;
+    const record = body as ErrorBody;
     if (typeof record.message === 'string' && record.message.trim()) {
       parts.push(record.message.trim());
     }
@@ -90,7 +95,9 @@ async function send(endpoint: string, init: RequestInit): Promise<unknown> {
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot reach the AI OS service: ${reason}`);
+    throw new Error(`Cannot reach the AI OS service: ${reason}`, {
+      cause: error
+    });
   }
 
   const text = await response.text();
@@ -108,7 +115,7 @@ async function send(endpoint: string, init: RequestInit): Promise<unknown> {
     error.status = response.status;
     error.body = body;
     if (body && typeof body === 'object') {
-      const code = (body as Record<string, unknown>).error;
+      const code = (body as ErrorBody).error;
       if (typeof code === 'string') {
         error.code = code;
       }

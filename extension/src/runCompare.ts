@@ -2,8 +2,9 @@ import { Widget } from '@lumino/widgets';
 
 import { toneBadge, toneOf } from './badges';
 import { formatTime, formatValue } from './checkRunView';
-import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { SERIES_COLOURS, lineChart } from './lineChart';
+import { Loader } from './loader';
 import { IRunComparison, IRunSummary, compareRuns, runLabel } from './runsApi';
 
 function swatch(index: number): HTMLElement {
@@ -15,9 +16,17 @@ function swatch(index: number): HTMLElement {
 
 /** A run's check status as a badge ("no checks" when it logged none); the items are in its tooltip. */
 export function checksBadge(run: IRunSummary): HTMLElement {
-  const checks = run.checks ?? { status: 'none', passed: 0, failed: 0, items: [] };
+  const checks = run.checks ?? {
+    status: 'none',
+    passed: 0,
+    failed: 0,
+    items: []
+  };
   const none = checks.status === 'none';
-  const badge = toneBadge(none ? 'no checks' : `checks ${checks.status}`, none ? 'other' : toneOf(checks.status));
+  const badge = toneBadge(
+    none ? 'no checks' : `checks ${checks.status}`,
+    none ? 'other' : toneOf(checks.status)
+  );
   badge.dataset.status = checks.status;
   badge.classList.add('aios-run-checks-badge');
   badge.title = checks.items.length
@@ -52,7 +61,9 @@ function legend(runs: IRunSummary[]): HTMLElement {
         el(
           'span',
           { class: 'aios-muted' },
-          [run.user, run.start_time ? formatTime(run.start_time) : null].filter(Boolean).join(' · ')
+          [run.user, run.start_time ? formatTime(run.start_time) : null]
+            .filter(Boolean)
+            .join(' · ')
         ),
         run.datasets.length
           ? el(
@@ -75,7 +86,12 @@ function paramsTable(result: IRunComparison): HTMLElement {
         )
       : null;
   if (keys.length === 0) {
-    return el('div', {}, emptyNote('No parameter differs between these runs.'), same);
+    return el(
+      'div',
+      {},
+      emptyNote('No parameter differs between these runs.'),
+      same
+    );
   }
   return el(
     'div',
@@ -103,7 +119,12 @@ function paramsTable(result: IRunComparison): HTMLElement {
                 const value = result.params_diff[key][run.id];
                 return el(
                   'td',
-                  { class: value === null || value === undefined ? 'aios-null' : undefined },
+                  {
+                    class:
+                      value === null || value === undefined
+                        ? 'aios-null'
+                        : undefined
+                  },
                   value === null || value === undefined ? '—' : value
                 );
               })
@@ -117,7 +138,11 @@ function paramsTable(result: IRunComparison): HTMLElement {
 }
 
 function metricsTable(runs: IRunSummary[]): HTMLElement | null {
-  const names = [...new Set(([] as string[]).concat(...runs.map(r => Object.keys(r.metrics))))].sort();
+  const names = [
+    ...new Set(
+      ([] as string[]).concat(...runs.map(r => Object.keys(r.metrics)))
+    )
+  ].sort();
   if (names.length === 0) {
     return null;
   }
@@ -163,7 +188,11 @@ function charts(result: IRunComparison): HTMLElement {
     }));
     return el(
       'figure',
-      { class: 'aios-compare-chart', 'data-testid': 'aios-compare-chart', 'data-metric': metric },
+      {
+        class: 'aios-compare-chart',
+        'data-testid': 'aios-compare-chart',
+        'data-metric': metric
+      },
       el('figcaption', {}, metric),
       lineChart(series, { title: `${metric} by step` })
     );
@@ -205,32 +234,36 @@ export class RunCompareView extends Widget {
    * Fetch and show the comparison of `ids`.
    */
   async open(ids: string[]): Promise<void> {
-    const ticket = ++this._ticket;
-    this.node.setAttribute('aria-busy', 'true');
-    this.node.replaceChildren(this._bar(), loadingNote(`Comparing ${ids.length} runs…`));
+    this.node.replaceChildren(
+      this._bar(),
+      loadingNote(`Comparing ${ids.length} runs…`)
+    );
+    const outcome = await this._loader.load(() => compareRuns(ids));
+    if (!outcome) {
+      return;
+    }
     let body: Node[];
-    try {
-      const result = await compareRuns(ids);
-      if (ticket !== this._ticket) {
-        return;
-      }
+    if (outcome.ok) {
+      const result = outcome.value;
       const metrics = metricsTable(result.runs);
       body = [
-        el('h3', { class: 'aios-compare-title' }, `Comparing ${result.runs.length} runs`),
+        el(
+          'h3',
+          { class: 'aios-compare-title' },
+          `Comparing ${result.runs.length} runs`
+        ),
         legend(result.runs),
         el('h4', { class: 'aios-subtitle' }, 'Parameters that differ'),
         paramsTable(result),
-        ...(metrics ? [el('h4', { class: 'aios-subtitle' }, 'Metrics'), metrics] : []),
+        ...(metrics
+          ? [el('h4', { class: 'aios-subtitle' }, 'Metrics'), metrics]
+          : []),
         el('h4', { class: 'aios-subtitle' }, 'Metric histories'),
         charts(result)
       ];
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      body = [errorBox('Cannot compare these runs', messageOf(error))];
+    } else {
+      body = [errorBox('Cannot compare these runs', outcome.message)];
     }
-    this.node.removeAttribute('aria-busy');
     this.node.replaceChildren(this._bar(), ...body);
     this.node.scrollTop = 0;
   }
@@ -251,5 +284,5 @@ export class RunCompareView extends Widget {
   }
 
   private readonly _onBack: () => void;
-  private _ticket = 0;
+  private readonly _loader = new Loader({ busy: this.node });
 }

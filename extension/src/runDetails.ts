@@ -14,7 +14,11 @@ export function summaryOf(values: Record<string, unknown>): string {
   return shown.join(' · ') + (entries.length > SUMMARY_ITEMS ? ' · …' : '');
 }
 
-function keyValueTable(label: string, values: Record<string, unknown>, numeric: boolean): HTMLElement {
+function keyValueTable(
+  label: string,
+  values: Record<string, unknown>,
+  numeric: boolean
+): HTMLElement {
   const keys = Object.keys(values).sort();
   if (keys.length === 0) {
     return emptyNote(`No ${label.toLowerCase()}.`);
@@ -22,7 +26,16 @@ function keyValueTable(label: string, values: Record<string, unknown>, numeric: 
   return el(
     'table',
     { class: 'aios-table aios-run-values', 'aria-label': label },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, label), el('th', { scope: 'col' }, 'Value'))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'col' }, label),
+        el('th', { scope: 'col' }, 'Value')
+      )
+    ),
     el(
       'tbody',
       {},
@@ -31,7 +44,11 @@ function keyValueTable(label: string, values: Record<string, unknown>, numeric: 
           'tr',
           { 'data-name': key },
           el('th', { scope: 'row' }, key),
-          el('td', { class: numeric ? 'aios-num' : undefined }, formatValue(values[key]))
+          el(
+            'td',
+            { class: numeric ? 'aios-num' : undefined },
+            formatValue(values[key])
+          )
         )
       )
     )
@@ -42,7 +59,8 @@ function duration(run: IRunSummary): string | null {
   if (!run.start_time || !run.end_time) {
     return null;
   }
-  const seconds = (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000;
+  const seconds =
+    (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000;
   return isFinite(seconds) ? `${formatValue(seconds)} s` : null;
 }
 
@@ -79,7 +97,13 @@ export function runDetails(run: IRunSummary): HTMLElement {
               {},
               el('code', {}, d.name),
               d.context ? ` (${d.context})` : '',
-              d.digest ? el('span', { class: 'aios-muted', title: d.digest }, ` · ${d.digest.slice(0, 10)}`) : null
+              d.digest
+                ? el(
+                    'span',
+                    { class: 'aios-muted', title: d.digest },
+                    ` · ${d.digest.slice(0, 10)}`
+                  )
+                : null
             )
           )
         )

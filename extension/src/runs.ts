@@ -5,7 +5,8 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { formatTime } from './checkRunView';
 import { toneBadge } from './badges';
-import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { el, emptyNote, errorBox, loadingNote } from './dom';
+import { Loader } from './loader';
 import { RunCompareView, checksBadge } from './runCompare';
 import { runDetails, summaryOf } from './runDetails';
 import { IRunSummary, MAX_COMPARE_RUNS, fetchRuns, runLabel } from './runsApi';
@@ -24,7 +25,11 @@ export class RunsPanel extends Panel {
 
     this._scope = el(
       'select',
-      { class: 'aios-select', 'aria-label': 'Which runs', 'data-testid': 'aios-runs-scope' },
+      {
+        class: 'aios-select',
+        'aria-label': 'Which runs',
+        'data-testid': 'aios-runs-scope'
+      },
       el('option', { value: 'notebook' }, 'This notebook'),
       el('option', { value: 'all' }, 'All notebooks')
     );
@@ -41,26 +46,45 @@ export class RunsPanel extends Panel {
       refreshIcon.element({ tag: 'span' })
     );
     refresh.addEventListener('click', () => void this.reload());
-    this._scopeNote = el('p', { class: 'aios-runs-scope-note', 'data-testid': 'aios-runs-notebook' });
+    this._scopeNote = el('p', {
+      class: 'aios-runs-scope-note',
+      'data-testid': 'aios-runs-notebook'
+    });
 
     this._message = el('div', { class: 'aios-runs-message' });
     this._list = el('ul', { class: 'aios-runs', 'aria-label': 'Runs' });
     this._more = el(
       'button',
-      { type: 'button', class: 'aios-button aios-more', 'data-testid': 'aios-runs-more' },
+      {
+        type: 'button',
+        class: 'aios-button aios-more',
+        'data-testid': 'aios-runs-more'
+      },
       'Load more'
     );
     this._more.addEventListener('click', () => void this._loadMore());
     this._more.hidden = true;
 
-    this._selection = el('span', { class: 'aios-runs-selection', role: 'status', 'aria-live': 'polite' });
+    this._selection = el('span', {
+      class: 'aios-runs-selection',
+      role: 'status',
+      'aria-live': 'polite'
+    });
     this._compare = el(
       'button',
-      { type: 'button', class: 'aios-button aios-primary', 'data-testid': 'aios-runs-compare' },
+      {
+        type: 'button',
+        class: 'aios-button aios-primary',
+        'data-testid': 'aios-runs-compare'
+      },
       'Compare'
     );
     this._compare.addEventListener('click', () => this.compareSelected());
-    const clear = el('button', { type: 'button', class: 'aios-button' }, 'Clear');
+    const clear = el(
+      'button',
+      { type: 'button', class: 'aios-button' },
+      'Clear'
+    );
     clear.addEventListener('click', () => {
       this._selected.clear();
       this._syncSelection();
@@ -69,16 +93,32 @@ export class RunsPanel extends Panel {
     this._header = new Widget({
       node: el(
         'div',
-        { class: 'aios-runs-filters', role: 'group', 'aria-label': 'Run filters' },
+        {
+          class: 'aios-runs-filters',
+          role: 'group',
+          'aria-label': 'Run filters'
+        },
         el('div', { class: 'aios-data-toolbar' }, this._scope, refresh),
         this._scopeNote
       )
     });
     this._body = new Widget({
-      node: el('div', { class: 'aios-runs-body' }, this._message, this._list, this._more)
+      node: el(
+        'div',
+        { class: 'aios-runs-body' },
+        this._message,
+        this._list,
+        this._more
+      )
     });
     this._footer = new Widget({
-      node: el('div', { class: 'aios-runs-actions' }, this._selection, clear, this._compare)
+      node: el(
+        'div',
+        { class: 'aios-runs-actions' },
+        this._selection,
+        clear,
+        this._compare
+      )
     });
     this._view = new RunCompareView(() => this.showList());
     this.addWidget(this._header);
@@ -101,32 +141,17 @@ export class RunsPanel extends Panel {
    * Load the first page again for the current scope.
    */
   async reload(): Promise<void> {
-    const ticket = ++this._ticket;
-    this._loaded = true;
-    this.node.setAttribute('aria-busy', 'true');
     this._more.hidden = true;
     this._message.replaceChildren(loadingNote('Loading runs…'));
     this._updateScopeNote();
-    try {
-      const page = await fetchRuns({ notebook: this._notebookFilter() });
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = page.runs;
-      this._next = page.next_page_token;
-      this._error = null;
-    } catch (error) {
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = [];
-      this._next = null;
-      this._error = messageOf(error);
-    } finally {
-      if (ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
+    const outcome = await this._loader.load(() =>
+      fetchRuns({ notebook: this._notebookFilter() })
+    );
+    if (!outcome) {
+      return;
     }
+    this._runs = outcome.ok ? outcome.value.runs : [];
+    this._next = outcome.ok ? outcome.value.next_page_token : null;
     const known = new Set(this._runs.map(r => r.id));
     for (const id of [...this._selected]) {
       if (!known.has(id)) {
@@ -168,13 +193,13 @@ export class RunsPanel extends Panel {
       return;
     }
     this._notebooks?.currentChanged.disconnect(this._onNotebookChanged, this);
+    this._loader.dispose();
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (!this._loaded || this._stale) {
-      this._stale = false;
+    if (this._loader.stale) {
       void this.reload();
     }
   }
@@ -185,7 +210,9 @@ export class RunsPanel extends Panel {
 
   /** The notebook filter sent to the service: none when showing every notebook. */
   private _notebookFilter(): string | null {
-    return this._scope.value === 'notebook' ? this._notebookPath() || null : null;
+    return this._scope.value === 'notebook'
+      ? this._notebookPath() || null
+      : null;
   }
 
   private _updateScopeNote(): void {
@@ -195,7 +222,8 @@ export class RunsPanel extends Panel {
     } else if (path) {
       this._scopeNote.textContent = `Runs of ${path}`;
     } else {
-      this._scopeNote.textContent = 'No notebook is open: showing the runs of every notebook.';
+      this._scopeNote.textContent =
+        'No notebook is open: showing the runs of every notebook.';
     }
   }
 
@@ -206,7 +234,7 @@ export class RunsPanel extends Panel {
     if (this.isVisible) {
       void this.reload();
     } else {
-      this._stale = true;
+      this._loader.markStale();
     }
   }
 
@@ -214,32 +242,34 @@ export class RunsPanel extends Panel {
     if (!this._next) {
       return;
     }
-    const ticket = this._ticket;
+    const pageToken = this._next;
     this._more.disabled = true;
     this._more.textContent = 'Loading…';
-    try {
-      const page = await fetchRuns({ notebook: this._notebookFilter(), pageToken: this._next });
-      if (ticket !== this._ticket) {
-        return;
-      }
-      this._runs = this._runs.concat(page.runs);
-      this._next = page.next_page_token;
+    const outcome = await this._loader.follow(() =>
+      fetchRuns({ notebook: this._notebookFilter(), pageToken })
+    );
+    this._more.disabled = false;
+    this._more.textContent = 'Load more';
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      this._runs = this._runs.concat(outcome.value.runs);
+      this._next = outcome.value.next_page_token;
       this._render();
-    } catch (error) {
-      if (ticket === this._ticket) {
-        this._message.replaceChildren(errorBox('Cannot load more runs', messageOf(error)));
-      }
-    } finally {
-      this._more.disabled = false;
-      this._more.textContent = 'Load more';
+    } else {
+      this._message.replaceChildren(
+        errorBox('Cannot load more runs', outcome.message)
+      );
     }
   }
 
   private _render(): void {
-    if (this._error !== null) {
+    const error = this._loader.error;
+    if (error !== null) {
       this._list.replaceChildren();
       this._more.hidden = true;
-      this._message.replaceChildren(errorBox('Cannot load the runs', this._error));
+      this._message.replaceChildren(errorBox('Cannot load the runs', error));
       this._syncSelection();
       return;
     }
@@ -278,14 +308,21 @@ export class RunsPanel extends Panel {
       this._syncSelection();
     });
     const when = run.start_time
-      ? el('time', { datetime: run.start_time, title: run.start_time }, formatTime(run.start_time))
+      ? el(
+          'time',
+          { datetime: run.start_time, title: run.start_time },
+          formatTime(run.start_time)
+        )
       : null;
     const details = el(
       'details',
       { class: 'aios-run-more' },
       el(
         'summary',
-        { class: 'aios-run-summary', 'aria-label': `${label}: ${run.status}. Show details` },
+        {
+          class: 'aios-run-summary',
+          'aria-label': `${label}: ${run.status}. Show details`
+        },
         el(
           'span',
           { class: 'aios-check-run-line' },
@@ -300,10 +337,18 @@ export class RunsPanel extends Panel {
           when
         ),
         Object.keys(run.metrics).length
-          ? el('span', { class: 'aios-run-line aios-run-metrics' }, summaryOf(run.metrics))
+          ? el(
+              'span',
+              { class: 'aios-run-line aios-run-metrics' },
+              summaryOf(run.metrics)
+            )
           : null,
         Object.keys(run.params).length
-          ? el('span', { class: 'aios-run-line aios-muted' }, summaryOf(run.params))
+          ? el(
+              'span',
+              { class: 'aios-run-line aios-muted' },
+              summaryOf(run.params)
+            )
           : null
       )
     );
@@ -338,7 +383,9 @@ export class RunsPanel extends Panel {
         : n > MAX_COMPARE_RUNS
           ? `${n} selected: compare at most ${MAX_COMPARE_RUNS}`
           : `${n} selected`;
-    for (const box of this._list.querySelectorAll<HTMLInputElement>('.aios-run-select')) {
+    for (const box of this._list.querySelectorAll<HTMLInputElement>(
+      '.aios-run-select'
+    )) {
       const id = box.closest<HTMLElement>('li')?.dataset.id ?? '';
       box.checked = this._selected.has(id);
     }
@@ -356,11 +403,8 @@ export class RunsPanel extends Panel {
   private readonly _body: Widget;
   private readonly _footer: Widget;
   private readonly _view: RunCompareView;
+  private readonly _loader = new Loader({ busy: this.node });
   private readonly _selected = new Set<string>();
   private _runs: IRunSummary[] = [];
   private _next: string | null = null;
-  private _error: string | null = null;
-  private _loaded = false;
-  private _stale = false;
-  private _ticket = 0;
 }

@@ -86,7 +86,10 @@ export function fetchRuns(query: {
 /**
  * Compare 2 to {@link MAX_COMPARE_RUNS} runs.
  */
-export function compareRuns(ids: string[], metrics?: string[]): Promise<IRunComparison> {
+export function compareRuns(
+  ids: string[],
+  metrics?: string[]
+): Promise<IRunComparison> {
   return requestAPI<IRunComparison>(
     withQuery('runs/compare', {
       ids: ids.join(','),

@@ -7,6 +7,7 @@ import {
   buildCron
 } from './cronPresets';
 import { el, messageOf } from './dom';
+import { Loader } from './loader';
 import { previewSchedule } from './promoteApi';
 import { formatInZone, isTimeZone, knownTimeZones, userTimeZone } from './time';
 
@@ -14,13 +15,20 @@ import { formatInZone, isTimeZone, knownTimeZones, userTimeZone } from './time';
 const PREVIEW_DELAY = 250;
 
 /** A labelled control, with an optional help line. */
-export function field(label: string, id: string, control: HTMLElement, help?: string): HTMLElement {
+export function field(
+  label: string,
+  id: string,
+  control: HTMLElement,
+  help?: string
+): HTMLElement {
   return el(
     'div',
     { class: 'aios-field' },
     el('label', { for: id }, label),
     control,
-    help ? el('span', { class: 'aios-field-help', id: `${id}-help` }, help) : null
+    help
+      ? el('span', { class: 'aios-field-help', id: `${id}-help` }, help)
+      : null
   );
 }
 
@@ -42,8 +50,14 @@ export class ScheduleBuilder {
     const zones = knownTimeZones();
     this._preset = el(
       'select',
-      { id: `${p}-preset`, class: 'jp-mod-styled', 'data-testid': 'aios-promote-preset' },
-      ...PRESETS.map(preset => el('option', { value: preset.kind }, preset.label))
+      {
+        id: `${p}-preset`,
+        class: 'jp-mod-styled',
+        'data-testid': 'aios-promote-preset'
+      },
+      ...PRESETS.map(preset =>
+        el('option', { value: preset.kind }, preset.label)
+      )
     );
     this._time = el('input', {
       id: `${p}-time`,
@@ -64,7 +78,11 @@ export class ScheduleBuilder {
     });
     this._weekday = el(
       'select',
-      { id: `${p}-weekday`, class: 'jp-mod-styled', 'data-testid': 'aios-promote-weekday' },
+      {
+        id: `${p}-weekday`,
+        class: 'jp-mod-styled',
+        'data-testid': 'aios-promote-weekday'
+      },
       ...WEEKDAYS.map((day, i) => el('option', { value: String(i) }, day))
     );
     this._weekday.value = '1';
@@ -91,14 +109,26 @@ export class ScheduleBuilder {
       'aria-live': 'polite',
       'data-testid': 'aios-schedule-preview'
     });
-    for (const control of [this._preset, this._time, this._minute, this._weekday, this._cron, this._zone]) {
+    this._previews = new Loader({ busy: this._preview });
+    for (const control of [
+      this._preset,
+      this._time,
+      this._minute,
+      this._weekday,
+      this._cron,
+      this._zone
+    ]) {
       control.addEventListener('input', () => this._scheduleChanged());
       control.addEventListener('change', () => this._scheduleChanged());
     }
     // One labelled field per part of the schedule; the preset shows the ones it uses.
     this._weekdayField = field('On', this._weekday.id, this._weekday);
     this._timeField = field('At', this._time.id, this._time);
-    this._minuteField = field('Minute past the hour', this._minute.id, this._minute);
+    this._minuteField = field(
+      'Minute past the hour',
+      this._minute.id,
+      this._minute
+    );
     this._cronField = field(
       'Cron expression',
       this._cron.id,
@@ -121,11 +151,17 @@ export class ScheduleBuilder {
       field('Runs', this._preset.id, this._preset),
       this._whenRow,
       field('Time zone', this._zone.id, this._zone),
-      zones.length ? el('datalist', { id: `${p}-zones` }, ...zones.map(z => el('option', { value: z }))) : null,
+      zones.length
+        ? el(
+            'datalist',
+            { id: `${p}-zones` },
+            ...zones.map(z => el('option', { value: z }))
+          )
+        : null,
       this._preview
     );
     this._syncPreset();
-    this._refreshPreview();
+    void this._refreshPreview();
   }
 
   /** The builder's fieldset. */
@@ -151,12 +187,14 @@ export class ScheduleBuilder {
     try {
       cron = buildCron(this.choice);
     } catch (error) {
-      throw new Error(messageOf(error));
+      throw new Error(messageOf(error), { cause: error });
     }
     const timezone = this._zone.value.trim() || 'UTC';
     if (!isTimeZone(timezone)) {
       this._zone.focus();
-      throw new Error(`"${timezone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`);
+      throw new Error(
+        `"${timezone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`
+      );
     }
     return { cron, timezone };
   }
@@ -166,6 +204,7 @@ export class ScheduleBuilder {
       window.clearTimeout(this._timer);
       this._timer = null;
     }
+    this._previews.dispose();
   }
 
   private _syncPreset(): void {
@@ -188,27 +227,44 @@ export class ScheduleBuilder {
     }
     this._timer = window.setTimeout(() => {
       this._timer = null;
-      this._refreshPreview();
+      void this._refreshPreview();
     }, PREVIEW_DELAY);
   }
 
   private _markInvalid(node: HTMLElement | null): void {
-    for (const control of [this._time, this._minute, this._weekday, this._cron, this._zone]) {
+    for (const control of [
+      this._time,
+      this._minute,
+      this._weekday,
+      this._cron,
+      this._zone
+    ]) {
       control.classList.toggle('jp-mod-error', control === node);
       control.setAttribute('aria-invalid', String(control === node));
     }
     this._onValidityChange();
   }
 
-  private _refreshPreview(): void {
-    const ticket = ++this._previewTicket;
+  private async _refreshPreview(): Promise<void> {
+    // Whatever this shows replaces the answer of a preview still in flight.
+    this._previews.cancel();
     let cron: string | null;
     try {
       cron = buildCron(this.choice);
     } catch (error) {
-      const target = error instanceof ScheduleChoiceError ? error.field : 'cron';
-      this._markInvalid({ time: this._time, minute: this._minute, weekday: this._weekday, cron: this._cron }[target]);
-      this._preview.replaceChildren(el('p', { class: 'aios-field-error' }, messageOf(error)));
+      const target =
+        error instanceof ScheduleChoiceError ? error.field : 'cron';
+      this._markInvalid(
+        {
+          time: this._time,
+          minute: this._minute,
+          weekday: this._weekday,
+          cron: this._cron
+        }[target]
+      );
+      this._preview.replaceChildren(
+        el('p', { class: 'aios-field-error' }, messageOf(error))
+      );
       return;
     }
     if (cron) {
@@ -218,51 +274,78 @@ export class ScheduleBuilder {
     if (!isTimeZone(zone)) {
       this._markInvalid(this._zone);
       this._preview.replaceChildren(
-        el('p', { class: 'aios-field-error' }, `"${zone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`)
+        el(
+          'p',
+          { class: 'aios-field-error' },
+          `"${zone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`
+        )
       );
       return;
     }
     if (!cron) {
       this._markInvalid(null);
       this._preview.replaceChildren(
-        el('p', { class: 'aios-schedule-words' }, 'Runs only when started by hand (Run now) or by a trigger.')
+        el(
+          'p',
+          { class: 'aios-schedule-words' },
+          'Runs only when started by hand (Run now) or by a trigger.'
+        )
       );
       return;
     }
-    this._preview.setAttribute('aria-busy', 'true');
-    previewSchedule(cron, zone, 5)
-      .then(preview => {
-        if (ticket !== this._previewTicket) {
-          return;
-        }
-        this._markInvalid(null);
-        const mine = userTimeZone();
-        this._preview.replaceChildren(
-          el('p', { class: 'aios-schedule-words', 'data-testid': 'aios-schedule-words' }, preview.schedule.description),
-          el('p', { class: 'aios-muted' }, `Next runs, in your time zone (${mine}):`),
-          el(
-            'ol',
-            { class: 'aios-next-runs', 'data-testid': 'aios-next-runs' },
-            ...preview.next_runs.map(run =>
-              el('li', {}, el('time', { datetime: run.utc, title: `${run.local} (${zone})` }, formatInZone(run.utc, mine)))
+    const expression = cron;
+    const outcome = await this._previews.load(() =>
+      previewSchedule(expression, zone, 5)
+    );
+    if (!outcome) {
+      return;
+    }
+    if (outcome.ok) {
+      const preview = outcome.value;
+      this._markInvalid(null);
+      const mine = userTimeZone();
+      this._preview.replaceChildren(
+        el(
+          'p',
+          {
+            class: 'aios-schedule-words',
+            'data-testid': 'aios-schedule-words'
+          },
+          preview.schedule.description
+        ),
+        el(
+          'p',
+          { class: 'aios-muted' },
+          `Next runs, in your time zone (${mine}):`
+        ),
+        el(
+          'ol',
+          { class: 'aios-next-runs', 'data-testid': 'aios-next-runs' },
+          ...preview.next_runs.map(run =>
+            el(
+              'li',
+              {},
+              el(
+                'time',
+                { datetime: run.utc, title: `${run.local} (${zone})` },
+                formatInZone(run.utc, mine)
+              )
             )
           )
-        );
-      })
-      .catch(error => {
-        if (ticket !== this._previewTicket) {
-          return;
-        }
-        this._markInvalid(this._preset.value === 'cron' ? this._cron : this._time);
-        this._preview.replaceChildren(
-          el('p', { class: 'aios-field-error', 'data-testid': 'aios-schedule-error' }, messageOf(error))
-        );
-      })
-      .finally(() => {
-        if (ticket === this._previewTicket) {
-          this._preview.removeAttribute('aria-busy');
-        }
-      });
+        )
+      );
+    } else {
+      this._markInvalid(
+        this._preset.value === 'cron' ? this._cron : this._time
+      );
+      this._preview.replaceChildren(
+        el(
+          'p',
+          { class: 'aios-field-error', 'data-testid': 'aios-schedule-error' },
+          outcome.message
+        )
+      );
+    }
   }
 
   private readonly _onValidityChange: () => void;
@@ -279,6 +362,6 @@ export class ScheduleBuilder {
   private readonly _cronField: HTMLElement;
   private readonly _preview: HTMLElement;
   private _timer: number | null = null;
-  private _previewTicket = 0;
+  private readonly _previews: Loader;
   private _lastCron = '';
 }

@@ -99,13 +99,20 @@ export class AiosSidebar extends Panel {
     }
     let badge = tab.querySelector<HTMLElement>('.aios-tab-badge');
     if (!badge) {
-      badge = el('span', { class: 'aios-tab-badge', 'data-testid': `aios-tab-${id}-badge`, 'aria-hidden': 'true' });
+      badge = el('span', {
+        class: 'aios-tab-badge',
+        'data-testid': `aios-tab-${id}-badge`,
+        'aria-hidden': 'true'
+      });
       tab.appendChild(badge);
     }
     badge.textContent = count > 99 ? '99+' : String(count);
     badge.hidden = count <= 0;
     const label = this._sections[index].label;
-    tab.setAttribute('aria-label', count > 0 ? `${label}, ${count} ${noun}` : label);
+    tab.setAttribute(
+      'aria-label',
+      count > 0 ? `${label}, ${count} ${noun}` : label
+    );
   }
 
   protected onActivateRequest(msg: Message): void {

@@ -2,55 +2,10 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { el } from './dom';
+import { ConnectorStatus, Status, StoreStatus } from './api';
+import { el, messageOf } from './dom';
+import { Loader } from './loader';
 import { requestAPI } from './request';
-
-/**
- * How the workbench service is running.
- */
-export type WorkbenchMode = 'jupyter' | 'standalone';
-
-/**
- * The active workspace.
- */
-export interface IWorkspaceInfo {
-  name: string;
-  path: string;
-}
-
-/**
- * Health of the metadata store.
- */
-export interface IStoreStatus {
-  ok: boolean;
-  backend: string;
-  revision: string | null;
-  error: string | null;
-}
-
-/**
- * Health of one configured data connector.
- */
-export interface IConnectorStatus {
-  name: string;
-  type: string;
-  ok: boolean;
-  error: string | null;
-}
-
-/**
- * JSON payload of `GET /aios/api/status`.
- */
-export interface IStatusPayload {
-  service: string;
-  version: string;
-  mode: WorkbenchMode;
-  user: string;
-  workspace: IWorkspaceInfo;
-  store: IStoreStatus;
-  connectors: IConnectorStatus[];
-  checked_at: string;
-}
 
 /**
  * Value of the badge's `data-health` attribute.
@@ -61,7 +16,7 @@ export type Health = 'ok' | 'degraded' | 'error' | 'loading';
  * Overall health of a status payload: `ok` when the store and every
  * connector are healthy, `degraded` otherwise.
  */
-export function overallHealth(status: IStatusPayload): 'ok' | 'degraded' {
+export function overallHealth(status: Status): 'ok' | 'degraded' {
   const storeOk = !!status.store && status.store.ok === true;
   const connectors = Array.isArray(status.connectors) ? status.connectors : [];
   return storeOk && connectors.every(c => c.ok === true) ? 'ok' : 'degraded';
@@ -100,7 +55,7 @@ export interface IStatusPanelOptions {
   /**
    * Function fetching the status payload; defaults to `GET status`.
    */
-  fetchStatus?: () => Promise<IStatusPayload>;
+  fetchStatus?: () => Promise<Status>;
 }
 
 /**
@@ -114,7 +69,7 @@ export class StatusPanel extends Widget {
 
     this._interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
     this._fetchStatus =
-      options.fetchStatus ?? (() => requestAPI<IStatusPayload>('status'));
+      options.fetchStatus ?? (() => requestAPI<Status>('status'));
 
     this._badge = el('span', {
       class: 'aios-status-badge',
@@ -129,7 +84,10 @@ export class StatusPanel extends Widget {
         'aria-label': 'Refresh status',
         title: 'Refresh status'
       },
-      refreshIcon.element({ tag: 'span', className: 'aios-status-refresh-icon' })
+      refreshIcon.element({
+        tag: 'span',
+        className: 'aios-status-refresh-icon'
+      })
     );
     this._refreshButton.addEventListener('click', () => {
       void this.refresh();
@@ -152,7 +110,7 @@ export class StatusPanel extends Widget {
   /**
    * The last status successfully fetched, if any.
    */
-  get status(): IStatusPayload | null {
+  get status(): Status | null {
     return this._status;
   }
 
@@ -161,84 +119,69 @@ export class StatusPanel extends Widget {
    * only the answer of the most recent call is rendered.
    */
   async refresh(): Promise<void> {
-    const ticket = ++this._ticket;
-    this.node.setAttribute('aria-busy', 'true');
     if (!this._status) {
       this._renderLoading();
     }
-    try {
+    const outcome = await this._loader.load(async () => {
       const status = await this._fetchStatus();
-      if (this.isDisposed || ticket !== this._ticket) {
-        return;
-      }
       if (!status || typeof status !== 'object') {
         throw new Error('The AI OS service returned an empty status.');
       }
-      this._status = status;
-      this._renderStatus(status);
-    } catch (error) {
-      if (this.isDisposed || ticket !== this._ticket) {
-        return;
-      }
-      const message =
-        error instanceof Error && error.message
-          ? error.message
-          : String(error) || 'Unknown error while fetching the status.';
-      this._status = null;
-      this._renderError(message);
-    } finally {
-      if (!this.isDisposed && ticket === this._ticket) {
-        this.node.removeAttribute('aria-busy');
-      }
+      return status;
+    });
+    if (!outcome) {
+      return;
     }
+    if (outcome.ok) {
+      this._status = outcome.value;
+      this._renderStatus(outcome.value);
+    } else {
+      this._status = null;
+      this._renderError(
+        messageOf(outcome.error, 'Unknown error while fetching the status.')
+      );
+    }
+    this._schedulePoll();
   }
 
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
-    this._stopTimer();
+    this._loader.dispose();
     super.dispose();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     void this.refresh();
-    this._startTimer();
   }
 
   protected onBeforeDetach(msg: Message): void {
-    this._stopTimer();
+    this._loader.stopPolling();
     super.onBeforeDetach(msg);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    // The sidebar may have been collapsed while ticks were skipped.
-    if (this.isAttached && this._skippedTick) {
-      this._skippedTick = false;
+    // The sidebar may have been collapsed when a poll was due.
+    if (this.isAttached && this._loader.stale) {
       void this.refresh();
     }
   }
 
-  private _startTimer(): void {
-    this._stopTimer();
-    if (this._interval > 0) {
-      this._timer = window.setInterval(() => {
-        if (this.isVisible) {
-          void this.refresh();
-        } else {
-          this._skippedTick = true;
-        }
-      }, this._interval);
-    }
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) {
-      window.clearInterval(this._timer);
-      this._timer = null;
-    }
+  /**
+   * Refresh `refreshInterval` after each refresh while attached; a refresh
+   * due while the panel is hidden waits until it is shown.
+   */
+  private _schedulePoll(): void {
+    this._loader.schedulePoll(this.isAttached ? this._interval : 0, () => {
+      if (this.isVisible) {
+        void this.refresh();
+      } else {
+        this._loader.markStale();
+      }
+    });
   }
 
   private _setBadge(health: Health): void {
@@ -270,7 +213,7 @@ export class StatusPanel extends Widget {
     );
   }
 
-  private _renderStatus(status: IStatusPayload): void {
+  private _renderStatus(status: Status): void {
     this._setBadge(overallHealth(status));
 
     const rows = el('dl', { class: 'aios-status-rows' });
@@ -328,7 +271,7 @@ export class StatusPanel extends Widget {
     );
   }
 
-  private _renderStore(store: IStoreStatus | undefined): Node {
+  private _renderStore(store: StoreStatus | undefined): Node {
     if (!store) {
       return el('span', { class: 'aios-mark-error' }, 'unknown');
     }
@@ -353,7 +296,7 @@ export class StatusPanel extends Widget {
     return box;
   }
 
-  private _renderConnector(connector: IConnectorStatus): HTMLLIElement {
+  private _renderConnector(connector: ConnectorStatus): HTMLLIElement {
     const ok = connector.ok === true;
     return el(
       'li',
@@ -391,12 +334,10 @@ export class StatusPanel extends Widget {
   }
 
   private readonly _interval: number;
-  private readonly _fetchStatus: () => Promise<IStatusPayload>;
+  private readonly _fetchStatus: () => Promise<Status>;
   private readonly _badge: HTMLSpanElement;
   private readonly _refreshButton: HTMLButtonElement;
   private readonly _body: HTMLDivElement;
-  private _status: IStatusPayload | null = null;
-  private _timer: number | null = null;
-  private _ticket = 0;
-  private _skippedTick = false;
+  private readonly _loader = new Loader({ busy: this.node });
+  private _status: Status | null = null;
 }

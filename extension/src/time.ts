@@ -14,7 +14,9 @@ export function userTimeZone(): string {
 
 /** IANA zone names the browser knows, for a datalist (empty when it cannot list them). */
 export function knownTimeZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  const intl = Intl as unknown as {
+    supportedValuesOf?: (key: string) => string[];
+  };
   try {
     return intl.supportedValuesOf ? intl.supportedValuesOf('timeZone') : [];
   } catch {
@@ -35,7 +37,10 @@ export function isTimeZone(zone: string): boolean {
 /**
  * `iso` as "Mon, 1 Dec 2026, 06:00 CET" in `zone` (default: the user's).
  */
-export function formatInZone(iso: string | null | undefined, zone?: string): string {
+export function formatInZone(
+  iso: string | null | undefined,
+  zone?: string
+): string {
   if (!iso) {
     return '—';
   }
@@ -81,7 +86,10 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** "in 5 min", "3 h ago", "just now" for `iso` relative to `now`. */
-export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
+export function relativeTime(
+  iso: string | null | undefined,
+  now: number = Date.now()
+): string {
   if (!iso) {
     return '';
   }
@@ -113,13 +121,22 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
   const unit = units.find(([limit]) => size < limit)?.[1] ?? 'year';
   const value = Math.round(seconds / divisors[unit]);
   // Intl.RelativeTimeFormat is ES2020; the extension's lib is ES2018, so reach it untyped.
-  const format = (Intl as unknown as Record<string, unknown>).RelativeTimeFormat as
-    | (new (locale?: string, options?: Record<string, string>) => {
+  const format = (Intl as unknown as Record<string, unknown>)
+    .RelativeTimeFormat as
+    | (new (
+        locale?: string,
+        options?: Record<string, string>
+      ) => {
         format(value: number, unit: string): string;
       })
     | undefined;
   if (!format) {
-    return seconds > 0 ? `in ${Math.abs(value)} ${unit}s` : `${Math.abs(value)} ${unit}s ago`;
+    return seconds > 0
+      ? `in ${Math.abs(value)} ${unit}s`
+      : `${Math.abs(value)} ${unit}s ago`;
   }
-  return new format(undefined, { numeric: 'auto', style: 'short' }).format(value, unit);
+  return new format(undefined, { numeric: 'auto', style: 'short' }).format(
+    value,
+    unit
+  );
 }

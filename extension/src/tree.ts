@@ -28,8 +28,7 @@ export interface ITreeRow {
   setsize: number;
 }
 
-const byLabel = (a: ITreeNode, b: ITreeNode) =>
-  a.label.localeCompare(b.label);
+const byLabel = (a: ITreeNode, b: ITreeNode) => a.label.localeCompare(b.label);
 
 /**
  * Group datasets into source > schema > dataset, each level sorted by name.
@@ -248,7 +247,10 @@ export class DatasetTree extends Widget {
     }
     this._sizer.replaceChildren(...nodes);
     if (this._rows.length > 0) {
-      this.node.setAttribute('aria-activedescendant', this._rowId(this._active));
+      this.node.setAttribute(
+        'aria-activedescendant',
+        this._rowId(this._active)
+      );
     } else {
       this.node.removeAttribute('aria-activedescendant');
     }
@@ -315,7 +317,10 @@ export class DatasetTree extends Widget {
     const node = row.node;
     const isGroup = node.kind !== 'dataset';
     const open = isGroup && this._expanded.has(node.id);
-    const page = Math.max(1, Math.floor(this.node.clientHeight / ROW_HEIGHT) - 1);
+    const page = Math.max(
+      1,
+      Math.floor(this.node.clientHeight / ROW_HEIGHT) - 1
+    );
     switch (event.key) {
       case 'ArrowDown':
         this._setActive(this._active + 1);

@@ -27,17 +27,33 @@ describe('buildCron', () => {
     expect(buildCron({ kind: 'hourly', minute: 15 })).toBe('15 * * * *');
     expect(buildCron({ kind: 'daily', time: '06:05' })).toBe('5 6 * * *');
     expect(buildCron({ kind: 'weekdays', time: '07:30' })).toBe('30 7 * * 1-5');
-    expect(buildCron({ kind: 'weekly', time: '23:59', weekday: 0 })).toBe('59 23 * * 0');
-    expect(buildCron({ kind: 'cron', cron: '  */15   9-17 * * 1-5 ' })).toBe('*/15 9-17 * * 1-5');
+    expect(buildCron({ kind: 'weekly', time: '23:59', weekday: 0 })).toBe(
+      '59 23 * * 0'
+    );
+    expect(buildCron({ kind: 'cron', cron: '  */15   9-17 * * 1-5 ' })).toBe(
+      '*/15 9-17 * * 1-5'
+    );
   });
 
   it('names the field that is wrong', () => {
-    expect(fieldOf(() => buildCron({ kind: 'daily', time: '24:00' }))).toBe('time');
-    expect(fieldOf(() => buildCron({ kind: 'daily', time: '6h' }))).toBe('time');
-    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 60 }))).toBe('minute');
-    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 1.5 }))).toBe('minute');
-    expect(fieldOf(() => buildCron({ kind: 'weekly', time: '06:00', weekday: 7 }))).toBe('weekday');
-    expect(fieldOf(() => buildCron({ kind: 'cron', cron: '   ' }))).toBe('cron');
+    expect(fieldOf(() => buildCron({ kind: 'daily', time: '24:00' }))).toBe(
+      'time'
+    );
+    expect(fieldOf(() => buildCron({ kind: 'daily', time: '6h' }))).toBe(
+      'time'
+    );
+    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 60 }))).toBe(
+      'minute'
+    );
+    expect(fieldOf(() => buildCron({ kind: 'hourly', minute: 1.5 }))).toBe(
+      'minute'
+    );
+    expect(
+      fieldOf(() => buildCron({ kind: 'weekly', time: '06:00', weekday: 7 }))
+    ).toBe('weekday');
+    expect(fieldOf(() => buildCron({ kind: 'cron', cron: '   ' }))).toBe(
+      'cron'
+    );
   });
 
   it('parses times as HH:MM', () => {
@@ -63,7 +79,13 @@ describe('parseCron', () => {
   });
 
   it('keeps anything else as raw cron', () => {
-    for (const cron of ['*/15 9-17 * * 1-5', '0 6 1 * *', '0 6 * * 1,3', '0 24 * * *', '@daily']) {
+    for (const cron of [
+      '*/15 9-17 * * 1-5',
+      '0 6 1 * *',
+      '0 6 * * 1,3',
+      '0 24 * * *',
+      '@daily'
+    ]) {
       expect(parseCron(cron)).toEqual({ kind: 'cron', cron });
     }
     expect(parseCron('0  6 * *  *')).toEqual({ kind: 'daily', time: '06:00' });
@@ -72,7 +94,14 @@ describe('parseCron', () => {
   it('lists every preset once', () => {
     const kinds = PRESETS.map(p => p.kind);
     expect([...new Set(kinds)]).toEqual(kinds);
-    expect(kinds).toEqual(['manual', 'hourly', 'daily', 'weekdays', 'weekly', 'cron']);
+    expect(kinds).toEqual([
+      'manual',
+      'hourly',
+      'daily',
+      'weekdays',
+      'weekly',
+      'cron'
+    ]);
   });
 });
 
@@ -83,7 +112,10 @@ describe('defaultJobName', () => {
     ['daily summary.ipynb', 'daily_summary'],
     ['notebooks/sub/report-v2.ipynb', 'report-v2'],
     ['3.ipynb', '']
-  ])('derives the name the service derives from %s (jobs/promote.py default_job_name)', (path, name) => {
-    expect(defaultJobName(path)).toBe(name);
-  });
+  ])(
+    'derives the name the service derives from %s (jobs/promote.py default_job_name)',
+    (path, name) => {
+      expect(defaultJobName(path)).toBe(name);
+    }
+  );
 });

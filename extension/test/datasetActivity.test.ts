@@ -18,7 +18,13 @@ afterEach(() => {
 });
 
 function graph(...nodes: Record<string, unknown>[]) {
-  return { nodes: [{ id: `dataset:${DATASET}`, kind: 'dataset', name: DATASET }, ...nodes], truncated: false };
+  return {
+    nodes: [
+      { id: `dataset:${DATASET}`, kind: 'dataset', name: DATASET },
+      ...nodes
+    ],
+    truncated: false
+  };
 }
 
 describe('LineageSection', () => {
@@ -28,7 +34,12 @@ describe('LineageSection', () => {
       'lineage',
       ok({
         dataset: DATASET,
-        upstream: graph({ id: 'dataset:restricted-1', kind: 'dataset', name: '(restricted)', restricted: true }),
+        upstream: graph({
+          id: 'dataset:restricted-1',
+          kind: 'dataset',
+          name: '(restricted)',
+          restricted: true
+        }),
         downstream: graph({
           id: 'job:monitor_shipments',
           kind: 'job',
@@ -44,23 +55,43 @@ describe('LineageSection', () => {
 
     await section.load();
 
-    expect(service.sent('GET', 'lineage')[0].query).toEqual({ name: DATASET, depth: '2' });
-    const downstream = section.node.querySelector('[data-testid="aios-lineage-downstream"]')!;
+    expect(service.sent('GET', 'lineage')[0].query).toEqual({
+      name: DATASET,
+      depth: '2'
+    });
+    const downstream = section.node.querySelector(
+      '[data-testid="aios-lineage-downstream"]'
+    )!;
     expect(downstream.textContent).toContain('job:monitor_shipments');
     expect(downstream.textContent).toContain('3 runs, 1 failed');
-    expect(downstream.textContent).not.toContain(DATASET);   // the dataset itself is not its own neighbour
-    const upstream = section.node.querySelector('[data-testid="aios-lineage-upstream"]')!;
+    expect(downstream.textContent).not.toContain(DATASET); // the dataset itself is not its own neighbour
+    const upstream = section.node.querySelector(
+      '[data-testid="aios-lineage-upstream"]'
+    )!;
     expect(upstream.textContent).toContain('a dataset you may not read');
     expect(upstream.textContent).not.toContain('(restricted)');
   });
 
   it('says when nothing is recorded and shows a service error in words', async () => {
-    service.on('GET', 'lineage', ok({ dataset: DATASET, upstream: graph(), downstream: graph() }));
+    service.on(
+      'GET',
+      'lineage',
+      ok({ dataset: DATASET, upstream: graph(), downstream: graph() })
+    );
     const empty = new LineageSection(DATASET);
     await empty.load();
     expect(empty.node.textContent).toContain('Nothing recorded.');
 
-    service.on('GET', 'lineage', failure(403, 'permission_denied', 'bob may not read suppliers', 'ask a steward'));
+    service.on(
+      'GET',
+      'lineage',
+      failure(
+        403,
+        'permission_denied',
+        'bob may not read suppliers',
+        'ask a steward'
+      )
+    );
     const refused = new LineageSection(DATASET);
     await refused.load();
     expect(refused.node.textContent).toContain('Cannot load the lineage');
@@ -75,20 +106,45 @@ describe('DatasetChecksSection', () => {
       'checks/history',
       ok({
         runs: [
-          { id: 9, at: '2026-11-26T10:00:00+00:00', kind: 'quality', name: 'suppliers_basics', status: 'fail',
-            passed: false, required: true, user: 'carol', datasets: [DATASET] },
-          { id: 4, at: '2026-11-25T10:00:00+00:00', kind: 'drift', name: 'monitor:suppliers', status: 'pass',
-            passed: true, required: false, user: 'alice', datasets: [DATASET] }
+          {
+            id: 9,
+            at: '2026-11-26T10:00:00+00:00',
+            kind: 'quality',
+            name: 'suppliers_basics',
+            status: 'fail',
+            passed: false,
+            required: true,
+            user: 'carol',
+            datasets: [DATASET]
+          },
+          {
+            id: 4,
+            at: '2026-11-25T10:00:00+00:00',
+            kind: 'drift',
+            name: 'monitor:suppliers',
+            status: 'pass',
+            passed: true,
+            required: false,
+            user: 'alice',
+            datasets: [DATASET]
+          }
         ]
       })
     );
     const section = new DatasetChecksSection(DATASET);
     await section.load();
 
-    expect(service.sent('GET', 'checks/history')[0].query).toMatchObject({ dataset: DATASET, limit: '10' });
-    const rows = section.node.querySelectorAll('[data-testid="aios-dataset-check"]');
+    expect(service.sent('GET', 'checks/history')[0].query).toMatchObject({
+      dataset: DATASET,
+      limit: '10'
+    });
+    const rows = section.node.querySelectorAll(
+      '[data-testid="aios-dataset-check"]'
+    );
     expect([...rows].map(r => r.getAttribute('data-id'))).toEqual(['9', '4']);
-    expect(rows[0].querySelector('[data-status]')!.getAttribute('data-status')).toBe('fail');
+    expect(
+      rows[0].querySelector('[data-status]')!.getAttribute('data-status')
+    ).toBe('fail');
     expect(rows[0].textContent).toContain('suppliers_basics');
     expect(rows[0].textContent).toContain('carol');
   });
@@ -97,6 +153,8 @@ describe('DatasetChecksSection', () => {
     service.on('GET', 'checks/history', ok({ runs: [] }));
     const section = new DatasetChecksSection(DATASET);
     await section.load();
-    expect(section.node.textContent).toBe('No checks recorded on this dataset.');
+    expect(section.node.textContent).toBe(
+      'No checks recorded on this dataset.'
+    );
   });
 });

@@ -30,7 +30,12 @@ export function ok(body: unknown): IReply {
 }
 
 /** An error answer with the workbench's JSON error body (`errors.py`). */
-export function failure(status: number, error: string, message: string, fix?: string): IReply {
+export function failure(
+  status: number,
+  error: string,
+  message: string,
+  fix?: string
+): IReply {
   return { status, body: { error, message, ...(fix ? { fix } : {}) } };
 }
 
@@ -53,20 +58,27 @@ export class FakeService {
 
   /** Answer `method endpoint` with `reply` (a fixed reply, or a function of the request). */
   on(method: string, endpoint: string, reply: IReply | Handler): this {
-    this._routes.set(`${method} ${endpoint}`, typeof reply === 'function' ? reply : () => reply);
+    this._routes.set(
+      `${method} ${endpoint}`,
+      typeof reply === 'function' ? reply : () => reply
+    );
     return this;
   }
 
   /** The requests sent to `method endpoint`. */
   sent(method: string, endpoint: string): ISentRequest[] {
-    return this.requests.filter(r => r.method === method && r.endpoint === endpoint);
+    return this.requests.filter(
+      r => r.method === method && r.endpoint === endpoint
+    );
   }
 
   /** Replace the page's `fetch` with this service (undo with {@link uninstall}). */
   install(): this {
     this._original = globalThis.fetch;
     globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
-      this._fetch(input instanceof Request ? input : new Request(String(input), init))) as typeof fetch;
+      this._fetch(
+        input instanceof Request ? input : new Request(String(input), init)
+      )) as typeof fetch;
     return this;
   }
 
@@ -79,7 +91,9 @@ export class FakeService {
   private async _fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const prefix = '/aios/api/';
-    const endpoint = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
+    const endpoint = url.pathname.startsWith(prefix)
+      ? url.pathname.slice(prefix.length)
+      : url.pathname;
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => {
       if (!(/^\d+$/.test(key) && value === '')) {
@@ -97,13 +111,24 @@ export class FakeService {
     const handler = this._routes.get(`${sent.method} ${endpoint}`);
     const reply = handler
       ? await handler(sent)
-      : failure(404, 'not_found', `the fake service has no route for ${sent.method} ${endpoint}`);
+      : failure(
+          404,
+          'not_found',
+          `the fake service has no route for ${sent.method} ${endpoint}`
+        );
     const body =
-      reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      reply.body === undefined
+        ? ''
+        : typeof reply.body === 'string'
+          ? reply.body
+          : JSON.stringify(reply.body);
     return new Response(body, {
       status: reply.status,
       statusText: STATUS_TEXT[reply.status] ?? '',
-      headers: { 'Content-Type': typeof reply.body === 'string' ? 'text/plain' : 'application/json' }
+      headers: {
+        'Content-Type':
+          typeof reply.body === 'string' ? 'text/plain' : 'application/json'
+      }
     });
   }
 
@@ -112,7 +137,10 @@ export class FakeService {
 }
 
 /** A promise with its resolve function, to hold an answer back. */
-export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+export function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+} {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>(r => (resolve = r));
   return { promise, resolve };

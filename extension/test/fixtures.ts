@@ -6,7 +6,11 @@
  */
 import { IAlert } from '../src/alertsApi';
 import { IJobDetail, IJobRun } from '../src/jobsApi';
-import { IParameterSpec, IPromotionGate, IPromotionReport } from '../src/promoteApi';
+import {
+  IParameterSpec,
+  IPromotionGate,
+  IPromotionReport
+} from '../src/promoteApi';
 import { IRunSummary } from '../src/runsApi';
 
 export function alert(fields: Partial<IAlert> & Pick<IAlert, 'id'>): IAlert {
@@ -18,7 +22,12 @@ export function alert(fields: Partial<IAlert> & Pick<IAlert, 'id'>): IAlert {
     severity: 'error',
     state: 'open',
     title: 'Job nightly_sales failed: ZeroDivisionError',
-    detail: { job: 'nightly_sales', run_id: 41, status: 'failed', error: 'ZeroDivisionError: division by zero' },
+    detail: {
+      job: 'nightly_sales',
+      run_id: 41,
+      status: 'failed',
+      error: 'ZeroDivisionError: division by zero'
+    },
     count: 1,
     acknowledged_by: null,
     acknowledged_at: null,
@@ -28,7 +37,11 @@ export function alert(fields: Partial<IAlert> & Pick<IAlert, 'id'>): IAlert {
 }
 
 /** An approval alert as `jobs/promote.py` raises it. */
-export function approvalAlert(id: number, job: string, version: number): IAlert {
+export function approvalAlert(
+  id: number,
+  job: string,
+  version: number
+): IAlert {
   return alert({
     id,
     key: `approval:${job}:v${version}`,
@@ -46,7 +59,9 @@ export function approvalAlert(id: number, job: string, version: number): IAlert 
   });
 }
 
-export function jobRun(fields: Partial<IJobRun> & Pick<IJobRun, 'id'>): IJobRun {
+export function jobRun(
+  fields: Partial<IJobRun> & Pick<IJobRun, 'id'>
+): IJobRun {
   return {
     job: 'nightly_sales',
     version: 3,
@@ -100,7 +115,9 @@ export function jobDetail(fields: Partial<IJobDetail> = {}): IJobDetail {
   };
 }
 
-export function runSummary(fields: Partial<IRunSummary> & Pick<IRunSummary, 'id'>): IRunSummary {
+export function runSummary(
+  fields: Partial<IRunSummary> & Pick<IRunSummary, 'id'>
+): IRunSummary {
   return {
     name: null,
     experiment_id: '1',
@@ -118,7 +135,9 @@ export function runSummary(fields: Partial<IRunSummary> & Pick<IRunSummary, 'id'
   };
 }
 
-export function parameter(fields: Partial<IParameterSpec> & Pick<IParameterSpec, 'name' | 'type'>): IParameterSpec {
+export function parameter(
+  fields: Partial<IParameterSpec> & Pick<IParameterSpec, 'name' | 'type'>
+): IParameterSpec {
   return {
     nullable: false,
     default: null,
@@ -130,23 +149,58 @@ export function parameter(fields: Partial<IParameterSpec> & Pick<IParameterSpec,
   };
 }
 
-export function gate(fields: Partial<IPromotionGate> & Pick<IPromotionGate, 'name'>): IPromotionGate {
-  return { title: fields.name, passed: true, pending: false, reason: '', detail: {}, ...fields };
+export function gate(
+  fields: Partial<IPromotionGate> & Pick<IPromotionGate, 'name'>
+): IPromotionGate {
+  return {
+    title: fields.name,
+    passed: true,
+    pending: false,
+    reason: '',
+    detail: {},
+    ...fields
+  };
 }
 
 /** The six gates of a promotion that passed them all. */
 export function passingGates(): IPromotionGate[] {
   return [
-    gate({ name: 'parameters_cell', title: 'a cell tagged `parameters` exists', reason: 'cell 1 is tagged `parameters`' }),
-    gate({ name: 'parameters', title: 'typed parameters and supplied values are valid', reason: '2 parameters (region: str, limit: int); values valid' }),
-    gate({ name: 'validation_run', title: 'a validation run in a fresh kernel succeeds', reason: 'ran 12 of 12 cells in 3.1 s' }),
-    gate({ name: 'required_checks', title: "the notebook's required check suites pass", reason: '1 required suite passed: sales_quality' }),
-    gate({ name: 'grants', title: "the job's identity may read every dataset the run read", reason: 'svc-reporting may read warehouse.public.sales' }),
-    gate({ name: 'approval', title: 'approval by a second user', reason: 'no approval required' })
+    gate({
+      name: 'parameters_cell',
+      title: 'a cell tagged `parameters` exists',
+      reason: 'cell 1 is tagged `parameters`'
+    }),
+    gate({
+      name: 'parameters',
+      title: 'typed parameters and supplied values are valid',
+      reason: '2 parameters (region: str, limit: int); values valid'
+    }),
+    gate({
+      name: 'validation_run',
+      title: 'a validation run in a fresh kernel succeeds',
+      reason: 'ran 12 of 12 cells in 3.1 s'
+    }),
+    gate({
+      name: 'required_checks',
+      title: "the notebook's required check suites pass",
+      reason: '1 required suite passed: sales_quality'
+    }),
+    gate({
+      name: 'grants',
+      title: "the job's identity may read every dataset the run read",
+      reason: 'svc-reporting may read warehouse.public.sales'
+    }),
+    gate({
+      name: 'approval',
+      title: 'approval by a second user',
+      reason: 'no approval required'
+    })
   ];
 }
 
-export function report(fields: Partial<IPromotionReport> = {}): IPromotionReport {
+export function report(
+  fields: Partial<IPromotionReport> = {}
+): IPromotionReport {
   return {
     job: 'nightly_sales',
     notebook: 'notebooks/nightly_sales.ipynb',

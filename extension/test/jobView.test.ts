@@ -30,7 +30,12 @@ const FAILED = jobRun({
   retry_of: 41,
   duration_seconds: 185,
   error: 'the notebook raised ZeroDivisionError in cell 7',
-  failing_cell: { index: 7, ename: 'ZeroDivisionError', evalue: 'division by zero', source: 'rate = sales / days' },
+  failing_cell: {
+    index: 7,
+    ename: 'ZeroDivisionError',
+    evalue: 'division by zero',
+    source: 'rate = sales / days'
+  },
   output_path: '.aios/jobs/nightly_sales/runs/42/output.ipynb'
 });
 const SUCCEEDED = jobRun({ id: 41, status: 'succeeded', duration_seconds: 42 });
@@ -48,12 +53,19 @@ describe('JobView', () => {
     history = [RUNNING, FAILED, SUCCEEDED];
     service = new FakeService()
       .on('GET', 'jobs/job', () => ok(job))
-      .on('GET', 'jobs/history', () => ok({ runs: history, next_before_id: null }))
+      .on('GET', 'jobs/history', () =>
+        ok({ runs: history, next_before_id: null })
+      )
       .install();
     outputs = { open: jest.fn(async () => undefined) };
     onBack = jest.fn();
     // visible: false keeps the view from polling between assertions
-    view = new JobView({ outputs, onBack, pollSeconds: () => 5, visible: () => false });
+    view = new JobView({
+      outputs,
+      onBack,
+      pollSeconds: () => 5,
+      visible: () => false
+    });
     Widget.attach(view, document.body);
   });
 
@@ -62,57 +74,106 @@ describe('JobView', () => {
     service.uninstall();
   });
 
-  const controls = () => within(getByRole(view.node, 'group', { name: 'Job controls' }));
-  const run = (id: number) => view.node.querySelector<HTMLElement>(`[data-testid="aios-job-run"][data-id="${id}"]`)!;
+  const controls = () =>
+    within(getByRole(view.node, 'group', { name: 'Job controls' }));
+  const run = (id: number) =>
+    view.node.querySelector<HTMLElement>(
+      `[data-testid="aios-job-run"][data-id="${id}"]`
+    )!;
 
   it('shows the job’s state, schedule, next run and who it runs as', async () => {
     await view.open('nightly_sales');
-    expect(service.sent('GET', 'jobs/job').map(r => r.query)).toEqual([{ name: 'nightly_sales' }]);
-    expect(service.sent('GET', 'jobs/history').map(r => r.query)).toEqual([{ name: 'nightly_sales', limit: '20' }]);
+    expect(service.sent('GET', 'jobs/job').map(r => r.query)).toEqual([
+      { name: 'nightly_sales' }
+    ]);
+    expect(service.sent('GET', 'jobs/history').map(r => r.query)).toEqual([
+      { name: 'nightly_sales', limit: '20' }
+    ]);
 
-    expect(getByRole(view.node, 'heading', { level: 3 }).textContent).toBe('active nightly_sales');
-    const field = (name: string) => view.node.querySelector(`dd[data-field="${name}"]`)!.textContent;
-    expect(field('schedule')).toBe('At 06:00 AM, Monday through Friday (Europe/Berlin)');
+    expect(getByRole(view.node, 'heading', { level: 3 }).textContent).toBe(
+      'active nightly_sales'
+    );
+    const field = (name: string) =>
+      view.node.querySelector(`dd[data-field="${name}"]`)!.textContent;
+    expect(field('schedule')).toBe(
+      'At 06:00 AM, Monday through Friday (Europe/Berlin)'
+    );
     expect(field('notebook')).toBe('notebooks/nightly_sales.ipynb');
     expect(field('runs-as')).toBe('svc-reporting');
     expect(field('next-run')).toMatch(/Nov 27, 2026, 05:00 AM UTC/);
-    expect(view.node.querySelector('dd[data-field="next-run"] time')!.getAttribute('datetime')).toBe('2026-11-27T05:00:00+00:00');
+    expect(
+      view.node
+        .querySelector('dd[data-field="next-run"] time')!
+        .getAttribute('datetime')
+    ).toBe('2026-11-27T05:00:00+00:00');
   });
 
   it('lists the runs with status, trigger, duration, progress and the failing cell', async () => {
     await view.open('nightly_sales');
-    const items = getByRole(view.node, 'list', { name: 'Runs of this job' }).querySelectorAll('[data-testid="aios-job-run"]');
-    expect([...items].map(i => i.getAttribute('data-status'))).toEqual(['running', 'failed', 'succeeded']);
+    const items = getByRole(view.node, 'list', {
+      name: 'Runs of this job'
+    }).querySelectorAll('[data-testid="aios-job-run"]');
+    expect([...items].map(i => i.getAttribute('data-status'))).toEqual([
+      'running',
+      'failed',
+      'succeeded'
+    ]);
 
     expect(run(43).textContent).toContain('#43manual');
-    expect(run(43).querySelector('[data-testid="aios-run-progress"]')!.textContent).toBe(' cell 3 of 10');
-    expect(getByRole(run(43), 'progressbar', { name: 'Progress: cell 3 of 10' })).toBeTruthy();
+    expect(
+      run(43).querySelector('[data-testid="aios-run-progress"]')!.textContent
+    ).toBe(' cell 3 of 10');
+    expect(
+      getByRole(run(43), 'progressbar', { name: 'Progress: cell 3 of 10' })
+    ).toBeTruthy();
     expect(run(42).textContent).toContain('schedule · attempt 2');
-    expect(run(42).querySelector('.aios-job-run-duration')!.textContent).toBe('3 min 5 s');
-    expect(run(42).querySelector('[data-testid="aios-run-error"]')!.textContent).toBe(
+    expect(run(42).querySelector('.aios-job-run-duration')!.textContent).toBe(
+      '3 min 5 s'
+    );
+    expect(
+      run(42).querySelector('[data-testid="aios-run-error"]')!.textContent
+    ).toBe(
       'Cell 7: ZeroDivisionError: division by zerothe notebook raised ZeroDivisionError in cell 7'
     );
   });
 
   it('offers Cancel on an active run and Re-run and Open output on finished ones', async () => {
     await view.open('nightly_sales');
-    expect(within(run(43)).getAllByRole('button').map(b => b.getAttribute('aria-label'))).toEqual(['Cancel: run 43']);
-    expect(within(run(42)).getAllByRole('button').map(b => b.getAttribute('aria-label'))).toEqual([
-      'Re-run: run 42',
-      'Open output: run 42'
-    ]);
+    expect(
+      within(run(43))
+        .getAllByRole('button')
+        .map(b => b.getAttribute('aria-label'))
+    ).toEqual(['Cancel: run 43']);
+    expect(
+      within(run(42))
+        .getAllByRole('button')
+        .map(b => b.getAttribute('aria-label'))
+    ).toEqual(['Re-run: run 42', 'Open output: run 42']);
   });
 
   it('runs the job now, then shows the queued run', async () => {
     service.on('POST', 'jobs/run', () => {
-      history = [jobRun({ id: 44, status: 'queued', trigger: 'manual', started_at: null, duration_seconds: null }), ...history];
+      history = [
+        jobRun({
+          id: 44,
+          status: 'queued',
+          trigger: 'manual',
+          started_at: null,
+          duration_seconds: null
+        }),
+        ...history
+      ];
       return ok(history[0]);
     });
     await view.open('nightly_sales');
-    await userEvent.setup().click(controls().getByRole('button', { name: 'Run now' }));
+    await userEvent
+      .setup()
+      .click(controls().getByRole('button', { name: 'Run now' }));
 
     await waitFor(() => expect(run(44)).toBeTruthy());
-    expect(service.sent('POST', 'jobs/run').map(r => r.body)).toEqual([{ name: 'nightly_sales' }]);
+    expect(service.sent('POST', 'jobs/run').map(r => r.body)).toEqual([
+      { name: 'nightly_sales' }
+    ]);
     expect(run(44).textContent).toContain('queued, waiting for a scheduler');
   });
 
@@ -130,12 +191,24 @@ describe('JobView', () => {
     const user = userEvent.setup();
     await user.click(controls().getByRole('button', { name: 'Pause' }));
 
-    await waitFor(() => expect(controls().getByRole('button', { name: 'Resume' })).toBeTruthy());
-    expect(getByRole(view.node, 'heading', { level: 3 }).textContent).toBe('paused nightly_sales');
-    expect(view.node.querySelector('dd[data-field="next-run"]')!.textContent).toBe('paused');
+    await waitFor(() =>
+      expect(controls().getByRole('button', { name: 'Resume' })).toBeTruthy()
+    );
+    expect(getByRole(view.node, 'heading', { level: 3 }).textContent).toBe(
+      'paused nightly_sales'
+    );
+    expect(
+      view.node.querySelector('dd[data-field="next-run"]')!.textContent
+    ).toBe('paused');
     await user.click(controls().getByRole('button', { name: 'Resume' }));
-    await waitFor(() => expect(controls().getByRole('button', { name: 'Pause' })).toBeTruthy());
-    expect(service.requests.filter(r => r.method === 'POST').map(r => [r.endpoint, r.body])).toEqual([
+    await waitFor(() =>
+      expect(controls().getByRole('button', { name: 'Pause' })).toBeTruthy()
+    );
+    expect(
+      service.requests
+        .filter(r => r.method === 'POST')
+        .map(r => [r.endpoint, r.body])
+    ).toEqual([
       ['jobs/pause', { name: 'nightly_sales' }],
       ['jobs/resume', { name: 'nightly_sales' }]
     ]);
@@ -143,58 +216,116 @@ describe('JobView', () => {
 
   it('cancels a run and re-runs a finished one by id', async () => {
     service
-      .on('POST', 'jobs/runs/cancel', request => ok({ ...RUNNING, cancel_requested: true, id: (request.body as { id: number }).id }))
+      .on('POST', 'jobs/runs/cancel', request =>
+        ok({
+          ...RUNNING,
+          cancel_requested: true,
+          id: (request.body as { id: number }).id
+        })
+      )
       .on('POST', 'jobs/runs/rerun', ok(jobRun({ id: 45, status: 'queued' })));
     await view.open('nightly_sales');
     const user = userEvent.setup();
     await user.click(getByRole(run(43), 'button', { name: 'Cancel: run 43' }));
-    await waitFor(() => expect(service.sent('POST', 'jobs/runs/cancel')).toHaveLength(1));
-    await waitFor(() => expect(view.node.hasAttribute('aria-busy')).toBe(false));
+    await waitFor(() =>
+      expect(service.sent('POST', 'jobs/runs/cancel')).toHaveLength(1)
+    );
+    await waitFor(() =>
+      expect(view.node.hasAttribute('aria-busy')).toBe(false)
+    );
     await user.click(getByRole(run(42), 'button', { name: 'Re-run: run 42' }));
-    await waitFor(() => expect(service.sent('POST', 'jobs/runs/rerun')).toHaveLength(1));
+    await waitFor(() =>
+      expect(service.sent('POST', 'jobs/runs/rerun')).toHaveLength(1)
+    );
 
-    expect(service.sent('POST', 'jobs/runs/cancel')[0].body).toEqual({ id: 43 });
+    expect(service.sent('POST', 'jobs/runs/cancel')[0].body).toEqual({
+      id: 43
+    });
     expect(service.sent('POST', 'jobs/runs/rerun')[0].body).toEqual({ id: 42 });
   });
 
   it('opens a run’s output notebook and its log', async () => {
-    service.on('GET', 'jobs/runs/log', { status: 200, body: { text: '[papermill] Executing cell 7\nZeroDivisionError: division by zero' } });
+    service.on('GET', 'jobs/runs/log', {
+      status: 200,
+      body: {
+        text: '[papermill] Executing cell 7\nZeroDivisionError: division by zero'
+      }
+    });
     await view.open('nightly_sales');
     const user = userEvent.setup();
-    await user.click(getByRole(run(42), 'button', { name: 'Open output: run 42' }));
-    expect(outputs.open).toHaveBeenCalledWith(expect.objectContaining({ id: 42, job: 'nightly_sales' }));
+    await user.click(
+      getByRole(run(42), 'button', { name: 'Open output: run 42' })
+    );
+    expect(outputs.open).toHaveBeenCalledWith(
+      expect.objectContaining({ id: 42, job: 'nightly_sales' })
+    );
 
     const log = run(42).querySelector('details')!;
     await user.click(within(log).getByText('Log'));
-    const text = await waitFor(() => getByRole(log, 'generic', { name: 'Log of run 42' }));
-    expect(text.textContent).toBe('[papermill] Executing cell 7\nZeroDivisionError: division by zero');
+    const text = await waitFor(() =>
+      getByRole(log, 'generic', { name: 'Log of run 42' })
+    );
+    expect(text.textContent).toBe(
+      '[papermill] Executing cell 7\nZeroDivisionError: division by zero'
+    );
     expect(text.tabIndex).toBe(0); // scrollable with the keyboard
-    expect(service.sent('GET', 'jobs/runs/log').map(r => r.query)).toEqual([{ id: '42', tail: '200' }]);
+    expect(service.sent('GET', 'jobs/runs/log').map(r => r.query)).toEqual([
+      { id: '42', tail: '200' }
+    ]);
   });
 
   it('disables the controls, and hides run actions and logs, for a user who may not control the job', async () => {
     job = jobDetail({ can_control: false });
     await view.open('nightly_sales');
-    const runNow = controls().getByRole('button', { name: 'Run now' }) as HTMLButtonElement;
+    const runNow = controls().getByRole('button', {
+      name: 'Run now'
+    }) as HTMLButtonElement;
     expect(runNow.disabled).toBe(true);
-    expect(runNow.title).toBe('Only alice, svc-reporting or an auditor may control this job');
-    expect((controls().getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(runNow.title).toBe(
+      'Only alice, svc-reporting or an auditor may control this job'
+    );
+    expect(
+      (controls().getByRole('button', { name: 'Pause' }) as HTMLButtonElement)
+        .disabled
+    ).toBe(true);
     expect(queryByRole(run(43), 'button', { name: /Cancel/ })).toBeNull();
     expect(queryByRole(run(42), 'button', { name: /Re-run/ })).toBeNull();
     expect(run(42).querySelector('details')).toBeNull();
   });
 
   it('says why an action failed next to the controls', async () => {
-    service.on('POST', 'jobs/run', failure(403, 'forbidden', 'job nightly_sales v4 waits for approval', 'ask bob to approve it in the Alerts section'));
+    service.on(
+      'POST',
+      'jobs/run',
+      failure(
+        403,
+        'forbidden',
+        'job nightly_sales v4 waits for approval',
+        'ask bob to approve it in the Alerts section'
+      )
+    );
     await view.open('nightly_sales');
-    await userEvent.setup().click(controls().getByRole('button', { name: 'Run now' }));
+    await userEvent
+      .setup()
+      .click(controls().getByRole('button', { name: 'Run now' }));
 
     const error = await waitFor(() => getByRole(view.node, 'alert'));
-    expect(error.textContent).toBe('Run now failedjob nightly_sales v4 waits for approval — Fix: ask bob to approve it in the Alerts section');
+    expect(error.textContent).toBe(
+      'Run now failedjob nightly_sales v4 waits for approval — Fix: ask bob to approve it in the Alerts section'
+    );
   });
 
   it('says why a job cannot be shown, and goes back with Escape', async () => {
-    service.on('GET', 'jobs/job', failure(404, 'not_found', 'there is no job nightly_sale', 'list the jobs with `aios jobs list`'));
+    service.on(
+      'GET',
+      'jobs/job',
+      failure(
+        404,
+        'not_found',
+        'there is no job nightly_sale',
+        'list the jobs with `aios jobs list`'
+      )
+    );
     await view.open('nightly_sale');
     expect(getByRole(view.node, 'alert').textContent).toBe(
       'Cannot load job nightly_salethere is no job nightly_sale — Fix: list the jobs with `aios jobs list`'

@@ -12,17 +12,59 @@ import { parameter } from './fixtures';
 
 /** The parameters cell of notebooks/nightly_sales.ipynb, as the service types it. */
 const SCHEMA = [
-  parameter({ name: 'region', type: 'str', default: 'EU', default_source: "'EU'", help: 'Sales region code' }),
-  parameter({ name: 'limit', type: 'int', default: 1000, default_source: '1000' }),
-  parameter({ name: 'threshold', type: 'float', default: 0.25, default_source: '0.25' }),
-  parameter({ name: 'dry_run', type: 'bool', default: false, default_source: 'False' }),
-  parameter({ name: 'columns', type: 'list', default: ['amount', 'qty'], default_source: "['amount', 'qty']" }),
-  parameter({ name: 'max_rows', type: 'int', nullable: true, default: null, default_source: 'None' }),
-  parameter({ name: 'run_date', type: 'any', literal: false, default: null, default_source: 'date.today().isoformat()' })
+  parameter({
+    name: 'region',
+    type: 'str',
+    default: 'EU',
+    default_source: "'EU'",
+    help: 'Sales region code'
+  }),
+  parameter({
+    name: 'limit',
+    type: 'int',
+    default: 1000,
+    default_source: '1000'
+  }),
+  parameter({
+    name: 'threshold',
+    type: 'float',
+    default: 0.25,
+    default_source: '0.25'
+  }),
+  parameter({
+    name: 'dry_run',
+    type: 'bool',
+    default: false,
+    default_source: 'False'
+  }),
+  parameter({
+    name: 'columns',
+    type: 'list',
+    default: ['amount', 'qty'],
+    default_source: "['amount', 'qty']"
+  }),
+  parameter({
+    name: 'max_rows',
+    type: 'int',
+    nullable: true,
+    default: null,
+    default_source: 'None'
+  }),
+  parameter({
+    name: 'run_date',
+    type: 'any',
+    literal: false,
+    default: null,
+    default_source: 'date.today().isoformat()'
+  })
 ];
 
 /** Replace a field's text as a user would: select it, then paste. */
-async function fill(user: ReturnType<typeof userEvent.setup>, field: HTMLElement, text: string): Promise<void> {
+async function fill(
+  user: ReturnType<typeof userEvent.setup>,
+  field: HTMLElement,
+  text: string
+): Promise<void> {
   await user.clear(field);
   if (text) {
     await user.paste(text);
@@ -37,32 +79,56 @@ function render(onValidityChange?: () => void): ParametersForm {
 
 /** The input labelled with a parameter's name (the label also shows its type). */
 function input(form: ParametersForm, name: string): HTMLInputElement {
-  return getByLabelText(form.node, new RegExp(`^${name}\\b`)) as HTMLInputElement;
+  return getByLabelText(
+    form.node,
+    new RegExp(`^${name}\\b`)
+  ) as HTMLInputElement;
 }
 
 describe('ParametersForm', () => {
   it('gives each parameter a labelled input of its type, at the notebook’s default', () => {
     const form = render();
-    expect(getByRole(document.body, 'group', { name: 'Parameters' })).toBe(form.node);
+    expect(getByRole(document.body, 'group', { name: 'Parameters' })).toBe(
+      form.node
+    );
     expect(input(form, 'region')).toMatchObject({ type: 'text', value: 'EU' });
-    expect(input(form, 'limit')).toMatchObject({ type: 'number', value: '1000', step: '1' });
-    expect(input(form, 'threshold')).toMatchObject({ type: 'number', value: '0.25', step: 'any' });
-    expect(input(form, 'dry_run')).toMatchObject({ type: 'checkbox', checked: false });
+    expect(input(form, 'limit')).toMatchObject({
+      type: 'number',
+      value: '1000',
+      step: '1'
+    });
+    expect(input(form, 'threshold')).toMatchObject({
+      type: 'number',
+      value: '0.25',
+      step: 'any'
+    });
+    expect(input(form, 'dry_run')).toMatchObject({
+      type: 'checkbox',
+      checked: false
+    });
     expect(input(form, 'columns').tagName).toBe('TEXTAREA');
     expect(input(form, 'columns').value).toBe('["amount","qty"]');
     // the label names the type; a nullable one says so
-    expect(form.node.querySelector('label[for="aios-param-1"]')!.textContent).toBe('limit int');
-    expect(form.node.querySelector('label[for="aios-param-5"]')!.textContent).toBe('max_rows int | None');
+    expect(
+      form.node.querySelector('label[for="aios-param-1"]')!.textContent
+    ).toBe('limit int');
+    expect(
+      form.node.querySelector('label[for="aios-param-5"]')!.textContent
+    ).toBe('max_rows int | None');
   });
 
   it('explains each field: the parameter’s help, or how the notebook computes its default', () => {
     const form = render();
     const region = input(form, 'region');
-    const help = document.getElementById(region.getAttribute('aria-describedby')!.split(' ')[0])!;
+    const help = document.getElementById(
+      region.getAttribute('aria-describedby')!.split(' ')[0]
+    )!;
     expect(help.textContent).toBe('Sales region code');
     const runDate = input(form, 'run_date');
     expect(runDate.value).toBe('');
-    expect(runDate.placeholder).toBe('computed by the notebook: date.today().isoformat()');
+    expect(runDate.placeholder).toBe(
+      'computed by the notebook: date.today().isoformat()'
+    );
     expect(input(form, 'max_rows').placeholder).toBe('empty = None');
   });
 
@@ -103,10 +169,18 @@ describe('ParametersForm', () => {
 
   it('leaves an untouched `str | None` parameter at its default None', () => {
     const form = new ParametersForm([
-      parameter({ name: 'cutoff', type: 'str', nullable: true, default: null, default_source: 'None' })
+      parameter({
+        name: 'cutoff',
+        type: 'str',
+        nullable: true,
+        default: null,
+        default_source: 'None'
+      })
     ]);
     document.body.replaceChildren(form.node);
-    expect((form.node.querySelector('input') as HTMLInputElement).placeholder).toBe('empty = None');
+    expect(
+      (form.node.querySelector('input') as HTMLInputElement).placeholder
+    ).toBe('empty = None');
     expect(form.values()).toEqual({});
   });
 
@@ -117,7 +191,9 @@ describe('ParametersForm', () => {
     const columns = input(form, 'columns');
     await fill(user, columns, '{"a": 1}');
 
-    const error = document.getElementById(columns.getAttribute('aria-describedby')!.split(' ')[1])!;
+    const error = document.getElementById(
+      columns.getAttribute('aria-describedby')!.split(' ')[1]
+    )!;
     expect(error.getAttribute('role')).toBe('alert');
     expect(error.textContent).toBe('columns must be a JSON list [...]');
     expect(columns.getAttribute('aria-invalid')).toBe('true');
@@ -144,7 +220,9 @@ describe('ParametersForm', () => {
     // A number input cannot hold "1.5e" in a browser, but a pasted JSON list can be broken.
     input(form, 'columns').value = '[1, 2';
     input(form, 'limit').value = '2.5';
-    expect(() => form.values()).toThrow('limit must be a whole number, got "2.5"');
+    expect(() => form.values()).toThrow(
+      'limit must be a whole number, got "2.5"'
+    );
     expect(document.activeElement).toBe(input(form, 'limit'));
   });
 });

@@ -22,8 +22,18 @@ const PARAMETERS = {
   required_checks: ['sales_quality'],
   schema: {
     parameters: [
-      parameter({ name: 'region', type: 'str', default: 'EU', default_source: "'EU'" }),
-      parameter({ name: 'limit', type: 'int', default: 1000, default_source: '1000' })
+      parameter({
+        name: 'region',
+        type: 'str',
+        default: 'EU',
+        default_source: "'EU'"
+      }),
+      parameter({
+        name: 'limit',
+        type: 'int',
+        default: 1000,
+        default_source: '1000'
+      })
     ],
     problems: [],
     inspected: true,
@@ -52,7 +62,11 @@ describe('PromoteDialog', () => {
   async function open(dirty = false): Promise<void> {
     const nb = notebook(dirty);
     save = nb.save;
-    dialog = new PromoteDialog({ panel: nb.panel, timeZone: 'Europe/Berlin', openJob });
+    dialog = new PromoteDialog({
+      panel: nb.panel,
+      timeZone: 'Europe/Berlin',
+      openJob
+    });
     void dialog.launch();
     await waitFor(() => expect(dialog.isAttached).toBe(true));
     // JupyterLab's CSS shows the <dialog>; jsdom's built-in style hides one without `open`.
@@ -61,8 +75,10 @@ describe('PromoteDialog', () => {
 
   // In a browser the button is named by its label's aria-label ("Promote the notebook: run every gate");
   // jsdom does not reflect the `ariaLabel` property JupyterLab sets, so it sees the text "Promote".
-  const promoteButton = () => getByRole(document.body, 'button', { name: /^Promote/ });
-  const result = () => dialog.node.querySelector<HTMLElement>('.aios-promote-result')!;
+  const promoteButton = () =>
+    getByRole(document.body, 'button', { name: /^Promote/ });
+  const result = () =>
+    dialog.node.querySelector<HTMLElement>('.aios-promote-result')!;
 
   beforeEach(() => {
     openJob = jest.fn();
@@ -70,7 +86,13 @@ describe('PromoteDialog', () => {
       .on('GET', 'notebooks/parameters', ok(PARAMETERS))
       .on('GET', 'schedule/preview', request =>
         ok({
-          schedule: { kind: 'cron', cron: request.query.cron, timezone: 'Europe/Berlin', at: null, description: 'At 06:00 AM (Europe/Berlin)' },
+          schedule: {
+            kind: 'cron',
+            cron: request.query.cron,
+            timezone: 'Europe/Berlin',
+            at: null,
+            description: 'At 06:00 AM (Europe/Berlin)'
+          },
           next_runs: []
         })
       )
@@ -89,18 +111,34 @@ describe('PromoteDialog', () => {
     const name = getByLabelText(dialog.node, 'Job name') as HTMLInputElement;
     expect(name.value).toBe('governance_checks');
     await waitFor(() => getByLabelText(dialog.node, /^limit/));
-    expect(service.sent('GET', 'notebooks/parameters').map(r => r.query)).toEqual([{ path: PATH }]);
-    expect(dialog.node.textContent).toContain('Required checks (run as a gate): sales_quality');
-    expect((getByLabelText(dialog.node, /^limit/) as HTMLInputElement).value).toBe('1000');
+    expect(
+      service.sent('GET', 'notebooks/parameters').map(r => r.query)
+    ).toEqual([{ path: PATH }]);
+    expect(dialog.node.textContent).toContain(
+      'Required checks (run as a gate): sales_quality'
+    );
+    expect(
+      (getByLabelText(dialog.node, /^limit/) as HTMLInputElement).value
+    ).toBe('1000');
   });
 
   it('saves the notebook, then sends the schedule, limits and changed parameters, and shows every gate passed', async () => {
     service.on('POST', 'jobs/promote', request => {
       expect(save).toHaveBeenCalled(); // the service promotes the file on disk
-      return ok(report({ job: 'governance_checks', notebook: PATH, version: 1, parameters: (request.body as { parameters: Record<string, unknown> }).parameters }));
+      return ok(
+        report({
+          job: 'governance_checks',
+          notebook: PATH,
+          version: 1,
+          parameters: (request.body as { parameters: Record<string, unknown> })
+            .parameters
+        })
+      );
     });
     await open(true);
-    expect(dialog.node.textContent).toContain('The notebook has unsaved changes: it is saved before promoting.');
+    expect(dialog.node.textContent).toContain(
+      'The notebook has unsaved changes: it is saved before promoting.'
+    );
     const user = userEvent.setup();
     await waitFor(() => getByLabelText(dialog.node, /^limit/));
     await user.selectOptions(getByLabelText(dialog.node, 'Runs'), 'daily');
@@ -108,12 +146,19 @@ describe('PromoteDialog', () => {
     await user.type(getByLabelText(dialog.node, /^limit/), '50');
     await user.clear(getByLabelText(dialog.node, 'Retries'));
     await user.type(getByLabelText(dialog.node, 'Retries'), '2');
-    await user.type(getByLabelText(dialog.node, 'E-mails'), 'ops@example.com, me@example.com');
+    await user.type(
+      getByLabelText(dialog.node, 'E-mails'),
+      'ops@example.com, me@example.com'
+    );
     await user.type(getByLabelText(dialog.node, 'Approver'), 'bob');
 
     await user.click(promoteButton());
 
-    await waitFor(() => expect(result().textContent).toContain('Promoted notebooks/02_governance_checks.ipynb as job governance_checks, version 1.'));
+    await waitFor(() =>
+      expect(result().textContent).toContain(
+        'Promoted notebooks/02_governance_checks.ipynb as job governance_checks, version 1.'
+      )
+    );
     expect(service.sent('POST', 'jobs/promote').map(r => r.body)).toEqual([
       {
         notebook: PATH,
@@ -123,15 +168,29 @@ describe('PromoteDialog', () => {
         timeout_seconds: 3600,
         retries: 2,
         parameters: { limit: 50 },
-        notifications: { webhooks: [], emails: ['ops@example.com', 'me@example.com'] },
+        notifications: {
+          webhooks: [],
+          emails: ['ops@example.com', 'me@example.com']
+        },
         approver: 'bob'
       }
     ]);
-    expect(result().querySelectorAll('[data-testid="aios-promote-gate"][data-state="pass"]')).toHaveLength(6);
+    expect(
+      result().querySelectorAll(
+        '[data-testid="aios-promote-gate"][data-state="pass"]'
+      )
+    ).toHaveLength(6);
     // the accept button now closes the dialog
-    expect(getByRole(document.body, 'button', { name: 'Close the dialog' }).textContent).toBe('Done');
+    expect(
+      getByRole(document.body, 'button', { name: 'Close the dialog' })
+        .textContent
+    ).toBe('Done');
 
-    await user.click(getByRole(result(), 'button', { name: 'Open job governance_checks in the Jobs section' }));
+    await user.click(
+      getByRole(result(), 'button', {
+        name: 'Open job governance_checks in the Jobs section'
+      })
+    );
     expect(openJob).toHaveBeenCalledWith('governance_checks');
     expect(dialog.isDisposed).toBe(true);
   });
@@ -146,7 +205,13 @@ describe('PromoteDialog', () => {
           passed: false,
           version: null,
           gates: [
-            gate({ name: 'parameters_cell', title: 'a cell tagged `parameters` exists', passed: false, reason: 'no cell is tagged `parameters`', detail: { fix: 'tag the first cell `parameters`' } }),
+            gate({
+              name: 'parameters_cell',
+              title: 'a cell tagged `parameters` exists',
+              passed: false,
+              reason: 'no cell is tagged `parameters`',
+              detail: { fix: 'tag the first cell `parameters`' }
+            }),
             ...passingGates().slice(1)
           ]
         }),
@@ -159,16 +224,31 @@ describe('PromoteDialog', () => {
     const user = userEvent.setup();
     await user.click(promoteButton());
 
-    await waitFor(() => expect(result().textContent).toContain('Promotion refused: 1 of 6 gates failed. Nothing was stored.'));
+    await waitFor(() =>
+      expect(result().textContent).toContain(
+        'Promotion refused: 1 of 6 gates failed. Nothing was stored.'
+      )
+    );
     expect(result().textContent).toContain('no cell is tagged `parameters`');
-    expect(result().textContent).toContain('Fix: tag the first cell `parameters`');
+    expect(result().textContent).toContain(
+      'Fix: tag the first cell `parameters`'
+    );
     expect(dialog.isDisposed).toBe(false);
     expect(promoteButton().textContent).toBe('Promote');
     expect(promoteButton().hasAttribute('disabled')).toBe(false);
   });
 
   it('shows the service’s message and fix when the promotion cannot run', async () => {
-    service.on('POST', 'jobs/promote', failure(403, 'forbidden', 'alice may not run jobs as svc-reporting', 'ask an admin to add alice to jobs.service_identities.svc-reporting.users'));
+    service.on(
+      'POST',
+      'jobs/promote',
+      failure(
+        403,
+        'forbidden',
+        'alice may not run jobs as svc-reporting',
+        'ask an admin to add alice to jobs.service_identities.svc-reporting.users'
+      )
+    );
     await open();
     await userEvent.setup().click(promoteButton());
 
@@ -200,11 +280,26 @@ describe('PromoteDialog', () => {
   });
 
   it('says when the notebook’s parameters cannot be read, and that Promote still reports every gate', async () => {
-    service.on('GET', 'notebooks/parameters', failure(400, 'usage_error', 'notebooks/02_governance_checks.ipynb has no cell tagged `parameters`', 'tag the cell that holds the parameters with `parameters`'));
+    service.on(
+      'GET',
+      'notebooks/parameters',
+      failure(
+        400,
+        'usage_error',
+        'notebooks/02_governance_checks.ipynb has no cell tagged `parameters`',
+        'tag the cell that holds the parameters with `parameters`'
+      )
+    );
     await open();
     const alert = await waitFor(() => getByRole(dialog.node, 'alert'));
-    expect(alert.textContent).toContain('Cannot read the notebook’s parameters');
-    expect(alert.textContent).toContain('has no cell tagged `parameters` — Fix: tag the cell');
-    expect(dialog.node.textContent).toContain('Promote still runs every gate and lists what to fix.');
+    expect(alert.textContent).toContain(
+      'Cannot read the notebook’s parameters'
+    );
+    expect(alert.textContent).toContain(
+      'has no cell tagged `parameters` — Fix: tag the cell'
+    );
+    expect(dialog.node.textContent).toContain(
+      'Promote still runs every gate and lists what to fix.'
+    );
   });
 });

@@ -2,7 +2,12 @@
  * The Runs section: tracked MLflow runs, newest first and paged; a run
  * opens on its details; two or more selected are compared side by side.
  */
-import { getByRole, queryAllByTestId, waitFor, within } from '@testing-library/dom';
+import {
+  getByRole,
+  queryAllByTestId,
+  waitFor,
+  within
+} from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
@@ -16,7 +21,13 @@ const BASELINE = runSummary({
   name: 'baseline',
   params: { model: 'logreg', C: '1.0', features: 'v1' },
   metrics: { auc: 0.8123, accuracy: 0.9, f1: 0.71, loss: 0.35 },
-  datasets: [{ name: 'warehouse.public.customers', digest: 'd41d8cd98f00b204e980', context: 'training' }],
+  datasets: [
+    {
+      name: 'warehouse.public.customers',
+      digest: 'd41d8cd98f00b204e980',
+      context: 'training'
+    }
+  ],
   checks: {
     status: 'pass',
     passed: 2,
@@ -33,9 +44,19 @@ const TUNED = runSummary({
   status: 'FAILED',
   params: { model: 'xgboost', C: '1.0' },
   metrics: { auc: 0.8555 },
-  checks: { status: 'fail', passed: 1, failed: 1, items: [{ name: 'fairness', passed: false, status: 'fail' }] }
+  checks: {
+    status: 'fail',
+    passed: 1,
+    failed: 1,
+    items: [{ name: 'fairness', passed: false, status: 'fail' }]
+  }
 });
-const RUNNING = runSummary({ id: '99887766554433ab', name: 'sweep-3', status: 'RUNNING', end_time: null });
+const RUNNING = runSummary({
+  id: '99887766554433ab',
+  name: 'sweep-3',
+  status: 'RUNNING',
+  end_time: null
+});
 
 describe('RunsPanel', () => {
   let service: FakeService;
@@ -44,7 +65,9 @@ describe('RunsPanel', () => {
 
   beforeEach(() => {
     runs = [BASELINE, TUNED, RUNNING];
-    service = new FakeService().on('GET', 'runs', ok({ runs, next_page_token: null })).install();
+    service = new FakeService()
+      .on('GET', 'runs', ok({ runs, next_page_token: null }))
+      .install();
     panel = new RunsPanel(null);
     Widget.attach(panel, document.body);
   });
@@ -59,25 +82,53 @@ describe('RunsPanel', () => {
     return queryAllByTestId(panel.node, 'aios-run');
   }
 
-  const row = (id: string) => panel.node.querySelector<HTMLElement>(`[data-testid="aios-run"][data-id="${id}"]`)!;
-  const compareButton = () => getByRole(panel.node, 'button', { name: /^Compare/ }) as HTMLButtonElement;
+  const row = (id: string) =>
+    panel.node.querySelector<HTMLElement>(
+      `[data-testid="aios-run"][data-id="${id}"]`
+    )!;
+  const compareButton = () =>
+    getByRole(panel.node, 'button', { name: /^Compare/ }) as HTMLButtonElement;
 
   it('lists every run with its status, checks and key metrics', async () => {
     const rows = await load();
-    expect(service.sent('GET', 'runs').map(r => r.query)).toEqual([{ limit: '50' }]);
-    expect(panel.node.textContent).toContain('No notebook is open: showing the runs of every notebook.');
-    expect(rows.map(r => r.dataset.id)).toEqual([BASELINE.id, TUNED.id, RUNNING.id]);
+    expect(service.sent('GET', 'runs').map(r => r.query)).toEqual([
+      { limit: '50' }
+    ]);
+    expect(panel.node.textContent).toContain(
+      'No notebook is open: showing the runs of every notebook.'
+    );
+    expect(rows.map(r => r.dataset.id)).toEqual([
+      BASELINE.id,
+      TUNED.id,
+      RUNNING.id
+    ]);
 
     const baseline = row(BASELINE.id);
-    expect(baseline.querySelector('summary')!.getAttribute('aria-label')).toBe('baseline: FINISHED. Show details');
-    expect(baseline.querySelector('.aios-check-status')!.textContent).toBe('finished');
-    expect(baseline.querySelector('.aios-run-checks-badge')!.textContent).toBe('checks pass');
-    expect(baseline.querySelector<HTMLElement>('.aios-run-checks-badge')!.title).toBe('customers_quality: pass\ncustomers_drift: pass');
-    expect(baseline.querySelector('.aios-run-metrics')!.textContent).toBe('accuracy=0.9 · auc=0.8123 · f1=0.71 · …');
+    expect(baseline.querySelector('summary')!.getAttribute('aria-label')).toBe(
+      'baseline: FINISHED. Show details'
+    );
+    expect(baseline.querySelector('.aios-check-status')!.textContent).toBe(
+      'finished'
+    );
+    expect(baseline.querySelector('.aios-run-checks-badge')!.textContent).toBe(
+      'checks pass'
+    );
+    expect(
+      baseline.querySelector<HTMLElement>('.aios-run-checks-badge')!.title
+    ).toBe('customers_quality: pass\ncustomers_drift: pass');
+    expect(baseline.querySelector('.aios-run-metrics')!.textContent).toBe(
+      'accuracy=0.9 · auc=0.8123 · f1=0.71 · …'
+    );
     // an unnamed run is labelled by the start of its id; a failed one reads as failed
-    expect(row(TUNED.id).querySelector('.aios-run-name')!.textContent).toBe('f0e1d2c3');
-    expect(row(TUNED.id).querySelector('.aios-check-status')!.className).toContain('aios-check-status-fail');
-    expect(row(RUNNING.id).querySelector('.aios-run-checks-badge')!.textContent).toBe('no checks');
+    expect(row(TUNED.id).querySelector('.aios-run-name')!.textContent).toBe(
+      'f0e1d2c3'
+    );
+    expect(
+      row(TUNED.id).querySelector('.aios-check-status')!.className
+    ).toContain('aios-check-status-fail');
+    expect(
+      row(RUNNING.id).querySelector('.aios-run-checks-badge')!.textContent
+    ).toBe('no checks');
   });
 
   it('shows a run’s parameters, metrics, datasets and checks when opened', async () => {
@@ -87,9 +138,15 @@ describe('RunsPanel', () => {
     details.dispatchEvent(new Event('toggle'));
 
     const params = getByRole(details, 'table', { name: 'Parameters' });
-    expect([...params.querySelectorAll('tbody tr')].map(r => r.textContent)).toEqual(['C1.0', 'featuresv1', 'modellogreg']);
-    expect(getByRole(details, 'table', { name: 'Metrics' }).textContent).toContain('auc0.8123');
-    expect(details.textContent).toContain('warehouse.public.customers (training) · d41d8cd98f');
+    expect(
+      [...params.querySelectorAll('tbody tr')].map(r => r.textContent)
+    ).toEqual(['C1.0', 'featuresv1', 'modellogreg']);
+    expect(
+      getByRole(details, 'table', { name: 'Metrics' }).textContent
+    ).toContain('auc0.8123');
+    expect(details.textContent).toContain(
+      'warehouse.public.customers (training) · d41d8cd98f'
+    );
     expect(details.textContent).toContain('Run ida1b2c3d4e5f60718');
   });
 
@@ -97,26 +154,45 @@ describe('RunsPanel', () => {
     await load();
     const user = userEvent.setup();
     expect(compareButton().disabled).toBe(true);
-    expect(panel.node.textContent).toContain('Select 2 or more runs to compare');
+    expect(panel.node.textContent).toContain(
+      'Select 2 or more runs to compare'
+    );
 
-    await user.click(getByRole(row(BASELINE.id), 'checkbox', { name: 'Select baseline for comparison' }));
+    await user.click(
+      getByRole(row(BASELINE.id), 'checkbox', {
+        name: 'Select baseline for comparison'
+      })
+    );
     expect(compareButton().disabled).toBe(true);
-    await user.click(getByRole(row(TUNED.id), 'checkbox', { name: 'Select f0e1d2c3 for comparison' }));
+    await user.click(
+      getByRole(row(TUNED.id), 'checkbox', {
+        name: 'Select f0e1d2c3 for comparison'
+      })
+    );
     expect(compareButton().disabled).toBe(false);
     expect(compareButton().textContent).toBe('Compare 2');
     expect(panel.node.textContent).toContain('2 selected');
 
     await user.click(getByRole(panel.node, 'button', { name: 'Clear' }));
     expect(compareButton().disabled).toBe(true);
-    expect(getByRole(row(BASELINE.id), 'checkbox').matches(':checked')).toBe(false);
+    expect(getByRole(row(BASELINE.id), 'checkbox').matches(':checked')).toBe(
+      false
+    );
   });
 
   it('refuses to compare more runs than the service compares at once', async () => {
-    runs = Array.from({ length: 11 }, (_, i) => runSummary({ id: `run${String(i).padStart(13, '0')}`, name: `trial-${i}` }));
+    runs = Array.from({ length: 11 }, (_, i) =>
+      runSummary({
+        id: `run${String(i).padStart(13, '0')}`,
+        name: `trial-${i}`
+      })
+    );
     service.on('GET', 'runs', ok({ runs, next_page_token: null }));
     await load();
     const user = userEvent.setup();
-    for (const box of panel.node.querySelectorAll<HTMLElement>('[data-testid="aios-run-select"]')) {
+    for (const box of panel.node.querySelectorAll<HTMLElement>(
+      '[data-testid="aios-run-select"]'
+    )) {
       await user.click(box);
     }
     expect(compareButton().disabled).toBe(true);
@@ -124,14 +200,32 @@ describe('RunsPanel', () => {
   });
 
   it('compares the selected runs: parameters that differ, latest metrics, one chart per metric', async () => {
-    service.on('GET', 'runs/compare', ok({
-      runs: [BASELINE, TUNED],
-      params_diff: { model: { [BASELINE.id]: 'logreg', [TUNED.id]: 'xgboost' }, features: { [BASELINE.id]: 'v1', [TUNED.id]: null } },
-      params_same: 1,
-      metrics: ['auc'],
-      histories: { auc: { [BASELINE.id]: [[0, 0.7], [1, 0.8123]], [TUNED.id]: [[0, 0.75], [1, 0.8555]] } },
-      truncated: false
-    }));
+    service.on(
+      'GET',
+      'runs/compare',
+      ok({
+        runs: [BASELINE, TUNED],
+        params_diff: {
+          model: { [BASELINE.id]: 'logreg', [TUNED.id]: 'xgboost' },
+          features: { [BASELINE.id]: 'v1', [TUNED.id]: null }
+        },
+        params_same: 1,
+        metrics: ['auc'],
+        histories: {
+          auc: {
+            [BASELINE.id]: [
+              [0, 0.7],
+              [1, 0.8123]
+            ],
+            [TUNED.id]: [
+              [0, 0.75],
+              [1, 0.8555]
+            ]
+          }
+        },
+        truncated: false
+      })
+    );
     await load();
     const user = userEvent.setup();
     await user.click(getByRole(row(BASELINE.id), 'checkbox'));
@@ -140,21 +234,51 @@ describe('RunsPanel', () => {
 
     const view = getByRole(panel.node, 'region', { name: 'Run comparison' });
     await waitFor(() => expect(view.textContent).toContain('Comparing 2 runs'));
-    expect(service.sent('GET', 'runs/compare').map(r => r.query)).toEqual([{ ids: `${BASELINE.id},${TUNED.id}` }]);
-    const params = within(view).getByRole('table', { name: 'Parameters that differ' });
-    expect([...params.querySelectorAll('tbody tr')].map(r => r.textContent)).toEqual(['featuresv1—', 'modellogregxgboost']);
+    expect(service.sent('GET', 'runs/compare').map(r => r.query)).toEqual([
+      { ids: `${BASELINE.id},${TUNED.id}` }
+    ]);
+    const params = within(view).getByRole('table', {
+      name: 'Parameters that differ'
+    });
+    expect(
+      [...params.querySelectorAll('tbody tr')].map(r => r.textContent)
+    ).toEqual(['featuresv1—', 'modellogregxgboost']);
     expect(view.textContent).toContain('1 parameter is the same in every run.');
-    const metrics = within(view).getByRole('table', { name: 'Latest metric values' });
-    expect(metrics.querySelector('tr[data-name="auc"]')!.textContent).toBe('auc0.81230.8555');
-    expect(metrics.querySelector('tr[data-name="loss"]')!.textContent).toBe('loss0.35—');
-    expect(view.querySelectorAll('[data-testid="aios-compare-chart"]')).toHaveLength(1);
-    expect(view.querySelector('[data-testid="aios-compare-chart"] figcaption')!.textContent).toBe('auc');
+    const metrics = within(view).getByRole('table', {
+      name: 'Latest metric values'
+    });
+    expect(metrics.querySelector('tr[data-name="auc"]')!.textContent).toBe(
+      'auc0.81230.8555'
+    );
+    expect(metrics.querySelector('tr[data-name="loss"]')!.textContent).toBe(
+      'loss0.35—'
+    );
+    expect(
+      view.querySelectorAll('[data-testid="aios-compare-chart"]')
+    ).toHaveLength(1);
+    expect(
+      view.querySelector('[data-testid="aios-compare-chart"] figcaption')!
+        .textContent
+    ).toBe('auc');
     // the list is hidden while comparing
-    expect(getByRole(panel.node, 'list', { hidden: true, name: 'Runs' }).closest('.lm-mod-hidden')).not.toBeNull();
+    expect(
+      getByRole(panel.node, 'list', { hidden: true, name: 'Runs' }).closest(
+        '.lm-mod-hidden'
+      )
+    ).not.toBeNull();
   });
 
   it('goes back to the list with Escape and returns the keyboard to Compare', async () => {
-    service.on('GET', 'runs/compare', failure(404, 'not_found', `there is no run ${TUNED.id}`, 'reload the runs'));
+    service.on(
+      'GET',
+      'runs/compare',
+      failure(
+        404,
+        'not_found',
+        `there is no run ${TUNED.id}`,
+        'reload the runs'
+      )
+    );
     await load();
     const user = userEvent.setup();
     await user.click(getByRole(row(BASELINE.id), 'checkbox'));
@@ -163,7 +287,9 @@ describe('RunsPanel', () => {
     const view = getByRole(panel.node, 'region', { name: 'Run comparison' });
 
     const error = await waitFor(() => within(view).getByRole('alert'));
-    expect(error.textContent).toBe(`Cannot compare these runsthere is no run ${TUNED.id} — Fix: reload the runs`);
+    expect(error.textContent).toBe(
+      `Cannot compare these runsthere is no run ${TUNED.id} — Fix: reload the runs`
+    );
     expect(document.activeElement).toBe(view);
     await user.keyboard('{Escape}');
     expect(view.classList).toContain('lm-mod-hidden');
@@ -181,8 +307,13 @@ describe('RunsPanel', () => {
     expect(more.hidden).toBe(false);
     await userEvent.setup().click(more);
 
-    await waitFor(() => expect(queryAllByTestId(panel.node, 'aios-run')).toHaveLength(3));
-    expect(service.sent('GET', 'runs').map(r => r.query)).toEqual([{ limit: '50' }, { limit: '50', page_token: 'page-2' }]);
+    await waitFor(() =>
+      expect(queryAllByTestId(panel.node, 'aios-run')).toHaveLength(3)
+    );
+    expect(service.sent('GET', 'runs').map(r => r.query)).toEqual([
+      { limit: '50' },
+      { limit: '50', page_token: 'page-2' }
+    ]);
     expect(more.hidden).toBe(true);
   });
 
@@ -190,9 +321,20 @@ describe('RunsPanel', () => {
     runs = [];
     service.on('GET', 'runs', ok({ runs, next_page_token: null }));
     await load();
-    expect(panel.node.textContent).toContain('No run was tracked yet. Use `with wb.run("name"):` in a notebook.');
+    expect(panel.node.textContent).toContain(
+      'No run was tracked yet. Use `with wb.run("name"):` in a notebook.'
+    );
 
-    service.on('GET', 'runs', failure(400, 'usage_error', 'MLflow tracking is not configured', 'run `aios init` to create the tracking store'));
+    service.on(
+      'GET',
+      'runs',
+      failure(
+        400,
+        'usage_error',
+        'MLflow tracking is not configured',
+        'run `aios init` to create the tracking store'
+      )
+    );
     await load();
     expect(getByRole(panel.node, 'alert').textContent).toBe(
       'Cannot load the runsMLflow tracking is not configured — Fix: run `aios init` to create the tracking store'

@@ -18,7 +18,11 @@ describe('AiosSidebar', () => {
   let sidebar: AiosSidebar;
 
   beforeEach(() => {
-    sidebar = new AiosSidebar([section('status', 'Status'), section('jobs', 'Jobs'), section('alerts', 'Alerts')]);
+    sidebar = new AiosSidebar([
+      section('status', 'Status'),
+      section('jobs', 'Jobs'),
+      section('alerts', 'Alerts')
+    ]);
     Widget.attach(sidebar, document.body);
   });
 
@@ -27,24 +31,42 @@ describe('AiosSidebar', () => {
   });
 
   it('shows the first section and makes only its tab reachable by Tab', () => {
-    const tabs = [...sidebar.node.querySelectorAll<HTMLElement>('[role="tab"]')];
+    const tabs = [
+      ...sidebar.node.querySelectorAll<HTMLElement>('[role="tab"]')
+    ];
     expect(tabs.map(t => t.textContent)).toEqual(['Status', 'Jobs', 'Alerts']);
-    expect(tabs.map(t => t.getAttribute('aria-selected'))).toEqual(['true', 'false', 'false']);
+    expect(tabs.map(t => t.getAttribute('aria-selected'))).toEqual([
+      'true',
+      'false',
+      'false'
+    ]);
     expect(tabs.map(t => t.tabIndex)).toEqual([0, -1, -1]);
-    const panels = [...sidebar.node.querySelectorAll<HTMLElement>('[role="tabpanel"]')];
-    expect(panels.map(p => p.classList.contains('lm-mod-hidden'))).toEqual([false, true, true]);
+    const panels = [
+      ...sidebar.node.querySelectorAll<HTMLElement>('[role="tabpanel"]')
+    ];
+    expect(panels.map(p => p.classList.contains('lm-mod-hidden'))).toEqual([
+      false,
+      true,
+      true
+    ]);
     expect(panels[0].getAttribute('aria-labelledby')).toBe(tabs[0].id);
   });
 
   it('moves between sections with the arrow keys, Home and End', async () => {
     const user = userEvent.setup();
-    const strip = getByRole(sidebar.node, 'tablist', { name: 'AI OS sections' });
+    const strip = getByRole(sidebar.node, 'tablist', {
+      name: 'AI OS sections'
+    });
     await user.tab();
-    expect(document.activeElement).toBe(getByRole(strip, 'tab', { name: 'Status' }));
+    expect(document.activeElement).toBe(
+      getByRole(strip, 'tab', { name: 'Status' })
+    );
 
     await user.keyboard('{ArrowRight}');
     expect(sidebar.current).toBe('jobs');
-    expect(document.activeElement).toBe(getByRole(strip, 'tab', { name: 'Jobs' }));
+    expect(document.activeElement).toBe(
+      getByRole(strip, 'tab', { name: 'Jobs' })
+    );
 
     await user.keyboard('{ArrowLeft}{ArrowLeft}');
     expect(sidebar.current).toBe('alerts'); // wraps around
@@ -52,11 +74,15 @@ describe('AiosSidebar', () => {
     expect(sidebar.current).toBe('status');
     await user.keyboard('{End}');
     expect(sidebar.current).toBe('alerts');
-    expect(getByRole(strip, 'tab', { name: 'Alerts' }).getAttribute('aria-selected')).toBe('true');
+    expect(
+      getByRole(strip, 'tab', { name: 'Alerts' }).getAttribute('aria-selected')
+    ).toBe('true');
   });
 
   it('counts open alerts on the tab, for eyes and for screen readers', () => {
-    const tab = sidebar.node.querySelector<HTMLElement>('[data-section="alerts"]')!;
+    const tab = sidebar.node.querySelector<HTMLElement>(
+      '[data-section="alerts"]'
+    )!;
     sidebar.setBadge('alerts', 3, 'open alerts');
     const badge = queryByTestId(sidebar.node, 'aios-tab-alerts-badge')!;
     expect(badge.textContent).toBe('3');

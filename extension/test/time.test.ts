@@ -1,7 +1,12 @@
 /**
  * The time formatting the sidebar and the Promote dialog use.
  */
-import { formatDuration, formatInZone, isTimeZone, relativeTime } from '../src/time';
+import {
+  formatDuration,
+  formatInZone,
+  isTimeZone,
+  relativeTime
+} from '../src/time';
 
 describe('formatDuration', () => {
   it('picks a unit people read at a glance', () => {
@@ -28,7 +33,9 @@ describe('relativeTime', () => {
 
 describe('formatInZone', () => {
   it('shows a time in the zone asked for', () => {
-    expect(formatInZone('2026-12-01T05:30:00+00:00', 'Europe/Berlin')).toMatch(/06:30/);
+    expect(formatInZone('2026-12-01T05:30:00+00:00', 'Europe/Berlin')).toMatch(
+      /06:30/
+    );
     expect(formatInZone(null)).toBe('—');
   });
 
