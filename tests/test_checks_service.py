@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aios_workbench.checks.result import CheckFailed
+from aios_workbench.kernel import client as kernel_client
 from tests.conftest import aios_serve
 from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
@@ -103,7 +104,7 @@ def test_bad_check_parameters_name_the_input(as_ana):
     from aios_workbench.core.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match="unknown checks plugin 'nonsense'"):
-        as_ana.client._check("nonsense", {})
+        kernel_client._check("nonsense", {})
     with pytest.raises(WorkbenchError, match="unknown quality suite|no_such_suite"):
         as_ana.quality("no_such_suite")
 
@@ -112,9 +113,9 @@ def test_history_hides_other_users_examples(checked_root, as_ana):
     as_ana.quality("people_emails")
     service = open_governed_service(checked_root)
     try:
-        own = service.check_history("ana", name="people_emails", limit=1)[0]
-        other = service.check_history("otto", name="people_emails", limit=1)[0]
-        steward = service.check_history("sam", name="people_emails", limit=1)[0]
+        own = service.checks.history("ana", name="people_emails", limit=1)[0]
+        other = service.checks.history("otto", name="people_emails", limit=1)[0]
+        steward = service.checks.history("sam", name="people_emails", limit=1)[0]
     finally:
         service.close()
     assert own["items"][0]["detail"].get("examples")
@@ -140,7 +141,7 @@ def test_explain_from_the_kernel_reads_a_governed_sample(as_ana):
 def test_model_registry_over_rest(as_ana):
     from aios_workbench.core.errors import WorkbenchError
 
-    client = as_ana.client._client
+    client = kernel_client.service_client()
     assert client.get("models") == {"versions": []}
     with pytest.raises(WorkbenchError, match="missing version"):
         client.post("models/promote", {"name": "delay-model"})

@@ -367,7 +367,7 @@ def test_a_job_that_writes_a_dataset_records_it_as_its_lineage_output(ws, store)
     assert [d["name"] for d in events[1]["outputs"]] == ["outputs.main.late_carriers"]
     service = WorkbenchService(ws, mode="local")
     try:
-        upstream = service.lineage("alice", "outputs.main.late_carriers")["upstream"]
+        upstream = service.catalog.lineage("alice", "outputs.main.late_carriers")["upstream"]
         assert "shipment_files.main.shipments" in {n["name"] for n in upstream["nodes"]}
         record = service.audit.query(user="alice", limit=1)[0]
         assert (record["action"], record["surface"]) == ("dataset.write", "job")

@@ -20,9 +20,7 @@ def service(demo_copy):
 
 
 def run_monitor(service, name="shipments_monthly_drift", user="alice"):
-    from aios_workbench.checks.runner import run_check
-
-    [result] = run_check(service, user, "monitor", {"name": name})
+    [result] = service.checks.run(user, "monitor", {"name": name})
     return result
 
 

@@ -175,11 +175,11 @@ def test_missed_hourly_occurrences_follow_the_catch_up_policy(planner, ws, store
 
     planner.enqueue_due(moment)
 
-    occurrences = [runs.utc(r.occurrence) for r in rows(store, job_id)]
+    occurrences = [r.occurrence for r in rows(store, job_id)]
     assert occurrences == [hour(moment) - timedelta(hours=h) for h in expected_hours_back]
     assert all(r.trigger == "schedule" and r.attempt == 1 and r.status == "queued" for r in rows(store, job_id))
     with store.session() as session:
-        assert runs.utc(session.get(Job, job_id).next_due_at) == hour(moment) + timedelta(hours=1)
+        assert session.get(Job, job_id).next_due_at == hour(moment) + timedelta(hours=1)
 
 
 def test_skip_still_runs_an_occurrence_that_is_only_seconds_late(planner, ws, store):
@@ -189,7 +189,7 @@ def test_skip_still_runs_an_occurrence_that_is_only_seconds_late(planner, ws, st
 
     planner.enqueue_due(moment)
 
-    assert [runs.utc(r.occurrence) for r in rows(store, job_id)] == [runs.utc(moment - timedelta(seconds=5))]
+    assert [r.occurrence for r in rows(store, job_id)] == [moment - timedelta(seconds=5)]
 
 
 def test_an_occurrence_is_enqueued_once_even_when_its_slot_was_already_taken(planner, ws, store):
@@ -205,7 +205,7 @@ def test_an_occurrence_is_enqueued_once_even_when_its_slot_was_already_taken(pla
 
     assert len(rows(store, job_id)) == 1
     with store.session() as session:
-        assert runs.utc(session.get(Job, job_id).next_due_at) > moment
+        assert session.get(Job, job_id).next_due_at > moment
 
 
 def test_paused_and_unapproved_jobs_are_not_enqueued(planner, ws, store):
@@ -260,9 +260,9 @@ def test_a_failed_attempt_is_retried_after_its_backoff_and_the_retry_succeeds(sc
     assert "flaky: first attempt fails on purpose" in (attempt1.error or "") + json.dumps(attempt1.failing_cell)
     assert (attempt2.attempt, attempt2.retry_of, attempt2.status) == (2, first, "succeeded")
     assert attempt2.parameters == attempt1.parameters and attempt2.trigger == attempt1.trigger
-    waited = (runs.utc(attempt2.not_before) - runs.utc(attempt1.finished_at)).total_seconds()
+    waited = (attempt2.not_before - attempt1.finished_at).total_seconds()
     assert 1.5 <= waited < 4, waited            # Retries.delay(1) = 1.5 s, counted from when it was followed up
-    assert runs.utc(attempt2.started_at) >= runs.utc(attempt2.not_before)
+    assert attempt2.started_at >= attempt2.not_before
     assert marker.read_text().split() == [str(attempt1.id), str(attempt2.id)]
     from aios_workbench.alerts import AlertFeed
 
@@ -495,7 +495,7 @@ def test_a_job_due_in_two_seconds_starts_within_a_second_of_its_due_time(ws, sto
     finally:
         output = stop(process)
     [run] = rows(store, job_id)
-    lateness = (runs.utc(run.started_at) - runs.utc(run.occurrence)).total_seconds()
+    lateness = (run.started_at - run.occurrence).total_seconds()
     load = os.getloadavg()[0]
     # The poll is 0.5 s and the loop wakes for the next due time, so lateness is normally ~10-100 ms.
     # On this 2-core machine other test suites run kernels at the same time; a load above the core
@@ -503,7 +503,7 @@ def test_a_job_due_in_two_seconds_starts_within_a_second_of_its_due_time(ws, sto
     bound = 1.0 if load <= os.cpu_count() else 1.5
     print(f"due-to-start {lateness:.3f} s at load {load:.1f} (bound {bound} s)")
     assert run.status == "succeeded", (run.error, output, log.read_text())
-    assert runs.utc(run.occurrence) == due
+    assert run.occurrence == due
     assert 0 <= lateness < bound, (lateness, load)
 
 
@@ -588,7 +588,7 @@ def test_two_replicas_on_postgresql_run_each_occurrence_exactly_once(tmp_path, p
     finally:
         outputs = [stop(process) for process, _ in replicas]
     all_runs = rows(store)
-    slots = [(r.job_id, runs.utc(r.occurrence), r.attempt) for r in all_runs]
+    slots = [(r.job_id, r.occurrence, r.attempt) for r in all_runs]
     assert len(slots) == len(set(slots)) == 11, outputs
     assert all(r.status == "succeeded" for r in all_runs), [(r.id, r.error) for r in all_runs]
     assert len([r for r in all_runs if r.job_id == catchup]) == 5

@@ -36,7 +36,7 @@ def rows(service, sql: str, user: str) -> list[dict]:
 
 
 def test_a_written_dataset_is_classified_and_masked_for_its_readers(service):
-    result = service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people"])
+    result = service.catalog.write("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people"])
 
     assert (result["dataset"], result["rows"], result["total_rows"]) == ("outputs.main.contacts", 3, 3)
     assert result["pii_columns"] == {"contact": ["pii.email"]}
@@ -52,7 +52,7 @@ def test_a_written_dataset_is_classified_and_masked_for_its_readers(service):
 
 def test_writing_needs_a_write_grant_and_a_refusal_leaves_nothing(service):
     with pytest.raises(PermissionDenied, match="may not write outputs.main.contacts") as refused:
-        service.write_dataset("otto", "outputs.contacts", CONTACTS)
+        service.catalog.write("otto", "outputs.contacts", CONTACTS)
 
     assert "privilege: write" in refused.value.fix
     assert not (service.workspace.root / "results").exists()
@@ -60,19 +60,19 @@ def test_writing_needs_a_write_grant_and_a_refusal_leaves_nothing(service):
     assert (record["action"], record["allowed"]) == ("dataset.write", False)
     # a read grant on the whole source is not a write grant
     with pytest.raises(PermissionDenied):
-        service.write_dataset("sam", "outputs.contacts", CONTACTS)
+        service.catalog.write("sam", "outputs.contacts", CONTACTS)
 
 
 def test_append_adds_rows_and_replace_swaps_the_whole_dataset(service):
     engine = service.queries.engine   # attached before the dataset existed
-    service.write_dataset("ana", "outputs.contacts", CONTACTS)
+    service.catalog.write("ana", "outputs.contacts", CONTACTS)
     more = pa.table({"id": [4], "contact": ["z@example.org"], "score": [1.0]})
 
-    appended = service.write_dataset("ana", "outputs.contacts", more, mode="append")
+    appended = service.catalog.write("ana", "outputs.contacts", more, mode="append")
     assert appended["total_rows"] == 4
     assert [r["id"] for r in rows(service, "SELECT id FROM outputs.main.contacts ORDER BY id", "sam")] == [1, 2, 3, 4]
 
-    replaced = service.write_dataset("ana", "outputs.contacts", more, mode="replace")
+    replaced = service.catalog.write("ana", "outputs.contacts", more, mode="replace")
     assert replaced["total_rows"] == 1
     folder = service.workspace.root / "results"
     assert [p.name for p in folder.iterdir()] == ["contacts"]          # no staging or retired folder left
@@ -83,11 +83,11 @@ def test_append_adds_rows_and_replace_swaps_the_whole_dataset(service):
 
 
 def test_an_append_with_other_columns_is_refused_and_changes_nothing(service):
-    service.write_dataset("ana", "outputs.contacts", CONTACTS)
+    service.catalog.write("ana", "outputs.contacts", CONTACTS)
     before = sorted(p.name for p in (service.workspace.root / "results" / "contacts").iterdir())
 
     with pytest.raises(UsageError, match="cannot append to outputs.main.contacts: its columns are") as refused:
-        service.write_dataset("ana", "outputs.contacts", pa.table({"id": ["4"], "contact": ["x"]}), mode="append")
+        service.catalog.write("ana", "outputs.contacts", pa.table({"id": ["4"], "contact": ["x"]}), mode="append")
 
     assert "mode='replace'" in refused.value.fix
     assert sorted(p.name for p in (service.workspace.root / "results" / "contacts").iterdir()) == before
@@ -102,25 +102,25 @@ def test_an_append_with_other_columns_is_refused_and_changes_nothing(service):
 ])
 def test_bad_targets_are_refused_with_the_fix(service, target, message):
     with pytest.raises(UsageError, match=message.replace(".", r"\.").replace("(", r"\(")) as refused:
-        service.write_dataset("ana", target, CONTACTS)
+        service.catalog.write("ana", target, CONTACTS)
     assert refused.value.fix
 
 
 def test_bad_modes_and_inputs_are_refused(service):
     with pytest.raises(UsageError, match="unknown write mode 'upsert'"):
-        service.write_dataset("ana", "outputs.contacts", CONTACTS, mode="upsert")
+        service.catalog.write("ana", "outputs.contacts", CONTACTS, mode="upsert")
     with pytest.raises(UsageError, match="input 'hr.main.nope' is not a catalog dataset"):
-        service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.nope"])
+        service.catalog.write("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.nope"])
     with pytest.raises(PermissionDenied, match="may not read fin.main.budget, so it cannot be an input"):
-        service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["fin.main.budget"])
+        service.catalog.write("ana", "outputs.contacts", CONTACTS, inputs=["fin.main.budget"])
     assert not (service.workspace.root / "results").exists()
 
 
 def test_lineage_links_the_inputs_to_the_written_dataset(service):
-    service.write_dataset("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people", "hr.main.events"])
+    service.catalog.write("ana", "outputs.contacts", CONTACTS, inputs=["hr.main.people", "hr.main.events"])
 
-    up = service.lineage("sam", "outputs.main.contacts")
-    down = service.lineage("sam", "hr.main.people")
+    up = service.catalog.lineage("sam", "outputs.main.contacts")
+    down = service.catalog.lineage("sam", "hr.main.people")
 
     assert {"hr.main.people", "hr.main.events"} <= {n["name"] for n in up["upstream"]["nodes"]}
     assert "outputs.main.contacts" in {n["name"] for n in down["downstream"]["nodes"]}
@@ -153,8 +153,8 @@ def test_lineage_shows_other_peoples_queries_only_to_auditors(service):
     for user in ("ana", "nora", "sam"):
         rows(service, "SELECT count(*) AS n FROM hr.main.events", user)
 
-    seen_by_ana = service.lineage("ana", "hr.main.events")["downstream"]
-    seen_by_sam = service.lineage("sam", "hr.main.events")["downstream"]   # a steward: audit: true
+    seen_by_ana = service.catalog.lineage("ana", "hr.main.events")["downstream"]
+    seen_by_sam = service.catalog.lineage("sam", "hr.main.events")["downstream"]   # a steward: audit: true
 
     ana_jobs = {n["name"] for n in seen_by_ana["nodes"] if n["kind"] == "job"}
     assert ana_jobs == {"query:ana", "query:(other users)"}

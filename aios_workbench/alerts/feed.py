@@ -44,7 +44,7 @@ def alert_dict(alert: Alert) -> dict:
 class AlertFeed:
     """Raise, acknowledge, resolve and list alerts in the metadata store."""
 
-    def __init__(self, store):
+    def __init__(self, store) -> None:
         self.store = store
 
     def raise_alert(self, *, key: str, kind: str, severity: str = "warning", title: str,

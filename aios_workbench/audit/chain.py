@@ -21,10 +21,12 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aios_workbench.core.errors import ConfigError
 from aios_workbench.core.logs import redact
@@ -36,7 +38,7 @@ HASHED_FIELDS = ("id", "at", "user", "surface", "action", "target", "allowed", "
 
 
 def utc(moment: datetime) -> datetime:
-    """`moment` in UTC; a naive time (SQLite hands those back) is taken to be UTC already."""
+    """`moment` in UTC; a naive time (a query bound typed without a zone) is taken to be UTC already."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -66,7 +68,7 @@ def clean_detail(value):
     return redact(str(value))
 
 
-def canonical_json(record: dict) -> str:
+def canonical_json(record: Mapping[str, Any]) -> str:
     """The exact text that is hashed for `record` (a dict with at least HASHED_FIELDS)."""
     body = {name: record[name] for name in HASHED_FIELDS}
     body["at"] = iso(body["at"]) if isinstance(body["at"], datetime) else body["at"]
@@ -75,7 +77,7 @@ def canonical_json(record: dict) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def record_hash(record: dict) -> str:
+def record_hash(record: Mapping[str, Any]) -> str:
     """sha256 of prev_hash followed by the canonical JSON of the record, hex encoded."""
     return hashlib.sha256((record["prev_hash"] + canonical_json(record)).encode("utf-8")).hexdigest()
 

@@ -22,8 +22,9 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import Table, func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from aios_workbench.audit.chain import GENESIS, HeadAnchor, advance_head, clean_detail, iso, read_head, record_hash, utc
@@ -34,7 +35,7 @@ from aios_workbench.store.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
-TABLE = AuditEvent.__table__
+TABLE = cast(Table, AuditEvent.__table__)  # a declarative class with __tablename__ maps a Table
 COLUMNS = TABLE.c
 TRUNCATED_MARK = ",…"
 MAX_QUERY_LIMIT = 10_000

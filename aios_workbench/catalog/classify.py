@@ -227,17 +227,18 @@ def sample_table(con, table: str, columns: list[tuple[str, str]]) -> dict[str, l
         return {}
     casts = ", ".join(f"CAST({_quote(c)} AS VARCHAR)" for c in wanted)
     projection = ", ".join(_quote(c) for c in wanted)
-    out: dict[str, list[str] | None] = {}
+    shared: dict[str, list[str]] = {}   # each column's values in the one sample of the whole table
     try:
         rows = con.execute(f"SELECT {casts} FROM (SELECT {projection} FROM {table} LIMIT {SAMPLE_WINDOW}) "
                            f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)").fetchall()
         for i, c in enumerate(wanted):
-            out[c] = [r[i] for r in rows if r[i] is not None]
+            shared[c] = [r[i] for r in rows if r[i] is not None]
     except Exception:  # noqa: BLE001 - a broken view or a remote hiccup: sample column by column below
         rows = None
+    out: dict[str, list[str] | None] = dict(shared)
     for c in wanted:
         # enough values, or a table smaller than the sample, whose every value was seen
-        if rows is not None and (len(out[c]) >= MIN_VALUES or len(rows) < SAMPLE_ROWS):
+        if rows is not None and (len(shared[c]) >= MIN_VALUES or len(rows) < SAMPLE_ROWS):
             continue
         q = _quote(c)
         try:

@@ -86,7 +86,7 @@ def tag_value(kind: str, value) -> list:
     return [kind, value]
 
 
-def literal(tagged, cursor) -> exp.Expression:
+def literal(tagged, cursor) -> exp.Expr:
     """A sqlglot literal for one tagged cursor value, validated on the way."""
     if not isinstance(tagged, list) or len(tagged) != 2 or not isinstance(tagged[0], str):
         raise bad_cursor("malformed key value", cursor)

@@ -22,7 +22,7 @@ def is_email(v: str) -> bool:
 
 def is_email_loose(v: str) -> bool:
     m = EMAIL_DISPLAY.match(v)  # "Ann Lee <ann@example.com>"
-    return bool(m) and is_email(m.group(1).strip())
+    return m is not None and is_email(m.group(1).strip())
 
 
 PHONE_INTL = re.compile(r"^(?:\+|00)\d{1,3}[\s.\-]?(?:\(\d{1,4}\)[\s.\-]?)?(?:\d{1,5}[\s.\-]?){1,5}\d{1,5}$")
@@ -141,14 +141,14 @@ _ACCENTS = str.maketrans("àáâãäåçèéêëìíîïñòóôõöøùúûüý
 
 
 def is_person_name_loose(v: str) -> bool:
-    names = _name_tokens(v.title() if v.islower() else v)  # "maria garcia" typed in lower case
+    names = _name_tokens(v.title() if v.islower() else v) or []  # "maria garcia" typed in lower case
     return bool(names) and any(_fold(n) in FIRST_NAMES or _fold(n).replace("-", "") in SURNAMES
                                or _fold(n) in SURNAMES for n in names)
 
 
 def is_person_name(v: str) -> bool:
     names = _name_tokens(v)
-    return bool(names) and len(names) >= 2 and is_person_name_loose(v)
+    return names is not None and len(names) >= 2 and is_person_name_loose(v)
 
 
 STREET_WORDS = set("""street st avenue ave av road rd lane ln boulevard blvd bd drive dr way court ct place pl

@@ -40,8 +40,10 @@ import pyarrow as pa
 from sqlglot import exp
 
 from aios_workbench.catalog.cursor import CURSOR_VERSION, bad_cursor, decode_cursor, encode_cursor, literal, tag_value
+from aios_workbench.catalog.model import CatalogEntry
 from aios_workbench.core.errors import PermissionDenied, UsageError
-from aios_workbench.policy.enforce import PolicyEngine
+from aios_workbench.policy.enforce import DatasetView, PolicyEngine
+from aios_workbench.policy.model import PolicyFile
 
 MAX_LIMIT = 10_000
 UNIQUE_TAGS = ("key.unique", "key.primary")
@@ -182,9 +184,9 @@ class Governed:
     """A dataset as one user sees it, checked before any SQL is built."""
 
     identity: str
-    entry: object
-    view: object
-    policy: object
+    entry: CatalogEntry
+    view: DatasetView
+    policy: PolicyFile   # the policy in force when the view was taken (keys the row-count cache)
     table: exp.Table = field(init=False)
 
     def __post_init__(self):
@@ -259,7 +261,7 @@ def key_columns(g: Governed, order_column) -> list:
     return [order_column, *(unique[:1] or [c for c in g.entry.columns if c is not order_column])]
 
 
-def sort_key(columns: list, descending: bool) -> exp.Expression:
+def sort_key(columns: list, descending: bool) -> exp.Expr:
     """DuckDB's `create_sort_key(col, 'ASC NULLS LAST', ...)`: a value (BIGINT when the key fits in
     8 bytes, else BLOB) whose plain comparison is exactly the preview's ORDER BY, nested types included."""
     modifier = ("DESC" if descending else "ASC") + " NULLS LAST"
@@ -269,7 +271,7 @@ def sort_key(columns: list, descending: bool) -> exp.Expression:
     return exp.Anonymous(this="create_sort_key", expressions=args)
 
 
-def sort_key_literal(tagged, cursor) -> exp.Expression:
+def sort_key_literal(tagged, cursor) -> exp.Expr:
     if isinstance(tagged, list) and len(tagged) == 2:
         kind, value = tagged
         if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
@@ -279,8 +281,8 @@ def sort_key_literal(tagged, cursor) -> exp.Expression:
     raise bad_cursor("malformed sort key", cursor)
 
 
-def keyset_predicate(first, first_value: exp.Expression, key: exp.Expression, key_value: exp.Expression,
-                     descending: bool) -> exp.Expression:
+def keyset_predicate(first, first_value: exp.Expr, key: exp.Expr, key_value: exp.Expr,
+                     descending: bool) -> exp.Expr:
     """`sort key >= last sort key`, written so DuckDB does the least work:
 
         (c >= v OR c IS NULL) AND (c > v OR c IS NULL OR (c = v AND create_sort_key(...) >= last))
@@ -364,6 +366,7 @@ def _scan_page(queries, g, user, as_user, surface, payload, after, limit):
 def _keyset_page(queries, g, user, as_user, surface, order_column, descending, payload, after, limit):
     columns = key_columns(g, order_column)
     first_kind = value_kind(visible_type(order_column, g.view))
+    assert first_kind is not None  # key_columns refuses a column that cannot be sorted
     select = exp.select("*").from_(g.table.copy())
     shown, last = 0, None
     if payload is not None:

@@ -112,11 +112,11 @@ def _sampled(table: exp.Table, sample) -> exp.Table:
     return table
 
 
-def _fn(name: str, *args) -> exp.Expression:
+def _fn(name: str, *args) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _array(values, cast: str | None = None) -> exp.Expression:
+def _array(values, cast: str | None = None) -> exp.Expr:
     array = exp.Array(expressions=[exp.Literal.number(repr(float(v))) for v in values])
     return exp.cast(array, cast) if cast else array
 
@@ -155,7 +155,7 @@ def profile(queries, user: str, dataset: str, *, approximate_above: int = 1_000_
     select = [exp.alias_(exp.Count(this=exp.Star()), "n")]
     wanted: list[tuple[str, str]] = []  # (column, statistic) in select order
 
-    def add(column: str, stat: str, expression: exp.Expression) -> None:
+    def add(column: str, stat: str, expression: exp.Expr) -> None:
         wanted.append((column, stat))
         select.append(exp.alias_(expression, f"s{len(wanted)}", quoted=True))
 
@@ -185,7 +185,8 @@ def profile(queries, user: str, dataset: str, *, approximate_above: int = 1_000_
     rows = profiled if sample is None else known
 
     # 2. one statement for every histogram and top-values list
-    extra, plans = [], []
+    extra: list[exp.Expr] = []
+    plans: list[tuple[str, str, list[float] | None]] = []   # (column, "histogram" or "top", bin edges)
     for c in visible:
         s, kind = stats[c.name], kinds[c.name]
         col = exp.column(c.name, quoted=True)
@@ -204,10 +205,10 @@ def profile(queries, user: str, dataset: str, *, approximate_above: int = 1_000_
         sql = exp.select(*extra).from_(table.copy()).sql("duckdb")
         values = queries.run(sql, user=user, as_user=as_user, surface=surface).to_arrow().to_pylist()[0]
         statements += 1
-        for i, (column, what, edges) in enumerate(plans):
+        for i, (column, what, bin_edges) in enumerate(plans):
             counts_map = dict(values[f"h{i}"] or {})
-            if what == "histogram":
-                stats[column]["histogram"] = _bins(edges, counts_map)
+            if what == "histogram" and bin_edges is not None:
+                stats[column]["histogram"] = _bins(bin_edges, counts_map)
             else:
                 ranked = _ranked(counts_map)[:TOP_VALUES]
                 stats[column]["top"] = [{"value": v, "count": n} for v, n in ranked]

@@ -247,8 +247,11 @@ def index_for(catalog: Catalog) -> SearchIndex:
         if cached and cached[0]() is catalog:
             return cached[1]
     index = SearchIndex.build(catalog)  # outside the lock: a concurrent build of the same catalog is harmless
+    def forget(_ref: weakref.ref[Catalog]) -> None:   # the catalog is gone: so is its index
+        _CACHE.pop(key, None)
+
     with _CACHE_LOCK:
-        _CACHE[key] = (weakref.ref(catalog, lambda _ref, k=key: _CACHE.pop(k, None)), index)
+        _CACHE[key] = (weakref.ref(catalog, forget), index)
     return index
 
 

@@ -54,12 +54,13 @@ import math
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from aios_workbench.checks import drift_stats as st
-from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult, Status
 from aios_workbench.core.errors import UsageError
 
 SMALL_REFERENCE = 1000
@@ -97,7 +98,7 @@ def drift(reference: str, current: str, *, run_sql: RunSql, columns=None, overri
     tested = [i for i in items if i.status != "error"]
     drifted = sum(i.status == "fail" for i in tested)
     share = drifted / len(tested) if tested else 0.0
-    status = ("fail" if share >= drift_share else "pass") if tested else "error"   # nothing tested: no verdict
+    status: Status = ("fail" if share >= drift_share else "pass") if tested else "error"   # nothing tested: no verdict
     dataset_item = CheckItem("dataset drift", status,
                              metrics={"drifted_columns": drifted, "columns": len(tested), "share": share,
                                       "threshold": drift_share},
@@ -169,7 +170,7 @@ PLOT_CATEGORIES = 8
 def _distribution(c: _Column) -> dict | None:
     """Reference and current shares for a small inline plot: 16 bins of the histogram, or the 8 most
     frequent categories (the rest as "other"). Values are already masked where the policy masks them."""
-    if c.hist is not None and c.kind != "categorical":
+    if c.hist is not None and c.kind != "categorical" and c.lo is not None and c.hi is not None:
         ref, cur = (h.reshape(PLOT_BINS, -1).sum(axis=1) for h in c.hist)   # 8192 bins -> 16
         return {"kind": "histogram", "lo": float(c.lo), "hi": float(c.hi),
                 "ref": [round(float(x), 5) for x in ref / max(ref.sum(), 1)],
@@ -178,7 +179,7 @@ def _distribution(c: _Column) -> dict | None:
         keys, ref, cur = c.values
         ref, cur = ref / max(ref.sum(), 1), cur / max(cur.sum(), 1)
         order = np.argsort(-(ref + cur), kind="stable")[:PLOT_CATEGORIES]
-        out = {"kind": "categories", "labels": [str(keys[i])[:24] for i in order],
+        out: dict[str, Any] = {"kind": "categories", "labels": [str(keys[i])[:24] for i in order],
                "ref": [round(float(ref[i]), 5) for i in order], "cur": [round(float(cur[i]), 5) for i in order]}
         if len(keys) > PLOT_CATEGORIES:
             out["labels"].append("other")
@@ -193,7 +194,9 @@ class _Column:
         self.name, self.type, self.kind = name, arrow_type, kind   # kind: numeric | integer | categorical
         self.floating = pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
         self.n = [0, 0]                 # valid (non-null, finite) values per side
-        self.lo = self.hi = self.std = None
+        self.lo: float | None = None    # the smallest and largest valid value over both sides
+        self.hi: float | None = None
+        self.std: float | None = None   # the reference's standard deviation
         self.hist: tuple[np.ndarray, np.ndarray] | None = None
         self.values: tuple[list, np.ndarray, np.ndarray] | None = None   # keys, ref counts, cur counts
         self.error: str | None = None
@@ -315,28 +318,30 @@ class _Plan:
                     dirty.append(c)
                     continue
             if not c.n[0] or not c.n[1]:
-                side = "reference" if not c.n[0] else "current"
-                c.error = f"column {c.name!r} has no non-null value in the {side} data"
+                empty = "reference" if not c.n[0] else "current"
+                c.error = f"column {c.name!r} has no non-null value in the {empty} data"
         if dirty:
             self.profile(dirty)
 
     def histograms(self) -> None:
-        cols = [c for c in self.columns if c.kind != "categorical" and not c.error and c.lo < c.hi]
-        if not cols:
+        ranged = [(c, c.lo, c.hi) for c in self.columns if c.kind != "categorical" and not c.error
+                  and c.lo is not None and c.hi is not None and c.lo < c.hi]
+        if not ranged:
             return
+        cols = [c for c, _, _ in ranged]
         parts = []
-        for k, c in enumerate(cols):
-            scale = HIST_BINS / (c.hi - c.lo)
-            b = f"(least(CAST(floor(({c.x} - {_lit(c.lo)}) * {_lit(scale)}) AS BIGINT), {HIST_BINS - 1}))"
+        for k, (c, lo, hi) in enumerate(ranged):
+            scale = HIST_BINS / (hi - lo)
+            b = f"(least(CAST(floor(({c.x} - {_lit(lo)}) * {_lit(scale)}) AS BIGINT), {HIST_BINS - 1}))"
             for side, rel in ((0, "ref"), (1, "cur")):
                 parts.append(f"SELECT CAST({k} AS BIGINT) AS col, CAST({side} AS BIGINT) AS side, {b} AS bin, count(*) AS n "
                              f"FROM {rel} WHERE {c.valid} GROUP BY ALL")
         table = self.run_union(parts)
-        col, side, bin_, n = (_numpy(table.column(i)) for i in range(4))
+        col, sides, bin_, n = (_numpy(table.column(i)) for i in range(4))
         for k, c in enumerate(cols):
             counts = []
             for s in (0, 1):
-                mask = (col == k) & (side == s)
+                mask = (col == k) & (sides == s)
                 counts.append(np.bincount(bin_[mask], weights=n[mask], minlength=HIST_BINS))
             c.hist = (counts[0], counts[1])
 
@@ -351,7 +356,7 @@ class _Plan:
             return True
         if np.count_nonzero(ref + cur) <= 5 or test in ("chisquare", "z"):
             return True
-        return test in ("jensenshannon", "psi") and np.count_nonzero(ref) <= 20
+        return test in ("jensenshannon", "psi") and bool(np.count_nonzero(ref) <= 20)
 
     def value_counts(self) -> None:
         cols = [c for c in self.columns if self._needs_values(c)]
@@ -368,8 +373,7 @@ class _Plan:
             keys = sorted(counts.get(k, {}))
             pairs = np.array([counts[k][key] for key in keys], dtype=float).reshape(-1, 2)
             c.values = (keys, pairs[:, 0], pairs[:, 1])
-        for c in cols:
-            if c.kind == "integer" and np.count_nonzero(c.values[2]) <= 10:
+            if c.kind == "integer" and np.count_nonzero(pairs[:, 1]) <= 10:
                 c.kind = "categorical"
 
     def choose(self, c: _Column) -> str:
@@ -385,20 +389,20 @@ class _Plan:
         if c.n[0] <= SMALL_REFERENCE:
             if c.kind == "numeric" and (distinct is None or distinct > 5):
                 return "ks"
-            return "chisquare" if distinct > 2 else "z"
+            return "chisquare" if distinct is not None and distinct > 2 else "z"
         if c.kind == "numeric":
             return "wasserstein" if distinct is None or distinct > 5 else "jensenshannon"
         return "jensenshannon"
 
     def test(self, c: _Column) -> CheckItem:
-        metrics = {"ref_count": c.n[0], "cur_count": c.n[1],
+        metrics: dict[str, Any] = {"ref_count": c.n[0], "cur_count": c.n[1],
                    "ref_nulls": self.rows[0] - c.n[0], "cur_nulls": self.rows[1] - c.n[1]}
         if c.error:
             return CheckItem(c.name, "error", metrics=metrics, detail={"error": c.error})
         test = self.choose(c)
         threshold = self.overrides.get(c.name, {}).get("threshold", THRESHOLDS[test])
         _check_threshold(c.name, test, threshold)   # an override without a stattest meets its test only here
-        detail = {"stattest": test, "stattest_display": DISPLAY[test], "kind": c.kind}
+        detail: dict[str, Any] = {"stattest": test, "stattest_display": DISPLAY[test], "kind": c.kind}
         score, extra = getattr(self, f"_{test}")(c)
         metrics.update(extra)
         if test in P_VALUE_TESTS:
@@ -415,6 +419,7 @@ class _Plan:
     # -- the tests: each returns (score, extra metrics) --
 
     def _shares(self, c: _Column):
+        assert c.values is not None  # shares are taken of counted values (categorical, or few distinct)
         _, ref, cur = c.values
         return ref / c.n[0], cur / c.n[1]
 

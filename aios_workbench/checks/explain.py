@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from aios_workbench.checks.relation import RelationColumns, quote, relation_sql, short
-from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult, Status
 from aios_workbench.core.errors import UsageError
 
 RunSql = Callable[[str], pa.Table]
@@ -235,7 +235,7 @@ def _permutation_importance(model, X, y, scoring, n_repeats, random_state, table
 
 def _item(feature: str, rank: int, mean: float, std: float, limits: dict[str, dict[str, float]]) -> CheckItem:
     detail: dict[str, Any] = {"rank": rank}
-    status = "pass"
+    status: Status = "pass"
     low, high = limits["min_importance"].get(feature), limits["max_importance"].get(feature)
     rules = []
     if low is not None:

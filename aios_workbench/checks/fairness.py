@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from aios_workbench.checks.relation import RelationColumns, quote, relation_sql, short
-from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult, Status
 from aios_workbench.core.errors import UsageError
 
 RunSql = Callable[[str], pa.Table]
@@ -169,6 +169,7 @@ def _item(metric: str, value: float, limit: float, groups: list[dict]) -> CheckI
     if no_positives and metric.startswith(("equalized_odds", "equal_opportunity")):
         detail["groups_without_positives"] = no_positives[:10]
         detail["note"] = "these groups have no actual positives: their TPR counts as 0, as in fairlearn"
+    status: Status
     if math.isnan(value):
         detail["note"] = "undefined (0/0): every group's rate is 0"
         status = "warn"

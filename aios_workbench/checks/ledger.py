@@ -33,9 +33,8 @@ def _when(started_at: str | None) -> datetime:
 
 
 def _row_dict(run: CheckRun, datasets: list[str]) -> dict:
-    at = run.at if run.at.tzinfo else run.at.replace(tzinfo=UTC)  # SQLite drops the zone
     return {
-        "id": run.id, "at": at.isoformat(timespec="seconds"), "kind": run.kind, "name": run.name,
+        "id": run.id, "at": run.at.isoformat(timespec="seconds"), "kind": run.kind, "name": run.name,
         "status": run.status, "passed": run.status in ("pass", "warn"), "required": run.required,
         "severity": run.severity, "user": run.user, "datasets": datasets, "inputs": run.inputs,
         "params": run.params, "items": run.items, "error": run.error, "duration_s": run.duration,

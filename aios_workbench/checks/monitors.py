@@ -14,7 +14,7 @@ Running one (`aios check monitor NAME`, `POST checks/run {"kind": "monitor", "na
 window bounds in DuckDB through the governed path, runs the drift check on the two windows as the caller,
 records it in the ledger under `monitor:NAME`, and keeps the alert feed true: a failing monitor opens (or
 bumps) the alert `monitor:NAME` and starts the jobs whose `triggers.on_monitor_failure` name it; a passing
-one resolves the alert.
+one resolves the alert (that rule is the service's `alerts.record_monitor_outcome`).
 """
 
 from __future__ import annotations
@@ -131,20 +131,3 @@ def run_monitor(service, run_sql, name: str):
     result.params = {**result.params, "monitor": name, "dataset": spec.dataset, "windows": bounds}
     return result
 
-
-def keep_feed_true(service, name: str, result: dict) -> None:
-    """Open or bump the monitor's alert when it failed (and start its triggered jobs); resolve it when it passed."""
-    from aios_workbench.alerts import AlertFeed
-
-    feed, key = AlertFeed(service.store), f"monitor:{name}"
-    if result["status"] in ("fail", "error"):
-        drifted = [i["name"] for i in result.get("items", []) if i["status"] == "fail" and i["name"] != "dataset drift"]
-        feed.raise_alert(key=key, kind="monitor_failed", severity="error" if result["status"] == "error" else "warning",
-                         title=f"monitor {name} {'errored' if result['status'] == 'error' else 'failed'}",
-                         detail={"monitor": name, "ledger_id": result.get("ledger_id"), "drifted": drifted,
-                                 "error": result.get("error"), "windows": result.get("params", {}).get("windows")})
-        from aios_workbench.jobs.runs import trigger_monitor_failure
-
-        trigger_monitor_failure(service.store, name)
-    else:
-        feed.resolve(key)

@@ -56,7 +56,10 @@ def table_expr(dataset: str) -> exp.Table:
     parts = [p for p in dataset.split(".")]
     if not 1 <= len(parts) <= 3 or not all(p.strip() for p in parts):
         raise UsageError(f"{dataset!r} is not a dataset name", fix="write source.schema.dataset", input=dataset)
-    return exp.table_(*reversed(parts), quoted=True) if len(parts) > 1 else exp.table_(parts[0], quoted=True)
+    *qualifiers, name = parts
+    db = qualifiers[-1] if qualifiers else None
+    catalog = qualifiers[-2] if len(qualifiers) > 1 else None
+    return exp.table_(name, db=db, catalog=catalog, quoted=True)
 
 
 def parse_max_age(value: str | int | float | timedelta) -> timedelta:
@@ -114,11 +117,11 @@ class Context:
         return exp.column(actual, quoted=True)
 
 
-def count_where(condition: exp.Expression) -> exp.Expression:
+def count_where(condition: exp.Expr) -> exp.Expr:
     return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
 
 
-def not_null(column: exp.Expression) -> exp.Expression:
+def not_null(column: exp.Expr) -> exp.Expr:
     return exp.Not(this=column.is_(exp.null()))
 
 
@@ -157,10 +160,10 @@ class Rule:
         return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if v is not None}}
 
     # A row rule defines `violation`; the runner counts and samples the rows it selects.
-    def violation(self, ctx: Context) -> exp.Expression:
+    def violation(self, ctx: Context) -> exp.Expr:
         raise NotImplementedError
 
-    def aggregates(self, ctx: Context) -> list[exp.Expression]:
+    def aggregates(self, ctx: Context) -> list[exp.Expr]:
         return [count_where(self.violation(ctx))]
 
     def describe(self, ctx: Context) -> str:
@@ -248,13 +251,13 @@ class Range(Rule):
 
     def violation(self, ctx):
         col = ctx.column(self.column)
-        outside = []
+        outside: list[exp.Expr] = []
         if self.min is not None:
-            op = exp.LT if self.min_inclusive else exp.LTE
-            outside.append(op(this=col.copy(), expression=exp.convert(self.min)))
+            below = exp.LT if self.min_inclusive else exp.LTE
+            outside.append(below(this=col.copy(), expression=exp.convert(self.min)))
         if self.max is not None:
-            op = exp.GT if self.max_inclusive else exp.GTE
-            outside.append(op(this=col.copy(), expression=exp.convert(self.max)))
+            above = exp.GT if self.max_inclusive else exp.GTE
+            outside.append(above(this=col.copy(), expression=exp.convert(self.max)))
         return exp.and_(not_null(col), exp.Paren(this=exp.or_(*outside)))
 
 
@@ -312,7 +315,7 @@ class SqlPredicate(Rule):
                              input=self.predicate)
         self._parsed = self._parse()
 
-    def _parse(self) -> exp.Expression:
+    def _parse(self) -> exp.Expr:
         try:
             tree = sqlglot.parse_one(f"SELECT ({self.predicate})", read=DIALECT)
         except sqlglot.errors.ParseError as exc:
@@ -400,10 +403,6 @@ class Freshness(Rule):
         return failed, {"age_hours": age_hours, "max_age_hours": max_hours, "rows": rows}, {"latest": latest}
 
 
-RULES: dict[str, type[Rule]] = {r.kind: r for r in (NotNull, Unique, AcceptedValues, Range, Regex, References,
-                                                      SqlPredicate, RowCount, Freshness)}
-
-
 # -- running a suite -----------------------------------------------------------------------------------------------
 
 def _jsonable(value: Any) -> Any:
@@ -422,7 +421,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)[:200]
 
 
-def _compile(suite: Suite, ctx: Context) -> list[tuple[Any, list[exp.Expression]]]:
+def _compile(suite: Suite, ctx: Context) -> list[tuple[Any, list[exp.Expr]]]:
     compiled = []
     for rule in suite.rules:
         ctx.rule = rule.label
@@ -431,7 +430,7 @@ def _compile(suite: Suite, ctx: Context) -> list[tuple[Any, list[exp.Expression]
     return compiled
 
 
-def _aggregate(ctx: Context, parts: list[tuple[int, list[exp.Expression]]]) -> dict[str, Any]:
+def _aggregate(ctx: Context, parts: list[tuple[int, list[exp.Expr]]]) -> dict[str, Any]:
     """One statement: `count(*)` plus every listed rule's aggregates, aliased r<rule>_<n>."""
     select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "rows", quoted=True))
     for index, expressions in parts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +42,7 @@ class Connector:
     Options: type[_Options] = _Options
     duckdb_extension: str | None = None
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict[str, Any]):
         self.options = self.Options.model_validate(options)
 
     def attach(self, con: duckdb.DuckDBPyConnection, *, alias: str, root: Path) -> None:
@@ -64,6 +64,7 @@ class FilesConnector(Connector):
         glob: str = Field("*", description="which files of the folder belong to the dataset")
         dataset: str | None = None
 
+    options: Options
     _readers = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json_auto"}
 
     def files(self, root: Path) -> list[Path]:
@@ -101,6 +102,7 @@ class DatasetsConnector(Connector):
     class Options(_Options):
         path: str
 
+    options: Options
     NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
     def folder(self, root: Path) -> Path:
@@ -151,6 +153,7 @@ class _FileDatabase(Connector):
     class Options(_Options):
         path: str
 
+    options: Options
     attach_type = ""
 
     def attach(self, con, *, alias, root):
@@ -186,6 +189,8 @@ class _ServerDatabase(Connector):
         password_secret: str | None = Field(None, description="name of the secret holding the password")
         schema_: str | None = Field(None, alias="schema")
 
+    options: Options
+    duckdb_extension: str  # each server type names the DuckDB extension that attaches it
     attach_type = ""
 
     def connection_string(self) -> str:

@@ -12,7 +12,7 @@ def connect(extension_dir: Path, *, database: str = ":memory:", threads: int = 2
     """A DuckDB connection that cannot fetch extensions from the network. Past `memory_limit` it spills
     to `temp_directory` (DuckDB's default for an in-memory database is `.tmp` in the working folder)."""
     extension_dir.mkdir(parents=True, exist_ok=True)
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "extension_directory": str(extension_dir),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,

@@ -13,7 +13,7 @@ After the governed engine disables external access, DuckDB reads only from
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, Self
 
 import duckdb
 from pydantic import Field, field_validator, model_validator
@@ -80,10 +80,12 @@ class S3Connector(Connector):
             return value
 
         @model_validator(mode="after")
-        def _both_or_no_credentials(self):
+        def _both_or_no_credentials(self) -> Self:
             if (self.key_id_secret is None) != (self.secret_secret is None):
                 raise ValueError("set both `key_id_secret` and `secret_secret`, or neither (anonymous access)")
             return self
+
+    options: Options
 
     # -- derived names -------------------------------------------------------------------
     @property

@@ -8,6 +8,7 @@ process exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -15,6 +16,7 @@ class WorkbenchError(Exception):
     """Base of every error the workbench raises on purpose."""
 
     code = "workbench_error"
+    rule: str | None = None  # the governance rule that refused, when one did (a query path's denial)
 
     def __init__(self, message: str, *, fix: str | None = None, input: Any = None):
         super().__init__(message)
@@ -158,7 +160,7 @@ def exit_code(error: WorkbenchError) -> int:
 def error_class(code: str, status: int) -> type[WorkbenchError]:
     """The error class a service's JSON `error` code stands for, so a client raises what the server raised:
     the class with that code if this process knows it, else the class of that HTTP status."""
-    def subclasses(cls):
+    def subclasses(cls: type[WorkbenchError]) -> Iterator[type[WorkbenchError]]:
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from aios_workbench.core.errors import PluginNotFound, WorkbenchError
 
@@ -27,7 +27,12 @@ class Registry(Generic[T]):
         self._plugins: dict[str, T] = {}
         self._entry_points_loaded = False
 
-    def register(self, name: str, obj: T | None = None):
+    @overload
+    def register(self, name: str, obj: T) -> T: ...
+    @overload
+    def register(self, name: str, obj: None = None) -> Callable[[T], T]: ...
+
+    def register(self, name: str, obj: T | None = None) -> T | Callable[[T], T]:
         """Register `obj` under `name`; without `obj`, return a decorator."""
         if obj is None:
             def decorator(target: T) -> T:
@@ -70,6 +75,7 @@ class Registry(Generic[T]):
             ) from None
 
     def names(self) -> list[str]:
+        """The names of every plugin of this family, built-in and installed, sorted."""
         self._load_entry_points()
         return sorted(self._plugins)
 
@@ -78,9 +84,9 @@ class Registry(Generic[T]):
         return name in self._plugins
 
 
-connectors: Registry = Registry("connectors")
-checks: Registry = Registry("checks")
-executors: Registry = Registry("executors")
-notifiers: Registry = Registry("notifiers")
-
-Factory = Callable[..., T]
+# Any: the plugin types (connector classes, check functions, executor classes, notifiers) live in the
+# layers above, which core may not import; each family's module states its own protocol.
+connectors: Registry[Any] = Registry("connectors")
+checks: Registry[Any] = Registry("checks")
+executors: Registry[Any] = Registry("executors")
+notifiers: Registry[Any] = Registry("notifiers")

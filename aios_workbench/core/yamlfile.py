@@ -17,9 +17,13 @@ from aios_workbench.core.errors import ConfigError
 from aios_workbench.core.logs import redact
 
 M = TypeVar("M", bound=BaseModel)
+KeyPath = tuple[str | int, ...]
+"""Where a value sits in a YAML document: mapping keys and sequence indexes from the root."""
+LineIndex = dict[KeyPath, int]
+"""Each key path of a document mapped to its 1-based line."""
 
 
-def _line_index(node: yaml.Node | None, path: tuple = (), index: dict | None = None) -> dict[tuple, int]:
+def _line_index(node: yaml.Node | None, path: KeyPath = (), index: LineIndex | None = None) -> LineIndex:
     """Map each key path in a composed YAML tree to its 1-based line."""
     index = {} if index is None else index
     if node is None:
@@ -47,7 +51,7 @@ def _refuse_duplicate_keys(root: yaml.Node | None, path: Path) -> None:
     as_loaded = yaml.constructor.SafeConstructor()  # one per file: it caches every node it constructs
     seen: set[int] = set()
 
-    def walk(node: yaml.Node, at: tuple) -> None:
+    def walk(node: yaml.Node, at: KeyPath) -> None:
         if id(node) in seen:  # an alias shares its anchor's node: check it once
             return
         seen.add(id(node))
@@ -79,7 +83,7 @@ def _boolean_key(path: Path, node: yaml.Node, key: bool) -> ConfigError:
     )
 
 
-def _duplicate_key(path: Path, at: tuple, first: yaml.Node, second: yaml.Node) -> ConfigError:
+def _duplicate_key(path: Path, at: KeyPath, first: yaml.Node, second: yaml.Node) -> ConfigError:
     where = f"under `{'.'.join(map(str, at))}`" if at else "at the top level"
     same = f" (read as the same key as `{first.value}`)" if first.value != second.value else ""
     line, first_line = second.start_mark.line + 1, first.start_mark.line + 1
@@ -94,7 +98,7 @@ def _duplicate_key(path: Path, at: tuple, first: yaml.Node, second: yaml.Node) -
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
+def read_yaml(path: Path) -> tuple[Any, LineIndex]:
     """Parse `path`; return the data and a key-path -> line index."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -118,7 +122,7 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
     return data, _line_index(node)
 
 
-def _describe(error: dict, lines: dict[tuple, int], path: Path) -> tuple[str, int | None]:
+def _describe(error: dict[str, Any], lines: LineIndex, path: Path) -> tuple[str, int | None]:
     loc = tuple(error["loc"])
     line = None
     for end in range(len(loc), -1, -1):
@@ -137,7 +141,7 @@ def _describe(error: dict, lines: dict[tuple, int], path: Path) -> tuple[str, in
     return f"key `{dotted}`: {message}", line
 
 
-def load_model(path: Path, model: type[M], *, empty_ok: bool = True) -> tuple[M, dict[tuple, int]]:
+def load_model(path: Path, model: type[M], *, empty_ok: bool = True) -> tuple[M, LineIndex]:
     """Parse and validate `path` as `model`, or raise one precise `ConfigError`.
 
     Returns the model and the line index, so callers can validate parts of the
@@ -154,12 +158,12 @@ def load_model(path: Path, model: type[M], *, empty_ok: bool = True) -> tuple[M,
     return validate_part(data, model, path=path, lines=lines), lines
 
 
-def validate_part(data: Any, model: type[M], *, path: Path, lines: dict[tuple, int], at: tuple = ()) -> M:
+def validate_part(data: Any, model: type[M], *, path: Path, lines: LineIndex, at: KeyPath = ()) -> M:
     """Validate `data` (found at key path `at` of `path`) as `model`."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [dict(e, loc=at + tuple(e["loc"])) for e in exc.errors(include_url=False)]
+        errors: list[dict[str, Any]] = [dict(e, loc=at + tuple(e["loc"])) for e in exc.errors(include_url=False)]
         problems = [_describe(e, lines, path) for e in errors]
         text, line = problems[0]
         where = f" line {line}" if line else ""

@@ -59,14 +59,6 @@ def make_iban(country: str, bban: str) -> str:
     return f"{country}{iban_check_digits(country, bban)}{bban}"
 
 
-def iban_is_valid(iban: str) -> bool:
-    """ISO 13616 validation: move the first four characters to the end; the number mod 97 is 1."""
-    compact = iban.replace(" ", "").upper()
-    if len(compact) < 5 or not compact.isalnum() or not compact[:2].isalpha() or not compact[2:4].isdigit():
-        return False
-    return int(_iban_digits(compact[4:] + compact[:4])) % 97 == 1
-
-
 def make_ibans(rng: np.random.Generator, country: str, bban_shape: str, count: int) -> list[str]:
     """`count` valid IBANs for one country; `bban_shape` uses 'n' for digits and 'a' for letters."""
     bbans = fill_pattern(rng, bban_shape, count, digit="n", letter="a")

@@ -132,7 +132,7 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
         if not same:
             wanted = load_notebook(path, MONITOR_NOTEBOOK).digest
             same = running is not None and running[0] == wanted
-        if same:
+        if same and running is not None:
             say(f"job {MONITOR_JOB} already runs the current {MONITOR_NOTEBOOK}")
             return {**result, "status": "unchanged", "digest": running[0]}
         say(f"promoting {MONITOR_NOTEBOOK} as the daily job {MONITOR_JOB} ({MONITOR_CRON} UTC, as "

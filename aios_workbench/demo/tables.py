@@ -226,10 +226,10 @@ def _company_names(rng: np.random.Generator, category: np.ndarray) -> np.ndarray
             trade, tail = divmod(rest, len(NAME_TAILS))
             names[row] = " ".join(w for w in (BRAND_WORDS[brand], trades[trade], NAME_TAILS[tail]) if w)
     seen: dict[str, int] = {}
-    for row, name in enumerate(names):  # only needed past ~1,200 suppliers per category
+    for index, name in enumerate(names):  # only needed past ~1,200 suppliers per category
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
-            names[row] = f"{name} {seen[name]}"
+            names[index] = f"{name} {seen[name]}"
     return names
 
 

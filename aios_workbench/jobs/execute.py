@@ -158,7 +158,8 @@ def _kernel_manager_class(env: dict, cwd: Path, stop: _KernelStop):
             # a killed kernel skips the cleanup below: the folder goes when the run lets go of its manager
             weakref.finalize(self, shutil.rmtree, folder, True)
 
-        async def start_kernel(self, **kw):
+        # jupyter_client declares AsyncKernelManager.start_kernel with KernelManager's sync signature
+        async def start_kernel(self, **kw):  # type: ignore[override]
             kw["env"] = dict(env)
             kw["cwd"] = str(cwd)
             await super().start_kernel(**kw)

@@ -13,8 +13,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
+from aios_workbench.jobs.notebook import Notebook
+from aios_workbench.jobs.spec import JobSpec
 
 TITLES = {
     "parameters_cell": "a cell tagged `parameters` exists",
@@ -52,13 +56,13 @@ def not_run(name: str, because: str) -> PromotionGate:
 class GateInputs:
     """What the gates look at: the notebook (or why it could not be loaded), the job and who promotes it."""
 
-    service: object
+    service: Any                       # the WorkbenchService, a layer above that hands itself down
     job: str
     relative: str
-    notebook: object | None            # jobs.notebook.Notebook
+    notebook: Notebook | None
     load_error: WorkbenchError | None
     cleaned: dict | None
-    spec: object                       # jobs.spec.JobSpec (parameters not yet validated)
+    spec: JobSpec                      # parameters not yet validated
     identity: str
     promoter: str
     supplied: dict
@@ -70,7 +74,7 @@ class GateOutcome:
     gates: list[PromotionGate]
     schema: dict | None = None
     parameters: dict = field(default_factory=dict)   # validated supplied values
-    execution: object | None = None                  # ExecutionResult of the validation run
+    execution: ExecutionResult | None = None         # the validation run
 
     @property
     def refused(self) -> bool:
@@ -103,6 +107,7 @@ def _parameters_cell(inputs: GateInputs) -> PromotionGate:
     if inputs.load_error is not None:
         return PromotionGate("parameters_cell", False, f"the notebook cannot be loaded: {inputs.load_error.message}",
                              {"fix": inputs.load_error.fix})
+    assert inputs.notebook is not None  # loaded, since it raised no load error
     try:
         index, _ = inputs.notebook.parameters_cell()
     except WorkbenchError as exc:
@@ -144,11 +149,7 @@ def validation_dir(workspace, job: str) -> Path:
 def _validation_run(inputs: GateInputs, second: PromotionGate, outcome: GateOutcome) -> PromotionGate:
     if not second.passed:
         return not_run("validation_run", "the parameters are not valid (gate 2): no kernel was started")
-    try:
-        from aios_workbench.jobs.execute import execute_notebook
-    except ImportError as exc:
-        return not_run("validation_run", f"the notebook execution module is unavailable ({exc})")
-    import nbformat
+    import nbformat  # lazy: jsonschema validation behind it; only a promotion needs it
 
     service, spec = inputs.service, inputs.spec
     folder = validation_dir(service.workspace, inputs.job)
@@ -230,7 +231,7 @@ def _required_checks(inputs: GateInputs) -> PromotionGate:
             results.append({"suite": name, "status": "unknown"})
             continue
         try:
-            ran = inputs.service.run_check(inputs.identity, "quality", {"suites": [name]}, notebook=inputs.relative)
+            ran = inputs.service.checks.run(inputs.identity, "quality", {"suites": [name]}, notebook=inputs.relative)
         except WorkbenchError as exc:
             failed.append(f"{name}: could not run as {inputs.identity}: {exc.message}")
             results.append({"suite": name, "status": "error", "error": exc.message})
@@ -263,7 +264,7 @@ def _grants(inputs: GateInputs, third: PromotionGate, outcome: GateOutcome) -> P
         return not_run("grants", "no validation run happened (gate 3), so what the notebook reads is unknown")
     read = list(dict.fromkeys(result.datasets_read or []))
     denied = list(dict.fromkeys(result.datasets_denied or []))
-    detail = {"identity": inputs.identity, "datasets_read": read, "datasets_denied": denied}
+    detail: dict[str, Any] = {"identity": inputs.identity, "datasets_read": read, "datasets_denied": denied}
     service = inputs.service
     policy = PolicyEngine(service.queries.policy.current())
     try:

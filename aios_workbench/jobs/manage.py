@@ -13,6 +13,7 @@ every request. Promoting the same name again continues its version numbers.
 
 from __future__ import annotations
 
+import builtins
 import shutil
 from pathlib import Path
 
@@ -78,12 +79,16 @@ def controls(user: str, *, identity: str | None, created_by: str | None, is_audi
 
 
 class JobControl:
-    """Jobs of one workspace, controlled as `user` through `surface` (cli, api, ui)."""
+    """Jobs of one workspace, controlled as `user` through `surface` (cli, api, ui).
 
-    def __init__(self, workspace, store, audit, *, policy=None):
+    `alerts` resolves a deleted job's alert (the service's `AlertsManager`, or an `AlertFeed`);
+    `policy` returns the policy in force (default: the workspace's governance files)."""
+
+    def __init__(self, workspace, store, audit, *, alerts, policy=None) -> None:
         self.workspace = workspace
         self.store = store
         self.audit = audit
+        self.alerts = alerts
         self._policy = policy or (lambda: workspace.policy)
 
     # -- who may ------------------------------------------------------------------------------------
@@ -157,10 +162,21 @@ class JobControl:
                         log_path=None)
         return data
 
-    def history(self, name: str, *, limit: int = 50, before_id: int | None = None) -> list[dict]:
+    def history(self, name: str, *, limit: int = 50, before_id: int | None = None) -> builtins.list[dict]:
         with self.store.session() as session:
             job_id = get_job(session, name).id
         return runs.history(self.store, job_id=job_id, limit=limit, before_id=before_id)
+
+    def retries_left(self, run: dict) -> bool:
+        """Whether the job's retry policy allows another attempt after `run` (a run dict)."""
+        with self.store.session() as session:
+            job = session.get(Job, run["job_id"])
+            return job is not None and run["attempt"] <= spec_of(job).retries.max
+
+    def retry_of(self, run_id: int) -> int | None:
+        """The id of the run queued as the retry of `run_id`, if the scheduler queued one yet."""
+        with self.store.session() as session:
+            return session.scalar(select(JobRun.id).where(JobRun.retry_of == run_id))
 
     def readable_run(self, run_id, user: str, what: str) -> dict:
         """A run whose outputs or log `user` wants to read (403 unless they may control its job)."""
@@ -210,9 +226,7 @@ class JobControl:
             # gone and stops the worker, whose final write then touches nothing.
             session.delete(job)
         shutil.rmtree(job_runs_dir(self.workspace, name), ignore_errors=True)
-        from aios_workbench.alerts import AlertFeed
-
-        AlertFeed(self.store).resolve(f"job:{name}")  # nothing left to fix
+        self.alerts.resolve(f"job:{name}")  # nothing left to fix
         self._audit(user, surface, "delete", name, runs=counts)
         return {"job": name, "deleted": True, "runs_deleted": sum(counts.values()),
                 "cancelled": counts.get("queued", 0) + counts.get("running", 0)}

@@ -11,8 +11,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aios_workbench.core.errors import NotFound, UsageError
+
+if TYPE_CHECKING:  # nbformat is imported where a notebook is read (jsonschema behind it)
+    from nbformat import NotebookNode
 
 PARAMETERS_TAG = "parameters"
 # Cell metadata JupyterLab rewrites on every run (timings) or on every click (view state):
@@ -44,7 +48,7 @@ class Notebook:
 
     path: Path
     relative: str
-    node: object  # nbformat.NotebookNode
+    node: NotebookNode
 
     @property
     def kernel(self) -> str:

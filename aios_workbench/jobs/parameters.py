@@ -19,7 +19,6 @@ from typing import Any
 
 from aios_workbench.core.errors import UsageError
 
-TYPES = ("int", "float", "str", "bool", "list", "dict", "any")
 _ANNOTATION_TYPES = {
     "int": "int", "float": "float", "str": "str", "bool": "bool",
     "list": "list", "tuple": "list", "sequence": "list", "set": "any",
@@ -101,7 +100,7 @@ def _python_assignments(source: str, problems: list[str]) -> dict[str, tuple[str
     except SyntaxError as exc:
         problems.append(f"the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})")
         return {}
-    found = {}
+    found: dict[str, tuple[str | None, str, ast.AST]] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             found[node.targets[0].id] = (None, ast.get_source_segment(source, node.value) or "", node.value)
@@ -111,7 +110,7 @@ def _python_assignments(source: str, problems: list[str]) -> dict[str, tuple[str
     return found
 
 
-def _entry(name: str, annotation: str, default_source: str, help_text: str, parsed) -> dict:
+def _entry(name: str, annotation: str | None, default_source: str, help_text: str, parsed) -> dict:
     if parsed is not None:  # Python's parser is exact where the regex guesses
         annotation = parsed[0] or annotation
         default_source = parsed[1] or default_source

@@ -4,6 +4,9 @@ A promotion that passes every gate stores the snapshot and a `JobVersion` and po
 (status active), or stores the version as `pending_approval` (the job keeps running its previous
 version, or does not exist yet, until a second user approves). A refused promotion writes no
 snapshot, version or job; every attempt, approval, rejection and rollback is audited.
+
+`service` is the `WorkbenchService` (the callers are its `JobsManager` and the demo): its store, audit
+log and policy, and `service.alerts`, which raises and resolves the approval alerts.
 """
 
 from __future__ import annotations
@@ -147,7 +150,8 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
                          detail={"version": report.version, "notebook": relative, "digest": digest,
                                  "identity": identity, "status": report.status, "gates": verdicts})
     if report.status == "pending_approval":
-        _raise_approval_alert(service, report, spec)
+        service.alerts.approval_pending(report.job, report.version, notebook=report.notebook,
+                                        promoted_by=report.promoted_by, approver=spec.approver, digest=report.digest)
     return report
 
 
@@ -212,17 +216,6 @@ def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcom
                          "taking the version number", fix="promote again", input=report.job)
 
 
-def _raise_approval_alert(service, report: PromotionReport, spec) -> None:
-    from aios_workbench.alerts import AlertFeed
-
-    who = spec.approver or "a second user"
-    AlertFeed(service.store).raise_alert(
-        key=f"approval:{report.job}:v{report.version}", kind="approval", severity="info",
-        title=f"Job {report.job} v{report.version} waits for approval by {who}",
-        detail={"job": report.job, "version": report.version, "notebook": report.notebook,
-                "promoted_by": report.promoted_by, "approver": spec.approver, "digest": report.digest})
-
-
 # -- approval -------------------------------------------------------------------------------------------------
 def approve(service, name: str, version, user: str, comment: str | None = None, *, surface: str = "api") -> dict:
     """Approve a version waiting for approval: it becomes active and the job runs it (unless the job
@@ -239,7 +232,6 @@ def reject(service, name: str, version, user: str, comment: str | None = None, *
 def _decide(service, name, version, user, comment, *, approve: bool, surface: str) -> dict:
     from sqlalchemy import select
 
-    from aios_workbench.alerts import AlertFeed
     from aios_workbench.jobs.spec import JobSpec
     from aios_workbench.jobs.versions import _iso, _version_number, point_job_at
     from aios_workbench.store.models import Job, JobVersion
@@ -285,7 +277,7 @@ def _decide(service, name, version, user, comment, *, approve: bool, surface: st
     service.audit.append(user=user, surface=surface, action=f"job_{decision}", target=target, allowed=True,
                          detail={"version": number, "comment": comment or "", "promoted_by": row.promoted_by,
                                  "digest": row.digest, "job_version": current})
-    AlertFeed(service.store).resolve(f"approval:{name}:v{number}")
+    service.alerts.approval_decided(name, number)
     return {"job": name, "version": number, "decision": decision, "status": row.status, "user": user,
             "comment": comment or "", "job_version": current, "approved_at": _iso(row.approved_at),
             "next_due_at": _iso(job.next_due_at) if approve and job is not None else None}

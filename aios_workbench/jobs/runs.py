@@ -37,15 +37,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """`moment` as an aware UTC datetime (SQLite hands back naive ones; we only ever write UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def iso(moment: datetime | None) -> str | None:
-    moment = utc(moment)
+    """A stored moment (aware UTC, see `store.types.UTCDateTime`) as ISO 8601; None stays None."""
     return moment.isoformat() if moment else None
 
 
@@ -80,7 +73,7 @@ def spec_of(job: Job) -> JobSpec:
 # -- reading ------------------------------------------------------------------------------------------
 def run_dict(run: JobRun, job_name: str | None) -> dict:
     """A run as the CLI, REST API and UIs show it (absolute paths; the REST layer relativises them)."""
-    started, finished = utc(run.started_at), utc(run.finished_at)
+    started, finished = run.started_at, run.finished_at
     end = finished or (now() if run.status == "running" else None)
     return {
         "id": run.id, "job": job_name, "job_id": run.job_id, "version": run.version,
@@ -89,7 +82,7 @@ def run_dict(run: JobRun, job_name: str | None) -> dict:
         "requested_by": run.requested_by, "executor": run.executor, "created_at": iso(run.created_at),
         "not_before": iso(run.not_before), "started_at": iso(started), "finished_at": iso(finished),
         "duration_seconds": round((end - started).total_seconds(), 3) if started and end else None,
-        "waited_seconds": round((started - utc(run.not_before)).total_seconds(), 3) if started else None,
+        "waited_seconds": round((started - run.not_before).total_seconds(), 3) if started else None,
         "lease_owner": run.lease_owner, "cancel_requested": bool(run.cancel_requested),
         "progress": {"cells_done": run.cells_done or 0, "cells_total": run.cells_total or 0},
         "output_path": run.output_path, "html_path": run.html_path, "log_path": run.log_path,
@@ -134,10 +127,10 @@ def new_run(job: Job, *, trigger: str, parameters: dict, requested_by: str, exec
             occurrence: datetime | None = None, attempt: int = 1, retry_of: int | None = None,
             not_before: datetime | None = None, version: int | None = None) -> JobRun:
     moment = now()
-    return JobRun(job_id=job.id, version=version or job.version, occurrence=utc(occurrence), trigger=trigger,
+    return JobRun(job_id=job.id, version=version or job.version, occurrence=occurrence, trigger=trigger,
                   attempt=attempt, retry_of=retry_of, status="queued", parameters=dict(parameters),
                   requested_by=requested_by, executor=executor, created_at=moment,
-                  not_before=utc(not_before) or moment, cancel_requested=False, cells_done=0, cells_total=0)
+                  not_before=not_before or moment, cancel_requested=False, cells_done=0, cells_total=0)
 
 
 def insert_unique(session, run: JobRun) -> bool:
@@ -212,7 +205,7 @@ def claim(store, owner: str, *, lease_seconds: float, max_running: int, free_slo
                 status="running", started_at=started, lease_owner=owner,
                 lease_until=started + timedelta(seconds=lease_seconds))).rowcount
             if won == 1:
-                claimed.append(ClaimedRun(run_id, job_id, executor, (started - utc(not_before)).total_seconds()))
+                claimed.append(ClaimedRun(run_id, job_id, executor, (started - not_before).total_seconds()))
                 running[job_id] = running.get(job_id, 0) + 1
                 slots[executor] -= 1
         return claimed

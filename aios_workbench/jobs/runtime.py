@@ -121,21 +121,19 @@ class JobQueries:
         return result
 
 
-class JobServiceView:
-    """The WorkbenchService seen through one run's grant: its queries and checks are those of a job."""
+class JobCatalog:
+    """`service.catalog` as a job kernel reaches it: previews and profiles read through the job's queries;
+    a write is traced from what the run read and recorded as an output of the run."""
 
-    mode = "job"
-
-    def __init__(self, service, grant: RunGrant):
-        self._service = service
+    def __init__(self, catalog, grant: RunGrant):
+        self._catalog = catalog
         self._grant = grant
-        self.queries = JobQueries(service.queries, grant)
 
     def __getattr__(self, name):
-        return getattr(self._service, name)
+        return getattr(self._catalog, name)
 
-    def write_dataset(self, user: str, target: str, table, *, mode: str = "replace", inputs=(),
-                      run_id: str | None = None, surface: str = JOB_SURFACE, strict_inputs: bool = True) -> dict:
+    def write(self, user: str, target: str, table, *, mode: str = "replace", inputs=(),
+              run_id: str | None = None, surface: str = JOB_SURFACE, strict_inputs: bool = True) -> dict:
         """A job's write: audited with surface "job" and the job run; traced from what the run read so far
         (plus the inputs the kernel named); recorded as an output of the run."""
         grant = self._grant
@@ -143,28 +141,51 @@ class JobServiceView:
         with grant._lock:
             read = sorted(grant.datasets_read)
         inputs = list(inputs) if strict_inputs else [*read, *inputs]   # inferred: all the run read so far
-        result = self._service.write_dataset(user, target, table, mode=mode, inputs=inputs, strict_inputs=False,
-                                             run_id=run_id or grant.lineage_run_id, surface=JOB_SURFACE)
+        result = self._catalog.write(user, target, table, mode=mode, inputs=inputs, strict_inputs=False,
+                                     run_id=run_id or grant.lineage_run_id, surface=JOB_SURFACE)
         with grant._lock:
             grant.datasets_written.add(result["dataset"])
         return result
+
+
+class JobChecks:
+    """`service.checks` as a job kernel reaches it: checks read through the job's queries, so their reads
+    are the job's reads, and are recorded in the ledger with the job run."""
+
+    def __init__(self, checks, grant: RunGrant):
+        self._checks = checks
+        self._grant = grant
+
+    def __getattr__(self, name):
+        return getattr(self._checks, name)
+
+    def run(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
+        self._grant.note_mlflow_run(mlflow_run_id)
+        return self._checks.run(user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook,
+                                job_run_id=self._grant.job_run_id)
+
+
+class JobServiceView:
+    """The WorkbenchService seen through one run's grant: its queries, catalog and checks are those of a job."""
+
+    mode = "job"
+
+    def __init__(self, service, grant: RunGrant):
+        self._service = service
+        self._grant = grant
+        self.queries = JobQueries(service.queries, grant)
+        # the service's own managers, acting on this view: what they read goes through the job's queries
+        self.catalog = JobCatalog(service.catalog.bound_to(self), grant)
+        self.checks = JobChecks(service.checks.bound_to(self), grant)
+
+    def __getattr__(self, name):
+        return getattr(self._service, name)
 
     async def status(self, user: str) -> dict:
         data = await self._service.status(user)
         data["mode"] = "job"
         data["job_run_id"] = self._grant.job_run_id
         return data
-
-    def run_check(self, user: str, kind, spec: dict, *, mlflow_run_id=None, notebook=None) -> list[dict]:
-        """Checks a job runs read through this view, so their reads are the job's reads."""
-        from aios_workbench.checks.runner import run_check
-        from aios_workbench.core.errors import UsageError
-
-        if not isinstance(kind, str) or not kind:
-            raise UsageError("the check's `kind` is missing", fix="send kind: quality, drift or fairness")
-        self._grant.note_mlflow_run(mlflow_run_id)
-        return run_check(self, user, kind, spec, mlflow_run_id=mlflow_run_id, notebook=notebook,
-                         job_run_id=self._grant.job_run_id)
 
 
 class _GrantedService:
@@ -216,10 +237,6 @@ class JobRuntime:
         if grant is not None and hmac.compare_digest(grant.token.encode(), token.encode()):
             return grant
         return None
-
-    def active_tokens(self) -> list[str]:
-        with self._lock:
-            return [g.token for g in self._grants.values()]
 
     # -- the server ----------------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:

@@ -95,6 +95,7 @@ class Schedule(BaseModel):
         if self.kind == "manual":
             return None
         if self.kind == "once":
+            assert self.at is not None  # a one-off schedule always has its time (`_consistent`)
             at = self.at.astimezone(UTC)
             return at if at > moment else None
         from croniter import croniter
@@ -119,6 +120,7 @@ class Schedule(BaseModel):
         if self.kind == "manual":
             return "manual only"
         if self.kind == "once":
+            assert self.at is not None  # a one-off schedule always has its time (`_consistent`)
             return f"once at {self.at.isoformat(timespec='minutes')}"
         from cron_descriptor import get_description
 

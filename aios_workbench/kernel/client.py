@@ -8,12 +8,14 @@ scripts set AIOS_SERVICE_URL and AIOS_TOKEN.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from aios_workbench.core.errors import (
     AuthenticationRequired,
@@ -23,6 +25,8 @@ from aios_workbench.core.errors import (
     WorkbenchError,
     error_class,
 )
+
+UNREACHABLE_FIX = "start it (`aios serve` or `aios lab`) or fix the URL"
 
 
 class ServiceClient:
@@ -35,10 +39,12 @@ class ServiceClient:
         self.headers = dict(headers or {})   # sent with every call (a delegate's X-AIOS-Act-As)
 
     def _open(self, endpoint: str, payload: dict | None = None, *, body=None, length: int | None = None,
-              content_type: str = "application/json", timeout: float | None = None):
+              content_type: str = "application/json", timeout: float | None = None,
+              answer_key: str | None = None, unreachable_fix: str = UNREACHABLE_FIX):
         """An open response for GET (no payload) or POST (a JSON `payload`, or a raw `body` of
         `content_type`: bytes, or an iterable of byte chunks `length` bytes long in all, sent as they
-        come); errors become WorkbenchErrors."""
+        come); errors become WorkbenchErrors, except an error answer whose JSON object holds
+        `answer_key`, which is the response. No answer at all is a ConnectorError with `unreachable_fix`."""
         data = json.dumps(payload).encode() if payload is not None else body
         headers = {"Content-Type": content_type} if data is not None else {}
         if length is not None:
@@ -52,18 +58,26 @@ class ServiceClient:
         try:
             return urllib.request.urlopen(request, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as exc:
-            raise self._error(exc, endpoint.split("?")[0]) from None
+            raw = exc.read()
+            if answer_key is not None and answer_key in _json_object(raw):
+                return io.BytesIO(raw)
+            raise self._error(exc.code, raw, endpoint.split("?")[0]) from None
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectorError(
                 f"cannot reach the workbench service at {self.url}: {getattr(exc, 'reason', exc)}",
-                fix="start it (`aios serve` or `aios lab`) or fix the URL", input=self.url) from None
+                fix=unreachable_fix, input=self.url) from None
 
     def get(self, endpoint: str) -> dict:
         with self._open(endpoint) as response:
             return self._json(response, endpoint)
 
-    def post(self, endpoint: str, payload: dict) -> dict:
-        with self._open(endpoint, payload) as response:
+    def post(self, endpoint: str, payload: dict, *, timeout: float | None = None, answer_key: str | None = None,
+             unreachable_fix: str = UNREACHABLE_FIX) -> dict:
+        """POST `payload` as JSON and return the JSON answer. With `answer_key`, an error answer that holds
+        that key is returned too, not raised (a refused promotion answers 422 with its gate report);
+        `unreachable_fix` is the advice when no answer comes (a long call may have finished anyway)."""
+        with self._open(endpoint, payload, timeout=timeout, answer_key=answer_key,
+                        unreachable_fix=unreachable_fix) as response:
             return self._json(response, endpoint)
 
     def _json(self, response, endpoint: str):
@@ -82,19 +96,17 @@ class ServiceClient:
     def status(self) -> dict:
         return self.get("status")
 
-    def _error(self, exc: urllib.error.HTTPError, endpoint: str) -> WorkbenchError:
-        try:
-            body = json.loads(exc.read())
-        except ValueError:
-            body = {}
-        if exc.code == 401 or (exc.code == 403 and not body.get("error")):
+    def _error(self, status: int, raw: bytes, endpoint: str) -> WorkbenchError:
+        """The error an error answer (HTTP `status`, body `raw`) stands for, as the service raised it."""
+        body = _json_object(raw)
+        if status == 401 or (status == 403 and not body.get("error")):
             if not self.token:
                 return AuthenticationRequired(f"the workbench service at {self.url} needs a token, and none was "
                                               "sent", fix="pass one with --token or $AIOS_TOKEN", input=self.url)
-            return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({exc.code})",
+            return AuthenticationRequired(f"the workbench service at {self.url} refused the token ({status})",
                                           fix="pass the right token (--token or $AIOS_TOKEN)", input=self.url)
-        error = error_class(body.get("error", ""), exc.code).received(
-            body.get("message") or f"HTTP {exc.code} from {self.url}", fix=body.get("fix"),
+        error = error_class(body.get("error", ""), status).received(
+            body.get("message") or f"HTTP {status} from {self.url}", fix=body.get("fix"),
             input=body.get("input", endpoint))
         error.code = body.get("error", error.code)
         error.rule = body.get("rule")
@@ -122,7 +134,7 @@ class ServiceClient:
         `datasets`, when given a list, receives the governed datasets the query read."""
         import pyarrow as pa
 
-        payload = {"sql": sql, "surface": surface}
+        payload: dict[str, str | int] = {"sql": sql, "surface": surface}
         if run_id:
             payload["run_id"] = run_id
         if as_user:
@@ -137,6 +149,15 @@ class ServiceClient:
             except (pa.ArrowInvalid, OSError) as exc:
                 raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
                                      fix="retry; `aios audit tail` shows how the query ended", input=sql) from None
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """`raw` parsed as a JSON object; anything else (a proxy's HTML page, a list) as an empty one."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 IPC_CHUNK_BYTES = 8 * 2**20   # a write is serialised and sent this much at a time
@@ -244,9 +265,14 @@ def connect(url: str | None = None, token: str | None = None) -> ServiceClient:
     return _client
 
 
+def service_client() -> ServiceClient:
+    """This kernel's client of the workbench service: the one `connect` chose, else discovered now."""
+    return _client or connect()
+
+
 def status() -> Status:
     """The workbench status: version, workspace, metadata store and data sources."""
-    return Status((_client or connect()).status())
+    return Status(service_client().status())
 
 
 def _convert(table, as_: str):
@@ -272,7 +298,7 @@ def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows
     schema computed in the service), and the audit record carries the run id."""
     if as_ not in ("polars", "pandas", "arrow"):
         raise UsageError(f"unknown result type {as_!r}", fix="use as_='polars', 'pandas' or 'arrow'", input=as_)
-    client = _client or connect()
+    client = service_client()
     run = _active_run()
     run_id = getattr(run, "id", None)
     datasets: list[str] = []
@@ -307,7 +333,7 @@ def _check(kind: str, spec: dict, *, batches: list[dict] | None = None, label: s
     notebook = os.environ.get("JPY_SESSION_NAME")
     if notebook:
         payload["notebook"] = notebook
-    client = _client or connect()
+    client = service_client()
     parts = [{**payload, **b} for b in batches] if batches else [payload]
     if len(parts) > 1:
         from tqdm.auto import tqdm
@@ -323,7 +349,7 @@ def _check(kind: str, spec: dict, *, batches: list[dict] | None = None, label: s
 
 def quality(*suites: str):
     """Run data-quality suites of governance/checks.yaml (all when none are named), with a progress bar."""
-    names = list(suites) or [s["name"] for s in (_client or connect()).get("checks/suites")["suites"]]
+    names = list(suites) or [s["name"] for s in service_client().get("checks/suites")["suites"]]
     return _check("quality", {}, batches=[{"suites": [n]} for n in names], label="quality suites")
 
 
@@ -343,7 +369,7 @@ def drift(reference: str, current: str, *, columns: list[str] | None = None, ove
     if report:
         from aios_workbench.checks.evidently_report import save_report
 
-        body = (_client or connect()).post("checks/evidently", {
+        body = service_client().post("checks/evidently", {
             "reference": reference, "current": current, "columns": columns, "sample_rows": sample_rows})
         path = save_report(body["html"], report)
         result.report_path = str(path)
@@ -387,19 +413,19 @@ def catalog(client: ServiceClient | None = None):
     """An interactive catalog browser: search, schema with masks, masked preview, profile, lineage."""
     from aios_workbench.kernel.ui import catalog as browser
 
-    return browser(client or _client or connect())
+    return browser(client or service_client())
 
 
 def runs(notebook: str | None = None, *, experiment: str | None = None, client: ServiceClient | None = None):
     """`wb.runs()`: this notebook's tracked runs (or an experiment's); select two or more to compare."""
     from aios_workbench.kernel.ui.runs_browser import runs as make
 
-    return make(client or _client or connect(), notebook, experiment=experiment)
+    return make(client or service_client(), notebook, experiment=experiment)
 
 
 def register_model(run_id: str, name: str, *, artifact_path: str = "model") -> dict:
     """Register the model a run logged as a candidate version (promotion needs checks and an approval)."""
-    return (_client or connect()).post("models/register", {"run_id": run_id, "name": name,
+    return service_client().post("models/register", {"run_id": run_id, "name": name,
                                                            "artifact_path": artifact_path})
 
 
@@ -435,6 +461,6 @@ def write(data, target: str, *, mode: str = "replace", inputs: list[str] | None 
     if mode not in ("replace", "append"):
         raise UsageError(f"unknown write mode {mode!r}", fix="use mode='replace' or 'append'", input=str(mode))
     run = _active_run()
-    client = _client or connect()
+    client = service_client()
     return client.write_arrow(target, table, mode=mode, inputs=list(_READ) if inputs is None else list(inputs),
                               run_id=getattr(run, "id", None), infer_inputs=inputs is None)

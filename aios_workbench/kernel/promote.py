@@ -6,14 +6,15 @@ in Jupyter and carries `.passed`, `.gates` and `.version`.
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
-import urllib.request
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from aios_workbench.core.errors import ConnectorError, UsageError
+from aios_workbench.core.errors import UsageError
+from aios_workbench.kernel.client import service_client
+from aios_workbench.workspace.locate import locate_workspace
 
 PROMOTION_TIMEOUT = 900.0  # a validation run may take jobs.validation_timeout_seconds (600 s by default)
 
@@ -59,15 +60,13 @@ class Promotion(dict):
         return "\n".join(lines)
 
 
-def current_notebook(environ=None, cwd: Path | None = None) -> str:
+def current_notebook(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
     """The path of the notebook this kernel belongs to, relative to its workspace.
 
     Jupyter gives a kernel `JPY_SESSION_NAME` (the notebook's path under the server's root); the
     kernel's working folder is the notebook's folder, which locates the workspace."""
-    from aios_workbench.workspace.locate import locate_workspace
-
-    environ = os.environ if environ is None else environ
-    session = environ.get("JPY_SESSION_NAME")
+    env = os.environ if environ is None else environ
+    session = env.get("JPY_SESSION_NAME")
     if not session:
         raise UsageError("cannot tell which notebook this kernel runs (JPY_SESSION_NAME is not set)",
                          fix="pass the notebook: wb.promote('notebooks/NAME.ipynb')")
@@ -81,42 +80,16 @@ def current_notebook(environ=None, cwd: Path | None = None) -> str:
                      fix="pass the notebook: wb.promote('notebooks/NAME.ipynb')", input=session)
 
 
-def promote(notebook: str | None = None, **kwargs) -> Promotion:
+def promote(notebook: str | None = None, **kwargs: Any) -> Promotion:
     """Promote `notebook` (default: this one) to a job; keyword arguments as `POST jobs/promote`:
     name, parameters, cron, timezone (or tz), at, timeout_seconds, cell_timeout_seconds, retries,
     notifications, approver, identity. A refused promotion is returned (with `.passed` False), not raised."""
-    from aios_workbench.kernel import client as wb_client
-
     if "tz" in kwargs:
         kwargs["timezone"] = kwargs.pop("tz")
     payload = {"notebook": notebook or current_notebook(), **{k: v for k, v in kwargs.items() if v is not None}}
-    service = wb_client._client or wb_client.connect()
-    return Promotion(_post_report(service, payload))
-
-
-def _post_report(service, payload: dict) -> dict:
-    """POST jobs/promote; a 422 carrying a report is a result, other errors raise as the client's do."""
-    endpoint = "jobs/promote"
-    request = urllib.request.Request(f"{service.url}/aios/api/{endpoint}", data=json.dumps(payload).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    if service.token:
-        request.add_header("Authorization", f"token {service.token}")
-    try:
-        with urllib.request.urlopen(request, timeout=max(service.timeout, PROMOTION_TIMEOUT)) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        if exc.code == 422:
-            body = exc.read()
-            try:
-                report = json.loads(body)
-            except ValueError:
-                report = {}
-            if isinstance(report, dict) and "gates" in report:
-                return report
-            exc.read = lambda: body  # let the client's error mapping read it again
-        raise service._error(exc, endpoint) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ConnectorError(f"promotion through {service.url} failed: {getattr(exc, 'reason', exc)}",
-                             fix="check that the service runs (`aios serve` or `aios lab`); a promotion that "
-                                 "timed out may still have finished: see `aios jobs versions NAME`",
-                             input=service.url) from None
+    service = service_client()
+    # A refused promotion answers 422 with its gate report: that report is the result, not an error.
+    return Promotion(service.post(
+        "jobs/promote", payload, timeout=max(service.timeout, PROMOTION_TIMEOUT), answer_key="gates",
+        unreachable_fix="check that the service runs (`aios serve` or `aios lab`); a promotion that timed out "
+                        "may still have finished: see `aios jobs versions NAME`"))

@@ -126,9 +126,9 @@ def current_user() -> str:
     """Who the run belongs to: the workbench service's identity for this kernel (what governance
     uses, so the registry's author check is about the same person), else $AIOS_USER, else the OS user."""
     try:
-        from aios_workbench.kernel.client import _client, connect
+        from aios_workbench.kernel.client import service_client
 
-        return (_client or connect()).status()["user"]
+        return service_client().status()["user"]
     except Exception:  # noqa: BLE001 - no service reachable (a script, a test): fall back to the local identity
         pass
     if os.environ.get("AIOS_USER"):

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypedDict, TypeVar, overload
 
 from aios_workbench.core.errors import UsageError
 from aios_workbench.kernel import provenance
@@ -40,6 +40,8 @@ from aios_workbench.tracking.store import (
 )
 
 log = logging.getLogger("aios_workbench.tracking")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 EXPERIMENT_ENV = "AIOS_EXPERIMENT"
 MAX_PARAM_LENGTH = 6000            # MLflow's limit for a parameter value
@@ -152,7 +154,7 @@ class WorkbenchRun:
         self._datasets: dict[str, str] = {}       # dataset -> digest logged in this run
         self._checks: dict[str, int] = {}         # check name -> times recorded (the metric step)
         self._lock = threading.Lock()
-        self.id: str | None = None
+        self.id = ""   # MLflow's run id, known once `_start` opened the run
 
     # -- lifecycle -------------------------------------------------------------------------------
     def _start(self) -> WorkbenchRun:
@@ -380,6 +382,17 @@ def _pop(run) -> None:
             _stack.remove(run)
 
 
+class _RunOptions(TypedDict):
+    """The options of a run, as `RunSpec` hands them to the `WorkbenchRun` it opens."""
+
+    experiment: str | None
+    params: dict | None
+    tags: dict | None
+    batch_size: int
+    flush_seconds: float
+    dataset_context: str
+
+
 class RunSpec:
     """What `run(...)` returns: a context manager, a decorator, or `.start()` for a run spanning cells."""
 
@@ -387,8 +400,8 @@ class RunSpec:
                  tags: dict | None = None, workspace=None, batch_size: int = 1000, flush_seconds: float = 5.0,
                  dataset_context: str = "training"):
         self.name = name
-        self.options = dict(experiment=experiment, params=params, tags=tags, batch_size=batch_size,
-                            flush_seconds=flush_seconds, dataset_context=dataset_context)
+        self.options = _RunOptions(experiment=experiment, params=params, tags=tags, batch_size=batch_size,
+                                   flush_seconds=flush_seconds, dataset_context=dataset_context)
         self.workspace = workspace
         self._open: list = []
 
@@ -402,6 +415,7 @@ class RunSpec:
             _atexit_registered = True
         ws = _load_workspace(self.workspace)
         uri = tracking_uri(ws)
+        opened: WorkbenchRun | DisabledRun
         if not check_reachable(uri, required=ws.config.tracking.required):
             opened = DisabledRun(self.name, uri)
         else:
@@ -420,19 +434,27 @@ class RunSpec:
         status = "FINISHED" if exc_type is None else "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
         opened.end(status)
 
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         spec = RunSpec(self.name or fn.__name__, workspace=self.workspace, **self.options)
 
         @functools.wraps(fn)
-        def tracked(*args, **kwargs):
+        def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
             with spec:
                 return fn(*args, **kwargs)
 
         return tracked
 
 
+@overload
+def run(name: Callable[P, R], *, experiment: str | None = None, params: dict | None = None,
+        tags: dict | None = None, workspace: Any = None, **options: Any) -> Callable[P, R]: ...
+@overload
+def run(name: str | None = None, *, experiment: str | None = None, params: dict | None = None,
+        tags: dict | None = None, workspace: Any = None, **options: Any) -> RunSpec: ...
+
+
 def run(name: str | Callable | None = None, *, experiment: str | None = None, params: dict | None = None,
-        tags: dict | None = None, workspace=None, **options) -> RunSpec:
+        tags: dict | None = None, workspace: Any = None, **options: Any) -> RunSpec | Callable:
     """An MLflow run in the notebook's experiment: `with wb.run("name") as run:` or `@wb.run("name")`.
 
     `experiment` defaults to one per notebook (its path in the workspace; the

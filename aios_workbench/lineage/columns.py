@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 from functools import lru_cache
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -31,7 +32,7 @@ _INDIRECT = (("joins", "JOIN"), ("where", "FILTER"), ("group", "GROUP_BY"), ("ha
              ("order", "SORT"))
 
 
-def _qualify_tables(tree: exp.Expression, catalog: Catalog) -> dict[str, CatalogEntry]:
+def _qualify_tables(tree: exp.Expr, catalog: Catalog) -> dict[str, CatalogEntry]:
     """Rewrite table references in place to full catalog names; the entries by lowercased full name."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     found: dict[str, CatalogEntry] = {}
@@ -90,9 +91,9 @@ def _entry_of(table: exp.Table, entries: dict[str, CatalogEntry]) -> CatalogEntr
 
 
 def _direct(qualified, schema, entries, namespace, masked) -> dict:
-    fields = {}
+    fields: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for output, root in lineage(None, qualified, schema, dialect="duckdb", copy=False).items():
-        seen = {}
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
         for leaf, path in _leaves(root, []):
             entry = _entry_of(leaf.expression, entries)
             if entry is None:
@@ -107,8 +108,8 @@ def _direct(qualified, schema, entries, namespace, masked) -> dict:
     return fields
 
 
-def _indirect(qualified: exp.Expression, entries, namespace, masked) -> list[dict]:
-    found = {}
+def _indirect(qualified: exp.Expr, entries, namespace, masked) -> list[dict]:
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for scope in traverse_scope(qualified):
         select = scope.expression
         for arg, subtype in _INDIRECT:
@@ -135,7 +136,6 @@ def column_lineage(sql: str, datasets: list[CatalogEntry], namespace: str,
 @lru_cache(maxsize=512)
 def _column_lineage(sql: str, datasets: tuple, namespace: str, masked_items: tuple) -> dict | None:
     masked = {k: list(v) for k, v in masked_items}
-    datasets = list(datasets)
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
         entries = _qualify_tables(tree, Catalog(list(datasets)))

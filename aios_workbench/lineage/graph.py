@@ -233,9 +233,11 @@ def _current_index(log) -> LineageIndex:
     except FileNotFoundError:
         _INDEXES.pop(key, None)
         return LineageIndex(())
-    inode, offset, index = _INDEXES.get(key, (None, 0, None))
-    if index is None or inode != stat.st_ino or stat.st_size < offset:
+    cached = _INDEXES.get(key)
+    if cached is None or cached[0] != stat.st_ino or stat.st_size < cached[1]:
         inode, offset, index = stat.st_ino, 0, LineageIndex(())
+    else:
+        inode, offset, index = cached
     events, offset = log.events_after(offset)
     for event in events:
         index._add(event)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import queue
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -20,10 +21,8 @@ from pathlib import Path
 
 from aios_workbench.core.logs import redact
 
-try:  # serialises appends between processes (Jupyter server, scheduler, CLI); POSIX only
+if sys.platform != "win32":  # serialises appends between processes (Jupyter server, scheduler, CLI); POSIX only
     import fcntl
-except ImportError:  # pragma: no cover - Windows: the in-process lock still applies
-    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class LineageLog:
         with self._lock:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
             try:
-                if fcntl is not None:
+                if sys.platform != "win32":  # on Windows the in-process lock still applies
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 size = os.fstat(fd).st_size
                 if size and hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":  # a writer died mid-line: start a new one
@@ -140,7 +139,12 @@ class HttpTransport:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued event was sent or given up; False if `timeout` passed first."""
         done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
+
+        def wait_for_queue() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait_for_queue, daemon=True).start()
         return done.wait(timeout)
 
     def _ensure_worker(self) -> None:

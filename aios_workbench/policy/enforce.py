@@ -33,7 +33,7 @@ class DatasetView:
     allowed: bool
     rule: str
     masks: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (method, rule)
-    row_filter: exp.Expression | None = None
+    row_filter: exp.Expr | None = None
     row_filter_rule: str | None = None
 
 
@@ -53,11 +53,11 @@ class PolicyEngine:
 
     def is_auditor(self, user: str) -> bool:
         info = self.policy.users.get(user)
-        return bool(info) and any(self.policy.roles[r].audit for r in info.roles if r in self.policy.roles)
+        return info is not None and any(self.policy.roles[r].audit for r in info.roles if r in self.policy.roles)
 
     def may_impersonate(self, user: str, target: str) -> bool:
         info = self.policy.users.get(user)
-        return bool(info) and ("*" in info.may_impersonate or target in info.may_impersonate)
+        return info is not None and ("*" in info.may_impersonate or target in info.may_impersonate)
 
     def grant_for(self, principal: Principal, entry, privilege: str = "read") -> str | None:
         """The first grant that gives `principal` `privilege` on `entry`, as a rule name."""
@@ -100,7 +100,7 @@ class PolicyEngine:
                     masks[column.name] = (mask.method, why)
         return masks
 
-    def _row_filter(self, principal: Principal, entry) -> tuple[exp.Expression | None, str | None]:
+    def _row_filter(self, principal: Principal, entry) -> tuple[exp.Expr | None, str | None]:
         predicates, rules = [], []
         for i, rf in enumerate(self.policy.row_filters):
             if rf.dataset.lower() != entry.full_name.lower() or principal.roles & set(rf.exempt_roles):
@@ -114,7 +114,7 @@ class PolicyEngine:
             combined = exp.and_(combined, p)
         return combined, "; ".join(rules)
 
-    def _predicate(self, text: str, principal: Principal, index: int) -> exp.Expression:
+    def _predicate(self, text: str, principal: Principal, index: int) -> exp.Expr:
         def substitute(match: re.Match) -> str:
             name = match.group(1)
             if name not in principal.attributes:

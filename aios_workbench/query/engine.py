@@ -47,7 +47,8 @@ def _external_access(ws) -> tuple[list[str], list[str]]:
     readable (and writable by COPY, which the rewriter refuses) as a whole. The one
     exception is a `datasets` source's folder, whose datasets written after the lock must
     be readable; that folder may not hold the workspace (`DatasetsConnector.folder`)."""
-    directories, files = set(), set()
+    directories: set[str] = set()
+    files: set[str] = set()
     for decl in ws.connectors:
         connector = decl.connector()
         if decl.type == "datasets":

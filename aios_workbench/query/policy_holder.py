@@ -6,12 +6,14 @@ import logging
 import threading
 
 from aios_workbench.core.errors import ConfigError
-from aios_workbench.policy.model import POLICY_FILE, load_policy
+from aios_workbench.policy.model import POLICY_FILE, PolicyFile, load_policy
 
 log = logging.getLogger(__name__)
 
 
 class PolicyHolder:
+    """Holds the workspace's policy file and reloads it when it changes."""
+
     def __init__(self, ws):
         self.folder = ws.governance_dir
         self._lock = threading.Lock()
@@ -19,7 +21,7 @@ class PolicyHolder:
         self._stamp = self._file_stamp()
         self.last_error: ConfigError | None = None
 
-    def _file_stamp(self):
+    def _file_stamp(self) -> tuple[int, int] | None:
         path = self.folder / POLICY_FILE
         try:
             stat = path.stat()
@@ -27,7 +29,7 @@ class PolicyHolder:
         except FileNotFoundError:
             return None
 
-    def current(self):
+    def current(self) -> PolicyFile:
         """The policy in force, reloading the file if it changed since the last look."""
         with self._lock:
             stamp = self._file_stamp()

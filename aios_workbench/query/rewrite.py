@@ -52,7 +52,7 @@ def deny(message: str, rule: str, fix: str, node=None) -> QueryDenied:
     return QueryDenied(message + where, rule=rule, fix=fix, input=message)
 
 
-def parse_single_read(sql: str) -> exp.Expression:
+def parse_single_read(sql: str) -> exp.Expr:
     """Exactly one read-only statement, or an error that says what was wrong."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
@@ -88,7 +88,7 @@ def function_name(node: exp.Func) -> str:
     return sorted(function_names(node))[0]
 
 
-def check_nodes(tree: exp.Expression, builtin_functions: frozenset[str]) -> None:
+def check_nodes(tree: exp.Expr, builtin_functions: frozenset[str]) -> None:
     for node in tree.walk():
         rule = FORBIDDEN_NODES.get(type(node))
         if rule:
@@ -109,7 +109,7 @@ def check_nodes(tree: exp.Expression, builtin_functions: frozenset[str]) -> None
                            "unknown_function", "check the function name", node)
 
 
-def _mask_expression(column, method: str) -> exp.Expression:
+def _mask_expression(column, method: str) -> exp.Expr:
     ident = exp.column(column.name, quoted=True)
     is_text = column.data_type.upper() in ("VARCHAR", "TEXT", "STRING") or column.data_type.upper().startswith("VARCHAR")
     if method == "hash":
@@ -121,7 +121,7 @@ def _mask_expression(column, method: str) -> exp.Expression:
     return exp.cast(exp.null(), column.data_type)  # null, or redact/partial of a non-text column
 
 
-def governed_subquery(entry: CatalogEntry, view, alias: exp.Expression | None) -> exp.Subquery:
+def governed_subquery(entry: CatalogEntry, view, alias: exp.Expr | None) -> exp.Subquery:
     projections = []
     for column in entry.columns:
         if column.name in view.masks:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -21,6 +22,11 @@ from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, W
 from aios_workbench.policy.enforce import PolicyEngine
 from aios_workbench.query.policy_holder import PolicyHolder
 from aios_workbench.query.rewrite import QueryDenied, rewrite
+
+if TYPE_CHECKING:
+    from aios_workbench.catalog.model import Catalog
+    from aios_workbench.policy.model import PolicyFile
+    from aios_workbench.query.engine import GovernedEngine
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ class QueryResult:
     datasets: tuple[str, ...]
     max_rows: int
     _batches: Iterator[pa.RecordBatch]
-    _finish: callable
+    _finish: Callable[[QueryResult, BaseException | None], None]
     rows: int = 0
     truncated: bool = False
     _done: bool = field(default=False, repr=False)
@@ -63,7 +69,7 @@ class QueryResult:
             if close:
                 close()
 
-    def _complete(self, error) -> None:
+    def _complete(self, error: BaseException | None) -> None:
         if not self._done:
             self._done = True
             self._finish(self, error)
@@ -88,14 +94,14 @@ class QueryService:
         self.lineage = lineage or emitter_for(ws)
         # lineage events (column lineage costs 5-12 ms) are built off the query's path, in order
         self._lineage_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aios-lineage")
-        self._lineage_pending = None
+        self._lineage_pending: Future[None] | None = None
         self.store = store
         self.audit = audit
         self.max_rows = max_rows
         self.timeout = timeout
         self.policy = PolicyHolder(ws)
-        self._engine = None
-        self._catalog = None
+        self._engine: GovernedEngine | None = None
+        self._catalog: tuple[PolicyFile, Catalog] | None = None
         self._lock = threading.Lock()
         # parse + rewrite costs ~1 ms; repeated queries (dashboards, paging) reuse it. The key holds
         # the policy and catalog objects themselves, so a reload or rescan never serves a stale rewrite.

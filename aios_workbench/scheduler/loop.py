@@ -36,6 +36,7 @@ from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
 from aios_workbench.jobs.schedule import Schedule, zone
+from aios_workbench.scheduler.executors import Executor, RunHandle, get_executor
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
@@ -51,7 +52,6 @@ def default_name() -> str:
 def due_occurrences(schedule: Schedule, first: datetime, moment: datetime, limit: int) -> list[datetime]:
     """The latest `limit` occurrences from `first` (the job's `next_due_at`, itself due) up to `moment`,
     oldest first. Walks backwards from `moment`, so a year of downtime costs `limit` steps, not a year's."""
-    first, moment = runs.utc(first), runs.utc(moment)
     later: list[datetime] = []
     if schedule.kind == "cron":
         from croniter import croniter
@@ -83,7 +83,7 @@ class Tracked:
 
     run_id: int
     job: str
-    handle: object
+    handle: RunHandle
     executor: str
     started: float
     timeout: float | None
@@ -93,7 +93,8 @@ class Tracked:
 class Scheduler:
     """One scheduler replica on a workspace. `tick()` does one round; `run_forever()` loops until SIGTERM."""
 
-    def __init__(self, workspace, *, name: str | None = None, executor=None, json_lines: bool = False,
+    def __init__(self, workspace, *, name: str | None = None, executor: Executor | str | None = None,
+                 json_lines: bool = False,
                  out=None, shutdown_grace: float = 60.0, timeout_grace: float = 30.0, cancel_grace: float = 10.0,
                  on_time_window: float = ON_TIME_WINDOW):
         self.workspace = workspace
@@ -106,7 +107,7 @@ class Scheduler:
         self.shutdown_grace, self.timeout_grace, self.cancel_grace = shutdown_grace, timeout_grace, cancel_grace
         self.on_time_window = on_time_window
         self._fixed_executor = executor
-        self._executors: dict[str, object] = {}
+        self._executors: dict[str, Executor] = {}
         self._tracked: dict[int, Tracked] = {}
         self._notifications = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aios-notify")
         self._started = False
@@ -116,7 +117,7 @@ class Scheduler:
         self._wake = threading.Event()
         self._last_recovery = self._last_renewal = self._last_retention = 0.0
         self._held_back: set[int] = set()
-        self._draining: list[tuple[object, float]] = []
+        self._draining: list[tuple[RunHandle, float]] = []
         self._emit_lock = threading.Lock()
         self.next_wake: float = self.settings.poll_seconds
         self._wake_at = 0.0   # time.monotonic() at which the loop ticks again (set by each tick)
@@ -242,6 +243,8 @@ class Scheduler:
             session.execute(update(Job).where(Job.id == job.id).values(next_due_at=None))
             self.emit("invalid", job=job.name, error=exc.message)
             return []
+        if job.next_due_at is None:   # not due (the query selects due jobs only)
+            return []
         to_run, dropped, next_due = plan_catch_up(spec, job.next_due_at, moment, window=self.on_time_window)
         # Compare-and-set: only the replica that moves next_due_at from the value it read enqueues.
         if session.execute(update(Job).where(Job.id == job.id, Job.next_due_at == job.next_due_at)
@@ -335,7 +338,9 @@ class Scheduler:
         moment = runs.now()
         with self.store.session() as session, session.begin():
             run = runs.take_followups(session, run_id)
-            job = session.get(Job, run.job_id) if run is not None else None
+            if run is None:   # another scheduler took them
+                return
+            job = session.get(Job, run.job_id)
             if job is None:
                 return
             try:
@@ -423,7 +428,7 @@ class Scheduler:
         self.emit("started", job=job.name, run=claimed.run_id, executor=claimed.executor,
                   late=round(claimed.late_seconds, 3))
 
-    def _executor(self, name: str):
+    def _executor(self, name: str) -> Executor:
         if self._fixed_executor is not None:
             if isinstance(self._fixed_executor, str):
                 self._fixed_executor = self._make_executor(self._fixed_executor)
@@ -434,9 +439,7 @@ class Scheduler:
             self._executors[name] = self._make_executor(name)
         return self._executors[name]
 
-    def _make_executor(self, name: str):
-        from aios_workbench.scheduler.executors import get_executor
-
+    def _make_executor(self, name: str) -> Executor:
         executor = get_executor(name, self.workspace)
         executor.on_run_end = self._wake.set   # a worker's end wakes the loop: its slot is reused at once
         return executor
@@ -481,7 +484,7 @@ class Scheduler:
                                                                          Job.next_due_at > since))
             ready = session.scalar(select(func.min(JobRun.not_before)).where(JobRun.status == "queued",
                                                                              JobRun.not_before > since))
-        times = [runs.utc(t) for t in (due, ready) if t is not None]
+        times = [t for t in (due, ready) if t is not None]
         self.next_wake = min([max(0.0, (t - moment).total_seconds()) + 0.005 for t in times]
                              + [self.settings.poll_seconds])
         self._wake_at = min(self._wake_at or float("inf"), time.monotonic() + self.next_wake)

@@ -108,7 +108,7 @@ def run_job_run(workspace_root: str | Path, run_id: int):
             _lineage(service, job, run, "START")
             result = execute_notebook(
                 service, Path(version.snapshot_path), parameters={**spec.parameters, **(run.parameters or {})},
-                identity=job.identity or spec.identity, output_dir=output_dir, kernel=spec.kernel,
+                identity=job.identity or spec.identity or "", output_dir=output_dir, kernel=spec.kernel,
                 timeout=spec.timeout_seconds, cell_timeout=spec.cell_timeout_seconds, secrets=dict(spec.secrets),
                 job_run_id=run.id, job_name=job.name, env={"AIOS_EXPERIMENT": _experiment(workspace, job.notebook)},
                 progress=lambda done, total: row.update(cells_done=done, cells_total=total),
@@ -119,9 +119,8 @@ def run_job_run(workspace_root: str | Path, run_id: int):
         recorded = row.update(status=result.status, finished_at=_now(), error=result.error,
                               failing_cell=result.failing_cell, cells_done=result.cells_done,
                               cells_total=result.cells_total, mlflow_run_id=mlflow_run_id,
-                              **{k: str(v) if v else None for k, v in (("output_path", result.output_path),
-                                                                        ("html_path", result.html_path),
-                                                                        ("log_path", result.log_path))})
+                              output_path=_text(result.output_path), html_path=_text(result.html_path),
+                              log_path=_text(result.log_path))
         if not recorded:
             log.warning("job run %s ended %s, but its row was no longer 'running' (declared lost, cancelled or "
                         "deleted): the recorded outcome stands", run.id, result.status)
@@ -246,11 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _text(path: Path | None) -> str | None:
+    """A path as the run row stores it; no path (or an empty one) as NULL."""
+    return str(path) if path else None
+
+
 def _skip_slow_imports() -> None:
     """jsonschema (which nbformat imports) builds some 38 Lark grammars of `rfc3987_syntax` on import: 1-3 s
     of CPU in every worker, for the `iri` formats no notebook schema uses (python-jsonschema/jsonschema#1428).
     A worker process only validates notebooks, so it goes without them (jsonschema treats the import as absent)."""
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # None in sys.modules makes an import fail (the import system's documented rule); typeshed allows modules only
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _exit(code: int) -> None:

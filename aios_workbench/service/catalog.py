@@ -1,8 +1,25 @@
-"""The catalog as a caller sees it: datasets they may read, search, show, preview, profile, lineage, policy explanations and governed writes."""
+"""The catalog as a caller sees it: datasets they may read, search, show, preview, profile, CSV export,
+lineage, policy explanations, governed writes and scans."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlglot import exp
+
+from aios_workbench.catalog import scan_catalog
+from aios_workbench.catalog.preview import PreviewPage, preview
+from aios_workbench.catalog.profile import profile
+from aios_workbench.catalog.search import search
+from aios_workbench.core.errors import PermissionDenied
+from aios_workbench.lineage import LineageLog, lineage_of, log_path, restrict
+from aios_workbench.lineage.graph import only_own_activity
+from aios_workbench.policy.explain import explain
+from aios_workbench.service.writes import write_dataset
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
@@ -13,3 +30,107 @@ class CatalogManager:
 
     def __init__(self, service: WorkbenchService):
         self.service = service
+
+    def bound_to(self, service: Any) -> CatalogManager:
+        """This manager acting on `service` instead: a job run's view of the workbench service, whose
+        queries are audited and observed as the job's."""
+        return type(self)(service)
+
+    def readable(self, user: str) -> list[dict[str, Any]]:
+        """Catalog entries `user` may read (deny by default hides the rest)."""
+        policy = self.service.policy()
+        principal = policy.principal(user)
+        out = []
+        for entry in self.service.queries.catalog().entries:
+            if not policy.grant_for(principal, entry):
+                continue
+            data = entry.to_dict()
+            if policy.filters_rows(principal, entry):
+                data["row_count"] = None  # the scan's count includes rows this user's filter hides
+            out.append(data)
+        return out
+
+    def size(self) -> int:
+        """How many datasets the catalog holds, readable or not (a count reveals no names)."""
+        return len(self.service.queries.catalog().entries)
+
+    def search(self, user: str, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Ranked catalog search over what `user` may read."""
+        policy = self.service.policy()
+        principal = policy.principal(user)
+        hits = search(self.service.queries.catalog(), text,
+                      visible=lambda e: policy.grant_for(principal, e) is not None, limit=limit)
+        return [h.to_dict() for h in hits]
+
+    def explain(self, user: str, dataset: str) -> dict[str, Any]:
+        """What `user` sees of `dataset` and why: grant, masks, row filter."""
+        return explain(self.service.queries.policy.current(), self.service.queries.catalog(), user, dataset)
+
+    def show(self, user: str, dataset: str) -> dict[str, Any]:
+        """`dataset`'s catalog entry with what `user` sees of it (`access`); a dataset they may not read is
+        refused, as `readable` and `search` leave it out."""
+        info = self.explain(user, dataset)
+        if not info["allowed"]:
+            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}", input=dataset,
+                                   fix="ask a data steward for a grant in governance/policy.yaml "
+                                       f"(`aios policy explain {user} {dataset}` says which rule applies)")
+        data = self.service.queries.catalog().resolve(tuple(dataset.split("."))).to_dict()
+        if info["row_filter"] is not None:
+            data["row_count"] = None   # the scan counted rows this user's filter hides
+        return {**data, "access": info}
+
+    def preview(self, user: str, dataset: str, *, order_by: str | None = None, descending: bool = False,
+                after: str | None = None, limit: int = 50, count: bool = False, surface: str) -> PreviewPage:
+        """One masked, filtered page of `dataset` through the governed path (keyset paging with `after`)."""
+        return preview(self.service.queries, user, dataset, order_by=order_by, descending=descending, after=after,
+                       limit=limit, count=count, surface=surface)
+
+    def profile(self, user: str, dataset: str, *, surface: str) -> dict[str, Any]:
+        """The profile of `dataset` as `user` sees it (masked columns report only that they are masked)."""
+        return profile(self.service.queries, user, dataset, surface=surface).to_dict()
+
+    def export_csv(self, user: str, dataset: str, *, max_rows: int, surface: str) -> tuple[bytes, bool]:
+        """`dataset` as `user` sees it, as CSV bytes, and whether it was cut at `max_rows`."""
+        entry = self.service.queries.catalog().resolve(tuple(dataset.split(".")))
+        table = exp.Table(this=exp.to_identifier(entry.name, quoted=True),
+                          db=exp.to_identifier(entry.schema, quoted=True),
+                          catalog=exp.to_identifier(entry.source, quoted=True))
+        sql = exp.select("*").from_(table).limit(max_rows + 1).sql("duckdb")
+        result = self.service.queries.run(sql, user=user, surface=surface, max_rows=max_rows + 1).to_arrow()
+        truncated = result.num_rows > max_rows
+        out = io.BytesIO()
+        pa_csv.write_csv(result.slice(0, max_rows), out)
+        return out.getvalue(), truncated
+
+    def lineage(self, user: str, dataset: str, depth: int = 3) -> dict[str, Any]:
+        """Upstream and downstream of `dataset` from the lineage log; datasets `user` may not
+        read appear as restricted, and other people's queries only to auditors."""
+        info = self.explain(user, dataset)  # unknown or ambiguous names raise here, with the fix
+        if not info["allowed"]:
+            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}",
+                                   fix="ask a data steward for a grant in governance/policy.yaml",
+                                   input=info["dataset"])
+        readable = {d["name"].lower() for d in self.readable(user)}
+        self.service.queries.flush_lineage()
+        result = lineage_of(LineageLog(log_path(self.service.workspace)), info["dataset"], depth)
+        result["dataset"] = info["dataset"]
+        auditor = self.service.policy().is_auditor(user)
+        for direction in ("upstream", "downstream"):
+            result[direction] = restrict(result[direction], lambda name: name.lower() in readable)
+            if not auditor:   # who else queried it is audit information: auditors only
+                result[direction] = only_own_activity(result[direction], user)
+        return result
+
+    def write(self, user: str, target: str, table: pa.Table, *, mode: str = "replace", inputs: Iterable[str] = (),
+              run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> dict[str, Any]:
+        """Write an Arrow table as a dataset of a `datasets` source (write grant; classified; audited;
+        traced from `inputs`)."""
+        return write_dataset(self.service, user, target, table, mode=mode, inputs=inputs, run_id=run_id,
+                             surface=surface, strict_inputs=strict_inputs).to_dict()
+
+    def scan(self, *, force: bool = False) -> dict[str, Any]:
+        """Discover datasets and columns from every declared source (unchanged sources are skipped unless
+        `force`); the next query sees the new catalog."""
+        report = scan_catalog(self.service.workspace, self.service.store, force=force).to_dict()
+        self.service.queries.refresh()
+        return report

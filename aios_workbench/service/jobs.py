@@ -1,15 +1,211 @@
-"""Promoted jobs as business actions: promote, versions, approve, rollback, run now, cancel, pause, resume, runs, outputs."""
+"""Promoted jobs as business actions: promote, versions, approve, rollback, run now, cancel, pause, resume,
+runs, logs and outputs.
+
+Who may do what is the rule of `jobs/manage.py`: a job's creator, its identity and auditors control it and
+read its errors, logs and outputs; everybody authenticated lists jobs and sees run statuses and timings.
+Every control attempt is audited, allowed or denied. REST `jobs/*`, `aios jobs|runs|promote` and the
+sidebar call only this manager; alerts of promotions and approvals go through `service.alerts`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import builtins
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aios_workbench.core.errors import NotFound, UsageError
+from aios_workbench.jobs import promote as promotion
+from aios_workbench.jobs import versions as job_versions
+from aios_workbench.jobs.manage import JobControl, get_job
+from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
+from aios_workbench.jobs.outputs import kept_output
+from aios_workbench.jobs.parameters import derive_schema, parse_assignments
+from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
+from aios_workbench.jobs.runs import positive_id
+from aios_workbench.jobs.schedule import Schedule
 
 if TYPE_CHECKING:
+    from aios_workbench.jobs.promote import PromotionReport
     from aios_workbench.service.core import WorkbenchService
+
+# What surfaces need of the engines, named here so they import only the service.
+__all__ = ["FINAL_STATUSES", "JobsManager", "parse_assignments", "parse_schedule", "positive_id", "read_tail",
+           "schedule_preview"]
+
+OUTPUT_FORMATS = ("html", "ipynb")
+
+
+def parse_schedule(cron: str | None = None, *, timezone: str = "UTC", at: str | None = None) -> Schedule:
+    """A schedule from a cron expression or a one-off ISO time in `timezone` (neither: manual only);
+    a bad one is a UsageError naming the fix. Pure: surfaces check it before opening anything."""
+    return Schedule.parse(cron, tz=timezone, at=at)
+
+
+def schedule_preview(schedule: Schedule, count: int = 5) -> dict[str, Any]:
+    """The schedule normalised and in words, and its next `count` runs (UTC and local). Pure, like
+    `parse_schedule`: the schedule builder previews without a workspace."""
+    summary, runs = promotion.schedule_summary(schedule, count)
+    return {"schedule": summary, "next_runs": runs}
+
+
+def read_tail(path: Path, lines: int, *, max_bytes: int = 2_000_000) -> list[str]:
+    """The last `lines` lines of a text file (reading at most its last `max_bytes`)."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - max_bytes))
+        text = handle.read().decode("utf-8", errors="replace")
+    return list(deque(text.splitlines(), maxlen=lines))
 
 
 class JobsManager:
-    """Job actions of one workspace, each run as a named caller."""
+    """Job actions of one workspace, each run as a named caller through a named surface (cli, api, ui)."""
 
-    def __init__(self, service: WorkbenchService):
+    def __init__(self, service: WorkbenchService) -> None:
         self.service = service
+        self.control = JobControl(service.workspace, service.store, service.audit, alerts=service.alerts,
+                                  policy=service.queries.policy.current)
+
+    # -- jobs ----------------------------------------------------------------------------------------
+    def list(self, user: str) -> list[dict[str, Any]]:
+        """Every job with its schedule in words, next run, paused flag, last run and whether `user` controls it."""
+        return self.control.list(user)
+
+    def show(self, user: str, name: str) -> dict[str, Any]:
+        """One job: its spec, next five occurrences, latest runs and whether `user` controls it."""
+        return self.control.show(name, user)
+
+    def run_now(self, user: str, name: str, *, surface: str, parameters: dict[str, Any] | None = None,
+                from_text: bool = False) -> dict[str, Any]:
+        """Queue a manual run with the job's defaults updated by `parameters`, checked against the version's
+        schema first (`from_text`: the values are CLI strings, converted by the declared types)."""
+        return self.control.run_now(name, user, surface, parameters, from_text=from_text)
+
+    def pause(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
+        """Stop scheduling new occurrences and triggered runs of job `name`."""
+        return self.control.pause(name, user, surface)
+
+    def resume(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
+        """Schedule job `name` again; missed occurrences follow its catch-up policy."""
+        return self.control.resume(name, user, surface)
+
+    def delete(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
+        """Delete job `name` with its runs and their outputs (its promoted versions stay); resolves its alert."""
+        return self.control.delete(name, user, surface)
+
+    def history(self, user: str, name: str, *, limit: int = 50, before_id: int | None = None) -> dict[str, Any]:
+        """One keyset page of job `name`'s runs, newest first; errors, failing cells and paths only for
+        callers who may control the job (the outputs show data read as its identity)."""
+        rows = self.control.history(name, limit=limit, before_id=before_id)
+        with self.service.store.session() as session:
+            privileged = self.control.may_control(get_job(session, name), user)
+        if not privileged:
+            for row in rows:
+                row.update(error="(hidden)" if row["error"] else None, failing_cell=None,
+                           output_path=None, html_path=None, log_path=None)
+        return {"runs": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+
+    def run_history(self, name: str, *, limit: int = 50, before_id: int | None = None) -> builtins.list[dict[str, Any]]:
+        """Job `name`'s runs newest first, unredacted: for the local CLI, which is no security boundary
+        (whoever runs it can read the workspace's files)."""
+        return self.control.history(name, limit=limit, before_id=before_id)
+
+    # -- runs ----------------------------------------------------------------------------------------
+    def run(self, user: str, run_id: int) -> dict[str, Any]:
+        """One run: status, progress, timings; its error, failing cell and paths only if `user` controls the job."""
+        return self.control.run(run_id, user)
+
+    def readable_run(self, user: str, run_id: int, what: str) -> dict[str, Any]:
+        """A run whose `what` (logs, outputs) `user` wants to read: refused unless they control its job."""
+        return self.control.readable_run(run_id, user, what)
+
+    def cancel(self, user: str, run_id: int, *, surface: str) -> dict[str, Any]:
+        """Cancel a run: a queued one at once, a running one is stopped by its scheduler."""
+        return self.control.cancel(run_id, user, surface)
+
+    def rerun(self, user: str, run_id: int, *, surface: str) -> dict[str, Any]:
+        """Queue a run's job version again with the same parameters; the new run."""
+        return self.control.rerun(run_id, user, surface)
+
+    def retry_of(self, run: dict[str, Any], *, wait: float = 5.0) -> int | None:
+        """The retry queued for a failed run when its job's policy has attempts left, waiting up to `wait`
+        seconds for the scheduler to queue it (it does within a tick or two); None otherwise."""
+        if not self.control.retries_left(run):
+            return None
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            found = self.control.retry_of(run["id"])
+            if found:
+                return found
+            time.sleep(0.25)
+        return None
+
+    def log_file(self, user: str, run_id: int) -> tuple[dict[str, Any], Path]:
+        """(the run, its log file) for a caller who may read its logs; the file is written while it runs."""
+        run = self.readable_run(user, run_id, "logs")
+        return run, Path(run.get("log_path") or run["live_log_path"])
+
+    def log(self, user: str, run_id: int, *, tail: int = 200) -> dict[str, Any]:
+        """The last `tail` lines of a run's log (live while it runs), with its status and progress."""
+        run, path = self.log_file(user, run_id)
+        lines = read_tail(path, tail) if path.is_file() else []
+        return {"id": run_id, "status": run["status"], "progress": run["progress"], "lines": lines}
+
+    def output(self, user: str, run_id: int, fmt: str) -> bytes:
+        """A run's executed notebook (`ipynb`) or its HTML rendering (`html`), for callers who may read it;
+        only a file the run recorded under the jobs' state folder is ever served."""
+        if fmt not in OUTPUT_FORMATS:
+            raise UsageError(f"format must be html or ipynb, got {fmt!r}", fix="pass ?format=html or ?format=ipynb",
+                             input=fmt)
+        run = self.readable_run(user, run_id, "outputs")
+        path = kept_output(self.service.workspace, run["html_path" if fmt == "html" else "output_path"])
+        if path is None:
+            why = "was pruned by the job's retention" if run["status"] in FINAL_STATUSES else "is not written yet"
+            raise NotFound(f"the {fmt} output of run {run_id} {why}", input=str(run_id),
+                           fix="see `aios runs show RUN_ID` for the run's status and paths")
+        return path.read_bytes()
+
+    # -- promotion -----------------------------------------------------------------------------------
+    def notebook_parameters(self, path: str) -> dict[str, Any]:
+        """The parameter schema and required checks of a workspace notebook (the Promote dialog's form)."""
+        absolute, relative = resolve_notebook(self.service.workspace, path)
+        notebook = load_notebook(absolute, relative)
+        return {"notebook": relative, "digest": notebook.digest, "kernel": notebook.kernel,
+                "language": notebook.language, "required_checks": notebook.required_checks(),
+                "schema": derive_schema(notebook)}
+
+    def promote(self, user: str, notebook: str, *, surface: str, name: str | None = None,
+                parameters: dict[str, Any] | None = None, schedule: Schedule | None = None, base: Path | None = None,
+                coerce_strings: bool = False, **spec_fields: Any) -> PromotionReport:
+        """Promote `notebook` as job `name` after every gate (parameters cell, typed parameters, a validation
+        run, required checks, the identity's grants, approval); the report, refused or not. Audited."""
+        return promotion.promote(self.service, notebook, user=user, name=name, parameters=parameters,
+                                 schedule=schedule, surface=surface, base=base, coerce_strings=coerce_strings,
+                                 **spec_fields)
+
+    def versions(self, name: str) -> dict[str, Any]:
+        """Every version of job `name` (oldest first) with status, digest, promoter, approver, and the current one."""
+        return job_versions.versions(self.service.store, name)
+
+    def rollback(self, user: str, name: str, version: int, *, surface: str) -> dict[str, Any]:
+        """Point job `name` at its earlier active `version` (snapshot, parameters, schedule). Audited."""
+        return job_versions.rollback(self.service, name, version, user, surface=surface)
+
+    def approve(self, user: str, name: str, version: int, comment: str | None = None, *,
+                surface: str) -> dict[str, Any]:
+        """Approve a version waiting for approval (not by its promoter); the job then runs it. Audited."""
+        return promotion.approve(self.service, name, version, user, comment, surface=surface)
+
+    def reject(self, user: str, name: str, version: int, comment: str | None = None, *,
+               surface: str) -> dict[str, Any]:
+        """Reject a version waiting for approval (its promoter may withdraw it). Audited."""
+        return promotion.reject(self.service, name, version, user, comment, surface=surface)
+
+    def decide(self, user: str, name: str, version: int, decision: str, comment: str | None = None, *,
+               surface: str) -> dict[str, Any]:
+        """Approve or reject a pending version, as `decision` says."""
+        if decision not in ("approve", "reject"):
+            raise UsageError(f"decision must be approve or reject, got {decision!r}", fix="send approve or reject",
+                             input=str(decision))
+        act = self.approve if decision == "approve" else self.reject
+        return act(user, name, version, comment, surface=surface)

@@ -85,7 +85,6 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
     import pyarrow.parquet as pq
 
     from aios_workbench.catalog import scan_catalog
-    from aios_workbench.policy.enforce import PolicyEngine
 
     ws = service.workspace
     if mode not in MODES:
@@ -99,7 +98,7 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
         raise UsageError(f"cannot write {full}: it needs 1 to {MAX_COLUMNS} columns with distinct names "
                          "(case-insensitive)", fix="rename or drop columns first", input=",".join(columns)[:200])
 
-    policy = PolicyEngine(service.queries.policy.current())
+    policy = service.policy()
     principal = policy.principal(user)
     rule = policy.grant_on(principal, decl.name, "main", name, "write")
     detail = {"mode": mode, "rows": table.num_rows, "columns": len(columns)}

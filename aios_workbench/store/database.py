@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aios_workbench.core.errors import StoreError
@@ -47,6 +47,11 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _cause(exc: SQLAlchemyError) -> BaseException:
+    """The driver's own error when there is one (its message names the problem), else `exc`."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def _alembic_config(connection):
@@ -99,7 +104,7 @@ class MetadataStore:
             with self.engine.begin() as connection:
                 command.upgrade(_alembic_config(connection), revision)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot migrate metadata store {self.display_url}: {redact(str(exc.orig or exc))}",
+            raise StoreError(f"cannot migrate metadata store {self.display_url}: {redact(str(_cause(exc)))}",
                              fix="check that the database is reachable and writable", input=self.display_url) from None
 
     def tables(self) -> set[str]:
@@ -111,7 +116,7 @@ class MetadataStore:
                 connection.execute(text("SELECT 1"))
             return StoreHealth(True, self.backend, self.revision())
         except SQLAlchemyError as exc:
-            message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            message = str(_cause(exc)).splitlines()[0]
             return StoreHealth(False, self.backend, None, redact(message))
 
     def close(self) -> None:

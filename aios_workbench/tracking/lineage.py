@@ -161,7 +161,8 @@ def dataset_source_class():
             return cls(source_dict["uri"])
 
     if not any(getattr(s, "_get_source_type", lambda: None)() == SOURCE_TYPE for s in get_registered_sources()):
-        register_dataset_source(WorkbenchDatasetSource)
+        # MLflow annotates the parameter as an instance, but registers (and its own callers pass) the class
+        register_dataset_source(WorkbenchDatasetSource)  # type: ignore[arg-type]
     _source_class = WorkbenchDatasetSource
     return _source_class
 
@@ -179,8 +180,9 @@ def dataset_input(workspace: str, dataset: str, description: dict, context: str)
                          fix='return {"digest": str, "rows": int, "schema": [{"name", "type"}, ...]}',
                          input=dataset)
     source = dataset_source_class()(source_uri(workspace, dataset))
-    meta = MetaDataset(source, name=dataset, digest=str(description["digest"])[:36],
-                       schema=mlflow_schema(description["schema"]))
+    digest, schema = str(description["digest"])[:36], mlflow_schema(description["schema"])
+    # MLflow marks `profile` abstract on Dataset (not an ABC) and MetaDataset, meant to be built, leaves it
+    meta = MetaDataset(source, name=dataset, digest=digest, schema=schema)  # type: ignore[abstract]
     base = meta._to_mlflow_entity()
     # MetaDataset has no profile; the row count goes where MLflow's own datasets put theirs.
     entity = DatasetEntity(name=base.name, digest=base.digest, source_type=base.source_type, source=base.source,

@@ -21,7 +21,7 @@ class Paths(Strict):
     notebooks: str = "notebooks"
 
 
-class MetadataStore(Strict):
+class MetadataStoreSettings(Strict):
     """SQLAlchemy URL of the metadata store; by default a SQLite file in the state folder.
 
     `url_env` names an environment variable holding the URL, so a password never
@@ -95,7 +95,7 @@ class Jobs(Strict):
     validation_timeout_seconds: float = Field(600, gt=0, description="limit of the validation run at promotion")
 
 
-class Scheduler(Strict):
+class SchedulerSettings(Strict):
     """`aios scheduler`: how often it looks for due runs and how much it runs at once."""
 
     poll_seconds: float = Field(0.5, gt=0, le=60)
@@ -117,7 +117,7 @@ class Smtp(Strict):
     starttls: bool = False
 
 
-class Notifications(Strict):
+class NotificationSettings(Strict):
     """How job notifications leave the workbench (webhook targets and addresses are set per job)."""
 
     smtp: Smtp | None = None
@@ -137,15 +137,15 @@ class WorkspaceConfig(Strict):
 
     name: str = "workspace"
     paths: Paths = Paths()
-    metadata_store: MetadataStore = MetadataStore()
+    metadata_store: MetadataStoreSettings = MetadataStoreSettings()
     tracking: Tracking = Tracking()
     service: Service = Service()
     query: Query = Query()
     models: Models = Models()
     lineage: Lineage = Lineage()
     jobs: Jobs = Jobs()
-    scheduler: Scheduler = Scheduler()
-    notifications: Notifications = Notifications()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    notifications: NotificationSettings = NotificationSettings()
     dashboard: Dashboard = Dashboard()
 
     @field_validator("name")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from aios_workbench.core.errors import WorkspaceNotFound
@@ -12,11 +13,11 @@ ENV_VAR = "AIOS_WORKSPACE"
 
 
 def locate_workspace(explicit: str | Path | None = None, *, cwd: Path | None = None,
-                     environ: dict | None = None) -> Path:
+                     environ: Mapping[str, str] | None = None) -> Path:
     """The workspace root: `explicit`, else `$AIOS_WORKSPACE`, else the nearest
     folder at or above `cwd` holding an ``aios.yaml``."""
-    environ = os.environ if environ is None else environ
-    for source, value in (("--workspace", explicit), (ENV_VAR, environ.get(ENV_VAR))):
+    env = os.environ if environ is None else environ
+    for source, value in (("--workspace", explicit), (ENV_VAR, env.get(ENV_VAR))):
         if value:
             root = Path(value).expanduser().resolve()
             if not (root / CONFIG_FILE).is_file():

@@ -16,6 +16,7 @@ from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.kernel.ui import render
 from aios_workbench.kernel.ui.tree import (
     PAGE_SIZE,
+    TreeNode,
     build_tree,
     default_expansion,
     filter_datasets,
@@ -49,7 +50,7 @@ class Debounce:
     def __init__(self, delay: float, action):
         self.delay = delay
         self.action = action
-        self._pending = None
+        self._pending: asyncio.TimerHandle | threading.Timer | None = None
 
     def __call__(self) -> None:
         if self._pending is not None:
@@ -84,9 +85,9 @@ class CatalogBrowser:
         self.preview_rows = preview_rows
         self._datasets: list[dict] = []
         self._by_name: dict[str, dict] = {}
-        self._rows = []
+        self._rows: list[TreeNode] = []
         self._nodes: dict = {}
-        self._roots = []
+        self._roots: list[TreeNode] = []
         self._expanded: set[str] = set()
         self._offset = 0
         self._search_ticket = 0
@@ -157,7 +158,7 @@ class CatalogBrowser:
             self.message.value = render.error("Cannot load the catalog", exc)
             self._set_rows([], searching=False)
             return
-        self._by_name = {d.get("name"): d for d in self._datasets}
+        self._by_name = {d["name"]: d for d in self._datasets}
         self._run_search()
 
     def _run_search(self) -> None:
@@ -289,6 +290,8 @@ class CatalogBrowser:
             self._load_preview()
 
     def _load_preview(self) -> None:
+        if self._current is None:   # no dataset is selected
+            return
         query = {"name": self._current["name"], "limit": self.preview_rows}
         order_by = self.sort.value or None
         if order_by:
@@ -337,5 +340,5 @@ def catalog(client=None) -> CatalogBrowser:
     if client is None:
         from aios_workbench.kernel import client as client_module
 
-        client = client_module._client or client_module.connect()
+        client = client_module.service_client()
     return CatalogBrowser(client)

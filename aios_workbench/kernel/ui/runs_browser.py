@@ -10,10 +10,14 @@ service is HTML-escaped. ipywidgets is imported when a browser is made.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aios_workbench.kernel.ui import render
 from aios_workbench.kernel.ui.catalog_browser import SERVICE_ERRORS
+
+if TYPE_CHECKING:  # ipywidgets is imported when a browser is built (it pulls in the widget machinery)
+    import ipywidgets
 
 PAGE_SIZE = 25
 MAX_METRIC_COLUMNS = 5
@@ -132,7 +136,7 @@ class RunsBrowser:
         self.page: dict | None = None
         self.comparison_result: dict | None = None
         self.selected: dict[str, str] = {}          # run id -> label, kept across pages
-        self.checkboxes: dict[str, object] = {}     # run id -> its checkbox on this page
+        self.checkboxes: dict[str, ipywidgets.Checkbox] = {}     # run id -> its checkbox on this page
         self.sort_buttons: dict[str, object] = {}   # order key -> its header button on this page
         self._tokens: list[str | None] = [None]
         self._quiet = False
@@ -364,7 +368,7 @@ def runs(client=None, notebook: str | None = None, *, experiment: str | None = N
     if client is None:
         from aios_workbench.kernel import client as client_module
 
-        client = client_module._client or client_module.connect()
+        client = client_module.service_client()
     if notebook is None and experiment is None:
         notebook = _this_notebook()
     return RunsBrowser(client, notebook=notebook or None, experiment=experiment)

@@ -92,10 +92,10 @@ class LocalRunHandle(RunHandle):
     def outcome(self) -> str | None:
         if not self.done():
             return None
-        if self._dropped:
+        if self._dropped or self.process is None:   # done without a process: it was dropped
             return self._dropped
-        code = self.process.returncode
-        if code == 0:
+        code = self.process.poll()   # done: the worker has exited
+        if not code:
             return None
         if code < 0:
             name = signal.Signals(-code).name
@@ -177,7 +177,8 @@ class LocalExecutor(Executor):
     def _pump(self) -> None:
         """Forget finished children and start queued runs while there is room."""
         with self._lock:
-            self._running = [h for h in self._running if h.process.poll() is None]
+            # a running handle always has its worker process
+            self._running = [h for h in self._running if h.process is not None and h.process.poll() is None]
             while self._queue and len(self._running) < self.pool_size and not self._closed:
                 handle = self._queue.popleft()
                 handle.process = self._spawner.submit(self._start, handle).result()
@@ -200,8 +201,11 @@ class LocalExecutor(Executor):
                                    cwd=str(self.workspace.root), start_new_session=True,
                                    preexec_fn=lambda: _die_with_parent(parent))
         if self.on_run_end is not None:   # a cold worker's end is only seen by waiting for it
-            threading.Thread(target=lambda: (process.wait(), self._run_ended()), daemon=True,
-                             name=f"aios-wait-{process.pid}").start()
+            def wait_then_wake() -> None:
+                process.wait()
+                self._run_ended()
+
+            threading.Thread(target=wait_then_wake, daemon=True, name=f"aios-wait-{process.pid}").start()
         return process
 
     def shutdown(self, wait: bool = False) -> None:
@@ -214,10 +218,10 @@ class LocalExecutor(Executor):
             handle._dropped = "the executor shut down before its worker started"
             handle._close_output()
         for handle in running:
-            if wait:
-                handle.process.wait()
-            else:
+            if not wait:
                 handle.cancel()
+            elif handle.process is not None:
+                handle.process.wait()
         self._spawner.shutdown(wait=True)
         if self._warm is not None:
             self._warm.close()

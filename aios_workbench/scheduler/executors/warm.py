@@ -45,7 +45,7 @@ WORKER_IMPORTS = (
     "aios_workbench.store", "aios_workbench.kernel.run", "aios_workbench.tracking.runs_query",
     "aios_workbench.workspace", "aios_workbench.connectors.builtin", "aios_workbench.connectors.s3",
     "aios_workbench.jobs.spec", "aios_workbench.query.engine", "sqlalchemy.dialects.postgresql",
-    *(f"aios_workbench.service.{part}_routes"
+    *(f"aios_workbench.surfaces.rest.{part}_routes"
       for part in ("catalog", "check", "dashboard", "job", "model", "promotion", "query", "run")),
 )
 
@@ -190,6 +190,14 @@ class WarmChild:
             self.on_end()
 
 
+class _Waiter:
+    """A spawn request waiting for the parent's answer: the started child, or why it was refused."""
+
+    def __init__(self) -> None:
+        self.answered = threading.Event()
+        self.answer: WarmChild | str | None = None
+
+
 class WarmParent:
     """The executor's handle on one warm parent process. Start it from the thread whose death should end it."""
 
@@ -211,7 +219,7 @@ class WarmParent:
         self._on_child_end = on_child_end
         self._lock = threading.Lock()
         self._children: dict[int, WarmChild] = {}
-        self._pending: dict[int, list] = {}    # run id -> [Event, WarmChild | reason]
+        self._pending: dict[int, _Waiter] = {}    # run id -> its spawn request
         self.ready = threading.Event()
         self.alive = True
         self._reader = threading.Thread(target=self._read, name="aios-warm-parent", daemon=True)
@@ -219,7 +227,7 @@ class WarmParent:
 
     def spawn(self, run_id: int, argv: list[str], output_fd: int, cwd: str, timeout: float = 120) -> WarmChild:
         """Fork a worker for `run_id`; raise RuntimeError when the parent cannot (the caller starts a cold one)."""
-        waiter = [threading.Event(), None]
+        waiter = _Waiter()
         request = json.dumps({"run_id": run_id, "argv": argv, "env": dict(os.environ), "cwd": cwd}).encode()
         with self._lock:
             if not self.alive:
@@ -230,11 +238,11 @@ class WarmParent:
             except OSError as exc:
                 self._pending.pop(run_id, None)
                 raise RuntimeError(f"the warm worker parent is unreachable: {exc}") from None
-        if not waiter[0].wait(timeout):
+        if not waiter.answered.wait(timeout):
             raise RuntimeError(f"the warm worker parent did not start run {run_id} within {timeout:g} s")
-        if not isinstance(waiter[1], WarmChild):
-            raise RuntimeError(waiter[1] or "the warm worker parent exited")
-        return waiter[1]
+        if not isinstance(waiter.answer, WarmChild):
+            raise RuntimeError(waiter.answer or "the warm worker parent exited")
+        return waiter.answer
 
     def _read(self) -> None:
         while True:
@@ -249,33 +257,33 @@ class WarmParent:
                 self.ready.set()
             elif kind == "started":
                 run_id, pid = map(int, rest.split())
-                child = self._children[pid] = WarmChild(pid, self._on_child_end)
-                self._answer(run_id, child)
+                started = self._children[pid] = WarmChild(pid, self._on_child_end)
+                self._answer(run_id, started)
             elif kind == "exited":
                 pid, code = map(int, rest.split())
-                child = self._children.pop(pid, None)
-                if child is not None:
-                    child._end(code)
+                ended = self._children.pop(pid, None)
+                if ended is not None:
+                    ended._end(code)
             elif kind == "refused":
-                run_id, _, reason = rest.partition(" ")
-                self._answer(int(run_id), reason)
+                refused_run, _, reason = rest.partition(" ")
+                self._answer(int(refused_run), reason)
         # The parent is gone, and its children with it (they were killed by PR_SET_PDEATHSIG).
         with self._lock:
             self.alive = False
             pending, self._pending = self._pending, {}
         for waiter in pending.values():
-            waiter[1] = "the warm worker parent exited"
-            waiter[0].set()
+            waiter.answer = "the warm worker parent exited"
+            waiter.answered.set()
         for child in list(self._children.values()):
             child._end(-signal.SIGKILL)
         self._children.clear()
 
-    def _answer(self, run_id: int, answer) -> None:
+    def _answer(self, run_id: int, answer: WarmChild | str) -> None:
         with self._lock:
             waiter = self._pending.pop(run_id, None)
         if waiter is not None:
-            waiter[1] = answer
-            waiter[0].set()
+            waiter.answer = answer
+            waiter.answered.set()
 
     def close(self, timeout: float = 10) -> None:
         """Close the socket (the parent leaves when its loop notices) and reap it."""

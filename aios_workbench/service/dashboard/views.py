@@ -3,18 +3,18 @@
 Each method calls the governed service (`WorkbenchService`, in this process) with
 `self.user`, so the policy decides what a page may show: masks and row filters
 hold in previews, profiles and CSV downloads, deny-by-default hides datasets,
-and `audit_records` / `check_history` apply their own visibility rules. Pages
+and `audit_trail.records` / `checks.history` apply their own visibility rules. Pages
 never open the store or DuckDB themselves. Every governed query is audited
 with surface "dashboard".
 """
 
 from __future__ import annotations
 
-import io
 from functools import cached_property
 
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
-from aios_workbench.tracking.registry import DECISION_KINDS
+from aios_workbench.service.models import DECISION_KINDS
+from aios_workbench.service.runs import DEFAULT_ORDER
 
 SURFACE = "dashboard"
 CSV_MAX_ROWS = 100_000   # a download bigger than this is cut off (and says so in its file name)
@@ -36,18 +36,13 @@ class DashboardData:
         self.user = user
 
     # -- who -----------------------------------------------------------------------------------
-    def _policy(self):
-        from aios_workbench.policy.enforce import PolicyEngine
-
-        return PolicyEngine(self.service.queries.policy.current())
-
     @cached_property
     def is_auditor(self) -> bool:
-        return self._policy().is_auditor(self.user)
+        return self.service.policy().is_auditor(self.user)
 
     @cached_property
     def roles(self) -> list[str]:
-        return sorted(self._policy().principal(self.user).roles)
+        return sorted(self.service.policy().principal(self.user).roles)
 
     def whoami(self) -> dict:
         return {"user": self.user, "roles": self.roles, "is_auditor": self.is_auditor}
@@ -55,49 +50,33 @@ class DashboardData:
     # -- catalog -------------------------------------------------------------------------------
     def datasets(self) -> list[dict]:
         """Catalog entries this user may read (row counts hidden where a row filter applies)."""
-        return self.service.readable_datasets(self.user)
+        return self.service.catalog.readable(self.user)
 
     def catalog_size(self) -> int:
-        return len(self.service.queries.catalog().entries)
+        return self.service.catalog.size()
 
     def search(self, text: str, *, limit: int = 50) -> list[dict]:
-        return self.service.search(self.user, text, limit=limit)
+        return self.service.catalog.search(self.user, text, limit=limit)
 
     def explain(self, dataset: str) -> dict:
         """Grant, masks and row filter of `dataset` for this user."""
-        return self.service.explain(self.user, dataset)
+        return self.service.catalog.explain(self.user, dataset)
 
     def preview(self, dataset: str, *, limit: int = 50, after: str | None = None, order_by: str | None = None,
                 descending: bool = False):
         """One masked, filtered page (a `PreviewPage`) through the governed path."""
-        from aios_workbench.catalog.preview import preview
-
-        return preview(self.service.queries, self.user, dataset, order_by=order_by, descending=descending,
-                       after=after, limit=limit, surface=SURFACE)
+        return self.service.catalog.preview(self.user, dataset, order_by=order_by, descending=descending,
+                                            after=after, limit=limit, surface=SURFACE)
 
     def profile(self, dataset: str) -> dict:
-        from aios_workbench.catalog.profile import profile
-
-        return profile(self.service.queries, self.user, dataset, surface=SURFACE).to_dict()
+        return self.service.catalog.profile(self.user, dataset, surface=SURFACE)
 
     def lineage(self, dataset: str, depth: int = 3) -> dict:
-        return self.service.lineage(self.user, dataset, depth)
+        return self.service.catalog.lineage(self.user, dataset, depth)
 
     def csv(self, dataset: str, *, max_rows: int = CSV_MAX_ROWS) -> tuple[bytes, bool]:
         """The dataset as this user sees it, as CSV bytes, and whether it was cut at `max_rows`."""
-        import pyarrow.csv as pa_csv
-        from sqlglot import exp
-
-        entry = self.service.queries.catalog().resolve(tuple(dataset.split(".")))
-        table = exp.Table(this=exp.to_identifier(entry.name, quoted=True),
-                          db=exp.to_identifier(entry.schema, quoted=True),
-                          catalog=exp.to_identifier(entry.source, quoted=True))
-        sql = exp.select("*").from_(table).limit(max_rows + 1).sql("duckdb")
-        result = self.service.queries.run(sql, user=self.user, surface=SURFACE, max_rows=max_rows + 1).to_arrow()
-        truncated = result.num_rows > max_rows
-        out = io.BytesIO()
-        pa_csv.write_csv(result.slice(0, max_rows), out)
-        return out.getvalue(), truncated
+        return self.service.catalog.export_csv(self.user, dataset, max_rows=max_rows, surface=SURFACE)
 
     # -- checks --------------------------------------------------------------------------------
     def readable_names(self) -> set[str]:
@@ -110,8 +89,8 @@ class DashboardData:
         if dataset is not None and dataset.lower() not in readable:
             raise PermissionDenied(f"{self.user} may not read {dataset}", fix="pick a dataset from the Data page",
                                    input=dataset)
-        runs = self.service.check_history(self.user, dataset=dataset, name=name, kind=kind, limit=limit,
-                                          before_id=before_id)
+        runs = self.service.checks.history(self.user, dataset=dataset, name=name, kind=kind, limit=limit,
+                                           before_id=before_id)
         # model approvals and promotions live in the ledger too, but are not checks of data
         return [r for r in runs if r["kind"] not in DECISION_KINDS and r["datasets"]
                 and all(d in readable for d in r["datasets"])]
@@ -133,33 +112,24 @@ class DashboardData:
     # -- audit ---------------------------------------------------------------------------------
     def audit(self, **filters) -> list[dict]:
         """Audit records: everyone's for auditors, one's own otherwise (the service enforces it)."""
-        return self.service.audit_records(self.user, **filters)
+        return self.service.audit_trail.records(self.user, **filters)
 
     def verify_audit_chain(self) -> dict:
         """The hash chain's verdict; the first bad record itself only for auditors."""
-        result = self.service.audit.verify()
-        data = result.to_dict()
-        if result.first_bad_id and self.is_auditor:
-            data["first_bad_record"] = self.service.audit.record(result.first_bad_id)
-        self.service.audit.append(user=self.user, surface=SURFACE, action="audit.verify", allowed=True,
-                                  detail={"ok": data["ok"], "checked": data["checked"]})
-        return data
+        return self.service.audit_trail.verify_for(self.user, surface=SURFACE)
 
     # -- experiments and models ----------------------------------------------------------------
     def runs(self, *, metric: str | None = None, descending: bool = True, limit: int = 50,
              page_token: str | None = None, experiment: str | None = None) -> dict:
         """One page of MLflow runs, ranked by `metric` when given (newest first otherwise)."""
-        from aios_workbench.tracking import runs_query
-
         if metric and ("`" in metric or not metric.strip()):
             raise UsageError(f"bad metric name {metric!r}", fix="pick a metric from the list", input=metric)
-        order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else runs_query.DEFAULT_ORDER
-        return runs_query.list_runs(self.service.workspace, experiment=experiment, order_by=order, limit=limit,
-                                    page_token=page_token)
+        order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else DEFAULT_ORDER
+        return self.service.runs.page(experiment=experiment, order_by=order, limit=limit, page_token=page_token)
 
     def model_versions(self) -> list[dict]:
         """Registered model versions with status, champion alias, approvals and gates."""
-        return self.service.models().versions()
+        return self.service.models.versions()
 
     # -- jobs ----------------------------------------------------------------------------------
     def jobs(self) -> list[dict]:
@@ -210,23 +180,15 @@ class DashboardData:
         return may_open_output(self.user, self.is_auditor, run)
 
     # -- alerts --------------------------------------------------------------------------------
-    def _feed(self):
-        try:
-            from aios_workbench.alerts import AlertFeed
-        except ImportError:
-            return None
-        return AlertFeed(self.service.store)
-
     def alerts_available(self) -> bool:
-        return self._feed() is not None
+        """Whether the service keeps an alert feed (every workspace does; the pages still ask)."""
+        return True
 
     def alerts(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None) -> list[dict]:
-        feed = self._feed()
-        return feed.list(state=state, limit=limit, before_id=before_id) if feed else []
+        return self.service.alerts.list(self.user, state=state, limit=limit, before_id=before_id)
 
     def alert_counts(self) -> dict:
-        feed = self._feed()
-        return feed.counts() if feed else {"open": 0, "acknowledged": 0}
+        return self.service.alerts.counts(self.user)
 
     def alert_trend(self) -> list[dict]:
         """Alerts raised per day, last 14 days."""
@@ -235,10 +197,5 @@ class DashboardData:
         return metrics.alert_trend(self.service.store)
 
     def acknowledge(self, alert_id: int) -> dict:
-        feed = self._feed()
-        if feed is None:
-            raise NotFound("the alert feed is not installed", fix="update aios-workbench", input=alert_id)
-        alert = feed.acknowledge(alert_id, self.user)
-        self.service.audit.append(user=self.user, surface=SURFACE, action="alert_ack",
-                                  target=f"alert:{alert_id}", allowed=True, detail={"key": alert.get("key")})
-        return alert
+        """Acknowledge an alert as this user (audited by the service, as from every surface)."""
+        return self.service.alerts.acknowledge(self.user, alert_id, surface=SURFACE)

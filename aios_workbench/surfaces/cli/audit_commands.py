@@ -5,18 +5,12 @@ from __future__ import annotations
 import click
 
 from aios_workbench.core.errors import AuditIntegrityError, exit_code
+from aios_workbench.surfaces.cli.data_commands import local_service
 from aios_workbench.surfaces.cli.output import emit
 
 # sysexits EX_DATAERR: the audit log's data is not what was written. To move into
 # errors.EXIT_CODE with an `AuditIntegrityError` when that class exists.
 TAMPERED_EXIT = exit_code(AuditIntegrityError(""))  # 65, EX_DATAERR
-
-
-def _open(ctx):
-    from aios_workbench.audit import open_audit_log
-    from aios_workbench.surfaces.cli.main import load_workspace
-
-    return open_audit_log(load_workspace(ctx))
 
 
 def record_line(record: dict) -> str:
@@ -41,13 +35,11 @@ def verify(ctx, as_json):
 
     Exits 0 when the log is intact; 65 when a record was edited, deleted, inserted,
     moved or cut off the end, printing the first bad record."""
-    log = _open(ctx)
+    service = local_service(ctx)
     try:
-        result = log.verify()
-        data = result.to_dict()
-        data["first_bad_record"] = log.record(result.first_bad_id) if result.first_bad_id else None
+        data = service.audit_trail.verify()
     finally:
-        log.store.close()
+        service.close()
 
     def human(r: dict) -> list[str]:
         if r["ok"]:
@@ -64,7 +56,7 @@ def verify(ctx, as_json):
         return lines
 
     emit(data, as_json=as_json, human=human)
-    if not result.ok:
+    if not data["ok"]:
         ctx.exit(TAMPERED_EXIT)
 
 
@@ -81,12 +73,12 @@ def verify(ctx, as_json):
 @click.pass_context
 def tail(ctx, limit, user, dataset, denied, action, since, before_id, as_json):
     """Show the latest audit records, newest first."""
-    log = _open(ctx)
+    service = local_service(ctx)
     try:
-        records = log.query(user=user, dataset=dataset, allowed=None if denied is None else not denied,
-                            action=action, since=since, limit=limit, before_id=before_id)
+        records = service.audit_trail.tail(user=user, dataset=dataset, allowed=None if denied is None else not denied,
+                                           action=action, since=since, limit=limit, before_id=before_id)
     finally:
-        log.store.close()
+        service.close()
     emit(records, as_json=as_json,
          human=lambda rs: [record_line(r) for r in rs] or ["no audit records match"])
 

@@ -8,12 +8,11 @@ boundary. Exit 0 when every required check passes, 1 when one does not.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import click
 
-from aios_workbench.core.errors import UsageError, WorkbenchError
+from aios_workbench.core.errors import UsageError
 from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
 from aios_workbench.surfaces.cli.output import emit
 
@@ -23,33 +22,12 @@ def check():
     """Run governance checks: quality suites, drift, fairness, explain, monitors; results go to the ledger."""
 
 
-def _canonical(service, suite):
-    """The suite with its dataset named source.schema.dataset, so ledger history groups one dataset once."""
-    try:
-        entry = service.queries.catalog().resolve(tuple(suite.dataset.split(".")))
-    except WorkbenchError:
-        return suite  # the run itself reports the unknown dataset, as this user sees it
-    return dataclasses.replace(suite, dataset=entry.full_name)
-
-
 def _progress(suites):
     if not sys.stderr.isatty() or len(suites) < 2:
         return suites
     from tqdm import tqdm
 
     return tqdm(suites, desc="quality suites", unit="suite", file=sys.stderr, leave=False)
-
-
-def _run_one(suite, run_sql):
-    from aios_workbench.checks.result import CheckItem, CheckResult
-
-    try:
-        return suite.run(run_sql)
-    except WorkbenchError as exc:  # a broken suite is reported and recorded; the others still run
-        text = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
-        return CheckResult(kind="quality", name=suite.name, items=[CheckItem("suite", "error", {}, {"error": text})],
-                           inputs={suite.dataset: {}}, params={"dataset": suite.dataset},
-                           required=suite.required, severity=suite.severity, error=text)
 
 
 def _lines(report: dict) -> list[str]:
@@ -85,22 +63,12 @@ def quality(ctx, suites, record, as_json):
     \b
     aios check quality
     aios check quality shipments_basics --json"""
-    from aios_workbench.checks.ledger import Ledger
-    from aios_workbench.checks.quality import governed_runner
-    from aios_workbench.checks.suites import select_suites, workspace_suites
-
     service = local_service(ctx)
-    user = local_user()
     try:
-        chosen = select_suites(workspace_suites(service.workspace), suites)
-        run_sql = governed_runner(service.queries, user=user, surface="cli")
-        results = [_run_one(_canonical(service, s), run_sql) for s in _progress(chosen)]
-        recorded = [Ledger(service.store).record(r, user=user) for r in results] if record else []
+        report = service.checks.quality(local_user(), suites, record=record, surface="cli", progress=_progress)
     finally:
         service.close()
-    report = {"user": user, "passed": all(r.passed for r in results if r.required),
-              "results": [r.to_dict() for r in results], "recorded": recorded}
-    if not chosen and not as_json:
+    if not report["results"] and not as_json:   # one result per chosen suite
         click.echo("no quality suites: declare them in governance/checks.yaml (suites: {NAME: {dataset: ..., "
                    "rules: [...]}})", err=True)
     emit(report, as_json=as_json, human=_lines)
@@ -123,13 +91,9 @@ def _item_lines(result: dict) -> list[str]:
     return lines
 
 
-def _finish(ctx, service, result, *, user: str, record: bool, as_json: bool) -> None:
-    from aios_workbench.checks.ledger import Ledger
-
-    recorded = Ledger(service.store).record(result, user=user) if record else None
-    data = {**result.to_dict(), "recorded": recorded}
+def _finish(ctx, data: dict, *, as_json: bool) -> None:
     emit(data, as_json=as_json, human=_item_lines)
-    if not result.passed:
+    if not data["passed"]:
         ctx.exit(1)
 
 
@@ -152,9 +116,8 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
     
     aios check drift "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')" \
                      "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')" --columns delay_days,carrier"""
-    from aios_workbench.checks.drift import drift, threshold_problem
-    from aios_workbench.checks.quality import governed_runner
-    from aios_workbench.core.errors import UsageError
+    # the service loads the check engines (NumPy, Arrow): not on the CLI's start path
+    from aios_workbench.service.checks import threshold_problem
 
     overrides = {}
     for spec in stattest:
@@ -176,14 +139,13 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
                                      "chisquare and z, else a distance >= 0; e.g. --stattest delay_days=psi:0.2")
             overrides[column]["threshold"] = value
     service = local_service(ctx)
-    user = local_user()
     try:
-        result = drift(reference, current, run_sql=governed_runner(service.queries, user=user, surface="cli"),
-                       columns=[c.strip() for c in columns.split(",")] if columns else None,
-                       overrides=overrides or None, name=name)
-        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+        data = service.checks.drift(local_user(), reference, current,
+                                    columns=[c.strip() for c in columns.split(",")] if columns else None,
+                                    overrides=overrides or None, name=name, record=record, surface="cli")
     finally:
         service.close()
+    _finish(ctx, data, as_json=as_json)
 
 
 @check.command("fairness")
@@ -202,10 +164,6 @@ def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, thresh
     """Group fairness of a classifier's predictions in RELATION (a dataset or a parenthesised SELECT).
 
     Metrics follow fairlearn's definitions; exit 1 when a threshold is crossed."""
-    from aios_workbench.checks.fairness import fairness
-    from aios_workbench.checks.quality import governed_runner
-    from aios_workbench.core.errors import UsageError
-
     thresholds = {}
     for spec in threshold:
         metric, sep, value = spec.partition("=")
@@ -222,41 +180,14 @@ def fairness_command(ctx, relation, y_true, y_pred, sensitive, pos_label, thresh
     except ValueError:
         label = pos_label
     service = local_service(ctx)
-    user = local_user()
     try:
-        result = fairness(relation, y_true=y_true, y_pred=y_pred,
-                          sensitive=[c.strip() for c in sensitive.split(",")],
-                          run_sql=governed_runner(service.queries, user=user, surface="cli"),
-                          thresholds=thresholds or None, pos_label=label, name=name)
-        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+        data = service.checks.fairness(local_user(), relation, y_true=y_true, y_pred=y_pred,
+                                       sensitive=[c.strip() for c in sensitive.split(",")],
+                                       thresholds=thresholds or None, pos_label=label, name=name, record=record,
+                                       surface="cli")
     finally:
         service.close()
-
-
-def load_model(ws, uri: str):
-    """The model at MLflow URI `uri` (models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN/PATH) from the
-    workspace's tracking store: its scikit-learn flavour when it has one, else its pyfunc."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from aios_workbench.core.errors import NotFound
-    from aios_workbench.tracking import tracking_uri
-
-    if not uri.startswith(("models:/", "runs:/")):
-        raise UsageError(f"{uri!r} is not an MLflow model URI", input=uri,
-                         fix="name a registered version (models:/shipment-delay/1, models:/shipment-delay@champion) "
-                             "or a run's model (runs:/RUN_ID/model); `aios models ls` lists them")
-    mlflow.set_tracking_uri(tracking_uri(ws))
-    try:
-        try:
-            return mlflow.sklearn.load_model(uri)
-        except MlflowException as exc:
-            if "flavor" not in str(exc).lower():
-                raise
-            return mlflow.pyfunc.load_model(uri)
-    except (MlflowException, OSError) as exc:
-        raise NotFound(f"no model at {uri}: {str(exc).splitlines()[0]}", input=uri,
-                       fix="check the name, version or alias with `aios models ls`, or the run id") from None
+    _finish(ctx, data, as_json=as_json)
 
 
 @check.command("explain")
@@ -283,9 +214,6 @@ def explain_command(ctx, model_uri, relation, target, features, sample, repeats,
 
     \b
     aios check explain models:/shipment-delay@champion shipments --target delay_days"""
-    from aios_workbench.checks.explain import explain
-    from aios_workbench.checks.quality import governed_runner
-
     limits = {}
     for spec in max_importance:
         feature, sep, value = spec.partition("=")
@@ -297,17 +225,14 @@ def explain_command(ctx, model_uri, relation, target, features, sample, repeats,
             raise UsageError(f"--max-importance {spec!r} is not FEATURE=NUMBER",
                              fix="e.g. --max-importance supplier_region=0.01", input=spec)
     service = local_service(ctx)
-    user = local_user()
     try:
-        model = load_model(service.workspace, model_uri)
-        result = explain(model, relation, target=target,
-                         features=[c.strip() for c in features.split(",")] if features else None,
-                         run_sql=governed_runner(service.queries, user=user, surface="cli"), sample=sample,
-                         n_repeats=repeats, scoring=scoring, max_importance=limits or None,
-                         name=name or f"explain {model_uri} on {relation}")
-        _finish(ctx, service, result, user=user, record=record, as_json=as_json)
+        data = service.checks.explain_model(local_user(), model_uri, relation, target=target,
+                                            features=[c.strip() for c in features.split(",")] if features else None,
+                                            sample=sample, repeats=repeats, scoring=scoring,
+                                            max_importance=limits or None, name=name, record=record, surface="cli")
     finally:
         service.close()
+    _finish(ctx, data, as_json=as_json)
 
 
 @check.command("monitor")
@@ -323,18 +248,12 @@ def monitor_command(ctx, names, as_json):
 
     \b
     aios check monitor shipments_monthly_drift"""
-    from aios_workbench.checks.monitors import workspace_monitors
-    from aios_workbench.checks.runner import run_check
-
     service = local_service(ctx)
-    user = local_user()
     try:
-        known = workspace_monitors(service.workspace)
-        results = []
-        for name in names or sorted(known):
-            results.extend(run_check(service, user, "monitor", {"name": name}))
+        results = service.checks.monitors(local_user(), names)
     finally:
         service.close()
+
     def human(data):
         lines = []
         for r in data["results"]:

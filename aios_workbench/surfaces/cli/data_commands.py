@@ -12,6 +12,7 @@ import getpass
 import os
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -28,6 +29,8 @@ def local_user() -> str:
 
 
 def local_service(ctx):
+    """The workbench service of the local workspace, in this process (close it when done)."""
+    # the service imports the engines (DuckDB, Arrow, SQLAlchemy): not on the CLI's start path
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.surfaces.cli.main import load_workspace
 
@@ -111,7 +114,7 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
             service.close()
     import polars as pl
 
-    frame = pl.from_arrow(table)
+    frame = cast("pl.DataFrame", pl.from_arrow(table))   # a table converts to a DataFrame, never a Series
     if fmt == "table":
         with pl.Config(tbl_rows=50, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
             text = str(frame)
@@ -146,16 +149,11 @@ def catalog():
 @click.pass_context
 def catalog_scan(ctx, force, as_json):
     """Discover datasets and columns from every declared source (unchanged sources are skipped)."""
-    from aios_workbench.catalog import scan_catalog
-    from aios_workbench.store import open_store
-    from aios_workbench.surfaces.cli.main import load_workspace
-
-    ws = load_workspace(ctx)
-    store = open_store(ws.metadata_url)
+    service = local_service(ctx)
     try:
-        report = scan_catalog(ws, store, force=force).to_dict()
+        report = service.catalog.scan(force=force)
     finally:
-        store.close()
+        service.close()
     emit(report, as_json=as_json, human=lambda r: [
         *(f"scanned    {name}" for name in r["scanned"]),
         *(f"unchanged  {name}" for name in r["unchanged"]),
@@ -173,7 +171,7 @@ def catalog_ls(ctx, as_json):
     """List the datasets you may read."""
     service = local_service(ctx)
     try:
-        datasets = service.readable_datasets(local_user())
+        datasets = service.catalog.readable(local_user())
     finally:
         service.close()
     emit(datasets, as_json=as_json, human=lambda ds: [
@@ -190,7 +188,7 @@ def catalog_search(ctx, text, limit, as_json):
     """Find datasets by name, description, tag, owner or column name (only those you may read)."""
     service = local_service(ctx)
     try:
-        hits = service.search(local_user(), text, limit=limit)
+        hits = service.catalog.search(local_user(), text, limit=limit)
     finally:
         service.close()
     emit(hits, as_json=as_json, human=lambda hs: [
@@ -240,7 +238,7 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     else:
         service = local_service(ctx)
         try:
-            result = service.write_dataset(local_user(), target, table, mode=mode, inputs=list(inputs),
+            result = service.catalog.write(local_user(), target, table, mode=mode, inputs=list(inputs),
                                            surface="cli")
         finally:
             service.close()
@@ -258,23 +256,12 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
 def catalog_show(ctx, dataset, as_json):
     """Show DATASET's columns, classifications and what you see of them (a dataset you may not read is
     refused, as `catalog ls` and `catalog search` leave it out)."""
-    from aios_workbench.core.errors import PermissionDenied
-
     service = local_service(ctx)
-    user = local_user()
     try:
-        info = service.explain(user, dataset)
-        if not info["allowed"]:
-            raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}", input=dataset,
-                                   fix="ask a data steward for a grant in governance/policy.yaml "
-                                       f"(`aios policy explain {user} {dataset}` says which rule applies)")
-        entry = service.queries.catalog().resolve(tuple(dataset.split(".")))
-        data = entry.to_dict()
-        if info["row_filter"] is not None:
-            data["row_count"] = None   # the scan counted rows this user's filter hides
+        data = service.catalog.show(local_user(), dataset)
     finally:
         service.close()
-    emit({**data, "access": info}, as_json=as_json, human=_show_lines)
+    emit(data, as_json=as_json, human=_show_lines)
 
 
 def _show_lines(d: dict) -> list[str]:
@@ -318,7 +305,7 @@ def policy_explain(ctx, user, dataset, as_json):
     """Show what USER sees of DATASET, and which rule decides each part."""
     service = local_service(ctx)
     try:
-        info = service.explain(user, dataset)
+        info = service.catalog.explain(user, dataset)
     finally:
         service.close()
 

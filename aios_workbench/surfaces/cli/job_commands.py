@@ -8,35 +8,16 @@ for one person, NOT a security boundary (whoever runs them can edit the workspac
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from aios_workbench.core.errors import UsageError
+from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.surfaces.cli.data_commands import JSON, local_user
 from aios_workbench.surfaces.cli.output import emit
-from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
-
-FINAL = ("succeeded", "failed", "timed_out", "cancelled")
-
-
-@contextlib.contextmanager
-def _control(ctx):
-    """A `JobControl` on the workspace's metadata store and audit log, closed afterwards."""
-    from aios_workbench.audit import AuditLog
-    from aios_workbench.jobs.manage import JobControl
-    from aios_workbench.store import open_store
-    from aios_workbench.surfaces.cli.main import load_workspace
-
-    ws = load_workspace(ctx)
-    store = open_store(ws.metadata_url)
-    try:
-        yield JobControl(ws, store, AuditLog(store, ws.state_dir / "audit.head"))
-    finally:
-        store.close()
+from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions, local_workbench
 
 
 def _short(moment: str | None) -> str:
@@ -104,8 +85,8 @@ def jobs():
 @click.pass_context
 def ls(ctx, as_json):
     """List jobs with their schedule in words, next run, paused flag and last run's status."""
-    with _control(ctx) as control:
-        rows = control.list(local_user())
+    with local_workbench(ctx) as service:
+        rows = service.jobs.list(local_user())
     emit(rows, as_json=as_json, human=_job_lines)
 
 
@@ -115,8 +96,8 @@ def ls(ctx, as_json):
 @click.pass_context
 def show(ctx, name, as_json):
     """Show job NAME: spec, next five occurrences and latest runs."""
-    with _control(ctx) as control:
-        data = control.show(name, local_user())
+    with local_workbench(ctx) as service:
+        data = service.jobs.show(local_user(), name)
 
     def human(d):
         yield f"job {d['name']} (version {d['version']}, {d['version_status'] or 'no version record'})"
@@ -164,28 +145,29 @@ def _parse_parameters(pairs) -> dict:
 @click.pass_context
 def run(ctx, name, pairs, wait, as_json):
     """Queue a run of job NAME now, with its default parameters and any -p overrides."""
-    with _control(ctx) as control:
-        data = control.run_now(name, local_user(), "cli", _parse_parameters(pairs), from_text=True)
+    with local_workbench(ctx) as service:
+        data = service.jobs.run_now(local_user(), name, surface="cli", parameters=_parse_parameters(pairs),
+                                    from_text=True)
         if not wait:
             emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} of job {d['job']} "
                                                            "(`aios runs show ID`; `aios scheduler` runs it)"])
             return
-        final = _follow(control, data["id"], show_bar=not as_json)
+        final = _follow(service, data["id"], show_bar=not as_json)
     emit(final, as_json=as_json, human=_run_lines)
     if final["status"] != "succeeded":
         ctx.exit(1)
 
 
-def _follow(control, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -> dict:
+def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -> dict:
     """Wait for a run (and its retries) to end, drawing `cell n of m` with tqdm; the last attempt."""
     from tqdm import tqdm
 
-    from aios_workbench.jobs import runs
+    from aios_workbench.service.jobs import FINAL_STATUSES  # the service's engines load only when a command runs
 
     began, hinted, bar = time.monotonic(), False, None
     try:
         while True:
-            data = runs.show(control.store, run_id)
+            data = service.jobs.run(local_user(), run_id)
             if show_bar:
                 if bar is None:
                     bar = tqdm(total=None, desc=f"run {run_id}", unit="cell", file=sys.stderr, leave=True)
@@ -204,8 +186,8 @@ def _follow(control, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
                     bar.write(hint, file=sys.stderr)   # above the bar, not scrambled into it
                 else:
                     click.echo(hint, err=True)
-            if data["status"] in FINAL:
-                retry = _retry_of(control, data) if data["status"] in ("failed", "timed_out") else None
+            if data["status"] in FINAL_STATUSES:
+                retry = service.jobs.retry_of(data) if data["status"] in ("failed", "timed_out") else None
                 if retry is None:
                     return data
                 if bar is not None:
@@ -219,36 +201,14 @@ def _follow(control, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
             bar.close()
 
 
-def _retry_of(control, data: dict, *, wait: float = 5.0) -> int | None:
-    """The retry queued for a failed run, when the job's policy has attempts left (the scheduler
-    queues it within a tick or two)."""
-    from sqlalchemy import select
-
-    from aios_workbench.jobs.runs import spec_of
-    from aios_workbench.store.models import Job, JobRun
-
-    deadline = time.monotonic() + wait
-    with control.store.session() as session:
-        job = session.get(Job, data["job_id"])
-        if job is None or data["attempt"] > spec_of(job).retries.max:
-            return None
-    while time.monotonic() < deadline:
-        with control.store.session() as session:
-            found = session.scalar(select(JobRun.id).where(JobRun.retry_of == data["id"]))
-        if found:
-            return found
-        time.sleep(0.25)
-    return None
-
-
 @jobs.command("cancel")
 @click.argument("run_id", type=int)
 @JSON
 @click.pass_context
 def cancel(ctx, run_id, as_json):
     """Cancel run RUN_ID: a queued run at once; a running one is stopped by its scheduler."""
-    with _control(ctx) as control:
-        data = control.cancel(run_id, local_user(), "cli")
+    with local_workbench(ctx) as service:
+        data = service.jobs.cancel(local_user(), run_id, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"run {d['id']} cancelled" if d["status"] == "cancelled" else f"run {d['id']}: cancel requested"])
 
@@ -259,8 +219,8 @@ def cancel(ctx, run_id, as_json):
 @click.pass_context
 def pause(ctx, name, as_json):
     """Pause job NAME: no new scheduled or triggered runs until `aios jobs resume`."""
-    with _control(ctx) as control:
-        data = control.pause(name, local_user(), "cli")
+    with local_workbench(ctx) as service:
+        data = service.jobs.pause(local_user(), name, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} paused"])
 
 
@@ -270,8 +230,8 @@ def pause(ctx, name, as_json):
 @click.pass_context
 def resume(ctx, name, as_json):
     """Resume job NAME; occurrences missed while paused follow its catch-up policy."""
-    with _control(ctx) as control:
-        data = control.resume(name, local_user(), "cli")
+    with local_workbench(ctx) as service:
+        data = service.jobs.resume(local_user(), name, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} resumed; next run {_short(d['next_run'])} UTC"])
 
 
@@ -286,8 +246,8 @@ def delete(ctx, name, yes, as_json):
         if not sys.stdin.isatty():
             raise UsageError(f"deleting job {name!r} needs confirmation", fix="add --yes", input=name)
         click.confirm(f"Delete job {name!r}, its runs and their outputs?", abort=True)
-    with _control(ctx) as control:
-        data = control.delete(name, local_user(), "cli")
+    with local_workbench(ctx) as service:
+        data = service.jobs.delete(local_user(), name, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"deleted job {d['job']} and {d['runs_deleted']} runs ({d['cancelled']} were queued or running)"])
 
@@ -300,8 +260,8 @@ def delete(ctx, name, yes, as_json):
 @click.pass_context
 def history(ctx, name, limit, before_id, as_json):
     """Runs of job NAME, newest first."""
-    with _control(ctx) as control:
-        rows = control.history(name, limit=limit, before_id=before_id)
+    with local_workbench(ctx) as service:
+        rows = service.jobs.run_history(name, limit=limit, before_id=before_id)
     emit(rows, as_json=as_json, human=_history_lines)
 
 
@@ -317,8 +277,8 @@ def runs_group():
 @click.pass_context
 def run_show(ctx, run_id, as_json):
     """Show run RUN_ID: status, progress, timings, parameters, failing cell, output paths."""
-    with _control(ctx) as control:
-        data = control.run(run_id, local_user())
+    with local_workbench(ctx) as service:
+        data = service.jobs.run(local_user(), run_id)
     emit(data, as_json=as_json, human=_run_lines)
 
 
@@ -330,12 +290,9 @@ def run_show(ctx, run_id, as_json):
 @click.pass_context
 def run_log(ctx, run_id, tail, follow, as_json):
     """Print the log of run RUN_ID (live while it runs with --follow)."""
-    from aios_workbench.jobs import runs
-    from aios_workbench.surfaces.rest.job_routes import read_tail
-
-    with _control(ctx) as control:
-        data = control.readable_run(run_id, local_user(), "logs")
-        path = Path(data.get("log_path") or data["live_log_path"])
+    from aios_workbench.service.jobs import FINAL_STATUSES, read_tail  # loaded only when a command runs
+    with local_workbench(ctx) as service:
+        data, path = service.jobs.log_file(local_user(), run_id)
         lines = read_tail(path, tail) if path.is_file() else []
         if as_json:
             emit({"id": run_id, "status": data["status"], "lines": lines}, as_json=True, human=None)
@@ -346,7 +303,7 @@ def run_log(ctx, run_id, tail, follow, as_json):
             return
         offset = path.stat().st_size if path.is_file() else 0
         while True:
-            status = runs.show(control.store, run_id)["status"]
+            status = service.jobs.run(local_user(), run_id)["status"]
             if path.is_file():
                 with path.open("rb") as handle:
                     handle.seek(offset)
@@ -354,7 +311,7 @@ def run_log(ctx, run_id, tail, follow, as_json):
                 offset += len(chunk)
                 if chunk:
                     click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
-            if status in FINAL:
+            if status in FINAL_STATUSES:
                 click.echo(f"-- run {run_id} {status}", err=True)
                 return
             time.sleep(0.5)
@@ -367,12 +324,10 @@ def run_log(ctx, run_id, tail, follow, as_json):
 @click.pass_context
 def run_open(ctx, run_id, as_html, as_json):
     """Print the path of run RUN_ID's output notebook (or its HTML with --html)."""
-    with _control(ctx) as control:
-        data = control.readable_run(run_id, local_user(), "outputs")
+    with local_workbench(ctx) as service:
+        data = service.jobs.readable_run(local_user(), run_id, "outputs")
     path = data["html_path" if as_html else "output_path"]
     if not path or not Path(path).is_file():
-        from aios_workbench.core.errors import NotFound
-
         why = f"it is {data['status']}" if data["status"] in ("queued", "running") else "pruned or never written"
         raise NotFound(f"run {run_id} has no {'HTML' if as_html else 'notebook'} output ({why})",
                        fix="see `aios runs show RUN_ID`", input=str(run_id))
@@ -385,8 +340,8 @@ def run_open(ctx, run_id, as_html, as_json):
 @click.pass_context
 def run_rerun(ctx, run_id, as_json):
     """Queue run RUN_ID's job version again with the same parameters."""
-    with _control(ctx) as control:
-        data = control.rerun(run_id, local_user(), "cli")
+    with local_workbench(ctx) as service:
+        data = service.jobs.rerun(local_user(), run_id, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} (re-run of {run_id})"])
 
 
@@ -394,15 +349,6 @@ def run_rerun(ctx, run_id, as_json):
 @click.group()
 def alerts():
     """The alert feed: failed runs, failed monitors, pending approvals."""
-
-
-def _feed(ctx):
-    from aios_workbench.alerts import AlertFeed
-    from aios_workbench.store import open_store
-    from aios_workbench.surfaces.cli.main import load_workspace
-
-    ws = load_workspace(ctx)
-    return ws, AlertFeed(open_store(ws.metadata_url))
 
 
 @alerts.command("ls")
@@ -413,11 +359,10 @@ def _feed(ctx):
 @click.pass_context
 def alerts_ls(ctx, state, limit, before_id, as_json):
     """List alerts, newest first, with the open and acknowledged counts."""
-    _, feed = _feed(ctx)
-    try:
-        data = {"alerts": feed.list(state=state, limit=limit, before_id=before_id), "counts": feed.counts()}
-    finally:
-        feed.store.close()
+    with local_workbench(ctx) as service:
+        user = local_user()
+        data = {"alerts": service.alerts.list(user, state=state, limit=limit, before_id=before_id),
+                "counts": service.alerts.counts(user)}
 
     def human(d):
         yield f"{d['counts']['open']} open, {d['counts']['acknowledged']} acknowledged"
@@ -434,16 +379,8 @@ def alerts_ls(ctx, state, limit, before_id, as_json):
 @click.pass_context
 def alerts_ack(ctx, alert_id, as_json):
     """Acknowledge alert ALERT_ID as $AIOS_USER."""
-    from aios_workbench.audit import AuditLog
-
-    ws, feed = _feed(ctx)
-    try:
-        data = feed.acknowledge(alert_id, local_user())
-        AuditLog(feed.store, ws.state_dir / "audit.head").append(
-            user=local_user(), surface="cli", action="alert_ack", target=f"alert:{data['id']}", allowed=True,
-            detail={"key": data["key"]})
-    finally:
-        feed.store.close()
+    with local_workbench(ctx) as service:
+        data = service.alerts.acknowledge(local_user(), alert_id, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [f"alert {d['id']} {d['state']} ({d['title']})"])
 
 

@@ -28,7 +28,7 @@ def lineage(ctx, dataset, depth, as_json):
     aios lineage people --depth 5 --json"""
     service = local_service(ctx)
     try:
-        result = service.lineage(local_user(), dataset, depth)
+        result = service.catalog.lineage(local_user(), dataset, depth)
     finally:
         service.close()
     emit(result, as_json=as_json, human=_lines)

@@ -11,26 +11,20 @@ import contextlib
 
 import click
 
-from aios_workbench.surfaces.cli.data_commands import JSON, local_user
+from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
 from aios_workbench.surfaces.cli.output import emit
 
 PAST = {"approve": "approved", "reject": "rejected"}
 
 
 @contextlib.contextmanager
-def _registry(ctx):
-    """A `ModelRegistry` on the workspace's metadata store and audit log, closed afterwards."""
-    from aios_workbench.audit import AuditLog
-    from aios_workbench.store import open_store
-    from aios_workbench.surfaces.cli.main import load_workspace
-    from aios_workbench.tracking.registry import ModelRegistry
-
-    ws = load_workspace(ctx)
-    store = open_store(ws.metadata_url)
+def _models(ctx):
+    """The local workspace's model registry (`service.models`), its service closed afterwards."""
+    service = local_service(ctx)
     try:
-        yield ModelRegistry.for_workspace(ws, store, AuditLog(store, ws.state_dir / "audit.head"))
+        yield service.models
     finally:
-        store.close()
+        service.close()
 
 
 @click.group()
@@ -77,7 +71,7 @@ def _detail_lines(r: dict) -> list[str]:
 @click.pass_context
 def ls(ctx, name, as_json):
     """List model versions (of NAME, or of every model) with status, author, checks and approvals."""
-    with _registry(ctx) as registry:
+    with _models(ctx) as registry:
         rows = registry.versions(name)
     emit(rows, as_json=as_json, human=_row_lines)
 
@@ -89,7 +83,7 @@ def ls(ctx, name, as_json):
 @click.pass_context
 def show(ctx, name, version, as_json):
     """Show one VERSION of model NAME: its checks, approvals and every promotion gate."""
-    with _registry(ctx) as registry:
+    with _models(ctx) as registry:
         data = registry.show(name, version)
     emit(data, as_json=as_json, human=_detail_lines)
 
@@ -102,7 +96,7 @@ def show(ctx, name, version, as_json):
 @click.pass_context
 def register(ctx, run_id, name, artifact_path, as_json):
     """Register the model logged in RUN_ID as a new candidate version of --name."""
-    with _registry(ctx) as registry:
+    with _models(ctx) as registry:
         version = registry.register(run_id, artifact_path, name=name, user=local_user(), surface="cli")
     emit({"model": name, "version": version, "status": "candidate"}, as_json=as_json,
          human=lambda d: [f"registered models:/{d['model']}/{d['version']} as a candidate"])
@@ -117,7 +111,7 @@ def register(ctx, run_id, name, artifact_path, as_json):
 @click.pass_context
 def approve(ctx, name, version, comment, reject, as_json):
     """Approve (or --reject) VERSION of model NAME as $AIOS_USER; authors may not approve their own."""
-    with _registry(ctx) as registry:
+    with _models(ctx) as registry:
         decide = registry.reject if reject else registry.approve
         data = decide(name, version, local_user(), comment, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
@@ -132,7 +126,7 @@ def approve(ctx, name, version, comment, reject, as_json):
 @click.pass_context
 def promote(ctx, name, version, alias, as_json):
     """Point ALIAS at VERSION of model NAME if every gate holds; otherwise list each unmet gate (exit 77)."""
-    with _registry(ctx) as registry:
+    with _models(ctx) as registry:
         data = registry.promote(name, version, local_user(), alias=alias, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"models:/{d['model']}/{d['version']} is now {d['alias']!r}"

@@ -4,8 +4,8 @@ Runs in-process on the local workspace as `$AIOS_USER` or the OS account: a conv
 person, NOT a security boundary. Exit 0 when promoted or waiting for approval, 65 (EX_DATAERR)
 when a gate failed (every gate's verdict is printed either way).
 
-`versions`, `rollback`, `approve` and `reject` are plain functions (and ready-made click commands
-`jobs_versions`, `jobs_rollback`, `jobs_approve`) for the `aios jobs` group.
+`jobs_versions`, `jobs_rollback` and `jobs_approve` are ready-made click commands for the `aios jobs`
+group. Every command calls `service.jobs` of a local `WorkbenchService` (`local_workbench`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ STATUS_WORDS = {"active": "ACTIVE", "pending_approval": "WAITING FOR APPROVAL", 
 
 
 @contextlib.contextmanager
-def _service(ctx):
+def local_workbench(ctx):
+    """The workspace's `WorkbenchService` in this process (no security boundary), closed afterwards."""
     service = local_service(ctx)
     try:
         yield service
@@ -111,21 +112,19 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
     validation run in a fresh kernel, required checks, grants of the job's identity, approval.
 
     Every gate's verdict is printed; exit 65 when a gate failed."""
-    from aios_workbench.jobs.parameters import parse_assignments
-    from aios_workbench.jobs.promote import promote as run_promotion
-    from aios_workbench.jobs.schedule import Schedule
+    from aios_workbench.service.jobs import parse_assignments, parse_schedule  # loaded only when a command runs
 
     values = parse_assignments(parameters)
-    schedule = Schedule.parse(cron, tz=timezone, at=at)
+    schedule = parse_schedule(cron, timezone=timezone, at=at)
     if not as_json:
         click.echo("running the gates (a validation run in a fresh kernel, the required checks)...", err=True)
-    with _service(ctx) as service:
-        report = run_promotion(service, notebook, user=local_user(), name=name, parameters=values,
-                               schedule=schedule, surface="cli", base=Path.cwd(), coerce_strings=True,
-                               timeout_seconds=timeout, cell_timeout_seconds=cell_timeout, retries=retries,
-                               approver=approver, identity=identity, **_job_settings(
-                                   executor, max_concurrent, catch_up, after_success, monitors, notify, secrets,
-                                   keep_last))
+    with local_workbench(ctx) as service:
+        report = service.jobs.promote(local_user(), notebook, surface="cli", name=name, parameters=values,
+                                      schedule=schedule, base=Path.cwd(), coerce_strings=True,
+                                      timeout_seconds=timeout, cell_timeout_seconds=cell_timeout, retries=retries,
+                                      approver=approver, identity=identity, **_job_settings(
+                                          executor, max_concurrent, catch_up, after_success, monitors, notify,
+                                          secrets, keep_last))
     data = report.to_dict()
     emit(data, as_json=as_json, human=report_lines)
     if not report.passed:
@@ -137,35 +136,7 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
         ctx.exit(exit_code(error))
 
 
-# -- functions and commands for `aios jobs versions|rollback|approve` --------------------------------------------
-def versions(service_or_store, name: str) -> dict:
-    """Every version of job `name` (oldest first) with status, digest, promoter, approver, and the current one."""
-    from aios_workbench.jobs.versions import versions as list_versions
-
-    return list_versions(service_or_store, name)
-
-
-def rollback(service, name: str, version, user: str, *, surface: str = "cli") -> dict:
-    """Point job `name` at its earlier active `version`; audited as `job.rollback`."""
-    from aios_workbench.jobs.versions import rollback as roll_back
-
-    return roll_back(service, name, version, user, surface=surface)
-
-
-def approve(service, name: str, version, user: str, comment: str | None = None, *, surface: str = "cli") -> dict:
-    """Approve a version waiting for approval (not by its promoter); the job then runs it. Audited."""
-    from aios_workbench.jobs.promote import approve as decide
-
-    return decide(service, name, version, user, comment, surface=surface)
-
-
-def reject(service, name: str, version, user: str, comment: str | None = None, *, surface: str = "cli") -> dict:
-    """Reject a version waiting for approval (its promoter may withdraw it). Audited."""
-    from aios_workbench.jobs.promote import reject as decide
-
-    return decide(service, name, version, user, comment, surface=surface)
-
-
+# -- `aios jobs versions|rollback|approve` ------------------------------------------------------------------
 def version_lines(data: dict) -> list[str]:
     lines = [f"{'ver':>4} {'status':<17} {'snapshot':<12} {'promoted by':<14} {'approved by':<14} promoted at"]
     for v in data["versions"]:
@@ -183,8 +154,8 @@ def version_lines(data: dict) -> list[str]:
 @click.pass_context
 def jobs_versions(ctx, name, as_json):
     """List the versions of job NAME; * marks the one it runs."""
-    with _service(ctx) as service:
-        data = versions(service, name)
+    with local_workbench(ctx) as service:
+        data = service.jobs.versions(name)
     emit(data, as_json=as_json, human=version_lines)
 
 
@@ -195,8 +166,8 @@ def jobs_versions(ctx, name, as_json):
 @click.pass_context
 def jobs_rollback(ctx, name, version, as_json):
     """Point job NAME at its earlier active VERSION (snapshot, parameters, schedule)."""
-    with _service(ctx) as service:
-        data = rollback(service, name, version, local_user())
+    with local_workbench(ctx) as service:
+        data = service.jobs.rollback(local_user(), name, version, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"job {d['job']} now runs version {d['version']} (was {d['previous_version']}); next run: "
         f"{d['next_due_at'] or 'manual only'}"])
@@ -211,9 +182,9 @@ def jobs_rollback(ctx, name, version, as_json):
 @click.pass_context
 def jobs_approve(ctx, name, version, comment, rejecting, as_json):
     """Approve (or --reject) VERSION of job NAME as $AIOS_USER; the promoter may not approve it."""
-    with _service(ctx) as service:
-        decide = reject if rejecting else approve
-        data = decide(service, name, version, local_user(), comment)
+    with local_workbench(ctx) as service:
+        data = service.jobs.decide(local_user(), name, version, "reject" if rejecting else "approve", comment,
+                                   surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"{PAST[d['decision']]} job {d['job']} version {d['version']} as {d['user']}: now {d['status']}"
         + (f"; the job runs version {d['job_version']}" if d["job_version"] else "")])

@@ -64,12 +64,11 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
     """Start JupyterLab with the workbench on this workspace.
 
     Extra arguments after `--` go to `jupyter lab`."""
+    from aios_workbench.service.core import prepare_store
     from aios_workbench.surfaces.cli.main import load_workspace
 
     ws = load_workspace(ctx)
-    from aios_workbench.store import open_store
-
-    open_store(ws.metadata_url).close()
+    prepare_store(ws)
     start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args, scheduler=scheduler)
 
 
@@ -159,10 +158,10 @@ def serve(ctx, host, port, user):
 @click.pass_context
 def mlflow_ui(ctx, host, port):
     """Start the MLflow UI on this workspace's tracking store."""
+    from aios_workbench.service.runs import mlflow_ui_command
     from aios_workbench.surfaces.cli.main import load_workspace
-    from aios_workbench.tracking.store import ui_command
 
-    args = ui_command(load_workspace(ctx), host=host, port=port)
+    args = mlflow_ui_command(load_workspace(ctx), host=host, port=port)
     click.echo(f"MLflow UI on http://{host}:{port}")
     sys.stdout.flush()
     os.execv(args[0], args)

@@ -18,7 +18,7 @@ def init(directory: Path, name: str | None, as_json: bool):
     """Create a workspace in DIRECTORY: config, governance files, notebooks/, state folder.
 
     Nothing is overwritten; if anything fails, nothing is left behind."""
-    from aios_workbench.tracking import ensure_store
+    from aios_workbench.service.runs import create_tracking_store
     from aios_workbench.workspace import Workspace
     from aios_workbench.workspace.scaffold import init_workspace
 
@@ -26,7 +26,7 @@ def init(directory: Path, name: str | None, as_json: bool):
     ws = Workspace.load(root)
     if not as_json:
         click.echo("  creating the MLflow tracking store (its migrations take a few seconds, once)", err=True)
-    tracking = ensure_store(ws)
+    tracking = create_tracking_store(ws)
     result = {"workspace": ws.name, "path": str(root), "state": str(ws.state_dir),
               "metadata_store": "ok", "tracking_uri": tracking}
     emit(result, as_json=as_json, human=lambda r: [

@@ -23,12 +23,16 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tornado.escape
-from panel.auth import BasicAuthProvider, BasicLoginHandler
+from panel.auth import BasicAuthProvider, BasicLoginHandler, LogoutHandler
 from panel.config import config as panel_config
 
 from aios_workbench.surfaces.dashboard.users import DashboardUsers
+
+if TYPE_CHECKING:  # team mode only: imported where a session connects
+    from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
 log = logging.getLogger(__name__)
 LOGIN_TEMPLATE = Path(__file__).with_name("login.html")
@@ -50,6 +54,20 @@ def safe_next(url: str | None) -> str:
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
         return "/"
     return url
+
+
+class FormGate(Protocol):
+    """What the login form asks of a gate (`LoginGate` locally, `TeamLoginGate` in team mode)."""
+
+    secret_label: str
+    secret_hint: str
+    failure_message: str
+
+    def check(self, name: str, secret: str) -> tuple[bool, str]: ...
+    def record(self, name: str, allowed: bool, reason: str, remote_ip: str | None) -> None: ...
+    def logged_in(self, request_handler: Any, name: str, secret: str) -> None: ...
+    def logged_out(self, request_handler: Any) -> None: ...
+    def still_allowed(self, name: str, request_handler: Any = None) -> bool: ...
 
 
 class LoginGate:
@@ -141,22 +159,25 @@ class Handover:
     SECONDS = 10.0
 
     def __init__(self):
-        self._kept: dict[str, tuple[object, float]] = {}   # key (session id or user) -> (facade, when)
+        self._kept: dict[str, tuple[RemoteDashboardData, float]] = {}   # session id or user -> (facade, when)
         self._lock = threading.Lock()
 
-    def keep(self, key: str, data) -> None:
+    def keep(self, key: str, data: RemoteDashboardData) -> None:
         now = time.monotonic()
         with self._lock:
             self._kept = {k: v for k, v in self._kept.items() if now - v[1] < self.SECONDS}
             self._kept[key] = (data, now)
 
-    def take(self, key: str, user: str | None = None):
+    def take(self, key: str, user: str | None = None) -> RemoteDashboardData | None:
         """The facade kept under `key` (and of `user`, when given), if fresh; else None."""
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
         with self._lock:
-            data, at = self._kept.pop(key, (None, 0.0))
-        if data is None or (user is not None and data.user != user) or time.monotonic() - at >= self.SECONDS:
+            kept = self._kept.pop(key, None)
+        if kept is None:
+            return None
+        data, at = kept
+        if (user is not None and data.user != user) or time.monotonic() - at >= self.SECONDS:
             return None
         data.client.timeout = RemoteDashboardData.TIMEOUT   # the check's own timeout was short
         return data
@@ -248,10 +269,11 @@ class TeamLoginGate:
         return self._checked.take(session_id, name) or RemoteDashboardData.connect(self.service_url, token)
 
 
-def logout_handler_for(gate, panel_logout):
+def logout_handler_for(gate, panel_logout: type[LogoutHandler]):
     """Panel's logout handler, telling `gate` first (team mode forgets the session's token)."""
 
-    class WorkbenchLogoutHandler(panel_logout):
+    # the base is the provider's own handler class, known only at run time (mypy needs static bases)
+    class WorkbenchLogoutHandler(panel_logout):  # type: ignore[valid-type, misc]
         def get(self):
             gate.logged_out(self)
             super().get()
@@ -259,7 +281,7 @@ def logout_handler_for(gate, panel_logout):
     return WorkbenchLogoutHandler
 
 
-def login_handler_for(gate: LoginGate, template, endpoint: str):
+def login_handler_for(gate: FormGate, template, endpoint: str):
     """A `BasicLoginHandler` subclass bound to `gate` (Panel instantiates handler classes itself)."""
 
     class WorkbenchLoginHandler(BasicLoginHandler):
@@ -294,7 +316,7 @@ def login_handler_for(gate: LoginGate, template, endpoint: str):
 class WorkbenchAuthProvider(BasicAuthProvider):
     """Panel's basic auth provider with hashed passwords and policy users only."""
 
-    def __init__(self, gate: LoginGate, **kwargs):
+    def __init__(self, gate: FormGate, **kwargs):
         self.gate = gate  # before super().__init__: Bokeh validates the provider's handlers there
         super().__init__(login_template=str(LOGIN_TEMPLATE), logout_template=str(LOGOUT_TEMPLATE), **kwargs)
 
@@ -338,7 +360,8 @@ def handler_cookie(request_handler):
 
 def configure_cookie(secret: str) -> None:
     """Panel reads `config.cookie_secret` to decode `pn.state.user`; `pn.serve` also sets it."""
-    panel_config.cookie_secret = secret
+    # Panel's config routes the assignment to its `_cookie_secret` parameter; the property has no setter
+    panel_config.cookie_secret = secret  # type: ignore[misc]
 
 
 class TeamAuthProvider(WorkbenchAuthProvider):
@@ -351,7 +374,7 @@ class TeamAuthProvider(WorkbenchAuthProvider):
 
     @property
     def get_user_async(self):
-        signed = BasicAuthProvider.get_user.fget(self)
+        signed = super(WorkbenchAuthProvider, self).get_user   # Panel's: the signed cookie only
 
         async def get_user(request_handler):
             user = signed(request_handler)

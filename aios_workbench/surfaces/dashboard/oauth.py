@@ -34,7 +34,7 @@ from panel.config import config as panel_config
 from tornado.web import HTTPError
 
 from aios_workbench.core.errors import ConnectorError, UsageError
-from aios_workbench.surfaces.dashboard.auth import LOGOUT_TEMPLATE, UNREACHABLE, Handover, LoginGate
+from aios_workbench.surfaces.dashboard.auth import LOGOUT_TEMPLATE, UNREACHABLE, Handover
 
 log = logging.getLogger(__name__)
 REQUIRED = ("PANEL_OAUTH_KEY", "PANEL_OAUTH_SECRET", "PANEL_OAUTH_AUTHORIZE_URL", "PANEL_OAUTH_TOKEN_URL")
@@ -60,20 +60,21 @@ def configure(secret: str, environ=os.environ) -> None:
     from cryptography.fernet import Fernet
 
     check_settings(environ)
+    # Panel's config routes these assignments to its `_oauth_...` parameters; the properties have no setter
     if not environ.get("PANEL_OAUTH_JWT_USER"):
-        panel_config.oauth_jwt_user = DEFAULT_USER_CLAIM
+        panel_config.oauth_jwt_user = DEFAULT_USER_CLAIM  # type: ignore[misc]
     if not environ.get("PANEL_OAUTH_SCOPE") and not environ.get("PANEL_OAUTH_EXTRA_PARAMS"):
-        panel_config.oauth_extra_params = {"scope": DEFAULT_SCOPE}
+        panel_config.oauth_extra_params = {"scope": DEFAULT_SCOPE}  # type: ignore[misc]
     # `pn.serve` ignores oauth_encryption_key (only `panel serve` uses it): set the cipher ourselves
     key = base64.urlsafe_b64encode(hashlib.sha256(f"aios-oauth:{secret}".encode()).digest())
     pn.state.encryption = Fernet(key)
 
 
-class OAuthGate(LoginGate):
+class OAuthGate:
     """Who may stay logged in: any policy user the identity provider vouches for (no local password)."""
 
     def __init__(self, service):
-        super().__init__(service, users=None)
+        self.service = service
 
     def check(self, name: str, password: str) -> tuple[bool, str]:
         return False, "password logins are off: this dashboard logs in through OAuth"
@@ -109,6 +110,12 @@ class OAuthGate(LoginGate):
             detail["signed_in_as"] = name[:200]
         self.service.audit.append(user=(user or name)[:NAME_LIMIT], surface="dashboard", action="dashboard.login",
                                   allowed=allowed, detail=detail)
+
+    def logged_in(self, request_handler, name: str, secret: str) -> None:
+        """Nothing to keep: Panel's signed `user` cookie names the user."""
+
+    def logged_out(self, request_handler) -> None:
+        """Panel clears its own cookies."""
 
     def auth_provider(self):
         return WorkbenchOAuthProvider(self)

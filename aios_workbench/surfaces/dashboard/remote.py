@@ -1,6 +1,7 @@
 """`RemoteDashboardData`: the dashboard's data facade in team mode, over a workbench service's REST API.
 
-Same methods as `DashboardData`; each calls `dashboard/VIEW` on the service with the logged-in
+Same methods as `DashboardData`, derived from the one list of views (`schemas.dashboard.VIEWS`, which
+`GET/POST dashboard/VIEW` serves); each calls `dashboard/VIEW` on the service with the logged-in
 user's own token (`aios tokens add USER` on the service), so the service applies that user's
 grants, masks and row filters, exactly as for a local dashboard. The dashboard process holds no
 workspace, no policy and no data-source credential.
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from aios_workbench.kernel.client import ServiceClient
+from aios_workbench.schemas.base import parse
+from aios_workbench.schemas.dashboard import VIEWS, View
 from aios_workbench.service.dashboard.views import may_open_output
 
 
@@ -78,83 +81,37 @@ class RemoteDashboardData:
         query = {k: ("1" if v else "0") if isinstance(v, bool) else v for k, v in args.items() if v is not None}
         return f"dashboard/{view}" + (f"?{urlencode(query)}" if query else "")
 
-    def _get(self, view: str, **args):
-        return _result(self.client.get(self._endpoint(view, args)))
+    def _arguments(self, view: View, args: tuple, kwargs: dict) -> dict:
+        """The call's arguments as the view's model reads them (positional ones in the model's order),
+        checked here first so a mistake is named before a request is sent."""
+        names = list(view.arguments.model_fields)
+        if len(args) > len(names):
+            raise TypeError(f"{view.name}() takes at most {len(names)} positional arguments")
+        given = {**dict(zip(names, args, strict=False)), **kwargs}
+        checked = parse(view.arguments, given, where=f"dashboard/{view.name}")
+        return checked.model_dump(mode="json", exclude_unset=True)
 
-    def _raw(self, view: str, **args) -> tuple[str, bytes, dict]:
-        return self.client.fetch(self._endpoint(view, args))
+    def _call(self, view: View, *args, **kwargs):
+        """Ask the service for `view` (GET or POST, as the view list says) and answer its result."""
+        arguments = self._arguments(view, args, kwargs)
+        if view.verb == "post":
+            return _result(self.client.post(f"dashboard/{view.name}", arguments))
+        return _result(self.client.get(self._endpoint(view.name, arguments)))
 
-    def _post(self, view: str, **args):
-        return _result(self.client.post(f"dashboard/{view}", args))
+    def _raw(self, view: str, *args, **kwargs) -> tuple[str, bytes, dict]:
+        return self.client.fetch(self._endpoint(view, self._arguments(VIEWS[view], args, kwargs)))
 
-    # -- catalog -------------------------------------------------------------------------------
-    def datasets(self) -> list[dict]:
-        return self._get("datasets")
-
-    def catalog_size(self) -> int:
-        return self._get("catalog_size")
-
-    def search(self, text: str, *, limit: int = 50) -> list[dict]:
-        return self._get("search", text=text, limit=limit)
-
-    def explain(self, dataset: str) -> dict:
-        return self._get("explain", dataset=dataset)
-
+    # -- views that answer more than JSON data -------------------------------------------------
     def preview(self, dataset: str, *, limit: int = 50, after: str | None = None, order_by: str | None = None,
                 descending: bool = False) -> RemotePreviewPage:
-        page = self._get("preview", dataset=dataset, limit=limit, after=after, order_by=order_by,
-                         descending=descending)
+        page = self._call(VIEWS["preview"], dataset=dataset, limit=limit, after=after, order_by=order_by,
+                          descending=descending)
         fields = RemotePreviewPage.__dataclass_fields__
         return RemotePreviewPage(**{k: v for k, v in page.items() if k in fields})
-
-    def profile(self, dataset: str) -> dict:
-        return self._get("profile", dataset=dataset)
-
-    def lineage(self, dataset: str, depth: int = 3) -> dict:
-        return self._get("lineage", dataset=dataset, depth=depth)
 
     def csv(self, dataset: str) -> tuple[bytes, bool]:
         _, content, headers = self._raw("csv", dataset=dataset)
         return content, headers.get("X-AIOS-Truncated") == "1"
-
-    # -- checks --------------------------------------------------------------------------------
-    def check_history(self, *, dataset=None, name=None, kind=None, limit: int = 200, before_id=None) -> list[dict]:
-        return self._get("check_history", dataset=dataset, name=name, kind=kind, limit=limit, before_id=before_id)
-
-    def check_run(self, run_id: int) -> dict:
-        return self._get("check_run", run_id=run_id)
-
-    def check_figures(self) -> dict:
-        return self._get("check_figures")
-
-    # -- audit ---------------------------------------------------------------------------------
-    def audit(self, *, since=None, until=None, **filters) -> list[dict]:
-        moments = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in (("since", since), ("until", until))}
-        return self._get("audit", **filters, **moments)
-
-    def verify_audit_chain(self) -> dict:
-        return self._post("verify_audit_chain")
-
-    # -- experiments and models ----------------------------------------------------------------
-    def runs(self, *, metric=None, descending: bool = True, limit: int = 50, page_token=None, experiment=None) -> dict:
-        return self._get("runs", metric=metric, descending=descending, limit=limit, page_token=page_token,
-                         experiment=experiment)
-
-    def model_versions(self) -> list[dict]:
-        return self._get("model_versions")
-
-    # -- jobs ----------------------------------------------------------------------------------
-    def jobs(self) -> list[dict]:
-        return self._get("jobs")
-
-    def job_runs(self, *, job=None, limit: int = 200, before_id=None) -> list[dict]:
-        return self._get("job_runs", job=job, limit=limit, before_id=before_id)
-
-    def job_health(self) -> list[dict]:
-        return self._get("job_health")
-
-    def upcoming(self) -> list[dict]:
-        return self._get("upcoming")
 
     def job_output(self, run_id: int) -> tuple[str, bytes]:
         kind, content, _ = self._raw("job_output", run_id=run_id)
@@ -164,21 +121,23 @@ class RemoteDashboardData:
         """Whether to offer the link; the service decides again when it is followed."""
         return may_open_output(self.user, self.is_auditor, run)
 
-    # -- alerts --------------------------------------------------------------------------------
-    def alerts_available(self) -> bool:
-        return self._get("alerts_available")
 
-    def alerts(self, *, state=None, limit: int = 50, before_id=None) -> list[dict]:
-        return self._get("alerts", state=state, limit=limit, before_id=before_id)
+def _view_method(view: View):
+    def call(self, *args, **kwargs):
+        return self._call(view, *args, **kwargs)
 
-    def alert_counts(self) -> dict:
-        return self._get("alert_counts")
+    arguments = ", ".join(view.arguments.model_fields) or "no arguments"
+    call.__name__ = call.__qualname__ = view.name
+    call.__doc__ = f"`{view.verb.upper()} dashboard/{view.name}` ({arguments}): `DashboardData.{view.name}` " \
+                   "as the logged-in user, on the service."
+    return call
 
-    def alert_trend(self) -> list[dict]:
-        return self._get("alert_trend")
 
-    def acknowledge(self, alert_id: int) -> dict:
-        return self._post("acknowledge", alert_id=alert_id)
+# Every other view is a method of the same name, derived from the one view list (`schemas.dashboard.VIEWS`);
+# `login` is what `connect(login=True)` calls.
+for _view in VIEWS.values():
+    if _view.name != "login" and _view.name not in vars(RemoteDashboardData):
+        setattr(RemoteDashboardData, _view.name, _view_method(_view))
 
 
 def _result(body):

@@ -16,16 +16,14 @@ log = logging.getLogger(__name__)
 THREADS = 4   # Panel's thread pool: sessions are built and callbacks run off the IO loop
 
 
-def _warm_imports(ws) -> None:
+def _warm_imports(service) -> None:
     """Import Bokeh's plotting, pandas and MLflow in the background (seconds each), so the first plot
     and the first Experiments page do not pay for them."""
     try:
         import bokeh.plotting  # noqa: F401
         import pandas  # noqa: F401
 
-        from aios_workbench.tracking.runs_query import _client
-
-        _client(ws)
+        service.runs.warm_up()
     except Exception:
         log.debug("warming the imports failed", exc_info=True)
 
@@ -73,7 +71,7 @@ def local_gate(ws, *, oauth: bool = False):
         oauth_logins.configure(secret)   # refuses a half-configured provider before anything starts
     service = WorkbenchService(ws, mode="dashboard")
     service.warm_up_in_background()
-    threading.Thread(target=_warm_imports, args=(ws,), name="warm-imports", daemon=True).start()
+    threading.Thread(target=_warm_imports, args=(service,), name="warm-imports", daemon=True).start()
     gate = oauth_logins.OAuthGate(service) if oauth else LoginGate(service, DashboardUsers(ws.state_dir))
     return gate, secret, service.close
 

@@ -9,6 +9,19 @@ from pathlib import Path
 from tornado import web
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.schemas.catalog import (
+    ARROW_STREAM,
+    DatasetProfile,
+    DatasetQuery,
+    Lineage,
+    LineageQuery,
+    PreviewPage,
+    PreviewQuery,
+    SearchHits,
+    SearchQuery,
+    WriteQuery,
+    WriteResult,
+)
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
 
@@ -36,12 +49,14 @@ class SearchRoute(RouteMixin):
     """GET catalog/search?q=...: datasets the caller may read, ranked by relevance."""
 
     path = "catalog/search"
+    query_model = {"get": SearchQuery}
+    response_model = {"get": SearchHits}
 
     @web.authenticated
     async def get(self):
         text = self.get_query_argument("q", "")
         limit = _int_arg(self, "limit", 20, low=1, high=200)
-        hits = await asyncio.to_thread(self.service.search, self.user_name, text, limit=limit)
+        hits = await asyncio.to_thread(self.service.catalog.search, self.user_name, text, limit=limit)
         self.write_json({"hits": hits})
 
 
@@ -49,14 +64,14 @@ class PreviewRoute(RouteMixin):
     """GET catalog/preview?name=...&order_by=&desc=&after=&limit=: one masked, filtered page."""
 
     path = "catalog/preview"
+    query_model = {"get": PreviewQuery}
+    response_model = {"get": PreviewPage}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.catalog.preview import preview
-
         arg = self.get_query_argument
         page = await asyncio.to_thread(
-            preview, self.service.queries, self.user_name, _name(self), order_by=arg("order_by", None) or None,
+            self.service.catalog.preview, self.user_name, _name(self), order_by=arg("order_by", None) or None,
             descending=arg("desc", "0").lower() in ("1", "true", "yes"), after=arg("after", None) or None,
             limit=_int_arg(self, "limit", 50, low=1, high=1000), count=arg("count", "0") in ("1", "true"),
             surface="ui")
@@ -67,23 +82,25 @@ class ProfileRoute(RouteMixin):
     """GET catalog/profile?name=...: the dataset's profile as the caller sees it (masked columns: nothing)."""
 
     path = "catalog/profile"
+    query_model = {"get": DatasetQuery}
+    response_model = {"get": DatasetProfile}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.catalog.profile import profile
-
-        result = await asyncio.to_thread(profile, self.service.queries, self.user_name, _name(self), surface="ui")
-        self.write_json(result.to_dict())
+        result = await asyncio.to_thread(self.service.catalog.profile, self.user_name, _name(self), surface="ui")
+        self.write_json(result)
 
 
 class LineageRoute(RouteMixin):
     """GET lineage?name=...&depth=3: upstream and downstream of a dataset (unreadable ones restricted)."""
 
     path = "lineage"
+    query_model = {"get": LineageQuery}
+    response_model = {"get": Lineage}
 
     @web.authenticated
     async def get(self):
-        result = await asyncio.to_thread(self.service.lineage, self.user_name, _name(self),
+        result = await asyncio.to_thread(self.service.catalog.lineage, self.user_name, _name(self),
                                          _int_arg(self, "depth", 3, low=1, high=20))
         self.write_json(result)
 
@@ -98,6 +115,9 @@ class WriteRoute(RouteMixin):
     byte of it is accepted. A larger body is read and dropped, then refused (400 naming the setting)."""
 
     path = "datasets/write"
+    request_model = {"post": ARROW_STREAM}
+    query_model = {"post": WriteQuery}
+    response_model = {"post": {201: WriteResult}}
     _stream_request_body = True   # what @web.stream_request_body sets; this mixin is no RequestHandler yet
     _spool = None
     _too_large = None
@@ -145,7 +165,7 @@ class WriteRoute(RouteMixin):
                              fix="send the table as application/vnd.apache.arrow.stream (wb.write does)",
                              input=target) from None
         inputs = [name for name in arg("inputs", "").split(",") if name.strip()]
-        result = await asyncio.to_thread(self.service.write_dataset, self.user_name, target, table,
+        result = await asyncio.to_thread(self.service.catalog.write, self.user_name, target, table,
                                          mode=arg("mode", "replace"), inputs=inputs, run_id=arg("run_id", None),
                                          surface=arg("surface", "api"),
                                          strict_inputs=arg("infer_inputs", "0") not in ("1", "true"))

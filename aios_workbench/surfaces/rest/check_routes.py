@@ -6,6 +6,15 @@ import asyncio
 
 from tornado import web
 
+from aios_workbench.schemas.checks import (
+    CheckHistoryQuery,
+    CheckResults,
+    CheckSuites,
+    EvidentlyReport,
+    EvidentlyRequest,
+    LedgerRuns,
+    RunCheckRequest,
+)
 from aios_workbench.surfaces.rest.catalog_routes import _int_arg
 from aios_workbench.surfaces.rest.query_routes import _body
 from aios_workbench.surfaces.rest.routes import RouteMixin
@@ -15,13 +24,15 @@ class RunCheckRoute(RouteMixin):
     """POST checks/run {"kind": "quality"|"drift"|"fairness", ...}: run, record in the ledger, return results."""
 
     path = "checks/run"
+    request_model = {"post": RunCheckRequest}
+    response_model = {"post": CheckResults}
 
     @web.authenticated
     async def post(self):
         body = _body(self)
         kind = body.pop("kind", None)
         mlflow_run_id, notebook = body.pop("mlflow_run_id", None), body.pop("notebook", None)
-        results = await asyncio.to_thread(self.service.run_check, self.user_name, kind, body,
+        results = await asyncio.to_thread(self.service.checks.run, self.user_name, kind, body,
                                           mlflow_run_id=mlflow_run_id, notebook=notebook)
         self.write_json({"results": results})
 
@@ -30,13 +41,15 @@ class CheckHistoryRoute(RouteMixin):
     """GET checks/history?dataset=&name=&kind=&limit=&before_id=: ledger runs, newest first."""
 
     path = "checks/history"
+    query_model = {"get": CheckHistoryQuery}
+    response_model = {"get": LedgerRuns}
 
     @web.authenticated
     async def get(self):
         arg = self.get_query_argument
         before = arg("before_id", None)
         runs = await asyncio.to_thread(
-            self.service.check_history, self.user_name, dataset=arg("dataset", None), name=arg("name", None),
+            self.service.checks.history, self.user_name, dataset=arg("dataset", None), name=arg("name", None),
             kind=arg("kind", None), limit=_int_arg(self, "limit", 50, low=1, high=500),
             before_id=int(before) if before and before.isdigit() else None)
         self.write_json({"runs": runs})
@@ -46,12 +59,11 @@ class CheckSuitesRoute(RouteMixin):
     """GET checks/suites: the quality suites and monitors declared in governance/checks.yaml."""
 
     path = "checks/suites"
+    response_model = {"get": CheckSuites}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.checks.suites import describe_checks
-
-        self.write_json(await asyncio.to_thread(describe_checks, self.service.workspace))
+        self.write_json(await asyncio.to_thread(self.service.checks.suites))
 
 
 class EvidentlyReportRoute(RouteMixin):
@@ -59,21 +71,16 @@ class EvidentlyReportRoute(RouteMixin):
     as HTML, on governed samples read as the caller (seconds to minutes; only on request)."""
 
     path = "checks/evidently"
+    request_model = {"post": EvidentlyRequest}
+    response_model = {"post": EvidentlyReport}
 
     @web.authenticated
     async def post(self):
-        from aios_workbench.checks.evidently_report import evidently_html
-        from aios_workbench.checks.quality import governed_runner
-        from aios_workbench.checks.relation import relation_sql
-
         body = _body(self)
-        for key in ("reference", "current"):
-            relation_sql(body.get(key) or "", "r")      # a clear 400 before any work
-        run_sql = governed_runner(self.service.queries, user=self.user_name, surface="check")
-        html, info = await asyncio.to_thread(
-            evidently_html, body["reference"], body["current"], run_sql=run_sql, columns=body.get("columns"),
-            sample_rows=body.get("sample_rows", 100_000))
-        self.write_json({"html": html, **info})
+        report = await asyncio.to_thread(
+            self.service.checks.evidently_report, self.user_name, body.get("reference"), body.get("current"),
+            columns=body.get("columns"), sample_rows=body.get("sample_rows", 100_000))
+        self.write_json(report)
 
 
 ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckSuitesRoute, EvidentlyReportRoute]

@@ -3,7 +3,8 @@
 `GET dashboard/VIEW?ARG=...` answers `DashboardData(service, caller).VIEW(ARG=...)`, the very
 methods a local dashboard calls in-process, so both modes share one implementation of every rule
 (masks, row filters, who sees whose audit records, check examples and job outputs). Only the views
-listed here are reachable, each with its arguments typed and bounded; `login`, `verify_audit_chain`
+of `schemas.dashboard.VIEWS` are reachable, each with its arguments typed and bounded by its model (the
+team-mode dashboard's client is derived from the same list); `login`, `verify_audit_chain`
 and `acknowledge` write (an audit record, an acknowledgement) and so are POSTs. `csv` and `job_output`
 answer raw bytes; everything else JSON. Job kernels do not get these routes (`in_job_runtime`).
 """
@@ -14,69 +15,12 @@ import asyncio
 
 from tornado import web
 
-from aios_workbench.audit.log import acting_via
-from aios_workbench.core.errors import NotFound, UsageError
+from aios_workbench.core.errors import NotFound
+from aios_workbench.schemas.base import parse
+from aios_workbench.schemas.dashboard import FILES, VIEWS, View, ViewArguments, union, views
+from aios_workbench.service.audit import acting_via
 from aios_workbench.surfaces.rest.query_routes import _body
 from aios_workbench.surfaces.rest.routes import SANDBOXED_HTML_CSP, RouteMixin
-
-TEXT, FLAG = "text", "flag"
-LIMIT, ID, DEPTH = (1, 500), (1, 2**62), (1, 20)
-FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-
-# view -> {argument: TEXT | FLAG | (low, high) for integers}
-GET_VIEWS: dict[str, dict] = {
-    "whoami": {},
-    "datasets": {}, "catalog_size": {},
-    "search": {"text": TEXT, "limit": LIMIT},
-    "explain": {"dataset": TEXT},
-    "preview": {"dataset": TEXT, "limit": LIMIT, "after": TEXT, "order_by": TEXT, "descending": FLAG},
-    "profile": {"dataset": TEXT},
-    "lineage": {"dataset": TEXT, "depth": DEPTH},
-    "csv": {"dataset": TEXT},
-    "check_history": {"dataset": TEXT, "name": TEXT, "kind": TEXT, "limit": LIMIT, "before_id": ID},
-    "check_run": {"run_id": ID},
-    "check_figures": {},
-    "audit": {"user": TEXT, "dataset": TEXT, "action": TEXT, "allowed": FLAG, "since": TEXT, "until": TEXT,
-              "limit": LIMIT, "before_id": ID},
-    "runs": {"metric": TEXT, "descending": FLAG, "limit": LIMIT, "page_token": TEXT, "experiment": TEXT},
-    "model_versions": {},
-    "jobs": {}, "job_runs": {"job": TEXT, "limit": LIMIT, "before_id": ID}, "job_health": {}, "upcoming": {},
-    "job_output": {"run_id": ID},
-    "alerts_available": {}, "alerts": {"state": TEXT, "limit": LIMIT, "before_id": ID}, "alert_counts": {},
-    "alert_trend": {},
-}
-POST_VIEWS: dict[str, dict] = {"login": {}, "verify_audit_chain": {}, "acknowledge": {"alert_id": ID}}
-
-
-def typed_arguments(view: str, spec: dict, raw: dict) -> dict:
-    """`raw` (strings from the query, or JSON values) checked against `spec`; unknown names refused."""
-    unknown = sorted(set(raw) - set(spec))
-    if unknown:
-        raise UsageError(f"dashboard/{view} takes no argument {', '.join(unknown)}",
-                         fix=f"its arguments: {', '.join(spec) or 'none'}", input=unknown[0])
-    out = {}
-    for name, value in raw.items():
-        kind = spec[name]
-        if kind == TEXT:
-            out[name] = str(value)
-        elif kind == FLAG:
-            flag = value if isinstance(value, bool) else FLAGS.get(str(value).lower())
-            if flag is None:
-                raise UsageError(f"{name} must be true or false, got {value!r}", fix=f"e.g. {name}=true",
-                                 input=str(value))
-            out[name] = flag
-        else:
-            low, high = kind
-            if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()) \
-                    or not isinstance(value, (int, str)):
-                raise UsageError(f"{name} must be an integer, got {value!r}", fix=f"e.g. {name}={low}",
-                                 input=str(value))
-            number = int(value)
-            if not low <= number <= high:
-                raise UsageError(f"{name} must be from {low} to {high}, got {number}", fix=f"e.g. {name}={low}",
-                                 input=str(value))
-            out[name] = number
-    return out
 
 
 def answer(data, view: str, arguments: dict, *, delegated_by: dict | None = None):
@@ -107,16 +51,34 @@ class DashboardViewRoute(RouteMixin):
     path = "dashboard/{view}"
     in_job_runtime = False   # a job reads as its identity through its own routes, audited as the job
     delegable = True         # `aios serve`: a delegate token (OAuth dashboards) may call it for a policy user
+    # what the document shows; each request is checked against its own view's models (the overrides below)
+    request_model = {"post": union(view.arguments for view in views("post"))}
+    response_model = {"get": (union(view.reply for view in views("get") if not view.raw), FILES),
+                      "post": union(view.reply for view in views("post"))}
 
-    async def _serve(self, view: str, views: dict, raw: dict) -> None:
+    def _view(self) -> View | None:
+        view = VIEWS.get((getattr(self, "path_args", None) or [""])[0])
+        return view if view is not None and view.verb == self.request.method.lower() else None
+
+    def request_model_for(self, verb: str) -> type[ViewArguments] | None:
+        view = self._view()   # a GET's arguments are its query string, checked in `_serve`
+        return view.arguments if view is not None and verb == "post" else None
+
+    def response_model_for(self, verb: str):
+        view = self._view()
+        return view.reply if view is not None else None
+
+    async def _serve(self, view: str, verb: str, raw: dict) -> None:
         from aios_workbench.service.dashboard.views import DashboardData
 
-        if view not in views:
-            other = POST_VIEWS if views is GET_VIEWS else GET_VIEWS
-            hint = f"send it as {'POST' if views is GET_VIEWS else 'GET'}" if view in other else \
-                f"one of: {', '.join(sorted(views))}"
+        spec = VIEWS.get(view)
+        if spec is None or spec.verb != verb:
+            hint = f"send it as {spec.verb.upper()}" if spec is not None else \
+                f"one of: {', '.join(sorted(v.name for v in views(verb)))}"
             raise NotFound(f"no dashboard view {view!r} for {self.request.method}", fix=hint, input=view)
-        arguments = typed_arguments(view, views[view], raw)
+        # a POST's body was validated by its view's model before this ran (`request_model_for`)
+        arguments = raw if verb == "post" else \
+            parse(spec.arguments, raw, where=self.described_request()).model_dump(exclude_unset=True)
         data = DashboardData(self.service, self.user_name)
         delegate = getattr(self, "delegated_by", None)   # set by `aios serve`'s token check
         via = f"{delegate['user']} (token {delegate['id']})" if delegate else None
@@ -141,11 +103,11 @@ class DashboardViewRoute(RouteMixin):
     @web.authenticated
     async def get(self, view: str):
         raw = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-        await self._serve(view, GET_VIEWS, raw)
+        await self._serve(view, "get", raw)
 
     @web.authenticated
     async def post(self, view: str):
-        await self._serve(view, POST_VIEWS, _body(self, example='e.g. {"alert_id": 7}'))
+        await self._serve(view, "post", _body(self))
 
 
 ROUTES = [DashboardViewRoute]

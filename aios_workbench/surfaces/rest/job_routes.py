@@ -14,25 +14,36 @@ never from a path in the request.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from pathlib import Path
 
 from tornado import web
 
-from aios_workbench.core.errors import NotFound, UsageError
-from aios_workbench.jobs.outputs import kept_output
+from aios_workbench.core.errors import UsageError
+from aios_workbench.schemas.alerts import AcknowledgeRequest, Alert, AlertPage, AlertsQuery
+from aios_workbench.schemas.jobs import (
+    RUN_OUTPUT,
+    HistoryQuery,
+    Job,
+    JobDeleted,
+    JobDetail,
+    JobList,
+    JobNameRequest,
+    JobRun,
+    JobRunPage,
+    RunIdRequest,
+    RunJobRequest,
+    RunLog,
+    RunLogQuery,
+    RunOutputQuery,
+    RunQuery,
+)
+from aios_workbench.schemas.promotion import JobNameQuery
+from aios_workbench.service.jobs import positive_id
 from aios_workbench.surfaces.rest.catalog_routes import _int_arg
 from aios_workbench.surfaces.rest.query_routes import _body
 from aios_workbench.surfaces.rest.routes import SANDBOXED_HTML_CSP, RouteMixin
 
 PATH_KEYS = ("output_path", "html_path", "log_path", "live_log_path")
-
-
-def _control(handler):
-    from aios_workbench.jobs.manage import JobControl
-
-    service = handler.service
-    return JobControl(service.workspace, service.store, service.audit, policy=service.queries.policy.current)
 
 
 def _relative(workspace, data: dict) -> dict:
@@ -55,8 +66,6 @@ def _name(handler, body: dict | None = None) -> str:
 
 
 def _run_id(handler, body: dict | None = None):
-    from aios_workbench.jobs.runs import positive_id
-
     value = (body or {}).get("id") if body is not None else handler.get_query_argument("id", "")
     if value in (None, ""):
         raise UsageError("the run `id` is missing", fix='pass ?id=RUN_ID' if body is None else 'send {"id": RUN_ID}')
@@ -64,8 +73,6 @@ def _run_id(handler, body: dict | None = None):
 
 
 def _before_id(handler) -> int | None:
-    from aios_workbench.jobs.runs import positive_id
-
     raw = handler.get_query_argument("before_id", "")
     return positive_id(raw, "page") if raw else None
 
@@ -75,10 +82,11 @@ class JobsRoute(RouteMixin):
     caller may control it (anyone authenticated)."""
 
     path = "jobs"
+    response_model = {"get": JobList}
 
     @web.authenticated
     async def get(self):
-        self.write_json({"jobs": await asyncio.to_thread(_control(self).list, self.user_name)})
+        self.write_json({"jobs": await asyncio.to_thread(self.service.jobs.list, self.user_name)})
 
 
 class JobRoute(RouteMixin):
@@ -86,14 +94,16 @@ class JobRoute(RouteMixin):
     and their outputs (creator, identity or auditor)."""
 
     path = "jobs/job"
+    query_model = {"get": JobNameQuery, "delete": JobNameQuery}
+    response_model = {"get": JobDetail, "delete": JobDeleted}
 
     @web.authenticated
     async def get(self):
-        self.write_json(await asyncio.to_thread(_control(self).show, _name(self), self.user_name))
+        self.write_json(await asyncio.to_thread(self.service.jobs.show, self.user_name, _name(self)))
 
     @web.authenticated
     async def delete(self):
-        self.write_json(await asyncio.to_thread(_control(self).delete, _name(self), self.user_name, "api"))
+        self.write_json(await asyncio.to_thread(self.service.jobs.delete, self.user_name, _name(self), surface="api"))
 
 
 class RunJobRoute(RouteMixin):
@@ -102,15 +112,15 @@ class RunJobRoute(RouteMixin):
     schema first (400 naming each bad one)."""
 
     path = "jobs/run"
+    request_model = {"post": RunJobRequest}
+    response_model = {"post": JobRun}
 
     @web.authenticated
     async def post(self):
         body = _body(self)
-        parameters = body.get("parameters")
-        if parameters is not None and not isinstance(parameters, dict):
-            raise UsageError("parameters must be a JSON object", fix='send {"parameters": {"n": 5}}',
-                             input=str(parameters)[:200])
-        run = await asyncio.to_thread(_control(self).run_now, _name(self, body), self.user_name, "api", parameters)
+        parameters = body.get("parameters")   # a JSON object or absent: RunJobRequest
+        run = await asyncio.to_thread(self.service.jobs.run_now, self.user_name, _name(self, body), surface="api",
+                                      parameters=parameters)
         self.write_json(_relative(self.service.workspace, run))
 
 
@@ -118,10 +128,13 @@ class PauseRoute(RouteMixin):
     """POST jobs/pause {name}: no new scheduled or triggered runs (creator, identity or auditor)."""
 
     path = "jobs/pause"
+    request_model = {"post": JobNameRequest}
+    response_model = {"post": Job}
 
     @web.authenticated
     async def post(self):
-        self.write_json(await asyncio.to_thread(_control(self).pause, _name(self, _body(self)), self.user_name, "api"))
+        self.write_json(await asyncio.to_thread(self.service.jobs.pause, self.user_name, _name(self, _body(self)),
+                                                surface="api"))
 
 
 class ResumeRoute(RouteMixin):
@@ -129,11 +142,13 @@ class ResumeRoute(RouteMixin):
     (creator, identity or auditor)."""
 
     path = "jobs/resume"
+    request_model = {"post": JobNameRequest}
+    response_model = {"post": Job}
 
     @web.authenticated
     async def post(self):
-        self.write_json(await asyncio.to_thread(_control(self).resume, _name(self, _body(self)), self.user_name,
-                                                "api"))
+        self.write_json(await asyncio.to_thread(self.service.jobs.resume, self.user_name, _name(self, _body(self)),
+                                                surface="api"))
 
 
 class HistoryRoute(RouteMixin):
@@ -141,24 +156,19 @@ class HistoryRoute(RouteMixin):
     authenticated; errors and paths only for those who may control the job)."""
 
     path = "jobs/history"
+    query_model = {"get": HistoryQuery}
+    response_model = {"get": JobRunPage}
 
     @web.authenticated
     async def get(self):
-        control, name = _control(self), _name(self)
+        jobs, name = self.service.jobs, _name(self)
         limit, before_id = _int_arg(self, "limit", 50, low=1, high=500), _before_id(self)
 
         def page() -> dict:
-            from aios_workbench.jobs.manage import get_job
-
-            rows = control.history(name, limit=limit, before_id=before_id)
-            with control.store.session() as session:
-                privileged = control.may_control(get_job(session, name), self.user_name)
-            for row in rows:
-                if not privileged:
-                    row.update(error="(hidden)" if row["error"] else None, failing_cell=None,
-                               output_path=None, html_path=None, log_path=None)
-                _relative(control.workspace, row)
-            return {"runs": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+            data = jobs.history(self.user_name, name, limit=limit, before_id=before_id)
+            for row in data["runs"]:
+                _relative(self.service.workspace, row)   # resolving paths touches the disk: off the loop
+            return data
 
         self.write_json(await asyncio.to_thread(page))
 
@@ -167,20 +177,13 @@ class RunRoute(RouteMixin):
     """GET jobs/runs/run?id=: status, progress (cell n of m), timings, failing cell, paths."""
 
     path = "jobs/runs/run"
+    query_model = {"get": RunQuery}
+    response_model = {"get": JobRun}
 
     @web.authenticated
     async def get(self):
-        run = await asyncio.to_thread(_control(self).run, _run_id(self), self.user_name)
+        run = await asyncio.to_thread(self.service.jobs.run, self.user_name, _run_id(self))
         self.write_json(_relative(self.service.workspace, run))
-
-
-def read_tail(path: Path, lines: int, *, max_bytes: int = 2_000_000) -> list[str]:
-    """The last `lines` lines of a text file (reading at most its last `max_bytes`)."""
-    with path.open("rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(0, size - max_bytes))
-        text = handle.read().decode("utf-8", errors="replace")
-    return list(deque(text.splitlines(), maxlen=lines))
 
 
 class RunLogRoute(RouteMixin):
@@ -188,18 +191,13 @@ class RunLogRoute(RouteMixin):
     identity or auditor)."""
 
     path = "jobs/runs/log"
+    query_model = {"get": RunLogQuery}
+    response_model = {"get": RunLog}
 
     @web.authenticated
     async def get(self):
         run_id, tail = _run_id(self), _int_arg(self, "tail", 200, low=1, high=100_000)
-
-        def read() -> dict:
-            run = _control(self).readable_run(run_id, self.user_name, "logs")
-            path = Path(run.get("log_path") or run["live_log_path"])
-            lines = read_tail(path, tail) if path.is_file() else []
-            return {"id": run_id, "status": run["status"], "progress": run["progress"], "lines": lines}
-
-        self.write_json(await asyncio.to_thread(read))
+        self.write_json(await asyncio.to_thread(self.service.jobs.log, self.user_name, run_id, tail=tail))
 
 
 class RunOutputRoute(RouteMixin):
@@ -207,25 +205,13 @@ class RunOutputRoute(RouteMixin):
     HTML is served sandboxed (no scripts, its own origin) since notebook outputs may hold any markup."""
 
     path = "jobs/runs/output"
+    query_model = {"get": RunOutputQuery}
+    response_model = {"get": RUN_OUTPUT}
 
     @web.authenticated
     async def get(self):
         run_id, fmt = _run_id(self), self.get_query_argument("format", "html")
-        if fmt not in ("html", "ipynb"):
-            raise UsageError(f"format must be html or ipynb, got {fmt!r}", fix="pass ?format=html or ?format=ipynb",
-                             input=fmt)
-
-        def load() -> bytes:
-            run = _control(self).readable_run(run_id, self.user_name, "outputs")
-            path = kept_output(self.service.workspace, run["html_path" if fmt == "html" else "output_path"])
-            if path is None:
-                why = "was pruned by the job's retention" if run["status"] in ("succeeded", "failed", "timed_out",
-                                                                                 "cancelled") else "is not written yet"
-                raise NotFound(f"the {fmt} output of run {run_id} {why}", input=str(run_id),
-                               fix="see `aios runs show RUN_ID` for the run's status and paths")
-            return path.read_bytes()
-
-        content = await asyncio.to_thread(load)
+        content = await asyncio.to_thread(self.service.jobs.output, self.user_name, run_id, fmt)
         if fmt == "html":
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Content-Security-Policy", SANDBOXED_HTML_CSP)
@@ -241,11 +227,13 @@ class CancelRunRoute(RouteMixin):
     scheduler (creator, identity or auditor)."""
 
     path = "jobs/runs/cancel"
+    request_model = {"post": RunIdRequest}
+    response_model = {"post": JobRun}
 
     @web.authenticated
     async def post(self):
         run_id = _run_id(self, _body(self))
-        run = await asyncio.to_thread(_control(self).cancel, run_id, self.user_name, "api")
+        run = await asyncio.to_thread(self.service.jobs.cancel, self.user_name, run_id, surface="api")
         self.write_json(_relative(self.service.workspace, run))
 
 
@@ -254,11 +242,13 @@ class RerunRoute(RouteMixin):
     (creator, identity or auditor)."""
 
     path = "jobs/runs/rerun"
+    request_model = {"post": RunIdRequest}
+    response_model = {"post": JobRun}
 
     @web.authenticated
     async def post(self):
         run_id = _run_id(self, _body(self))
-        run = await asyncio.to_thread(_control(self).rerun, run_id, self.user_name, "api")
+        run = await asyncio.to_thread(self.service.jobs.rerun, self.user_name, run_id, surface="api")
         self.write_json(_relative(self.service.workspace, run))
 
 
@@ -266,43 +256,29 @@ class AlertsRoute(RouteMixin):
     """GET alerts?state=&limit=&before_id=: the alert feed, newest first, with open/acknowledged counts."""
 
     path = "alerts"
+    query_model = {"get": AlertsQuery}
+    response_model = {"get": AlertPage}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.alerts import AlertFeed
-
-        feed = AlertFeed(self.service.store)
-        state = self.get_query_argument("state", "") or None
+        alerts, state = self.service.alerts, self.get_query_argument("state", "") or None
         limit, before_id = _int_arg(self, "limit", 50, low=1, high=500), _before_id(self)
-
-        def page() -> dict:
-            alerts = feed.list(state=state, limit=limit, before_id=before_id)
-            return {"alerts": alerts, "counts": feed.counts(),
-                    "next_before_id": alerts[-1]["id"] if len(alerts) == limit else None}
-
-        self.write_json(await asyncio.to_thread(page))
+        self.write_json(await asyncio.to_thread(alerts.page, self.user_name, state=state, limit=limit,
+                                                before_id=before_id))
 
 
 class AcknowledgeAlertRoute(RouteMixin):
     """POST alerts/ack {id}: mark an alert as seen by the caller (anyone authenticated; audited)."""
 
     path = "alerts/ack"
+    request_model = {"post": AcknowledgeRequest}
+    response_model = {"post": Alert}
 
     @web.authenticated
     async def post(self):
-        from aios_workbench.alerts import AlertFeed
-
-        body = _body(self)
-        if body.get("id") in (None, ""):
-            raise UsageError("the alert `id` is missing", fix='send {"id": ALERT_ID}')
-
-        def ack() -> dict:
-            alert = AlertFeed(self.service.store).acknowledge(body["id"], self.user_name)
-            self.service.audit.append(user=self.user_name, surface="api", action="alert_ack",
-                                      target=f"alert:{alert['id']}", allowed=True, detail={"key": alert["key"]})
-            return alert
-
-        self.write_json(await asyncio.to_thread(ack))
+        body = _body(self)   # an `id`: AcknowledgeRequest
+        self.write_json(await asyncio.to_thread(self.service.alerts.acknowledge, self.user_name, body["id"],
+                                                surface="api"))
 
 
 ROUTES = [JobsRoute, JobRoute, RunJobRoute, PauseRoute, ResumeRoute, HistoryRoute, RunRoute, RunLogRoute,

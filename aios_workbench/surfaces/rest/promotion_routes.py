@@ -11,53 +11,53 @@ import asyncio
 from tornado import web
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.schemas.promotion import (
+    JobDecision,
+    JobDecisionRequest,
+    JobNameQuery,
+    JobVersions,
+    NotebookParameters,
+    NotebookQuery,
+    PromoteRequest,
+    PromotionRefusal,
+    PromotionReport,
+    Rollback,
+    RollbackRequest,
+    SchedulePreview,
+    SchedulePreviewQuery,
+)
+from aios_workbench.service.jobs import parse_schedule, schedule_preview
 from aios_workbench.surfaces.rest.catalog_routes import _int_arg
 from aios_workbench.surfaces.rest.query_routes import _body
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
-PROMOTE_FIELDS = {"notebook", "name", "parameters", "cron", "timezone", "at", "timeout_seconds",
-                  "cell_timeout_seconds", "retries", "notifications", "approver", "identity", "kernel",
-                  "executor", "max_concurrent", "catch_up", "triggers", "retention", "secrets"}
-
-
-def _needs(body: dict, *keys: str) -> list:
-    missing = [k for k in keys if body.get(k) in (None, "")]
-    if missing:
-        raise UsageError(f"missing {', '.join(missing)}", fix=f"send {', '.join(missing)} in the JSON body",
-                         input=", ".join(missing))
-    return [body[k] for k in keys]
-
 
 def _schedule(cron, timezone, at):
-    from aios_workbench.jobs.schedule import Schedule
-
-    return Schedule.parse(cron or None, tz=timezone or "UTC", at=at or None)
+    return parse_schedule(cron or None, timezone=timezone or "UTC", at=at or None)
 
 
 def promote_from_body(service, user: str, body: dict):
-    """Run `jobs.promote.promote` with a `POST jobs/promote` body (unknown keys are an error)."""
-    from aios_workbench.jobs.promote import promote
-
-    unknown = sorted(set(body) - PROMOTE_FIELDS)
-    if unknown:
-        raise UsageError(f"unknown field {', '.join(unknown)}", input=unknown[0],
-                         fix="send only " + ", ".join(sorted(PROMOTE_FIELDS)))
-    (notebook,) = _needs(body, "notebook")
-    parameters = body.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        raise UsageError("parameters must be a JSON object", fix='send e.g. {"parameters": {"n": 5}}',
-                         input=str(parameters)[:200])
+    """`service.jobs.promote` with a `POST jobs/promote` body as `PromoteRequest` validated it."""
+    notebook, parameters = body["notebook"], body.get("parameters") or {}
     schedule = _schedule(body.get("cron"), body.get("timezone"), body.get("at"))
     fields = {k: v for k, v in body.items() if k not in ("notebook", "name", "parameters", "cron", "timezone", "at")}
-    return promote(service, notebook, user=user, name=body.get("name") or None, parameters=parameters,
-                   schedule=schedule, surface="api", **fields)
+    return service.jobs.promote(user, notebook, surface="api", name=body.get("name") or None,
+                                parameters=parameters, schedule=schedule, **fields)
 
 
 class PromoteNotebookRoute(RouteMixin):
     """POST jobs/promote {notebook, name?, parameters?, cron?, timezone?, at?, ...}: run every gate;
-    200 with the report when promoted or pending approval, 422 with the report when a gate failed."""
+    200 with the report when promoted or pending approval, 422 with the report when a gate failed.
+
+    Gates: 1 a cell tagged `parameters`; 2 typed parameters and the supplied values (checked before any
+    kernel starts); 3 a validation run in a fresh kernel as the job's identity; 4 the suites in the
+    notebook's metadata `aios.required_checks`; 5 grants of the identity on every dataset the run read;
+    6 approval by a second user (when `approver` is named or `jobs.require_approval` is set: the version is
+    stored as `pending_approval`). A refused promotion stores nothing."""
 
     path = "jobs/promote"
+    request_model = {"post": PromoteRequest}
+    response_model = {"post": {200: PromotionReport, 422: PromotionRefusal}}
 
     @web.authenticated
     async def post(self):
@@ -73,73 +73,63 @@ class PromoteNotebookRoute(RouteMixin):
                          "fix": "see each gate's reason in `gates`"}, 422)
 
 
-def notebook_parameters(service, path: str) -> dict:
-    """The parameter schema and required checks of a workspace notebook (for the Promote dialog's form)."""
-    from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
-    from aios_workbench.jobs.parameters import derive_schema
-
-    absolute, relative = resolve_notebook(service.workspace, path)
-    notebook = load_notebook(absolute, relative)
-    return {"notebook": relative, "digest": notebook.digest, "kernel": notebook.kernel,
-            "language": notebook.language, "required_checks": notebook.required_checks(),
-            "schema": derive_schema(notebook)}
-
-
 class NotebookParametersRoute(RouteMixin):
     """GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell."""
 
     path = "notebooks/parameters"
+    query_model = {"get": NotebookQuery}
+    response_model = {"get": NotebookParameters}
 
     @web.authenticated
     async def get(self):
         path = self.get_query_argument("path", "")
         if not path:
             raise UsageError("the `path` query parameter is missing", fix="pass ?path=notebooks/NAME.ipynb")
-        self.write_json(await asyncio.to_thread(notebook_parameters, self.service, path))
+        self.write_json(await asyncio.to_thread(self.service.jobs.notebook_parameters, path))
 
 
 class SchedulePreviewRoute(RouteMixin):
     """GET schedule/preview?cron=&timezone=&at=&count=5: the normalised schedule, in words, and its next runs."""
 
     path = "schedule/preview"
+    query_model = {"get": SchedulePreviewQuery}
+    response_model = {"get": SchedulePreview}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.jobs.promote import schedule_summary
-
         arg = self.get_query_argument
         count = _int_arg(self, "count", 5, low=1, high=50)
         schedule = _schedule(arg("cron", ""), arg("timezone", ""), arg("at", ""))
-        summary, runs = schedule_summary(schedule, count)
-        self.write_json({"schedule": summary, "next_runs": runs})
+        self.write_json(schedule_preview(schedule, count))
 
 
 class JobVersionsRoute(RouteMixin):
     """GET jobs/versions?name=: every version of a job (oldest first) and the one it runs."""
 
     path = "jobs/versions"
+    query_model = {"get": JobNameQuery}
+    response_model = {"get": JobVersions}
 
     @web.authenticated
     async def get(self):
-        from aios_workbench.jobs.versions import versions
-
         name = self.get_query_argument("name", "")
         if not name:
             raise UsageError("the `name` query parameter is missing", fix="pass ?name=JOB")
-        self.write_json(await asyncio.to_thread(versions, self.service.store, name))
+        self.write_json(await asyncio.to_thread(self.service.jobs.versions, name))
 
 
 class RollbackRoute(RouteMixin):
     """POST jobs/rollback {name, version}: point the job at an earlier active version (audited)."""
 
     path = "jobs/rollback"
+    request_model = {"post": RollbackRequest}
+    response_model = {"post": Rollback}
 
     @web.authenticated
     async def post(self):
-        from aios_workbench.jobs.versions import rollback
-
-        name, version = _needs(_body(self), "name", "version")
-        self.write_json(await asyncio.to_thread(rollback, self.service, name, version, self.user_name,
+        body = _body(self)
+        name, version = body["name"], body["version"]   # required: RollbackRequest
+        self.write_json(await asyncio.to_thread(self.service.jobs.rollback, self.user_name, name, version,
                                                 surface="api"))
 
 
@@ -147,18 +137,14 @@ class JobApprovalRoute(RouteMixin):
     """POST jobs/approval {name, version, decision: approve|reject, comment?}: decide a pending version."""
 
     path = "jobs/approval"
+    request_model = {"post": JobDecisionRequest}
+    response_model = {"post": JobDecision}
 
     @web.authenticated
     async def post(self):
-        from aios_workbench.jobs.promote import approve, reject
-
         body = _body(self)
-        name, version, decision = _needs(body, "name", "version", "decision")
-        if decision not in ("approve", "reject"):
-            raise UsageError(f"decision must be approve or reject, got {decision!r}", fix="send approve or reject",
-                             input=str(decision))
-        act = approve if decision == "approve" else reject
-        self.write_json(await asyncio.to_thread(act, self.service, name, version, self.user_name,
+        name, version, decision = body["name"], body["version"], body["decision"]   # JobDecisionRequest
+        self.write_json(await asyncio.to_thread(self.service.jobs.decide, self.user_name, name, version, decision,
                                                 body.get("comment"), surface="api"))
 
 

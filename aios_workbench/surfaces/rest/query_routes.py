@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 
 import pyarrow as pa
 from tornado import web
 
 from aios_workbench.core.errors import NotFound, UsageError
+from aios_workbench.schemas.catalog import ARROW_STREAM as ARROW_TABLE
+from aios_workbench.schemas.catalog import DatasetList, DatasetQuery, DatasetView
+from aios_workbench.schemas.query import AuditQuery, AuditRecords, SqlRequest
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
@@ -33,33 +35,28 @@ class _Chunks(io.RawIOBase):
         return data
 
 
-def _body(handler, example: str = '{"sql": "SELECT ..."}') -> dict:
-    """The request's JSON object body; `example` shows the caller what to send instead."""
-    try:
-        body = json.loads(handler.request.body or b"{}")
-    except ValueError:
-        raise UsageError("the request body is not JSON", fix=f"send {example}") from None
-    if not isinstance(body, dict):
-        raise UsageError("the request body must be a JSON object", fix=f"send {example}")
-    return body
+def _body(handler, example: str | None = None) -> dict:
+    """The request's JSON object body, as the verb's declared request model validated it
+    (`RouteMixin.json_body`; the model's `example` shows a caller what to send instead)."""
+    return handler.json_body()
 
 
 class SqlRoute(RouteMixin):
-    """POST sql: run one governed query; the result streams as Arrow IPC."""
+    """POST sql: run one governed query; the result streams as Arrow IPC.
+
+    The query is parsed, authorized, rewritten (row filters and column masks applied inside every governed
+    table reference), executed on the locked DuckDB engine and audited, allowed or denied. Results longer
+    than `max_rows` (or the workspace's `query.max_rows`) are cut off; header X-AIOS-Datasets lists the
+    datasets read."""
 
     path = "sql"
+    request_model = {"post": SqlRequest}
+    response_model = {"post": ARROW_TABLE}
 
     @web.authenticated
     async def post(self):
-        body = _body(self)
+        body = _body(self)   # unknown keys, a bad max_rows: refused by SqlRequest before this runs
         sql, as_user, max_rows = body.get("sql"), body.get("as_user"), body.get("max_rows")
-        unknown = sorted(set(body) - {"sql", "as_user", "max_rows", "surface", "run_id"})
-        if unknown:   # e.g. {"query": ...}: say so, rather than "the query is empty"
-            raise UsageError(f"POST sql takes no {', '.join(map(repr, unknown))}", input=unknown[0],
-                             fix='send {"sql": "SELECT ..."} (optional: as_user, max_rows, surface, run_id)')
-        if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1):
-            raise UsageError(f"max_rows must be a positive integer, got {max_rows!r}", fix="pass e.g. 10000",
-                             input=str(max_rows))
         queries = self.service.queries
         result = await asyncio.to_thread(queries.run, sql, user=self.user_name, surface=body.get("surface", "api"),
                                          as_user=as_user, max_rows=max_rows, run_id=body.get("run_id"))
@@ -83,10 +80,11 @@ class CatalogRoute(RouteMixin):
     """GET catalog: the datasets the caller may read."""
 
     path = "catalog"
+    response_model = {"get": DatasetList}
 
     @web.authenticated
     async def get(self):
-        datasets = await asyncio.to_thread(self.service.readable_datasets, self.user_name)
+        datasets = await asyncio.to_thread(self.service.catalog.readable, self.user_name)
         self.write_json({"datasets": datasets})
 
 
@@ -94,19 +92,23 @@ class DatasetRoute(RouteMixin):
     """GET catalog/dataset?name=...: one dataset as the caller sees it (masks, row filter)."""
 
     path = "catalog/dataset"
+    query_model = {"get": DatasetQuery}
+    response_model = {"get": DatasetView}
 
     @web.authenticated
     async def get(self):
         name = self.get_query_argument("name", "")
         if not name:
             raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
-        self.write_json(await asyncio.to_thread(self.service.explain, self.user_name, name))
+        self.write_json(await asyncio.to_thread(self.service.catalog.explain, self.user_name, name))
 
 
 class AuditRoute(RouteMixin):
     """GET audit: audit records, newest first; auditors see all, others their own."""
 
     path = "audit"
+    query_model = {"get": AuditQuery}
+    response_model = {"get": AuditRecords}
 
     @web.authenticated
     async def get(self):
@@ -120,7 +122,7 @@ class AuditRoute(RouteMixin):
         filters = {"user": arg("user", None), "dataset": arg("dataset", None), "since": arg("since", None),
                    "allowed": None if allowed is None else allowed.lower() in ("1", "true", "yes"),
                    "limit": min(max(limit, 1), 1000), "before_id": before}
-        records = await asyncio.to_thread(self.service.audit_records, self.user_name, **filters)
+        records = await asyncio.to_thread(self.service.audit_trail.records, self.user_name, **filters)
         self.write_json({"records": records})
 
 

@@ -11,8 +11,9 @@ import asyncio
 from tornado import web
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.schemas.runs import CompareQuery, RunComparison, RunsPage, RunsQuery
+from aios_workbench.service.runs import DEFAULT_ORDER, MAX_COMPARE_RUNS, MAX_LIMIT
 from aios_workbench.surfaces.rest.routes import RouteMixin
-from aios_workbench.tracking import runs_query
 
 
 def _limit(text: str | None) -> int:
@@ -22,26 +23,26 @@ def _limit(text: str | None) -> int:
         value = int(text)
     except ValueError:
         value = None
-    if value is None or not 1 <= value <= runs_query.MAX_LIMIT:
-        raise UsageError(f"limit must be a whole number from 1 to {runs_query.MAX_LIMIT}, got {text!r}",
-                         fix=f"pass ?limit=50 (at most {runs_query.MAX_LIMIT}) and follow next_page_token",
+    if value is None or not 1 <= value <= MAX_LIMIT:
+        raise UsageError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {text!r}",
+                         fix=f"pass ?limit=50 (at most {MAX_LIMIT}) and follow next_page_token",
                          input=str(text))
     return value
 
 
 def list_arguments(query: dict[str, str]) -> dict:
-    """Keyword arguments of `list_runs` from the query string of GET runs."""
+    """Keyword arguments of `service.runs.page` from the query string of GET runs."""
     return {"experiment": query.get("experiment") or None, "notebook": query.get("notebook") or None,
             "filter_string": query.get("filter") or None,
-            "order_by": query.get("order_by") or runs_query.DEFAULT_ORDER,
+            "order_by": query.get("order_by") or DEFAULT_ORDER,
             "limit": _limit(query.get("limit")), "page_token": query.get("page_token") or None}
 
 
 def compare_arguments(query: dict[str, str]) -> dict:
-    """Keyword arguments of `compare_runs` from the query string of GET runs/compare."""
+    """Keyword arguments of `service.runs.compare` from the query string of GET runs/compare."""
     ids = [i.strip() for i in (query.get("ids") or "").split(",") if i.strip()]
-    if not 2 <= len(set(ids)) <= runs_query.MAX_COMPARE_RUNS:
-        raise UsageError(f"ids must name 2 to {runs_query.MAX_COMPARE_RUNS} distinct runs, got {len(set(ids))}",
+    if not 2 <= len(set(ids)) <= MAX_COMPARE_RUNS:
+        raise UsageError(f"ids must name 2 to {MAX_COMPARE_RUNS} distinct runs, got {len(set(ids))}",
                          fix="pass ?ids=RUN_ID,RUN_ID[,...]", input=query.get("ids") or "")
     metrics = [m.strip() for m in (query.get("metrics") or "").split(",") if m.strip()]
     return {"run_ids": ids, "metrics": metrics or None}
@@ -55,22 +56,26 @@ class RunsRoute(RouteMixin):
     """GET runs?experiment=&notebook=&filter=&order_by=&limit=&page_token=: one page of run summaries."""
 
     path = "runs"
+    query_model = {"get": RunsQuery}
+    response_model = {"get": RunsPage}
 
     @web.authenticated
     async def get(self):
         arguments = list_arguments(_query(self))
-        self.write_json(await asyncio.to_thread(runs_query.list_runs, self.service.workspace, **arguments))
+        self.write_json(await asyncio.to_thread(self.service.runs.page, **arguments))
 
 
 class CompareRunsRoute(RouteMixin):
     """GET runs/compare?ids=a,b[,c]&metrics=: parameters that differ and metric histories."""
 
     path = "runs/compare"
+    query_model = {"get": CompareQuery}
+    response_model = {"get": RunComparison}
 
     @web.authenticated
     async def get(self):
         arguments = compare_arguments(_query(self))
-        self.write_json(await asyncio.to_thread(runs_query.compare_runs, self.service.workspace, **arguments))
+        self.write_json(await asyncio.to_thread(self.service.runs.compare, **arguments))
 
 
 ROUTES = [RunsRoute, CompareRunsRoute]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import panel as pn
 import param
@@ -22,7 +23,7 @@ class AuditPage(param.Parameterized):
 
     user = param.String(default="")
     dataset = param.String(default="")
-    outcome = param.Selector(default="all", objects=["all", "allowed", "denied"])
+    outcome: param.Selector[str] = param.Selector(default="all", objects=["all", "allowed", "denied"])
     since = param.Date(default=None, allow_None=True)
     until = param.Date(default=None, allow_None=True)
     apply = param.Event(label="Apply filters")
@@ -36,7 +37,7 @@ class AuditPage(param.Parameterized):
             self.user = data.user
 
     def _filters(self) -> dict:
-        filters = {"limit": PAGE, "before_id": self._before[-1]}
+        filters: dict[str, Any] = {"limit": PAGE, "before_id": self._before[-1]}
         if self.user.strip():
             filters["user"] = self.user.strip()
         if self.dataset.strip():

@@ -72,22 +72,22 @@ def heading(text: str, testid: str) -> pn.pane.HTML:
 
 def trend(title: str, days: list[str], values: list, *, unit: str = ""):
     """A small daily bar sparkline with a hover per day (a day without data shows no bar)."""
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, HoverTool
+    from bokeh.models.annotations.labels import Title
     from bokeh.plotting import figure
 
-    source = ColumnDataSource({"day": days, "label": [d[5:] for d in days],
+    labels = [d[5:] for d in days]
+    source = ColumnDataSource({"day": days, "label": labels,
                                "value": [0 if v is None else v for v in values],
                                "shown": ["no data" if v is None else f"{v}{unit}" for v in values]})
-    plot = figure(x_range=source.data["label"], height=90, width=300, toolbar_location=None, tools="",
-                  title=title)
+    plot = figure(x_range=FactorRange(factors=labels), y_range=DataRange1d(start=0), height=90, width=300,
+                  toolbar_location=None, tools="", title=Title(text=title, text_font_size="8pt",
+                                                               text_font_style="normal"))
     plot.vbar(x="label", top="value", width=0.8, source=source, color="#0b6e99")
     plot.add_tools(HoverTool(tooltips=[("day", "@day"), ("", "@shown")]))
-    plot.title.text_font_size = "8pt"
-    plot.title.text_font_style = "normal"
     plot.xaxis.visible = False
     plot.yaxis.minor_tick_line_color = None
     plot.yaxis.major_label_text_font_size = "7pt"
     plot.grid.visible = False
     plot.outline_line_color = None
-    plot.y_range.start = 0
     return pn.pane.Bokeh(plot)

@@ -4,6 +4,7 @@ profile, lineage graph and CSV download, all as the logged-in user sees them."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import panel as pn
 import param
@@ -66,10 +67,14 @@ class DataPage(param.Parameterized):
             # no hover tooltip with the description: it would cover the detail's buttons
             button = pn.widgets.Button(name=hit["name"], button_type="light", sizing_mode="stretch_width",
                                        stylesheets=[LEFT_ALIGNED])
-            button.on_click(lambda _event, name=hit["name"]: self._choose(name))
+            button.on_click(self._chooser(hit["name"]))
             buttons.append(button)
         return pn.Column(pn.pane.HTML(f'<div data-testid="data-hit-count">{note}</div>'), *buttons,
                          sizing_mode="stretch_width", scroll=True, max_height=640)
+
+    def _chooser(self, name: str) -> Callable[[object], None]:
+        """A button's click handler that shows dataset `name`."""
+        return lambda _event: self._choose(name)
 
     def _choose(self, name: str) -> None:
         self._cursors = [None]

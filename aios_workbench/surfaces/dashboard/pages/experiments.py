@@ -15,7 +15,7 @@ RECENT_RUNS = 300   # one page of MLflow runs (0.1-0.4 s with 10,000 runs here)
 class ExperimentsPage(param.Parameterized):
     """Runs ranked by a metric; model versions with status, approvals and gates."""
 
-    metric = param.Selector(default=None, objects=[None], allow_None=True)
+    metric: param.Selector[str | None] = param.Selector(default=None, objects=[None], allow_None=True)
     descending = param.Boolean(default=True, doc="higher is better")
     every_run = param.Boolean(default=False, doc="rank every run in MLflow instead of the newest ones")
 

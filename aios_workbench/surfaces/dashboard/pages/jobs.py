@@ -71,7 +71,7 @@ class JobsPage(param.Parameterized):
         rows = [{"run": r["id"], "job": r["job"], "status": r["status"], "trigger": r["trigger"],
                  "attempt": r["attempt"], "started": r["started_at"], "duration (s)": r["duration_s"],
                  "cells": r["cells"], "error": r["error"]} for r in runs]
-        parts = []
+        parts: list[pn.viewable.Viewable] = []
         if plot is not None:
             parts += [pn.pane.HTML("<b>Run durations</b>"), pn.pane.Bokeh(plot, sizing_mode="stretch_width")]
         parts.append(table(rows, name="job runs"))

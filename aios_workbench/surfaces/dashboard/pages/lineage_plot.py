@@ -37,7 +37,8 @@ def layers(result: dict) -> tuple[dict[str, dict], dict[str, int], list[tuple[st
 
 def lineage_figure(result: dict):
     """A Bokeh figure of the graph, or None when nothing but the dataset itself is recorded."""
-    from bokeh.models import ColumnDataSource, HoverTool, LabelSet
+    from bokeh.models import ColumnDataSource, HoverTool, Range1d
+    from bokeh.models.annotations.labels import LabelSet
     from bokeh.plotting import figure
 
     nodes, column, edges = layers(result)
@@ -61,7 +62,8 @@ def lineage_figure(result: dict):
     })
     spread = max(len(m) for m in rows.values())
     plot = figure(height=max(220, 70 * spread), sizing_mode="stretch_width", tools="pan,wheel_zoom,reset,save",
-                  x_range=(min(rows) - 0.8, max(rows) + 0.8), y_range=(-spread / 2 - 0.5, spread / 2 + 0.5),
+                  x_range=Range1d(start=min(rows) - 0.8, end=max(rows) + 0.8),
+                  y_range=Range1d(start=-spread / 2 - 0.5, end=spread / 2 + 0.5),
                   toolbar_location="right", title=f"Lineage of {result['dataset']}")
     plot.axis.visible = False
     plot.grid.visible = False

@@ -26,7 +26,7 @@ def _time_axis(plot, moments: list[datetime]) -> None:
 
     if moments and max(moments) - min(moments) < MIN_SPAN:
         middle = min(moments) + (max(moments) - min(moments)) / 2
-        plot.x_range = Range1d(middle - MIN_SPAN / 2, middle + MIN_SPAN / 2)
+        plot.x_range = Range1d(start=middle - MIN_SPAN / 2, end=middle + MIN_SPAN / 2)
     plot.xaxis.formatter = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M",
                                                  hourmin="%H:%M", hours="%H:%M")
 
@@ -34,20 +34,21 @@ def _time_axis(plot, moments: list[datetime]) -> None:
 def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | None = None, size: int = 9,
                 hover: tuple[str, ...] = (), marker: str = "circle", y_label: str = ""):
     """One dot per point: `at` across (ISO time), `row` down (categories), coloured by `color`'s status."""
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
     from bokeh.plotting import figure
 
     rows = sorted({str(p[row]) for p in points})
-    data = {"x": [_when(p[at]) for p in points], "y": [str(p[row]) for p in points],
+    moments = [_when(p[at]) for p in points]
+    data: dict[str, list] = {"x": moments, "y": [str(p[row]) for p in points],
             "color": [STATUS_COLORS.get(str(p.get(color)), "#0b6e99") if color else "#0b6e99" for p in points]}
     for key in hover:
         data[key] = [str(p.get(key, "")) for p in points]
-    plot = figure(y_range=rows, x_axis_type="datetime", height=max(150, 34 * len(rows) + 80),
+    plot = figure(y_range=FactorRange(factors=rows), x_axis_type="datetime", height=max(150, 34 * len(rows) + 80),
                   sizing_mode="stretch_width", tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), size=size, color="color", marker=marker)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (row, *hover)]
                              + [("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
-    _time_axis(plot, data["x"])
+    _time_axis(plot, moments)
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
     return plot
@@ -55,13 +56,15 @@ def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | No
 
 def series_plot(points: list[dict], *, x: str, y: str, by: str, y_label: str = "", hover: tuple[str, ...] = ()):
     """Lines with markers of `y` over time `x`, one per value of `by`."""
-    from bokeh.models import ColumnDataSource, HoverTool, Legend
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models.annotations.legends import Legend
+    from bokeh.models.renderers.glyph_renderer import GlyphRenderer
     from bokeh.palettes import Category10_10
     from bokeh.plotting import figure
 
     plot = figure(x_axis_type="datetime", height=260, sizing_mode="stretch_width",
                   tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
-    items = []
+    items: list[tuple[str, list[GlyphRenderer]]] = []
     for i, group in enumerate(sorted({str(p[by]) for p in points})):
         mine = sorted((p for p in points if str(p[by]) == group), key=lambda p: p[x])
         data = {"x": [_when(p[x]) for p in mine], "y": [p[y] for p in mine], by: [group] * len(mine)}
@@ -86,7 +89,8 @@ def scatter_plot(points: list[dict], *, x: str, y: str, color: str, y_label: str
     from bokeh.models import ColumnDataSource, HoverTool
     from bokeh.plotting import figure
 
-    data = {"x": [_when(p[x]) for p in points], "y": [p[y] for p in points],
+    moments = [_when(p[x]) for p in points]
+    data: dict[str, list] = {"x": moments, "y": [p[y] for p in points],
             "color": [STATUS_COLORS.get(str(p.get(color)), "#0b6e99") for p in points]}
     for key in (color, *hover):
         data[key] = [str(p.get(key, "")) for p in points]
@@ -95,7 +99,7 @@ def scatter_plot(points: list[dict], *, x: str, y: str, color: str, y_label: str
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), color="color", size=7)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (*hover, color)]
                              + [(y, "@y"), ("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
-    _time_axis(plot, data["x"])
+    _time_axis(plot, moments)
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
     return plot

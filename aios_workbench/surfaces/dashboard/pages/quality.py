@@ -48,8 +48,8 @@ def drift_plot(runs: list[dict]):
 class QualityPage(param.Parameterized):
     """Check history of a dataset (or of all readable ones), plots, and a failing run's items."""
 
-    dataset = param.Selector(default="", objects=[""])
-    run = param.Selector(default=None, objects=[None], allow_None=True)
+    dataset: param.Selector[str] = param.Selector(default="", objects=[""])
+    run: param.Selector[int | None] = param.Selector(default=None, objects=[None], allow_None=True)
 
     def __init__(self, data, **params):
         super().__init__(**params)

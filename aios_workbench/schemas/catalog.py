@@ -1,0 +1,264 @@
+"""The catalog: datasets a caller may read, search, masked previews, profiles, lineage, governed writes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, JsonValue
+
+from aios_workbench.schemas.base import Query, Raw, Reply
+
+ARROW_STREAM = Raw(("application/vnd.apache.arrow.stream",), "A table as an Arrow IPC stream.")
+
+DatasetName = Field(description="source.schema.dataset, or a name unique in the catalog (e.g. suppliers)")
+
+
+# -- the catalog ---------------------------------------------------------------------------------
+
+class DatasetColumn(Reply):
+    name: str
+    type: str = Field(description="The DuckDB type, e.g. VARCHAR, DECIMAL(12,2).")
+    classifications: list[str] = Field(description="Tags such as pii.email (the scan's and the policy's).")
+
+
+class Dataset(Reply):
+    """A catalog entry the caller may read."""
+
+    name: str = Field(description="source.schema.dataset")
+    source: str
+    schema_: str = Field(alias="schema")
+    dataset: str
+    kind: str = Field(description="table or view")
+    description: str
+    owners: list[str]
+    tags: list[str]
+    row_count: int | None = Field(description="The scan's count; null where a row filter hides rows from the caller.")
+    columns: list[DatasetColumn]
+
+
+class DatasetList(Reply):
+    datasets: list[Dataset]
+
+
+class DatasetQuery(Query):
+    name: str = DatasetName
+
+
+class ExplainedColumn(Reply):
+    name: str
+    type: str
+    classifications: list[str]
+    mask: str | None = Field(description="The mask applied for the caller (hash, partial, redact, ...), or null.")
+    rule: str | None = Field(description="The policy rule that masks it.")
+
+
+class RowFilter(Reply):
+    predicate: str = Field(description="The filter as DuckDB SQL, e.g. region = 'EU'.")
+    rule: str
+
+
+class DatasetView(Reply):
+    """What the caller sees of a dataset (grant, masks per column, row filter) and which rule says so."""
+
+    user: str
+    dataset: str
+    allowed: bool
+    rule: str = Field(description="The grant that allows it, or why it is denied.")
+    roles: list[str]
+    columns: list[ExplainedColumn] = Field(description="Empty when the caller may not read the dataset.")
+    row_filter: RowFilter | None
+
+
+# -- search --------------------------------------------------------------------------------------
+
+class SearchQuery(Query):
+    q: str = Field("", description="Words to look for in names, descriptions, tags, owners and column names.")
+    limit: int = Field(20, ge=1, le=200)
+
+
+class SearchHit(Reply):
+    name: str
+    kind: str
+    description: str
+    owners: list[str]
+    tags: list[str]
+    score: float
+    matched_fields: list[str]
+    matched_columns: list[str]
+
+
+class SearchHits(Reply):
+    hits: list[SearchHit] = Field(description="Best first; readable datasets only.")
+
+
+# -- preview and profile -------------------------------------------------------------------------
+
+class PreviewQuery(Query):
+    name: str = DatasetName
+    order_by: str | None = Field(None, description="A column to sort by (keyset paging).")
+    desc: bool = False
+    after: str | None = Field(None, description="The next_cursor of the previous page (opaque, signed).")
+    limit: int = Field(50, ge=1, le=1000)
+    count: bool = Field(False, description="Also compute the (cached) governed row count.")
+
+
+class PreviewColumn(Reply):
+    name: str
+    type: str = Field(description="The type as the caller sees it (a hashed column is VARCHAR).")
+
+
+class PreviewPage(Reply):
+    """One masked, filtered page; values JSON lacks (NaN, dates, bytes) arrive as text."""
+
+    dataset: str
+    columns: list[PreviewColumn]
+    rows: list[dict[str, JsonValue]]
+    next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
+    row_count: int | None
+    row_count_source: Literal["count", "scan"] | None = Field(
+        description="count: a governed count(*), cached; scan: the catalog's count (no row filter applies).")
+    order_by: str | None
+    descending: bool
+
+
+class MaskedColumnProfile(Reply):
+    """A masked column: nothing derived from its values."""
+
+    name: str
+    masked: Literal[True]
+    mask: str | None
+    rows: int
+
+
+class HistogramBin(Reply):
+    low: JsonValue
+    high: JsonValue
+    count: int
+
+
+class TopValue(Reply):
+    value: JsonValue
+    count: int
+
+
+class ColumnProfile(Reply):
+    name: str
+    type: str
+    masked: Literal[False]
+    rows: int
+    nulls: int | None
+    distinct: int | None
+    min: JsonValue
+    max: JsonValue
+    mean: float | str | None = Field(None, description="Numeric columns; NaN and infinities as text.")
+    std: float | str | None = None
+    quantiles: dict[str, JsonValue] | None = Field(None, description="p05, p25, p50, p75, p95.")
+    histogram: list[HistogramBin] | None = None
+    top: list[TopValue] | None = Field(None, description="Most frequent values of low-cardinality columns.")
+
+
+class DatasetProfile(Reply):
+    """Row count and per-column statistics computed in DuckDB, as the caller sees the dataset."""
+
+    dataset: str
+    rows: int = Field(description="Rows the caller sees (after the row filter).")
+    profiled_rows: int = Field(description="Rows the statistics were computed over (fewer when sampled).")
+    approximate: bool
+    sample: int | float | None
+    statements: int
+    seconds: float
+    columns: list[ColumnProfile | MaskedColumnProfile]
+
+
+# -- lineage -------------------------------------------------------------------------------------
+
+class LineageQuery(Query):
+    name: str = DatasetName
+    depth: int = Field(3, ge=1, le=20)
+
+
+class DatasetNode(Reply):
+    id: str
+    kind: Literal["dataset"]
+    name: str = Field(description="(restricted) for a dataset the caller may not read.")
+    restricted: Literal[True] | None = None
+
+
+class JobNode(Reply):
+    """A job, notebook or person's queries that read or wrote datasets, aggregated over its runs."""
+
+    id: str
+    kind: Literal["job"]
+    name: str
+    type: str
+    runs: int
+    failed_runs: int
+    last_run: str
+    last_status: str
+    users: dict[str, int]
+
+
+class LineageEdge(Reply):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class UpstreamCounts(Reply):
+    writes: int
+    by_user: dict[str, int]
+    by_job: dict[str, int]
+    last_write: str | None
+    failed: int
+
+
+class DownstreamCounts(Reply):
+    reads: int
+    by_user: dict[str, int]
+    by_job: dict[str, int]
+    last_read: str | None
+    failed: int
+    columns: dict[str, int] = Field(description="How often each column was read.")
+
+
+class LineageGraph(Reply):
+    dataset: str
+    direction: Literal["upstream", "downstream"]
+    depth: int
+    nodes: list[DatasetNode | JobNode]
+    edges: list[LineageEdge]
+    truncated: bool
+    counts: UpstreamCounts | DownstreamCounts
+
+
+class Lineage(Reply):
+    """Upstream (jobs that wrote it, their inputs) and downstream (queries, notebooks, jobs that read it)."""
+
+    dataset: str
+    recorded: bool = Field(description="Whether the lineage log has seen the dataset at all.")
+    upstream: LineageGraph
+    downstream: LineageGraph
+
+
+# -- governed writes -----------------------------------------------------------------------------
+
+class WriteQuery(Query):
+    target: str = Field(description="SOURCE.NAME of a `datasets` source.")
+    mode: Literal["replace", "append"] = "replace"
+    inputs: str = Field("", description="Comma-separated datasets the data came from; each readable by the caller.")
+    infer_inputs: Literal["0", "1", "true"] = Field(
+        "0", description="1: the inputs are what the kernel read; those no longer readable are left out.")
+    run_id: str | None = Field(None, description="MLflow run to link the audit record and lineage to.")
+    surface: str = "api"
+
+
+class WriteResult(Reply):
+    """What was written."""
+
+    dataset: str = Field(description="source.main.name")
+    mode: str
+    rows: int
+    columns: list[str]
+    total_rows: int | None = Field(description="The dataset's rows after the write, as the scan counted them.")
+    inputs: list[str]
+    pii_columns: dict[str, list[str]] = Field(description="Column -> the PII tags the scan found in it.")
+

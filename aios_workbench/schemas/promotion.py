@@ -1,0 +1,255 @@
+"""Promotion of a notebook to a job: the request, the six gates' report, parameter schemas, schedule
+previews, the job's versions, rollback and approval."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, JsonValue
+
+from aios_workbench.schemas.base import Body, Integer, Moment, NonEmpty, Query, Reply
+
+GateName = Literal["parameters_cell", "parameters", "validation_run", "required_checks", "grants", "approval"]
+
+
+class PromoteRequest(Body):
+    """A workspace notebook to promote, with its job's options (checked again, in full, by the job spec)."""
+
+    example: ClassVar[str] = '{"notebook": "notebooks/NAME.ipynb"}'
+
+    notebook: NonEmpty = Field(description="Workspace-relative path, e.g. notebooks/x.ipynb.")
+    name: str | None = Field(None, description="The job's name (default: the file stem without leading digits).")
+    parameters: dict[str, JsonValue] | None = Field(None, description="Values checked against the parameter schema.")
+    cron: str | None = Field(None, description="5-field cron or a preset (@daily); omit for manual runs only.")
+    timezone: str | None = Field(None, description="The cron's time zone (default UTC).")
+    at: str | None = Field(None, description="ISO time of a one-off run (instead of cron).")
+    timeout_seconds: float | None = Field(None, description="Whole-notebook limit (default 3600).")
+    cell_timeout_seconds: float | None = None
+    retries: Integer | dict[str, Any] | None = Field(
+        None, description="A count, or {max, backoff_seconds, backoff_factor, max_backoff_seconds}.")
+    notifications: dict[str, Any] | None = Field(None, description="{on: [failure, success, recovery], webhooks, emails}")
+    approver: str | None = Field(None, description="A second user who must approve the version.")
+    identity: str | None = Field(None, description="A service identity of jobs.service_identities to run as.")
+    kernel: str | None = None
+    executor: str | None = None
+    max_concurrent: Integer | None = None
+    catch_up: dict[str, Any] | None = Field(None, description="{policy: skip|once|all, max_runs}")
+    triggers: dict[str, Any] | None = Field(None, description="{after_success: [JOB], on_monitor_failure: [MONITOR]}")
+    retention: dict[str, Any] | None = Field(None, description="{keep_last, keep_days}")
+    secrets: dict[str, str] | None = Field(None, description="Kernel env var -> secret reference (never a value).")
+
+
+class NotebookParameter(Reply):
+    """One variable of the notebook's `parameters` cell, typed from its annotation or default."""
+
+    name: str
+    type: str = Field(description="int, float, str, bool, list, dict or any.")
+    nullable: bool
+    default: JsonValue
+    default_source: str = Field(description="The default as written in the cell.")
+    literal: bool = Field(description="False when the default is an expression the notebook computes.")
+    annotation: str | None
+    help: str
+
+
+class ParameterSchema(Reply):
+    language: str
+    kernel: str
+    cell_index: int
+    inspected: bool = Field(description="False when Papermill cannot read this kernel's defaults back.")
+    parameters: list[NotebookParameter]
+    problems: list[str]
+
+
+class Empty(Reply):
+    """An empty object (no schema recorded)."""
+
+
+class PromotionGate(Reply):
+    name: GateName
+    title: str
+    passed: bool
+    pending: bool = Field(description="approval: passed, but the version waits for a second user.")
+    reason: str
+    detail: dict[str, Any]
+
+
+class ScheduleSpec(Reply):
+    kind: Literal["cron", "once", "manual"]
+    cron: str | None
+    timezone: str
+    at: Moment | None
+
+
+class ScheduleSummary(ScheduleSpec):
+    description: str = Field(description='In words, e.g. "At 06:00 AM, Monday through Friday (Europe/Berlin)".')
+
+
+class NextRun(Reply):
+    utc: Moment
+    local: Moment = Field(description="The same moment in the schedule's time zone.")
+
+
+class PromotionReport(Reply):
+    """Every gate's verdict and, when promoted, the version and its next runs."""
+
+    job: str
+    notebook: str
+    version: int | None
+    status: Literal["active", "pending_approval", "refused"]
+    passed: bool
+    identity: str
+    promoted_by: str
+    digest: str | None = Field(description="sha256 of the notebook without outputs.")
+    gates: list[PromotionGate]
+    parameter_schema: ParameterSchema | None
+    parameters: dict[str, JsonValue]
+    schedule: ScheduleSummary | None
+    next_runs: list[NextRun]
+    notes: list[str] = Field(description="Not gates: things to know (e.g. a trigger naming a job not there yet).")
+
+
+class PromotionRefusal(PromotionReport):
+    """A refused promotion: the report (every gate) and the error's code, message and fix."""
+
+    error: Literal["promotion_refused"]
+    message: str
+    fix: str
+
+
+class NotebookQuery(Query):
+    path: str = Field(description="Workspace-relative notebook path.")
+
+
+class NotebookParameters(Reply):
+    notebook: str
+    digest: str
+    kernel: str
+    language: str
+    required_checks: list[str]
+    schema_: ParameterSchema = Field(alias="schema")
+
+
+class SchedulePreviewQuery(Query):
+    cron: str | None = None
+    timezone: str = "UTC"
+    at: str | None = Field(None, description="ISO time of a one-off run.")
+    count: int = Field(5, ge=1, le=50)
+
+
+class SchedulePreview(Reply):
+    schedule: ScheduleSummary
+    next_runs: list[NextRun]
+
+
+class Retries(Reply):
+    max: int
+    backoff_seconds: float
+    backoff_factor: float
+    max_backoff_seconds: float
+
+
+class CatchUp(Reply):
+    policy: Literal["skip", "once", "all"]
+    max_runs: int
+
+
+class Triggers(Reply):
+    after_success: list[str]
+    on_monitor_failure: list[str]
+
+
+class Notifications(Reply):
+    on: list[Literal["failure", "success", "recovery"]]
+    webhooks: list[str]
+    emails: list[str]
+
+
+class Retention(Reply):
+    keep_last: int | None
+    keep_days: float | None
+
+
+class JobSpec(Reply):
+    """A job version's spec as stored (jobs/spec.py validates it)."""
+
+    name: str
+    parameters: dict[str, JsonValue]
+    schedule: ScheduleSpec
+    timeout_seconds: float | None
+    cell_timeout_seconds: float | None
+    retries: Retries
+    max_concurrent: int
+    catch_up: CatchUp
+    triggers: Triggers
+    notifications: Notifications
+    secrets: dict[str, str]
+    retention: Retention
+    executor: str
+    kernel: str
+    identity: str | None
+    approver: str | None
+
+
+class JobNameQuery(Query):
+    name: str = Field(description="The job's name.")
+
+
+class JobVersion(Reply):
+    job: str
+    version: int
+    status: Literal["active", "pending_approval", "rejected", "refused"]
+    digest: str
+    notebook: str
+    snapshot_path: str
+    promoted_by: str
+    promoted_at: Moment | None
+    approved_by: str | None
+    approved_at: Moment | None
+    parameter_schema: ParameterSchema | Empty | None
+    spec: JobSpec
+    gates: list[PromotionGate]
+    datasets_read: list[str]
+    current: bool = Field(description="Whether the job runs this version.")
+
+
+class JobVersions(Reply):
+    job: str
+    current_version: int | None
+    versions: list[JobVersion] = Field(description="Oldest first.")
+
+
+class RollbackRequest(Body):
+    example: ClassVar[str] = '{"name": "JOB", "version": 1}'
+
+    name: NonEmpty
+    version: Integer
+
+
+class Rollback(Reply):
+    job: str
+    version: int
+    previous_version: int | None
+    digest: str
+    next_due_at: Moment | None
+
+
+class JobDecisionRequest(Body):
+    example: ClassVar[str] = '{"name": "JOB", "version": 1, "decision": "approve"}'
+
+    name: NonEmpty
+    version: Integer
+    decision: Literal["approve", "reject"]
+    comment: str | None = None
+
+
+class JobDecision(Reply):
+    job: str
+    version: int
+    decision: Literal["approve", "reject"]
+    status: Literal["active", "rejected"]
+    user: str
+    comment: str
+    job_version: int | None = Field(description="The version the job runs now.")
+    approved_at: Moment | None
+    next_due_at: Moment | None

@@ -1,0 +1,46 @@
+"""`GET status`: version, workspace, metadata store and data source health."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from aios_workbench.schemas.base import Moment, Reply
+
+
+class WorkspaceInfo(Reply):
+    name: str
+    path: str = Field(description="The workspace folder on the service's machine.")
+
+
+class StoreHealth(Reply):
+    """The metadata store: reachable, which database, which schema migration."""
+
+    ok: bool
+    backend: str = Field(description="sqlite or postgresql")
+    revision: str | None = Field(description="The schema migration revision.")
+    error: str | None
+
+
+class ConnectorHealth(Reply):
+    """One declared data source, probed in DuckDB."""
+
+    name: str
+    type: str
+    ok: bool
+    error: str | None = Field(description="Why the probe failed; never contains credentials.")
+
+
+class Status(Reply):
+    """The service's health as the caller asks it."""
+
+    service: Literal["aios-workbench"]
+    version: str
+    mode: Literal["jupyter", "standalone", "local", "job", "dashboard"] = Field(
+        description="How the service runs: in a Jupyter server, as `aios serve`, in-process, in a job's worker.")
+    user: str = Field(description="The policy user the caller is taken for.")
+    workspace: WorkspaceInfo
+    store: StoreHealth
+    connectors: list[ConnectorHealth]
+    checked_at: Moment
