@@ -8,7 +8,8 @@ refuse them too, so a field added to an answer without its model fails the contr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -101,7 +102,7 @@ def refusal(model: type[BaseModel], exc: ValidationError, *, where: str) -> Usag
                  "where": where}
         return UsageError(getattr(model, "unknown_message", Body.unknown_message).format(**words),
                           fix=getattr(model, "unknown_fix", Body.unknown_fix).format(**words), input=unknown[0])
-    missing = [_name(e) for e in errors if e["type"] == "missing" or (e["type"] == "string_too_short"
+    missing = [_name(e, model) for e in errors if e["type"] == "missing" or (e["type"] == "string_too_short"
                                                                       and e.get("input") == "")]
     if missing:
         names = ", ".join(missing)
@@ -109,7 +110,7 @@ def refusal(model: type[BaseModel], exc: ValidationError, *, where: str) -> Usag
             f"send {names} in the JSON body"
         return UsageError(f"missing {names}", fix=fix, input=names)
     first = errors[0]
-    name, value = _name(first), first.get("input")
+    name, value = _name(first, model), first.get("input")
     if first["type"].startswith(("greater_than", "less_than")):
         value = _number(value)
     return UsageError(f"{name} must be {_expected(model, first)}, got {value!r}", input=str(value)[:200],
@@ -124,8 +125,16 @@ def _number(value: Any) -> Any:
         return value
 
 
-def _name(error: ErrorDetails) -> str:
-    return ".".join(str(part) for part in error["loc"] if not isinstance(part, int)) or "the body"
+def _name(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
+    """The key an error is about, e.g. `retries` or `notifications.emails` (list positions and the union
+    member pydantic tried left out)."""
+    parts = list(error["loc"])
+    field = model.model_fields.get(str(parts[0])) if model is not None and parts else None
+    members = [a for a in get_args(field.annotation) if a is not type(None)] if field is not None and \
+        get_origin(field.annotation) in (Union, UnionType) else []
+    if len(members) > 1 and len(parts) > 1:   # `X | None` is no union to pydantic; `int | dict` is
+        del parts[1]   # e.g. "function-before[_no_bool(), int]": which member refused it
+    return ".".join(str(part) for part in parts if not isinstance(part, int)) or "the body"
 
 
 def _field(model: type[BaseModel], error: ErrorDetails):
@@ -188,7 +197,7 @@ def _expected(model: type[BaseModel], error: ErrorDetails) -> str:
 
 
 def _fix(model: type[BaseModel], error: ErrorDetails) -> str:
-    name, field = _name(error), _field(model, error)
+    name, field = _name(error, model), _field(model, error)
     low, _ = _bounds(field) if field is not None else (None, None)
     if error["type"] == "literal_error" and field is not None and _choices(field.annotation):
         return "send " + " or ".join(_choices(field.annotation))
