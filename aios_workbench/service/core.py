@@ -7,13 +7,14 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from aios_workbench._version import __version__
 from aios_workbench.audit import HEAD_FILE_NAME, AuditLog
 from aios_workbench.connectors.health import check_connector
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.policy.enforce import PolicyEngine
-from aios_workbench.query import QueryService
 from aios_workbench.service.alerts import AlertsManager
 from aios_workbench.service.audit import AuditTrail
 from aios_workbench.service.catalog import CatalogManager
@@ -23,6 +24,9 @@ from aios_workbench.service.models import ModelsManager
 from aios_workbench.service.runs import RunsManager
 from aios_workbench.store import open_store
 from aios_workbench.workspace import Workspace
+
+if TYPE_CHECKING:
+    from aios_workbench.query import QueryService
 
 
 class WorkbenchService:
@@ -36,9 +40,6 @@ class WorkbenchService:
         self.store = open_store(workspace.metadata_url)
         self.audit = AuditLog(self.store, workspace.state_dir / HEAD_FILE_NAME)
         self._policy_engine: PolicyEngine | None = None
-        cfg = workspace.config.query
-        self.queries = QueryService(workspace, self.store, self.audit, max_rows=cfg.max_rows,
-                                    timeout=cfg.timeout_seconds)
         self.catalog = CatalogManager(self)
         self.checks = ChecksManager(self)
         self.alerts = AlertsManager(self)
@@ -49,6 +50,16 @@ class WorkbenchService:
         self.connector_health_ttl = connector_health_ttl
         self._connector_health: tuple[float, list[dict]] | None = None
         self._health_lock = asyncio.Lock()
+
+    @cached_property
+    def queries(self) -> QueryService:
+        """The governed query path. Built on first use: it loads DuckDB, sqlglot and Arrow (about 0.3 s),
+        which commands that only read the metadata store (`aios jobs ls`) never pay for."""
+        from aios_workbench.query import QueryService
+
+        cfg = self.workspace.config.query
+        return QueryService(self.workspace, self.store, self.audit, max_rows=cfg.max_rows,
+                            timeout=cfg.timeout_seconds)
 
     def warm_up(self) -> None:
         """Load the catalog before the first request needs it (1-2 s on a big catalog), e.g. on a thread
