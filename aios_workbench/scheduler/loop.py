@@ -94,9 +94,8 @@ class Scheduler:
     """One scheduler replica on a workspace. `tick()` does one round; `run_forever()` loops until SIGTERM."""
 
     def __init__(self, workspace, *, name: str | None = None, executor: Executor | str | None = None,
-                 json_lines: bool = False,
-                 out=None, shutdown_grace: float = 60.0, timeout_grace: float = 30.0, cancel_grace: float = 10.0,
-                 on_time_window: float = ON_TIME_WINDOW):
+                 json_lines: bool = False, out=None, shutdown_grace: float = 60.0, timeout_grace: float = 30.0,
+                 cancel_grace: float = 10.0, on_time_window: float = ON_TIME_WINDOW):
         self.workspace = workspace
         self.settings = workspace.config.scheduler
         self.name = name or default_name()

@@ -41,7 +41,8 @@ def offline_design():
 class DashboardApp(param.Parameterized):
     """Navigation state of one session: which page is shown."""
 
-    page: param.Selector[str] = param.Selector(default="overview", objects={label: key for key, (label, _, _) in PAGES.items()})
+    page: param.Selector[str] = param.Selector(default="overview",
+                                               objects={label: key for key, (label, _, _) in PAGES.items()})
 
     def __init__(self, data, *, title: str = TITLE, **params):
         super().__init__(**params)
