@@ -44,3 +44,5 @@ class Status(Reply):
     store: StoreHealth
     connectors: list[ConnectorHealth]
     checked_at: Moment
+    job_run_id: int | None = Field(None, description="In a job's run: the run whose token made the call "
+                                                     "(absent elsewhere).")
