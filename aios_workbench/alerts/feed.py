@@ -27,11 +27,8 @@ def _now() -> datetime:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite returns naive datetimes; everything is written in UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
+    """A stored moment (aware UTC, see `store.types.UTCDateTime`) as ISO 8601; None stays None."""
+    return moment.isoformat() if moment else None
 
 
 def alert_dict(alert: Alert) -> dict:

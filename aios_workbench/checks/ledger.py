@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from aios_workbench.checks.result import CheckResult
 from aios_workbench.core.errors import UsageError
+from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import CheckRun, CheckRunDataset
 
 MAX_LIMIT = 500
@@ -45,7 +46,7 @@ def _row_dict(run: CheckRun, datasets: list[str]) -> dict:
 class Ledger:
     """Record check results and read their history, in one workspace's metadata store."""
 
-    def __init__(self, store):
+    def __init__(self, store: MetadataStore) -> None:
         self.store = store
 
     def record(self, result: CheckResult, *, user: str, notebook: str | None = None,

@@ -120,12 +120,14 @@ def run_monitor(service, run_sql, name: str):
 
     spec = monitor_spec(service.workspace, name)
     bounds = windows(spec, run_sql)
-    if bounds["cur_to"] is None:
+    ref_from, ref_to, cur_from, cur_to = (bounds[k] for k in ("ref_from", "ref_to", "cur_from", "cur_to"))
+    # a table with no rows has no end to measure from: the current window's bounds are None then (and a
+    # relative reference's), never otherwise, so this is the same test as `cur_to is None`
+    if ref_from is None or ref_to is None or cur_from is None or cur_to is None:
         return CheckResult(kind="drift", name=f"monitor:{name}", items=[], severity=spec.severity,
                            params={"monitor": name, "windows": bounds},
                            error=f"{spec.dataset} has no rows with a {spec.time_column}: nothing to monitor")
-    result = drift(_window_sql(spec, bounds["ref_from"], bounds["ref_to"]),
-                   _window_sql(spec, bounds["cur_from"], bounds["cur_to"]), run_sql=run_sql,
+    result = drift(_window_sql(spec, ref_from, ref_to), _window_sql(spec, cur_from, cur_to), run_sql=run_sql,
                    columns=spec.columns, categorical=spec.categorical, name=f"monitor:{name}")
     result.severity = spec.severity
     result.params = {**result.params, "monitor": name, "dataset": spec.dataset, "windows": bounds}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aios_workbench.core.errors import ConfigError
 from aios_workbench.core.registry import connectors
 from aios_workbench.core.yamlfile import load_model, validate_part
+
+if TYPE_CHECKING:
+    from aios_workbench.connectors.builtin import Connector
 
 
 class ConnectorDeclaration(BaseModel):
@@ -25,7 +28,7 @@ class ConnectorDeclaration(BaseModel):
     options: dict[str, Any] = {}
     source_file: str = Field("", exclude=True)
 
-    def connector(self):
+    def connector(self) -> Connector:
         """The connector plugin, constructed from the validated options."""
         return connectors.get(self.type)(self.options)
 

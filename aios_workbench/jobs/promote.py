@@ -77,6 +77,7 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
     from aios_workbench.jobs.spec import JobSpec
 
     if schedule is not None and schedule.kind == "once" and not schedule.upcoming(1):
+        assert schedule.at is not None  # a one-off schedule always has its time (`Schedule._consistent`)
         raise UsageError(f"the one-off time {schedule.at.isoformat(timespec='minutes')} has passed: the job would "
                          "never run", input=schedule.at.isoformat(), fix="pass a future --at, or promote without a "
                          "schedule and start it now with `aios jobs run NAME`")
@@ -144,8 +145,10 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
         service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
                              detail={"notebook": relative, "digest": digest, "identity": identity, "gates": verdicts})
         return report
+    # a notebook that failed to load fails the parameters_cell gate, so an unrefused one has loaded
+    assert cleaned is not None and digest is not None
     report.status = "pending_approval" if outcome.pending else "active"
-    report.version = _store_version(service, report, spec, cleaned, outcome)
+    report.version = _store_version(service, report, spec, cleaned, digest, outcome)
     service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=True,
                          detail={"version": report.version, "notebook": relative, "digest": digest,
                                  "identity": identity, "status": report.status, "gates": verdicts})
@@ -180,20 +183,21 @@ def _trigger_notes(service, name: str, spec) -> list[str]:
     return notes
 
 
-def _store_version(service, report: PromotionReport, spec, cleaned: dict, outcome) -> int:
-    """Write the snapshot, then the version (and the job, when active) in one transaction."""
+def _store_version(service, report: PromotionReport, spec, cleaned: dict, digest: str, outcome) -> int:
+    """Write the snapshot of `cleaned` (its `digest`), then the version (and the job, when active) in one
+    transaction."""
     from sqlalchemy.exc import IntegrityError
 
     from aios_workbench.jobs.versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
     from aios_workbench.store.models import JobVersion
 
-    path, created = write_snapshot(service.workspace, cleaned, report.digest)
+    path, created = write_snapshot(service.workspace, cleaned, digest)
     now = datetime.now(UTC)
     datasets = list(getattr(outcome.execution, "datasets_read", None) or [])
     for attempt in range(5):  # two promotions of one job at once: the unique (job, version) key decides
         try:
             with service.store.session() as session, session.begin():
-                row = JobVersion(job_name=report.job, version=next_version(session, report.job), digest=report.digest,
+                row = JobVersion(job_name=report.job, version=next_version(session, report.job), digest=digest,
                                  notebook=report.notebook, snapshot_path=str(path),
                                  parameter_schema=report.parameter_schema or {}, spec=spec.to_json(),
                                  gates=[g.to_dict() for g in report.gates], status=report.status,

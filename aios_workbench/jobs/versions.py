@@ -80,11 +80,8 @@ def version_dict(row: JobVersion, *, current: int | None = None) -> dict:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes: they were written as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="seconds")
+    """A stored moment (aware UTC, see `store.types.UTCDateTime`) as ISO 8601 to the second; None stays None."""
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def versions(store, name: str) -> dict:

@@ -117,7 +117,8 @@ class QueryService:
                 self._engine = GovernedEngine(self.ws, threads=cfg.threads, memory_limit=cfg.memory_limit)
             return self._engine
 
-    def catalog(self):
+    def catalog(self) -> Catalog:
+        """The catalog as the policy in force sees it; reloaded when the policy or a scan changed it."""
         with self._lock:
             if self._catalog is None or self._catalog[0] is not self.policy.current():
                 policy = self.policy.current()

@@ -257,7 +257,6 @@ VIEWS: dict[str, View] = {view.name: view for view in (
     View("job_health", NoArguments, list[JobHealthDay]),
     View("upcoming", NoArguments, list[UpcomingRun]),
     View("job_output", JobOutputArguments, JOB_OUTPUT),
-    View("alerts_available", NoArguments, bool),
     View("alerts", AlertsArguments, list[Alert]),
     View("alert_counts", NoArguments, AlertCounts),
     View("alert_trend", NoArguments, list[AlertTrendDay]),

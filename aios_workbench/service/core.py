@@ -8,7 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aios_workbench._version import __version__
 from aios_workbench.audit import HEAD_FILE_NAME, AuditLog
@@ -48,7 +48,7 @@ class WorkbenchService:
         self.runs = RunsManager(self)
         self.audit_trail = AuditTrail(self)
         self.connector_health_ttl = connector_health_ttl
-        self._connector_health: tuple[float, list[dict]] | None = None
+        self._connector_health: tuple[float, list[dict[str, Any]]] | None = None
         self._health_lock = asyncio.Lock()
 
     @cached_property
@@ -72,7 +72,7 @@ class WorkbenchService:
     def warm_up_in_background(self) -> None:
         threading.Thread(target=self.warm_up, name="aios-warm-up", daemon=True).start()
 
-    async def connector_health(self) -> list[dict]:
+    async def connector_health(self) -> list[dict[str, Any]]:
         """Each declared source, probed in DuckDB; cached for `connector_health_ttl` seconds."""
         async with self._health_lock:
             cached = self._connector_health
@@ -80,7 +80,7 @@ class WorkbenchService:
                 return cached[1]
             ws = self.workspace
 
-            def probe_all() -> list[dict]:
+            def probe_all() -> list[dict[str, Any]]:
                 return [check_connector(d, workspace_root=ws.root, extension_dir=ws.extension_dir).to_dict()
                         for d in ws.connectors]
 
@@ -88,7 +88,7 @@ class WorkbenchService:
             self._connector_health = (time.monotonic(), result)
             return result
 
-    async def status(self, user: str) -> dict:
+    async def status(self, user: str) -> dict[str, Any]:
         store = await asyncio.to_thread(self.store.health)
         return {
             "service": "aios-workbench",
@@ -122,7 +122,7 @@ class UnavailableService:
         self.error = error
         self.mode = mode
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> NoReturn:
         raise self.error
 
     def close(self) -> None:

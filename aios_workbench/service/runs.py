@@ -36,7 +36,7 @@ class RunsManager:
 
     def warm_up(self) -> None:
         """Import MLflow and open a client on the tracking store (seconds), so the first read does not pay."""
-        runs_query._client(self.service.workspace)
+        runs_query.mlflow_client(self.service.workspace)
 
 
 def create_tracking_store(workspace: Workspace) -> str:

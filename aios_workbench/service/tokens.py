@@ -23,6 +23,7 @@ import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aios_workbench.core.errors import ConfigError, NotFound, UsageError
 
@@ -41,9 +42,9 @@ class ServiceTokens:
     def __init__(self, state_dir: Path):
         self.path = Path(state_dir) / FILE_NAME
         self._lock = threading.Lock()
-        self._cache: tuple[float, list[dict]] | None = None
+        self._cache: tuple[float, list[dict[str, Any]]] | None = None
 
-    def _read(self) -> list[dict]:
+    def _read(self) -> list[dict[str, Any]]:
         try:
             stamp = self.path.stat().st_mtime_ns
         except FileNotFoundError:
@@ -52,7 +53,7 @@ class ServiceTokens:
             if self._cache and self._cache[0] == stamp:
                 return self._cache[1]
             try:
-                entries = json.loads(self.path.read_text(encoding="utf-8"))["tokens"]
+                entries: list[dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8"))["tokens"]
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(f"{self.path}: not a token file ({exc})",
                                   fix="remove it and add the tokens again with `aios tokens add USER`",
@@ -60,7 +61,7 @@ class ServiceTokens:
             self._cache = (stamp, entries)
             return entries
 
-    def _write(self, entries: list[dict]) -> None:
+    def _write(self, entries: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -69,14 +70,14 @@ class ServiceTokens:
         os.replace(temporary, self.path)
 
     def add(self, user: str, *, label: str = "", delegate: bool = False,
-            for_roles: tuple[str, ...] = ()) -> tuple[dict, str]:
+            for_roles: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
         """A new token for `user` (a front end's name when `delegate`, acting only for users holding one
         of `for_roles` when given): (its public entry, the token, shown this once)."""
         if not user or not user.strip():
             raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
         token = PREFIX + secrets.token_urlsafe(32)
         entries = list(self._read())
-        entry = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
+        entry: dict[str, Any] = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
                  "created": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": _digest(token)}
         if delegate:
             entry["delegate"] = True
@@ -88,10 +89,10 @@ class ServiceTokens:
         self._write([*entries, entry])
         return self._public(entry), token
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         return [self._public(e) for e in self._read()]
 
-    def revoke(self, token_id: str) -> dict:
+    def revoke(self, token_id: str) -> dict[str, Any]:
         entries = self._read()
         kept = [e for e in entries if e["id"] != token_id]
         if len(kept) == len(entries):
@@ -99,7 +100,7 @@ class ServiceTokens:
         self._write(kept)
         return self._public(next(e for e in entries if e["id"] == token_id))
 
-    def entry_for(self, token: str) -> dict | None:
+    def entry_for(self, token: str) -> dict[str, Any] | None:
         """The public entry of this token (id, user, label, delegate?), or None. Compares digests in
         constant time."""
         if not token.startswith(PREFIX):
@@ -111,11 +112,6 @@ class ServiceTokens:
                 found = entry
         return self._public(found) if found else None
 
-    def user_for(self, token: str) -> str | None:
-        """Whose token this is, or None."""
-        entry = self.entry_for(token)
-        return entry["user"] if entry else None
-
     @staticmethod
-    def _public(entry: dict) -> dict:
+    def _public(entry: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in entry.items() if k != "sha256"}

@@ -15,10 +15,25 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from aios_workbench.core.errors import PermissionDenied, UsageError
+from aios_workbench.catalog import scan_catalog
+from aios_workbench.catalog.model import CatalogEntry
+from aios_workbench.connectors.declaration import ConnectorDeclaration
+from aios_workbench.core.errors import PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.lineage import job_event
+from aios_workbench.lineage.events import facet
+from aios_workbench.policy.enforce import PolicyEngine, Principal
+from aios_workbench.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from aios_workbench.connectors.builtin import DatasetsConnector
+    from aios_workbench.service.core import WorkbenchService
 
 MODES = ("replace", "append")
 MAX_COLUMNS = 2_000
@@ -34,13 +49,13 @@ class WriteResult:
     inputs: list[str] = field(default_factory=list)
     pii_columns: dict[str, list[str]] = field(default_factory=dict)   # column -> tags the scan found
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _target(ws, target: str):
+def _target(ws: Workspace, target: str) -> tuple[ConnectorDeclaration, DatasetsConnector, str]:
     """(declaration, connector, dataset name) of `target`: SOURCE.NAME or SOURCE.main.NAME."""
-    from aios_workbench.connectors.builtin import DatasetsConnector
+    from aios_workbench.connectors.builtin import DatasetsConnector   # loads DuckDB
 
     writable = sorted(d.name for d in ws.connectors if d.type == "datasets")
     parts = str(target or "").strip().split(".")
@@ -60,10 +75,12 @@ def _target(ws, target: str):
     if not DatasetsConnector.NAME.fullmatch(name):
         raise UsageError(f"bad dataset name {name!r}", fix="use lower-case letters, digits and _ (starting with a "
                          "letter), at most 63 characters", input=name)
-    return decl, decl.connector(), name
+    connector = decl.connector()
+    assert isinstance(connector, DatasetsConnector)   # the plugin registered as type `datasets`
+    return decl, connector, name
 
 
-def _schema_text(schema) -> list[str]:
+def _schema_text(schema: pa.Schema) -> list[str]:
     return [f"{f.name} {f.type}" for f in schema]
 
 
@@ -78,13 +95,12 @@ def _dataset_lock(source: str, name: str) -> threading.Lock:
         return _LOCKS.setdefault((source, name), threading.Lock())
 
 
-def write_dataset(service, user: str, target: str, table, *, mode: str = "replace", inputs=(),
-                  run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> WriteResult:
+def write_dataset(service: WorkbenchService, user: str, target: str, table: pa.Table, *, mode: str = "replace",
+                  inputs: Iterable[str] = (), run_id: str | None = None, surface: str = "api",
+                  strict_inputs: bool = True) -> WriteResult:
     """Write Arrow `table` as dataset `target` for `user` (see the module's docstring)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from aios_workbench.catalog import scan_catalog
 
     ws = service.workspace
     if mode not in MODES:
@@ -151,13 +167,12 @@ def write_dataset(service, user: str, target: str, table, *, mode: str = "replac
                            {c: tags for c, tags in pii.items() if tags})
 
 
-def _readable_inputs(service, policy, principal, inputs, strict: bool) -> list[str]:
+def _readable_inputs(service: WorkbenchService, policy: PolicyEngine, principal: Principal, inputs: Iterable[str],
+                     strict: bool) -> list[str]:
     """The datasets the writer says the data came from, as catalog names; each must be one it may read
     (lineage must not name, or reveal, datasets the writer cannot see). Not `strict` (inputs inferred from
     what a kernel read), names that are no longer datasets it may read are left out instead."""
-    from aios_workbench.core.errors import WorkbenchError
-
-    names = []
+    names: list[str] = []
     for name in inputs or ():
         try:
             entry = service.queries.catalog().resolve(tuple(str(name).split(".")))
@@ -176,10 +191,8 @@ def _readable_inputs(service, policy, principal, inputs, strict: bool) -> list[s
     return names
 
 
-def _emit_lineage(service, user, surface, entry, inputs, run_id, rows) -> None:
-    from aios_workbench.lineage import job_event
-    from aios_workbench.lineage.events import facet
-
+def _emit_lineage(service: WorkbenchService, user: str, surface: str, entry: CatalogEntry, inputs: list[str],
+                  run_id: str | None, rows: int) -> None:
     catalog = service.queries.catalog()
     events_inputs = [catalog.resolve(tuple(n.split("."))) for n in inputs]
     event = job_event(service.workspace.name, f"write:{entry.full_name}", user=user, event_type="COMPLETE",

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.policy.model import PolicyFile
 from aios_workbench.store.models import CheckRun
 from aios_workbench.tracking.store import check_reachable, ensure_store, is_local_sqlite, tracking_uri
 
@@ -64,19 +65,13 @@ def model_ref(name: str, version: str | int) -> str:
 
 
 def _iso(millis: int | None) -> str | None:
-    from datetime import datetime
-
+    """An MLflow timestamp (epoch milliseconds) as ISO 8601 in UTC."""
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds") if millis else None
 
 
 def _own(mv, decisions: list[dict]) -> list[dict]:
     """Decisions about this very version: a model deleted and made again reuses version numbers, not runs."""
     return [d for d in decisions if d["run_id"] == mv.run_id]
-
-
-def _aware(at):
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)   # SQLite drops the zone
 
 
 def _mlflow_client(uri: str):
@@ -97,7 +92,7 @@ class ModelRegistry:
     (default: the workspace's, as loaded)."""
 
     def __init__(self, ws, store, audit, *, allow_self_approval: bool = False,
-                 approver_roles: Iterable[str] | None = None, policy: Callable[[], object] | None = None):
+                 approver_roles: Iterable[str] | None = None, policy: Callable[[], PolicyFile] | None = None):
         self.ws = ws
         self.store = store
         self.audit = audit
@@ -384,7 +379,7 @@ class ModelRegistry:
             for row in session.execute(query).mappings():
                 params = row["params"] or {}
                 out.setdefault(row["name"], []).append({
-                    "id": row["id"], "user": row["user"], "at": _aware(row["at"]).isoformat(timespec="seconds"),
+                    "id": row["id"], "user": row["user"], "at": row["at"].isoformat(timespec="seconds"),
                     "decision": params.get("decision"), "comment": params.get("comment", ""),
                     "run_id": row["mlflow_run_id"]})
         return out

@@ -9,9 +9,15 @@ Both answer plain dicts: the REST routes (service/run_routes.py) send them as th
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aios_workbench.core.errors import NotFound, StoreError, UsageError
 from aios_workbench.tracking.store import tracking_uri
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from aios_workbench.workspace import Workspace
 
 NOTEBOOK_TAG = "aios.notebook.path"
 USER_TAG = "aios.user"
@@ -24,7 +30,8 @@ MAX_COMPARE_METRICS = 12      # metric histories fetched per comparison when non
 MAX_HISTORY_POINTS = 200      # points per (run, metric) series: enough for a small plot
 
 
-def _client(ws):
+def mlflow_client(ws: Workspace) -> MlflowClient:
+    """A client of the workspace's tracking store (importing MLflow takes seconds: done on first use)."""
     from aios_workbench.tracking.store import import_mlflow
 
     import_mlflow()  # sets MLflow's telemetry opt-out before MLflow is imported
@@ -128,7 +135,7 @@ def list_runs(ws, *, experiment: str | None = None, notebook: str | None = None,
                          fix=f"ask for at most {MAX_LIMIT} runs and follow next_page_token", input=str(limit))
     from mlflow.exceptions import MlflowException
 
-    client = _client(ws)
+    client = mlflow_client(ws)
     clauses = [f"tags.`{NOTEBOOK_TAG}` = {_quote(notebook)}"] if notebook else []
     if filter_string and filter_string.strip():
         clauses.append(filter_string.strip())
@@ -165,7 +172,7 @@ def compare_runs(ws, run_ids: list[str], *, metrics: list[str] | None = None,
                          fix=f"select between 2 and {MAX_COMPARE_RUNS} runs", input=",".join(run_ids))
     from mlflow.exceptions import MlflowException
 
-    client = _client(ws)
+    client = mlflow_client(ws)
     runs = []
     for run_id in run_ids:
         try:

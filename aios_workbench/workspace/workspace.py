@@ -6,11 +6,16 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aios_workbench.core.errors import ConfigError
 from aios_workbench.core.yamlfile import load_model
 from aios_workbench.workspace.config import CONFIG_FILE, WorkspaceConfig
 from aios_workbench.workspace.locate import locate_workspace
+
+if TYPE_CHECKING:
+    from aios_workbench.connectors.declaration import ConnectorDeclaration
+    from aios_workbench.policy.model import PolicyFile
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,13 @@ class Workspace:
 
     # -- governance files --------------------------------------------------------
     @cached_property
-    def connectors(self):
+    def connectors(self) -> list[ConnectorDeclaration]:
         from aios_workbench.connectors.declaration import load_declarations
 
         return load_declarations(self.connectors_dir)
 
     @cached_property
-    def policy(self):
+    def policy(self) -> PolicyFile:
         from aios_workbench.policy.model import load_policy
 
         return load_policy(self.governance_dir)

@@ -9,28 +9,27 @@ job with years of runs costs the same as a new one.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 
+from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import Job, JobRun
+
+if TYPE_CHECKING:
+    from aios_workbench.jobs.schedule import Schedule
 
 HEALTH_WINDOW = timedelta(days=30)
 FINISHED = ("succeeded", "failed", "timed_out", "cancelled")
 FAILED = ("failed", "timed_out")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
-
-
 def _iso(moment: datetime | None) -> str | None:
-    moment = _aware(moment)
+    """A stored moment (aware UTC, see `store.types.UTCDateTime`) as ISO 8601 to the second; None stays None."""
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def schedule_of(job: Job):
+def schedule_of(job: Job) -> Schedule | None:
     """The job's `Schedule`, or None when its spec holds none that parses."""
     from aios_workbench.jobs.schedule import Schedule
 
@@ -41,7 +40,7 @@ def schedule_of(job: Job):
         return None
 
 
-def list_jobs(store, *, now: datetime | None = None) -> list[dict]:
+def list_jobs(store: MetadataStore, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every job with its schedule in words, next run, last run and its recent failure rate."""
     now = now or datetime.now(UTC)
     since = now - HEALTH_WINDOW
@@ -70,8 +69,8 @@ def list_jobs(store, *, now: datetime | None = None) -> list[dict]:
         return out
 
 
-def upcoming(store, *, per_job: int = 5, horizon: timedelta = timedelta(days=7),
-             now: datetime | None = None) -> list[dict]:
+def upcoming(store: MetadataStore, *, per_job: int = 5, horizon: timedelta = timedelta(days=7),
+             now: datetime | None = None) -> list[dict[str, Any]]:
     """The next scheduled occurrences of unpaused jobs within `horizon`, soonest first."""
     now = now or datetime.now(UTC)
     out = []
@@ -86,7 +85,8 @@ def upcoming(store, *, per_job: int = 5, horizon: timedelta = timedelta(days=7),
     return sorted(out, key=lambda r: r["at"])
 
 
-def runs(store, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict]:
+def runs(store: MetadataStore, *, job: str | None = None, limit: int = 200,
+         before_id: int | None = None) -> list[dict[str, Any]]:
     """Job runs newest first, with the job's owner fields (for output visibility) and durations."""
     query = select(JobRun, Job.name, Job.identity, Job.created_by).join(Job, Job.id == JobRun.job_id)
     if job is not None:
@@ -97,7 +97,7 @@ def runs(store, *, job: str | None = None, limit: int = 200, before_id: int | No
         rows = session.execute(query.order_by(JobRun.id.desc()).limit(limit)).all()
     out = []
     for run, name, identity, created_by in rows:
-        started, finished = _aware(run.started_at), _aware(run.finished_at)
+        started, finished = run.started_at, run.finished_at
         out.append({
             "id": run.id, "job": name, "identity": identity, "created_by": created_by, "version": run.version,
             "status": run.status, "trigger": run.trigger, "attempt": run.attempt,
@@ -109,7 +109,7 @@ def runs(store, *, job: str | None = None, limit: int = 200, before_id: int | No
     return out
 
 
-def output_file(store, run_id: int) -> tuple[dict, str | None]:
+def output_file(store: MetadataStore, run_id: int) -> tuple[dict[str, Any], str | None]:
     """The run (with its job's owner fields) and the path of its HTML output, else its notebook."""
     with store.session() as session:
         row = session.execute(select(JobRun, Job.name, Job.identity, Job.created_by)
@@ -121,7 +121,7 @@ def output_file(store, run_id: int) -> tuple[dict, str | None]:
             run.html_path or run.output_path)
 
 
-def daily_health(store, *, days: int = 14, now: datetime | None = None) -> list[dict]:
+def daily_health(store: MetadataStore, *, days: int = 14, now: datetime | None = None) -> list[dict[str, Any]]:
     """Finished runs per day for the last `days` days: [{"day", "finished", "failed"}], oldest first."""
     now = now or datetime.now(UTC)
     since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -130,7 +130,7 @@ def daily_health(store, *, days: int = 14, now: datetime | None = None) -> list[
                                .where(JobRun.status.in_(FINISHED), JobRun.created_at >= since)).all()
     per_day = {(since + timedelta(days=i)).date().isoformat(): [0, 0] for i in range(days)}
     for created, status in rows:
-        key = _aware(created).date().isoformat()
+        key = created.date().isoformat()
         if key in per_day:
             per_day[key][0] += 1
             per_day[key][1] += status in FAILED

@@ -9,9 +9,11 @@ Check figures count only runs over datasets the user may read.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
+from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import Alert, CheckRun, CheckRunDataset
 from aios_workbench.tracking.registry import DECISION_KINDS
 
@@ -24,10 +26,11 @@ def _days(now: datetime, days: int) -> list[str]:
 
 
 def _day(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).date().isoformat()
+    """The UTC day of a stored moment (aware UTC, see `store.types.UTCDateTime`)."""
+    return moment.date().isoformat()
 
 
-def catalog_figures(datasets: list[dict], catalog_size: int) -> dict:
+def catalog_figures(datasets: list[dict[str, Any]], catalog_size: int) -> dict[str, Any]:
     """Counts over the datasets a user may read: classified columns, datasets with owners or PII."""
     columns = [c for d in datasets for c in d["columns"]]
     classified = sum(1 for c in columns if c["classifications"])
@@ -38,7 +41,8 @@ def catalog_figures(datasets: list[dict], catalog_size: int) -> dict:
             "owned": owned, "owned_share": owned / len(datasets) if datasets else None}
 
 
-def check_figures(store, readable: set[str], *, days: int = TREND_DAYS, now: datetime | None = None) -> dict:
+def check_figures(store: MetadataStore, readable: set[str], *, days: int = TREND_DAYS,
+                  now: datetime | None = None) -> dict[str, Any]:
     """Pass rate of the latest run of each check over readable datasets, and the daily pass rate."""
     now = now or datetime.now(UTC)
     since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
@@ -57,7 +61,7 @@ def check_figures(store, readable: set[str], *, days: int = TREND_DAYS, now: dat
                 datasets.setdefault(run_id, set()).add(name)
 
     def visible(run_id: int) -> bool:
-        names = datasets.get(run_id)
+        names = datasets.get(run_id, set())
         return bool(names) and names <= readable
 
     current = [r for r in latest if visible(r.id)]
@@ -72,7 +76,7 @@ def check_figures(store, readable: set[str], *, days: int = TREND_DAYS, now: dat
             "trend": [{"day": d, "runs": n, "pass_rate": (p / n if n else None)} for d, (n, p) in per_day.items()]}
 
 
-def alert_trend(store, *, days: int = TREND_DAYS, now: datetime | None = None) -> list[dict]:
+def alert_trend(store: MetadataStore, *, days: int = TREND_DAYS, now: datetime | None = None) -> list[dict[str, Any]]:
     """Alerts raised per day (first occurrences), oldest first."""
     now = now or datetime.now(UTC)
     since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), UTC)

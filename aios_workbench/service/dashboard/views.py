@@ -11,27 +11,33 @@ with surface "dashboard".
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from aios_workbench.catalog.preview import PreviewPage
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.jobs.manage import controls
+from aios_workbench.jobs.outputs import kept_output
+from aios_workbench.service.dashboard import jobs_query, metrics
 from aios_workbench.service.models import DECISION_KINDS
 from aios_workbench.service.runs import DEFAULT_ORDER
+
+if TYPE_CHECKING:
+    from aios_workbench.service.core import WorkbenchService
 
 SURFACE = "dashboard"
 CSV_MAX_ROWS = 100_000   # a download bigger than this is cut off (and says so in its file name)
 
 
-def may_open_output(user: str, is_auditor: bool, run: dict) -> bool:
+def may_open_output(user: str, is_auditor: bool, run: dict[str, Any]) -> bool:
     """A job's output notebook shows data as the job's identity saw it: only that identity, the job's
     creator and auditors may open it (`jobs.manage.controls`)."""
-    from aios_workbench.jobs.manage import controls
-
     return controls(user, identity=run.get("identity"), created_by=run.get("created_by"), is_auditor=is_auditor)
 
 
 class DashboardData:
     """What `user` may see of one workspace, through its `WorkbenchService`."""
 
-    def __init__(self, service, user: str):
+    def __init__(self, service: WorkbenchService, user: str):
         self.service = service
         self.user = user
 
@@ -44,34 +50,34 @@ class DashboardData:
     def roles(self) -> list[str]:
         return sorted(self.service.policy().principal(self.user).roles)
 
-    def whoami(self) -> dict:
+    def whoami(self) -> dict[str, Any]:
         return {"user": self.user, "roles": self.roles, "is_auditor": self.is_auditor}
 
     # -- catalog -------------------------------------------------------------------------------
-    def datasets(self) -> list[dict]:
+    def datasets(self) -> list[dict[str, Any]]:
         """Catalog entries this user may read (row counts hidden where a row filter applies)."""
         return self.service.catalog.readable(self.user)
 
     def catalog_size(self) -> int:
         return self.service.catalog.size()
 
-    def search(self, text: str, *, limit: int = 50) -> list[dict]:
+    def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
         return self.service.catalog.search(self.user, text, limit=limit)
 
-    def explain(self, dataset: str) -> dict:
+    def explain(self, dataset: str) -> dict[str, Any]:
         """Grant, masks and row filter of `dataset` for this user."""
         return self.service.catalog.explain(self.user, dataset)
 
     def preview(self, dataset: str, *, limit: int = 50, after: str | None = None, order_by: str | None = None,
-                descending: bool = False):
+                descending: bool = False) -> PreviewPage:
         """One masked, filtered page (a `PreviewPage`) through the governed path."""
         return self.service.catalog.preview(self.user, dataset, order_by=order_by, descending=descending,
                                             after=after, limit=limit, surface=SURFACE)
 
-    def profile(self, dataset: str) -> dict:
+    def profile(self, dataset: str) -> dict[str, Any]:
         return self.service.catalog.profile(self.user, dataset, surface=SURFACE)
 
-    def lineage(self, dataset: str, depth: int = 3) -> dict:
+    def lineage(self, dataset: str, depth: int = 3) -> dict[str, Any]:
         return self.service.catalog.lineage(self.user, dataset, depth)
 
     def csv(self, dataset: str, *, max_rows: int = CSV_MAX_ROWS) -> tuple[bytes, bool]:
@@ -83,7 +89,7 @@ class DashboardData:
         return {d["name"].lower() for d in self.datasets()}
 
     def check_history(self, *, dataset: str | None = None, name: str | None = None, kind: str | None = None,
-                      limit: int = 200, before_id: int | None = None) -> list[dict]:
+                      limit: int = 200, before_id: int | None = None) -> list[dict[str, Any]]:
         """Ledger runs over datasets this user may read, newest first (examples as the service allows)."""
         readable = self.readable_names()
         if dataset is not None and dataset.lower() not in readable:
@@ -95,13 +101,11 @@ class DashboardData:
         return [r for r in runs if r["kind"] not in DECISION_KINDS and r["datasets"]
                 and all(d in readable for d in r["datasets"])]
 
-    def check_figures(self) -> dict:
+    def check_figures(self) -> dict[str, Any]:
         """The Overview's checks: pass rate of the latest runs over readable datasets, with a daily trend."""
-        from aios_workbench.service.dashboard import metrics
-
         return metrics.check_figures(self.service.store, self.readable_names())
 
-    def check_run(self, run_id: int) -> dict:
+    def check_run(self, run_id: int) -> dict[str, Any]:
         """One ledger run with its items, if it read only datasets this user may read."""
         runs = self.check_history(limit=1, before_id=run_id + 1)
         if not runs or runs[0]["id"] != run_id:
@@ -110,60 +114,49 @@ class DashboardData:
         return runs[0]
 
     # -- audit ---------------------------------------------------------------------------------
-    def audit(self, **filters) -> list[dict]:
+    def audit(self, **filters: Any) -> list[dict[str, Any]]:
         """Audit records: everyone's for auditors, one's own otherwise (the service enforces it)."""
         return self.service.audit_trail.records(self.user, **filters)
 
-    def verify_audit_chain(self) -> dict:
+    def verify_audit_chain(self) -> dict[str, Any]:
         """The hash chain's verdict; the first bad record itself only for auditors."""
         return self.service.audit_trail.verify_for(self.user, surface=SURFACE)
 
     # -- experiments and models ----------------------------------------------------------------
     def runs(self, *, metric: str | None = None, descending: bool = True, limit: int = 50,
-             page_token: str | None = None, experiment: str | None = None) -> dict:
+             page_token: str | None = None, experiment: str | None = None) -> dict[str, Any]:
         """One page of MLflow runs, ranked by `metric` when given (newest first otherwise)."""
         if metric and ("`" in metric or not metric.strip()):
             raise UsageError(f"bad metric name {metric!r}", fix="pick a metric from the list", input=metric)
         order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else DEFAULT_ORDER
         return self.service.runs.page(experiment=experiment, order_by=order, limit=limit, page_token=page_token)
 
-    def model_versions(self) -> list[dict]:
+    def model_versions(self) -> list[dict[str, Any]]:
         """Registered model versions with status, champion alias, approvals and gates."""
         return self.service.models.versions()
 
     # -- jobs ----------------------------------------------------------------------------------
-    def jobs(self) -> list[dict]:
-        from aios_workbench.service.dashboard import jobs_query
-
+    def jobs(self) -> list[dict[str, Any]]:
         return jobs_query.list_jobs(self.service.store)
 
-    def job_runs(self, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict]:
+    def job_runs(self, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict[str, Any]]:
         """Job runs newest first; errors only for those who may open the run's output."""
-        from aios_workbench.service.dashboard import jobs_query
-
         runs = jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
         for run in runs:   # an error message can quote data as the job's identity saw it (as jobs/history)
             if run["error"] and not self.may_open_output(run):
                 run["error"] = "(hidden)"
         return runs
 
-    def job_health(self) -> list[dict]:
+    def job_health(self) -> list[dict[str, Any]]:
         """Finished and failed job runs per day, last 14 days."""
-        from aios_workbench.service.dashboard import jobs_query
-
         return jobs_query.daily_health(self.service.store)
 
-    def upcoming(self) -> list[dict]:
+    def upcoming(self) -> list[dict[str, Any]]:
         """Scheduled runs of the next 7 days, soonest first."""
-        from aios_workbench.service.dashboard import jobs_query
-
         return jobs_query.upcoming(self.service.store)
 
     def job_output(self, run_id: int) -> tuple[str, bytes]:
         """(content type, bytes) of a job run's output, HTML else the notebook, for those who may open it."""
-        from aios_workbench.jobs.outputs import kept_output
-        from aios_workbench.service.dashboard import jobs_query
-
         run, path = jobs_query.output_file(self.service.store, run_id)
         if not run:
             raise NotFound(f"no job run {run_id}", fix="pick a run from the Jobs page", input=run_id)
@@ -176,26 +169,20 @@ class DashboardData:
                            input=run_id)
         return ("text/html" if file.suffix == ".html" else "application/x-ipynb+json"), file.read_bytes()
 
-    def may_open_output(self, run: dict) -> bool:
+    def may_open_output(self, run: dict[str, Any]) -> bool:
         return may_open_output(self.user, self.is_auditor, run)
 
     # -- alerts --------------------------------------------------------------------------------
-    def alerts_available(self) -> bool:
-        """Whether the service keeps an alert feed (every workspace does; the pages still ask)."""
-        return True
-
-    def alerts(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None) -> list[dict]:
+    def alerts(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
         return self.service.alerts.list(self.user, state=state, limit=limit, before_id=before_id)
 
-    def alert_counts(self) -> dict:
+    def alert_counts(self) -> dict[str, Any]:
         return self.service.alerts.counts(self.user)
 
-    def alert_trend(self) -> list[dict]:
+    def alert_trend(self) -> list[dict[str, Any]]:
         """Alerts raised per day, last 14 days."""
-        from aios_workbench.service.dashboard import metrics
-
         return metrics.alert_trend(self.service.store)
 
-    def acknowledge(self, alert_id: int) -> dict:
+    def acknowledge(self, alert_id: int) -> dict[str, Any]:
         """Acknowledge an alert as this user (audited by the service, as from every surface)."""
         return self.service.alerts.acknowledge(self.user, alert_id, surface=SURFACE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -22,6 +21,3 @@ def fail(message: str, fix: str | None) -> None:
     if fix:
         click.echo(f"  fix: {fix}", err=True)
 
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()

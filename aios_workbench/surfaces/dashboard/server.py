@@ -107,7 +107,9 @@ def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, t
     from aios_workbench.surfaces.dashboard.auth import configure_cookie, handler_cookie
 
     configure_cookie(secret)
-    pn.config.nthreads = THREADS
+    # Panel's config declares `nthreads` a read-only property, yet its __setattr__ stores the value (the
+    # documented way to set it)
+    pn.config.nthreads = THREADS   # type: ignore[misc]
     pn.extension("tabulator", notifications=True)
 
     origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address in ("127.0.0.1", "localhost") else [])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 
 from aios_workbench.core.errors import UsageError
 from aios_workbench.schemas.catalog import (
@@ -119,8 +121,8 @@ class WriteRoute(RouteMixin):
     query_model = {"post": WriteQuery}
     response_model = {"post": {201: WriteResult}}
     _stream_request_body = True   # what @web.stream_request_body sets; this mixin is no RequestHandler yet
-    _spool = None
-    _too_large = None
+    _spool: IO[bytes] | None = None
+    _too_large: UsageError | None = None
 
     async def prepare(self):
         authenticated = super().prepare()   # the server's base: refuses a request without a valid token
@@ -135,12 +137,18 @@ class WriteRoute(RouteMixin):
                 f"the data to write is {length / 2**20:,.0f} MB; this service takes at most {limit_mb:,} MB in one "
                 f"write", input=self.get_query_argument("target", ""),
                 fix="write it in parts with mode='append', or raise service.max_write_mb in aios.yaml")
-            self.request.connection.set_max_body_size(length)
+            self._allow_body(length)
             return
-        self.request.connection.set_max_body_size(limit_mb * 2**20)
+        self._allow_body(limit_mb * 2**20)
         spool_dir = self.service.workspace.state_dir / "tmp" / "writes"
         spool_dir.mkdir(parents=True, exist_ok=True)
         self._spool = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="write-", suffix=".arrows", delete=False)
+
+    def _allow_body(self, size: int) -> None:
+        """Let this request's body grow to `size` bytes (past the server's default limit)."""
+        connection = self.request.connection
+        assert isinstance(connection, HTTP1Connection)   # tornado serves HTTP/1 only: it holds the limit
+        connection.set_max_body_size(size)
 
     def data_received(self, chunk: bytes) -> None:
         if self._spool is not None:
@@ -156,6 +164,7 @@ class WriteRoute(RouteMixin):
         target = arg("target", "")
         if not target:
             raise UsageError("the `target` query parameter is missing", fix="pass ?target=outputs.my_dataset")
+        assert self._spool is not None   # `prepare` opened it for every body not refused above
         self._spool.close()
         try:
             with pa.memory_map(self._spool.name) as source:

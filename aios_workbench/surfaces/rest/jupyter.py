@@ -58,7 +58,9 @@ class JupyterAPIBase(APIHandler):
             return self.current_user.username
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
-    async def prepare(self):
+    # APIHandler.prepare itself drops JupyterHandler's `_redirect_to_login` keyword (and ignores the same
+    # error): an API answers 403, it never redirects to a login page
+    async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
         if self.current_user is None:
             raise web.HTTPError(403, "authentication required")
@@ -68,6 +70,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     settings = AIOSWorkbench(config=serverapp.config)
     from aios_workbench.workspace import Workspace, locate_workspace
 
+    service: WorkbenchService | UnavailableService
     try:
         root = locate_workspace(settings.workspace or None, cwd=Path(serverapp.root_dir))
         service = WorkbenchService(Workspace.load(root), mode="jupyter",

@@ -17,6 +17,7 @@ import logging
 import secrets
 import signal
 import urllib.parse
+from typing import Any
 
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -46,6 +47,7 @@ class TokenAuthBase(web.RequestHandler):
         acting_for = self.request.headers.get(ACT_AS)
         if scheme.lower() not in ("bearer", "token") or not token:
             return None
+        entry: dict[str, Any] | None
         if hmac.compare_digest(token.encode(), self.settings["aios_token"].encode()):
             entry = {"user": self.settings["aios_user"]}
         else:

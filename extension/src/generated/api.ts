@@ -2265,6 +2265,8 @@ export interface components {
             store: components["schemas"]["StoreHealth"];
             connectors: components["schemas"]["ConnectorHealth"][];
             checked_at: string;
+            /** @description In a job's run: the run whose token made the call (absent elsewhere). */
+            job_run_id?: number | null;
         };
         /**
          * StoreHealth
