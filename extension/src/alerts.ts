@@ -3,12 +3,12 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import {
-  IAlert,
   acknowledgeAlert,
   fetchAlerts,
   fetchOpenCount,
   ALERTS_PAGE_SIZE
 } from './alertsApi';
+import { Alert } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
 import { Loader } from './loader';
@@ -128,7 +128,7 @@ export class AlertsPanel extends Panel {
   }
 
   /** Alerts as last loaded. */
-  get alerts(): readonly IAlert[] {
+  get alerts(): readonly Alert[] {
     return this._alerts;
   }
 
@@ -146,9 +146,7 @@ export class AlertsPanel extends Panel {
       const page = outcome.value;
       this._alerts = page.alerts;
       this._exhausted = page.alerts.length < ALERTS_PAGE_SIZE;
-      this._counts.textContent = page.counts
-        ? `${page.counts.open} open · ${page.counts.acknowledged} acknowledged`
-        : '';
+      this._counts.textContent = `${page.counts.open} open · ${page.counts.acknowledged} acknowledged`;
     }
     this._render();
   }
@@ -220,7 +218,7 @@ export class AlertsPanel extends Panel {
 
   /** Run an action on an alert; a failure (e.g. 403) is shown on the alert itself. */
   private async _act(
-    alert: IAlert,
+    alert: Alert,
     slot: HTMLElement,
     label: string,
     action: () => Promise<unknown>
@@ -237,8 +235,8 @@ export class AlertsPanel extends Panel {
     await this.reload();
   }
 
-  private _renderAlert(alert: IAlert): HTMLElement {
-    const detail = alert.detail ?? {};
+  private _renderAlert(alert: Alert): HTMLElement {
+    const detail = alert.detail;
     const job = text(detail.job);
     const run = text(detail.run_id ?? detail.run);
     const version =
@@ -390,7 +388,7 @@ export class AlertsPanel extends Panel {
   private readonly _list: HTMLUListElement;
   private readonly _more: HTMLButtonElement;
   private readonly _loader = new Loader({ busy: this.node });
-  private _alerts: IAlert[] = [];
+  private _alerts: Alert[] = [];
   private _exhausted = true;
 }
 

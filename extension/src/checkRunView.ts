@@ -1,42 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
+import { CheckItem, LedgerRun } from './api';
 import { el, emptyNote } from './dom';
-
-/**
- * One item of a check run: a rule (quality) or a metric (drift, fairness).
- * `detail.examples` holds failing rows, already masked for the user who
- * ran the check; the service drops them for everyone else.
- */
-export interface ICheckItem {
-  name: string;
-  status: string;
-  metrics?: Record<string, unknown> | null;
-  detail?: Record<string, unknown> | null;
-}
-
-/**
- * One run of the governance ledger, as `GET checks/history` returns it.
- */
-export interface ICheckRun {
-  id: number;
-  at: string;
-  kind: string;
-  name: string;
-  status: string;
-  passed: boolean;
-  required: boolean;
-  severity?: string | null;
-  user: string;
-  datasets: string[];
-  inputs?: Record<string, unknown> | null;
-  params?: Record<string, unknown> | null;
-  items: ICheckItem[] | null;
-  error?: string | null;
-  duration_s?: number | null;
-  notebook?: string | null;
-  job_run_id?: number | string | null;
-  mlflow_run_id?: string | null;
-}
 
 /** Statuses with their own badge colour; anything else is shown neutral. */
 const KNOWN_STATUSES = new Set(['pass', 'warn', 'fail', 'error', 'skip']);
@@ -143,14 +108,14 @@ function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
   );
 }
 
-function renderItem(item: ICheckItem): HTMLElement {
-  const detail = item.detail ?? {};
+function renderItem(item: CheckItem): HTMLElement {
+  const detail = item.detail;
   const examples = Array.isArray(detail.examples)
     ? (detail.examples as unknown[]).filter(
         (r): r is Record<string, unknown> => !!r && typeof r === 'object'
       )
     : [];
-  const metrics = item.metrics ?? {};
+  const metrics = item.metrics;
   const predicate =
     typeof detail.predicate === 'string' ? detail.predicate : null;
   const message = typeof detail.message === 'string' ? detail.message : null;
@@ -205,7 +170,7 @@ export class CheckRunView extends Widget {
   /**
    * Show `run`.
    */
-  open(run: ICheckRun): void {
+  open(run: LedgerRun): void {
     this.node.dataset.name = run.name;
     this.node.dataset.status = run.status;
     const back = el(
@@ -231,7 +196,7 @@ export class CheckRunView extends Widget {
       'Result',
       `${run.passed ? 'passed' : 'did not pass'}${run.required ? ' (required)' : ''}`
     );
-    add('Severity', run.severity ?? undefined);
+    add('Severity', run.severity);
     add('Datasets', run.datasets.length ? run.datasets.join(', ') : '—');
     add('Run by', run.user);
     add(
@@ -244,14 +209,9 @@ export class CheckRunView extends Widget {
         ? `${formatValue(run.duration_s)} s`
         : null
     );
-    add('Notebook', run.notebook ?? null);
-    add(
-      'Job run',
-      run.job_run_id !== null && run.job_run_id !== undefined
-        ? String(run.job_run_id)
-        : null
-    );
-    add('MLflow run', run.mlflow_run_id ?? null);
+    add('Notebook', run.notebook);
+    add('Job run', run.job_run_id !== null ? String(run.job_run_id) : null);
+    add('MLflow run', run.mlflow_run_id);
 
     const items = run.items ?? [];
     const parts: (Node | null)[] = [

@@ -3,17 +3,11 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
-import {
-  CheckRunView,
-  ICheckRun,
-  formatTime,
-  statusBadge
-} from './checkRunView';
+import { LedgerRun, LedgerRuns } from './api';
+import { CheckRunView, formatTime, statusBadge } from './checkRunView';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { Loader } from './loader';
 import { requestAPI } from './request';
-
-export type { ICheckItem, ICheckRun } from './checkRunView';
 
 /** Runs asked for per page of `checks/history`. */
 export const CHECKS_PAGE_SIZE = 50;
@@ -39,7 +33,7 @@ export interface ICheckHistoryQuery {
  */
 export async function fetchCheckHistory(
   query: ICheckHistoryQuery
-): Promise<ICheckRun[]> {
+): Promise<LedgerRun[]> {
   const params = new URLSearchParams();
   if (query.dataset) {
     params.set('dataset', query.dataset);
@@ -51,10 +45,8 @@ export async function fetchCheckHistory(
   if (query.beforeId !== undefined) {
     params.set('before_id', String(query.beforeId));
   }
-  const body = await requestAPI<{ runs: ICheckRun[] }>(
-    `checks/history?${params}`
-  );
-  return body.runs ?? [];
+  const body = await requestAPI<LedgerRuns>(`checks/history?${params}`);
+  return body.runs;
 }
 
 function normalisePath(path: string): string {
@@ -196,7 +188,7 @@ export class ChecksPanel extends Panel {
   }
 
   /** Runs loaded so far (every page), newest first, before the notebook filter. */
-  get runs(): readonly ICheckRun[] {
+  get runs(): readonly LedgerRun[] {
     return this._runs;
   }
 
@@ -220,7 +212,7 @@ export class ChecksPanel extends Panel {
   /**
    * Show a run's items in place of the list.
    */
-  openRun(run: ICheckRun): void {
+  openRun(run: LedgerRun): void {
     this._filters.hide();
     this._body.hide();
     this._view.show();
@@ -360,7 +352,7 @@ export class ChecksPanel extends Panel {
     this._message.replaceChildren(...messages);
   }
 
-  private _renderRun(run: ICheckRun): HTMLElement {
+  private _renderRun(run: LedgerRun): HTMLElement {
     const button = el(
       'button',
       {
@@ -427,7 +419,7 @@ export class ChecksPanel extends Panel {
   private readonly _body: Widget;
   private readonly _view: CheckRunView;
   private readonly _loader = new Loader({ busy: this.node });
-  private _runs: ICheckRun[] = [];
+  private _runs: LedgerRun[] = [];
   private _exhausted = true;
   private _timer: number | null = null;
 }

@@ -3,8 +3,8 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { Dataset } from './api';
 import {
-  ICatalogDataset,
   IDataClient,
   filterDatasets,
   isMissingEndpoint,
@@ -100,7 +100,7 @@ export class DataPanel extends Panel {
   }
 
   /** Every dataset the user may read, as last loaded. */
-  get datasets(): readonly ICatalogDataset[] {
+  get datasets(): readonly Dataset[] {
     return this._datasets;
   }
 
@@ -131,7 +131,7 @@ export class DataPanel extends Panel {
   /**
    * Show one dataset in place of the list.
    */
-  async openDataset(dataset: ICatalogDataset): Promise<void> {
+  async openDataset(dataset: Dataset): Promise<void> {
     this._toolbar.hide();
     this._info.hide();
     this._tree.hide();
@@ -187,13 +187,13 @@ export class DataPanel extends Panel {
       return;
     }
     let note: string | null = null;
-    let found: ICatalogDataset[];
+    let found: Dataset[];
     if (outcome.ok) {
       this._serverSearch = true;
       const byName = new Map(this._datasets.map(d => [d.name, d]));
       found = outcome.value
         .map(hit => byName.get(hit.name))
-        .filter((d): d is ICatalogDataset => !!d);
+        .filter((d): d is Dataset => !!d);
     } else {
       if (isMissingEndpoint(outcome.error)) {
         this._serverSearch = false;
@@ -206,7 +206,7 @@ export class DataPanel extends Panel {
   }
 
   private _show(
-    datasets: ICatalogDataset[],
+    datasets: Dataset[],
     searching: boolean,
     note: string | null
   ): void {
@@ -242,7 +242,7 @@ export class DataPanel extends Panel {
   private readonly _catalog = new Loader({ busy: this.node });
   /** The server searches; text filtering needs no loader. */
   private readonly _searches = new Loader();
-  private _datasets: ICatalogDataset[] = [];
+  private _datasets: Dataset[] = [];
   private _searchTimer: number | null = null;
   /** null: not tried yet; true: the service searches; false: filter here. */
   private _serverSearch: boolean | null = null;

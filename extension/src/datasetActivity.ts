@@ -3,79 +3,44 @@
  * read it) and the governance checks recorded on it. Two sections of the
  * dataset view, each loading on its own so one failing never blanks the other.
  */
+import { Lineage, LineageGraph, LineageNode } from './api';
 import { CHECKS_PAGE_SIZE, fetchCheckHistory } from './checks';
 import { formatTime, statusBadge } from './checkRunView';
 import { el, errorBox, loadingNote, messageOf } from './dom';
 import { requestAPI } from './request';
 
-/** A node of a lineage graph (`GET lineage`). */
-export interface ILineageNode {
-  id: string;
-  kind: 'dataset' | 'job' | string;
-  name: string;
-  type?: string;
-  runs?: number;
-  failed_runs?: number;
-  last_run?: string | null;
-  last_status?: string | null;
-  restricted?: boolean;
-}
-
-/** One direction of `GET lineage`. */
-export interface ILineageGraph {
-  nodes: ILineageNode[];
-  truncated?: boolean;
-}
-
-/** The body of `GET lineage?name=`. */
-export interface ILineage {
-  dataset: string;
-  upstream: ILineageGraph;
-  downstream: ILineageGraph;
-}
-
 /** How many of the latest check runs the dataset view lists. */
 export const DATASET_CHECKS = Math.min(10, CHECKS_PAGE_SIZE);
 
-function nodeItem(node: ILineageNode): HTMLElement {
+function nodeItem(node: LineageNode): HTMLElement {
   const item = el('li', { 'data-kind': node.kind, 'data-name': node.name });
-  if (node.restricted) {
+  if (node.kind === 'dataset') {
     item.append(
-      el('span', { class: 'aios-empty' }, 'a dataset you may not read')
+      node.restricted
+        ? el('span', { class: 'aios-empty' }, 'a dataset you may not read')
+        : el('code', {}, node.name)
     );
     return item;
   }
-  if (node.kind !== 'job') {
-    item.append(el('code', {}, node.name));
-    return item;
-  }
   item.append(el('span', { class: 'aios-lineage-job' }, node.name));
-  const facts: string[] = [];
-  if (node.runs !== undefined) {
-    facts.push(`${node.runs} run${node.runs === 1 ? '' : 's'}`);
-  }
+  const facts: string[] = [`${node.runs} run${node.runs === 1 ? '' : 's'}`];
   if (node.failed_runs) {
     facts.push(`${node.failed_runs} failed`);
   }
   if (node.last_run) {
     facts.push(`last ${formatTime(node.last_run)}`);
   }
-  if (facts.length) {
-    item.append(
-      ' ',
-      el('span', { class: 'aios-note' }, `(${facts.join(', ')})`)
-    );
-  }
+  item.append(' ', el('span', { class: 'aios-note' }, `(${facts.join(', ')})`));
   return item;
 }
 
 function direction(
   title: string,
-  graph: ILineageGraph,
+  graph: LineageGraph,
   dataset: string,
   testid: string
 ): HTMLElement {
-  const others = (graph.nodes ?? []).filter(n => n.id !== `dataset:${dataset}`);
+  const others = graph.nodes.filter(n => n.id !== `dataset:${dataset}`);
   const body = others.length
     ? el(
         'ul',
@@ -110,7 +75,7 @@ export class LineageSection {
     this.node.replaceChildren(loadingNote('Loading lineage…'));
     try {
       const params = new URLSearchParams({ name: this._dataset, depth: '2' });
-      const lineage = await requestAPI<ILineage>(`lineage?${params}`);
+      const lineage = await requestAPI<Lineage>(`lineage?${params}`);
       this.node.replaceChildren(
         direction(
           'Upstream',

@@ -1,12 +1,8 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
-import {
-  ICatalogDataset,
-  IColumnAccess,
-  IDataClient,
-  IDatasetAccess
-} from './catalog';
+import { Dataset, DatasetView as DatasetAccess, ExplainedColumn } from './api';
+import { IDataClient } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
 import { el, errorBox, formatCount, loadingNote } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
@@ -58,14 +54,14 @@ export class DatasetView extends Widget {
   }
 
   /** The dataset shown, if any. */
-  get current(): ICatalogDataset | null {
+  get current(): Dataset | null {
     return this._dataset;
   }
 
   /**
    * Show `dataset` and load what the user sees of it.
    */
-  async open(dataset: ICatalogDataset): Promise<void> {
+  async open(dataset: Dataset): Promise<void> {
     this._dataset = dataset;
     this.node.dataset.name = dataset.name;
 
@@ -98,12 +94,12 @@ export class DatasetView extends Widget {
     };
     addMeta('Kind', dataset.kind || '—');
     addMeta('Rows', formatCount(dataset.row_count));
-    addMeta('Owners', dataset.owners?.length ? dataset.owners.join(', ') : '—');
+    addMeta('Owners', dataset.owners.length ? dataset.owners.join(', ') : '—');
     const tags = el('span', { class: 'aios-badges' });
-    for (const tag of dataset.tags ?? []) {
+    for (const tag of dataset.tags) {
       tags.appendChild(badge(tag, 'tag'));
     }
-    addMeta('Tags', dataset.tags?.length ? tags : '—');
+    addMeta('Tags', dataset.tags.length ? tags : '—');
 
     this._access = el(
       'div',
@@ -154,7 +150,7 @@ export class DatasetView extends Widget {
     const access = outcome.value;
     this._renderAccess(access);
     const masked = new Set(
-      (access.columns ?? []).filter(c => !!c.mask).map(c => c.name)
+      access.columns.filter(c => !!c.mask).map(c => c.name)
     );
     const preview = new PreviewSection(
       this._options.client,
@@ -179,7 +175,7 @@ export class DatasetView extends Widget {
     super.dispose();
   }
 
-  private _renderAccess(access: IDatasetAccess): void {
+  private _renderAccess(access: DatasetAccess): void {
     const notes: HTMLElement[] = [];
     if (access.row_filter) {
       notes.push(
@@ -196,7 +192,7 @@ export class DatasetView extends Widget {
         )
       );
     }
-    const maskedCount = (access.columns ?? []).filter(c => c.mask).length;
+    const maskedCount = access.columns.filter(c => c.mask).length;
     if (maskedCount > 0) {
       notes.push(
         el(
@@ -207,7 +203,7 @@ export class DatasetView extends Widget {
       );
     }
     const body = el('tbody');
-    for (const column of access.columns ?? []) {
+    for (const column of access.columns) {
       body.appendChild(this._renderColumn(column));
     }
     this._access.replaceChildren(
@@ -234,9 +230,9 @@ export class DatasetView extends Widget {
     );
   }
 
-  private _renderColumn(column: IColumnAccess): HTMLElement {
+  private _renderColumn(column: ExplainedColumn): HTMLElement {
     const badges = el('span', { class: 'aios-badges' });
-    for (const tag of column.classifications ?? []) {
+    for (const tag of column.classifications) {
       badges.appendChild(badge(tag, tag.startsWith('pii') ? 'pii' : 'class'));
     }
     if (column.mask) {
@@ -287,7 +283,7 @@ export class DatasetView extends Widget {
 
   private readonly _options: IDatasetViewOptions;
   private readonly _schema = new Loader();
-  private _dataset: ICatalogDataset | null = null;
+  private _dataset: Dataset | null = null;
   private _insert: HTMLButtonElement | null = null;
   private _access: HTMLElement = el('div');
   private _previewBox: HTMLElement = el('div');

@@ -1,12 +1,7 @@
+import { JobRun } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
-import {
-  ACTIVE_RUN_STATES,
-  IJobRun,
-  cancelRun,
-  fetchLog,
-  rerunRun
-} from './jobsApi';
+import { ACTIVE_RUN_STATES, cancelRun, fetchLog, rerunRun } from './jobsApi';
 import { formatDuration, formatInZone } from './time';
 
 /**
@@ -15,14 +10,11 @@ import { formatDuration, formatInZone } from './time';
 export interface IRunActions {
   canControl: boolean;
   act: (label: string, action: () => Promise<unknown>) => void;
-  openOutput: (run: IJobRun) => void;
+  openOutput: (run: JobRun) => void;
 }
 
-function progressOf(run: IJobRun): HTMLElement | null {
-  const { cells_done: done, cells_total: total } = run.progress ?? {
-    cells_done: 0,
-    cells_total: 0
-  };
+function progressOf(run: JobRun): HTMLElement | null {
+  const { cells_done: done, cells_total: total } = run.progress;
   if (run.status === 'queued') {
     return el(
       'span',
@@ -54,7 +46,7 @@ function progressOf(run: IJobRun): HTMLElement | null {
  * One run of a job's history: status, trigger, timing, live progress,
  * its error, its controls (cancel, re-run, open output) and its log.
  */
-export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
+export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
   const { canControl, act, openOutput } = actions;
   const buttons: HTMLElement[] = [];
   const button = (
@@ -101,7 +93,7 @@ export function jobRunItem(run: IJobRun, actions: IRunActions): HTMLElement {
             ? el(
                 'p',
                 {},
-                `Cell ${run.failing_cell.index ?? '?'}: ${run.failing_cell.ename}: ${run.failing_cell.evalue ?? ''}`
+                `Cell ${run.failing_cell.index}: ${run.failing_cell.ename}: ${run.failing_cell.evalue ?? ''}`
               )
             : null,
           run.error ? el('p', {}, run.error) : null

@@ -1,14 +1,13 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
+import { JobDetail, JobRun } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
 import { jobRunItem } from './jobRunItem';
 import {
   ACTIVE_RUN_STATES,
   HISTORY_PAGE_SIZE,
-  IJobDetail,
-  IJobRun,
   fetchHistory,
   fetchJob,
   runJobNow,
@@ -279,7 +278,7 @@ export class JobView extends Widget {
       canControl: job.can_control !== false,
       act: (label: string, action: () => Promise<unknown>) =>
         void this._act(label, action),
-      openOutput: (run: IJobRun) => void this._openOutput(run)
+      openOutput: (run: JobRun) => void this._openOutput(run)
     };
     this._runsList.replaceChildren(
       ...this._runs.map(run => jobRunItem(run, actions))
@@ -295,7 +294,7 @@ export class JobView extends Widget {
     }
   }
 
-  private _renderHead(job: IJobDetail): HTMLElement {
+  private _renderHead(job: JobDetail): HTMLElement {
     const state = job.paused
       ? 'paused'
       : job.version_status === 'active' || !job.version_status
@@ -393,7 +392,7 @@ export class JobView extends Widget {
     );
   }
 
-  private async _openOutput(run: IJobRun): Promise<void> {
+  private async _openOutput(run: JobRun): Promise<void> {
     this._actionsMessage.replaceChildren(
       loadingNote(`Opening the output of run ${run.id}…`)
     );
@@ -415,7 +414,7 @@ export class JobView extends Widget {
   private readonly _more: HTMLButtonElement;
   private readonly _loader = new Loader({ busy: this.node });
   private _name = '';
-  private _job: IJobDetail | null = null;
-  private _runs: IJobRun[] = [];
+  private _job: JobDetail | null = null;
+  private _runs: JobRun[] = [];
   private _exhausted = true;
 }

@@ -2,10 +2,11 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { Job } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { JobView } from './jobView';
-import { ACTIVE_RUN_STATES, IJob, fetchJobs } from './jobsApi';
+import { ACTIVE_RUN_STATES, fetchJobs } from './jobsApi';
 import { Loader } from './loader';
 import { IOutputOpener } from './output';
 import { formatInZone, relativeTime } from './time';
@@ -23,7 +24,7 @@ export interface IJobsPanelOptions {
 const STALE_SECONDS = 30;
 
 /** A job's state at a glance: paused, else its last run's status. */
-export function jobState(job: IJob): string {
+export function jobState(job: Job): string {
   if (job.paused) {
     return 'paused';
   }
@@ -87,7 +88,7 @@ export class JobsPanel extends Panel {
   }
 
   /** Jobs as last loaded. */
-  get jobs(): readonly IJob[] {
+  get jobs(): readonly Job[] {
     return this._jobs;
   }
 
@@ -198,7 +199,7 @@ export class JobsPanel extends Panel {
     this._list.replaceChildren(...this._jobs.map(job => this._renderJob(job)));
   }
 
-  private _renderJob(job: IJob): HTMLElement {
+  private _renderJob(job: Job): HTMLElement {
     const state = jobState(job);
     const next = job.paused ? null : job.next_run;
     const button = el(
@@ -255,6 +256,6 @@ export class JobsPanel extends Panel {
   private readonly _body: Widget;
   private readonly _view: JobView;
   private readonly _loader = new Loader({ busy: this.node });
-  private _jobs: IJob[] = [];
+  private _jobs: Job[] = [];
   private _loadedAt = 0;
 }

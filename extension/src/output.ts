@@ -2,14 +2,15 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
+import { JobRun } from './api';
 import { el } from './dom';
-import { IJobRun, fetchOutputHtml, fetchRun } from './jobsApi';
+import { fetchOutputHtml, fetchRun } from './jobsApi';
 
 /**
  * Opens a job run's output notebook for the user.
  */
 export interface IOutputOpener {
-  open(run: Pick<IJobRun, 'id' | 'job'>): Promise<void>;
+  open(run: Pick<JobRun, 'id' | 'job'>): Promise<void>;
 }
 
 /**
@@ -49,7 +50,7 @@ export class OutputOpener implements IOutputOpener {
     this._app = app;
   }
 
-  async open(run: Pick<IJobRun, 'id' | 'job'>): Promise<void> {
+  async open(run: Pick<JobRun, 'id' | 'job'>): Promise<void> {
     const fresh = await fetchRun(run.id);
     const path = fresh.output_path;
     if (path && (await this._reachable(path))) {

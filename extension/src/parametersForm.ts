@@ -1,5 +1,5 @@
+import { NotebookParameter } from './api';
 import { el } from './dom';
-import { IParameterSpec } from './promoteApi';
 
 /**
  * The outcome of reading one field: its value, or the problem with it.
@@ -10,7 +10,7 @@ type FieldValue =
   | { ok: false; problem: string };
 
 interface IField {
-  spec: IParameterSpec;
+  spec: NotebookParameter;
   input: HTMLInputElement | HTMLTextAreaElement;
   error: HTMLElement;
 }
@@ -106,7 +106,7 @@ function readField(field: IField): FieldValue {
 }
 
 function inputFor(
-  spec: IParameterSpec,
+  spec: NotebookParameter,
   id: string
 ): HTMLInputElement | HTMLTextAreaElement {
   const common = {
@@ -164,7 +164,7 @@ export class ParametersForm {
    *   dialog can enable or disable its accept button (its own check runs
    *   before the field's).
    */
-  constructor(parameters: IParameterSpec[], onValidityChange?: () => void) {
+  constructor(parameters: NotebookParameter[], onValidityChange?: () => void) {
     this.node = el('div', {
       class: 'aios-params',
       role: 'group',

@@ -1,4 +1,5 @@
-import { IDataClient, IPreviewPage, isMissingEndpoint } from './catalog';
+import { PreviewPage } from './api';
+import { IDataClient, isMissingEndpoint } from './catalog';
 import { el, emptyNote, errorBox, formatCount, loadingNote } from './dom';
 import { Loader } from './loader';
 
@@ -88,16 +89,13 @@ export class PreviewSection {
     }
   }
 
-  private _render(page: IPreviewPage): void {
-    const columns = Array.isArray(page.columns) ? page.columns : [];
-    const rows = Array.isArray(page.rows) ? page.rows : [];
-    const masked = (name: string, flag?: boolean) =>
-      flag === true || this._masked.has(name);
+  private _render(page: PreviewPage): void {
+    const { columns, rows } = page;
 
     const head = el('tr');
     for (const column of columns) {
       const sorted = this._orderBy === column.name;
-      const isMasked = masked(column.name, column.masked);
+      const isMasked = this._masked.has(column.name);
       const button = el(
         'button',
         {
@@ -265,7 +263,7 @@ export class PreviewSection {
   private readonly _name: string;
   private readonly _masked: ReadonlySet<string>;
   private readonly _loader: Loader;
-  private _page: IPreviewPage | null = null;
+  private _page: PreviewPage | null = null;
   private _cursors: (string | null)[] = [null];
   private _orderBy: string | null = null;
   private _descending = false;

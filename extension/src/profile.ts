@@ -1,10 +1,5 @@
-import {
-  IColumnProfile,
-  IDataClient,
-  IDatasetProfile,
-  IHistogramBin,
-  isMissingEndpoint
-} from './catalog';
+import { ColumnProfile, DatasetProfile, HistogramBin } from './api';
+import { IDataClient, isMissingEndpoint } from './catalog';
 import { el, errorBox, formatCount, loadingNote, messageOf } from './dom';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -39,7 +34,7 @@ function short(value: unknown): string {
  * and count. Bars use a CSS class so the theme colours them.
  */
 export function histogramSvg(
-  bins: IHistogramBin[],
+  bins: HistogramBin[],
   width = 96,
   height = 22
 ): SVGSVGElement {
@@ -65,19 +60,22 @@ export function histogramSvg(
       height: h.toFixed(2)
     });
     const title = svg('title', {});
-    title.textContent = `${short(bin.lo ?? bin.low)} – ${short(bin.hi ?? bin.high)}: ${formatCount(bin.count)}`;
+    title.textContent = `${short(bin.low)} – ${short(bin.high)}: ${formatCount(bin.count)}`;
     rect.appendChild(title);
     chart.appendChild(rect);
   });
   return chart;
 }
 
-function distribution(column: IColumnProfile): Node | null {
-  if (Array.isArray(column.histogram) && column.histogram.length > 0) {
+/** The statistics of a column that is not masked. */
+type ColumnStatistics = Extract<ColumnProfile, { masked: false }>;
+
+function distribution(column: ColumnStatistics): Node | null {
+  if (column.histogram && column.histogram.length > 0) {
     return histogramSvg(column.histogram);
   }
-  const top = column.top_values ?? column.top;
-  if (Array.isArray(top) && top.length > 0) {
+  const top = column.top;
+  if (top && top.length > 0) {
     return el(
       'span',
       { class: 'aios-profile-top' },
@@ -129,10 +127,9 @@ export class ProfileSection {
     }
   }
 
-  private _render(profile: IDatasetProfile): void {
-    const rows = profile.row_count ?? profile.rows;
+  private _render(profile: DatasetProfile): void {
     const body = el('tbody');
-    for (const column of profile.columns ?? []) {
+    for (const column of profile.columns) {
       const cells: Node[] = column.masked
         ? [
             el(
@@ -153,7 +150,7 @@ export class ProfileSection {
                 class: 'aios-profile-range',
                 title: `${short(column.min)} … ${short(column.max)}`
               },
-              column.min === undefined && column.max === undefined
+              column.min === null && column.max === null
                 ? '—'
                 : `${short(column.min)} … ${short(column.max)}`
             ),
@@ -165,7 +162,7 @@ export class ProfileSection {
           {
             'data-testid': 'aios-profile-row',
             'data-name': column.name,
-            'data-masked': String(column.masked === true)
+            'data-masked': String(column.masked)
           },
           el('th', { scope: 'row' }, column.name),
           ...cells
@@ -176,7 +173,7 @@ export class ProfileSection {
       el(
         'p',
         { class: 'aios-muted' },
-        `${formatCount(rows)} rows visible to you`
+        `${formatCount(profile.rows)} rows visible to you`
       ),
       el(
         'div',

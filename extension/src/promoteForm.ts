@@ -1,13 +1,10 @@
 import { Widget } from '@lumino/widgets';
 
+import { PromoteRequest, PromotionReport } from './api';
 import { JOB_NAME_PATTERN, defaultJobName } from './cronPresets';
 import { el, errorBox, loadingNote, messageOf } from './dom';
 import { ParametersForm } from './parametersForm';
-import {
-  IPromoteRequest,
-  IPromotionReport,
-  fetchNotebookParameters
-} from './promoteApi';
+import { fetchNotebookParameters } from './promoteApi';
 import { reportView } from './promoteResult';
 import { ScheduleBuilder, field } from './scheduleBuilder';
 import { isTimeZone, userTimeZone } from './time';
@@ -179,7 +176,7 @@ export class PromoteForm extends Widget {
   /**
    * The `POST jobs/promote` body; throws an Error naming the field to fix.
    */
-  request(): IPromoteRequest {
+  request(): PromoteRequest {
     if (!this._name.checkValidity()) {
       this._name.focus();
       throw new Error(
@@ -195,7 +192,7 @@ export class PromoteForm extends Widget {
     if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
       throw new Error('Retries must be a whole number from 0 to 20.');
     }
-    const body: IPromoteRequest = {
+    const body: PromoteRequest = {
       notebook: this._options.path,
       name: this._name.value.trim(),
       timezone: zone,
@@ -235,7 +232,7 @@ export class PromoteForm extends Widget {
 
   /** Show a promotion's report (gates, next runs, the job link). */
   showReport(
-    report: IPromotionReport,
+    report: PromotionReport,
     openJob: ((name: string) => void) | null
   ): void {
     this._done();
@@ -263,7 +260,7 @@ export class PromoteForm extends Widget {
   private async _loadParameters(): Promise<void> {
     try {
       const info = await fetchNotebookParameters(this._options.path);
-      const specs = info.schema?.parameters ?? [];
+      const specs = info.schema.parameters;
       const parts: Node[] = [];
       if (specs.length) {
         this._form = new ParametersForm(specs, this._options.onValidityChange);
@@ -277,10 +274,10 @@ export class PromoteForm extends Widget {
           )
         );
       }
-      for (const problem of info.schema?.problems ?? []) {
+      for (const problem of info.schema.problems) {
         parts.push(el('p', { class: 'aios-unavailable' }, problem));
       }
-      if (info.required_checks?.length) {
+      if (info.required_checks.length) {
         parts.push(
           el(
             'p',

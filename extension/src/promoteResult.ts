@@ -1,10 +1,10 @@
+import { PromotionGate, PromotionReport } from './api';
 import { toneBadge } from './badges';
 import { el } from './dom';
-import { IPromotionGate, IPromotionReport } from './promoteApi';
 import { formatInZone, userTimeZone } from './time';
 
 /** The mark and the word for a gate's verdict. */
-function verdict(gate: IPromotionGate): {
+function verdict(gate: PromotionGate): {
   mark: string;
   word: string;
   state: string;
@@ -18,15 +18,15 @@ function verdict(gate: IPromotionGate): {
 }
 
 /** A fix the service attached to a gate, when there is one. */
-function fixOf(gate: IPromotionGate): string | null {
-  const fix = gate.detail?.fix;
+function fixOf(gate: PromotionGate): string | null {
+  const fix = gate.detail.fix;
   return typeof fix === 'string' && fix.trim() ? fix.trim() : null;
 }
 
 /**
  * Every gate, in order, with its verdict and reason (and fix when failed).
  */
-export function gateList(gates: IPromotionGate[]): HTMLElement {
+export function gateList(gates: PromotionGate[]): HTMLElement {
   return el(
     'ol',
     {
@@ -66,7 +66,7 @@ export function gateList(gates: IPromotionGate[]): HTMLElement {
 /**
  * The headline of a report: promoted, waiting for approval, or refused.
  */
-function headline(report: IPromotionReport): HTMLElement {
+function headline(report: PromotionReport): HTMLElement {
   const failed = report.gates.filter(g => !g.passed).length;
   const text =
     report.status === 'active'
@@ -92,7 +92,7 @@ function headline(report: IPromotionReport): HTMLElement {
  * a job exists) a link that opens it in the Jobs section.
  */
 export function reportView(
-  report: IPromotionReport,
+  report: PromotionReport,
   openJob: ((name: string) => void) | null
 ): HTMLElement {
   const zone = userTimeZone();

@@ -1,11 +1,12 @@
 import { Widget } from '@lumino/widgets';
 
+import { RunComparison, RunSummary } from './api';
 import { toneBadge, toneOf } from './badges';
 import { formatTime, formatValue } from './checkRunView';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { SERIES_COLOURS, lineChart } from './lineChart';
 import { Loader } from './loader';
-import { IRunComparison, IRunSummary, compareRuns, runLabel } from './runsApi';
+import { compareRuns, runLabel } from './runsApi';
 
 function swatch(index: number): HTMLElement {
   return el('span', {
@@ -15,7 +16,7 @@ function swatch(index: number): HTMLElement {
 }
 
 /** A run's check status as a badge ("no checks" when it logged none); the items are in its tooltip. */
-export function checksBadge(run: IRunSummary): HTMLElement {
+export function checksBadge(run: RunSummary): HTMLElement {
   const checks = run.checks ?? {
     status: 'none',
     passed: 0,
@@ -35,7 +36,7 @@ export function checksBadge(run: IRunSummary): HTMLElement {
   return badge;
 }
 
-function headerRow(runs: IRunSummary[], first: string): HTMLElement {
+function headerRow(runs: RunSummary[], first: string): HTMLElement {
   return el(
     'tr',
     {},
@@ -46,7 +47,7 @@ function headerRow(runs: IRunSummary[], first: string): HTMLElement {
   );
 }
 
-function legend(runs: IRunSummary[]): HTMLElement {
+function legend(runs: RunSummary[]): HTMLElement {
   return el(
     'ul',
     { class: 'aios-compare-legend', 'aria-label': 'Compared runs' },
@@ -77,7 +78,7 @@ function legend(runs: IRunSummary[]): HTMLElement {
   );
 }
 
-function paramsTable(result: IRunComparison): HTMLElement {
+function paramsTable(result: RunComparison): HTMLElement {
   const keys = Object.keys(result.params_diff).sort();
   const same =
     result.params_same > 0
@@ -137,7 +138,7 @@ function paramsTable(result: IRunComparison): HTMLElement {
   );
 }
 
-function metricsTable(runs: IRunSummary[]): HTMLElement | null {
+function metricsTable(runs: RunSummary[]): HTMLElement | null {
   const names = [
     ...new Set(
       ([] as string[]).concat(...runs.map(r => Object.keys(r.metrics)))
@@ -175,7 +176,7 @@ function metricsTable(runs: IRunSummary[]): HTMLElement | null {
   );
 }
 
-function charts(result: IRunComparison): HTMLElement {
+function charts(result: RunComparison): HTMLElement {
   const names = Object.keys(result.histories);
   if (names.length === 0) {
     return emptyNote('These runs logged no metrics to plot.');

@@ -1,6 +1,6 @@
+import { RunSummary } from './api';
 import { formatValue, statusBadge } from './checkRunView';
 import { el, emptyNote } from './dom';
-import { IRunSummary } from './runsApi';
 
 /** Metrics and parameters shown on a run's summary line before "…". */
 const SUMMARY_ITEMS = 3;
@@ -55,7 +55,7 @@ function keyValueTable(
   );
 }
 
-function duration(run: IRunSummary): string | null {
+function duration(run: RunSummary): string | null {
   if (!run.start_time || !run.end_time) {
     return null;
   }
@@ -68,7 +68,7 @@ function duration(run: IRunSummary): string | null {
  * A run's details: identity, parameters, metrics, the datasets it read
  * and its checks (shown when its row is expanded).
  */
-export function runDetails(run: IRunSummary): HTMLElement {
+export function runDetails(run: RunSummary): HTMLElement {
   const meta = el('dl', { class: 'aios-meta' });
   const add = (label: string, value: string | null | undefined) => {
     if (value) {

@@ -3,13 +3,14 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { RunSummary } from './api';
 import { formatTime } from './checkRunView';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
 import { Loader } from './loader';
 import { RunCompareView, checksBadge } from './runCompare';
 import { runDetails, summaryOf } from './runDetails';
-import { IRunSummary, MAX_COMPARE_RUNS, fetchRuns, runLabel } from './runsApi';
+import { MAX_COMPARE_RUNS, fetchRuns, runLabel } from './runsApi';
 
 /**
  * The Runs section: the MLflow runs of the active notebook (or of every
@@ -133,7 +134,7 @@ export class RunsPanel extends Panel {
   }
 
   /** Runs loaded so far, newest first. */
-  get runs(): readonly IRunSummary[] {
+  get runs(): readonly RunSummary[] {
     return this._runs;
   }
 
@@ -290,7 +291,7 @@ export class RunsPanel extends Panel {
     this._syncSelection();
   }
 
-  private _renderRun(run: IRunSummary): HTMLElement {
+  private _renderRun(run: RunSummary): HTMLElement {
     const label = runLabel(run);
     const select = el('input', {
       type: 'checkbox',
@@ -405,6 +406,6 @@ export class RunsPanel extends Panel {
   private readonly _view: RunCompareView;
   private readonly _loader = new Loader({ busy: this.node });
   private readonly _selected = new Set<string>();
-  private _runs: IRunSummary[] = [];
+  private _runs: RunSummary[] = [];
   private _next: string | null = null;
 }

@@ -1,63 +1,5 @@
+import { RunComparison, RunSummary, RunsPage } from './api';
 import { requestAPI, withQuery } from './request';
-
-/**
- * A dataset a run read, as MLflow logged it (governed reads inside `wb.run`).
- */
-export interface IRunDataset {
-  name: string;
-  digest: string | null;
-  context: string | null;
-}
-
-/**
- * A run's check outcomes, from its `check.<name>.passed` metrics.
- */
-export interface IRunChecks {
-  status: 'none' | 'pass' | 'fail' | string;
-  passed: number;
-  failed: number;
-  items: { name: string; passed: boolean; status: string }[];
-}
-
-/**
- * One MLflow run as `GET runs` summarises it.
- */
-export interface IRunSummary {
-  id: string;
-  name: string | null;
-  experiment_id: string;
-  experiment: string;
-  status: string;
-  start_time: string | null;
-  end_time: string | null;
-  user: string | null;
-  notebook: string | null;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  datasets: IRunDataset[];
-  checks: IRunChecks;
-}
-
-/**
- * `GET runs`: one page, and the token of the next one.
- */
-export interface IRunsPage {
-  runs: IRunSummary[];
-  next_page_token: string | null;
-}
-
-/**
- * `GET runs/compare`: parameters that differ and metric histories.
- * `histories[metric][runId]` is a list of `[step, value]`.
- */
-export interface IRunComparison {
-  runs: IRunSummary[];
-  params_diff: Record<string, Record<string, string | null>>;
-  params_same: number;
-  metrics: string[];
-  histories: Record<string, Record<string, [number, number][]>>;
-  truncated: boolean;
-}
 
 /** Runs asked for per page. */
 export const RUNS_PAGE_SIZE = 50;
@@ -73,8 +15,8 @@ export function fetchRuns(query: {
   notebook?: string | null;
   pageToken?: string | null;
   limit?: number;
-}): Promise<IRunsPage> {
-  return requestAPI<IRunsPage>(
+}): Promise<RunsPage> {
+  return requestAPI<RunsPage>(
     withQuery('runs', {
       notebook: query.notebook,
       limit: query.limit ?? RUNS_PAGE_SIZE,
@@ -89,8 +31,8 @@ export function fetchRuns(query: {
 export function compareRuns(
   ids: string[],
   metrics?: string[]
-): Promise<IRunComparison> {
-  return requestAPI<IRunComparison>(
+): Promise<RunComparison> {
+  return requestAPI<RunComparison>(
     withQuery('runs/compare', {
       ids: ids.join(','),
       metrics: metrics && metrics.length ? metrics.join(',') : undefined
@@ -101,6 +43,6 @@ export function compareRuns(
 /**
  * A short label for a run: its name, else the first characters of its id.
  */
-export function runLabel(run: Pick<IRunSummary, 'id' | 'name'>): string {
+export function runLabel(run: Pick<RunSummary, 'id' | 'name'>): string {
   return run.name || run.id.slice(0, 8);
 }

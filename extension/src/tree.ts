@@ -1,7 +1,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { ICatalogDataset } from './catalog';
+import { Dataset } from './api';
 import { el } from './dom';
 
 /**
@@ -14,7 +14,7 @@ export interface ITreeNode {
   level: number;
   parent: ITreeNode | null;
   children: ITreeNode[];
-  dataset?: ICatalogDataset;
+  dataset?: Dataset;
   /** Datasets below this node (1 for a dataset). */
   size: number;
 }
@@ -33,7 +33,7 @@ const byLabel = (a: ITreeNode, b: ITreeNode) => a.label.localeCompare(b.label);
 /**
  * Group datasets into source > schema > dataset, each level sorted by name.
  */
-export function buildTree(datasets: ICatalogDataset[]): ITreeNode[] {
+export function buildTree(datasets: Dataset[]): ITreeNode[] {
   const sources = new Map<string, ITreeNode>();
   const schemas = new Map<string, ITreeNode>();
   for (const dataset of datasets) {
@@ -143,7 +143,7 @@ const OVERSCAN = 10;
  */
 export interface IDatasetTreeOptions {
   /** Called when a dataset is opened (Enter, click). */
-  onOpen: (dataset: ICatalogDataset) => void;
+  onOpen: (dataset: Dataset) => void;
 }
 
 let treeCount = 0;
@@ -176,7 +176,7 @@ export class DatasetTree extends Widget {
    * Show `datasets`. `expandAll` opens every group (used for search
    * results); otherwise {@link defaultExpansion} applies.
    */
-  setDatasets(datasets: ICatalogDataset[], expandAll = false): void {
+  setDatasets(datasets: Dataset[], expandAll = false): void {
     const activeId = this._rows[this._active]?.node.id;
     this._roots = buildTree(datasets);
     this._expanded = expandAll
@@ -402,7 +402,7 @@ export class DatasetTree extends Widget {
     this._render();
   }
 
-  private readonly _onOpen: (dataset: ICatalogDataset) => void;
+  private readonly _onOpen: (dataset: Dataset) => void;
   private readonly _prefix: string;
   private readonly _sizer: HTMLDivElement;
   private readonly _resize: ResizeObserver;

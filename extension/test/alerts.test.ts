@@ -14,7 +14,7 @@ import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
 import { AlertWatcher, AlertsPanel } from '../src/alerts';
-import { IAlert } from '../src/alertsApi';
+import { Alert } from '../src/api';
 import { AiosSidebar } from '../src/sidebar';
 import { FakeService, failure, ok } from './fakeService';
 import { alert, approvalAlert } from './fixtures';
@@ -38,7 +38,7 @@ describe('AlertsPanel', () => {
   let panel: AlertsPanel;
   let openJob: jest.Mock;
   let changed: jest.Mock;
-  let feed: IAlert[];
+  let feed: Alert[];
 
   beforeEach(() => {
     feed = [FAILED_RUN, APPROVAL, MONITOR];

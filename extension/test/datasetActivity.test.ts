@@ -4,6 +4,7 @@
  */
 import { DatasetChecksSection, LineageSection } from '../src/datasetActivity';
 import { FakeService, failure, ok } from './fakeService';
+import { ledgerRun, lineageGraph } from './fixtures';
 
 const DATASET = 'supplier_master.main.suppliers';
 let service: FakeService;
@@ -17,16 +18,6 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-function graph(...nodes: Record<string, unknown>[]) {
-  return {
-    nodes: [
-      { id: `dataset:${DATASET}`, kind: 'dataset', name: DATASET },
-      ...nodes
-    ],
-    truncated: false
-  };
-}
-
 describe('LineageSection', () => {
   it('lists what read the dataset, hides the names of datasets the user may not read', async () => {
     service.on(
@@ -34,19 +25,23 @@ describe('LineageSection', () => {
       'lineage',
       ok({
         dataset: DATASET,
-        upstream: graph({
+        recorded: true,
+        upstream: lineageGraph(DATASET, 'upstream', {
           id: 'dataset:restricted-1',
           kind: 'dataset',
           name: '(restricted)',
           restricted: true
         }),
-        downstream: graph({
+        downstream: lineageGraph(DATASET, 'downstream', {
           id: 'job:monitor_shipments',
           kind: 'job',
           name: 'job:monitor_shipments',
+          type: 'job',
           runs: 3,
           failed_runs: 1,
-          last_run: '2026-11-26T07:00:01+00:00'
+          last_run: '2026-11-26T07:00:01+00:00',
+          last_status: 'failed',
+          users: { carol: 3 }
         })
       })
     );
@@ -76,7 +71,12 @@ describe('LineageSection', () => {
     service.on(
       'GET',
       'lineage',
-      ok({ dataset: DATASET, upstream: graph(), downstream: graph() })
+      ok({
+        dataset: DATASET,
+        recorded: false,
+        upstream: lineageGraph(DATASET, 'upstream'),
+        downstream: lineageGraph(DATASET, 'downstream')
+      })
     );
     const empty = new LineageSection(DATASET);
     await empty.load();
@@ -106,7 +106,7 @@ describe('DatasetChecksSection', () => {
       'checks/history',
       ok({
         runs: [
-          {
+          ledgerRun({
             id: 9,
             at: '2026-11-26T10:00:00+00:00',
             kind: 'quality',
@@ -116,8 +116,8 @@ describe('DatasetChecksSection', () => {
             required: true,
             user: 'carol',
             datasets: [DATASET]
-          },
-          {
+          }),
+          ledgerRun({
             id: 4,
             at: '2026-11-25T10:00:00+00:00',
             kind: 'drift',
@@ -127,7 +127,7 @@ describe('DatasetChecksSection', () => {
             required: false,
             user: 'alice',
             datasets: [DATASET]
-          }
+          })
         ]
       })
     );

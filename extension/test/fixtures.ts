@@ -4,16 +4,21 @@
  * job_dict, `jobs/gates.py` PromotionGate, `runs_query.py`); each builder
  * takes the fields a test cares about.
  */
-import { IAlert } from '../src/alertsApi';
-import { IJobDetail, IJobRun } from '../src/jobsApi';
 import {
-  IParameterSpec,
-  IPromotionGate,
-  IPromotionReport
-} from '../src/promoteApi';
-import { IRunSummary } from '../src/runsApi';
+  Alert,
+  JobDetail,
+  JobRun,
+  JobSpec,
+  LedgerRun,
+  LineageGraph,
+  LineageNode,
+  NotebookParameter,
+  PromotionGate,
+  PromotionReport,
+  RunSummary
+} from '../src/api';
 
-export function alert(fields: Partial<IAlert> & Pick<IAlert, 'id'>): IAlert {
+export function alert(fields: Partial<Alert> & Pick<Alert, 'id'>): Alert {
   return {
     at: '2026-11-26T05:00:03+00:00',
     last_at: '2026-11-26T06:00:04+00:00',
@@ -37,11 +42,7 @@ export function alert(fields: Partial<IAlert> & Pick<IAlert, 'id'>): IAlert {
 }
 
 /** An approval alert as `jobs/promote.py` raises it. */
-export function approvalAlert(
-  id: number,
-  job: string,
-  version: number
-): IAlert {
+export function approvalAlert(id: number, job: string, version: number): Alert {
   return alert({
     id,
     key: `approval:${job}:v${version}`,
@@ -59,11 +60,10 @@ export function approvalAlert(
   });
 }
 
-export function jobRun(
-  fields: Partial<IJobRun> & Pick<IJobRun, 'id'>
-): IJobRun {
+export function jobRun(fields: Partial<JobRun> & Pick<JobRun, 'id'>): JobRun {
   return {
     job: 'nightly_sales',
+    job_id: 1,
     version: 3,
     occurrence: '2026-11-26T05:00:00+00:00',
     trigger: 'schedule',
@@ -78,6 +78,8 @@ export function jobRun(
     started_at: '2026-11-26T05:00:01+00:00',
     finished_at: '2026-11-26T05:00:43+00:00',
     duration_seconds: 42,
+    waited_seconds: 1,
+    lease_owner: null,
     cancel_requested: false,
     progress: { cells_done: 12, cells_total: 12 },
     output_path: '.aios/jobs/nightly_sales/runs/1/output.ipynb',
@@ -90,7 +92,40 @@ export function jobRun(
   };
 }
 
-export function jobDetail(fields: Partial<IJobDetail> = {}): IJobDetail {
+/** The spec of a job version as `jobs/spec.py` stores it. */
+export function jobSpec(fields: Partial<JobSpec> = {}): JobSpec {
+  return {
+    name: 'nightly_sales',
+    parameters: { region: 'EU' },
+    schedule: {
+      kind: 'cron',
+      cron: '0 6 * * 1-5',
+      timezone: 'Europe/Berlin',
+      at: null
+    },
+    timeout_seconds: 3600,
+    cell_timeout_seconds: null,
+    retries: {
+      max: 0,
+      backoff_seconds: 60,
+      backoff_factor: 2,
+      max_backoff_seconds: 3600
+    },
+    max_concurrent: 1,
+    catch_up: { policy: 'skip', max_runs: 1 },
+    triggers: { after_success: [], on_monitor_failure: [] },
+    notifications: { on: ['failure'], webhooks: [], emails: [] },
+    secrets: {},
+    retention: { keep_last: null, keep_days: null },
+    executor: 'local',
+    kernel: 'python3',
+    identity: 'svc-reporting',
+    approver: null,
+    ...fields
+  };
+}
+
+export function jobDetail(fields: Partial<JobDetail> = {}): JobDetail {
   return {
     name: 'nightly_sales',
     notebook: 'notebooks/nightly_sales.ipynb',
@@ -106,18 +141,18 @@ export function jobDetail(fields: Partial<IJobDetail> = {}): IJobDetail {
     next_run: '2026-11-27T05:00:00+00:00',
     last_run: null,
     can_control: true,
-    spec: {},
+    spec: jobSpec(),
     upcoming: [],
     version_status: 'active',
-    parameter_schema: {},
+    parameter_schema: null,
     recent_runs: [],
     ...fields
   };
 }
 
 export function runSummary(
-  fields: Partial<IRunSummary> & Pick<IRunSummary, 'id'>
-): IRunSummary {
+  fields: Partial<RunSummary> & Pick<RunSummary, 'id'>
+): RunSummary {
   return {
     name: null,
     experiment_id: '1',
@@ -136,8 +171,8 @@ export function runSummary(
 }
 
 export function parameter(
-  fields: Partial<IParameterSpec> & Pick<IParameterSpec, 'name' | 'type'>
-): IParameterSpec {
+  fields: Partial<NotebookParameter> & Pick<NotebookParameter, 'name' | 'type'>
+): NotebookParameter {
   return {
     nullable: false,
     default: null,
@@ -150,8 +185,8 @@ export function parameter(
 }
 
 export function gate(
-  fields: Partial<IPromotionGate> & Pick<IPromotionGate, 'name'>
-): IPromotionGate {
+  fields: Partial<PromotionGate> & Pick<PromotionGate, 'name'>
+): PromotionGate {
   return {
     title: fields.name,
     passed: true,
@@ -163,7 +198,7 @@ export function gate(
 }
 
 /** The six gates of a promotion that passed them all. */
-export function passingGates(): IPromotionGate[] {
+export function passingGates(): PromotionGate[] {
   return [
     gate({
       name: 'parameters_cell',
@@ -198,9 +233,7 @@ export function passingGates(): IPromotionGate[] {
   ];
 }
 
-export function report(
-  fields: Partial<IPromotionReport> = {}
-): IPromotionReport {
+export function report(fields: Partial<PromotionReport> = {}): PromotionReport {
   return {
     job: 'nightly_sales',
     notebook: 'notebooks/nightly_sales.ipynb',
@@ -223,6 +256,61 @@ export function report(
       { utc: '2026-11-27T05:00:00+00:00', local: '2026-11-27T06:00:00+01:00' },
       { utc: '2026-11-30T05:00:00+00:00', local: '2026-11-30T06:00:00+01:00' }
     ],
+    parameter_schema: null,
+    notes: [],
     ...fields
+  };
+}
+
+/** A check run as the ledger (`GET checks/history`) returns it. */
+export function ledgerRun(
+  fields: Partial<LedgerRun> & Pick<LedgerRun, 'id' | 'name'>
+): LedgerRun {
+  return {
+    at: '2026-11-26T10:00:00+00:00',
+    kind: 'quality',
+    status: 'pass',
+    passed: true,
+    required: false,
+    severity: 'fail',
+    user: 'alice',
+    datasets: [],
+    inputs: null,
+    params: null,
+    items: [],
+    error: null,
+    duration_s: 0.4,
+    notebook: null,
+    job_run_id: null,
+    mlflow_run_id: null,
+    ...fields
+  };
+}
+
+/** One direction of `GET lineage`: `dataset` itself and `nodes` around it. */
+export function lineageGraph(
+  dataset: string,
+  direction: LineageGraph['direction'],
+  ...nodes: LineageNode[]
+): LineageGraph {
+  const counts = { by_user: {}, by_job: {}, failed: 0 };
+  return {
+    dataset,
+    direction,
+    depth: 2,
+    nodes: [
+      { id: `dataset:${dataset}`, kind: 'dataset', name: dataset },
+      ...nodes
+    ],
+    edges: nodes.map(node =>
+      direction === 'upstream'
+        ? { from: node.id, to: `dataset:${dataset}` }
+        : { from: `dataset:${dataset}`, to: node.id }
+    ),
+    truncated: false,
+    counts:
+      direction === 'upstream'
+        ? { ...counts, writes: nodes.length, last_write: null }
+        : { ...counts, reads: nodes.length, last_read: null, columns: {} }
   };
 }

@@ -7,7 +7,7 @@ import { getByRole, queryByRole, waitFor, within } from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
-import { IJobDetail, IJobRun } from '../src/jobsApi';
+import { JobDetail, JobRun, RunLog } from '../src/api';
 import { JobView } from '../src/jobView';
 import { FakeService, failure, ok } from './fakeService';
 import { jobDetail, jobRun } from './fixtures';
@@ -32,9 +32,12 @@ const FAILED = jobRun({
   error: 'the notebook raised ZeroDivisionError in cell 7',
   failing_cell: {
     index: 7,
+    output_index: 7,
+    execution_count: 7,
     ename: 'ZeroDivisionError',
     evalue: 'division by zero',
-    source: 'rate = sales / days'
+    source: 'rate = sales / days',
+    traceback: 'ZeroDivisionError: division by zero'
   },
   output_path: '.aios/jobs/nightly_sales/runs/42/output.ipynb'
 });
@@ -43,8 +46,8 @@ const SUCCEEDED = jobRun({ id: 41, status: 'succeeded', duration_seconds: 42 });
 describe('JobView', () => {
   let service: FakeService;
   let view: JobView;
-  let job: IJobDetail;
-  let history: IJobRun[];
+  let job: JobDetail;
+  let history: JobRun[];
   let outputs: { open: jest.Mock };
   let onBack: jest.Mock;
 
@@ -245,12 +248,16 @@ describe('JobView', () => {
   });
 
   it('opens a run’s output notebook and its log', async () => {
-    service.on('GET', 'jobs/runs/log', {
-      status: 200,
-      body: {
-        text: '[papermill] Executing cell 7\nZeroDivisionError: division by zero'
-      }
-    });
+    const runLog: RunLog = {
+      id: 42,
+      status: 'failed',
+      progress: { cells_done: 7, cells_total: 12 },
+      lines: [
+        '[papermill] Executing cell 7',
+        'ZeroDivisionError: division by zero'
+      ]
+    };
+    service.on('GET', 'jobs/runs/log', ok(runLog));
     await view.open('nightly_sales');
     const user = userEvent.setup();
     await user.click(

@@ -7,6 +7,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { getByLabelText, getByRole, waitFor } from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 
+import { NotebookParameters } from '../src/api';
 import { PromoteDialog } from '../src/promote';
 import { FakeService, failure, ok } from './fakeService';
 import { gate, parameter, passingGates, report } from './fixtures';
@@ -14,13 +15,15 @@ import { gate, parameter, passingGates, report } from './fixtures';
 const PATH = 'notebooks/02_governance_checks.ipynb';
 
 /** What `GET notebooks/parameters` answers for the notebook. */
-const PARAMETERS = {
+const PARAMETERS: NotebookParameters = {
   notebook: PATH,
   digest: 'sha256:9f2c',
   kernel: 'python3',
   language: 'python',
   required_checks: ['sales_quality'],
   schema: {
+    language: 'python',
+    kernel: 'python3',
     parameters: [
       parameter({
         name: 'region',

@@ -12,7 +12,7 @@ import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
 import { RunsPanel } from '../src/runs';
-import { IRunSummary } from '../src/runsApi';
+import { RunSummary } from '../src/api';
 import { FakeService, failure, ok } from './fakeService';
 import { runSummary } from './fixtures';
 
@@ -61,7 +61,7 @@ const RUNNING = runSummary({
 describe('RunsPanel', () => {
   let service: FakeService;
   let panel: RunsPanel;
-  let runs: IRunSummary[];
+  let runs: RunSummary[];
 
   beforeEach(() => {
     runs = [BASELINE, TUNED, RUNNING];
