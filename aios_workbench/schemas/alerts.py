@@ -24,7 +24,7 @@ class Alert(Reply):
     at: Moment
     last_at: Moment
     key: str = Field(description='What the alert is about, e.g. "job:nightly".')
-    kind: str = Field(description="run_failed, monitor_failed or approval.")
+    kind: Literal["run_failed", "monitor_failed", "approval"]
     severity: Literal["info", "warning", "error", "critical"]
     state: AlertState
     title: str

@@ -100,7 +100,8 @@ class JobDetail(Job):
     recent_runs: list[JobRun]
     spec: JobSpec
     upcoming: list[Moment]
-    version_status: str | None
+    version_status: Literal["active", "pending_approval", "rejected", "refused"] | None
+    can_control: bool = Field(description="Whether the caller may run, pause or delete it.")
     parameter_schema: ParameterSchema | Empty | None
 
 

@@ -37,6 +37,9 @@ const header = `/**
 
 `;
 
-const ast = await openapiTS(new URL(`file://${source}`));
+// defaultNonNullable off: a request field with a default may be left out by the caller.
+const ast = await openapiTS(new URL(`file://${source}`), {
+  defaultNonNullable: false
+});
 await mkdir(dirname(output), { recursive: true });
 await writeFile(output, header + astToString(ast));

@@ -752,8 +752,8 @@ export interface components {
             last_at: string;
             /** @description What the alert is about, e.g. "job:nightly". */
             key: string;
-            /** @description run_failed, monitor_failed or approval. */
-            kind: string;
+            /** @enum {string} */
+            kind: "run_failed" | "monitor_failed" | "approval";
             /** @enum {string} */
             severity: "info" | "warning" | "error" | "critical";
             /** @enum {string} */
@@ -947,13 +947,6 @@ export interface components {
          */
         DashboardAlertTrendResult: {
             result: components["schemas"]["AlertTrendDay"][];
-        };
-        /**
-         * DashboardAlertsAvailableResult
-         * @description The answer of dashboard/alerts_available.
-         */
-        DashboardAlertsAvailableResult: {
-            result: boolean;
         };
         /**
          * DashboardAlertsResult
@@ -1266,12 +1259,12 @@ export interface components {
             /** @description A dataset name or a parenthesised SELECT, read as the caller. */
             current: string;
             /** @default null */
-            columns: string[] | null;
+            columns?: string[] | null;
             /**
              * @description Rows sampled from each side.
              * @default 100000
              */
-            sample_rows: number;
+            sample_rows?: number;
         };
         /** ExplainedColumn */
         ExplainedColumn: {
@@ -1349,7 +1342,7 @@ export interface components {
             /** @enum {string} */
             decision: "approve" | "reject";
             /** @default null */
-            comment: string | null;
+            comment?: string | null;
         };
         /** JobDeleted */
         JobDeleted: {
@@ -1380,11 +1373,11 @@ export interface components {
             next_run: string | null;
             last_run: components["schemas"]["LastRun"] | null;
             /** @description Whether the caller may run, pause or delete it. */
-            can_control?: boolean | null;
+            can_control: boolean;
             recent_runs: components["schemas"]["JobRun"][];
             spec: components["schemas"]["JobSpec"];
             upcoming: string[];
-            version_status: string | null;
+            version_status: ("active" | "pending_approval" | "rejected" | "refused") | null;
             parameter_schema: components["schemas"]["ParameterSchema"] | components["schemas"]["Empty"] | null;
         };
         /** JobHealthDay */
@@ -1635,7 +1628,7 @@ export interface components {
             /** @enum {string} */
             decision: "approve" | "reject";
             /** @default null */
-            comment: string | null;
+            comment?: string | null;
         };
         /**
          * ModelGate
@@ -1786,7 +1779,7 @@ export interface components {
              * @description The alias to move to this version.
              * @default champion
              */
-            alias: string;
+            alias?: string;
         };
         /**
          * PromoteRequest
@@ -1799,92 +1792,92 @@ export interface components {
              * @description The job's name (default: the file stem without leading digits).
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * @description Values checked against the parameter schema.
              * @default null
              */
-            parameters: {
+            parameters?: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
             /**
              * @description 5-field cron or a preset (@daily); omit for manual runs only.
              * @default null
              */
-            cron: string | null;
+            cron?: string | null;
             /**
              * @description The cron's time zone (default UTC).
              * @default null
              */
-            timezone: string | null;
+            timezone?: string | null;
             /**
              * @description ISO time of a one-off run (instead of cron).
              * @default null
              */
-            at: string | null;
+            at?: string | null;
             /**
              * @description Whole-notebook limit (default 3600).
              * @default null
              */
-            timeout_seconds: number | null;
+            timeout_seconds?: number | null;
             /** @default null */
-            cell_timeout_seconds: number | null;
+            cell_timeout_seconds?: number | null;
             /**
              * @description A count, or {max, backoff_seconds, backoff_factor, max_backoff_seconds}.
              * @default null
              */
-            retries: number | {
+            retries?: number | {
                 [key: string]: unknown;
             } | null;
             /**
              * @description {on: [failure, success, recovery], webhooks, emails}
              * @default null
              */
-            notifications: {
+            notifications?: {
                 [key: string]: unknown;
             } | null;
             /**
              * @description A second user who must approve the version.
              * @default null
              */
-            approver: string | null;
+            approver?: string | null;
             /**
              * @description A service identity of jobs.service_identities to run as.
              * @default null
              */
-            identity: string | null;
+            identity?: string | null;
             /** @default null */
-            kernel: string | null;
+            kernel?: string | null;
             /** @default null */
-            executor: string | null;
+            executor?: string | null;
             /** @default null */
-            max_concurrent: number | null;
+            max_concurrent?: number | null;
             /**
              * @description {policy: skip|once|all, max_runs}
              * @default null
              */
-            catch_up: {
+            catch_up?: {
                 [key: string]: unknown;
             } | null;
             /**
              * @description {after_success: [JOB], on_monitor_failure: [MONITOR]}
              * @default null
              */
-            triggers: {
+            triggers?: {
                 [key: string]: unknown;
             } | null;
             /**
              * @description {keep_last, keep_days}
              * @default null
              */
-            retention: {
+            retention?: {
                 [key: string]: unknown;
             } | null;
             /**
              * @description Kernel env var -> secret reference (never a value).
              * @default null
              */
-            secrets: {
+            secrets?: {
                 [key: string]: string;
             } | null;
         };
@@ -1960,7 +1953,7 @@ export interface components {
             run_id: string;
             name: string;
             /** @default model */
-            artifact_path: string;
+            artifact_path?: string;
         };
         /** RegisteredModel */
         RegisteredModel: {
@@ -2016,60 +2009,60 @@ export interface components {
              * @description The MLflow run the result belongs to.
              * @default null
              */
-            mlflow_run_id: string | null;
+            mlflow_run_id?: string | null;
             /**
              * @description The notebook the result belongs to.
              * @default null
              */
-            notebook: string | null;
+            notebook?: string | null;
             /**
              * @description quality: suite names (default: all).
              * @default null
              */
-            suites: string[] | string | null;
+            suites?: string[] | string | null;
             /**
              * @description monitor: a monitor of governance/checks.yaml; others: a label.
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * @description drift: the reference relation.
              * @default null
              */
-            reference: string | null;
+            reference?: string | null;
             /**
              * @description drift: the current relation.
              * @default null
              */
-            current: string | null;
+            current?: string | null;
             /** @default null */
-            columns: string[] | null;
+            columns?: string[] | null;
             /**
              * @description drift: per-column stat test and threshold.
              * @default null
              */
-            overrides: {
+            overrides?: {
                 [key: string]: unknown;
             } | null;
             /** @default null */
-            categorical: string[] | null;
+            categorical?: string[] | null;
             /**
              * @description fairness: the relation holding predictions.
              * @default null
              */
-            relation: string | null;
+            relation?: string | null;
             /** @default null */
-            y_true: string | null;
+            y_true?: string | null;
             /** @default null */
-            y_pred: string | null;
+            y_pred?: string | null;
             /** @default null */
-            sensitive: string[] | string | null;
+            sensitive?: string[] | string | null;
             /** @default null */
-            thresholds: {
+            thresholds?: {
                 [key: string]: unknown;
             } | null;
             /** @default null */
-            pos_label: unknown;
+            pos_label?: unknown;
         } & {
             [key: string]: unknown;
         };
@@ -2132,7 +2125,7 @@ export interface components {
              * @description Overrides checked against the version's parameter schema.
              * @default null
              */
-            parameters: {
+            parameters?: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
         };
@@ -2228,23 +2221,23 @@ export interface components {
              * @description Act as this user; only if the policy's may_impersonate allows it.
              * @default null
              */
-            as_user: string | null;
+            as_user?: string | null;
             /**
              * @description Cut the result off after this many rows (default: query.max_rows).
              * @default null
              * @example 10000
              */
-            max_rows: number | null;
+            max_rows?: number | null;
             /**
              * @description Who asks (kernel, cli, dashboard, check, job); recorded in the audit log.
              * @default api
              */
-            surface: string;
+            surface?: string;
             /**
              * @description MLflow run to link the audit record to.
              * @default null
              */
-            run_id: string | null;
+            run_id?: string | null;
         };
         /**
          * Status
@@ -4222,8 +4215,8 @@ export interface operations {
                 "X-AIOS-Act-As"?: string;
             };
             path: {
-                /** @description GET: whoami; datasets; catalog_size; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts_available; alerts (state, limit, before_id); alert_counts; alert_trend. Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
-                view: "whoami" | "datasets" | "catalog_size" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts_available" | "alerts" | "alert_counts" | "alert_trend";
+                /** @description GET: whoami; datasets; catalog_size; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts (state, limit, before_id); alert_counts; alert_trend. Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
+                view: "whoami" | "datasets" | "catalog_size" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts" | "alert_counts" | "alert_trend";
             };
             cookie?: never;
         };
@@ -4235,7 +4228,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogSizeResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsAvailableResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"];
+                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogSizeResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"];
                     "text/csv": unknown;
                     "text/html": unknown;
                     "application/x-ipynb+json": unknown;
