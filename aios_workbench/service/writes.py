@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aios_workbench.catalog import scan_catalog
 from aios_workbench.catalog.model import CatalogEntry
+from aios_workbench.connectors.builtin import DatasetsConnector
 from aios_workbench.connectors.declaration import ConnectorDeclaration
 from aios_workbench.core.errors import PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.lineage import job_event
@@ -32,7 +33,6 @@ from aios_workbench.workspace import Workspace
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from aios_workbench.connectors.builtin import DatasetsConnector
     from aios_workbench.service.core import WorkbenchService
 
 MODES = ("replace", "append")
@@ -55,8 +55,6 @@ class WriteResult:
 
 def _target(ws: Workspace, target: str) -> tuple[ConnectorDeclaration, DatasetsConnector, str]:
     """(declaration, connector, dataset name) of `target`: SOURCE.NAME or SOURCE.main.NAME."""
-    from aios_workbench.connectors.builtin import DatasetsConnector   # loads DuckDB
-
     writable = sorted(d.name for d in ws.connectors if d.type == "datasets")
     parts = str(target or "").strip().split(".")
     if len(parts) == 3 and parts[1] == "main":
