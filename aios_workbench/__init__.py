@@ -17,15 +17,17 @@ _JOBS_API = {"promote"}
 
 def __getattr__(name: str):
     if name in _CLIENT_API:
+        # lazy: keeps `import aios_workbench` fast in kernels; the client loads on first wb.<name>
         from aios_workbench.kernel import client
 
         return getattr(client, name)
     if name in _TRACKING_API:
+        # lazy: tracking API (MLflow store helpers) loads on first wb.run/active_run/set_experiment
         from aios_workbench.kernel import run
 
         return getattr(run, name)
     if name in _JOBS_API:
-        from aios_workbench.kernel import promote as client_api
+        from aios_workbench.kernel import promote as client_api  # lazy: promotion client loads on first wb.promote
 
         return getattr(client_api, name)
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")

@@ -108,12 +108,14 @@ class EmailNotifier:
             return False
 
     def _password(self) -> str:
+        # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only SMTP with a password pays
         from aios_workbench.connectors.secrets import resolve_secret
 
         return resolve_secret(self.smtp.password_secret) if self.smtp.password_secret else ""
 
 
 def _scrubbed(text: str) -> str:
+    # lazy: connectors.secrets runs the connectors package, which loads DuckDB; notify stays light for the scheduler
     from aios_workbench.connectors.secrets import scrub
 
     return redact(scrub(text))

@@ -15,6 +15,7 @@ HEAD_FILE_NAME = "audit.head"
 
 def open_audit_log(workspace) -> AuditLog:
     """The audit log of a workspace: its metadata store and ``<state>/audit.head``."""
+    # lazy: SQLAlchemy metadata store, only to open the log (audit.log already loads store.models)
     from aios_workbench.store import open_store
 
     return AuditLog(open_store(workspace.metadata_url), workspace.state_dir / HEAD_FILE_NAME)

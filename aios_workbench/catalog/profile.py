@@ -96,6 +96,7 @@ def _sampled(table: exp.Table, sample) -> exp.Table:
     """The table with a TABLESAMPLE (rows: reservoir, repeatable; a fraction: system percent)."""
     if sample is None:
         return table
+    # lazy: error type only on the refusal path (core.errors is cheap and already loaded)
     from aios_workbench.core.errors import UsageError
 
     if isinstance(sample, bool) or not isinstance(sample, (int, float)) or sample <= 0 or (

@@ -110,8 +110,9 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
             _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
             report.scanned.append(decl.name)
         except Exception as exc:  # noqa: BLE001 - one broken source must not stop the scan
+            # lazy: only when a source fails; connectors package already loaded via connectors.engine
             from aios_workbench.connectors.secrets import scrub
-            from aios_workbench.core.logs import redact
+            from aios_workbench.core.logs import redact  # lazy: as above
 
             report.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
         finally:
@@ -124,6 +125,7 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
 def _row_counts(con, alias: str, listing) -> dict[tuple[str, str], int]:
     """Exact row counts of local sources (Parquet answers from its footers; DuckDB and SQLite
     files are local). Server databases are not counted at scan: a count(*) there can be slow."""
+    # lazy: connectors.builtin (connector types) only for local-file row counts
     from aios_workbench.connectors.builtin import _quote_ident
 
     counts = {}

@@ -74,6 +74,7 @@ class MonitorSpec(BaseModel):
 
 
 def workspace_monitors(ws) -> dict[str, MonitorSpec]:
+    # lazy: checks.suites imports this module at top level (circular)
     from aios_workbench.checks.suites import CHECKS_FILE, load_checks_file
 
     model = load_checks_file(ws.governance_dir / CHECKS_FILE)
@@ -115,8 +116,8 @@ def _window_sql(spec: MonitorSpec, lower: str, upper: str) -> str:
 
 def run_monitor(service, run_sql, name: str):
     """The monitor's drift result over its two windows (a `CheckResult` named `monitor:NAME`)."""
-    from aios_workbench.checks.drift import drift
-    from aios_workbench.checks.result import CheckResult
+    from aios_workbench.checks.drift import drift  # lazy: drift statistics module only when a monitor actually runs
+    from aios_workbench.checks.result import CheckResult  # lazy: cheap (the checks package loads it)
 
     spec = monitor_spec(service.workspace, name)
     bounds = windows(spec, run_sql)

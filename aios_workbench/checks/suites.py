@@ -204,6 +204,7 @@ class ChecksFile(Strict):
 
 def load_checks_file(path: Path) -> ChecksFile | None:
     """The whole checks file, validated (None when there is none)."""
+    # lazy: core.yamlfile loads PyYAML; only reading a checks file needs it
     from aios_workbench.core.yamlfile import load_model
 
     return load_model(path, ChecksFile)[0] if path.exists() else None
@@ -211,6 +212,7 @@ def load_checks_file(path: Path) -> ChecksFile | None:
 
 def load_suites(path: Path) -> dict[str, Suite]:
     """Every suite of the checks file at `path`, validated; a missing file holds no suites."""
+    # lazy: as in load_checks_file: PyYAML only when a checks file is read
     from aios_workbench.core.yamlfile import load_model
 
     if not path.exists():

@@ -35,7 +35,8 @@ class ConnectorDeclaration(BaseModel):
 
 def load_declarations(folder: Path) -> list[ConnectorDeclaration]:
     """Every declaration in `folder`, validated; any error names file and line."""
-    from aios_workbench.connectors import builtin, s3  # noqa: F401  (register the built-in connector types)
+    # lazy: registers the built-in connector types; builtin/s3 load the connectors package (circular)
+    from aios_workbench.connectors import builtin, s3  # noqa: F401
 
     declarations: dict[str, ConnectorDeclaration] = {}
     if not folder.is_dir():

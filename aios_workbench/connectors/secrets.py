@@ -30,6 +30,7 @@ def resolve_secret(name: str) -> str:
 def _from_secrets_file(name: str) -> str:
     file = os.environ.get("AIOS_SECRETS_FILE")
     if file and Path(file).is_file():
+        # lazy: core.yamlfile loads PyYAML; only when a secrets file exists
         from aios_workbench.core.yamlfile import read_yaml
 
         data = read_yaml(Path(file))[0] or {}   # its errors name the file and line, never a value

@@ -23,8 +23,9 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     every declared source answers. `jobs`: also promote the demo's daily job
     (`promote_demo_job`); `aios demo` does, test fixtures (copies that start with
     no jobs and no alerts) do not."""
+    # lazy: connector engines (DuckDB, drivers): only prepare_demo needs them
     from aios_workbench.connectors.health import check_connector
-    from aios_workbench.core.errors import ConnectorError, UsageError
+    from aios_workbench.core.errors import ConnectorError, UsageError  # lazy: light, loaded by the store; hoistable
 
     def step(message: str) -> None:
         if progress:
@@ -37,6 +38,7 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
         raise UsageError(str(exc), fix="use a seed >= 0 and a scale in (0, 100]; remove a folder that is "
                          "not demo data from .aios/demo-data", input=f"seed={seed} scale={scale}") from None
     step("migrating the metadata store and scanning the catalog")
+    # lazy: catalog scan pulls in the connector engines; only prepare_demo needs it
     from aios_workbench.catalog import scan_catalog
 
     store = open_store(ws.metadata_url)
@@ -45,6 +47,7 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     finally:
         store.close()
     step("creating the MLflow tracking store (once; its migrations take a few seconds)")
+    # lazy: tracking-store helpers (MLflow); only prepare_demo needs them
     from aios_workbench.tracking import ensure_store
 
     tracking = ensure_store(ws)
@@ -73,6 +76,7 @@ def running_version(store, name: str) -> tuple[str, Path] | None:
     """(digest, snapshot path) of the version job `name` runs; None when there is no such job."""
     from sqlalchemy import select
 
+    # lazy: ORM models, loaded with sqlalchemy.select above only for this lookup
     from aios_workbench.store.models import Job, JobVersion
 
     with store.session() as session:
@@ -86,6 +90,7 @@ def _content(path: Path) -> dict | None:
     """The notebook's JSON without what promotion ignores (outputs, execution counts, volatile cell metadata,
     how sources are split into lines); None when unreadable. Equal contents mean equal digests, and reading
     them needs no nbformat, whose import (jsonschema's grammars) costs seconds."""
+    # lazy: light (nbformat loads only inside load_notebook); hoist candidate
     from aios_workbench.jobs.notebook import VOLATILE_CELL_METADATA
 
     try:
@@ -109,8 +114,9 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
     `aios demo --prepare-only` runs on every `./workbench start` and `./workbench test`.
 
     A refused promotion is reported (every failed gate's reason), not raised: the demo stays usable."""
+    # lazy: none needed: light, already loaded by the store import; hoist candidate
     from aios_workbench.core.errors import WorkbenchError
-    from aios_workbench.jobs.notebook import load_notebook
+    from aios_workbench.jobs.notebook import load_notebook  # lazy: light; nbformat loads inside the call; hoistable
 
     def say(message: str) -> None:
         if progress:
@@ -154,9 +160,10 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
 
 
 def _promote(ws):
+    # lazy: promotion engine, schedules, WorkbenchService (DuckDB, SQLAlchemy): only when promoting
     from aios_workbench.jobs.promote import promote
-    from aios_workbench.jobs.schedule import Schedule
-    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.jobs.schedule import Schedule  # lazy: as above
+    from aios_workbench.service.core import WorkbenchService  # lazy: as above
 
     service = WorkbenchService(ws, mode="local")
     try:

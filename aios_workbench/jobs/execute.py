@@ -332,6 +332,7 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     _env.check_extra(secrets or {}, what="secret target")
     _env.check_extra(env or {}, what="environment variable")
     if not notebook_path.is_file():
+        # lazy: error type only on the missing-notebook path (core.errors already imported at top)
         from aios_workbench.core.errors import NotFound
 
         raise NotFound(f"notebook {notebook_path} does not exist", fix="pass the path of a .ipynb file",
@@ -376,6 +377,7 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     if _asked_to_cancel(should_cancel):
         return ended("cancelled", "cancelled before the kernel started")
 
+    # lazy: no cost: jobs.runtime is already imported as _env; local name only
     from aios_workbench.jobs.runtime import job_runtime
 
     runtime = job_runtime()

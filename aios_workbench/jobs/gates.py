@@ -117,6 +117,7 @@ def _parameters_cell(inputs: GateInputs) -> PromotionGate:
 
 # -- 2 ------------------------------------------------------------------------------------------------------
 def _parameters(inputs: GateInputs, first: PromotionGate, outcome: GateOutcome) -> PromotionGate:
+    # lazy: parameter schema module only for the parameters gate
     from aios_workbench.jobs.parameters import InvalidParameters, derive_schema, validate
 
     if not first.passed:
@@ -205,6 +206,7 @@ def _relative(path, root: Path) -> str | None:
 
 # -- 4 ------------------------------------------------------------------------------------------------------
 def _required_checks(inputs: GateInputs) -> PromotionGate:
+    # lazy: error type only for this gate (jobs.notebook already imported at top)
     from aios_workbench.jobs.notebook import InvalidNotebook
 
     if inputs.notebook is None:
@@ -216,6 +218,7 @@ def _required_checks(inputs: GateInputs) -> PromotionGate:
     if not names:
         return PromotionGate("required_checks", True, "the notebook declares no required checks "
                              "(notebook metadata aios.required_checks)", {"suites": []})
+    # lazy: checks.suites loads the quality checks (NumPy, PyArrow); only when checks are required
     from aios_workbench.checks.suites import workspace_suites
 
     try:
@@ -257,6 +260,7 @@ def _required_checks(inputs: GateInputs) -> PromotionGate:
 
 # -- 5 ------------------------------------------------------------------------------------------------------
 def _grants(inputs: GateInputs, third: PromotionGate, outcome: GateOutcome) -> PromotionGate:
+    # lazy: policy engine (sqlglot, PyYAML) only for the grants gate
     from aios_workbench.policy.enforce import PolicyEngine
 
     result = outcome.execution

@@ -65,7 +65,7 @@ def validate_parameters(schema: dict, values: dict | None, *, from_text: bool) -
     """Override values checked against the version's parameter schema before any kernel starts."""
     if not values:
         return {}
-    from aios_workbench.jobs.parameters import validate
+    from aios_workbench.jobs.parameters import validate  # lazy: parameter schema module only when parameters are given
 
     return validate(schema or {}, values, coerce_strings=from_text)
 
@@ -93,6 +93,7 @@ class JobControl:
 
     # -- who may ------------------------------------------------------------------------------------
     def may_control(self, job: Job, user: str) -> bool:
+        # lazy: policy engine (sqlglot, PyYAML) only when a control is checked
         from aios_workbench.policy.enforce import PolicyEngine
 
         return controls(user, identity=job.identity, created_by=job.created_by,

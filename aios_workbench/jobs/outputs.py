@@ -39,6 +39,7 @@ class Scrubber:
         self._values.sort(key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
+        # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only when text is scrubbed
         from aios_workbench.connectors.secrets import scrub
 
         text = scrub(text)
@@ -72,6 +73,7 @@ def register_scrubbed_io() -> str:
                     return super().read(path[len(_SCRUBBED_SCHEME):])
 
                 def write(self, buf, path):
+                    # lazy: as in Scrubber.__call__: the connectors package loads DuckDB
                     from aios_workbench.connectors.secrets import scrub as scrub_resolved
 
                     real = path[len(_SCRUBBED_SCHEME):]

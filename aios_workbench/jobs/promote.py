@@ -74,7 +74,7 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
     """A `JobSpec` from promotion options; `retries=3` is short for `{"max": 3}`. Bad fields are UsageErrors."""
     from pydantic import ValidationError
 
-    from aios_workbench.jobs.spec import JobSpec
+    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec; cheap here (jobs.gates already loads it)
 
     if schedule is not None and schedule.kind == "once" and not schedule.upcoming(1):
         assert schedule.at is not None  # a one-off schedule always has its time (`Schedule._consistent`)
@@ -102,8 +102,9 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
 
     `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
+    # lazy: notebook reader; cheap here (jobs.gates already loads it)
     from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
-    from aios_workbench.jobs.versions import change_refusal
+    from aios_workbench.jobs.versions import change_refusal  # lazy: loads SQLAlchemy store models; only for a promotion
 
     ws = service.workspace
     path, relative = resolve_notebook(ws, notebook_path, base=base)
@@ -163,8 +164,9 @@ def _trigger_notes(service, name: str, spec) -> list[str]:
     later, but the promoter should know the trigger waits for them)."""
     from sqlalchemy import select
 
+    # lazy: checks.monitors loads NumPy and PyArrow; only to note monitors on a trigger
     from aios_workbench.checks.monitors import workspace_monitors
-    from aios_workbench.store.models import Job
+    from aios_workbench.store.models import Job  # lazy: SQLAlchemy store models, only when the trigger notes are built
 
     notes = []
     wanted = [j for j in spec.triggers.after_success if j != name]
@@ -188,8 +190,9 @@ def _store_version(service, report: PromotionReport, spec, cleaned: dict, digest
     transaction."""
     from sqlalchemy.exc import IntegrityError
 
+    # lazy: SQLAlchemy store and models, only when a version is stored
     from aios_workbench.jobs.versions import next_version, point_job_at, remove_unreferenced_snapshot, write_snapshot
-    from aios_workbench.store.models import JobVersion
+    from aios_workbench.store.models import JobVersion  # lazy: as above
 
     path, created = write_snapshot(service.workspace, cleaned, digest)
     now = datetime.now(UTC)
@@ -236,9 +239,9 @@ def reject(service, name: str, version, user: str, comment: str | None = None, *
 def _decide(service, name, version, user, comment, *, approve: bool, surface: str) -> dict:
     from sqlalchemy import select
 
-    from aios_workbench.jobs.spec import JobSpec
-    from aios_workbench.jobs.versions import _iso, _version_number, point_job_at
-    from aios_workbench.store.models import Job, JobVersion
+    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec; cheap here (jobs.gates already loads it)
+    from aios_workbench.jobs.versions import _iso, _version_number, point_job_at  # lazy: SQLAlchemy store models
+    from aios_workbench.store.models import Job, JobVersion  # lazy: as above
 
     number = _version_number(version)
     decision = "approve" if approve else "reject"

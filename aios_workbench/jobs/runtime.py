@@ -276,8 +276,9 @@ def make_job_app(runtime: JobRuntime):
     by run tokens."""
     from tornado import web
 
+    # lazy: REST routes and schemas (tornado handlers) only when a job serves its app
     from aios_workbench.surfaces.rest.routes import mount
-    from aios_workbench.surfaces.rest.standalone import NotFoundRoute, TokenAuthBase
+    from aios_workbench.surfaces.rest.standalone import NotFoundRoute, TokenAuthBase  # lazy: as above (and circular)
 
     class JobTokenAuth(TokenAuthBase):
         """`TokenAuthBase` with per-run tokens: the token names the identity and the run."""
@@ -371,6 +372,7 @@ def check_extra(values: dict, *, what: str) -> None:
 
 def resolve_secrets(secrets: dict[str, str]) -> dict[str, str]:
     """Kernel variable -> secret value, each resolved by reference (ConfigError names a missing one)."""
+    # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only jobs with secrets pay
     from aios_workbench.connectors.secrets import resolve_secret
 
     return {env: resolve_secret(reference) for env, reference in secrets.items()}

@@ -50,6 +50,7 @@ def write_snapshot(workspace, cleaned: dict, digest: str) -> tuple[Path, bool]:
 
 def snapshot_digest(path: Path) -> str | None:
     """The content digest of a stored snapshot (None when it cannot be read)."""
+    # lazy: notebook reader only when a snapshot's digest is asked for
     from aios_workbench.jobs.notebook import InvalidNotebook, clean, digest, load_notebook
 
     try:
@@ -115,6 +116,7 @@ def change_refusal(service, session, name: str, user: str) -> PermissionDenied |
     `audit: true`; before the job exists, whoever promoted one of its versions. A new name is free."""
     from sqlalchemy import select
 
+    # lazy: policy engine (sqlglot, PyYAML) only when a change is checked
     from aios_workbench.policy.enforce import PolicyEngine
 
     job = session.scalar(select(Job).where(Job.name == name))
@@ -133,7 +135,7 @@ def point_job_at(session, row: JobVersion, *, user: str, now: datetime) -> Job:
     """Insert or update the Job row so it runs version `row` (schedule restarts from `now`)."""
     from sqlalchemy import select
 
-    from aios_workbench.jobs.spec import JobSpec
+    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec only when a job is re-pointed
 
     spec = JobSpec.model_validate(row.spec)
     job = session.scalar(select(Job).where(Job.name == row.job_name))

@@ -305,6 +305,7 @@ def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows
     table = client.query_arrow(query, as_user=as_user, max_rows=max_rows, run_id=run_id, datasets=datasets)
     _READ.update(dict.fromkeys(datasets))
     if run_id and datasets:
+        # lazy: tracking helpers (sqlite3) only for a tracked run with datasets; keeps `import aios_workbench` fast
         from aios_workbench.tracking import governed_describer
 
         run.record_read(datasets, governed_describer(
@@ -324,6 +325,7 @@ def _check(kind: str, spec: dict, *, batches: list[dict] | None = None, label: s
     """Run a check in the service as you; record it in the ledger (and in the open `wb.run`).
 
     `batches` splits one check into several requests (one per suite) so a progress bar can follow them."""
+    # lazy: check display and result modules only for wb.check; keeps `import aios_workbench` fast
     from aios_workbench.checks.display import CheckReport, from_dict
 
     run = _active_run()
@@ -367,6 +369,7 @@ def drift(reference: str, current: str, *, columns: list[str] | None = None, ove
     result = _check("drift", {"reference": reference, "current": current, "columns": columns,
                               "overrides": overrides, "name": name})
     if report:
+        # lazy: Evidently report only when a report is asked for
         from aios_workbench.checks.evidently_report import save_report
 
         body = service_client().post("checks/evidently", {
@@ -394,9 +397,10 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
     The model lives in this kernel, so the importance is computed here on a sample read
     through the governed path (masks apply); the result is logged to the open `wb.run`,
     not to the ledger (the service cannot vouch for a computation it did not run)."""
+    # lazy: explain and its chart only for wb.explain; keeps `import aios_workbench` fast
     from aios_workbench.checks.display import CheckReport
-    from aios_workbench.checks.explain import bar_chart_svg
-    from aios_workbench.checks.explain import explain as run_explain
+    from aios_workbench.checks.explain import bar_chart_svg  # lazy: as above
+    from aios_workbench.checks.explain import explain as run_explain  # lazy: as above
 
     result = run_explain(model, relation, target=target, features=features,
                          run_sql=lambda q: sql(q, as_="arrow"), sample=sample, n_repeats=n_repeats,
@@ -411,6 +415,7 @@ def explain(model, relation: str, *, target: str, features: list[str] | None = N
 
 def catalog(client: ServiceClient | None = None):
     """An interactive catalog browser: search, schema with masks, masked preview, profile, lineage."""
+    # lazy: widget UI only when the catalog browser opens; keeps `import aios_workbench` fast
     from aios_workbench.kernel.ui import catalog as browser
 
     return browser(client or service_client())
@@ -418,6 +423,7 @@ def catalog(client: ServiceClient | None = None):
 
 def runs(notebook: str | None = None, *, experiment: str | None = None, client: ServiceClient | None = None):
     """`wb.runs()`: this notebook's tracked runs (or an experiment's); select two or more to compare."""
+    # lazy: widget UI only when the runs browser opens; keeps `import aios_workbench` fast
     from aios_workbench.kernel.ui.runs_browser import runs as make
 
     return make(client or service_client(), notebook, experiment=experiment)

@@ -126,6 +126,7 @@ def current_user() -> str:
     """Who the run belongs to: the workbench service's identity for this kernel (what governance
     uses, so the registry's author check is about the same person), else $AIOS_USER, else the OS user."""
     try:
+        # lazy: HTTP client (urllib, ssl) only to ask the service who the user is
         from aios_workbench.kernel.client import service_client
 
         return service_client().status()["user"]

@@ -87,6 +87,7 @@ def flatten_params(params: dict | None, prefix: str = "") -> dict[str, str]:
 
 
 def _load_workspace(workspace):
+    # lazy: Workspace loads pydantic and PyYAML; only when a workspace path is given
     from aios_workbench.workspace import Workspace
 
     return workspace if isinstance(workspace, Workspace) else Workspace.load(workspace)

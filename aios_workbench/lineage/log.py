@@ -199,6 +199,7 @@ def emitter_for(ws, *, url: str | None = None, timeout: float | None = None,
     timeout = timeout or getattr(section, "timeout_seconds", None) or 5.0
     secret = getattr(section, "api_key_secret", None)
     if url and secret and not (headers or {}).get("Authorization"):
+        # lazy: connectors.secrets runs the connectors package (DuckDB); only an authenticated emitter pays
         from aios_workbench.connectors.secrets import resolve_secret
 
         headers = {**(headers or {}), "Authorization": f"Bearer {resolve_secret(secret)}"}

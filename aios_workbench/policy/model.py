@@ -141,8 +141,9 @@ def _predicate_problem(predicate: str) -> tuple[str, str] | None:
     import sqlglot
     from sqlglot import exp
 
+    # lazy: policy.enforce imports the policy package, hence this module (a top-level import would be circular)
     from aios_workbench.policy.enforce import (
-        PLACEHOLDER,  # the query path's own pattern (a top-level import would be circular)
+        PLACEHOLDER,  # the query path's own pattern
     )
 
     literal = exp.convert("attribute").sql("duckdb")

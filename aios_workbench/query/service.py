@@ -88,6 +88,7 @@ class QueryService:
     """Governed queries over one workspace, for every surface."""
 
     def __init__(self, ws, store, audit, *, max_rows: int = 1_000_000, timeout: float = 300.0, lineage=None):
+        # lazy: lineage package (column lineage, HTTP transport) only when lineage is configured
         from aios_workbench.lineage.log import emitter_for
 
         self.ws = ws
@@ -111,6 +112,7 @@ class QueryService:
     def engine(self):
         with self._lock:
             if self._engine is None:
+                # lazy: DuckDB engine only on the first query; query.engine loads the query package (circular)
                 from aios_workbench.query.engine import GovernedEngine
 
                 cfg = self.ws.config.query
@@ -200,6 +202,7 @@ class QueryService:
             pending.exception(timeout=timeout)  # waits; the worker runs events in order
 
     def _write_lineage(self, sql, identity, surface, rewritten, outcome, run_id, error) -> None:
+        # lazy: lineage events (catalog model, DuckDB connectors) only when lineage is written
         from aios_workbench.lineage.events import query_event
 
         try:

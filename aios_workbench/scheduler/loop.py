@@ -379,6 +379,7 @@ class Scheduler:
             event = "recovery" if recovered and "recovery" in spec.notifications.on else "success"
         if event is None or event not in spec.notifications.on:
             return
+        # lazy: notifiers (SMTP, webhooks) only when a run alerts
         from aios_workbench.alerts.notify import notifiers_for
 
         title = {"failure": facts["title"], "success": f"job {facts['job']} succeeded (run {facts['run_id']})",
@@ -463,6 +464,7 @@ class Scheduler:
     def apply_retention_everywhere(self) -> None:
         with self.store.session() as session:
             jobs = session.execute(select(Job.id, Job.name, Job.spec)).all()
+        # lazy: pydantic job spec; cheap (jobs.runs already loads it), only for retention
         from aios_workbench.jobs.spec import Retention
 
         for job_id, name, spec in jobs:
@@ -490,7 +492,7 @@ class Scheduler:
 
     def emit(self, event: str, **fields) -> None:
         """One status line per event (or one JSON object per line with --json)."""
-        from aios_workbench.core.logs import redact
+        from aios_workbench.core.logs import redact  # lazy: cheap (core.logs); only the event printer needs it
 
         fields = {k: v for k, v in fields.items() if v is not None}
         moment = runs.now()
@@ -523,8 +525,9 @@ def _stop(handle) -> None:
 
 def run_facts(workspace, run: JobRun, job_name: str) -> dict:
     """What a notification and an alert say about a run: never its parameters or secrets."""
+    # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only when a notification is built
     from aios_workbench.connectors.secrets import scrub
-    from aios_workbench.core.logs import redact
+    from aios_workbench.core.logs import redact  # lazy: as above
 
     error = redact(scrub(run.error or "")).strip()
     summary = error.splitlines()[0][:300] if error else None

@@ -40,6 +40,7 @@ class _RunRow:
     def update(self, *, only_running: bool = True, **values) -> bool:
         from sqlalchemy import update
 
+        # lazy: SQLAlchemy models; worker's top level stays light (warm parent runs _skip_slow_imports first)
         from aios_workbench.store.models import JobRun
 
         query = update(JobRun).where(JobRun.id == self.run_id)
@@ -52,6 +53,7 @@ class _RunRow:
         """Cancel requested, decided by someone else (lost, cancelled), or deleted with its job."""
         from sqlalchemy import select
 
+        # lazy: as in update: SQLAlchemy models kept off the worker's top level
         from aios_workbench.store.models import JobRun
 
         with self.store.session() as session:
@@ -64,6 +66,7 @@ def _load(store, run_id: int):
     """The run (which must be 'running'), its job and the job version it runs."""
     from sqlalchemy import select
 
+    # lazy: as in _RunRow.update: SQLAlchemy models kept off the worker's top level
     from aios_workbench.store.models import Job, JobRun, JobVersion
 
     with store.session() as session:
@@ -84,10 +87,11 @@ def _load(store, run_id: int):
 
 def run_job_run(workspace_root: str | Path, run_id: int):
     """Execute job run `run_id` of the workspace at `workspace_root`; return its ExecutionResult."""
+    # lazy: Papermill/nbclient, the service and the workspace load after _skip_slow_imports()
     from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
-    from aios_workbench.jobs.spec import JobSpec
-    from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.workspace import Workspace
+    from aios_workbench.jobs.spec import JobSpec  # lazy: as above
+    from aios_workbench.service.core import WorkbenchService  # lazy: as above
+    from aios_workbench.workspace import Workspace  # lazy: as above
 
     workspace = Workspace.load(workspace_root)
     service = WorkbenchService(workspace, mode="job")
@@ -146,6 +150,7 @@ def _flush_lineage(service, timeout: float = 10.0) -> None:
 def _lineage(service, job, run, event_type: str, result=None) -> None:
     """An OpenLineage START/COMPLETE/FAIL event of the job run; its inputs are the datasets it read, its
     outputs those it wrote (`wb.write`)."""
+    # lazy: lineage package (catalog, DuckDB connectors) only when the run writes lineage
     from aios_workbench.lineage import job_event
 
     event = job_event(service.workspace.name, f"job:{job.name}", user=job.identity or job.created_by,
@@ -175,6 +180,7 @@ def _attach_to_mlflow(workspace, run_id: int, output: Path) -> str | None:
         if ids:
             from mlflow.tracking import MlflowClient
 
+            # lazy: tracking store helpers only when the notebook opened MLflow runs
             from aios_workbench.tracking import tracking_uri
 
             client = MlflowClient(tracking_uri(workspace))
@@ -189,6 +195,7 @@ def _attach_to_mlflow(workspace, run_id: int, output: Path) -> str | None:
 def _mlflow_runs_of(workspace, run_id: int) -> list[str]:
     """MLflow runs tagged with this job run, oldest first. A local SQLite store is read directly, so a
     notebook that never touched MLflow costs no MLflow import."""
+    # lazy: tracking store helpers (sqlite3), no MLflow; only after a run
     from aios_workbench.tracking.store import _sqlite_path, is_local_sqlite, tracking_uri
 
     uri = tracking_uri(workspace)
@@ -221,6 +228,7 @@ def _mlflow_runs_of(workspace, run_id: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
+    # lazy: cheap (core.errors is imported at top); only main needs exit_code
     from aios_workbench.core.errors import WorkbenchError, exit_code
 
     parser = argparse.ArgumentParser(prog="python -m aios_workbench.scheduler.worker",
@@ -229,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", default=None, help="workspace root (default: $AIOS_WORKSPACE or upward)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
-    from aios_workbench.core.logs import setup_logging
+    from aios_workbench.core.logs import setup_logging  # lazy: logging setup only for the command-line entry point
 
     setup_logging()
     _skip_slow_imports()

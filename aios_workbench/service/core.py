@@ -55,6 +55,7 @@ class WorkbenchService:
     def queries(self) -> QueryService:
         """The governed query path. Built on first use: it loads DuckDB, sqlglot and Arrow (about 0.3 s),
         which commands that only read the metadata store (`aios jobs ls`) never pay for."""
+        # lazy: query engine (PyArrow, DuckDB); metadata-only commands (`aios jobs ls`) never pay
         from aios_workbench.query import QueryService
 
         cfg = self.workspace.config.query

@@ -75,6 +75,7 @@ def _own(mv, decisions: list[dict]) -> list[dict]:
 
 
 def _mlflow_client(uri: str):
+    # lazy: no cost (tracking.store is imported at top); MLflow itself loads inside import_mlflow
     from aios_workbench.tracking.store import import_mlflow
 
     import_mlflow()   # sets the no-telemetry default before MLflow is imported
@@ -193,8 +194,9 @@ class ModelRegistry:
         return self._decide(name, version, user, comment, approve=False, surface=surface)
 
     def _decide(self, name, version, user, comment, *, approve: bool, surface: str) -> dict:
+        # lazy: check ledger and results only when a model version is decided
         from aios_workbench.checks.ledger import Ledger
-        from aios_workbench.checks.result import CheckItem, CheckResult
+        from aios_workbench.checks.result import CheckItem, CheckResult  # lazy: as above
 
         mv = self._version(name, version)
         author = mv.tags.get(AUTHOR_TAG, "")
@@ -258,8 +260,9 @@ class ModelRegistry:
     def promote(self, name: str, version: str | int, user: str, alias: str = DEFAULT_ALIAS, *,
                 surface: str = "api") -> dict:
         """Point `alias` at the version when every gate holds; otherwise raise `PromotionRefused` listing them."""
+        # lazy: check ledger and results only when a model version is promoted
         from aios_workbench.checks.ledger import Ledger
-        from aios_workbench.checks.result import CheckItem, CheckResult
+        from aios_workbench.checks.result import CheckItem, CheckResult  # lazy: as above
 
         if not alias or not isinstance(alias, str):
             raise UsageError("an alias is a non-empty name", fix="e.g. --alias champion", input=alias)

@@ -32,6 +32,7 @@ MAX_HISTORY_POINTS = 200      # points per (run, metric) series: enough for a sm
 
 def mlflow_client(ws: Workspace) -> MlflowClient:
     """A client of the workspace's tracking store (importing MLflow takes seconds: done on first use)."""
+    # lazy: no cost (tracking.store is imported at top); MLflow itself loads inside import_mlflow
     from aios_workbench.tracking.store import import_mlflow
 
     import_mlflow()  # sets MLflow's telemetry opt-out before MLflow is imported

@@ -109,8 +109,8 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
                 continue
             path.write_text(text, encoding="utf-8")
             created.append(path)
-        from aios_workbench.store import open_store
-        from aios_workbench.workspace.workspace import Workspace
+        from aios_workbench.store import open_store  # lazy: SQLAlchemy and Alembic, only when init creates the store
+        from aios_workbench.workspace.workspace import Workspace  # lazy: cheap (workspace package already loads it)
 
         workspace = Workspace.load(target)
         open_store(workspace.metadata_url).close()

@@ -88,12 +88,13 @@ class Workspace:
     # -- governance files --------------------------------------------------------
     @cached_property
     def connectors(self) -> list[ConnectorDeclaration]:
+        # lazy: connectors package loads DuckDB; only when connectors are read
         from aios_workbench.connectors.declaration import load_declarations
 
         return load_declarations(self.connectors_dir)
 
     @cached_property
     def policy(self) -> PolicyFile:
-        from aios_workbench.policy.model import load_policy
+        from aios_workbench.policy.model import load_policy  # lazy: policy model only when the policy is read
 
         return load_policy(self.governance_dir)

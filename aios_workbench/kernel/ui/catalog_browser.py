@@ -338,6 +338,7 @@ class CatalogBrowser:
 def catalog(client=None) -> CatalogBrowser:
     """A catalog browser for `client` (default: the service `wb.connect()` found)."""
     if client is None:
+        # lazy: HTTP client (urllib, ssl) only when no client is passed
         from aios_workbench.kernel import client as client_module
 
         client = client_module.service_client()

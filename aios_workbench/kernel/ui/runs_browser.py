@@ -350,8 +350,9 @@ class RunsBrowser:
 def _this_notebook() -> str | None:
     """The running notebook's path relative to its workspace (as runs are tagged), when it can be told."""
     try:
+        # lazy: provenance and workspace.locate (pydantic, PyYAML) only to find this notebook
         from aios_workbench.kernel.provenance import notebook_path
-        from aios_workbench.workspace.locate import locate_workspace
+        from aios_workbench.workspace.locate import locate_workspace  # lazy: as above
 
         root = locate_workspace()
         path = notebook_path(root)
@@ -366,6 +367,7 @@ def runs(client=None, notebook: str | None = None, *, experiment: str | None = N
     By default it shows the runs of the running notebook; `experiment=` shows one experiment and
     `notebook=""` shows every run."""
     if client is None:
+        # lazy: HTTP client (urllib, ssl) only when no client is passed
         from aios_workbench.kernel import client as client_module
 
         client = client_module.service_client()

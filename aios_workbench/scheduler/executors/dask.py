@@ -30,6 +30,7 @@ def run_on_dask_worker(workspace_root: str, run_id: int, key: str) -> dict:
         return {"lost": True}            # a rescheduled attempt: the first one's worker died mid-run
     except TimeoutError:
         started.set(True)
+    # lazy: runs on the Dask worker: the worker stack loads there, not in the scheduler
     from aios_workbench.scheduler.worker import run_job_run
 
     result = run_job_run(workspace_root, run_id).to_dict()
@@ -115,8 +116,8 @@ class DaskExecutor(Executor):
     def _request_cancel(self, run_id: int) -> None:
         from sqlalchemy import update
 
-        from aios_workbench.store import open_store
-        from aios_workbench.store.models import JobRun
+        from aios_workbench.store import open_store  # lazy: SQLAlchemy metadata store only when a cancel is requested
+        from aios_workbench.store.models import JobRun  # lazy: as above
 
         with self._lock:
             if self._store is None:

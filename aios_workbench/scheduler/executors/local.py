@@ -109,8 +109,9 @@ class LocalRunHandle(RunHandle):
         self._output.seek(0)
         text = self._output.read().decode("utf-8", errors="replace").strip()
         self._output.close()
+        # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only when an output file closes
         from aios_workbench.connectors.secrets import scrub
-        from aios_workbench.core.logs import redact
+        from aios_workbench.core.logs import redact  # lazy: as above
 
         self._last_words = redact(scrub(text[-limit:])) or "(no output)"
 
@@ -146,6 +147,7 @@ class LocalExecutor(Executor):
             self._warm = None
         if self._warm_failures >= 3 or self._closed:
             return None
+        # lazy: warm workers are Linux-only and optional; loaded only when enabled
         from aios_workbench.scheduler.executors.warm import WarmParent
 
         self._warm = WarmParent(str(self.workspace.root), on_child_end=self._run_ended)
@@ -154,6 +156,7 @@ class LocalExecutor(Executor):
     def submit(self, run_id: int) -> LocalRunHandle:
         with self._lock:
             if self._closed:
+                # lazy: error type only on the closed-executor path (cheap)
                 from aios_workbench.core.errors import UsageError
 
                 raise UsageError("this executor was shut down", fix="create a new executor", input=run_id)

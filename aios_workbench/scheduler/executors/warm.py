@@ -54,6 +54,7 @@ def warm_up() -> None:
     """Import what a worker imports and compile nbconvert's templates, so that forked children skip both."""
     import importlib
 
+    # lazy: the worker stack loads only in the warm parent; the executor imports warm.py and must not
     from aios_workbench.scheduler import worker
 
     worker._skip_slow_imports()
@@ -63,8 +64,9 @@ def warm_up() -> None:
 
     import nbformat
 
+    # lazy: nbconvert exporter and SQLAlchemy/Alembic, loaded only in the warm parent
     from aios_workbench.jobs.outputs import html_exporter
-    from aios_workbench.store import open_store
+    from aios_workbench.store import open_store  # lazy: as above
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1"), nbformat.v4.new_markdown_cell("*a*")])
     html_exporter().from_notebook_node(notebook)   # compiles the templates into the cached exporter
@@ -78,6 +80,7 @@ def _child(request: dict, output_fd: int, parent: int, settled: int) -> None:
     code = 1
     try:
         os.setsid()
+        # lazy: keeps warm.py's top level stdlib-only (the executors package loads local)
         from aios_workbench.scheduler.executors.local import _die_with_parent
 
         _die_with_parent(parent)
@@ -93,6 +96,7 @@ def _child(request: dict, output_fd: int, parent: int, settled: int) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
+        # lazy: already loaded by warm_up in the parent; keeps warm.py's top level stdlib-only
         from aios_workbench.scheduler import worker
 
         code = worker.main(request["argv"])
@@ -101,7 +105,7 @@ def _child(request: dict, output_fd: int, parent: int, settled: int) -> None:
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     finally:
-        from aios_workbench.scheduler import worker
+        from aios_workbench.scheduler import worker  # lazy: as above
 
         worker._exit(code)
 
@@ -204,6 +208,7 @@ class WarmParent:
     def __init__(self, workspace_root: str, stderr=None, on_child_end=None):
         import subprocess
 
+        # lazy: keeps warm.py's top level stdlib-only (the executors package loads local)
         from aios_workbench.scheduler.executors.local import _die_with_parent
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

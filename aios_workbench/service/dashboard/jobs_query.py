@@ -31,6 +31,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def schedule_of(job: Job) -> Schedule | None:
     """The job's `Schedule`, or None when its spec holds none that parses."""
+    # lazy: jobs.schedule loads pydantic and zoneinfo; only jobs with a schedule need it
     from aios_workbench.jobs.schedule import Schedule
 
     raw = (job.spec or {}).get("schedule")

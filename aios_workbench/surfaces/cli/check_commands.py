@@ -116,7 +116,7 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
     
     aios check drift "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')" \
                      "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')" --columns delay_days,carrier"""
-    # the service loads the check engines (NumPy, Arrow): not on the CLI's start path
+    # lazy: the service loads the check engines (NumPy, Arrow): not on the CLI's start path
     from aios_workbench.service.checks import threshold_problem
 
     overrides = {}

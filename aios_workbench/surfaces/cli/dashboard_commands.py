@@ -27,8 +27,8 @@ from aios_workbench.surfaces.cli.output import emit
 
 
 def _users(ctx):
-    from aios_workbench.surfaces.cli.main import load_workspace
-    from aios_workbench.surfaces.dashboard.users import DashboardUsers
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers  # lazy: logins file; dashboard commands only
 
     ws = load_workspace(ctx)
     return ws, DashboardUsers(ws.state_dir)
@@ -60,9 +60,9 @@ def dashboard(ctx, port, address, show, service_url, oauth, as_json):
     if service_url:
         _serve_team(service_url, port, address, show, as_json, oauth)
         return
-    from aios_workbench.surfaces.cli.main import load_workspace
-    from aios_workbench.surfaces.dashboard.server import local_gate, serve_dashboard
-    from aios_workbench.surfaces.dashboard.users import DashboardUsers
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
+    from aios_workbench.surfaces.dashboard.server import local_gate, serve_dashboard  # lazy: Panel/Bokeh load inside
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers  # lazy: dashboard logins file; local mode only
 
     ws = load_workspace(ctx)
     cfg = ws.config.dashboard
@@ -88,11 +88,13 @@ DELEGATE_TOKEN = "AIOS_DASHBOARD_SERVICE_TOKEN"
 
 
 def _serve_team(service_url: str, port, address, show, as_json, oauth: bool) -> None:
+    # lazy: dashboard server (Panel, Bokeh, Tornado load inside it); only when a dashboard starts
     from aios_workbench.surfaces.dashboard.server import serve_dashboard, team_gate
-    from aios_workbench.workspace.config import Dashboard
+    from aios_workbench.workspace.config import Dashboard  # lazy: pydantic config; team mode needs only its defaults
 
     delegate = None
     if oauth:
+        # lazy: Panel's OAuth handlers; only with --oauth
         from aios_workbench.surfaces.dashboard.oauth import check_settings
 
         check_settings()
@@ -122,8 +124,9 @@ def _serve_team(service_url: str, port, address, show, as_json, oauth: bool) -> 
 
 def _reachable_service(service_url: str) -> str:
     """The URL, once a workbench service answers there (asking for a token, as `aios serve` does)."""
+    # lazy: already imported at the top of this module; hoist candidate
     from aios_workbench.core.errors import AuthenticationRequired, ConnectorError
-    from aios_workbench.kernel.client import ServiceClient
+    from aios_workbench.kernel.client import ServiceClient  # lazy: kernel REST client; only team mode calls a service
 
     url = service_url.rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -146,9 +149,10 @@ def _reachable_service(service_url: str) -> str:
 
 def _check_delegate(url: str, token: str) -> None:
     """The token must be one of the service's delegate tokens: a user's own would make everyone that user."""
+    # lazy: already imported at the top of this module; hoist candidate
     from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
-    from aios_workbench.kernel.client import ServiceClient
-    from aios_workbench.service.tokens import ACT_AS
+    from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only team mode with --oauth calls it
+    from aios_workbench.service.tokens import ACT_AS  # lazy: token-header constant (light); only this check needs it
 
     fix = "on the service run `aios tokens add dashboard --delegate` and use the token it prints"
     try:

@@ -30,9 +30,9 @@ def local_user() -> str:
 
 def local_service(ctx):
     """The workbench service of the local workspace, in this process (close it when done)."""
-    # the service imports the engines (DuckDB, Arrow, SQLAlchemy): not on the CLI's start path
+    # lazy: the service imports the engines (DuckDB, Arrow, SQLAlchemy): not on the CLI's start path
     from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     return WorkbenchService(load_workspace(ctx), mode="local")
 
@@ -99,7 +99,7 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     if out is not None:
         _writable_out(out)
     if url:
-        from aios_workbench.kernel.client import ServiceClient
+        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
 
         table = ServiceClient(url, token).query_arrow(query, as_user=as_user, max_rows=max_rows, surface="cli")
         truncated = False
@@ -232,7 +232,7 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     if hasattr(table, "read_all"):
         table = table.read_all()
     if url:
-        from aios_workbench.kernel.client import ServiceClient
+        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
 
         result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs), surface="cli")
     else:
@@ -285,7 +285,7 @@ def policy():
 @click.pass_context
 def policy_check(ctx, as_json):
     """Validate governance/policy.yaml (and every other workspace file); exit 78 if invalid."""
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)  # raises ConfigError with file, line and fix
     p = ws.policy

@@ -162,7 +162,7 @@ def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
     """Wait for a run (and its retries) to end, drawing `cell n of m` with tqdm; the last attempt."""
     from tqdm import tqdm
 
-    from aios_workbench.service.jobs import FINAL_STATUSES  # the service's engines load only when a command runs
+    from aios_workbench.service.jobs import FINAL_STATUSES  # lazy: the service's engines load only when a command runs
 
     began, hinted, bar = time.monotonic(), False, None
     try:
@@ -290,7 +290,8 @@ def run_show(ctx, run_id, as_json):
 @click.pass_context
 def run_log(ctx, run_id, tail, follow, as_json):
     """Print the log of run RUN_ID (live while it runs with --follow)."""
-    from aios_workbench.service.jobs import FINAL_STATUSES, read_tail  # loaded only when a command runs
+    # lazy: the jobs engine (SQLAlchemy, notebooks) loads only when a command runs
+    from aios_workbench.service.jobs import FINAL_STATUSES, read_tail
     with local_workbench(ctx) as service:
         data, path = service.jobs.log_file(local_user(), run_id)
         lines = read_tail(path, tail) if path.is_file() else []
@@ -398,8 +399,9 @@ def scheduler(ctx, name, once, grace, as_json):
 
     Prints one line per event (JSON lines with --json). Several replicas may share one PostgreSQL
     metadata store; each occurrence runs once. Stop with SIGTERM (Ctrl-C): runs get --grace seconds."""
+    # lazy: scheduler loop (SQLAlchemy, executors); only `aios scheduler` needs it
     from aios_workbench.scheduler.loop import Scheduler
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     Scheduler(load_workspace(ctx), name=name, json_lines=as_json, shutdown_grace=grace).run_forever(once=once)
 

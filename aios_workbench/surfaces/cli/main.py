@@ -40,12 +40,14 @@ def cli(ctx, workspace, log_level):
 
 
 def load_workspace(ctx):
+    # lazy: workspace config (pydantic, YAML) stays off `aios --help` and start-up
     from aios_workbench.workspace import Workspace
 
     return Workspace.load(ctx.obj["workspace"])
 
 
 def register_commands() -> None:
+    # lazy: not deferred: runs at import below; kept beside the registration loop
     from aios_workbench.surfaces.cli import (
         audit_commands,
         check_commands,

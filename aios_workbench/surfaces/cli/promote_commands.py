@@ -112,7 +112,8 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
     validation run in a fresh kernel, required checks, grants of the job's identity, approval.
 
     Every gate's verdict is printed; exit 65 when a gate failed."""
-    from aios_workbench.service.jobs import parse_assignments, parse_schedule  # loaded only when a command runs
+    # lazy: the jobs engine loads only when a command runs
+    from aios_workbench.service.jobs import parse_assignments, parse_schedule
 
     values = parse_assignments(parameters)
     schedule = parse_schedule(cron, timezone=timezone, at=at)

@@ -36,6 +36,7 @@ def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, 
 def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, extra: tuple[str, ...] = (),
               scheduler: bool = False) -> None:
     """Replace this process with JupyterLab on workspace `ws`, after printing its URL."""
+    # lazy: pulls in the REST server and WorkbenchService; only lab/demo start-up pays
     from aios_workbench.surfaces.rest.standalone import new_token
 
     token = os.environ.get("AIOS_LAB_TOKEN") or new_token()
@@ -64,8 +65,9 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
     """Start JupyterLab with the workbench on this workspace.
 
     Extra arguments after `--` go to `jupyter lab`."""
+    # lazy: WorkbenchService engines (DuckDB, SQLAlchemy, MLflow): only `aios lab` pays
     from aios_workbench.service.core import prepare_store
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
     prepare_store(ws)
@@ -87,8 +89,9 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
 def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
     """Prepare the demo workspace (procurement data in Parquet, SQLite and DuckDB) and start JupyterLab on it,
     with the job scheduler running beside it."""
+    # lazy: demo data generator, connectors, tracking store: only `aios demo` pays
     from aios_workbench.demo.prepare import prepare_demo
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
     summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json, jobs=True)
@@ -113,11 +116,11 @@ def serve(ctx, host, port, user):
 
     The token is read from the variable named by service.token_env (AIOS_TOKEN);
     when it is unset a random token is generated and printed once."""
-    from aios_workbench.core.errors import UsageError
-    from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.surfaces.cli.main import load_workspace
-    from aios_workbench.surfaces.rest.standalone import new_token
-    from aios_workbench.surfaces.rest.standalone import serve as run
+    from aios_workbench.core.errors import UsageError  # lazy: light, already loaded by cli.main; hoist candidate
+    from aios_workbench.service.core import WorkbenchService  # lazy: engines (DuckDB, MLflow): only `aios serve`
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
+    from aios_workbench.surfaces.rest.standalone import new_token  # lazy: Tornado REST server: only `aios serve` pays
+    from aios_workbench.surfaces.rest.standalone import serve as run  # lazy: as above
 
     ws = load_workspace(ctx)
     known = sorted(ws.policy.users)
@@ -128,7 +131,7 @@ def serve(ctx, host, port, user):
                          fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
                              f"`{user}:` with its roles under `users:`")
     if user is None:   # $AIOS_USER or the OS account: kept even when the policy lacks it, but said so
-        from aios_workbench.surfaces.cli.data_commands import local_user
+        from aios_workbench.surfaces.cli.data_commands import local_user  # lazy: light and cycle-free; hoist candidate
 
         user = local_user()
         if user not in ws.policy.users:
@@ -158,8 +161,9 @@ def serve(ctx, host, port, user):
 @click.pass_context
 def mlflow_ui(ctx, host, port):
     """Start the MLflow UI on this workspace's tracking store."""
+    # lazy: tracking-store helpers (MLflow); only `aios mlflow` pays
     from aios_workbench.service.runs import mlflow_ui_command
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     args = mlflow_ui_command(load_workspace(ctx), host=host, port=port)
     click.echo(f"MLflow UI on http://{host}:{port}")
@@ -174,8 +178,9 @@ def tokens():
 
 
 def _tokens(ctx):
+    # lazy: service token store; only the `aios tokens` commands need it
     from aios_workbench.service.tokens import ServiceTokens
-    from aios_workbench.surfaces.cli.main import load_workspace
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
     return ws, ServiceTokens(ws.state_dir)
@@ -197,7 +202,7 @@ def _tokens(ctx):
 def tokens_add(ctx, user, label, delegate, for_roles, as_json):
     """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
     once, never stored."""
-    from aios_workbench.core.errors import UsageError
+    from aios_workbench.core.errors import UsageError  # lazy: light, already loaded by cli.main; hoist candidate
 
     ws, store = _tokens(ctx)
     if not delegate and user not in ws.policy.users:

@@ -18,9 +18,10 @@ def init(directory: Path, name: str | None, as_json: bool):
     """Create a workspace in DIRECTORY: config, governance files, notebooks/, state folder.
 
     Nothing is overwritten; if anything fails, nothing is left behind."""
+    # lazy: tracking store (MLflow migrations): only `aios init` pays
     from aios_workbench.service.runs import create_tracking_store
-    from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
+    from aios_workbench.workspace import Workspace  # lazy: loader/scaffold (pydantic, YAML): only `aios init`
+    from aios_workbench.workspace.scaffold import init_workspace  # lazy: as above
 
     root = init_workspace(directory, name=name)
     ws = Workspace.load(root)
@@ -66,12 +67,13 @@ def status(ctx, url, token, as_json):
 
     Exits 0 when everything is healthy, 69 when the store or a source is down."""
     if url:
-        from aios_workbench.kernel.client import ServiceClient
+        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
 
         result = ServiceClient(url, token).status()
     else:
+        # lazy: WorkbenchService engines (DuckDB, SQLAlchemy, MLflow): only local `aios status` pays
         from aios_workbench.service.core import WorkbenchService
-        from aios_workbench.surfaces.cli.main import load_workspace
+        from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
         service = WorkbenchService(load_workspace(ctx), mode="local")
         try:

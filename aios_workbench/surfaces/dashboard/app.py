@@ -102,8 +102,9 @@ class DashboardApp(param.Parameterized):
 
 def session_view(gate, *, title: str = TITLE):
     """What one browser session gets: the app for its logged-in user, else a refusal."""
+    # lazy: light, already loaded via pages.common; hoist candidate
     from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
-    from aios_workbench.surfaces.dashboard.auth import session_cookie
+    from aios_workbench.surfaces.dashboard.auth import session_cookie  # lazy: no cycle, Panel already loaded; hoistable
 
     user = pn.state.user
     try:

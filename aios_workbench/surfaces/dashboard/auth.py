@@ -107,8 +107,9 @@ class LoginGate:
     def data_for(self, name: str, cookie):
         """The `DashboardData` of logged-in `name` (`cookie(NAME)` reads a signed cookie of the request);
         raises AuthenticationRequired once the login was removed or the name left the policy."""
+        # lazy: light, already loaded via users; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired
-        from aios_workbench.service.dashboard.views import DashboardData
+        from aios_workbench.service.dashboard.views import DashboardData  # lazy: service-layer views: local mode only
 
         if not self.still_allowed(name):
             raise AuthenticationRequired(f"{name} has no dashboard login any more", fix="log in again")
@@ -170,6 +171,7 @@ class Handover:
 
     def take(self, key: str, user: str | None = None) -> RemoteDashboardData | None:
         """The facade kept under `key` (and of `user`, when given), if fresh; else None."""
+        # lazy: team mode only: the REST client and view schemas stay out of local mode
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
         with self._lock:
@@ -204,8 +206,9 @@ class TeamLoginGate:
         self._checked = Handover()   # by session id
 
     def check(self, name: str, token: str) -> tuple[bool, str]:
+        # lazy: light, already loaded via users; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired, ConnectorError
-        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
+        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         try:
             me = RemoteDashboardData.connect(self.service_url, token)
@@ -235,8 +238,9 @@ class TeamLoginGate:
         token, so a revoked token sends the browser back to the login form."""
         from tornado.websocket import WebSocketHandler
 
+        # lazy: light, already loaded via users; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
-        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
+        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         if request_handler is None:
             return True
@@ -259,8 +263,9 @@ class TeamLoginGate:
 
     def data_for(self, name: str, cookie):
         """Raises AuthenticationRequired once the token was revoked on the service."""
+        # lazy: light, already loaded via users; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired
-        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
+        from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         session_id = cookie(TokenSessions.COOKIE)
         token = self.sessions.token(session_id, name)

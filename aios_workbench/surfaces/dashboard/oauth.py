@@ -93,8 +93,9 @@ class OAuthGate:
         return self.policy_user(name) is not None
 
     def data_for(self, name: str, cookie):
+        # lazy: already imported at the top of this module; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired
-        from aios_workbench.service.dashboard.views import DashboardData
+        from aios_workbench.service.dashboard.views import DashboardData  # lazy: service-layer views: local mode only
 
         user = self.policy_user(name)
         if user is None:
@@ -132,12 +133,14 @@ class TeamOAuthGate:
         self._checked = Handover()   # by the provider's user name
 
     def _connect(self, name: str, **kwargs):
+        # lazy: team mode only: REST client and view schemas
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData
 
         return RemoteDashboardData.connect(self.service_url, self.delegate_token, act_as=name, **kwargs)
 
     def admit(self, name: str) -> tuple[bool, str]:
         """Raises ConnectorError when the service is unreachable."""
+        # lazy: already imported at the top of this module; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
         try:
@@ -161,6 +164,7 @@ class TeamOAuthGate:
         """On a page load (not its websocket) the service must still know `name` as a policy user."""
         from tornado.websocket import WebSocketHandler
 
+        # lazy: already imported at the top of this module; hoist candidate
         from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
         if request_handler is None or isinstance(request_handler, WebSocketHandler):

@@ -69,6 +69,7 @@ class RemoteDashboardData:
         `act_as`: with a delegate token, the user it acts for (PermissionDenied unless a policy user)."""
         from urllib.parse import quote
 
+        # lazy: token-header constant; light (stdlib + core.errors); hoist candidate
         from aios_workbench.service.tokens import ACT_AS
 
         headers = {ACT_AS: quote(act_as, safe="")} if act_as else None   # headers carry Latin-1 only
@@ -142,6 +143,7 @@ for _view in VIEWS.values():
 
 def _result(body):
     if not isinstance(body, dict) or "result" not in body:
+        # lazy: light, already loaded via kernel.client; hoist candidate
         from aios_workbench.core.errors import ConnectorError
 
         raise ConnectorError(f"the service answered something other than a dashboard view: {json.dumps(body)[:200]}",

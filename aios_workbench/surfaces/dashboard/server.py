@@ -36,8 +36,9 @@ def output_handler(data_for):
     import tornado.web
     from bokeh.server.views.auth_request_handler import AuthRequestHandler
 
+    # lazy: light; kept with this factory's Tornado/Bokeh imports
     from aios_workbench.core.errors import WorkbenchError, http_status
-    from aios_workbench.surfaces.rest.routes import SANDBOXED_HTML_CSP
+    from aios_workbench.surfaces.rest.routes import SANDBOXED_HTML_CSP  # lazy: Tornado + API schemas; only when serving
 
     class JobOutputHandler(AuthRequestHandler):
         @tornado.web.authenticated
@@ -60,12 +61,14 @@ def output_handler(data_for):
 def local_gate(ws, *, oauth: bool = False):
     """Local mode: a governed service in this process; logins from `aios dashboard users`, or through
     the team's OAuth identity provider (`oauth`)."""
+    # lazy: WorkbenchService engines (DuckDB, SQLAlchemy): local mode only
     from aios_workbench.service.core import WorkbenchService
-    from aios_workbench.surfaces.dashboard.auth import LoginGate
-    from aios_workbench.surfaces.dashboard.users import DashboardUsers, cookie_secret
+    from aios_workbench.surfaces.dashboard.auth import LoginGate  # lazy: auth imports Panel; only when serving
+    from aios_workbench.surfaces.dashboard.users import DashboardUsers, cookie_secret  # lazy: logins file; local mode
 
     secret = cookie_secret(ws.state_dir)
     if oauth:
+        # lazy: Panel's OAuth handlers; only with --oauth
         from aios_workbench.surfaces.dashboard import oauth as oauth_logins
 
         oauth_logins.configure(secret)   # refuses a half-configured provider before anything starts
@@ -85,10 +88,12 @@ def team_gate(service_url: str, *, delegate_token: str | None = None):
 
     from panel.config import config as panel_config
 
+    # lazy: auth imports Panel; only when serving
     from aios_workbench.surfaces.dashboard.auth import TeamLoginGate, TokenSessions
 
     secret = secrets.token_urlsafe(48)
     if delegate_token:
+        # lazy: Panel's OAuth handlers; only with OAuth logins
         from aios_workbench.surfaces.dashboard import oauth as oauth_logins
 
         oauth_logins.configure(secret)
@@ -103,8 +108,9 @@ def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, t
     session reads (`local_gate`, `team_gate`)."""
     import panel as pn
 
+    # lazy: the app builds the Panel pages; only when serving
     from aios_workbench.surfaces.dashboard.app import session_view
-    from aios_workbench.surfaces.dashboard.auth import configure_cookie, handler_cookie
+    from aios_workbench.surfaces.dashboard.auth import configure_cookie, handler_cookie  # lazy: as above
 
     configure_cookie(secret)
     # Panel's config declares `nthreads` a read-only property, yet its __setattr__ stores the value (the
@@ -120,6 +126,7 @@ def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, t
                           auth_provider=gate.auth_provider(),
                           verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
     except OSError as exc:   # the port is taken, privileged, or the address is not this machine's
+        # lazy: REST server (Tornado, WorkbenchService), only to word a failed listen
         from aios_workbench.surfaces.rest.standalone import cannot_listen
 
         on_close()

@@ -69,6 +69,7 @@ class DashboardViewRoute(RouteMixin):
         return view.reply if view is not None else None
 
     async def _serve(self, view: str, verb: str, raw: dict) -> None:
+        # lazy: dashboard views (catalog preview, jobs): loaded on the first dashboard call
         from aios_workbench.service.dashboard.views import DashboardData
 
         spec = VIEWS.get(view)

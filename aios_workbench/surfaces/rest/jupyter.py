@@ -68,6 +68,7 @@ class JupyterAPIBase(APIHandler):
 
 def _load_jupyter_server_extension(serverapp) -> None:
     settings = AIOSWorkbench(config=serverapp.config)
+    # lazy: not needed: service.core above already loads it; hoist candidate
     from aios_workbench.workspace import Workspace, locate_workspace
 
     service: WorkbenchService | UnavailableService
@@ -78,6 +79,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("aios-workbench: serving workspace %s", service.workspace.root)
         service.warm_up_in_background()
         if settings.scheduler:
+            # lazy: only with the scheduler setting on (light; hoistable)
             from aios_workbench.surfaces.rest.embedded_scheduler import start_embedded_scheduler
 
             child = start_embedded_scheduler(service.workspace)

@@ -132,7 +132,7 @@ class OpenAPIRoute(RouteMixin):
 
 
 def all_routes() -> list[type[RouteMixin]]:
-    from aios_workbench.surfaces.rest import (
+    from aios_workbench.surfaces.rest import (  # lazy: cycle: every *_routes module imports RouteMixin from here
         catalog_routes,
         check_routes,
         dashboard_routes,

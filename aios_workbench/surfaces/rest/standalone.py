@@ -139,6 +139,7 @@ class NotFoundRoute(RouteMixin, TokenAuthBase):
 
 
 def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Application:
+    # lazy: already loaded (ACT_AS is imported at the top); hoist candidate
     from aios_workbench.service.tokens import ServiceTokens
 
     if not token:
