@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from aios_workbench.core.errors import ConnectorError, UsageError, WorkbenchError
 from aios_workbench.demo.generate import generate_demo_data
+from aios_workbench.jobs.notebook import VOLATILE_CELL_METADATA, load_notebook
 from aios_workbench.store import open_store
 
 # The demo's daily job: the monitoring notebook, promoted by the demo's data scientist.
@@ -25,7 +27,6 @@ def prepare_demo(ws, *, seed: int = 7, scale: float = 1.0, progress: bool = True
     no jobs and no alerts) do not."""
     # lazy: connector engines (DuckDB, drivers): only prepare_demo needs them
     from aios_workbench.connectors.health import check_connector
-    from aios_workbench.core.errors import ConnectorError, UsageError  # lazy: light, loaded by the store; hoistable
 
     def step(message: str) -> None:
         if progress:
@@ -90,8 +91,6 @@ def _content(path: Path) -> dict | None:
     """The notebook's JSON without what promotion ignores (outputs, execution counts, volatile cell metadata,
     how sources are split into lines); None when unreadable. Equal contents mean equal digests, and reading
     them needs no nbformat, whose import (jsonschema's grammars) costs seconds."""
-    # lazy: light (nbformat loads only inside load_notebook); hoist candidate
-    from aios_workbench.jobs.notebook import VOLATILE_CELL_METADATA
 
     try:
         data = json.loads(path.read_bytes())
@@ -114,9 +113,6 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
     `aios demo --prepare-only` runs on every `./workbench start` and `./workbench test`.
 
     A refused promotion is reported (every failed gate's reason), not raised: the demo stays usable."""
-    # lazy: none needed: light, already loaded by the store import; hoist candidate
-    from aios_workbench.core.errors import WorkbenchError
-    from aios_workbench.jobs.notebook import load_notebook  # lazy: light; nbformat loads inside the call; hoistable
 
     def say(message: str) -> None:
         if progress:

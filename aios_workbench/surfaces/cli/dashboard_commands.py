@@ -21,7 +21,13 @@ import sys
 
 import click
 
-from aios_workbench.core.errors import UsageError, WorkbenchError
+from aios_workbench.core.errors import (
+    AuthenticationRequired,
+    ConnectorError,
+    PermissionDenied,
+    UsageError,
+    WorkbenchError,
+)
 from aios_workbench.surfaces.cli.data_commands import JSON
 from aios_workbench.surfaces.cli.output import emit
 
@@ -124,8 +130,6 @@ def _serve_team(service_url: str, port, address, show, as_json, oauth: bool) -> 
 
 def _reachable_service(service_url: str) -> str:
     """The URL, once a workbench service answers there (asking for a token, as `aios serve` does)."""
-    # lazy: already imported at the top of this module; hoist candidate
-    from aios_workbench.core.errors import AuthenticationRequired, ConnectorError
     from aios_workbench.kernel.client import ServiceClient  # lazy: kernel REST client; only team mode calls a service
 
     url = service_url.rstrip("/")
@@ -149,8 +153,6 @@ def _reachable_service(service_url: str) -> str:
 
 def _check_delegate(url: str, token: str) -> None:
     """The token must be one of the service's delegate tokens: a user's own would make everyone that user."""
-    # lazy: already imported at the top of this module; hoist candidate
-    from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
     from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only team mode with --oauth calls it
     from aios_workbench.service.tokens import ACT_AS  # lazy: token-header constant (light); only this check needs it
 

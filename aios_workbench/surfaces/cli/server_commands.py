@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from aios_workbench.core.errors import UsageError
+from aios_workbench.surfaces.cli.data_commands import local_user
 from aios_workbench.surfaces.cli.output import emit
 
 PORT = click.option("--port", "-p", type=click.IntRange(1, 65535), default=8888, show_default=True,
@@ -116,7 +118,6 @@ def serve(ctx, host, port, user):
 
     The token is read from the variable named by service.token_env (AIOS_TOKEN);
     when it is unset a random token is generated and printed once."""
-    from aios_workbench.core.errors import UsageError  # lazy: light, already loaded by cli.main; hoist candidate
     from aios_workbench.service.core import WorkbenchService  # lazy: engines (DuckDB, MLflow): only `aios serve`
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
     from aios_workbench.surfaces.rest.standalone import new_token  # lazy: Tornado REST server: only `aios serve` pays
@@ -131,8 +132,6 @@ def serve(ctx, host, port, user):
                          fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
                              f"`{user}:` with its roles under `users:`")
     if user is None:   # $AIOS_USER or the OS account: kept even when the policy lacks it, but said so
-        from aios_workbench.surfaces.cli.data_commands import local_user  # lazy: light and cycle-free; hoist candidate
-
         user = local_user()
         if user not in ws.policy.users:
             source = "$AIOS_USER" if os.environ.get("AIOS_USER") else "the OS account"
@@ -202,7 +201,6 @@ def _tokens(ctx):
 def tokens_add(ctx, user, label, delegate, for_roles, as_json):
     """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
     once, never stored."""
-    from aios_workbench.core.errors import UsageError  # lazy: light, already loaded by cli.main; hoist candidate
 
     ws, store = _tokens(ctx)
     if not delegate and user not in ws.policy.users:

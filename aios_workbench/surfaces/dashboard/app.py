@@ -15,6 +15,8 @@ import threading
 import panel as pn
 import param
 
+from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
+from aios_workbench.surfaces.dashboard.auth import session_cookie
 from aios_workbench.surfaces.dashboard.pages.common import esc, problem
 
 # page key -> (label in the sidebar, module under pages/, class)
@@ -102,9 +104,6 @@ class DashboardApp(param.Parameterized):
 
 def session_view(gate, *, title: str = TITLE):
     """What one browser session gets: the app for its logged-in user, else a refusal."""
-    # lazy: light, already loaded via pages.common; hoist candidate
-    from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
-    from aios_workbench.surfaces.dashboard.auth import session_cookie  # lazy: no cycle, Panel already loaded; hoistable
 
     user = pn.state.user
     try:

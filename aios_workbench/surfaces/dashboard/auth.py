@@ -29,6 +29,7 @@ import tornado.escape
 from panel.auth import BasicAuthProvider, BasicLoginHandler, LogoutHandler
 from panel.config import config as panel_config
 
+from aios_workbench.core.errors import AuthenticationRequired, ConnectorError, WorkbenchError
 from aios_workbench.surfaces.dashboard.users import DashboardUsers
 
 if TYPE_CHECKING:  # team mode only: imported where a session connects
@@ -107,8 +108,6 @@ class LoginGate:
     def data_for(self, name: str, cookie):
         """The `DashboardData` of logged-in `name` (`cookie(NAME)` reads a signed cookie of the request);
         raises AuthenticationRequired once the login was removed or the name left the policy."""
-        # lazy: light, already loaded via users; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired
         from aios_workbench.service.dashboard.views import DashboardData  # lazy: service-layer views: local mode only
 
         if not self.still_allowed(name):
@@ -206,8 +205,6 @@ class TeamLoginGate:
         self._checked = Handover()   # by session id
 
     def check(self, name: str, token: str) -> tuple[bool, str]:
-        # lazy: light, already loaded via users; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired, ConnectorError
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         try:
@@ -238,8 +235,6 @@ class TeamLoginGate:
         token, so a revoked token sends the browser back to the login form."""
         from tornado.websocket import WebSocketHandler
 
-        # lazy: light, already loaded via users; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         if request_handler is None:
@@ -263,8 +258,6 @@ class TeamLoginGate:
 
     def data_for(self, name: str, cookie):
         """Raises AuthenticationRequired once the token was revoked on the service."""
-        # lazy: light, already loaded via users; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired
         from aios_workbench.surfaces.dashboard.remote import RemoteDashboardData  # lazy: team mode only (REST client)
 
         session_id = cookie(TokenSessions.COOKIE)

@@ -33,7 +33,13 @@ from panel.auth import GenericLoginHandler, OAuthProvider
 from panel.config import config as panel_config
 from tornado.web import HTTPError
 
-from aios_workbench.core.errors import ConnectorError, UsageError
+from aios_workbench.core.errors import (
+    AuthenticationRequired,
+    ConnectorError,
+    PermissionDenied,
+    UsageError,
+    WorkbenchError,
+)
 from aios_workbench.surfaces.dashboard.auth import LOGOUT_TEMPLATE, UNREACHABLE, Handover
 
 log = logging.getLogger(__name__)
@@ -93,8 +99,6 @@ class OAuthGate:
         return self.policy_user(name) is not None
 
     def data_for(self, name: str, cookie):
-        # lazy: already imported at the top of this module; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired
         from aios_workbench.service.dashboard.views import DashboardData  # lazy: service-layer views: local mode only
 
         user = self.policy_user(name)
@@ -140,8 +144,6 @@ class TeamOAuthGate:
 
     def admit(self, name: str) -> tuple[bool, str]:
         """Raises ConnectorError when the service is unreachable."""
-        # lazy: already imported at the top of this module; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
         try:
             self._connect(name, login=True, timeout=10)   # the service audits the login
@@ -164,8 +166,6 @@ class TeamOAuthGate:
         """On a page load (not its websocket) the service must still know `name` as a policy user."""
         from tornado.websocket import WebSocketHandler
 
-        # lazy: already imported at the top of this module; hoist candidate
-        from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, WorkbenchError
 
         if request_handler is None or isinstance(request_handler, WebSocketHandler):
             return True

@@ -13,10 +13,12 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from aios_workbench.core.errors import ConnectorError
 from aios_workbench.kernel.client import ServiceClient
 from aios_workbench.schemas.base import parse
 from aios_workbench.schemas.dashboard import VIEWS, View
 from aios_workbench.service.dashboard.views import may_open_output
+from aios_workbench.service.tokens import ACT_AS
 
 
 @dataclass
@@ -69,8 +71,6 @@ class RemoteDashboardData:
         `act_as`: with a delegate token, the user it acts for (PermissionDenied unless a policy user)."""
         from urllib.parse import quote
 
-        # lazy: token-header constant; light (stdlib + core.errors); hoist candidate
-        from aios_workbench.service.tokens import ACT_AS
 
         headers = {ACT_AS: quote(act_as, safe="")} if act_as else None   # headers carry Latin-1 only
         client = ServiceClient(url, token, timeout=timeout, headers=headers)
@@ -143,9 +143,6 @@ for _view in VIEWS.values():
 
 def _result(body):
     if not isinstance(body, dict) or "result" not in body:
-        # lazy: light, already loaded via kernel.client; hoist candidate
-        from aios_workbench.core.errors import ConnectorError
-
         raise ConnectorError(f"the service answered something other than a dashboard view: {json.dumps(body)[:200]}",
                              fix="point --service-url at `aios serve` of the same aios-workbench version")
     return body["result"]

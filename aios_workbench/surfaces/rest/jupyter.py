@@ -17,7 +17,9 @@ from traitlets.config import Configurable
 
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.service.core import UnavailableService, WorkbenchService
+from aios_workbench.surfaces.rest.embedded_scheduler import start_embedded_scheduler
 from aios_workbench.surfaces.rest.routes import mount
+from aios_workbench.workspace import Workspace, locate_workspace
 
 
 class AIOSWorkbench(Configurable):
@@ -68,8 +70,6 @@ class JupyterAPIBase(APIHandler):
 
 def _load_jupyter_server_extension(serverapp) -> None:
     settings = AIOSWorkbench(config=serverapp.config)
-    # lazy: not needed: service.core above already loads it; hoist candidate
-    from aios_workbench.workspace import Workspace, locate_workspace
 
     service: WorkbenchService | UnavailableService
     try:
@@ -79,9 +79,6 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("aios-workbench: serving workspace %s", service.workspace.root)
         service.warm_up_in_background()
         if settings.scheduler:
-            # lazy: only with the scheduler setting on (light; hoistable)
-            from aios_workbench.surfaces.rest.embedded_scheduler import start_embedded_scheduler
-
             child = start_embedded_scheduler(service.workspace)
             serverapp.log.info("aios-workbench: scheduler running as process %s (log: %s)", child.pid,
                                service.workspace.state_dir / "logs" / "scheduler.log")

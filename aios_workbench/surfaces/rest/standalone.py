@@ -24,7 +24,7 @@ from tornado.httpserver import HTTPServer
 
 from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, UsageError
 from aios_workbench.service.core import WorkbenchService
-from aios_workbench.service.tokens import ACT_AS
+from aios_workbench.service.tokens import ACT_AS, ServiceTokens
 from aios_workbench.surfaces.rest.routes import RouteMixin, mount
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,6 @@ class NotFoundRoute(RouteMixin, TokenAuthBase):
 
 
 def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Application:
-    # lazy: already loaded (ACT_AS is imported at the top); hoist candidate
-    from aios_workbench.service.tokens import ServiceTokens
 
     if not token:
         raise ValueError("the standalone service needs a non-empty token")
