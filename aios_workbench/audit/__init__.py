@@ -9,14 +9,13 @@
 from aios_workbench.audit.chain import GENESIS, HeadAnchor, canonical_json, record_hash
 from aios_workbench.audit.log import TRUNCATED_MARK, AuditLog, acting_via, dataset_list
 from aios_workbench.audit.verify import VerifyResult
+from aios_workbench.store import open_store
 
 HEAD_FILE_NAME = "audit.head"
 
 
 def open_audit_log(workspace) -> AuditLog:
     """The audit log of a workspace: its metadata store and ``<state>/audit.head``."""
-    # lazy: SQLAlchemy metadata store, only to open the log (audit.log already loads store.models)
-    from aios_workbench.store import open_store
 
     return AuditLog(open_store(workspace.metadata_url), workspace.state_dir / HEAD_FILE_NAME)
 

@@ -30,6 +30,7 @@ from aios_workbench.catalog.preview import (
     value_kind,
     visible_type,
 )
+from aios_workbench.core.errors import UsageError
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 20
@@ -96,8 +97,6 @@ def _sampled(table: exp.Table, sample) -> exp.Table:
     """The table with a TABLESAMPLE (rows: reservoir, repeatable; a fraction: system percent)."""
     if sample is None:
         return table
-    # lazy: error type only on the refusal path (core.errors is cheap and already loaded)
-    from aios_workbench.core.errors import UsageError
 
     if isinstance(sample, bool) or not isinstance(sample, (int, float)) or sample <= 0 or (
             isinstance(sample, float) and sample >= 1):

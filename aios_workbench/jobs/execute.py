@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from aios_workbench.core.errors import UsageError, WorkbenchError
+from aios_workbench.core.errors import NotFound, UsageError, WorkbenchError
 from aios_workbench.jobs import runtime as _env
 from aios_workbench.jobs.outputs import (
     RunLog,
@@ -32,6 +32,7 @@ from aios_workbench.jobs.outputs import (
     write_html,
     write_notebook,
 )
+from aios_workbench.jobs.runtime import job_runtime
 
 log = logging.getLogger(__name__)
 
@@ -332,9 +333,6 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     _env.check_extra(secrets or {}, what="secret target")
     _env.check_extra(env or {}, what="environment variable")
     if not notebook_path.is_file():
-        # lazy: error type only on the missing-notebook path (core.errors already imported at top)
-        from aios_workbench.core.errors import NotFound
-
         raise NotFound(f"notebook {notebook_path} does not exist", fix="pass the path of a .ipynb file",
                        input=str(notebook_path))
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -376,9 +374,6 @@ def execute_notebook(service, notebook_path: Path, *, parameters: dict, identity
     scrub.add(*secret_values.values())
     if _asked_to_cancel(should_cancel):
         return ended("cancelled", "cancelled before the kernel started")
-
-    # lazy: no cost: jobs.runtime is already imported as _env; local name only
-    from aios_workbench.jobs.runtime import job_runtime
 
     runtime = job_runtime()
     grant = runtime.issue(service, identity=identity, job_run_id=job_run_id)

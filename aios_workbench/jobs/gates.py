@@ -17,7 +17,7 @@ from typing import Any
 
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
-from aios_workbench.jobs.notebook import Notebook
+from aios_workbench.jobs.notebook import InvalidNotebook, Notebook
 from aios_workbench.jobs.spec import JobSpec
 
 TITLES = {
@@ -206,8 +206,6 @@ def _relative(path, root: Path) -> str | None:
 
 # -- 4 ------------------------------------------------------------------------------------------------------
 def _required_checks(inputs: GateInputs) -> PromotionGate:
-    # lazy: error type only for this gate (jobs.notebook already imported at top)
-    from aios_workbench.jobs.notebook import InvalidNotebook
 
     if inputs.notebook is None:
         return not_run("required_checks", "the notebook cannot be loaded, so its required checks are unknown")

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.jobs.gates import GateInputs, PromotionGate, approval_problem, evaluate
+from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
 from aios_workbench.jobs.schedule import Schedule, zone
+from aios_workbench.jobs.spec import JobSpec
 
 
 @dataclass
@@ -74,8 +76,6 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
     """A `JobSpec` from promotion options; `retries=3` is short for `{"max": 3}`. Bad fields are UsageErrors."""
     from pydantic import ValidationError
 
-    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec; cheap here (jobs.gates already loads it)
-
     if schedule is not None and schedule.kind == "once" and not schedule.upcoming(1):
         assert schedule.at is not None  # a one-off schedule always has its time (`Schedule._consistent`)
         raise UsageError(f"the one-off time {schedule.at.isoformat(timespec='minutes')} has passed: the job would "
@@ -102,8 +102,6 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
 
     `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
-    # lazy: notebook reader; cheap here (jobs.gates already loads it)
-    from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
     from aios_workbench.jobs.versions import change_refusal  # lazy: loads SQLAlchemy store models; only for a promotion
 
     ws = service.workspace
@@ -239,7 +237,6 @@ def reject(service, name: str, version, user: str, comment: str | None = None, *
 def _decide(service, name, version, user, comment, *, approve: bool, surface: str) -> dict:
     from sqlalchemy import select
 
-    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec; cheap here (jobs.gates already loads it)
     from aios_workbench.jobs.versions import _iso, _version_number, point_job_at  # lazy: SQLAlchemy store models
     from aios_workbench.store.models import Job, JobVersion  # lazy: as above
 

@@ -36,6 +36,7 @@ from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
 from aios_workbench.jobs.schedule import Schedule, zone
+from aios_workbench.jobs.spec import Retention
 from aios_workbench.scheduler.executors import Executor, RunHandle, get_executor
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
@@ -464,8 +465,6 @@ class Scheduler:
     def apply_retention_everywhere(self) -> None:
         with self.store.session() as session:
             jobs = session.execute(select(Job.id, Job.name, Job.spec)).all()
-        # lazy: pydantic job spec; cheap (jobs.runs already loads it), only for retention
-        from aios_workbench.jobs.spec import Retention
 
         for job_id, name, spec in jobs:
             try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aios_workbench.core.errors import UsageError
 from aios_workbench.workspace.config import CONFIG_FILE
+from aios_workbench.workspace.workspace import Workspace
 
 CONFIG_TEMPLATE = """\
 # aios-workbench workspace. Every key is optional; see docs/workspace.md.
@@ -110,7 +111,6 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
             path.write_text(text, encoding="utf-8")
             created.append(path)
         from aios_workbench.store import open_store  # lazy: SQLAlchemy and Alembic, only when init creates the store
-        from aios_workbench.workspace.workspace import Workspace  # lazy: cheap (workspace package already loads it)
 
         workspace = Workspace.load(target)
         open_store(workspace.metadata_url).close()
