@@ -191,13 +191,13 @@ def test_insert_query_adds_a_wb_sql_cell_that_runs_in_a_new_notebook(new_noteboo
 
     page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="aios-insert-query"]').disabled""", timeout=30_000)
+    page.wait_for_function(   # a new notebook's panel can take long on a busy 2-core machine
+        """() => !document.querySelector('[data-testid="aios-insert-query"]').disabled""", timeout=90_000)
     insert.click()
 
     page.wait_for_function(
         """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputArea-editor')]
-                 .some(n => n.innerText.includes('wb.sql('))""", timeout=30_000)
+                 .some(n => n.innerText.includes('wb.sql('))""", timeout=90_000)
     code = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputArea-editor").all_inner_texts()
     query = f'wb.sql("SELECT * FROM {SUPPLIERS} LIMIT 100")'
     assert any(query in cell for cell in code), code
