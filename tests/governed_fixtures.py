@@ -85,3 +85,11 @@ def open_governed_service(root: Path):
     scan_catalog(service.workspace, service.store)
     service.queries.refresh()
     return service
+
+
+def build_checked_workspace(root: Path, suites: str) -> Path:
+    """`build_governed_workspace` with `suites` as its governance/checks.yaml, the store migrated."""
+    build_governed_workspace(root)
+    (root / "governance" / "checks.yaml").write_text(suites)
+    open_governed_service(root).close()
+    return root

@@ -7,7 +7,7 @@ import pytest
 from aios_workbench.checks.result import CheckFailed
 from aios_workbench.kernel import client as kernel_client
 from tests.conftest import aios_serve
-from tests.governed_fixtures import build_governed_workspace, open_governed_service
+from tests.governed_fixtures import build_checked_workspace, open_governed_service
 
 TOKEN = "checks-token-7"
 SUITES = """
@@ -28,10 +28,7 @@ suites:
 
 @pytest.fixture(scope="module")
 def checked_root(tmp_path_factory):
-    root = build_governed_workspace(tmp_path_factory.mktemp("checks") / "ws")
-    (root / "governance" / "checks.yaml").write_text(SUITES)
-    open_governed_service(root).close()
-    return root
+    return build_checked_workspace(tmp_path_factory.mktemp("checks") / "ws", SUITES)
 
 
 @pytest.fixture(scope="module")

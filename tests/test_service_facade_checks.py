@@ -12,7 +12,7 @@ import pytest
 from aios_workbench.core.errors import PermissionDenied
 from aios_workbench.service.dashboard.views import DashboardData
 from tests.conftest import aios_serve, run_aios
-from tests.governed_fixtures import build_governed_workspace, open_governed_service
+from tests.governed_fixtures import build_checked_workspace, open_governed_service
 
 TOKEN = "facade-token-3"
 SUITES = """
@@ -30,10 +30,7 @@ VOLATILE = ("id", "at", "duration_s")   # differ between any two runs of the sam
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
-    root = build_governed_workspace(tmp_path_factory.mktemp("facade") / "ws")
-    (root / "governance" / "checks.yaml").write_text(SUITES)
-    open_governed_service(root).close()
-    return root
+    return build_checked_workspace(tmp_path_factory.mktemp("facade") / "ws", SUITES)
 
 
 @pytest.fixture(scope="module")
