@@ -159,7 +159,7 @@ def add_job(ws, store, name: str) -> tuple[int, Path]:
     """A job as a promotion leaves it: a snapshot, an active version 1 and the job row; (job id, snapshot)."""
     from aios_workbench.jobs.notebook import load_notebook
     from aios_workbench.jobs.parameters import derive_schema
-    from aios_workbench.jobs.spec import JobSpec
+    from aios_workbench.schemas.job_spec import JobSpec
     from aios_workbench.store.models import Job, JobVersion
 
     relative = "notebooks/bench_trivial.ipynb"
@@ -343,7 +343,7 @@ def due_to_start(repeat: int) -> Comparison:
 def _due_to_start(repeat: int) -> Comparison:
     from sqlalchemy import select
 
-    from aios_workbench.jobs.schedule import Schedule
+    from aios_workbench.schemas.schedule import Schedule
     from aios_workbench.store.models import Job, JobRun
 
     ws, store = demo_copy("jobs-timing")

@@ -42,7 +42,7 @@ def add_run(ws, store, fixture: str, *, parameters: dict | None = None, identity
     """A promoted job (version 1 = a snapshot of `fixture`) and one run of it, claimed ('running')."""
     import shutil
 
-    from aios_workbench.jobs.spec import JobSpec
+    from aios_workbench.schemas.job_spec import JobSpec
     from aios_workbench.store.models import Job, JobRun, JobVersion
 
     name = job or f"{fixture}-{uuid.uuid4().hex[:8]}"

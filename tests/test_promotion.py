@@ -20,8 +20,8 @@ from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.jobs.notebook import InvalidNotebook, load_notebook
 from aios_workbench.jobs.parameters import InvalidParameters, derive_schema, parse_assignments, validate
 from aios_workbench.jobs.promote import approve, default_job_name, promote, reject
-from aios_workbench.jobs.schedule import Schedule
 from aios_workbench.jobs.versions import rollback, versions
+from aios_workbench.schemas.schedule import Schedule
 from aios_workbench.store.models import Alert, Job, JobVersion
 from tests.conftest import ROOT
 
@@ -454,7 +454,7 @@ def test_required_approval_with_approver_roles(root, service):
 
 
 def test_a_one_off_time_in_the_past_is_refused_before_anything_is_stored(root, service):
-    from aios_workbench.jobs.schedule import Schedule
+    from aios_workbench.schemas.schedule import Schedule
 
     path = working_copy(root, "failing_check.ipynb", "late.ipynb")
     with pytest.raises(UsageError, match="the one-off time 2020-01-01T00:00\\+00:00 has passed") as refused:

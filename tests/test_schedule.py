@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from aios_workbench.core.errors import UsageError
-from aios_workbench.jobs.schedule import Schedule
-from aios_workbench.jobs.spec import JobSpec, Retries
+from aios_workbench.schemas.job_spec import JobSpec, Retries
+from aios_workbench.schemas.schedule import Schedule
 
 UTC = UTC
 

@@ -23,8 +23,8 @@ import yaml
 from sqlalchemy import select
 
 from aios_workbench.jobs import runs
-from aios_workbench.jobs.schedule import Schedule
-from aios_workbench.jobs.spec import JobSpec
+from aios_workbench.schemas.job_spec import JobSpec
+from aios_workbench.schemas.schedule import Schedule
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 from aios_workbench.workspace import Workspace
@@ -410,7 +410,7 @@ def test_the_timeout_backstop_stops_a_hung_worker_and_records_timed_out(ws, stor
 
 # -- retention ------------------------------------------------------------------------------------------------
 def test_retention_deletes_old_outputs_but_keeps_the_rows(ws, store):
-    from aios_workbench.jobs.spec import Retention
+    from aios_workbench.schemas.job_spec import Retention
 
     job_id = make_job(ws, store, "keeper", "record", retention={"keep_last": 2})
     ids = []

@@ -158,7 +158,7 @@ def promote_demo_job(ws, *, progress: bool = True) -> dict:
 def _promote(ws):
     # lazy: promotion engine, schedules, WorkbenchService (DuckDB, SQLAlchemy): only when promoting
     from aios_workbench.jobs.promote import promote
-    from aios_workbench.jobs.schedule import Schedule  # lazy: as above
+    from aios_workbench.schemas.schedule import Schedule  # lazy: as above
     from aios_workbench.service.core import WorkbenchService  # lazy: as above
 
     service = WorkbenchService(ws, mode="local")

@@ -18,7 +18,7 @@ from typing import Any
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
 from aios_workbench.jobs.notebook import InvalidNotebook, Notebook
-from aios_workbench.jobs.spec import JobSpec
+from aios_workbench.schemas.job_spec import JobSpec
 
 TITLES = {
     "parameters_cell": "a cell tagged `parameters` exists",

@@ -19,8 +19,8 @@ from pathlib import Path
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.jobs.gates import GateInputs, PromotionGate, approval_problem, evaluate
 from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
-from aios_workbench.jobs.schedule import Schedule, zone
-from aios_workbench.jobs.spec import JobSpec
+from aios_workbench.schemas.job_spec import JobSpec
+from aios_workbench.schemas.schedule import Schedule, zone
 
 
 @dataclass

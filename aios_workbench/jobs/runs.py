@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from aios_workbench.core.errors import ConfigError, NotFound, UsageError
-from aios_workbench.jobs.spec import JobSpec
+from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
 TERMINAL = ("succeeded", "failed", "timed_out", "cancelled")

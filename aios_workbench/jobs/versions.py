@@ -135,7 +135,7 @@ def point_job_at(session, row: JobVersion, *, user: str, now: datetime) -> Job:
     """Insert or update the Job row so it runs version `row` (schedule restarts from `now`)."""
     from sqlalchemy import select
 
-    from aios_workbench.jobs.spec import JobSpec  # lazy: pydantic job spec only when a job is re-pointed
+    from aios_workbench.schemas.job_spec import JobSpec  # lazy: pydantic job spec only when a job is re-pointed
 
     spec = JobSpec.model_validate(row.spec)
     job = session.scalar(select(Job).where(Job.name == row.job_name))

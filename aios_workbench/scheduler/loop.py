@@ -35,9 +35,9 @@ from aios_workbench.alerts import AlertFeed
 from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
-from aios_workbench.jobs.schedule import Schedule, zone
-from aios_workbench.jobs.spec import Retention
 from aios_workbench.scheduler.executors import Executor, RunHandle, get_executor
+from aios_workbench.schemas.job_spec import Retention
+from aios_workbench.schemas.schedule import Schedule, zone
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 

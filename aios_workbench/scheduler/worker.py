@@ -89,7 +89,7 @@ def run_job_run(workspace_root: str | Path, run_id: int):
     """Execute job run `run_id` of the workspace at `workspace_root`; return its ExecutionResult."""
     # lazy: Papermill/nbclient, the service and the workspace load after _skip_slow_imports()
     from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
-    from aios_workbench.jobs.spec import JobSpec  # lazy: as above
+    from aios_workbench.schemas.job_spec import JobSpec  # lazy: as above
     from aios_workbench.service.core import WorkbenchService  # lazy: as above
     from aios_workbench.workspace import Workspace  # lazy: as above
 

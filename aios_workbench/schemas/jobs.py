@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, JsonValue
 
 from aios_workbench.schemas.base import Body, Id, Moment, NonEmpty, Query, Raw, Reply
-from aios_workbench.schemas.promotion import Empty, JobSpec, ParameterSchema
+from aios_workbench.schemas.job_spec import JobSpec
+from aios_workbench.schemas.promotion import Empty, ParameterSchema
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
 

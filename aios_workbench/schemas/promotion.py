@@ -8,6 +8,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, JsonValue
 
 from aios_workbench.schemas.base import Body, Integer, Moment, NonEmpty, Query, Reply
+from aios_workbench.schemas.job_spec import JobSpec
+from aios_workbench.schemas.schedule import Schedule
 
 GateName = Literal["parameters_cell", "parameters", "validation_run", "required_checks", "grants", "approval"]
 
@@ -74,14 +76,7 @@ class PromotionGate(Reply):
     detail: dict[str, Any]
 
 
-class ScheduleSpec(Reply):
-    kind: Literal["cron", "once", "manual"]
-    cron: str | None
-    timezone: str
-    at: Moment | None
-
-
-class ScheduleSummary(ScheduleSpec):
+class ScheduleSummary(Schedule):
     description: str = Field(description='In words, e.g. "At 06:00 AM, Monday through Friday (Europe/Berlin)".')
 
 
@@ -140,55 +135,6 @@ class SchedulePreviewQuery(Query):
 class SchedulePreview(Reply):
     schedule: ScheduleSummary
     next_runs: list[NextRun]
-
-
-class Retries(Reply):
-    max: int
-    backoff_seconds: float
-    backoff_factor: float
-    max_backoff_seconds: float
-
-
-class CatchUp(Reply):
-    policy: Literal["skip", "once", "all"]
-    max_runs: int
-
-
-class Triggers(Reply):
-    after_success: list[str]
-    on_monitor_failure: list[str]
-
-
-class Notifications(Reply):
-    on: list[Literal["failure", "success", "recovery"]]
-    webhooks: list[str]
-    emails: list[str]
-
-
-class Retention(Reply):
-    keep_last: int | None
-    keep_days: float | None
-
-
-class JobSpec(Reply):
-    """A job version's spec as stored (jobs/spec.py validates it)."""
-
-    name: str
-    parameters: dict[str, JsonValue]
-    schedule: ScheduleSpec
-    timeout_seconds: float | None
-    cell_timeout_seconds: float | None
-    retries: Retries
-    max_concurrent: int
-    catch_up: CatchUp
-    triggers: Triggers
-    notifications: Notifications
-    secrets: dict[str, str]
-    retention: Retention
-    executor: str
-    kernel: str
-    identity: str | None
-    approver: str | None
 
 
 class JobNameQuery(Query):

@@ -23,7 +23,7 @@ from aios_workbench.jobs.outputs import kept_output
 from aios_workbench.jobs.parameters import derive_schema, parse_assignments
 from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
 from aios_workbench.jobs.runs import positive_id
-from aios_workbench.jobs.schedule import Schedule
+from aios_workbench.schemas.schedule import Schedule
 
 if TYPE_CHECKING:
     from aios_workbench.jobs.promote import PromotionReport

@@ -71,7 +71,7 @@ class AuditEvent(Base):
 class Job(Base):
     """A promoted notebook: its current version and how it is scheduled.
 
-    `spec` is a `jobs.spec.JobSpec` as JSON (parameters, schedule, timeouts, retries, ...).
+    `spec` is a `schemas.job_spec.JobSpec` as JSON (parameters, schedule, timeouts, retries, ...).
     `next_due_at` is the next schedule occurrence not yet enqueued (NULL: nothing scheduled)."""
 
     __tablename__ = "jobs"

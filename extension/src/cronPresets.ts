@@ -179,5 +179,5 @@ export function defaultJobName(path: string): string {
     .slice(0, 128);
 }
 
-/** What a job name must look like (`jobs/spec.py` JOB_NAME). */
+/** What a job name must look like (`schemas/job_spec.py` JOB_NAME). */
 export const JOB_NAME_PATTERN = '[A-Za-z][A-Za-z0-9_.\\-]{0,127}';

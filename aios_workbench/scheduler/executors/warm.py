@@ -44,7 +44,7 @@ WORKER_IMPORTS = (
     "aios_workbench.service.core", "aios_workbench.surfaces.rest.routes", "aios_workbench.surfaces.rest.standalone",
     "aios_workbench.store", "aios_workbench.kernel.run", "aios_workbench.tracking.runs_query",
     "aios_workbench.workspace", "aios_workbench.connectors.builtin", "aios_workbench.connectors.s3",
-    "aios_workbench.jobs.spec", "aios_workbench.query.engine", "sqlalchemy.dialects.postgresql",
+    "aios_workbench.schemas.job_spec", "aios_workbench.query.engine", "sqlalchemy.dialects.postgresql",
     *(f"aios_workbench.surfaces.rest.{part}_routes"
       for part in ("catalog", "check", "dashboard", "job", "model", "promotion", "query", "run")),
 )

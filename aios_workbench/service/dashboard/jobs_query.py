@@ -17,7 +17,7 @@ from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import Job, JobRun
 
 if TYPE_CHECKING:
-    from aios_workbench.jobs.schedule import Schedule
+    from aios_workbench.schemas.schedule import Schedule
 
 HEALTH_WINDOW = timedelta(days=30)
 FINISHED = ("succeeded", "failed", "timed_out", "cancelled")
@@ -31,8 +31,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 def schedule_of(job: Job) -> Schedule | None:
     """The job's `Schedule`, or None when its spec holds none that parses."""
-    # lazy: jobs.schedule loads pydantic and zoneinfo; only jobs with a schedule need it
-    from aios_workbench.jobs.schedule import Schedule
+    # lazy: schemas.schedule loads pydantic and zoneinfo; only jobs with a schedule need it
+    from aios_workbench.schemas.schedule import Schedule
 
     raw = (job.spec or {}).get("schedule")
     try:

@@ -820,10 +820,17 @@ export interface components {
             warnings: string[];
             first_bad_record?: components["schemas"]["AuditRecord"] | null;
         };
-        /** CatchUp */
+        /**
+         * CatchUp
+         * @description Occurrences missed while no scheduler ran: skip them, run the latest once, or run each (up to max_runs).
+         */
         CatchUp: {
-            /** @enum {string} */
+            /**
+             * @default once
+             * @enum {string}
+             */
             policy: "skip" | "once" | "all";
+            /** @default 10 */
             max_runs: number;
         };
         /**
@@ -1460,28 +1467,99 @@ export interface components {
         };
         /**
          * JobSpec
-         * @description A job version's spec as stored (jobs/spec.py validates it).
+         * @description A job's settings as its promotion froze them, stored with each version.
          */
         JobSpec: {
             name: string;
+            /** @default {} */
             parameters: {
-                [key: string]: components["schemas"]["JsonValue"];
+                [key: string]: unknown;
             };
-            schedule: components["schemas"]["ScheduleSpec"];
+            /**
+             * @default {
+             *       "kind": "manual",
+             *       "cron": null,
+             *       "timezone": "UTC",
+             *       "at": null
+             *     }
+             */
+            schedule: components["schemas"]["Schedule"];
+            /**
+             * @description whole-notebook limit
+             * @default 3600
+             */
             timeout_seconds: number | null;
+            /**
+             * @description per-cell limit
+             * @default null
+             */
             cell_timeout_seconds: number | null;
+            /**
+             * @default {
+             *       "max": 0,
+             *       "backoff_seconds": 30,
+             *       "backoff_factor": 2,
+             *       "max_backoff_seconds": 3600
+             *     }
+             */
             retries: components["schemas"]["Retries"];
+            /**
+             * @description runs of this job at once
+             * @default 1
+             */
             max_concurrent: number;
+            /**
+             * @default {
+             *       "policy": "once",
+             *       "max_runs": 10
+             *     }
+             */
             catch_up: components["schemas"]["CatchUp"];
+            /**
+             * @default {
+             *       "after_success": [],
+             *       "on_monitor_failure": []
+             *     }
+             */
             triggers: components["schemas"]["Triggers"];
+            /**
+             * @default {
+             *       "on": [
+             *         "failure",
+             *         "recovery"
+             *       ],
+             *       "webhooks": [],
+             *       "emails": []
+             *     }
+             */
             notifications: components["schemas"]["Notifications"];
+            /**
+             * @description kernel env var -> secret reference (resolved at run time)
+             * @default {}
+             */
             secrets: {
                 [key: string]: string;
             };
+            /**
+             * @default {
+             *       "keep_last": 50,
+             *       "keep_days": null
+             *     }
+             */
             retention: components["schemas"]["Retention"];
+            /** @default local */
             executor: string;
+            /** @default python3 */
             kernel: string;
+            /**
+             * @description who the job runs as; default: the promoter
+             * @default null
+             */
             identity: string | null;
+            /**
+             * @description a second user who must approve the promotion
+             * @default null
+             */
             approver: string | null;
         };
         /** JobVersion */
@@ -1720,10 +1798,15 @@ export interface components {
             required_checks: string[];
             schema: components["schemas"]["ParameterSchema"];
         };
-        /** Notifications */
+        /**
+         * Notifications
+         * @description Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed.
+         */
         Notifications: {
             on: ("failure" | "success" | "recovery")[];
+            /** @default [] */
             webhooks: string[];
+            /** @default [] */
             emails: string[];
         };
         /** ParameterSchema */
@@ -1960,16 +2043,28 @@ export interface components {
             name: string;
             version: string;
         };
-        /** Retention */
+        /**
+         * Retention
+         * @description Output notebooks and logs of old runs are deleted beyond the last N runs or N days (the run rows stay).
+         */
         Retention: {
+            /** @default 50 */
             keep_last: number | null;
+            /** @default null */
             keep_days: number | null;
         };
-        /** Retries */
+        /**
+         * Retries
+         * @description A failed or timed-out attempt is retried `max` times, waiting backoff * factor^(n-1) seconds.
+         */
         Retries: {
+            /** @default 0 */
             max: number;
+            /** @default 30 */
             backoff_seconds: number;
+            /** @default 2 */
             backoff_factor: number;
+            /** @default 3600 */
             max_backoff_seconds: number;
         };
         /** Rollback */
@@ -2171,25 +2266,40 @@ export interface components {
             reference: number;
             current: number;
         };
+        /**
+         * Schedule
+         * @description kind: cron (with `cron` and `timezone`), once (at `at`), manual (only run by hand or a trigger).
+         */
+        Schedule: {
+            /**
+             * @default manual
+             * @enum {string}
+             */
+            kind: "cron" | "once" | "manual";
+            /** @default null */
+            cron: string | null;
+            /** @default UTC */
+            timezone: string;
+            /** @default null */
+            at: string | null;
+        };
         /** SchedulePreview */
         SchedulePreview: {
             schedule: components["schemas"]["ScheduleSummary"];
             next_runs: components["schemas"]["NextRun"][];
         };
-        /** ScheduleSpec */
-        ScheduleSpec: {
-            /** @enum {string} */
-            kind: "cron" | "once" | "manual";
-            cron: string | null;
-            timezone: string;
-            at: string | null;
-        };
         /** ScheduleSummary */
         ScheduleSummary: {
-            /** @enum {string} */
+            /**
+             * @default manual
+             * @enum {string}
+             */
             kind: "cron" | "once" | "manual";
+            /** @default null */
             cron: string | null;
+            /** @default UTC */
             timezone: string;
+            /** @default null */
             at: string | null;
             /** @description In words, e.g. "At 06:00 AM, Monday through Friday (Europe/Berlin)". */
             description: string;
@@ -2289,9 +2399,14 @@ export interface components {
             value: components["schemas"]["JsonValue"];
             count: number;
         };
-        /** Triggers */
+        /**
+         * Triggers
+         * @description Runs started by events instead of the clock: another job's success, a monitor's failure.
+         */
         Triggers: {
+            /** @default [] */
             after_success: string[];
+            /** @default [] */
             on_monitor_failure: string[];
         };
         /** UpcomingRun */

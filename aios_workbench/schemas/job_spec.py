@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_serializer, field_validator
 
-from aios_workbench.core.models import Strict
-from aios_workbench.jobs.schedule import Schedule
+from aios_workbench.schemas.schedule import Schedule, Spec
 
 JOB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+Outcome = Literal["failure", "success", "recovery"]
 
 
-class Retries(Strict):
+class Retries(Spec):
     """A failed or timed-out attempt is retried `max` times, waiting backoff * factor^(n-1) seconds."""
 
     max: int = Field(0, ge=0, le=20)
@@ -31,26 +31,30 @@ class Retries(Strict):
         return min(self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_backoff_seconds)
 
 
-class CatchUp(Strict):
+class CatchUp(Spec):
     """Occurrences missed while no scheduler ran: skip them, run the latest once, or run each (up to max_runs)."""
 
     policy: Literal["skip", "once", "all"] = "once"
     max_runs: int = Field(10, ge=1, le=1000)
 
 
-class Triggers(Strict):
+class Triggers(Spec):
     """Runs started by events instead of the clock: another job's success, a monitor's failure."""
 
     after_success: tuple[str, ...] = ()
     on_monitor_failure: tuple[str, ...] = ()
 
 
-class Notifications(Strict):
+class Notifications(Spec):
     """Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed."""
 
-    on: frozenset[Literal["failure", "success", "recovery"]] = frozenset({"failure", "recovery"})
+    on: frozenset[Outcome] = frozenset({"failure", "recovery"})
     webhooks: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
+
+    @field_serializer("on")
+    def _in_order(self, events: frozenset[Outcome]) -> list[Outcome]:
+        return sorted(events)   # a set has no order; stored specs and the OpenAPI document need one
 
     @field_validator("webhooks")
     @classmethod
@@ -69,14 +73,16 @@ class Notifications(Strict):
         return addresses
 
 
-class Retention(Strict):
+class Retention(Spec):
     """Output notebooks and logs of old runs are deleted beyond the last N runs or N days (the run rows stay)."""
 
     keep_last: int | None = Field(50, ge=1)
     keep_days: float | None = Field(None, gt=0)
 
 
-class JobSpec(Strict):
+class JobSpec(Spec):
+    """A job's settings as its promotion froze them, stored with each version."""
+
     name: str
     parameters: dict[str, Any] = {}
     schedule: Schedule = Schedule()

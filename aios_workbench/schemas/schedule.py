@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.core.models import Strict
 
 PRESETS = {
     "@hourly": "0 * * * *",
@@ -50,10 +51,16 @@ def check_cron(expression: str) -> str:
     return text
 
 
-class Schedule(BaseModel):
-    """kind: cron (with `cron` and `timezone`), once (at `at`), manual (only run by hand or a trigger)."""
+class Spec(Strict):
+    """A part of a job's spec: validated when a promotion sets it, and the contract of the answers that
+    show it, whose JSON Schema is what the service sends (every field present, defaults filled in)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(json_schema_mode_override="serialization",
+                              json_schema_serialization_defaults_required=True)
+
+
+class Schedule(Spec):
+    """kind: cron (with `cron` and `timezone`), once (at `at`), manual (only run by hand or a trigger)."""
 
     kind: Literal["cron", "once", "manual"] = "manual"
     cron: str | None = None
