@@ -1,7 +1,7 @@
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { reloadButton, smallButton } from './buttons';
 import {
   acknowledgeAlert,
   fetchAlerts,
@@ -68,18 +68,11 @@ export class AlertsPanel extends Panel {
       ...STATES.map(([value, label]) => el('option', { value }, label))
     );
     this._state.addEventListener('change', () => void this.reload());
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload the alerts',
-        title: 'Reload the alerts',
-        'data-testid': 'aios-alerts-refresh'
-      },
-      refreshIcon.element({ tag: 'span' })
+    const refresh = reloadButton(
+      'the alerts',
+      () => void this.reload(),
+      'aios-alerts-refresh'
     );
-    refresh.addEventListener('click', () => void this.reload());
     this._counts = el('p', {
       class: 'aios-runs-scope-note',
       role: 'status',
@@ -251,18 +244,11 @@ export class AlertsPanel extends Panel {
       onClick: () => void,
       primary = false
     ) => {
-      const node = el(
-        'button',
-        {
-          type: 'button',
-          class: `aios-button aios-small${primary ? ' aios-primary' : ''}`,
-          'data-testid': `aios-alert-${action}`,
-          'aria-label': `${label}: ${alert.title}`
-        },
-        label
-      );
-      node.addEventListener('click', onClick);
-      actions.push(node);
+      const attrs = {
+        'data-testid': `aios-alert-${action}`,
+        'aria-label': `${label}: ${alert.title}`
+      };
+      actions.push(smallButton(label, attrs, onClick, primary));
     };
     if (alert.state === 'open') {
       button(

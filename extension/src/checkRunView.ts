@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { CheckItem, LedgerRun } from './api';
-import { el, emptyNote } from './dom';
+import { el, emptyNote, tableHead } from './dom';
 
 /** Statuses with their own badge colour; anything else is shown neutral. */
 const KNOWN_STATUSES = new Set(['pass', 'warn', 'fail', 'error', 'skip']);
@@ -86,11 +86,7 @@ function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
           ? `Example failing rows (${shown.length} of ${rows.length}, masked as for the user who ran the check)`
           : `Example failing rows, masked as for the user who ran the check`
       ),
-      el(
-        'thead',
-        {},
-        el('tr', {}, ...columns.map(c => el('th', { scope: 'col' }, c)))
-      ),
+      tableHead(...columns),
       el(
         'tbody',
         {},

@@ -1,8 +1,8 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { reloadButton } from './buttons';
 import { LedgerRun, LedgerRuns } from './api';
 import { CheckRunView, formatTime, statusBadge } from './checkRunView';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
@@ -110,18 +110,11 @@ export class ChecksPanel extends Panel {
       ...KINDS.map(kind => el('option', { value: kind }, kind))
     );
     this._kind.addEventListener('change', () => void this.reload());
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload the check runs',
-        title: 'Reload the check runs',
-        'data-testid': 'aios-checks-refresh'
-      },
-      refreshIcon.element({ tag: 'span' })
+    const refresh = reloadButton(
+      'the check runs',
+      () => void this.reload(),
+      'aios-checks-refresh'
     );
-    refresh.addEventListener('click', () => void this.reload());
 
     this._message = el('div', { class: 'aios-checks-message' });
     this._list = el('ul', {

@@ -1,8 +1,8 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { reloadButton } from './buttons';
 import { Dataset } from './api';
 import {
   IDataClient,
@@ -54,17 +54,7 @@ export class DataPanel extends Panel {
         this._tree.node.focus();
       }
     });
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload the catalog',
-        title: 'Reload the catalog'
-      },
-      refreshIcon.element({ tag: 'span' })
-    );
-    refresh.addEventListener('click', () => void this.reload());
+    const refresh = reloadButton('the catalog', () => void this.reload());
     this._count = el('p', {
       class: 'aios-data-count',
       role: 'status',

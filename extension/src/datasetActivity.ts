@@ -6,7 +6,7 @@
 import { Lineage, LineageGraph, LineageNode } from './api';
 import { CHECKS_PAGE_SIZE, fetchCheckHistory } from './checks';
 import { formatTime, statusBadge } from './checkRunView';
-import { el, errorBox, loadingNote, messageOf } from './dom';
+import { el, errorBox, loadingNote, messageOf, tableHead } from './dom';
 import { requestAPI } from './request';
 
 /** How many of the latest check runs the dataset view lists. */
@@ -149,18 +149,7 @@ export class DatasetChecksSection {
             class: 'aios-table',
             'aria-label': 'Checks recorded on this dataset'
           },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              el('th', { scope: 'col' }, 'Status'),
-              el('th', { scope: 'col' }, 'Check'),
-              el('th', { scope: 'col' }, 'By'),
-              el('th', { scope: 'col' }, 'When')
-            )
-          ),
+          tableHead('Status', 'Check', 'By', 'When'),
           el('tbody', {}, ...rows)
         )
       );

@@ -4,7 +4,7 @@ import { Widget } from '@lumino/widgets';
 import { Dataset, DatasetView as DatasetAccess, ExplainedColumn } from './api';
 import { IDataClient } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
-import { el, errorBox, formatCount, loadingNote } from './dom';
+import { el, errorBox, formatCount, loadingNote, tableHead } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
 import { Loader } from './loader';
 import { PreviewSection } from './preview';
@@ -214,16 +214,7 @@ export class DatasetView extends Widget {
         el(
           'table',
           { class: 'aios-table aios-schema-table', 'aria-label': 'Columns' },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              el('th', { scope: 'col' }, 'Column / type'),
-              el('th', { scope: 'col' }, 'Classes / mask')
-            )
-          ),
+          tableHead('Column / type', 'Classes / mask'),
           body
         )
       )

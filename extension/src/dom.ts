@@ -90,3 +90,14 @@ export function formatCount(value: number | null | undefined): string {
     ? value.toLocaleString()
     : '—';
 }
+
+/**
+ * A table's header row: one column header per label.
+ */
+export function tableHead(...labels: string[]): HTMLTableSectionElement {
+  return el(
+    'thead',
+    {},
+    el('tr', {}, ...labels.map(label => el('th', { scope: 'col' }, label)))
+  );
+}

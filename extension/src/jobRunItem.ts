@@ -1,3 +1,4 @@
+import { smallButton } from './buttons';
 import { JobRun } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
@@ -55,19 +56,12 @@ export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
     onClick: () => void,
     primary = false
   ) => {
-    const node = el(
-      'button',
-      {
-        type: 'button',
-        class: `aios-button aios-small${primary ? ' aios-primary' : ''}`,
-        'data-action': action,
-        'data-testid': `aios-run-${action}`,
-        'aria-label': `${label}: run ${run.id}`
-      },
-      label
-    );
-    node.addEventListener('click', onClick);
-    buttons.push(node);
+    const attrs = {
+      'data-action': action,
+      'data-testid': `aios-run-${action}`,
+      'aria-label': `${label}: run ${run.id}`
+    };
+    buttons.push(smallButton(label, attrs, onClick, primary));
   };
   const active = ACTIVE_RUN_STATES.has(run.status);
   if (canControl && active && !run.cancel_requested) {

@@ -1,6 +1,6 @@
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
+import { reloadButton } from './buttons';
 import { JobDetail, JobRun } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
@@ -172,18 +172,11 @@ export class JobView extends Widget {
       '‹ Jobs'
     );
     back.addEventListener('click', () => this._options.onBack());
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload this job',
-        title: 'Reload this job',
-        'data-testid': 'aios-job-refresh'
-      },
-      refreshIcon.element({ tag: 'span' })
+    const refresh = reloadButton(
+      'this job',
+      () => void this.refresh(),
+      'aios-job-refresh'
     );
-    refresh.addEventListener('click', () => void this.refresh());
     return el('div', { class: 'aios-dataset-bar' }, back, refresh);
   }
 

@@ -1,7 +1,7 @@
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { reloadButton } from './buttons';
 import { Job } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
@@ -44,18 +44,11 @@ export class JobsPanel extends Panel {
     this.node.dataset.testid = 'aios-jobs-tab';
     this._pollSeconds = options.pollSeconds ?? (() => 2);
 
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload the jobs',
-        title: 'Reload the jobs',
-        'data-testid': 'aios-jobs-refresh'
-      },
-      refreshIcon.element({ tag: 'span' })
+    const refresh = reloadButton(
+      'the jobs',
+      () => void this.reload(),
+      'aios-jobs-refresh'
     );
-    refresh.addEventListener('click', () => void this.reload());
     this._count = el('span', {
       class: 'aios-jobs-count',
       role: 'status',

@@ -1,6 +1,13 @@
 import { ColumnProfile, DatasetProfile, HistogramBin } from './api';
 import { IDataClient, isMissingEndpoint } from './catalog';
-import { el, errorBox, formatCount, loadingNote, messageOf } from './dom';
+import {
+  el,
+  errorBox,
+  formatCount,
+  loadingNote,
+  messageOf,
+  tableHead
+} from './dom';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -181,18 +188,7 @@ export class ProfileSection {
         el(
           'table',
           { class: 'aios-table aios-profile-table' },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              el('th', { scope: 'col' }, 'Column'),
-              el('th', { scope: 'col' }, 'Nulls / distinct'),
-              el('th', { scope: 'col' }, 'Range'),
-              el('th', { scope: 'col' }, 'Distribution')
-            )
-          ),
+          tableHead('Column', 'Nulls / distinct', 'Range', 'Distribution'),
           body
         )
       )

@@ -1,6 +1,6 @@
 import { RunSummary } from './api';
 import { formatValue, statusBadge } from './checkRunView';
-import { el, emptyNote } from './dom';
+import { el, emptyNote, tableHead } from './dom';
 
 /** Metrics and parameters shown on a run's summary line before "…". */
 const SUMMARY_ITEMS = 3;
@@ -26,16 +26,7 @@ function keyValueTable(
   return el(
     'table',
     { class: 'aios-table aios-run-values', 'aria-label': label },
-    el(
-      'thead',
-      {},
-      el(
-        'tr',
-        {},
-        el('th', { scope: 'col' }, label),
-        el('th', { scope: 'col' }, 'Value')
-      )
-    ),
+    tableHead(label, 'Value'),
     el(
       'tbody',
       {},

@@ -1,8 +1,8 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { reloadButton } from './buttons';
 import { RunSummary } from './api';
 import { formatTime } from './checkRunView';
 import { toneBadge } from './badges';
@@ -35,18 +35,11 @@ export class RunsPanel extends Panel {
       el('option', { value: 'all' }, 'All notebooks')
     );
     this._scope.addEventListener('change', () => void this.reload());
-    const refresh = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-status-refresh',
-        'aria-label': 'Reload the runs',
-        title: 'Reload the runs',
-        'data-testid': 'aios-runs-refresh'
-      },
-      refreshIcon.element({ tag: 'span' })
+    const refresh = reloadButton(
+      'the runs',
+      () => void this.reload(),
+      'aios-runs-refresh'
     );
-    refresh.addEventListener('click', () => void this.reload());
     this._scopeNote = el('p', {
       class: 'aios-runs-scope-note',
       'data-testid': 'aios-runs-notebook'
