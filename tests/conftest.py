@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,6 +24,9 @@ REQUIRE_SERVICES = os.environ.get("AIOS_REQUIRE_SERVICES") == "1"
 # Every REST answer of the test run is checked against its route's model (servers started by tests inherit
 # it): a field the contract does not declare answers 500, so the test that met it fails.
 os.environ.setdefault("AIOS_VALIDATE_RESPONSES", "1")
+# Signed audit checkpoints (audit/witness.py) go to a throwaway folder, never ~/.local/state/aios/witness;
+# servers and CLI processes started by tests inherit it.
+os.environ.setdefault("AIOS_WITNESS_DIR", tempfile.mkdtemp(prefix="aios-witness-"))
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -196,8 +200,6 @@ def aios_serve(root, *, token: str, user: str | None = None):
 def lab_settings_dir(path: Path | None = None) -> Path:
     """A JupyterLab user-settings folder for a test server (never the developer's ~/.jupyter), with
     JupyterLab's "get official news?" toast answered "no", so it covers nothing in screenshots."""
-    import tempfile
-
     path = Path(path or tempfile.mkdtemp(prefix="aios-lab-settings-"))
     notification = path / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True, exist_ok=True)

@@ -227,6 +227,8 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
     call("get", "catalog/preview", name=SUPPLIERS, order_by="supplier_id", limit=3, count="1")
     call("get", "catalog/profile", name=SUPPLIERS)
     call("post", "datasets/write", raw=_arrow(20), status=201, target="outputs.contract_rows")
+    call("post", "catalog/untag", {"dataset": "outputs.main.contract_rows", "column": "label", "tag": "pii.email",
+                                   "reason": "contract test"}, status=403)   # alice holds no `manage` grant
     call("get", "lineage", name=SUPPLIERS, depth=2)
     call("get", "audit", limit=20)
     call("get", "audit", limit=20, user="carol", status=403)   # others' records: auditors only

@@ -126,17 +126,24 @@ def seed_runs_and_models(ws) -> dict:
     from aios_workbench.audit import AuditLog
     from aios_workbench.store import open_store
     from aios_workbench.tracking import ensure_store, tracking_uri
+    from aios_workbench.tracking.lineage import dataset_input
     from aios_workbench.tracking.registry import ModelRegistry
 
     ensure_store(ws)
     client = MlflowClient(tracking_uri(ws))
-    experiment = client.create_experiment("late-delivery")
+    # runs are private: this experiment is shared with analysts, and its runs read purchase orders, which bob
+    # reads as alice does (the same masks, no row filter), so he sees their values
+    experiment = client.create_experiment("late-delivery", tags={"aios.readers": "role:analyst"})
+    orders = dataset_input(ws.name, "purchasing_warehouse.procurement.purchase_orders",
+                           {"digest": "seed", "rows": 40_000, "schema": [{"name": "po_id", "type": "BIGINT"}]},
+                           "training")
     model_dir = ws.state_dir / "seed-model"
     model_dir.mkdir()
     (model_dir / "MLmodel").write_text("flavors: {}\n")   # the registry only needs the model's location
     runs = {}
     for name, f1 in (("gbm-depth-4", 0.71), ("gbm-depth-6", 0.78), ("logreg-baseline", 0.64)):
         run = client.create_run(experiment, run_name=name, tags={"aios.user": "alice", "mlflow.user": "alice"})
+        client.log_inputs(run.info.run_id, datasets=[orders])
         client.log_metric(run.info.run_id, "f1", f1)
         client.log_metric(run.info.run_id, "auc", f1 + 0.1)
         client.log_param(run.info.run_id, "model", name.split("-")[0])

@@ -340,3 +340,50 @@ def test_engine_errors_do_not_echo_the_rewritten_query(service):
 
     assert "aios_mask" not in str(info.value) and "LINE 1" not in str(info.value)
     assert "no_such_column" in str(info.value)
+
+
+# -- table placement (issue #17, item 4) ------------------------------------------------------------
+# A table name the rewriter could not place was skipped when a CTE of the same name existed anywhere in
+# the query; through it an analyst read DuckDB's system views. tests/test_query_placement.py holds the
+# full matrix (every position x system view / ungranted / filtered dataset); these are its sharpest cases.
+
+PLACEMENT_ATTEMPTS = [
+    "SELECT unnest((SELECT list(path) FROM duckdb_databases)), (WITH duckdb_databases AS (SELECT 1 AS x) SELECT 1)",
+    "SELECT * FROM (PIVOT duckdb_tables ON table_name USING first(estimated_size)), "
+    "(WITH duckdb_tables AS (SELECT 1 AS y) SELECT * FROM duckdb_tables)",
+    "WITH RECURSIVE duckdb_tables AS (SELECT * FROM duckdb_tables UNION ALL SELECT * FROM duckdb_tables WHERE false) "
+    "SELECT * FROM duckdb_tables",
+    "SELECT unnest((SELECT list(note) FROM salaries)), (WITH salaries AS (SELECT 1) SELECT 1)",
+    "SELECT unnest((SELECT list(note) FROM people)), (WITH people AS (SELECT 1) SELECT 1)",
+    "WITH RECURSIVE salaries AS (SELECT note FROM salaries UNION ALL SELECT note FROM salaries WHERE false) "
+    "SELECT * FROM salaries",
+    "SELECT * FROM (PIVOT hr.main.people ON note USING count(*)), (WITH people AS (SELECT 1) SELECT 1)",
+    "SELECT * FROM (UNPIVOT hr.main.people ON ssn, email INTO NAME k VALUE v)",
+    "SELECT [x FOR x IN (SELECT list(email) FROM hr.main.people)]",
+    "SELECT * FROM (hr.main.people a JOIN hr.main.salaries b ON a.id = b.id)",
+]
+
+SYSTEM_CATALOG_ATTEMPTS = [
+    "SELECT * FROM duckdb_tables",
+    'SELECT * FROM "main"."duckdb_tables"',
+    "SELECT * FROM main.duckdb_tables",
+    "SELECT * FROM duckdb_databases",
+    "SELECT * FROM sqlite_master",
+    "SELECT * FROM pg_class",
+    "SELECT * FROM pragma_database_list",
+    "SELECT * FROM information_schema.columns",
+    "SELECT * FROM system.main.duckdb_tables",
+    "WITH duckdb_tables AS (SELECT 1 AS x) SELECT * FROM duckdb_tables",
+]
+
+
+@pytest.mark.parametrize("sql", PLACEMENT_ATTEMPTS)
+def test_table_references_in_every_position_are_placed(service, sql):
+    assert_nothing_leaks(service, sql)
+
+
+@pytest.mark.parametrize("sql", SYSTEM_CATALOG_ATTEMPTS)
+def test_system_catalogs_are_denied_by_name(service, sql):
+    with pytest.raises(QueryDenied) as info:
+        run_as(service, sql)
+    assert info.value.rule == "system_catalog" and "aios catalog ls" in info.value.fix

@@ -312,7 +312,8 @@ def test_reads_inside_a_run_become_mlflow_dataset_inputs_and_audit_carries_the_r
         records = AuditLog(store, ws.state_dir / "audit.head").query(user="ana", limit=20)
     finally:
         store.close()
-    assert any(r["detail"].get("run_id") == run.id and r["surface"] == "kernel" for r in records)
+    # the service names the surface from how the caller signed in: `aios serve`'s bearer token is "api"
+    assert any(r["detail"].get("run_id") == run.id and r["surface"] == "api" for r in records)
 
 
 async def test_jupyter_preview_pages_by_cursor_and_masks(jp_fetch):

@@ -351,6 +351,11 @@ def test_cli_approve_and_promote_through_the_gate(aios, trained, fresh_run, mode
     own = aios("alice", "approve", model_name, version, "--comment", "mine")
     assert own.exit_code == 77 and "alice is the author" in own.stderr
 
+    hidden = aios("bob", "approve", model_name, version, "--comment", "unseen")
+    assert hidden.exit_code == 66 and "among those you may see" in hidden.stderr   # nobody approves blind
+    from mlflow import MlflowClient
+
+    MlflowClient(tracking_uri(trained.ws)).set_experiment_tag(trained.experiment_id, "aios.readers", "bob carol")
     approved = aios("bob", "approve", model_name, version, "--comment", "reviewed")
     assert approved.exit_code == 0 and f"approved models:/{model_name}/{version} as bob" in approved.stdout
 
@@ -358,7 +363,7 @@ def test_cli_approve_and_promote_through_the_gate(aios, trained, fresh_run, mode
     assert promoted.exit_code == 0, promoted.output
     assert f"models:/{model_name}/{version} is now 'champion'" in promoted.stdout
 
-    listed = json.loads(aios("carol", "ls", model_name, "--json").stdout)
+    listed = json.loads(aios("alice", "ls", model_name, "--json").stdout)
     assert [(v["version"], v["status"], v["author"]) for v in listed] == [(version, "champion", "alice")]
     shown = aios("carol", "show", model_name, version)
     assert shown.exit_code == 0 and "promotion gate: OPEN" in shown.stdout and "reviewed" in shown.stdout

@@ -294,8 +294,16 @@ def test_line_plot_handles_single_points_and_non_finite_values():
 # -- over REST -------------------------------------------------------------------------------------
 def test_widget_against_a_real_aios_serve(tracked):
     """Enabled once the lead mounts service/run_routes.py; until then the routes answer 404."""
+    from mlflow import MlflowClient
+
     from aios_workbench.kernel.client import ServiceClient
 
+    # runs are private to their readers (service/runs.py): share notebook B's experiment with the admin role
+    # the served user holds, and make its runs' owners policy users, so their values may be shown to him
+    policy = tracked.root / "governance" / "policy.yaml"
+    policy.write_text(policy.read_text().replace("users:\n", "users:\n  alice: {roles: []}\n  bob: {roles: []}\n", 1))
+    client = MlflowClient(tracking_uri(tracked.ws))
+    client.set_experiment_tag(client.get_experiment_by_name(NOTEBOOK_B).experiment_id, "aios.readers", "role:admin")
     with aios_serve(tracked.root, token=TOKEN, user=getpass.getuser()) as url:
         client = ServiceClient(url, TOKEN)
         try:

@@ -310,13 +310,17 @@ def test_log_model_passes_through_to_the_mlflow_flavor(tracked):
     assert loaded.predict([[3.0]])[0] == pytest.approx(3.0)
 
 
-def test_ui_command_serves_the_workspace_store(workspace):
+def test_aios_mlflow_backend_listens_on_a_private_socket_only(workspace):
+    """`aios mlflow` starts MLflow's server on a Unix socket (no TCP port); its proxy is the only way in
+    (tests/test_mlflow_governance.py drives the whole thing)."""
     from aios_workbench.core.errors import UsageError
-    from aios_workbench.tracking.store import ui_command
+    from aios_workbench.tracking.ui_server import backend_command
 
-    argv = ui_command(workspace, port=5123)
-    assert argv[1:4] == ["-m", "mlflow", "ui"]
+    argv = backend_command(workspace, "/tmp/aios-mlflow-x/mlflow.sock")
+    assert argv[1:4] == ["-m", "mlflow", "server"]
     assert argv[argv.index("--backend-store-uri") + 1] == tracking_uri(workspace)
     assert argv[argv.index("--default-artifact-root") + 1] == artifact_root(workspace).as_uri()
+    assert "--no-serve-artifacts" in argv
+    assert argv[argv.index("--uvicorn-opts") + 1] == "--uds /tmp/aios-mlflow-x/mlflow.sock"
     with pytest.raises(UsageError, match="own UI"):
-        ui_command(set_tracking(workspace, uri=UNREACHABLE, required=False))
+        backend_command(set_tracking(workspace, uri=UNREACHABLE, required=False), "/tmp/x.sock")

@@ -4,10 +4,15 @@ An alert is open until someone acknowledges it and resolved when the problem goe
 success, an approval given). Repeats of one problem share a `key` ("job:nightly"): while an alert with
 that key is open or acknowledged, a repeat bumps its `count` and `last_at` instead of adding a row, so
 a job failing every five minutes is one line in the sidebar, not three hundred.
+
+Who sees an alert is the service's rule (`service/alerts.py`), handed to `list`, `counts` and
+`acknowledge` as a `visible(alert) -> bool` predicate: an alert the caller may not see is left out of
+pages and counts, and acknowledging it is refused exactly as for an id that does not exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text, update
@@ -20,6 +25,7 @@ SEVERITIES = ("info", "warning", "error", "critical")
 STATES = ("open", "acknowledged", "resolved")
 UNRESOLVED = ("open", "acknowledged")
 MAX_LIMIT = 500
+Visible = Callable[[dict], bool]   # whether the caller may see an alert (given as `alert_dict` shapes it)
 
 
 def _now() -> datetime:
@@ -82,50 +88,81 @@ class AlertFeed:
                                      .values(state="resolved", resolved_at=_now()))
             return result.rowcount or 0
 
-    def acknowledge(self, alert_id: int, user: str) -> dict:
-        """Mark an open alert as seen by `user`; acknowledging one that is not open changes nothing."""
+    def acknowledge(self, alert_id: int, user: str, *, visible: Visible | None = None) -> dict:
+        """Mark an open alert as seen by `user`. The answer's `acknowledgement` says what happened:
+        "acknowledged" now, or "already_acknowledged" / "already_resolved" (nothing changes: the first
+        acknowledger and the moment stay, and `message` says them). An alert `visible` refuses is not found."""
         with self.store.session() as session, session.begin():
             alert = session.get(Alert, _alert_id(alert_id))
-            if alert is None:
-                raise NotFound(f"there is no alert {alert_id}", input=str(alert_id),
-                               fix="list alerts with `aios alerts ls` (or GET alerts) and use one of their ids")
+            if alert is None or (visible is not None and not visible(alert_dict(alert))):
+                raise _no_such_alert(alert_id)
             if alert.state == "open":
                 alert.state = "acknowledged"
                 alert.acknowledged_by = user
                 alert.acknowledged_at = _now()
-            return alert_dict(alert)
+                outcome, message = "acknowledged", f"alert {alert.id} acknowledged by {user}"
+            elif alert.state == "acknowledged":
+                outcome = "already_acknowledged"
+                message = (f"alert {alert.id} was already acknowledged by {alert.acknowledged_by} at "
+                           f"{_iso(alert.acknowledged_at)}; nothing changed")
+            else:
+                outcome = "already_resolved"
+                message = f"alert {alert.id} was already resolved at {_iso(alert.resolved_at)}; nothing changed"
+            return {**alert_dict(alert), "acknowledgement": outcome, "message": message}
 
     def get(self, alert_id: int) -> dict:
         with self.store.session() as session:
             alert = session.get(Alert, _alert_id(alert_id))
             if alert is None:
-                raise NotFound(f"there is no alert {alert_id}", input=str(alert_id),
-                               fix="list alerts with `aios alerts ls` (or GET alerts) and use one of their ids")
+                raise _no_such_alert(alert_id)
             return alert_dict(alert)
 
-    def list(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None) -> list[dict]:
-        """Alerts newest first; pass the last id you got as `before_id` for the next page."""
+    def list(self, *, state: str | None = None, limit: int = 50, before_id: int | None = None,
+             visible: Visible | None = None) -> list[dict]:
+        """Alerts newest first (only those `visible` lets through); pass the last id you got as `before_id`
+        for the next page."""
         if state is not None and state not in STATES:
             raise UsageError(f"unknown alert state {state!r}", fix=f"use one of {', '.join(STATES)}", input=state)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise UsageError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}",
                              fix="pass e.g. limit=50 and page with before_id", input=str(limit))
-        query = select(Alert).order_by(Alert.id.desc()).limit(limit)
-        if state is not None:
-            query = query.where(Alert.state == state)
-        if before_id is not None:
-            query = query.where(Alert.id < _alert_id(before_id))
+        below = _alert_id(before_id) if before_id is not None else None
+        found: list[dict] = []
         with self.store.session() as session:
-            return [alert_dict(a) for a in session.scalars(query)]
+            while len(found) < limit:   # keyset batches until the page is full of alerts the caller may see
+                batch = limit if visible is None else max(limit, 100)
+                query = select(Alert).order_by(Alert.id.desc()).limit(batch)
+                if state is not None:
+                    query = query.where(Alert.state == state)
+                if below is not None:
+                    query = query.where(Alert.id < below)
+                rows = [alert_dict(a) for a in session.scalars(query)]
+                found += [a for a in rows if visible is None or visible(a)]
+                if len(rows) < batch:
+                    break
+                below = rows[-1]["id"]
+        return found[:limit]
 
-    def counts(self) -> dict:
-        """How many alerts are open and acknowledged (the sidebar's badge)."""
-        with self.store.session() as session:
-            rows = session.execute(select(Alert.state, func.count()).where(Alert.state.in_(UNRESOLVED))
-                                   .group_by(Alert.state)).all()
+    def counts(self, *, visible: Visible | None = None) -> dict:
+        """How many alerts are open and acknowledged (the sidebar's badge), of those `visible` lets through."""
         counts = {"open": 0, "acknowledged": 0}
-        counts.update({state: n for state, n in rows})
+        with self.store.session() as session:
+            if visible is None:
+                rows = session.execute(select(Alert.state, func.count()).where(Alert.state.in_(UNRESOLVED))
+                                       .group_by(Alert.state)).all()
+                counts.update({state: n for state, n in rows})
+                return counts
+            for alert in session.scalars(select(Alert).where(Alert.state.in_(UNRESOLVED))):
+                shown = alert_dict(alert)
+                if visible(shown):
+                    counts[shown["state"]] += 1
         return counts
+
+
+def _no_such_alert(alert_id) -> NotFound:
+    """The refusal for an id that does not exist, and (the same words) for one the caller may not see."""
+    return NotFound(f"there is no alert {alert_id}", input=str(alert_id),
+                    fix="list alerts with `aios alerts ls` (or GET alerts) and use one of their ids")
 
 
 def _alert_id(value) -> int:

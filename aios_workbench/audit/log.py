@@ -12,13 +12,26 @@ Conventions a caller relies on:
   other, inside the transaction that holds the table's write lock.
 - Inside `acting_via(who)`, every record gets ``detail["via"] = who``: the front end that
   acted for the user (a delegate token), so its calls are told apart from the user's own.
+- ``user`` is who acted (the authenticated caller). A caller acting as another user (`--as bob`,
+  ``as_user``) is recorded as himself with ``detail["as_user"] = "bob"``: bob's own records never
+  hold another person's queries.
+
+With a witness attached (`attach_witness`), the log signs a checkpoint of its head every
+``checkpoint_every`` records and, on the next record, every ``checkpoint_seconds`` (on a background
+thread: an append never waits for one), and at `close` (see `witness.py`).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
+import os
+import threading
+import time as clock
+import weakref
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -29,14 +42,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aios_workbench.audit.chain import GENESIS, HeadAnchor, advance_head, clean_detail, iso, read_head, record_hash, utc
 from aios_workbench.audit.verify import VerifyResult, verify_chain
-from aios_workbench.core.errors import StoreError, UsageError
+from aios_workbench.audit.witness import Checkpoint, Witness, key_id
+from aios_workbench.core.errors import AuditIntegrityError, ConfigError, StoreError, UsageError
 from aios_workbench.core.logs import redact
-from aios_workbench.store.models import AuditEvent
+from aios_workbench.store.models import AuditCheckpoint, AuditEvent
 
 log = logging.getLogger(__name__)
 
 TABLE = cast(Table, AuditEvent.__table__)  # a declarative class with __tablename__ maps a Table
 COLUMNS = TABLE.c
+CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 TRUNCATED_MARK = ",…"
 MAX_QUERY_LIMIT = 10_000
 _LIMITS = {"user": 128, "surface": 32, "action": 64}
@@ -114,11 +129,33 @@ class AuditLog:
     """The tamper-evident audit log of one metadata store.
 
     ``head_file`` is the tail anchor (normally ``<state folder>/audit.head``); it must
-    live outside the database, so that deleting the last records is detected."""
+    live outside the database, so that deleting the last records is detected. ``witness``
+    (optional, see `attach_witness`) anchors the head outside the state folder too."""
 
-    def __init__(self, store, head_file: Path):
+    def __init__(self, store, head_file: Path, *, witness: Witness | None = None, checkpoint_every: int = 1000,
+                 checkpoint_seconds: float = 300.0):
         self.store = store
         self.head_file = Path(head_file)
+        self.witness: Witness | None = None
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
+        self._checkpoint_lock = threading.Lock()
+        self._known: tuple[int, float] | None = None   # (last id checkpointed, when: epoch seconds)
+        self._appended = 0                             # the last id this process appended
+        self._retry_after = 0.0
+        self._worker: tuple[int, ThreadPoolExecutor] | None = None
+        self._queued: Future | None = None
+        self.checkpoint_at_exit = False
+        if witness is not None:
+            self.attach_witness(witness, every=checkpoint_every, seconds=checkpoint_seconds)
+
+    def attach_witness(self, witness: Witness, *, every: int = 1000, seconds: float = 300.0) -> None:
+        """Sign checkpoints into `witness` (and the store) every `every` records and, on the next record,
+        after `seconds`; and once more when the process ends, for records not yet covered."""
+        self.witness = witness
+        self.checkpoint_every = max(1, int(every))
+        self.checkpoint_seconds = float(seconds)
+        _LOGS_WITH_WITNESS.add(self)
 
     # -- writing -------------------------------------------------------------------
     def append(self, *, user: str, surface: str, action: str, target: str | Sequence[str] = "",
@@ -156,23 +193,236 @@ class AuditLog:
             # The record is committed; a stale anchor only weakens tail detection until the next append.
             log.warning("audit record %s written, but the head file %s could not be updated: %s",
                         record["id"], self.head_file, exc)
+        if self.witness is not None:
+            self._after_append(record["id"])
         return to_public(record)
+
+    # -- checkpoints ---------------------------------------------------------------------------------------
+    def _due(self, last_id: int, known: tuple[int, float] | None) -> bool:
+        if known is None:
+            return True
+        return (last_id - known[0] >= self.checkpoint_every
+                or (last_id > known[0] and clock.time() - known[1] >= self.checkpoint_seconds))
+
+    def _after_append(self, record_id: int) -> None:
+        """Costs a comparison, unless a checkpoint is due: then one is queued on the background thread."""
+        self._appended = max(self._appended, record_id)
+        if not self._due(record_id, self._known) or clock.time() < self._retry_after:
+            return
+        queued = self._queued
+        if queued is not None and not queued.done():
+            return
+        pid = os.getpid()
+        if self._worker is None or self._worker[0] != pid:   # threads do not survive a fork
+            self._worker = (pid, ThreadPoolExecutor(max_workers=1, thread_name_prefix="aios-audit-checkpoint"))
+        try:
+            self._queued = self._worker[1].submit(self._checkpoint_quietly)
+        except RuntimeError:   # the interpreter is shutting down: `close` (at exit) signs what is left
+            pass
+
+    def _checkpoint_quietly(self, force: bool = False) -> None:
+        try:
+            self.checkpoint(force=force)
+        except Exception as exc:  # noqa: BLE001 - appends go on; verify reports what stopped the checkpoint
+            self._retry_after = clock.time() + min(self.checkpoint_seconds, 60.0)
+            message = exc.message if isinstance(exc, (AuditIntegrityError, ConfigError, StoreError)) else repr(exc)
+            log.error("audit checkpoint not signed: %s", message)
+
+    @property
+    def _pending(self) -> bool:
+        """Whether a record this process appended is not yet covered by a checkpoint it knows of."""
+        known = self._known
+        return self._appended > (known[0] if known else 0)
+
+    def wait_for_checkpoints(self, timeout: float = 30.0) -> None:
+        """Wait until a queued background checkpoint is written (tests, benchmarks, shutdown)."""
+        queued = self._queued
+        if queued is not None:
+            queued.exception(timeout=timeout)
+
+    def close(self, *, force: bool | None = None) -> None:
+        """Before the process ends: wait for a queued checkpoint, then sign one for the records this process
+        appended and no checkpoint covers yet; `force` (default: `checkpoint_at_exit`, set for a service) signs
+        it even when none is due (a short command leaves its few records to the next checkpoint)."""
+        if self.witness is None:
+            return
+        with contextlib.suppress(Exception):
+            self.wait_for_checkpoints()
+        if self._pending:
+            self._checkpoint_quietly(self.checkpoint_at_exit if force is None else force)
+
+    def _stored_checkpoints(self, *, newest: int | None = None) -> list[Checkpoint]:
+        """Checkpoints in the store, newest first (`newest`: only that many)."""
+        statement = select(CHECKPOINTS).order_by(CHECKPOINTS.c.last_id.desc(), CHECKPOINTS.c.id.desc())
+        if newest is not None:
+            statement = statement.limit(newest)
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        found = []
+        for row in rows:
+            try:
+                found.append(Checkpoint.from_mapping({**row, "at": iso(row["at"])}))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return found
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest genuine checkpoint of this log, from the store or else the witness file (None: none)."""
+        witness = self.witness
+        if witness is None or witness.key() is None:
+            return None
+        stored = next((c for c in self._stored_checkpoints(newest=20)
+                       if c.workspace == witness.workspace and witness.genuine(c)), None)
+        written = witness.last()
+        candidates = [c for c in (stored, written) if c is not None]
+        return max(candidates, key=lambda c: c.last_id) if candidates else None
+
+    def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
+        """Sign a checkpoint of the log's current head after checking the records since the last genuine
+        checkpoint (or from the first record) still link up to it; store it and add it to the witness file.
+
+        Returns the new checkpoint, or None when there was nothing new (or, without `force`, when another
+        process signed one recently). Raises AuditIntegrityError when the chain since the last checkpoint
+        is broken: a checkpoint never vouches for a log it could not check."""
+        witness = self.witness
+        if witness is None:
+            raise ConfigError("this audit log has no witness to sign checkpoints into",
+                              fix="open it with `open_audit_log(workspace)` or set audit.witness in aios.yaml")
+        with self._checkpoint_lock:
+            try:
+                base = self.latest_checkpoint()
+                if base is not None:
+                    self._known = (base.last_id, datetime.fromisoformat(base.at).timestamp())
+                last = self._last_id()
+                if not force and last is not None and not self._due(last, self._known):
+                    return None
+                head = self._walk_from(base)
+                if head is None:
+                    return None
+                last_id, last_hash, count = head
+                now = datetime.now(UTC)
+                checkpoint = witness.sign(last_id=last_id, last_hash=last_hash, count=count, at=iso(now))
+                witness.append(checkpoint)
+                with self.store.session() as session, session.begin():
+                    session.execute(insert(CHECKPOINTS).values(
+                        workspace=checkpoint.workspace, last_id=checkpoint.last_id, last_hash=checkpoint.last_hash,
+                        count=checkpoint.count, at=now, key_id=checkpoint.key_id, signature=checkpoint.signature))
+            except SQLAlchemyError as exc:
+                raise _store_error("checkpoint", self.store, exc) from None
+            except OSError as exc:
+                raise ConfigError(f"cannot write the audit witness file {witness.path.name}: {exc.strerror or exc}",
+                                  fix="check that the service's account owns the witness folder "
+                                      "(audit.witness in aios.yaml)", input=witness.path.name) from None
+            self._known = (checkpoint.last_id, now.timestamp())
+            return checkpoint
+
+    def _last_id(self) -> int | None:
+        with self.store.engine.connect() as connection:
+            return connection.execute(select(func.max(COLUMNS.id))).scalar()
+
+    def _walk_from(self, base: Checkpoint | None) -> tuple[int, str, int] | None:
+        """(last id, its hash, record count) after checking every record since `base` links up to it; None when
+        there is nothing after it."""
+        expected_id, prev, count = 1, GENESIS, 0
+        if base is not None:
+            anchor = self.record(base.last_id)
+            if anchor is None or anchor["hash"] != base.last_hash:
+                raise AuditIntegrityError(
+                    f"record {base.last_id} is missing or differs from the signed checkpoint of {base.at}: "
+                    "the log was cut or rewritten, so no new checkpoint is signed",
+                    fix="run `aios audit verify` and restore the audit table from a backup", input=base.last_id)
+            expected_id, prev, count = base.last_id + 1, base.last_hash, base.count
+        last = None
+        for record in self._stream(5000, after=expected_id - 1):
+            if (record["id"] != expected_id or record_hash(record) != record["hash"]
+                    or record["prev_hash"] != prev):
+                raise AuditIntegrityError(
+                    f"the audit chain is broken at record {expected_id}, so no checkpoint is signed",
+                    fix="run `aios audit verify` to see what changed", input=expected_id)
+            prev, expected_id, count = record["hash"], expected_id + 1, count + 1
+            last = (record["id"], record["hash"], count)
+        return last
+
+    def _checkpoint_evidence(self) -> tuple[list[Checkpoint], list[str], list[str]]:
+        """Genuine checkpoints of the store and the witness file; problems (forged, missing) and warnings."""
+        witness = self.witness
+        try:
+            stored = self._stored_checkpoints()
+        except SQLAlchemyError as exc:
+            raise _store_error("read", self.store, exc) from None
+        if witness is None:
+            return [], [], ([f"{len(stored)} checkpoint(s) in the metadata store were not checked: this log was "
+                             "opened without its witness"] if stored else [])
+        problems: list[str] = []
+        warnings: list[str] = list(witness.loose_permissions())
+        written, malformed = witness.read()
+        problems += [f"line {n} of the witness file is not a checkpoint: the file was edited" for n in malformed]
+        try:
+            key = witness.key()
+        except ConfigError as exc:
+            return [], [exc.message], warnings
+        if not witness.exists() and (key is not None or stored):
+            problems.append("the witness file is missing, but checkpoints were signed for this log (its key, or "
+                            "the metadata store, says so): it was deleted or moved")
+        if key is None and (written or stored):
+            problems.append(f"the witness key is missing: {len(written) + len(stored)} checkpoint(s) cannot be "
+                            "checked (deleted, or the witness was moved without it)")
+            return [], problems, warnings
+        genuine: dict[tuple[int, str], Checkpoint] = {}
+        in_store: set[tuple[int, str]] = set()
+        in_witness: set[tuple[int, str]] = set()
+        foreign = other_key = 0
+        ours = key_id(key) if key is not None else None
+        for where, entries, seen in (("witness file", written, in_witness), ("metadata store", stored, in_store)):
+            for checkpoint in entries:
+                if checkpoint.workspace != witness.workspace:
+                    foreign += 1
+                    continue
+                if checkpoint.key_id != ours:
+                    other_key += 1   # another replica's witness, or a replaced key: cannot be checked here
+                    continue
+                if not witness.genuine(checkpoint):
+                    problems.append(f"the checkpoint of record {checkpoint.last_id} in the {where} is not signed with "
+                                    "this workspace's witness key: it was forged or edited")
+                    continue
+                ident = (checkpoint.last_id, checkpoint.signature)
+                genuine[ident] = checkpoint
+                seen.add(ident)
+        if foreign:
+            warnings.append(f"{foreign} checkpoint(s) name another workspace (or this one at another location) and "
+                            "were not checked")
+        if other_key:
+            warnings.append(f"{other_key} checkpoint(s) were signed with another key (another replica's witness, "
+                            "or a key that was replaced) and were not checked; replicas should share one witness")
+        if in_store - in_witness:
+            newest = max(last_id for last_id, _ in in_store - in_witness)
+            warnings.append(f"the witness file lacks {len(in_store - in_witness)} checkpoint(s) the metadata store "
+                            f"holds (the newest for record {newest}): a write to it failed, or it was cut")
+        if in_witness - in_store:
+            warnings.append(f"the metadata store lacks {len(in_witness - in_store)} checkpoint(s) the witness file "
+                            "holds: its checkpoint table was emptied or cut")
+        return list(genuine.values()), problems, warnings
 
     # -- checking ------------------------------------------------------------------
     def verify(self, *, chunk_size: int = 5000) -> VerifyResult:
-        """Walk the whole chain in id order and report the first record that breaks it."""
-        # The anchor is read before the records: it only moves after a commit, so any
-        # record it names is already visible, even while others keep appending.
+        """Walk the whole chain in id order and report the first record that breaks it; check every signed
+        checkpoint (store and witness) and name the last record one vouches for."""
+        # The anchor and the checkpoints are read before the records: they only move after a
+        # commit, so any record they name is already visible, even while others keep appending.
         head = read_head(self.head_file)
+        checkpoints, problems, warnings = self._checkpoint_evidence()
         try:
-            return verify_chain(self._stream(chunk_size), head)
+            result = verify_chain(self._stream(chunk_size), head, checkpoints, problems, warnings)
         except SQLAlchemyError as exc:
             raise _store_error("read", self.store, exc) from None
+        if result.checked and not checkpoints and self.witness is not None and not problems:
+            result.warnings.append("no signed checkpoint yet: nothing anchors the log outside the state folder "
+                                   "(`aios audit checkpoint` signs one now)")
+        return result
 
-    def _stream(self, chunk_size: int) -> Iterator[dict]:
-        """Every record in id order, fetched in keyset chunks (short transactions, so
-        appenders are never held up for the length of a whole walk)."""
-        after = 0
+    def _stream(self, chunk_size: int, *, after: int = 0) -> Iterator[dict]:
+        """Every record (after id `after`) in id order, fetched in keyset chunks (short transactions,
+        so appenders are never held up for the length of a whole walk)."""
         while True:
             with self.store.engine.connect() as connection:
                 rows = connection.execute(
@@ -248,6 +498,32 @@ class AuditLog:
                 return connection.execute(select(func.count()).select_from(TABLE)).scalar_one()
         except SQLAlchemyError as exc:
             raise _store_error("read", self.store, exc) from None
+
+
+_LOGS_WITH_WITNESS: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with no checkpoint thread and an unlocked lock (the parent's thread may have held
+    it at the fork, and is gone)."""
+    for audit_log in list(_LOGS_WITH_WITNESS):
+        audit_log._checkpoint_lock = threading.Lock()
+        audit_log._worker = None
+        audit_log._queued = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@atexit.register
+def _final_checkpoints() -> None:
+    """At interpreter exit, each log with a witness signs the records this process appended since its last
+    checkpoint when one is due (always, for a service's log: `checkpoint_at_exit`)."""
+    for audit_log in list(_LOGS_WITH_WITNESS):
+        if audit_log._pending:
+            with contextlib.suppress(Exception):
+                audit_log.close()
 
 
 __all__ = ["AuditLog", "TRUNCATED_MARK", "dataset_list", "to_public"]

@@ -1,9 +1,13 @@
 """Read the catalog from the metadata store, joined with the governance files' metadata.
 
 A column's classifications are: the tags policy.yaml confirms (`columns`), plus the
-scan's automatic verdicts, minus the tags policy.yaml rejects
-(`rejected_classifications`). Human decisions live only in the policy file, and the
-scan stores only its own verdicts, so a rescan never discards a human decision.
+scan's automatic verdicts, plus the tags the column has earned before (`column_tags`:
+found by an earlier scan, inherited through column lineage by a write), minus the tags
+policy.yaml rejects (`rejected_classifications`) and those a steward removed (`aios
+catalog untag`; a removal holds against the scan's verdicts, new lineage earns the tag
+again). Human decisions live only in the policy file and the removal records, and the
+scan stores only its own verdicts, so a rescan never discards a human decision; and
+since earned tags are kept, a rescan or a write never drops a tag either.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from aios_workbench.catalog.classify import Classification
-from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo
-from aios_workbench.store.models import Dataset, DatasetColumn
+from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo, TagSource
+from aios_workbench.store.models import ColumnTag, Dataset, DatasetColumn
 
 POLICY_EVIDENCE = "confirmed in governance/policy.yaml"
+# the order a tag's provenance is told in when it has several: a human's word, then a write's lineage
+ORIGINS = ("policy", "lineage", "unverified", "auto", "kept")
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,27 @@ class ColumnClassifications:
         return {"classifications": [c.to_dict() for c in self.kept],
                 "rejected": [c.to_dict() for c in self.rejected]}
 
+    def sources(self) -> tuple[TagSource, ...]:
+        """Each kept tag with where it came from, as the catalog shows it."""
+        return tuple(TagSource(c.tag, "scan" if c.source == "auto" else c.source, c.evidence) for c in self.kept)
 
-def merge_classifications(stored: list, confirmed: tuple[str, ...] = (),
-                          rejected: tuple[str, ...] = ()) -> ColumnClassifications:
-    """policy-confirmed ∪ auto − rejected, for one column."""
+
+@dataclass(frozen=True)
+class Earned:
+    """A tag a column earned earlier (a `column_tags` row): origin scan, lineage or unverified."""
+
+    tag: str
+    origin: str
+    detail: str
+    active: bool = True
+
+
+def merge_classifications(stored: list, confirmed: tuple[str, ...] = (), rejected: tuple[str, ...] = (),
+                          earned: tuple[Earned, ...] = ()) -> ColumnClassifications:
+    """policy-confirmed ∪ auto ∪ earned − rejected − removed, for one column.
+
+    `rejected` (policy.yaml) refuses a tag whatever found it; a steward's removal (an earned row no longer
+    active) refuses the scan's verdict, until new lineage makes the row active again."""
     auto = [Classification.from_dict(x) if isinstance(x, dict) else Classification(str(x), 1.0, "")
             for x in stored or ()]
     by_tag = {a.tag: a for a in auto}
@@ -48,8 +71,21 @@ def merge_classifications(stored: list, confirmed: tuple[str, ...] = (),
                                       if agrees else "")
         kept.append(Classification(tag, 1.0, evidence, "policy"))
     refused = set(rejected)
-    kept += [a for a in auto if a.tag not in refused and a.tag not in confirmed]
-    return ColumnClassifications(tuple(kept), tuple(a for a in auto if a.tag in refused))
+    removed = {e.tag for e in earned if not e.active}
+    found: dict[str, Classification] = {}
+    for e in earned:
+        if e.active and e.tag not in refused and e.tag not in confirmed:
+            origin = "kept" if e.origin == "scan" else e.origin
+            detail = f"kept from earlier: {e.detail}" if e.origin == "scan" else e.detail
+            found.setdefault(e.tag, Classification(e.tag, 1.0, detail, origin))
+    for a in auto:
+        if a.tag in refused or a.tag in confirmed or (a.tag in removed and a.tag not in found):
+            continue
+        if a.tag not in found or found[a.tag].source == "kept":
+            found[a.tag] = a
+    kept += sorted(found.values(), key=lambda c: ORIGINS.index(c.source) if c.source in ORIGINS else len(ORIGINS))
+    return ColumnClassifications(tuple(kept), tuple(a for a in auto if a.tag in refused or
+                                                    (a.tag in removed and a.tag not in found)))
 
 
 def _policy_by_name(policy) -> dict:
@@ -63,10 +99,24 @@ def _column_decisions(meta) -> tuple[dict, dict]:
             {k.lower(): v for k, v in meta.rejected_classifications.items()})
 
 
+def earned_tags(session, where=None) -> dict[tuple[str, str], tuple[Earned, ...]]:
+    """(source.schema.dataset, column), both lower-cased -> the tags that column earned, of every dataset
+    (or those `where` selects)."""
+    query = select(ColumnTag.source, ColumnTag.schema_name, ColumnTag.dataset, ColumnTag.column, ColumnTag.tag,
+                   ColumnTag.origin, ColumnTag.detail, ColumnTag.state).order_by(ColumnTag.id)
+    if where is not None:
+        query = query.where(*where)
+    out: dict[tuple[str, str], list[Earned]] = {}
+    for source, schema, dataset, column, tag, origin, detail, state in session.execute(query):
+        out.setdefault((f"{source}.{schema}.{dataset}".lower(), column.lower()), []).append(
+            Earned(tag, origin, detail, state == "active"))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def load_catalog(store, policy) -> Catalog:
     """Every scanned dataset, with owners, descriptions, tags and column
     classifications from `governance/policy.yaml` (keys matched case-insensitively)
-    merged with the scan's automatic ones."""
+    merged with the scan's automatic ones and the tags columns earned before."""
     info = _policy_by_name(policy)
     with store.session() as session:
         datasets = session.scalars(select(Dataset).order_by(Dataset.source, Dataset.schema_name, Dataset.name)).all()
@@ -74,15 +124,19 @@ def load_catalog(store, policy) -> Catalog:
         for column in session.scalars(select(DatasetColumn).order_by(DatasetColumn.dataset_id,
                                                                        DatasetColumn.position)):
             columns.setdefault(column.dataset_id, []).append(column)
+        earned = earned_tags(session)
     entries = []
     for d in datasets:
-        meta = info.get(f"{d.source}.{d.schema_name}.{d.name}".lower())
+        full = f"{d.source}.{d.schema_name}.{d.name}".lower()
+        meta = info.get(full)
         confirmed, rejected = _column_decisions(meta)
-        cols = tuple(ColumnInfo(c.name, c.data_type, merge_classifications(
-                         c.classifications, confirmed.get(c.name.lower(), ()), rejected.get(c.name.lower(), ())).tags)
-                     for c in columns.get(d.id, []))
+        cols = []
+        for c in columns.get(d.id, []):
+            merged = merge_classifications(c.classifications, confirmed.get(c.name.lower(), ()),
+                                           rejected.get(c.name.lower(), ()), earned.get((full, c.name.lower()), ()))
+            cols.append(ColumnInfo(c.name, c.data_type, merged.tags, merged.sources()))
         entries.append(CatalogEntry(
-            source=d.source, schema=d.schema_name, name=d.name, kind=d.kind, columns=cols,
+            source=d.source, schema=d.schema_name, name=d.name, kind=d.kind, columns=tuple(cols),
             description=(meta.description if meta else "") or d.description,
             owners=meta.owners if meta else (), tags=meta.tags if meta else (), row_count=d.row_count))
     return Catalog(entries)
@@ -98,5 +152,9 @@ def load_classifications(store, policy, entry: CatalogEntry) -> dict[str, Column
             .join(Dataset, Dataset.id == DatasetColumn.dataset_id)
             .where(Dataset.source == entry.source, Dataset.schema_name == entry.schema, Dataset.name == entry.name)
             .order_by(DatasetColumn.position)).all()
-    return {name: merge_classifications(stored, confirmed.get(name.lower(), ()), rejected.get(name.lower(), ()))
+        earned = earned_tags(session, (ColumnTag.source == entry.source, ColumnTag.schema_name == entry.schema,
+                                       ColumnTag.dataset == entry.name))
+    full = entry.full_name.lower()
+    return {name: merge_classifications(stored, confirmed.get(name.lower(), ()), rejected.get(name.lower(), ()),
+                                        earned.get((full, name.lower()), ()))
             for name, stored in rows}

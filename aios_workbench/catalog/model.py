@@ -8,10 +8,25 @@ from aios_workbench.core.errors import NotFound, UsageError
 
 
 @dataclass(frozen=True)
+class TagSource:
+    """Where one of a column's tags came from: `origin` is policy, scan, lineage, unverified (a written column
+    of unknown lineage whose writer read raw values so tagged) or kept (earned earlier: a scan of older data
+    or an earlier write); `detail` says it in words."""
+
+    tag: str
+    origin: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"tag": self.tag, "origin": self.origin, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class ColumnInfo:
     name: str
     data_type: str
     classifications: tuple[str, ...] = ()
+    sources: tuple[TagSource, ...] = ()    # one per classification, in the same order
 
 
 @dataclass(frozen=True)
@@ -41,8 +56,8 @@ class CatalogEntry:
             "name": self.full_name, "source": self.source, "schema": self.schema, "dataset": self.name,
             "kind": self.kind, "description": self.description, "owners": list(self.owners),
             "tags": list(self.tags), "row_count": self.row_count,
-            "columns": [{"name": c.name, "type": c.data_type, "classifications": list(c.classifications)}
-                        for c in self.columns],
+            "columns": [{"name": c.name, "type": c.data_type, "classifications": list(c.classifications),
+                         "tag_sources": [s.to_dict() for s in c.sources]} for c in self.columns],
         }
 
 

@@ -8,6 +8,11 @@ Each scanned table is also classified (catalog/classify.py): sampled values are
 judged in memory and dropped; only the verdicts are stored, as "auto"
 classifications on its columns. Human decisions live in governance/policy.yaml
 and are merged when the catalog loads, so a rescan never overwrites them.
+
+Every verdict is also recorded as a tag the column has earned (`column_tags`):
+tags only grow, so data that changes (junk rows appended to dilute a column's
+personal data below the classifier's threshold) never loses one; only a steward
+removes a tag (`aios catalog untag`, or `rejected_classifications`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy import delete, select
 
 from aios_workbench.catalog import classify
 from aios_workbench.connectors.engine import connect
-from aios_workbench.store.models import Dataset, DatasetColumn, utcnow
+from aios_workbench.store.models import ColumnTag, Dataset, DatasetColumn, utcnow
 
 
 @dataclass
@@ -135,6 +140,25 @@ def _row_counts(con, alias: str, listing) -> dict[tuple[str, str], int]:
     return counts
 
 
+def _earn(session, source: str, verdicts: dict) -> None:
+    """Record each verdict as a tag its column has earned, unless it has one for that tag already (active, or
+    removed by a steward: a removal holds against the scan)."""
+    known = {(s, d, c.lower(), t) for s, d, c, t in session.execute(
+        select(ColumnTag.schema_name, ColumnTag.dataset, ColumnTag.column, ColumnTag.tag)
+        .where(ColumnTag.source == source))}
+    today = f"{utcnow():%Y-%m-%d}"
+    for (schema, name), per_column in verdicts.items():
+        for column, found in per_column.items():
+            for verdict in found:
+                key = (schema, name, column.lower(), verdict.tag)
+                if key in known:
+                    continue
+                known.add(key)
+                session.add(ColumnTag(source=source, schema_name=schema, dataset=name, column=column, tag=verdict.tag,
+                                      state="active", origin="scan", inputs=[], earned_by="scan",
+                                      detail=f"found by the scan of {today} ({verdict.evidence})"))
+
+
 def _stored_fingerprint(store, source: str) -> str | None:
     with store.session() as session:
         return session.scalar(select(Dataset.fingerprint).where(Dataset.source == source).limit(1))
@@ -144,6 +168,7 @@ def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict
     with store.session() as session, session.begin():
         existing = {(d.schema_name, d.name): d for d in
                     session.scalars(select(Dataset).where(Dataset.source == source))}
+        _earn(session, source, verdicts)
         seen = set()
         for schema, name, kind, columns in listing:
             seen.add((schema, name))

@@ -214,8 +214,10 @@ class _Column:
 
 class _Plan:
     def __init__(self, reference, current, run_sql, overrides, forced):
-        self.with_ = (f"WITH ref AS NOT MATERIALIZED (SELECT * FROM {reference}), "
-                      f"cur AS NOT MATERIALIZED (SELECT * FROM {current})")
+        # Each statement names the two relations inline, once per use, rather than as CTEs used several
+        # times: DuckDB inlines a CTE used twice by copying its plan, and the SQLite scanner's plan cannot
+        # be copied (an INTERNAL error in DuckDB 1.5.5); inline subqueries are what NOT MATERIALIZED made.
+        self.rel = {"ref": f"(SELECT * FROM {reference}) AS ref", "cur": f"(SELECT * FROM {current}) AS cur"}
         self.run_sql, self.overrides, self.forced = run_sql, overrides, forced
         self.relations = (reference, current)
         self.columns: list[_Column] = []
@@ -223,9 +225,9 @@ class _Plan:
         self.rows = (0, 0)
         self.queries = 0
 
-    def run(self, body: str) -> pa.Table:
+    def run(self, statement: str) -> pa.Table:
         self.queries += 1
-        return self.run_sql(f"{self.with_} {body}")
+        return self.run_sql(statement)
 
     def run_union(self, parts: list[str]) -> pa.Table:
         """`parts` joined by UNION ALL, at most BRANCHES_PER_QUERY to a statement: DuckDB 1.5 can stall
@@ -235,8 +237,8 @@ class _Plan:
         return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
     def schema(self, wanted) -> None:
-        table = self.run("SELECT * FROM ref LIMIT 0")
-        cur = self.run("SELECT * FROM cur LIMIT 0").schema
+        table = self.run(f"SELECT * FROM {self.rel['ref']} LIMIT 0")
+        cur = self.run(f"SELECT * FROM {self.rel['cur']} LIMIT 0").schema
         ref = table.schema
         names = list(wanted) if wanted is not None else [n for n in ref.names if n in cur.names]
         if not names:
@@ -298,8 +300,8 @@ class _Plan:
                     continue
                 x = f"(CASE WHEN {c.valid} THEN {c.x} END)" if c.dirty else c.x
                 parts[side] += [f"count({x})", f"min({x})", f"max({x})"] + ([f"stddev_pop({x})"] if side == 0 else [])
-        table = self.run(f"SELECT * FROM (SELECT {', '.join(parts[0])} FROM ref) r, "
-                         f"(SELECT {', '.join(parts[1])} FROM cur) c")
+        table = self.run(f"SELECT * FROM (SELECT {', '.join(parts[0])} FROM {self.rel['ref']}) r, "
+                         f"(SELECT {', '.join(parts[1])} FROM {self.rel['cur']}) c")
         values = [table.column(i)[0].as_py() for i in range(table.num_columns)]
         ref_vals, cur_vals = values[:len(parts[0])], values[len(parts[0]):]
         self.rows = (ref_vals.pop(0), cur_vals.pop(0))
@@ -335,7 +337,7 @@ class _Plan:
             b = f"(least(CAST(floor(({c.x} - {_lit(lo)}) * {_lit(scale)}) AS BIGINT), {HIST_BINS - 1}))"
             for side, rel in ((0, "ref"), (1, "cur")):
                 parts.append(f"SELECT CAST({k} AS BIGINT) AS col, CAST({side} AS BIGINT) AS side, {b} AS bin, count(*) AS n "
-                             f"FROM {rel} WHERE {c.valid} GROUP BY ALL")
+                             f"FROM {self.rel[rel]} WHERE {c.valid} GROUP BY ALL")
         table = self.run_union(parts)
         col, sides, bin_, n = (_numpy(table.column(i)) for i in range(4))
         for k, c in enumerate(cols):
@@ -363,7 +365,7 @@ class _Plan:
         if not cols:
             return
         parts = [f"SELECT {k} AS col, {side} AS side, CAST({_q(c.name)} AS VARCHAR) AS value, count(*) AS n "
-                 f"FROM {rel} WHERE {c.valid} GROUP BY ALL"
+                 f"FROM {self.rel[rel]} WHERE {c.valid} GROUP BY ALL"
                  for k, c in enumerate(cols) for side, rel in ((0, "ref"), (1, "cur"))]
         table = self.run_union(parts).to_pydict()
         counts: dict[int, dict[str, list[int]]] = {}
@@ -455,7 +457,7 @@ class _Plan:
         edges = st.sturges_edges(c.lo, c.hi, c.n[0] + c.n[1])
         b = " + ".join(f"CAST({c.x} >= {_lit(e)} AS INTEGER)" for e in edges[1:-1]) or "0"
         table = self.run(" UNION ALL ".join(
-            f"SELECT {side} AS side, {b} AS bin, count(*) AS n FROM {rel} WHERE {c.valid} GROUP BY ALL"
+            f"SELECT {side} AS side, {b} AS bin, count(*) AS n FROM {self.rel[rel]} WHERE {c.valid} GROUP BY ALL"
             for side, rel in ((0, "ref"), (1, "cur")))).to_pydict()
         counts = np.zeros((2, len(edges) - 1))
         for side, bin_, n in zip(table["side"], table["bin"], table["n"], strict=False):
@@ -479,9 +481,9 @@ class _Plan:
         """Exact K-S statistic and unnormalised Wasserstein distance from one sorted pass over distinct values."""
         nr, nc = c.n
         table = self.run(
-            f", v AS (SELECT x, sum(r) AS r, sum(cc) AS cc FROM ("
-            f"SELECT {c.x} AS x, 1 AS r, 0 AS cc FROM ref WHERE {c.valid} UNION ALL "
-            f"SELECT {c.x}, 0, 1 FROM cur WHERE {c.valid}) GROUP BY x), "
+            f"WITH v AS (SELECT x, sum(r) AS r, sum(cc) AS cc FROM ("
+            f"SELECT {c.x} AS x, 1 AS r, 0 AS cc FROM {self.rel['ref']} WHERE {c.valid} UNION ALL "
+            f"SELECT {c.x}, 0, 1 FROM {self.rel['cur']} WHERE {c.valid}) GROUP BY x), "
             f"f AS (SELECT sum(r) OVER w / {nr} - sum(cc) OVER w / {nc} AS diff, "
             f"lead(x) OVER (ORDER BY x) - x AS dx FROM v WINDOW w AS (ORDER BY x ROWS UNBOUNDED PRECEDING)) "
             f"SELECT max(abs(diff)) AS d, coalesce(sum(abs(diff) * dx), 0) AS w FROM f").to_pylist()[0]

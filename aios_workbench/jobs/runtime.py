@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass, field
 
 from aios_workbench.core.errors import AuthenticationRequired, UsageError, WorkbenchError
+from aios_workbench.workspace.kernel_env import inherited_environment
 
 log = logging.getLogger(__name__)
 
@@ -312,46 +313,13 @@ def make_job_app(runtime: JobRuntime):
 
 
 # -- the kernel's environment ---------------------------------------------------------------------------
-# The rule: a job kernel inherits only variables on this allow-list (system, locale, Python and Jupyter
-# paths, CA bundles, proxies, thread limits), and of those none whose name looks like a credential,
-# none whose value holds a URL with a user or password, and none the workspace names as a secret
-# (connector `*_secret` options, metadata_store.url_env, service.token_env, SMTP and lineage secrets).
-# So the parent's AIOS_TOKEN, AIOS_SECRETS_FILE, *_PASSWORD, *_SECRET, cloud keys and any variable a
-# deployment adds later never reach a notebook. On top come the run's AIOS_* context and the job's
-# declared secrets (each by its reference, resolved in the process that runs the job).
-_INHERITED = frozenset({
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "TEMP", "TMP",
-    "PYTHONPATH", "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING",
-    "PYTHONPYCACHEPREFIX",  # where an install keeps compiled bytecode; without it a kernel compiles its imports
-    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-    "JUPYTER_RUNTIME_DIR", "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_MAX_THREADS", "POLARS_MAX_THREADS",
-    "MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK",
-})
-_INHERITED_PREFIXES = ("LC_", "XDG_")
-_CREDENTIAL_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH|COOKIE", re.I)
-_URL_WITH_USER = re.compile(r"://[^/@\s]+@")
+# What a job kernel inherits is the rule of `workspace/kernel_env.py` (the same for `aios lab`'s kernels);
+# on top come the run's AIOS_* context and the job's declared secrets (each by its reference, resolved in
+# the process that runs the job).
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # Set by the runtime itself: a job may not redefine them through its secrets or extra variables.
 RESERVED = frozenset({"AIOS_SERVICE_URL", "AIOS_TOKEN", "AIOS_JOB_NAME", "AIOS_JOB_RUN_ID", "AIOS_JOB_PARAMETERS",
                       "AIOS_WORKSPACE", "AIOS_NOTEBOOK_PATH", "JPY_PARENT_PID"})
-
-
-def workspace_secret_names(workspace) -> set[str]:
-    """Environment variables the workspace's configuration names as holding a credential."""
-    names: set[str] = set()
-    try:
-        for declaration in workspace.connectors:
-            names.update(str(v) for k, v in declaration.options.items() if k.endswith("_secret") and v)
-    except WorkbenchError:
-        pass  # an invalid declaration is reported elsewhere; the allow-list still keeps secrets out
-    config = workspace.config
-    smtp = getattr(config.notifications, "smtp", None)
-    names.update(n for n in (config.metadata_store.url_env, config.service.token_env, config.lineage.api_key_secret,
-                             getattr(smtp, "password_secret", None)) if n)
-    return names
 
 
 def check_extra(values: dict, *, what: str) -> None:
@@ -384,10 +352,7 @@ def kernel_environment(workspace, *, service_url: str, token: str, parameters: d
     """The complete environment of a job kernel (see the rule above)."""
     import json
 
-    referenced = workspace_secret_names(workspace)
-    env = {name: value for name, value in os.environ.items()
-           if (name in _INHERITED or name.startswith(_INHERITED_PREFIXES)) and name not in referenced
-           and not _CREDENTIAL_NAME.search(name) and not _URL_WITH_USER.search(value)}
+    env = inherited_environment(workspace)
     env.update(extra)
     env.update({"AIOS_SERVICE_URL": service_url, "AIOS_TOKEN": token, "AIOS_WORKSPACE": str(workspace.root),
                 "AIOS_NOTEBOOK_PATH": str(notebook), "AIOS_JOB_PARAMETERS": json.dumps(parameters, default=str)})

@@ -113,11 +113,11 @@ class ServiceClient:
         return error
 
     def write_arrow(self, target: str, table, *, mode: str = "replace", inputs=(), run_id: str | None = None,
-                    surface: str = "kernel", infer_inputs: bool = False) -> dict:
+                    infer_inputs: bool = False) -> dict:
         """Send an Arrow table to be written as governed dataset `target` (POST datasets/write)."""
         import urllib.parse
 
-        params = {"target": target, "mode": mode, "surface": surface, "inputs": ",".join(inputs),
+        params = {"target": target, "mode": mode, "inputs": ",".join(inputs),
                   "infer_inputs": "1" if infer_inputs else "0"}
         if run_id:
             params["run_id"] = run_id
@@ -288,6 +288,17 @@ def _convert(table, as_: str):
 
 
 _READ: dict[str, None] = {}   # governed datasets this kernel has read, in order: what wb.write derives from
+_QUERIES: dict[str, None] = {}   # the SQL of those reads, newest last: wb.write sends it for column lineage
+MAX_QUERIES = 64
+
+
+def _remember_query(query: str, datasets: list[str]) -> None:
+    """Keep `query` (which read `datasets`) as one the next wb.write may be derived from."""
+    if datasets:
+        _QUERIES.pop(query, None)
+        _QUERIES[query] = None
+        while len(_QUERIES) > MAX_QUERIES:
+            del _QUERIES[next(iter(_QUERIES))]
 
 
 def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows: int | None = None):
@@ -304,6 +315,7 @@ def sql(query: str, *, as_: str = "polars", as_user: str | None = None, max_rows
     datasets: list[str] = []
     table = client.query_arrow(query, as_user=as_user, max_rows=max_rows, run_id=run_id, datasets=datasets)
     _READ.update(dict.fromkeys(datasets))
+    _remember_query(query, datasets)
     if run_id and datasets:
         # lazy: tracking helpers (sqlite3) only for a tracked run with datasets; keeps `import aios_workbench` fast
         from aios_workbench.tracking import governed_describer
@@ -452,7 +464,10 @@ def write(data, target: str, *, mode: str = "replace", inputs: list[str] | None 
     `mode="replace"` swaps the whole dataset at once; `"append"` adds rows with the same columns. The
     service classifies the new columns (PII), so masks apply to its readers at once, audits the write, and
     records its lineage: from `inputs`, by default every dataset this kernel has read through `wb.sql` or
-    `wb.table`. Returns what was written: dataset, rows, columns, total rows, inputs, PII found."""
+    `wb.table`. Written columns inherit the classification tags of the columns they were computed from (the
+    service derives that from the SQL of the queries this kernel ran), so masks follow the data. Replacing
+    or appending to a dataset someone else created needs a steward or a grant naming it. Returns what was
+    written: dataset, rows, columns, total rows, inputs, PII found, each tag and where it came from."""
     import pyarrow as pa
 
     if isinstance(data, pa.Table):
@@ -466,6 +481,9 @@ def write(data, target: str, *, mode: str = "replace", inputs: list[str] | None 
                          "Arrow table", input=type(data).__name__)
     if mode not in ("replace", "append"):
         raise UsageError(f"unknown write mode {mode!r}", fix="use mode='replace' or 'append'", input=str(mode))
+    if _QUERIES:   # the service derives the written columns' lineage (and their tags) from these queries
+        metadata = {**(table.schema.metadata or {}), b"aios.queries": json.dumps(list(_QUERIES)).encode()}
+        table = table.replace_schema_metadata(metadata)
     run = _active_run()
     client = service_client()
     return client.write_arrow(target, table, mode=mode, inputs=list(_READ) if inputs is None else list(inputs),

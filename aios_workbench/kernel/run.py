@@ -334,7 +334,12 @@ class WorkbenchRun:
             f"check.{name}.warned_items": statuses.count("warn"),
         }, step=step)
         self.set_tags({f"check.{name}.status": result.status})
-        self.client.log_text(self.id, json.dumps(result.to_dict(), indent=2, default=str), f"checks/{name}.json")
+        data = result.to_dict()
+        for item in data.get("items") or []:   # example rows stay in the governed ledger, never in MLflow
+            detail = item.get("detail") or {}
+            if "examples" in detail:
+                detail["examples"] = f"{len(detail['examples'])} rows: in the ledger (aios check history), not in MLflow"
+        self.client.log_text(self.id, json.dumps(data, indent=2, default=str), f"checks/{name}.json")
 
     def __repr__(self) -> str:
         return f"<WorkbenchRun {self.name!r} id={self.id} experiment={getattr(self, 'experiment_name', None)!r}>"

@@ -124,6 +124,15 @@ def _indirect(qualified: exp.Expr, entries, namespace, masked) -> list[dict]:
     return [found[k] for k in sorted(found)]
 
 
+def datasets_of(sql: str, catalog: Catalog) -> list[CatalogEntry] | None:
+    """The catalog datasets `sql` reads, or None when it does not parse or names an unknown dataset."""
+    try:
+        return list(_qualify_tables(sqlglot.parse_one(sql, read="duckdb"), catalog).values())
+    except (sqlglot.errors.SqlglotError, WorkbenchError, RecursionError, AttributeError, KeyError, TypeError,
+            ValueError):
+        return None
+
+
 def column_lineage(sql: str, datasets: list[CatalogEntry], namespace: str,
                    masked: dict[str, list[str]]) -> dict | None:
     """The `fields` and `dataset` parts of a columnLineage facet for `sql`, or None if not derivable.

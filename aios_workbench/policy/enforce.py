@@ -35,6 +35,14 @@ class DatasetView:
     masks: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (method, rule)
     row_filter: exp.Expr | None = None
     row_filter_rule: str | None = None
+    # column -> the id of the key its hash mask uses (`hash_key`); only hash-masked columns
+    hash_keys: dict[str, str] = field(default_factory=dict)
+
+
+def hash_key_id(column: str, domain: str | None) -> str:
+    """The id of the key a hash mask of `column` (source.schema.dataset.column) uses: its join domain's,
+    else one of its own. Not secret: the engine derives the key from it with the workspace's secret."""
+    return f"domain:{domain.lower()}" if domain else f"column:{column.lower()}"
 
 
 class PolicyEngine:
@@ -42,6 +50,7 @@ class PolicyEngine:
 
     def __init__(self, policy: PolicyFile):
         self.policy = policy
+        self._domains = {member.lower(): name for name, members in policy.join_domains.items() for member in members}
 
     def principal(self, user: str) -> Principal:
         info = self.policy.users.get(user)
@@ -72,12 +81,28 @@ class PolicyEngine:
                 return f"grants[{i}]: role {grant.role} may {privilege} {grant.scope}"
         return None
 
+    def grant_naming(self, principal: Principal, source: str, schema: str, name: str,
+                     privilege: str = "write") -> str | None:
+        """The first grant of `privilege` whose scope is exactly this dataset (not its source or `*`)."""
+        full = f"{source}.{schema}.{name}".lower()
+        for i, grant in enumerate(self.policy.grants):
+            if grant.privilege == privilege and grant.role in principal.roles and grant.scope.lower() == full:
+                return f"grants[{i}]: role {grant.role} may {privilege} {grant.scope}"
+        return None
+
+    def hash_key(self, entry, column: str) -> str:
+        """The key id of `column` of `entry` when a hash mask applies (see `hash_key_id`)."""
+        full = f"{entry.full_name}.{column}"
+        return hash_key_id(full, self._domains.get(full.lower()))
+
     def view(self, principal: Principal, entry) -> DatasetView:
         rule = self.grant_for(principal, entry)
         if rule is None:
             return DatasetView(False, f"deny by default: no grant gives roles {sorted(principal.roles) or '[]'} "
                                       f"read on {entry.full_name}")
-        return DatasetView(True, rule, self._masks(principal, entry), *self._row_filter(principal, entry))
+        masks = self._masks(principal, entry)
+        keys = {column: self.hash_key(entry, column) for column, (method, _) in masks.items() if method == "hash"}
+        return DatasetView(True, rule, masks, *self._row_filter(principal, entry), hash_keys=keys)
 
     def filters_rows(self, principal: Principal, entry) -> bool:
         """Whether a row filter applies to `principal` on `entry` (cheap: no predicate is parsed)."""

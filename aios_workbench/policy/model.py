@@ -63,8 +63,10 @@ class Grant(Strict):
     role: str
     # not `on`: YAML 1.1 reads a bare `on` key as the boolean true
     scope: str = Field(description="a source, source.schema or source.schema.dataset; '*' for everything")
-    privilege: Literal["read", "write"] = Field("read", description="read: query it; write: create, replace "
-                                                "or append datasets of a `datasets` source in scope (no read)")
+    privilege: Literal["read", "write", "manage"] = Field(
+        "read", description="read: query it; write: create datasets of a `datasets` source in scope and replace or "
+        "append to one's own (no read; a grant naming one dataset also lets its holder write that dataset); "
+        "manage: a steward's: replace or append to any dataset in scope, remove classification tags")
 
 
 class ColumnMask(Strict):
@@ -80,6 +82,9 @@ class RowFilter(Strict):
     exempt_roles: tuple[str, ...] = ()
 
 
+ColumnName = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+){3,}$")]
+
+
 class PolicyFile(Strict):
     datasets: dict[str, DatasetInfo] = {}
     users: dict[str, User] = {}
@@ -87,6 +92,15 @@ class PolicyFile(Strict):
     grants: tuple[Grant, ...] = ()
     masks: tuple[ColumnMask, ...] = ()
     row_filters: tuple[RowFilter, ...] = ()
+    join_domains: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")], tuple[ColumnName, ...]] = Field(
+        {}, description="domain name -> columns (source.schema.dataset.column) whose hash masks share one key, so "
+        "masked values still join across them; every other column is hashed under a key of its own")
+
+    def join_domain(self, column: str) -> str | None:
+        """The join domain `column` (source.schema.dataset.column, any case) belongs to, or None."""
+        wanted = column.lower()
+        return next((name for name, members in self.join_domains.items()
+                     if any(m.lower() == wanted for m in members)), None)
 
     def user_signed_in_as(self, login: str) -> str | None:
         """The policy user an identity provider's `login` stands for: the user of that name, else the one
@@ -125,6 +139,13 @@ def load_policy(folder: Path) -> PolicyFile:
     for i, mask in enumerate(policy.masks):
         if (mask.column is None) == (mask.tag is None):
             fail(("masks", i), "a mask names exactly one of `column` or `tag`", "keep one of the two keys")
+    member_of: dict[str, str] = {}
+    for domain, members in policy.join_domains.items():
+        for i, member in enumerate(members):
+            other = member_of.setdefault(member.lower(), domain)
+            if other != domain:
+                fail(("join_domains", domain, i), f"column {member} is in two join domains, {other} and {domain}",
+                     "keep each column in one join domain: its masked values are hashed under that domain's key")
     for i, row_filter in enumerate(policy.row_filters):
         problem = _predicate_problem(row_filter.predicate)
         if problem:

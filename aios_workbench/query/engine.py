@@ -9,6 +9,8 @@ rewriter (`rewrite.py`) refuses them itself.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -30,7 +32,7 @@ class QueryTimeout(WorkbenchError):
 
 
 def _salt(state_dir: Path) -> str:
-    """A per-workspace secret that makes hashed masks unguessable by dictionary."""
+    """The workspace's secret: every hash mask's key is derived from it (`mask_key`)."""
     path = state_dir / "mask.salt"
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -66,6 +68,40 @@ def _external_access(ws) -> tuple[list[str], list[str]]:
     return sorted(directories), sorted(files)
 
 
+def _hmac_pads(secret: str) -> tuple[str, str]:
+    """HMAC-SHA256's inner and outer padded keys of `secret` (RFC 2104), as hex."""
+    key = secret.encode()
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+
+def mask_key(secret: str, key_id: str) -> str:
+    """The key (hex) of hash masks under `key_id` (`policy.enforce.hash_key_id`): HMAC-SHA256(secret, key_id).
+    Derived, never stored: the engine computes the same in SQL, folded to a constant once per query."""
+    return hmac.new(secret.encode(), key_id.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_hash(secret: str, key_id: str, value) -> str | None:
+    """What `aios_mask_hash(value, key_id)` answers: the first 16 hex digits of SHA-256(key || value)."""
+    if value is None:
+        return None
+    return hashlib.sha256((mask_key(secret, key_id) + str(value)).encode()).hexdigest()[:16]
+
+
+def hash_macro(secret: str) -> str:
+    """`aios_mask_hash(v, key_id)`: the hash mask of `v` under the key derived for `key_id`.
+
+    Keys are per column unless a steward puts columns in one join domain, so nobody can have a value of his
+    own hashed under the key of a column he may not read raw (a written candidate list never joins a
+    governed column's hashes). The key id is a literal the rewriter writes; its HMAC folds to a constant."""
+    inner, outer = _hmac_pads(secret)
+    key = f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(k))))"
+    return f"CREATE MACRO aios_mask_hash(v, k) AS CASE WHEN v IS NULL THEN NULL " \
+           f"ELSE left(sha256({key} || CAST(v AS VARCHAR)), 16) END"
+
+
 def _sql_list(items: list[str]) -> str:
     return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
 
@@ -85,9 +121,7 @@ class GovernedEngine:
             except Exception as exc:  # noqa: BLE001 - the other sources stay usable
                 self.failed[decl.name] = scrub(redact(str(exc).splitlines()[0]))
                 log.warning("source %s is unavailable: %s", decl.name, self.failed[decl.name])
-        salt = _salt(ws.state_dir).replace("'", "")
-        con.execute(f"CREATE MACRO aios_mask_hash(v) AS CASE WHEN v IS NULL THEN NULL "
-                    f"ELSE left(sha256('{salt}' || CAST(v AS VARCHAR)), 16) END")
+        con.execute(hash_macro(_salt(ws.state_dir)))
         con.execute("CREATE MACRO aios_mask_redact(v) AS CASE WHEN v IS NULL THEN NULL ELSE '***' END")
         con.execute("CREATE MACRO aios_mask_partial(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
                     "repeat('*', length(v) - least(4, length(v) // 3)) || right(v, least(4, length(v) // 3)) END")

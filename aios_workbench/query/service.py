@@ -2,7 +2,11 @@
 
 Kernel (REST), CLI, dashboard, checks and jobs all call `QueryService.run`,
 which resolves the identity, rewrites the query under the current policy, runs
-it on the locked engine, and appends an audit record, allowed or denied.
+it on the locked engine, and appends an audit record, allowed or denied. The
+record is the caller's (`user`), also when he acts as another user: then it
+names that user in ``detail["as_user"]``. `surface` and `run_id` are trusted
+here: the surfaces decide them (`POST sql` from how the caller authenticated,
+its `run_id` checked by `AuditTrail.link_run`), never a client's say-so.
 """
 
 from __future__ import annotations
@@ -135,6 +139,11 @@ class QueryService:
                 self._engine.close()
                 self._engine = None
 
+    def catalog_changed(self) -> None:
+        """After a change of classifications only (a tag removed): reload the catalog; the engine's views stay."""
+        with self._lock:
+            self._catalog = None
+
     def dataset_written(self, source: str, name: str) -> None:
         """After a governed write: reload the catalog and refresh that one dataset's view."""
         with self._lock:
@@ -159,7 +168,9 @@ class QueryService:
             raise UsageError("the query is empty", fix="pass a SELECT statement", input=sql)
         detail = {"sql": sql, "run_id": run_id} if run_id else {"sql": sql}
         if as_user and as_user != user:
-            detail["on_behalf_of"] = user
+            # the caller acting as another user: his record, naming whom he acted as (`as_user`), so the
+            # other user's own records never hold the caller's queries
+            detail["as_user"] = as_user
         try:
             identity = self.identity(user, as_user)
             policy = PolicyEngine(self.policy.current())
@@ -168,7 +179,7 @@ class QueryService:
             rewritten = self._rewrite(sql, policy, principal, engine)
         except (QueryDenied, PermissionDenied, NotFound, UsageError) as exc:
             rule = getattr(exc, "rule", exc.code)
-            self.audit.append(user=as_user or user, surface=surface, action="query", target="",
+            self.audit.append(user=user, surface=surface, action="query", target="",
                               allowed=False, detail={**detail, "rule": rule, "error": exc.message})
             raise
 
@@ -177,7 +188,7 @@ class QueryService:
                        "truncated": result.truncated if result else False}
             if error is not None:
                 outcome["error"] = error.message if isinstance(error, WorkbenchError) else type(error).__name__
-            self.audit.append(user=identity, surface=surface, action="query", target=",".join(rewritten.datasets),
+            self.audit.append(user=user, surface=surface, action="query", target=",".join(rewritten.datasets),
                               allowed=True, detail={**detail, **outcome})
             self._emit_lineage(sql, identity, surface, rewritten, outcome, run_id, error)
 

@@ -18,7 +18,11 @@ class AlertsQuery(Query):
 
 
 class Alert(Reply):
-    """Something that needs a person's attention; repeats of one problem share a key and bump `count`."""
+    """Something that needs a person's attention; repeats of one problem share a key and bump `count`.
+
+    Governed like its subject: an alert about a dataset (a failed monitor; `detail.datasets`) is listed
+    only to callers who may read it; a job failure's `detail.error` reads "(hidden)" for callers who do
+    not control the job."""
 
     id: int
     at: Moment
@@ -33,6 +37,11 @@ class Alert(Reply):
     acknowledged_by: str | None
     acknowledged_at: Moment | None
     resolved_at: Moment | None
+    acknowledgement: Literal["acknowledged", "already_acknowledged", "already_resolved"] | None = Field(
+        None, description="Only in the answer of an acknowledgement: whether this call acknowledged the alert, or "
+                          "it already was (acknowledged_by and acknowledged_at say by whom and when) or resolved; "
+                          "only the first acknowledgement changes the alert.")
+    message: str | None = Field(None, description="Only in the answer of an acknowledgement: what happened, in words.")
 
 
 class AlertCounts(Reply):

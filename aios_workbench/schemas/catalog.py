@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, JsonValue
 
-from aios_workbench.schemas.base import Query, Raw, Reply
+from aios_workbench.schemas.base import Body, NonEmpty, Query, Raw, Reply
 
 ARROW_STREAM = Raw(("application/vnd.apache.arrow.stream",), "A table as an Arrow IPC stream.")
 
@@ -15,10 +15,27 @@ DatasetName = Field(description="source.schema.dataset, or a name unique in the 
 
 # -- the catalog ---------------------------------------------------------------------------------
 
+TagOrigin = Literal["policy", "scan", "lineage", "unverified", "kept"]
+
+
+class TagSource(Reply):
+    """Where one of a column's tags came from."""
+
+    tag: str
+    origin: TagOrigin = Field(description="policy: confirmed in governance/policy.yaml; scan: the classifier found "
+                              "it in the data; lineage: inherited by a write from a column it was derived from; "
+                              "unverified: a written column of unknown lineage whose writer read that kind of "
+                              "data raw; kept: earned earlier (tags only grow until a steward removes one).")
+    detail: str = Field(description="The same in words, e.g. 'inherited from supplier_master.main.suppliers."
+                        "contact_email via column lineage (write by carol)'.")
+
+
 class DatasetColumn(Reply):
     name: str
     type: str = Field(description="The DuckDB type, e.g. VARCHAR, DECIMAL(12,2).")
-    classifications: list[str] = Field(description="Tags such as pii.email (the scan's and the policy's).")
+    classifications: list[str] = Field(description="Tags such as pii.email (the policy's, the scan's, and those the "
+                                       "column earned earlier or inherited through lineage).")
+    tag_sources: list[TagSource] = Field(description="Where each classification came from, in the same order.")
 
 
 class Dataset(Reply):
@@ -242,13 +259,19 @@ class Lineage(Reply):
 # -- governed writes -----------------------------------------------------------------------------
 
 class WriteQuery(Query):
+    """Where and how to write. The body's Arrow schema metadata may carry `aios.queries`: a JSON list of the
+    SQL the data was derived from (wb.write sends the queries the kernel ran); the service derives their
+    column lineage itself, so written columns inherit the tags of the columns they were computed from."""
+
     target: str = Field(description="SOURCE.NAME of a `datasets` source.")
     mode: Literal["replace", "append"] = "replace"
     inputs: str = Field("", description="Comma-separated datasets the data came from; each readable by the caller.")
     infer_inputs: Literal["0", "1", "true"] = Field(
         "0", description="1: the inputs are what the kernel read; those no longer readable are left out.")
-    run_id: str | None = Field(None, description="MLflow run to link the audit record and lineage to.")
-    surface: str = "api"
+    run_id: str | None = Field(None, description="The caller's own MLflow run (or its job run) to link the audit record "
+                                                 "and lineage to; any other run is refused.")
+    surface: str = Field("api", description="Ignored (kept so older clients are not refused): the service records "
+                                            "how the caller authenticated (kernel, ui, api, job).")
 
 
 class WriteResult(Reply):
@@ -260,5 +283,30 @@ class WriteResult(Reply):
     columns: list[str]
     total_rows: int | None = Field(description="The dataset's rows after the write, as the scan counted them.")
     inputs: list[str]
-    pii_columns: dict[str, list[str]] = Field(description="Column -> the PII tags the scan found in it.")
+    pii_columns: dict[str, list[str]] = Field(description="Column -> its PII tags (found by the scan, inherited "
+                                              "through lineage, or kept from before).")
+    tags: dict[str, list[TagSource]] = Field(description="Column -> each of its tags and where it came from.")
+    owner: str | None = Field(description="Who first wrote the dataset (may replace or append to it).")
+    warnings: list[str] = Field(description="E.g. columns tagged because their lineage is unknown.")
+
+
+class UntagRequest(Body):
+    example: ClassVar[str] = ('{"dataset": "outputs.main.report", "column": "label", "tag": "pii.person_name", '
+                              '"reason": "product labels, not names"}')
+
+    dataset: NonEmpty = DatasetName
+    column: NonEmpty
+    tag: NonEmpty
+    reason: NonEmpty = Field(description="Why the column does not hold this kind of data (audited).")
+
+
+class Untagged(Reply):
+    """A steward removed a classification tag (audited)."""
+
+    dataset: str
+    column: str
+    tag: str
+    removed_by: str
+    reason: str
+    classifications: list[str] = Field(description="The column's tags now.")
 

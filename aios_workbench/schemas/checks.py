@@ -19,8 +19,10 @@ class RunCheckRequest(Body):
     example: ClassVar[str] = '{"kind": "quality"}'
 
     kind: str = Field(description="quality, drift, fairness, monitor, or a plugin's kind.")
-    mlflow_run_id: str | None = Field(None, description="The MLflow run the result belongs to.")
-    notebook: str | None = Field(None, description="The notebook the result belongs to.")
+    mlflow_run_id: str | None = Field(None, description="The MLflow run the result belongs to: one the caller "
+                                      "started (its aios.user tag), else refused.")
+    notebook: str | None = Field(None, description="The notebook the result belongs to: a path inside the "
+                                 "workspace's notebooks folder, else refused.")
     suites: list[str] | str | None = Field(None, description="quality: suite names (default: all).")
     name: str | None = Field(None, description="monitor: a monitor of governance/checks.yaml; others: a label.")
     reference: str | None = Field(None, description="drift: the reference relation.")
@@ -76,7 +78,9 @@ class CheckHistoryQuery(Query):
 
 
 class LedgerRun(Reply):
-    """A check run as the ledger keeps it; failing examples only for whoever ran it (or auditors)."""
+    """A check run as the caller may see it: only runs over datasets he may read, and their values (counts,
+    statistics, labels, failing examples, inputs, params, error) only when his view of those datasets covers
+    the view its runner had; otherwise its verdicts only, and `withheld` says why."""
 
     id: int
     at: Moment
@@ -96,6 +100,7 @@ class LedgerRun(Reply):
     notebook: str | None
     job_run_id: int | None
     mlflow_run_id: str | None
+    withheld: str | None = Field(description="Why only verdicts are shown (None: shown whole).")
 
 
 class LedgerRuns(Reply):

@@ -21,7 +21,7 @@ from aios_workbench.schemas.base import Body, Id, Moment, Raw, Reply
 from aios_workbench.schemas.catalog import Dataset, DatasetProfile, DatasetView, Lineage, PreviewPage, SearchHit
 from aios_workbench.schemas.checks import LedgerRun
 from aios_workbench.schemas.models import ModelVersion
-from aios_workbench.schemas.query import AuditRecord
+from aios_workbench.schemas.query import AuditRecord, AuditVerdict
 from aios_workbench.schemas.runs import RunsPage
 
 Limit = Annotated[int, Field(ge=1, le=500)]
@@ -144,18 +144,6 @@ class CheckFigures(Reply):
     failing: int
     pass_rate: float | None
     trend: list[PassRateDay]
-
-
-class AuditVerdict(Reply):
-    """The audit chain's verdict; the first bad record itself only for auditors."""
-
-    ok: bool
-    checked: int
-    first_bad_id: int | None
-    reason: str | None
-    head_id: int | None
-    warnings: list[str]
-    first_bad_record: AuditRecord | None = None
 
 
 class DashboardJob(Reply):

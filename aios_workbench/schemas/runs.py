@@ -40,7 +40,9 @@ class RunChecks(Reply):
 
 
 class RunSummary(Reply):
-    """One MLflow run as a table row: who and where, params, latest metrics, inputs and checks."""
+    """One MLflow run as a table row: who and where, params, latest metrics, inputs and checks. Only runs the
+    caller may see are listed: his own, those of experiments shared with him, all for auditors; and only
+    when he may read every dataset the run read."""
 
     id: str
     name: str | None
@@ -55,6 +57,8 @@ class RunSummary(Reply):
     metrics: dict[str, float]
     datasets: list[RunDataset]
     checks: RunChecks
+    withheld: str | None = Field(description="Why params, metrics and dataset digests are empty: the run's "
+                                 "owner saw its data otherwise than the caller does. None: shown whole.")
 
 
 class RunsPage(Reply):

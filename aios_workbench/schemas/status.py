@@ -11,7 +11,8 @@ from aios_workbench.schemas.base import Moment, Reply
 
 class WorkspaceInfo(Reply):
     name: str
-    path: str = Field(description="The workspace folder on the service's machine.")
+    path: str | None = Field(description="The workspace folder on the service's machine: on a Jupyter server of "
+                                         "the caller's own, and to auditors; null to others.")
 
 
 class StoreHealth(Reply):

@@ -2,17 +2,36 @@
 keep monitor and approval alerts true.
 
 Every surface (REST `alerts*`, `aios alerts`, the dashboard's Alerts page, the sidebar) reaches the feed
-through `service.alerts`, so an acknowledgement is audited the same way whoever makes it."""
+through `service.alerts`, so an acknowledgement is audited the same way whoever makes it, and one rule
+decides who sees what (`AlertsManager.visibility`):
+
+- An alert about data (a failed monitor: its dataset) is governed like that data: a caller who may not
+  read every dataset it is about does not see it at all (not in pages, not in counts), and acknowledging
+  it answers "there is no alert N", exactly as for an id that does not exist. An alert whose datasets
+  are no longer known is shown to auditors only (deny by default).
+- An alert about a job (a failed run, a version waiting for approval) is seen by everybody authenticated,
+  as jobs and their run statuses are; the failure's error summary and output path are shown only to who
+  controls the job (its creator, its identity, auditors), as in the job's history.
+
+Acknowledging needs the same read access as seeing; a second acknowledgement changes nothing and says
+who acknowledged the alert first, and when."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aios_workbench.alerts import AlertFeed
+from aios_workbench.checks.monitors import workspace_monitors
+from aios_workbench.core.errors import PermissionDenied, WorkbenchError
+from aios_workbench.jobs.manage import get_job
 from aios_workbench.jobs.runs import trigger_monitor_failure
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
+
+DATA_KINDS = ("monitor_failed",)   # alerts about datasets; the other kinds are about jobs
+HIDDEN = "(hidden)"                # what a failure's error reads as for who does not control its job
 
 
 class AlertsManager:
@@ -22,17 +41,91 @@ class AlertsManager:
         self.service = service
         self.feed = AlertFeed(service.store)
 
+    # -- the rule: who sees which alert ----------------------------------------------------------------
+    def visibility(self, user: str) -> Callable[[dict[str, Any]], bool]:
+        """Whether `user` may see an alert (see the module's docstring), as a predicate for the feed."""
+        policy = self.service.policy()
+        try:
+            policy.principal(user)
+        except PermissionDenied:   # not a policy user: reads no dataset, so sees no alert about one
+            readable: set[str] = set()
+        else:
+            readable = {entry["name"].lower() for entry in self.service.catalog.readable(user)}
+        auditor = policy.is_auditor(user)
+        monitors: dict[str, list[str]] | None = None
+
+        def datasets_of(alert: dict[str, Any]) -> list[str]:
+            nonlocal monitors
+            named = alert["detail"].get("datasets")
+            if isinstance(named, list) and named:
+                return [str(name) for name in named]
+            if monitors is None:   # an alert raised before alerts named their datasets: ask the monitor
+                monitors = self._monitor_datasets()
+            return monitors.get(str(alert["detail"].get("monitor") or alert["key"].removeprefix("monitor:")), [])
+
+        def visible(alert: dict[str, Any]) -> bool:
+            if alert["kind"] not in DATA_KINDS:
+                return True
+            datasets = datasets_of(alert)
+            if not datasets:
+                return auditor
+            return all(name.lower() in readable for name in datasets)
+
+        return visible
+
+    def _monitor_datasets(self) -> dict[str, list[str]]:
+        """Each declared monitor's dataset, by its catalog name."""
+        try:
+            specs = workspace_monitors(self.service.workspace)
+        except WorkbenchError:   # an invalid checks file: no monitor is known
+            return {}
+        return {name: [self._catalog_name(spec.dataset)] for name, spec in specs.items()}
+
+    def _catalog_name(self, dataset: str) -> str:
+        """`dataset` (a short or full name) as the catalog's full name; as given when the catalog lacks it."""
+        try:
+            return self.service.queries.catalog().resolve(tuple(dataset.split("."))).full_name
+        except WorkbenchError:
+            return dataset
+
+    def _shown_as(self, user: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """An alert as `user` reads it: a job failure's error and output only for who controls the job."""
+        controls: dict[str, bool] = {}
+
+        def may_control(job_name: str) -> bool:
+            if job_name not in controls:
+                with self.service.store.session() as session:
+                    try:
+                        job = get_job(session, job_name)
+                    except WorkbenchError:   # deleted meanwhile (its alerts are resolved): nobody controls it
+                        controls[job_name] = self.service.policy().is_auditor(user)
+                    else:
+                        controls[job_name] = self.service.jobs.control.may_control(job, user)
+            return controls[job_name]
+
+        def shown(alert: dict[str, Any]) -> dict[str, Any]:
+            detail = alert["detail"]
+            if alert["kind"] != "run_failed" or not (detail.get("error") or detail.get("output")):
+                return alert
+            if may_control(str(detail.get("job") or alert["key"].removeprefix("job:"))):
+                return alert
+            hidden = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
+            return {**alert, "detail": hidden}
+
+        return shown
+
     # -- reading ------------------------------------------------------------------------------------
-    # Every authenticated caller sees the whole feed: alert titles and details name jobs, monitors,
-    # versions and run ids, never data read under anyone's grants.
     def list(self, user: str, *, state: str | None = None, limit: int = 50,
              before_id: int | None = None) -> list[dict[str, Any]]:
-        """Alerts newest first, optionally in one `state`; pass the last id as `before_id` for the next page."""
-        return self.feed.list(state=state, limit=limit, before_id=before_id)
+        """Alerts `user` may see, newest first, optionally in one `state`; pass the last id as `before_id`
+        for the next page."""
+        alerts = self.feed.list(state=state, limit=limit, before_id=before_id, visible=self.visibility(user))
+        shown = self._shown_as(user)
+        return [shown(alert) for alert in alerts]
 
     def counts(self, user: str) -> dict[str, Any]:
-        """How many alerts are open and acknowledged (the sidebar's badge)."""
-        return self.feed.counts()
+        """How many alerts `user` may see are open and acknowledged (the sidebar's badge)."""
+        return self.feed.counts(visible=self.visibility(user))
 
     def page(self, user: str, *, state: str | None = None, limit: int = 50,
              before_id: int | None = None) -> dict[str, Any]:
@@ -43,12 +136,19 @@ class AlertsManager:
 
     # -- acting -------------------------------------------------------------------------------------
     def acknowledge(self, user: str, alert_id: int, *, surface: str) -> dict[str, Any]:
-        """Mark an open alert as seen by `user` and audit it as `alert_ack`; an alert that is no longer
-        open keeps its first acknowledger (the attempt is audited all the same)."""
-        alert = self.feed.acknowledge(alert_id, user)
+        """Mark an open alert `user` may see as seen by them and audit it as `alert_ack`; an alert that is no
+        longer open keeps its first acknowledger (the answer says who and when; the attempt is audited all
+        the same). One the caller may not see is refused as not found, and the refusal audited."""
+        try:
+            alert = self.feed.acknowledge(alert_id, user, visible=self.visibility(user))
+        except WorkbenchError as refused:
+            if refused.code == "not_found":   # unknown or not visible to the caller: the same record for both
+                self.service.audit.append(user=user, surface=surface, action="alert_ack", target=f"alert:{alert_id}",
+                                          allowed=False, detail={"reason": "no such alert visible to the caller"})
+            raise
         self.service.audit.append(user=user, surface=surface, action="alert_ack", target=f"alert:{alert['id']}",
                                   allowed=True, detail={"key": alert["key"]})
-        return alert
+        return self._shown_as(user)(alert)
 
     def raise_alert(self, *, key: str, kind: str, severity: str = "warning", title: str,
                     detail: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -61,18 +161,22 @@ class AlertsManager:
 
     # -- the rules that keep the feed true ----------------------------------------------------------
     def record_monitor_outcome(self, name: str, result: dict[str, Any]) -> None:
-        """A monitor's ledger result: when it failed or errored, open (or bump) the alert `monitor:NAME` and
-        queue the jobs promoted with `--on-monitor-failure NAME`; when it passed, resolve the alert."""
+        """A monitor's ledger result: when it failed or errored, open (or bump) the alert `monitor:NAME` (naming
+        the monitor's dataset, which governs who sees it) and queue the jobs promoted with
+        `--on-monitor-failure NAME`; when it passed, resolve the alert."""
         key = f"monitor:{name}"
         if result["status"] not in ("fail", "error"):
             self.resolve(key)
             return
         errored = result["status"] == "error"
         drifted = [i["name"] for i in result.get("items", []) if i["status"] == "fail" and i["name"] != "dataset drift"]
+        dataset = result.get("params", {}).get("dataset")
+        datasets = [self._catalog_name(dataset)] if dataset else self._monitor_datasets().get(name, [])
         self.raise_alert(key=key, kind="monitor_failed", severity="error" if errored else "warning",
                          title=f"monitor {name} {'errored' if errored else 'failed'}",
-                         detail={"monitor": name, "ledger_id": result.get("ledger_id"), "drifted": drifted,
-                                 "error": result.get("error"), "windows": result.get("params", {}).get("windows")})
+                         detail={"monitor": name, "datasets": datasets, "ledger_id": result.get("ledger_id"),
+                                 "drifted": drifted, "error": result.get("error"),
+                                 "windows": result.get("params", {}).get("windows")})
         trigger_monitor_failure(self.service.store, name)
 
     def approval_pending(self, job: str, version: int, *, notebook: str, promoted_by: str, approver: str | None,

@@ -7,34 +7,28 @@ import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlglot import exp
 
 from aios_workbench.catalog import scan_catalog
 from aios_workbench.catalog.preview import PreviewPage, preview
 from aios_workbench.catalog.profile import profile
 from aios_workbench.catalog.search import search
-from aios_workbench.core.errors import PermissionDenied
+from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.lineage import LineageLog, lineage_of, log_path, restrict
 from aios_workbench.lineage.graph import only_own_activity
 from aios_workbench.policy.explain import explain
+from aios_workbench.service.manager import Manager
 from aios_workbench.service.writes import write_dataset
+from aios_workbench.store.models import ColumnTag, utcnow
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from aios_workbench.service.core import WorkbenchService
 
 
-class CatalogManager:
+class CatalogManager(Manager):
     """Catalog actions of one workspace, each run as a named caller."""
-
-    def __init__(self, service: WorkbenchService):
-        self.service = service
-
-    def bound_to(self, service: Any) -> CatalogManager:
-        """This manager acting on `service` instead: a job run's view of the workbench service, whose
-        queries are audited and observed as the job's."""
-        return type(self)(service)
 
     def readable(self, user: str) -> list[dict[str, Any]]:
         """Catalog entries `user` may read (deny by default hides the rest)."""
@@ -124,11 +118,58 @@ class CatalogManager:
         return result
 
     def write(self, user: str, target: str, table: pa.Table, *, mode: str = "replace", inputs: Iterable[str] = (),
-              run_id: str | None = None, surface: str = "api", strict_inputs: bool = True) -> dict[str, Any]:
-        """Write an Arrow table as a dataset of a `datasets` source (write grant; classified; audited;
-        traced from `inputs`)."""
+              run_id: str | None = None, surface: str = "api", strict_inputs: bool = True,
+              queries: Iterable[str] = ()) -> dict[str, Any]:
+        """Write an Arrow table as a dataset of a `datasets` source (write grant, and ownership of an existing
+        one; classified, with the tags of what it was derived from; audited; traced from `inputs`)."""
         return write_dataset(self.service, user, target, table, mode=mode, inputs=inputs, run_id=run_id,
-                             surface=surface, strict_inputs=strict_inputs).to_dict()
+                             surface=surface, strict_inputs=strict_inputs, queries=queries).to_dict()
+
+    def untag(self, user: str, dataset: str, column: str, tag: str, *, reason: str, surface: str) -> dict[str, Any]:
+        """A steward (`privilege: manage` on `dataset`) removes classification `tag` from `column`, with a reason;
+        audited. The removal holds against later scans; new column lineage from a later write earns it again.
+        A tag confirmed in governance/policy.yaml is removed there, not here."""
+        policy = self.service.policy()
+        principal = policy.principal(user)
+        entry = self.service.queries.catalog().resolve(tuple(dataset.split(".")))
+        reason = (reason or "").strip()
+        detail = {"column": column, "tag": tag, "reason": reason}
+        if policy.grant_for(principal, entry, "manage") is None:
+            self.service.audit.append(user=user, surface=surface, action="catalog.untag", target=entry.full_name,
+                                      allowed=False, detail={**detail, "reason_denied": "no manage grant"})
+            raise PermissionDenied(f"{user} may not remove classification tags of {entry.full_name}: that is a "
+                                   "steward's decision (a `privilege: manage` grant on it)", input=entry.full_name,
+                                   fix="ask a data steward; they can also reject it for good under "
+                                       "`rejected_classifications` in governance/policy.yaml")
+        info = entry.column(column)
+        if info is None:
+            raise NotFound(f"{entry.full_name} has no column {column!r}", input=column,
+                           fix=f"use one of: {', '.join(c.name for c in entry.columns)}")
+        source = next((s for s in info.sources if s.tag == tag), None)
+        if source is None:
+            raise NotFound(f"column {entry.full_name}.{info.name} has no tag {tag!r}", input=tag,
+                           fix=f"its tags are: {', '.join(info.classifications) or 'none'}")
+        if source.origin == "policy":
+            raise UsageError(f"{tag} on {entry.full_name}.{info.name} is confirmed in governance/policy.yaml",
+                             fix=f"remove it from `datasets: {entry.full_name}: columns: {info.name}` there", input=tag)
+        if not reason:
+            raise UsageError("removing a classification needs a reason (it is audited)", input=tag,
+                             fix='pass --reason "why the column does not hold this kind of data"')
+        with self.service.store.session() as session, session.begin():
+            row = session.scalar(select(ColumnTag).where(
+                ColumnTag.source == entry.source, ColumnTag.schema_name == entry.schema,
+                ColumnTag.dataset == entry.name, ColumnTag.column == info.name, ColumnTag.tag == tag))
+            if row is None:
+                row = ColumnTag(source=entry.source, schema_name=entry.schema, dataset=entry.name, column=info.name,
+                                tag=tag, origin="scan", detail=source.detail, inputs=[], earned_by="scan")
+                session.add(row)
+            row.state, row.removed_by, row.removed_at, row.removed_reason = "removed", user, utcnow(), reason
+        self.service.audit.append(user=user, surface=surface, action="catalog.untag", target=entry.full_name,
+                                  allowed=True, detail={**detail, "origin": source.origin, "was": source.detail})
+        self.service.queries.catalog_changed()   # masks follow tags in the rewrite; the engine's views stay
+        after = self.service.queries.catalog().resolve((entry.source, entry.schema, entry.name)).column(info.name)
+        return {"dataset": entry.full_name, "column": info.name, "tag": tag, "removed_by": user, "reason": reason,
+                "classifications": list(after.classifications) if after else []}
 
     def scan(self, *, force: bool = False) -> dict[str, Any]:
         """Discover datasets and columns from every declared source (unchanged sources are skipped unless

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from aios_workbench.query import QueryService
 
 
+# Where the service runs for the workspace's own user (single-user mode): no boundary between people.
+OWN_MODES = frozenset({"jupyter", "local"})
+
+
 class WorkbenchService:
     """The one front door of a workspace: every business action is a method of this object or of one of
     its per-feature managers (`catalog`, `checks`, `alerts`, `jobs`, `models`, `runs`, `audit_trail`).
@@ -90,17 +94,41 @@ class WorkbenchService:
             return result
 
     async def status(self, user: str) -> dict[str, Any]:
+        """The service's health as `user` may see it. Where the workspace is the caller's own (his Jupyter
+        server, his CLI) or he is an auditor: every source and the workspace's folder; where the service is a
+        boundary between people (`aios serve`, the dashboard, a job): the sources he reads from, no folder."""
         store = await asyncio.to_thread(self.store.health)
+        connectors = await self.connector_health()
+        own = self.mode in OWN_MODES or await asyncio.to_thread(self._is_auditor, user)
+        if not own:
+            connectors = [c for c in connectors if self._reads_from(user, c["name"])]
         return {
             "service": "aios-workbench",
             "version": __version__,
             "mode": self.mode,
             "user": user,
-            "workspace": {"name": self.workspace.name, "path": str(self.workspace.root)},
+            "workspace": {"name": self.workspace.name, "path": str(self.workspace.root) if own else None},
             "store": store.to_dict(),
-            "connectors": await self.connector_health(),
+            "connectors": connectors,
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+    def _reads_from(self, user: str, source: str) -> bool:
+        """Whether a read grant of `user`'s covers `source` or something in it (from the policy alone: cheap)."""
+        try:
+            policy = self.policy()
+            roles = policy.principal(user).roles
+        except WorkbenchError:
+            return False
+        return any(g.privilege == "read" and g.role in roles
+                   and (g.scope == "*" or g.scope.lower().split(".", 1)[0] == source.lower())
+                   for g in policy.policy.grants)
+
+    def _is_auditor(self, user: str) -> bool:
+        try:
+            return self.policy().is_auditor(user)
+        except WorkbenchError:   # not a policy user (a server's own account before any policy): no
+            return False
 
     def policy(self) -> PolicyEngine:
         """The policy in force, as the engine that answers access questions; rebuilt only when the policy
@@ -112,6 +140,7 @@ class WorkbenchService:
         return engine
 
     def close(self) -> None:
+        self.audit_trail.close()   # signs the shutdown checkpoint of the audit chain
         self.queries.close()
         self.store.close()
 

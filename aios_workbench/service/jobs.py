@@ -14,6 +14,8 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.jobs import promote as promotion
 from aios_workbench.jobs import versions as job_versions
@@ -24,6 +26,7 @@ from aios_workbench.jobs.parameters import derive_schema, parse_assignments
 from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
 from aios_workbench.jobs.runs import positive_id
 from aios_workbench.schemas.schedule import Schedule
+from aios_workbench.store.models import Job
 
 if TYPE_CHECKING:
     from aios_workbench.jobs.promote import PromotionReport
@@ -34,6 +37,7 @@ __all__ = ["FINAL_STATUSES", "JobsManager", "parse_assignments", "parse_schedule
            "schedule_preview"]
 
 OUTPUT_FORMATS = ("html", "ipynb")
+HIDDEN_GATE_REASON = "(hidden: the job's creator, its identity and auditors see what each gate found)"
 
 
 def parse_schedule(cron: str | None = None, *, timezone: str = "UTC", at: str | None = None) -> Schedule:
@@ -183,9 +187,24 @@ class JobsManager:
                                  schedule=schedule, surface=surface, base=base, coerce_strings=coerce_strings,
                                  **spec_fields)
 
-    def versions(self, name: str) -> dict[str, Any]:
-        """Every version of job `name` (oldest first) with status, digest, promoter, approver, and the current one."""
-        return job_versions.versions(self.service.store, name)
+    def versions(self, user: str, name: str) -> dict[str, Any]:
+        """Every version of job `name` (oldest first) with status, digest, promoter, approver, and the current one.
+        Which datasets a version read and what its gates found are facts about data: callers who do not control
+        the job see only the datasets they may read themselves and the gates' verdicts, not their details; the
+        snapshot's place on the server is the state folder's business (`<state>/...` for everyone)."""
+        data = job_versions.versions(self.service.store, name)
+        with self.service.store.session() as session:
+            job = session.scalar(select(Job).where(Job.name == name))   # None: every version was refused
+            privileged = job is not None and self.control.may_control(job, user)
+        readable = None if privileged else {e["name"] for e in self.service.catalog.readable(user)}
+        state = str(self.service.workspace.state_dir)
+        for version in data["versions"]:
+            version["snapshot_path"] = version["snapshot_path"].replace(state, "<state>", 1)
+            if readable is not None:
+                version["datasets_read"] = [d for d in version["datasets_read"] or [] if d in readable]
+                version["gates"] = [{**gate, "reason": HIDDEN_GATE_REASON, "detail": {}}
+                                    for gate in version["gates"] or []]
+        return data
 
     def rollback(self, user: str, name: str, version: int, *, surface: str) -> dict[str, Any]:
         """Point job `name` at its earlier active `version` (snapshot, parameters, schedule). Audited."""

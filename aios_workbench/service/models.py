@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from aios_workbench.core.errors import NotFound, PermissionDenied
 from aios_workbench.tracking.registry import DECISION_KINDS, DEFAULT_ALIAS, ModelRegistry, PromotionRefused
 
 if TYPE_CHECKING:
@@ -32,29 +33,65 @@ class ModelsManager:
                                                              policy=service.queries.policy.current)
             return self._registry
 
-    def versions(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Every version (of `name`, or of every model) with status, author, checks, approvals and gates."""
-        return self.registry.versions(name)
+    def versions(self, user: str, name: str | None = None) -> list[dict[str, Any]]:
+        """The versions `user` may see (of `name`, or of every model) with status, author, checks, approvals and
+        gates: a version is an artifact of its run, so it is listed to the run's readers only (service/runs.py)."""
+        seen: dict[str, bool] = {}
 
-    def show(self, name: str, version: str | int) -> dict[str, Any]:
-        """One version with its checks, approvals and every promotion gate."""
-        return self.registry.show(name, version)
+        def visible(run_id: str | None) -> bool:
+            if not run_id:
+                return True
+            if run_id not in seen:
+                seen[run_id] = self.service.runs.run_access(user, run_id) is not None
+            return seen[run_id]
+        return [self._shown(v) for v in self.registry.versions(name) if visible(v["run_id"])]
+
+    def show(self, user: str, name: str, version: str | int) -> dict[str, Any]:
+        """One version with its checks, approvals and every promotion gate, if `user` may see its run."""
+        return self._shown(self._visible(user, name, version))
+
+    def _visible(self, user: str, name: str, version: str | int) -> dict[str, Any]:
+        found = self.registry.show(name, version)
+        if found["run_id"] and self.service.runs.run_access(user, found["run_id"]) is None:
+            # the same answer as for a version that does not exist: its existence is a fact of the run
+            raise NotFound(f"model {name!r} has no version {version} among those you may see", input=str(version),
+                           fix="list the versions you may see with `aios models ls`")
+        return found
+
+    def _shown(self, version: dict[str, Any]) -> dict[str, Any]:
+        """A version as answered: its artifact's place inside the state folder as `<state>/...`."""
+        source = version.get("source")
+        if source:
+            version["source"] = source.replace(str(self.service.workspace.state_dir), "<state>", 1)
+        return version
 
     def register(self, run_id: str, artifact_path: str = "model", *, name: str, user: str, surface: str) -> str:
-        """Register the model logged in run `run_id` as a new candidate version of `name`; returns the version."""
+        """Register the model logged in run `run_id` as a new candidate version of `name`; returns the version.
+        Only a run `user` sees whole (service/runs.py): a model is an artifact of its run, trained on what the
+        run read, so registering it is no way around the run's privacy."""
+        access = self.service.runs.run_access(user, run_id)
+        if access is None:
+            raise NotFound(f"run {run_id} not found among the runs you may see", input=run_id,
+                           fix="register the model of a run of yours (wb.runs() lists the runs you see)")
+        if not access.full:
+            raise PermissionDenied(f"the model of run {run_id} is withheld from you: {access.reason}", input=run_id,
+                                   fix="ask its owner to register it")
         return self.registry.register(run_id, artifact_path, name=name, user=user, surface=surface)
 
     def approve(self, name: str, version: str | int, user: str, comment: str | None = None, *,
                 surface: str) -> dict[str, Any]:
         """Approve a version as `user` (an eligible approver, not its author unless self-approval is allowed)."""
+        self._visible(user, name, version)
         return self.registry.approve(name, version, user, comment, surface=surface)
 
     def reject(self, name: str, version: str | int, user: str, comment: str | None = None, *,
                surface: str) -> dict[str, Any]:
         """Reject a version: it cannot be promoted until approved again."""
+        self._visible(user, name, version)
         return self.registry.reject(name, version, user, comment, surface=surface)
 
     def promote(self, name: str, version: str | int, user: str, alias: str = DEFAULT_ALIAS, *,
                 surface: str) -> dict[str, Any]:
         """Point `alias` at the version when every gate holds; otherwise `PromotionRefused` lists the unmet."""
+        self._visible(user, name, version)
         return self.registry.promote(name, version, user, alias, surface=surface)

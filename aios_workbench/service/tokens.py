@@ -28,6 +28,12 @@ from typing import Any
 from aios_workbench.core.errors import ConfigError, NotFound, UsageError
 
 FILE_NAME = "service_tokens.json"
+
+
+def new_token() -> str:
+    """A fresh secret for a server or a caller: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
+
 PREFIX = "aios_"   # recognisable in a secret scanner, and never confused with the service's own token
 ACT_AS = "X-AIOS-Act-As"   # the header a delegate token names its user in
 
@@ -75,7 +81,7 @@ class ServiceTokens:
         of `for_roles` when given): (its public entry, the token, shown this once)."""
         if not user or not user.strip():
             raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
-        token = PREFIX + secrets.token_urlsafe(32)
+        token = PREFIX + new_token()
         entries = list(self._read())
         entry: dict[str, Any] = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
                  "created": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": _digest(token)}

@@ -68,6 +68,23 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class AuditCheckpoint(Base):
+    """A signed checkpoint of the audit chain (`audit/witness.py`): record `last_id` had `last_hash` and the
+    log held `count` records at `at`. The same checkpoint is appended to the witness file outside the state
+    folder; `signature` is an HMAC-SHA256 with a key kept beside that file, never here."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(128))
+    last_id: Mapped[int] = mapped_column(Integer, index=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class Job(Base):
     """A promoted notebook: its current version and how it is scheduled.
 
@@ -217,3 +234,46 @@ class CheckRunDataset(Base):
 
     check_run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id", ondelete="CASCADE"), primary_key=True)
     dataset: Mapped[str] = mapped_column(String(512), primary_key=True)
+
+
+class ColumnTag(Base):
+    """A classification a dataset's column has earned: found by a scan, inherited through column lineage by a
+    write, or assumed for a written column whose lineage is unknown. Tags only grow: a rescan or a later write
+    never drops one; only a steward removes it (`state` "removed", who, when and why).
+
+    Keyed by names, not by `datasets.id`: a dataset that disappears and comes back keeps its tags."""
+
+    __tablename__ = "column_tags"
+    __table_args__ = (UniqueConstraint("source", "schema_name", "dataset", "column", "tag"),
+                      Index("ix_column_tags_dataset", "source", "schema_name", "dataset"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))
+    schema_name: Mapped[str] = mapped_column(String(128))
+    dataset: Mapped[str] = mapped_column(String(256))
+    column: Mapped[str] = mapped_column(String(256))
+    tag: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="active")     # active | removed
+    origin: Mapped[str] = mapped_column(String(16))                      # scan | lineage | unverified
+    detail: Mapped[str] = mapped_column(Text, default="")                # where it came from, in words
+    inputs: Mapped[list] = mapped_column(JSON, default=list)             # source.schema.dataset.column it came from
+    earned_by: Mapped[str] = mapped_column(String(128), default="")
+    earned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DatasetOwner(Base):
+    """Who first created a dataset of a `datasets` source: the one user (besides stewards and explicit
+    grants) who may replace or append to it."""
+
+    __tablename__ = "dataset_owners"
+    __table_args__ = (UniqueConstraint("source", "schema_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))
+    schema_name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    owner: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

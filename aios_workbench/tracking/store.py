@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from aios_workbench.core.errors import ConnectorError, StoreError, UsageError
+from aios_workbench.core.errors import ConnectorError, StoreError
 from aios_workbench.core.logs import redact
 
 log = logging.getLogger("aios_workbench.tracking")
@@ -196,17 +196,3 @@ def check_reachable(uri: str, *, required: bool = True, timeout: float = REACHAB
             "to keep notebooks running without tracking", input=shown) from None
     _probes[uri] = (time.monotonic(), True)
     return True
-
-
-def ui_command(ws, *, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
-    """The argv of `mlflow ui` on the workspace's local store (for `aios mlflow`).
-
-    For a tracking server URI there is nothing to start: open the server instead."""
-    import sys
-
-    uri = tracking_uri(ws)
-    if not is_local_sqlite(uri):
-        raise UsageError(f"this workspace tracks to the server {redact(uri)}; it has its own UI",
-                         fix=f"open {redact(uri)} in a browser", input=redact(uri))
-    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-            "--default-artifact-root", artifact_root(ws).as_uri(), "--host", host, "--port", str(port)]

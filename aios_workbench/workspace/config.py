@@ -132,6 +132,17 @@ class Dashboard(Strict):
     title: str = Field("AI OS dashboard", min_length=1, max_length=80, description="shown in the header")
 
 
+class AuditSettings(Strict):
+    """The audit log's signed checkpoints: its head anchored outside the state folder (see audit/witness.py)."""
+
+    witness: str | None = Field(None, description="file of signed checkpoints, outside the state folder and "
+                                "writable by the service's account alone (its key is kept beside it); default "
+                                "$AIOS_WITNESS_DIR, else ~/.local/state/aios/witness/<workspace>-<id>.jsonl")
+    checkpoint_every: int = Field(1000, ge=1, le=1_000_000, description="sign a checkpoint every this many records")
+    checkpoint_seconds: float = Field(300, gt=0, description="and, on the next record, once this many seconds "
+                                      "passed since the last checkpoint")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -147,6 +158,7 @@ class WorkspaceConfig(Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     notifications: NotificationSettings = NotificationSettings()
     dashboard: Dashboard = Dashboard()
+    audit: AuditSettings = AuditSettings()
 
     @field_validator("name")
     @classmethod

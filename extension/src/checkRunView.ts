@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { CheckItem, LedgerRun } from './api';
-import { el, emptyNote, tableHead } from './dom';
+import { el, emptyNote, sentence, tableHead } from './dom';
 
 /** Statuses with their own badge colour; anything else is shown neutral. */
 const KNOWN_STATUSES = new Set(['pass', 'warn', 'fail', 'error', 'skip']);
@@ -220,6 +220,13 @@ export class CheckRunView extends Widget {
         run.name
       ),
       meta,
+      run.withheld
+        ? el(
+            'p',
+            { class: 'aios-withheld', 'data-testid': 'aios-check-withheld' },
+            sentence(run.withheld)
+          )
+        : null,
       run.error
         ? el(
             'div',

@@ -101,3 +101,10 @@ export function tableHead(...labels: string[]): HTMLTableSectionElement {
     el('tr', {}, ...labels.map(label => el('th', { scope: 'col' }, label)))
   );
 }
+
+/**
+ * `text` as a sentence: its first letter upper-case.
+ */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,6 +1,6 @@
 import { RunSummary } from './api';
 import { formatValue, statusBadge } from './checkRunView';
-import { el, emptyNote, tableHead } from './dom';
+import { el, emptyNote, sentence, tableHead } from './dom';
 
 /** Metrics and parameters shown on a run's summary line before "…". */
 const SUMMARY_ITEMS = 3;
@@ -75,6 +75,13 @@ export function runDetails(run: RunSummary): HTMLElement {
     'div',
     { class: 'aios-run-details' },
     meta,
+    run.withheld
+      ? el(
+          'p',
+          { class: 'aios-withheld', 'data-testid': 'aios-run-withheld' },
+          sentence(run.withheld)
+        )
+      : null,
     keyValueTable('Parameters', run.params, false),
     keyValueTable('Metrics', run.metrics, true),
     el('h5', { class: 'aios-run-details-title' }, 'Datasets read'),

@@ -155,6 +155,7 @@ export function runSummary(
 ): RunSummary {
   return {
     name: null,
+    withheld: null,
     experiment_id: '1',
     experiment: 'churn',
     status: 'FINISHED',
@@ -267,6 +268,7 @@ export function ledgerRun(
   fields: Partial<LedgerRun> & Pick<LedgerRun, 'id' | 'name'>
 ): LedgerRun {
   return {
+    withheld: null,
     at: '2026-11-26T10:00:00+00:00',
     kind: 'quality',
     status: 'pass',

@@ -12,6 +12,7 @@ import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
 import { RunsPanel } from '../src/runs';
+import { runDetails } from '../src/runDetails';
 import { RunSummary } from '../src/api';
 import { FakeService, failure, ok } from './fakeService';
 import { runSummary } from './fixtures';
@@ -338,6 +339,23 @@ describe('RunsPanel', () => {
     await load();
     expect(getByRole(panel.node, 'alert').textContent).toBe(
       'Cannot load the runsMLflow tracking is not configured — Fix: run `aios init` to create the tracking store'
+    );
+  });
+});
+
+describe('a run seen by someone whose view differs from its owner', () => {
+  it('says why only its verdicts are shown', () => {
+    const node = runDetails(
+      runSummary({
+        id: 'r1',
+        params: {},
+        metrics: {},
+        withheld:
+          'values withheld: alice read sales.main.orders with other masks than yours'
+      })
+    );
+    expect(node.textContent).toContain(
+      'Values withheld: alice read sales.main.orders with other masks than yours'
     );
   });
 });

@@ -8,11 +8,13 @@ Check figures count only runs over datasets the user may read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from aios_workbench.alerts.feed import alert_dict
 from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import Alert, CheckRun, CheckRunDataset
 from aios_workbench.tracking.registry import DECISION_KINDS
@@ -76,13 +78,14 @@ def check_figures(store: MetadataStore, readable: set[str], *, days: int = TREND
             "trend": [{"day": d, "runs": n, "pass_rate": (p / n if n else None)} for d, (n, p) in per_day.items()]}
 
 
-def alert_trend(store: MetadataStore, *, days: int = TREND_DAYS, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Alerts raised per day (first occurrences), oldest first."""
+def alert_trend(store: MetadataStore, *, visible: Callable[[dict[str, Any]], bool], days: int = TREND_DAYS,
+                now: datetime | None = None) -> list[dict[str, Any]]:
+    """Alerts raised per day (first occurrences) of those `visible` lets through, oldest first."""
     now = now or datetime.now(UTC)
     since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
     per_day = {d: 0 for d in _days(now, days)}
     with store.session() as session:
-        for (at,) in session.execute(select(Alert.at).where(Alert.at >= since)):
-            if _day(at) in per_day:
-                per_day[_day(at)] += 1
+        for alert in session.scalars(select(Alert).where(Alert.at >= since)):
+            if _day(alert.at) in per_day and visible(alert_dict(alert)):
+                per_day[_day(alert.at)] += 1
     return [{"day": d, "raised": n} for d, n in per_day.items()]

@@ -129,11 +129,12 @@ class DashboardData:
         if metric and ("`" in metric or not metric.strip()):
             raise UsageError(f"bad metric name {metric!r}", fix="pick a metric from the list", input=metric)
         order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else DEFAULT_ORDER
-        return self.service.runs.page(experiment=experiment, order_by=order, limit=limit, page_token=page_token)
+        return self.service.runs.page(self.user, experiment=experiment, order_by=order, limit=limit,
+                                      page_token=page_token)
 
     def model_versions(self) -> list[dict[str, Any]]:
         """Registered model versions with status, champion alias, approvals and gates."""
-        return self.service.models.versions()
+        return self.service.models.versions(self.user)
 
     # -- jobs ----------------------------------------------------------------------------------
     def jobs(self) -> list[dict[str, Any]]:
@@ -181,7 +182,7 @@ class DashboardData:
 
     def alert_trend(self) -> list[dict[str, Any]]:
         """Alerts raised per day, last 14 days."""
-        return metrics.alert_trend(self.service.store)
+        return metrics.alert_trend(self.service.store, visible=self.service.alerts.visibility(self.user))
 
     def acknowledge(self, alert_id: int) -> dict[str, Any]:
         """Acknowledge an alert as this user (audited by the service, as from every surface)."""

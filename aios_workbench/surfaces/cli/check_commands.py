@@ -19,7 +19,8 @@ from aios_workbench.surfaces.cli.output import emit
 
 @click.group()
 def check():
-    """Run governance checks: quality suites, drift, fairness, explain, monitors; results go to the ledger."""
+    """Run governance checks: quality suites, drift, fairness, explain, monitors; results go to the ledger.
+    `aios check history` reads the ledger back as you may see it."""
 
 
 def _progress(suites):
@@ -265,6 +266,53 @@ def monitor_command(ctx, names, as_json):
     emit({"results": results}, as_json=as_json, human=human)
     if any(r["status"] in ("fail", "error") for r in results):
         ctx.exit(1)
+
+
+def _history_lines(runs: list[dict]) -> list[str]:
+    if not runs:
+        return ["no check runs you may see (runs over datasets you may not read are not shown)"]
+    lines = [f"{'id':>6}  {'at':<25} {'kind':<9} {'status':<6} {'user':<12} name"]
+    for run in runs:
+        lines.append(f"{run['id']:>6}  {run['at']:<25} {run['kind']:<9} {run['status'].upper():<6} "
+                     f"{run['user'][:12]:<12} {run['name']}")
+        if run["datasets"]:
+            lines.append(f"{'':>8}datasets: {', '.join(run['datasets'])}")
+        if run["withheld"]:
+            lines.append(f"{'':>8}{run['withheld']}")
+            continue
+        for item in run["items"] or []:
+            metrics = item.get("metrics") or {}
+            shown = ", ".join(f"{k}={v}" for k, v in metrics.items() if isinstance(v, (int, float)))
+            lines.append(f"{'':>8}{item['name'][:44]:<44} {item['status']:<6} {shown}")
+    lines.append(f"older: aios check history --before-id {runs[-1]['id']}")
+    return lines
+
+
+@check.command("history")
+@click.option("--dataset", help="Only runs that read this dataset (source.schema.dataset, or a name the catalog "
+                                "resolves).")
+@click.option("--name", help="Only runs of this check (a suite's name, monitor:NAME, ...).")
+@click.option("--kind", help="Only runs of this kind: quality, drift, fairness, explain, monitor, ...")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="Runs to show.")
+@click.option("--before-id", type=click.IntRange(1), default=None, help="Show runs older than this id (paging).")
+@JSON
+@click.pass_context
+def history_command(ctx, dataset, name, kind, limit, before_id, as_json):
+    """The governance ledger, newest first, as you may see it.
+
+    Runs over datasets you may not read are left out; a run whose runner saw the data with other masks
+    or another row filter than yours shows its verdicts only (no counts, statistics, labels or examples).
+
+    \b
+    aios check history --dataset hr.main.people
+    aios check history --kind drift --limit 5 --json"""
+    service = local_service(ctx)
+    try:
+        runs = service.checks.history(local_user(), dataset=dataset, name=name, kind=kind, limit=limit,
+                                      before_id=before_id)
+    finally:
+        service.close()
+    emit({"runs": runs} if as_json else runs, as_json=as_json, human=_history_lines)
 
 
 COMMANDS = [check]

@@ -140,7 +140,7 @@ def _emit_text(text: str, out: Path | None) -> None:
 
 @click.group()
 def catalog():
-    """Discover, browse and write datasets: scan, ls, search, show, write."""
+    """Discover, browse and write datasets: scan, ls, search, show, write, untag."""
 
 
 @catalog.command("scan")
@@ -214,6 +214,9 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     Needs a `privilege: write` grant; the new columns are classified (masks apply to readers at once), the
     write is audited and traced. Same as `wb.write` in a notebook.
 
+    Replacing or appending to an existing dataset needs its owner (who first wrote it), a steward or a grant
+    naming it. Columns named like a column of an --input inherit its classification tags.
+
     \b
     aios catalog write late_orders.parquet outputs.late_orders
     aios catalog write more.csv outputs.late_orders --mode append --input purchasing_warehouse.procurement.purchase_orders"""
@@ -234,7 +237,7 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     if url:
         from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
 
-        result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs), surface="cli")
+        result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs))
     else:
         service = local_service(ctx)
         try:
@@ -246,7 +249,43 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
         f"wrote {r['rows']:,} rows to {r['dataset']} ({r['mode']}; now {r['total_rows']:,} rows)"
         + (f"; from {', '.join(r['inputs'])}" if r["inputs"] else ""),
         *(["  classified: " + ", ".join(f"{c} {'/'.join(t)}" for c, t in r["pii_columns"].items())]
-          if r["pii_columns"] else [])])
+          if r["pii_columns"] else []),
+        *(f"    {c}: {s['tag']} ({s['detail']})" for c, found in r.get("tags", {}).items() for s in found),
+        *(f"  note: {w}" for w in r.get("warnings", []))])
+
+
+@catalog.command("untag")
+@click.argument("dataset")
+@click.argument("column")
+@click.argument("tag")
+@click.option("--reason", required=True, help="Why the column does not hold this kind of data (audited).")
+@URL
+@TOKEN
+@JSON
+@click.pass_context
+def catalog_untag(ctx, dataset, column, tag, reason, url, token, as_json):
+    """Remove classification TAG from COLUMN of DATASET: a steward's decision (`privilege: manage`), audited.
+
+    Tags otherwise only grow: no rescan and no write drops one. The removal holds against later scans; a
+    later write deriving the column from data with that tag adds it again. A tag confirmed in
+    governance/policy.yaml is removed there.
+
+    \b
+    aios catalog untag outputs.main.report label pii.person_name --reason 'product labels, not names'"""
+    if url:
+        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
+
+        result = ServiceClient(url, token).post("catalog/untag", {"dataset": dataset, "column": column, "tag": tag,
+                                                                  "reason": reason})
+    else:
+        service = local_service(ctx)
+        try:
+            result = service.catalog.untag(local_user(), dataset, column, tag, reason=reason, surface="cli")
+        finally:
+            service.close()
+    emit(result, as_json=as_json, human=lambda r: [
+        f"removed {r['tag']} from {r['dataset']}.{r['column']} (audited); its tags now: "
+        f"{', '.join(r['classifications']) or 'none'}"])
 
 
 @catalog.command("show")
@@ -272,6 +311,7 @@ def _show_lines(d: dict) -> list[str]:
         mask = masks.get(c["name"])
         lines.append(f"  {c['name']:<24} {c['type']:<16} {','.join(c['classifications']):<20}"
                      + (f" masked: {mask}" if mask else ""))
+        lines += [f"      {s['tag']}: {s['origin']}: {s['detail']}" for s in c.get("tag_sources", [])]
     return [line for line in lines if line]
 
 

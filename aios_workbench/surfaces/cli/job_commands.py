@@ -382,7 +382,9 @@ def alerts_ack(ctx, alert_id, as_json):
     """Acknowledge alert ALERT_ID as $AIOS_USER."""
     with local_workbench(ctx) as service:
         data = service.alerts.acknowledge(local_user(), alert_id, surface="cli")
-    emit(data, as_json=as_json, human=lambda d: [f"alert {d['id']} {d['state']} ({d['title']})"])
+    emit(data, as_json=as_json, human=lambda d: [
+        f"alert {d['id']} {d['state']} ({d['title']})" if d.get("acknowledgement") == "acknowledged"
+        else d["message"]])
 
 
 # -- aios scheduler -----------------------------------------------------------------------------------------

@@ -8,22 +8,56 @@ import sys
 import click
 
 from aios_workbench import __version__
-from aios_workbench.core.errors import WorkbenchError, exit_code
+from aios_workbench.core import incidents
+from aios_workbench.core.errors import EXIT_CODE, WorkbenchError, exit_code
 from aios_workbench.core.logs import setup_logging
 from aios_workbench.surfaces.cli.output import fail
 
 
 class WorkbenchGroup(click.Group):
-    """Turns any `WorkbenchError` into a readable message and its exit code."""
+    """Turns any `WorkbenchError` into a readable message and its exit code, and any other exception into
+    an internal error with an id (its traceback goes to the workspace's logs/errors.log under that id)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except WorkbenchError as exc:
+            body = exc.to_dict()
+            details = incidents.internal_details(exc, body)
+            if details is not None:
+                self._internal(ctx, exc, details=details)
             if "--json" in sys.argv[1:]:  # scripts asking for JSON get the error as JSON too
-                click.echo(json.dumps(exc.to_dict()))
+                click.echo(json.dumps(body))
             fail(exc.message, exc.fix)
             ctx.exit(exit_code(exc))
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last resort: an id, never a traceback
+            self._internal(ctx, exc)
+
+    @staticmethod
+    def _internal(ctx, exc: Exception, *, details: str | None = None) -> None:
+        state_dir = _state_dir(ctx)
+        error_id = incidents.report(exc, where=f"aios {' '.join(sys.argv[1:2])}".strip(), state_dir=state_dir,
+                                    details=details, process_log=False)
+        body = incidents.internal_error_body(error_id)
+        if "--json" in sys.argv[1:]:
+            click.echo(json.dumps(body))
+        where = incidents.log_path(state_dir) if state_dir is not None else "the log above"
+        fail(f"something went wrong in aios (error id {error_id})",
+             f"the details are in {where} under that id; retry, or report the id with that entry")
+        ctx.exit(EXIT_CODE[WorkbenchError])
+
+
+def _state_dir(ctx):
+    """The workspace's state folder for the incident log, when a workspace can be found (else None)."""
+    try:
+        # lazy: workspace config (pydantic, YAML) only when a command failed unexpectedly
+        from aios_workbench.workspace import Workspace
+
+        return Workspace.load((ctx.obj or {}).get("workspace")).state_dir
+    except Exception:  # noqa: BLE001 - no workspace: the incident goes to the process's log
+        return None
 
 
 @click.group(cls=WorkbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})

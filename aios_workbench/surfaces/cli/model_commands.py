@@ -72,7 +72,7 @@ def _detail_lines(r: dict) -> list[str]:
 def ls(ctx, name, as_json):
     """List model versions (of NAME, or of every model) with status, author, checks and approvals."""
     with _models(ctx) as registry:
-        rows = registry.versions(name)
+        rows = registry.versions(local_user(), name)
     emit(rows, as_json=as_json, human=_row_lines)
 
 
@@ -84,7 +84,7 @@ def ls(ctx, name, as_json):
 def show(ctx, name, version, as_json):
     """Show one VERSION of model NAME: its checks, approvals and every promotion gate."""
     with _models(ctx) as registry:
-        data = registry.show(name, version)
+        data = registry.show(local_user(), name, version)
     emit(data, as_json=as_json, human=_detail_lines)
 
 

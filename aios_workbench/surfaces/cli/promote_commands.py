@@ -156,7 +156,7 @@ def version_lines(data: dict) -> list[str]:
 def jobs_versions(ctx, name, as_json):
     """List the versions of job NAME; * marks the one it runs."""
     with local_workbench(ctx) as service:
-        data = service.jobs.versions(name)
+        data = service.jobs.versions(local_user(), name)
     emit(data, as_json=as_json, human=version_lines)
 
 

@@ -9,6 +9,7 @@ import sys
 import click
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.service.tokens import new_token
 from aios_workbench.surfaces.cli.data_commands import local_user
 from aios_workbench.surfaces.cli.output import emit
 
@@ -18,12 +19,13 @@ NO_BROWSER = click.option("--no-browser", is_flag=True, help="Do not open a web 
 IP = click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
 
 
-def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, user: str | None,
+def lab_command_line(root, *, port: int, ip: str, no_browser: bool, user: str | None,
                      scheduler: bool = False) -> list[str]:
-    """The `jupyter lab` command line that serves workspace `root` with the workbench."""
+    """The `jupyter lab` command line that serves workspace `root` with the workbench (its token is passed
+    in the environment, `lab_environment`: a command line is readable by every account on the machine)."""
     args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
             f"--AIOSWorkbench.workspace={root}", f"--ServerApp.port={port}", f"--ServerApp.ip={ip}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+            "--ServerApp.port_retries=0"]
     if user:
         args.append(f"--AIOSWorkbench.user={user}")
     if scheduler:
@@ -38,11 +40,8 @@ def lab_command_line(root, *, port: int, ip: str, no_browser: bool, token: str, 
 def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, extra: tuple[str, ...] = (),
               scheduler: bool = False) -> None:
     """Replace this process with JupyterLab on workspace `ws`, after printing its URL."""
-    # lazy: pulls in the REST server and WorkbenchService; only lab/demo start-up pays
-    from aios_workbench.surfaces.rest.standalone import new_token
-
     token = os.environ.get("AIOS_LAB_TOKEN") or new_token()
-    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, token=token, user=user,
+    args = lab_command_line(ws.root, port=port, ip=ip, no_browser=no_browser, user=user,
                             scheduler=scheduler) + list(extra)
     who = f", acting as policy user {user!r}" if user else ""
     click.echo(f"aios-workbench: JupyterLab on workspace {ws.name!r} ({ws.root}){who}")
@@ -51,7 +50,17 @@ def start_lab(ws, *, port: int, ip: str, no_browser: bool, user: str | None, ext
         click.echo(f"  scheduler: runs promoted jobs while JupyterLab is up (log: {log})")
     click.echo(f"  open: http://{ip}:{port}/lab?token={token}", err=False)
     sys.stdout.flush()
-    os.execv(args[0], args)
+    os.execve(args[0], args, lab_environment(token))
+
+
+def lab_environment(token: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The Jupyter server's environment: this process's, with the lab's token as Jupyter reads it
+    (JUPYTER_TOKEN) instead of AIOS_LAB_TOKEN. The server's kernels get none of it (the server extension
+    starts them with an allow-list, see surfaces/rest/lab_kernels.py)."""
+    env = dict(os.environ if environ is None else environ)
+    env.pop("AIOS_LAB_TOKEN", None)
+    env["JUPYTER_TOKEN"] = token
+    return env
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -120,8 +129,7 @@ def serve(ctx, host, port, user):
     when it is unset a random token is generated and printed once."""
     from aios_workbench.service.core import WorkbenchService  # lazy: engines (DuckDB, MLflow): only `aios serve`
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
-    from aios_workbench.surfaces.rest.standalone import new_token  # lazy: Tornado REST server: only `aios serve` pays
-    from aios_workbench.surfaces.rest.standalone import serve as run  # lazy: as above
+    from aios_workbench.surfaces.rest.standalone import serve as run  # lazy: Tornado server: `aios serve` only
 
     ws = load_workspace(ctx)
     known = sorted(ws.policy.users)
@@ -159,15 +167,33 @@ def serve(ctx, host, port, user):
 @click.option("--port", "-p", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
 @click.pass_context
 def mlflow_ui(ctx, host, port):
-    """Start the MLflow UI on this workspace's tracking store."""
-    # lazy: tracking-store helpers (MLflow); only `aios mlflow` pays
-    from aios_workbench.service.runs import mlflow_ui_command
-    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
+    """Start MLflow's UI on this workspace's tracking store, behind a login.
 
-    args = mlflow_ui_command(load_workspace(ctx), host=host, port=port)
-    click.echo(f"MLflow UI on http://{host}:{port}")
-    sys.stdout.flush()
-    os.execv(args[0], args)
+    Log in with your policy user name and a workbench token (`aios tokens add USER`). You see your own
+    runs, those of experiments shared with you (experiment tag `aios.readers`), all runs if you are an
+    auditor, and only runs over datasets you may read; read-only. MLflow's own server listens on a
+    private socket only this proxy can reach."""
+    # lazy: the service, MLflow's server and the Tornado proxy: only `aios mlflow` pays
+    from aios_workbench.service.core import WorkbenchService
+    from aios_workbench.service.runs import mlflow_ui_backend  # lazy: MLflow's server; only `aios mlflow` pays
+    from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
+    from aios_workbench.surfaces.rest.mlflow_proxy import serve as serve_proxy  # lazy: Tornado; only `aios mlflow`
+
+    ws = load_workspace(ctx)
+    backend = mlflow_ui_backend(ws)
+    service = WorkbenchService(ws, mode="standalone")
+    try:
+        click.echo("starting MLflow's server on a private socket (5-20 s)...", err=True)
+        backend.wait_ready()
+
+        def ready():
+            click.echo(f"MLflow UI on http://{host}:{port} (log in: policy user name + `aios tokens add USER` token)")
+            sys.stdout.flush()
+
+        asyncio.run(serve_proxy(service, backend, host=host, port=port, on_ready=ready))
+    finally:
+        service.close()
+        backend.stop()
 
 
 @click.group()

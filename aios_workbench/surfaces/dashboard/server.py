@@ -12,6 +12,8 @@ import logging
 import signal
 import threading
 
+from aios_workbench.surfaces.rest.serving import cannot_listen
+
 log = logging.getLogger(__name__)
 THREADS = 4   # Panel's thread pool: sessions are built and callbacks run off the IO loop
 
@@ -126,9 +128,6 @@ def serve_dashboard(gate, secret: str, *, port: int, address: str, show: bool, t
                           auth_provider=gate.auth_provider(),
                           verbose=False, extra_patterns=[(r"/job-output/(\d+)", outputs)])
     except OSError as exc:   # the port is taken, privileged, or the address is not this machine's
-        # lazy: REST server (Tornado, WorkbenchService), only to word a failed listen
-        from aios_workbench.surfaces.rest.standalone import cannot_listen
-
         on_close()
         raise cannot_listen(exc, address=address, port=port, address_option="--address") from None
     loop = server.io_loop

@@ -21,9 +21,12 @@ from aios_workbench.schemas.catalog import (
     PreviewQuery,
     SearchHits,
     SearchQuery,
+    Untagged,
+    UntagRequest,
     WriteQuery,
     WriteResult,
 )
+from aios_workbench.surfaces.rest.query_routes import job_run_of, query_surface
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
 
@@ -174,9 +177,11 @@ class WriteRoute(RouteMixin):
                              fix="send the table as application/vnd.apache.arrow.stream (wb.write does)",
                              input=target) from None
         inputs = [name for name in arg("inputs", "").split(",") if name.strip()]
+        surface = query_surface(self)   # the service decides the labels, never the client
+        run_id = await asyncio.to_thread(self.service.audit_trail.link_run, self.user_name, arg("run_id", None),
+                                         sql=f"write {target}", surface=surface, job_run_id=job_run_of(self))
         result = await asyncio.to_thread(self.service.catalog.write, self.user_name, target, table,
-                                         mode=arg("mode", "replace"), inputs=inputs, run_id=arg("run_id", None),
-                                         surface=arg("surface", "api"),
+                                         mode=arg("mode", "replace"), inputs=inputs, run_id=run_id, surface=surface,
                                          strict_inputs=arg("infer_inputs", "0") not in ("1", "true"))
         self.write_json(result, 201)
 
@@ -194,4 +199,21 @@ class WriteRoute(RouteMixin):
             self._spool = None
 
 
-ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute, WriteRoute]
+class UntagRoute(RouteMixin):
+    """POST catalog/untag {dataset, column, tag, reason}: a steward (`privilege: manage` on the dataset) removes a
+    classification tag from a column; audited, allowed or denied. Tags otherwise only grow: no scan or write
+    drops one. A tag confirmed in governance/policy.yaml is removed there (400 saying so)."""
+
+    path = "catalog/untag"
+    request_model = {"post": UntagRequest}
+    response_model = {"post": Untagged}
+
+    @web.authenticated
+    async def post(self):
+        body = self.json_body()   # validated by UntagRequest: all four keys, none empty
+        result = await asyncio.to_thread(self.service.catalog.untag, self.user_name, body["dataset"], body["column"],
+                                         body["tag"], reason=body["reason"], surface="api")
+        self.write_json(result)
+
+
+ROUTES = [SearchRoute, PreviewRoute, ProfileRoute, LineageRoute, WriteRoute, UntagRoute]

@@ -63,7 +63,7 @@ class CheckSuitesRoute(RouteMixin):
 
     @web.authenticated
     async def get(self):
-        self.write_json(await asyncio.to_thread(self.service.checks.suites))
+        self.write_json(await asyncio.to_thread(self.service.checks.suites, self.user_name))
 
 
 class EvidentlyReportRoute(RouteMixin):

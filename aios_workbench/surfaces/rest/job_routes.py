@@ -253,7 +253,8 @@ class RerunRoute(RouteMixin):
 
 
 class AlertsRoute(RouteMixin):
-    """GET alerts?state=&limit=&before_id=: the alert feed, newest first, with open/acknowledged counts."""
+    """GET alerts?state=&limit=&before_id=: the alert feed as the caller may see it (alerts about datasets
+    they may not read are left out, of the counts too), newest first, with open/acknowledged counts."""
 
     path = "alerts"
     query_model = {"get": AlertsQuery}
@@ -268,7 +269,9 @@ class AlertsRoute(RouteMixin):
 
 
 class AcknowledgeAlertRoute(RouteMixin):
-    """POST alerts/ack {id}: mark an alert as seen by the caller (anyone authenticated; audited)."""
+    """POST alerts/ack {id}: mark an alert as seen by the caller (who must be able to see it: an alert about a
+    dataset they may not read is not found; audited). A second acknowledgement changes nothing and says by
+    whom and when the first was made."""
 
     path = "alerts/ack"
     request_model = {"post": AcknowledgeRequest}

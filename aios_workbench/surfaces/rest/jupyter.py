@@ -2,6 +2,10 @@
 
 Enabled by `jupyter-config/server-config/aios_workbench.json`; configure with e.g.
 `jupyter lab --AIOSWorkbench.workspace=/path/to/workspace`.
+
+The extension also governs the server's kernels (`lab_kernels.py`): each starts with a minimal
+environment and a token of its own, which this module's handlers accept (on the workbench's routes
+only) as the kernel's user.
 """
 
 from __future__ import annotations
@@ -10,13 +14,17 @@ import getpass
 import os
 from pathlib import Path
 
+from jupyter_server.auth.identity import User
+from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-from traitlets import Bool, Enum, Float, Unicode
+from traitlets import Bool, Enum, Float, List, Unicode
 from traitlets.config import Configurable
 
 from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.core.logs import setup_logging
 from aios_workbench.service.core import UnavailableService, WorkbenchService
+from aios_workbench.surfaces.rest import lab_kernels
 from aios_workbench.surfaces.rest.embedded_scheduler import start_embedded_scheduler
 from aios_workbench.surfaces.rest.routes import mount
 from aios_workbench.workspace import Workspace, locate_workspace
@@ -48,21 +56,59 @@ class AIOSWorkbench(Configurable):
         "server ($JUPYTERHUB_USER under JupyterHub, else the OS user), since token logins are anonymous. "
         "'jupyter': the username of Jupyter's identity provider (for custom authenticators).",
     )
+    kernel_environment_keep = List(
+        Unicode(), [], config=True,
+        help="More environment variables the server's kernels may inherit, beyond the allow-list (system, locale, "
+        "Python and Jupyter paths, proxies, CA bundles, thread limits), e.g. CUDA_VISIBLE_DEVICES or HF_TOKEN. "
+        "Never the workspace's secrets nor the service's, Jupyter's or JupyterHub's tokens.",
+    )
+
+
+def server_user(settings: dict) -> str | None:
+    """The policy user a request (or a kernel started by one) acts as: `AIOSWorkbench.user`, else the server's
+    account, else (identity 'jupyter') the user Jupyter authenticated for the request being handled."""
+    if settings.get("aios_user"):
+        return settings["aios_user"]
+    if settings["aios_identity"] == "jupyter":
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        user = getattr(handler, "current_user", None)
+        return getattr(user, "username", None)
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
 
 class JupyterAPIBase(APIHandler):
-    """Jupyter's own authentication (token, password or identity provider) guards every verb."""
+    """Jupyter's own authentication (token, password or identity provider) guards every verb; a kernel's own
+    token (`lab_kernels.py`) is accepted too, as the user its kernel acts as."""
+
+    _kernel_user: str | None = None
 
     def workbench_user(self) -> str:
+        if self._kernel_user is not None:
+            return self._kernel_user
         if self.settings.get("aios_user"):
             return self.settings["aios_user"]
         if self.settings["aios_identity"] == "jupyter":
             return self.current_user.username
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
+    def _kernel_credential(self) -> str | None:
+        """The user of the kernel token this request carries (`Authorization: token|Bearer <token>`), if any."""
+        credentials = self.settings.get("aios_kernel_credentials")
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        if credentials is None or scheme.lower() not in ("token", "bearer"):
+            return None
+        return credentials.user_of(token.strip())
+
     # APIHandler.prepare itself drops JupyterHandler's `_redirect_to_login` keyword (and ignores the same
     # error): an API answers 403, it never redirects to a login page
     async def prepare(self) -> None:  # type: ignore[override]
+        kernel_user = self._kernel_credential()
+        if kernel_user is not None:   # a kernel's token: no cookie, so no XSRF to check; Jupyter's host check
+            if not self.check_host():
+                raise web.HTTPError(403)
+            self._kernel_user = kernel_user
+            self.current_user = self._jupyter_current_user = User(username=kernel_user)
+            return
         await super().prepare()
         if self.current_user is None:
             raise web.HTTPError(403, "authentication required")
@@ -70,6 +116,7 @@ class JupyterAPIBase(APIHandler):
 
 def _load_jupyter_server_extension(serverapp) -> None:
     settings = AIOSWorkbench(config=serverapp.config)
+    setup_logging()   # the workbench's log lines (internal errors under their ids) go to the server's stderr
 
     service: WorkbenchService | UnavailableService
     try:
@@ -89,6 +136,9 @@ def _load_jupyter_server_extension(serverapp) -> None:
     web_app.settings["aios_service"] = service
     web_app.settings["aios_identity"] = settings.identity
     web_app.settings["aios_user"] = settings.user
+    web_app.settings["aios_kernel_credentials"] = lab_kernels.install(
+        serverapp, workspace=getattr(service, "workspace", None) if isinstance(service, WorkbenchService) else None,
+        user_for_kernel=lambda: server_user(web_app.settings), keep=tuple(settings.kernel_environment_keep))
     web_app.add_handlers(".*$", mount(JupyterAPIBase, web_app.settings["base_url"]))
 
 

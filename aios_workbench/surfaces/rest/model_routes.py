@@ -32,7 +32,7 @@ class ModelsRoute(RouteMixin):
     @web.authenticated
     async def get(self):
         name = self.get_query_argument("name", None)
-        self.write_json({"versions": await asyncio.to_thread(self.service.models.versions, name)})
+        self.write_json({"versions": await asyncio.to_thread(self.service.models.versions, self.user_name, name)})
 
 
 class ModelVersionRoute(RouteMixin):
@@ -47,7 +47,7 @@ class ModelVersionRoute(RouteMixin):
         name, version = self.get_query_argument("name", ""), self.get_query_argument("version", "")
         if not name or not version:
             raise UsageError("name and version are required", fix="pass ?name=MODEL&version=N")
-        self.write_json(await asyncio.to_thread(self.service.models.show, name, version))
+        self.write_json(await asyncio.to_thread(self.service.models.show, self.user_name, name, version))
 
 
 class RegisterModelRoute(RouteMixin):
@@ -80,7 +80,7 @@ class ApprovalRoute(RouteMixin):
         models = self.service.models
         act = models.approve if decision == "approve" else models.reject
         await asyncio.to_thread(act, name, version, self.user_name, body.get("comment"), surface="api")
-        self.write_json(await asyncio.to_thread(models.show, name, version))
+        self.write_json(await asyncio.to_thread(models.show, self.user_name, name, version))
 
 
 class PromoteRoute(RouteMixin):

@@ -58,13 +58,17 @@ REFUSALS: dict[str, dict[int, str]] = {
     "GET catalog/dataset": {404: "Unknown dataset."},
     "GET catalog/preview": {400: "Bad parameter or tampered cursor.", 403: "Not readable by the caller, or unauthenticated."},
     "GET catalog/profile": {403: "Not readable by the caller, or unauthenticated."},
-    "POST checks/run": {400: "Bad parameters (the message names them).",
-                        403: "A dataset the check reads is not readable by the caller."},
+    "POST checks/run": {400: "Bad parameters (the message names them), a `notebook` outside the workspace's "
+                             "notebooks folder, or an `mlflow_run_id` that is no MLflow run of this workspace.",
+                        403: "A dataset the check reads is not readable by the caller, or `mlflow_run_id` names "
+                             "another user's run."},
+    "GET checks/history": {403: "A `dataset` filter the caller may not read."},
     "GET checks/suites": {422: "governance/checks.yaml is malformed (the message names the line)."},
     "POST checks/evidently": {400: "A relation is neither a dataset name nor a parenthesised SELECT, or sample_rows "
                                    "is out of range."},
     "GET models/version": {404: "Unknown model or version."},
-    "POST models/register": {403: "Not allowed.", 404: "Unknown run."},
+    "POST models/register": {403: "The run's values are withheld from the caller.",
+                             404: "No such run among those the caller may see."},
     "POST models/approval": {403: "Not allowed.", 404: "Unknown model or version."},
     "POST models/promote": {403: "Not allowed (a refused promotion lists every unmet gate in `unmet`).",
                             404: "Unknown model or version."},
@@ -72,7 +76,9 @@ REFUSALS: dict[str, dict[int, str]] = {
     "POST datasets/write": {400: "Bad target, name, mode, body or inputs; an append whose columns differ.",
                             403: "No write grant, or an input the caller may not read."},
     "GET runs": {400: "Bad limit, filter or order_by (message names the input)."},
-    "GET runs/compare": {400: "Fewer than 2 or more than 10 ids, or too many metrics.", 404: "A run id does not exist."},
+    "GET runs/compare": {400: "Fewer than 2 or more than 10 ids, or too many metrics.",
+                         404: "A run id does not exist or is not among the runs the caller may see (one answer "
+                              "for both)."},
     "POST jobs/promote": {400: "Bad fields, a bad schedule, or a notebook path outside the workspace (named in the "
                                 "message).",
                           403: "The caller may not run a job as the named identity.",

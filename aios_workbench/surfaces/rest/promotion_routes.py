@@ -115,7 +115,7 @@ class JobVersionsRoute(RouteMixin):
         name = self.get_query_argument("name", "")
         if not name:
             raise UsageError("the `name` query parameter is missing", fix="pass ?name=JOB")
-        self.write_json(await asyncio.to_thread(self.service.jobs.versions, name))
+        self.write_json(await asyncio.to_thread(self.service.jobs.versions, self.user_name, name))
 
 
 class RollbackRoute(RouteMixin):

@@ -35,6 +35,31 @@ class _Chunks(io.RawIOBase):
         return data
 
 
+def query_surface(handler) -> str:
+    """The audit `surface` of a call, decided by how the caller reached the service, never by what it sends:
+    a job's run token ("job"); inside a Jupyter server, a token (a kernel: "kernel") or the browser's
+    session cookie ("ui"); a bearer token of `aios serve` ("api"). A server base may name its channel
+    itself with an `auth_surface` attribute (e.g. a per-kernel credential)."""
+    declared = getattr(handler, "auth_surface", None)
+    if isinstance(declared, str) and declared:
+        return declared
+    mode = getattr(handler.service, "mode", None)
+    if mode == "job":
+        return "job"
+    if mode == "jupyter":
+        request = handler.request
+        return "kernel" if request.headers.get("Authorization") or "token" in request.query_arguments else "ui"
+    return "api"
+
+
+def job_run_of(handler) -> int | None:
+    """The job run whose token authenticated this call (only on a job's runtime endpoint)."""
+    if getattr(handler.service, "mode", None) != "job":
+        return None
+    grant = getattr(handler.service, "_grant", None)   # the job runtime's view of the service holds its grant
+    return getattr(grant, "job_run_id", None)
+
+
 def _body(handler, example: str | None = None) -> dict:
     """The request's JSON object body, as the verb's declared request model validated it
     (`RouteMixin.json_body`; the model's `example` shows a caller what to send instead)."""
@@ -47,7 +72,9 @@ class SqlRoute(RouteMixin):
     The query is parsed, authorized, rewritten (row filters and column masks applied inside every governed
     table reference), executed on the locked DuckDB engine and audited, allowed or denied. Results longer
     than `max_rows` (or the workspace's `query.max_rows`) are cut off; header X-AIOS-Datasets lists the
-    datasets read."""
+    datasets read. The audit record's `surface` comes from how the caller authenticated (`query_surface`), and
+    a `run_id` must name the caller's own MLflow run (or, from a job kernel, its job run): another is refused
+    (403/404, audited with rule `run_link`)."""
 
     path = "sql"
     request_model = {"post": SqlRequest}
@@ -57,9 +84,14 @@ class SqlRoute(RouteMixin):
     async def post(self):
         body = _body(self)   # unknown keys, a bad max_rows: refused by SqlRequest before this runs
         sql, as_user, max_rows = body.get("sql"), body.get("as_user"), body.get("max_rows")
+        surface = query_surface(self)   # a `surface` in the body is ignored: clients do not label the audit
+        run_id = body.get("run_id")
+        if run_id:   # checked against the caller's own runs (cached after the first query of a run)
+            run_id = await asyncio.to_thread(self.service.audit_trail.link_run, self.user_name, run_id,
+                                             sql=sql, surface=surface, job_run_id=job_run_of(self))
         queries = self.service.queries
-        result = await asyncio.to_thread(queries.run, sql, user=self.user_name, surface=body.get("surface", "api"),
-                                         as_user=as_user, max_rows=max_rows, run_id=body.get("run_id"))
+        result = await asyncio.to_thread(queries.run, sql, user=self.user_name, surface=surface,
+                                         as_user=as_user, max_rows=max_rows, run_id=run_id)
         batches = result.batches()
         first = await asyncio.to_thread(next, batches, None)  # errors before any byte is sent get a status
         sink = _Chunks()
@@ -104,7 +136,8 @@ class DatasetRoute(RouteMixin):
 
 
 class AuditRoute(RouteMixin):
-    """GET audit: audit records, newest first; auditors see all, others their own."""
+    """GET audit: audit records, newest first; auditors see all, others their own (the SQL of a record that is
+    not the caller's own, e.g. from before impersonation was recorded as the impersonator, without literals)."""
 
     path = "audit"
     query_model = {"get": AuditQuery}
@@ -127,4 +160,4 @@ class AuditRoute(RouteMixin):
 
 
 ROUTES = [SqlRoute, CatalogRoute, DatasetRoute, AuditRoute]
-__all__ = ["ROUTES", "NotFound"]
+__all__ = ["ROUTES", "NotFound", "job_run_of", "query_surface"]

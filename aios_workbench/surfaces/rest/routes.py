@@ -3,7 +3,9 @@
 A route class holds only its verbs. `mount` combines each with a base class that
 authenticates (Jupyter's auth in the server extension, a token standalone), so
 no verb can be reached unauthenticated. Errors are mapped to statuses in one
-place: `RouteMixin._handle_request_exception` with `errors.http_status`.
+place: `RouteMixin._handle_request_exception` with `errors.http_status`; an
+unexpected exception answers `internal_error` with an error id and nothing else
+(its traceback goes to the service log under that id, see `core/incidents.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tornado import web
 
+from aios_workbench.core import incidents
 from aios_workbench.core.errors import WorkbenchError, http_status
 from aios_workbench.schemas.base import Raw
 from aios_workbench.schemas.status import Status
@@ -102,10 +105,48 @@ class RouteMixin(_Handler):
         self.finish(text)
 
     def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, WorkbenchError) and not self._finished:
-            self.write_json(e.to_dict(), http_status(e))
+        if self._finished or not isinstance(e, Exception) or isinstance(e, (web.HTTPError, web.Finish)):
+            super()._handle_request_exception(e)   # tornado logs what broke an answer already under way
             return
-        super()._handle_request_exception(e)
+        if isinstance(e, WorkbenchError):
+            body, status = self._refusal_body(e), http_status(e)
+        else:
+            body, status = incidents.internal_error_body(self._report(e)), 500
+        if body["error"] == incidents.INTERNAL_ERROR:
+            status = 500
+        self.write_json(body, status)
+
+    def _refusal_body(self, error: WorkbenchError) -> dict[str, Any]:
+        """A refusal's JSON body as a client may read it: an engine's stack trace makes it an internal error
+        (logged under an id), and absolute paths of the server are shown under placeholders."""
+        body = error.to_dict()
+        details = incidents.internal_details(error, body)
+        if details is not None:
+            return incidents.internal_error_body(self._report(error, details=details))
+        paths = self._server_paths()
+        return {key: incidents.scrub_paths(value, paths) if isinstance(value, str) else value
+                for key, value in body.items()}
+
+    def _workspace(self):
+        try:
+            return getattr(self.service, "workspace", None)
+        except WorkbenchError:   # a job runtime's service stands for a grant; none before authentication
+            return None
+
+    def _server_paths(self) -> list[tuple[str, str]]:
+        ws = self._workspace()
+        return incidents.server_paths(("<state>", getattr(ws, "state_dir", None)),
+                                      ("<workspace>", getattr(ws, "root", None)))
+
+    def _report(self, error: Exception, *, details: str | None = None) -> str:
+        """Log an internal error with the request and the caller; its error id."""
+        ws = self._workspace()
+        try:
+            user = self.user_name if self.current_user else None
+        except Exception:  # noqa: BLE001 - the report must not fail on who asked
+            user = None
+        return incidents.report(error, where=f"{self.request.method} {self.request.path}", user=user,
+                                state_dir=getattr(ws, "state_dir", None), details=details)
 
 
 class StatusRoute(RouteMixin):

@@ -1,4 +1,5 @@
-"""REST routes of tracked runs: one page of runs, and a comparison of a few.
+"""REST routes of tracked runs: one page of runs, and a comparison of a few, each as the caller may see
+them (the service's rule: service/runs.py).
 
 The query-string parsing is kept in plain functions (`list_arguments`, `compare_arguments`)
 so the routes and any other caller reject bad parameters with the same 400s.
@@ -53,7 +54,8 @@ def _query(handler) -> dict[str, str]:
 
 
 class RunsRoute(RouteMixin):
-    """GET runs?experiment=&notebook=&filter=&order_by=&limit=&page_token=: one page of run summaries."""
+    """GET runs?experiment=&notebook=&filter=&order_by=&limit=&page_token=: one page of the run summaries the
+    caller may see."""
 
     path = "runs"
     query_model = {"get": RunsQuery}
@@ -62,7 +64,7 @@ class RunsRoute(RouteMixin):
     @web.authenticated
     async def get(self):
         arguments = list_arguments(_query(self))
-        self.write_json(await asyncio.to_thread(self.service.runs.page, **arguments))
+        self.write_json(await asyncio.to_thread(self.service.runs.page, self.user_name, **arguments))
 
 
 class CompareRunsRoute(RouteMixin):
@@ -75,7 +77,7 @@ class CompareRunsRoute(RouteMixin):
     @web.authenticated
     async def get(self):
         arguments = compare_arguments(_query(self))
-        self.write_json(await asyncio.to_thread(self.service.runs.compare, **arguments))
+        self.write_json(await asyncio.to_thread(self.service.runs.compare, self.user_name, **arguments))
 
 
 ROUTES = [RunsRoute, CompareRunsRoute]

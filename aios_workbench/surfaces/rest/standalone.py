@@ -9,23 +9,19 @@ the policy user named in `X-AIOS-Act-As`, on the dashboard's views only.
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import hmac
 import json
 import logging
-import secrets
-import signal
 import urllib.parse
 from typing import Any
 
 from tornado import web
-from tornado.httpserver import HTTPServer
 
-from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, UsageError
+from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
 from aios_workbench.service.core import WorkbenchService
 from aios_workbench.service.tokens import ACT_AS, ServiceTokens
 from aios_workbench.surfaces.rest.routes import RouteMixin, mount
+from aios_workbench.surfaces.rest.serving import serve_until_stopped
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 64
@@ -150,42 +146,8 @@ def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Applica
     )
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def cannot_listen(exc: OSError, *, address: str, port: int, address_option: str = "--host") -> UsageError:
-    """The error for a server that cannot listen on `address`:`port` (in use, privileged, not this machine's),
-    naming the port and the option that picks another."""
-    where = f"{address}:{port}"
-    if exc.errno == errno.EADDRINUSE:
-        return UsageError(f"cannot listen on {where}: port {port} is already in use", input=port,
-                          fix=f"pick another port with --port, or stop what listens on port {port}")
-    if exc.errno == errno.EACCES:
-        return UsageError(f"cannot listen on {where}: permission denied", input=port,
-                          fix="pick a port above 1023 with --port")
-    return UsageError(f"cannot listen on {where}: {exc.strerror or exc}", input=where,
-                      fix=f"pass an address of this machine with {address_option} (e.g. 127.0.0.1) and a free --port")
-
-
 async def serve(service: WorkbenchService, *, host: str, port: int, token: str, user: str,
                 on_ready=None) -> None:
     """Serve until SIGINT/SIGTERM, then close the service cleanly."""
-    server = HTTPServer(make_app(service, token=token, user=user))
-    try:
-        server.listen(port, address=host)
-    except OSError as exc:
-        service.close()
-        raise cannot_listen(exc, address=host, port=port) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    if on_ready:
-        on_ready()
-    try:
-        await stop.wait()
-    finally:
-        server.stop()
-        await server.close_all_connections()
-        service.close()
+    await serve_until_stopped(make_app(service, token=token, user=user), host=host, port=port, close=service.close,
+                              on_ready=on_ready)

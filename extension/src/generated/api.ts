@@ -49,7 +49,7 @@ export interface paths {
         put?: never;
         /**
          * POST sql: run one governed query; the result streams as Arrow IPC.
-         * @description The query is parsed, authorized, rewritten (row filters and column masks applied inside every governed table reference), executed on the locked DuckDB engine and audited, allowed or denied. Results longer than `max_rows` (or the workspace's `query.max_rows`) are cut off; header X-AIOS-Datasets lists the datasets read.
+         * @description The query is parsed, authorized, rewritten (row filters and column masks applied inside every governed table reference), executed on the locked DuckDB engine and audited, allowed or denied. Results longer than `max_rows` (or the workspace's `query.max_rows`) are cut off; header X-AIOS-Datasets lists the datasets read. The audit record's `surface` comes from how the caller authenticated (`query_surface`), and a `run_id` must name the caller's own MLflow run (or, from a job kernel, its job run): another is refused (403/404, audited with rule `run_link`).
          */
         post: operations["postSql"];
         delete?: never;
@@ -99,7 +99,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET audit: audit records, newest first; auditors see all, others their own. */
+        /** GET audit: audit records, newest first; auditors see all, others their own (the SQL of a record that is not the caller's own, e.g. from before impersonation was recorded as the impersonator, without literals). */
         get: operations["getAudit"];
         put?: never;
         post?: never;
@@ -191,6 +191,23 @@ export interface paths {
          * @description The body is streamed to a file in the state folder as it arrives (not held in memory, and past the server's default request limit), up to `service.max_write_mb`; the caller is authenticated before a byte of it is accepted. A larger body is read and dropped, then refused (400 naming the setting).
          */
         post: operations["postDatasetsWrite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/catalog/untag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST catalog/untag {dataset, column, tag, reason}: a steward (`privilege: manage` on the dataset) removes a classification tag from a column; audited, allowed or denied. Tags otherwise only grow: no scan or write drops one. A tag confirmed in governance/policy.yaml is removed there (400 saying so). */
+        post: operations["postCatalogUntag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -357,7 +374,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET runs?experiment=&notebook=&filter=&order_by=&limit=&page_token=: one page of run summaries. */
+        /** GET runs?experiment=&notebook=&filter=&order_by=&limit=&page_token=: one page of the run summaries the caller may see. */
         get: operations["getRuns"];
         put?: never;
         post?: never;
@@ -684,7 +701,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET alerts?state=&limit=&before_id=: the alert feed, newest first, with open/acknowledged counts. */
+        /** GET alerts?state=&limit=&before_id=: the alert feed as the caller may see it (alerts about datasets they may not read are left out, of the counts too), newest first, with open/acknowledged counts. */
         get: operations["getAlerts"];
         put?: never;
         post?: never;
@@ -703,7 +720,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST alerts/ack {id}: mark an alert as seen by the caller (anyone authenticated; audited). */
+        /** POST alerts/ack {id}: mark an alert as seen by the caller (who must be able to see it: an alert about a dataset they may not read is not found; audited). A second acknowledgement changes nothing and says by whom and when the first was made. */
         post: operations["postAlertsAck"];
         delete?: never;
         options?: never;
@@ -745,6 +762,10 @@ export interface components {
         /**
          * Alert
          * @description Something that needs a person's attention; repeats of one problem share a key and bump `count`.
+         *
+         *     Governed like its subject: an alert about a dataset (a failed monitor; `detail.datasets`) is listed
+         *     only to callers who may read it; a job failure's `detail.error` reads "(hidden)" for callers who do
+         *     not control the job.
          */
         Alert: {
             id: number;
@@ -766,6 +787,10 @@ export interface components {
             acknowledged_by: string | null;
             acknowledged_at: string | null;
             resolved_at: string | null;
+            /** @description Only in the answer of an acknowledgement: whether this call acknowledged the alert, or it already was (acknowledged_by and acknowledged_at say by whom and when) or resolved; only the first acknowledgement changes the alert. */
+            acknowledgement?: ("acknowledged" | "already_acknowledged" | "already_resolved") | null;
+            /** @description Only in the answer of an acknowledgement: what happened, in words. */
+            message?: string | null;
         };
         /** AlertCounts */
         AlertCounts: {
@@ -786,7 +811,8 @@ export interface components {
         };
         /**
          * AuditRecord
-         * @description One record of the tamper-evident audit log.
+         * @description One record of the tamper-evident audit log. `user` is who acted; acting as another user, the record
+         *     names that user in `detail.as_user`.
          */
         AuditRecord: {
             id: number;
@@ -801,6 +827,8 @@ export interface components {
             };
             prev_hash: string;
             hash: string;
+            /** @description Present when the record is not the reader's own and the reader is no auditor: the detail keys changed for him (`sql` with its literals replaced by ?, or null when it could not be parsed; other text "[hidden]"). `hash` covers the stored record, not this copy. */
+            redacted?: string[] | null;
         };
         /** AuditRecords */
         AuditRecords: {
@@ -809,15 +837,28 @@ export interface components {
         };
         /**
          * AuditVerdict
-         * @description The audit chain's verdict; the first bad record itself only for auditors.
+         * @description The audit chain's verdict: the hash chain, the head file and the signed checkpoints (store and witness
+         *     file); the first bad record itself only for auditors.
          */
         AuditVerdict: {
             ok: boolean;
+            /** @description Records found intact from the first on. */
             checked: number;
             first_bad_id: number | null;
+            /** @description The first problem, in words (null when ok). */
             reason: string | null;
             head_id: number | null;
             warnings: string[];
+            /** @description The last record a genuine signed checkpoint vouches for. */
+            vouched_id: number | null;
+            /** @description When that checkpoint was signed. */
+            vouched_at: string | null;
+            /** @description Records after it: chained, but not yet covered by a checkpoint. */
+            unvouched: number;
+            /** @description Genuine checkpoints checked (metadata store and witness file). */
+            checkpoints: number;
+            /** @description Every finding that makes the log untrustworthy: a cut tail, a rewrite, a forged or missing checkpoint or witness. */
+            problems: string[];
             first_bad_record?: components["schemas"]["AuditRecord"] | null;
         };
         /**
@@ -1162,8 +1203,10 @@ export interface components {
             name: string;
             /** @description The DuckDB type, e.g. VARCHAR, DECIMAL(12,2). */
             type: string;
-            /** @description Tags such as pii.email (the scan's and the policy's). */
+            /** @description Tags such as pii.email (the policy's, the scan's, and those the column earned earlier or inherited through lineage). */
             classifications: string[];
+            /** @description Where each classification came from, in the same order. */
+            tag_sources: components["schemas"]["TagSource"][];
         };
         /** DatasetList */
         DatasetList: {
@@ -1235,7 +1278,7 @@ export interface components {
          * @description What `WorkbenchError.to_dict` answers; some errors add the rule or the unmet gates.
          */
         ErrorBody: {
-            /** @description The error's code, e.g. invalid_config, not_found, query_denied. */
+            /** @description The error's code, e.g. invalid_config, not_found, query_denied; internal_error for an unexpected failure of the service. */
             error: string;
             /** @description What went wrong, naming the input. */
             message: string;
@@ -1247,6 +1290,8 @@ export interface components {
             rule?: string | null;
             /** @description A refused model promotion: every gate not met. */
             unmet?: string[] | null;
+            /** @description An internal error: the id an administrator finds its details under in the service log. */
+            error_id?: string | null;
         };
         /** EvidentlyReport */
         EvidentlyReport: {
@@ -1610,7 +1655,9 @@ export interface components {
         };
         /**
          * LedgerRun
-         * @description A check run as the ledger keeps it; failing examples only for whoever ran it (or auditors).
+         * @description A check run as the caller may see it: only runs over datasets he may read, and their values (counts,
+         *     statistics, labels, failing examples, inputs, params, error) only when his view of those datasets covers
+         *     the view its runner had; otherwise its verdicts only, and `withheld` says why.
          */
         LedgerRun: {
             id: number;
@@ -1637,6 +1684,8 @@ export interface components {
             notebook: string | null;
             job_run_id: number | null;
             mlflow_run_id: string | null;
+            /** @description Why only verdicts are shown (None: shown whole). */
+            withheld: string | null;
         };
         /** LedgerRuns */
         LedgerRuns: {
@@ -2101,12 +2150,12 @@ export interface components {
             /** @description quality, drift, fairness, monitor, or a plugin's kind. */
             kind: string;
             /**
-             * @description The MLflow run the result belongs to.
+             * @description The MLflow run the result belongs to: one the caller started (its aios.user tag), else refused.
              * @default null
              */
             mlflow_run_id?: string | null;
             /**
-             * @description The notebook the result belongs to.
+             * @description The notebook the result belongs to: a path inside the workspace's notebooks folder, else refused.
              * @default null
              */
             notebook?: string | null;
@@ -2234,7 +2283,9 @@ export interface components {
         };
         /**
          * RunSummary
-         * @description One MLflow run as a table row: who and where, params, latest metrics, inputs and checks.
+         * @description One MLflow run as a table row: who and where, params, latest metrics, inputs and checks. Only runs the
+         *     caller may see are listed: his own, those of experiments shared with him, all for auditors; and only
+         *     when he may read every dataset the run read.
          */
         RunSummary: {
             id: string;
@@ -2255,6 +2306,8 @@ export interface components {
             };
             datasets: components["schemas"]["RunDataset"][];
             checks: components["schemas"]["RunChecks"];
+            /** @description Why params, metrics and dataset digests are empty: the run's owner saw its data otherwise than the caller does. None: shown whole. */
+            withheld: string | null;
         };
         /** RunsPage */
         RunsPage: {
@@ -2339,12 +2392,12 @@ export interface components {
              */
             max_rows?: number | null;
             /**
-             * @description Who asks (kernel, cli, dashboard, check, job); recorded in the audit log.
+             * @description Ignored (kept so older clients are not refused): the service records how the caller authenticated (kernel, ui, api, job) as the audit record's surface.
              * @default api
              */
             surface?: string;
             /**
-             * @description MLflow run to link the audit record to.
+             * @description The caller's own open MLflow run (wb.run) to link the audit record and lineage to; another user's, a deleted or an unknown run is refused (403/404).
              * @default null
              */
             run_id?: string | null;
@@ -2394,6 +2447,20 @@ export interface components {
             /** @description How many rules the suite holds. */
             rules: number;
         };
+        /**
+         * TagSource
+         * @description Where one of a column's tags came from.
+         */
+        TagSource: {
+            tag: string;
+            /**
+             * @description policy: confirmed in governance/policy.yaml; scan: the classifier found it in the data; lineage: inherited by a write from a column it was derived from; unverified: a written column of unknown lineage whose writer read that kind of data raw; kept: earned earlier (tags only grow until a steward removes one).
+             * @enum {string}
+             */
+            origin: "policy" | "scan" | "lineage" | "unverified" | "kept";
+            /** @description The same in words, e.g. 'inherited from supplier_master.main.suppliers.contact_email via column lineage (write by carol)'. */
+            detail: string;
+        };
         /** TopValue */
         TopValue: {
             value: components["schemas"]["JsonValue"];
@@ -2408,6 +2475,28 @@ export interface components {
             after_success: string[];
             /** @default [] */
             on_monitor_failure: string[];
+        };
+        /** UntagRequest */
+        UntagRequest: {
+            /** @description source.schema.dataset, or a name unique in the catalog (e.g. suppliers) */
+            dataset: string;
+            column: string;
+            tag: string;
+            /** @description Why the column does not hold this kind of data (audited). */
+            reason: string;
+        };
+        /**
+         * Untagged
+         * @description A steward removed a classification tag (audited).
+         */
+        Untagged: {
+            dataset: string;
+            column: string;
+            tag: string;
+            removed_by: string;
+            reason: string;
+            /** @description The column's tags now. */
+            classifications: string[];
         };
         /** UpcomingRun */
         UpcomingRun: {
@@ -2435,8 +2524,8 @@ export interface components {
         /** WorkspaceInfo */
         WorkspaceInfo: {
             name: string;
-            /** @description The workspace folder on the service's machine. */
-            path: string;
+            /** @description The workspace folder on the service's machine: on a Jupyter server of the caller's own, and to auditors; null to others. */
+            path: string | null;
         };
         /**
          * WriteResult
@@ -2451,10 +2540,18 @@ export interface components {
             /** @description The dataset's rows after the write, as the scan counted them. */
             total_rows: number | null;
             inputs: string[];
-            /** @description Column -> the PII tags the scan found in it. */
+            /** @description Column -> its PII tags (found by the scan, inherited through lineage, or kept from before). */
             pii_columns: {
                 [key: string]: string[];
             };
+            /** @description Column -> each of its tags and where it came from. */
+            tags: {
+                [key: string]: components["schemas"]["TagSource"][];
+            };
+            /** @description Who first wrote the dataset (may replace or append to it). */
+            owner: string | null;
+            /** @description E.g. columns tagged because their lineage is unknown. */
+            warnings: string[];
         };
     };
     responses: {
@@ -2875,8 +2972,9 @@ export interface operations {
                 inputs?: string;
                 /** @description 1: the inputs are what the kernel read; those no longer readable are left out. */
                 infer_inputs?: "0" | "1" | "true";
-                /** @description MLflow run to link the audit record and lineage to. */
+                /** @description The caller's own MLflow run (or its job run) to link the audit record and lineage to; any other run is refused. */
                 run_id?: string;
+                /** @description Ignored (kept so older clients are not refused): the service records how the caller authenticated (kernel, ui, api, job). */
                 surface?: string;
             };
             header?: never;
@@ -2919,6 +3017,41 @@ export interface operations {
             };
         };
     };
+    postCatalogUntag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UntagRequest"];
+            };
+        };
+        responses: {
+            /** @description A steward removed a classification tag (audited). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Untagged"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+        };
+    };
     postChecksRun: {
         parameters: {
             query?: never;
@@ -2941,7 +3074,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckResults"];
                 };
             };
-            /** @description Bad parameters (the message names them). */
+            /** @description Bad parameters (the message names them), a `notebook` outside the workspace's notebooks folder, or an `mlflow_run_id` that is no MLflow run of this workspace. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2951,7 +3084,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
-            /** @description A dataset the check reads is not readable by the caller. */
+            /** @description A dataset the check reads is not readable by the caller, or `mlflow_run_id` names another user's run. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2997,7 +3130,15 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Unauthenticated"];
+            /** @description A `dataset` filter the caller may not read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     getChecksSuites: {
@@ -3175,7 +3316,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
-            /** @description Not allowed. */
+            /** @description The run's values are withheld from the caller. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,7 +3325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown run. */
+            /** @description No such run among those the caller may see. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3376,7 +3517,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Unauthenticated"];
-            /** @description A run id does not exist. */
+            /** @description A run id does not exist or is not among the runs the caller may see (one answer for both). */
             404: {
                 headers: {
                     [name: string]: unknown;

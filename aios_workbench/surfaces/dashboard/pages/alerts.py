@@ -1,7 +1,8 @@
 """Alerts: the attention feed (failed runs, failed monitors, pending approvals) with acknowledge.
 
-Any logged-in user may acknowledge an alert; who did and when is kept on the alert and in
-the audit log.
+The feed is the service's, as the user may see it: alerts about datasets they may not read are not
+listed (nor counted). Acknowledging one is kept on the alert (who, when) and in the audit log; when
+someone was quicker, the page says who and when instead.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ class AlertsPage(param.Parameterized):
 
         def acknowledge(_event) -> None:
             try:
-                self.data.acknowledge(alert["id"])
-            except Exception as exc:  # noqa: BLE001 - e.g. resolved meanwhile: say so, then refresh
+                answer = self.data.acknowledge(alert["id"])
+            except Exception as exc:  # noqa: BLE001 - e.g. no longer visible: say so
                 holder.insert(0, problem(exc))
                 return
             self._fill(holder)
+            if answer.get("acknowledgement") not in (None, "acknowledged"):   # someone was quicker: say who
+                holder.insert(0, pn.pane.Alert(answer.get("message") or "", alert_type="info",
+                                               sizing_mode="stretch_width"))
 
         button.on_click(acknowledge)
         return pn.Row(text, button, sizing_mode="stretch_width", styles={"border-bottom": "1px solid #e4e7eb"})

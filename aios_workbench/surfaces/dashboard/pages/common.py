@@ -8,6 +8,7 @@ import logging
 
 import panel as pn
 
+from aios_workbench.core import incidents
 from aios_workbench.core.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ def problem(exc: Exception) -> pn.pane.Alert:
         text = f"**{exc.message}**" + (f"\n\nFix: {exc.fix}" if exc.fix else "")
         kind = "warning" if exc.code in ("permission_denied", "not_found", "bad_input") else "danger"
     else:
-        log.exception("dashboard page failed")
-        text, kind = f"**Something went wrong:** {type(exc).__name__}. The server log has the details.", "danger"
+        error_id = incidents.report(exc, where="dashboard")   # the traceback goes to the log under this id
+        text, kind = f"**{incidents.internal_message(error_id)}**", "danger"
     return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")
 
 
