@@ -183,18 +183,21 @@ def stop(process: subprocess.Popen) -> str:
 
 
 @contextlib.contextmanager
-def aios_serve(root, *, token: str, user: str | None = None):
-    """`aios serve` on `root` as a real process on a free port; yields its base URL."""
+def aios_serve(root, *, token: str, user: str | None = None, log: Path | None = None):
+    """`aios serve` on `root` as a real process on a free port (its stderr, the service log, into `log` when
+    given); yields its base URL."""
     port = free_port()
     args = [AIOS, "--workspace", str(root), "serve", "--port", str(port)] + (["--user", user] if user else [])
-    process = subprocess.Popen(args, env={**os.environ, "AIOS_TOKEN": token},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/aios/api/status", process=process)
-        yield url
-    finally:
-        stop(process)
+    with contextlib.ExitStack() as stack:
+        err = stack.enter_context(log.open("w")) if log is not None else subprocess.DEVNULL
+        process = subprocess.Popen(args, env={**os.environ, "AIOS_TOKEN": token}, stdout=subprocess.DEVNULL,
+                                   stderr=err)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/aios/api/status", process=process)
+            yield url
+        finally:
+            stop(process)
 
 
 def lab_settings_dir(path: Path | None = None) -> Path:

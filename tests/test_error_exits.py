@@ -11,11 +11,8 @@ They go through `aios serve` (REST, bob's own token), the kernel client (`Servic
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -25,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 from aios_workbench.core.errors import WorkbenchError
-from tests.conftest import AIOS, copy_demo_workspace, free_port, run_aios, stop, wait_for_http
+from tests.conftest import aios_serve, copy_demo_workspace, run_aios
 
 SUPPLIERS = "supplier_master.main.suppliers"
 # a CTE over the SQLite table read twice: DuckDB copies the scan's plan and fails inside the SQLite scanner
@@ -34,19 +31,9 @@ ENGINE_FAILURE = (f"WITH s AS NOT MATERIALIZED (SELECT * FROM {SUPPLIERS}) "
 ERROR_ID = re.compile(r"error id ([0-9a-f]{12})")
 
 
-@contextlib.contextmanager
 def serve_logged(root: Path, log: Path, *, token: str, user: str):
     """`aios serve` on `root` with its stderr (the service log) written to `log`; yields its URL."""
-    port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen([AIOS, "--workspace", str(root), "serve", "--port", str(port), "--user", user],
-                                   env={**os.environ, "AIOS_TOKEN": token}, stdout=subprocess.DEVNULL, stderr=out)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(f"{url}/aios/api/status", process=process)
-            yield url
-        finally:
-            stop(process)
+    return aios_serve(root, token=token, user=user, log=log)
 
 
 def served_copy(demo_workspace, folder: Path, name: str):
