@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from aios_workbench.core.errors import NotFound, UsageError
+from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.jobs import promote as promotion
 from aios_workbench.jobs import versions as job_versions
 from aios_workbench.jobs.manage import JobControl, get_job
@@ -197,9 +198,9 @@ class JobsManager:
             job = session.scalar(select(Job).where(Job.name == name))   # None: every version was refused
             privileged = job is not None and self.control.may_control(job, user)
         readable = None if privileged else {e["name"] for e in self.service.catalog.readable(user)}
-        state = str(self.service.workspace.state_dir)
+        state = [("<state>", str(self.service.workspace.state_dir))]
         for version in data["versions"]:
-            version["snapshot_path"] = version["snapshot_path"].replace(state, "<state>", 1)
+            version["snapshot_path"] = scrub_paths(version["snapshot_path"], state)
             if readable is not None:
                 version["datasets_read"] = [d for d in version["datasets_read"] or [] if d in readable]
                 version["gates"] = [{**gate, "reason": HIDDEN_GATE_REASON, "detail": {}}

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from aios_workbench.core.errors import NotFound, PermissionDenied
+from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.tracking.registry import DECISION_KINDS, DEFAULT_ALIAS, ModelRegistry, PromotionRefused
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class ModelsManager:
         """A version as answered: its artifact's place inside the state folder as `<state>/...`."""
         source = version.get("source")
         if source:
-            version["source"] = source.replace(str(self.service.workspace.state_dir), "<state>", 1)
+            version["source"] = scrub_paths(source, [("<state>", str(self.service.workspace.state_dir))])
         return version
 
     def register(self, run_id: str, artifact_path: str = "model", *, name: str, user: str, surface: str) -> str:
