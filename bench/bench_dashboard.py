@@ -30,7 +30,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, cached_workspace, interleave
 from bench.servers import REPO, Endpoint, free_port, running
 
 VERSION = 1
@@ -165,25 +165,19 @@ def _ledger_jobs_alerts(ws, store) -> None:
 
 
 def workspace() -> Path:
-    """The seeded workspace, built once (a `.ready` file marks a complete build)."""
-    root = DATA / "ws"
-    if (root / ".ready").exists():
-        return root
-    import shutil
+    """The seeded workspace, built once."""
+    return cached_workspace(DATA, "bench-dashboard", policy=POLICY, populate=_populate)
 
+
+def _populate(root: Path) -> None:
     from aios_workbench.catalog import scan_catalog
     from aios_workbench.store import open_store
     from aios_workbench.surfaces.dashboard.users import DashboardUsers
     from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
 
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
     _lake(DATA / "lake.duckdb")
-    init_workspace(root, name="bench-dashboard")
     (root / "connectors" / "lake.yaml").write_text(
         f"name: lake\ntype: duckdb\noptions:\n  path: '{DATA / 'lake.duckdb'}'\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
     ws = Workspace.load(root)
     store = open_store(ws.metadata_url)
     try:
@@ -196,8 +190,6 @@ def workspace() -> Path:
         store.close()
     _runs(ws)
     DashboardUsers(ws.state_dir).set_password(USER, PASSWORD, policy_users={"ana", "audrey"})
-    (root / ".ready").write_text("ok\n")
-    return root
 
 
 # -- the browser ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, cached_workspace, interleave
 from bench.servers import REPO
 
 VERSION = 1
@@ -52,12 +52,11 @@ CYCLE = [("ana", "hr.main.people"), ("sam", "hr.main.people"), ("ana", "hr.main.
 
 
 def workspace() -> Path:
-    """The seeded workspace, built once (a `.ready` file marks a complete build)."""
-    root = DATA / "ws"
-    if (root / ".ready").exists():
-        return root
-    import shutil
+    """The seeded workspace, built once."""
+    return cached_workspace(DATA, "bench-ledger", policy=POLICY, populate=_populate)
 
+
+def _populate(root: Path) -> None:
     import duckdb
 
     from aios_workbench.catalog import scan_catalog
@@ -65,11 +64,7 @@ def workspace() -> Path:
     from aios_workbench.checks.result import CheckItem, CheckResult
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
 
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
-    init_workspace(root, name="bench-ledger")
     con = duckdb.connect(str(root / "hr.duckdb"))
     con.execute("CREATE TABLE people AS SELECT i AS id, 'p' || i || '@example.com' AS email, "
                 "(['EU','US'])[1 + i % 2] AS region FROM range(1000) t(i)")
@@ -77,7 +72,6 @@ def workspace() -> Path:
     con.execute("CREATE TABLE events AS SELECT i AS id, i % 7 AS kind FROM range(1000) t(i)")
     con.close()
     (root / "connectors" / "hr.yaml").write_text("name: hr\ntype: duckdb\noptions: {path: hr.duckdb}\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
     service = WorkbenchService(Workspace.load(root), mode="local")
     try:
         scan_catalog(service.workspace, service.store)
@@ -96,8 +90,6 @@ def workspace() -> Path:
             ledger.record(result, user=user, datasets=[dataset], views=views[(user, dataset)])
     finally:
         service.close()
-    (root / ".ready").write_text("ok\n")
-    return root
 
 
 def _compare(name: str, user: str, repeat: int) -> Comparison:

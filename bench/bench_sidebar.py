@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 from bench.bench_dashboard import browser
-from bench.harness import Comparison, benchmark, interleave
+from bench.harness import Comparison, benchmark, cached_workspace, interleave
 from bench.servers import REPO, Endpoint, free_port, running
 
 VERSION = 1
@@ -112,25 +112,19 @@ def _lake(path: Path) -> None:
 
 
 def workspace() -> Path:
-    """The seeded workspace, built once (a `.ready` file marks a complete build)."""
-    root = DATA / "ws"
-    if (root / ".ready").exists():
-        return root
-    import shutil
+    """The seeded workspace, built once."""
+    return cached_workspace(DATA, "bench-sidebar", policy=POLICY, populate=_populate)
 
+
+def _populate(root: Path) -> None:
     from aios_workbench.catalog import scan_catalog
     from aios_workbench.store import open_store
     from aios_workbench.workspace import Workspace
-    from aios_workbench.workspace.scaffold import init_workspace
 
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
-    init_workspace(root, name="bench-sidebar")
     for source in SOURCES:
         _lake(DATA / f"{source}.duckdb")
         (root / "connectors" / f"{source}.yaml").write_text(
             f"name: {source}\ntype: duckdb\noptions:\n  path: '{DATA / f'{source}.duckdb'}'\n")
-    (root / "governance" / "policy.yaml").write_text(POLICY)
     for folder, names in ((FILES_DIR, file_names()), (SMALL_DIR, file_names()[:SMALL_FILES])):
         (root / folder).mkdir()
         for name in names:
@@ -144,8 +138,6 @@ def workspace() -> Path:
                                f"(failed: {scanned.failed})")
     finally:
         store.close()
-    (root / ".ready").write_text("ok\n")
-    return root
 
 
 # -- JupyterLab and the page -------------------------------------------------------------------------------------

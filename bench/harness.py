@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import shutil
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -169,3 +171,21 @@ def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print)
             raise ValueError(f"benchmark {bench.name!r} returned a Comparison named {comparison.name!r}")
         results.append(comparison)
     return results
+
+
+def cached_workspace(data: Path, name: str, *, policy: str, populate: Callable[[Path], None]) -> Path:
+    """The benchmark's seeded workspace `data/ws`, built once: a fresh `aios init` named `name` with `policy`,
+    then `populate(root)` adds its sources and state. A `.ready` file marks a complete build, so an
+    interrupted one starts over (from an empty `data`, where `populate` may keep files beside the workspace)."""
+    root = data / "ws"
+    if (root / ".ready").exists():
+        return root
+    from aios_workbench.workspace.scaffold import init_workspace  # lazy: only a first run builds a workspace
+
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    init_workspace(root, name=name)
+    (root / "governance" / "policy.yaml").write_text(policy)
+    populate(root)
+    (root / ".ready").write_text("ok\n")
+    return root
