@@ -198,6 +198,32 @@ def test_the_dashboards_runs_come_from_the_same_rule(world):
     assert world["runs"]["sam"] not in ids and world["runs"]["ana"] in ids
 
 
+def test_an_analyst_cannot_explain_a_model_of_a_run_she_may_not_see(world):
+    import mlflow
+    from sklearn.dummy import DummyClassifier
+
+    from aios_workbench.core.errors import NotFound
+    from aios_workbench.tracking import tracking_uri
+    from aios_workbench.workspace import Workspace
+    from tests.governed_fixtures import open_governed_service
+
+    mlflow.set_tracking_uri(tracking_uri(Workspace.load(world["root"])))
+    with mlflow.start_run(run_id=world["runs"]["sam"]):   # the steward's run, trained on raw e-mails
+        mlflow.sklearn.log_model(DummyClassifier().fit([[0], [1]], [0, 1]), name="model")
+    service = open_governed_service(world["root"])
+    try:
+        uri = f"runs:/{world['runs']['sam']}/model"
+        with pytest.raises(NotFound, match="among those you may see") as hidden:
+            service.checks.explain_model("ana", uri, "hr.main.events", target="kind", record=False)
+        assert hidden.value.input == uri
+        # its owner explains it (the relation's columns do not fit this model: a usage error, past the check)
+        with pytest.raises(WorkbenchError) as owner:
+            service.checks.explain_model("sam", uri, "hr.main.events", target="kind", record=False)
+        assert not isinstance(owner.value, NotFound)
+    finally:
+        service.close()
+
+
 # -- aios mlflow: MLflow's UI behind a login ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mlflow_ui(world):

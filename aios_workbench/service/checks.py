@@ -219,7 +219,8 @@ class ChecksManager(Manager):
                       scoring: str | None = None, max_importance: dict[str, float] | None = None,
                       name: str | None = None, record: bool = True, surface: str = "cli") -> dict[str, Any]:
         """Permutation feature importance of the MLflow model `model_uri` on a governed sample of `relation`
-        (masked features arrive masked)."""
+        (masked features arrive masked), if `user` may see the run that logged it."""
+        self.service.models.check_model_uri(user, model_uri)
         model = _load_model(self.service.workspace, model_uri)
         run_sql = _ReadingRunner(self.service.queries, user=user, surface=surface)
         result = explain(model, relation, target=target, features=features, run_sql=run_sql, sample=sample,

@@ -51,6 +51,28 @@ class ModelsManager:
         """One version with its checks, approvals and every promotion gate, if `user` may see its run."""
         return self._shown(self._visible(user, name, version))
 
+    def check_model_uri(self, user: str, uri: str) -> None:
+        """Refuse an MLflow model URI (runs:/RUN/PATH, models:/NAME/VERSION, models:/NAME@ALIAS) whose run `user`
+        may not see, with the answer a missing model gets: a model is an artifact of its run."""
+        run_id: str | None
+        if uri.startswith("runs:/"):
+            run_id = uri[len("runs:/"):].split("/", 1)[0]
+        elif uri.startswith("models:/"):
+            name, _, version = uri[len("models:/"):].partition("/")
+            name, at, alias = name.partition("@")
+            try:
+                if at:
+                    run_id = self.registry.client.get_model_version_by_alias(name, alias).run_id
+                else:
+                    run_id = self.registry.show(name, version.split("/", 1)[0])["run_id"]
+            except Exception:  # noqa: BLE001 - no such model: loading it says so, with the fix
+                return
+        else:
+            return   # not a model URI: loading it says so
+        if run_id and self.service.runs.run_access(user, run_id) is None:
+            raise NotFound(f"no model at {uri} among those you may see", input=uri,
+                           fix="explain a model of a run you may see (`aios models ls`, wb.runs())")
+
     def _visible(self, user: str, name: str, version: str | int) -> dict[str, Any]:
         found = self.registry.show(name, version)
         if found["run_id"] and self.service.runs.run_access(user, found["run_id"]) is None:
