@@ -236,6 +236,17 @@ def test_checks_run_refuses_a_notebook_outside_the_notebooks_folder(world):
     assert stored["notebook"] == "notebooks/mine.ipynb"
 
 
+def test_a_notebook_outside_the_workspace_is_filed_under_its_caller(world):
+    # a team deployment: the kernel runs in the user's own server and names its notebook relative to its root
+    ana = world["clients"]["ana"]
+    result = ana.post("checks/run", {"kind": "quality", "suites": ["people_emails"], "notebook": "work/churn.ipynb"})
+    stored = next(r for r in history(world, "ana") if r["id"] == result["results"][0]["ledger_id"])
+    assert stored["notebook"] == "~ana/work/churn.ipynb"
+    for forged in ("~sam/work/churn.ipynb", "aios.yaml", "work/churn.py"):   # another's, the workspace's, no notebook
+        with pytest.raises(WorkbenchError, match="notebook"):
+            ana.post("checks/run", {"kind": "quality", "suites": ["people_emails"], "notebook": forged})
+
+
 def test_checks_run_refuses_an_mlflow_run_that_is_not_the_callers(world):
     from mlflow import MlflowClient
 

@@ -124,7 +124,7 @@ class ChecksManager(Manager):
         if not isinstance(spec, dict):
             raise UsageError("a check's parameters must be a JSON object", fix='send e.g. {"kind": "quality"}')
         run = check_kind(kind)
-        notebook = self._notebook_link(notebook)
+        notebook = self._notebook_link(user, notebook)
         mlflow_run_id = self._mlflow_link(user, mlflow_run_id, job_run_id)
         run_sql = _ReadingRunner(self.service.queries, user=user, surface="check", run_id=mlflow_run_id)
         ledger = Ledger(self.service.store)
@@ -255,9 +255,12 @@ class ChecksManager(Manager):
                              views=self.views.recorded(user, datasets), **links)
 
     # -- links -------------------------------------------------------------------------------------------
-    def _notebook_link(self, notebook: object) -> str | None:
-        """The notebook a result is linked to, as a path inside the workspace's notebooks folder relative to
-        the workspace; anything else is refused (a client names its notebook, it does not invent one)."""
+    def _notebook_link(self, user: str, notebook: object) -> str | None:
+        """The notebook a result is linked to: a path inside the workspace's notebooks folder, relative to the
+        workspace; or, for a notebook outside the workspace (a user's own server in a team deployment, whose
+        kernel names it relative to that server's root), `~USER/PATH`, filed under the caller, so nobody can
+        file a result under a notebook of the workspace or of another user. Anything else is refused (a
+        client names its notebook, it does not invent one)."""
         if notebook is None or notebook == "":
             return None
         ws = self.service.workspace
@@ -274,10 +277,14 @@ class ChecksManager(Manager):
                              input=notebook)
         path = Path(given)
         resolved = (path if path.is_absolute() else root / path).resolve()   # symlinks out are caught here
-        if resolved == notebooks or not resolved.is_relative_to(notebooks):
-            raise UsageError(f"notebook {notebook!r} is not inside the workspace's {folder}/ folder", fix=fix,
-                             input=notebook)
-        return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_posix()
+        if resolved.is_relative_to(notebooks) and resolved != notebooks:
+            return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_posix()
+        if (not path.is_absolute() and given.endswith(".ipynb") and not given.startswith("~")
+                and not (root / path).exists()
+                and not (root / path).is_symlink()):
+            return f"~{user}/{PurePosixPath(given).as_posix()}"
+        raise UsageError(f"notebook {notebook!r} is not inside the workspace's {folder}/ folder", fix=fix,
+                         input=notebook)
 
     def _mlflow_link(self, user: str, run_id: object, job_run_id: int | None) -> str | None:
         """The MLflow run a result is linked to: one `user` started (its `aios.user` tag), or one of his job
