@@ -45,5 +45,12 @@ class Status(Reply):
     store: StoreHealth
     connectors: list[ConnectorHealth]
     checked_at: Moment
+    state_private: bool | None = Field(description="Whether the workspace's state (state folder, metadata store "
+                                       "file, key files, secrets file, audit witness) is the service account's "
+                                       "alone; null when it could not be checked. Team mode refuses to start "
+                                       "otherwise.")
+    state_exposed: list[str] | None = Field(description="What of the state other accounts may read, write or "
+                                            "enter, each as 'path (what, mode)': on a Jupyter server of the "
+                                            "caller's own, and to auditors; null to others.")
     job_run_id: int | None = Field(None, description="In a job's run: the run whose token made the call "
                                                      "(absent elsewhere).")

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aios_workbench._version import __version__
-from aios_workbench.audit import HEAD_FILE_NAME, AuditLog
+from aios_workbench.audit import HEAD_FILE_NAME, AuditLog, Witness
 from aios_workbench.connectors.health import check_connector
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.policy.enforce import PolicyEngine
@@ -24,6 +24,7 @@ from aios_workbench.service.models import ModelsManager
 from aios_workbench.service.runs import RunsManager
 from aios_workbench.store import open_store
 from aios_workbench.workspace import Workspace
+from aios_workbench.workspace.permissions import LoosePath, loose_state
 
 if TYPE_CHECKING:
     from aios_workbench.query import QueryService
@@ -111,7 +112,17 @@ class WorkbenchService:
             "store": store.to_dict(),
             "connectors": connectors,
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **self._state_privacy(own),
         }
+
+    def _state_privacy(self, own: bool) -> dict[str, Any]:
+        """Whether the state is the service account's alone; which paths are not, to whom may see paths."""
+        try:
+            loose = state_exposure(self.workspace)
+        except (OSError, WorkbenchError):   # a misplaced witness is reported by `aios audit verify`
+            return {"state_private": None, "state_exposed": None}
+        shown = [p.shown(self.workspace.root) for p in loose] if own else None
+        return {"state_private": not loose, "state_exposed": shown}
 
     def _reads_from(self, user: str, source: str) -> bool:
         """Whether a read grant of `user`'s covers `source` or something in it (from the policy alone: cheap)."""
@@ -157,6 +168,14 @@ class UnavailableService:
 
     def close(self) -> None:
         pass
+
+
+def state_exposure(workspace: Workspace) -> list[LoosePath]:
+    """What of the workspace's state (its folder, store, key files, secrets file, audit witness) group or
+    others may reach; team mode refuses to serve while anything is."""
+    witness = Witness.for_workspace(workspace)
+    return loose_state(workspace, also=[("audit witness folder", witness.path.parent),
+                                        ("audit witness file", witness.path), ("audit witness key", witness.key_path)])
 
 
 def prepare_store(workspace: Workspace) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from aios_workbench.core.models import Strict
 
@@ -143,6 +144,45 @@ class AuditSettings(Strict):
                                       "passed since the last checkpoint")
 
 
+class HubSettings(Strict):
+    """Team mode: `aios serve` as an external JupyterHub service. Besides its own tokens it accepts hub tokens
+    carrying the scope `access:services!service=<service_name>`, and the hub user is the policy user of the
+    same name (or the one `users` maps them to); a hub user who is no policy user is refused."""
+
+    api_url: str | None = Field(None, description="the hub's REST API, e.g. http://127.0.0.1:8081/hub/api; "
+                                "default $JUPYTERHUB_API_URL")
+    service_name: str = Field("aios", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                              description="the name of the service entry in the hub's c.JupyterHub.services")
+    api_token_env: str = Field("JUPYTERHUB_API_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                               description="the environment variable holding the service's own hub API token "
+                               "(the api_token of its services entry)")
+    users: dict[str, str] = Field({}, description="hub user name -> policy user, where they differ")
+    cache_seconds: float = Field(60, ge=0, le=3600, description="how long the hub's answer about a token is "
+                                 "reused: a token revoked at the hub works at most this much longer")
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_hub_api_url(value)
+        return value
+
+    @field_validator("users")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for hub_name, policy_user in value.items():
+            if not hub_name.strip() or not str(policy_user).strip():
+                raise ValueError("each entry maps a hub user name to a policy user name, e.g. `ana.lopez: ana`")
+        return value
+
+
+def check_hub_api_url(value: str) -> None:
+    """ValueError unless `value` is an http(s) URL with a host (the hub's REST API)."""
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"the hub's API URL must start with http:// or https:// and name a host, e.g. "
+                         f"http://127.0.0.1:8081/hub/api (got {value[:80]!r})")
+
+
 class WorkspaceConfig(Strict):
     """Everything in `aios.yaml`."""
 
@@ -159,6 +199,15 @@ class WorkspaceConfig(Strict):
     notifications: NotificationSettings = NotificationSettings()
     dashboard: Dashboard = Dashboard()
     audit: AuditSettings = AuditSettings()
+    hub: HubSettings | None = Field(None, description="team mode: identities from JupyterHub (see HubSettings)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_hub_key_means_defaults(cls, data: Any) -> Any:
+        # `hub:` written alone is YAML null: the administrator asked for team mode with every default
+        if isinstance(data, dict) and "hub" in data and data["hub"] is None:
+            data = {**data, "hub": {}}
+        return data
 
     @field_validator("name")
     @classmethod

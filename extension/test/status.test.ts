@@ -18,6 +18,8 @@ function status(overrides: Partial<Status> = {}): Status {
     store: { ok: true, backend: 'sqlite', revision: '0007', error: null },
     connectors: [{ name: 'warehouse', type: 'duckdb', ok: true, error: null }],
     checked_at: '2026-11-26T09:00:00+00:00',
+    state_private: true,
+    state_exposed: [],
     ...overrides
   };
 }

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from aios_workbench.core.errors import UsageError
+from aios_workbench.core.errors import ConfigError, ConnectorError, UsageError
 from aios_workbench.service.tokens import new_token
 from aios_workbench.surfaces.cli.data_commands import local_user
 from aios_workbench.surfaces.cli.output import emit
@@ -126,7 +126,11 @@ def serve(ctx, host, port, user):
     """Run the workbench service standalone (token auth) for dashboards, schedulers and teams.
 
     The token is read from the variable named by service.token_env (AIOS_TOKEN);
-    when it is unset a random token is generated and printed once."""
+    when it is unset a random token is generated and printed once.
+
+    Team mode: with a `hub:` section in aios.yaml the service is an external JupyterHub service that also
+    accepts users' hub tokens (scope access:services!service=NAME), each acting as its hub user's policy user,
+    and it refuses to start while group or others can read its state folder, store, secrets or audit witness."""
     from aios_workbench.service.core import WorkbenchService  # lazy: engines (DuckDB, MLflow): only `aios serve`
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
     from aios_workbench.surfaces.rest.standalone import serve as run  # lazy: Tornado server: `aios serve` only
@@ -146,20 +150,81 @@ def serve(ctx, host, port, user):
             click.secho(f"warning: the service token acts as {user!r} ({source}), which is not a user of "
                         "governance/policy.yaml: it may read nothing (deny by default)", fg="yellow", err=True)
             click.echo(f"  fix: pass a policy user, e.g. {example}, or add `{user}:` under `users:`", err=True)
+    _check_state_privacy(ws)
     cfg = ws.config.service
     host, port = host or cfg.host, port or cfg.port
     token = os.environ.get(cfg.token_env)
     generated = not token
     token = token or new_token()
     service = WorkbenchService(ws, mode="standalone")
+    try:
+        hub = _hub_identities(service, ws)
+    except BaseException:
+        service.close()
+        raise
     service.warm_up_in_background()
 
     def ready():
         click.echo(f"aios-workbench service for workspace {ws.name!r} on http://{host}:{port}/aios/api/status")
         click.echo(f"  token: {token}" if generated else f"  token: from ${cfg.token_env}")
+        if hub is not None:
+            click.echo(f"  team mode: JupyterHub tokens with scope {hub.scope} act as their hub user "
+                       f"(hub API {hub.api_url}; also served at /services/{hub.settings.service_name}/aios/api/)")
         sys.stdout.flush()
 
-    asyncio.run(run(service, host=host, port=port, token=token, user=user, on_ready=ready))
+    async def start():
+        if hub is not None:
+            await _check_hub(service, hub)
+        await run(service, host=host, port=port, token=token, user=user, hub=hub, on_ready=ready)
+
+    asyncio.run(start())
+
+
+def _check_state_privacy(ws) -> None:
+    """Team mode refuses a state other accounts can reach (and keeps what it creates private); a personal
+    service only warns."""
+    from aios_workbench.service.core import state_exposure  # lazy: the audit witness's locator: `aios serve` only
+    from aios_workbench.workspace.permissions import privacy_fix  # lazy: `aios serve` only
+
+    if ws.config.hub is not None:
+        os.umask(0o077)   # files the service creates from now on (logs, outputs, the store's WAL) are its own
+    loose = state_exposure(ws)
+    if not loose:
+        return
+    listed = ", ".join(p.shown(ws.root) for p in loose)
+    fix = f"{privacy_fix(ws, loose)} (as the service's account, which should own them)"
+    if ws.config.hub is not None:
+        raise ConfigError(f"team mode (`hub:` in aios.yaml) refuses to serve a state other accounts can reach: "
+                          f"{listed}", fix=fix, input=loose[0].shown(ws.root))
+    click.secho(f"warning: other accounts can reach the workspace's state: {listed}", fg="yellow", err=True)
+    click.echo(f"  fix: {fix}", err=True)
+
+
+def _hub_identities(service, ws):
+    """Team mode's resolver of hub tokens, or None without `hub:`; warns about mappings to no policy user."""
+    from aios_workbench.service.hub import HubIdentities  # lazy: JupyterHub's client: team mode only
+
+    if ws.config.hub is None:
+        return None
+    hub = HubIdentities(service, ws.config.hub)
+    for hub_name, policy_user in ws.config.hub.users.items():
+        if policy_user not in ws.policy.users:
+            click.secho(f"warning: hub.users maps {hub_name!r} to {policy_user!r}, which is not a user of "
+                        "governance/policy.yaml: that hub user will be refused", fg="yellow", err=True)
+    return hub
+
+
+async def _check_hub(service, hub) -> None:
+    """Ask the hub who the service's token is: a wrong token stops the start, an unreachable hub is a warning
+    (it may start after the service; each request asks again)."""
+    try:
+        await hub.check_service_token()
+    except ConnectorError:
+        click.secho(f"warning: JupyterHub's API at {hub.api_url} does not answer yet: hub tokens are refused "
+                    "(502) until it does", fg="yellow", err=True)
+    except BaseException:
+        service.close()
+        raise
 
 
 @click.command("mlflow")

@@ -50,6 +50,12 @@ def _status_lines(s: dict) -> list[str]:
         lines.append("sources    none declared (add YAML files to connectors/)")
     for c in s["connectors"]:
         lines.append(f"source     {c['name']:<24} {c['type']:<8} " + ("ok" if c["ok"] else f"FAILED  {c['error']}"))
+    if s.get("state_private") is not None:
+        exposed = [p.split(" (")[0] for p in s.get("state_exposed") or []]
+        shown = ", ".join(exposed[:2]) + (f" and {len(exposed) - 2} more" if len(exposed) > 2 else "")
+        lines.append("state      " + ("private to this account" if s["state_private"] else
+                                      "readable by other accounts" + (f" ({shown})" if shown else "")
+                                      + ": fine for one person; team mode needs `chmod -R go-rwx` on it"))
     return lines
 
 

@@ -5,6 +5,11 @@ For the dashboard, the scheduler and team deployments. Clients send
 own token acts as the identity it was started with; a per-user token (`tokens.py`,
 `aios tokens add USER`) acts as its user; a delegate token (`aios tokens add NAME --delegate`) acts for
 the policy user named in `X-AIOS-Act-As`, on the dashboard's views only.
+
+Team mode (`hub:` in aios.yaml): any other token is taken to the JupyterHub the service is registered
+with (`service/hub.py`), which says whose it is; it acts as that hub user's policy user, never for anyone
+else (no `X-AIOS-Act-As`). The routes are served at `/aios/api/...` and, for the hub's proxy, which forwards
+the full path to an external service, at `/services/<service_name>/aios/api/...` too.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from tornado import web
 
 from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
 from aios_workbench.service.core import WorkbenchService
+from aios_workbench.service.hub import HubIdentities
 from aios_workbench.service.tokens import ACT_AS, ServiceTokens
 from aios_workbench.surfaces.rest.routes import RouteMixin, mount
 from aios_workbench.surfaces.rest.serving import serve_until_stopped
@@ -36,6 +42,8 @@ class TokenAuthBase(web.RequestHandler):
     delegated_by: dict | None = None   # the delegate token's entry, when one acts for the user
     _refusal: Exception | None = None
 
+    _unknown_token: str | None = None   # a token neither the service's nor `aios tokens`': maybe the hub's
+
     def get_current_user(self):
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -50,6 +58,7 @@ class TokenAuthBase(web.RequestHandler):
             user_tokens = self.settings.get("aios_user_tokens")
             entry = user_tokens.entry_for(token) if user_tokens is not None else None
         if entry is None:
+            self._unknown_token = token
             return None
         if entry.get("delegate"):
             return self._delegated(entry, acting_for)
@@ -100,7 +109,14 @@ class TokenAuthBase(web.RequestHandler):
     def workbench_user(self) -> str:
         return self.current_user
 
-    def prepare(self):
+    async def prepare(self):
+        hub = self.settings.get("aios_hub")
+        if self.current_user is None and self._refusal is None and hub is not None and self._unknown_token:
+            user = await hub.user_for(self._unknown_token)   # raises the hub's refusal, or that it is down
+            if self.request.headers.get(ACT_AS) is not None:
+                raise PermissionDenied(f"{ACT_AS} is refused with a JupyterHub token: it always acts as its own "
+                                       "hub user", fix="drop the header", input=ACT_AS)
+            self.current_user = user
         if self.current_user is None:
             if self._refusal is not None:
                 raise self._refusal
@@ -134,20 +150,30 @@ class NotFoundRoute(RouteMixin, TokenAuthBase):
         raise web.HTTPError(404, "no such endpoint; see /aios/api/openapi.yaml")
 
 
-def make_app(service: WorkbenchService, *, token: str, user: str) -> web.Application:
-
+def make_app(service: WorkbenchService, *, token: str, user: str,
+             hub: HubIdentities | None = None) -> web.Application:
+    """The service's application; with `hub`, hub tokens are accepted and every route is also served under the
+    hub's prefix for this service (`/services/<name>/`)."""
     if not token:
         raise ValueError("the standalone service needs a non-empty token")
+    routes = mount(TokenAuthBase, "")
+    if hub is not None:
+        routes += mount(TokenAuthBase, hub_prefix(hub.settings.service_name))
     return web.Application(
-        mount(TokenAuthBase, ""),
+        routes,
         default_handler_class=NotFoundRoute,
-        aios_service=service, aios_token=token, aios_user=user,
+        aios_service=service, aios_token=token, aios_user=user, aios_hub=hub,
         aios_user_tokens=ServiceTokens(service.workspace.state_dir),
     )
 
 
+def hub_prefix(service_name: str) -> str:
+    """Where JupyterHub's proxy serves an external service: it forwards the full path, prefix included."""
+    return f"/services/{urllib.parse.quote(service_name)}"
+
+
 async def serve(service: WorkbenchService, *, host: str, port: int, token: str, user: str,
-                on_ready=None) -> None:
+                hub: HubIdentities | None = None, on_ready=None) -> None:
     """Serve until SIGINT/SIGTERM, then close the service cleanly."""
-    await serve_until_stopped(make_app(service, token=token, user=user), host=host, port=port, close=service.close,
-                              on_ready=on_ready)
+    await serve_until_stopped(make_app(service, token=token, user=user, hub=hub), host=host, port=port,
+                              close=service.close, on_ready=on_ready)
