@@ -261,6 +261,8 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
 
     # promotion: parameters, schedules, a promoted job, a refused one, a version awaiting approval
     call("get", "notebooks/parameters", path="notebooks/typed.ipynb")
+    typed = json.loads((served.root / "notebooks" / "typed.ipynb").read_text())   # a team user's own notebook
+    call("post", "notebooks/parameters", {"path": "home/typed.ipynb", "content": typed})
     call("get", "schedule/preview", cron="0 6 * * 1-5", timezone="Europe/Berlin", count=3)
     call("post", "jobs/promote", {"notebook": "notebooks/good.ipynb", "name": "contract_job", "cron": "30 7 * * *",
                                   "max_concurrent": 3})   # the scheduler's one round runs both runs below

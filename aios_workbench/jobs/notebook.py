@@ -25,6 +25,7 @@ VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled")
 KERNELSPEC_FIX = ('open it in JupyterLab, pick a kernel (Kernel > Change Kernel...) and save; or add '
                   '"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"} '
                   'to the notebook\'s top-level "metadata"')
+MAX_NAME_LENGTH = 1024
 TAG_FIX = ("in JupyterLab select the cell holding the defaults, open the Property Inspector (the gear icon in "
            "the right sidebar) and add the tag `parameters` under Cell Tags; or add "
            '"tags": ["parameters"] to that cell\'s "metadata" in the .ipynb file')
@@ -44,9 +45,10 @@ class MissingParametersCell(InvalidNotebook):
 
 @dataclass(frozen=True)
 class Notebook:
-    """A loaded notebook: where it lives (absolute and workspace-relative) and its nbformat node."""
+    """A loaded notebook: where it lives (absolute and workspace-relative, or the name it was sent under) and its
+    nbformat node."""
 
-    path: Path
+    path: Path | None      # None: sent with its content (team mode: it lives in the user's folder)
     relative: str
     node: NotebookNode
 
@@ -119,8 +121,6 @@ def resolve_notebook(workspace, path: str | Path, *, base: Path | None = None) -
 
 def load_notebook(path: Path, relative: str | None = None) -> Notebook:
     """Read and validate a notebook; every problem is an `InvalidNotebook` naming the file and the fix."""
-    import nbformat
-
     relative = relative or str(path)
     try:
         raw = json.loads(Path(path).read_bytes())
@@ -132,6 +132,14 @@ def load_notebook(path: Path, relative: str | None = None) -> Notebook:
                               input=relative,
                               fix="restore the file from version control or re-save it from JupyterLab "
                                   "(a merge conflict or a hand edit often breaks notebook JSON)") from None
+    return parse_notebook(raw, relative, path=Path(path))
+
+
+def parse_notebook(raw: object, relative: str, *, path: Path | None = None) -> Notebook:
+    """Validate a notebook's parsed JSON (read from `path`, or sent by a caller with its content);
+    every problem is an `InvalidNotebook` naming `relative` and the fix."""
+    import nbformat
+
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise InvalidNotebook(f"{relative} is JSON but not a Jupyter notebook (no `cells`/`nbformat`)",
                               input=relative, fix="pass a .ipynb file saved by Jupyter")
@@ -153,7 +161,22 @@ def load_notebook(path: Path, relative: str | None = None) -> Notebook:
     if missing:
         raise InvalidNotebook(f"{relative} has no metadata.kernelspec.{missing[0]}: Papermill cannot tell which "
                               "kernel runs it", fix=KERNELSPEC_FIX, input=relative)
-    return Notebook(Path(path), relative, node)
+    return Notebook(path, relative, node)
+
+
+def sent_notebook_name(text: str) -> str:
+    """The name a notebook sent with its content is recorded under: the caller's relative POSIX path (in
+    team mode relative to the user's Jupyter folder, which the service never reads). Only a label, but a
+    clean one: no absolute path, no `..`, a .ipynb file."""
+    name = str(text).strip().replace("\\", "/")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if not parts or name.startswith("/") or ".." in parts or ":" in parts[0] or len(name) > MAX_NAME_LENGTH:
+        raise UsageError(f"notebook {text!r} is not a relative path", input=str(text)[:MAX_NAME_LENGTH],
+                         fix="send the notebook's path relative to your Jupyter folder, e.g. projects/NAME.ipynb")
+    if not parts[-1].endswith(".ipynb"):
+        raise UsageError(f"{text} is not a notebook (.ipynb)", input=str(text),
+                         fix="send the path of a Jupyter notebook file ending in .ipynb")
+    return "/".join(parts)
 
 
 def _stable_cell_ids(raw: dict) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.jobs.gates import GateInputs, PromotionGate, approval_problem, evaluate
-from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
+from aios_workbench.jobs.notebook import load_notebook, parse_notebook, resolve_notebook, sent_notebook_name
 from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.schedule import Schedule, zone
 
@@ -97,15 +97,22 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
 
 def promote(service, notebook_path, *, user: str, name: str | None = None, parameters: dict | None = None,
             schedule: Schedule | None = None, surface: str = "api", base: Path | None = None,
-            coerce_strings: bool = False, **spec_fields) -> PromotionReport:
+            coerce_strings: bool = False, content: dict | None = None, **spec_fields) -> PromotionReport:
     """Promote `notebook_path` (workspace-relative, or relative to `base`) as job `name`, run as
     `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
 
+    `content`: the notebook's JSON, sent by a caller whose notebook the service cannot read (team mode: it
+    lives in the user's own folder); then `notebook_path` only names it and no file is read.
     `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
     from aios_workbench.jobs.versions import change_refusal  # lazy: loads SQLAlchemy store models; only for a promotion
 
     ws = service.workspace
-    path, relative = resolve_notebook(ws, notebook_path, base=base)
+    sent = None
+    if content is not None:   # not a notebook: refused (400) before anything runs, as a bad path is
+        relative = sent_notebook_name(notebook_path)
+        sent = parse_notebook(content, relative)
+    else:
+        path, relative = resolve_notebook(ws, notebook_path, base=base)
     name = name or default_job_name(relative)
     spec = build_spec(name, schedule, spec_fields)
     identity = spec.identity or user
@@ -125,7 +132,7 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
         raise refusal
     notebook = load_error = cleaned = digest = None
     try:
-        notebook = load_notebook(path, relative)
+        notebook = sent or load_notebook(path, relative)
         cleaned, digest = notebook.cleaned(), notebook.digest
         if "kernel" not in spec_fields or not spec_fields["kernel"]:
             spec = spec.model_copy(update={"kernel": notebook.kernel})

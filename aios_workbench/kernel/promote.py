@@ -2,10 +2,16 @@
 
 The service runs the gates (the kernel only asks): the result renders as a compact gate table
 in Jupyter and carries `.passed`, `.gates` and `.version`.
+
+Where the notebook lives decides what is sent (`notebook_payload`). A kernel of `aios lab` (AIOS_WORKSPACE
+set) names a workspace notebook and the service reads it. Any other kernel (team mode: the user's own Jupyter
+server, whose files the service cannot and must not read; or a script talking to a remote `aios serve`) reads
+the notebook itself, as the user, and sends its content under its path relative to the user's home.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from html import escape
@@ -80,13 +86,50 @@ def current_notebook(environ: Mapping[str, str] | None = None, cwd: Path | None 
                      fix="pass the notebook: wb.promote('notebooks/NAME.ipynb')", input=session)
 
 
+def notebook_payload(notebook: str | None = None, environ: Mapping[str, str] | None = None,
+                     cwd: Path | None = None, home: Path | None = None) -> dict[str, Any]:
+    """The `notebook` (and `content`) fields of a promotion from this process.
+
+    A kernel of `aios lab` (AIOS_WORKSPACE set) names a workspace notebook: the service reads it. Elsewhere a
+    notebook found here (`notebook` relative to this folder or the home folder, or this kernel's own) is sent
+    with its content under its path relative to the home folder; one not found here is named only, for a
+    service whose workspace holds it."""
+    env = os.environ if environ is None else environ
+    if env.get("AIOS_WORKSPACE"):
+        return {"notebook": notebook or current_notebook(env, cwd)}
+    folder, home = (cwd or Path.cwd()).resolve(), (home or Path.home()).resolve()
+    if notebook:
+        given = Path(notebook).expanduser()
+        candidates = [given] if given.is_absolute() else [folder / given, home / given]
+    else:
+        session = env.get("JPY_SESSION_NAME")
+        if not session:
+            raise UsageError("cannot tell which notebook this kernel runs (JPY_SESSION_NAME is not set)",
+                             fix="pass the notebook: wb.promote('NAME.ipynb')")
+        candidates = [Path(session)] if Path(session).is_absolute() else [folder / Path(session).name]
+    found = next((path.resolve() for path in candidates if path.is_file()), None)
+    if found is None:
+        if notebook:
+            return {"notebook": notebook}
+        raise UsageError(f"the notebook {env.get('JPY_SESSION_NAME')!r} of this kernel was not found next to "
+                         f"{folder}", fix="pass the notebook: wb.promote('NAME.ipynb')",
+                         input=env.get("JPY_SESSION_NAME"))
+    try:
+        content = json.loads(found.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{found.name} cannot be read as notebook JSON: {exc}", input=found.name,
+                         fix="save the notebook again from JupyterLab") from None
+    name = found.relative_to(home).as_posix() if home in found.parents else found.name
+    return {"notebook": name, "content": content}
+
+
 def promote(notebook: str | None = None, **kwargs: Any) -> Promotion:
     """Promote `notebook` (default: this one) to a job; keyword arguments as `POST jobs/promote`:
     name, parameters, cron, timezone (or tz), at, timeout_seconds, cell_timeout_seconds, retries,
     notifications, approver, identity. A refused promotion is returned (with `.passed` False), not raised."""
     if "tz" in kwargs:
         kwargs["timezone"] = kwargs.pop("tz")
-    payload = {"notebook": notebook or current_notebook(), **{k: v for k, v in kwargs.items() if v is not None}}
+    payload = {**notebook_payload(notebook), **{k: v for k, v in kwargs.items() if v is not None}}
     service = service_client()
     # A refused promotion answers 422 with its gate report: that report is the result, not an error.
     return Promotion(service.post(

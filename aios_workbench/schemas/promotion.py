@@ -14,12 +14,20 @@ from aios_workbench.schemas.schedule import Schedule
 GateName = Literal["parameters_cell", "parameters", "validation_run", "required_checks", "grants", "approval"]
 
 
+NOTEBOOK_CONTENT = ("The notebook's .ipynb JSON, for a notebook the service cannot read (team mode: it lives in the "
+                    "user's own folder; the user's Jupyter server fills it in). Snapshotted as sent; `notebook` then "
+                    "only names it (a relative .ipynb path). Omitted: the workspace file at `notebook` is read.")
+
+
 class PromoteRequest(Body):
-    """A workspace notebook to promote, with its job's options (checked again, in full, by the job spec)."""
+    """A notebook to promote (a workspace file, or sent with its content), with its job's options (checked
+    again, in full, by the job spec)."""
 
     example: ClassVar[str] = '{"notebook": "notebooks/NAME.ipynb"}'
 
-    notebook: NonEmpty = Field(description="Workspace-relative path, e.g. notebooks/x.ipynb.")
+    notebook: NonEmpty = Field(description="Workspace-relative path, e.g. notebooks/x.ipynb (with `content`: the "
+                                           "notebook's path relative to the user's Jupyter folder).")
+    content: dict[str, JsonValue] | None = Field(None, description=NOTEBOOK_CONTENT)
     name: str | None = Field(None, description="The job's name (default: the file stem without leading digits).")
     parameters: dict[str, JsonValue] | None = Field(None, description="Values checked against the parameter schema.")
     cron: str | None = Field(None, description="5-field cron or a preset (@daily); omit for manual runs only.")
@@ -114,6 +122,16 @@ class PromotionRefusal(PromotionReport):
 
 class NotebookQuery(Query):
     path: str = Field(description="Workspace-relative notebook path.")
+
+
+class NotebookParametersRequest(Body):
+    """A notebook whose parameters to read: a workspace file, or sent with its content."""
+
+    example: ClassVar[str] = '{"path": "projects/NAME.ipynb", "content": {"cells": [], "nbformat": 4}}'
+
+    path: NonEmpty = Field(description="Workspace-relative path (with `content`: relative to the user's Jupyter "
+                                       "folder; only a name).")
+    content: dict[str, JsonValue] | None = Field(None, description=NOTEBOOK_CONTENT)
 
 
 class NotebookParameters(Reply):

@@ -21,7 +21,7 @@ from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.jobs import promote as promotion
 from aios_workbench.jobs import versions as job_versions
 from aios_workbench.jobs.manage import JobControl, get_job
-from aios_workbench.jobs.notebook import load_notebook, resolve_notebook
+from aios_workbench.jobs.notebook import load_notebook, parse_notebook, resolve_notebook, sent_notebook_name
 from aios_workbench.jobs.outputs import kept_output
 from aios_workbench.jobs.parameters import derive_schema, parse_assignments
 from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
@@ -171,22 +171,30 @@ class JobsManager:
         return path.read_bytes()
 
     # -- promotion -----------------------------------------------------------------------------------
-    def notebook_parameters(self, path: str) -> dict[str, Any]:
-        """The parameter schema and required checks of a workspace notebook (the Promote dialog's form)."""
-        absolute, relative = resolve_notebook(self.service.workspace, path)
-        notebook = load_notebook(absolute, relative)
+    def notebook_parameters(self, path: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The parameter schema and required checks of a workspace notebook (the Promote dialog's form), or of
+        the notebook `content` sent under the name `path` (team mode: the service never reads the user's files)."""
+        if content is not None:
+            notebook = parse_notebook(content, sent_notebook_name(path))
+        else:
+            absolute, relative = resolve_notebook(self.service.workspace, path)
+            notebook = load_notebook(absolute, relative)
+        relative = notebook.relative
         return {"notebook": relative, "digest": notebook.digest, "kernel": notebook.kernel,
                 "language": notebook.language, "required_checks": notebook.required_checks(),
                 "schema": derive_schema(notebook)}
 
     def promote(self, user: str, notebook: str, *, surface: str, name: str | None = None,
                 parameters: dict[str, Any] | None = None, schedule: Schedule | None = None, base: Path | None = None,
-                coerce_strings: bool = False, **spec_fields: Any) -> PromotionReport:
+                coerce_strings: bool = False, content: dict[str, Any] | None = None,
+                **spec_fields: Any) -> PromotionReport:
         """Promote `notebook` as job `name` after every gate (parameters cell, typed parameters, a validation
-        run, required checks, the identity's grants, approval); the report, refused or not. Audited."""
+        run, required checks, the identity's grants, approval); the report, refused or not. Audited.
+        With `content` (the notebook's JSON) that content is snapshotted and `notebook` only names it: the
+        service reads no file of the caller's."""
         return promotion.promote(self.service, notebook, user=user, name=name, parameters=parameters,
                                  schedule=schedule, surface=surface, base=base, coerce_strings=coerce_strings,
-                                 **spec_fields)
+                                 content=content, **spec_fields)
 
     def versions(self, user: str, name: str) -> dict[str, Any]:
         """Every version of job `name` (oldest first) with status, digest, promoter, approver, and the current one.

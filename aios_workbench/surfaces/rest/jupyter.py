@@ -6,6 +6,10 @@ Enabled by `jupyter-config/server-config/aios_workbench.json`; configure with e.
 The extension also governs the server's kernels (`lab_kernels.py`): each starts with a minimal
 environment and a token of its own, which this module's handlers accept (on the workbench's routes
 only) as the kernel's user.
+
+Team mode: with `AIOSWorkbench.service_url` set (default $AIOS_SERVICE_URL; JupyterHub's spawner sets it) the
+extension is a proxy (`team_proxy.py`): no workspace is opened here and no scheduler started; the workbench's
+routes are forwarded to the central service as this server's user, and kernels talk to that service directly.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from jupyter_server.auth.identity import User
 from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-from traitlets import Bool, Enum, Float, List, Unicode
+from traitlets import Bool, Enum, Float, List, Unicode, default
 from traitlets.config import Configurable
 
 from aios_workbench.core.errors import WorkbenchError
@@ -26,7 +30,8 @@ from aios_workbench.core.logs import setup_logging
 from aios_workbench.service.core import UnavailableService, WorkbenchService
 from aios_workbench.surfaces.rest import lab_kernels
 from aios_workbench.surfaces.rest.embedded_scheduler import start_embedded_scheduler
-from aios_workbench.surfaces.rest.routes import mount
+from aios_workbench.surfaces.rest.routes import API_PREFIX, mount
+from aios_workbench.surfaces.rest.team_proxy import ServiceLink, TeamProxyRoute
 from aios_workbench.workspace import Workspace, locate_workspace
 
 
@@ -62,6 +67,22 @@ class AIOSWorkbench(Configurable):
         "Python and Jupyter paths, proxies, CA bundles, thread limits), e.g. CUDA_VISIBLE_DEVICES or HF_TOKEN. "
         "Never the workspace's secrets nor the service's, Jupyter's or JupyterHub's tokens.",
     )
+    service_url = Unicode(
+        config=True,
+        help="Team mode: the URL of the central workbench service (`aios serve`). When set, this server opens no "
+        "workspace: its aios/api/* calls are forwarded there as this server's user, and its kernels call it "
+        "directly. Default: $AIOS_SERVICE_URL; empty: the workspace is served here (single-user mode).",
+    )
+    service_token_env = Unicode(
+        "JUPYTERHUB_API_TOKEN", config=True,
+        help="Team mode: the environment variable holding the credential sent to the service (the server's hub "
+        "token, which identifies its user there; or a token of `aios tokens add USER`). Kernels get it as "
+        "AIOS_TOKEN.",
+    )
+
+    @default("service_url")
+    def _service_url_default(self) -> str:
+        return os.environ.get("AIOS_SERVICE_URL", "")
 
 
 def server_user(settings: dict) -> str | None:
@@ -117,6 +138,9 @@ class JupyterAPIBase(APIHandler):
 def _load_jupyter_server_extension(serverapp) -> None:
     settings = AIOSWorkbench(config=serverapp.config)
     setup_logging()   # the workbench's log lines (internal errors under their ids) go to the server's stderr
+    if settings.service_url.strip():
+        _load_proxy_mode(serverapp, settings)
+        return
 
     service: WorkbenchService | UnavailableService
     try:
@@ -140,6 +164,29 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp, workspace=getattr(service, "workspace", None) if isinstance(service, WorkbenchService) else None,
         user_for_kernel=lambda: server_user(web_app.settings), keep=tuple(settings.kernel_environment_keep))
     web_app.add_handlers(".*$", mount(JupyterAPIBase, web_app.settings["base_url"]))
+
+
+def _load_proxy_mode(serverapp, settings: AIOSWorkbench) -> None:
+    """Team mode: forward the workbench's routes to the central service; kernels get its URL and the user's
+    credential there. Nothing of a workspace is opened, so nothing here can read governed data by itself."""
+    url = settings.service_url.strip().rstrip("/")
+    token = os.environ.get(settings.service_token_env, "").strip()
+    ignored = [name for name in ("workspace", "user", "scheduler") if getattr(settings, name)]
+    if ignored:   # the service decides who the user is and runs the jobs; nothing here may claim otherwise
+        serverapp.log.warning("aios-workbench: team mode ignores AIOSWorkbench.%s", ", AIOSWorkbench.".join(ignored))
+    if not token:
+        serverapp.log.warning("aios-workbench: $%s is empty: calls to the workbench service will be refused",
+                              settings.service_token_env)
+    web_app = serverapp.web_app
+    web_app.settings["aios_service_link"] = ServiceLink(url, token, settings.service_token_env)
+    web_app.settings["aios_kernel_credentials"] = None   # kernels hold the user's service credential, not ours
+    lab_kernels.install(serverapp, workspace=None, user_for_kernel=lambda: None,
+                        keep=tuple(settings.kernel_environment_keep), team=lab_kernels.TeamService(url, token))
+    handler = type("TeamProxyHandler", (TeamProxyRoute, JupyterAPIBase), {})
+    prefix = web_app.settings["base_url"].rstrip("/")
+    web_app.add_handlers(".*$", [(f"{prefix}/{API_PREFIX}/(.*)", handler)])
+    serverapp.log.info("aios-workbench: team mode: forwarding %s/%s/ to the workbench service at %s", prefix,
+                       API_PREFIX, url)
 
 
 # jupyter_server >= 2 looks these up on the module named in the extension point.

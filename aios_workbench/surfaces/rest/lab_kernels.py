@@ -11,6 +11,10 @@ any database password the server was given. The server extension (`jupyter.py`) 
   acting as the kernel's user on the workbench's routes only (`aios/api/*`; never Jupyter's own API:
   no terminals, no contents, no other kernels). It stops working when the kernel shuts down or dies.
 
+In team mode (the server extension in proxy mode, `team_proxy.py`) there is no workspace here: a kernel
+gets AIOS_SERVICE_URL (the central service) and AIOS_TOKEN (this server's hub token, which identifies its
+user to the service) instead, and no AIOS_WORKSPACE; the allow-list is the same.
+
 What stays out of reach: in single-user mode the kernel runs as the same OS account as the server, so it
 can still read the files that account can read (Jupyter's runtime folder holds the server's token); that
 is the single-user mode's known limit, the team deployment (kernels under the users' own accounts) makes
@@ -95,6 +99,14 @@ class KernelCredentials:
         return len(self._by_kernel)
 
 
+@dataclass(frozen=True)
+class TeamService:
+    """The central workbench service of a team deployment, and the credential this server's user holds there."""
+
+    url: str
+    token: str
+
+
 @dataclass
 class KernelSettings:
     """What the server extension tells its kernel managers (held by the mapping kernel manager)."""
@@ -104,6 +116,7 @@ class KernelSettings:
     service_url: Callable[[], str | None]       # this server's URL for kernels (known once it listens)
     user_for_kernel: Callable[[], str | None]   # whom a kernel started now acts as (None: no credential)
     keep: tuple[str, ...] = ()                  # variables an administrator lets through as well
+    team: TeamService | None = None             # proxy mode: kernels talk to the central service directly
 
 
 SETTINGS_ATTRIBUTE = "aios_kernel_settings"
@@ -118,6 +131,11 @@ def kernel_environment(settings: KernelSettings | None, given: dict[str, str] | 
     env = inherited_environment(workspace, given, keep=settings.keep if settings is not None else ())
     env.update({name: value for name, value in given.items()
                 if name.startswith(JUPYTER_PREFIX) or name in KERNEL_VARIABLES})
+    if settings is not None and settings.team is not None:
+        env["AIOS_SERVICE_URL"] = settings.team.url
+        if settings.team.token:
+            env["AIOS_TOKEN"] = settings.team.token
+        return env
     if settings is None or workspace is None:
         return env
     env["AIOS_WORKSPACE"] = str(workspace.root)
@@ -157,9 +175,11 @@ class GovernedKernelManager(ServerKernelManager):
 
 
 def install(serverapp, *, workspace, user_for_kernel: Callable[[], str | None],
-            keep: tuple[str, ...] = ()) -> KernelCredentials | None:
+            keep: tuple[str, ...] = (), team: TeamService | None = None) -> KernelCredentials | None:
     """Make `serverapp` start its kernels with `GovernedKernelManager`; the credentials it will honour.
-    None when its kernels are not local processes this server starts (a kernel gateway)."""
+    None when its kernels are not local processes this server starts (a kernel gateway). With `team`, kernels
+    get the central service's URL and the user's credential there instead of a workspace and a token of this
+    server (which then honours none)."""
     kernels = serverapp.kernel_manager
     gateway = getattr(serverapp, "gateway_config", None)
     if not hasattr(kernels, "kernel_manager_class") or getattr(gateway, "gateway_enabled", False):
@@ -167,7 +187,7 @@ def install(serverapp, *, workspace, user_for_kernel: Callable[[], str | None],
     credentials = KernelCredentials(alive=lambda kernel_id: kernel_id in kernels)
     setattr(kernels, SETTINGS_ATTRIBUTE, KernelSettings(
         workspace=workspace, credentials=credentials, service_url=lambda: service_url(serverapp),
-        user_for_kernel=user_for_kernel, keep=keep))
+        user_for_kernel=user_for_kernel, keep=keep, team=team))
     configured = kernels.kernel_manager_class
     if configured != f"{__name__}.{GovernedKernelManager.__name__}":
         kernels.kernel_manager_class = f"{__name__}.{_governed_class(configured).__name__}"

@@ -1,7 +1,8 @@
 """Promotion REST routes: promote a notebook, its parameter schema, schedule previews, versions, approval.
 
-Notebook paths are workspace-relative; a path leaving the workspace is refused (400). Promotion
-runs kernels and checks, so every verb hands its work to a thread.
+Notebook paths are workspace-relative; a path leaving the workspace is refused (400). A notebook the service
+cannot read (team mode: it lives in the user's folder) comes with its `content`, and its path is only its
+name. Promotion runs kernels and checks, so every verb hands its work to a thread.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aios_workbench.schemas.promotion import (
     JobNameQuery,
     JobVersions,
     NotebookParameters,
+    NotebookParametersRequest,
     NotebookQuery,
     PromoteRequest,
     PromotionRefusal,
@@ -40,9 +42,10 @@ def promote_from_body(service, user: str, body: dict):
     """`service.jobs.promote` with a `POST jobs/promote` body as `PromoteRequest` validated it."""
     notebook, parameters = body["notebook"], body.get("parameters") or {}
     schedule = _schedule(body.get("cron"), body.get("timezone"), body.get("at"))
-    fields = {k: v for k, v in body.items() if k not in ("notebook", "name", "parameters", "cron", "timezone", "at")}
+    fields = {k: v for k, v in body.items()
+              if k not in ("notebook", "content", "name", "parameters", "cron", "timezone", "at")}
     return service.jobs.promote(user, notebook, surface="api", name=body.get("name") or None,
-                                parameters=parameters, schedule=schedule, **fields)
+                                parameters=parameters, schedule=schedule, content=body.get("content"), **fields)
 
 
 class PromoteNotebookRoute(RouteMixin):
@@ -74,11 +77,13 @@ class PromoteNotebookRoute(RouteMixin):
 
 
 class NotebookParametersRoute(RouteMixin):
-    """GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell."""
+    """GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell.
+    POST notebooks/parameters {path, content?}: the same for a notebook sent with its content."""
 
     path = "notebooks/parameters"
     query_model = {"get": NotebookQuery}
-    response_model = {"get": NotebookParameters}
+    request_model = {"post": NotebookParametersRequest}
+    response_model = {"get": NotebookParameters, "post": NotebookParameters}
 
     @web.authenticated
     async def get(self):
@@ -86,6 +91,12 @@ class NotebookParametersRoute(RouteMixin):
         if not path:
             raise UsageError("the `path` query parameter is missing", fix="pass ?path=notebooks/NAME.ipynb")
         self.write_json(await asyncio.to_thread(self.service.jobs.notebook_parameters, path))
+
+    @web.authenticated
+    async def post(self):
+        body = _body(self)
+        self.write_json(await asyncio.to_thread(self.service.jobs.notebook_parameters, body["path"],
+                                                body.get("content")))
 
 
 class SchedulePreviewRoute(RouteMixin):

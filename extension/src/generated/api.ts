@@ -428,10 +428,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell. */
+        /** GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell. POST notebooks/parameters {path, content?}: the same for a notebook sent with its content. */
         get: operations["getNotebooksParameters"];
         put?: never;
-        post?: never;
+        /** GET notebooks/parameters?path=: the typed parameters of a notebook's `parameters` cell. POST notebooks/parameters {path, content?}: the same for a notebook sent with its content. */
+        post: operations["postNotebooksParameters"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1848,6 +1849,21 @@ export interface components {
             schema: components["schemas"]["ParameterSchema"];
         };
         /**
+         * NotebookParametersRequest
+         * @description A notebook whose parameters to read: a workspace file, or sent with its content.
+         */
+        NotebookParametersRequest: {
+            /** @description Workspace-relative path (with `content`: relative to the user's Jupyter folder; only a name). */
+            path: string;
+            /**
+             * @description The notebook's .ipynb JSON, for a notebook the service cannot read (team mode: it lives in the user's own folder; the user's Jupyter server fills it in). Snapshotted as sent; `notebook` then only names it (a relative .ipynb path). Omitted: the workspace file at `notebook` is read.
+             * @default null
+             */
+            content?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+        };
+        /**
          * Notifications
          * @description Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed.
          */
@@ -1915,11 +1931,19 @@ export interface components {
         };
         /**
          * PromoteRequest
-         * @description A workspace notebook to promote, with its job's options (checked again, in full, by the job spec).
+         * @description A notebook to promote (a workspace file, or sent with its content), with its job's options (checked
+         *     again, in full, by the job spec).
          */
         PromoteRequest: {
-            /** @description Workspace-relative path, e.g. notebooks/x.ipynb. */
+            /** @description Workspace-relative path, e.g. notebooks/x.ipynb (with `content`: the notebook's path relative to the user's Jupyter folder). */
             notebook: string;
+            /**
+             * @description The notebook's .ipynb JSON, for a notebook the service cannot read (team mode: it lives in the user's own folder; the user's Jupyter server fills it in). Snapshotted as sent; `notebook` then only names it (a relative .ipynb path). Omitted: the workspace file at `notebook` is read.
+             * @default null
+             */
+            content?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
             /**
              * @description The job's name (default: the file stem without leading digits).
              * @default null
@@ -2421,6 +2445,10 @@ export interface components {
             store: components["schemas"]["StoreHealth"];
             connectors: components["schemas"]["ConnectorHealth"][];
             checked_at: string;
+            /** @description Whether the workspace's state (state folder, metadata store file, key files, secrets file, audit witness) is the service account's alone; null when it could not be checked. Team mode refuses to start otherwise. */
+            state_private: boolean | null;
+            /** @description What of the state other accounts may read, write or enter, each as 'path (what, mode)': on a Jupyter server of the caller's own, and to auditors; null to others. */
+            state_exposed: string[] | null;
             /** @description In a job's run: the run whose token made the call (absent elsewhere). */
             job_run_id?: number | null;
         };
@@ -3630,6 +3658,41 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+        };
+    };
+    postNotebooksParameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotebookParametersRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotebookParameters"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
         };
     };
     getSchedulePreview: {
