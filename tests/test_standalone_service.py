@@ -130,6 +130,15 @@ def test_an_explicit_user_outside_the_policy_is_refused(served_workspace):
     assert "Traceback" not in result.stderr
 
 
+def test_jupyterlab_for_a_user_outside_the_policy_is_refused(served_workspace):
+    result = run_aios("--workspace", str(served_workspace.root), "lab", "--port", str(free_port()), "--no-browser",
+                      "--user", "ghost", timeout=60)
+
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert "'ghost' is not a user of governance/policy.yaml" in result.stderr and "aios lab --user" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_default_user_outside_the_policy_is_served_with_a_warning(workspace):
     """Without --user the OS account is served as before, even when the policy lacks it, but with a warning."""
     import getpass

@@ -19,6 +19,17 @@ NO_BROWSER = click.option("--no-browser", is_flag=True, help="Do not open a web 
 IP = click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
 
 
+
+def _check_policy_user(ws, user: str | None, command: str, consequence: str) -> None:
+    """Refuse `--user NAME` when NAME is no user of the workspace's policy (it would act as nobody)."""
+    if user is None or user in ws.policy.users:
+        return
+    known = sorted(ws.policy.users)
+    example = f"`aios {command} --user {known[0]}`" if known else f"`aios {command} --user NAME`"
+    raise UsageError(f"--user {user!r} is not a user of governance/policy.yaml, so {consequence}", input=user,
+                     fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
+                         f"`{user}:` with its roles under `users:`")
+
 def lab_command_line(root, *, port: int, ip: str, no_browser: bool, user: str | None,
                      scheduler: bool = False) -> list[str]:
     """The `jupyter lab` command line that serves workspace `root` with the workbench (its token is passed
@@ -81,6 +92,7 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
+    _check_policy_user(ws, user, "lab", "JupyterLab would read nothing")
     prepare_store(ws)
     start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args, scheduler=scheduler)
 
@@ -138,11 +150,7 @@ def serve(ctx, host, port, user):
     ws = load_workspace(ctx)
     known = sorted(ws.policy.users)
     example = f"`aios serve --user {known[0]}`" if known else "`aios serve --user NAME`"
-    if user is not None and user not in ws.policy.users:   # refused: the token would act as nobody
-        raise UsageError(f"--user {user!r} is not a user of governance/policy.yaml, so the service token could "
-                         "read nothing", input=user,
-                         fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
-                             f"`{user}:` with its roles under `users:`")
+    _check_policy_user(ws, user, "serve", "the service token could read nothing")
     if user is None:   # $AIOS_USER or the OS account: kept even when the policy lacks it, but said so
         user = local_user()
         if user not in ws.policy.users:
