@@ -48,6 +48,7 @@ c.JupyterHub.services = [
 ]
 c.JupyterHub.load_roles = [
     {{"name": "user", "scopes": ["self", "access:services!service={service}"]}},
+    {{"name": "workbench", "scopes": ["read:users:name", "read:users:groups"], "services": [{service!r}]}},
     {{"name": "test-admin", "scopes": ["admin:users", "admin:servers", "tokens", "admin:groups",
                                        "read:roles", "access:services"], "services": ["test-admin"]}},
 ]
@@ -95,6 +96,20 @@ class Hub:
             return self.api("GET", f"users/{name}")
         self._users.add(name)
         return self.api("POST", f"users/{name}")
+
+    def add_to_group(self, group: str, *names: str) -> None:
+        """Put hub users `names` (created first if needed) in hub group `group` (created if needed)."""
+        for name in names:
+            self.create_user(name)
+        try:
+            self.api("POST", f"groups/{group}")
+        except HubError as exc:
+            if " 409 " not in str(exc):   # it exists already
+                raise
+        self.api("POST", f"groups/{group}/users", {"users": list(names)})
+
+    def remove_from_group(self, group: str, *names: str) -> None:
+        self.api("DELETE", f"groups/{group}/users", {"users": list(names)})
 
     def token_for(self, name: str, scopes: list[str] | None = None, *, note: str = "test") -> str:
         """A new API token of hub user `name` (created first if needed) with `scopes` (default: access to

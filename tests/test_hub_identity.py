@@ -23,19 +23,23 @@ CACHE_SECONDS = 1
 SUPPLIERS = "SELECT contact_email, region FROM supplier_master.main.suppliers ORDER BY supplier_id"
 
 
-def hub_section(hub: Hub, *, users: dict[str, str] | None = None) -> str:
+def hub_section(hub: Hub, *, users: dict[str, str] | None = None, groups: dict[str, list[str]] | None = None) -> str:
     lines = ["hub:", f"  api_url: {hub.api_url}", f"  service_name: {SERVICE_NAME}", f"  cache_seconds: {CACHE_SECONDS}"]
     if users:
         lines.append("  users:")
         lines += [f"    {hub_name}: {policy_user}" for hub_name, policy_user in users.items()]
+    if groups:
+        lines.append("  groups:")
+        lines += [f"    {group}: [{', '.join(roles)}]" for group, roles in groups.items()]
     return "\n".join(lines) + "\n"
 
 
-def team_workspace(demo, folder: Path, hub: Hub, *, users: dict[str, str] | None = None):
+def team_workspace(demo, folder: Path, hub: Hub, *, users: dict[str, str] | None = None,
+                   groups: dict[str, list[str]] | None = None):
     """A private demo copy in team mode, its state the service account's alone."""
     ws = copy_demo_workspace(demo, folder)
     with open(ws.root / "aios.yaml", "a", encoding="utf-8") as config:
-        config.write(hub_section(hub, users=users))
+        config.write(hub_section(hub, users=users, groups=groups))
     subprocess.run(["chmod", "-R", "go-rwx", str(ws.state_dir)], check=True)
     return ws
 
@@ -63,7 +67,8 @@ def team(demo_workspace, tmp_path_factory):
     folder = tmp_path_factory.mktemp("team")
     hub = start_hub(folder)
     try:
-        ws = team_workspace(demo_workspace, folder / "demo", hub, users={"carol-hub": "carol"})
+        ws = team_workspace(demo_workspace, folder / "demo", hub, users={"carol-hub": "carol"},
+                            groups={"data-science": ["data_scientist"]})
         with team_service(ws.root, hub, folder / "serve.log") as url:
             yield hub, ws, url
     finally:
@@ -234,3 +239,31 @@ def test_the_service_refuses_to_start_without_its_own_hub_token(team, hub_token,
 
     assert done.returncode == 78 and says in done.stderr, done.stderr
     assert "fix: export JUPYTERHUB_API_TOKEN with the api_token of the 'aios' entry" in done.stderr
+
+
+def test_a_hub_group_gives_its_roles_while_the_hub_lists_the_user_in_it(team):
+    hub, _, url = team
+    hub.add_to_group("data-science", "dana")
+    dana = hub.token_for("dana")
+
+    rows = suppliers(url, dana)   # a data scientist's view: every region, e-mails masked
+    assert call(url, "aios/api/status", dana)[1]["user"] == "dana"
+    assert len({r["region"] for r in rows}) > 1 and not any("@" in (r["contact_email"] or "") for r in rows)
+
+    hub.remove_from_group("data-science", "dana")
+    time.sleep(CACHE_SECONDS + 0.5)   # the hub's answer about her token is reused this long
+    code, body = call(url, "aios/api/status", dana)
+    assert code == 403 and "'dana' is not a user of this workbench" in body["message"]
+    assert "hub.groups" in body["fix"]
+    with pytest.raises(PermissionDenied):
+        suppliers(url, dana)
+
+
+def test_a_group_never_shadows_a_user_of_the_policy_file(team):
+    hub, _, url = team
+    hub.add_to_group("data-science", "bob")   # bob is an analyst in the policy file: the file wins
+    try:
+        rows = suppliers(url, hub.token_for("bob"))
+        assert {r["region"] for r in rows} == {"Northern Europe"}
+    finally:
+        hub.remove_from_group("data-science", "bob")

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import os
 import time
+import urllib.parse
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from aios_workbench.core.errors import AuthenticationRequired, ConfigError, ConnectorError, PermissionDenied
+from aios_workbench.policy.model import User
 from aios_workbench.workspace.config import CONFIG_FILE, HubSettings, check_hub_api_url
 
 if TYPE_CHECKING:
@@ -52,6 +56,12 @@ def hub_api_url(settings: HubSettings) -> str:
     return url.rstrip("/")
 
 
+def _hub_unreachable() -> ConnectorError:
+    return ConnectorError("JupyterHub, which vouches for this token, cannot be reached or did not answer",
+                          fix="try again in a moment; if it persists, the administrator checks that the hub "
+                              "is running and that hub.api_url in aios.yaml points at its API", input="hub")
+
+
 def hub_api_token(settings: HubSettings) -> str:
     """The service's own hub API token, from the variable `hub.api_token_env` names."""
     token = os.environ.get(settings.api_token_env, "").strip()
@@ -77,6 +87,12 @@ class HubIdentities:
         self._auth = HubAuth(api_url=self.api_url, api_token=hub_api_token(settings),
                              access_scopes={self.scope}, cache_max_age=1)
         self._check_scopes = check_scopes
+        known = set(service.queries.policy.declared().roles)
+        unknown = sorted({role for roles in settings.groups.values() for role in roles} - known)
+        if unknown:
+            raise ConfigError(f"{CONFIG_FILE}: hub.groups names roles governance/policy.yaml does not declare: "
+                              f"{', '.join(unknown)}", fix=f"declare them under `roles:` of the policy, or map the "
+                              f"groups to roles it has ({', '.join(sorted(known)) or 'none yet'})", input="hub.groups")
         self._cache: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
 
     # -- asking the hub ----------------------------------------------------------------------------------------
@@ -94,16 +110,38 @@ class HubIdentities:
             model = await self._auth.user_for_token(token, use_cache=False, sync=False)
         except HTTPError as exc:
             log.warning("JupyterHub at %s did not resolve a token: %s", self.api_url, exc.log_message or exc)
-            raise ConnectorError("JupyterHub, which vouches for this token, cannot be reached or did not answer",
-                                 fix="try again in a moment; if it persists, the administrator checks that the hub "
-                                     "is running and that hub.api_url in aios.yaml points at its API",
-                                 input="hub") from None
+            raise _hub_unreachable() from None
+        if model is not None and self.settings.groups and model.get("kind") == "user" and "groups" not in model:
+            model = {**model, "groups": await self._groups_of(str(model.get("name") or ""))}
         if self.settings.cache_seconds > 0:
             self._cache[key] = (now + self.settings.cache_seconds, model)
             self._cache.move_to_end(key)
             while len(self._cache) > CACHE_LIMIT:
                 self._cache.popitem(last=False)
         return model, True
+
+    async def _groups_of(self, hub_name: str) -> list[str]:
+        """The hub groups of `hub_name`, asked with the service's own token (its role needs read:users:groups;
+        a user's token usually may not read them)."""
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # lazy: team mode only
+
+        url = f"{self.api_url}/users/{urllib.parse.quote(hub_name, safe='')}"
+        try:
+            answer = await AsyncHTTPClient().fetch(url, headers={"Authorization": f"token {self._auth.api_token}"},
+                                                   request_timeout=10)
+        except HTTPClientError as exc:
+            if exc.code == 403:
+                raise ConfigError("hub.groups is set, but the hub does not let this service read its users' groups",
+                                  fix="give the service's role the scope read:users:groups in the hub's "
+                                      "c.JupyterHub.load_roles (deploy/jupyterhub_config.py does)",
+                                  input="hub.groups") from None
+            log.warning("JupyterHub at %s did not answer the groups of %r: %s", self.api_url, hub_name, exc)
+            raise _hub_unreachable() from None
+        except OSError as exc:
+            log.warning("JupyterHub at %s cannot be reached: %s", self.api_url, exc)
+            raise _hub_unreachable() from None
+        groups = json.loads(answer.body or b"{}").get("groups") or []
+        return [str(group) for group in groups]
 
     async def check_service_token(self) -> str:
         """Ask the hub who the service's own token is; ConfigError when it is not this service's, ConnectorError
@@ -138,27 +176,34 @@ class HubIdentities:
                 f"hub user {hub_name!r}'s token does not grant access to this service (scope {self.scope})",
                 fix=f"make a token with the scope {self.scope} (the hub's /hub/token page), or ask the "
                     "administrator to give your role that scope", input=self.scope)
-        policy_user = self._policy_user(hub_name)
+        policy_user = self._policy_user(hub_name, model.get("groups") or ())
         if policy_user is None:
             refusal = PermissionDenied(
                 f"hub user {hub_name!r} is not a user of this workbench",
                 fix=f"the administrator adds `{hub_name}:` with its roles under `users:` of governance/policy.yaml, "
-                    f"or maps it to a policy user under `hub.users` of aios.yaml", input=hub_name)
+                    f"maps it to a policy user under `hub.users`, or adds it at the hub to a group `hub.groups` "
+                    f"of aios.yaml gives roles", input=hub_name)
             if asked:   # audited once per token and cache period, so a client retrying cannot flood the log
                 await self._audit_refusal(hub_name, refusal.message)
             raise refusal
         return policy_user
 
-    def _policy_user(self, hub_name: str) -> str | None:
-        """The policy user hub user `hub_name` is: mapped in `hub.users`, else the same name; None when that is
-        no policy user, or (by name alone) a job identity, which only an explicit mapping may reach."""
-        users = self.service.queries.policy.current().users
+    def _policy_user(self, hub_name: str, groups: Iterable[str] = ()) -> str | None:
+        """The policy user hub user `hub_name` is: mapped in `hub.users`, else the policy user of the same name,
+        else (`hub.groups`) a user of that name with the roles of their hub groups, vouched for in the policy
+        while the hub lists them in such a group. None: nobody (and never, by name or group alone, a job
+        identity, which only an explicit mapping may reach)."""
+        holder = self.service.queries.policy
         mapped = self.settings.users.get(hub_name)
         if mapped is not None:
-            return mapped if mapped in users else None
+            return mapped if mapped in holder.current().users else None
         if hub_name in self.service.workspace.config.jobs.service_identities:
             return None
-        return hub_name if hub_name in users else None
+        if hub_name in holder.declared().users:
+            return hub_name
+        roles = sorted({role for group in groups for role in self.settings.groups.get(str(group), ())})
+        holder.vouch(hub_name, User(roles=tuple(roles)) if roles else None)
+        return hub_name if roles else None
 
     async def _audit_refusal(self, hub_name: str, reason: str) -> None:
         # the append writes the metadata store: off the event loop

@@ -157,6 +157,10 @@ class HubSettings(Strict):
                                description="the environment variable holding the service's own hub API token "
                                "(the api_token of its services entry)")
     users: dict[str, str] = Field({}, description="hub user name -> policy user, where they differ")
+    groups: dict[str, tuple[str, ...]] = Field(
+        {}, description="hub group -> roles of governance/policy.yaml: a hub user who is no policy user (and not "
+        "in `users`) acts under their own name with the roles of their groups, as long as the hub lists them in "
+        "one (no attributes, so row filters that need one refuse them)")
     cache_seconds: float = Field(60, ge=0, le=3600, description="how long the hub's answer about a token is "
                                  "reused: a token revoked at the hub works at most this much longer")
 
@@ -173,6 +177,14 @@ class HubSettings(Strict):
         for hub_name, policy_user in value.items():
             if not hub_name.strip() or not str(policy_user).strip():
                 raise ValueError("each entry maps a hub user name to a policy user name, e.g. `ana.lopez: ana`")
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _roles(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for group, roles in value.items():
+            if not group.strip() or not roles or not all(str(role).strip() for role in roles):
+                raise ValueError("each entry maps a hub group to a list of policy roles, e.g. `analysts: [analyst]`")
         return value
 
 
