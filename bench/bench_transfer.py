@@ -6,8 +6,11 @@ kernel: `ServiceClient(url, token).query_arrow(SQL)` then `polars.from_arrow`.
 Baseline: in-process DuckDB, `con.execute(same SQL over read_parquet).pl()`.
 Throughput is `table.nbytes` (the Arrow result) per second, for both sides.
 
-Target (issue): the service path reaches >= 50% of in-process throughput, i.e.
-a time ratio candidate/baseline <= 2.0.
+Target (issue #18): the service path reaches >= 85% of in-process throughput, i.e.
+a time ratio candidate/baseline <= 1.18 (issue #17's was 50%). The route streams
+each record batch as it is fetched (the next one is fetched and encoded while
+this one is sent, and sent without copies); the client's reader reads each batch
+once, into the buffer it then lives in.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from bench.servers import HOST, Endpoint, free_port, running
 ROWS = 1_000_000
 SQL = f"SELECT * FROM {{table}} LIMIT {ROWS}"
 BASELINE = "in-process DuckDB .pl()"
-THROUGHPUT_TARGET = 0.5
+THROUGHPUT_TARGET = 0.85
 
 
 def mb_per_s(nbytes: int, seconds: float) -> float:

@@ -11,6 +11,13 @@ also moves a *head anchor* (a small JSON file ``{"id": N, "hash": H}`` in the
 workspace's state folder, outside the database): the record with that id must
 exist and carry that hash. Whoever can rewrite both the database and the state
 folder can forge a consistent log; the chain is evidence, not a signature.
+
+With replicas (several `aios serve` on one PostgreSQL store) the anchor means "the
+highest record the appenders sharing this state folder committed": a lower bound
+of the log's length, never an upper one. Replicas sharing one state folder move one
+file, forward only, under a file lock (`advance_head`); a replica with a state
+folder of its own keeps its own anchor, which vouches for the tail up to its own
+last append (the witness's signed checkpoints cover every replica's records).
 """
 
 from __future__ import annotations
@@ -105,7 +112,8 @@ def read_head(path: Path) -> HeadAnchor | None:
 
 @contextmanager
 def _locked(path: Path):
-    """An advisory lock between processes on this machine (no-op where fcntl is missing)."""
+    """An advisory lock between processes, and between threads (each call opens its own file description);
+    over NFS, Linux makes flock a lock the server holds. A no-op where fcntl is missing."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows

@@ -19,6 +19,13 @@ checkpoint are chained but not vouched for: that window (at most N records or T 
 
 Who can write the witness folder or read the key can forge checkpoints: in single-user mode that is the
 user himself (the same limit as the state folder); in team mode the service runs as its own account.
+
+Replicas (several `aios serve` on one PostgreSQL store) share one witness file and its key: the chain is the
+store's, so a workspace on a server store is named by the store (`workspace_id`), not by its folder, and every
+replica's checkpoints verify everywhere. Checkpoints do not link to each other: each one is a signed statement
+about the one chain in the store (record N has hash H), so two replicas signing at once write two true lines,
+never a fork. Lines are appended under an exclusive lock of ``<witness>.lock`` (`exclusive`), so they never
+interleave, even where O_APPEND alone is not atomic (NFS); the key is created whole or not at all.
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ import logging
 import os
 import secrets
 import stat
+import tempfile
+import threading
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,11 +98,29 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"aios-witness-key:" + key).hexdigest()[:12]
 
 
-def workspace_id(name: str, root: Path) -> str:
-    """The workspace as checkpoints name it: its name and a digest of its folder (two workspaces of the same
-    name on one machine get two witness files)."""
-    digest = hashlib.sha256(str(Path(root).resolve()).encode("utf-8")).hexdigest()[:12]
+def workspace_id(name: str, root: Path, store_url: str | None = None) -> str:
+    """The workspace as checkpoints name it: its name and a digest of where its chain lives. For a store in
+    the workspace's own folder (SQLite) that is the folder (two workspaces of the same name on one machine get
+    two witness files); for a server store (`store_url`, e.g. PostgreSQL) it is the store (backend, host, port,
+    database; never the account or password), so replicas in other folders or on other machines that share
+    the store name the same chain alike."""
+    where = _store_identity(store_url) if store_url else str(Path(root).resolve())
+    digest = hashlib.sha256(where.encode("utf-8")).hexdigest()[:12]
     return f"{name}-{digest}"
+
+
+def _store_identity(url: str) -> str:
+    """The database `url` names, as text: backend, host, port and database (driver and account left out)."""
+    from sqlalchemy.engine import make_url  # lazy: sqlalchemy only for a server store's identity
+
+    parsed = make_url(url)
+    return f"{parsed.get_backend_name()}://{(parsed.host or '').lower()}:{parsed.port or ''}/{parsed.database or ''}"
+
+
+def _server_store_url(workspace) -> str | None:
+    """The metadata store's URL when it is a server (shared by replicas), None for a SQLite file."""
+    url = workspace.metadata_url
+    return None if url.startswith("sqlite") else url
 
 
 def default_witness_dir() -> Path:
@@ -101,6 +129,26 @@ def default_witness_dir() -> Path:
         return Path(os.environ[WITNESS_DIR_ENV]).expanduser()
     state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state_home).expanduser() / "aios" / "witness"
+
+
+@contextmanager
+def _file_lock(path: Path):
+    """An exclusive advisory lock between processes (no-op where fcntl is missing). Over NFS, Linux turns
+    flock into a POSIX byte-range lock the server holds, so replicas on several machines queue too."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -119,18 +167,26 @@ class Witness:
         self.workspace = workspace
         self.key_path = Path(key_path) if key_path else self.path.with_name(self.path.stem + KEY_SUFFIX)
         self._key: bytes | None = None
+        self._thread_lock = threading.Lock()   # flock is per open file: threads of one process queue here
+        self._held = threading.local()
 
     @classmethod
     def for_workspace(cls, workspace) -> Witness:
         """The witness `aios.yaml` names (`audit.witness`), else the default one; never inside the state
         folder (ConfigError), since it exists to outlive a rewrite of that folder."""
-        ident = workspace_id(workspace.name, workspace.root)
+        store_url = _server_store_url(workspace)
+        ident = workspace_id(workspace.name, workspace.root, store_url)
         configured = workspace.config.audit.witness
         if configured:
             path = Path(configured).expanduser()
             path = path if path.is_absolute() else workspace.root / path
         else:
             path = default_witness_dir() / f"{ident}.jsonl"
+            if store_url and not path.exists():
+                # a server-store workspace signed before checkpoints were named by the store: keep its witness
+                legacy = workspace_id(workspace.name, workspace.root)
+                if (default_witness_dir() / f"{legacy}.jsonl").exists():
+                    ident, path = legacy, default_witness_dir() / f"{legacy}.jsonl"
         if _inside(path, workspace.state_dir):
             raise ConfigError("audit.witness is inside the state folder, where it cannot anchor the audit log",
                               fix="point audit.witness in aios.yaml at a file outside the state folder, e.g. "
@@ -164,14 +220,22 @@ class Witness:
                               input=self.key_path.name) from None
         self._folder()
         fresh = secrets.token_bytes(32)
+        # Written whole to a private temp file, then linked into place: a replica starting at the same moment
+        # sees either no key or the whole key, never an empty file it would take for a broken one.
+        descriptor, temp = tempfile.mkstemp(dir=self.key_path.parent, prefix=self.key_path.name + ".",
+                                            suffix=".tmp")
         try:
-            descriptor = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:   # another process made it first: use theirs
-            return self.key()
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(fresh.hex() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(fresh.hex() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o600)
+            try:
+                os.link(temp, self.key_path)
+            except FileExistsError:   # another replica made it first: use theirs
+                return self.key()
+        finally:
+            Path(temp).unlink(missing_ok=True)
         self._key = fresh
         return fresh
 
@@ -200,17 +264,39 @@ class Witness:
         return hmac.compare_digest(expected, checkpoint.signature)
 
     # -- the file --------------------------------------------------------------------------------------------
-    def append(self, checkpoint: Checkpoint) -> None:
-        """Add one line (O_APPEND, so concurrent writers never interleave within a line; fsync'd: a checkpoint
-        is rare and must survive a crash)."""
+    @contextmanager
+    def exclusive(self):
+        """Hold the witness's lock (``<witness>.lock``, between processes and replicas sharing the folder):
+        one writer at a time. `append` takes it; a signer may hold it around read-last, sign and append, so
+        that replicas do not sign the same head twice (it is re-entrant within one thread)."""
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         self._folder()
+        with self._thread_lock, _file_lock(self.path.with_name(self.path.name + ".lock")):
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+
+    def append(self, checkpoint: Checkpoint) -> None:
+        """Add one line, whole (under `exclusive`, so concurrent writers never interleave, and as one write
+        with O_APPEND after any line already there; fsync'd: a checkpoint is rare and must survive a crash)."""
         line = (json.dumps(checkpoint.to_dict(), sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(descriptor, line)
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        with self.exclusive():
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                written = 0
+                while written < len(line):   # a short write (signal, NFS) goes on where it stopped
+                    written += os.write(descriptor, line[written:])
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
     def exists(self) -> bool:
         return self.path.exists()
