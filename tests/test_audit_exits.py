@@ -345,7 +345,8 @@ def rewrite_everything(audit_log: AuditLog, *, edit_id: int) -> None:
 
 def test_a_normal_workload_verifies_intact_and_names_the_last_vouched_record(log):
     fill(log, 12)
-    signed = log.checkpoint()
+    log.checkpoint()                   # signs record 12, unless the checkpoint the first record queued already did
+    signed = log.latest_checkpoint()
     fill(log, 3)
 
     result = log.verify()
@@ -557,7 +558,9 @@ def test_two_appending_processes_keep_a_chain_their_checkpoints_vouch_for(tmp_pa
         log.store.close()
     assert [p.exitcode for p in writers] == [0, 0]
     assert (result.ok, result.checked, result.vouched_id, result.unvouched) == (True, 100, 100, 0), result.problems
-    assert result.checkpoints >= 4
+    # signed while appending too, not only at close (how many depends on how fast the appends come: a
+    # background checkpoint covers every record appended while it was queued)
+    assert result.checkpoints >= 2
 
 
 @pytest.mark.services

@@ -50,8 +50,9 @@ def _second_folder(first, target):
 
 
 def _load(urls: list[str], seconds: float, during=None) -> Counter:
-    """Clients on every replica for `seconds`, each alternating allowed and denied queries; `during` runs
-    once in the middle. Returns how many calls of each kind were answered (an error fails the test)."""
+    """Clients on every replica for `seconds` (and until `during` is done), each alternating allowed and denied
+    queries; `during` runs once in the middle. Returns how many calls of each kind were answered (an error
+    fails the test)."""
     from aios_workbench.core.errors import WorkbenchError
     from aios_workbench.kernel.client import ServiceClient
 
@@ -59,11 +60,14 @@ def _load(urls: list[str], seconds: float, during=None) -> Counter:
     failures: list[str] = []
     guard = threading.Lock()
     deadline = time.monotonic() + seconds
+    finished = threading.Event()   # `during` is done: it must see appends all along, however slow the machine
+    if during is None:
+        finished.set()
 
     def client(number: int) -> None:
         service = ServiceClient(urls[number % len(urls)], TOKEN, timeout=60)
         turn = number
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline or not finished.is_set():
             turn += 1
             if turn % 3:
                 table = service.query_arrow(ALLOWED_SQL)
@@ -83,7 +87,10 @@ def _load(urls: list[str], seconds: float, during=None) -> Counter:
         running = [pool.submit(client, n) for n in range(CLIENTS)]
         if during is not None:
             time.sleep(seconds / 2)
-            pool.submit(during).result()
+            try:
+                pool.submit(during).result()
+            finally:
+                finished.set()
         for future in running:
             future.result()
     assert not failures, failures[:5]

@@ -14,7 +14,6 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 from pathlib import Path
 
 import duckdb
@@ -23,6 +22,7 @@ from aios_workbench.connectors.engine import connect
 from aios_workbench.connectors.secrets import scrub
 from aios_workbench.core.errors import ConnectorError, UsageError, WorkbenchError
 from aios_workbench.core.logs import redact
+from aios_workbench.query.watchdog import WATCHDOG
 
 log = logging.getLogger(__name__)
 
@@ -137,15 +137,14 @@ class GovernedEngine:
     def start(self, sql: str, *, timeout: float, batch_rows: int = 65_536):
         """Start `sql` (already rewritten) on its own cursor; return its Arrow schema and a
         generator of record batches. Errors in planning surface here, before any row is sent;
-        the cursor is interrupted when `timeout` seconds pass."""
+        the cursor is interrupted when `timeout` seconds pass (`watchdog.py`)."""
         cursor = self.con.cursor()
-        timer = threading.Timer(timeout, cursor.interrupt)
-        timer.start()
+        ticket = WATCHDOG.watch(timeout, cursor.interrupt)
         try:
             cursor.execute(sql)
             reader = cursor.to_arrow_reader(batch_rows)
         except BaseException as exc:  # noqa: BLE001
-            timer.cancel()
+            WATCHDOG.release(ticket)
             cursor.close()
             raise self._unavailable(exc) or _translate(exc, timeout) from None
 
@@ -155,7 +154,7 @@ class GovernedEngine:
             except duckdb.Error as exc:
                 raise _translate(exc, timeout) from None
             finally:
-                timer.cancel()
+                WATCHDOG.release(ticket)
                 cursor.close()
 
         return reader.schema, batches()
