@@ -253,7 +253,8 @@ LABELLED = [
     *[(n, "address", "VARCHAR", {A}) for n in ("street_address", "address", "address_line1", "billing_address",
                                                  "Anschrift", "shipping_address", "location", "ship_to", "c9",
                                                  "residence", "where")],
-    *[(n, "postcode", "VARCHAR", {A}) for n in ("zip", "postcode", "postal_code")],
+    # a postcode alone is no postal address (issue #19's oracle: it locates thousands of people, not one)
+    *[(n, "postcode", "VARCHAR", set()) for n in ("zip", "postcode", "postal_code")],
     # IBAN
     *[(n, "iban", "VARCHAR", {I}) for n in ("iban", "bank_account", "IBAN_nr", "payout_ref", "acct", "c5",
                                               "beneficiary_account", "settlement", "x_iban", "debtor")],

@@ -25,23 +25,22 @@ Scoring (the THRESHOLD is 0.75; weaker verdicts are not stored):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
+from aios_workbench.catalog.pii_dates import birth_date_share, has_time_of_day, parse_date
+from aios_workbench.catalog.pii_names import name_shape, place_names
+from aios_workbench.catalog.pii_text import embedded_kinds, is_free_text
 from aios_workbench.catalog.pii_values import (
     iban_check,
     is_address,
     is_address_loose,
-    is_email,
+    is_email_any,
     is_email_loose,
     is_ip,
-    is_national_id,
-    is_national_id_loose,
     is_payment_card,
-    is_person_name,
-    is_person_name_loose,
-    is_phone,
-    is_phone_loose,
 )
 
 THRESHOLD = 0.75
@@ -51,7 +50,7 @@ SAMPLE_WINDOW = 100_000    # rows read at most per table (bounds the cost on hug
 MIXED_MIN_SHARE = 0.2     # a kind's share of a mixed column ...
 MIXED_TOTAL = 0.8         # ... whose values are this much personal data of the detected kinds
 MIN_VALUES = 50            # fewer non-null values in the row sample: sample that column alone
-VERSION = "1"              # part of the scan fingerprint: a new classifier reclassifies on the next scan
+VERSION = "2"              # part of the scan fingerprint: a new classifier reclassifies on the next scan
 
 BLANKS = {"", "n/a", "na", "none", "null", "nil", "-", "--", "unknown", "?", "tbd", "not provided"}
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -78,79 +77,225 @@ class Classification:
 
 # ---------------------------------------------------------------- detectors
 
+def fold_name(text: str) -> str:
+    """Lower case without Latin, Greek or Cyrillic accents (`Fødsel`, `křestní`, `ημερομηνία`); other
+    scripts (Kana voicing marks, Hangul) are kept whole."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not "\u0300" <= ch <= "\u036f"))
+
+
 def _name_pattern(words: str) -> re.Pattern:
-    return re.compile(rf"(?:^|_)(?:{words})(?:_|$)")
+    return re.compile(rf"(?:^|_)(?:{fold_name(words)})(?:_|$)")
+
+
+def _anywhere(words: str) -> re.Pattern:
+    """Stems matched anywhere in a name: scripts written without separators (`客户姓名`, `생년월일`)."""
+    return re.compile(fold_name(words))
+
+
+Judge = Callable[[list[str]], tuple[list[bool], list[bool]]]
 
 
 @dataclass(frozen=True)
 class Detector:
-    """One kind of personal data: what its column names and its values look like."""
+    """One kind of personal data: what its column names and its values look like.
+
+    `name` is a name that says so (values need only look plausible: loose matches); `hint` a name that
+    suggests it (`who`, `member`: values must still be this kind as a whole); `judge` judges a column's
+    values at once where one value alone says too little (phone regions, ID schemes, name shapes)."""
 
     tag: str
     noun: str                          # "valid e-mail addresses", for the evidence
     name: re.Pattern
-    strict: Callable[[str], bool]
+    strict: Callable[[str], bool] | None = None
     loose: Callable[[str], bool] | None = None
     integers: bool = False             # may be stored in an integer column
     not_name: re.Pattern | None = None
+    anywhere: re.Pattern | None = None
+    hint: re.Pattern | None = None
+    judge: Judge | None = None
+    dates: bool = False                # may be stored in a DATE or TIMESTAMP column
 
     def name_hit(self, normalized: str) -> str | None:
         if self.not_name and self.not_name.search(normalized):
             return None
-        m = self.name.search(normalized)
+        m = self.name.search(normalized) or (self.anywhere.search(normalized) if self.anywhere else None)
         return m.group(0).strip("_") if m else None
 
+    def hint_hit(self, normalized: str) -> str | None:
+        m = self.hint.search(normalized) if self.hint else None
+        return m.group(0).strip("_") if m else None
+
+    def flags(self, values: list[str]) -> tuple[list[bool], list[bool]]:
+        if self.judge is not None:
+            return self.judge(values)
+        strict = [_check(self.strict, v) for v in values] if self.strict else [False] * len(values)
+        if self.loose is None:
+            return strict, strict
+        return strict, [f or _check(self.loose, v) for f, v in zip(strict, values, strict=True)]
+
+
+def _judge_phones(values: list[str]) -> tuple[list[bool], list[bool]]:
+    # lazy: phonenumbers' metadata only for columns that get judged
+    from aios_workbench.catalog.pii_phones import phone_flags
+
+    return phone_flags(values)
+
+
+def _judge_ids(values: list[str]) -> tuple[list[bool], list[bool]]:
+    # lazy: stdnum's validators only for columns that get judged
+    from aios_workbench.catalog.pii_ids import id_flags
+
+    strict, loose, _scheme = id_flags(values)
+    return strict, loose
+
+
+def _judge_names(values: list[str]) -> tuple[list[bool], list[bool]]:
+    """Strict: full names in a column of many distinct values; loose: any name-shaped value (lower case
+    typed names too). Few distinct values (products, categories, a handful of companies) are no names."""
+    n = len(values)
+    distinct = len(set(values))
+    if (n >= 20 and distinct < 20) or place_names(values):
+        return [False] * n, [False] * n
+    shapes = [name_shape(v) or (name_shape(v.title()) if v.islower() else None) for v in values]
+    varied = n < 20 or distinct >= 0.3 * n
+    strict = [varied and s == "full" and not v.islower() for s, v in zip(shapes, values, strict=True)]
+    return strict, [s is not None for s in shapes]
+
+
+def _judge_birth_dates(values: list[str]) -> tuple[list[bool], list[bool]]:
+    """Strict: plausible birth dates in a column whose years spread like a population's; loose: dates
+    old enough to be one."""
+    today = date.today()
+    _dates, _births, spread = birth_date_share(values, today)
+    strict, loose = [], []
+    for v in values:
+        d = parse_date(v, today)
+        ok = d is not None and 1900 <= d.year <= today.year - 10 and not has_time_of_day(v)
+        loose.append(ok)
+        strict.append(ok and spread and d is not None and d.year <= today.year - 14)
+    return strict, loose
+
+
+def _judge_ips(values: list[str]) -> tuple[list[bool], list[bool]]:
+    """IP addresses, unless the column's dotted quads are version numbers (`10.2.0.1`, `4.12.3.7`): small
+    numbers in every part, where addresses spread over 0-255."""
+    flags = [_check(is_ip, v) for v in values]
+    if versions_like(values):
+        flags = [False] * len(values)
+    return flags, flags
+
+
+def versions_like(values: list[str]) -> bool:
+    """Dotted quads that are version numbers: small major, minor and patch (a build number may be anything),
+    with several majors. Addresses spread their first three parts over 0-255."""
+    quads = [v.split(".") for v in values if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", v)]
+    if len(quads) < 0.5 * len(values) or not quads:
+        return False
+    small = sum(1 for q in quads if max(int(x) for x in q[:3]) < 40)
+    return small >= 0.8 * len(quads) and len({q[0] for q in quads}) >= 3
+
+
+PERSON_WORDS = (r"(?:first|last|given|family|middle|maiden|full|sur|fore|person|customer|contact|employee|patient"
+                r"|client|card_?holder|account_?holder|holder|buyer|recipient|beneficiary|display|member|owner"
+                r"|kunden|kunde|cliente|nome_cliente)_?(?:name|nome|nombre|namn|navn|nimi|naam)|name|names"
+                r"|surname|forename|nachname|vorname|nom|prenom|nom_de_famille|nom_complet|nombre|nombres"
+                r"|nombre_y_apellidos|apellido|apellidos|nome|nome_completo|cognome|sobrenome|naam|voornaam"
+                r"|achternaam|namn|fornamn|efternamn|navn|fornavn|efternavn|etunimi|sukunimi|nimi|jmeno|prijmeni"
+                r"|krestni_jmeno|cele_jmeno|imie|nazwisko|imie_i_nazwisko|ad|soyad|ad_soyad|adi|soyadi|isim"
+                r"|fio|imya|familiya|otchestvo|фио|имя|фамилия|отчество|ім_я|імя|прізвище|по_батькові|ονομα"
+                r"|επωνυμο|ονοματεπωνυμο|onoma|eponymo|onomateponymo|mei|sei|shimei|namae|seimei|ism|naam"
+                r"|fullname|firstname|lastname|displayname")
+PERSON_ANYWHERE = r"名前|氏名|姓名|名字|フリガナ|ふりがな|이름|성명|고객명|नाम|اسم|الاسم"
+PERSON_HINTS = (r"(?:^|_)(?:who|member|recipient|holder|account_holder|assignee|contact|kontakt|patient|employee"
+                r"|attendee|owner|signed_by|approver|party|empfaenger|empfanger|destinatario|destinataire"
+                r"|greeting_as|greeting|display|customer|client|cliente|kunde|klant|asiakas|klient|musteri"
+                r"|клиент|клієнт|πελατης|salutation|addressee|signatory|author|agent|rep)(?:_\d+)?(?:_|$)")
+PHONE_WORDS = (r"phone(?:_?n(?:umbe)?r|_?no)?|tele?phone|tel|mobile|mobil|cell(?:_?phone)?|cellulare|celular"
+               r"|movil|handy|msisdn|fax|telefon|telefono|telefoon|telefone|telefonnummer|telefon_nr|tlf|gsm"
+               r"|puhelin|puhelinnumero|matkapuhelin|telefonnummer|telefonnr|numero_telefono|numero_de_telefono|numer_telefonu|numero_de_telefone|telefonszam|телефон|тел|моб|мобильный"
+               r"|мобільний|τηλεφωνο|τηλ|κινητο|callback|hotline|whatsapp|sms|phone_\w+")
+PHONE_ANYWHERE = r"電話|电话|手机|携帯|전화|휴대폰|핸드폰|फ़ोन|फोन|मोबाइल|هاتف|جوال|رقم_الجوال"
+ADDRESS_WORDS = (r"(?:street|postal|home|billing|shipping|mailing|delivery|residential)?_?addr(?:ess)?"
+                 r"(?:_?line)?(?:_?\d)?|street(?:_?address)?|adresse|anschrift|direccion|indirizzo|adres|adresa"
+                 r"|adressa|osoite|endereco|morada|domicilio|ship_to|bill_to|deliver_to|send_to|shipping_to"
+                 r"|lieferadresse|rechnungsadresse|adres_zamieszkania|jusho|juusho|residence|wohnort|адрес"
+                 r"|адреса|διευθυνση|address_\w+|\w+_address")
+ADDRESS_ANYWHERE = r"住所|地址|住址|收货|주소|पता|عنوان"
+DOB_WORDS = (r"dob|d_o_b|bday|birth\w*|\w*_birth\w*|born|date_of_birth|birthdate|geb|geb_dat|gebdat|f_nac|fec_nac"
+             r"|fnac|nascita|data_nascita|nascimento|naissance|date_naissance|geboortedatum|geboren|fodelsedatum"
+             r"|fodselsdato|fodselsdag|foedselsdato|syntymaaika|syntymapaiva|datum_narozeni|data_urodzenia"
+             r"|dogum_tarihi|dt_nasc|d_nasc")
+DOB_ANYWHERE = (r"birth|geburt|nacimiento|nascit|nascim|naissance|geboort|fodelse|fødsel|fodsel|syntym|narozen"
+                r"|urodzen|dogum|doğum|рожден|народжен|γεννησ|生年月日|出生|생년월일|생일|जन्म|ميلاد")
+NATIONAL_ID_WORDS = (r"ssn|social_?security(?:_?n(?:umbe)?r)?|national_?id|nat_?id|nino|ni_?n(?:umbe)?r"
+                     r"|national_?insurance(?:_?n(?:umbe)?r)?|tax_?id|tin|taxpayer_?id|bsn|dni|nie|nif|nir|insee"
+                     r"|personnummer|personal_?id|sin|id_?card|passport(?:_?n(?:umbe)?r|_?no)?|citizen_?id"
+                     r"|personal_?n(?:umbe)?r|sozialversicherungsnummer|svnr|rvnr|kvnr|steuer_?id|idnr|cf"
+                     r"|codice_?fiscale|cpf|rg|nuss|naf|contribuinte|numero_contribuinte|nr_contribuinte|pesel"
+                     r"|nr_dowodu|dowod|cpr|cpr_nummer|cpr_nr|henkilotunnus|hetu|rodne_cislo|rc|tc_kimlik"
+                     r"|tckn|kimlik_no|kimlik|inn|snils|рнокпп|инн|снилс|ипн|amka|afm|αμκα|αφμ|my_number"
+                     r"|mynumber|aadhaar|aadhar|pan_no|pan_number|rrn|jumin|documento|doc_id|id_number|id_no"
+                     r"|resident_id|identity_number|burger_id_\w+|numero_documento")
+NATIONAL_ID_ANYWHERE = r"マイナンバー|個人番号|身份证|주민등록|आधार|हविया|الهوية"
 
 DETECTORS = (
     Detector("pii.email", "valid e-mail addresses",
-             _name_pattern(r"e_?mail(?:_?addr(?:ess)?)?|mail_?addr(?:ess)?|mail"), is_email, is_email_loose),
-    Detector("pii.phone", "phone numbers",
-             _name_pattern(r"phone(?:_?n(?:umbe)?r|_?no)?|tele?phone|tel|mobile|cell(?:_?phone)?|msisdn|fax"
-                           r"|telefon|telefono|telefoon"), is_phone, is_phone_loose, integers=True),
-    Detector("pii.person_name", "person names",
-             _name_pattern(r"(?:first|last|given|family|middle|maiden|full|sur|fore|person|customer|contact"
-                           r"|employee|patient|client|card_?holder|account_?holder|holder|buyer|recipient"
-                           r"|beneficiary|display)_?name|name|surname|forename|nachname|vorname|nom|prenom"),
-             is_person_name, is_person_name_loose),
+             _name_pattern(r"e_?mail(?:_?addr(?:ess)?)?|mail_?addr(?:ess)?|mail|correo|courriel|sahkoposti|epost"
+                           r"|e_?post|почта|email_\w+"),
+             is_email_any, is_email_loose, anywhere=_anywhere(r"メール|邮箱|邮件|이메일|ईमेल|بريد")),
+    Detector("pii.phone", "phone numbers valid for their region", _name_pattern(PHONE_WORDS),
+             integers=True, anywhere=_anywhere(PHONE_ANYWHERE), judge=_judge_phones),
+    Detector("pii.person_name", "person names", _name_pattern(PERSON_WORDS),
+             anywhere=_anywhere(PERSON_ANYWHERE), hint=re.compile(fold_name(PERSON_HINTS)), judge=_judge_names,
+             not_name=_name_pattern(r"(?:product|company|supplier|vendor|file|host|server|domain|brand|model|item"
+                                    r"|city|country|street|bank|store|shop|job|app|device|table|column|field|event"
+                                    r"|user|account|display|team|group|project|campaign|category|tag)_?name")),
     Detector("pii.address", "postal addresses",
-             _name_pattern(r"(?:street|postal|home|billing|shipping|mailing|delivery|residential)?_?addr(?:ess)?"
-                           r"(?:_?line)?(?:_?\d)?|street(?:_?address)?|post_?code|postal_?code|zip(?:_?code)?"
-                           r"|adresse|anschrift|direccion|indirizzo|plz"),
-             is_address, is_address_loose, integers=True,
+             _name_pattern(ADDRESS_WORDS), is_address, is_address_loose, integers=False,
+             anywhere=_anywhere(ADDRESS_ANYWHERE), hint=_name_pattern(r"location|where|ship|deliver\w*|destination"),
              not_name=re.compile(r"(?:^|_)(?:e_?mail|ip|ipv[46]|mac|web|wallet|memory|host|server|remote|url)"
                                  r"_?addr")),
     Detector("pii.iban", "IBANs passing the mod-97 check",
-             _name_pattern(r"iban|bank_?account(?:_?n(?:umbe)?r)?|bban"), iban_check),
+             _name_pattern(r"iban|bank_?account(?:_?n(?:umbe)?r)?|bban|konto|kontonummer|rekening|cuenta"
+                           r"|conta|conto|tilinumero|ucet|rachunek|счет|рахунок"), iban_check),
     Detector("pii.payment_card", "card numbers passing the issuer-prefix and Luhn checks",
              _name_pattern(r"(?:credit_?|debit_?|payment_?)?card(?:_?n(?:umbe)?r|_?no|_?num)|cc_?(?:n(?:umbe)?r"
-                           r"|num|no)?|pan|credit_?card"), is_payment_card, integers=True),
+                           r"|num|no)?|pan|credit_?card|kreditkarte|tarjeta|carta|cartao|kort|karta"),
+             is_payment_card, integers=True),
     Detector("pii.ip_address", "IP addresses (v4 or v6)",
              _name_pattern(r"ip|ipv[46]|ip_?addr(?:ess)?|remote_?addr|(?:client|remote|src|source|dst|dest"
-                           r"|host|login|last|user)_ip"), is_ip),
-    Detector("pii.national_id", "national ID numbers (US SSN, UK NINO, ES DNI/NIE, FR NIR, SE personnummer, "
-             "NL BSN) passing their checks",
-             _name_pattern(r"ssn|social_?security(?:_?n(?:umbe)?r)?|national_?id|nat_?id|nino|ni_?n(?:umbe)?r"
-                           r"|national_?insurance(?:_?n(?:umbe)?r)?|tax_?id|tin|taxpayer_?id|bsn|dni|nie|nif|nir"
-                           r"|insee|personnummer|personal_?id|sin|id_?card|passport(?:_?n(?:umbe)?r|_?no)?"
-                           r"|citizen_?id|personal_?n(?:umbe)?r"),
-             is_national_id, is_national_id_loose, integers=True),
+                           r"|host|login|last|user)_ip"), judge=_judge_ips,
+             not_name=_name_pattern(r"\w*version\w*|build|release|fw|firmware|ver|os_ver|sw_ver")),
+    Detector("pii.national_id", "national ID numbers passing their scheme's checks",
+             _name_pattern(NATIONAL_ID_WORDS), integers=True, anywhere=_anywhere(NATIONAL_ID_ANYWHERE),
+             judge=_judge_ids),
+    Detector("pii.date_of_birth", "dates of birth (adult ages, spread over decades)", _name_pattern(DOB_WORDS),
+             anywhere=_anywhere(DOB_ANYWHERE), judge=_judge_birth_dates, dates=True,
+             not_name=_name_pattern(r"\w*(?:verified|validated|checked|confirmed|flag|place|city|country|ort"
+                                    r"|lugar|luogo|lieu|name|count)\w*")),
 )
+EMBEDDED_TAG = "pii.embedded"
+EMBEDDED_MIN_ROWS = 2
 
 
 def normalize_name(column: str) -> str:
-    """`customerEMail`, `Customer E-Mail`, `IPAddress` -> customer_e_mail, ..., ip_address."""
+    """`customerEMail`, `Customer E-Mail`, `IPAddress` -> customer_e_mail, ..., ip_address; other scripts kept
+    (`дата_рождения`), accents folded (`fødselsdato` -> fodselsdato)."""
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+    return re.sub(r"[\W_]+", "_", fold_name(s)).strip("_")
 
 
 def _kind(data_type: str) -> str | None:
-    """"text", "integer", or None for types that cannot hold any kind we detect."""
+    """"text", "integer", "date", or None for types that cannot hold any kind we detect."""
     t = data_type.upper()
     if t.startswith(("VARCHAR", "CHAR", "TEXT", "STRING", "ENUM", "INET", "BPCHAR")):
         return "text"
     if t in INTEGER_TYPES or re.fullmatch(r"DECIMAL\(\d+,\s*0\)", t):
         return "integer"
+    if t == "DATE" or t.startswith(("TIMESTAMP", "DATETIME")):
+        return "date"
     return None
 
 
@@ -166,6 +311,12 @@ def _check(validator: Callable[[str], bool], value: str) -> bool:
         return False
 
 
+def _applies(det: Detector, kind: str) -> bool:
+    if kind == "date":
+        return det.dates
+    return kind == "text" or det.integers
+
+
 def classify_column(name: str, data_type: str, values: list[str] | None) -> list[Classification]:
     """The confident verdicts on one column. `values` are sampled non-null values as text
     (None: sampling failed). Evidence holds counts and ratios only, never a value."""
@@ -176,27 +327,33 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
     cleaned = [v.strip() for v in values or () if v is not None]
     cleaned = [v for v in cleaned if v.lower() not in BLANKS]
     n = len(cleaned)
-    detectors = [d for d in DETECTORS if kind == "text" or d.integers]
+    detectors = [d for d in DETECTORS if _applies(d, kind)]
     if n == 0:
         why = "sampling failed" if values is None else "no non-empty values to sample"
         return [Classification(d.tag, NAME_ONLY_CONFIDENCE, f"name matches '{hit}'; {why}")
                 for d in detectors if (hit := d.name_hit(normalized))]
-    strict = {d.tag: [_check(d.strict, v) for v in cleaned] for d in detectors}
+    free_text = kind == "text" and is_free_text(cleaned)
+    judged = {d.tag: d.flags(cleaned) for d in detectors}
+    _resolve(judged, cleaned)
+    strict = {tag: flags[0] for tag, flags in judged.items()}
     # a column of mixed personal data ("contact": an e-mail or a phone number) gets each kind
     mixed = sum(1 for flags in zip(*strict.values(), strict=False) if any(flags)) / n
     found = []
     for det in detectors:
         hit = det.name_hit(normalized)
-        flags = strict[det.tag]
+        hint = None if hit else det.hint_hit(normalized)
+        flags, loose = judged[det.tag]
         s = sum(flags) / n
-        lo = s if det.loose is None else sum(1 for f, v in zip(flags, cleaned, strict=False) if f or _check(det.loose, v)) / n
+        lo = sum(loose) / n
         if hit:
             confidence = 0.55 + 0.45 * lo
-            if det.loose is None:
-                share = f"{_percent(lo)} of {n} sampled values are {det.noun}"
-            else:
-                share = f"{_percent(lo)} of {n} sampled values look like {det.noun} ({_percent(s)} conclusively)"
+            share = (f"{_percent(lo)} of {n} sampled values are {det.noun}" if lo == s else
+                     f"{_percent(lo)} of {n} sampled values look like {det.noun} ({_percent(s)} conclusively)")
             evidence = f"name matches '{hit}'; {share}"
+        elif hint and lo > s:
+            confidence = 0.35 + 0.6 * lo
+            evidence = (f"name suggests it ('{hint}'); {_percent(lo)} of {n} sampled values look like {det.noun} "
+                        f"({_percent(s)} conclusively)")
         elif s >= MIXED_MIN_SHARE and mixed >= MIXED_TOTAL and 0.35 + 0.6 * s < THRESHOLD:
             confidence = 0.35 + 0.6 * mixed
             evidence = (f"{_percent(s)} of {n} sampled values are {det.noun}, and {_percent(mixed)} are personal "
@@ -206,6 +363,49 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
             evidence = f"{_percent(s)} of {n} sampled values are {det.noun}; the name does not say so"
         if confidence >= THRESHOLD - 1e-9:
             found.append(Classification(det.tag, round(min(confidence, 1.0), 3), evidence))
+    if free_text:
+        found = _embedded(found, cleaned)
+    return found
+
+
+# A value one kind's check proves claims the column against kinds whose checks accept almost anything of that
+# shape: with ~245 phone regions some region takes any 9-12 digits, and ID schemes take 1 number in 10.
+OUTRANKS = {"pii.payment_card": ("pii.national_id", "pii.phone"), "pii.ip_address": ("pii.phone", "pii.national_id"),
+            "pii.date_of_birth": ("pii.national_id", "pii.phone"), "pii.national_id": ("pii.phone",),
+            "pii.iban": ("pii.national_id", "pii.phone")}
+
+
+def _resolve(judged: dict[str, tuple[list[bool], list[bool]]], values: list[str]) -> None:
+    n = len(values)
+    if versions_like(values):
+        for tag in ("pii.phone", "pii.national_id"):
+            if tag in judged:
+                judged[tag] = ([False] * n, [False] * n)
+    for winner, losers in OUTRANKS.items():
+        if winner not in judged:
+            continue
+        share = sum(judged[winner][1 if winner == "pii.date_of_birth" else 0]) / n
+        if share >= 0.5:
+            for tag in losers:
+                if tag in judged:
+                    judged[tag] = ([False] * n, judged[tag][1] if winner == "pii.national_id" else [False] * n)
+
+
+def _embedded(found: list[Classification], values: list[str]) -> list[Classification]:
+    """Free text: each kind found inside at least EMBEDDED_MIN_ROWS values (and not already found as the
+    whole value), and the `pii.embedded` marker for those (a mask for it redacts the spans, not the text)."""
+    n = len(values)
+    have = {c.tag for c in found}
+    for tag, rows in sorted(embedded_kinds(values).items()):
+        if tag in have or rows < EMBEDDED_MIN_ROWS:
+            continue
+        confidence = round(min(1.0, 0.8 + 0.2 * rows / n), 3)
+        found.append(Classification(tag, confidence, f"found inside free text in {rows} of {n} sampled values"))
+    pii = [c for c in found if c.tag.startswith("pii.") and c.tag not in have]
+    if pii:
+        kinds = ", ".join(sorted(c.tag for c in pii))
+        found.append(Classification(EMBEDDED_TAG, max(c.confidence for c in pii),
+                                    f"free text (most sampled values are sentences or log lines) holding {kinds}"))
     return found
 
 

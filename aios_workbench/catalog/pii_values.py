@@ -20,9 +20,18 @@ def is_email(v: str) -> bool:
     return len(v) <= 254 and bool(EMAIL.match(v))
 
 
+def is_email_any(v: str) -> bool:
+    """An address as mail headers and links write it too: `Ann Lee <ann@x.org>`, `"Lee, Ann" <...>`, `mailto:`."""
+    m = EMAIL_DISPLAY.match(v)
+    if m:
+        v = m.group(1).strip()
+    if v[:7].lower() == "mailto:":
+        v = v[7:]
+    return is_email(v)
+
+
 def is_email_loose(v: str) -> bool:
-    m = EMAIL_DISPLAY.match(v)  # "Ann Lee <ann@example.com>"
-    return m is not None and is_email(m.group(1).strip())
+    return is_email_any(v)
 
 
 PHONE_INTL = re.compile(r"^(?:\+|00)\d{1,3}[\s.\-]?(?:\(\d{1,4}\)[\s.\-]?)?(?:\d{1,5}[\s.\-]?){1,5}\d{1,5}$")
@@ -151,37 +160,65 @@ def is_person_name(v: str) -> bool:
     return names is not None and len(names) >= 2 and is_person_name_loose(v)
 
 
+# Street words and their abbreviations across the layouts of our users' data (a word from here, or a
+# word ending in one of STREET_SUFFIXES, next to a house number makes an address).
 STREET_WORDS = set("""street st avenue ave av road rd lane ln boulevard blvd bd drive dr way court ct place pl
-square sq terrace crescent close parkway pkwy highway hwy row mews grove gardens hill walk alley
-rue chemin quai allee impasse via viale piazza corso vicolo calle avenida plaza paseo camino carrer rua
-travessa straat laan plein gracht kade weg vej gade gatan vagen strasse str gasse platz ring damm ulica ul""".split())
+square sq terrace crescent close parkway pkwy highway hwy row mews grove gardens hill walk alley apt suite unit
+flat rue chemin quai allee allée impasse route bis via viale piazza piazzale corso vicolo largo borgo contrada
+strada calle c avenida avda plaza paseo camino carrer ronda carretera travesía travesia rua travessa praça
+praca alameda estrada rodovia quadra lote bloco straat laan plein gracht kade weg singel dreef hof vej gade
+allé alle gatan gata vägen vagen gränd torget strasse str gasse platz ring damm ulica ul al aleja plac pl os
+osiedle náměstí namesti nám nam třída trida nábřeží sokak sk sok cadde caddesi cad mahallesi mah mh bulvarı
+bulvari blok daire no ул улица д дом пр проспект пер переулок наб набережная бул бульвар ш шоссе пл площадь
+кв корп стр алл аллея просп вул вулиця буд пров бульв οδός οδος λεωφόρος λεωφ πλατεία katu tie kuja polku
+väylä raitti kaari""".split())
 STREET_SUFFIXES = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz", "damm", "ring", "straat",
-                   "laan", "plein", "gracht", "gatan", "vägen", "vej", "gade")
+                   "laan", "plein", "gracht", "gatan", "vägen", "vej", "gade", "katu", "tie", "kuja", "polku",
+                   "väylä", "caddesi", "sokak", "sokağı", "bulvarı", "mahallesi", "gränd", "stræde", "allé")
 POSTCODE = re.compile(r"^(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"       # UK
                       r"|\d{5}(?:-\d{4})?"                           # US ZIP, DE, FR, ES, IT
                       r"|\d{4}\s?[A-Z]{2}"                           # NL
                       r"|\d{3}\s?\d{2}|\d{4}"                        # SE; AT, BE, CH, DK
                       r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d)$", re.I)          # CA
+POSTCODE_INSIDE = re.compile(r"(?:^|[\s,])(?:\d{2}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}|\d{5}-\d{3}|\d{3}-\d{4}"
+                             r"|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4,6})(?=$|[\s,])")
+HOUSE_NUMBER = re.compile(r"(?:^|[\s,])(?:№\s?)?\d{1,5}[A-Za-z]?(?:[/-]\d{1,4}[A-Za-z]?)?(?=$|[\s,.])")
+CJK_ADDRESS = (re.compile(r"〒\s?\d{3}-?\d{4}|[都道府県].*[市区町村郡].*\d+|[市区町村].*\d+\s*(?:丁目|番地?|号)"),  # JP
+               re.compile(r"[省市].*[区县镇路街道].*\d+\s*号|[路街]\s*\d+\s*号"),                         # CN
+               re.compile(r"(?:시|도)\s.*(?:구|군)\s.*(?:로|길|동)\s*\d+|(?:로|길)\s?\d+(?:-\d+)?"))       # KR
+ARABIC_STREET = re.compile(r"(?:شارع|طريق|حي|ص\.ب)")
 
 
 def is_address(v: str) -> bool:
-    if not 6 <= len(v) <= 160 or not any(ch.isdigit() for ch in v) or "@" in v:
+    """A street with a house number, or a house number and a postcode in one value (one line or several)."""
+    if not 6 <= len(v) <= 200 or not any(ch.isdigit() for ch in v) or "@" in v or "://" in v:
         return False
+    if any(p.search(v) for p in CJK_ADDRESS) or (ARABIC_STREET.search(v) and HOUSE_NUMBER.search(v)):
+        return True
     words = re.findall(r"[^\W\d_]+\.?|\d+[A-Za-z]?", v.lower())
-    if len(words) > 18:
+    if len(words) > 24:
         return False
-    has_number = any(w[0].isdigit() for w in words)
-    has_street = any(w.rstrip(".") in STREET_WORDS or w.endswith(STREET_SUFFIXES) for w in words)
-    return has_number and has_street
+    if not any(len(w) >= 3 for w in words if w[0].isalpha()):   # "AB 12 34 56 C" is no address
+        return False
+    has_number = bool(HOUSE_NUMBER.search(v))
+    has_street = any(w.rstrip(".") in STREET_WORDS or w.endswith(STREET_SUFFIXES) for w in words if w[0].isalpha())
+    if has_number and has_street:
+        return True
+    # "Kadaňská 19, 624 18 Kosmonosy", "Rua X 12\n01234-567 Cidade": a number, a postcode and words
+    lines = [x for x in re.split(r"[\n,]", v) if x.strip()]
+    letters = sum(1 for w in words if w[0].isalpha())
+    postcode = POSTCODE_INSIDE.search(v.upper())
+    return (len(lines) >= 2 and letters >= 2 and postcode is not None
+            and bool(HOUSE_NUMBER.search(v[:postcode.start()] + " " + v[postcode.end():])))
 
 
 def is_address_loose(v: str) -> bool:
-    """A postcode, or a house number with a few words ("Unit 5, Riverside Park")."""
-    if POSTCODE.match(v) or is_address(v):
+    """A house number with a few words ("Unit 5, Riverside Park", "Kadaňská 19"); a postcode alone is not."""
+    if is_address(v):
         return True
     words = re.findall(r"[^\W\d_]{3,}", v)
-    return (6 <= len(v) <= 160 and bool(re.search(r"(?:^|\s)\d{1,5}[A-Za-z]?(?:,|\s|$)", v)) and 1 <= len(words) <= 12
-            and "@" not in v and not DATE_LIKE.match(v) and not is_phone_loose(v))
+    return (6 <= len(v) <= 200 and bool(HOUSE_NUMBER.search(v)) and 1 <= len(words) <= 14
+            and "@" not in v and not DATE_LIKE.match(v) and not is_phone_loose(v) and not POSTCODE.match(v))
 
 
 IBAN_LENGTHS = {"AD": 24, "AE": 23, "AT": 20, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21,

@@ -1,0 +1,125 @@
+"""Person names in any language and script, judged by shape rather than by lists of known names.
+
+A value is *name-shaped* when it is 1-4 name words, optionally with honorifics and initials, in one of:
+- alphabetic scripts (Latin, Cyrillic, Greek, ...): every word capitalised (`Ana Souza`, `ANA SOUZA`,
+  `Souza, Ana`, `Dr. Ana Souza`, `L. Trupiano`), letters only, with `-` or `'` inside;
+- Han, Kana, Hangul: a short run of 2-5 characters (`潘桂花`, `김민준`, `佐藤 太郎`), with an
+  honorific suffix or not (`様`, `さん`, `先生`, `님`, `씨`);
+- Arabic, Devanagari and other scripts without letter case: 2-4 words of that script.
+A column is a column of names when nearly all its values are name-shaped and it does not look like a
+list of companies (legal suffixes), products or categories (few distinct values).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Honorifics and titles (lower case, without the dot) in the languages of our users' data.
+HONORIFICS = set("""mr mrs ms miss mx dr prof sir dame lady lord rev herr frau hr fr mme mlle m monsieur madame
+sig sigra signor signora sr sra srta don dona dña dott dottssa ing dhr mevr mw pan pani sz bay bayan
+г г-н г-жа гн пан пані κ κα κος κυρία κύριος dra drs ir mag""".split())
+HONORIFIC_SUFFIXES = ("様", "さま", "さん", "先生", "殿", "君", "님", "씨", "선생님", "先生")
+HONORIFIC_PREFIXES_NO_CASE = ("الدكتور", "الدكتورة", "السيد", "السيدة", "الأستاذ", "डॉ.", "डॉ", "श्री", "श्रीमती", "सुश्री")
+# Legal-form words: a value with one is a company, not a person.
+COMPANY_WORDS = set("""inc ltd llc plc gmbh ag kg ohg ug sa sl slu sas sarl spa srl snc bv nv ab as oy oyj aps
+asa sro spol zoo sp sa de cv ltda eireli me epp co corp corporation company group holding holdings
+partners partner und and et e y i ve ltd şti sti anonim şirketi ооо оао зао пао ао тов пп ае επε ike""".split())
+COMPANY_MARKS = ("株式会社", "有限会社", "合同会社", "有限公司", "股份", "集团", "公司", "주식회사", "(주)", "㈜",
+                 "شركة", "प्राइवेट", "लिमिटेड", "&")
+CASELESS_SCRIPTS = ("ARABIC", "DEVANAGARI", "HEBREW", "THAI", "BENGALI", "TAMIL", "GEORGIAN")
+CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def _script(ch: str) -> str:
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return "OTHER"
+    return name.split()[0]
+
+
+def _is_cjk(ch: str) -> bool:
+    return _script(ch) in CJK_SCRIPTS or ch in "ー・"
+
+
+def _cased_word(word: str) -> bool:
+    """`Souza`, `SOUZA`, `O'Neil`, `Jean-Luc`, `McDonald`, `Şahin`: letters, starting upper case."""
+    core = word.replace("-", "").replace("'", "").replace("’", "")
+    if len(core) < 2 or not core.isalpha() or not word[0].isupper():
+        return False
+    rest = core[1:]
+    return rest.islower() or core.isupper() or (sum(c.isupper() for c in rest) <= 2 and not rest[0].isupper())
+
+
+def name_shape(value: str) -> str | None:
+    """"full", "single" (one name word: a given or family name) or None when `value` is not shaped like a
+    person's name. Honorifics and initials do not count as name words."""
+    v = value.strip()
+    if not 2 <= len(v) <= 60 or any(ch.isdigit() for ch in v) or "@" in v:
+        return None
+    for suffix in HONORIFIC_SUFFIXES:
+        if v.endswith(suffix) and len(v) > len(suffix):
+            v = v[: -len(suffix)].strip()
+            break
+    for prefix in HONORIFIC_PREFIXES_NO_CASE:
+        if v.startswith(prefix + " "):
+            v = v[len(prefix):].strip()
+            break
+    if any(mark in v for mark in COMPANY_MARKS):
+        return None
+    letters = [ch for ch in v if ch.isalpha()]
+    if not letters:
+        return None
+    if all(_is_cjk(ch) for ch in letters):
+        compact = v.replace(" ", "").replace("\u3000", "").replace("・", "")
+        return ("full" if len(compact) >= 2 else None) if len(compact) <= 6 and all(
+            _is_cjk(ch) for ch in compact) else None
+    words = v.replace(",", " , ").split()
+    comma = words.count(",")
+    if comma > 1:
+        return None
+    words = [w for w in words if w != ","]
+    caseless = all(_script(ch) in CASELESS_SCRIPTS for ch in letters)
+    names = 0
+    for w in words:
+        bare = w.rstrip(".")
+        low = bare.lower()
+        if low in HONORIFICS or (len(bare) == 1 and bare.isupper()):   # title or initial
+            continue
+        if low in COMPANY_WORDS and len(words) > 1:
+            return None
+        if caseless:
+            if not bare.isalpha():
+                return None
+        elif not _cased_word(bare) and low not in PARTICLES:
+            return None
+        names += 1
+    if not 1 <= names <= 4:
+        return None
+    if caseless and names < 2:
+        return "single"
+    return "full" if names >= 2 else "single"
+
+
+PARTICLES = {"van", "von", "de", "der", "den", "da", "del", "della", "di", "du", "le", "la", "bin", "ibn", "al",
+             "el", "dos", "das", "ter", "ten", "y", "e", "zu", "af", "av"}
+
+
+ADMIN_SUFFIXES = tuple("市区县省都府県町村郡시군구도동읍면")
+
+
+def place_names(values: list[str]) -> bool:
+    """A column of CJK place names (`청주시 서원구`, `杉並区`): most values end in an administrative suffix."""
+    cjk = [v for v in values if v and _is_cjk(v[-1])]
+    return len(cjk) >= 0.5 * len(values) and sum(1 for v in cjk if v.endswith(ADMIN_SUFFIXES)) >= 0.5 * len(cjk)
+
+
+def name_column(values: list[str]) -> tuple[float, float, float]:
+    """(share of name-shaped values, share of full names among them, distinct share of the values)."""
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    shapes = [name_shape(v) for v in values]
+    shaped = [s for s in shapes if s]
+    full = sum(1 for s in shaped if s == "full")
+    return len(shaped) / n, (full / len(shaped) if shaped else 0.0), len(set(values)) / n
