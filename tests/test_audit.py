@@ -486,3 +486,44 @@ def test_aios_audit_through_the_installed_command(workspace):
     log.store.close()
     truncated = run_aios("audit", "verify", cwd=workspace.root)
     assert truncated.returncode == 65 and "record 2 was removed from the end" in truncated.stdout
+
+
+# -- group commit ------------------------------------------------------------------------------
+
+
+def test_concurrent_appenders_each_get_their_own_committed_record_in_one_gap_free_chain(audit_log):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def append(n: int) -> dict:
+        return audit_log.append(user=f"u{n % 5}", surface="api", action="query", target=DATASETS[n % 3],
+                                allowed=n % 4 != 0, detail={"n": n})
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(append, range(240)))
+
+    assert sorted(a["id"] for a in answers) == list(range(1, 241))
+    for answer in answers[::7]:   # what a caller got back is what was committed under its id, its own record
+        row = stored(audit_log, answer["id"])
+        assert (row["hash"], row["detail"]["n"], row["user"]) == (answer["hash"], answer["detail"]["n"],
+                                                                  answer["user"])
+    result = audit_log.verify()
+    assert result.ok and result.checked == 240 and result.head_id == 240
+
+
+def test_a_failed_group_commit_fails_every_caller_of_it_and_writes_nothing(audit_log, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from aios_workbench.core.errors import StoreError
+
+    audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(audit_log.store.engine, "connect", broken)
+    with pytest.raises(StoreError, match="cannot append to the audit log"):
+        audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    monkeypatch.undo()
+
+    assert audit_log.count() == 1 and audit_log.verify().ok
+    assert audit_log.append(user="ann", surface="cli", action="query", allowed=True)["id"] == 2

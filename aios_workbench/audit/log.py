@@ -9,7 +9,9 @@ Conventions a caller relies on:
   ``rows``, ``rule`` (the rule that denied it), ``run_id``. Callers keep credentials
   out; string values are passed through `logs.redact` anyway.
 - Every writer goes through `AuditLog.append`: ids are assigned here, one after the
-  other, inside the transaction that holds the table's write lock.
+  other, inside the transaction that holds the table's write lock; the records a process's
+  threads queue meanwhile share one such transaction (group commit), and each caller returns
+  once its own record is committed.
 - Inside `acting_via(who)`, every record gets ``detail["via"] = who``: the front end that
   acted for the user (a delegate token), so its calls are told apart from the user's own.
 - ``user`` is who acted (the authenticated caller). A caller acting as another user (`--as bob`,
@@ -66,6 +68,7 @@ _INSERT_RECORD = insert(TABLE)
 # for any other inserter (ids are explicit) in another
 _PG_LAST_RECORD = text("SELECT clock_timestamp() AS now, last.id, last.hash FROM (SELECT 1) AS one LEFT JOIN "
                        "(SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1) AS last ON true")
+_SYNC_SEQUENCE = text("SELECT setval(pg_get_serial_sequence('audit_events', 'id'), :id)")
 _PG_INSERT_RECORD = text(
     "WITH added AS (INSERT INTO audit_events (id, at, \"user\", surface, action, target, allowed, detail, prev_hash, "
     "hash) VALUES (:id, :at, :user, :surface, :action, :target, :allowed, :detail, :prev_hash, :hash) RETURNING id) "
@@ -128,6 +131,17 @@ def _moment(value: datetime | date | str, name: str) -> datetime:
     return utc(value)
 
 
+class _Queued:
+    """A record waiting to be committed, and how that went."""
+
+    __slots__ = ("done", "error", "record")
+
+    def __init__(self, record: dict):
+        self.record = record
+        self.done = False
+        self.error: BaseException | None = None
+
+
 def to_public(row) -> dict:
     """A stored record as JSON-ready data (time as ISO 8601 UTC)."""
     data = row._mapping if hasattr(row, "_mapping") else row
@@ -159,6 +173,10 @@ class AuditLog:
         self._worker: tuple[int, ThreadPoolExecutor] | None = None
         self._queued: Future | None = None
         self.checkpoint_at_exit = False
+        self._queue: list[_Queued] = []          # records waiting for the next group commit
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+        _ALL_LOGS.add(self)
         if witness is not None:
             self.attach_witness(witness, every=checkpoint_every, seconds=checkpoint_seconds)
 
@@ -173,7 +191,7 @@ class AuditLog:
     # -- writing -------------------------------------------------------------------
     def append(self, *, user: str, surface: str, action: str, target: str | Sequence[str] = "",
                allowed: bool, detail: dict | None = None) -> dict:
-        """Append one record in one transaction and return it (with its id and hash)."""
+        """Append one record and return it (with its id and hash) once it is committed."""
         for name, value in (("user", user), ("surface", surface), ("action", action)):
             if not isinstance(value, str) or not value or len(value) > _LIMITS[name]:
                 raise UsageError(f"audit {name} must be a non-empty string of at most {_LIMITS[name]} characters",
@@ -183,6 +201,24 @@ class AuditLog:
             detail.setdefault("via", _via.get())
         record = {"user": user, "surface": surface, "action": action, "target": _fit_target(target),
                   "allowed": bool(allowed), "detail": clean_detail(detail)}
+        queued = _Queued(record)
+        with self._queue_lock:
+            self._queue.append(queued)
+        # Group commit: one committer at a time per process; whoever gets the lock commits every record queued
+        # by then in one transaction (the table's lock is then held once for many records, not once each).
+        # Every caller returns only once its own record is committed.
+        with self._commit_lock:
+            if not queued.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if queued.error is not None:
+            raise queued.error
+        return to_public(record)
+
+    def _commit(self, batch: list[_Queued]) -> None:
+        """Number, chain and insert `batch` in one transaction under the table's write lock; then move the head
+        anchor once. Each entry is marked done, with the error that stopped it if any."""
         try:
             # a Core connection and statements built once: an ORM session and `insert().values(**record)`
             # cost ~0.5 ms of Python per record, on the path of every query's answer
@@ -196,22 +232,35 @@ class AuditLog:
                 else:
                     last = connection.execute(_LAST_RECORD).first()
                     now = datetime.now(UTC)   # under the lock, so time follows id order
-                record["id"] = last.id + 1 if last is not None and last.id is not None else 1
-                record["prev_hash"] = last.hash if last is not None and last.id is not None else GENESIS
-                record["at"] = now
-                record["hash"] = record_hash(record)
-                connection.execute(_PG_INSERT_RECORD if postgres else _INSERT_RECORD, record)
-        except SQLAlchemyError as exc:
-            raise _store_error("append to", self.store, exc) from None
+                known = last is not None and last.id is not None
+                last_id, last_hash = (last.id, last.hash) if known else (0, GENESIS)
+                records = [entry.record for entry in batch]
+                for record in records:
+                    last_id += 1
+                    record.update(id=last_id, prev_hash=last_hash, at=now)
+                    record["hash"] = last_hash = record_hash(record)
+                if postgres and len(records) == 1:
+                    connection.execute(_PG_INSERT_RECORD, records[0])
+                else:
+                    connection.execute(_INSERT_RECORD, records)
+                    if postgres:
+                        connection.execute(_SYNC_SEQUENCE, {"id": last_id})
+        except BaseException as exc:  # noqa: BLE001 - each caller of the batch gets it: none thinks its record written
+            error = _store_error("append to", self.store, exc) if isinstance(exc, SQLAlchemyError) else exc
+            for entry in batch:
+                entry.error = error
+            return
+        finally:
+            for entry in batch:
+                entry.done = True
         try:
-            advance_head(self.head_file, HeadAnchor(record["id"], record["hash"]))
+            advance_head(self.head_file, HeadAnchor(last_id, last_hash))
         except OSError as exc:
-            # The record is committed; a stale anchor only weakens tail detection until the next append.
+            # The records are committed; a stale anchor only weakens tail detection until the next append.
             log.warning("audit record %s written, but the head file %s could not be updated: %s",
-                        record["id"], self.head_file, exc)
+                        last_id, self.head_file, exc)
         if self.witness is not None:
-            self._after_append(record["id"])
-        return to_public(record)
+            self._after_append(last_id)
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def _due(self, last_id: int, known: tuple[int, float] | None) -> bool:
@@ -518,11 +567,16 @@ class AuditLog:
 
 
 _LOGS_WITH_WITNESS: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+_ALL_LOGS: weakref.WeakSet[AuditLog] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
-    """A forked child starts with no checkpoint thread and an unlocked lock (the parent's thread may have held
-    it at the fork, and is gone)."""
+    """A forked child starts with no checkpoint thread, unlocked locks (the parent's threads may have held
+    them at the fork, and are gone) and no queued records (the parent's callers wait for theirs)."""
+    for audit_log in list(_ALL_LOGS):
+        audit_log._queue = []
+        audit_log._queue_lock = threading.Lock()
+        audit_log._commit_lock = threading.Lock()
     for audit_log in list(_LOGS_WITH_WITNESS):
         audit_log._checkpoint_lock = threading.Lock()
         audit_log._worker = None
