@@ -1,9 +1,9 @@
-"""A team on two replicas: 50 users, each with its own token, querying `aios serve` x2 on PostgreSQL.
+"""A team on two replicas: 50 hub users, each with their own token, querying `aios serve` x2 on PostgreSQL.
 
-Candidate: two `aios serve` processes on one throwaway workspace whose metadata store (catalog, audit
-chain, checkpoints) is a fresh PostgreSQL database; 50 simulated users (threads of this process), each
-holding its own per-user token (what `aios tokens add userNN` makes: `ServiceTokens.add`, the command's
-code), send the small governed point lookup of `bench_governed_query` to the replicas in turn for
+Candidate: two `aios serve` processes in team mode (`hub:`) on one throwaway workspace whose metadata store
+(catalog, audit chain, checkpoints) is a fresh PostgreSQL database, behind a real JupyterHub (tests/hub.py);
+50 simulated users (threads of client processes), each holding their own hub API token (scope
+access:services!service=aios; each replica asks the hub once per token and cache period), send the small governed point lookup of `bench_governed_query` to the replicas in turn for
 `TEAM_SECONDS` (default 60, the issue's; $AIOS_BENCH_TEAM_SECONDS or `python -m bench.bench_team
 --seconds N` changes it), each pausing `THINK_SECONDS` (default 1 s: 50 users offer up to 50 queries/s;
 $AIOS_BENCH_TEAM_THINK or `--think S`) between the end of one query and the start of the next. Every answer is checked (one
@@ -96,13 +96,24 @@ def team_workspace(store_url: str | None) -> Path:
     return root
 
 
-def user_tokens(root: Path) -> list[str]:
-    """One token per user, as `aios tokens add userNN` makes them."""
-    from aios_workbench.service.tokens import ServiceTokens
+def hub_tokens(root: Path, stack: contextlib.ExitStack) -> tuple[list[str], dict[str, str]]:
+    """A real JupyterHub (tests/hub.py: the hub and its proxy from the set-up), one hub user and API token per
+    user, and `root` in team mode behind it: (the users' hub tokens, the replicas' extra environment)."""
+    from tests.hub import SERVICE_NAME, start_hub  # lazy: the team benchmark alone starts a hub
+
+    folder = Path(tempfile.mkdtemp(prefix="aios-team-hub-"))
+    stack.callback(shutil.rmtree, folder, True)
+    hub = start_hub(folder)
+    stack.callback(hub.stop)
+    tokens = [hub.token_for(f"user{n:02d}") for n in range(USERS)]
+    with open(root / "aios.yaml", "a", encoding="utf-8") as config:
+        config.write(f"hub:\n  api_url: {hub.api_url}\n  service_name: {SERVICE_NAME}\n")
     from aios_workbench.workspace import Workspace
 
-    tokens = ServiceTokens(Workspace.load(root).state_dir)
-    return [tokens.add(f"user{n:02d}", label="bench_team")[1] for n in range(USERS)]
+    state = Workspace.load(root).state_dir
+    for path in (state, *state.rglob("*")):   # team mode serves a private state only
+        path.chmod(path.stat().st_mode & 0o700)
+    return tokens, {"JUPYTERHUB_API_TOKEN": hub.service_token}
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -169,15 +180,15 @@ def spread_load(urls: list[str], tokens: list[str], seconds: float, think: float
 
 @benchmark("team: 50 users, 2 replicas on PostgreSQL", baseline=BASELINE, repeat=1)
 def team(repeat: int, seconds: float | None = None, think: float | None = None) -> Comparison:
-    """50 users with their own tokens against 2 `aios serve` replicas on PostgreSQL, vs local mode."""
+    """50 hub users with their own tokens against 2 `aios serve` replicas on PostgreSQL, vs local mode."""
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.workspace import Workspace
 
     seconds = TEAM_SECONDS if seconds is None else seconds
     think = THINK_SECONDS if think is None else think
     root = team_workspace(_postgres_database())
-    tokens = user_tokens(root)
     with contextlib.ExitStack() as stack:
+        tokens, hub_env = hub_tokens(root, stack)
         urls = []
         for _ in range(REPLICAS):
             port = free_port()
@@ -186,7 +197,7 @@ def team(repeat: int, seconds: float | None = None, think: float | None = None) 
             args = [aios_cli(), "--workspace", str(root), "serve", "--host", HOST, "--port", str(port),
                     "--user", "user00"]
             stack.enter_context(running(args, Endpoint(port, "/aios/api/status", {"Authorization": f"Bearer {own}"}),
-                                        env={"AIOS_TOKEN": own}))
+                                        env={"AIOS_TOKEN": own, **hub_env}))
             urls.append(f"http://{HOST}:{port}")
         team_latencies, errors = spread_load(urls, tokens, seconds, think)
 
@@ -206,7 +217,7 @@ def team(repeat: int, seconds: float | None = None, think: float | None = None) 
     p50, p95, p99 = (percentile(team_latencies, q) for q in (0.50, 0.95, 0.99))
     verdict = "met" if p95 <= P95_TARGET and not errors else "missed"
     result.notes.append(f"{USERS} users ({CLIENT_PROCESSES} client processes of {USERS // CLIENT_PROCESSES} threads, "
-                        f"each user with its own `aios tokens add` token), {REPLICAS} `aios serve` replicas on one PostgreSQL store, {seconds:g} s, a "
+                        f"each user with their own JupyterHub API token, resolved by a real hub), {REPLICAS} `aios serve` replicas on one PostgreSQL store, {seconds:g} s, a "
                         f"{think * 1e3:.0f} ms pause between a user's queries; query `{_sql(0, 1)}`.")
     result.notes.append(f"answered {len(team_latencies):,} queries ({len(team_latencies) / seconds:.0f}/s), "
                         f"errors {len(errors)}{': ' + errors[0] if errors else ''}; latency p50 "
