@@ -21,6 +21,20 @@ def test_drift_between_early_and_late_shipments_fails_with_exit_1(demo_workspace
     assert report["recorded"] is None
 
 
+def test_wasserstein_is_exact_unless_the_histogram_estimate_is_asked_for(demo_workspace):
+    def delay_days(*extra: str) -> dict:
+        result = run_aios("--workspace", str(ROOT), "check", "drift", EARLY, LATE, "--columns", "delay_days",
+                          "--no-record", "--json", *extra, env={"AIOS_USER": "alice"})
+        assert result.returncode == 1, result.stderr
+        return next(i for i in json.loads(result.stdout)["items"] if i["name"] == "delay_days")["metrics"]
+
+    exact, estimated = delay_days(), delay_days("--wasserstein", "histogram")
+
+    assert exact["method"] == "exact" and exact["wasserstein_error_bound"] == 0
+    assert estimated["method"] == "histogram" and estimated["wasserstein_error_bound"] > 0
+    assert abs(estimated["statistic"] - exact["statistic"]) <= estimated["wasserstein_error_bound"]
+
+
 def test_stable_period_passes_and_is_recorded(demo_workspace):
     first = "(SELECT * FROM shipments WHERE shipped_at < DATE '2025-03-01')"
     second = "(SELECT * FROM shipments WHERE shipped_at >= DATE '2025-03-01' AND shipped_at < DATE '2025-05-01')"

@@ -38,7 +38,8 @@ def drift(service, run_sql, spec: dict):
     """Drift of `current` against `reference` (dataset names or parenthesised SELECTs)."""
     _require(spec, "reference", "current")
     return [run_drift(spec["reference"], spec["current"], run_sql=run_sql, columns=spec.get("columns"),
-                      overrides=spec.get("overrides"), categorical=spec.get("categorical"), name=spec.get("name"))]
+                      overrides=spec.get("overrides"), categorical=spec.get("categorical"), name=spec.get("name"),
+                      wasserstein=spec.get("wasserstein") or "exact")]
 
 
 @checks.register("fairness")

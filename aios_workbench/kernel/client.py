@@ -400,13 +400,14 @@ def monitor(name: str):
 
 
 def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
-          name: str | None = None, report: str | None = None, sample_rows: int = 100_000):
+          name: str | None = None, report: str | None = None, sample_rows: int = 100_000, wasserstein: str | None = None):
     """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB.
 
     `report="drift.html"` also saves Evidently's full HTML report (on governed samples of `sample_rows`
-    per side) to that file and logs it to the open `wb.run`; it is linked, never embedded."""
+    per side) to that file and logs it to the open `wb.run`; it is linked, never embedded.
+    `wasserstein="histogram"` estimates Wasserstein distances (with their error bound) on very large inputs."""
     result = _check("drift", {"reference": reference, "current": current, "columns": columns,
-                              "overrides": overrides, "name": name})
+                              "overrides": overrides, "name": name, "wasserstein": wasserstein})
     if report:
         # lazy: Evidently report only when a report is asked for
         from aios_workbench.checks.evidently_report import save_report

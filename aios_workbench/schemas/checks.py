@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -30,6 +30,9 @@ class RunCheckRequest(Body):
     columns: list[str] | None = None
     overrides: dict[str, Any] | None = Field(None, description="drift: per-column stat test and threshold.")
     categorical: list[str] | None = None
+    wasserstein: Literal["exact", "histogram"] | None = Field(
+        None, description="drift: Wasserstein distances computed exactly (default) or estimated from histograms "
+        "with their error bound (for very large inputs).")
     relation: str | None = Field(None, description="fairness: the relation holding predictions.")
     y_true: str | None = None
     y_pred: str | None = None

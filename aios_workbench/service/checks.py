@@ -198,11 +198,13 @@ class ChecksManager(Manager):
 
     def drift(self, user: str, reference: str, current: str, *, columns: list[str] | None = None,
               overrides: dict[str, Any] | None = None, categorical: list[str] | None = None,
-              name: str | None = None, record: bool = True, surface: str = "cli") -> dict[str, Any]:
-        """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), column by column."""
+              name: str | None = None, record: bool = True, surface: str = "cli",
+              wasserstein: str = "exact") -> dict[str, Any]:
+        """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), column by column
+        (`wasserstein="histogram"`: Wasserstein distances estimated, with their error bound, for huge inputs)."""
         run_sql = _ReadingRunner(self.service.queries, user=user, surface=surface)
         result = drift(reference, current, run_sql=run_sql, columns=columns, overrides=overrides,
-                       categorical=categorical, name=name)
+                       categorical=categorical, name=name, wasserstein=wasserstein)
         return self._recorded(result, user=user, record=record, read=run_sql.take())
 
     def fairness(self, user: str, relation: str, *, y_true: str, y_pred: str, sensitive: list[str],

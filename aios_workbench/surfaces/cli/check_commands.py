@@ -106,10 +106,13 @@ def _finish(ctx, data: dict, *, as_json: bool) -> None:
               help="Override a column's test: ks, chisquare, z, wasserstein, jensenshannon, psi; THRESHOLD is a "
                    "p-value between 0 and 1 for ks, chisquare and z, a distance >= 0 for the others.")
 @click.option("--name", help="Name of the check in the ledger (default: derived from the inputs).")
+@click.option("--wasserstein", type=click.Choice(["exact", "histogram"]), default="exact", show_default=True,
+              help="Wasserstein distances computed exactly, or estimated from histograms with their error bound "
+                   "(faster on very large inputs).")
 @click.option("--record/--no-record", default=True, show_default=True, help="Store the result in the ledger.")
 @JSON
 @click.pass_context
-def drift_command(ctx, reference, current, columns, stattest, name, record, as_json):
+def drift_command(ctx, reference, current, columns, stattest, name, wasserstein, record, as_json):
     """Compare CURRENT with REFERENCE (dataset names or parenthesised SELECTs), column by column.
 
     Tests are chosen like Evidently's defaults; exit 1 when the dataset drifts.
@@ -143,7 +146,8 @@ def drift_command(ctx, reference, current, columns, stattest, name, record, as_j
     try:
         data = service.checks.drift(local_user(), reference, current,
                                     columns=[c.strip() for c in columns.split(",")] if columns else None,
-                                    overrides=overrides or None, name=name, record=record, surface="cli")
+                                    overrides=overrides or None, name=name, record=record, surface="cli",
+                                    wasserstein=wasserstein)
     finally:
         service.close()
     _finish(ctx, data, as_json=as_json)

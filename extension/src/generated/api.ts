@@ -2215,6 +2215,11 @@ export interface components {
             /** @default null */
             categorical?: string[] | null;
             /**
+             * @description drift: Wasserstein distances computed exactly (default) or estimated from histograms with their error bound (for very large inputs).
+             * @default null
+             */
+            wasserstein?: ("exact" | "histogram") | null;
+            /**
              * @description fairness: the relation holding predictions.
              * @default null
              */
