@@ -20,8 +20,8 @@ CLASSES = ("pii.person_name", "pii.email", "pii.phone", "pii.date_of_birth", "pi
 # What the detector reaches on the whole set (dev + held-out), minus a small margin; issue #19's targets
 # are precision >= 0.98 and recall >= 0.97 per class (see docs/benchmarks.md for the gap).
 FLOORS = {  # class: (precision, recall); reached: see docs/benchmarks.md "PII discovery"
-    "pii.person_name": (0.98, 0.68), "pii.email": (0.98, 0.93), "pii.phone": (0.98, 0.80),
-    "pii.date_of_birth": (0.98, 0.90), "pii.address": (0.98, 0.55), "pii.national_id": (0.90, 0.84),
+    "pii.person_name": (0.98, 0.84), "pii.email": (0.98, 0.97), "pii.phone": (0.98, 0.87),
+    "pii.date_of_birth": (0.98, 0.98), "pii.address": (0.98, 0.88), "pii.national_id": (0.95, 0.90),
     "pii.iban": (0.98, 0.98), "pii.ip_address": (0.98, 0.98), "pii.payment_card": (0.95, 0.92),
 }
 
@@ -85,7 +85,7 @@ def test_embedded_pii_is_marked_as_embedded_and_direct_pii_is_not(oracle_run):
     labels, found = oracle_run
     embedded = [r for r in labels if r["embedded"] and r["labels"]]
     marked = sum(1 for r in embedded if classify.EMBEDDED_TAG in found.get((r["table"], r["column"]), set()))
-    assert marked >= 0.75 * len(embedded), (marked, len(embedded))   # 55 of 69 reached
+    assert marked >= 0.9 * len(embedded), (marked, len(embedded))   # 66 of 69 reached
     direct = [r for r in labels if not r["embedded"] and r["labels"]]
     assert not [r for r in direct if classify.EMBEDDED_TAG in found.get((r["table"], r["column"]), set())]
 
@@ -123,3 +123,33 @@ def test_date_columns_are_sampled_and_birth_dates_told_from_event_timestamps():
     assert [c.tag for c in classify.classify_column("x", "DATE", births)] == ["pii.date_of_birth"]
     assert classify.classify_column("shipped_at", "TIMESTAMP", events) == []
     assert classify.classify_column("dob_verified", "BOOLEAN", ["true"] * 30) == []
+
+
+def test_names_addresses_and_birth_dates_inside_notes_are_found_and_marked_embedded():
+    notes = [f"{lead} {tail}" for lead, tail in zip(
+        ["Parcel delivered.", "Duplicate order cancelled.", "Customer asked about returns.", "Ticket closed."] * 6,
+        ["Kunde Herr Jonas Brenner hat angerufen, Rückruf erbeten.", "Neue Lieferadresse: Lindenweg 12, 04109 Leipzig.",
+         "El cliente Sra. Lucía Ferrer llamó ayer.", "DOB given as March 3, 1961, matches record.",
+         "Spoke to Dr. Amara Okafor about the invoice.", "Nuevo domicilio: Calle Mayor 7, 28013 Madrid."] * 4,
+        strict=True)]
+
+    found = {c.tag for c in classify.classify_column("notes", "VARCHAR", notes)}
+
+    assert found == {"pii.person_name", "pii.address", "pii.date_of_birth", classify.EMBEDDED_TAG}
+
+
+@pytest.mark.parametrize(("name", "values"), [
+    ("messages", ["Duplicate order cancelled.", "Parcel left the warehouse on time.", "Waiting for the supplier.",
+                  "Refund approved after two reminders.", "Customer asked about the return policy."] * 6),
+    ("log", [f"2024-05-{1 + i % 28:02d}T10:{i % 60:02d}:00Z DEBUG cache hit key={i * 7919:08x}" for i in range(60)]),
+    ("content_hash", [f"{i * 2654435761 % 2**64:016x}{i * 40503 % 2**32:08x}{i:040x}" for i in range(60)]),
+])
+def test_prose_and_logs_without_personal_data_are_not_tagged(name, values):
+    assert classify.classify_column(name, "VARCHAR", values) == []
+
+
+def test_phone_numbers_written_as_phones_count_even_where_the_number_is_unassigned():
+    # `+90 (661) ...`: a country code and an area code in brackets; the test data's area codes do not exist
+    values = [f"+90 ({600 + i % 90}) {1000000 + i * 7919 % 8999999}" for i in range(60)]
+
+    assert {c.tag for c in classify.classify_column("contact", "VARCHAR", values)} == {"pii.phone"}

@@ -72,6 +72,15 @@ def _rg(v: str) -> bool:
     return (("X" if rest == 10 else str(rest)) if rest else "0") == v[8]
 
 
+def _cn_ric_any_area(v: str) -> bool:
+    """Chinese resident ID: 17 digits (area, birth date YYYYMMDD, serial) and an ISO 7064 mod 11-2 check
+    character. stdnum's cn.ric also demands an area code it knows, which rejects many real (and test) IDs."""
+    if not re.fullmatch(r"\d{17}[\dX]", v) or parse_date(v[6:14]) is None:
+        return False
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(v[:17]))
+    return "10X98765432"[total % 11] == v[17]
+
+
 def _luhn(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -92,7 +101,8 @@ def _ssn_dashed(v: str) -> bool:
 # us.ssn accepts 9 digits of nearly any kind: it is a loose match only (a column named ssn)
 LOOSE_ONLY = {"us.ssn"}
 OWN_SCHEMES: dict[str, Callable[[str], bool]] = {"gb.nino": _nino, "de.rvnr": _rvnr, "ru.snils": _snils,
-                                                  "sa.id": _saudi_id, "es.nuss": _nuss, "br.rg": _rg}
+                                                  "sa.id": _saudi_id, "es.nuss": _nuss, "br.rg": _rg,
+                                                  "cn.ric_any_area": _cn_ric_any_area}
 
 
 @cache

@@ -81,10 +81,14 @@ def name_shape(value: str) -> str | None:
     words = [w for w in words if w != ","]
     caseless = all(_script(ch) in CASELESS_SCRIPTS for ch in letters)
     names = 0
+    initials = 0
     for w in words:
         bare = w.rstrip(".")
         low = bare.lower()
-        if low in HONORIFICS or (len(bare) == 1 and bare.isupper()):   # title or initial
+        if len(bare) == 1 and bare.isupper():   # an initial
+            initials += 1
+            continue
+        if low in HONORIFICS:
             continue
         if low in COMPANY_WORDS and len(words) > 1:
             return None
@@ -98,7 +102,8 @@ def name_shape(value: str) -> str | None:
         return None
     if caseless and names < 2:
         return "single"
-    return "full" if names >= 2 else "single"
+    # `М. Зінчук`, `J. R. Smith`: initials and a family name name one person as surely as two names do
+    return "full" if names >= 2 or (initials and names == 1 and len(words) <= 3) else "single"
 
 
 PARTICLES = {"van", "von", "de", "der", "den", "da", "del", "della", "di", "du", "le", "la", "bin", "ibn", "al",

@@ -12,7 +12,8 @@ import re
 
 from aios_workbench.catalog.pii_dates import birth_date_share, parse_date
 from aios_workbench.catalog.pii_ids import _ssn_dashed, compact, schemes
-from aios_workbench.catalog.pii_values import iban_check, is_email, is_ip, is_payment_card
+from aios_workbench.catalog.pii_names import HONORIFICS, PARTICLES, name_shape
+from aios_workbench.catalog.pii_values import iban_check, is_address, is_email, is_ip, is_payment_card
 
 EMAIL_SPAN = r"[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24}"
 IBAN_SPAN = r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"
@@ -21,8 +22,13 @@ IPV6_SPAN = r"(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*"
 CARD_SPAN = r"\b\d{4}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{1,7}\b|\b\d{4}[ \-]?\d{6}[ \-]?\d{5}\b"
 PHONE_SPAN = r"(?:\+|\b00|\(0|\b0)\d[\d ()./\-]{5,20}\d"
 ID_SPAN = r"\b[A-Z0-9][A-Z0-9./\- ]{6,22}[A-Z0-9]\b"
+# A mask cannot check a span the way the finders do, so it takes every number that could be an ID: a run of
+# 6+ digits (single separators allowed: 123-45-6789, 123.456.789-09, dates too) or a word holding 5+ digits
+# (RSSMRA85T10A562S). It over-redacts (order numbers, dates), the safe side for a mask.
+DIGITS_MASK_SPAN = r"\b\d(?:[\-./ ]?\d){5,}\b|\b[A-Za-z]*\d(?:[A-Za-z]*\d){4,}[A-Za-z]*\b"
 # What a span-redacting mask removes: everything the finders look at, stated for DuckDB's RE2 engine.
-SPAN_PATTERN = "|".join(f"(?:{p})" for p in (EMAIL_SPAN, IBAN_SPAN, CARD_SPAN, IPV4_SPAN, IPV6_SPAN, PHONE_SPAN))
+SPAN_PATTERN = "|".join(f"(?:{p})" for p in (EMAIL_SPAN, IBAN_SPAN, CARD_SPAN, IPV4_SPAN, IPV6_SPAN, PHONE_SPAN,
+                                              DIGITS_MASK_SPAN))
 
 _EMAIL = re.compile(EMAIL_SPAN)
 _IBAN = re.compile(IBAN_SPAN)
@@ -30,11 +36,16 @@ _IPV4 = re.compile(IPV4_SPAN)
 _IPV6 = re.compile(IPV6_SPAN)
 _CARD = re.compile(CARD_SPAN)
 _PHONE = re.compile(PHONE_SPAN)
-_ID = re.compile(r"\b[A-Z0-9]{2,}[A-Z0-9./\-]{4,20}[A-Z0-9]\b")
+# bounded by anything but a letter or digit of the Latin alphabet: `身份证号511800200403277989已核验` holds one
+_ID = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{2,}[A-Z0-9./\-]{4,20}[A-Z0-9](?![A-Z0-9])")
 VERSION_WORDS = re.compile(r"(?:version|release|build|firmware|fw|ver|v)\s*[:=]?\s*$", re.I)
-BIRTH_WORDS = re.compile(r"(?i)born|birth|geb\.|geboren|nacid|nascid|nato|nata|né\b|née|geboren|född|født|syntyn"
+BIRTH_WORDS = re.compile(r"(?i)born|birth|\bd\.?o\.?b\b|geb\.|geburt|geboren|nacimiento|nascita|nascimento|naissance"
+                         r"|geboorte|födelse|fødsel|syntymä|narození|urodzenia|рождения|народження|γέννησης|nacid|nascid|nato|nata|né\b|née|geboren|född|født|syntyn"
                          r"|narozen|urodzon|doğum|родил|народи|γεννήθηκε|γέννησ|生まれ|出生|생년|जन्म|ميلاد")
 FREE_TEXT_WORDS = 4
+CJK_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")   # scripts written without spaces ...
+SENTENCE_END = re.compile(r"[。！？!?]|\.(?:\s|$)")   # ... in sentences (an address has no full stop)
+CJK_TEXT_CHARS = 6                                                  # ... where 6 characters make a sentence
 WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -42,7 +53,9 @@ def is_free_text(values: list[str]) -> bool:
     """Most values are sentences or log lines: several words each."""
     if not values:
         return False
-    wordy = sum(1 for v in values if len(WORD.findall(v)) >= FREE_TEXT_WORDS or (len(v) >= 40 and " " in v))
+    wordy = sum(1 for v in values if sum(1 for w in v.split() if WORD.search(w)) >= FREE_TEXT_WORDS
+                or (len(v) >= 40 and " " in v)
+                or (len(CJK_TEXT.findall(v)) >= CJK_TEXT_CHARS and SENTENCE_END.search(v) is not None))
     return wordy >= 0.5 * len(values)
 
 
@@ -78,32 +91,147 @@ def kinds_in(text: str) -> set[str]:
         found.add("pii.phone")
     if _has_national_id(text):
         found.add("pii.national_id")
-    if BIRTH_WORDS.search(text):
+    birth = BIRTH_WORDS.search(text)
+    if birth:
         dates = [w for w in re.findall(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}", text)]
+        dates += _written_dates(text[birth.end():birth.end() + 48])
         if dates and birth_date_share(dates)[1] > 0:
             found.add("pii.date_of_birth")
+    if _has_address(text):
+        found.add("pii.address")
+    if _has_person_name(text):
+        found.add("pii.person_name")
     return found
+
+
+def _written_dates(after: str) -> list[str]:
+    """Dates written with words after a birth word (`: 9. Februar 1968`, `given as April 24, 1978`): the
+    first run of 2-4 tokens that reads as a date."""
+    tokens = re.findall(r"\S+", after)[:8]
+    for start in range(len(tokens)):
+        for width in (4, 3, 2):
+            candidate = " ".join(tokens[start:start + width]).strip(".,;:)")
+            if any(ch.isdigit() for ch in candidate) and parse_date(candidate) is not None:
+                return [candidate]
+    return []
+
+
+# a clause: sentences, and what follows a colon (`Neue Lieferadresse: Hartungstr. 9, 14292 Lippstadt`)
+CLAUSE_BREAK = re.compile(r"(?<=[.!?。])\s+(?=[^\W\d_])|[:;]\s+|[：。]\s*|\n")
+
+
+def _has_address(text: str) -> bool:
+    """A clause that is an address by itself (a street with a house number, or a house number and a
+    postcode), once e-mails and international phone numbers are taken out."""
+    if not any(ch.isdigit() for ch in text):
+        return False
+    whole = text.strip(" .,")
+    if CLAUSE_BREAK.search(whole) is None and is_address(whole):
+        return False   # one clause that is an address as a whole: a column of addresses, not prose holding one
+    for clause in CLAUSE_BREAK.split(text):
+        if not any(ch.isdigit() for ch in clause) or BIRTH_WORDS.search(clause):   # `DOB given as September 18, 1977`: a date, not a house and postcode
+            continue
+        clause = LONG_NUMBER.sub(" ", _PHONE.sub(" ", _IBAN.sub(" ", _EMAIL.sub(" ", clause)))).strip(" .,")
+        for start in _starts(clause):
+            if is_address(clause[start:].strip(" .,")):
+                return True
+    return False
+
+
+# 8+ digits in one run (`22 806 54 79`): a phone or account number, never a house number or a postcode
+LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[ \-()]?\d){7,}(?!\d)")
+
+
+def _starts(clause: str) -> list[int]:
+    """Where an address inside a clause may begin: its start, and after `to`-like words that announce one
+    (the last 6 words before the first digit)."""
+    digit = next((i for i, ch in enumerate(clause) if ch.isdigit()), len(clause))
+    words = [m.start() for m in re.finditer(r"\S+", clause[:digit])]
+    return [0, *words[-6:]]
+
+
+# Words that introduce a person in support notes and logs, by language: a customer, a caller, a patient ...
+PERSON_CUES = re.compile(
+    r"(?i)(?:^|(?<=\W))(?:customer|client|cliente|clienta|kunde|kundin|klant|klient|klientka|asiakas|müşteri"
+    r"|клиент|клиентка|клієнт|клієнтка|πελάτης|πελάτισσα|patient|patiente|paziente|paciente|pacjent|patiënt"
+    r"|caller|contact|kontakt|contacto|contatto|member|mitglied|socio|employee|mitarbeiter|medewerker"
+    r"|empleado|dipendente|pracownik|spoke to|sprach mit|habló con|ha parlato con|sprak met|rozmawiał z"
+    r"|attn|attention)\s+")
+NAME_TOKEN = re.compile(r"[^\W\d_][^\W\d_'’\-.]*(?:[-'’][^\W\d_]+)*\.?")
+CJK_NAME = re.compile(r"(?:^|[\s。、，,.!?:：「」()\d])((?!お|ご)[\u3040-\u30ff\u4e00-\u9fff]{1,4}"
+                      r"(?:[ \u3000][\u3040-\u30ff\u4e00-\u9fff]{1,3})?)(?:様|さま|さん|殿)")
+
+
+def _has_person_name(text: str) -> bool:
+    """A person named in prose: after a word that introduces one (`Kunde Thaddäus Döhn hat`, `El cliente
+    Sr. Che Orozco llamó`), or after a title (`Spoke to Dr. Johannes Hannula`), a run of capitalised name
+    words shaped like a full name (or one name after a title); in Japanese, a name before 様/さん/殿."""
+    for m in CJK_NAME.finditer(text):
+        if len(m.group(1).replace(" ", "").replace("\u3000", "")) >= 2:
+            return True
+    for cue in PERSON_CUES.finditer(text):
+        if _name_after(text[cue.end():], cue_word=True):
+            return True
+    for m in re.finditer(r"(?:^|\s)(\S+?)\.?\s", text):
+        if m.group(1).lower().rstrip(".") in HONORIFICS and len(m.group(1).rstrip(".")) >= 2 \
+                and _name_after(text[m.start(1):], cue_word=False):
+            return True
+    return False
+
+
+def _name_after(rest: str, cue_word: bool) -> bool:
+    run: list[str] = []
+    titled = False
+    for token in rest.split()[:6]:
+        bare = token.rstrip(".,;:)")
+        if not NAME_TOKEN.fullmatch(bare + ("." if token.rstrip(",;:)").endswith(".") else "")):
+            break
+        low = bare.lower()
+        if low in HONORIFICS:
+            titled = True
+        elif not (bare[:1].isupper() or low in PARTICLES):
+            break
+        run.append(bare)
+        if token[-1:] in ",;:" or (token.endswith(".") and low not in HONORIFICS and len(bare) > 1):
+            break
+    while run and run[-1].lower() in PARTICLES:
+        run.pop()
+    if not run:
+        return False
+    shape = name_shape(" ".join(run))
+    return shape == "full" or (shape == "single" and titled and not cue_word) or (shape == "single" and titled)
 
 
 # schemes strong enough to name a number inside prose: a random number passes them rarely, because
 # they carry a birth date, a check letter or a long check (a 1-in-10 check digit alone is not enough)
 STRONG_SCHEMES = ("it.codicefiscale", "cn.ric", "kr.rrn", "fi.hetu", "pl.pesel", "fr.nir", "es.dni", "es.nie",
-                  "br.cpf", "gb.nino", "tr.tckimlik", "ru.snils", "in_.pan")
+                  "br.cpf", "gb.nino", "tr.tckimlik", "ru.snils", "in_.pan", "cz.rc", "sk.rc", "cn.ric_any_area")
+
+
+STRONG_LENGTHS = (9, 18)   # their compact lengths: a NINO or DNI (9) to a Chinese resident ID (18)
 
 
 def _has_national_id(text: str) -> bool:
+    if sum(ch.isdigit() for ch in text) < 6:
+        return False
     checks = schemes()
-    for m in _ID.finditer(text.upper()):
+    upper = text.upper()
+    claimed = [m.span() for pattern in (_PHONE, _IBAN) for m in pattern.finditer(upper)]
+    for m in _ID.finditer(upper):
+        if any(a < m.end() and m.start() < b for a, b in claimed):   # a phone number or an IBAN, not an ID
+            continue
         token = m.group(0)
         if sum(ch.isdigit() for ch in token) < 6 or is_ip(token) or parse_date(token) is not None:
             continue
         if _ssn_dashed(token):
             return True
         c = compact(token)
+        if not STRONG_LENGTHS[0] <= len(c) <= STRONG_LENGTHS[1]:
+            continue
         for name in STRONG_SCHEMES:
             check = checks.get(name)
             try:
-                if check is not None and check(c):
+                if check is not None and (check(c) or (name == "fi.hetu" and check(token))):   # hetu keeps its `-`
                     return True
             except Exception:  # noqa: BLE001 - a validator tripping on an odd token is no match
                 continue
@@ -113,9 +241,12 @@ def _has_national_id(text: str) -> bool:
 def embedded_kinds(values: list[str]) -> dict[str, int]:
     """Tag -> how many of `values` hold that kind of personal data inside longer text."""
     counts: dict[str, int] = {}
+    seen: dict[str, set[str]] = {}   # notes repeat their stock sentences: judge each text once
     for v in values:
         if len(v) < 12:
             continue
-        for tag in kinds_in(v):
+        if v not in seen:
+            seen[v] = kinds_in(v)
+        for tag in seen[v]:
             counts[tag] = counts.get(tag, 0) + 1
     return counts

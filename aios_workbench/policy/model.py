@@ -72,7 +72,9 @@ class Grant(Strict):
 class ColumnMask(Strict):
     column: str | None = Field(None, description="source.schema.dataset.column")
     tag: str | None = Field(None, description="mask every column classified with this tag")
-    method: Literal["hash", "redact", "partial", "null"]
+    method: Literal["hash", "redact", "partial", "null", "redact_spans"] = Field(
+        description="redact_spans: free text keeps its words, the personal data inside it (e-mails, phones, "
+                    "IBANs, cards, IPs, ID-like numbers) becomes ***")
     unmasked_for: tuple[str, ...] = Field((), description="roles that see raw values")
 
 

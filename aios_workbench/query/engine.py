@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from aios_workbench.catalog.pii_text import SPAN_PATTERN
 from aios_workbench.connectors.engine import connect
 from aios_workbench.connectors.secrets import scrub
 from aios_workbench.core.errors import ConnectorError, UsageError, WorkbenchError
@@ -83,6 +84,13 @@ def mask_key(secret: str, key_id: str) -> str:
     return hmac.new(secret.encode(), key_id.encode(), hashlib.sha256).hexdigest()
 
 
+def spans_macro() -> str:
+    """`aios_mask_spans(v)`: free text with every span the PII finders look for replaced by `***` (the
+    pattern over-redacts rather than checks: a mask has no room for an IBAN's mod-97)."""
+    pattern = SPAN_PATTERN.replace("'", "''")
+    return f"CREATE MACRO aios_mask_spans(v) AS regexp_replace(v, '{pattern}', '***', 'g')"
+
+
 def mask_hash(secret: str, key_id: str, value) -> str | None:
     """What `aios_mask_hash(value, key_id)` answers: the first 16 hex digits of SHA-256(key || value)."""
     if value is None:
@@ -125,6 +133,7 @@ class GovernedEngine:
         con.execute("CREATE MACRO aios_mask_redact(v) AS CASE WHEN v IS NULL THEN NULL ELSE '***' END")
         con.execute("CREATE MACRO aios_mask_partial(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
                     "repeat('*', length(v) - least(4, length(v) // 3)) || right(v, least(4, length(v) // 3)) END")
+        con.execute(spans_macro())
         self.builtin_functions = frozenset(r[0].lower() for r in con.execute(
             "SELECT DISTINCT function_name FROM duckdb_functions() "
             "WHERE internal AND function_type IN ('scalar', 'aggregate', 'macro')").fetchall())

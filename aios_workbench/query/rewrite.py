@@ -186,7 +186,9 @@ def _mask_expression(column, method: str, key: str | None = None) -> exp.Expr:
         return exp.Anonymous(this="aios_mask_partial", expressions=[ident])
     if method == "redact" and is_text:
         return exp.Anonymous(this="aios_mask_redact", expressions=[ident])
-    return exp.cast(exp.null(), column.data_type)  # null, or redact/partial of a non-text column
+    if method == "redact_spans" and is_text:
+        return exp.Anonymous(this="aios_mask_spans", expressions=[ident])
+    return exp.cast(exp.null(), column.data_type)  # null, or redact/partial/redact_spans of a non-text column
 
 
 def governed_subquery(entry: CatalogEntry, view, alias: exp.Expr | None) -> exp.Subquery:
