@@ -58,9 +58,10 @@ def wait_for_http(url: str, *, timeout: float = 60, headers: dict | None = None,
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
         try:
-            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)
-            return
-        except urllib.error.HTTPError:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2):
+                return   # closed here: a socket left to the garbage collector warns in a later test
+        except urllib.error.HTTPError as exc:
+            exc.close()
             return  # it answers, even if with an error status
         except OSError:
             time.sleep(0.25)

@@ -165,7 +165,8 @@ def start_hub(tmp_path: Path, extra_config: str = "", *, timeout: float = 60) ->
             raise RuntimeError(f"JupyterHub exited with {hub.process.returncode}:\n{hub.stop()[-3000:]}")
         try:
             hub.api("GET", "")
-            urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2)   # and through the proxy
+            with urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2):   # and through the proxy (closed here:
+                pass                                                         # a socket left open warns later)
             return hub
         except (OSError, HubError):
             if time.monotonic() > deadline:

@@ -272,7 +272,8 @@ def start_hub(folder: Path, *, python: Path, service_url: str, service_token: st
             raise RuntimeError(f"JupyterHub exited with {hub.process.returncode}:\n{hub.stop()[-4000:]}")
         try:
             hub.api("GET", "")
-            urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2)   # and through the proxy
+            with urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2):   # and through the proxy (closed here:
+                pass                                                         # a socket left open warns later)
             return hub
         except (OSError, HubError):
             if time.monotonic() > deadline:

@@ -92,7 +92,7 @@ def test_explain_a_logged_model_on_governed_shipments(demo_copy):
         service.close()
     model = LinearRegression().fit(frame[["lead_time_days", "damaged"]], frame["delay_days"])
     mlflow.set_tracking_uri(tracking_uri(demo_copy))
-    with mlflow.start_run() as run:
+    with mlflow.start_run(tags={"aios.user": "alice"}) as run:   # alice's run, as `wb.run` tags it
         mlflow.sklearn.log_model(model, name="model")
     relation = ("(SELECT lead_time_days, damaged::INT AS damaged, delay_days FROM shipments "
                 "WHERE delay_days IS NOT NULL AND lead_time_days IS NOT NULL)")

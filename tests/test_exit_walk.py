@@ -226,6 +226,7 @@ def _bobs_calls(s) -> dict[tuple[str, str], list[Answer]]:
         ("jobs/promote", "post"): [bob("post", "jobs/promote", {"notebook": "notebooks/good.ipynb",
                                                                 "name": "bobs_copy"})],
         ("notebooks/parameters", "get"): [bob("get", "notebooks/parameters", path="notebooks/good.ipynb")],
+        ("notebooks/parameters", "post"): [bob("post", "notebooks/parameters", {"path": "notebooks/good.ipynb"})],
         ("jobs/versions", "get"): [bob("get", "jobs/versions", name="late_carriers")],
         ("jobs/rollback", "post"): [bob("post", "jobs/rollback", {"name": "late_carriers", "version": 1})],
         ("jobs/approval", "post"): [bob("post", "jobs/approval", {"name": "late_carriers", "version": 1,
