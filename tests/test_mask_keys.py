@@ -149,3 +149,17 @@ def test_a_column_in_two_join_domains_is_refused_with_its_line(tmp_path):
     (tmp_path / "policy.yaml").write_text(POLICY + "join_domains:\n  emails: [crm.suppliers]\n")
     with pytest.raises(ConfigError, match="join_domains"):
         load_policy(tmp_path)
+
+
+def test_the_mask_salt_is_private_from_its_first_byte_and_one_for_every_process(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aios_workbench.query.engine import _salt
+
+    with ThreadPoolExecutor(8) as pool:   # services starting at once on a new workspace
+        salts = set(pool.map(lambda _: _salt(tmp_path / "state"), range(16)))
+
+    salt_file = tmp_path / "state" / "mask.salt"
+    assert len(salts) == 1 and salt_file.read_text() == salts.pop()
+    assert salt_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in (tmp_path / "state").iterdir()] == ["mask.salt"]   # no temporary file left

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
+import threading
 from pathlib import Path
 
 import duckdb
@@ -36,9 +38,17 @@ def _salt(state_dir: Path) -> str:
     """The workspace's secret: every hash mask's key is derived from it (`mask_key`)."""
     path = state_dir / "mask.salt"
     if not path.exists():
+        # private from its first byte, and created whole: processes starting at once all keep the first salt
         state_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        temporary = path.with_name(f".mask.salt.{os.getpid()}.{threading.get_ident()}.tmp")
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
