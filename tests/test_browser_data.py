@@ -207,9 +207,10 @@ def test_insert_query_adds_a_wb_sql_cell_that_runs_in_a_new_notebook(new_noteboo
     # run it as a user would (Run > Run All Cells): the governed rows arrive in the notebook, masked
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(
+    page.wait_for_function(   # the rows, or an error (then the assertion below shows it)
         """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
-                 .some(n => n.innerText.includes('contact_email'))""", timeout=120_000)
+                 .some(n => n.innerText.includes('contact_email') || n.innerText.includes('Error'))""",
+        timeout=120_000)
     output = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts())
     assert "Error" not in output, output
     assert "@" not in output, output      # contact_email is masked for this user
