@@ -204,13 +204,21 @@ def test_insert_query_adds_a_wb_sql_cell_that_runs_in_a_new_notebook(new_noteboo
     assert any("import aios_workbench as wb" in cell for cell in code), code
     page.screenshot(path=str(artifact("data-insert-query.png")))
 
-    # run it as a user would (Run > Run All Cells): the governed rows arrive in the notebook, masked
+    # run it as a user would, once the status bar says the new notebook's kernel is idle (on a busy machine
+    # JupyterLab may take long to attach one), with Run > Run All Cells: the governed rows arrive, masked
+    page.wait_for_function(
+        """() => (document.querySelector('#jp-main-statusbar')?.innerText || '').includes('| Idle')""",
+        timeout=180_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(   # the rows, or an error (then the assertion below shows it)
-        """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
-                 .some(n => n.innerText.includes('contact_email') || n.innerText.includes('Error'))""",
-        timeout=120_000)
+    try:
+        page.wait_for_function(   # the rows, or an error (then the assertion below shows it)
+            """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
+                     .some(n => n.innerText.includes('contact_email') || n.innerText.includes('Error'))""",
+            timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(artifact("data-insert-query-timeout.png")))   # what the page showed instead
+        raise
     output = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts())
     assert "Error" not in output, output
     assert "@" not in output, output      # contact_email is masked for this user
