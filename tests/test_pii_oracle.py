@@ -4,19 +4,11 @@ code path (catalog.classify.classify_listing over DuckDB views of the Parquet fi
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter
-from pathlib import Path
-
-import duckdb
 import pytest
 
 from aios_workbench.catalog import classify
+from tests.pii_oracle import CLASSES, classify_oracle, labels, scores
 
-ORACLE = Path(__file__).parent / "oracles" / "pii_columns"
-CLASSES = ("pii.person_name", "pii.email", "pii.phone", "pii.date_of_birth", "pii.address", "pii.national_id",
-           "pii.iban", "pii.ip_address", "pii.payment_card")
 # What the detector reaches on the whole set (dev + held-out), minus a small margin; issue #19's targets
 # are precision >= 0.98 and recall >= 0.97 per class (see docs/benchmarks.md for the gap).
 FLOORS = {  # class: (precision, recall); reached: see docs/benchmarks.md "PII discovery"
@@ -26,54 +18,15 @@ FLOORS = {  # class: (precision, recall); reached: see docs/benchmarks.md "PII d
 }
 
 
-def half(table: str) -> str:
-    """The deterministic split: DEV when the table name's sha256 starts with an even byte, else HELD-OUT."""
-    return "dev" if hashlib.sha256(table.encode()).digest()[0] % 2 == 0 else "held-out"
-
-
-def classify_oracle(tables: list[str] | None = None) -> dict[tuple[str, str], set[str]]:
-    """(table, column) -> tags, the way `aios catalog scan` finds them for a `files` source."""
-    con = duckdb.connect()
-    con.execute("ATTACH ':memory:' AS oracle")
-    names = tables or sorted(p.stem for p in (ORACLE / "tables").glob("*.parquet"))
-    for name in names:
-        path = str(ORACLE / "tables" / f"{name}.parquet").replace("'", "''")
-        con.execute(f"CREATE VIEW oracle.main.\"{name}\" AS SELECT * FROM read_parquet('{path}')")
-    columns = con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
-                          "WHERE database_name = 'oracle' ORDER BY table_name, column_index").fetchall()
-    by_table: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in columns:
-        by_table.setdefault(table, []).append((column, data_type))
-    listing = [("main", t, "view", cols) for t, cols in by_table.items()]
-    verdicts = classify.classify_listing(con, "oracle", listing)
-    con.close()
-    return {(t, c): {v.tag for v in found} for (_, t), per in verdicts.items() for c, found in per.items()}
-
-
-def scores(labels: list[dict], found: dict[tuple[str, str], set[str]]) -> dict[str, tuple[int, int, int]]:
-    tp, fp, fn = Counter(), Counter(), Counter()
-    for r in labels:
-        got = found.get((r["table"], r["column"]), set()) - {classify.EMBEDDED_TAG}
-        want = set(r["labels"])
-        for tag in got & want:
-            tp[tag] += 1
-        for tag in got - want:
-            fp[tag] += 1
-        for tag in want - got:
-            fn[tag] += 1
-    return {c: (tp[c], fp[c], fn[c]) for c in CLASSES}
-
-
 @pytest.fixture(scope="module")
 def oracle_run():
-    labels = json.loads((ORACLE / "labels.json").read_text())
-    return labels, classify_oracle()
+    return labels(), classify_oracle()
 
 
 def test_every_class_reaches_its_precision_and_recall_floor_on_the_whole_oracle(oracle_run):
     labels, found = oracle_run
     assert len(labels) >= 1000
-    for cls, (tp, fp, fn) in scores(labels, found).items():
+    for cls, (tp, fp, fn) in scores(found).items():
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn)
         floor_p, floor_r = FLOORS[cls]

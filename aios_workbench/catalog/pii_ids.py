@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import cache
 
 from aios_workbench.catalog.pii_dates import parse_date
+from aios_workbench.catalog.pii_values import luhn
 
 # stdnum modules whose numbers identify a person (identity, personal tax, social security numbers),
 # country by country; company and VAT numbers are not personal data and are left out.
@@ -56,7 +57,7 @@ def _snils(v: str) -> bool:
 
 def _saudi_id(v: str) -> bool:
     """Saudi national ID (1...) or iqama (2...): ten digits passing Luhn."""
-    return bool(re.fullmatch(r"[12]\d{9}", v)) and _luhn(v)
+    return bool(re.fullmatch(r"[12]\d{9}", v)) and luhn(v)
 
 
 def _nuss(v: str) -> bool:
@@ -79,16 +80,6 @@ def _cn_ric_any_area(v: str) -> bool:
         return False
     total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(v[:17]))
     return "10X98765432"[total % 11] == v[17]
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _ssn_dashed(v: str) -> bool:
