@@ -159,10 +159,16 @@ def start_hub(tmp_path: Path, extra_config: str = "", *, timeout: float = 60) ->
     with hub.log.open("w") as log:
         hub.process = subprocess.Popen([str(JUPYTERHUB), "-f", str(folder / "jupyterhub_config.py")],
                                        cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return wait_until_up(hub, timeout)
+
+
+def wait_until_up(hub: Hub, timeout: float) -> Hub:
+    """`hub` once its REST API answers, directly and through its proxy; its log in the error when it exits or
+    does not answer within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        if hub.process.poll() is not None:
-            raise RuntimeError(f"JupyterHub exited with {hub.process.returncode}:\n{hub.stop()[-3000:]}")
+        if hub.process is not None and hub.process.poll() is not None:
+            raise RuntimeError(f"JupyterHub exited with {hub.process.returncode}:\n{hub.stop()[-4000:]}")
         try:
             hub.api("GET", "")
             with urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2):   # and through the proxy (closed here:
@@ -170,6 +176,5 @@ def start_hub(tmp_path: Path, extra_config: str = "", *, timeout: float = 60) ->
             return hub
         except (OSError, HubError):
             if time.monotonic() > deadline:
-                log_text = hub.stop()
-                raise TimeoutError(f"JupyterHub did not answer within {timeout} s:\n{log_text[-3000:]}") from None
+                raise TimeoutError(f"JupyterHub did not answer within {timeout} s:\n{hub.stop()[-4000:]}") from None
             time.sleep(0.25)

@@ -36,7 +36,7 @@ from tests.conftest import (
     stop,
     wait_for_http,
 )
-from tests.hub import JUPYTERHUB, PASSWORD, PROXY, Hub, HubError
+from tests.hub import JUPYTERHUB, PASSWORD, PROXY, Hub, HubError, wait_until_up
 
 DEPLOY_CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
 VENV_BIN = Path(sys.executable).parent
@@ -266,19 +266,7 @@ def start_hub(folder: Path, *, python: Path, service_url: str, service_token: st
     with log.open("w") as out:
         hub.process = subprocess.Popen([str(JUPYTERHUB), "-f", str(config)], cwd=folder, env=env, stdout=out,
                                        stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout
-    while True:
-        if hub.process.poll() is not None:
-            raise RuntimeError(f"JupyterHub exited with {hub.process.returncode}:\n{hub.stop()[-4000:]}")
-        try:
-            hub.api("GET", "")
-            with urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2):   # and through the proxy (closed here:
-                pass                                                         # a socket left open warns later)
-            return hub
-        except (OSError, HubError):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterHub did not answer within {timeout} s:\n{hub.stop()[-4000:]}") from None
-            time.sleep(0.25)
+    return wait_until_up(hub, timeout)
 
 
 @contextlib.contextmanager
