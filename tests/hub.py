@@ -174,7 +174,10 @@ def wait_until_up(hub: Hub, timeout: float) -> Hub:
             with urllib.request.urlopen(f"{hub.url}/hub/api", timeout=2):   # and through the proxy (closed here:
                 pass                                                         # a socket left open warns later)
             return hub
+        except urllib.error.HTTPError as exc:   # the proxy answers before its route to the hub is in
+            exc.close()
         except (OSError, HubError):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterHub did not answer within {timeout} s:\n{hub.stop()[-4000:]}") from None
-            time.sleep(0.25)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"JupyterHub did not answer within {timeout} s:\n{hub.stop()[-4000:]}")
+        time.sleep(0.25)

@@ -113,7 +113,8 @@ def api(lab, method: str, path: str, body: dict | None = None) -> tuple[int, dic
         with urllib.request.urlopen(request, timeout=600) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        with error:   # closed here: an open error answer warns in a later test
+            return error.code, json.loads(error.read() or b"null")
 
 
 def promote(lab, notebook: str, **fields) -> dict:

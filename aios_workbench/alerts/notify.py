@@ -50,6 +50,7 @@ class WebhookNotifier:
                 response.read()
             return True
         except urllib.error.HTTPError as exc:
+            exc.close()
             log.warning("webhook %s answered %s %s for %r", self.where, exc.code, exc.reason, title)
         except (OSError, ValueError) as exc:  # refused, timed out, DNS, a malformed URL
             reason = redact(str(exc)).replace(self.url, self.where)

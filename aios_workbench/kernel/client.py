@@ -58,7 +58,8 @@ class ServiceClient:
         try:
             return urllib.request.urlopen(request, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as exc:
-            raw = exc.read()
+            with exc:   # its socket closed now, not whenever the garbage collector runs
+                raw = exc.read()
             if answer_key is not None and answer_key in _json_object(raw):
                 return io.BytesIO(raw)
             raise self._error(exc.code, raw, endpoint.split("?")[0]) from None

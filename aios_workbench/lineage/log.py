@@ -121,6 +121,8 @@ class HttpTransport:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 ok = 200 <= response.status < 300
         except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts; ValueError: a malformed URL
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()
             ok = False
             reason = getattr(exc, "code", None) or getattr(exc, "reason", None) or type(exc).__name__
             log.warning("lineage endpoint %s did not take an event: %s", redact(self.url), redact(str(reason)))

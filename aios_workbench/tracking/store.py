@@ -181,8 +181,8 @@ def check_reachable(uri: str, *, required: bool = True, timeout: float = REACHAB
     try:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout):
             pass
-    except urllib.error.HTTPError:
-        pass  # it answered, even if with an error status: the server is up
+    except urllib.error.HTTPError as exc:
+        exc.close()  # it answered, even if with an error status: the server is up
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if not required:
