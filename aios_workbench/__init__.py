@@ -13,6 +13,7 @@ _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift
                "register_model", "catalog", "runs", "write"}
 _TRACKING_API = {"run", "active_run", "set_experiment"}
 _JOBS_API = {"promote"}
+_ACTIONS_API = {"propose", "actions"}
 
 
 def __getattr__(name: str):
@@ -30,11 +31,15 @@ def __getattr__(name: str):
         from aios_workbench.kernel import promote as client_api  # lazy: promotion client loads on first wb.promote
 
         return getattr(client_api, name)
+    if name in _ACTIONS_API:
+        from aios_workbench.kernel import actions  # lazy: the approval queue's client loads on first wb.propose
+
+        return getattr(actions, name)
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API, *_JOBS_API])
+    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API, *_JOBS_API, *_ACTIONS_API])
 
 
 def _jupyter_labextension_paths():

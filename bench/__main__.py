@@ -35,8 +35,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{bench.name}  (baseline: {bench.baseline}; {bench.repeat} samples)  {bench.description}")
         return 0
     selected = harness.select(args.only)
-    results = harness.run(selected, args.repeat, progress=lambda msg: print(msg, file=sys.stderr))
+    failed: list[str] = []
+    results = harness.run(selected, args.repeat, progress=lambda msg: print(msg, file=sys.stderr), failed=failed)
     print(report.as_json(results) if args.json else report.table(results) + "\n\n" + report.notes(results))
+    if failed:
+        print(f"{len(failed)} benchmark(s) failed ({', '.join(failed)}): docs/benchmarks.md left as is",
+              file=sys.stderr)
+        return 1
     if args.no_docs:
         return 0
     if args.only:

@@ -161,12 +161,22 @@ def select(only: list[str] | None) -> list[Benchmark]:
     return [benchmarks[name] for name in only]
 
 
-def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print) -> list[Comparison]:
+def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print,
+        failed: list[str] | None = None) -> list[Comparison]:
+    """Each benchmark's comparison. One that raises is reported through `progress` and named in `failed`
+    (when given; else it raises), and the others still run: an hour-long run is not lost to one of them."""
     results = []
     for bench in selected:
         n = repeat or bench.repeat
         progress(f"running {bench.name!r} vs {bench.baseline!r} ({n} samples each) ...")
-        comparison = bench.run(n)
+        try:
+            comparison = bench.run(n)
+        except Exception as exc:
+            if failed is None:
+                raise
+            progress(f"FAILED {bench.name!r}: {type(exc).__name__}: {exc}")
+            failed.append(bench.name)
+            continue
         if comparison.name != bench.name:
             raise ValueError(f"benchmark {bench.name!r} returned a Comparison named {comparison.name!r}")
         results.append(comparison)

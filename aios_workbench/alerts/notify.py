@@ -90,32 +90,40 @@ class EmailNotifier:
         return message
 
     def notify(self, title: str, detail: str = "", *, event: dict | None = None) -> bool:
-        import smtplib
-
         if not self.recipients:
             return True
         try:
-            message = self.message(title, detail, event)
-            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.timeout) as client:
-                if self.smtp.starttls:
-                    client.starttls()
-                if self.smtp.username:
-                    client.login(self.smtp.username, self._password())
-                client.send_message(message)
+            send_email(self.smtp, self.message(title, detail, event), timeout=self.timeout)
             return True
         except Exception as exc:  # noqa: BLE001 - SMTP, socket and secret errors alike must not escape
             log.warning("e-mail to %s through %s:%s failed for %r: %s", ", ".join(self.recipients),
-                        self.smtp.host, self.smtp.port, title, _scrubbed(str(exc)))
+                        self.smtp.host, self.smtp.port, title, scrubbed(str(exc)))
             return False
 
-    def _password(self) -> str:
-        # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only SMTP with a password pays
-        from aios_workbench.connectors.secrets import resolve_secret
-
-        return resolve_secret(self.smtp.password_secret) if self.smtp.password_secret else ""
 
 
-def _scrubbed(text: str) -> str:
+def send_email(smtp, message, *, timeout: float = 10.0) -> None:
+    """Send `message` (an EmailMessage) through the workspace's SMTP server `smtp` (`notifications.smtp`);
+    raises what smtplib, the socket or the secret raises. The password is resolved now, never kept."""
+    import smtplib
+
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.username:
+            client.login(smtp.username, _password(smtp))
+        client.send_message(message)
+
+
+def _password(smtp) -> str:
+    # lazy: connectors.secrets runs the connectors package, which loads DuckDB; only SMTP with a password pays
+    from aios_workbench.connectors.secrets import resolve_secret
+
+    return resolve_secret(smtp.password_secret) if smtp.password_secret else ""
+
+
+def scrubbed(text: str) -> str:
+    """`text` (an error's message) without secrets or credentials in it."""
     # lazy: connectors.secrets runs the connectors package, which loads DuckDB; notify stays light for the scheduler
     from aios_workbench.connectors.secrets import scrub
 

@@ -1,6 +1,6 @@
 """One registry shape for every plugin family.
 
-Connectors, checks, executors and notifiers are each a `Registry`. Built-ins
+Connectors, checks, executors, notifiers and action kinds are each a `Registry`. Built-ins
 register themselves with `register(name, obj)` exactly as third-party plugins do
 through the entry-point group ``aios_workbench.<family>``.
 """
@@ -90,3 +90,4 @@ connectors: Registry[Any] = Registry("connectors")
 checks: Registry[Any] = Registry("checks")
 executors: Registry[Any] = Registry("executors")
 notifiers: Registry[Any] = Registry("notifiers")
+actions: Registry[Any] = Registry("actions")   # kinds of proposed actions (actions/kinds.py)

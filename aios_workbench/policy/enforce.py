@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from aios_workbench.core.errors import ConfigError, PermissionDenied
+from aios_workbench.core.errors import ConfigError, PermissionDenied, UnknownPolicyUser
 from aios_workbench.policy.model import PolicyFile
 
 PLACEHOLDER = re.compile(r"\{user\.([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -55,7 +55,7 @@ class PolicyEngine:
     def principal(self, user: str) -> Principal:
         info = self.policy.users.get(user)
         if info is None:
-            raise PermissionDenied(
+            raise UnknownPolicyUser(
                 f"user {user!r} is not in the policy, so it may read nothing (deny by default)",
                 fix=f"add `{user}:` with its roles under `users:` in governance/policy.yaml", input=user)
         return Principal(user, frozenset(info.roles), dict(info.attributes))
@@ -63,6 +63,19 @@ class PolicyEngine:
     def is_auditor(self, user: str) -> bool:
         info = self.policy.users.get(user)
         return info is not None and any(self.policy.roles[r].audit for r in info.roles if r in self.policy.roles)
+
+    def approves(self, user: str, kind: str) -> bool:
+        """Whether one of `user`'s roles may approve proposed actions of `kind`."""
+        info = self.policy.users.get(user)
+        return info is not None and any(kind in self.policy.roles[r].approves or "*" in self.policy.roles[r].approves
+                                        for r in info.roles if r in self.policy.roles)
+
+    def tag_mask(self, principal: Principal, tags: set[str]) -> str | None:
+        """The rule of the first tag mask that hides a value with `tags` from `principal`; None: none does."""
+        for i, mask in enumerate(self.policy.masks):
+            if mask.tag and mask.tag in tags and not principal.roles & set(mask.unmasked_for):
+                return f"masks[{i}]: {mask.method} on tag {mask.tag}"
+        return None
 
     def may_impersonate(self, user: str, target: str) -> bool:
         info = self.policy.users.get(user)

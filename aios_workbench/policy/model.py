@@ -57,6 +57,8 @@ class User(Strict):
 class Role(Strict):
     description: str = ""
     audit: bool = Field(False, description="members may read every audit record (others see their own)")
+    approves: tuple[str, ...] = Field((), description="kinds of proposed actions members may approve or reject "
+                                                      "(e.g. email, webhook, job_run); '*' for every kind")
 
 
 class Grant(Strict):

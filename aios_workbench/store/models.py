@@ -277,3 +277,32 @@ class DatasetOwner(Base):
     name: Mapped[str] = mapped_column(String(256))
     owner: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProposedAction(Base):
+    """An action with a side effect (an e-mail, a webhook, a job run) proposed by a person, a job or an agent,
+    waiting for a person with the approver role to approve or reject it; executed at most once, after approval.
+
+    state: pending -> executing -> executed | failed; pending -> rejected | expired. `payload` is what was
+    proposed, `approved_payload` what was approved (an approver may edit it first)."""
+
+    __tablename__ = "proposed_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    sources: Mapped[dict] = mapped_column(JSON, default=dict)       # payload field -> source.schema.dataset.column
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    proposed_by: Mapped[str] = mapped_column(String(128), index=True)
+    proposed_via: Mapped[str] = mapped_column(String(64), default="api")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[dict | None] = mapped_column(JSON, nullable=True)

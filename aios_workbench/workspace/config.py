@@ -125,6 +125,17 @@ class NotificationSettings(Strict):
     timeout_seconds: float = Field(10, gt=0)
 
 
+class ActionSettings(Strict):
+    """Proposed actions (`wb.propose`): how long one waits for a decision and what it may reach."""
+
+    expire_after_hours: float = Field(72, gt=0, le=24 * 366, description="a proposal nobody decided on within "
+                                      "this many hours expires and can no longer be approved")
+    allow_self_approval: bool = Field(True, description="may an approver approve an action they proposed "
+                                      "themselves (a draft of their own); false: a second person must")
+    webhook_hosts: tuple[str, ...] = Field((), description="hosts a proposed webhook may call (host or host:port); "
+                                           "none listed: webhook actions are refused")
+
+
 class Dashboard(Strict):
     """`aios dashboard`: the Panel dashboard for business analysts."""
 
@@ -209,6 +220,7 @@ class WorkspaceConfig(Strict):
     jobs: Jobs = Jobs()
     scheduler: SchedulerSettings = SchedulerSettings()
     notifications: NotificationSettings = NotificationSettings()
+    actions: ActionSettings = ActionSettings()
     dashboard: Dashboard = Dashboard()
     audit: AuditSettings = AuditSettings()
     hub: HubSettings | None = Field(None, description="team mode: identities from JupyterHub (see HubSettings)")

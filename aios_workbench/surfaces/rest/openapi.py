@@ -107,6 +107,17 @@ REFUSALS: dict[str, dict[int, str]] = {
                               404: "Unknown run."},
     "POST jobs/runs/rerun": {403: NOT_CONTROLLER, 404: "Unknown run."},
     "POST alerts/ack": {404: "Unknown alert."},
+    "POST actions": {400: "Unknown kind, or a payload field, source or expiry that is not valid (named).",
+                     403: "The caller is not in the policy.", 404: "A declared source column does not exist.",
+                     422: "The kind needs a setting aios.yaml lacks (e.g. notifications.smtp)."},
+    "GET actions/action": {404: "Unknown action, or one the caller may not see."},
+    "POST actions/approve": {400: "The edited payload is not valid.",
+                             403: "No role of the caller approves this kind, a value is withheld from them, or "
+                                  "self-approval is off.", 404: "Unknown action, or one the caller may not see.",
+                             409: "The action is no longer pending (approved, rejected or expired)."},
+    "POST actions/reject": {400: "No reason given.", 403: "No role of the caller approves this kind.",
+                            404: "Unknown action, or one the caller may not see.",
+                            409: "The action is no longer pending."},
     "GET dashboard/{view}": {403: "Not authenticated, or not allowed (e.g. a dataset without a grant, another job's "
                                   "output).", 404: "Unknown view, dataset, run or alert."},
     "POST dashboard/{view}": {404: "Unknown view or alert."},
