@@ -17,68 +17,26 @@ import urllib.request
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from aios_workbench.service.core import WorkbenchService
-from tests.conftest import aios_serve, copy_demo_workspace, free_port, run_aios
-
-CONTACT = "supplier_master.main.suppliers.contact_email"
-
-
-class Inbox:
-    """What the SMTP server received (aiosmtpd handler)."""
-
-    def __init__(self):
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):   # noqa: N802 - aiosmtpd's hook name
-        from email import message_from_bytes
-
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 10) -> list:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.messages
+from tests.approvals import CONTACT, a_contact, approvals_workspace, smtp_server
+from tests.conftest import aios_serve, run_aios
 
 
 @pytest.fixture(scope="module")
 def env(demo_workspace, tmp_path_factory):
-    from aiosmtpd.controller import Controller
-
     from aios_workbench.service.tokens import ServiceTokens
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    ws = copy_demo_workspace(demo_workspace, tmp_path_factory.mktemp("actions") / "demo")
-    config = yaml.safe_load((ws.root / "aios.yaml").read_text())
-    config["notifications"] = {"smtp": {"host": "127.0.0.1", "port": controller.port, "sender": "aios@example.com"}}
-    config["actions"] = {"webhook_hosts": ["hooks.example.com"]}
-    (ws.root / "aios.yaml").write_text(yaml.safe_dump(config))
-    policy_file = ws.root / "governance" / "policy.yaml"
-    policy = yaml.safe_load(policy_file.read_text())
-    policy["roles"]["procurement_officer"] = {"description": "Decides on sourcing.", "approves": ["email", "job_run"]}
-    policy["roles"]["buyer"] = {"description": "Buys; sees e-mail addresses masked.", "approves": ["email"]}
-    policy["users"]["olivia"] = {"roles": ["procurement_officer"]}
-    policy["users"]["dave"] = {"roles": ["buyer"]}
-    policy["grants"] += [{"role": "procurement_officer", "scope": "*"}, {"role": "buyer", "scope": "*"}]
-    policy["row_filters"][0]["exempt_roles"] += ["procurement_officer", "buyer"]
-    policy["masks"][0]["unmasked_for"] = ["steward", "procurement_officer"]   # pii.email, hashed for the rest
-    policy_file.write_text(yaml.safe_dump(policy, sort_keys=False))
-    from aios_workbench.workspace import Workspace
-
-    ws = Workspace.load(ws.root)
-    service = WorkbenchService(ws, mode="local")
-    tokens = {user: ServiceTokens(ws.state_dir).add(user)[1] for user in ("alice", "bob", "carol", "olivia", "dave")}
-    try:
-        with aios_serve(ws.root, token="actions-service", user="carol") as url:
-            yield SimpleNamespace(ws=ws, service=service, url=url, tokens=tokens, inbox=inbox)
-    finally:
-        service.close()
-        controller.stop()
+    with smtp_server() as (port, inbox):
+        ws = approvals_workspace(demo_workspace, tmp_path_factory.mktemp("actions") / "demo", smtp_port=port)
+        service = WorkbenchService(ws, mode="local")
+        tokens = {user: ServiceTokens(ws.state_dir).add(user)[1]
+                  for user in ("alice", "bob", "carol", "olivia", "dave")}
+        try:
+            with aios_serve(ws.root, token="actions-service", user="carol") as url:
+                yield SimpleNamespace(ws=ws, service=service, url=url, tokens=tokens, inbox=inbox)
+        finally:
+            service.close()
 
 
 def rest(env, user: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
@@ -93,15 +51,8 @@ def rest(env, user: str, method: str, path: str, body: dict | None = None) -> tu
             return exc.code, json.loads(exc.read())
 
 
-def a_contact(env) -> str:
-    """A supplier's real contact address, read as the steward (raw)."""
-    rows = env.service.queries.run("SELECT contact_email FROM suppliers WHERE contact_email IS NOT NULL "
-                                   "ORDER BY supplier_id LIMIT 1", user="carol", surface="api").to_arrow().to_pylist()
-    return rows[0]["contact_email"]
-
-
 def outreach(env, user: str = "alice", **extra) -> dict:
-    to = a_contact(env)
+    to = a_contact(env.service)
     status, action = rest(env, user, "POST", "actions", {
         "kind": "email", "payload": {"to": [to], "subject": "Capacity for Q3", "body": "Dear supplier, ..."},
         "reason": "3 suppliers in Southeast Asia are at risk", "evidence": {"orders_at_risk": 14},

@@ -1,6 +1,7 @@
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { ActionReview } from './actionReview';
 import { reloadButton, smallButton } from './buttons';
 import {
   acknowledgeAlert,
@@ -203,7 +204,13 @@ export class AlertsPanel extends Panel {
             )
           ])
     );
+    const listed = new Set(this._alerts.map(alert => alert.id));
+    // an action decided here stays with its outcome after its alert is resolved
+    const decided = [...this._decided]
+      .filter(([id]) => !listed.has(id))
+      .map(([, node]) => node);
     this._list.replaceChildren(
+      ...decided,
       ...this._alerts.map(alert => this._renderAlert(alert))
     );
     this._more.hidden = this._exhausted;
@@ -296,6 +303,37 @@ export class AlertsPanel extends Panel {
     if (job) {
       button('Open job', 'open-job', () => this._options.openJob(job));
     }
+    const actionId =
+      alert.kind === 'approval' && typeof detail.action === 'number'
+        ? detail.action
+        : null;
+    let review: HTMLElement | null = null;
+    if (actionId !== null) {
+      review = el('div', { class: 'aios-alert-review' });
+      const holder = review;
+      button(
+        'Review',
+        'review',
+        () => {
+          if (holder.childElementCount) {
+            holder.replaceChildren(); // a second click closes it
+            return;
+          }
+          const card = new ActionReview(actionId, () => {
+            // decided: the alert is resolved; its buttons go, the review stays to show the outcome
+            buttons?.remove();
+            this._decided.set(alert.id, item);
+            this._options.changed?.();
+          });
+          holder.replaceChildren(card.node);
+          void card.load();
+        },
+        alert.state !== 'resolved'
+      );
+    }
+    const buttons = actions.length
+      ? el('div', { class: 'aios-job-run-actions' }, ...actions)
+      : null;
     const facts: string[] = [];
     if (job) {
       facts.push(
@@ -310,7 +348,7 @@ export class AlertsPanel extends Panel {
       facts.push(`promoted by ${promotedBy}`);
     }
     const error = text(detail.error);
-    return el(
+    const item = el(
       'li',
       {
         class: `aios-alert aios-alert-${alert.state}`,
@@ -360,11 +398,11 @@ export class AlertsPanel extends Panel {
           )
         : null,
       comment,
-      actions.length
-        ? el('div', { class: 'aios-job-run-actions' }, ...actions)
-        : null,
+      buttons,
+      review,
       slot
     );
+    return item;
   }
 
   private readonly _options: IAlertsPanelOptions;
@@ -375,6 +413,7 @@ export class AlertsPanel extends Panel {
   private readonly _more: HTMLButtonElement;
   private readonly _loader = new Loader({ busy: this.node });
   private _alerts: Alert[] = [];
+  private readonly _decided = new Map<number, HTMLElement>();
   private _exhausted = true;
 }
 

@@ -221,3 +221,15 @@ export type AcknowledgeRequest = RequestBody<
   Schemas['AcknowledgeRequest'],
   'id'
 >;
+
+/** A proposed action (e-mail, webhook call, job run) as the caller may see it. */
+export type ProposedAction = Schemas['Action'];
+
+/** `POST actions/approve`: approve (optionally with an edited payload); executes it once. */
+export type ApproveActionRequest = RequestBody<Schemas['ApproveRequest'], 'id'>;
+
+/** `POST actions/reject`: reject with a reason. */
+export type RejectActionRequest = RequestBody<
+  Schemas['RejectRequest'],
+  'id' | 'reason'
+>;

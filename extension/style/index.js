@@ -5,3 +5,4 @@ import './checks.css';
 import './runs.css';
 import './promote.css';
 import './jobs.css';
+import './actions.css';
