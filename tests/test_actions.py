@@ -212,3 +212,23 @@ def test_the_cli_lists_approves_and_rejects(env):
     rejected = run_aios("--workspace", str(env.ws.root), "actions", "reject", str(action["id"]), "--reason", "not now",
                         env={"AIOS_USER": "olivia"})
     assert rejected.returncode == 0 and "rejected" in rejected.stdout
+
+
+def test_the_proposer_sees_the_approvers_edit_as_her_grants_allow(env):
+    status, action = rest(env, "alice", "POST", "actions", {
+        "kind": "email", "payload": {"to": ["buyers@example.com"], "subject": "Lanes", "body": "See attached."}})
+    assert status == 200
+    direct = "k.lindqvist@nordline-freight.se"                      # the approver adds a personal address
+    edited = {**action["payload"], "body": f"See attached. Write to {direct} directly."}
+    status, done = rest(env, "olivia", "POST", "actions/approve", {"id": action["id"], "payload": edited})
+    assert status == 200 and done["state"] == "executed" and direct in done["approved_payload"]["body"]
+    status, seen = rest(env, "alice", "GET", f"actions/action?id={action['id']}")   # e-mails are hashed for alice
+    assert status == 200 and direct not in json.dumps(seen)
+    assert seen["payload"]["body"] == "See attached."               # her own words, as she wrote them
+
+
+def test_an_oversized_proposal_is_refused(env):
+    status, answer = rest(env, "alice", "POST", "actions", {
+        "kind": "email", "payload": {"to": ["a@example.com"], "subject": "s", "body": "b"},
+        "evidence": {"rows": ["x" * 1000] * 1100}})
+    assert status == 400 and "evidence is over 1 MB" in answer["message"]

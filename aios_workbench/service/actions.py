@@ -16,6 +16,7 @@ The rules, the same from every surface (REST `actions*`, `aios actions`, `wb.pro
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from functools import lru_cache
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYSTEM = "aios"          # the audit's user for what nobody did (an expiry)
+MAX_JSON = 1_000_000     # characters of a payload or of evidence: what a person can review
 KIND_WORDS = {"email": "an e-mail", "webhook": "a webhook call", "job_run": "a job run"}
 
 
@@ -61,6 +63,10 @@ class ActionsManager(Manager):
         plugin = action_kinds.get(kind)
         if not isinstance(payload, dict):
             raise UsageError("an action's payload must be a JSON object", fix="pass payload={...}", input="payload")
+        for name, value in (("payload", payload), ("evidence", evidence or {})):
+            if len(json.dumps(value, default=str)) > MAX_JSON:
+                raise UsageError(f"the action's {name} is over {MAX_JSON // 1_000_000} MB",
+                                 fix=f"keep the {name} to what a person reviews; link to the rest", input=name)
         checked = plugin.check(dict(payload), ActionContext(self.service, user))
         sources = {str(k): self._source_column(str(k), str(v), checked) for k, v in (sources or {}).items()}
         limit = self.service.workspace.config.actions.expire_after_hours
