@@ -14,6 +14,7 @@ _CLIENT_API = {"status", "connect", "sql", "table", "quality", "monitor", "drift
 _TRACKING_API = {"run", "active_run", "set_experiment"}
 _JOBS_API = {"promote"}
 _ACTIONS_API = {"propose", "actions"}
+_SIMULATION_API = {"simulate"}
 
 
 def __getattr__(name: str):
@@ -35,11 +36,15 @@ def __getattr__(name: str):
         from aios_workbench.kernel import actions  # lazy: the approval queue's client loads on first wb.propose
 
         return getattr(actions, name)
+    if name in _SIMULATION_API:
+        from aios_workbench.kernel import simulate  # lazy: numpy and polars load on first wb.simulate
+
+        return simulate.simulate
     raise AttributeError(f"module 'aios_workbench' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API, *_JOBS_API, *_ACTIONS_API])
+    return sorted([*globals(), *_CLIENT_API, *_TRACKING_API, *_JOBS_API, *_ACTIONS_API, *_SIMULATION_API])
 
 
 def _jupyter_labextension_paths():
