@@ -51,6 +51,7 @@ class RunGrant:
     datasets_written: set[str] = field(default_factory=set)
     denials: list[dict] = field(default_factory=list)          # {"rule", "message", "input"} per refusal
     mlflow_run_ids: set[str] = field(default_factory=set)      # MLflow runs the kernel's queries named
+    surface: str = JOB_SURFACE                                 # the audit's surface: "job", or "app" for an app's run
     view: JobServiceView | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -112,7 +113,7 @@ class JobQueries:
         grant = self._grant
         grant.note_mlflow_run(run_id)
         try:
-            result = self._queries.run(sql, user=user, surface=JOB_SURFACE, as_user=as_user, max_rows=max_rows,
+            result = self._queries.run(sql, user=user, surface=grant.surface, as_user=as_user, max_rows=max_rows,
                                        run_id=run_id or grant.lineage_run_id)
         except WorkbenchError as exc:
             if exc.code in ("query_denied", "permission_denied"):   # refused, not failed in the engine
@@ -143,7 +144,7 @@ class JobCatalog:
             read = sorted(grant.datasets_read)
         inputs = list(inputs) if strict_inputs else [*read, *inputs]   # inferred: all the run read so far
         result = self._catalog.write(user, target, table, mode=mode, inputs=inputs, strict_inputs=False,
-                                     run_id=run_id or grant.lineage_run_id, surface=JOB_SURFACE)
+                                     run_id=run_id or grant.lineage_run_id, surface=self._grant.surface)
         with grant._lock:
             grant.datasets_written.add(result["dataset"])
         return result
@@ -219,9 +220,9 @@ class JobRuntime:
         return f"http://{_HOST}:{self.port}"
 
     # -- tokens ------------------------------------------------------------------------------------------
-    def issue(self, service, *, identity: str, job_run_id: int | None = None) -> RunGrant:
-        """A new token acting as `identity` for job run `job_run_id`, valid until `revoke`."""
-        grant = RunGrant(secrets.token_urlsafe(32), identity, job_run_id, service)
+    def issue(self, service, *, identity: str, job_run_id: int | None = None, surface: str = JOB_SURFACE) -> RunGrant:
+        """A new token acting as `identity` for job run `job_run_id` (audited as `surface`), valid until `revoke`."""
+        grant = RunGrant(secrets.token_urlsafe(32), identity, job_run_id, service, surface=surface)
         grant.view = JobServiceView(service, grant)
         with self._lock:
             self._grants[_digest(grant.token)] = grant

@@ -16,6 +16,7 @@ from aios_workbench.connectors.health import check_connector
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.policy.enforce import PolicyEngine
 from aios_workbench.service.actions import ActionsManager
+from aios_workbench.service.apps import AppsManager
 from aios_workbench.service.alerts import AlertsManager
 from aios_workbench.service.audit import AuditTrail
 from aios_workbench.service.catalog import CatalogManager
@@ -38,7 +39,7 @@ OWN_MODES = frozenset({"jupyter", "local"})
 class WorkbenchService:
     """The one front door of a workspace: every business action is a method of this object or of one of
     its per-feature managers (`catalog`, `checks`, `alerts`, `jobs`, `models`, `runs`, `actions`,
-    `audit_trail`).
+    `apps`, `audit_trail`).
     REST routes, the CLI, the dashboard and the scheduler call only these; see docs/architecture.md."""
 
     def __init__(self, workspace: Workspace, *, mode: str, connector_health_ttl: float = 15.0):
@@ -54,6 +55,7 @@ class WorkbenchService:
         self.models = ModelsManager(self)
         self.runs = RunsManager(self)
         self.actions = ActionsManager(self)
+        self.apps = AppsManager(self)
         self.audit_trail = AuditTrail(self)
         self.connector_health_ttl = connector_health_ttl
         self._connector_health: tuple[float, list[dict[str, Any]]] | None = None
@@ -154,6 +156,7 @@ class WorkbenchService:
         return engine
 
     def close(self) -> None:
+        self.apps.close()          # shuts down the apps' warm kernels, if any were started
         self.audit_trail.close()   # signs the shutdown checkpoint of the audit chain
         self.queries.close()
         self.store.close()

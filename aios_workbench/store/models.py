@@ -306,3 +306,15 @@ class ProposedAction(Base):
     approved_payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     outcome: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class App(Base):
+    """A promoted job published as a decision app: whoever opens it runs its current version as themselves."""
+
+    __tablename__ = "apps"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)     # the job's name
+    title: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(128))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

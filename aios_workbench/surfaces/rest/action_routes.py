@@ -72,6 +72,7 @@ class ApproveActionRoute(RouteMixin):
     it now, once; the answer carries its outcome (an approver of its kind who sees all of it)."""
 
     path = "actions/approve"
+    in_job_runtime = False   # a person decides: never a job's or an app's kernel acting for them
     request_model = {"post": ApproveRequest}
     response_model = {"post": Action}
 
@@ -87,6 +88,7 @@ class RejectActionRoute(RouteMixin):
     """POST actions/reject {id, reason}: reject a pending action; nothing is executed."""
 
     path = "actions/reject"
+    in_job_runtime = False   # see ApproveActionRoute
     request_model = {"post": RejectRequest}
     response_model = {"post": Action}
 

@@ -111,6 +111,12 @@ REFUSALS: dict[str, dict[int, str]] = {
                      403: "The caller is not in the policy.", 404: "A declared source column does not exist.",
                      422: "The kind needs a setting aios.yaml lacks (e.g. notifications.smtp)."},
     "GET actions/action": {404: "Unknown action, or one the caller may not see."},
+    "POST apps": {403: "The caller does not control the job.", 404: "Unknown job."},
+    "GET apps/app": {400: "No name.", 404: "Unknown app."},
+    "POST apps/unpublish": {403: "The caller does not control the job.", 404: "Unknown app."},
+    "POST apps/run": {400: "A parameter of the wrong type, out of range or not among the caller's choices "
+                           "(each named), or the job has no active version.", 403: "The caller is not in the policy.",
+                      404: "Unknown app."},
     "POST actions/approve": {400: "The edited payload is not valid.",
                              403: "No role of the caller approves this kind, a value is withheld from them, or "
                                   "self-approval is off.", 404: "Unknown action, or one the caller may not see.",

@@ -175,6 +175,7 @@ class OpenAPIRoute(RouteMixin):
 def all_routes() -> list[type[RouteMixin]]:
     from aios_workbench.surfaces.rest import (  # lazy: cycle: every *_routes module imports RouteMixin from here
         action_routes,
+        app_routes,
         catalog_routes,
         check_routes,
         dashboard_routes,
@@ -187,7 +188,7 @@ def all_routes() -> list[type[RouteMixin]]:
 
     return [StatusRoute, OpenAPIRoute, *query_routes.ROUTES, *catalog_routes.ROUTES, *check_routes.ROUTES,
             *model_routes.ROUTES, *run_routes.ROUTES, *promotion_routes.ROUTES, *job_routes.ROUTES,
-            *dashboard_routes.ROUTES, *action_routes.ROUTES]
+            *dashboard_routes.ROUTES, *action_routes.ROUTES, *app_routes.ROUTES]
 
 
 def url_pattern(path: str) -> str:
