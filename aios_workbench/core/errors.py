@@ -85,6 +85,11 @@ class PermissionDenied(WorkbenchError):
     code = "permission_denied"
 
 
+class UnknownPolicyUser(PermissionDenied):
+    """The acting user is no user of the workspace's policy, so it may do nothing (deny by default). Its
+    `input` is that user's name; surfaces that chose the name (the CLI, local mode) say how to choose another."""
+
+
 class StoreError(WorkbenchError):
     """The metadata store cannot be reached, migrated or written."""
 
@@ -109,6 +114,12 @@ class PromotionGatesFailed(WorkbenchError):
     code = "promotion_refused"
 
 
+class Conflict(WorkbenchError):
+    """The thing acted on changed state meanwhile (an action already approved, rejected or expired)."""
+
+    code = "conflict"
+
+
 # The one mapping from error class to HTTP status and CLI exit code. Exit codes
 # follow sysexits(3) where one fits, so scripts can tell the cases apart.
 HTTP_STATUS: dict[type[WorkbenchError], int] = {
@@ -122,6 +133,7 @@ HTTP_STATUS: dict[type[WorkbenchError], int] = {
     ConnectorError: 502,
     AuditIntegrityError: 409,
     PromotionGatesFailed: 422,
+    Conflict: 409,
     WorkbenchError: 500,
 }
 
@@ -136,6 +148,7 @@ EXIT_CODE: dict[type[WorkbenchError], int] = {
     ConfigError: 78,  # EX_CONFIG
     AuditIntegrityError: 65,  # EX_DATAERR
     PromotionGatesFailed: 65,
+    Conflict: 75,  # EX_TEMPFAIL: look again and decide on the current state
     WorkbenchError: 1,
 }
 
@@ -166,6 +179,6 @@ def error_class(code: str, status: int) -> type[WorkbenchError]:
             yield from subclasses(sub)
 
     known = next((cls for cls in subclasses(WorkbenchError) if cls.code == code), None)
-    by_status = {400: UsageError, 401: AuthenticationRequired, 403: PermissionDenied, 404: NotFound,
+    by_status = {400: UsageError, 401: AuthenticationRequired, 403: PermissionDenied, 404: NotFound, 409: Conflict,
                  502: ConnectorError, 503: StoreError}
     return known or by_status.get(status, WorkbenchError)
