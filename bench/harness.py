@@ -171,7 +171,9 @@ def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print,
         progress(f"running {bench.name!r} vs {bench.baseline!r} ({n} samples each) ...")
         try:
             comparison = bench.run(n)
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:   # also pytest's Skipped (a helper's "not installed here" is a BaseException)
             if failed is None:
                 raise
             progress(f"FAILED {bench.name!r}: {type(exc).__name__}: {exc}")
