@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError
@@ -35,7 +35,10 @@ class ActionContext:
     action_id: int | None = None
 
 
-def _validated(model: type[Strict], payload: dict[str, Any], kind: str) -> Strict:
+M = TypeVar("M", bound=Strict)
+
+
+def _validated(model: type[M], payload: dict[str, Any], kind: str) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

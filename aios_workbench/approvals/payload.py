@@ -88,9 +88,9 @@ def authored_by(record: dict[str, Any], viewer: str) -> set[str]:
     return parts
 
 
-def withheld_from(record: dict[str, Any], *, tag_rule: Callable[[set[str]], str | None],
-                  column_rule: Callable[[str], tuple[str, str] | None], authored: set[str] = frozenset()
-                  ) -> list[Withheld]:
+def withheld_from(record: dict[str, Any], *, tag_rule: Callable[[frozenset[str]], str | None],
+                  column_rule: Callable[[str], tuple[str, str] | None],
+                  authored: set[str] | frozenset[str] = frozenset()) -> list[Withheld]:
     """The values of `record` a viewer may not see. `tag_rule(tags)` names the mask that hides a value with
     those tags from the viewer (None: none does); `column_rule(column)` says how the viewer sees a declared
     source column: None when in full, else ("hidden" | "masked", the rule). Parts in `authored` (see
@@ -111,9 +111,9 @@ def withheld_from(record: dict[str, Any], *, tag_rule: Callable[[set[str]], str 
                 continue
         if isinstance(value, str):
             tags = _kinds(value[:MAX_SCANNED])
-            rule = tag_rule(tags) if tags else None
-            if rule is not None:
-                out.append(Withheld(path, f"(masked for you: {', '.join(sorted(tags))})", rule))
+            masked = tag_rule(tags) if tags else None
+            if masked is not None:
+                out.append(Withheld(path, f"(masked for you: {', '.join(sorted(tags))})", masked))
     return out
 
 

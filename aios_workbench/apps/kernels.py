@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aios_workbench.workspace.kernel_env import inherited_environment
@@ -46,7 +46,7 @@ class WarmKernels:
         self._ready = asyncio.Queue()
         self._refill()
 
-    def call(self, coroutine: Awaitable, timeout: float | None = None) -> Any:
+    def call(self, coroutine: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         """Run `coroutine` on the pool's loop and wait for its result (from any other thread)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 

@@ -26,7 +26,7 @@ STYLE = ("body{font:14px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color
 def _markdown(text: str) -> str:
     import mistune
 
-    return mistune.html(text)
+    return str(mistune.html(text))
 
 
 def _output(output: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ in this kernel (`simulation/montecarlo.py`)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aios_workbench.core.errors import UsageError
 from aios_workbench.simulation import bootstrap
@@ -41,7 +42,8 @@ def simulate(history: str, *, by: str | list[str], value: str, draws: int = 10_0
     group_keys = frame[keys[0]].to_list() if len(keys) == 1 else list(frame.select(keys).iter_rows())
     result = bootstrap(group_keys, frame[value].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
                        draws=draws, batch=batch, limit=within, seed=seed)
-    columns = {key: [g if len(keys) == 1 else g[i] for g in result.groups] for i, key in enumerate(keys)}
+    columns: dict[str, Any] = {key: [g if len(keys) == 1 else g[i] for g in result.groups]
+                               for i, key in enumerate(keys)}
     columns.update({"n_history": result.n_history, "mean": result.mean, "std": result.std, "p05": result.p05,
                     "p50": result.p50, "p95": result.p95})
     if result.p_within is not None:

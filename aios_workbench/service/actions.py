@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aios_workbench.approvals import ActionQueue
 from aios_workbench.approvals import kinds as _builtin_kinds  # noqa: F401 - registers the built-in kinds
 from aios_workbench.approvals.kinds import ActionContext
-from aios_workbench.approvals.payload import authored_by, changes, shown, withheld_from
+from aios_workbench.approvals.payload import Withheld, authored_by, changes, shown, withheld_from
 from aios_workbench.approvals.queue import now
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.core.registry import actions as action_kinds
@@ -225,12 +225,12 @@ class ActionsManager(Manager):
         self.service.audit.append(user=user, surface=surface, action=action, target=f"action:{action_id}",
                                   allowed=False, detail={"reason": why})
 
-    def _withheld(self, user: str, record: dict[str, Any]):
+    def _withheld(self, user: str, record: dict[str, Any]) -> list[Withheld]:
         policy = self.service.policy()
         try:
             principal = policy.principal(user)
         except PermissionDenied:
-            def tag_rule(tags: set[str]) -> str | None:
+            def tag_rule(tags: frozenset[str]) -> str | None:
                 return "not in the policy"
 
             def column_rule(column: str) -> tuple[str, str] | None:
@@ -238,8 +238,8 @@ class ActionsManager(Manager):
         else:
             catalog = None
 
-            def tag_rule(tags: set[str]) -> str | None:
-                return policy.tag_mask(principal, tags)
+            def tag_rule(tags: frozenset[str]) -> str | None:
+                return policy.tag_mask(principal, set(tags))
 
             def column_rule(column: str) -> tuple[str, str] | None:
                 nonlocal catalog
@@ -258,7 +258,7 @@ class ActionsManager(Manager):
                 masked = {name.lower(): rule for name, (_, rule) in view.masks.items()}
                 return ("masked", masked[parts[3].lower()]) if parts[3].lower() in masked else None
 
-        return withheld_from(record, tag_rule=_cached(tag_rule), column_rule=column_rule,
+        return withheld_from(record, tag_rule=lru_cache(maxsize=256)(tag_rule), column_rule=column_rule,
                              authored=authored_by(record, user))
 
     def _as_seen_by(self, user: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -280,11 +280,3 @@ class ActionsManager(Manager):
         return {**view, "summary": plugin.summary(view["payload"]) if plugin else record["kind"],
                 "changes": changes(view["payload"], approved) if approved is not None else [],
                 "withheld": [w.as_dict() for w in withheld], "may_approve": why_not is None, "why_not": why_not}
-
-
-def _cached(rule):
-    """`rule(tags)` memoised for one call of `_withheld` (tags as a frozenset)."""
-    @lru_cache(maxsize=256)
-    def by_key(key: frozenset[str]) -> str | None:
-        return rule(set(key))
-    return lambda tags: by_key(frozenset(tags))

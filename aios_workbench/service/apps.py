@@ -14,16 +14,19 @@ The rules, the same from every surface (REST `apps*`, `aios apps`, the dashboard
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aios_workbench.apps import form
 from aios_workbench.apps.render import page
@@ -31,7 +34,7 @@ from aios_workbench.apps.runner import canonical_parameters, run_app
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.jobs.manage import get_job
 from aios_workbench.service.manager import Manager
-from aios_workbench.store.models import App, Dataset, JobVersion
+from aios_workbench.store.models import App, Dataset, Job, JobVersion
 
 if TYPE_CHECKING:
     from aios_workbench.apps.kernels import WarmKernels
@@ -86,7 +89,7 @@ class AppsManager(Manager):
                                   allowed=True, detail={})
         return {"name": name, "published": False}
 
-    def _require_control(self, user: str, job, verb: str, surface: str) -> None:
+    def _require_control(self, user: str, job: Job, verb: str, surface: str) -> None:
         if not self.service.jobs.control.may_control(job, user):
             self.service.audit.append(user=user, surface=surface, action=f"app.{verb}", target=f"app:{job.name}",
                                       allowed=False, detail={"reason": "does not control the job"})
@@ -108,14 +111,14 @@ class AppsManager(Manager):
             version = self._version(session, name)
         return {**summary, "fields": form.fields(version.parameter_schema, self._choices_for(user))}
 
-    def _summary(self, session, app: App) -> dict[str, Any]:
+    def _summary(self, session: Session, app: App) -> dict[str, Any]:
         job = get_job(session, app.name)
         return {"name": app.name, "title": app.title, "description": app.description, "job": app.name,
                 "version": job.version, "published_by": app.published_by,
                 "published_at": app.published_at.isoformat() if app.published_at else None}
 
-    def _app(self, session, name: str) -> App:
-        app = session.get(App, name)
+    def _app(self, session: Session, name: str) -> App:
+        app: App | None = session.get(App, name)
         if app is None:
             known = session.scalars(select(App.name).order_by(App.name).limit(20)).all()
             raise NotFound(f"there is no app {name!r} (apps: {', '.join(known) or 'none'})",
@@ -123,9 +126,9 @@ class AppsManager(Manager):
                            input=name)
         return app
 
-    def _version(self, session, name: str, number: int | None = None) -> JobVersion:
+    def _version(self, session: Session, name: str, number: int | None = None) -> JobVersion:
         job = get_job(session, name)
-        version = session.scalars(select(JobVersion).where(JobVersion.job_name == name,
+        version: JobVersion | None = session.scalars(select(JobVersion).where(JobVersion.job_name == name,
                                                            JobVersion.version == (number or job.version))).first()
         if version is None or version.status != "active":
             raise UsageError(f"job {name!r} has no active version to run as an app",
@@ -133,8 +136,8 @@ class AppsManager(Manager):
                              input=name)
         return version
 
-    def _choices_for(self, user: str):
-        def choices(sql: str) -> list:
+    def _choices_for(self, user: str) -> Callable[[str], builtins.list[Any]]:
+        def choices(sql: str) -> builtins.list[Any]:
             table = self.service.queries.run(sql, user=user, surface="app", max_rows=form.MAX_CHOICES).to_arrow()
             return table.column(0).to_pylist() if table.num_columns else []
         return choices
@@ -178,7 +181,7 @@ class AppsManager(Manager):
             self._remember(key, result)
         return result
 
-    def _data_version(self, session, datasets: list[str]) -> str:
+    def _data_version(self, session: Session, datasets: builtins.list[str]) -> str:
         """What the data a version reads looks like now (its datasets' fingerprints and sizes)."""
         rows = session.execute(select(Dataset.source, Dataset.schema_name, Dataset.name, Dataset.fingerprint,
                                       Dataset.row_count)).all()
@@ -211,7 +214,7 @@ def _title_of(version: JobVersion) -> str | None:
     import nbformat
 
     try:
-        notebook = nbformat.read(version.snapshot_path, as_version=4)
+        notebook = nbformat.read(version.snapshot_path, as_version=4)  # type: ignore[no-untyped-call]
     except Exception:   # noqa: BLE001 - no title then; the job's name serves
         return None
     for cell in notebook.cells:
