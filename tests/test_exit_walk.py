@@ -165,6 +165,14 @@ def _leave_facts(s, raw_email: str, raw_iban: str) -> dict:
     written = call(s, "alice", "post", "datasets/write", raw=_arrow(pa.table({"carrier": list(CARRIERS)})),
                    target="outputs.carriers_seen", inputs=SHIPMENTS)
     assert written.status == 201, written.text[:2000]
+    # an action alice proposes, its reason and evidence drawn from shipments; her job published as an app
+    proposed = call(s, "alice", "post", "actions", {
+        "kind": "job_run", "payload": {"job": "late_carriers"}, "reason": f"late deliveries in {SHIPMENTS}",
+        "evidence": {"carriers": list(CARRIERS)}})
+    assert proposed.status == 200, proposed.text[:2000]
+    facts["action"] = proposed.json["id"]
+    published = call(s, "alice", "post", "apps", {"job": "late_carriers", "title": "Late carriers"})
+    assert published.status == 200, published.text[:2000]
     return facts
 
 
@@ -247,6 +255,18 @@ def _bobs_calls(s) -> dict[tuple[str, str], list[Answer]]:
         ("jobs/runs/rerun", "post"): [bob("post", "jobs/runs/rerun", {"id": f["job_run"]})],
         ("alerts", "get"): [bob("get", "alerts", limit=200)],
         ("alerts/ack", "post"): [bob("post", "alerts/ack", {"id": n}) for n in range(1, 6)],
+        ("actions", "get"): [bob("get", "actions"), bob("get", "actions", state="pending", limit=500)],
+        ("actions", "post"): [bob("post", "actions", {"kind": "job_run", "payload": {"job": "late_carriers"},
+                                                      "sources": {"job": f"{SHIPMENTS}.carrier"}})],
+        ("actions/action", "get"): [bob("get", "actions/action", id=f["action"])],
+        ("actions/approve", "post"): [bob("post", "actions/approve", {"id": f["action"]})],
+        ("actions/reject", "post"): [bob("post", "actions/reject", {"id": f["action"], "reason": "mine now"})],
+        ("actions/kinds", "get"): [bob("get", "actions/kinds")],
+        ("apps", "get"): [bob("get", "apps")],
+        ("apps", "post"): [bob("post", "apps", {"job": "late_carriers"})],
+        ("apps/app", "get"): [bob("get", "apps/app", name="late_carriers")],
+        ("apps/unpublish", "post"): [bob("post", "apps/unpublish", {"name": "late_carriers"})],
+        ("apps/run", "post"): [bob("post", "apps/run", {"name": "late_carriers"})],
         ("dashboard/{view}", "get"): [bob("get", f"dashboard/{name}", **args)
                                        for name, args in _dashboard_arguments(f).items()],
         ("dashboard/{view}", "post"): [bob("post", "dashboard/acknowledge", {"alert_id": n}) for n in range(1, 6)]

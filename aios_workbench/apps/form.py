@@ -43,7 +43,7 @@ def fields(schema: dict, choices_of=None) -> list[dict[str, Any]]:
             help_text = help_text[:found.start()].strip()
             spec = found.group(1).strip()
             if re.match(r"(select|with)\b", spec, re.IGNORECASE):
-                field["choices_query"] = spec
+                # the query itself is the author's, not shown: it may name data a viewer may not read
                 if choices_of is not None:
                     field["choices"] = [v for v in choices_of(spec)[:MAX_CHOICES] if v is not None]
             else:

@@ -19,6 +19,7 @@ from aios_workbench.core.errors import UsageError, WorkbenchError
 from aios_workbench.jobs.runtime import job_runtime
 
 APP_SURFACE = "app"
+DENIALS = {"PermissionDenied", "QueryDenied", "UnknownPolicyUser", "AuthenticationRequired"}
 CONNECT_TAG = "aios-app-connect"
 
 
@@ -70,7 +71,9 @@ def run_app(service, kernels, snapshot: Path, *, app: str, viewer: str, paramete
             await client.async_execute()
             return True, None
         except CellExecutionError as exc:
-            return False, f"{exc.ename}: {exc.evalue}"[:500]
+            if exc.ename in DENIALS:   # the viewer's grants said no: say that, not what was refused
+                return False, "it reads data you may not read (an app shows each person what their grants allow)"
+            return False, f"{exc.ename}: {exc.evalue}"[:500].replace(grant.token, "***")
         except CellTimeoutError:
             return False, f"a cell ran longer than {cell_timeout:g} s"
         except DeadKernelError:

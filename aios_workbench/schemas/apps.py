@@ -36,8 +36,8 @@ class AppField(Reply):
     minimum: float | None = None
     maximum: float | None = None
     choices: list[Any] | None = Field(None, description="For a choice: the values offered to this caller (a "
-                                                         "`choices:` query runs as the caller).")
-    choices_query: str | None = None
+                                                         "`choices:` query runs as the caller; none when they may "
+                                                         "not read its data).")
 
 
 class AppDetail(AppSummary):

@@ -138,7 +138,12 @@ class AppsManager(Manager):
 
     def _choices_for(self, user: str) -> Callable[[str], builtins.list[Any]]:
         def choices(sql: str) -> builtins.list[Any]:
-            table = self.service.queries.run(sql, user=user, surface="app", max_rows=form.MAX_CHOICES).to_arrow()
+            try:
+                table = self.service.queries.run(sql, user=user, surface="app", max_rows=form.MAX_CHOICES).to_arrow()
+            except WorkbenchError as refused:   # data the viewer may not read offers them nothing (and names nothing)
+                if refused.code in ("query_denied", "permission_denied"):
+                    return []
+                raise
             return table.column(0).to_pylist() if table.num_columns else []
         return choices
 
