@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def lab_url(demo_workspace):
-    with aios_lab(log_name="jupyterlab.log") as lab:
+    with aios_lab(log_name="jupyterlab.log", user="alice") as lab:
         yield lab
 
 

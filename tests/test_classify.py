@@ -536,6 +536,7 @@ def decisions_workspace(workspace):
     (workspace.root / "connectors" / "crm.yaml").write_text(
         "name: crm\ntype: files\noptions: {path: crm_files, format: parquet, dataset: contacts}\n")
     (workspace.root / "governance" / "policy.yaml").write_text(DECISIONS_POLICY)
+    (workspace.root / "connectors" / "outputs.yaml").unlink()   # only the source under test
     return workspace.root
 
 

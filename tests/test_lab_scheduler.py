@@ -63,7 +63,7 @@ def test_jobs_run_while_jupyterlab_is_up_and_the_scheduler_dies_with_it(tmp_path
 def test_without_the_flag_no_scheduler_is_started(tmp_path):
     ws = build_workspace(tmp_path / "ws")
     port, token = free_port(), "lab-no-scheduler-token"
-    lab = subprocess.Popen([AIOS, "--workspace", str(ws.root), "lab", "--no-browser", "--port", str(port)],
+    lab = subprocess.Popen([AIOS, "--workspace", str(ws.root), "lab", "--no-browser", "--port", str(port), "--user", "alice"],
                            env={**os.environ, "AIOS_LAB_TOKEN": token}, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     try:

@@ -34,7 +34,7 @@ def test_failed_init_removes_what_it_created_and_keeps_what_was_there(tmp_path):
     broken.write_text("roles: [not, a, mapping]\n")
 
     with pytest.raises(ConfigError, match="policy.yaml line 1"):
-        init_workspace(target)
+        init_workspace(target, force=True)   # a non-empty folder: only with force
 
     assert sorted(p.name for p in target.iterdir()) == ["governance"]
     assert broken.read_text() == "roles: [not, a, mapping]\n"

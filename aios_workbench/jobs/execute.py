@@ -166,6 +166,15 @@ def _kernel_manager_class(env: dict, cwd: Path, stop: _KernelStop):
             await super().start_kernel(**kw)
             stop.attach(self)
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts every kernel before asking it to shut down. Ours has finished the
+            # notebook (or nbclient already interrupted a cell that timed out), so the SIGINT only lands in
+            # whatever handler is still returning and ipykernel logs "KeyboardInterrupt caught in kernel" on
+            # the terminal of a successful `aios promote`. The shutdown request alone stops it (and jupyter_client
+            # still escalates to SIGTERM, then SIGKILL, when it does not). Interrupts outside a shutdown go on.
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
             if not restart:

@@ -2,8 +2,9 @@
 
 The client holds no governance logic and no credentials of data sources: it
 calls the workbench service over authenticated HTTP and renders what it gets.
-Inside JupyterLab it finds its server from Jupyter's runtime files; jobs and
-scripts set AIOS_SERVICE_URL and AIOS_TOKEN.
+Jobs and team deployments set AIOS_SERVICE_URL and AIOS_TOKEN; inside JupyterLab it finds its
+server from Jupyter's runtime files; anywhere else inside a workspace (a plain script, Papermill outside
+JupyterLab) it runs the workspace's service in this process, as the CLI does (`local.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aios_workbench.core.errors import (
     NotFound,
     UsageError,
     WorkbenchError,
+    WorkspaceNotFound,
     error_class,
 )
 
@@ -279,11 +281,26 @@ def _discover() -> ServiceClient:
         if cwd == root or root in cwd.parents:
             servers.append((len(root.parts), info))
     if not servers:
-        raise NotFound("no running workbench service found for this folder",
-                       fix="run inside JupyterLab started by `aios lab`, or call wb.connect(url, token)",
-                       input=str(cwd))
+        return _local_mode(cwd)
     info = max(servers, key=lambda s: s[0])[1]
     return ServiceClient(info["url"], info.get("token"))
+
+
+def _local_mode(cwd: Path) -> ServiceClient:
+    """The workspace's service in this process (`local.py`), when a workspace is found as the CLI finds it."""
+    from aios_workbench.kernel.local import start_local_mode  # lazy: the service loads only in local mode
+
+    try:
+        url, token = start_local_mode()
+    except WorkspaceNotFound:
+        if os.environ.get("AIOS_WORKSPACE"):
+            raise   # it names a folder that is no workspace: that error says so
+        raise NotFound("no workbench service found: $AIOS_SERVICE_URL is unset, no JupyterLab serves this folder, "
+                       f"and no workspace (aios.yaml) is in {cwd} or a folder above it",
+                       fix="run from inside a workspace (or set AIOS_WORKSPACE) to work on it in this process, "
+                           "set AIOS_SERVICE_URL and AIOS_TOKEN to use a running service, or call "
+                           "wb.connect(url, token)", input=str(cwd)) from None
+    return ServiceClient(url, token)
 
 
 def connect(url: str | None = None, token: str | None = None) -> ServiceClient:
@@ -403,6 +420,9 @@ def monitor(name: str):
 def drift(reference: str, current: str, *, columns: list[str] | None = None, overrides: dict | None = None,
           name: str | None = None, report: str | None = None, sample_rows: int = 100_000, wasserstein: str | None = None):
     """Drift of `current` against `reference` (dataset names or parenthesised SELECTs), computed in DuckDB.
+
+    Identifier columns (ids, keys, uuids whose values are mostly distinct) are left out and named in the
+    result; list them in `columns` to test them anyway.
 
     `report="drift.html"` also saves Evidently's full HTML report (on governed samples of `sample_rows`
     per side) to that file and logs it to the open `wb.run`; it is linked, never embedded.

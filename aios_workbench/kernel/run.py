@@ -292,7 +292,12 @@ class WorkbenchRun:
                              fix="call log_model inside `with wb.run(...)`, not after it ended", input=self.id)
         flavor = flavor or _guess_flavor(model)
         module = importlib.import_module(f"mlflow.{flavor}")
-        return module.log_model(model, name=name, **kwargs)
+        pickled = logging.getLogger(f"mlflow.{flavor}")
+        pickled.addFilter(_drop_pickle_warning)
+        try:
+            return module.log_model(model, name=name, **kwargs)
+        finally:
+            pickled.removeFilter(_drop_pickle_warning)
 
     # -- lineage and checks ----------------------------------------------------------------------
     def record_read(self, datasets: list[str], describe: Describe, *, context: str | None = None) -> None:
@@ -367,6 +372,14 @@ class DisabledRun:
 
     def __repr__(self) -> str:
         return f"<DisabledRun {self.name!r}: tracking is off ({self.uri} unreachable)>"
+
+
+def _drop_pickle_warning(record: logging.LogRecord) -> bool:
+    """MLflow warns on every pickled scikit-learn model that unpickling runs code; a notebook shows it as a red
+    block on each training run. The model goes to the workspace's own MLflow store, read back only by this
+    workspace's users (`aios check explain`, `wb.explain`), so the warning is dropped where we log the model,
+    and only that one message (skops, its alternative, needs every class of the model listed as trusted)."""
+    return not str(record.msg).startswith("Saving scikit-learn models in the pickle or cloudpickle format")
 
 
 _FLAVORS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",

@@ -24,7 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from aios_workbench.catalog.model import Catalog, CatalogEntry
-from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
+from aios_workbench.core.errors import NotFound, PermissionDenied
 from aios_workbench.policy.enforce import PolicyEngine, Principal
 from aios_workbench.query.rules import (
     ALLOWED_TABLE_FUNCTIONS,
@@ -34,6 +34,7 @@ from aios_workbench.query.rules import (
     READ_ROOTS,
     system_catalog_name,
 )
+from aios_workbench.query.syntax import syntax_error
 
 
 class QueryDenied(PermissionDenied):
@@ -65,11 +66,8 @@ def parse_single_read(sql: str) -> exp.Expr:
     """Exactly one read-only statement, or an error that says what was wrong."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
-        raise UsageError(f"the query is not valid SQL{where}: {first.get('description') or exc}",
-                         fix="fix the SQL syntax there", input=sql) from None
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:
+        raise syntax_error(sql, exc) from None
     if len(statements) != 1:
         raise deny(f"a query must be exactly one statement, got {len(statements)}", "single_statement",
                    "send one SELECT at a time")

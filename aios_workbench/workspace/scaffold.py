@@ -41,8 +41,24 @@ users:
 grants:
   - role: admin
     scope: "*"
+  - role: admin           # may write results back as datasets of `outputs` (`wb.write`, `aios catalog write`)
+    scope: outputs
+    privilege: write
+  - role: admin           # and replace any dataset, or remove a classification tag, as a steward does
+    scope: "*"
+    privilege: manage
 masks: []
 row_filters: []
+"""
+
+OUTPUTS_CONNECTOR = """\
+# Results written back through the workbench (`wb.write(df, "outputs.NAME")`, `aios catalog write FILE
+# outputs.NAME`): one folder of Parquet files per dataset, classified and governed like every other source.
+name: outputs
+type: datasets
+description: Datasets written by notebooks and jobs of this workspace.
+options:
+  path: .aios/outputs
 """
 
 CONNECTORS_README = """\
@@ -59,21 +75,26 @@ One YAML file per source, for example `warehouse.yaml`:
 Credentials are never written here: name a secret (`password_secret: PG_PASSWORD`)
 that the workbench service reads from its environment.
 
-To let notebooks and jobs write results back as governed datasets (`wb.write`,
-`aios catalog write`), declare a `datasets` source, e.g. `outputs.yaml`:
-
-    name: outputs
-    type: datasets
-    options:
-      path: outputs
-
-and give the writers' roles a grant with `privilege: write` on it in
-governance/policy.yaml.
+Notebooks and jobs write results back as governed datasets (`wb.write`,
+`aios catalog write`) into a `datasets` source: `outputs.yaml` declares one,
+and governance/policy.yaml lets the `admin` role write to it; give other
+writers' roles a grant with `privilege: write` on `outputs`.
 """
 
 
-def init_workspace(target: Path, *, name: str | None = None) -> Path:
-    """Create a workspace in `target` (new or existing folder); return its root.
+IGNORED_ENTRIES = {".git"}   # `git init` first, then `aios init` into the same folder: still an empty one
+
+
+def existing_entries(target: Path) -> list[str]:
+    """What a folder already holds (its top-level names, sorted; folders end in /), besides `.git`."""
+    target = target.expanduser().resolve()
+    if not target.is_dir():
+        return []
+    return sorted(f"{p.name}/" if p.is_dir() else p.name for p in target.iterdir() if p.name not in IGNORED_ENTRIES)
+
+
+def init_workspace(target: Path, *, name: str | None = None, force: bool = False) -> Path:
+    """Create a workspace in `target` (a new or empty folder; a non-empty one only with `force`); return its root.
 
     Existing files are never overwritten; if anything fails, every file and
     folder this call created is removed again."""
@@ -83,6 +104,12 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
                          fix="use it as it is, or choose another folder", input=str(target))
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder", fix="choose a folder path", input=str(target))
+    present = existing_entries(target)
+    if present and not force:
+        shown = ", ".join(present[:5]) + (f" and {len(present) - 5} more" if len(present) > 5 else "")
+        raise UsageError(f"{target} is not empty (it holds {shown}), so it is not made a workspace",
+                         fix="choose a new or empty folder, or pass --force to add the workspace's files beside "
+                             "what is there (nothing is overwritten)", input=str(target))
     name = name or re.sub(r"[^A-Za-z0-9_.-]", "-", target.name).lstrip("-_.0123456789") or "workspace"
     try:
         user = getpass.getuser()
@@ -92,6 +119,7 @@ def init_workspace(target: Path, *, name: str | None = None) -> Path:
         CONFIG_FILE: CONFIG_TEMPLATE.format(name=name),
         "governance/policy.yaml": POLICY_TEMPLATE.format(user=user),
         "connectors/README.md": CONNECTORS_README,
+        "connectors/outputs.yaml": OUTPUTS_CONNECTOR,
         ".gitignore": ".aios/\n",
     }
     created: list[Path] = []

@@ -14,6 +14,7 @@ import click
 
 from aios_workbench.core.errors import UsageError
 from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
+from aios_workbench.surfaces.cli.model_hints import hint_missing_model
 from aios_workbench.surfaces.cli.output import emit
 
 
@@ -80,10 +81,13 @@ def quality(ctx, suites, record, as_json):
 def _item_lines(result: dict) -> list[str]:
     lines = [f"{result['kind']} check {result['name']!r}: {result['status'].upper()}"]
     for item in result["items"]:
-        stat = item["metrics"].get("statistic", item["metrics"].get("value"))
+        stat = item["metrics"].get("statistic", item["metrics"].get("value", item["metrics"].get("importance_mean")))
         test = item["detail"].get("stattest") or item["detail"].get("test") or ""
         shown = f"{stat:.4g}" if isinstance(stat, (int, float)) else ""
         lines.append(f"  {item['name']:<32} {item['status']:<6} {test:<22} {shown}")
+    skipped = next((i["detail"].get("skipped") for i in result["items"] if i["name"] == "dataset drift"), None)
+    if result["kind"] == "drift" and skipped:   # identifiers left out, and how to include them
+        lines.append(f"  {skipped.replace('in the columns', 'in --columns')}")
     if result["kind"] == "drift" and result["status"] in ("fail", "warn"):   # why, when the dataset line passes
         drifted = [i["name"] for i in result["items"] if i["status"] == "fail" and i["name"] != "dataset drift"]
         if drifted:
@@ -218,7 +222,15 @@ def explain_command(ctx, model_uri, relation, target, features, sample, repeats,
     --max-importance is crossed.
 
     \b
-    aios check explain models:/shipment-delay@champion shipments --target delay_days"""
+    aios check explain models:/shipment-delay@champion --target late \
+        "(SELECT lead_time_days, quantity, unit_price, size_band = 'small' AS small_supplier,
+                 month(shipped_at) AS month, late_delivery::INTEGER AS late
+          FROM shipments JOIN purchase_orders USING (po_id) JOIN suppliers USING (supplier_id)
+          WHERE late_delivery IS NOT NULL)"
+
+    The demo's shipment-delay model comes from notebooks/03_train_model.ipynb
+    (`AIOS_USER=alice jupyter execute notebooks/03_train_model.ipynb`), approved and
+    promoted by another user (`aios models approve|promote shipment-delay 1`)."""
     limits = {}
     for spec in max_importance:
         feature, sep, value = spec.partition("=")
@@ -231,10 +243,12 @@ def explain_command(ctx, model_uri, relation, target, features, sample, repeats,
                              fix="e.g. --max-importance supplier_region=0.01", input=spec)
     service = local_service(ctx)
     try:
-        data = service.checks.explain_model(local_user(), model_uri, relation, target=target,
-                                            features=[c.strip() for c in features.split(",")] if features else None,
-                                            sample=sample, repeats=repeats, scoring=scoring,
-                                            max_importance=limits or None, name=name, record=record, surface="cli")
+        with hint_missing_model(ctx, model_uri, versions=lambda model: service.models.versions(local_user(), model)):
+            data = service.checks.explain_model(
+                local_user(), model_uri, relation, target=target,
+                features=[c.strip() for c in features.split(",")] if features else None, sample=sample,
+                repeats=repeats, scoring=scoring, max_importance=limits or None, name=name, record=record,
+                surface="cli")
     finally:
         service.close()
     _finish(ctx, data, as_json=as_json)

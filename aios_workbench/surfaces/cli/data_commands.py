@@ -8,7 +8,6 @@ a running service, which enforces the policy for its token's user.
 
 from __future__ import annotations
 
-import getpass
 import os
 import tempfile
 from pathlib import Path
@@ -25,7 +24,10 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
 
 
 def local_user() -> str:
-    return os.environ.get("AIOS_USER") or getpass.getuser()
+    """Who the in-process commands act as: $AIOS_USER, else the OS account (`workspace/local_user.py`)."""
+    from aios_workbench.workspace.local_user import local_user as resolve  # lazy: the workspace package loads pydantic
+
+    return resolve().name
 
 
 def local_service(ctx):

@@ -12,17 +12,20 @@ import contextlib
 import click
 
 from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
+from aios_workbench.surfaces.cli.model_hints import hint_missing_model, registering_notebooks, run_command
 from aios_workbench.surfaces.cli.output import emit
 
 PAST = {"approve": "approved", "reject": "rejected"}
 
 
 @contextlib.contextmanager
-def _models(ctx):
-    """The local workspace's model registry (`service.models`), its service closed afterwards."""
+def _models(ctx, name: str | None = None):
+    """The local workspace's model registry (`service.models`), its service closed afterwards; a model `name`
+    that is not found is explained (the notebook that registers it, `model_hints.py`)."""
     service = local_service(ctx)
     try:
-        yield service.models
+        with hint_missing_model(ctx, name, versions=lambda model: service.models.versions(local_user(), model)):
+            yield service.models
     finally:
         service.close()
 
@@ -35,9 +38,10 @@ def models():
     check recorded for its run passed and someone other than its author approved it."""
 
 
-def _row_lines(rows: list[dict]) -> list[str]:
+def _row_lines(rows: list[dict], *, hint: str | None = None) -> list[str]:
     if not rows:
-        return ["no registered model versions (register one with `aios models register RUN_ID --name NAME`)"]
+        return ["no registered model versions (register one with `aios models register RUN_ID --name NAME`)"
+                + (f"; {hint}" if hint else "")]
     lines = [f"{'model':<28} {'ver':>4} {'status':<10} {'author':<14} {'checks':<12} {'approvals':<20} run"]
     for r in rows:
         checks = f"{r['checks']['passed']} ok/{r['checks']['failed']} bad"
@@ -73,7 +77,22 @@ def ls(ctx, name, as_json):
     """List model versions (of NAME, or of every model) with status, author, checks and approvals."""
     with _models(ctx) as registry:
         rows = registry.versions(local_user(), name)
-    emit(rows, as_json=as_json, human=_row_lines)
+    hint = None
+    if not rows and not as_json:
+        hint = _registering_hint(ctx, name)
+    emit(rows, as_json=as_json, human=lambda r: _row_lines(r, hint=hint))
+
+
+def _registering_hint(ctx, name: str | None) -> str | None:
+    """Where a model comes from in this workspace: the notebook that registers it and how to run it."""
+    # lazy: cycle: cli.main imports this module
+    from aios_workbench.surfaces.cli.main import load_workspace
+
+    ws = load_workspace(ctx)
+    notebooks = registering_notebooks(ws, name)
+    if not notebooks:
+        return None
+    return f"{notebooks[0]} registers one: `{run_command(ws, notebooks[0])}`"
 
 
 @models.command("show")
@@ -83,7 +102,7 @@ def ls(ctx, name, as_json):
 @click.pass_context
 def show(ctx, name, version, as_json):
     """Show one VERSION of model NAME: its checks, approvals and every promotion gate."""
-    with _models(ctx) as registry:
+    with _models(ctx, name) as registry:
         data = registry.show(local_user(), name, version)
     emit(data, as_json=as_json, human=_detail_lines)
 
@@ -111,7 +130,7 @@ def register(ctx, run_id, name, artifact_path, as_json):
 @click.pass_context
 def approve(ctx, name, version, comment, reject, as_json):
     """Approve (or --reject) VERSION of model NAME as $AIOS_USER; authors may not approve their own."""
-    with _models(ctx) as registry:
+    with _models(ctx, name) as registry:
         decide = registry.reject if reject else registry.approve
         data = decide(name, version, local_user(), comment, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
@@ -126,7 +145,7 @@ def approve(ctx, name, version, comment, reject, as_json):
 @click.pass_context
 def promote(ctx, name, version, alias, as_json):
     """Point ALIAS at VERSION of model NAME if every gate holds; otherwise list each unmet gate (exit 77)."""
-    with _models(ctx) as registry:
+    with _models(ctx, name) as registry:
         data = registry.promote(name, version, local_user(), alias=alias, surface="cli")
     emit(data, as_json=as_json, human=lambda d: [
         f"models:/{d['model']}/{d['version']} is now {d['alias']!r}"

@@ -30,6 +30,26 @@ def _check_policy_user(ws, user: str | None, command: str, consequence: str) -> 
                      fix=f"name a policy user ({', '.join(known[:6]) or 'none yet'}), e.g. {example}, or add "
                          f"`{user}:` with its roles under `users:`")
 
+
+def _lab_user(ws, user: str | None, command: str, *, default: str | None = None) -> str:
+    """The policy user a JupyterLab acts as: --user, else $AIOS_USER, else `default` or the OS account; refused
+    when it is no user of the policy (the sidebar and every kernel would read nothing)."""
+    # lazy: the workspace package loads pydantic; `aios lab` loads the workspace anyway
+    from aios_workbench.workspace.local_user import LocalUser, choose_user_fix, local_user
+
+    _check_policy_user(ws, user, command, "JupyterLab would read nothing")
+    if user:
+        return user
+    chosen = local_user()
+    if default and chosen.source != "$AIOS_USER":
+        chosen = LocalUser(default, "the demo's default")
+    if chosen.name not in ws.policy.users:
+        raise UsageError(f"JupyterLab would act as {chosen.name!r} ({chosen.source}), who is not a user of "
+                         "governance/policy.yaml, so it would read nothing", input=chosen.name,
+                         fix=choose_user_fix(chosen, ws.policy.users, example=f"AIOS_USER={{user}} aios {command}")
+                         + f" (or pass `aios {command} --user NAME`)")
+    return chosen.name
+
 def lab_command_line(root, *, port: int, ip: str, no_browser: bool, user: str | None,
                      scheduler: bool = False) -> list[str]:
     """The `jupyter lab` command line that serves workspace `root` with the workbench (its token is passed
@@ -78,7 +98,7 @@ def lab_environment(token: str, environ: dict[str, str] | None = None) -> dict[s
 @PORT
 @IP
 @NO_BROWSER
-@click.option("--user", help="Policy user this server acts as (default: the OS account, or $JUPYTERHUB_USER).")
+@click.option("--user", help="Policy user this server acts as (default: $AIOS_USER, else the OS account).")
 @click.option("--scheduler/--no-scheduler", default=False, show_default=True,
               help="Also run the job scheduler while JupyterLab is up (production: `aios scheduler` on its own).")
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
@@ -92,7 +112,7 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
-    _check_policy_user(ws, user, "lab", "JupyterLab would read nothing")
+    user = _lab_user(ws, user, "lab")
     prepare_store(ws)
     start_lab(ws, port=port, ip=ip, no_browser=no_browser, user=user, extra=jupyter_args, scheduler=scheduler)
 
@@ -105,8 +125,8 @@ def lab(ctx, port, ip, no_browser, user, scheduler, jupyter_args):
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the deterministic data generator.")
 @click.option("--scale", type=click.FloatRange(0.01, 100), default=1.0, show_default=True,
               help="Data volume relative to the default (~40,000 purchase orders).")
-@click.option("--user", default="alice", show_default=True,
-              help="Demo policy user to act as: alice (data scientist), bob (analyst), carol (steward).")
+@click.option("--user", help="Demo policy user to act as: alice (data scientist), bob (analyst), carol (steward) "
+              "(default: $AIOS_USER, else alice).")
 @click.option("--json", "as_json", is_flag=True, help="With --prepare-only: print what was prepared as JSON.")
 @click.pass_context
 def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
@@ -117,6 +137,8 @@ def demo(ctx, port, ip, no_browser, prepare_only, seed, scale, user, as_json):
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
     ws = load_workspace(ctx)
+    if not prepare_only:   # refused before the data is prepared, not after
+        user = _lab_user(ws, user, "demo", default="alice")
     summary = prepare_demo(ws, seed=seed, scale=scale, progress=not as_json, jobs=True)
     if prepare_only:
         emit(summary, as_json=as_json, human=lambda s: [
@@ -157,7 +179,8 @@ def serve(ctx, host, port, user):
             source = "$AIOS_USER" if os.environ.get("AIOS_USER") else "the OS account"
             click.secho(f"warning: the service token acts as {user!r} ({source}), which is not a user of "
                         "governance/policy.yaml: it may read nothing (deny by default)", fg="yellow", err=True)
-            click.echo(f"  fix: pass a policy user, e.g. {example}, or add `{user}:` under `users:`", err=True)
+            click.echo(f"  fix: pass a policy user, e.g. {example}, or set $AIOS_USER to one, or add `{user}:` under "
+                       "`users:`", err=True)
     _check_state_privacy(ws)
     cfg = ws.config.service
     host, port = host or cfg.host, port or cfg.port

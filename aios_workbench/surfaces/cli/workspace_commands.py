@@ -7,33 +7,43 @@ from pathlib import Path
 
 import click
 
+from aios_workbench.surfaces.cli.data_commands import local_user
 from aios_workbench.surfaces.cli.output import emit
 
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="Workspace name (default: the folder's name).")
+@click.option("--force", is_flag=True, help="Also in a folder that holds files already (they are kept; nothing "
+              "is overwritten).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def init(directory: Path, name: str | None, as_json: bool):
-    """Create a workspace in DIRECTORY: config, governance files, notebooks/, state folder.
+def init(directory: Path, name: str | None, force: bool, as_json: bool):
+    """Create a workspace in DIRECTORY (new or empty; a non-empty one only with --force): config, governance
+    files, an `outputs` source its admin may write to, notebooks/, state folder.
 
     Nothing is overwritten; if anything fails, nothing is left behind."""
     # lazy: tracking store (MLflow migrations): only `aios init` pays
     from aios_workbench.service.runs import create_tracking_store
     from aios_workbench.workspace import Workspace  # lazy: loader/scaffold (pydantic, YAML): only `aios init`
-    from aios_workbench.workspace.scaffold import init_workspace  # lazy: as above
+    from aios_workbench.workspace.scaffold import existing_entries, init_workspace  # lazy: as above
 
-    root = init_workspace(directory, name=name)
+    kept = existing_entries(directory)
+    root = init_workspace(directory, name=name, force=force)
     ws = Workspace.load(root)
     if not as_json:
         click.echo("  creating the MLflow tracking store (its migrations take a few seconds, once)", err=True)
     tracking = create_tracking_store(ws)
+    admin = next(iter(ws.policy.users), None)
     result = {"workspace": ws.name, "path": str(root), "state": str(ws.state_dir),
-              "metadata_store": "ok", "tracking_uri": tracking}
+              "metadata_store": "ok", "tracking_uri": tracking, "kept": kept, "admin": admin}
     emit(result, as_json=as_json, human=lambda r: [
         f"Created workspace {r['workspace']!r} in {r['path']}",
+        *([f"  kept what was there: {', '.join(r['kept'][:8])}"
+           + (f" and {len(r['kept']) - 8} more" if len(r['kept']) > 8 else "")] if r["kept"] else []),
         f"  state folder: {r['state']}",
         f"  tracking:     {r['tracking_uri']}",
+        *([f"  policy:       {r['admin']} is its admin (governance/policy.yaml): reads everything, writes "
+           "datasets of `outputs`"] if r["admin"] else []),
         "  next: add data sources in connectors/, then `aios catalog scan` and `aios lab`",
     ])
 
@@ -83,9 +93,7 @@ def status(ctx, url, token, as_json):
 
         service = WorkbenchService(load_workspace(ctx), mode="local")
         try:
-            import getpass
-
-            result = asyncio.run(service.status(getpass.getuser()))
+            result = asyncio.run(service.status(local_user()))
         finally:
             service.close()
     emit(result, as_json=as_json, human=_status_lines)
