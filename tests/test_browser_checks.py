@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from urllib.parse import parse_qs, urlparse
 
@@ -86,7 +87,8 @@ def test_a_run_drills_into_its_items_with_metrics_and_masked_examples(checks_pag
     item = tab.locator('[data-testid="aios-check-item"][data-name="accepted_values(carrier)"]')
     item.wait_for(timeout=30_000)
     assert item.get_attribute("data-status") == "fail"
-    assert "failing_rows" in item.inner_text()
+    assert re.search(r"[\d,]+ of [\d,]+ rows fail", item.get_by_test_id("aios-check-item-finding").inner_text())
+    assert "failing_rows" not in item.inner_text()         # findings in words, not the ledger's keys
     examples = item.get_by_test_id("aios-check-examples")  # alice ran it, so she sees her own example rows
     assert examples.locator('tbody td[data-name="carrier"]').count() > 0
     page.screenshot(path=str(artifact("checks-tab.png")))

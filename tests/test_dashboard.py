@@ -466,18 +466,22 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
 
         open_page(page, dashboard, "quality")
         summary = page.get_by_test_id("quality-summary").inner_text()
-        assert summary.startswith("3 runs shown")           # shipments' checks are not bob's to see
+        # shipments' checks are not bob's to see: the latest verdict of each of the three others
+        assert summary.startswith("3 checks: 2 passed, 1 passed with warnings."), summary
+        assert "shipments" not in text_with(page, "purchase_orders_quantities")
         shoot(page, "quality")
         page.locator("select").first.select_option(label=ORDERS)      # one dataset: its rules, column by column
-        page.get_by_text("Quality rules per column over time").wait_for()
+        wait_text(page, "2 checks: ")                                  # the summary of that dataset's checks
         summary = page.get_by_test_id("quality-summary").inner_text()
-        assert summary == "2 runs shown · 2 passed (1 with warnings) · 0 failed"
+        assert summary.startswith("2 checks: 1 passed, 1 passed with warnings."), summary
+        page.locator(".bk-tab", has_text="Over time").click()
+        page.get_by_text("Quality rules per column over time").wait_for()
         shoot(page, "quality-dataset")
-        page.locator(".bk-tab", has_text="Runs").click()
+        page.locator(".bk-tab", has_text="All runs").click()
         wait_text(page, "purchase_orders_basics")
         assert "shipments_drift" not in text_of(page)
         assert_no_raw_values(page, seeded.raw, "quality")
-        page.locator(".bk-tab", has_text="Drill into a run").click()
+        page.locator(".bk-tab", has_text="Open a check").click()
         page.get_by_test_id("quality-drill-title").wait_for()
         assert "purchase_orders_quantities" in page.get_by_test_id("quality-drill-title").inner_text()
         wait_text(page, "range(quantity)")                   # the failing run's items

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from html import escape
 
-from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.checks.result import (
+    DATASET_DRIFT,
+    CheckItem,
+    CheckResult,
+    check_label,
+    failing_first,
+    verdict_sentence,
+)
 
-_COLOURS = {"pass": "#2e7d32", "warn": "#ed6c02", "fail": "#c62828", "error": "#6a1b9a"}
+# Badge colours with white text at 4.5:1 or more (WCAG AA); JupyterLab's theme variables where it has them.
+_COLOURS = {"pass": "#1b5e20", "warn": "#8a4b00", "fail": "#b71c1c", "error": "#6a1b9a"}
+_MUTED = "var(--jp-ui-font-color2, #616161)"
 MAX_ITEMS = 200
 
 
@@ -20,7 +29,7 @@ def from_dict(data: dict) -> CheckResult:
 
 
 def _badge(status: str) -> str:
-    return (f"<span style='background:{_COLOURS.get(status, '#555')};color:white;border-radius:3px;"
+    return (f"<span style='background:{_COLOURS.get(status, '#424242')};color:white;border-radius:3px;"
             f"padding:0 5px;font-size:11px'>{escape(status.upper())}</span>")
 
 
@@ -30,9 +39,10 @@ def _bar(value, threshold) -> str:
         return ""
     scale = max(value, threshold) * 1.25 or 1
     width, tick = 60 * min(value / scale, 1), 60 * threshold / scale
-    colour = "#c62828" if value >= threshold else "#2e7d32"
-    return (f"<svg width='62' height='10'><rect x='0' y='2' width='{width:.1f}' height='6' fill='{colour}'/>"
-            f"<line x1='{tick:.1f}' x2='{tick:.1f}' y1='0' y2='10' stroke='#333'/></svg>")
+    colour = _COLOURS["fail"] if value >= threshold else _COLOURS["pass"]
+    return (f"<svg width='62' height='10' aria-hidden='true'><rect x='0' y='2' width='{width:.1f}' height='6' "
+            f"fill='{colour}'/><line x1='{tick:.1f}' x2='{tick:.1f}' y1='0' y2='10' "
+            f"stroke='var(--jp-ui-font-color1, #333)'/></svg>")
 
 
 def distribution_svg(dist: dict | None, width: int = 120, height: int = 28) -> str:
@@ -56,28 +66,78 @@ def distribution_svg(dist: dict | None, width: int = 120, height: int = 28) -> s
             f"<title>{escape(title)}</title>{''.join(bars)}</svg>")
 
 
+def _number(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def item_words(kind: str, item: CheckItem) -> tuple[str, str, str]:
+    """(test or rule, value, verdict in words) of one item, e.g. ("Wasserstein distance (normed)", "0.186",
+    "drifted: 0.186 is at or above the threshold 0.1")."""
+    m, d = item.metrics, item.detail
+    if item.status == "error":
+        return "", "", str(d.get("error") or "could not be tested")
+    if kind == "drift" and item.name == DATASET_DRIFT:
+        drifted, columns = m.get("drifted_columns"), m.get("columns")
+        share, needed = m.get("share"), m.get("threshold")
+        if isinstance(share, (int, float)) and isinstance(needed, (int, float)):
+            whole = "the dataset drifted" if item.status == "fail" else "the dataset did not drift"
+            return ("share of drifted columns", f"{drifted} of {columns}",
+                    f"{whole}: {share:.0%} drifted, {needed:.0%} needed")
+    if kind == "drift" and "statistic" in m:
+        test = str(d.get("stattest_display") or d.get("stattest") or "")
+        statistic, threshold = m.get("statistic"), m.get("threshold")
+        p_value = "p_value" in m
+        test = test.replace(" p_value", " p-value")
+        if p_value:
+            rule = f"p-value {_number(statistic)} {'≤' if item.status == 'fail' else '>'} {_number(threshold)}"
+        else:
+            rule = f"{_number(statistic)} {'≥' if item.status == 'fail' else '<'} threshold {_number(threshold)}"
+        return test, _number(statistic), ("drifted: " if item.status == "fail" else "no drift: ") + rule
+    value = m.get("statistic", m.get("value", m.get("failing_rows", m.get("importance_mean"))))
+    test = str(d.get("stattest_display") or d.get("rule") or d.get("test") or "")
+    threshold = m.get("threshold")
+    if isinstance(m.get("failing_rows"), int) and isinstance(m.get("rows"), int):
+        words = f"{m['failing_rows']:,} of {m['rows']:,} rows fail"
+    elif "failing_rows" in m:
+        words = f"{_number(m['failing_rows'])} failing rows"
+    elif isinstance(threshold, (int, float)) and value is not None:
+        words = f"{_number(value)} against the threshold {_number(threshold)}"
+    else:
+        words = ""
+    return test, _number(value), words
+
+
 def result_html(result: CheckResult) -> str:
-    head = (f"<div style='margin:2px 0'><b>{escape(result.kind)}</b> {escape(result.name)} "
-            f"{_badge(result.status)} <span style='color:#777'>{len(result.items)} items, "
+    """The result as a small HTML block: its label and verdict, a sentence saying why, then its items with
+    the failing ones first, each with its test, value and verdict in words (a drifted column with its
+    reference and current distributions)."""
+    label = check_label(result.kind, result.name, [k for k in result.inputs if "." in str(k)])
+    head = (f"<div style='margin:2px 0'><b>{escape(result.kind)}</b> "
+            f"<span title='{escape(result.name, quote=True)}'>{escape(label)}</span> "
+            f"{_badge(result.status)} <span style='color:{_MUTED}'>{len(result.items)} items, "
             f"{result.duration_s:.1f} s</span></div>")
+    why = verdict_sentence(result.kind, result.status, result.items, severity=result.severity, error=result.error)
+    head += f"<div style='margin:2px 0' data-verdict='{escape(result.status, quote=True)}'>{escape(why)}</div>"
     if result.error:
-        return head + f"<div style='color:#6a1b9a'>{escape(result.error)}</div>"
+        return head + f"<div style='color:var(--jp-error-color1, #b71c1c)'>{escape(result.error)}</div>"
     rows = []
-    for item in result.items[:MAX_ITEMS]:
+    ordered = failing_first(result.items)
+    for item in ordered[:MAX_ITEMS]:
+        test, shown, words = item_words(result.kind, item)
         m, d = item.metrics, item.detail
-        value = m.get("statistic", m.get("value", m.get("failing_rows", m.get("importance_mean"))))
-        shown = f"{value:.4g}" if isinstance(value, float) else ("" if value is None else escape(str(value)))
-        test = escape(str(d.get("stattest") or d.get("rule") or d.get("test") or ""))
         bar = _bar(m.get("statistic"), m.get("threshold")) if "p_value" not in m else ""
         if item.status == "fail":     # a drifted column shows its distributions, reference vs current
             bar += distribution_svg(d.get("distribution"))
         rows.append(f"<tr><td style='text-align:left'>{escape(item.name)}</td><td>{_badge(item.status)}</td>"
-                    f"<td style='text-align:left'>{test}</td><td>{shown}</td><td>{bar}</td></tr>")
-    more = (f"<tr><td colspan='5'>… {len(result.items) - MAX_ITEMS} more items</td></tr>"
+                    f"<td style='text-align:left'>{escape(test)}</td><td>{escape(shown)}</td>"
+                    f"<td style='text-align:left'>{escape(words)}</td><td>{bar}</td></tr>")
+    more = (f"<tr><td colspan='6'>… {len(result.items) - MAX_ITEMS} more items</td></tr>"
             if len(result.items) > MAX_ITEMS else "")
     return (head + "<table style='font-size:12px'><tr><th style='text-align:left'>item</th><th>status</th>"
-            "<th style='text-align:left'>test / rule</th><th>value</th><th></th></tr>" + "".join(rows) + more
-            + "</table>")
+            "<th style='text-align:left'>test / rule</th><th>value</th><th style='text-align:left'>verdict</th>"
+            "<th></th></tr>" + "".join(rows) + more + "</table>")
 
 
 class CheckReport:

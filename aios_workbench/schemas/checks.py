@@ -104,6 +104,9 @@ class LedgerRun(Reply):
     job_run_id: int | None
     mlflow_run_id: str | None
     withheld: str | None = Field(description="Why only verdicts are shown (None: shown whole).")
+    label: str = Field(description="The check's name as a person reads it (a monitor's or suite's name; what a "
+                                   "drift or fairness check named after its SQL compares).")
+    verdict: str = Field(description="A sentence saying what the check decided and which items decided it.")
 
 
 class LedgerRuns(Reply):

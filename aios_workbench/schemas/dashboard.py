@@ -19,7 +19,8 @@ from pydantic import BeforeValidator, Field, create_model
 from aios_workbench.schemas.alerts import Alert, AlertCounts
 from aios_workbench.schemas.base import Body, Id, Moment, Raw, Reply
 from aios_workbench.schemas.catalog import Dataset, DatasetProfile, DatasetView, Lineage, PreviewPage, SearchHit
-from aios_workbench.schemas.checks import LedgerRun
+from aios_workbench.schemas.checks import CheckSuites, LedgerRun
+from aios_workbench.schemas.jobs import JobRunChecks
 from aios_workbench.schemas.models import ModelVersion
 from aios_workbench.schemas.query import AuditRecord, AuditVerdict
 from aios_workbench.schemas.runs import RunsPage
@@ -156,6 +157,7 @@ class DashboardJob(Reply):
     schedule: str
     next_run: Moment | None
     last_status: str | None
+    last_verdict: str | None = Field(description="The last run's verdict: its status, or checks_failed.")
     last_run_at: Moment | None
     runs_30d: int
     failed_30d: int
@@ -169,6 +171,8 @@ class DashboardJobRun(Reply):
     created_by: str
     version: int
     status: str
+    verdict: str = Field(description="Its status, or checks_failed when the notebook succeeded and checks failed.")
+    checks: JobRunChecks
     trigger: str
     attempt: int
     created_at: Moment | None
@@ -237,6 +241,7 @@ VIEWS: dict[str, View] = {view.name: view for view in (
     View("check_history", CheckHistoryArguments, list[LedgerRun]),
     View("check_run", CheckRunArguments, LedgerRun),
     View("check_figures", NoArguments, CheckFigures),
+    View("declared_checks", NoArguments, CheckSuites),
     View("audit", AuditArguments, list[AuditRecord]),
     View("runs", RunsArguments, RunsPage),
     View("model_versions", NoArguments, list[ModelVersion]),

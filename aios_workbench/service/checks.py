@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from aios_workbench.checks.drift import drift, threshold_problem
 from aios_workbench.checks.evidently_report import evidently_html
 from aios_workbench.checks.explain import explain
@@ -31,12 +33,13 @@ from aios_workbench.checks.ledger import Ledger
 from aios_workbench.checks.monitors import workspace_monitors
 from aios_workbench.checks.quality import RunSQL, governed_runner
 from aios_workbench.checks.relation import relation_sql
-from aios_workbench.checks.result import CheckItem, CheckResult
+from aios_workbench.checks.result import CheckItem, CheckResult, check_label, verdict_sentence
 from aios_workbench.checks.runner import check_kind
 from aios_workbench.checks.suites import Suite, describe_checks, select_suites, workspace_suites
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.service.manager import Manager
 from aios_workbench.service.visibility import Reader, Views
+from aios_workbench.store.models import CheckRun
 from aios_workbench.tracking import tracking_uri
 from aios_workbench.tracking.registry import DECISION_KINDS
 
@@ -44,11 +47,14 @@ if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.workspace import Workspace
 
-__all__ = ["ChecksManager", "threshold_problem"]   # the CLI validates --stattest thresholds before any work
+# threshold_problem: the CLI validates --stattest thresholds before any work
+__all__ = ["CHECKS_FAILED", "ChecksManager", "job_run_verdict", "threshold_problem"]
 
 WITHHELD_ERROR = "the check ended in an error; its message is shown only to readers who see its data as its runner did"
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 MAX_NOTEBOOK_PATH = 1024    # the ledger's column
+CHECKS_FAILED = "checks_failed"   # a job run's verdict: its notebook succeeded, checks it recorded failed
+FAILED_STATUSES = ("fail", "error")
 
 
 class _ReadingRunner:
@@ -103,6 +109,21 @@ def governed_entry(reader: Reader, run: dict[str, Any]) -> dict[str, Any] | None
         return {**run, "withheld": None}
     return _verdicts_only(run, f"values withheld: {run['user']} ran this check seeing {', '.join(datasets)} "
                                "with other masks or another row filter than yours; only its verdicts are shown")
+
+
+def with_words(entry: dict[str, Any]) -> dict[str, Any]:
+    """A ledger entry with its `label` (the check's name as a person reads it, never raw SQL) and its
+    `verdict` (a sentence saying which items decided its status), as every surface shows them."""
+    entry["label"] = check_label(entry["kind"], entry["name"], entry.get("datasets") or ())
+    entry["verdict"] = verdict_sentence(entry["kind"], entry["status"], entry.get("items"),
+                                        severity=entry.get("severity") or "fail", error=entry.get("error"))
+    return entry
+
+
+def job_run_verdict(status: str, checks_failed: int) -> str:
+    """What a job run's outcome says: its status, except that a run whose notebook succeeded while checks it
+    recorded failed is `checks_failed` (the notebook ran to its end; its data did not pass)."""
+    return CHECKS_FAILED if status == "succeeded" and checks_failed else status
 
 
 class ChecksManager(Manager):
@@ -314,6 +335,38 @@ class ChecksManager(Manager):
         html, info = evidently_html(reference, current, run_sql=run_sql, columns=columns, sample_rows=sample_rows)
         return {"html": html, **info}
 
+    # -- job runs ------------------------------------------------------------------------------------------
+    def of_job_runs(self, run_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Per job run, the checks it recorded: {"total", "failed", "failed_kinds"} (a check failed when its
+        status is fail or error; a warn-severity check reports, it does not fail). Statuses and kinds only:
+        the runs themselves are read through `history`, under its visibility."""
+        ids = sorted({int(i) for i in run_ids})
+        out: dict[int, dict[str, Any]] = {i: {"total": 0, "failed": 0, "failed_kinds": []} for i in ids}
+        with self.service.store.session() as session:
+            for chunk in range(0, len(ids), 900):   # SQLite's bound-parameter limit
+                query = (select(CheckRun.job_run_id, CheckRun.kind, CheckRun.name, CheckRun.status)
+                         .where(CheckRun.job_run_id.in_(ids[chunk:chunk + 900]),
+                                CheckRun.kind.not_in(DECISION_KINDS)))
+                for run_id, kind, name, status in session.execute(query):
+                    figures = out[run_id or 0]
+                    figures["total"] += 1
+                    if status in FAILED_STATUSES:
+                        figures["failed"] += 1
+                        shown = "monitor" if str(name).startswith("monitor:") else kind
+                        if shown not in figures["failed_kinds"]:
+                            figures["failed_kinds"].append(shown)
+        return out
+
+    def with_job_verdicts(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`runs` (job run dicts with `id` and `status`) each with `checks` (`of_job_runs`) and `verdict`
+        (`job_run_verdict`): the one place a job run's outcome is decided, for every surface."""
+        figures = self.of_job_runs(r["id"] for r in runs if r.get("id") is not None)
+        for run in runs:
+            checks = figures.get(run.get("id") or 0, {"total": 0, "failed": 0, "failed_kinds": []})
+            run["checks"] = checks
+            run["verdict"] = job_run_verdict(run["status"], checks["failed"])
+        return runs
+
     # -- reading -------------------------------------------------------------------------------------------
     def history(self, user: str, *, dataset: str | None = None, name: str | None = None, kind: str | None = None,
                 limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
@@ -332,7 +385,7 @@ class ChecksManager(Manager):
             for run in batch:
                 entry = governed_entry(reader, run)
                 if entry is not None:
-                    out.append(entry)
+                    out.append(with_words(entry))
                     if len(out) == limit:
                         break
             if len(batch) < size:

@@ -20,6 +20,7 @@ const TONES: Record<string, Tone> = {
   scheduled: 'other',
   // job run states
   succeeded: 'pass',
+  checks_failed: 'warn', // the notebook succeeded, checks it recorded failed
   queued: 'other',
   timed_out: 'fail',
   cancelled: 'error',

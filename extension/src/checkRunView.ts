@@ -51,10 +51,119 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function metricList(metrics: Record<string, unknown>): HTMLElement {
+/** Statuses from the most to the least severe: failing items are shown first. */
+const SEVERITY: Record<string, number> = { error: 0, fail: 1, warn: 2 };
+
+/**
+ * `items` with errors first, then failures, warnings and passes (the
+ * service's order within each kept), as the kernel's display orders them.
+ */
+export function failingFirst(items: CheckItem[]): CheckItem[] {
+  return items
+    .map((item, index) => ({ item, index }))
+    .sort(
+      (a, b) =>
+        (SEVERITY[a.item.status] ?? 3) - (SEVERITY[b.item.status] ?? 3) ||
+        a.index - b.index
+    )
+    .map(({ item }) => item);
+}
+
+/** Metrics that are bookkeeping of how a number was computed, not findings. */
+const BOOKKEEPING = new Set([
+  'wasserstein_error_bound',
+  'method',
+  'sorted_values'
+]);
+
+/** Metrics an item's finding already says in words (see `itemFinding`). */
+const SAID = new Set([
+  'drifted',
+  'statistic',
+  'threshold',
+  'p_value',
+  'ref_count',
+  'cur_count',
+  'ref_nulls',
+  'cur_nulls',
+  'failing_rows',
+  'rows',
+  'failing_fraction',
+  'drifted_columns',
+  'columns',
+  'share',
+  'value'
+]);
+
+function num(value: unknown): string {
+  return typeof value === 'number' ? formatValue(value) : '—';
+}
+
+/**
+ * One item's finding in words, e.g. "Drifted: Wasserstein distance (normed)
+ * 0.186 is at or above its threshold 0.1" or "12 of 40,000 rows fail".
+ */
+export function itemFinding(kind: string, item: CheckItem): string | null {
+  const m = item.metrics;
+  const d = item.detail;
+  if (kind === 'drift' && item.name === 'dataset drift') {
+    if (typeof m.share === 'number' && typeof m.threshold === 'number') {
+      const whole = item.status === 'fail' ? 'drifted' : 'did not drift';
+      return (
+        `The dataset as a whole ${whole}: ${num(m.drifted_columns)} of ${num(m.columns)} columns drifted ` +
+        `(${Math.round(m.share * 100)}%; it drifts at ${Math.round(m.threshold * 100)}%).`
+      );
+    }
+    return null;
+  }
+  if (kind === 'drift' && typeof m.statistic === 'number') {
+    const test = String(
+      d.stattest_display ?? d.stattest ?? 'statistic'
+    ).replace(' p_value', ' p-value');
+    const drifted = item.status === 'fail';
+    const pValue = typeof m.p_value === 'number';
+    const relation = pValue
+      ? drifted
+        ? 'is at or below'
+        : 'is above'
+      : drifted
+        ? 'is at or above'
+        : 'is below';
+    const rows =
+      typeof m.ref_count === 'number' && typeof m.cur_count === 'number'
+        ? ` Compared ${num(m.ref_count)} reference with ${num(m.cur_count)} current values` +
+          (typeof m.cur_nulls === 'number' && m.cur_nulls > 0
+            ? ` (${num(m.cur_nulls)} current rows empty).`
+            : '.')
+        : '';
+    return (
+      `${drifted ? 'Drifted' : 'No drift'}: ${test} ${num(m.statistic)} ${relation} ` +
+      `its threshold ${num(m.threshold)}.${rows}`
+    );
+  }
+  if (typeof m.failing_rows === 'number' && typeof m.rows === 'number') {
+    return `${num(m.failing_rows)} of ${num(m.rows)} rows fail.`;
+  }
+  if (typeof m.value === 'number' && typeof m.threshold === 'number') {
+    return `${sentence(item.name.replace(/_/g, ' '))} ${num(m.value)} against its threshold ${num(m.threshold)}.`;
+  }
+  return null;
+}
+
+function metricList(
+  metrics: Record<string, unknown>,
+  said: boolean
+): HTMLElement | null {
+  const shown = Object.entries(metrics).filter(
+    ([key]) => !BOOKKEEPING.has(key) && !(said && SAID.has(key))
+  );
+  if (!shown.length) {
+    return null;
+  }
   const list = el('dl', { class: 'aios-check-metrics' });
-  for (const [key, value] of Object.entries(metrics)) {
-    list.append(el('dt', {}, key), el('dd', {}, formatValue(value)));
+  for (const [key, value] of shown) {
+    const label = key === 'psi' ? 'PSI' : key.replace(/_/g, ' ');
+    list.append(el('dt', {}, label), el('dd', {}, formatValue(value)));
   }
   return list;
 }
@@ -104,7 +213,7 @@ function examplesTable(rows: Record<string, unknown>[]): HTMLElement {
   );
 }
 
-function renderItem(item: CheckItem): HTMLElement {
+function renderItem(kind: string, item: CheckItem): HTMLElement {
   const detail = item.detail;
   const examples = Array.isArray(detail.examples)
     ? (detail.examples as unknown[]).filter(
@@ -115,6 +224,7 @@ function renderItem(item: CheckItem): HTMLElement {
   const predicate =
     typeof detail.predicate === 'string' ? detail.predicate : null;
   const message = typeof detail.message === 'string' ? detail.message : null;
+  const finding = itemFinding(kind, item);
   return el(
     'li',
     {
@@ -129,8 +239,18 @@ function renderItem(item: CheckItem): HTMLElement {
       statusBadge(item.status),
       el('span', { class: 'aios-check-item-name' }, item.name)
     ),
+    finding
+      ? el(
+          'p',
+          {
+            class: 'aios-check-item-finding',
+            'data-testid': 'aios-check-item-finding'
+          },
+          finding
+        )
+      : null,
     message ? el('p', { class: 'aios-check-item-message' }, message) : null,
-    Object.keys(metrics).length ? metricList(metrics) : null,
+    metricList(metrics, finding !== null),
     predicate
       ? el(
           'p',
@@ -169,6 +289,7 @@ export class CheckRunView extends Widget {
   open(run: LedgerRun): void {
     this.node.dataset.name = run.name;
     this.node.dataset.status = run.status;
+    this.node.setAttribute('aria-label', `Check run: ${run.label}`);
     const back = el(
       'button',
       {
@@ -209,7 +330,7 @@ export class CheckRunView extends Widget {
     add('Job run', run.job_run_id !== null ? String(run.job_run_id) : null);
     add('MLflow run', run.mlflow_run_id);
 
-    const items = run.items ?? [];
+    const items = failingFirst(run.items ?? []);
     const parts: (Node | null)[] = [
       el('div', { class: 'aios-dataset-bar' }, back),
       el(
@@ -217,7 +338,15 @@ export class CheckRunView extends Widget {
         { class: 'aios-check-run-title', title: run.name },
         statusBadge(run.status),
         ' ',
-        run.name
+        run.label
+      ),
+      el(
+        'p',
+        {
+          class: 'aios-check-verdict',
+          'data-testid': 'aios-check-verdict'
+        },
+        run.verdict
       ),
       meta,
       run.withheld
@@ -240,7 +369,7 @@ export class CheckRunView extends Widget {
         ? el(
             'ul',
             { class: 'aios-check-items', 'aria-label': 'Check items' },
-            ...items.map(renderItem)
+            ...items.map(item => renderItem(run.kind, item))
           )
         : emptyNote('This run recorded no items.')
     ];

@@ -351,13 +351,14 @@ export class ChecksPanel extends Panel {
       {
         type: 'button',
         class: 'aios-check-run-button',
-        'aria-label': `${run.name}: ${run.status}. Open its items`
+        'aria-label': `${run.label}: ${run.status}. Open its items`,
+        title: `${run.verdict}\n${run.name}`
       },
       el(
         'span',
         { class: 'aios-check-run-line' },
         statusBadge(run.status),
-        el('span', { class: 'aios-check-run-name' }, run.name),
+        el('span', { class: 'aios-check-run-name' }, run.label),
         run.required
           ? el(
               'span',

@@ -44,6 +44,23 @@ function progressOf(run: JobRun): HTMLElement | null {
 }
 
 /**
+ * What a run's verdict (decided by the service: its status, or
+ * `checks_failed` when the notebook succeeded while checks it recorded
+ * failed) says beyond its badge; null when the badge says it all.
+ */
+export function checksNote(run: JobRun): string | null {
+  const { failed, total, failed_kinds: kinds } = run.checks;
+  if (run.verdict === 'checks_failed') {
+    const which = kinds.length ? ` (${kinds.join(', ')})` : '';
+    return `The notebook succeeded, but ${failed} of ${total} checks it recorded failed${which}.`;
+  }
+  if (failed > 0) {
+    return `${failed} of ${total} checks it recorded failed.`;
+  }
+  return null;
+}
+
+/**
  * One run of a job's history: status, trigger, timing, live progress,
  * its error, its controls (cancel, re-run, open output) and its log.
  */
@@ -106,18 +123,20 @@ export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
     }
   });
   const started = run.started_at ?? run.created_at;
+  const note = checksNote(run);
   return el(
     'li',
     {
       class: 'aios-job-run',
       'data-testid': 'aios-job-run',
       'data-id': String(run.id),
-      'data-status': run.status
+      'data-status': run.status,
+      'data-verdict': run.verdict
     },
     el(
       'div',
       { class: 'aios-check-run-line' },
-      toneBadge(run.status),
+      toneBadge(run.verdict),
       el('span', { class: 'aios-run-name' }, `#${run.id}`),
       el(
         'span',
@@ -143,6 +162,16 @@ export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
         : null
     ),
     progressOf(run),
+    note
+      ? el(
+          'p',
+          {
+            class: 'aios-job-run-checks',
+            'data-testid': 'aios-run-checks'
+          },
+          note
+        )
+      : null,
     run.cancel_requested && active
       ? el('p', { class: 'aios-muted' }, 'Cancelling…')
       : null,

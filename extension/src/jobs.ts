@@ -23,12 +23,12 @@ export interface IJobsPanelOptions {
 /** Seconds after which a list shown again is reloaded. */
 const STALE_SECONDS = 30;
 
-/** A job's state at a glance: paused, else its last run's status. */
+/** A job's state at a glance: paused, else its last run's verdict (its status, or checks_failed). */
 export function jobState(job: Job): string {
   if (job.paused) {
     return 'paused';
   }
-  return job.last_run?.status ?? 'never run';
+  return job.last_run?.verdict ?? 'never run';
 }
 
 /**

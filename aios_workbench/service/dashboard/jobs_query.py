@@ -63,7 +63,8 @@ def list_jobs(store: MetadataStore, *, now: datetime | None = None) -> list[dict
                 "created_by": job.created_by, "paused": job.paused,
                 "schedule": schedule.describe() if schedule else "unknown",
                 "next_run": None if job.paused else _iso(job.next_due_at),
-                "last_status": run.status if run else None, "last_run_at": _iso(run.created_at) if run else None,
+                "last_status": run.status if run else None, "last_run_id": run.id if run else None,
+                "last_run_at": _iso(run.created_at) if run else None,
                 "runs_30d": finished, "failed_30d": failed,
                 "failure_rate": failed / finished if finished else None,
             })

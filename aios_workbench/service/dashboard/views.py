@@ -101,6 +101,11 @@ class DashboardData:
         return [r for r in runs if r["kind"] not in DECISION_KINDS and r["datasets"]
                 and all(d in readable for d in r["datasets"])]
 
+    def declared_checks(self) -> dict[str, Any]:
+        """The quality suites and monitors of governance/checks.yaml over datasets this user may read (so a
+        check that never ran still shows, as not run yet)."""
+        return self.service.checks.suites(self.user)
+
     def check_figures(self) -> dict[str, Any]:
         """The Overview's checks: pass rate of the latest runs over readable datasets, with a daily trend."""
         return metrics.check_figures(self.service.store, self.readable_names())
@@ -138,11 +143,17 @@ class DashboardData:
 
     # -- jobs ----------------------------------------------------------------------------------
     def jobs(self) -> list[dict[str, Any]]:
-        return jobs_query.list_jobs(self.service.store)
+        """Every job with its health and its last run's verdict (`checks.with_job_verdicts`)."""
+        jobs = jobs_query.list_jobs(self.service.store)
+        lasts = [{"id": j.pop("last_run_id"), "status": j["last_status"]} for j in jobs]
+        for job, last in zip(jobs, self.service.checks.with_job_verdicts(lasts), strict=True):
+            job["last_verdict"] = last["verdict"] if last["id"] is not None else None
+        return jobs
 
     def job_runs(self, *, job: str | None = None, limit: int = 200, before_id: int | None = None) -> list[dict[str, Any]]:
-        """Job runs newest first; errors only for those who may open the run's output."""
-        runs = jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id)
+        """Job runs newest first, each with its checks' verdict; errors only for those who may open the output."""
+        runs = self.service.checks.with_job_verdicts(
+            jobs_query.runs(self.service.store, job=job, limit=limit, before_id=before_id))
         for run in runs:   # an error message can quote data as the job's identity saw it (as jobs/history)
             if run["error"] and not self.may_open_output(run):
                 run["error"] = "(hidden)"

@@ -10,6 +10,20 @@ from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, h
 from aios_workbench.surfaces.dashboard.pages.plots import events_plot, scatter_plot
 
 HISTORY_LIMIT = 200
+VERDICTS = {"succeeded": "succeeded", "checks_failed": "checks failed", "failed": "failed", "timed_out": "timed out",
+            "cancelled": "cancelled", "running": "running", "queued": "queued"}
+
+
+def outcome(run: dict) -> str:
+    """A run's verdict (decided by the service) in words: "checks failed: the notebook succeeded, 2 of 3 checks
+    it recorded failed (drift, fairness)" for a run whose notebook succeeded while its checks did not."""
+    verdict = run.get("verdict") or run["status"]
+    checks = run.get("checks") or {}
+    if verdict == "checks_failed":
+        kinds = ", ".join(checks.get("failed_kinds") or [])
+        return (f"checks failed: the notebook succeeded, {checks['failed']} of {checks['total']} checks it "
+                f"recorded failed" + (f" ({kinds})" if kinds else ""))
+    return VERDICTS.get(verdict, str(verdict).replace("_", " "))
 
 
 def timeline_plot(upcoming: list[dict]):
@@ -22,7 +36,8 @@ def duration_plot(runs: list[dict]):
     finished = [r for r in runs if r["duration_s"] is not None]
     if not finished:
         return None
-    return scatter_plot(finished, x="started_at", y="duration_s", color="status", y_label="seconds",
+    return scatter_plot([{**r, "outcome": VERDICTS.get(r.get("verdict") or r["status"], r["status"])}
+                         for r in finished], x="started_at", y="duration_s", color="outcome", y_label="seconds",
                         hover=("job", "id"))
 
 
@@ -41,12 +56,16 @@ class JobsPage(param.Parameterized):
                                     "`aios promote`.", sizing_mode="stretch_width")
         finished = sum(j["runs_30d"] for j in jobs)
         failed = sum(j["failed_30d"] for j in jobs)
+        checks_failed = sum(j.get("last_verdict") == "checks_failed" for j in jobs)
         figures = pn.FlexBox(
             card("Jobs", len(jobs), "jobs-count", f"{sum(j['paused'] for j in jobs)} paused"),
             card("Failure rate (30 days)", percent(failed / finished) if finished else "n/a", "jobs-failure-rate",
-                 f"{failed} of {finished} finished runs failed", tone="bad" if failed else "good"))
+                 f"{failed} of {finished} finished runs failed", tone="bad" if failed else "good"),
+            card("Last run: checks failed", checks_failed, "jobs-checks-failed",
+                 "jobs whose notebook succeeded while its checks failed", tone="warn" if checks_failed else "good"))
         rows = [{"job": j["name"], "schedule": j["schedule"], "next run": j["next_run"] or "—",
-                 "last run": j["last_status"] or "never", "failure rate 30d": percent(j["failure_rate"]),
+                 "last run": VERDICTS.get(j.get("last_verdict") or "", j["last_status"] or "never"),
+                 "failure rate 30d": percent(j["failure_rate"]),
                  "runs 30d": j["runs_30d"], "runs as": j["identity"], "paused": j["paused"]} for j in jobs]
         parts = [figures, table(rows, name="jobs")]
         soon = self.data.upcoming()
@@ -67,8 +86,8 @@ class JobsPage(param.Parameterized):
             if run["has_output"] and self.data.may_open_output(run):
                 links.append(f'<a href="./job-output/{run["id"]}" target="_blank" rel="noopener" '
                              f'data-testid="job-output-link">run #{run["id"]} of {esc(run["job"])} '
-                             f'({esc(run["status"])})</a>')
-        rows = [{"run": r["id"], "job": r["job"], "status": r["status"], "trigger": r["trigger"],
+                             f'({esc(VERDICTS.get(run["verdict"], run["status"]))})</a>')
+        rows = [{"run": r["id"], "job": r["job"], "outcome": outcome(r), "trigger": r["trigger"],
                  "attempt": r["attempt"], "started": r["started_at"], "duration (s)": r["duration_s"],
                  "cells": r["cells"], "error": r["error"]} for r in runs]
         parts: list[pn.viewable.Viewable] = []
