@@ -70,10 +70,11 @@ def _typed(text: str, kind: str):
         return text
 
 
-def checked(schema: dict, form: list[dict[str, Any]], values: dict[str, Any] | None) -> dict[str, Any]:
+def checked(schema: dict, form: list[dict[str, Any]], values: dict[str, Any] | None, *,
+            from_text: bool = False) -> dict[str, Any]:
     """`values` checked against the schema's types and the form's ranges, choices and dates; every problem
-    named in one InvalidParameters error."""
-    out = validate(schema, values or {})
+    named in one InvalidParameters error. `from_text`: the values are command-line strings, converted first."""
+    out = validate(schema, values or {}, coerce_strings=from_text)
     problems = []
     for field in form:
         name = field["name"]

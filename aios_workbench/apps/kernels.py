@@ -16,6 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from aios_workbench.jobs.execute import _kernel_manager_class, _KernelStop
 from aios_workbench.workspace.kernel_env import inherited_environment
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,11 @@ class WarmKernels:
             task.add_done_callback(self._tasks.discard)
 
     async def _start_one(self) -> None:
-        # the job executor's kernel manager: Unix sockets in a private folder, exactly this environment
-        from aios_workbench.jobs.execute import _kernel_manager_class, _KernelStop
-
         try:
             env = inherited_environment(self.workspace)
             env["AIOS_WORKSPACE"] = str(self.workspace.root)
             cwd = self.workspace.notebooks_dir if self.workspace.notebooks_dir.is_dir() else self.workspace.root
+            # the job executor's kernel manager: Unix sockets in a private folder, exactly this environment
             km = _kernel_manager_class(env, cwd, _KernelStop())(kernel_name=self.kernel_name)
             await km.start_kernel()
             client = km.client()

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.kernel.client import sql, table
 from aios_workbench.simulation import bootstrap
 
 _QUERY = re.compile(r"^\s*(select|with|from|\()", re.IGNORECASE)
@@ -24,9 +25,7 @@ def simulate(history: str, *, by: str | list[str], value: str, draws: int = 10_0
     from the group's governed history (`history`: a SELECT or a dataset name). Returns one row per group:
     `n_history`, `mean`, `std`, `p05`, `p50`, `p95` and, with `within`, `p_within` (the chance an outcome stays
     at or under `within`, e.g. on time against a promised lead time), sorted by `mean`."""
-    import polars as pl
-
-    from aios_workbench.kernel.client import sql, table
+    import polars as pl  # lazy: polars loads on the first wb.simulate
 
     keys = [by] if isinstance(by, str) else list(by)
     if not keys:

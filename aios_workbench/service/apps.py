@@ -149,7 +149,7 @@ class AppsManager(Manager):
 
     # -- running ----------------------------------------------------------------------------------------
     def run(self, user: str, name: str, parameters: dict[str, Any] | None = None, *,
-            surface: str) -> dict[str, Any]:
+            surface: str, from_text: bool = False) -> dict[str, Any]:
         """Run app `name` with `parameters` as `user`; its page, from the cache when the same viewer ran the
         same version with the same parameters on the same data within `APP_CACHE_SECONDS`."""
         self.service.policy().principal(user)   # PermissionDenied for who is not in the policy
@@ -159,7 +159,7 @@ class AppsManager(Manager):
             version = self._version(session, name)
             fingerprints = self._data_version(session, version.datasets_read or [])
         values = form.checked(version.parameter_schema, form.fields(version.parameter_schema, self._choices_for(user)),
-                              parameters)
+                              parameters, from_text=from_text)
         canonical = canonical_parameters(values)
         key = hashlib.sha256("\x00".join((name, str(version.version), version.digest, user, canonical,
                                           fingerprints)).encode()).hexdigest()

@@ -16,8 +16,8 @@ from aios_workbench.connectors.health import check_connector
 from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.policy.enforce import PolicyEngine
 from aios_workbench.service.actions import ActionsManager
-from aios_workbench.service.apps import AppsManager
 from aios_workbench.service.alerts import AlertsManager
+from aios_workbench.service.apps import AppsManager
 from aios_workbench.service.audit import AuditTrail
 from aios_workbench.service.catalog import CatalogManager
 from aios_workbench.service.checks import ChecksManager

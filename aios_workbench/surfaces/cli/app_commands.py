@@ -84,15 +84,15 @@ def apps_unpublish(ctx, name, as_json):
 @click.pass_context
 def apps_run(ctx, name, pairs, html_file, as_json):
     """Run app NAME as yourself (your grants, masks and row filters) and say how it went."""
-    from aios_workbench.jobs.parameters import parse_assignments, validate  # lazy: only `aios apps run` converts
-
+    given = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-p")
+        given[key.strip()] = value
     with local_workbench(ctx) as service:
         user = local_user()
-        schema_fields = service.apps.show(user, name)["fields"]
-        given = parse_assignments(pairs)
-        schema = {"parameters": [{"name": f["name"], "type": f["value_type"], "nullable": f["nullable"]}
-                                 for f in schema_fields]}
-        data = service.apps.run(user, name, validate(schema, given, coerce_strings=True), surface="cli")
+        data = service.apps.run(user, name, given, surface="cli", from_text=True)
     if html_file is not None:
         html_file.write_text(data["html"], encoding="utf-8")
     emit({k: v for k, v in data.items() if k != "html" or as_json}, as_json=as_json, human=lambda d: [
