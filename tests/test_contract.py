@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from aios_workbench.schemas.base import Body, Raw, Reply
@@ -295,6 +296,25 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
     alerts = call("get", "alerts", limit=10).json["alerts"]
     call("post", "alerts/ack", {"id": alerts[0]["id"]})
 
+    # proposed actions (carol's role approves job runs) and a decision app
+    policy_file = served.root / "governance" / "policy.yaml"
+    policy = yaml.safe_load(policy_file.read_text())
+    policy["roles"]["steward"]["approves"] = ["job_run"]
+    policy_file.write_text(yaml.safe_dump(policy, sort_keys=False))   # the service reloads it
+    call("get", "actions/kinds")
+    proposal = {"kind": "job_run", "payload": {"job": "contract_job", "parameters": {"limit": 1}}, "reason": "contract"}
+    first = call("post", "actions", proposal).json["id"]
+    second = call("post", "actions", proposal).json["id"]
+    third = call("post", "actions", proposal).json["id"]
+    call("get", "actions", limit=5)
+    call("get", "actions/action", id=first)
+    call("post", "actions/approve", {"id": first, "reason": "go"}, who="carol")
+    call("post", "actions/reject", {"id": second, "reason": "not now"}, who="carol")
+    call("post", "apps", {"job": "contract_job", "title": "Contract app"})
+    call("get", "apps")
+    call("get", "apps/app", name="contract_job")
+    call("post", "apps/run", {"name": "contract_job", "parameters": {"limit": 2}})
+
     # the dashboard's views, each with its arguments
     arguments = {"search": {"text": "supplier", "limit": 5}, "explain": {"dataset": SUPPLIERS},
                  "preview": {"dataset": SUPPLIERS, "limit": 5, "descending": "true", "order_by": "supplier_id"},
@@ -302,13 +322,18 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
                  "csv": {"dataset": SUPPLIERS}, "check_history": {"limit": 5},
                  "check_run": {"run_id": quality["ledger_id"]}, "audit": {"limit": 5, "allowed": "true"},
                  "runs": {"metric": "accuracy", "limit": 5}, "job_runs": {"job": "contract_job", "limit": 5},
-                 "job_output": {"run_id": ok}, "alerts": {"limit": 5}}
+                 "job_output": {"run_id": ok}, "alerts": {"limit": 5}, "actions": {"limit": 5},
+                 "action": {"action_id": first}, "app": {"name": "contract_job"}}
     for view in VIEWS.values():
         if view.verb == "get":
             call("get", f"dashboard/{view.name}", **arguments.get(view.name, {}))
     call("post", "dashboard/login", {})
     call("post", "dashboard/verify_audit_chain", {}, who="carol")
     call("post", "dashboard/acknowledge", {"alert_id": alerts[0]["id"]})
+    call("post", "dashboard/approve_action", {"action_id": third}, who="carol")
+    call("post", "dashboard/reject_action", {"action_id": third, "reason": "decided"}, who="carol", status=409)
+    call("post", "dashboard/run_app", {"name": "contract_job", "parameters": {"limit": 3}})
+    call("post", "apps/unpublish", {"name": "contract_job"})
 
     call("delete", "jobs/job", name="contract_pending")
     call("get", "audit", limit=200, who="carol")

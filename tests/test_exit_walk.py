@@ -183,10 +183,12 @@ def _dashboard_arguments(f: dict) -> dict[str, dict]:
         "explain": {"dataset": SHIPMENTS}, "preview": {"dataset": SHIPMENTS, "limit": 5},
         "profile": {"dataset": SHIPMENTS}, "lineage": {"dataset": ORDERS, "depth": 3},
         "csv": {"dataset": SHIPMENTS}, "check_history": {"limit": 200},
-        "check_run": {"run_id": f["quality"]}, "check_figures": {"run_id": f["drift"]}, "audit": {"limit": 500},
+        "check_run": {"run_id": f["quality"]}, "check_figures": {"run_id": f["drift"]}, "declared_checks": {},
+        "audit": {"limit": 500},
         "runs": {"limit": 100}, "model_versions": {}, "jobs": {}, "job_runs": {"job": "late_carriers"},
         "job_health": {}, "upcoming": {}, "job_output": {"run_id": f["job_run"]}, "alerts": {"limit": 200},
-        "alert_counts": {}, "alert_trend": {}}
+        "alert_counts": {}, "alert_trend": {}, "actions": {"limit": 200}, "action": {"action_id": f["action"]},
+        "apps": {}, "app": {"name": "late_carriers"}}
 
 
 def _bobs_calls(s) -> dict[tuple[str, str], list[Answer]]:
@@ -270,7 +272,10 @@ def _bobs_calls(s) -> dict[tuple[str, str], list[Answer]]:
         ("dashboard/{view}", "get"): [bob("get", f"dashboard/{name}", **args)
                                        for name, args in _dashboard_arguments(f).items()],
         ("dashboard/{view}", "post"): [bob("post", "dashboard/acknowledge", {"alert_id": n}) for n in range(1, 6)]
-        + [bob("post", "dashboard/verify_audit_chain", {}), bob("post", "dashboard/login", {})],
+        + [bob("post", "dashboard/verify_audit_chain", {}), bob("post", "dashboard/login", {}),
+           bob("post", "dashboard/approve_action", {"action_id": f["action"]}),
+           bob("post", "dashboard/reject_action", {"action_id": f["action"], "reason": "mine"}),
+           bob("post", "dashboard/run_app", {"name": "late_carriers"})],
     }
 
 

@@ -143,7 +143,7 @@ def test_the_readme_model_commands_work_after_the_notebook_and_say_so_before(dem
     assert before.returncode == 66, before.stdout + before.stderr
     assert ("notebooks/03_train_model.ipynb registers 'shipment-delay': run it first (`AIOS_USER=alice jupyter "
             "execute notebooks/03_train_model.ipynb`), then another user approves a version") in before.stderr
-    assert "`AIOS_USER=alice jupyter execute notebooks/03_train_model.ipynb`" in listed.stdout
+    assert "`AIOS_USER=alice jupyter execute notebooks/03_train_model.ipynb`" in listed.stdout + listed.stderr
 
     trained = shell(train, cwd=ws.root, user="")   # the command names its user itself
     approved = shell("aios models approve shipment-delay 1", cwd=ws.root, user="carol")

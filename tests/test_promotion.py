@@ -222,7 +222,9 @@ def test_good_notebook_passes_every_gate_and_becomes_an_active_job(root, service
     assert verdicts["validation_run"].reason.endswith("in a fresh kernel as alice")
     assert verdicts["required_checks"].reason == "1 required suite passes as alice: shipments_basics"
     assert verdicts["grants"].reason == ("alice holds grants on shipment_files.main.shipments")
-    assert verdicts["approval"].reason.startswith("no approval required")
+    assert verdicts["approval"].reason.startswith("not required: no approver is named")
+    assert [g.verdict for g in report.gates] == ["passed"] * 5 + ["not_required"]
+    assert report.to_dict()["summary"] == "5 passed, 1 not required" and report.to_dict()["cause"] is None
     output = verdicts["validation_run"].detail["output_path"]      # workspace-relative, like every API path
     assert output.startswith(".aios/jobs/validation/late_shipments/") and (root / output).is_file()
     job, rows = stored(service, "late_shipments")
@@ -253,8 +255,15 @@ def test_a_failing_cell_refuses_the_promotion_and_stores_nothing(root, service):
     assert verdicts["validation_run"].reason == "cell 2 raised ValueError: the monthly total 3 does not reconcile"
     assert verdicts["validation_run"].detail["failing_cell"]["index"] == 2
     assert (root / verdicts["validation_run"].detail["output_path"]).exists()  # the evidence is kept
-    assert verdicts["grants"].reason.startswith("incomplete: the validation run stopped before the end")
+    # the grants gate found nothing wrong: the failed run (the one cause) kept it from finishing
+    assert verdicts["grants"].reason == ("not run to the end because gate 3 failed: the run read no governed "
+                                         "dataset before it stopped")
     assert [g.passed for g in report.gates] == [True, True, False, True, False, True]
+    assert [g.verdict for g in report.gates] == ["passed", "passed", "failed", "passed", "not_run", "not_required"]
+    data = report.to_dict()
+    assert data["summary"] == "1 failed, 1 not run, 3 passed, 1 not required"
+    assert data["cause"] == ("gate 3 (a validation run in a fresh kernel succeeds) failed: cell 2 raised "
+                             "ValueError: the monthly total 3 does not reconcile")
     assert stored(service, "reconcile") == (None, [])
     assert not (root / ".aios" / "jobs" / "snapshots" / f"{report.digest}.ipynb").exists()
     record = audit(service, "job_promote", "reconcile")[0]
@@ -273,12 +282,16 @@ def test_every_gate_is_reported_at_once_and_bad_values_stop_before_any_kernel(ro
     assert [g.passed for g in report.gates] == [True, False, False, False, False, False]
     assert verdicts["parameters"].reason == ("invalid parameters: month expects str, got 202601; "
                                              "unknown parameter 'bogus' (known: month)")
-    assert verdicts["validation_run"].reason == ("not run because the parameters are not valid (gate 2): "
+    assert verdicts["validation_run"].reason == ("not run because gate 2 failed: without valid parameters "
                                                  "no kernel was started")
     assert verdicts["required_checks"].reason == ("shipments_strict failed: range(delay_days); "
                                                   "shipments_carriers warns: accepted_values(carrier)")
-    assert verdicts["grants"].reason.startswith("not run because no validation run happened")
+    # the grants gate names the gate that failed (2), not the one that did not run (3)
+    assert verdicts["grants"].reason == ("not run because gate 2 failed: without a validation run what the "
+                                         "notebook reads is unknown")
     assert verdicts["approval"].reason == "alice promoted this version and may not approve it: a second user must"
+    assert [g.verdict for g in report.gates] == ["passed", "failed", "not_run", "failed", "not_run", "failed"]
+    assert report.to_dict()["summary"] == "3 failed, 2 not run, 1 passed"
     assert not (root / ".aios" / "jobs" / "validation" / "strict").exists()   # no kernel, no output folder
     assert time.monotonic() - started < 30
     assert stored(service, "strict") == (None, [])
@@ -293,7 +306,9 @@ def test_a_missing_parameters_cell_or_kernel_language_fails_gate_one(root, servi
         assert not first.passed and expected in first.reason, fixture
         assert first.detail["fix"]
         assert report.gates[1].reason.startswith("not run because gate 1 failed")
-        assert report.gates[2].reason.startswith("not run because")
+        assert report.gates[2].reason.startswith("not run because gate 1 failed")
+        assert [g.verdict for g in report.gates][:3] == ["failed", "not_run", "not_run"], fixture
+        assert report.gates[4].reason.startswith("not run because gate 1 failed"), fixture
         assert stored(service, Path(fixture).stem) == (None, [])
 
 
@@ -372,7 +387,7 @@ def test_snapshots_are_immutable_and_versions_roll_back(root, service):
 
     second = promote(service, path, user="alice")
     assert (second.version, second.status) == (2, "active") and second.digest != first.digest
-    again = promote(service, path, user="alice")                   # same content: same snapshot file
+    again = promote(service, path, user="alice", retries=1)        # same content: same snapshot file
     job, rows = stored(service, "versioned")
     assert job.version == 3 and rows[2].snapshot_path == rows[1].snapshot_path != rows[0].snapshot_path
     assert again.digest == second.digest

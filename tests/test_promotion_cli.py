@@ -89,6 +89,9 @@ def test_parameter_schema_and_schedule_preview(served):
 def test_promote_refused_promoted_versions_and_rollback_over_rest(served):
     status, body = call(served, "jobs/promote", {"notebook": "notebooks/raises.ipynb", "name": "rest_refused"})
     assert status == 422 and body["error"] == "promotion_refused" and body["status"] == "refused"
+    assert body["message"] == ("promotion of notebooks/raises.ipynb refused (1 failed, 1 not run, 3 passed, "
+                               "1 not required): gate 3 (a validation run in a fresh kernel succeeds) failed: "
+                               "cell 2 raised ValueError: the monthly total 3 does not reconcile")
     assert [g["passed"] for g in body["gates"]] == [True, True, False, True, False, True]
     assert body["gates"][2]["reason"].startswith("cell 2 raised ValueError")
 
@@ -123,7 +126,7 @@ def test_approval_over_rest_refuses_the_promoter(served, root):
     assert status == 200 and body["status"] == "pending_approval"
     assert body["gates"][5] | {"detail": None} == {
         "name": "approval", "title": "approval by a second user", "passed": True, "pending": True,
-        "reason": "waiting for approval by carol", "detail": None}
+        "verdict": "waiting", "reason": "waiting for approval by carol", "detail": None}
 
     status, body = call(served, "jobs/approval", {"name": "rest_approval", "version": 1, "decision": "approve"})
     assert status == 403 and "alice promoted this version and may not approve it" in body["message"]
@@ -151,11 +154,18 @@ def test_wb_promote_returns_a_gate_table(served, root):
 
     assert result.passed and result.version == 1 and result.status == "active"
     html = result._repr_html_()
-    assert html.count("✅") == 6 and "promoted as version 1" in html and "next runs" in html
+    assert html.count("✅") == 5 and "promoted as version 1" in html and "next runs" in html
+    assert "approval by a second user: not required" in html
     refused = promote("notebooks/raises.ipynb", name="kernel_refused")
     assert not refused.passed and refused.version is None
     html = refused._repr_html_()
-    assert html.count("❌") == 2 and "ValueError" in html and "refused: nothing was stored" in html
+    # one cause: the failed run; the grants gate it kept from finishing is "not run", not a second failure
+    assert html.count("❌") == 1 and "ValueError" in html
+    assert "refused (1 failed, 1 not run, 3 passed, 1 not required): nothing was stored" in html
+    assert "the job&#x27;s identity may read every dataset the run read: not run" in html
+    again = promote("notebooks/good.ipynb", name="kernel_job", cron="@daily", tz="Europe/Berlin")
+    assert again.status == "unchanged" and again.version == 1 and again.gates == []
+    assert "unchanged: version 1 already runs this notebook with these settings" in repr(again)
     assert "fix:" not in html or "<i>fix:" in html
     with pytest.raises(Exception, match="unknown time zone"):
         promote("notebooks/good.ipynb", cron="@daily", tz="Nowhere/City")
@@ -175,8 +185,10 @@ def test_cli_prints_every_gate_and_exits_zero_when_promoted(root):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "promoting notebooks/good.ipynb as job cli_job (runs as alice)"
-    assert [line[:5] for line in lines if line.startswith("  ") and line[2] in "✓✗…"] == [
-        "  ✓ 1", "  ✓ 2", "  ✓ 3", "  ✓ 4", "  ✓ 5", "  ✓ 6"]
+    assert [line[:5] for line in lines if line.startswith("  ") and line[2] in "✓✗…–"] == [
+        "  ✓ 1", "  ✓ 2", "  ✓ 3", "  ✓ 4", "  ✓ 5", "  – 6"]
+    assert "  – 6 approval by a second user: not required" in lines
+    assert "gates: 5 passed, 1 not required" in lines
     assert "        2 parameters (month: str, limit: int); supplied: limit" in lines
     assert any(line.startswith("job cli_job version 1: ACTIVE") for line in lines)
     assert "schedule: At 06:00 AM (Europe/Berlin)" in lines and "next runs:" in lines
@@ -200,6 +212,26 @@ def test_cli_prints_every_gate_and_exits_zero_when_promoted(root):
     assert (spec["catch_up"]["policy"], spec["max_concurrent"], spec["retention"]["keep_last"]) == ("skip", 2, 5)
     assert spec["secrets"] == {"API_KEY": "ERP_KEY"}
 
+    # promoting again: the changes against the version the job runs, before (--dry-run) and instead of a
+    # second identical version
+    options = ["--workspace", str(root), "promote", "notebooks/good.ipynb", "--name", "cli_job", "--notify",
+               "ops@example.com", "--notify", "https://hooks.example.com/aios", "--after", "cli_load",
+               "--on-monitor-failure", "shipments_monthly_drift", "--catch-up", "skip", "--max-concurrent", "2",
+               "--secret", "API_KEY=ERP_KEY", "--keep-last", "5"]
+    planned = run_aios(*options, "--retries", "3", "--dry-run", cwd=root, env={"AIOS_USER": "alice"})
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines()[1:] == [
+        "changes against version 2:", "  - retries: 0 → 3",
+        "job cli_job version 3: DRY RUN (nothing ran, nothing was stored)"]
+    same = run_aios(*options, cwd=root, env={"AIOS_USER": "alice"})
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.splitlines()[1:] == [
+        "no change against version 2", "job cli_job version 2: UNCHANGED",
+        "note: job cli_job version 2 already runs this notebook with these settings: nothing was stored; change "
+        "the notebook or a setting to make a new version"]
+    assert json.loads(run_aios("--workspace", str(root), "jobs", "show", "cli_job", "--json",
+                               env={"AIOS_USER": "alice"}).stdout)["version"] == 2
+
     bad = run_aios("--workspace", str(root), "promote", "notebooks/good.ipynb", "--notify", "not-an-address",
                    cwd=root, env={"AIOS_USER": "alice"})
     assert bad.returncode == 64 and "invalid job setting notifications.webhooks" in bad.stderr
@@ -210,10 +242,13 @@ def test_cli_exits_65_with_every_verdict_when_a_gate_fails(root):
                       env={"AIOS_USER": "alice"}, timeout=300)
 
     assert result.returncode == 65
-    assert "  ✗ 3 a validation run in a fresh kernel succeeds" in result.stdout
+    assert "  ✗ 3 a validation run in a fresh kernel succeeds: FAILED" in result.stdout
     assert "        cell 2 raised ValueError: the monthly total 3 does not reconcile" in result.stdout
+    assert "  – 5 the job's identity may read every dataset the run read: not run" in result.stdout
+    assert "gates: 1 failed, 1 not run, 3 passed, 1 not required" in result.stdout
     assert "job raises: REFUSED (no version stored)" in result.stdout
-    assert "error: promotion refused: gates validation_run, grants failed" in result.stderr
+    assert ("error: promotion of notebooks/raises.ipynb refused (1 failed, 1 not run, 3 passed, 1 not required): "
+            "gate 3 (a validation run in a fresh kernel succeeds) failed: cell 2 raised ValueError") in result.stderr
 
     as_json = run_aios("--workspace", str(root), "promote", "notebooks/typed.ipynb", "-p", "n=abc", "--json",
                        cwd=root, env={"AIOS_USER": "alice"}, timeout=300)

@@ -2,9 +2,12 @@
 
 1 parameters cell, 2 parameter schema and supplied values, 3 validation run in a fresh kernel,
 4 the notebook's required check suites, 5 grants of the job's identity on what the run read,
-6 approval. A gate that cannot run because an earlier one failed says so ("not run because ...")
-and counts as failed; every other gate runs, so one promotion attempt shows every problem.
-Gate 6 does not fail when approval is needed: it reports "waiting for approval" (`pending`).
+6 approval. Every gate that can run runs, so one promotion attempt shows every problem.
+
+Each gate ends in one verdict (`verdict_of`, the one place that says which; every surface shows it):
+passed; failed; not run (an earlier gate failed, which the reason names: a gate that could not run is
+not a second cause); waiting (approval is needed: the version is stored and waits for a second user);
+not required (approval, when nobody has to approve). `summary` counts them ("1 failed, 3 not run").
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from aios_workbench.jobs.execute import ExecutionResult, execute_notebook
 from aios_workbench.jobs.notebook import InvalidNotebook, Notebook
 from aios_workbench.schemas.job_spec import JobSpec
 
+VERDICT_WORDS = {"failed": "failed", "not_run": "not run", "waiting": "waiting for approval",
+                 "passed": "passed", "not_required": "not required"}
 TITLES = {
     "parameters_cell": "a cell tagged `parameters` exists",
     "parameters": "typed parameters and supplied values are valid",
@@ -44,12 +49,52 @@ class PromotionGate:
     def title(self) -> str:
         return TITLES[self.name]
 
+    @property
+    def verdict(self) -> str:
+        return verdict_of(asdict(self))
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "title": self.title}
+        return {**asdict(self), "title": self.title, "verdict": self.verdict}
 
 
-def not_run(name: str, because: str) -> PromotionGate:
-    return PromotionGate(name, False, f"not run because {because}", {"ran": False})
+def verdict_of(gate: dict) -> str:
+    """A gate's verdict from its stored fields: passed, failed, not_run, waiting or not_required.
+    Works for gates stored before verdicts were named (versions keep their gates as JSON)."""
+    detail = gate.get("detail") or {}
+    if gate.get("pending"):
+        return "waiting"
+    if gate.get("passed"):
+        return "not_required" if gate.get("name") == "approval" and detail.get("required") is False else "passed"
+    return "not_run" if detail.get("ran") is False else "failed"
+
+
+def summary(gates: list[dict]) -> str:
+    """The verdicts counted in words, worst first: "1 failed, 3 not run, 2 passed"."""
+    counts = {verdict: 0 for verdict in VERDICT_WORDS}
+    for gate in gates:
+        counts[verdict_of(gate)] += 1
+    return ", ".join(f"{n} {VERDICT_WORDS[verdict]}" for verdict, n in counts.items() if n)
+
+
+def cause(gates: list[dict]) -> str | None:
+    """The first failed gate in words ("gate 1 (a cell tagged `parameters` exists) failed: ..."): the cause
+    a refusal names; gates that did not run because of it are not causes."""
+    for number, gate in enumerate(gates, 1):
+        if verdict_of(gate) == "failed":
+            return f"gate {number} ({TITLES.get(gate['name'], gate['name'])}) failed: {gate['reason']}"
+    return None
+
+
+def number_of(name: str) -> int:
+    return list(TITLES).index(name) + 1
+
+
+def not_run(name: str, blocker: PromotionGate, consequence: str) -> PromotionGate:
+    """`name` could not run because `blocker` did not pass; the reason names the gate that FAILED (when
+    `blocker` itself did not run, the one that stopped it), so one cause is named once."""
+    root = blocker.detail.get("blocked_by", blocker.name) if blocker.verdict == "not_run" else blocker.name
+    return PromotionGate(name, False, f"not run because gate {number_of(root)} failed: {consequence}",
+                         {"ran": False, "blocked_by": root})
 
 
 @dataclass
@@ -91,13 +136,14 @@ def evaluate(inputs: GateInputs) -> GateOutcome:
     first = _parameters_cell(inputs)
     second = _parameters(inputs, first, outcome)
     third = _validation_run(inputs, second, outcome)
-    fourth = _required_checks(inputs)
+    fourth = _required_checks(inputs, first)
     fifth = _grants(inputs, third, outcome)
     sixth = _approval(inputs)
-    if sixth.pending and not all(g.passed for g in (first, second, third, fourth, fifth)):
+    failed = next((g for g in (first, second, third, fourth, fifth) if g.verdict == "failed"), None)
+    if sixth.pending and failed is not None:
         # nobody is asked to approve a version that is not stored
-        sixth.pending = False
-        sixth.reason = sixth.reason.replace("waiting for", "would wait for", 1) + " once the other gates pass"
+        sixth = not_run("approval", failed, sixth.reason.replace("waiting for", "it would wait for", 1)
+                       + " once every other gate passes")
     outcome.gates = [first, second, third, fourth, fifth, sixth]
     return outcome
 
@@ -121,7 +167,7 @@ def _parameters(inputs: GateInputs, first: PromotionGate, outcome: GateOutcome) 
     from aios_workbench.jobs.parameters import InvalidParameters, derive_schema, validate
 
     if not first.passed:
-        return not_run("parameters", "gate 1 failed: without a parameters cell there is no parameter schema")
+        return not_run("parameters", first, "without a parameters cell there is no parameter schema")
     schema = derive_schema(inputs.notebook)
     outcome.schema = schema
     if schema["problems"]:
@@ -149,7 +195,7 @@ def validation_dir(workspace, job: str) -> Path:
 
 def _validation_run(inputs: GateInputs, second: PromotionGate, outcome: GateOutcome) -> PromotionGate:
     if not second.passed:
-        return not_run("validation_run", "the parameters are not valid (gate 2): no kernel was started")
+        return not_run("validation_run", second, "without valid parameters no kernel was started")
     import nbformat  # lazy: jsonschema validation behind it; only a promotion needs it
 
     service, spec = inputs.service, inputs.spec
@@ -205,10 +251,9 @@ def _relative(path, root: Path) -> str | None:
 
 
 # -- 4 ------------------------------------------------------------------------------------------------------
-def _required_checks(inputs: GateInputs) -> PromotionGate:
-
+def _required_checks(inputs: GateInputs, first: PromotionGate) -> PromotionGate:
     if inputs.notebook is None:
-        return not_run("required_checks", "the notebook cannot be loaded, so its required checks are unknown")
+        return not_run("required_checks", first, "the notebook cannot be loaded, so its required checks are unknown")
     try:
         names = inputs.notebook.required_checks()
     except InvalidNotebook as exc:
@@ -263,7 +308,7 @@ def _grants(inputs: GateInputs, third: PromotionGate, outcome: GateOutcome) -> P
 
     result = outcome.execution
     if result is None:
-        return not_run("grants", "no validation run happened (gate 3), so what the notebook reads is unknown")
+        return not_run("grants", third, "without a validation run what the notebook reads is unknown")
     read = list(dict.fromkeys(result.datasets_read or []))
     denied = list(dict.fromkeys(result.datasets_denied or []))
     detail: dict[str, Any] = {"identity": inputs.identity, "datasets_read": read, "datasets_denied": denied}
@@ -292,9 +337,12 @@ def _grants(inputs: GateInputs, third: PromotionGate, outcome: GateOutcome) -> P
                              {**detail, "missing": missing,
                               "fix": "ask a data steward for a grant in governance/policy.yaml, or run the job "
                                      "as a service identity that holds one (--identity)"})
-    if not result.ok:
-        return PromotionGate("grants", False, f"incomplete: the validation run stopped before the end (gate 3); "
-                             f"the {len(read)} datasets read before that are granted", detail)
+    if not result.ok:   # nothing wrong found: the run that would show the rest failed (gate 3)
+        found = ("the run read no governed dataset before it stopped" if not read else
+                 f"the dataset it read before it stopped is granted ({read[0]})" if len(read) == 1 else
+                 f"the {len(read)} datasets it read before it stopped are granted")
+        return PromotionGate("grants", False, f"not run to the end because gate 3 failed: {found}",
+                             {**detail, "ran": False, "blocked_by": "validation_run"})
     if not read:
         return PromotionGate("grants", True, "the validation run read no governed datasets", detail)
     return PromotionGate("grants", True, f"{inputs.identity} holds grants on {', '.join(rules)}", detail)
@@ -320,8 +368,8 @@ def _approval(inputs: GateInputs) -> PromotionGate:
     settings = inputs.service.workspace.config.jobs
     named = inputs.spec.approver
     if not named and not settings.require_approval:
-        return PromotionGate("approval", True, "no approval required (no approver named; jobs.require_approval "
-                             "is false)", {"required": False})
+        return PromotionGate("approval", True, "not required: no approver is named and the workspace does not "
+                             "require approval (aios.yaml jobs.require_approval)", {"required": False})
     detail = {"required": True, "approver": named, "approver_roles": list(settings.approver_roles or []) or None}
     if named:
         users = inputs.service.queries.policy.current().users

@@ -5,6 +5,12 @@ A promotion that passes every gate stores the snapshot and a `JobVersion` and po
 version, or does not exist yet, until a second user approves). A refused promotion writes no
 snapshot, version or job; every attempt, approval, rejection and rollback is audited.
 
+Promoting an existing job again makes its next version; the report lists what changed against the version
+the job runs (`jobs/changes.py`). A promotion that changes nothing (same notebook content, same settings)
+runs no gate and stores nothing (status `unchanged`): like saving an unchanged job definition in
+jupyter-scheduler, it is a no-op that says so, not a second identical version. `dry_run` only compares
+(status `planned` or `unchanged`): the Promote dialog shows that comparison before anyone confirms.
+
 `service` is the `WorkbenchService` (the callers are its `JobsManager` and the demo): its store, audit
 log and policy, and `service.alerts`, which raises and resolves the approval alerts.
 """
@@ -17,7 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
-from aios_workbench.jobs.gates import GateInputs, PromotionGate, approval_problem, evaluate
+from aios_workbench.jobs.gates import (
+    GateInputs,
+    PromotionGate,
+    approval_problem,
+    cause,
+    evaluate,
+    summary,
+    verdict_of,
+)
 from aios_workbench.jobs.notebook import load_notebook, parse_notebook, resolve_notebook, sent_notebook_name
 from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.schedule import Schedule, zone
@@ -29,7 +43,7 @@ class PromotionReport:
 
     job: str
     notebook: str
-    status: str                                  # active | pending_approval | refused
+    status: str                                  # active | pending_approval | refused | unchanged | planned
     gates: list[PromotionGate]
     identity: str
     promoted_by: str
@@ -40,15 +54,24 @@ class PromotionReport:
     schedule: dict | None = None
     next_runs: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # not gates: things the promoter should know
+    previous_version: int | None = None          # the version the job ran when this promotion began
+    changes: list[str] = field(default_factory=list)  # against `previous_version`, in words
 
     @property
     def passed(self) -> bool:
         return self.status != "refused"
 
+    def refusal_message(self) -> str:
+        """A refused promotion in one line: the verdicts counted and the one cause."""
+        gates = [g.to_dict() for g in self.gates]
+        return f"promotion of {self.notebook} refused ({summary(gates)}): {cause(gates) or 'a gate did not pass'}"
+
     def to_dict(self) -> dict:
+        gates = [g.to_dict() for g in self.gates]
         return {"job": self.job, "notebook": self.notebook, "version": self.version, "status": self.status,
                 "passed": self.passed, "identity": self.identity, "promoted_by": self.promoted_by,
-                "digest": self.digest, "gates": [g.to_dict() for g in self.gates],
+                "digest": self.digest, "gates": gates, "summary": summary(gates), "cause": cause(gates),
+                "previous_version": self.previous_version, "changes": self.changes,
                 "parameter_schema": self.parameter_schema, "parameters": self.parameters,
                 "schedule": self.schedule, "next_runs": self.next_runs, "notes": self.notes}
 
@@ -97,14 +120,19 @@ def build_spec(name: str, schedule: Schedule | None, fields: dict):
 
 def promote(service, notebook_path, *, user: str, name: str | None = None, parameters: dict | None = None,
             schedule: Schedule | None = None, surface: str = "api", base: Path | None = None,
-            coerce_strings: bool = False, content: dict | None = None, **spec_fields) -> PromotionReport:
+            coerce_strings: bool = False, content: dict | None = None, dry_run: bool = False,
+            **spec_fields) -> PromotionReport:
     """Promote `notebook_path` (workspace-relative, or relative to `base`) as job `name`, run as
-    `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`.
+    `spec_fields["identity"]` or `user`. Returns the report; a refused one has status `refused`, one that
+    would change nothing of the job's current version `unchanged` (nothing runs, nothing is stored).
 
     `content`: the notebook's JSON, sent by a caller whose notebook the service cannot read (team mode: it
     lives in the user's own folder); then `notebook_path` only names it and no file is read.
-    `coerce_strings`: parameter values are CLI strings, converted by the declared types."""
-    from aios_workbench.jobs.versions import change_refusal  # lazy: loads SQLAlchemy store models; only for a promotion
+    `coerce_strings`: parameter values are CLI strings, converted by the declared types.
+    `dry_run`: only say which version this would make and what it changes (status `planned`); no gate runs."""
+    # lazy: loads SQLAlchemy store models; only for a promotion
+    from aios_workbench.jobs.changes import current_definition, describe_changes
+    from aios_workbench.jobs.versions import change_refusal, next_version  # lazy: as above
 
     ws = service.workspace
     sent = None
@@ -119,16 +147,20 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     target = f"job:{name}"
     if identity != user and identity not in ws.config.jobs.service_identities:
         allowed = ", ".join(ws.config.jobs.service_identities) or "none"
-        service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
-                             detail={"notebook": relative, "identity": identity, "reason": "identity not allowed"})
+        if not dry_run:
+            service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
+                                 detail={"notebook": relative, "identity": identity, "reason": "identity not allowed"})
         raise PermissionDenied(f"{user} may not promote a job that runs as {identity}", input=identity,
                                fix=f"run it as yourself, or as a service identity listed in aios.yaml "
                                    f"jobs.service_identities (now: {allowed})")
     with service.store.session() as session:
         refusal = change_refusal(service, session, name, user)
+        current = current_definition(session, name)
+        upcoming = next_version(session, name)
     if refusal is not None:
-        service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
-                             detail={"notebook": relative, "reason": refusal.message})
+        if not dry_run:
+            service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
+                                 detail={"notebook": relative, "reason": refusal.message})
         raise refusal
     notebook = load_error = cleaned = digest = None
     try:
@@ -139,13 +171,24 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     except WorkbenchError as exc:
         load_error = exc
     spec = spec.model_copy(update={"identity": identity})
+    if current is not None or dry_run:
+        compared = spec.model_copy(update={"parameters": _comparable(notebook, parameters, coerce_strings)})
+        changes = describe_changes(current, compared, notebook=relative, digest=digest) if current else []
+        if load_error is not None:
+            changes.append(f"the notebook cannot be loaded: {load_error.message}")
+        if dry_run or not changes:
+            return _comparison(service, name, relative, user, identity, compared, digest, current, changes,
+                               upcoming, surface=surface, audit=not dry_run)
     outcome = evaluate(GateInputs(service, name, relative, notebook, load_error, cleaned, spec, identity, user,
                                   dict(parameters or {}), coerce_strings))
     spec = spec.model_copy(update={"parameters": outcome.parameters})
-    summary, next_runs = schedule_summary(spec.schedule)
+    schedule_json, next_runs = schedule_summary(spec.schedule)
     report = PromotionReport(name, relative, "refused", outcome.gates, identity, user, digest=digest,
-                             parameter_schema=outcome.schema, parameters=outcome.parameters, schedule=summary,
-                             next_runs=next_runs, notes=_trigger_notes(service, name, spec))
+                             parameter_schema=outcome.schema, parameters=outcome.parameters, schedule=schedule_json,
+                             next_runs=next_runs, notes=_trigger_notes(service, name, spec),
+                             previous_version=current["version"] if current else None,
+                             changes=describe_changes(current, spec, notebook=relative, digest=digest)
+                             if current else [])
     verdicts = {g.name: {"passed": g.passed, "reason": g.reason} for g in outcome.gates}
     if outcome.refused:
         service.audit.append(user=user, surface=surface, action="job_promote", target=target, allowed=False,
@@ -161,6 +204,41 @@ def promote(service, notebook_path, *, user: str, name: str | None = None, param
     if report.status == "pending_approval":
         service.alerts.approval_pending(report.job, report.version, notebook=report.notebook,
                                         promoted_by=report.promoted_by, approver=spec.approver, digest=report.digest)
+    return report
+
+
+def _comparable(notebook, parameters: dict | None, coerce_strings: bool) -> dict:
+    """The supplied parameter values as the parameters gate would store them (typed), to compare with a
+    stored version; as given when they are not valid (the gate will say why)."""
+    from aios_workbench.jobs.parameters import derive_schema, validate  # lazy: papermill translators
+
+    values = dict(parameters or {})
+    if notebook is None:
+        return values
+    try:
+        return validate(derive_schema(notebook), values, coerce_strings=coerce_strings)
+    except WorkbenchError:
+        return values
+
+
+def _comparison(service, name: str, relative: str, user: str, identity: str, spec: JobSpec, digest: str | None,
+                current: dict | None, changes: list[str], upcoming: int, *, surface: str,
+                audit: bool) -> PromotionReport:
+    """The report of a promotion that runs no gate: a dry run (`planned`: version `upcoming` would be made)
+    or one that changes nothing of the job's current version (`unchanged`: that version is the answer)."""
+    previous = current["version"] if current is not None else None
+    status = "unchanged" if previous is not None and not changes else "planned"
+    schedule_json, next_runs = schedule_summary(spec.schedule)
+    version = previous if status == "unchanged" else upcoming
+    notes = [f"job {name} version {version} already runs this notebook with these settings: nothing was "
+             "stored; change the notebook or a setting to make a new version"] if status == "unchanged" else []
+    report = PromotionReport(name, relative, status, [], identity, user, version=version, digest=digest,
+                             parameters=spec.parameters, schedule=schedule_json, next_runs=next_runs,
+                             notes=notes, previous_version=previous, changes=changes)
+    if audit:
+        service.audit.append(user=user, surface=surface, action="job_promote", target=f"job:{name}", allowed=True,
+                             detail={"version": version, "notebook": relative, "digest": digest,
+                                     "identity": identity, "status": status})
     return report
 
 
@@ -274,6 +352,7 @@ def _decide(service, name, version, user, comment, *, approve: bool, surface: st
                                 "comment": comment or ""},
                                 reason=f"{'approved' if approve else 'rejected'} by {user}"
                                        + (f": {comment}" if comment else ""))
+                    gate["verdict"] = verdict_of(gate)
             row.gates = gates
             runs_it = approve and (job is None or job.version < number)
             if runs_it:

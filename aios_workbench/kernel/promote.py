@@ -23,6 +23,9 @@ from aios_workbench.kernel.client import service_client
 from aios_workbench.workspace.locate import locate_workspace
 
 PROMOTION_TIMEOUT = 900.0  # a validation run may take jobs.validation_timeout_seconds (600 s by default)
+# A mark and a word per gate verdict; the service decides the verdict (`jobs/gates.py verdict_of`).
+VERDICTS = {"passed": ("✅", "passed"), "failed": ("❌", "failed"), "not_run": ("⚪", "not run"),
+            "waiting": ("⏳", "waiting for approval"), "not_required": ("⚪", "not required")}
 
 
 class Promotion(dict):
@@ -44,25 +47,37 @@ class Promotion(dict):
     def status(self) -> str:
         return self.get("status", "refused")
 
+    def _head(self) -> str:
+        return {"active": f"promoted as version {self.version}",
+                "pending_approval": f"version {self.version} waits for approval",
+                "unchanged": f"unchanged: version {self.version} already runs this notebook with these settings",
+                "planned": f"would make version {self.version}",
+                "refused": f"refused ({self.get('summary')}): nothing was stored"}.get(self.status, self.status)
+
+    def _changes(self) -> list[str]:
+        previous = self.get("previous_version")
+        if previous is None or self.status == "unchanged":
+            return []
+        return [f"changes against version {previous}: " + ("; ".join(self.get("changes") or []) or "none")]
+
     def _repr_html_(self) -> str:
         rows = []
         for number, gate in enumerate(self.gates, 1):
-            mark = "⏳" if gate.get("pending") else ("✅" if gate["passed"] else "❌")
-            fix = (gate.get("detail") or {}).get("fix") if not gate["passed"] else None
+            mark, word = VERDICTS[gate["verdict"]]
+            fix = (gate.get("detail") or {}).get("fix") if gate["verdict"] == "failed" else None
             reason = escape(gate["reason"]) + (f"<br><i>fix: {escape(fix)}</i>" if fix else "")
-            rows.append(f"<tr><td>{mark}</td><td style='text-align:left'>{number}. {escape(gate['title'])}</td>"
-                        f"<td style='text-align:left'>{reason}</td></tr>")
-        head = {"active": f"promoted as version {self.version}",
-                "pending_approval": f"version {self.version} waits for approval",
-                "refused": "refused: nothing was stored"}.get(self.status, escape(self.status))
+            rows.append(f"<tr><td title='{word}'>{mark}</td><td style='text-align:left'>{number}. "
+                        f"{escape(gate['title'])}: {word}</td><td style='text-align:left'>{reason}</td></tr>")
         runs = ", ".join(escape(r["local"]) for r in self.get("next_runs", [])[:3])
-        tail = f"<div>next runs: {runs}</div>" if runs and self.status != "refused" else ""
-        return (f"<div><b>job {escape(str(self.get('job')))}</b> — {head}"
+        tail = f"<div>next runs: {runs}</div>" if runs and self.status in ("active", "pending_approval") else ""
+        changes = "".join(f"<div>{escape(line)}</div>" for line in self._changes())
+        return (f"<div><b>job {escape(str(self.get('job')))}</b> — {escape(self._head())}{changes}"
                 f"<table>{''.join(rows)}</table>{tail}</div>")
 
     def __repr__(self) -> str:
-        lines = [f"job {self.get('job')}: {self.status}" + (f" (version {self.version})" if self.version else "")]
-        lines += [f"  {'✓' if g['passed'] else '✗'} {g['title']}: {g['reason']}" for g in self.gates]
+        lines = [f"job {self.get('job')}: {self._head()}", *self._changes()]
+        lines += [f"  {VERDICTS[g['verdict']][0]} {g['title']}: {VERDICTS[g['verdict']][1]}: {g['reason']}"
+                  for g in self.gates]
         return "\n".join(lines)
 
 

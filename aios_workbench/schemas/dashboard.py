@@ -16,7 +16,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, create_model
 
+from aios_workbench.schemas.actions import Action, ActionPage, ActionState
 from aios_workbench.schemas.alerts import Alert, AlertCounts
+from aios_workbench.schemas.apps import AppDetail, AppRunResult, AppSummary
 from aios_workbench.schemas.base import Body, Id, Moment, Raw, Reply
 from aios_workbench.schemas.catalog import Dataset, DatasetProfile, DatasetView, Lineage, PreviewPage, SearchHit
 from aios_workbench.schemas.checks import CheckSuites, LedgerRun
@@ -121,6 +123,35 @@ class AlertsArguments(ViewArguments):
 
 class AcknowledgeArguments(ViewArguments):
     alert_id: Id
+
+
+class ActionsArguments(ViewArguments):
+    state: ActionState | None = None
+    limit: Limit = 30
+
+
+class ActionArguments(ViewArguments):
+    action_id: Id
+
+
+class ApproveActionArguments(ViewArguments):
+    action_id: Id
+    payload: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+class RejectActionArguments(ViewArguments):
+    action_id: Id
+    reason: str
+
+
+class AppArguments(ViewArguments):
+    name: str
+
+
+class RunAppArguments(ViewArguments):
+    name: str
+    parameters: dict[str, Any] = {}
 
 
 # -- answers only the dashboard gives ------------------------------------------------------------
@@ -253,9 +284,16 @@ VIEWS: dict[str, View] = {view.name: view for view in (
     View("alerts", AlertsArguments, list[Alert]),
     View("alert_counts", NoArguments, AlertCounts),
     View("alert_trend", NoArguments, list[AlertTrendDay]),
+    View("actions", ActionsArguments, ActionPage),
+    View("action", ActionArguments, Action),
+    View("apps", NoArguments, list[AppSummary]),
+    View("app", AppArguments, AppDetail),
     View("login", NoArguments, WhoAmI, "post"),
     View("verify_audit_chain", NoArguments, AuditVerdict, "post"),
     View("acknowledge", AcknowledgeArguments, Alert, "post"),
+    View("approve_action", ApproveActionArguments, Action, "post"),
+    View("reject_action", RejectActionArguments, Action, "post"),
+    View("run_app", RunAppArguments, AppRunResult, "post"),
 )}
 
 

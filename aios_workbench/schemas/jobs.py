@@ -11,14 +11,27 @@ from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.promotion import Empty, ParameterSchema
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+RunVerdict = Literal["queued", "running", "succeeded", "checks_failed", "failed", "timed_out", "cancelled"]
+VERDICT = Field(description="The run's outcome as surfaces show it: its status, except `checks_failed` when the "
+                            "notebook succeeded while checks it recorded failed (service/checks.py decides it).")
 
 RUN_OUTPUT = Raw(("text/html", "application/x-ipynb+json"),
                  "The executed notebook: sandboxed HTML (no scripts, its own origin) or the notebook file.")
 
 
+class JobRunChecks(Reply):
+    """The checks a job run recorded in the ledger: how many, how many failed (fail or error), of which kinds."""
+
+    total: int
+    failed: int
+    failed_kinds: list[str] = Field(description="quality, drift, fairness, explain or monitor, each once.")
+
+
 class LastRun(Reply):
     id: int
     status: RunStatus
+    verdict: RunVerdict = VERDICT
+    checks: JobRunChecks
     started_at: Moment | None
     finished_at: Moment | None
     trigger: str
@@ -75,6 +88,8 @@ class JobRun(Reply):
     attempt: int
     retry_of: int | None
     status: RunStatus
+    verdict: RunVerdict = VERDICT
+    checks: JobRunChecks
     parameters: dict[str, JsonValue]
     requested_by: str | None
     executor: str

@@ -12,6 +12,7 @@ from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.schedule import Schedule
 
 GateName = Literal["parameters_cell", "parameters", "validation_run", "required_checks", "grants", "approval"]
+GateVerdict = Literal["passed", "failed", "not_run", "waiting", "not_required"]
 
 
 NOTEBOOK_CONTENT = ("The notebook's .ipynb JSON, for a notebook the service cannot read (team mode: it lives in the "
@@ -47,6 +48,9 @@ class PromoteRequest(Body):
     triggers: dict[str, Any] | None = Field(None, description="{after_success: [JOB], on_monitor_failure: [MONITOR]}")
     retention: dict[str, Any] | None = Field(None, description="{keep_last, keep_days}")
     secrets: dict[str, str] | None = Field(None, description="Kernel env var -> secret reference (never a value).")
+    dry_run: bool = Field(False, description="Only say which version this would make and what it changes against "
+                                             "the version the job runs (status planned or unchanged); no gate runs, "
+                                             "nothing is stored.")
 
 
 class NotebookParameter(Reply):
@@ -79,6 +83,8 @@ class PromotionGate(Reply):
     name: GateName
     title: str
     passed: bool
+    verdict: GateVerdict = Field(description="passed; failed; not_run (an earlier gate failed: `reason` names it); "
+                                             "waiting (for approval); not_required (approval nobody must give).")
     pending: bool = Field(description="approval: passed, but the version waits for a second user.")
     reason: str
     detail: dict[str, Any]
@@ -98,13 +104,20 @@ class PromotionReport(Reply):
 
     job: str
     notebook: str
-    version: int | None
-    status: Literal["active", "pending_approval", "refused"]
+    version: int | None = Field(description="The version stored; unchanged: the one the job runs; planned: the one "
+                                            "a promotion would make.")
+    status: Literal["active", "pending_approval", "refused", "unchanged", "planned"] = Field(
+        description="unchanged: the job's current version has this notebook and these settings (nothing ran or was "
+                    "stored); planned: a dry run.")
     passed: bool
     identity: str
     promoted_by: str
     digest: str | None = Field(description="sha256 of the notebook without outputs.")
-    gates: list[PromotionGate]
+    gates: list[PromotionGate] = Field(description="Every gate in order; empty when none ran (unchanged, planned).")
+    summary: str = Field(description='The verdicts counted, worst first: "1 failed, 3 not run, 2 passed".')
+    cause: str | None = Field(description="The first failed gate and its reason (gates not run are not causes).")
+    previous_version: int | None = Field(description="The version the job ran before (None: a new job).")
+    changes: list[str] = Field(description="What this version changes against `previous_version`, in words.")
     parameter_schema: ParameterSchema | None
     parameters: dict[str, JsonValue]
     schedule: ScheduleSummary | None
@@ -134,6 +147,21 @@ class NotebookParametersRequest(Body):
     content: dict[str, JsonValue] | None = Field(None, description=NOTEBOOK_CONTENT)
 
 
+class CurrentJob(Reply):
+    """A job's current definition: what promoting it again starts from."""
+
+    job: str
+    version: int = Field(description="The version the job runs.")
+    notebook: str
+    digest: str | None
+    promoted_by: str
+    promoted_at: Moment | None
+    paused: bool
+    schedule: str = Field(description="The schedule in words.")
+    spec: JobSpec
+    waiting_versions: list[int] = Field(description="Newer versions waiting for approval.")
+
+
 class NotebookParameters(Reply):
     notebook: str
     digest: str
@@ -141,6 +169,7 @@ class NotebookParameters(Reply):
     language: str
     required_checks: list[str]
     schema_: ParameterSchema = Field(alias="schema")
+    jobs: list[CurrentJob] = Field(description="The jobs this notebook runs as, most recently promoted first.")
 
 
 class SchedulePreviewQuery(Query):

@@ -68,7 +68,7 @@ class ActionsManager(Manager):
                 raise UsageError(f"the action's {name} is over {MAX_JSON // 1_000_000} MB",
                                  fix=f"keep the {name} to what a person reviews; link to the rest", input=name)
         checked = plugin.check(dict(payload), ActionContext(self.service, user))
-        sources = {str(k): self._source_column(str(k), str(v), checked) for k, v in (sources or {}).items()}
+        sources = {str(k): self._source_column(user, str(k), str(v), checked) for k, v in (sources or {}).items()}
         limit = self.service.workspace.config.actions.expire_after_hours
         if expires_in_hours is not None and not 0 < expires_in_hours <= limit:
             raise UsageError(f"an action may wait at most {limit:g} hours for a decision",
@@ -85,7 +85,7 @@ class ActionsManager(Manager):
                                         detail={"action": record["id"], "kind": kind, "proposed_by": user})
         return self._as_seen_by(user, record)
 
-    def _source_column(self, field: str, column: str, payload: dict[str, Any]) -> str:
+    def _source_column(self, user: str, field: str, column: str, payload: dict[str, Any]) -> str:
         """A declared source: `field` must be in the payload, `column` a catalog column (source.schema.dataset.column)."""
         if field.split(".")[0] not in payload:
             raise UsageError(f"sources names the field {field!r}, which the payload does not have",
@@ -95,12 +95,27 @@ class ActionsManager(Manager):
             raise UsageError(f"source {column!r} of {field!r} is not source.schema.dataset.column",
                              fix="name the column fully, e.g. supplier_master.main.suppliers.contact_email",
                              input=column)
-        entry = self.service.queries.catalog().resolve(tuple(parts[:3]))   # NotFound naming it
+        entry = self._readable_dataset(user, tuple(parts[:3]))
         known = {c.name.lower(): c.name for c in entry.columns}
         if parts[3].lower() not in known:
             raise NotFound(f"{entry.full_name} has no column {parts[3]!r}",
                            fix=f"its columns: {', '.join(c.name for c in entry.columns)}", input=column)
         return f"{entry.full_name}.{known[parts[3].lower()]}"
+
+    def _readable_dataset(self, user: str, parts: tuple[str, ...]) -> Any:
+        """The dataset `parts` names among those `user` may read; one they may not read is unknown to them,
+        with the very words of a dataset that does not exist (deny by default tells the two apart to nobody)."""
+        policy = self.service.policy()
+        principal = policy.principal(user)
+        found = [e for e in self.service.queries.catalog().candidates(parts) if policy.view(principal, e).allowed]
+        if len(found) == 1:
+            return found[0]
+        name = ".".join(parts)
+        if not found:
+            raise NotFound(f"unknown dataset {name!r}", fix="use a dataset from `aios catalog ls` "
+                           "(source.schema.dataset); run `aios catalog scan` if the source is new", input=name)
+        raise UsageError(f"dataset name {name!r} is ambiguous: " + ", ".join(sorted(e.full_name for e in found)),
+                         fix="qualify it as source.schema.dataset", input=name)
 
     # -- reading ----------------------------------------------------------------------------------------
     def page(self, user: str, *, state: str | None = None, limit: int = 50,

@@ -20,6 +20,8 @@ from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.jobs import promote as promotion
 from aios_workbench.jobs import versions as job_versions
+from aios_workbench.jobs.changes import jobs_of_notebook
+from aios_workbench.jobs.gates import verdict_of
 from aios_workbench.jobs.manage import JobControl, get_job
 from aios_workbench.jobs.notebook import load_notebook, parse_notebook, resolve_notebook, sent_notebook_name
 from aios_workbench.jobs.outputs import kept_output
@@ -74,25 +76,27 @@ class JobsManager:
     # -- jobs ----------------------------------------------------------------------------------------
     def list(self, user: str) -> list[dict[str, Any]]:
         """Every job with its schedule in words, next run, paused flag, last run and whether `user` controls it."""
-        return self.control.list(user)
+        return self._judged_jobs(self.control.list(user))
 
     def show(self, user: str, name: str) -> dict[str, Any]:
         """One job: its spec, next five occurrences, latest runs and whether `user` controls it."""
-        return self.control.show(name, user)
+        job = self._judged_jobs([self.control.show(name, user)])[0]
+        self.service.checks.with_job_verdicts(job["recent_runs"])
+        return job
 
     def run_now(self, user: str, name: str, *, surface: str, parameters: dict[str, Any] | None = None,
                 from_text: bool = False) -> dict[str, Any]:
         """Queue a manual run with the job's defaults updated by `parameters`, checked against the version's
         schema first (`from_text`: the values are CLI strings, converted by the declared types)."""
-        return self.control.run_now(name, user, surface, parameters, from_text=from_text)
+        return self._judged(self.control.run_now(name, user, surface, parameters, from_text=from_text))
 
     def pause(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
         """Stop scheduling new occurrences and triggered runs of job `name`."""
-        return self.control.pause(name, user, surface)
+        return self._judged_jobs([self.control.pause(name, user, surface)])[0]
 
     def resume(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
         """Schedule job `name` again; missed occurrences follow its catch-up policy."""
-        return self.control.resume(name, user, surface)
+        return self._judged_jobs([self.control.resume(name, user, surface)])[0]
 
     def delete(self, user: str, name: str, *, surface: str) -> dict[str, Any]:
         """Delete job `name` with its runs and their outputs (its promoted versions stay); resolves its alert."""
@@ -101,7 +105,7 @@ class JobsManager:
     def history(self, user: str, name: str, *, limit: int = 50, before_id: int | None = None) -> dict[str, Any]:
         """One keyset page of job `name`'s runs, newest first; errors, failing cells and paths only for
         callers who may control the job (the outputs show data read as its identity)."""
-        rows = self.control.history(name, limit=limit, before_id=before_id)
+        rows = self.service.checks.with_job_verdicts(self.control.history(name, limit=limit, before_id=before_id))
         with self.service.store.session() as session:
             privileged = self.control.may_control(get_job(session, name), user)
         if not privileged:
@@ -113,12 +117,13 @@ class JobsManager:
     def run_history(self, name: str, *, limit: int = 50, before_id: int | None = None) -> builtins.list[dict[str, Any]]:
         """Job `name`'s runs newest first, unredacted: for the local CLI, which is no security boundary
         (whoever runs it can read the workspace's files)."""
-        return self.control.history(name, limit=limit, before_id=before_id)
+        return self.service.checks.with_job_verdicts(self.control.history(name, limit=limit, before_id=before_id))
 
     # -- runs ----------------------------------------------------------------------------------------
     def run(self, user: str, run_id: int) -> dict[str, Any]:
-        """One run: status, progress, timings; its error, failing cell and paths only if `user` controls the job."""
-        return self.control.run(run_id, user)
+        """One run: status, progress, timings, its checks' verdict (`checks.with_job_verdicts`); its error,
+        failing cell and paths only if `user` controls the job."""
+        return self._judged(self.control.run(run_id, user))
 
     def readable_run(self, user: str, run_id: int, what: str) -> dict[str, Any]:
         """A run whose `what` (logs, outputs) `user` wants to read: refused unless they control its job."""
@@ -126,11 +131,20 @@ class JobsManager:
 
     def cancel(self, user: str, run_id: int, *, surface: str) -> dict[str, Any]:
         """Cancel a run: a queued one at once, a running one is stopped by its scheduler."""
-        return self.control.cancel(run_id, user, surface)
+        return self._judged(self.control.cancel(run_id, user, surface))
 
     def rerun(self, user: str, run_id: int, *, surface: str) -> dict[str, Any]:
         """Queue a run's job version again with the same parameters; the new run."""
-        return self.control.rerun(run_id, user, surface)
+        return self._judged(self.control.rerun(run_id, user, surface))
+
+    def _judged(self, run: dict[str, Any]) -> dict[str, Any]:
+        """`run` with its checks and its verdict, decided by `checks.with_job_verdicts` (the one place)."""
+        return self.service.checks.with_job_verdicts([run])[0]
+
+    def _judged_jobs(self, jobs: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+        """`jobs` with the verdict of each one's last run."""
+        self.service.checks.with_job_verdicts([j["last_run"] for j in jobs if j.get("last_run")])
+        return jobs
 
     def retry_of(self, run: dict[str, Any], *, wait: float = 5.0) -> int | None:
         """The retry queued for a failed run when its job's policy has attempts left, waiting up to `wait`
@@ -173,16 +187,19 @@ class JobsManager:
     # -- promotion -----------------------------------------------------------------------------------
     def notebook_parameters(self, path: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
         """The parameter schema and required checks of a workspace notebook (the Promote dialog's form), or of
-        the notebook `content` sent under the name `path` (team mode: the service never reads the user's files)."""
+        the notebook `content` sent under the name `path` (team mode: the service never reads the user's files),
+        and the current definitions of the jobs it runs as (the dialog starts from the newest one)."""
         if content is not None:
             notebook = parse_notebook(content, sent_notebook_name(path))
         else:
             absolute, relative = resolve_notebook(self.service.workspace, path)
             notebook = load_notebook(absolute, relative)
         relative = notebook.relative
+        with self.service.store.session() as session:
+            jobs = jobs_of_notebook(session, relative)
         return {"notebook": relative, "digest": notebook.digest, "kernel": notebook.kernel,
                 "language": notebook.language, "required_checks": notebook.required_checks(),
-                "schema": derive_schema(notebook)}
+                "schema": derive_schema(notebook), "jobs": jobs}
 
     def promote(self, user: str, notebook: str, *, surface: str, name: str | None = None,
                 parameters: dict[str, Any] | None = None, schedule: Schedule | None = None, base: Path | None = None,
@@ -209,6 +226,7 @@ class JobsManager:
         state = [("<state>", str(self.service.workspace.state_dir))]
         for version in data["versions"]:
             version["snapshot_path"] = scrub_paths(version["snapshot_path"], state)
+            version["gates"] = [{**gate, "verdict": verdict_of(gate)} for gate in version["gates"] or []]
             if readable is not None:
                 version["datasets_read"] = [d for d in version["datasets_read"] or [] if d in readable]
                 version["gates"] = [{**gate, "reason": HIDDEN_GATE_REASON, "detail": {}}

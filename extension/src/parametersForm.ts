@@ -215,6 +215,38 @@ export class ParametersForm {
   /** The form's root element. */
   readonly node: HTMLElement;
 
+  /**
+   * Show `values` (a job's, by name) instead of the notebook's defaults;
+   * fields not named show the default, names the notebook does not declare
+   * are ignored. A value equal to the notebook's default is still not
+   * submitted.
+   */
+  setValues(values: Record<string, unknown>): void {
+    for (const field of this._fields) {
+      const { spec, input } = field;
+      const named = spec.name in values;
+      const value = named ? values[spec.name] : spec.default;
+      if (spec.type === 'bool') {
+        (input as HTMLInputElement).checked = value === true;
+      } else if (
+        (!named && !spec.literal) ||
+        value === null ||
+        value === undefined
+      ) {
+        input.value = '';
+      } else if (
+        spec.type === 'list' ||
+        spec.type === 'dict' ||
+        spec.type === 'any'
+      ) {
+        input.value = asJson(value);
+      } else {
+        input.value = String(value);
+      }
+      this._check(field);
+    }
+  }
+
   /** Whether every field parses. */
   get valid(): boolean {
     return this._fields.every(field => this._check(field));

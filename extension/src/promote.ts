@@ -1,6 +1,7 @@
 import { Dialog, ToolbarButton } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import { PromotionReport } from './api';
 import { messageOf } from './dom';
 import { logoIcon } from './icon';
 import { promoteNotebook } from './promoteApi';
@@ -31,7 +32,8 @@ export class PromoteDialog extends Dialog<void> {
       path: options.panel.context.path,
       timeZone: options.timeZone,
       dirty: options.panel.context.model.dirty,
-      onValidityChange: () => self?._checkValidation()
+      onValidityChange: () => self?._checkValidation(),
+      onPlan: plan => self?._showPlan(plan)
     });
     super({
       title: 'Promote notebook to a job',
@@ -64,6 +66,32 @@ export class PromoteDialog extends Dialog<void> {
     if (!this._form.busy) {
       void this._submit();
     }
+  }
+
+  /**
+   * Name the accept button after what it would do: the version it makes of
+   * an existing job, or that nothing changed.
+   */
+  private _showPlan(plan: PromotionReport | null): void {
+    const button = this._acceptButton();
+    const label = button?.querySelector('.jp-Dialog-buttonLabel');
+    if (!button || !label || this._promoted) {
+      return;
+    }
+    const existing = plan && plan.previous_version !== null;
+    label.textContent = !existing
+      ? 'Promote'
+      : plan.status === 'unchanged'
+        ? 'Promote (nothing changed)'
+        : `Promote as version ${plan.version}`;
+    button.setAttribute(
+      'aria-label',
+      !existing
+        ? 'Promote the notebook: run every gate'
+        : plan.status === 'unchanged'
+          ? `Promote: nothing changed against version ${plan.version}, nothing would be stored`
+          : `Promote as version ${plan.version} of job ${plan.job}: run every gate`
+    );
   }
 
   private _acceptButton(): HTMLButtonElement | null {

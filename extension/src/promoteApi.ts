@@ -18,14 +18,23 @@ export function fetchNotebookParameters(
   );
 }
 
-/** A schedule's words and next `count` runs; a 400 names what is wrong with it. */
+/**
+ * A schedule's words and next `count` runs (a cron expression, or the ISO
+ * time `at` of a one-off run); a 400 names what is wrong with it.
+ */
 export function previewSchedule(
   cron: string | null,
   timezone: string,
-  count = 5
+  count = 5,
+  at: string | null = null
 ): Promise<SchedulePreview> {
   return requestAPI<SchedulePreview>(
-    withQuery('schedule/preview', { cron: cron ?? '', timezone, count })
+    withQuery('schedule/preview', {
+      cron: cron ?? '',
+      timezone,
+      count,
+      ...(at ? { at } : {})
+    })
   );
 }
 
@@ -57,6 +66,21 @@ export async function promoteNotebook(
     }
     throw error;
   }
+}
+
+/**
+ * What promoting `request` would do, without running a gate or storing
+ * anything: the version it would make and, for an existing job, what it
+ * changes against the version the job runs (status `planned`), or that it
+ * changes nothing (status `unchanged`).
+ */
+export function planPromotion(
+  request: PromoteRequest
+): Promise<PromotionReport> {
+  return postAPI<PromotionReport>('jobs/promote', {
+    ...request,
+    dry_run: true
+  });
 }
 
 /** Approve or reject a version waiting for approval. */

@@ -1,10 +1,12 @@
+import { JobSpec } from './api';
 import {
   IScheduleChoice,
   PRESETS,
   PresetKind,
   ScheduleChoiceError,
   WEEKDAYS,
-  buildCron
+  buildCron,
+  parseCron
 } from './cronPresets';
 import { el, messageOf } from './dom';
 import { Loader } from './loader';
@@ -121,6 +123,10 @@ export class ScheduleBuilder {
       control.addEventListener('input', () => this._scheduleChanged());
       control.addEventListener('change', () => this._scheduleChanged());
     }
+    // a one-off time of the job's schedule stays until another preset is picked
+    this._preset.addEventListener('change', () => {
+      this._at = null;
+    });
     // One labelled field per part of the schedule; the preset shows the ones it uses.
     this._weekdayField = field('On', this._weekday.id, this._weekday);
     this._timeField = field('At', this._time.id, this._time);
@@ -179,10 +185,11 @@ export class ScheduleBuilder {
   }
 
   /**
-   * The cron expression (`null`: manual) and the time zone; throws an Error
-   * naming what to fix.
+   * The cron expression (`null`: manual or one-off), the one-off time `at`
+   * (kept from the job's schedule until the user picks another) and the
+   * time zone; throws an Error naming what to fix.
    */
-  read(): { cron: string | null; timezone: string } {
+  read(): { cron: string | null; timezone: string; at: string | null } {
     let cron: string | null;
     try {
       cron = buildCron(this.choice);
@@ -196,7 +203,44 @@ export class ScheduleBuilder {
         `"${timezone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC.`
       );
     }
-    return { cron, timezone };
+    return { cron, timezone, at: cron ? null : this._at };
+  }
+
+  /** Whether {@link read} would succeed (without moving the focus). */
+  get valid(): boolean {
+    try {
+      buildCron(this.choice);
+    } catch {
+      return false;
+    }
+    return isTimeZone(this._zone.value.trim() || 'UTC');
+  }
+
+  /**
+   * Show a job's schedule: its cron expression on the preset that writes it
+   * (or as custom cron), its time zone; a one-off time is kept as it is
+   * until the user picks a preset.
+   */
+  setSchedule(schedule: JobSpec['schedule']): void {
+    const choice =
+      schedule.kind === 'cron'
+        ? parseCron(schedule.cron)
+        : ({ kind: 'manual' } as IScheduleChoice);
+    this._preset.value = choice.kind;
+    if (choice.time) {
+      this._time.value = choice.time;
+    }
+    if (choice.minute !== undefined) {
+      this._minute.value = String(choice.minute);
+    }
+    if (choice.weekday !== undefined) {
+      this._weekday.value = String(choice.weekday);
+    }
+    this._cron.value = choice.kind === 'cron' ? (choice.cron ?? '') : '';
+    this._zone.value = schedule.timezone || 'UTC';
+    this._lastCron = schedule.cron ?? '';
+    this._scheduleChanged();
+    this._at = schedule.kind === 'once' ? (schedule.at ?? null) : null;
   }
 
   dispose(): void {
@@ -282,7 +326,8 @@ export class ScheduleBuilder {
       );
       return;
     }
-    if (!cron) {
+    const at = this._at;
+    if (!cron && !at) {
       this._markInvalid(null);
       this._preview.replaceChildren(
         el(
@@ -295,7 +340,7 @@ export class ScheduleBuilder {
     }
     const expression = cron;
     const outcome = await this._previews.load(() =>
-      previewSchedule(expression, zone, 5)
+      previewSchedule(expression, zone, 5, expression ? null : at)
     );
     if (!outcome) {
       return;
@@ -364,4 +409,5 @@ export class ScheduleBuilder {
   private _timer: number | null = null;
   private readonly _previews: Loader;
   private _lastCron = '';
+  private _at: string | null = null;
 }

@@ -88,7 +88,9 @@ export function jobRun(fields: Partial<JobRun> & Pick<JobRun, 'id'>): JobRun {
     error: null,
     failing_cell: null,
     mlflow_run_id: null,
-    ...fields
+    ...fields,
+    verdict: fields.verdict ?? fields.status ?? 'succeeded',
+    checks: fields.checks ?? { total: 0, failed: 0, failed_kinds: [] }
   };
 }
 
@@ -194,7 +196,15 @@ export function gate(
     pending: false,
     reason: '',
     detail: {},
-    ...fields
+    ...fields,
+    // the service's verdict (`jobs/gates.py`); given, or the one these fields mean
+    verdict:
+      fields.verdict ??
+      (fields.pending
+        ? 'waiting'
+        : fields.passed === false
+          ? 'failed'
+          : 'passed')
   };
 }
 
@@ -259,6 +269,10 @@ export function report(fields: Partial<PromotionReport> = {}): PromotionReport {
     ],
     parameter_schema: null,
     notes: [],
+    summary: '6 passed',
+    cause: null,
+    previous_version: null,
+    changes: [],
     ...fields
   };
 }
@@ -285,6 +299,8 @@ export function ledgerRun(
     notebook: null,
     job_run_id: null,
     mlflow_run_id: null,
+    label: fields.name,
+    verdict: 'Passed.',
     ...fields
   };
 }

@@ -7,10 +7,10 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { getByLabelText, getByRole, waitFor } from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 
-import { NotebookParameters } from '../src/api';
+import { NotebookParameters, PromotionReport } from '../src/api';
 import { PromoteDialog } from '../src/promote';
-import { FakeService, failure, ok } from './fakeService';
-import { gate, parameter, passingGates, report } from './fixtures';
+import { FakeService, ISentRequest, IReply, failure, ok } from './fakeService';
+import { gate, jobSpec, parameter, passingGates, report } from './fixtures';
 
 const PATH = 'notebooks/02_governance_checks.ipynb';
 
@@ -41,8 +41,45 @@ const PARAMETERS: NotebookParameters = {
     problems: [],
     inspected: true,
     cell_index: 1
-  }
+  },
+  jobs: []
 };
+
+/** Whether a `POST jobs/promote` is the dialog's comparison (a dry run), not a promotion. */
+function isDryRun(request: ISentRequest): boolean {
+  return (request.body as { dry_run?: boolean }).dry_run === true;
+}
+
+/** The promotions sent (not the dry runs that compare the form with the job). */
+function promotions(service: FakeService): unknown[] {
+  return service
+    .sent('POST', 'jobs/promote')
+    .filter(r => !isDryRun(r))
+    .map(r => r.body);
+}
+
+/** What the service answers a dry run of a new job. */
+function newJobPlan(request: ISentRequest): PromotionReport {
+  return report({
+    job: (request.body as { name: string }).name,
+    notebook: PATH,
+    status: 'planned',
+    version: 1,
+    gates: [],
+    summary: ''
+  });
+}
+
+/**
+ * `POST jobs/promote`: dry runs answered by `plan`, promotions by `promote`.
+ */
+function promoteRoute(
+  promote: (request: ISentRequest) => IReply,
+  plan: (request: ISentRequest) => PromotionReport = newJobPlan
+) {
+  return (request: ISentRequest) =>
+    isDryRun(request) ? ok(plan(request)) : promote(request);
+}
 
 /** The notebook the dialog promotes: only what the dialog reads of a NotebookPanel. */
 function notebook(dirty: boolean) {
@@ -99,6 +136,11 @@ describe('PromoteDialog', () => {
           next_runs: []
         })
       )
+      .on(
+        'POST',
+        'jobs/promote',
+        promoteRoute(() => failure(500, 'internal', 'unexpected promotion'))
+      )
       .install();
   });
 
@@ -126,18 +168,23 @@ describe('PromoteDialog', () => {
   });
 
   it('saves the notebook, then sends the schedule, limits and changed parameters, and shows every gate passed', async () => {
-    service.on('POST', 'jobs/promote', request => {
-      expect(save).toHaveBeenCalled(); // the service promotes the file on disk
-      return ok(
-        report({
-          job: 'governance_checks',
-          notebook: PATH,
-          version: 1,
-          parameters: (request.body as { parameters: Record<string, unknown> })
-            .parameters
-        })
-      );
-    });
+    service.on(
+      'POST',
+      'jobs/promote',
+      promoteRoute(request => {
+        expect(save).toHaveBeenCalled(); // the service promotes the file on disk
+        return ok(
+          report({
+            job: 'governance_checks',
+            notebook: PATH,
+            version: 1,
+            parameters: (
+              request.body as { parameters: Record<string, unknown> }
+            ).parameters
+          })
+        );
+      })
+    );
     await open(true);
     expect(dialog.node.textContent).toContain(
       'The notebook has unsaved changes: it is saved before promoting.'
@@ -162,7 +209,7 @@ describe('PromoteDialog', () => {
         'Promoted notebooks/02_governance_checks.ipynb as job governance_checks, version 1.'
       )
     );
-    expect(service.sent('POST', 'jobs/promote').map(r => r.body)).toEqual([
+    expect(promotions(service)).toEqual([
       {
         notebook: PATH,
         name: 'governance_checks',
@@ -199,37 +246,44 @@ describe('PromoteDialog', () => {
   });
 
   it('keeps the dialog open on a refusal (422) and shows why each gate failed', async () => {
-    service.on('POST', 'jobs/promote', {
-      status: 422,
-      body: {
-        ...report({
-          job: 'governance_checks',
-          status: 'refused',
-          passed: false,
-          version: null,
-          gates: [
-            gate({
-              name: 'parameters_cell',
-              title: 'a cell tagged `parameters` exists',
-              passed: false,
-              reason: 'no cell is tagged `parameters`',
-              detail: { fix: 'tag the first cell `parameters`' }
-            }),
-            ...passingGates().slice(1)
-          ]
-        }),
-        error: 'promotion_refused',
-        message: 'promotion of governance_checks refused: 1 gate failed',
-        fix: 'fix the failed gates and promote again'
-      }
-    });
+    service.on(
+      'POST',
+      'jobs/promote',
+      promoteRoute(() => ({
+        status: 422,
+        body: {
+          ...report({
+            job: 'governance_checks',
+            status: 'refused',
+            passed: false,
+            version: null,
+            summary: '1 failed, 5 passed',
+            cause:
+              'gate 1 (a cell tagged `parameters` exists) failed: no cell is tagged `parameters`',
+            gates: [
+              gate({
+                name: 'parameters_cell',
+                title: 'a cell tagged `parameters` exists',
+                passed: false,
+                reason: 'no cell is tagged `parameters`',
+                detail: { fix: 'tag the first cell `parameters`' }
+              }),
+              ...passingGates().slice(1)
+            ]
+          }),
+          error: 'promotion_refused',
+          message: 'promotion of governance_checks refused: 1 gate failed',
+          fix: 'fix the failed gates and promote again'
+        }
+      }))
+    );
     await open();
     const user = userEvent.setup();
     await user.click(promoteButton());
 
     await waitFor(() =>
       expect(result().textContent).toContain(
-        'Promotion refused: 1 of 6 gates failed. Nothing was stored.'
+        'Promotion refused: 1 failed, 5 passed. Nothing was stored.'
       )
     );
     expect(result().textContent).toContain('no cell is tagged `parameters`');
@@ -245,11 +299,13 @@ describe('PromoteDialog', () => {
     service.on(
       'POST',
       'jobs/promote',
-      failure(
-        403,
-        'forbidden',
-        'alice may not run jobs as svc-reporting',
-        'ask an admin to add alice to jobs.service_identities.svc-reporting.users'
+      promoteRoute(() =>
+        failure(
+          403,
+          'forbidden',
+          'alice may not run jobs as svc-reporting',
+          'ask an admin to add alice to jobs.service_identities.svc-reporting.users'
+        )
       )
     );
     await open();
@@ -279,7 +335,7 @@ describe('PromoteDialog', () => {
     expect(dialog.node.textContent).toContain('limit needs a int value');
     expect((promoteButton() as HTMLButtonElement).disabled).toBe(true);
     await user.click(promoteButton());
-    expect(service.sent('POST', 'jobs/promote')).toEqual([]);
+    expect(promotions(service)).toEqual([]);
   });
 
   it('says when the notebook’s parameters cannot be read, and that Promote still reports every gate', async () => {
@@ -304,5 +360,206 @@ describe('PromoteDialog', () => {
     expect(dialog.node.textContent).toContain(
       'Promote still runs every gate and lists what to fix.'
     );
+  });
+
+  describe('on a notebook that already runs as a job', () => {
+    /** The job the notebook was promoted as: version 3, with settings the form has no field for. */
+    const CURRENT: NotebookParameters['jobs'][number] = {
+      job: 'governance_nightly',
+      version: 3,
+      notebook: PATH,
+      digest: 'sha256:9f2c',
+      promoted_by: 'alice',
+      promoted_at: '2026-12-01T09:00:00+00:00',
+      paused: false,
+      schedule: 'At 06:00 AM, Monday through Friday (America/New_York)',
+      spec: jobSpec({
+        name: 'governance_nightly',
+        parameters: { limit: 50 },
+        schedule: {
+          kind: 'cron',
+          cron: '0 6 * * 1-5',
+          timezone: 'America/New_York',
+          at: null
+        },
+        timeout_seconds: 1800,
+        retries: {
+          max: 2,
+          backoff_seconds: 60,
+          backoff_factor: 2,
+          max_backoff_seconds: 3600
+        },
+        notifications: {
+          on: ['failure', 'recovery'],
+          webhooks: [],
+          emails: ['ops@example.com']
+        },
+        triggers: { after_success: ['load_sales'], on_monitor_failure: [] },
+        secrets: { API_KEY: 'ERP_KEY' },
+        identity: 'svc-reporting'
+      }),
+      waiting_versions: []
+    };
+
+    /** The service's comparison: unchanged while retries stay 2, else version 4 with the change in words. */
+    function plan(request: ISentRequest): PromotionReport {
+      const retries = (request.body as { retries: { max: number } }).retries
+        .max;
+      const base = {
+        job: 'governance_nightly',
+        notebook: PATH,
+        gates: [],
+        summary: '',
+        previous_version: 3
+      };
+      return retries === 2
+        ? report({ ...base, status: 'unchanged', version: 3, changes: [] })
+        : report({
+            ...base,
+            status: 'planned',
+            version: 4,
+            changes: [`retries: 2 → ${retries}`]
+          });
+    }
+
+    const plans = () =>
+      service.sent('POST', 'jobs/promote').filter(r => isDryRun(r));
+    const planText = () =>
+      dialog.node.querySelector<HTMLElement>(
+        '[data-testid="aios-promote-plan"]'
+      )!.textContent;
+
+    beforeEach(() => {
+      service
+        .on(
+          'GET',
+          'notebooks/parameters',
+          ok({ ...PARAMETERS, jobs: [CURRENT] })
+        )
+        .on(
+          'POST',
+          'jobs/promote',
+          promoteRoute(() => failure(500, 'internal', 'not a dry run'), plan)
+        );
+    });
+
+    it('starts from the job’s current definition and says that nothing changed', async () => {
+      await open();
+      const value = (label: string | RegExp) =>
+        (getByLabelText(dialog.node, label) as HTMLInputElement).value;
+      await waitFor(() => expect(value('Job name')).toBe('governance_nightly'));
+
+      expect(value('Runs')).toBe('weekdays');
+      expect(value('At')).toBe('06:00');
+      expect(value('Time zone')).toBe('America/New_York');
+      expect(value('Timeout (minutes)')).toBe('30');
+      expect(value('Retries')).toBe('2');
+      expect(value('E-mails')).toBe('ops@example.com');
+      expect(value(/^limit/)).toBe('50');
+      expect(value(/^region/)).toBe('EU');
+      expect(
+        dialog.node.querySelector('[data-testid="aios-promote-current"]')!
+          .textContent
+      ).toContain(
+        'This notebook runs as job governance_nightly, version 3 (promoted by alice'
+      );
+      await waitFor(() =>
+        expect(planText()).toBe(
+          'Nothing changed against version 3 of job governance_nightly: same notebook, same settings. Promote would store nothing.'
+        )
+      );
+      expect(promoteButton().textContent).toBe('Promote (nothing changed)');
+      // the comparison sends every setting of version 3, also those the form has no field for
+      expect(plans()[0].body).toEqual({
+        notebook: PATH,
+        name: 'governance_nightly',
+        cron: '0 6 * * 1-5',
+        timezone: 'America/New_York',
+        timeout_seconds: 1800,
+        retries: {
+          max: 2,
+          backoff_seconds: 60,
+          backoff_factor: 2,
+          max_backoff_seconds: 3600
+        },
+        parameters: { limit: 50 },
+        notifications: {
+          on: ['failure', 'recovery'],
+          webhooks: [],
+          emails: ['ops@example.com']
+        },
+        executor: 'local',
+        max_concurrent: 1,
+        catch_up: { policy: 'skip', max_runs: 1 },
+        triggers: { after_success: ['load_sales'], on_monitor_failure: [] },
+        retention: { keep_last: null, keep_days: null },
+        secrets: { API_KEY: 'ERP_KEY' },
+        identity: 'svc-reporting',
+        dry_run: true
+      });
+    });
+
+    it('says which version Promote makes and what it changes, as the user edits', async () => {
+      await open();
+      const user = userEvent.setup();
+      await waitFor(() => expect(planText()).toContain('Nothing changed'));
+
+      await user.clear(getByLabelText(dialog.node, 'Retries'));
+      await user.type(getByLabelText(dialog.node, 'Retries'), '3');
+
+      await waitFor(() =>
+        expect(planText()).toBe(
+          'Promote creates version 4 of job governance_nightly.Changes against version 3:retries: 2 → 3'
+        )
+      );
+      expect(promoteButton().textContent).toBe('Promote as version 4');
+      expect(promoteButton().getAttribute('aria-label')).toBe(
+        'Promote as version 4 of job governance_nightly: run every gate'
+      );
+      expect(promotions(service)).toEqual([]); // only compared, nothing promoted
+    });
+    it('starts from another job of the notebook when its name is typed', async () => {
+      const other = {
+        ...CURRENT,
+        job: 'governance_weekly',
+        version: 1,
+        spec: jobSpec({
+          name: 'governance_weekly',
+          parameters: {},
+          schedule: { kind: 'manual', cron: null, timezone: 'UTC', at: null },
+          retries: { ...CURRENT.spec.retries, max: 5 }
+        })
+      };
+      service.on(
+        'GET',
+        'notebooks/parameters',
+        ok({ ...PARAMETERS, jobs: [CURRENT, other] })
+      );
+      await open();
+      const value = (label: string | RegExp) =>
+        (getByLabelText(dialog.node, label) as HTMLInputElement).value;
+      await waitFor(() => expect(value('Retries')).toBe('2'));
+      expect(
+        dialog.node.querySelector('[data-testid="aios-promote-current"]')!
+          .textContent
+      ).toContain(
+        'It also runs as job governance_weekly: type that job name to start from its settings.'
+      );
+
+      const user = userEvent.setup();
+      const name = getByLabelText(dialog.node, 'Job name');
+      await user.clear(name);
+      await user.type(name, 'governance_weekly');
+      await user.tab(); // "change" fires when the field loses focus
+
+      expect(value('Retries')).toBe('5');
+      expect(value('Runs')).toBe('manual');
+      expect(value('Time zone')).toBe('UTC');
+      expect(value(/^limit/)).toBe('1000'); // the notebook's default: the job sets none
+      expect(
+        dialog.node.querySelector('[data-testid="aios-promote-current"]')!
+          .textContent
+      ).toContain('This notebook runs as job governance_weekly, version 1');
+    });
   });
 });

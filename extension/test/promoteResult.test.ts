@@ -5,6 +5,7 @@
 import { getByRole, queryByRole } from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 
+import { PromotionGate } from '../src/api';
 import { reportView } from '../src/promoteResult';
 import { gate, passingGates, report } from './fixtures';
 
@@ -62,6 +63,9 @@ describe('reportView', () => {
       status: 'refused',
       passed: false,
       version: null,
+      summary: '2 failed, 4 passed',
+      cause:
+        'gate 3 (a validation run in a fresh kernel succeeds) failed: cell 4 raised ZeroDivisionError: division by zero',
       gates: [
         ...passingGates().slice(0, 2),
         gate({
@@ -103,7 +107,12 @@ describe('reportView', () => {
     expect(
       view.querySelector('[data-testid="aios-promote-headline"]')!.textContent
     ).toBe(
-      'refused Promotion refused: 2 of 6 gates failed. Nothing was stored.'
+      'refused Promotion refused: 2 failed, 4 passed. Nothing was stored.'
+    );
+    expect(
+      view.querySelector('[data-testid="aios-promote-cause"]')!.textContent
+    ).toBe(
+      'Cause: gate 3 (a validation run in a fresh kernel succeeds) failed: cell 4 raised ZeroDivisionError: division by zero'
     );
     const [, , run, checks, grants] = gates(view);
     expect(run.dataset.state).toBe('fail');
@@ -164,5 +173,117 @@ describe('reportView', () => {
     expect(document.activeElement).toBe(button);
     await user.keyboard('{Enter}');
     expect(openJob).toHaveBeenCalledWith('nightly_sales');
+  });
+
+  it('shows gates behind a failed one as not run (neutral), names the one cause and counts them apart', () => {
+    const notRun = (name: PromotionGate['name'], title: string) =>
+      gate({
+        name,
+        title,
+        passed: false,
+        verdict: 'not_run',
+        reason: `not run because gate 1 failed: ${name} needs the parameters cell`,
+        detail: { ran: false, blocked_by: 'parameters_cell', fix: 'not this' }
+      });
+    const refused = report({
+      status: 'refused',
+      passed: false,
+      version: null,
+      summary: '1 failed, 3 not run, 1 passed, 1 not required',
+      cause:
+        'gate 1 (a cell tagged `parameters` exists) failed: no cell is tagged `parameters`',
+      gates: [
+        gate({
+          name: 'parameters_cell',
+          title: 'a cell tagged `parameters` exists',
+          passed: false,
+          reason: 'no cell is tagged `parameters`',
+          detail: { fix: 'tag the cell that holds the defaults' }
+        }),
+        notRun('parameters', 'typed parameters and supplied values are valid'),
+        notRun('validation_run', 'a validation run in a fresh kernel succeeds'),
+        passingGates()[3],
+        notRun(
+          'grants',
+          "the job's identity may read every dataset the run read"
+        ),
+        gate({
+          name: 'approval',
+          title: 'approval by a second user',
+          verdict: 'not_required',
+          reason: 'not required: no approver is named',
+          detail: { required: false }
+        })
+      ]
+    });
+    const view = reportView(refused, null);
+    document.body.replaceChildren(view);
+
+    expect(
+      view.querySelector('[data-testid="aios-promote-headline"]')!.textContent
+    ).toBe(
+      'refused Promotion refused: 1 failed, 3 not run, 1 passed, 1 not required. Nothing was stored.'
+    );
+    const items = gates(view);
+    expect(items.map(i => i.dataset.verdict)).toEqual([
+      'failed',
+      'not_run',
+      'not_run',
+      'passed',
+      'not_run',
+      'not_required'
+    ]);
+    // only the failed gate is red; the others say why they did not run, without a fix of their own
+    expect(view.querySelectorAll('[data-state="fail"]')).toHaveLength(1);
+    const validation = items[2];
+    expect(validation.dataset.state).toBe('not-run');
+    expect(validation.querySelector('.aios-gate-title')!.textContent).toBe(
+      'a validation run in a fresh kernel succeeds — not run'
+    );
+    expect(validation.querySelector('.aios-gate-reason')!.textContent).toBe(
+      'not run because gate 1 failed: validation_run needs the parameters cell'
+    );
+    expect(validation.querySelector('.aios-gate-fix')).toBeNull();
+    const approval = items[5];
+    expect(approval.dataset.state).toBe('not-required');
+    expect(approval.textContent).toContain('approval by a second user');
+    expect(approval.textContent).toContain('not required');
+    expect(approval.textContent).not.toContain('passed');
+  });
+
+  it('says when a promotion changed nothing, and what a new version changes', () => {
+    const unchanged = reportView(
+      report({
+        status: 'unchanged',
+        version: 3,
+        previous_version: 3,
+        gates: [],
+        summary: ''
+      }),
+      null
+    );
+    expect(
+      unchanged.querySelector('[data-testid="aios-promote-headline"]')!
+        .textContent
+    ).toBe(
+      'unchanged Nothing to promote: job nightly_sales version 3 already runs this notebook with these settings. Nothing was stored.'
+    );
+    expect(
+      unchanged.querySelector('[data-testid="aios-promote-gates"]')
+    ).toBeNull();
+
+    const changed = reportView(
+      report({
+        version: 4,
+        previous_version: 3,
+        changes: ['retries: 2 → 3', 'schedule: manual only → At 06:00 AM (UTC)']
+      }),
+      null
+    );
+    expect(
+      changed.querySelector('[data-testid="aios-promote-changes"]')!.textContent
+    ).toBe(
+      'Changes against version 3:retries: 2 → 3schedule: manual only → At 06:00 AM (UTC)'
+    );
   });
 });

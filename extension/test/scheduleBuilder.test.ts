@@ -80,7 +80,11 @@ describe('ScheduleBuilder', () => {
       control('At').closest('.aios-schedule-when')!.hasAttribute('hidden')
     ).toBe(true);
     expect(control('Time zone').value).toBe('Europe/Berlin');
-    expect(builder.read()).toEqual({ cron: null, timezone: 'Europe/Berlin' });
+    expect(builder.read()).toEqual({
+      cron: null,
+      timezone: 'Europe/Berlin',
+      at: null
+    });
     expect(service.requests).toEqual([]);
   });
 
@@ -132,7 +136,8 @@ describe('ScheduleBuilder', () => {
 
     expect(builder.read()).toEqual({
       cron: '30 7 * * 3',
-      timezone: 'Europe/Berlin'
+      timezone: 'Europe/Berlin',
+      at: null
     });
     await waitFor(() =>
       expect(previewNode().textContent).toContain('only on Wednesday')
@@ -256,5 +261,52 @@ describe('ScheduleBuilder', () => {
     expect(previewNode().textContent).not.toContain(
       'At 06:00 AM (Europe/Berlin)'
     );
+  });
+
+  it('opens on a job’s schedule: the preset that writes its cron, its zone, a one-off time kept as is', async () => {
+    builder.setSchedule({
+      kind: 'cron',
+      cron: '30 7 * * 3',
+      timezone: 'America/New_York',
+      at: null
+    });
+    expect(control('Runs').value).toBe('weekly');
+    expect(control('On').value).toBe('3');
+    expect(control('At').value).toBe('07:30');
+    expect(control('Time zone').value).toBe('America/New_York');
+    expect(builder.read()).toEqual({
+      cron: '30 7 * * 3',
+      timezone: 'America/New_York',
+      at: null
+    });
+
+    builder.setSchedule({
+      kind: 'cron',
+      cron: '*/15 9-17 * * 1-5',
+      timezone: 'UTC',
+      at: null
+    });
+    expect(control('Runs').value).toBe('cron');
+    expect(control('Cron expression').value).toBe('*/15 9-17 * * 1-5');
+
+    builder.setSchedule({
+      kind: 'once',
+      cron: null,
+      timezone: 'UTC',
+      at: '2027-01-04T06:00:00+00:00'
+    });
+    expect(builder.read()).toEqual({
+      cron: null,
+      timezone: 'UTC',
+      at: '2027-01-04T06:00:00+00:00'
+    });
+    await waitFor(() =>
+      expect(
+        service.sent('GET', 'schedule/preview').map(r => r.query.at)
+      ).toContain('2027-01-04T06:00:00+00:00')
+    );
+    // picking a preset replaces the one-off time
+    await userEvent.setup().selectOptions(control('Runs'), 'daily');
+    expect(builder.read().at).toBeNull();
   });
 });

@@ -198,3 +198,31 @@ class DashboardData:
     def acknowledge(self, alert_id: int) -> dict[str, Any]:
         """Acknowledge an alert as this user (audited by the service, as from every surface)."""
         return self.service.alerts.acknowledge(self.user, alert_id, surface=SURFACE)
+
+    # -- proposed actions ------------------------------------------------------------------------
+    def actions(self, *, state: str | None = None, limit: int = 30) -> dict[str, Any]:
+        """The actions this user may see (theirs, those they may decide on, all for auditors), newest first."""
+        return self.service.actions.page(self.user, state=state, limit=limit)
+
+    def action(self, action_id: int) -> dict[str, Any]:
+        return self.service.actions.show(self.user, action_id)
+
+    def approve_action(self, action_id: int, *, payload: dict[str, Any] | None = None,
+                       reason: str | None = None) -> dict[str, Any]:
+        """Approve (and so execute, once) an action as this user, with their edit of its payload."""
+        return self.service.actions.approve(self.user, action_id, payload=payload, reason=reason, surface=SURFACE)
+
+    def reject_action(self, action_id: int, *, reason: str) -> dict[str, Any]:
+        return self.service.actions.reject(self.user, action_id, reason=reason, surface=SURFACE)
+
+    # -- decision apps ---------------------------------------------------------------------------
+    def apps(self) -> list[dict[str, Any]]:
+        return self.service.apps.list(self.user)
+
+    def app(self, name: str) -> dict[str, Any]:
+        """An app with its form as this user fills it (choices they may read)."""
+        return self.service.apps.show(self.user, name)
+
+    def run_app(self, name: str, *, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run an app as this user; its page."""
+        return self.service.apps.run(self.user, name, parameters or {}, surface=SURFACE)

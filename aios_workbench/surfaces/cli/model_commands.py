@@ -75,7 +75,7 @@ def _detail_lines(r: dict) -> list[str]:
 @click.pass_context
 def ls(ctx, name, as_json):
     """List model versions (of NAME, or of every model) with status, author, checks and approvals."""
-    with _models(ctx) as registry:
+    with _models(ctx, name) as registry:
         rows = registry.versions(local_user(), name)
     hint = None
     if not rows and not as_json:

@@ -19,9 +19,12 @@ from aios_workbench.core.errors import PromotionGatesFailed, UsageError, exit_co
 from aios_workbench.surfaces.cli.data_commands import JSON, local_service, local_user
 from aios_workbench.surfaces.cli.output import emit, fail
 
-MARKS = {True: "✓", False: "✗"}
+# A mark and a word per gate verdict (the service decides the verdict: `jobs/gates.py verdict_of`).
+VERDICTS = {"passed": ("✓", "passed"), "failed": ("✗", "FAILED"), "not_run": ("–", "not run"),
+            "waiting": ("…", "waiting for approval"), "not_required": ("–", "not required")}
 PAST = {"approve": "approved", "reject": "rejected"}
-STATUS_WORDS = {"active": "ACTIVE", "pending_approval": "WAITING FOR APPROVAL", "refused": "REFUSED"}
+STATUS_WORDS = {"active": "ACTIVE", "pending_approval": "WAITING FOR APPROVAL", "refused": "REFUSED",
+                "unchanged": "UNCHANGED", "planned": "DRY RUN"}
 
 
 @contextlib.contextmanager
@@ -34,18 +37,39 @@ def local_workbench(ctx):
         service.close()
 
 
+def change_lines(report: dict) -> list[str]:
+    """What the version changes against the one the job runs (nothing for a new job)."""
+    previous = report.get("previous_version")
+    if previous is None:
+        return [f"job {report['job']} is new: this makes its version 1"] if report["status"] == "planned" else []
+    if not report.get("changes"):
+        return [f"no change against version {previous}"]
+    return [f"changes against version {previous}:"] + [f"  - {change}" for change in report["changes"]]
+
+
 def report_lines(report: dict) -> list[str]:
-    """The promotion report as text: one line per gate, then the version and the next runs."""
+    """The promotion report as text: what changes, one line per gate, then the version and the next runs."""
     lines = [f"promoting {report['notebook']} as job {report['job']} (runs as {report['identity']})"]
+    lines += change_lines(report)
     for number, gate in enumerate(report["gates"], 1):
-        mark = "…" if gate.get("pending") else MARKS[gate["passed"]]
-        lines.append(f"  {mark} {number} {gate['title']}")
+        mark, word = VERDICTS[gate["verdict"]]
+        lines.append(f"  {mark} {number} {gate['title']}: {word}")
         lines.append(f"        {gate['reason']}")
-        if not gate["passed"] and (gate.get("detail") or {}).get("fix"):
+        if gate["verdict"] == "failed" and (gate.get("detail") or {}).get("fix"):
             lines.append(f"        fix: {gate['detail']['fix']}")
+    if report["gates"]:
+        lines.append(f"gates: {report['summary']}")
     status = STATUS_WORDS.get(report["status"], report["status"])
+    if report["status"] == "planned":
+        lines.append(f"job {report['job']} version {report['version']}: {status} (nothing ran, nothing was stored)")
+        return lines
+    if report["status"] == "unchanged":
+        lines += [f"job {report['job']} version {report['version']}: {status}"]
+        return lines + [f"note: {note}" for note in report.get("notes") or []]
     if report["version"] is None:
         lines.append(f"job {report['job']}: {status} (no version stored)")
+        if report.get("cause"):
+            lines.append(f"cause: {report['cause']}")
         return lines
     lines.append(f"job {report['job']} version {report['version']}: {status}  (snapshot {report['digest'][:12]})")
     schedule = report.get("schedule") or {}
@@ -104,24 +128,28 @@ def _job_settings(executor, max_concurrent, catch_up, after_success, monitors, n
 @click.option("--secret", "secrets", multiple=True, metavar="ENV=SECRET",
               help="Give the kernel env var ENV the secret named SECRET at run time (repeatable).")
 @click.option("--keep-last", type=click.IntRange(1), help="Keep the outputs of this many latest runs (default 50).")
+@click.option("--dry-run", is_flag=True,
+              help="Only show which version this makes and what it changes against the one the job runs.")
 @JSON
 @click.pass_context
 def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_timeout, retries, approver, identity,
-            executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last, as_json):
+            executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last, dry_run, as_json):
     """Promote NOTEBOOK to a scheduled job after six gates: parameters cell, typed parameters, a
     validation run in a fresh kernel, required checks, grants of the job's identity, approval.
 
-    Every gate's verdict is printed; exit 65 when a gate failed."""
+    Promoting a job again makes its next version from exactly the options given (omitted ones take their
+    defaults); the changes against the version it runs are listed, and a promotion that changes nothing
+    stores nothing. Every gate's verdict is printed; exit 65 when a gate failed."""
     # lazy: the jobs engine loads only when a command runs
     from aios_workbench.service.jobs import parse_assignments, parse_schedule
 
     values = parse_assignments(parameters)
     schedule = parse_schedule(cron, timezone=timezone, at=at)
-    if not as_json:
+    if not as_json and not dry_run:
         click.echo("running the gates (a validation run in a fresh kernel, the required checks)...", err=True)
     with local_workbench(ctx) as service:
         report = service.jobs.promote(local_user(), notebook, surface="cli", name=name, parameters=values,
-                                      schedule=schedule, base=Path.cwd(), coerce_strings=True,
+                                      schedule=schedule, base=Path.cwd(), coerce_strings=True, dry_run=dry_run,
                                       timeout_seconds=timeout, cell_timeout_seconds=cell_timeout, retries=retries,
                                       approver=approver, identity=identity, **_job_settings(
                                           executor, max_concurrent, catch_up, after_success, monitors, notify,
@@ -129,9 +157,10 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
     data = report.to_dict()
     emit(data, as_json=as_json, human=report_lines)
     if not report.passed:
-        failed = [g.name for g in report.gates if not g.passed]
-        error = PromotionGatesFailed(f"promotion refused: gates {', '.join(failed)} failed",
-                                     fix="fix what each failed gate names, then promote again", input=notebook)
+        failed = [g.name for g in report.gates if g.verdict == "failed"]
+        error = PromotionGatesFailed(report.refusal_message(),
+                                     fix=f"fix what the failed gate{'s' if len(failed) > 1 else ''} "
+                                         f"({', '.join(failed)}) names, then promote again", input=notebook)
         if not as_json:
             fail(error.message, error.fix)
         ctx.exit(exit_code(error))

@@ -28,6 +28,8 @@ PAGES = {
     "experiments": ("Experiments & models", "experiments", "ExperimentsPage"),
     "audit": ("Audit", "audit", "AuditPage"),
     "alerts": ("Alerts", "alerts", "AlertsPage"),
+    "apps": ("Apps", "apps", "AppsPage"),
+    "actions": ("Actions", "actions", "ActionsPage"),
 }
 TITLE = "AI OS dashboard"
 

@@ -70,9 +70,7 @@ class PromoteNotebookRoute(RouteMixin):
         if report.passed:
             self.write_json(data)
             return
-        failed = [g.name for g in report.gates if not g.passed]
-        self.write_json({**data, "error": "promotion_refused",
-                         "message": f"promotion of {report.notebook} refused: gates {', '.join(failed)} failed",
+        self.write_json({**data, "error": "promotion_refused", "message": report.refusal_message(),
                          "fix": "see each gate's reason in `gates`"}, 422)
 
 

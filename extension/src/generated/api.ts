@@ -747,6 +747,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET actions?state=&limit=&before_id=: the actions the caller may see, newest first, with how many wait for their decision. POST actions {kind, payload, ...}: propose one (it waits for an approver). */
+        get: operations["getActions"];
+        put?: never;
+        /** GET actions?state=&limit=&before_id=: the actions the caller may see, newest first, with how many wait for their decision. POST actions {kind, payload, ...}: propose one (it waits for an approver). */
+        post: operations["postActions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/actions/action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET actions/action?id=: one action as the caller may see it (404 when they may not). */
+        get: operations["getActionsAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/actions/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST actions/approve {id, reason?, payload?}: approve a pending action (optionally edited) and execute it now, once; the answer carries its outcome (an approver of its kind who sees all of it). */
+        post: operations["postActionsApprove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/actions/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST actions/reject {id, reason}: reject a pending action; nothing is executed. */
+        post: operations["postActionsReject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/actions/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET actions/kinds: the kinds of action that may be proposed. */
+        get: operations["getActionsKinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET apps: the published apps (anyone signed in). POST apps {job, title?, description?}: publish a job as an app (its creator, identity or an auditor). */
+        get: operations["getApps"];
+        put?: never;
+        /** GET apps: the published apps (anyone signed in). POST apps {job, title?, description?}: publish a job as an app (its creator, identity or an auditor). */
+        post: operations["postApps"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET apps/app?name=: one app with its form as the caller fills it. */
+        get: operations["getAppsApp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST apps/unpublish {name}: stop publishing a job as an app (the job stays). */
+        post: operations["postAppsUnpublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST apps/run {name, parameters}: run the app as the caller (their grants, masks and row filters) and answer its page. */
+        post: operations["postAppsRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -759,6 +914,71 @@ export interface components {
         AcknowledgeRequest: {
             /** @description The alert's id. */
             id: number;
+        };
+        /**
+         * Action
+         * @description A proposed action as the caller may see it: values they may not read are replaced (`withheld` says
+         *     which and why); `may_approve` and `why_not` say whether they may decide on it.
+         */
+        Action: {
+            id: number;
+            kind: string;
+            title: string;
+            /** @description The kind's one-line description of the (shown) payload. */
+            summary: string;
+            reason: string;
+            payload: {
+                [key: string]: unknown;
+            };
+            sources: {
+                [key: string]: string;
+            };
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            state: "pending" | "executing" | "executed" | "failed" | "rejected" | "expired";
+            proposed_by: string;
+            proposed_via: string;
+            proposed_at: string;
+            expires_at: string;
+            decided_by: string | null;
+            decided_at: string | null;
+            decision_reason: string | null;
+            /** @description What was approved, when an approver edited it. */
+            approved_payload: {
+                [key: string]: unknown;
+            } | null;
+            executed_at: string | null;
+            outcome: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The approver's edit, field by field. */
+            changes: components["schemas"]["Change"][];
+            withheld: components["schemas"]["Withheld"][];
+            may_approve: boolean;
+            why_not: string | null;
+        };
+        /** ActionCounts */
+        ActionCounts: {
+            /** @description Pending actions the caller may approve or reject. */
+            waiting_for_you: number;
+        };
+        /** ActionKind */
+        ActionKind: {
+            name: string;
+            description: string;
+        };
+        /** ActionKinds */
+        ActionKinds: {
+            kinds: components["schemas"]["ActionKind"][];
+        };
+        /** ActionPage */
+        ActionPage: {
+            /** @description Newest first. */
+            actions: components["schemas"]["Action"][];
+            counts: components["schemas"]["ActionCounts"];
+            next_before_id: number | null;
         };
         /**
          * Alert
@@ -809,6 +1029,102 @@ export interface components {
         AlertTrendDay: {
             day: string;
             raised: number;
+        };
+        /** AppDetail */
+        AppDetail: {
+            name: string;
+            title: string;
+            description: string;
+            job: string;
+            /** @description The job version a run executes (its current one). */
+            version: number;
+            published_by: string;
+            published_at: string | null;
+            fields: components["schemas"]["AppField"][];
+        };
+        /**
+         * AppField
+         * @description One input of an app's form, from the notebook's parameters cell.
+         */
+        AppField: {
+            name: string;
+            label: string;
+            /** @enum {string} */
+            type: "integer" | "number" | "text" | "boolean" | "date" | "choice" | "list" | "json";
+            /** @description The parameter's type in the notebook: int, float, str, bool, list, dict, any. */
+            value_type: string;
+            default: unknown;
+            nullable: boolean;
+            help: string;
+            minimum?: number | null;
+            maximum?: number | null;
+            /** @description For a choice: the values offered to this caller (a `choices:` query runs as the caller; none when they may not read its data). */
+            choices?: unknown[] | null;
+        };
+        /** AppList */
+        AppList: {
+            apps: components["schemas"]["AppSummary"][];
+        };
+        /** AppNameRequest */
+        AppNameRequest: {
+            name: string;
+        };
+        /**
+         * AppRunResult
+         * @description A run as the caller: its page (HTML for a sandboxed frame: no scripts), whether it came from the cache.
+         */
+        AppRunResult: {
+            name: string;
+            title: string;
+            version: number;
+            parameters: {
+                [key: string]: unknown;
+            };
+            ok: boolean;
+            error: string | null;
+            seconds: number;
+            datasets_read: string[];
+            html: string;
+            cached: boolean;
+        };
+        /** AppSummary */
+        AppSummary: {
+            name: string;
+            title: string;
+            description: string;
+            job: string;
+            /** @description The job version a run executes (its current one). */
+            version: number;
+            published_by: string;
+            published_at: string | null;
+        };
+        /** AppUnpublished */
+        AppUnpublished: {
+            name: string;
+            published: boolean;
+        };
+        /** ApproveActionArguments */
+        ApproveActionArguments: {
+            action_id: number;
+            /** @default null */
+            payload?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default null */
+            reason?: string | null;
+        };
+        /** ApproveRequest */
+        ApproveRequest: {
+            id: number;
+            /** @default null */
+            reason?: string | null;
+            /**
+             * @description The payload as edited by the approver (checked again).
+             * @default null
+             */
+            payload?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * AuditRecord
@@ -874,6 +1190,12 @@ export interface components {
             policy: "skip" | "once" | "all";
             /** @default 10 */
             max_runs: number;
+        };
+        /** Change */
+        Change: {
+            field: string;
+            before: unknown;
+            after: unknown;
         };
         /**
          * CheckFigures
@@ -977,11 +1299,44 @@ export interface components {
             error: string | null;
         };
         /**
+         * CurrentJob
+         * @description A job's current definition: what promoting it again starts from.
+         */
+        CurrentJob: {
+            job: string;
+            /** @description The version the job runs. */
+            version: number;
+            notebook: string;
+            digest: string | null;
+            promoted_by: string;
+            promoted_at: string | null;
+            paused: boolean;
+            /** @description The schedule in words. */
+            schedule: string;
+            spec: components["schemas"]["JobSpec"];
+            /** @description Newer versions waiting for approval. */
+            waiting_versions: number[];
+        };
+        /**
          * DashboardAcknowledgeResult
          * @description The answer of dashboard/acknowledge.
          */
         DashboardAcknowledgeResult: {
             result: components["schemas"]["Alert"];
+        };
+        /**
+         * DashboardActionResult
+         * @description The answer of dashboard/action.
+         */
+        DashboardActionResult: {
+            result: components["schemas"]["Action"];
+        };
+        /**
+         * DashboardActionsResult
+         * @description The answer of dashboard/actions.
+         */
+        DashboardActionsResult: {
+            result: components["schemas"]["ActionPage"];
         };
         /**
          * DashboardAlertCountsResult
@@ -1003,6 +1358,27 @@ export interface components {
          */
         DashboardAlertsResult: {
             result: components["schemas"]["Alert"][];
+        };
+        /**
+         * DashboardAppResult
+         * @description The answer of dashboard/app.
+         */
+        DashboardAppResult: {
+            result: components["schemas"]["AppDetail"];
+        };
+        /**
+         * DashboardApproveActionResult
+         * @description The answer of dashboard/approve_action.
+         */
+        DashboardApproveActionResult: {
+            result: components["schemas"]["Action"];
+        };
+        /**
+         * DashboardAppsResult
+         * @description The answer of dashboard/apps.
+         */
+        DashboardAppsResult: {
+            result: components["schemas"]["AppSummary"][];
         };
         /**
          * DashboardAuditResult
@@ -1047,6 +1423,13 @@ export interface components {
             result: components["schemas"]["Dataset"][];
         };
         /**
+         * DashboardDeclaredChecksResult
+         * @description The answer of dashboard/declared_checks.
+         */
+        DashboardDeclaredChecksResult: {
+            result: components["schemas"]["CheckSuites"];
+        };
+        /**
          * DashboardExplainResult
          * @description The answer of dashboard/explain.
          */
@@ -1064,6 +1447,8 @@ export interface components {
             schedule: string;
             next_run: string | null;
             last_status: string | null;
+            /** @description The last run's verdict: its status, or checks_failed. */
+            last_verdict: string | null;
             last_run_at: string | null;
             runs_30d: number;
             failed_30d: number;
@@ -1084,6 +1469,9 @@ export interface components {
             created_by: string;
             version: number;
             status: string;
+            /** @description Its status, or checks_failed when the notebook succeeded and checks failed. */
+            verdict: string;
+            checks: components["schemas"]["JobRunChecks"];
             trigger: string;
             attempt: number;
             created_at: string | null;
@@ -1144,6 +1532,20 @@ export interface components {
          */
         DashboardProfileResult: {
             result: components["schemas"]["DatasetProfile"];
+        };
+        /**
+         * DashboardRejectActionResult
+         * @description The answer of dashboard/reject_action.
+         */
+        DashboardRejectActionResult: {
+            result: components["schemas"]["Action"];
+        };
+        /**
+         * DashboardRunAppResult
+         * @description The answer of dashboard/run_app.
+         */
+        DashboardRunAppResult: {
+            result: components["schemas"]["AppRunResult"];
         };
         /**
          * DashboardRunsResult
@@ -1484,6 +1886,12 @@ export interface components {
             retry_of: number | null;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+            /**
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks.py decides it).
+             * @enum {string}
+             */
+            verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
+            checks: components["schemas"]["JobRunChecks"];
             parameters: {
                 [key: string]: components["schemas"]["JsonValue"];
             };
@@ -1504,6 +1912,16 @@ export interface components {
             error: string | null;
             failing_cell: components["schemas"]["FailingCell"] | null;
             mlflow_run_id: string | null;
+        };
+        /**
+         * JobRunChecks
+         * @description The checks a job run recorded in the ledger: how many, how many failed (fail or error), of which kinds.
+         */
+        JobRunChecks: {
+            total: number;
+            failed: number;
+            /** @description quality, drift, fairness, explain or monitor, each once. */
+            failed_kinds: string[];
         };
         /** JobRunPage */
         JobRunPage: {
@@ -1641,6 +2059,12 @@ export interface components {
             id: number;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+            /**
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks.py decides it).
+             * @enum {string}
+             */
+            verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
+            checks: components["schemas"]["JobRunChecks"];
             started_at: string | null;
             finished_at: string | null;
             trigger: string;
@@ -1687,6 +2111,10 @@ export interface components {
             mlflow_run_id: string | null;
             /** @description Why only verdicts are shown (None: shown whole). */
             withheld: string | null;
+            /** @description The check's name as a person reads it (a monitor's or suite's name; what a drift or fairness check named after its SQL compares). */
+            label: string;
+            /** @description A sentence saying what the check decided and which items decided it. */
+            verdict: string;
         };
         /** LedgerRuns */
         LedgerRuns: {
@@ -1847,6 +2275,8 @@ export interface components {
             language: string;
             required_checks: string[];
             schema: components["schemas"]["ParameterSchema"];
+            /** @description The jobs this notebook runs as, most recently promoted first. */
+            jobs: components["schemas"]["CurrentJob"][];
         };
         /**
          * NotebookParametersRequest
@@ -2036,6 +2466,11 @@ export interface components {
             secrets?: {
                 [key: string]: string;
             } | null;
+            /**
+             * @description Only say which version this would make and what it changes against the version the job runs (status planned or unchanged); no gate runs, nothing is stored.
+             * @default false
+             */
+            dry_run?: boolean;
         };
         /** PromotionGate */
         PromotionGate: {
@@ -2043,6 +2478,11 @@ export interface components {
             name: "parameters_cell" | "parameters" | "validation_run" | "required_checks" | "grants" | "approval";
             title: string;
             passed: boolean;
+            /**
+             * @description passed; failed; not_run (an earlier gate failed: `reason` names it); waiting (for approval); not_required (approval nobody must give).
+             * @enum {string}
+             */
+            verdict: "passed" | "failed" | "not_run" | "waiting" | "not_required";
             /** @description approval: passed, but the version waits for a second user. */
             pending: boolean;
             reason: string;
@@ -2057,15 +2497,28 @@ export interface components {
         PromotionRefusal: {
             job: string;
             notebook: string;
+            /** @description The version stored; unchanged: the one the job runs; planned: the one a promotion would make. */
             version: number | null;
-            /** @enum {string} */
-            status: "active" | "pending_approval" | "refused";
+            /**
+             * @description unchanged: the job's current version has this notebook and these settings (nothing ran or was stored); planned: a dry run.
+             * @enum {string}
+             */
+            status: "active" | "pending_approval" | "refused" | "unchanged" | "planned";
             passed: boolean;
             identity: string;
             promoted_by: string;
             /** @description sha256 of the notebook without outputs. */
             digest: string | null;
+            /** @description Every gate in order; empty when none ran (unchanged, planned). */
             gates: components["schemas"]["PromotionGate"][];
+            /** @description The verdicts counted, worst first: "1 failed, 3 not run, 2 passed". */
+            summary: string;
+            /** @description The first failed gate and its reason (gates not run are not causes). */
+            cause: string | null;
+            /** @description The version the job ran before (None: a new job). */
+            previous_version: number | null;
+            /** @description What this version changes against `previous_version`, in words. */
+            changes: string[];
             parameter_schema: components["schemas"]["ParameterSchema"] | null;
             parameters: {
                 [key: string]: components["schemas"]["JsonValue"];
@@ -2086,15 +2539,28 @@ export interface components {
         PromotionReport: {
             job: string;
             notebook: string;
+            /** @description The version stored; unchanged: the one the job runs; planned: the one a promotion would make. */
             version: number | null;
-            /** @enum {string} */
-            status: "active" | "pending_approval" | "refused";
+            /**
+             * @description unchanged: the job's current version has this notebook and these settings (nothing ran or was stored); planned: a dry run.
+             * @enum {string}
+             */
+            status: "active" | "pending_approval" | "refused" | "unchanged" | "planned";
             passed: boolean;
             identity: string;
             promoted_by: string;
             /** @description sha256 of the notebook without outputs. */
             digest: string | null;
+            /** @description Every gate in order; empty when none ran (unchanged, planned). */
             gates: components["schemas"]["PromotionGate"][];
+            /** @description The verdicts counted, worst first: "1 failed, 3 not run, 2 passed". */
+            summary: string;
+            /** @description The first failed gate and its reason (gates not run are not causes). */
+            cause: string | null;
+            /** @description The version the job ran before (None: a new job). */
+            previous_version: number | null;
+            /** @description What this version changes against `previous_version`, in words. */
+            changes: string[];
             parameter_schema: components["schemas"]["ParameterSchema"] | null;
             parameters: {
                 [key: string]: components["schemas"]["JsonValue"];
@@ -2103,6 +2569,61 @@ export interface components {
             next_runs: components["schemas"]["NextRun"][];
             /** @description Not gates: things to know (e.g. a trigger naming a job not there yet). */
             notes: string[];
+        };
+        /** ProposeRequest */
+        ProposeRequest: {
+            /** @description A registered kind: email, webhook, job_run, or a plugin's. */
+            kind: string;
+            /** @description What to do, as the kind expects it (checked by the kind). */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description One line for lists; default: the kind's summary.
+             * @default null
+             */
+            title?: string | null;
+            /**
+             * @description Why, in the proposer's words.
+             * @default
+             */
+            reason?: string;
+            /**
+             * @description The facts behind it (figures, a run id, an alert id).
+             * @default {}
+             */
+            evidence?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Payload field -> the column its value came from (source.schema.dataset.column): governs who sees it.
+             * @default {}
+             */
+            sources?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Default and limit: actions.expire_after_hours.
+             * @default null
+             */
+            expires_in_hours?: number | null;
+            /**
+             * @description What proposed it (a notebook, a job, an agent).
+             * @default null
+             */
+            via?: string | null;
+        };
+        /** PublishAppRequest */
+        PublishAppRequest: {
+            /** @description The promoted job to publish (its current version runs). */
+            job: string;
+            /**
+             * @description Default: the notebook's first heading.
+             * @default null
+             */
+            title?: string | null;
+            /** @default  */
+            description?: string;
         };
         /** RegisterModelRequest */
         RegisterModelRequest: {
@@ -2115,6 +2636,17 @@ export interface components {
         RegisteredModel: {
             name: string;
             version: string;
+        };
+        /** RejectActionArguments */
+        RejectActionArguments: {
+            action_id: number;
+            reason: string;
+        };
+        /** RejectRequest */
+        RejectRequest: {
+            id: number;
+            /** @description Why: the proposer reads it. */
+            reason: string;
         };
         /**
          * Retention
@@ -2158,6 +2690,25 @@ export interface components {
             /** @description The filter as DuckDB SQL, e.g. region = 'EU'. */
             predicate: string;
             rule: string;
+        };
+        /** RunAppArguments */
+        RunAppArguments: {
+            name: string;
+            /** @default {} */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        /** RunAppRequest */
+        RunAppRequest: {
+            name: string;
+            /**
+             * @description Values of the form's fields; the others keep their defaults.
+             * @default {}
+             */
+            parameters?: {
+                [key: string]: unknown;
+            };
         };
         /** RunCheck */
         RunCheck: {
@@ -2553,6 +3104,15 @@ export interface components {
             user: string;
             roles: string[];
             is_auditor: boolean;
+        };
+        /** Withheld */
+        Withheld: {
+            /** @description Where the value is, e.g. "payload.to.0". */
+            field: string;
+            /** @description What the caller sees instead. */
+            shown: string;
+            /** @description The policy rule that withholds it. */
+            rule: string;
         };
         /** WorkspaceInfo */
         WorkspaceInfo: {
@@ -4539,8 +5099,8 @@ export interface operations {
                 "X-AIOS-Act-As"?: string;
             };
             path: {
-                /** @description GET: whoami; datasets; catalog_size; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts (state, limit, before_id); alert_counts; alert_trend. Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
-                view: "whoami" | "datasets" | "catalog_size" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts" | "alert_counts" | "alert_trend";
+                /** @description GET: whoami; datasets; catalog_size; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; declared_checks; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts (state, limit, before_id); alert_counts; alert_trend; actions (state, limit); action (action_id); apps; app (name). Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
+                view: "whoami" | "datasets" | "catalog_size" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "declared_checks" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts" | "alert_counts" | "alert_trend" | "actions" | "action" | "apps" | "app";
             };
             cookie?: never;
         };
@@ -4552,7 +5112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogSizeResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"];
+                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogSizeResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardDeclaredChecksResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"] | components["schemas"]["DashboardActionsResult"] | components["schemas"]["DashboardActionResult"] | components["schemas"]["DashboardAppsResult"] | components["schemas"]["DashboardAppResult"];
                     "text/csv": unknown;
                     "text/html": unknown;
                     "application/x-ipynb+json": unknown;
@@ -4596,14 +5156,14 @@ export interface operations {
                 "X-AIOS-Act-As"?: string;
             };
             path: {
-                /** @description POST: login; verify_audit_chain; acknowledge (alert_id). Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
-                view: "login" | "verify_audit_chain" | "acknowledge";
+                /** @description POST: login; verify_audit_chain; acknowledge (alert_id); approve_action (action_id, payload, reason); reject_action (action_id, reason); run_app (name, parameters). Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
+                view: "login" | "verify_audit_chain" | "acknowledge" | "approve_action" | "reject_action" | "run_app";
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoArguments"] | components["schemas"]["AcknowledgeArguments"];
+                "application/json": components["schemas"]["NoArguments"] | components["schemas"]["AcknowledgeArguments"] | components["schemas"]["ApproveActionArguments"] | components["schemas"]["RejectActionArguments"] | components["schemas"]["RunAppArguments"];
             };
         };
         responses: {
@@ -4613,7 +5173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DashboardLoginResult"] | components["schemas"]["DashboardVerifyAuditChainResult"] | components["schemas"]["DashboardAcknowledgeResult"];
+                    "application/json": components["schemas"]["DashboardLoginResult"] | components["schemas"]["DashboardVerifyAuditChainResult"] | components["schemas"]["DashboardAcknowledgeResult"] | components["schemas"]["DashboardApproveActionResult"] | components["schemas"]["DashboardRejectActionResult"] | components["schemas"]["DashboardRunAppResult"];
                 };
             };
             /** @description Bad input (the message names it). */
@@ -4628,6 +5188,509 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Unauthenticated"];
             /** @description Unknown view or alert. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getActions: {
+        parameters: {
+            query?: {
+                state?: "pending" | "executing" | "executed" | "failed" | "rejected" | "expired";
+                limit?: number;
+                /** @description Keyset paging: the last id seen. */
+                before_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionPage"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+        };
+    };
+    postActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposeRequest"];
+            };
+        };
+        responses: {
+            /** @description A proposed action as the caller may see it: values they may not read are replaced (`withheld` says which and why); `may_approve` and `why_not` say whether they may decide on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description Unknown kind, or a payload field, source or expiry that is not valid (named). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The caller is not in the policy. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A declared source column does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The kind needs a setting aios.yaml lacks (e.g. notifications.smtp). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getActionsAction: {
+        parameters: {
+            query: {
+                id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A proposed action as the caller may see it: values they may not read are replaced (`withheld` says which and why); `may_approve` and `why_not` say whether they may decide on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+            /** @description Unknown action, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postActionsApprove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveRequest"];
+            };
+        };
+        responses: {
+            /** @description A proposed action as the caller may see it: values they may not read are replaced (`withheld` says which and why); `may_approve` and `why_not` say whether they may decide on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description The edited payload is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description No role of the caller approves this kind, a value is withheld from them, or self-approval is off. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown action, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The action is no longer pending (approved, rejected or expired). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postActionsReject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            /** @description A proposed action as the caller may see it: values they may not read are replaced (`withheld` says which and why); `may_approve` and `why_not` say whether they may decide on it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description No reason given. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description No role of the caller approves this kind. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown action, or one the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The action is no longer pending. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getActionsKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionKinds"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+        };
+    };
+    getApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+        };
+    };
+    postApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishAppRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppDetail"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The caller does not control the job. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown job. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAppsApp: {
+        parameters: {
+            query: {
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppDetail"];
+                };
+            };
+            /** @description No name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+            /** @description Unknown app. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postAppsUnpublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppNameRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppUnpublished"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The caller does not control the job. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown app. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postAppsRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunAppRequest"];
+            };
+        };
+        responses: {
+            /** @description A run as the caller: its page (HTML for a sandboxed frame: no scripts), whether it came from the cache. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRunResult"];
+                };
+            };
+            /** @description A parameter of the wrong type, out of range or not among the caller's choices (each named), or the job has no active version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The caller is not in the policy. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown app. */
             404: {
                 headers: {
                     [name: string]: unknown;
