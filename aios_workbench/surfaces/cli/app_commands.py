@@ -100,6 +100,8 @@ def apps_run(ctx, name, pairs, html_file, as_json):
         + (" (from the cache)" if d["cached"] else ""),
         *([f"the app stopped: {d['error']}"] if not d["ok"] else []),
         *([f"page written to {html_file}"] if html_file else ["write the page with --html FILE"])])
+    if not data["ok"]:
+        ctx.exit(1)   # like a job run that did not succeed
 
 
 COMMANDS = [apps]
