@@ -219,3 +219,24 @@ def test_rest_and_cli_run_apps_as_their_caller(env, tmp_path):
     bad = run_aios("--workspace", str(env.ws.root), "apps", "run", "supplier_board", "-p", "top=many",
                    env={"AIOS_USER": "alice"})
     assert bad.returncode == 64 and "top" in bad.stderr
+
+
+def test_without_warm_kernels_or_cache_every_run_still_answers(env, tmp_path):
+    """`apps: {warm_kernels: 0, cache_seconds: 0}`: each run starts its own kernel and executes."""
+    import yaml
+
+    from aios_workbench.workspace import Workspace
+
+    config = yaml.safe_load((env.ws.root / "aios.yaml").read_text())
+    config["apps"] = {"warm_kernels": 0, "cache_seconds": 0}
+    (env.ws.root / "aios.yaml").write_text(yaml.safe_dump(config))
+    service = WorkbenchService(Workspace.load(env.ws.root), mode="local")
+    try:
+        service.apps.publish("alice", "supplier_board", surface="api")
+        first = service.apps.run("alice", "supplier_board", {"top": 2}, surface="api")
+        again = service.apps.run("alice", "supplier_board", {"top": 2}, surface="api")
+        assert first["ok"] and again["ok"] and not again["cached"]
+    finally:
+        service.close()
+        del config["apps"]
+        (env.ws.root / "aios.yaml").write_text(yaml.safe_dump(config))

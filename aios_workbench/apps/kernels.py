@@ -16,6 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from aios_workbench.core.errors import WorkbenchError
 from aios_workbench.jobs.execute import _kernel_manager_class, _KernelStop
 from aios_workbench.workspace.kernel_env import inherited_environment
 
@@ -55,8 +56,12 @@ class WarmKernels:
         """`await work(kernel_manager)` with a warm kernel of its own, shut down afterwards."""
         assert self._ready is not None
         if self._ready.empty() and self._starting == 0:
-            self._refill()
-        km = await self._ready.get()
+            self._start()   # none warm (or none kept: size 0): start one for this run
+        try:
+            km = await asyncio.wait_for(self._ready.get(), 2 * START_TIMEOUT)
+        except TimeoutError:
+            raise WorkbenchError("no kernel could be started for the app", fix="see the service's log for why the "
+                                 "python3 kernel does not start") from None
         self._refill()   # the next run's kernel starts while this one runs
         try:
             return await work(km)
@@ -68,12 +73,15 @@ class WarmKernels:
         assert self._ready is not None
         missing = self.size - self._ready.qsize() - self._starting
         for _ in range(max(0, missing)):
-            if self._closed:
-                return
-            self._starting += 1
-            task = self._loop.create_task(self._start_one())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start()
+
+    def _start(self) -> None:
+        if self._closed:
+            return
+        self._starting += 1
+        task = self._loop.create_task(self._start_one())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _start_one(self) -> None:
         try:

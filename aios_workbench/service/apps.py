@@ -9,7 +9,8 @@ The rules, the same from every surface (REST `apps*`, `aios apps`, the dashboard
   as the viewer (`apps/runner.py`): their grants, masks and row filters apply to every query, audited as
   theirs with the surface "app", in lineage like any read. It is audited as `app.run`.
 - Results are kept per viewer, version, parameters and data (the catalog's fingerprints of what the version
-  read) for `APP_CACHE_SECONDS`: opening the same link again answers at once, and never another viewer's page.
+  read) for `apps.cache_seconds` (aios.yaml): opening the same link again answers at once, and never another
+  viewer's page.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from aios_workbench.apps.kernels import WarmKernels
     from aios_workbench.service.core import WorkbenchService
 
-APP_CACHE_SECONDS = 600
 APP_CACHE_ENTRIES = 128
 
 
@@ -57,7 +57,7 @@ class AppsManager(Manager):
         """Warm kernels for app runs, started on the first run (and kept warm from then on)."""
         from aios_workbench.apps.kernels import WarmKernels  # lazy: jupyter_client loads on the first app run
 
-        return WarmKernels(self.service.workspace)
+        return WarmKernels(self.service.workspace, size=self.service.workspace.config.apps.warm_kernels)
 
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, user: str, job: str, *, title: str | None = None, description: str = "",
@@ -151,7 +151,7 @@ class AppsManager(Manager):
     def run(self, user: str, name: str, parameters: dict[str, Any] | None = None, *,
             surface: str, from_text: bool = False) -> dict[str, Any]:
         """Run app `name` with `parameters` as `user`; its page, from the cache when the same viewer ran the
-        same version with the same parameters on the same data within `APP_CACHE_SECONDS`."""
+        same version with the same parameters on the same data within `apps.cache_seconds`."""
         self.service.policy().principal(user)   # PermissionDenied for who is not in the policy
         with self.service.store.session() as session:
             app = self._app(session, name)
@@ -173,7 +173,8 @@ class AppsManager(Manager):
         if not snapshot.is_file():
             raise WorkbenchError(f"the notebook of version {version.version} of {name!r} is missing from the store",
                                  fix=f"promote it again (`aios promote {version.notebook}`)", input=name)
-        outcome = run_app(self.service, self.kernels, snapshot, app=name, viewer=user, parameters=values)
+        outcome = run_app(self.service, self.kernels, snapshot, app=name, viewer=user, parameters=values,
+                          cell_timeout=self.service.workspace.config.apps.cell_timeout_seconds)
         result = {"name": name, "title": title, "version": version.version, "parameters": values,
                   "ok": outcome.ok, "error": outcome.error, "seconds": outcome.seconds,
                   "datasets_read": outcome.datasets_read, "html": page(outcome.notebook, title=title,
@@ -197,7 +198,7 @@ class AppsManager(Manager):
     def _cached(self, key: str) -> dict[str, Any] | None:
         with self._cache_lock:
             hit = self._cache.get(key)
-            if hit is None or time.monotonic() - hit[0] > APP_CACHE_SECONDS:
+            if hit is None or time.monotonic() - hit[0] > self.service.workspace.config.apps.cache_seconds:
                 self._cache.pop(key, None)
                 return None
             self._cache.move_to_end(key)

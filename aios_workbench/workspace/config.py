@@ -136,6 +136,16 @@ class ActionSettings(Strict):
                                            "none listed: webhook actions are refused")
 
 
+class AppSettings(Strict):
+    """Decision apps (`aios apps`): kernels kept warm for their runs and how long a page is reused."""
+
+    warm_kernels: int = Field(2, ge=0, le=64, description="kernels started ahead of need (each serves one run); "
+                              "0 starts one per run (slower, less memory)")
+    cache_seconds: float = Field(600, ge=0, description="how long a viewer's page for the same values and data is "
+                                 "reused; 0: every run executes")
+    cell_timeout_seconds: float = Field(120, gt=0, description="a cell of an app running longer is stopped")
+
+
 class Dashboard(Strict):
     """`aios dashboard`: the Panel dashboard for business analysts."""
 
@@ -221,6 +231,7 @@ class WorkspaceConfig(Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     notifications: NotificationSettings = NotificationSettings()
     actions: ActionSettings = ActionSettings()
+    apps: AppSettings = AppSettings()
     dashboard: Dashboard = Dashboard()
     audit: AuditSettings = AuditSettings()
     hub: HubSettings | None = Field(None, description="team mode: identities from JupyterHub (see HubSettings)")

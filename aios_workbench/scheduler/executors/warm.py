@@ -30,6 +30,7 @@ import socket
 import sys
 import threading
 import traceback
+from pathlib import Path
 
 MAX_MESSAGE = 1 << 20   # a request carries the executor's environment: generous
 
@@ -45,8 +46,9 @@ WORKER_IMPORTS = (
     "aios_workbench.store", "aios_workbench.kernel.run", "aios_workbench.tracking.runs_query",
     "aios_workbench.workspace", "aios_workbench.connectors.builtin", "aios_workbench.connectors.s3",
     "aios_workbench.schemas.job_spec", "aios_workbench.query.engine", "sqlalchemy.dialects.postgresql",
-    *(f"aios_workbench.surfaces.rest.{part}_routes"
-      for part in ("catalog", "check", "dashboard", "job", "model", "promotion", "query", "run")),
+    # every surfaces/rest/*_routes.py, so that a new one is warmed without editing this list
+    *(f"aios_workbench.surfaces.rest.{path.stem}"
+      for path in sorted((Path(__file__).resolve().parents[2] / "surfaces" / "rest").glob("*_routes.py"))),
 )
 
 
