@@ -264,7 +264,7 @@ export class DatasetView extends Widget {
 
   private _insertQuery(): void {
     if (this._dataset) {
-      insertQueryCell(
+      void insertQueryCell(
         this._options.notebooks,
         this._dataset.name,
         this._options.activate

@@ -48,17 +48,23 @@ export function insertBlocker(tracker: INotebookTracker | null): string | null {
  * Insert a code cell querying `name` below the active cell of the current
  * notebook, make it active and show the notebook. The import of
  * `aios_workbench as wb` is added when no cell of the notebook has it.
- * Returns false when no notebook is open.
+ * Waits for the notebook's content to be loaded first: a cell inserted into a
+ * new notebook before its file arrives is overwritten by it. Resolves to
+ * false when no notebook is open.
  */
-export function insertQueryCell(
+export async function insertQueryCell(
   tracker: INotebookTracker | null,
   name: string,
   activate: (id: string) => void
-): boolean {
+): Promise<boolean> {
   const panel = tracker?.currentWidget;
-  const notebook = panel?.content;
-  const model = notebook?.model;
-  if (!panel || !notebook || !model) {
+  if (!panel) {
+    return false;
+  }
+  await panel.context.ready;
+  const notebook = panel.content;
+  const model = notebook.model;
+  if (!model) {
     return false;
   }
   const cells = model.sharedModel.cells;
