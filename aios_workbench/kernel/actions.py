@@ -15,9 +15,6 @@ from urllib.parse import urlencode
 
 from aios_workbench.kernel.client import service_client
 
-STATE_WORDS = {"pending": "waiting for approval", "executing": "approved, running", "executed": "approved and done",
-               "failed": "approved, but it failed", "rejected": "rejected", "expired": "expired undecided"}
-
 
 class ProposedAction(dict):
     """An action as the service answered it (a dict), shown as a short card in Jupyter."""
@@ -31,7 +28,7 @@ class ProposedAction(dict):
         return str(self["state"])
 
     def _words(self) -> str:
-        words = f"action {self['id']}: {self['summary']} - {STATE_WORDS.get(self['state'], self['state'])}"
+        words = f"action {self['id']}: {self['summary']} - {self['state_text']}"
         if self.get("decided_by") and self["state"] != "expired":
             words += f" by {self['decided_by']}"
         if self.get("decision_reason"):
@@ -55,7 +52,7 @@ class ActionList(list):
         if not self:
             return "<p>No actions you may see.</p>"
         rows = "".join(f"<tr><td>{a['id']}</td><td>{escape(a['title'])}</td><td>{escape(a['proposed_by'])}</td>"
-                       f"<td>{escape(STATE_WORDS.get(a['state'], a['state']))}</td></tr>" for a in self)
+                       f"<td>{escape(a['state_text'])}</td></tr>" for a in self)
         return ("<table><thead><tr><th>Id</th><th>Action</th><th>Proposed by</th><th>State</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table>")
 

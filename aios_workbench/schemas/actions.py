@@ -61,6 +61,7 @@ class Action(Reply):
     sources: dict[str, str]
     evidence: dict[str, Any]
     state: ActionState
+    state_text: str = Field(description='The state in words, e.g. "waiting for approval", "approved and done".')
     proposed_by: str
     proposed_via: str
     proposed_at: Moment

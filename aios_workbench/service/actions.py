@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYSTEM = "aios"          # the audit's user for what nobody did (an expiry)
+STATE_WORDS = {"pending": "waiting for approval", "executing": "approved, running", "executed": "approved and done",
+               "failed": "approved, but it failed", "rejected": "rejected", "expired": "expired undecided"}
 MAX_JSON = 1_000_000     # characters of a payload or of evidence: what a person can review
 KIND_WORDS = {"email": "an e-mail", "webhook": "a webhook call", "job_run": "a job run"}
 
@@ -293,5 +295,6 @@ class ActionsManager(Manager):
             why_not = "you proposed it: another approver must decide"
         approved = view.get("approved_payload")
         return {**view, "summary": plugin.summary(view["payload"]) if plugin else record["kind"],
+                "state_text": STATE_WORDS.get(record["state"], record["state"]),
                 "changes": changes(view["payload"], approved) if approved is not None else [],
                 "withheld": [w.as_dict() for w in withheld], "may_approve": why_not is None, "why_not": why_not}

@@ -4,16 +4,6 @@ import { smallButton } from './buttons';
 import { el, errorBox, loadingNote, messageOf, statusOf } from './dom';
 import { formatInZone } from './time';
 
-/** Words for an action's state. */
-export const ACTION_STATES: Record<string, string> = {
-  pending: 'waiting for approval',
-  executing: 'approved, running',
-  executed: 'approved and done',
-  failed: 'approved, but it failed',
-  rejected: 'rejected',
-  expired: 'expired undecided'
-};
-
 /** What the approve button says, by kind: the approval does it at once. */
 const APPROVE_LABELS: Record<string, string> = {
   email: 'Approve and send',
@@ -182,10 +172,10 @@ export class ActionReview {
       }
     };
     const decided = action.decided_by
-      ? `${ACTION_STATES[action.state] ?? action.state} by ${action.decided_by}` +
+      ? `${action.state_text} by ${action.decided_by}` +
         (action.decided_at ? ` at ${formatInZone(action.decided_at)}` : '') +
         (action.decision_reason ? `: ${action.decision_reason}` : '')
-      : (ACTION_STATES[action.state] ?? action.state);
+      : action.state_text;
     const outcome = action.outcome
       ? Object.entries(action.outcome)
           .filter(([, v]) => v !== null && v !== undefined)

@@ -14,8 +14,6 @@ from aios_workbench.surfaces.cli.output import emit
 from aios_workbench.surfaces.cli.promote_commands import local_workbench
 
 STATES = ["pending", "executing", "executed", "failed", "rejected", "expired"]
-STATE_WORDS = {"pending": "waiting for approval", "executing": "approved, running", "executed": "approved and done",
-               "failed": "approved, but it failed", "rejected": "rejected", "expired": "expired undecided"}
 
 
 def _when(moment: str | None) -> str:
@@ -23,12 +21,12 @@ def _when(moment: str | None) -> str:
 
 
 def _line(a: dict) -> str:
-    return f"{a['id']:>5}  {STATE_WORDS.get(a['state'], a['state']):<22} {a['proposed_by']:<12} {a['title']}"
+    return f"{a['id']:>5}  {a['state_text']:<22} {a['proposed_by']:<12} {a['title']}"
 
 
 def _detail(a: dict) -> list[str]:
     lines = [f"action {a['id']}: {a['title']}", f"  {a['summary']}",
-             f"  {STATE_WORDS.get(a['state'], a['state'])}; proposed by {a['proposed_by']} ({a['proposed_via']}) "
+             f"  {a['state_text']}; proposed by {a['proposed_by']} ({a['proposed_via']}) "
              f"at {_when(a['proposed_at'])}" + (f", expires {_when(a['expires_at'])}" if a["state"] == "pending" else "")]
     if a.get("reason"):
         lines.append(f"  why: {a['reason']}")
@@ -104,7 +102,7 @@ def actions_approve(ctx, action_id, reason, payload_file, as_json):
             raise click.BadParameter(f"not JSON: {exc.msg} at line {exc.lineno}", param_hint="--payload") from None
     with local_workbench(ctx) as service:
         data = service.actions.approve(local_user(), action_id, payload=payload, reason=reason, surface="cli")
-    emit(data, as_json=as_json, human=lambda a: [f"action {a['id']} {STATE_WORDS[a['state']]}: {a['summary']}"]
+    emit(data, as_json=as_json, human=lambda a: [f"action {a['id']} {a['state_text']}: {a['summary']}"]
          + ([f"  {a['outcome'].get('error')}"] if a["state"] == "failed" else []))
 
 

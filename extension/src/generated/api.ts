@@ -938,6 +938,8 @@ export interface components {
             };
             /** @enum {string} */
             state: "pending" | "executing" | "executed" | "failed" | "rejected" | "expired";
+            /** @description The state in words, e.g. "waiting for approval", "approved and done". */
+            state_text: string;
             proposed_by: string;
             proposed_via: string;
             proposed_at: string;

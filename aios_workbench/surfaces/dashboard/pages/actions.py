@@ -14,8 +14,6 @@ import param
 
 from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem
 
-STATE_WORDS = {"pending": "waiting for approval", "executing": "approved, running", "executed": "approved and done",
-               "failed": "approved, but it failed", "rejected": "rejected", "expired": "expired undecided"}
 APPROVE_LABELS = {"email": "Approve and send", "webhook": "Approve and call", "job_run": "Approve and run"}
 FEED_SIZE = 30
 
@@ -39,7 +37,7 @@ class ActionsPage(param.Parameterized):
         self.data = data
 
     def _decided(self, action: dict) -> str:
-        words = STATE_WORDS.get(action["state"], action["state"])
+        words = action["state_text"]
         if action.get("decided_by"):
             words += f" by {action['decided_by']}"
         if action.get("decision_reason"):
