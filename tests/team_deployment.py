@@ -351,21 +351,30 @@ def run_in_kernel(server_url: str, token: str, code: str, *, timeout: float = 90
             "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True}}))
         output: list[str] = []
-        while True:
-            raw = await asyncio.wait_for(connection.read_message(), timeout)
-            if raw is None:
-                raise RuntimeError("the kernel's websocket closed")
-            message = json.loads(raw)
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = message["header"]["msg_type"], message["content"]
-            if kind == "stream":
-                output.append(content["text"])
-            elif kind == "error":
-                output.append(f"{content['ename']}: {content['evalue']}\n")
-            elif kind == "status" and content["execution_state"] == "idle":
-                connection.close()
-                return "".join(output)
+        try:
+            while True:
+                raw = await asyncio.wait_for(connection.read_message(), timeout)
+                if raw is None:
+                    raise RuntimeError("the kernel's websocket closed")
+                message = json.loads(raw)
+                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = message["header"]["msg_type"], message["content"]
+                if kind == "stream":
+                    output.append(content["text"])
+                elif kind == "error":
+                    output.append(f"{content['ename']}: {content['evalue']}\n")
+                elif kind == "status" and content["execution_state"] == "idle":
+                    return "".join(output)
+        finally:
+            # close and wait until the socket is closed: asyncio.run ends the loop at once, and a socket the
+            # loop never finished closing warns (unclosed socket) in whichever test the collector runs in
+            connection.close()
+            with contextlib.suppress(asyncio.TimeoutError):
+                while await asyncio.wait_for(connection.read_message(), 5) is not None:
+                    pass
+            if connection.stream is not None:
+                connection.stream.close()
 
     try:
         return asyncio.run(execute())
