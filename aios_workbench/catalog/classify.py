@@ -33,7 +33,7 @@ from datetime import date
 from aios_workbench.catalog.pii_dates import birth_date_share, has_time_of_day, parse_date
 from aios_workbench.catalog.pii_ids import _id_shaped as id_shaped
 from aios_workbench.catalog.pii_ids import compact as compact_id
-from aios_workbench.catalog.pii_names import name_shape, place_names
+from aios_workbench.catalog.pii_names import lone_names, name_shape, place_names
 from aios_workbench.catalog.pii_phones import normalize as normalize_phone
 from aios_workbench.catalog.pii_phones import phone_shaped
 from aios_workbench.catalog.pii_text import embedded_kinds, is_free_text
@@ -98,7 +98,7 @@ def _anywhere(words: str) -> re.Pattern:
     return re.compile(fold_name(words))
 
 
-Judge = Callable[[list[str]], tuple[list[bool], list[bool]]]
+Judge = Callable[[list[str], str], tuple[list[bool], list[bool]]]   # (values, normalized column name)
 
 
 @dataclass(frozen=True)
@@ -132,14 +132,14 @@ class Detector:
         m = self.hint.search(normalized) if self.hint else None
         return m.group(0).strip("_") if m else None
 
-    def flags(self, values: list[str]) -> tuple[list[bool], list[bool]]:
+    def flags(self, values: list[str], column: str = "") -> tuple[list[bool], list[bool]]:
         n = len(values)
         # A kind that no value of a spread-out probe could be is settled without judging the rest: with 40
         # values, a kind holding >= 20% of the column (the least any verdict needs) is missed 1 time in 7,000.
         if n > PROBE and not any(_check(self._plausible, v) for v in values[:: n // PROBE][:PROBE]):
             return [False] * n, [False] * n
         if self.judge is not None:
-            return self.judge(values)
+            return self.judge(values, column)
         strict = [_check(self.strict, v) for v in values] if self.strict else [False] * len(values)
         if self.loose is None:
             return strict, strict
@@ -151,14 +151,14 @@ class Detector:
         return any(_check(check, value) for check in (self.strict, self.loose) if check is not None)
 
 
-def _judge_phones(values: list[str]) -> tuple[list[bool], list[bool]]:
+def _judge_phones(values: list[str], _column: str = "") -> tuple[list[bool], list[bool]]:
     # lazy: phonenumbers' metadata only for columns that get judged
     from aios_workbench.catalog.pii_phones import phone_flags
 
     return phone_flags(values)
 
 
-def _judge_ids(values: list[str]) -> tuple[list[bool], list[bool]]:
+def _judge_ids(values: list[str], _column: str = "") -> tuple[list[bool], list[bool]]:
     # lazy: stdnum's validators only for columns that get judged
     from aios_workbench.catalog.pii_ids import id_flags
 
@@ -166,7 +166,7 @@ def _judge_ids(values: list[str]) -> tuple[list[bool], list[bool]]:
     return strict, loose
 
 
-def _judge_names(values: list[str]) -> tuple[list[bool], list[bool]]:
+def _judge_names(values: list[str], column: str = "") -> tuple[list[bool], list[bool]]:
     """Strict: full names in a column of many distinct values; loose: any name-shaped value (lower case
     typed names too). Few distinct values (products, categories, a handful of companies) are no names."""
     n = len(values)
@@ -175,11 +175,24 @@ def _judge_names(values: list[str]) -> tuple[list[bool], list[bool]]:
         return [False] * n, [False] * n
     shapes = [name_shape(v) or (name_shape(v.title()) if v.islower() else None) for v in values]
     varied = n < 20 or distinct >= 0.3 * n
-    strict = [varied and s == "full" and not v.islower() for s, v in zip(shapes, values, strict=True)]
+    lone = varied and not NAMES_OF_THINGS.search(column) and lone_names(values, shapes)
+    strict = [varied and (s == "full" or (lone and s is not None)) and not v.islower()
+              for s, v in zip(shapes, values, strict=True)]
     return strict, [s is not None for s in shapes]
 
 
-def _judge_birth_dates(values: list[str]) -> tuple[list[bool], list[bool]]:
+# Columns of places and things whose words are often people's names too (`Austin`, `Lincoln`, `Chandler`): the
+# names lexicon does not decide for them
+NAMES_OF_THINGS = re.compile(fold_name(
+    r"(?:^|_)(?:city|town|ort|stadt|ville|ciudad|citta|cidade|localidad|localidade|localita|kaupunki|miasto"
+    r"|mesto|sehir|gorod|город|місто|πολη|municipality|place|country|land|pays|pais|paese|kraj|maa|state"
+    r"|region|province|county|district|street|road|brand|product|model|colou?r|category|team|company|firm"
+    r"|vendor|supplier|school|hospital|store|shop|hotel|airport|port|station|department|dept|title|role"
+    r"|position|job|occupation|beruf|puesto|profession|status|type|kind|species|breed|ship|vessel|horse|pet"
+    r")(?:_|$)"))
+
+
+def _judge_birth_dates(values: list[str], _column: str = "") -> tuple[list[bool], list[bool]]:
     """Strict: plausible birth dates in a column whose years spread like a population's; loose: dates
     old enough to be one."""
     today = date.today()
@@ -214,7 +227,7 @@ def _could_be_id(value: str) -> bool:
     return id_shaped(compact_id(value))
 
 
-def _judge_ips(values: list[str]) -> tuple[list[bool], list[bool]]:
+def _judge_ips(values: list[str], _column: str = "") -> tuple[list[bool], list[bool]]:
     """IP addresses, unless the column's dotted quads are version numbers (`10.2.0.1`, `4.12.3.7`): small
     numbers in every part, where addresses spread over 0-255."""
     flags = [_check(is_ip, v) for v in values]
@@ -243,10 +256,11 @@ PERSON_WORDS = (r"(?:first|last|given|family|middle|maiden|full|sur|fore|person|
                 r"|fio|imya|familiya|otchestvo|фио|имя|фамилия|отчество|ім_я|імя|прізвище|по_батькові|ονομα"
                 r"|επωνυμο|ονοματεπωνυμο|onoma|eponymo|onomateponymo|mei|sei|shimei|namae|seimei|ism|naam"
                 r"|fullname|firstname|lastname|displayname")
-PERSON_ANYWHERE = r"名前|氏名|姓名|名字|フリガナ|ふりがな|이름|성명|고객명|नाम|اسم|الاسم"
+PERSON_ANYWHERE = r"名前|氏名|姓名|名字|姓氏|苗字|フリガナ|ふりがな|이름|성명|고객명|नाम|उपनाम|اسم|الاسم|لقب"
 PERSON_HINTS = (r"(?:^|_)(?:who|member|recipient|holder|account_holder|assignee|contact|kontakt|patient|employee"
                 r"|attendee|owner|signed_by|approver|party|empfaenger|empfanger|destinatario|destinataire"
-                r"|greeting_as|greeting|display|customer|client|cliente|kunde|klant|asiakas|klient|musteri"
+                r"|greeting_as|greeting|display|customer|client|cliente|kunde|klant|asiakas|klient|musteri|family|given"
+                r"|nick|nickname|alias|called|spouse|partner|guardian|parent|child|sender|caller|requester|applicant"
                 r"|клиент|клієнт|πελατης|salutation|addressee|signatory|author|agent|rep)(?:_\d+)?(?:_|$)")
 PHONE_WORDS = (r"phone(?:_?n(?:umbe)?r|_?no)?|tele?phone|tel|mobile|mobil|cell(?:_?phone)?|cellulare|celular"
                r"|movil|handy|msisdn|fax|telefon|telefono|telefoon|telefone|telefonnummer|telefon_nr|tlf|gsm"
@@ -327,7 +341,9 @@ def normalize_name(column: str) -> str:
     (`дата_рождения`), accents folded (`fødselsdato` -> fodselsdato)."""
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    return re.sub(r"[\W_]+", "_", fold_name(s)).strip("_")
+    # vowel signs of abugidas (`नाम`) are marks, not word characters to `re`: kept, or the word breaks apart
+    kept = "".join(ch if ch.isalnum() or unicodedata.category(ch) in ("Mn", "Mc") else "_" for ch in fold_name(s))
+    return re.sub(r"_+", "_", kept).strip("_")
 
 
 def _kind(data_type: str) -> str | None:
@@ -376,7 +392,7 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
         return [Classification(d.tag, NAME_ONLY_CONFIDENCE, f"name matches '{hit}'; {why}")
                 for d in detectors if (hit := d.name_hit(normalized))]
     free_text = kind == "text" and is_free_text(cleaned)
-    judged = {d.tag: d.flags(cleaned) for d in detectors}
+    judged = {d.tag: d.flags(cleaned, normalized) for d in detectors}
     _resolve(judged, cleaned)
     strict = {tag: flags[0] for tag, flags in judged.items()}
     # a column of mixed personal data ("contact": an e-mail or a phone number) gets each kind
@@ -397,7 +413,8 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
             confidence = 0.35 + 0.6 * lo
             evidence = (f"name suggests it ('{hint}'); {_percent(lo)} of {n} sampled values look like {det.noun} "
                         f"({_percent(s)} conclusively)")
-        elif s >= MIXED_MIN_SHARE and mixed >= MIXED_TOTAL and 0.35 + 0.6 * s < THRESHOLD:
+        elif (s >= MIXED_MIN_SHARE and mixed >= MIXED_TOTAL and 0.35 + 0.6 * s < THRESHOLD
+              and _only_this_kind(det.tag, strict) >= MIXED_MIN_SHARE * n):
             confidence = 0.35 + 0.6 * mixed
             evidence = (f"{_percent(s)} of {n} sampled values are {det.noun}, and {_percent(mixed)} are personal "
                         "data of the kinds detected; the name does not say so")
@@ -409,6 +426,13 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
     if free_text and not found:   # values that are PII as a whole (addresses, display-name e-mails) are no prose
         found = _embedded(found, cleaned)
     return found
+
+
+def _only_this_kind(tag: str, strict: dict[str, list[bool]]) -> int:
+    """How many values are `tag` and no other kind: a column of mixed kinds holds some of each, while phone
+    numbers that also pass an ID scheme's check digit (1 in 10 do) make no column of IDs."""
+    others = [flags for other, flags in strict.items() if other != tag]
+    return sum(1 for i, flag in enumerate(strict[tag]) if flag and not any(o[i] for o in others))
 
 
 # A value one kind's check proves claims the column against kinds whose checks accept almost anything of that

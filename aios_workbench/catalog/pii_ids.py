@@ -122,7 +122,11 @@ def _valid(check: Callable[[str], bool], v: str) -> bool:
 
 
 def _id_shaped(v: str) -> bool:
-    return bool(COMPACT_SHAPE.match(v)) and sum(ch.isdigit() for ch in v) >= 6 and parse_date(v) is None
+    """6-20 letters and digits, with 6+ digits, or 4+ beside 4+ letters (India's PAN: `ABCPE1234F`)."""
+    if not COMPACT_SHAPE.match(v) or parse_date(v) is not None:
+        return False
+    digits = sum(ch.isdigit() for ch in v)
+    return digits >= 6 or (digits >= 4 and len(v) - digits >= 4)
 
 
 def id_flags(values: list[str]) -> tuple[list[bool], list[bool], str | None]:

@@ -8,11 +8,17 @@ A value is *name-shaped* when it is 1-4 name words, optionally with honorifics a
 - Arabic, Devanagari and other scripts without letter case: 2-4 words of that script.
 A column is a column of names when nearly all its values are name-shaped and it does not look like a
 list of companies (legal suffixes), products or categories (few distinct values).
+
+Shape cannot tell a column of lone names (`Baker`, `JAMIE`) from one of towns or job titles; for those,
+and only those, a lexicon decides: the given and family names of the US census (`names` package, public
+domain data), whose population's names come from most of the world's Latin-script languages.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
+from importlib import resources
 
 # Honorifics and titles (lower case, without the dot) in the languages of our users' data.
 HONORIFICS = set("""mr mrs ms miss mx dr prof sir dame lady lord rev herr frau hr fr mme mlle m monsieur madame
@@ -26,7 +32,9 @@ asa sro spol zoo sp sa de cv ltda eireli me epp co corp corporation company grou
 partners partner und and et e y i ve ltd şti sti anonim şirketi ооо оао зао пао ао тов пп ае επε ike""".split())
 COMPANY_MARKS = ("株式会社", "有限会社", "合同会社", "有限公司", "股份", "集团", "公司", "주식회사", "(주)", "㈜",
                  "شركة", "प्राइवेट", "लिमिटेड", "&")
-CASELESS_SCRIPTS = ("ARABIC", "DEVANAGARI", "HEBREW", "THAI", "BENGALI", "TAMIL", "GEORGIAN")
+CASELESS_SCRIPTS = ("ARABIC", "DEVANAGARI", "HEBREW", "THAI", "BENGALI", "TAMIL", "GEORGIAN", "GURMUKHI", "GUJARATI",
+                    "TELUGU", "KANNADA", "MALAYALAM", "ORIYA", "SINHALA", "ETHIOPIC", "KHMER", "LAO", "MYANMAR",
+                    "SYRIAC", "THAANA", "TIBETAN")
 CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 
 
@@ -42,6 +50,13 @@ def _is_cjk(ch: str) -> bool:
     return _script(ch) in CJK_SCRIPTS or ch in "ー・"
 
 
+def _letters_only(word: str) -> bool:
+    """Letters, with the vowel signs and diacritics of abugidas and Arabic (`जोशी`, `شيّق`) counted as theirs:
+    `str.isalpha` says no to those combining marks."""
+    return bool(word) and word[0].isalpha() and all(ch.isalpha() or unicodedata.category(ch) in ("Mn", "Mc")
+                                                    for ch in word)
+
+
 def _cased_word(word: str) -> bool:
     """`Souza`, `SOUZA`, `O'Neil`, `Jean-Luc`, `McDonald`, `Şahin`: letters, starting upper case."""
     core = word.replace("-", "").replace("'", "").replace("’", "")
@@ -55,7 +70,7 @@ def name_shape(value: str) -> str | None:
     """"full", "single" (one name word: a given or family name) or None when `value` is not shaped like a
     person's name. Honorifics and initials do not count as name words."""
     v = value.strip()
-    if not 2 <= len(v) <= 60 or any(ch.isdigit() for ch in v) or "@" in v:
+    if not 1 <= len(v) <= 60 or any(ch.isdigit() for ch in v) or "@" in v:
         return None
     for suffix in HONORIFIC_SUFFIXES:
         if v.endswith(suffix) and len(v) > len(suffix):
@@ -72,8 +87,9 @@ def name_shape(value: str) -> str | None:
         return None
     if all(_is_cjk(ch) for ch in letters):
         compact = v.replace(" ", "").replace("\u3000", "").replace("・", "")
-        return ("full" if len(compact) >= 2 else None) if len(compact) <= 6 and all(
-            _is_cjk(ch) for ch in compact) else None
+        if len(compact) > 6 or not all(_is_cjk(ch) for ch in compact):
+            return None
+        return "full" if len(compact) >= 2 else "single"   # `王`, `박`: a family name alone
     words = v.replace(",", " , ").split()
     comma = words.count(",")
     if comma > 1:
@@ -93,7 +109,7 @@ def name_shape(value: str) -> str | None:
         if low in COMPANY_WORDS and len(words) > 1:
             return None
         if caseless:
-            if not bare.isalpha():
+            if not _letters_only(bare):
                 return None
         elif not _cased_word(bare) and low not in PARTICLES:
             return None
@@ -128,3 +144,38 @@ def name_column(values: list[str]) -> tuple[float, float, float]:
     shaped = [s for s in shapes if s]
     full = sum(1 for s in shaped if s == "full")
     return len(shaped) / n, (full / len(shaped) if shaped else 0.0), len(set(values)) / n
+
+
+LEXICON_FAMILY_NAMES = 20_000   # the census's most frequent family names (of 88,799; the tail is mostly rare
+                                # spellings that are also ordinary words)
+LONE_NAMES_SHARE = 0.85          # a column of lone names: this share of its values is name-shaped ...
+LEXICON_SHARE = 0.5             # ... and this share of its distinct values are known names
+
+
+def _ascii_upper(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)).upper()
+
+
+@cache
+def known_names() -> frozenset[str]:
+    """Given and family names (ASCII, upper case) of the US census, from the `names` package's data files."""
+    folder = resources.files("names")
+    found: set[str] = set()
+    for file, limit in (("dist.male.first", None), ("dist.female.first", None),
+                        ("dist.all.last", LEXICON_FAMILY_NAMES)):
+        lines = folder.joinpath(file).read_text(encoding="ascii").splitlines()
+        found.update(line.split()[0] for line in lines[:limit] if line.strip())
+    return frozenset(found)
+
+
+def lone_names(values: list[str], shapes: list[str | None]) -> bool:
+    """A column of lone given or family names (`Baker`, `JAMIE`, now and then `ANA LIZ`): nearly every value is
+    name-shaped, most are one name word, and at least half of the distinct words are names people have.
+    Towns, job titles and products share the shape, not the lexicon."""
+    shaped = [v for v, s in zip(values, shapes, strict=True) if s]
+    singles = sum(1 for s in shapes if s == "single")
+    words = {w.strip(",.") for v in shaped for w in v.split()} - {""}
+    if len(words) < 10 or len(shaped) < LONE_NAMES_SHARE * len(values) or singles < 0.5 * len(values):
+        return False
+    known = known_names()
+    return sum(1 for w in words if _ascii_upper(w) in known) >= LEXICON_SHARE * len(words)

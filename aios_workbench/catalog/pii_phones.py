@@ -115,6 +115,12 @@ COMMON_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "PT", "BR", "P
                   "CL", "PE", "RO", "HU", "SK", "BG", "HR", "RS", "SI", "LT", "LV", "EE", "IS", "LU")
 
 
+@cache
+def _trunk_zero_regions() -> tuple[str, ...]:
+    """The common regions whose national numbers are dialled with a leading 0."""
+    return tuple(r for r in COMMON_REGIONS if _region_shapes().get(r, ("", frozenset()))[0] == "0")
+
+
 def _regions(national: list[str], hinted: set[str]) -> list[str]:
     """The regions under which most of a probe of national numbers is valid (best first): the regions of
     the column's international numbers and the common regions, then every region if none fits."""
@@ -174,10 +180,36 @@ def phone_flags(values: list[str]) -> tuple[list[bool], list[bool]]:
         strict.append(ok and (separated or is_uri))
         loose.append(ok)
         bare[-1] = ok and not strict[-1]
-    # bare digits are phone numbers too in a column that writes many of its numbers as phones
-    if sum(strict) >= 0.3 * n:
+    # bare digits are phone numbers too in a column that writes many of its numbers as phones, or some as
+    # international numbers of the regions the bare ones are valid in, or nearly all as one region's mobiles
+    if (sum(strict) >= 0.3 * n or (sum(strict) >= 0.1 * n and hinted & set(regions))
+            or (sum(loose) >= 0.9 * n and _mobiles(norm, bare, [*hinted, *regions]))):
         strict = [st or b for st, b in zip(strict, bare, strict=True)]
     return strict, loose
+
+
+MOBILE_SHARE = 0.9
+
+
+def _mobiles(norm: list[str], bare: list[bool], regions: list[str]) -> bool:
+    """Nearly all bare numbers are mobile numbers of one region (`13939279133`: China's 13x-19x ranges).
+    Order numbers and barcodes are valid numbers of *some* region at times (a few regions take almost any
+    digits), but not mobiles of one region, whose ranges start with a few fixed digits."""
+    import phonenumbers  # lazy: as above
+
+    numbers = [v for v, b in zip(norm, bare, strict=True) if b]
+    if len(numbers) < 10:
+        return False
+    probe = numbers[:: max(1, len(numbers) // 20)][:20]
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    for region in dict.fromkeys(regions):
+        hits = 0
+        for v in probe:
+            parsed = _parse(v, region) or (_parse("+" + v, None) if len(v) >= 10 and v.isdigit() else None)
+            hits += parsed is not None and _region_of(parsed) == region and phonenumbers.number_type(parsed) in mobile
+        if hits >= MOBILE_SHARE * len(probe):
+            return True
+    return False
 
 
 CONFIDENT_AFTER = 60      # national numbers checked before the column's answer is taken as settled ...

@@ -35,7 +35,7 @@ _IBAN = re.compile(IBAN_SPAN)
 _IPV4 = re.compile(IPV4_SPAN)
 _IPV6 = re.compile(IPV6_SPAN)
 _CARD = re.compile(CARD_SPAN)
-_PHONE = re.compile(PHONE_SPAN)
+_PHONE = re.compile(PHONE_SPAN, re.ASCII)   # word boundaries as RE2 (the masks) sees them: `は090-...` has one
 # bounded by anything but a letter or digit of the Latin alphabet: `身份证号511800200403277989已核验` holds one
 _ID = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{2,}[A-Z0-9./\-]{4,20}[A-Z0-9](?![A-Z0-9])")
 VERSION_WORDS = re.compile(r"(?:version|release|build|firmware|fw|ver|v)\s*[:=]?\s*$", re.I)
@@ -59,15 +59,35 @@ def is_free_text(values: list[str]) -> bool:
     return wordy >= 0.5 * len(values)
 
 
-def _phone_ok(candidate: str) -> bool:
+def _dated_id(candidate: str) -> bool:
+    """Starts with six digits that read as a birth date (`020342-2664`, `070812/7189`): a Finnish, Czech or
+    Slovak ID, whose leading 0 makes it look like a national phone number."""
+    head = re.match(r"\(?(\d+)", candidate)
+    if head is None or len(head.group(1)) != 6:
+        return False
+    a, b, c = (int(head.group(1)[i:i + 2]) for i in (0, 2, 4))
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= b % 50 <= 12 and 1 <= c <= 31)
+
+
+def _phone_ok(candidate: str, before: str = "", after: str = "") -> bool:
+    """`candidate` (a PHONE_SPAN match) is a phone number; `before`, `after`: the characters around it."""
     # lazy: libphonenumber only for texts that hold a phone-shaped span
-    from aios_workbench.catalog.pii_phones import _international, _parse
+    from aios_workbench.catalog.pii_phones import _international, _parse, _trunk_zero_regions, _valid_in
 
     digits = sum(ch.isdigit() for ch in candidate)
     if not 7 <= digits <= 15 or parse_date(candidate) is not None:
         return False
     intl = _international(candidate)
-    return _parse(intl, None) is not None if intl else False
+    if intl:
+        return _parse(intl, None) is not None
+    # a national number in prose (`0303-956 3150`, `043-450-3922`): a trunk 0, digit groups, and valid where
+    # numbers are dialled with a trunk 0; a bare run of digits in prose is as likely an order number
+    # (not inside a version, a date or a code: `Chrome/48.0.857.0`, `Gecko/5901-12-11`)
+    starts_word = before == "" or before.isspace() or before in "(:=" or not before.isascii()
+    ends_word = after == "" or not (after.isascii() and (after.isalnum() or after in "-/"))
+    return (starts_word and ends_word and "." not in candidate and not _dated_id(candidate) and candidate.lstrip("(").startswith("0")
+            and any(ch in candidate for ch in " -/()")
+            and any(_valid_in(candidate, region) for region in _trunk_zero_regions()))
 
 
 def kinds_in(text: str) -> set[str]:
@@ -75,7 +95,8 @@ def kinds_in(text: str) -> set[str]:
     found = set()
     if "@" in text and any(is_email(m.group(0).strip(".")) for m in _EMAIL.finditer(text)):
         found.add("pii.email")
-    if any(iban_check(m.group(0)) for m in _IBAN.finditer(text)):
+    ibans = [m.span() for m in _IBAN.finditer(text) if iban_check(m.group(0))]
+    if ibans:
         found.add("pii.iban")
     for m in _IPV4.finditer(text):
         if is_ip(m.group(0)) and not VERSION_WORDS.search(text[max(0, m.start() - 12):m.start()]):
@@ -85,9 +106,11 @@ def kinds_in(text: str) -> set[str]:
         if any(m.group(0).count(":") >= 2 and is_ip(m.group(0)) and not re.fullmatch(r"[\d:]+", m.group(0))
                for m in _IPV6.finditer(text)):
             found.add("pii.ip_address")
-    if any(is_payment_card(m.group(0)) for m in _CARD.finditer(text)):
+    if any(is_payment_card(m.group(0)) and not any(a < m.end() and m.start() < b for a, b in ibans)   # an IBAN's
+           for m in _CARD.finditer(text)):                                                            # digits
         found.add("pii.payment_card")
-    if any(_phone_ok(m.group(0)) for m in _PHONE.finditer(text)):
+    if any(_phone_ok(m.group(0), text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1])
+           and not any(a < m.end() and m.start() < b for a, b in ibans) for m in _PHONE.finditer(text)):
         found.add("pii.phone")
     if _has_national_id(text):
         found.add("pii.national_id")

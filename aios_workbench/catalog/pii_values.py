@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
@@ -166,7 +167,10 @@ STREET_WORDS = set("""street st avenue ave av road rd lane ln boulevard blvd bd 
 square sq terrace crescent close parkway pkwy highway hwy row mews grove gardens hill walk alley apt suite unit
 flat rue chemin quai allee allée impasse route bis via viale piazza piazzale corso vicolo largo borgo contrada
 strada calle c avenida avda plaza paseo camino carrer ronda carretera travesía travesia rua travessa praça
-praca alameda estrada rodovia quadra lote bloco straat laan plein gracht kade weg singel dreef hof vej gade
+praca alameda estrada rodovia quadra lote bloco recanto vereda núcleo nucleo viaduto parque setor conjunto
+residencial chácara chacara sítio sitio fazenda trecho loteamento vila morro ladeira passarela pátio patio lagoa
+rampa subida beco campo distrito esplanada estação estacao jardim lago praia vale viela aeroporto condomínio
+condominio colônia colonia feira favela trevo utca út ulice straat laan plein gracht kade weg singel dreef hof vej gade
 allé alle gatan gata vägen vagen gränd torget strasse str gasse platz ring damm ulica ul al aleja plac pl os
 osiedle náměstí namesti nám nam třída trida nábřeží sokak sk sok cadde caddesi cad mahallesi mah mh bulvarı
 bulvari blok daire no ул улица д дом пр проспект пер переулок наб набережная бул бульвар ш шоссе пл площадь
@@ -174,19 +178,29 @@ bulvari blok daire no ул улица д дом пр проспект пер п�
 väylä raitti kaari""".split())
 STREET_SUFFIXES = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz", "damm", "ring", "straat",
                    "laan", "plein", "gracht", "gatan", "vägen", "vej", "gade", "katu", "tie", "kuja", "polku",
-                   "väylä", "caddesi", "sokak", "sokağı", "bulvarı", "mahallesi", "gränd", "stræde", "allé")
+                   "väylä", "caddesi", "sokak", "sokağı", "bulvarı", "mahallesi", "gränd", "stræde", "allé",
+                   # compounds of Dutch, German and Nordic street names (`Zoeydreef`, `Lindenstieg`, `Storgata`)
+                   "dreef", "steeg", "singel", "baan", "boulevard", "kade", "dijk", "markt", "plantsoen", "stieg",
+                   "chaussee", "ufer", "pfad", "steig", "veien", "vegen", "gata", "gate", "stigen", "backen",
+                   "torget", "plads", "vænget", "rinne", "kaari", "raitti", "aukio")
 POSTCODE = re.compile(r"^(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"       # UK
                       r"|\d{5}(?:-\d{4})?"                           # US ZIP, DE, FR, ES, IT
                       r"|\d{4}\s?[A-Z]{2}"                           # NL
                       r"|\d{3}\s?\d{2}|\d{4}"                        # SE; AT, BE, CH, DK
                       r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d)$", re.I)          # CA
-POSTCODE_INSIDE = re.compile(r"(?:^|[\s,])(?:\d{2}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}|\d{5}-\d{3}|\d{3}-\d{4}"
+POSTCODE_INSIDE = re.compile(r"(?:^|[\s,]|(?<=[^\W\d_])-(?=\d{6}(?:$|[\s,])))(?:\d{2}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}|\d{5}-\d{3}|\d{3}-\d{4}"
                              r"|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4,6})(?=$|[\s,])")
 HOUSE_NUMBER = re.compile(r"(?:^|[\s,])(?:№\s?)?\d{1,5}[A-Za-z]?(?:[/-]\d{1,4}[A-Za-z]?)?(?=$|[\s,.])")
 CJK_ADDRESS = (re.compile(r"〒\s?\d{3}-?\d{4}|[都道府県].*[市区町村郡].*\d+|[市区町村].*\d+\s*(?:丁目|番地?|号)"),  # JP
                re.compile(r"[省市].*[区县镇路街道].*\d+\s*号|[路街]\s*\d+\s*号|[省市].*[路街].{0,3}座\s*\d{6}$"),                         # CN
-               re.compile(r"(?:시|도)\s.*(?:구|군)\s.*(?:로|길|동)\s*\d+|(?:로|길)\s?\d+(?:-\d+)?"))       # KR
+               re.compile(r"(?:시|도)\s.*(?:구|군)\s.*(?:로|길|동)\s*\d+|(?:로|길|거리)\s?\d+(?:-\d+)?"))       # KR
 ARABIC_STREET = re.compile(r"(?:شارع|طريق|حي|ص\.ب)")
+
+
+def _without_marks(v: str) -> str:
+    """`v` without the vowel signs of abugidas (`चक्रधरपुर`): `re` counts them as non-word characters, which
+    would break every word of those scripts apart."""
+    return "".join(ch for ch in v if unicodedata.category(ch) not in ("Mn", "Mc"))
 
 
 def is_address(v: str) -> bool:
@@ -195,6 +209,7 @@ def is_address(v: str) -> bool:
         return False
     if any(p.search(v) for p in CJK_ADDRESS) or (ARABIC_STREET.search(v) and HOUSE_NUMBER.search(v)):
         return True
+    v = _without_marks(v)
     words = re.findall(r"[^\W\d_]+\.?|\d+[A-Za-z]?", v.lower())
     if len(words) > 24:
         return False
@@ -207,16 +222,17 @@ def is_address(v: str) -> bool:
     # "Kadaňská 19, 624 18 Kosmonosy", "Rua X 12\n01234-567 Cidade": a number, a postcode and words
     lines = [x for x in re.split(r"[\n,]", v) if x.strip()]
     letters = sum(1 for w in words if w[0].isalpha())
-    postcode = POSTCODE_INSIDE.search(v.upper())
-    return (len(lines) >= 2 and letters >= 2 and postcode is not None
-            and bool(HOUSE_NUMBER.search(v[:postcode.start()] + " " + v[postcode.end():])))
+    if len(lines) < 2 or letters < 2:
+        return False
+    # the postcode may be any of the numbers (`7810 ..., Chakradharpur-515732`): one, and a house number besides
+    return any(HOUSE_NUMBER.search(v[:m.start()] + " " + v[m.end():]) for m in POSTCODE_INSIDE.finditer(v.upper()))
 
 
 def is_address_loose(v: str) -> bool:
     """A house number with a few words ("Unit 5, Riverside Park", "Kadaňská 19"); a postcode alone is not."""
     if is_address(v):
         return True
-    words = re.findall(r"[^\W\d_]{3,}", v)
+    words = re.findall(r"[^\W\d_]{3,}", _without_marks(v))
     return (6 <= len(v) <= 200 and bool(HOUSE_NUMBER.search(v)) and 1 <= len(words) <= 14
             and "@" not in v and not DATE_LIKE.match(v) and not is_phone_loose(v) and not POSTCODE.match(v))
 
@@ -253,13 +269,21 @@ def luhn(digits: str) -> bool:
 CARD_RANGES = ((re.compile(r"^4"), {13, 16, 19}), (re.compile(r"^(?:5[1-5]|2[2-7])"), {16}),
                (re.compile(r"^3[47]"), {15}), (re.compile(r"^(?:6011|65|64[4-9])"), {16, 19}),
                (re.compile(r"^35"), {16, 17, 18, 19}), (re.compile(r"^(?:30[0-5]|36|38|39)"), {14, 16}),
-               (re.compile(r"^62"), {16, 17, 18, 19}))
+               (re.compile(r"^62"), {16, 17, 18, 19}),
+               (re.compile(r"^(?:50|5[6-9]|6[0-9])"), {12, 13, 14, 15, 16, 17, 18, 19}),   # Maestro, RuPay, Verve
+               (re.compile(r"^(?:220[0-4]|9792)"), {16}))                                   # Mir, Troy
+# Four groups of four digits (or Amex's 4-6-5), one separator throughout: the layout printed on cards and
+# typed into payment forms; with a passing Luhn digit it is a card number whatever its (new, local) issuer.
+# Order numbers built to pass Luhn are not written this way.
+CARD_LAYOUT = re.compile(r"[1-9]\d{3}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|3[47]\d{2}([ -])\d{6}\2\d{5}")
 
 
 def is_payment_card(v: str) -> bool:
     if not re.fullmatch(r"[\d\s\-]+", v):
         return False
     d = _digits(v)
+    if CARD_LAYOUT.fullmatch(v.strip()):
+        return luhn(d)
     return any(p.match(d) and len(d) in lengths for p, lengths in CARD_RANGES) and luhn(d)
 
 
