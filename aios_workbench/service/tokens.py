@@ -6,6 +6,10 @@ row filters are hers on every route. Only a SHA-256 digest of each token is kept
 `.aios/service_tokens.json` (mode 0600): the token itself is shown once, at creation. Tokens are
 revoked by id; the service re-reads the file when it changes, so adding or revoking needs no restart.
 
+An *agent* token (`aios tokens add triage-bot --agent [--on-behalf-of bob]`) belongs to an AI agent: it
+reaches the MCP gateway only (`aios mcp`, `/aios/mcp`), never the REST routes, with the tools and limits
+written in its entry.
+
 A *delegate* token (`aios tokens add dashboard --delegate`) belongs to a trusted front end, not a person:
 the team-mode dashboard with OAuth logins, whose users never see a service token. Its holder acts for the
 policy user it names in the `X-AIOS-Act-As` header (percent-encoded), on the dashboard's views only: what
@@ -75,16 +79,22 @@ class ServiceTokens:
             json.dump({"tokens": entries}, handle, indent=1)
         os.replace(temporary, self.path)
 
-    def add(self, user: str, *, label: str = "", delegate: bool = False,
-            for_roles: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    def add(self, user: str, *, label: str = "", delegate: bool = False, for_roles: tuple[str, ...] = (),
+            agent: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
         """A new token for `user` (a front end's name when `delegate`, acting only for users holding one
-        of `for_roles` when given): (its public entry, the token, shown this once)."""
+        of `for_roles` when given; an AI agent's name with `agent`: its `on_behalf_of`, `tools` and `limits`,
+        see `surfaces/mcp/identity.py`): (its public entry, the token, shown this once)."""
         if not user or not user.strip():
             raise UsageError("a token needs a user", fix="aios tokens add USER", input=user)
         token = PREFIX + new_token()
         entries = list(self._read())
         entry: dict[str, Any] = {"id": secrets.token_hex(4), "user": user.strip(), "label": label,
                  "created": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": _digest(token)}
+        if agent is not None:
+            if delegate:
+                raise UsageError("a token is an agent's or a front end's, not both", fix="drop --delegate",
+                                 input=user)
+            entry["agent"] = {k: v for k, v in agent.items() if v not in (None, (), [])}
         if delegate:
             entry["delegate"] = True
             if for_roles:

@@ -128,6 +128,7 @@ def register_commands() -> None:
         data_commands,
         job_commands,
         lineage_commands,
+        mcp_commands,
         model_commands,
         promote_commands,
         server_commands,
@@ -136,7 +137,7 @@ def register_commands() -> None:
 
     for module in (workspace_commands, server_commands, data_commands, lineage_commands, check_commands,
                    model_commands, audit_commands, promote_commands, job_commands, action_commands,
-                   app_commands, dashboard_commands):
+                   app_commands, dashboard_commands, mcp_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

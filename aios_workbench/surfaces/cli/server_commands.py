@@ -318,13 +318,43 @@ def _tokens(ctx):
 @click.option("--for-role", "for_roles", multiple=True, metavar="ROLE",
               help="With --delegate: act only for users holding this role (repeatable), e.g. the analysts a "
                    "dashboard is for, never a job identity or an administrator.")
+@click.option("--agent", is_flag=True,
+              help="A token for an AI agent named USER: it reaches only the MCP gateway (`aios mcp`, /aios/mcp), "
+                   "acting as policy user USER, or with --on-behalf-of as that user.")
+@click.option("--on-behalf-of", "on_behalf_of", default=None, metavar="USER",
+              help="With --agent: act as this policy user (audited as the agent, `via`).")
+@click.option("--tool", "agent_tools", multiple=True, metavar="TOOL",
+              help="With --agent: allow only this tool (repeatable), e.g. --tool search_catalog --tool query.")
+@click.option("--max-rows", type=click.IntRange(1), default=None, help="With --agent: rows per call (default 200).")
+@click.option("--calls-per-minute", type=click.IntRange(1), default=None,
+              help="With --agent: calls per minute (default 60).")
+@click.option("--max-bytes", type=click.IntRange(1), default=None,
+              help="With --agent: bytes of answers in all (default 20,000,000), counted by the serving process.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def tokens_add(ctx, user, label, delegate, for_roles, as_json):
-    """Create a token acting as policy user USER (or, with --delegate, for front end USER); it is printed
-    once, never stored."""
+def tokens_add(ctx, user, label, delegate, for_roles, agent, on_behalf_of, agent_tools, max_rows, calls_per_minute,
+               max_bytes, as_json):
+    """Create a token acting as policy user USER (or, with --delegate, for front end USER; with --agent, for AI
+    agent USER); it is printed once, never stored."""
 
     ws, store = _tokens(ctx)
+    if agent:
+        from aios_workbench.surfaces.mcp.identity import agent_entry  # lazy: agent tokens only
+        from aios_workbench.surfaces.mcp.server import TOOL_NAMES  # lazy: as above (loads the MCP SDK)
+
+        spec = agent_entry(on_behalf_of=on_behalf_of, tools=list(agent_tools), known_tools=set(TOOL_NAMES),
+                           limits={"max_rows": max_rows, "calls_per_minute": calls_per_minute,
+                                   "max_bytes": max_bytes}, policy_users=set(ws.policy.users), name=user)
+        entry, token = store.add(user, label=label, agent=spec)
+        emit({**entry, "token": token}, as_json=as_json, human=lambda r: [
+            f"agent token {r['id']} for {r['user']}"
+            + (f" acting for {r['agent']['on_behalf_of']}" if r["agent"].get("on_behalf_of") else "")
+            + " (shown once; for `aios mcp` as AIOS_AGENT_TOKEN, or `Authorization: Bearer <token>` at /aios/mcp):",
+            f"  {r['token']}"])
+        return
+    if on_behalf_of or agent_tools or max_rows or calls_per_minute or max_bytes:
+        raise UsageError("--on-behalf-of, --tool and the limits are for agent tokens", fix="add --agent",
+                         input=user)
     if not delegate and user not in ws.policy.users:
         raise UsageError(f"{user!r} is not a user of governance/policy.yaml", input=user,
                          fix=f"add `{user}:` with its roles under `users:` first (or pass --delegate for a front "
@@ -354,7 +384,10 @@ def tokens_ls(ctx, as_json):
         f"{r['id']:<10} {r['user']:<16} {r['created']:<26} {r['label']}"
         + (" (delegate: acts for " + (f"users with role {' or '.join(r['for_roles'])}" if r.get("for_roles")
                                        else "any policy user") + " on the dashboard's views)"
-           if r.get("delegate") else "") for r in rows]
+           if r.get("delegate") else "")
+        + (" (agent" + (f", for {r['agent']['on_behalf_of']}" if r["agent"].get("on_behalf_of") else "")
+           + (f", tools: {', '.join(r['agent']['tools'])}" if r["agent"].get("tools") else "") + ")"
+           if r.get("agent") else "") for r in rows]
         if rows else ["no user tokens (add one with `aios tokens add USER`)"])
 
 

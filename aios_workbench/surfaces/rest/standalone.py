@@ -26,6 +26,7 @@ from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied
 from aios_workbench.service.core import WorkbenchService
 from aios_workbench.service.hub import HubIdentities
 from aios_workbench.service.tokens import ACT_AS, ServiceTokens
+from aios_workbench.surfaces.mcp.http import mcp_routes
 from aios_workbench.surfaces.rest.routes import RouteMixin, mount
 from aios_workbench.surfaces.rest.serving import serve_until_stopped
 
@@ -59,6 +60,12 @@ class TokenAuthBase(web.RequestHandler):
             entry = user_tokens.entry_for(token) if user_tokens is not None else None
         if entry is None:
             self._unknown_token = token
+            return None
+        if entry.get("agent"):   # an agent's calls go through the gateway's tools, limits and audit: no side door
+            self._refusal = PermissionDenied(
+                f"token {entry['id']} is agent {entry['user']}'s: agent tokens reach the MCP gateway only",
+                fix="connect the agent to `aios mcp` (stdio) or to /aios/mcp (HTTP); see docs/agents.md",
+                input="Authorization")
             return None
         if entry.get("delegate"):
             return self._delegated(entry, acting_for)
@@ -157,13 +164,16 @@ def make_app(service: WorkbenchService, *, token: str, user: str,
     if not token:
         raise ValueError("the standalone service needs a non-empty token")
     routes = mount(TokenAuthBase, "")
+    prefixes = [""]
     if hub is not None:
         routes += mount(TokenAuthBase, hub_prefix(hub.settings.service_name))
+        prefixes.append(hub_prefix(hub.settings.service_name))
+    gateway, bridge = mcp_routes(service, prefixes)   # the agent gateway (MCP over streamable HTTP)
     return web.Application(
-        routes,
+        [*gateway, *routes],
         default_handler_class=NotFoundRoute,
         aios_service=service, aios_token=token, aios_user=user, aios_hub=hub,
-        aios_user_tokens=ServiceTokens(service.workspace.state_dir),
+        aios_user_tokens=ServiceTokens(service.workspace.state_dir), aios_mcp=bridge,
     )
 
 
@@ -175,5 +185,10 @@ def hub_prefix(service_name: str) -> str:
 async def serve(service: WorkbenchService, *, host: str, port: int, token: str, user: str,
                 hub: HubIdentities | None = None, on_ready=None) -> None:
     """Serve until SIGINT/SIGTERM, then close the service cleanly."""
-    await serve_until_stopped(make_app(service, token=token, user=user, hub=hub), host=host, port=port,
-                              close=service.close, on_ready=on_ready)
+    app = make_app(service, token=token, user=user, hub=hub)
+
+    def close() -> None:
+        app.settings["aios_mcp"].close()
+        service.close()
+
+    await serve_until_stopped(app, host=host, port=port, close=close, on_ready=on_ready)
