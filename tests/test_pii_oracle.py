@@ -64,7 +64,7 @@ def test_decoys_built_to_look_like_pii_are_not_tagged(oracle_run):
     ("created_at", ["2024-03-14", "2025-01-02", "2023-11-30", "2024-07-01", "2025-06-15"] * 5, set()),
     ("notes", ["Call back on +49 30 901820 about the order", "Customer wrote from ann.lee@example.org today",
                "Nothing to report for this ticket", "Refund sent, IBAN DE89 3704 0044 0532 0130 00 confirmed"] * 5,
-     {"pii.phone", "pii.email", "pii.iban", classify.EMBEDDED_TAG}),
+     {"pii.phone", "pii.email", "pii.iban", classify.EMBEDDED_TAG, classify.FREE_TEXT_TAG}),
 ])
 def test_decided_by_values_when_the_name_says_nothing_and_decoys_resisted(name, values, expected):
     assert {c.tag for c in classify.classify_column(name, "VARCHAR", values)} == expected
@@ -88,7 +88,8 @@ def test_names_addresses_and_birth_dates_inside_notes_are_found_and_marked_embed
 
     found = {c.tag for c in classify.classify_column("notes", "VARCHAR", notes)}
 
-    assert found == {"pii.person_name", "pii.address", "pii.date_of_birth", classify.EMBEDDED_TAG}
+    assert found == {"pii.person_name", "pii.address", "pii.date_of_birth", classify.EMBEDDED_TAG,
+                     classify.FREE_TEXT_TAG}
 
 
 @pytest.mark.parametrize(("name", "values"), [
@@ -98,7 +99,9 @@ def test_names_addresses_and_birth_dates_inside_notes_are_found_and_marked_embed
     ("content_hash", [f"{i * 2654435761 % 2**64:016x}{i * 40503 % 2**32:08x}{i:040x}" for i in range(60)]),
 ])
 def test_prose_and_logs_without_personal_data_are_not_tagged(name, values):
-    assert classify.classify_column(name, "VARCHAR", values) == []
+    # never as personal data (prose is free text: a policy may withhold it from AI agents)
+    tags = {c.tag for c in classify.classify_column(name, "VARCHAR", values)}
+    assert tags == ({classify.FREE_TEXT_TAG} if name != "content_hash" else set())
 
 
 def test_phone_numbers_written_as_phones_count_even_where_the_number_is_unassigned():
@@ -138,7 +141,7 @@ def test_phone_numbers_written_as_phones_count_even_where_the_number_is_unassign
     # a national number in prose is a phone
     ("notes", ["Customer called from 030-901820 55 about the delivery.", "Nothing to report for this ticket.",
                "Please ring back on 0161 496 0321 after five.", "Parcel handed over to the carrier."] * 6,
-     {"pii.phone", classify.EMBEDDED_TAG}),
+     {"pii.phone", classify.EMBEDDED_TAG, classify.FREE_TEXT_TAG}),
     # Dutch and German compounds name the street in one word
     ("f8", ["Zoeydreef 34", "Lindenstieg 7", "Kerksingel 12", "Havenkade 3", "Dorpsbaan 88", "Molendijk 21"] * 4,
      {"pii.address"}),
@@ -154,3 +157,10 @@ def test_ids_that_start_with_a_birth_date_are_not_national_phone_numbers_in_pros
                  "Browser Chrome/48.0.857.0 Safari/534.0 logged in", "Refund to IBAN FR76 3000 6000 0112 3456 7890 189."):
         assert "pii.phone" not in kinds_in(text), text
     assert "pii.phone" in kinds_in("Kunde rief von 030 901820 55 an.")
+
+
+def test_prose_is_tagged_as_free_text_with_or_without_personal_data_in_it():
+    notes = ["Parcel handed over to the carrier this morning.", "Customer asked about the return policy.",
+             "Ticket closed after two reminders were sent.", "Replacement part ordered, delivery next week."] * 6
+    assert {c.tag for c in classify.classify_column("comment", "VARCHAR", notes)} == {classify.FREE_TEXT_TAG}
+    assert classify.classify_column("status", "VARCHAR", ["open", "closed", "pending"] * 8) == []

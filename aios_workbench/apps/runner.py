@@ -44,8 +44,9 @@ def _connect_cell(url: str, token: str, app: str):
 
 
 def run_app(service, kernels, snapshot: Path, *, app: str, viewer: str, parameters: dict[str, Any],
-            cell_timeout: float = 120.0) -> AppRun:
-    """Execute the notebook at `snapshot` with `parameters` as `viewer` in a warm kernel of `kernels`."""
+            cell_timeout: float = 120.0, surface: str = APP_SURFACE) -> AppRun:
+    """Execute the notebook at `snapshot` with `parameters` as `viewer` in a warm kernel of `kernels`; its
+    queries carry `surface` (an agent's run: the gateway's, so masks for agents apply inside the app too)."""
     import nbformat
     from papermill.parameterize import parameterize_notebook
 
@@ -58,7 +59,7 @@ def run_app(service, kernels, snapshot: Path, *, app: str, viewer: str, paramete
     if parameters:
         notebook = parameterize_notebook(notebook, parameters, kernel_name="python3", language=language)
     runtime = job_runtime()
-    grant = runtime.issue(service, identity=viewer, surface=APP_SURFACE)
+    grant = runtime.issue(service, identity=viewer, surface=surface)
     notebook.cells.insert(0, _connect_cell(runtime.url, grant.token, app))
 
     async def execute(km) -> tuple[bool, str | None]:

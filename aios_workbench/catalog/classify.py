@@ -329,6 +329,7 @@ DETECTORS = (
                                     r"|lugar|luogo|lieu|name|count)\w*")),
 )
 EMBEDDED_TAG = "pii.embedded"
+FREE_TEXT_TAG = "text.free"
 EMBEDDED_MIN_ROWS = 2
 EMBEDDED_SAMPLE = 120      # free-text values searched for spans
 # national IDs in prose are told by check digits that 1 phone or order number in 10-100 passes too: a few
@@ -425,6 +426,8 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
             found.append(Classification(det.tag, round(min(confidence, 1.0), 3), evidence))
     if free_text and not found:   # values that are PII as a whole (addresses, display-name e-mails) are no prose
         found = _embedded(found, cleaned)
+        # prose, PII or not: what a policy may hold back from AI agents (text a model could take for orders)
+        found.append(Classification(FREE_TEXT_TAG, 0.9, "most sampled values are sentences or log lines"))
     return found
 
 

@@ -41,6 +41,7 @@ from sqlglot import exp
 
 from aios_workbench.catalog.cursor import CURSOR_VERSION, bad_cursor, decode_cursor, encode_cursor, literal, tag_value
 from aios_workbench.catalog.model import CatalogEntry
+from aios_workbench.core.agents import through_agent
 from aios_workbench.core.errors import PermissionDenied, UsageError
 from aios_workbench.policy.enforce import DatasetView, PolicyEngine
 from aios_workbench.policy.model import PolicyFile
@@ -215,7 +216,7 @@ def governed(queries, user: str, dataset: str, *, as_user: str | None, surface: 
         identity = queries.identity(user, as_user)
         policy_file = queries.policy.current()
         policy = PolicyEngine(policy_file)
-        view = policy.view(policy.principal(identity), entry)
+        view = policy.view(policy.principal(identity, agent=through_agent(surface)), entry)
     except PermissionDenied:
         view = None
     if view is None or not view.allowed:

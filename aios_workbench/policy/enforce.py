@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from aios_workbench.core.agents import AGENT_ROLE
 from aios_workbench.core.errors import ConfigError, PermissionDenied, UnknownPolicyUser
 from aios_workbench.policy.model import PolicyFile
 
@@ -52,13 +53,15 @@ class PolicyEngine:
         self.policy = policy
         self._domains = {member.lower(): name for name, members in policy.join_domains.items() for member in members}
 
-    def principal(self, user: str) -> Principal:
+    def principal(self, user: str, *, agent: bool = False) -> Principal:
+        """`user` as the policy knows them; `agent`: acting through the MCP gateway (gains AGENT_ROLE)."""
         info = self.policy.users.get(user)
         if info is None:
             raise UnknownPolicyUser(
                 f"user {user!r} is not in the policy, so it may read nothing (deny by default)",
                 fix=f"add `{user}:` with its roles under `users:` in governance/policy.yaml", input=user)
-        return Principal(user, frozenset(info.roles), dict(info.attributes))
+        roles = frozenset(info.roles) | ({AGENT_ROLE} if agent else set())
+        return Principal(user, roles, dict(info.attributes))
 
     def is_auditor(self, user: str) -> bool:
         info = self.policy.users.get(user)
@@ -73,7 +76,7 @@ class PolicyEngine:
     def tag_mask(self, principal: Principal, tags: set[str]) -> str | None:
         """The rule of the first tag mask that hides a value with `tags` from `principal`; None: none does."""
         for i, mask in enumerate(self.policy.masks):
-            if mask.tag and mask.tag in tags and not principal.roles & set(mask.unmasked_for):
+            if mask.tag and mask.tag in tags and _applies(mask, principal):
                 return f"masks[{i}]: {mask.method} on tag {mask.tag}"
         return None
 
@@ -126,7 +129,7 @@ class PolicyEngine:
     def _masks(self, principal: Principal, entry) -> dict[str, tuple[str, str]]:
         masks: dict[str, tuple[str, str]] = {}
         for i, mask in enumerate(self.policy.masks):
-            if principal.roles & set(mask.unmasked_for):
+            if not _applies(mask, principal):
                 continue
             for column in entry.columns:
                 if mask.column:
@@ -168,3 +171,9 @@ class PolicyEngine:
         except sqlglot.errors.ParseError as exc:
             raise ConfigError(f"governance/policy.yaml row_filters[{index}]: predicate {text!r} is not valid "
                               f"SQL: {str(exc).splitlines()[0]}", fix="fix the predicate", input=text) from None
+
+
+def _applies(mask, principal: Principal) -> bool:
+    """A mask hides values from `principal`: not one of its `unmasked_for`, and one of its `only_for` if any."""
+    return not principal.roles & set(mask.unmasked_for) and (not mask.only_for
+                                                             or bool(principal.roles & set(mask.only_for)))

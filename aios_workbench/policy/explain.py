@@ -6,13 +6,14 @@ from aios_workbench.core.errors import PermissionDenied
 from aios_workbench.policy.enforce import PolicyEngine
 
 
-def explain(policy_file, catalog, user: str, dataset: str) -> dict:
+def explain(policy_file, catalog, user: str, dataset: str, *, agent: bool = False) -> dict:
+    """What `user` (acting through an AI agent, with `agent`) sees of `dataset`, column by column."""
     policy = PolicyEngine(policy_file)
     entry = catalog.resolve(tuple(dataset.split(".")))
     result = {"user": user, "dataset": entry.full_name, "allowed": False, "rule": "", "roles": [],
               "columns": [], "row_filter": None}
     try:
-        principal = policy.principal(user)
+        principal = policy.principal(user, agent=agent)
     except PermissionDenied as exc:
         result["rule"] = exc.message
         return result

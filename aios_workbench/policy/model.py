@@ -78,6 +78,9 @@ class ColumnMask(Strict):
         description="redact_spans: free text keeps its words, the personal data inside it (e-mails, phones, "
                     "IBANs, cards, IPs, ID-like numbers) becomes ***")
     unmasked_for: tuple[str, ...] = Field((), description="roles that see raw values")
+    only_for: tuple[str, ...] = Field((), description="roles this mask applies to (default: everyone not in "
+                                                      "unmasked_for); `agent` is every AI agent's call through "
+                                                      "the MCP gateway")
 
 
 class RowFilter(Strict):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from aios_workbench.catalog.load import load_catalog
+from aios_workbench.core.agents import through_agent
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.policy.enforce import PolicyEngine
 from aios_workbench.query.policy_holder import PolicyHolder
@@ -184,7 +185,7 @@ class QueryService:
         try:
             identity = self.identity(user, as_user)
             policy = PolicyEngine(self.policy.current())
-            principal = policy.principal(identity)
+            principal = policy.principal(identity, agent=through_agent(surface))
             engine = self.engine
             rewritten = self._rewrite(sql, policy, principal, engine)
         except (QueryDenied, PermissionDenied, NotFound, UsageError) as exc:
@@ -250,7 +251,8 @@ class QueryService:
 
     def _rewrite(self, sql: str, policy: PolicyEngine, principal, engine):
         catalog = self.catalog()
-        key = (sql, principal.name, id(policy.policy), id(catalog), id(engine))
+        # the roles too: one person through an AI agent gains the `agent` role, and masks for agents
+        key = (sql, principal.name, principal.roles, id(policy.policy), id(catalog), id(engine))
         cached = self._rewrites.get(key)
         if cached is not None and cached[0] is policy.policy and cached[1] is catalog:
             self._rewrites.move_to_end(key)

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from aios_workbench.apps import form
 from aios_workbench.apps.render import page
-from aios_workbench.apps.runner import canonical_parameters, run_app
+from aios_workbench.apps.runner import APP_SURFACE, canonical_parameters, run_app
+from aios_workbench.core.agents import AGENT_SURFACE, through_agent
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.jobs.manage import get_job
 from aios_workbench.service.manager import Manager
@@ -161,8 +162,9 @@ class AppsManager(Manager):
         values = form.checked(version.parameter_schema, form.fields(version.parameter_schema, self._choices_for(user)),
                               parameters, from_text=from_text)
         canonical = canonical_parameters(values)
+        agent = through_agent(surface)   # an agent's page may hide more (masks `only_for: [agent]`): cached apart
         key = hashlib.sha256("\x00".join((name, str(version.version), version.digest, user, canonical,
-                                          fingerprints)).encode()).hexdigest()
+                                          fingerprints, "agent" if agent else "")).encode()).hexdigest()
         cached = self._cached(key)
         if cached is not None:
             self.service.audit.append(user=user, surface=surface, action="app.run", target=f"app:{name}",
@@ -174,7 +176,8 @@ class AppsManager(Manager):
             raise WorkbenchError(f"the notebook of version {version.version} of {name!r} is missing from the store",
                                  fix=f"promote it again (`aios promote {version.notebook}`)", input=name)
         outcome = run_app(self.service, self.kernels, snapshot, app=name, viewer=user, parameters=values,
-                          cell_timeout=self.service.workspace.config.apps.cell_timeout_seconds)
+                          cell_timeout=self.service.workspace.config.apps.cell_timeout_seconds,
+                          surface=AGENT_SURFACE if agent else APP_SURFACE)
         result = {"name": name, "title": title, "version": version.version, "parameters": values,
                   "ok": outcome.ok, "error": outcome.error, "seconds": outcome.seconds,
                   "datasets_read": outcome.datasets_read, "html": page(outcome.notebook, title=title,

@@ -56,14 +56,15 @@ class CatalogManager(Manager):
                       visible=lambda e: policy.grant_for(principal, e) is not None, limit=limit)
         return [h.to_dict() for h in hits]
 
-    def explain(self, user: str, dataset: str) -> dict[str, Any]:
-        """What `user` sees of `dataset` and why: grant, masks, row filter."""
-        return explain(self.service.queries.policy.current(), self.service.queries.catalog(), user, dataset)
+    def explain(self, user: str, dataset: str, *, agent: bool = False) -> dict[str, Any]:
+        """What `user` (through an AI agent, with `agent`) sees of `dataset` and why: grant, masks, row filter."""
+        return explain(self.service.queries.policy.current(), self.service.queries.catalog(), user, dataset,
+                       agent=agent)
 
-    def show(self, user: str, dataset: str) -> dict[str, Any]:
-        """`dataset`'s catalog entry with what `user` sees of it (`access`); a dataset they may not read is
-        refused, as `readable` and `search` leave it out."""
-        info = self.explain(user, dataset)
+    def show(self, user: str, dataset: str, *, agent: bool = False) -> dict[str, Any]:
+        """`dataset`'s catalog entry with what `user` (through an AI agent, with `agent`) sees of it (`access`);
+        a dataset they may not read is refused, as `readable` and `search` leave it out."""
+        info = self.explain(user, dataset, agent=agent)
         if not info["allowed"]:
             raise PermissionDenied(f"{user} may not read {info['dataset']}: {info['rule']}", input=dataset,
                                    fix="ask a data steward for a grant in governance/policy.yaml "

@@ -8,13 +8,14 @@ import decimal
 import html.parser
 from typing import TYPE_CHECKING, Any
 
+from aios_workbench.core.agents import AGENT_SURFACE
 from aios_workbench.core.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.surfaces.mcp.identity import Agent
 
-SURFACE = "mcp"
+SURFACE = AGENT_SURFACE
 TEXT_LIMIT = 20_000   # characters of an app page's text an agent gets
 
 
@@ -42,7 +43,7 @@ def search_catalog(svc: WorkbenchService, agent: Agent, text: str, limit: int) -
 
 
 def describe_dataset(svc: WorkbenchService, agent: Agent, dataset: str) -> dict[str, Any]:
-    shown = svc.catalog.show(agent.user, dataset)
+    shown = svc.catalog.show(agent.user, dataset, agent=True)
     access = shown.get("access", {})
     lineage = svc.catalog.lineage(agent.user, access.get("dataset", dataset), depth=1)
     return {**shown, "lineage": {"upstream": _names(lineage.get("upstream")),
@@ -74,7 +75,7 @@ def profile_dataset(svc: WorkbenchService, agent: Agent, dataset: str) -> dict[s
 
 
 def explain_policy(svc: WorkbenchService, agent: Agent, dataset: str) -> dict[str, Any]:
-    return svc.catalog.explain(agent.user, dataset)
+    return svc.catalog.explain(agent.user, dataset, agent=True)
 
 
 def run_quality(svc: WorkbenchService, agent: Agent, suites: list[str]) -> dict[str, Any]:
