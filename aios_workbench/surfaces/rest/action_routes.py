@@ -51,7 +51,7 @@ class ActionsRoute(RouteMixin):
             self.service.actions.propose, self.user_name, kind=body["kind"], payload=body["payload"],
             title=body.get("title"), reason=body.get("reason", ""), evidence=body.get("evidence"),
             sources=body.get("sources"), expires_in_hours=body.get("expires_in_hours"), surface="api",
-            via=body.get("via")))
+            via=body.get("via"), fill=body.get("fill"), rephrase=bool(body.get("rephrase", False))))
 
 
 class ActionRoute(RouteMixin):
