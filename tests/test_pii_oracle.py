@@ -164,3 +164,6 @@ def test_prose_is_tagged_as_free_text_with_or_without_personal_data_in_it():
              "Ticket closed after two reminders were sent.", "Replacement part ordered, delivery next week."] * 6
     assert {c.tag for c in classify.classify_column("comment", "VARCHAR", notes)} == {classify.FREE_TEXT_TAG}
     assert classify.classify_column("status", "VARCHAR", ["open", "closed", "pending"] * 8) == []
+    companies = [f"{a} {b} {c} {d}" for a in ("Bluefield", "Ember", "Nordic", "Granite") for b in ("Metals", "Parts")
+                 for c in ("Group", "Trading", "Holding") for d in ("NV", "GmbH")]
+    assert classify.classify_column("supplier_name", "VARCHAR", companies) == []   # names, not prose

@@ -264,9 +264,9 @@ def test_a_pandas_built_column_of_raw_values_is_tagged_though_its_lineage_is_unk
     # same name as an input column: its tags; unknown lineage, raw PII read: every tag read raw (text columns)
     assert origins(result, "iban") == {"pii.iban": "lineage"}
     assert set(origins(result, "who")) == {"pii.person_name", "pii.email", "pii.phone", "pii.address", "pii.iban",
-                                           "pii.embedded", "text.free"}   # its values: an e-mail inside prose
+                                           "pii.embedded"}   # and its values hold an e-mail inside longer text
     assert {tag for tag, origin in origins(result, "who").items() if origin != "unverified"} <= {"pii.embedded",
-                                                                                               "pii.email", "text.free"}
+                                                                                               "pii.email"}
     assert set(origins(result, "ref")) >= {"pii.iban"}
     assert "score" not in result["tags"] and "supplier_id" not in result["tags"]
     assert any(w.startswith("column who: its lineage is unknown") for w in result["warnings"])

@@ -36,7 +36,7 @@ from aios_workbench.catalog.pii_ids import compact as compact_id
 from aios_workbench.catalog.pii_names import lone_names, name_shape, place_names
 from aios_workbench.catalog.pii_phones import normalize as normalize_phone
 from aios_workbench.catalog.pii_phones import phone_shaped
-from aios_workbench.catalog.pii_text import embedded_kinds, is_free_text
+from aios_workbench.catalog.pii_text import embedded_kinds, is_free_text, is_prose
 from aios_workbench.catalog.pii_values import (
     iban_check,
     is_address,
@@ -427,7 +427,8 @@ def classify_column(name: str, data_type: str, values: list[str] | None) -> list
     if free_text and not found:   # values that are PII as a whole (addresses, display-name e-mails) are no prose
         found = _embedded(found, cleaned)
         # prose, PII or not: what a policy may hold back from AI agents (text a model could take for orders)
-        found.append(Classification(FREE_TEXT_TAG, 0.9, "most sampled values are sentences or log lines"))
+        if is_prose(cleaned):
+            found.append(Classification(FREE_TEXT_TAG, 0.9, "most sampled values are sentences or log lines"))
     return found
 
 

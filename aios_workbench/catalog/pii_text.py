@@ -69,6 +69,21 @@ def _dated_id(candidate: str) -> bool:
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= b % 50 <= 12 and 1 <= c <= 31)
 
 
+def is_prose(values: list[str]) -> bool:
+    """Most values are sentences or log lines, not names: several words, some of them not capitalised (a
+    company's or a product's name capitalises each word: `Bluefield Materials Group NV`)."""
+    if not values:
+        return False
+
+    def prose(v: str) -> bool:
+        if len(CJK_TEXT.findall(v)) >= CJK_TEXT_CHARS and SENTENCE_END.search(v) is not None:
+            return True
+        words = [w for w in v.split() if WORD.search(w)]
+        return len(words) >= FREE_TEXT_WORDS and sum(1 for w in words if not w[0].isupper()) >= 2
+
+    return sum(1 for v in values if prose(v)) >= 0.5 * len(values)
+
+
 def _phone_ok(candidate: str, before: str = "", after: str = "") -> bool:
     """`candidate` (a PHONE_SPAN match) is a phone number; `before`, `after`: the characters around it."""
     # lazy: libphonenumber only for texts that hold a phone-shaped span
