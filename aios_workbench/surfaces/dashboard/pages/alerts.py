@@ -7,6 +7,9 @@ someone was quicker, the page says who and when instead.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+
 import panel as pn
 import param
 
@@ -34,7 +37,7 @@ class AlertsPage(param.Parameterized):
             f'<div data-testid="alert-item" data-alert-id="{alert["id"]}" data-state="{esc(alert["state"])}">'
             f'<b style="color:{color}">{esc(alert["severity"]).upper()}</b> #{alert["id"]} {esc(alert["title"])}'
             f'<div style="font-size:.85em;color:#52606d">{esc(alert["kind"])} · {esc(alert["at"])}{repeat}'
-            f'{ack}</div></div>', sizing_mode="stretch_width")
+            f'{ack}</div>{_next_step(alert)}</div>', sizing_mode="stretch_width")
         if alert["state"] != "open":
             return pn.Row(text, sizing_mode="stretch_width")
         button = pn.widgets.Button(name=f"Acknowledge #{alert['id']}", button_type="primary", width=150,
@@ -74,3 +77,17 @@ class AlertsPage(param.Parameterized):
     def __panel__(self):
         state = pn.widgets.RadioButtonGroup.from_param(self.param.state, button_type="light")
         return pn.Column(heading("Alerts", "page-alerts"), state, self._feed, sizing_mode="stretch_width")
+
+
+def _next_step(alert: dict) -> str:
+    """The decision app an alert points to (`detail.link`: an app and the values to open it with), as a link
+    that opens it on the Apps page with those values (the Apps page's shareable link)."""
+    link = (alert.get("detail") or {}).get("link") or {}
+    app = link.get("app")
+    if not isinstance(app, str) or not app:
+        return ""
+    query = urllib.parse.urlencode({"page": "apps", "app": app,
+                                    "values": json.dumps(link.get("params") or {}, sort_keys=True)})
+    label = app.replace("_", " ").capitalize()
+    return (f'<div style="margin-top:.3em"><a data-testid="alert-next-step" href="?{esc(query)}">'
+            f"Open the {esc(label)} app for this &rarr;</a></div>")
