@@ -376,3 +376,45 @@ def test_governed_drift_sees_masked_values_only(tmp_path):
     assert items["email"].detail["distribution"]["kind"] == "categories"
     assert not any(marker in str(items["email"].detail["distribution"]) for marker in RAW_MARKERS)
     assert kind.status == "pass"
+
+
+def test_a_small_query_max_rows_does_not_cut_a_checks_own_statements(tmp_path):
+    """`query.max_rows` caps answers that leave the service; a drift's histograms and sorted values stay in it
+    (only statistics leave), so a small cap must not cut them: before, the statistics came out of a cut-off
+    answer, silently wrong. The same drift under a cap of 100 rows and under the default agrees exactly."""
+    import yaml
+
+    from tests.governed_fixtures import build_governed_workspace, open_governed_service
+
+    reference = "(SELECT id % 5000 AS v FROM hr.main.events WHERE id < 150000)"
+    current = "(SELECT (id * 7) % 5003 AS v FROM hr.main.events WHERE id >= 150000)"
+    results = {}
+    for cap in (None, 100):
+        root = build_governed_workspace(tmp_path / f"ws{cap}")
+        if cap:
+            config = yaml.safe_load((root / "aios.yaml").read_text())
+            config["query"] = {**(config.get("query") or {}), "max_rows": cap}
+            (root / "aios.yaml").write_text(yaml.safe_dump(config))
+        service = open_governed_service(root)
+        try:
+            for mode in ("exact", "histogram"):
+                found = service.checks.drift("sam", reference, current, wasserstein=mode, record=False)
+                results[cap, mode] = [_rounded({"name": i.get("name"), "status": i.get("status"),
+                                                "metrics": i.get("metrics")}) for i in found["items"]]
+            answer = service.queries.run("SELECT * FROM hr.main.events", user="sam", surface="api").to_arrow()
+            assert answer.num_rows == (cap or 300_000)   # answers that leave are still capped
+        finally:
+            service.close()
+    assert results[None, "exact"] == results[100, "exact"]
+    assert results[None, "histogram"] == results[100, "histogram"]
+
+
+def _rounded(value):
+    """`value` with its floats to 9 significant digits (DuckDB's parallel sums may differ in the last bits)."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value

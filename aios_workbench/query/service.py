@@ -88,6 +88,7 @@ class QueryResult:
 # datasets read but no column lineage, whose derivation for a wide aggregate costs more than the query
 # (a drift's 16 statements: 2.2 s of Python, contending with DuckDB) and describes no one's result.
 MACHINE_SURFACES = frozenset({"check", "lineage"})
+INTERNAL_MAX_ROWS = 50_000_000   # rows of one statement the service wrote for itself (see `QueryService.run`)
 
 # A lineage event is built once no query has started or finished for LINEAGE_QUIET seconds (the answer
 # has left), or at the latest LINEAGE_MAX_DELAY seconds after it was queued (constant load). Built at
@@ -172,8 +173,10 @@ class QueryService:
         return as_user
 
     def run(self, sql: str, *, user: str, surface: str, as_user: str | None = None,
-            max_rows: int | None = None, run_id: str | None = None) -> QueryResult:
-        """Rewrite and start `sql` as `user` (or `as_user`); raise when denied (and audited)."""
+            max_rows: int | None = None, run_id: str | None = None, internal: bool = False) -> QueryResult:
+        """Rewrite and start `sql` as `user` (or `as_user`); raise when denied (and audited). `internal`: a
+        statement the service wrote whose rows never leave it (a check's histograms and sorted values: only
+        its statistics do), capped at INTERNAL_MAX_ROWS rather than the workspace's `query.max_rows`."""
         if not isinstance(sql, str) or not sql.strip():
             raise UsageError("the query is empty", fix="pass a SELECT statement", input=sql)
         detail = {"sql": sql, "run_id": run_id} if run_id else {"sql": sql}
@@ -209,8 +212,8 @@ class QueryService:
         except WorkbenchError as exc:  # authorized, but failed in the engine: audited as such
             finish(None, exc)
             raise
-        return QueryResult(schema, rewritten.datasets, min(max_rows or self.max_rows, self.max_rows),
-                           batches, finish)
+        cap = INTERNAL_MAX_ROWS if internal else min(max_rows or self.max_rows, self.max_rows)
+        return QueryResult(schema, rewritten.datasets, cap, batches, finish)
 
     def _emit_lineage(self, sql, identity, surface, rewritten, outcome, run_id, error) -> None:
         """Queue an OpenLineage event for a query that read governed data (never its rewritten SQL)."""

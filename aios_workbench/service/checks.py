@@ -66,9 +66,16 @@ class _ReadingRunner:
         self.read: set[str] = set()
 
     def __call__(self, sql: str) -> Any:
-        result = self._queries.run(sql, user=self._user, surface=self._surface, run_id=self._run_id)
+        # a check's statements are the service's own and their rows stay here (only statistics leave): the
+        # workspace's row cap for answers does not cut them, which would make a statistic wrong and look right
+        result = self._queries.run(sql, user=self._user, surface=self._surface, run_id=self._run_id,
+                                   internal=True)
         table = result.to_arrow()
         self.read.update(str(name).lower() for name in result.datasets)
+        if result.truncated:
+            raise UsageError(f"a check's query needed more than {result.max_rows:,} rows; its statistics would "
+                             "be computed on part of the data", input="check",
+                             fix="compare fewer rows (a sample or a shorter period in a parenthesised SELECT)")
         return table
 
     def take(self) -> set[str]:
