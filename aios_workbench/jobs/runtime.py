@@ -108,13 +108,14 @@ class JobQueries:
         return getattr(self._queries, name)
 
     def run(self, sql: str, *, user: str, surface: str, as_user: str | None = None,
-            max_rows: int | None = None, run_id: str | None = None):
-        """Run `sql` through the one governed path; the kernel's own `surface` label is not trusted."""
+            max_rows: int | None = None, run_id: str | None = None, internal: bool = False):
+        """Run `sql` through the one governed path; the kernel's own `surface` label is not trusted
+        (`internal`: a check's own statement, see `QueryService.run`)."""
         grant = self._grant
         grant.note_mlflow_run(run_id)
         try:
             result = self._queries.run(sql, user=user, surface=grant.surface, as_user=as_user, max_rows=max_rows,
-                                       run_id=run_id or grant.lineage_run_id)
+                                       run_id=run_id or grant.lineage_run_id, internal=internal)
         except WorkbenchError as exc:
             if exc.code in ("query_denied", "permission_denied"):   # refused, not failed in the engine
                 grant.record_denied(exc, self._queries.catalog)
