@@ -34,7 +34,7 @@ def test_sidebar_panel_shows_the_live_service_status(chromium, lab_url):
     sources = {row.get_attribute("data-name"): row.get_attribute("data-ok")
                for row in page.get_by_test_id("aios-connector").all()}
     assert sources == {"purchasing_warehouse": "true", "shipment_files": "true", "supplier_master": "true",
-                       "outputs": "true"}
+                       "external_signals": "true", "outputs": "true"}
     page.screenshot(path=str(artifact("lab-sidebar.png")))
     assert not errors, errors
 

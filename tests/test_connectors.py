@@ -24,6 +24,7 @@ def test_demo_sources_all_answer(demo_workspace):
         "supplier_master": ("sqlite", True, None),
         "purchasing_warehouse": ("duckdb", True, None),
         "shipment_files": ("files", True, None),
+        "external_signals": ("duckdb", True, None),
         "outputs": ("datasets", True, None),   # no dataset written yet: still a healthy source
     }
 

@@ -427,7 +427,7 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
 
         open_page(page, dashboard, "overview")
         assert page.get_by_test_id("overview-datasets-value").inner_text() == "2"
-        assert "of 3 in the catalog" in page.get_by_test_id("overview-datasets").inner_text()
+        assert "of 5 in the catalog" in page.get_by_test_id("overview-datasets").inner_text()   # with the signals
         assert page.get_by_test_id("overview-owners-value").inner_text() == "100%"
         # bob's checks: purchase_orders_basics, purchase_orders_quantities (warn), suppliers_contacts
         assert page.get_by_test_id("overview-checks-value").inner_text() == "100%"
@@ -438,7 +438,7 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
         assert_no_raw_values(page, seeded.raw, "overview")
 
         open_page(page, dashboard, "data")
-        wait_text(page, "2 datasets you can read")
+        wait_text(page, "4 datasets you can read")
         assert page.get_by_role("button", name=SHIPMENTS).count() == 0   # no grant: not even listed
         open_dataset(page, SUPPLIERS, "Preview")
         page.get_by_test_id("preview-page").wait_for()
@@ -467,7 +467,9 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
         open_page(page, dashboard, "quality")
         summary = page.get_by_test_id("quality-summary").inner_text()
         # shipments' checks are not bob's to see: the latest verdict of each of the three others
-        assert summary.startswith("3 checks: 2 passed, 1 passed with warnings."), summary
+        # (+ the monitor supply_risk, whose dataset outputs.supply_risk no job wrote in this copy: service/checks.py
+        # lists a check over a dataset the catalog does not know to everyone)
+        assert summary.startswith("4 checks: 2 passed, 1 passed with warnings, 1 not run yet."), summary
         assert "shipments" not in text_with(page, "purchase_orders_quantities")
         shoot(page, "quality")
         page.locator("select").first.select_option(label=ORDERS)      # one dataset: its rules, column by column
@@ -532,7 +534,7 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
 def test_bob_and_alice_see_different_rows_of_the_same_dataset(chromium, dashboard, seeded):
     with session(chromium, dashboard, "alice") as page:
         open_page(page, dashboard, "data")
-        wait_text(page, "3 datasets you can read")
+        wait_text(page, "5 datasets you can read")
         open_dataset(page, SUPPLIERS, "Preview")
         page.get_by_test_id("preview-page").wait_for()
         alice_rows = download_csv(page)

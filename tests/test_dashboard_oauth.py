@@ -99,7 +99,7 @@ def test_a_policy_user_signs_in_at_the_provider_and_reads_as_themselves(chromium
         assert page.get_by_test_id("current-user").inner_text() == "bob"
         assert page.url.startswith(oauth_dashboard.url)
         open_page(page, oauth_dashboard, "data")
-        wait_text(page, "2 datasets you can read")      # bob's grants, not anyone else's
+        wait_text(page, "4 datasets you can read")      # bob's grants, not anyone else's
         cookies = {c["name"]: c["value"] for c in context.cookies()}
         assert cookies["access_token"] and all(c["httpOnly"] for c in context.cookies()
                                                if c["name"] in ("user", "access_token"))
@@ -121,7 +121,7 @@ def test_a_provider_that_names_users_by_email_signs_in_the_policy_user_with_that
         page.get_by_test_id("current-user").wait_for()
         assert page.get_by_test_id("current-user").inner_text() == "bob"      # reads as bob, with his grants
         open_page(page, oauth_dashboard, "data")
-        wait_text(page, "2 datasets you can read")
+        wait_text(page, "4 datasets you can read")
     finally:
         context.close()
     record = next(r for r in login_records(oauth_dashboard.ws, "bob") if r["detail"].get("signed_in_as"))

@@ -35,10 +35,14 @@ def sqlite_rows(root: Path, sql: str) -> list[tuple]:
 
 @contextlib.contextmanager
 def demo_connection(root: Path):
-    """DuckDB over all three stores: `suppliers` (copied from SQLite), `purchase_orders`, `shipments`."""
+    """DuckDB over all four stores: `suppliers` (copied from SQLite), `purchase_orders`, `shipments`, `signals`
+    and `supplier_lanes`."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{root / storage.DUCKDB_FILE}' AS warehouse (READ_ONLY)")
+        con.execute(f"ATTACH '{root / storage.SIGNALS_FILE}' AS external (READ_ONLY)")
+        con.execute("CREATE VIEW signals AS SELECT * FROM external.main.signals")
+        con.execute("CREATE VIEW supplier_lanes AS SELECT * FROM external.main.supplier_lanes")
         con.execute("CREATE VIEW purchase_orders AS SELECT * FROM warehouse.procurement.purchase_orders")
         con.execute(f"CREATE VIEW shipments AS SELECT * FROM read_parquet('{root / 'shipments'}/*.parquet')")
         with contextlib.closing(sqlite3.connect(root / storage.SQLITE_FILE)) as lite:
@@ -63,7 +67,8 @@ def content_digest(root: Path) -> dict[str, str]:
         digests = {
             table: str(scalar(con, f"SELECT hash(list(t ORDER BY {key})) FROM {table} t"))
             for table, key in (("suppliers", "supplier_id"), ("purchase_orders", "po_id"),
-                               ("shipments", "shipment_id"))
+                               ("shipments", "shipment_id"), ("signals", "week, region"),
+                               ("supplier_lanes", "supplier_id"))
         }
     for path in sorted((root / "shipments").glob("*.parquet")):
         digests[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -104,7 +109,8 @@ def test_different_seed_gives_different_data(dataset, tmp_path):
     other = demo.generate_demo_data(tmp_path / "other", seed=8, scale=SCALE)
 
     ours, theirs = content_digest(dataset.root), content_digest(other.root)
-    assert all(ours[table] != theirs[table] for table in ("suppliers", "purchase_orders", "shipments"))
+    assert all(ours[table] != theirs[table]
+               for table in ("suppliers", "purchase_orders", "shipments", "signals", "supplier_lanes"))
 
 
 def test_manifest_lists_every_file_and_true_row_counts(dataset, db):
@@ -113,7 +119,7 @@ def test_manifest_lists_every_file_and_true_row_counts(dataset, db):
     assert on_disk == sorted([*dataset.files, demo.MANIFEST_FILE])
     assert dict(dataset.row_counts) == {
         table: scalar(db, f"SELECT count(*) FROM {table}")
-        for table in ("suppliers", "purchase_orders", "shipments")
+        for table in ("suppliers", "purchase_orders", "shipments", "signals", "supplier_lanes")
     }
     assert dataset.row_counts["purchase_orders"] == round(40_000 * SCALE)
     assert 0.9 < dataset.row_counts["shipments"] / dataset.row_counts["purchase_orders"] < 1.0
@@ -298,10 +304,90 @@ def test_connector_declarations_point_at_the_generated_files(dataset):
 
     assert {name: c["type"] for name, c in declared.items()} == {
         "supplier_master": "sqlite", "purchasing_warehouse": "duckdb", "shipment_files": "files",
+        "external_signals": "duckdb",
         "outputs": "datasets"}   # where notebooks write results back: empty until they do
     assert all(c["name"] == name for name, c in declared.items())
     assert str(under_data_dir["supplier_master"]) in dataset.files
     assert str(under_data_dir["purchasing_warehouse"]) in dataset.files
+    assert str(under_data_dir["external_signals"]) in dataset.files
     shipments = declared["shipment_files"]["options"]
     matched = sorted((dataset.root / under_data_dir["shipment_files"]).glob(shipments["glob"]))
     assert len(matched) == 15 and shipments["format"] == "parquet"
+
+
+# -- external signals (issue #21): a weekly feed per region, supplier lanes, a disruption building ----------
+def test_the_signals_come_after_the_tables_and_leave_them_as_they_were(dataset, tmp_path, monkeypatch):
+    """The signals draw from a random stream of their own: with other (empty) signals the tables are the same."""
+    from aios_workbench.demo import signals
+
+    def other_signals(seed, tables):
+        built = signals.build_signals(seed + 1, tables)
+        return signals.SignalTables(built.supplier_lanes.slice(0, 0), built.signals.slice(0, 0))
+
+    monkeypatch.setattr(demo, "build_signals", other_signals)
+    without = demo.generate_demo_data(tmp_path / "other-signals", seed=7, scale=SCALE)
+
+    ours, theirs = content_digest(dataset.root), content_digest(without.root)
+    assert theirs["signals"] != ours["signals"]
+    assert {k: v for k, v in ours.items() if k not in ("signals", "supplier_lanes")} == \
+        {k: v for k, v in theirs.items() if k not in ("signals", "supplier_lanes")}
+
+
+def test_every_region_has_one_signal_a_week_across_the_calendar(db):
+    weeks = db.execute("SELECT count(DISTINCT week), min(week)::VARCHAR, max(week)::VARCHAR, "
+                       "bool_and(dayofweek(week) = 1) FROM signals").fetchone()
+    regions = [r for (r,) in db.execute("SELECT DISTINCT region FROM signals ORDER BY region").fetchall()]
+
+    assert weeks == (66, "2024-12-30", "2026-03-30", True)   # Mondays, from the week holding 2025-01-01
+    assert regions == ["Central Europe", "East Asia", "Northern Europe", "Southeast Asia", "Southern Europe",
+                       "Western Europe"]
+    assert scalar(db, "SELECT count(*) FROM signals") == 66 * 6
+    assert scalar(db, """SELECT count(*) FROM signals WHERE port_congestion NOT BETWEEN 0 AND 100
+                         OR severe_weather NOT BETWEEN 0 AND 100 OR geopolitical_events < 0
+                         OR length(headline) < 10""") == 0
+
+
+def test_every_supplier_has_one_lane_and_some_ship_through_southeast_asia(db):
+    assert scalar(db, "SELECT count(*) FROM suppliers s ANTI JOIN supplier_lanes l USING (supplier_id)") == 0
+    assert scalar(db, "SELECT count(*) - count(DISTINCT supplier_id) FROM supplier_lanes") == 0
+    sea = db.execute("""SELECT count(*), count(DISTINCT origin_port), bool_and(mode = 'sea'),
+                               bool_and(s.primary_category IN ('electronics', 'raw_materials'))
+                        FROM supplier_lanes l JOIN suppliers s USING (supplier_id)
+                        WHERE origin_region = 'Southeast Asia'""").fetchone()
+    assert sea[0] >= 10 and sea[1] == 3 and sea[2] and sea[3]   # Singapore, Port Klang, Laem Chabang
+    # by road, a supplier's goods come from its own region
+    assert scalar(db, """SELECT count(*) FROM supplier_lanes l JOIN suppliers s USING (supplier_id)
+                         WHERE l.mode = 'road' AND l.origin_region <> s.region""") == 0
+
+
+def test_a_disruption_builds_in_southeast_asia_in_the_latest_weeks(db):
+    history_peak, latest = db.execute("""
+        SELECT max(port_congestion) FILTER (WHERE week < DATE '2026-02-23'),
+               list(port_congestion ORDER BY week) FILTER (WHERE week >= DATE '2026-02-23')
+        FROM signals WHERE region = 'Southeast Asia'""").fetchone()
+    elsewhere = db.execute("""
+        SELECT max(port_congestion) FILTER (WHERE week >= DATE '2026-02-23')
+               <= max(port_congestion) FILTER (WHERE week < DATE '2026-02-23') + 10
+        FROM signals WHERE region <> 'Southeast Asia' GROUP BY region""").fetchall()
+    headline = scalar(db, "SELECT headline FROM signals WHERE region = 'Southeast Asia' ORDER BY week DESC LIMIT 1")
+
+    assert latest == sorted(latest) and len(latest) == 6          # climbing week after week
+    assert min(latest[-3:]) > history_peak                         # beyond anything history showed
+    assert all(ok for (ok,) in elsewhere)                          # nowhere else
+    assert "Southeast Asia" in headline
+
+
+def test_past_signals_follow_the_very_late_shipments_of_their_lane(db):
+    """A model can learn from history: region-weeks with very late shipments (> 7 days) show more congestion."""
+    late, calm = db.execute("""
+        WITH weekly AS (
+            SELECT l.origin_region AS region, date_trunc('week', sh.shipped_at)::DATE AS week,
+                   count(*) FILTER (WHERE sh.delay_days > 7) AS very_late
+            FROM shipments sh JOIN purchase_orders po USING (po_id) JOIN supplier_lanes l USING (supplier_id)
+            WHERE sh.delay_days IS NOT NULL AND sh.shipped_at < TIMESTAMP '2026-02-23'
+            GROUP BY ALL)
+        SELECT avg(s.port_congestion) FILTER (WHERE w.very_late > 0),
+               avg(s.port_congestion) FILTER (WHERE w.very_late = 0)
+        FROM weekly w JOIN signals s USING (region, week)""").fetchone()
+
+    assert late > calm + 5

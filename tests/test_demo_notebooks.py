@@ -87,3 +87,33 @@ def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo
     assert {"shipment_files.main.shipments", "purchasing_warehouse.procurement.purchase_orders",
             "supplier_master.main.suppliers"} <= inputs
     assert "auc" in run.data.metrics and "check.shipments_basics.passed" in run.data.metrics
+
+
+def test_supply_risk_notebook_learns_from_the_signals_and_registers_a_candidate(demo_service, monkeypatch):
+    import mlflow
+    import papermill
+
+    from aios_workbench.tracking import tracking_uri
+    from aios_workbench.workspace import Workspace
+
+    monkeypatch.setenv("AIOS_SERVICE_URL", demo_service)
+    monkeypatch.setenv("AIOS_TOKEN", TOKEN)
+    output = artifact("05_supply_risk.out.ipynb")
+
+    papermill.execute_notebook(str(ROOT / "notebooks" / "05_supply_risk.ipynb"), str(output),
+                               parameters={"model_name": "supply-risk-test"}, cwd=str(ROOT / "notebooks"),
+                               progress_bar=False, kernel_name="python3")
+
+    notebook = json.loads(output.read_text())
+    assert not any(o.get("output_type") == "error" for c in notebook["cells"] for o in c.get("outputs", []))
+    text = {"".join(c["source"]): json.dumps(c.get("outputs", [])) for c in notebook["cells"] if c["cell_type"] == "code"}
+    assert "more than 7 days late" in next(v for k, v in text.items() if k.startswith("with wb.run"))
+    weights = next(v for k, v in text.items() if k.startswith("import pandas"))
+    assert weights.index("port_congestion") < weights.index("severe_weather")   # the strongest signal comes first
+    assert "supply-risk-test" in json.dumps(notebook["cells"][-1]["outputs"])
+    client = mlflow.MlflowClient(tracking_uri(Workspace.load(ROOT)))
+    run = client.get_run(client.search_model_versions("name='supply-risk-test'")[0].run_id)
+    inputs = {d.dataset.name for d in run.inputs.dataset_inputs}
+    assert {"shipment_files.main.shipments", "external_signals.main.signals",
+            "external_signals.main.supplier_lanes"} <= inputs
+    assert run.data.metrics["auc"] > 0.65 and "check.shipments_basics.passed" in run.data.metrics

@@ -116,8 +116,10 @@ def test_cli_runs_all_monitors_and_exits_1_on_failure(demo_copy):
     result = run_aios("--workspace", str(demo_copy.root), "check", "monitor", "--json", env={"AIOS_USER": "alice"})
 
     assert result.returncode == 1, result.stderr
-    [monitor] = json.loads(result.stdout)["results"]
-    assert monitor["name"] == "monitor:shipments_monthly_drift" and monitor["status"] == "fail"
+    results = {r["name"]: r for r in json.loads(result.stdout)["results"]}
+    assert set(results) == {"monitor:shipments_monthly_drift", "monitor:supply_risk"}   # every declared monitor
+    monitor = results["monitor:shipments_monthly_drift"]
+    assert monitor["status"] == "fail"
     told = run_aios("--workspace", str(demo_copy.root), "check", "monitor", env={"AIOS_USER": "alice"}).stdout
     assert "fails: lead_time_days drifted (any drifted column fails the check" in told   # why, beside a passing
     assert "alert monitor:shipments_monthly_drift is open" in told                        # dataset-drift line

@@ -61,6 +61,7 @@ class EmailAction:
     """A plain-text e-mail sent through the workspace's SMTP server (`notifications.smtp` in aios.yaml)."""
 
     description = "send an e-mail through the workspace's SMTP server"
+    prose_fields = ("subject", "body")   # what a writer may rephrase (approvals/writer.py)
 
     def check(self, payload: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         if isinstance(payload.get("to"), str):

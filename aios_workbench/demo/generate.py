@@ -1,6 +1,7 @@
-"""Deterministic procurement demo data: suppliers (SQLite), purchase orders (DuckDB), shipments (Parquet).
+"""Deterministic procurement demo data: suppliers (SQLite), purchase orders (DuckDB), shipments (Parquet),
+external signals and supplier lanes (DuckDB).
 
-`generate_demo_data(out_dir, seed=7, scale=1.0)` writes the three sources the
+`generate_demo_data(out_dir, seed=7, scale=1.0)` writes the four sources the
 repository's `connectors/` declare (under `.aios/demo-data/` in a workspace) and a
 `manifest.json`. The same (seed, scale, generator version) always yields the same
 rows; Parquet files are byte-identical for the same pyarrow version.
@@ -16,6 +17,10 @@ What the data contains on purpose (see `tables.py` for the numbers):
   - suppliers.contact_email: a few addresses repeated up to letter case (6 pairs, at least 2);
   - purchase_orders.quantity: a few negative quantities and amounts (12, at least 3).
 * Classifier label: shipments.late_delivery (delay_days >= 3), NULL while in transit.
+* External signals (`signals.py`), built from the tables with a random stream of their own, so the
+  three tables are the same as before they existed: weekly port congestion, severe weather and
+  geopolitical events per region, following the very late shipments of history, and a disruption
+  building in Southeast Asia from 2026-02-23; `supplier_lanes` says whose goods come through it.
 
 A run is all-or-nothing: files are written to a staging sibling folder and renamed
 into place, so an interrupted run leaves the previous dataset (or nothing).
@@ -31,10 +36,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 from aios_workbench.demo import storage
+from aios_workbench.demo.signals import build_signals
 from aios_workbench.demo.tables import AS_OF, CALENDAR_END, CALENDAR_START, DRIFT_START, InjectedIssue, build_tables
 
 GENERATOR = "aios_workbench.demo"
-GENERATOR_VERSION = "1"  # bump whenever the same seed would produce different rows
+GENERATOR_VERSION = "2"  # bump whenever the same seed would produce different rows
 MANIFEST_FILE = "manifest.json"
 DEMO_DATA_DIR = PurePosixPath(".aios/demo-data")  # relative to the workspace root
 MAX_SCALE = 100.0
@@ -107,18 +113,22 @@ def generate_demo_data(out_dir: Path, *, seed: int = 7, scale: float = 1.0) -> D
     storage.remove_stale_staging(out_dir)
 
     tables = build_tables(seed, scale)
+    signals = build_signals(seed, tables)   # after the tables and from them: their rows stay as they were
     with storage.staging_folder(out_dir) as staging:
         storage.write_suppliers_sqlite(tables.suppliers, staging / storage.SQLITE_FILE)
         storage.write_orders_duckdb(tables.purchase_orders, staging / storage.DUCKDB_FILE)
         parquet = storage.write_shipments_parquet(tables.shipments, staging / storage.SHIPMENTS_DIR)
+        storage.write_signals_duckdb(signals.signals, signals.supplier_lanes, staging / storage.SIGNALS_FILE)
         files = (storage.SQLITE_FILE, storage.DUCKDB_FILE,
-                 *(path.relative_to(staging).as_posix() for path in parquet))
+                 *(path.relative_to(staging).as_posix() for path in parquet), storage.SIGNALS_FILE)
         manifest = DemoManifest(
             seed=seed, scale=scale, generator_version=GENERATOR_VERSION,
             row_counts=types.MappingProxyType({
                 "suppliers": tables.suppliers.num_rows,
                 "purchase_orders": tables.purchase_orders.num_rows,
                 "shipments": tables.shipments.num_rows,
+                "signals": signals.signals.num_rows,
+                "supplier_lanes": signals.supplier_lanes.num_rows,
             }),
             files=files, injected_issues=tables.issues, root=out_dir,
         )

@@ -1,8 +1,9 @@
-"""Writers for the three demo sources, and the staging folder that makes a run all-or-nothing.
+"""Writers for the demo sources, and the staging folder that makes a run all-or-nothing.
 
 Each table lands in the storage its connector type expects: suppliers in a SQLite
 file, purchase orders in a DuckDB file (schema `procurement`), shipments as one
-zstd Parquet file per month of `shipped_at`.
+zstd Parquet file per month of `shipped_at`, the external signals and supplier lanes
+in a DuckDB file of their own (schema `main`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 SQLITE_FILE = "procurement.sqlite"
 DUCKDB_FILE = "warehouse.duckdb"
 SHIPMENTS_DIR = "shipments"
+SIGNALS_FILE = "signals.duckdb"
 
 _SUPPLIERS_DDL = """
 CREATE TABLE suppliers (
@@ -88,6 +90,49 @@ def write_orders_duckdb(table: pa.Table, path: Path) -> None:
         con.register("staged_orders", table)
         con.execute("INSERT INTO procurement.purchase_orders SELECT * FROM staged_orders ORDER BY po_id")
         con.unregister("staged_orders")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+_SIGNALS_DDL = """
+CREATE TABLE signals (
+    week                DATE NOT NULL,
+    region              VARCHAR NOT NULL,
+    port_congestion     DOUBLE NOT NULL,
+    severe_weather      DOUBLE NOT NULL,
+    geopolitical_events INTEGER NOT NULL,
+    headline            VARCHAR NOT NULL,
+    PRIMARY KEY (week, region)
+);
+CREATE TABLE supplier_lanes (
+    supplier_id      VARCHAR PRIMARY KEY,
+    origin_region    VARCHAR NOT NULL,
+    origin_port      VARCHAR,
+    destination_port VARCHAR,
+    mode             VARCHAR NOT NULL CHECK (mode IN ('sea', 'road')),
+    transit_days     INTEGER NOT NULL
+);
+COMMENT ON TABLE signals IS 'Weekly external signals per region (synthetic): indices 0-100 and a headline.';
+COMMENT ON COLUMN signals.week IS 'Monday of the week the signal describes.';
+COMMENT ON COLUMN signals.port_congestion IS 'Port congestion index, 0 (idle) to 100 (gridlock).';
+COMMENT ON COLUMN signals.severe_weather IS 'Severe weather index, 0 (calm) to 100 (ports closed).';
+COMMENT ON COLUMN signals.geopolitical_events IS 'Geopolitical events reported that week (strikes, customs, sanctions).';
+COMMENT ON TABLE supplier_lanes IS 'Inbound lane of each supplier''s goods (synthetic): origin region and port.';
+COMMENT ON COLUMN supplier_lanes.supplier_id IS 'References suppliers.supplier_id in procurement.sqlite.';
+"""
+
+
+def write_signals_duckdb(signals: pa.Table, lanes: pa.Table, path: Path) -> None:
+    """Weekly signals and supplier lanes as tables `signals` and `supplier_lanes` of a fresh DuckDB file."""
+    con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False,
+                                            "autoload_known_extensions": False})
+    try:
+        con.execute(_SIGNALS_DDL)
+        for name, table, key in (("signals", signals, "week, region"), ("supplier_lanes", lanes, "supplier_id")):
+            con.register("staged", table)
+            con.execute(f"INSERT INTO {name} SELECT * FROM staged ORDER BY {key}")
+            con.unregister("staged")
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -4,6 +4,15 @@ the queue. Nothing happens until an approver approves it (see service/actions.py
     wb.propose("email", {"to": [row["contact_email"]], "subject": "Supply from Q3", "body": draft},
                reason="3 suppliers in Southeast Asia at risk", evidence={"orders_at_risk": 14},
                sources={"to": "supplier_master.main.suppliers.contact_email"})
+
+A draft from a template: its texts hold `{{placeholders}}` and `fill` their values, filled in by the service;
+`rephrase=True` lets the workspace's writer (aios.yaml `actions.writer`) reword the template first, which never
+sees the values:
+
+    wb.propose("email", {"to": ["{{email}}"], "subject": "Capacity for Q3", "body": "Dear {{name}}, ..."},
+               fill={"email": row["contact_email"], "name": row["contact_name"]}, rephrase=True,
+               sources={"to": "supplier_master.main.suppliers.contact_email",
+                        "body": "supplier_master.main.suppliers.contact_name"})
 """
 
 from __future__ import annotations
@@ -58,6 +67,9 @@ class ActionList(list):
 
 
 def _via() -> str:
+    app = os.environ.get("AIOS_APP")
+    if app:
+        return f"app:{app}"[:64]
     job = os.environ.get("AIOS_JOB_NAME")
     if job:
         return f"job:{job}"[:64]
@@ -67,13 +79,17 @@ def _via() -> str:
 
 def propose(kind: str, payload: dict[str, Any], *, reason: str = "", title: str | None = None,
             evidence: dict[str, Any] | None = None, sources: dict[str, str] | None = None,
-            expires_in_hours: float | None = None) -> ProposedAction:
+            expires_in_hours: float | None = None, fill: dict[str, Any] | None = None,
+            rephrase: bool = False) -> ProposedAction:
     """Propose an action of `kind` (email, webhook, job_run, ...) for an approver's decision; nothing is done
     before an approver approves it. `sources` names the column each payload field came from, so that every
-    viewer sees it only as their grants allow."""
+    viewer sees it only as their grants allow. With `fill`, the payload's texts are a template whose
+    `{{placeholders}}` the service fills in; `rephrase` has the workspace's writer reword the template first."""
     body: dict[str, Any] = {"kind": kind, "payload": payload, "reason": reason, "via": _via()}
+    if rephrase:
+        body["rephrase"] = True
     for key, value in (("title", title), ("evidence", evidence), ("sources", sources),
-                       ("expires_in_hours", expires_in_hours)):
+                       ("expires_in_hours", expires_in_hours), ("fill", fill)):
         if value is not None:
             body[key] = value
     return ProposedAction(service_client().post("actions", body))

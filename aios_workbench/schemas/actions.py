@@ -24,6 +24,12 @@ class ProposeRequest(Body):
                                                      "(source.schema.dataset.column): governs who sees it.")
     expires_in_hours: float | None = Field(None, gt=0, description="Default and limit: actions.expire_after_hours.")
     via: str | None = Field(None, max_length=64, description="What proposed it (a notebook, a job, an agent).")
+    fill: dict[str, str | int | float | None] | None = Field(
+        None, description="Values of the {{placeholders}} in the payload's texts: the payload is then a draft, "
+                          "filled in by the service (after any rephrasing: a writer never sees these values).")
+    rephrase: bool = Field(False, description="Have the workspace's writer (actions.writer in aios.yaml) reword "
+                                              "the draft's texts first; without one, or when it fails, the "
+                                              "template's wording stands and the evidence's `drafting` says why.")
 
 
 class ActionsQuery(Query):

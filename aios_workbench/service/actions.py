@@ -27,6 +27,8 @@ from aios_workbench.approvals import kinds as _builtin_kinds  # noqa: F401 - reg
 from aios_workbench.approvals.kinds import ActionContext
 from aios_workbench.approvals.payload import Withheld, authored_by, changes, shown, withheld_from
 from aios_workbench.approvals.queue import now
+from aios_workbench.approvals.writer import filled
+from aios_workbench.approvals.writer import rephrase as rephrased
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.core.registry import actions as action_kinds
 from aios_workbench.service.manager import Manager
@@ -58,13 +60,19 @@ class ActionsManager(Manager):
     # -- proposing --------------------------------------------------------------------------------------
     def propose(self, user: str, *, kind: str, payload: dict[str, Any], title: str | None = None,
                 reason: str = "", evidence: dict[str, Any] | None = None, sources: dict[str, str] | None = None,
-                expires_in_hours: float | None = None, surface: str, via: str | None = None) -> dict[str, Any]:
-        """Queue an action of `kind` for approval; the action as `user` sees it."""
+                expires_in_hours: float | None = None, surface: str, via: str | None = None,
+                fill: dict[str, Any] | None = None, rephrase: bool = False) -> dict[str, Any]:
+        """Queue an action of `kind` for approval; the action as `user` sees it. With `fill`, the payload is a
+        draft whose texts hold `{{placeholders}}` for those values; `rephrase` asks the workspace's writer to
+        reword it first (it sees the template, never the values); the evidence then says how it was written."""
         policy = self.service.policy()
         policy.principal(user)   # PermissionDenied for who is not in the policy
         plugin = action_kinds.get(kind)
         if not isinstance(payload, dict):
             raise UsageError("an action's payload must be a JSON object", fix="pass payload={...}", input="payload")
+        if fill is not None or rephrase:
+            payload, drafting = self._drafted(user, kind, plugin, payload, fill or {}, rephrase, surface)
+            evidence = {**(evidence or {}), "drafting": drafting}
         for name, value in (("payload", payload), ("evidence", evidence or {})):
             if len(json.dumps(value, default=str)) > MAX_JSON:
                 raise UsageError(f"the action's {name} is over {MAX_JSON // 1_000_000} MB",
@@ -86,6 +94,26 @@ class ActionsManager(Manager):
                                         title=f"{KIND_WORDS.get(kind, kind)} proposed by {user} waits for approval",
                                         detail={"action": record["id"], "kind": kind, "proposed_by": user})
         return self._as_seen_by(user, record)
+
+    def _drafted(self, user: str, kind: str, plugin: Any, payload: dict[str, Any], fill: dict[str, Any],
+                 rephrase: bool, surface: str) -> tuple[dict[str, Any], str]:
+        """The payload of a draft with its placeholders filled (after the writer reworded its texts, when asked
+        and configured), and how it was written, in words for the reviewer."""
+        values = {str(name): "" if value is None else str(value) for name, value in fill.items()}
+        filled(payload, values)   # every placeholder has a value: checked before anything leaves
+        note = "written from the template"
+        if rephrase:
+            prose = [f for f in getattr(plugin, "prose_fields", ()) if isinstance(payload.get(f), str)]
+            if not prose:
+                raise UsageError(f"{KIND_WORDS.get(kind, kind)} has no text a writer could rephrase",
+                                 fix="propose it without rephrase=True", input="rephrase")
+            draft = rephrased(self.service.workspace.config.actions.writer, {f: payload[f] for f in prose},
+                              purpose=f"{KIND_WORDS.get(kind, kind)} drafted for a person's review")
+            if draft.audit:   # an exit of data, audited with field and placeholder names only
+                self.service.audit.append(user=user, surface=surface, action="action.rephrase",
+                                          target=f"writer:{draft.audit['writer']}", allowed=True, detail=draft.audit)
+            payload, note = {**payload, **draft.texts}, draft.note
+        return filled(payload, values), note
 
     def _source_column(self, user: str, field: str, column: str, payload: dict[str, Any]) -> str:
         """A declared source: `field` must be in the payload, `column` a catalog column (source.schema.dataset.column)."""

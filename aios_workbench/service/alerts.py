@@ -172,11 +172,14 @@ class AlertsManager:
         drifted = [i["name"] for i in result.get("items", []) if i["status"] == "fail" and i["name"] != "dataset drift"]
         dataset = result.get("params", {}).get("dataset")
         datasets = [self._catalog_name(dataset)] if dataset else self._monitor_datasets().get(name, [])
+        # a threshold monitor tells what it found in words, with its evidence and where to act (checks/monitors.py)
+        found = {} if errored else result.get("params", {}).get("alert") or {}
         self.raise_alert(key=key, kind="monitor_failed", severity="error" if errored else "warning",
-                         title=f"monitor {name} {'errored' if errored else 'failed'}",
+                         title=found.get("title") or f"monitor {name} {'errored' if errored else 'failed'}",
                          detail={"monitor": name, "datasets": datasets, "ledger_id": result.get("ledger_id"),
                                  "drifted": drifted, "error": result.get("error"),
-                                 "windows": result.get("params", {}).get("windows")})
+                                 "windows": result.get("params", {}).get("windows"),
+                                 **{k: found[k] for k in ("evidence", "link") if found.get(k)}})
         trigger_monitor_failure(self.service.store, name)
 
     def approval_pending(self, job: str, version: int, *, notebook: str, promoted_by: str, approver: str | None,

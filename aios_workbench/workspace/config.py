@@ -125,6 +125,31 @@ class NotificationSettings(Strict):
     timeout_seconds: float = Field(10, gt=0)
 
 
+class WriterSettings(Strict):
+    """An optional writer that rephrases drafted actions (`wb.propose(..., rephrase=True)`): any endpoint
+    speaking OpenAI's chat-completions API. It receives the draft's template only, with placeholders where
+    governed values go (see approvals/writer.py); every call is audited."""
+
+    url: str = Field(description="the endpoint's base URL, to which /chat/completions is added, "
+                     "e.g. http://127.0.0.1:8000/v1")
+    model: str = Field(min_length=1, max_length=200, description="the model the endpoint should use")
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="environment variable holding the endpoint's API key, if it needs one")
+    timeout_seconds: float = Field(20, gt=0, le=300, description="a writer answering later is not waited for: "
+                                   "the template's wording stands")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"the writer's URL must start with http:// or https:// and name a host, e.g. "
+                             f"http://127.0.0.1:8000/v1 (got {value[:80]!r})")
+        if re.search(r"://[^/@]+@", value):
+            raise ValueError("the writer's URL holds credentials; put the API key in an environment variable "
+                             "and name it with `api_key_env` instead")
+        return value.rstrip("/")
+
+
 class ActionSettings(Strict):
     """Proposed actions (`wb.propose`): how long one waits for a decision and what it may reach."""
 
@@ -134,6 +159,8 @@ class ActionSettings(Strict):
                                       "themselves (a draft of their own); false: a second person must")
     webhook_hosts: tuple[str, ...] = Field((), description="hosts a proposed webhook may call (host or host:port); "
                                            "none listed: webhook actions are refused")
+    writer: WriterSettings | None = Field(None, description="an OpenAI-compatible endpoint that may rephrase "
+                                          "drafted actions; none (the default): drafts keep their template's wording")
 
 
 class AppSettings(Strict):

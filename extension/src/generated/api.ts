@@ -2614,6 +2614,18 @@ export interface components {
              * @default null
              */
             via?: string | null;
+            /**
+             * @description Values of the {{placeholders}} in the payload's texts: the payload is then a draft, filled in by the service (after any rephrasing: a writer never sees these values).
+             * @default null
+             */
+            fill?: {
+                [key: string]: string | number | null;
+            } | null;
+            /**
+             * @description Have the workspace's writer (actions.writer in aios.yaml) reword the draft's texts first; without one, or when it fails, the template's wording stands and the evidence's `drafting` says why.
+             * @default false
+             */
+            rephrase?: boolean;
         };
         /** PublishAppRequest */
         PublishAppRequest: {
