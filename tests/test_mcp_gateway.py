@@ -281,3 +281,16 @@ def test_agent_tokens_reach_the_gateway_only_and_user_tokens_do_not_reach_it(tea
     assert status == 403 and "MCP gateway only" in answer["message"]
     status, answer = post_mcp(team, team.users["bob"])
     assert status == 403 and "not an agent's" in answer["message"]
+
+
+def test_an_alert_tells_the_agent_what_to_call_next_and_lineage_names_the_datasets():
+    from aios_workbench.surfaces.mcp.tools import _names, _next_steps
+
+    alert = {"kind": "monitor_failed", "detail": {"datasets": ["outputs.main.supply_risk"],
+                                                  "link": {"app": "switch_suppliers", "params": {"region": "X"}}}}
+    steps = _next_steps(alert)
+    assert steps[0].startswith("describe_dataset(dataset='outputs.main.supply_risk')")
+    assert any(s.startswith("run_app(app='switch_suppliers', parameters={'region': 'X'})") for s in steps)
+    graph = {"dataset": "o.m.r", "nodes": [{"kind": "dataset", "name": "o.m.r"}, {"kind": "job", "name": "write:o"},
+                                           {"kind": "dataset", "name": "s.m.shipments"}]}
+    assert _names(graph) == ["s.m.shipments"]

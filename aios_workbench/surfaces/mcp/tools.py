@@ -50,10 +50,12 @@ def describe_dataset(svc: WorkbenchService, agent: Agent, dataset: str) -> dict[
                                  "downstream": _names(lineage.get("downstream"))}}
 
 
-def _names(nodes: Any) -> list[str]:
-    if not isinstance(nodes, list):
-        return []
-    return sorted({str(n.get("name") or n.get("dataset")) for n in nodes if isinstance(n, dict)} - {"None"})
+def _names(graph: Any) -> list[str]:
+    """The datasets of one direction of a lineage graph (`{"nodes": [...]}`), the dataset itself left out."""
+    nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+    root = graph.get("dataset") if isinstance(graph, dict) else None
+    return sorted({str(n["name"]) for n in nodes
+                   if isinstance(n, dict) and n.get("kind") == "dataset" and n.get("name") and n["name"] != root})
 
 
 def query(svc: WorkbenchService, agent: Agent, sql: str, max_rows: int) -> dict[str, Any]:
@@ -102,12 +104,18 @@ def explain_alert(svc: WorkbenchService, agent: Agent, alert_id: int) -> dict[st
 
 
 def _next_steps(alert: dict[str, Any]) -> list[str]:
-    steps = []
-    for dataset in alert.get("datasets") or []:
-        steps.append(f"describe_dataset(dataset={dataset!r}) for its columns, owners and freshness")
-    if alert.get("job"):
-        steps.append(f"job_status(job={alert['job']!r}) for the runs behind it")
-    if alert.get("kind") in ("quality", "check", "monitor", "drift"):
+    """The calls that investigate `alert`: its datasets, its job, the app it links to."""
+    detail = alert.get("detail") or {}
+    steps = [f"describe_dataset(dataset={dataset!r}) for its columns, lineage and freshness, then query it"
+             for dataset in detail.get("datasets") or alert.get("datasets") or []]
+    job = detail.get("job") or alert.get("job")
+    if job:
+        steps.append(f"job_status(job={job!r}) for the runs behind it")
+    link = detail.get("link") or {}
+    if isinstance(link, dict) and link.get("app"):
+        steps.append(f"run_app(app={link['app']!r}, parameters={link.get('params') or {}!r}): the decision app "
+                     "this alert is for")
+    if str(alert.get("kind", "")).startswith(("monitor", "check", "quality")):
         steps.append("run_quality() to see whether the failing checks still fail")
     return steps or ["list_alerts() for related alerts"]
 
