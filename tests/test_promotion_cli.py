@@ -295,3 +295,13 @@ def test_versions_rollback_and_approve_commands_for_the_jobs_group(root, monkeyp
     lines = listing.output.splitlines()
     assert lines[1].startswith("*  1 active") and lines[2].startswith("   2 active")
     assert "carol" in lines[2] and lines[-1] == "* = the version job cli_group runs"
+
+
+def test_promote_with_app_publishes_the_job_as_a_decision_app(root):
+    result = run_aios("--workspace", str(root), "promote", "notebooks/good.ipynb", "--name", "app_job", "--app",
+                      cwd=root, env={"AIOS_USER": "alice"}, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "published as the app" in result.stdout and "aios apps run app_job" in result.stdout
+    listed = run_aios("--workspace", str(root), "apps", "ls", "--json", env={"AIOS_USER": "alice"})
+    assert listed.returncode == 0, listed.stderr
+    assert "app_job" in [a["name"] for a in json.loads(listed.stdout)["apps"]]

@@ -78,6 +78,9 @@ def report_lines(report: dict) -> list[str]:
         lines.append("next runs:")
         lines += [f"  {run['utc']}  ({run['local']} {schedule.get('timezone', 'UTC')})" for run in report["next_runs"]]
     lines += [f"note: {note}" for note in report.get("notes") or []]
+    if report.get("app"):
+        lines.append(f"published as the app {report['app']['title']!r}: the dashboard's Apps page "
+                     f"(`aios apps run {report['job']}`)")
     return lines
 
 
@@ -130,10 +133,14 @@ def _job_settings(executor, max_concurrent, catch_up, after_success, monitors, n
 @click.option("--keep-last", type=click.IntRange(1), help="Keep the outputs of this many latest runs (default 50).")
 @click.option("--dry-run", is_flag=True,
               help="Only show which version this makes and what it changes against the one the job runs.")
+@click.option("--app", "as_app", is_flag=True,
+              help="Also publish the job as a decision app (the dashboard's Apps page): a form from the "
+                   "notebook's typed parameters, each run as its viewer (as `aios apps publish NAME`).")
 @JSON
 @click.pass_context
 def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_timeout, retries, approver, identity,
-            executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last, dry_run, as_json):
+            executor, max_concurrent, catch_up, after_success, monitors, notify, secrets, keep_last, dry_run, as_app,
+            as_json):
     """Promote NOTEBOOK to a scheduled job after six gates: parameters cell, typed parameters, a
     validation run in a fresh kernel, required checks, grants of the job's identity, approval.
 
@@ -154,7 +161,9 @@ def promote(ctx, notebook, name, cron, timezone, at, parameters, timeout, cell_t
                                       approver=approver, identity=identity, **_job_settings(
                                           executor, max_concurrent, catch_up, after_success, monitors, notify,
                                           secrets, keep_last))
-    data = report.to_dict()
+        data = report.to_dict()
+        if as_app and report.passed and not dry_run:
+            data["app"] = service.apps.publish(local_user(), report.job, surface="cli")
     emit(data, as_json=as_json, human=report_lines)
     if not report.passed:
         failed = [g.name for g in report.gates if g.verdict == "failed"]
