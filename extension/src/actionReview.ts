@@ -14,12 +14,18 @@ const APPROVE_LABELS: Record<string, string> = {
 /** Payload fields a person edits as text before approving (long ones get a text area). */
 const LONG_TEXT = 120;
 
-function shownValue(value: unknown): string {
+/** An evidence value in words: yes/no, lists joined, a mapping as `name: value` pairs. */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'boolean') {
+    return value ? 'yes' : 'no';
+  }
   if (Array.isArray(value)) {
     return value.map(shownValue).join(', ');
   }
   if (value !== null && typeof value === 'object') {
-    return JSON.stringify(value);
+    return Object.entries(value as Record<string, unknown>)
+      .map(([key, inner]) => `${label(key)}: ${shownValue(inner)}`)
+      .join('; ');
   }
   return value === null || value === undefined ? '' : String(value);
 }

@@ -7,8 +7,6 @@ approver edits the text of a draft, then approves (it is done at once, once) or 
 
 from __future__ import annotations
 
-import json
-
 import panel as pn
 import param
 
@@ -19,10 +17,13 @@ FEED_SIZE = 30
 
 
 def _value(value) -> str:
+    """An evidence value in words: yes/no, lists joined, a mapping as `name: value` pairs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(_value(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return "; ".join(f"{str(k).replace('_', ' ')}: {_value(v)}" for k, v in value.items())
     return "" if value is None else str(value)
 
 
