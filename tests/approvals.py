@@ -62,11 +62,13 @@ def approvals_workspace(demo, folder: Path, *, smtp_port: int):
     (ws.root / "aios.yaml").write_text(yaml.safe_dump(config))
     policy_file = ws.root / "governance" / "policy.yaml"
     policy = yaml.safe_load(policy_file.read_text())
-    policy["roles"]["procurement_officer"] = {"description": "Decides on sourcing.", "approves": ["email", "job_run"]}
+    policy["roles"]["procurement_officer"] = {"description": "Decides on sourcing.",
+                                              "approves": ["email", "job_run", "dataset_write"]}
     policy["roles"]["buyer"] = {"description": "Buys; sees e-mail addresses masked.", "approves": ["email"]}
     policy["users"]["olivia"] = {"roles": ["procurement_officer"]}
     policy["users"]["dave"] = {"roles": ["buyer"]}
-    policy["grants"] += [{"role": "procurement_officer", "scope": "*"}, {"role": "buyer", "scope": "*"}]
+    policy["grants"] += [{"role": "procurement_officer", "scope": "*"}, {"role": "buyer", "scope": "*"},
+                         {"role": "procurement_officer", "scope": "outputs", "privilege": "write"}]
     policy["row_filters"][0]["exempt_roles"] += ["procurement_officer", "buyer"]
     policy["masks"][0]["unmasked_for"] = ["steward", "procurement_officer"]   # pii.email, hashed for the rest
     policy_file.write_text(yaml.safe_dump(policy, sort_keys=False))

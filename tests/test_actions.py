@@ -170,7 +170,7 @@ def test_a_proposer_without_the_approver_role_cannot_approve_their_own(env):
 
 
 @pytest.mark.parametrize(("body", "says"), [
-    ({"kind": "fax", "payload": {}}, "known: email, job_run, webhook"),
+    ({"kind": "fax", "payload": {}}, "known: dataset_write, email, job_run, webhook"),
     ({"kind": "email", "payload": {"to": ["not-an-address"], "subject": "s", "body": "b"}}, "is not an e-mail address"),
     ({"kind": "email", "payload": {"to": ["a@example.com"], "body": "b"}}, "'subject'"),
     ({"kind": "webhook", "payload": {"url": "https://evil.example.net/x", "body": {}}}, "actions.webhook_hosts"),
@@ -232,3 +232,32 @@ def test_an_oversized_proposal_is_refused(env):
         "kind": "email", "payload": {"to": ["a@example.com"], "subject": "s", "body": "b"},
         "evidence": {"rows": ["x" * 1000] * 1100}})
     assert status == 400 and "evidence is over 1 MB" in answer["message"]
+
+
+def test_a_governed_write_happens_only_when_approved_and_as_the_approver(env):
+    query = ("SELECT supplier_id, region, contact_email FROM supplier_master.main.suppliers "
+             "WHERE region = 'Northern Europe'")
+    status, refused = rest(env, "alice", "POST", "actions", {
+        "kind": "dataset_write", "payload": {"target": "outputs.picked", "query": "SELECT * FROM no_such_table"},
+        "reason": "shortlist"})
+    assert status in (400, 403, 404) and "no_such_table" in refused["message"], refused   # checked when proposed
+
+    status, action = rest(env, "alice", "POST", "actions", {
+        "kind": "dataset_write", "payload": {"target": "outputs.nordic_shortlist", "query": query},
+        "reason": "the Nordic suppliers to call first"})
+    assert status == 200, action
+    assert action["summary"] == "write dataset outputs.nordic_shortlist from a query"
+    with pytest.raises(Exception, match="nordic_shortlist"):   # nothing is written before a decision
+        env.service.queries.run("SELECT * FROM outputs.nordic_shortlist", user="carol", surface="api").to_arrow()
+
+    status, done = rest(env, "olivia", "POST", "actions/approve", {"id": action["id"]})
+    assert status == 200 and done["state"] == "executed", done
+    assert done["outcome"]["rows"] > 0 and done["outcome"]["target"] == "outputs.main.nordic_shortlist"
+    env.service.queries.refresh()
+    written = env.service.queries.run("SELECT contact_email FROM outputs.nordic_shortlist", user="carol",
+                                      surface="api").to_arrow()
+    assert written.num_rows == done["outcome"]["rows"]
+    assert all("@" in (e or "@") for e in written.column("contact_email").to_pylist())   # as olivia saw them: raw
+    alice_view = env.service.queries.run("SELECT contact_email FROM outputs.nordic_shortlist", user="alice",
+                                         surface="api").to_arrow()
+    assert not any("@" in (e or "") for e in alice_view.column("contact_email").to_pylist())   # tags inherited

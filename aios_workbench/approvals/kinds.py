@@ -1,4 +1,4 @@
-"""The built-in kinds of proposed actions: an e-mail, a webhook call, a job run.
+"""The built-in kinds of proposed actions: an e-mail, a webhook call, a job run, a governed dataset write.
 
 A kind is registered in the `actions` registry (third-party kinds through the `aios_workbench.actions`
 entry-point group) and has three methods:
@@ -184,6 +184,41 @@ class JobRunAction:
         return {"job": payload["job"], "run_id": run.get("id")}
 
 
+class DatasetWritePayload(Strict):
+    target: str = Field(min_length=3, max_length=300, pattern=r"^[^.\s]+(\.[^.\s]+){1,2}$")
+    query: str = Field(min_length=1, max_length=100_000)
+    mode: str = Field("replace", pattern="^(replace|append)$")
+
+
+class DatasetWriteAction:
+    """A governed write: the result of a read-only query written as a dataset, when approved. The query runs
+    at execution, as the approver: her grants, masks and row filters decide what is written, and her write
+    grant where; the proposal holds the query, never rows."""
+
+    description = "write the result of a query as a dataset (outputs.NAME)"
+
+    def check(self, payload: dict[str, Any], context: ActionContext) -> dict[str, Any]:
+        write = _validated(DatasetWritePayload, payload, "dataset_write")
+        # the query must run for who proposes or edits it (grants, syntax): planned, not read
+        context.service.queries.run(f"SELECT * FROM ({write.query}) AS proposed LIMIT 0", user=context.user,
+                                    surface="action").to_arrow()
+        return write.model_dump()
+
+    def summary(self, payload: dict[str, Any]) -> str:
+        verb = "append to" if payload.get("mode") == "append" else "write"
+        return f"{verb} dataset {payload.get('target')} from a query"
+
+    def execute(self, payload: dict[str, Any], context: ActionContext) -> dict[str, Any]:
+        result = context.service.queries.run(payload["query"], user=context.user, surface="action")
+        table = result.to_arrow()
+        written = context.service.catalog.write(context.user, payload["target"], table, mode=payload["mode"],
+                                                inputs=list(result.datasets), surface="action",
+                                                queries=[payload["query"]])
+        return {"target": written.get("dataset", payload["target"]), "rows": table.num_rows,
+                "mode": payload["mode"], "truncated": result.truncated}
+
+
 actions.register("email", EmailAction())
 actions.register("webhook", WebhookAction())
 actions.register("job_run", JobRunAction())
+actions.register("dataset_write", DatasetWriteAction())

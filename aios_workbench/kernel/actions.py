@@ -81,7 +81,7 @@ def propose(kind: str, payload: dict[str, Any], *, reason: str = "", title: str 
             evidence: dict[str, Any] | None = None, sources: dict[str, str] | None = None,
             expires_in_hours: float | None = None, fill: dict[str, Any] | None = None,
             rephrase: bool = False) -> ProposedAction:
-    """Propose an action of `kind` (email, webhook, job_run, ...) for an approver's decision; nothing is done
+    """Propose an action of `kind` (email, webhook, job_run, dataset_write, ...) for an approver's decision; nothing is done
     before an approver approves it. `sources` names the column each payload field came from, so that every
     viewer sees it only as their grants allow. With `fill`, the payload's texts are a template whose
     `{{placeholders}}` the service fills in; `rephrase` has the workspace's writer reword the template first."""

@@ -15,7 +15,7 @@ class ProposeRequest(Body):
     example: ClassVar[str] = ('{"kind": "email", "payload": {"to": ["a@example.com"], "subject": "...", "body": "..."}, '
                               '"reason": "...", "sources": {"to": "supplier_master.main.suppliers.contact_email"}}')
 
-    kind: NonEmpty = Field(description="A registered kind: email, webhook, job_run, or a plugin's.")
+    kind: NonEmpty = Field(description="A registered kind: email, webhook, job_run, dataset_write, or a plugin's.")
     payload: dict[str, Any] = Field(description="What to do, as the kind expects it (checked by the kind).")
     title: str | None = Field(None, max_length=256, description="One line for lists; default: the kind's summary.")
     reason: str = Field("", max_length=10_000, description="Why, in the proposer's words.")

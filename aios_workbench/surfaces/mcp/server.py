@@ -226,10 +226,11 @@ def build_server(service: WorkbenchService, token_of: TokenOf) -> MCPServer:
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False))
     async def propose_action(ctx: Context[Any, Any],
-                             kind: Annotated[str, Field(description="email, webhook or job_run")],
+                             kind: Annotated[str, Field(description="email, webhook, job_run or dataset_write")],
                              payload: Annotated[dict[str, Any], Field(
                                  description="The action: email {to, subject, body}; job_run {job, parameters}; "
-                                             "webhook {url, body}")],
+                                             "webhook {url, body}; dataset_write {target: outputs.NAME, query: "
+                                             "a SELECT run as the approver, mode: replace|append}")],
                              reason: Annotated[str, Field(description="Why a person should approve it")],
                              title: str | None = None,
                              evidence: Annotated[dict[str, Any] | None, Field(

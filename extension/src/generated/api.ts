@@ -2574,7 +2574,7 @@ export interface components {
         };
         /** ProposeRequest */
         ProposeRequest: {
-            /** @description A registered kind: email, webhook, job_run, or a plugin's. */
+            /** @description A registered kind: email, webhook, job_run, dataset_write, or a plugin's. */
             kind: string;
             /** @description What to do, as the kind expects it (checked by the kind). */
             payload: {
