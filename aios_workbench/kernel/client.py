@@ -433,14 +433,19 @@ def drift(reference: str, current: str, *, columns: list[str] | None = None, ove
         # lazy: Evidently report only when a report is asked for
         from aios_workbench.checks.evidently_report import save_report
 
+        # Evidently's full report takes seconds to minutes: not the client's 30 s default
         body = service_client().post("checks/evidently", {
-            "reference": reference, "current": current, "columns": columns, "sample_rows": sample_rows})
+            "reference": reference, "current": current, "columns": columns, "sample_rows": sample_rows},
+            timeout=REPORT_TIMEOUT)
         path = save_report(body["html"], report)
         result.report_path = str(path)
         run = _active_run()
         if getattr(run, "id", None):
             run.log_artifact(path, artifact_path="checks")
     return result
+
+
+REPORT_TIMEOUT = 600.0   # seconds a full Evidently report may take on the service
 
 
 def fairness(relation: str, *, y_true: str, y_pred: str, sensitive: str | list[str],

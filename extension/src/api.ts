@@ -233,3 +233,18 @@ export type RejectActionRequest = RequestBody<
   Schemas['RejectRequest'],
   'id' | 'reason'
 >;
+
+/** A published decision app, as listed (`GET apps`). */
+export type AppSummary = Schemas['AppSummary'];
+
+/** One app with its form as the caller fills it (`GET apps/app?name=`). */
+export type AppDetail = Schemas['AppDetail'];
+
+/** One input of an app's form. */
+export type AppField = Schemas['AppField'];
+
+/** A run of an app as the caller: its page (HTML for a sandboxed frame), timing, cache. */
+export type AppRunResult = Schemas['AppRunResult'];
+
+/** `POST apps/run`. */
+export type RunAppRequest = RequestBody<Schemas['RunAppRequest'], 'name'>;

@@ -2,11 +2,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { AlertWatcher, AlertsPanel } from './alerts';
+import { AppView, AppsPanel } from './apps';
 import { ChecksPanel } from './checks';
 import { DataPanel } from './data';
 import { logoIcon } from './icon';
@@ -105,13 +106,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       openJob: showJob,
       changed: () => void watcher.check()
     });
+    const openApp = (name: string) => {
+      const id = `aios-app-${name}`;
+      const open = Array.from(app.shell.widgets('main')).find(w => w.id === id);
+      if (open) {
+        app.shell.activateById(id);
+        return;
+      }
+      const widget = new MainAreaWidget({ content: new AppView(name) });
+      widget.id = id;
+      widget.title.label = name;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(id);
+    };
     const sidebar = new AiosSidebar([
       { id: 'status', label: 'Status', widget: new StatusPanel() },
       { id: 'data', label: 'Data', widget: data },
       { id: 'runs', label: 'Runs', widget: new RunsPanel(notebooks) },
       { id: 'checks', label: 'Checks', widget: new ChecksPanel(notebooks) },
       { id: 'jobs', label: 'Jobs', widget: jobs },
-      { id: 'alerts', label: 'Alerts', widget: alerts }
+      { id: 'alerts', label: 'Alerts', widget: alerts },
+      { id: 'apps', label: 'Apps', widget: new AppsPanel(openApp) }
     ]);
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = logoIcon;

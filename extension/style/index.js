@@ -6,3 +6,4 @@ import './runs.css';
 import './promote.css';
 import './jobs.css';
 import './actions.css';
+import './apps.css';
