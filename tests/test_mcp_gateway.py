@@ -294,3 +294,25 @@ def test_an_alert_tells_the_agent_what_to_call_next_and_lineage_names_the_datase
     graph = {"dataset": "o.m.r", "nodes": [{"kind": "dataset", "name": "o.m.r"}, {"kind": "job", "name": "write:o"},
                                            {"kind": "dataset", "name": "s.m.shipments"}]}
     assert _names(graph) == ["s.m.shipments"]
+
+
+def test_describe_says_when_the_workbench_last_wrote_a_dataset():
+    from aios_workbench.surfaces.mcp.tools import _freshness
+
+    graph = {"nodes": [{"kind": "job", "name": "write:o", "last_run": "2026-04-01T06:30:00+00:00",
+                        "last_status": "COMPLETE"},
+                       {"kind": "job", "name": "write:o", "last_run": "2026-03-31T06:30:00+00:00"}]}
+    assert _freshness(graph) == {"last_written": "2026-04-01T06:30:00+00:00", "status": "COMPLETE", "by": "write:o"}
+    assert _freshness({"nodes": []})["last_written"] is None
+
+
+def test_an_agent_acting_as_its_own_policy_user_has_that_users_grants(governed):
+    _, token = governed.tokens.add("otto", agent={"limits": LOTS})   # otto: a policy user without grants
+
+    async def script(session):
+        return (await call(session, "search_catalog"),
+                await call(session, "query", sql="SELECT count(*) FROM hr.main.people"))
+
+    (failed, text, found), (refused, why, _) = over_stdio(governed.root, token, script)
+    assert not failed and found["count"] == 0          # deny by default: nothing listed
+    assert refused and "otto may not read" in why

@@ -47,7 +47,19 @@ def describe_dataset(svc: WorkbenchService, agent: Agent, dataset: str) -> dict[
     access = shown.get("access", {})
     lineage = svc.catalog.lineage(agent.user, access.get("dataset", dataset), depth=1)
     return {**shown, "lineage": {"upstream": _names(lineage.get("upstream")),
-                                 "downstream": _names(lineage.get("downstream"))}}
+                                 "downstream": _names(lineage.get("downstream"))},
+            "freshness": _freshness(lineage.get("upstream"))}
+
+
+def _freshness(graph: Any) -> dict[str, Any]:
+    """When the workbench last wrote the dataset (its latest write in lineage), or that it never did."""
+    nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+    writes = [n for n in nodes if isinstance(n, dict) and n.get("kind") == "job" and n.get("last_run")]
+    if not writes:
+        return {"last_written": None, "note": "not written through the workbench: a source whose data changes "
+                                              "outside it (see row_count and the source's own timestamps)"}
+    latest = max(writes, key=lambda n: str(n["last_run"]))
+    return {"last_written": latest["last_run"], "status": latest.get("last_status"), "by": latest.get("name")}
 
 
 def _names(graph: Any) -> list[str]:
