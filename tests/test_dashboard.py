@@ -426,7 +426,7 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
         assert page.get_by_test_id("current-user").inner_text() == "bob"
 
         open_page(page, dashboard, "overview")
-        assert page.get_by_test_id("overview-datasets-value").inner_text() == "2"
+        assert page.get_by_test_id("overview-datasets-value").inner_text() == "4"   # his two sources and the signals (no personal data)
         assert "of 5 in the catalog" in page.get_by_test_id("overview-datasets").inner_text()   # with the signals
         assert page.get_by_test_id("overview-owners-value").inner_text() == "100%"
         # bob's checks: purchase_orders_basics, purchase_orders_quantities (warn), suppliers_contacts
