@@ -10,7 +10,6 @@ masked. Every step is in the audit log, every read of the app in the lineage log
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import time
@@ -23,7 +22,8 @@ from aios_workbench.core.errors import PermissionDenied
 from aios_workbench.service.core import WorkbenchService
 from tests.approvals import smtp_server
 from tests.conftest import AIOS, artifact, free_port, stop, wait_for_http
-from tests.test_dashboard import PAGE_TEXT, add_login, try_login
+from tests.test_browser_decisions import logged_in, text_with  # the dashboard's logins and page text
+from tests.test_dashboard import add_login
 from tests.test_outreach_app import APP, alternates, publish_app, story_workspace
 
 pytestmark = pytest.mark.browser
@@ -55,32 +55,6 @@ def env(demo_workspace, tmp_path_factory):
             stop(process)
             log.close()
             service.close()
-
-
-@contextlib.contextmanager
-def logged_in(chromium, env, user: str, path: str = ""):
-    context = chromium.new_context(viewport={"width": 1440, "height": 1100})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    assert not try_login(page, type("D", (), {"url": env.url}), user, PASSWORDS[user])
-    if path:
-        page.goto(env.url + path)
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, errors
-
-
-def text_with(page, *words: str, timeout: float = 90.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = page.evaluate(PAGE_TEXT)
-        if all(w in text for w in words) or time.monotonic() > deadline:
-            return text
-        time.sleep(0.25)
 
 
 def app_page(page, *words: str, timeout: float = 120.0) -> tuple[str, str]:
