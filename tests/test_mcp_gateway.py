@@ -78,9 +78,12 @@ def test_every_tool_is_described_with_a_schema_and_the_analysts_agent_sees_her_v
     async def script(session):
         listed = (await session.list_tools()).tools
         seen = await call(session, "query", sql="SELECT name, email, region, note FROM hr.main.people")
-        return listed, seen
+        schema = await session.read_resource("aios://datasets/hr.main.people/schema")
+        return listed, seen, json.loads(schema.contents[0].text)["data"]
 
-    listed, (failed, text, data) = over_stdio(governed.root, governed.token, script)
+    listed, (failed, text, data), schema = over_stdio(governed.root, governed.token, script)
+    masked = {c["name"]: c["mask"] for c in schema["access"]["columns"]}
+    assert masked["email"] == "hash" and schema["access"]["row_filter"] is not None   # the resource: ana's view
     assert {t.name for t in listed} == TOOL_NAMES
     for tool in listed:
         assert len(tool.description or "") > 30, tool.name           # a model chooses tools by these words

@@ -13,13 +13,12 @@ import json
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.transport_security import TransportSecuritySettings
 from tornado import web
 
 from aios_workbench.core.errors import WorkbenchError, http_status
 from aios_workbench.service.tokens import ServiceTokens
 from aios_workbench.surfaces.mcp import identity
-from aios_workbench.surfaces.mcp.server import bearer, build_server, short
+from aios_workbench.surfaces.mcp.identity import bearer, short
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
@@ -32,12 +31,8 @@ class Bridge:
 
     def __init__(self, service: WorkbenchService):
         self.service = service
-        self.server = build_server(service, bearer)
-        # tokens, not browsers' origins, authenticate here: a page cannot send an agent's bearer token, so the
-        # SDK's Host/Origin checks (meant for unauthenticated local servers) would only refuse proxied agents
-        self.app = self.server.streamable_http_app(
-            streamable_http_path="/mcp", json_response=True, stateless_http=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+        self.app: Any = None   # the SDK's application, built on first use: `aios serve`, job runtimes and
+        # local mode mount this route, and importing the SDK costs ~1 s that only agents' calls should pay
         self.tokens = self.server_tokens()
         self._ready: asyncio.Event | None = None
         self._stop = asyncio.Event()
@@ -46,7 +41,21 @@ class Bridge:
     def server_tokens(self) -> ServiceTokens:
         return ServiceTokens(self.service.workspace.state_dir)
 
+    def _build(self) -> Any:
+        # lazy: the MCP SDK (Starlette, pydantic models): ~1 s of imports, paid on the first agent call only
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from aios_workbench.surfaces.mcp.server import build_server  # lazy: as above
+
+        # tokens, not browsers' origins, authenticate here: a page cannot send an agent's bearer token, so the
+        # SDK's Host/Origin checks (meant for unauthenticated local servers) would only refuse proxied agents
+        return build_server(self.service, bearer).streamable_http_app(
+            streamable_http_path="/mcp", json_response=True, stateless_http=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+
     async def started(self) -> None:
+        if self.app is None:
+            self.app = self._build()
         if self._ready is None:
             self._ready = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._lifespan(self._ready))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, UsageError
+from aios_workbench.core.errors import AuthenticationRequired, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.service.tokens import ServiceTokens
 
 DEFAULT_LIMITS = {"max_rows": 200, "calls_per_minute": 60, "max_bytes": 20_000_000}
@@ -113,3 +114,16 @@ class Meter:
     def returned(self, agent: Agent, size: int) -> None:
         with self._lock:
             self._bytes[agent.token_id] = self._bytes.get(agent.token_id, 0) + size
+
+
+def bearer(headers: Mapping[str, str] | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header."""
+    if not headers:
+        return None
+    scheme, _, token = (headers.get("authorization") or headers.get("Authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() in ("bearer", "token") and token.strip() else None
+
+
+def short(exc: WorkbenchError) -> str:
+    """A refusal a model can act on: what failed, then what to do instead."""
+    return f"{exc.message}. Fix: {exc.fix}" if getattr(exc, "fix", None) else exc.message

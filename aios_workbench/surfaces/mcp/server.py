@@ -19,7 +19,7 @@ from aios_workbench.core.errors import PermissionDenied, WorkbenchError
 from aios_workbench.service.audit import acting_via
 from aios_workbench.service.tokens import ServiceTokens
 from aios_workbench.surfaces.mcp import identity, tools
-from aios_workbench.surfaces.mcp.identity import Agent, Meter
+from aios_workbench.surfaces.mcp.identity import Agent, Meter, short
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
@@ -45,19 +45,6 @@ TOOL_NAMES = frozenset({
 Dataset = Annotated[str, Field(description="A dataset as the catalog names it: source.schema.name (or a unique "
                                            "shorter name), e.g. supplier_master.main.suppliers")]
 TokenOf = Callable[[Mapping[str, str] | None], str | None]   # the request's headers (None over stdio) -> token
-
-
-def bearer(headers: Mapping[str, str] | None) -> str | None:
-    """The token of an `Authorization: Bearer ...` header."""
-    if not headers:
-        return None
-    scheme, _, token = (headers.get("authorization") or headers.get("Authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() in ("bearer", "token") and token.strip() else None
-
-
-def short(exc: WorkbenchError) -> str:
-    """A refusal a model can act on: what failed, then what to do instead."""
-    return f"{exc.message}. Fix: {exc.fix}" if getattr(exc, "fix", None) else exc.message
 
 
 class Gateway:
@@ -112,6 +99,15 @@ class Gateway:
         self.meter.returned(agent, len(text.encode()))
         self._audit(agent, tool, allowed=True, detail={**detail, "bytes": len(text.encode())})
         return text
+
+
+    async def read(self, ctx: Context[Any, Any], tool: str, work: Callable[[Agent], Any],
+                   arguments: Mapping[str, Any]) -> str:
+        """`call` for a resource: the same checks and audit, a refusal as the protocol's resource error."""
+        try:
+            return await self.call(ctx, tool, work, arguments)
+        except ToolError as exc:
+            raise ResourceError(str(exc)) from None
 
 
 def build_server(service: WorkbenchService, token_of: TokenOf) -> MCPServer:
@@ -255,20 +251,14 @@ def build_server(service: WorkbenchService, token_of: TokenOf) -> MCPServer:
     @server.resource("aios://datasets/{dataset}/schema", mime_type="application/json",
                      description="A dataset's columns, classifications and what you see of it")
     async def dataset_schema(dataset: str, ctx: Context[Any, Any]) -> str:
-        try:
-            return await gw.call(ctx, "describe_dataset", lambda a: tools.describe_dataset(service, a, dataset),
-                                 {"dataset": dataset})
-        except ToolError as exc:
-            raise ResourceError(str(exc)) from None
+        return await gw.read(ctx, "describe_dataset", lambda a: tools.describe_dataset(service, a, dataset),
+                             {"dataset": dataset})
 
     @server.resource("aios://checks/{suite}", mime_type="application/json",
                      description="A quality suite you may run, with its rules (`all`: every suite and monitor)")
     async def check_definitions(suite: str, ctx: Context[Any, Any]) -> str:
-        try:
-            return await gw.call(ctx, "run_quality", lambda a: tools.check_definitions(service, a, suite),
-                                 {"suite": suite})
-        except ToolError as exc:
-            raise ResourceError(str(exc)) from None
+        return await gw.read(ctx, "run_quality", lambda a: tools.check_definitions(service, a, suite),
+                             {"suite": suite})
 
     @server.prompt(description="Investigate an alert: evidence, the data behind it, and a proposed next step")
     def investigate_alert(alert_id: int) -> str:
