@@ -63,7 +63,9 @@ def test_governance_checks_notebook_runs_clean_and_shows_the_demo_drift(demo_ser
     assert max(len(v.encode()) for v in text.values()) < 200_000   # compact outputs
 
 
-def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo_service, monkeypatch):
+def run_model_notebook(demo_service, monkeypatch, notebook: str, model: str):
+    """Execute notebooks/`notebook` with Papermill against the demo service, registering `model`: (the output
+    notebook, which raised nothing; the MLflow run behind the model's registered version)."""
     import mlflow
     import papermill
 
@@ -72,17 +74,18 @@ def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo
 
     monkeypatch.setenv("AIOS_SERVICE_URL", demo_service)
     monkeypatch.setenv("AIOS_TOKEN", TOKEN)
-    output = artifact("03_train_model.out.ipynb")
-
-    papermill.execute_notebook(str(ROOT / "notebooks" / "03_train_model.ipynb"), str(output),
-                               parameters={"model_name": "shipment-delay-test"}, cwd=str(ROOT / "notebooks"),
-                               progress_bar=False, kernel_name="python3")
-
-    notebook = json.loads(output.read_text())
-    assert not any(o.get("output_type") == "error" for c in notebook["cells"] for o in c.get("outputs", []))
-    assert "shipment-delay-test" in json.dumps(notebook["cells"][-1]["outputs"])  # {"name": ..., "version": ...}
+    output = artifact(notebook.replace(".ipynb", ".out.ipynb"))
+    papermill.execute_notebook(str(ROOT / "notebooks" / notebook), str(output), parameters={"model_name": model},
+                               cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+    executed = json.loads(output.read_text())
+    assert not any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
+    assert model in json.dumps(executed["cells"][-1]["outputs"])  # {"name": ..., "version": ...}
     client = mlflow.MlflowClient(tracking_uri(Workspace.load(ROOT)))
-    run = client.get_run(client.search_model_versions("name='shipment-delay-test'")[0].run_id)
+    return executed, client.get_run(client.search_model_versions(f"name='{model}'")[0].run_id)
+
+
+def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo_service, monkeypatch):
+    _, run = run_model_notebook(demo_service, monkeypatch, "03_train_model.ipynb", "shipment-delay-test")
     inputs = {d.dataset.name for d in run.inputs.dataset_inputs}
     assert {"shipment_files.main.shipments", "purchasing_warehouse.procurement.purchase_orders",
             "supplier_master.main.suppliers"} <= inputs
@@ -90,29 +93,11 @@ def test_train_model_notebook_tracks_reads_checks_and_registers_a_candidate(demo
 
 
 def test_supply_risk_notebook_learns_from_the_signals_and_registers_a_candidate(demo_service, monkeypatch):
-    import mlflow
-    import papermill
-
-    from aios_workbench.tracking import tracking_uri
-    from aios_workbench.workspace import Workspace
-
-    monkeypatch.setenv("AIOS_SERVICE_URL", demo_service)
-    monkeypatch.setenv("AIOS_TOKEN", TOKEN)
-    output = artifact("05_supply_risk.out.ipynb")
-
-    papermill.execute_notebook(str(ROOT / "notebooks" / "05_supply_risk.ipynb"), str(output),
-                               parameters={"model_name": "supply-risk-test"}, cwd=str(ROOT / "notebooks"),
-                               progress_bar=False, kernel_name="python3")
-
-    notebook = json.loads(output.read_text())
-    assert not any(o.get("output_type") == "error" for c in notebook["cells"] for o in c.get("outputs", []))
+    notebook, run = run_model_notebook(demo_service, monkeypatch, "05_supply_risk.ipynb", "supply-risk-test")
     text = {"".join(c["source"]): json.dumps(c.get("outputs", [])) for c in notebook["cells"] if c["cell_type"] == "code"}
     assert "more than 7 days late" in next(v for k, v in text.items() if k.startswith("with wb.run"))
     weights = next(v for k, v in text.items() if k.startswith("import pandas"))
     assert weights.index("port_congestion") < weights.index("severe_weather")   # the strongest signal comes first
-    assert "supply-risk-test" in json.dumps(notebook["cells"][-1]["outputs"])
-    client = mlflow.MlflowClient(tracking_uri(Workspace.load(ROOT)))
-    run = client.get_run(client.search_model_versions("name='supply-risk-test'")[0].run_id)
     inputs = {d.dataset.name for d in run.inputs.dataset_inputs}
     assert {"shipment_files.main.shipments", "external_signals.main.signals",
             "external_signals.main.supplier_lanes"} <= inputs
