@@ -55,7 +55,7 @@ MIXED_MIN_SHARE = 0.2     # a kind's share of a mixed column ...
 MIXED_TOTAL = 0.8         # ... whose values are this much personal data of the detected kinds
 MIN_VALUES = 50            # fewer non-null values in the row sample: sample that column alone
 PROBE = 40                 # values a detector first looks at: none even plausibly its kind -> it is done
-VERSION = "3"              # part of the scan fingerprint: a new classifier reclassifies on the next scan
+VERSION = "4"              # part of the scan fingerprint: a new classifier reclassifies on the next scan
 
 BLANKS = {"", "n/a", "na", "none", "null", "nil", "-", "--", "unknown", "?", "tbd", "not provided"}
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -175,8 +175,9 @@ def _judge_names(values: list[str], column: str = "") -> tuple[list[bool], list[
         return [False] * n, [False] * n
     shapes = [name_shape(v) or (name_shape(v.title()) if v.islower() else None) for v in values]
     varied = n < 20 or distinct >= 0.3 * n
-    lone = varied and not NAMES_OF_THINGS.search(column) and lone_names(values, shapes)
-    strict = [varied and (s == "full" or (lone and s is not None)) and not v.islower()
+    # lone names are told by a lexicon, not by variety: family names repeat (`佐藤`, `Smith`)
+    lone = not NAMES_OF_THINGS.search(column) and lone_names(values, shapes)
+    strict = [((varied and s == "full") or (lone and s is not None)) and not v.islower()
               for s, v in zip(shapes, values, strict=True)]
     return strict, [s is not None for s in shapes]
 
@@ -255,7 +256,7 @@ PERSON_WORDS = (r"(?:first|last|given|family|middle|maiden|full|sur|fore|person|
                 r"|krestni_jmeno|cele_jmeno|imie|nazwisko|imie_i_nazwisko|ad|soyad|ad_soyad|adi|soyadi|isim"
                 r"|fio|imya|familiya|otchestvo|фио|имя|фамилия|отчество|ім_я|імя|прізвище|по_батькові|ονομα"
                 r"|επωνυμο|ονοματεπωνυμο|onoma|eponymo|onomateponymo|mei|sei|shimei|namae|seimei|ism|naam"
-                r"|fullname|firstname|lastname|displayname")
+                r"|fullname|firstname|lastname|displayname|xingming|mingzi|xingshi|ireum|seongmyeong|ism_\w+")
 PERSON_ANYWHERE = r"名前|氏名|姓名|名字|姓氏|苗字|フリガナ|ふりがな|이름|성명|고객명|नाम|उपनाम|اسم|الاسم|لقب"
 PERSON_HINTS = (r"(?:^|_)(?:who|member|recipient|holder|account_holder|assignee|contact|kontakt|patient|employee"
                 r"|attendee|owner|signed_by|approver|party|empfaenger|empfanger|destinatario|destinataire"
@@ -265,20 +266,23 @@ PERSON_HINTS = (r"(?:^|_)(?:who|member|recipient|holder|account_holder|assignee|
 PHONE_WORDS = (r"phone(?:_?n(?:umbe)?r|_?no)?|tele?phone|tel|mobile|mobil|cell(?:_?phone)?|cellulare|celular"
                r"|movil|handy|msisdn|fax|telefon|telefono|telefoon|telefone|telefonnummer|telefon_nr|tlf|gsm"
                r"|puhelin|puhelinnumero|matkapuhelin|telefonnummer|telefonnr|numero_telefono|numero_de_telefono|numer_telefonu|numero_de_telefone|telefonszam|телефон|тел|моб|мобильный"
-               r"|мобільний|τηλεφωνο|τηλ|κινητο|callback|hotline|whatsapp|sms|phone_\w+")
+               r"|мобільний|τηλεφωνο|τηλ|κινητο|tilefono|kinito|dianhua|shouji|denwa|denwa_bango|keitai|jeonhwa"
+               r"|hatif|jawwal|nomer_telefona|callback|hotline|whatsapp|sms|phone_\w+")
 PHONE_ANYWHERE = r"電話|电话|手机|携帯|전화|휴대폰|핸드폰|फ़ोन|फोन|मोबाइल|هاتف|جوال|رقم_الجوال"
 ADDRESS_WORDS = (r"(?:street|postal|home|billing|shipping|mailing|delivery|residential)?_?addr(?:ess)?"
                  r"(?:_?line)?(?:_?\d)?|street(?:_?address)?|adresse|anschrift|direccion|indirizzo|adres|adresa"
                  r"|adressa|osoite|endereco|morada|domicilio|ship_to|bill_to|deliver_to|send_to|shipping_to"
                  r"|lieferadresse|rechnungsadresse|adres_zamieszkania|jusho|juusho|residence|wohnort|адрес"
-                 r"|адреса|διευθυνση|address_\w+|\w+_address")
+                 r"|адреса|διευθυνση|dieuthinsi|diefthinsi|diefthynsi|dieythynsi|dizhi|zhuzhi|juso|unwan|onwan"
+                 r"|address_\w+|\w+_address")
 ADDRESS_ANYWHERE = r"住所|地址|住址|收货|주소|पता|عنوان"
 DOB_WORDS = (r"dob|d_o_b|bday|birth\w*|\w*_birth\w*|born|date_of_birth|birthdate|geb|geb_dat|gebdat|f_nac|fec_nac"
              r"|fnac|nascita|data_nascita|nascimento|naissance|date_naissance|geboortedatum|geboren|fodelsedatum"
              r"|fodselsdato|fodselsdag|foedselsdato|syntymaaika|syntymapaiva|datum_narozeni|data_urodzenia"
              r"|dogum_tarihi|dt_nasc|d_nasc")
 DOB_ANYWHERE = (r"birth|geburt|nacimiento|nascit|nascim|naissance|geboort|fodelse|fødsel|fodsel|syntym|narozen"
-                r"|urodzen|dogum|doğum|рожден|народжен|γεννησ|生年月日|出生|생년월일|생일|जन्म|ميلاد")
+                r"|urodzen|dogum|doğum|рожден|народжен|γεννησ|生年月日|出生|생년월일|생일|जन्म|ميلاد|gennis|gennhs"
+                r"|rozhden|narodzhen|seinengap|chusheng|saengnyeon|saengil|milad|janm_tithi")
 NATIONAL_ID_WORDS = (r"ssn|social_?security(?:_?n(?:umbe)?r)?|national_?id|nat_?id|nino|ni_?n(?:umbe)?r"
                      r"|national_?insurance(?:_?n(?:umbe)?r)?|tax_?id|tin|taxpayer_?id|bsn|dni|nie|nif|nir|insee"
                      r"|personnummer|personal_?id|sin|id_?card|passport(?:_?n(?:umbe)?r|_?no)?|citizen_?id"
@@ -287,13 +291,13 @@ NATIONAL_ID_WORDS = (r"ssn|social_?security(?:_?n(?:umbe)?r)?|national_?id|nat_?
                      r"|nr_dowodu|dowod|cpr|cpr_nummer|cpr_nr|henkilotunnus|hetu|rodne_cislo|rc|tc_kimlik"
                      r"|tckn|kimlik_no|kimlik|inn|snils|рнокпп|инн|снилс|ипн|amka|afm|αμκα|αφμ|my_number"
                      r"|mynumber|aadhaar|aadhar|pan_no|pan_number|rrn|jumin|documento|doc_id|id_number|id_no"
-                     r"|resident_id|identity_number|burger_id_\w+|numero_documento")
+                     r"|resident_id|identity_number|burger_id_\w+|numero_documento|shenfenzheng\w*|kojin_bango|jumin_\w+|hawiya\w*")
 NATIONAL_ID_ANYWHERE = r"マイナンバー|個人番号|身份证|주민등록|आधार|हविया|الهوية"
 
 DETECTORS = (
     Detector("pii.email", "valid e-mail addresses",
              _name_pattern(r"e_?mail(?:_?addr(?:ess)?)?|mail_?addr(?:ess)?|mail|correo|courriel|sahkoposti|epost"
-                           r"|e_?post|почта|email_\w+"),
+                           r"|e_?post|почта|youxiang|dianzi_youjian|imeil|meeru|email_\w+"),
              is_email_any, is_email_loose, anywhere=_anywhere(r"メール|邮箱|邮件|이메일|ईमेल|بريد")),
     Detector("pii.phone", "phone numbers valid for their region", _name_pattern(PHONE_WORDS),
              integers=True, anywhere=_anywhere(PHONE_ANYWHERE), judge=_judge_phones, maybe=_could_be_phone),

@@ -20,10 +20,17 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from aios_workbench.catalog.pii_name_lexicons import (
+    has_family_name_ending,
+    has_lineage_word,
+    is_known_family_name,
+    is_known_given_name,
+)
+
 # Honorifics and titles (lower case, without the dot) in the languages of our users' data.
 HONORIFICS = set("""mr mrs ms miss mx dr prof sir dame lady lord rev herr frau hr fr mme mlle m monsieur madame
 sig sigra signor signora sr sra srta don dona dña dott dottssa ing dhr mevr mw pan pani sz bay bayan
-г г-н г-жа гн пан пані κ κα κος κυρία κύριος dra drs ir mag""".split())
+г г-н г-жа гн д-р др пан пані κ κα κος κυρία κύριος dra drs ir mag""".split())
 HONORIFIC_SUFFIXES = ("様", "さま", "さん", "先生", "殿", "君", "님", "씨", "선생님", "先生")
 HONORIFIC_PREFIXES_NO_CASE = ("الدكتور", "الدكتورة", "السيد", "السيدة", "الأستاذ", "डॉ.", "डॉ", "श्री", "श्रीमती", "सुश्री")
 # Legal-form words: a value with one is a company, not a person.
@@ -89,6 +96,8 @@ def name_shape(value: str) -> str | None:
         compact = v.replace(" ", "").replace("\u3000", "").replace("・", "")
         if len(compact) > 6 or not all(_is_cjk(ch) for ch in compact):
             return None
+        if len(compact) > 4 and all("\uac00" <= ch <= "\ud7a3" for ch in compact):
+            return None   # Korean names have 2-4 syllables: `나이지리아` is a country
         return "full" if len(compact) >= 2 else "single"   # `王`, `박`: a family name alone
     words = v.replace(",", " , ").split()
     comma = words.count(",")
@@ -169,13 +178,31 @@ def known_names() -> frozenset[str]:
 
 
 def lone_names(values: list[str], shapes: list[str | None]) -> bool:
-    """A column of lone given or family names (`Baker`, `JAMIE`, now and then `ANA LIZ`): nearly every value is
-    name-shaped, most are one name word, and at least half of the distinct words are names people have.
-    Towns, job titles and products share the shape, not the lexicon."""
+    """A column of lone given or family names (`Baker`, `JAMIE`, now and then `ANA LIZ`, `佐藤`, `آل صفوان`):
+    nearly every value is name-shaped, most are one name, and at least half of the distinct words are names
+    people have (or, in Arabic, a third of the distinct values are lineage names). Towns, job titles and
+    products share the shape, not the lexicon."""
     shaped = [v for v, s in zip(values, shapes, strict=True) if s]
-    singles = sum(1 for s in shapes if s == "single")
-    words = {w.strip(",.") for v in shaped for w in v.split()} - {""}
+    distinct = set(shaped)
+    lineage = sum(1 for v in distinct if has_lineage_word(v))
+    singles = sum(1 for v, s in zip(values, shapes, strict=True)
+                  if s == "single" or (s and (is_known_family_name(v) or has_lineage_word(v))))
+    words = {w.strip(",.") for v in distinct for w in v.split()} - {""}
     if len(words) < 10 or len(shaped) < LONE_NAMES_SHARE * len(values) or singles < 0.5 * len(values):
         return False
+    if lineage >= LINEAGE_SHARE * len(distinct):
+        return True
+    endings = sum(1 for v in distinct if " " not in v and has_family_name_ending(v))
+    if endings >= FAMILY_ENDINGS_SHARE * len(distinct):
+        return True
     known = known_names()
-    return sum(1 for w in words if _ascii_upper(w) in known) >= LEXICON_SHARE * len(words)
+    if sum(1 for w in words if _ascii_upper(w) in known or is_known_family_name(w)) >= LEXICON_SHARE * len(words):
+        return True
+    given = sum(1 for w in words if is_known_given_name(w))
+    return given >= SCRIPT_LEXICON_SHARE * len(words) and sum(_script(w[0]) in ("CYRILLIC", "GREEK") for w in words) \
+        >= 0.8 * len(words)
+
+
+LINEAGE_SHARE = 0.3   # Arabic family names: `آل صفوان`, `بن لادن` (town names carry no such word)
+SCRIPT_LEXICON_SHARE = 0.25   # Cyrillic and Greek given names: 34-41 % of a column's words (towns: <= 6 %)
+FAMILY_ENDINGS_SHARE = 0.35   # Slavic and Greek family names: 43-100 % of a column's (towns, job titles: < 3 %)

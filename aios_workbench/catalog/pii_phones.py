@@ -233,3 +233,30 @@ def _national_validity(national: list[str], regions: list[str]) -> Callable[[str
     if share <= 1 - CONFIDENT_SHARE:
         return lambda v: False
     return check
+
+
+# Log lines name a phone number by its key (`msisdn=...`, `tel: ...`), or by `to=`/`from=` in a line about a
+# message or a call (`sms-gateway retry to=931360368`): bare digits, with no `+` or trunk 0 to tell them.
+KEYED_NUMBER = re.compile(r"(?i)(?<![\w-])(msisdn|phone|tel|mobile|cell|to|from|dst|recipient|caller|callee)"
+                          r"\s?[=:]\s?(\d(?:\s?\d){7,14})(?![\w.])")
+PHONE_KEYS = {"msisdn", "phone", "tel", "mobile", "cell"}
+PHONE_CONTEXT = re.compile(r"(?i)\b(?:sms|mms|calls?|called|calling|phone|voice|dial(?:led|ing)?|whatsapp|text message"
+                           r"|telefon\w*|mensagem|llamada|anruf)\b")
+KEYED_REGION_SHARE = 0.8   # the keyed numbers of a column: valid numbers of one region, as a column of phones is
+
+
+def keyed_number_rows(values: list[str]) -> list[int]:
+    """Indexes of the log lines holding a keyed phone number, when the column's keyed numbers are mostly valid
+    numbers of one region (at least two of them)."""
+    keyed: dict[int, list[str]] = {}
+    for i, v in enumerate(values):
+        for m in KEYED_NUMBER.finditer(v):
+            if m.group(1).lower() in PHONE_KEYS or PHONE_CONTEXT.search(v):
+                keyed.setdefault(i, []).append(re.sub(r"\s", "", m.group(2)))
+    numbers = [n for ns in keyed.values() for n in ns]
+    if len(numbers) < 2:
+        return []
+    for region in _regions(numbers, set()):
+        if sum(_valid_in(n, region) for n in numbers) >= KEYED_REGION_SHARE * len(numbers):
+            return sorted(keyed)
+    return []

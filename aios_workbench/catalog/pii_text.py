@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 from aios_workbench.catalog.pii_dates import birth_date_share, parse_date
-from aios_workbench.catalog.pii_ids import _ssn_dashed, compact, schemes
+from aios_workbench.catalog.pii_ids import LOOSE_ONLY, _ssn_dashed, _valid, compact, schemes, strong_valid
 from aios_workbench.catalog.pii_names import HONORIFICS, PARTICLES, name_shape
+from aios_workbench.catalog.pii_text_names import name_rows
 from aios_workbench.catalog.pii_values import iban_check, is_address, is_email, is_ip, is_payment_card
 
 EMAIL_SPAN = r"[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24}"
@@ -49,14 +50,30 @@ CJK_TEXT_CHARS = 6                                                  # ... where 
 WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+# a short sentence: closed by a full stop, question or exclamation mark (also Devanagari's danda, Arabic's
+# question mark), with a word in lower case or in a script without case (`Дубликат заказа отменён.`,
+# `Documento conferido: 373113714.`); names, titles and companies capitalise every word
+SENTENCE_CLOSE = re.compile(r"[.!?।؟…]$")
+
+
+def _short_sentence(v: str, words: list[str]) -> bool:
+    return (len(words) >= 2 and SENTENCE_CLOSE.search(v) is not None
+            and any(not w[:1].isupper() for w in words) and not v.endswith((" Co.", " Inc.", " Ltd.", " Corp.")))
+
+
 def is_free_text(values: list[str]) -> bool:
-    """Most values are sentences or log lines: several words each."""
+    """Most values are sentences or log lines: several words each, or a short sentence."""
     if not values:
         return False
-    wordy = sum(1 for v in values if sum(1 for w in v.split() if WORD.search(w)) >= FREE_TEXT_WORDS
-                or (len(v) >= 40 and " " in v)
-                or (len(CJK_TEXT.findall(v)) >= CJK_TEXT_CHARS and SENTENCE_END.search(v) is not None))
-    return wordy >= 0.5 * len(values)
+
+    def wordy(v: str) -> bool:
+        if (len(v) >= 40 and " " in v) or (len(CJK_TEXT.findall(v)) >= CJK_TEXT_CHARS
+                                           and SENTENCE_END.search(v) is not None):
+            return True
+        words = [w for w in v.split() if WORD.search(w)]
+        return len(words) >= FREE_TEXT_WORDS or _short_sentence(v, words)
+
+    return sum(1 for v in values if wordy(v)) >= 0.5 * len(values)
 
 
 def _dated_id(candidate: str) -> bool:
@@ -107,6 +124,14 @@ def _phone_ok(candidate: str, before: str = "", after: str = "") -> bool:
 
 def kinds_in(text: str) -> set[str]:
     """The tags of the personal data found inside `text`."""
+    found = _kinds_but_ids(text)
+    if _has_national_id(text):
+        found.add("pii.national_id")
+    return found
+
+
+def _kinds_but_ids(text: str) -> set[str]:
+    """`kinds_in` without national IDs (a column judges those over all its texts: `_national_id_rows`)."""
     found = set()
     if "@" in text and any(is_email(m.group(0).strip(".")) for m in _EMAIL.finditer(text)):
         found.add("pii.email")
@@ -127,8 +152,6 @@ def kinds_in(text: str) -> set[str]:
     if any(_phone_ok(m.group(0), text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1])
            and not any(a < m.end() and m.start() < b for a, b in ibans) for m in _PHONE.finditer(text)):
         found.add("pii.phone")
-    if _has_national_id(text):
-        found.add("pii.national_id")
     birth = BIRTH_WORDS.search(text)
     if birth:
         dates = [w for w in re.findall(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}", text)]
@@ -240,40 +263,82 @@ def _name_after(rest: str, cue_word: bool) -> bool:
     return shape == "full" or (shape == "single" and titled and not cue_word) or (shape == "single" and titled)
 
 
-# schemes strong enough to name a number inside prose: a random number passes them rarely, because
-# they carry a birth date, a check letter or a long check (a 1-in-10 check digit alone is not enough)
-STRONG_SCHEMES = ("it.codicefiscale", "cn.ric", "kr.rrn", "fi.hetu", "pl.pesel", "fr.nir", "es.dni", "es.nie",
-                  "br.cpf", "gb.nino", "tr.tckimlik", "ru.snils", "in_.pan", "cz.rc", "sk.rc", "cn.ric_any_area")
-
-
+# digit groups split by single spaces too (a SNILS as written, `497-690-451 59`; a NIR, `1 85 05 78 006 084 36`)
+_GROUPED_ID = re.compile(r"(?<![\w\-./])\d{1,6}(?:[ \-./]\d{1,6}){2,6}(?![\w\-/])", re.ASCII)
 STRONG_LENGTHS = (9, 18)   # their compact lengths: a NINO or DNI (9) to a Chinese resident ID (18)
 
 
-def _has_national_id(text: str) -> bool:
+def _id_tokens(text: str) -> list[tuple[str, bool]]:
+    """(compact form, passes a strong scheme) for each number in `text` that could be a national ID."""
     if sum(ch.isdigit() for ch in text) < 6:
-        return False
-    checks = schemes()
+        return []
     upper = text.upper()
-    claimed = [m.span() for pattern in (_PHONE, _IBAN) for m in pattern.finditer(upper)]
-    for m in _ID.finditer(upper):
+    # (a phone span that starts inside a group of digits, `100-000-007 16`, claims nothing)
+    claimed = [m.span() for pattern in (_PHONE, _IBAN) for m in pattern.finditer(upper)
+               if not (m.start() >= 2 and upper[m.start() - 1] in "-./" and upper[m.start() - 2].isdigit())]
+    tokens = []
+    for m in [*_ID.finditer(upper), *_GROUPED_ID.finditer(upper)]:
         if any(a < m.end() and m.start() < b for a, b in claimed):   # a phone number or an IBAN, not an ID
             continue
         token = m.group(0)
         if sum(ch.isdigit() for ch in token) < 6 or is_ip(token) or parse_date(token) is not None:
             continue
-        if _ssn_dashed(token):
-            return True
         c = compact(token)
-        if not STRONG_LENGTHS[0] <= len(c) <= STRONG_LENGTHS[1]:
+        if _ssn_dashed(token):
+            tokens.append((c, True))
+        elif STRONG_LENGTHS[0] <= len(c) <= STRONG_LENGTHS[1]:
+            tokens.append((c, strong_valid(c) or _valid(schemes()["fi.hetu"], token)))   # hetu keeps its `-`
+    return tokens
+
+
+def _has_national_id(text: str) -> bool:
+    return any(ok for _, ok in _id_tokens(text))
+
+
+STRONG_PASS_SHARE = 0.5   # numbers of one length in a column: IDs when this share passes a strong scheme ...
+SCHEME_PASS_SHARE = 0.8   # ... or this share passes one scheme of any strength (1-in-11 check digits: a NIF)
+SCHEME_MIN_NUMBERS = 4
+
+
+def _national_id_rows(values: list[str], tokens: dict[str, list[tuple[str, bool]]]) -> int:
+    """Values holding a national ID, judged over the column as a column of IDs is: the numbers of an ID's
+    length mostly pass its scheme, where order numbers pass a strong scheme 1 time in 50-100 and a check
+    digit 1 time in 10."""
+    by_length: dict[int, list[tuple[str, bool]]] = {}
+    for v in values:
+        for c, ok in tokens.get(v, ()):
+            by_length.setdefault(len(c), []).append((c, ok))
+    proven: set[str] = set()
+    for numbers in by_length.values():
+        passed = {c for c, ok in numbers if ok}
+        if len(passed) >= 1 and sum(ok for _, ok in numbers) >= STRONG_PASS_SHARE * len(numbers):
+            proven |= passed
+        elif len(numbers) >= SCHEME_MIN_NUMBERS:
+            proven |= _one_scheme(numbers)
+    return sum(1 for v in values if any(c in proven for c, _ in tokens.get(v, ())))
+
+
+def _one_scheme(numbers: list[tuple[str, bool]]) -> set[str]:
+    """The numbers passing the one scheme that SCHEME_PASS_SHARE of them pass, if any (the schemes are sifted
+    on a probe of five first)."""
+    every = [c for c, _ in numbers]
+    probe = every[:: max(1, len(every) // 5)][:5]
+    for name, check in schemes().items():
+        if name in LOOSE_ONLY or sum(_valid(check, c) for c in probe) < SCHEME_PASS_SHARE * len(probe):
             continue
-        for name in STRONG_SCHEMES:
-            check = checks.get(name)
-            try:
-                if check is not None and (check(c) or (name == "fi.hetu" and check(token))):   # hetu keeps its `-`
-                    return True
-            except Exception:  # noqa: BLE001 - a validator tripping on an odd token is no match
-                continue
-    return False
+        passed = {c for c in every if _valid(check, c)}
+        if sum(1 for c in every if c in passed) >= SCHEME_PASS_SHARE * len(every):
+            return passed
+    return set()
+
+
+def _keyed_number_rows(values: list[str]) -> list[int]:
+    if not any("=" in v or ":" in v for v in values):
+        return []
+    # lazy: libphonenumber only for log lines
+    from aios_workbench.catalog.pii_phones import keyed_number_rows
+
+    return keyed_number_rows(values)
 
 
 def embedded_kinds(values: list[str]) -> dict[str, int]:
@@ -284,7 +349,18 @@ def embedded_kinds(values: list[str]) -> dict[str, int]:
         if len(v) < 12:
             continue
         if v not in seen:
-            seen[v] = kinds_in(v)
+            seen[v] = _kinds_but_ids(v)
         for tag in seen[v]:
             counts[tag] = counts.get(tag, 0) + 1
+    ids = {v: _id_tokens(v) for v in seen}
+    rows = _national_id_rows([v for v in values if v in seen], ids)
+    if rows:
+        counts["pii.national_id"] = rows
+    keyed = [i for i in _keyed_number_rows(values) if "pii.phone" not in seen.get(values[i], ())]
+    if keyed:
+        counts["pii.phone"] = counts.get("pii.phone", 0) + len(keyed)
+    # names in scripts without capitals are judged over the column (their frames fit stock phrases too)
+    named = [i for i in name_rows(values) if "pii.person_name" not in seen.get(values[i], ())]
+    if named:
+        counts["pii.person_name"] = counts.get("pii.person_name", 0) + len(named)
     return counts
