@@ -202,10 +202,16 @@ def browser():
     if _browser is None:
         from playwright.sync_api import sync_playwright
 
+        if not Path("/usr/bin/chromium").exists():
+            raise RuntimeError("no Chromium at /usr/bin/chromium: `./workbench test` installs Debian's chromium")
         playwright = sync_playwright().start()
-        _browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            _browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        except Exception:
+            playwright.stop()  # else every later benchmark meets a running Playwright loop
+            raise
         atexit.register(playwright.stop)
         atexit.register(_browser.close)
     return _browser
