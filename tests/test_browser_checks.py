@@ -1,7 +1,9 @@
 """The AI OS sidebar's Checks section in JupyterLab, in headless Chromium, as the policy user alice.
 
-alice runs the demo workspace's quality suites from the command line, then finds their results in
-the sidebar: one row per suite with its status, and a run opens on its items.
+alice runs the demo workspace's quality suites and a drift check from the command line, then finds them
+in the sidebar as the dashboard's Quality page shows them: grouped by kind, one row per check with its
+latest verdict and history; a check opens on its newest run in words (a drift run: its summary, and per
+column the test, statistic, threshold and the reference and current distributions).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import os
 import re
 import subprocess
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import pytest
 
@@ -26,14 +28,22 @@ SUITES = {
     "purchase_orders_quantities": "warn",
     "suppliers_contacts": "pass",
 }
+DRIFT = ("(SELECT * FROM shipments WHERE shipped_at < DATE '2025-07-01')",
+         "(SELECT * FROM shipments WHERE shipped_at >= DATE '2026-01-01')")
+DRIFT_COLUMNS = "delay_days,lead_time_days,carrier"
+DRIFT_LABEL = "Drift: shipments where shipped_at before 2025-07-01 → shipments where shipped_at from 2026-01-01"
 
 
 @pytest.fixture(scope="module")
 def seeded_ledger(demo_workspace):
-    """The five demo suites run by alice, so the ledger's newest runs are hers."""
+    """The five demo suites and a drift check run by alice, so the ledger's newest runs are hers."""
+    env = {**os.environ, "AIOS_USER": "alice"}
     result = subprocess.run([AIOS, "--workspace", str(ROOT), "check", "quality"],
-                            env={**os.environ, "AIOS_USER": "alice"}, capture_output=True, text=True, timeout=300)
+                            env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+    drift = subprocess.run([AIOS, "--workspace", str(ROOT), "check", "drift", *DRIFT, "--columns", DRIFT_COLUMNS],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert drift.returncode in (0, 1), drift.stdout + drift.stderr   # 1: the demo's shipments drift
     return result.stdout
 
 
@@ -51,50 +61,88 @@ def checks_page(chromium, lab_as_alice):
         yield page
 
 
-def newest_statuses(page) -> dict[str, str]:
-    """Suite name -> status of its newest listed run (the list is newest first)."""
-    return page.evaluate("""() => {
-        const seen = {};
-        for (const row of document.querySelectorAll('[data-testid="aios-check-run"]')) {
-            if (!(row.dataset.name in seen)) seen[row.dataset.name] = row.dataset.status;
-        }
-        return seen;
-    }""")
+def latest_statuses(page) -> dict[str, str]:
+    """Check name -> its latest status, as the Checks tab shows it."""
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('[data-testid="aios-check-group"]')].map(r => [r.dataset.name, r.dataset.status]))""")
 
 
-def test_checks_tab_lists_the_suites_alice_ran_with_their_statuses(checks_page):
+def group_row(page, name: str):
+    return page.get_by_test_id("aios-checks-tab").locator(f'[data-testid="aios-check-group"][data-name="{name}"]')
+
+
+def test_checks_are_grouped_by_kind_with_their_latest_status_and_history(checks_page):
     page = checks_page
     tab = page.get_by_test_id("aios-checks-tab")
-    tab.locator('[data-testid="aios-check-run"]').first.wait_for(timeout=60_000)
+    tab.get_by_test_id("aios-check-group").first.wait_for(timeout=60_000)
 
-    statuses = newest_statuses(page)
+    statuses = latest_statuses(page)
     assert {name: statuses.get(name) for name in SUITES} == SUITES
-    carriers = tab.locator('[data-testid="aios-check-run"][data-name="shipments_carriers"]').first
+    carriers = group_row(page, "shipments_carriers")
     assert "alice" in carriers.inner_text()
     assert "shipment_files.main.shipments" in carriers.inner_text()
-    basics = tab.locator('[data-testid="aios-check-run"][data-name="shipments_basics"]').first
-    assert "required" in basics.inner_text()
+    assert "required" in group_row(page, "shipments_basics").inner_text()
+    strip = carriers.get_by_test_id("aios-check-history")
+    assert strip.get_attribute("aria-label").startswith("Last ")
+    assert "passed with warnings" in strip.get_attribute("aria-label")      # the service's words
+    headings = tab.locator(".aios-check-category-title").all_inner_texts()
+    assert headings[0].startswith("Quality suites (") and any(h.startswith("Drift checks (") for h in headings)
+    assert re.match(r"\d+ checks: ", page.get_by_test_id("aios-checks-summary").inner_text())
+    drift = tab.locator('[data-testid="aios-check-group"][data-category="drift"]').filter(has_text=DRIFT_LABEL)
+    assert drift.count() >= 1 and "SELECT" not in drift.first.inner_text()   # named in words, not SQL
     page.screenshot(path=str(artifact("checks-list.png")))
 
 
-def test_a_run_drills_into_its_items_with_metrics_and_masked_examples(checks_page):
+def test_a_suite_opens_on_its_newest_run_with_items_in_words_and_masked_examples(checks_page):
     page = checks_page
     tab = page.get_by_test_id("aios-checks-tab")
-    carriers = tab.locator('[data-testid="aios-check-run"][data-name="shipments_carriers"]').first
+    carriers = group_row(page, "shipments_carriers")
     carriers.wait_for(timeout=60_000)
 
-    carriers.click()
-    item = tab.locator('[data-testid="aios-check-item"][data-name="accepted_values(carrier)"]')
+    carriers.locator("button").first.click()
+    view = page.get_by_test_id("aios-check-run-view")
+    item = view.locator('[data-testid="aios-check-item"][data-name="accepted_values(carrier)"]')
     item.wait_for(timeout=30_000)
     assert item.get_attribute("data-status") == "fail"
     assert re.search(r"[\d,]+ of [\d,]+ rows fail", item.get_by_test_id("aios-check-item-finding").inner_text())
     assert "failing_rows" not in item.inner_text()         # findings in words, not the ledger's keys
     examples = item.get_by_test_id("aios-check-examples")  # alice ran it, so she sees her own example rows
     assert examples.locator('tbody td[data-name="carrier"]').count() > 0
+    assert view.get_by_test_id("aios-check-verdict").inner_text().strip()
     page.screenshot(path=str(artifact("checks-tab.png")))
 
     page.get_by_test_id("aios-checks-back").click()
     carriers.wait_for(timeout=30_000)
+    assert tab.locator(".aios-check-group:focus-within").get_attribute("data-name") == "shipments_carriers"
+
+
+def test_a_drift_check_shows_its_summary_and_per_column_test_statistic_threshold_and_distributions(checks_page):
+    page = checks_page
+    tab = page.get_by_test_id("aios-checks-tab")
+    drift = tab.locator('[data-testid="aios-check-group"][data-category="drift"]').filter(has_text=DRIFT_LABEL).first
+    drift.wait_for(timeout=60_000)
+
+    drift.locator("button").first.click()
+    view = page.get_by_test_id("aios-check-run-view")
+    summary = view.get_by_test_id("aios-drift-summary")
+    summary.wait_for(timeout=30_000)
+    assert re.search(r"Drifted columns\s*\d of 3 \(\d+%\)", summary.inner_text())
+    assert re.search(r"Dataset drifts at\s*\d+%", summary.inner_text())
+    columns = view.get_by_test_id("aios-drift-column")
+    assert sorted(columns.evaluate_all("rows => rows.map(r => r.dataset.column)")) == \
+        ["carrier", "delay_days", "lead_time_days"]
+    first = columns.first
+    text = first.inner_text()
+    assert first.get_attribute("data-status") == "fail"      # drifted columns first
+    for label in ("Test", "Statistic", "Threshold"):
+        assert label in text, text
+    assert re.search(r"Drifted: .*threshold", text) or "p-value" in text, text
+    assert first.get_by_test_id("aios-drift-plot").locator("rect.aios-drift-ref").count() > 1
+    assert "reference" in first.locator("svg").get_attribute("aria-label")
+    shown = view.inner_text()
+    for dump in ("wasserstein_error_bound", "ref_nulls", "cur_count", "stattest"):
+        assert dump not in shown
+    page.screenshot(path=str(artifact("checks-drift.png")))
 
 
 def wait_until_loaded(page) -> None:
@@ -106,15 +154,15 @@ def wait_until_loaded(page) -> None:
 def test_filters_by_dataset_and_kind(checks_page):
     page = checks_page
     tab = page.get_by_test_id("aios-checks-tab")
-    tab.locator('[data-testid="aios-check-run"]').first.wait_for(timeout=60_000)
+    tab.get_by_test_id("aios-check-group").first.wait_for(timeout=60_000)
 
     page.get_by_test_id("aios-checks-dataset").fill("supplier_master.main.suppliers")
     page.wait_for_function(
         """() => {
-            const rows = [...document.querySelectorAll('[data-testid="aios-check-run"]')];
+            const rows = [...document.querySelectorAll('[data-testid="aios-check-group"]')];
             return rows.length > 0 && rows.every(r => r.innerText.includes('supplier_master.main.suppliers'));
         }""", timeout=30_000)
-    names = set(tab.locator('[data-testid="aios-check-run"]').evaluate_all("rows => rows.map(r => r.dataset.name)"))
+    names = set(tab.get_by_test_id("aios-check-group").evaluate_all("rows => rows.map(r => r.dataset.name)"))
     assert "suppliers_contacts" in names  # its own dataset
     assert "purchase_orders_basics" in names  # reads suppliers through its references rule
     assert not names & {"shipments_carriers", "purchase_orders_quantities"}, names
@@ -122,61 +170,17 @@ def test_filters_by_dataset_and_kind(checks_page):
     page.get_by_test_id("aios-checks-dataset").fill("")
     page.get_by_test_id("aios-checks-kind").select_option("drift")  # the change reloads at once
     wait_until_loaded(page)
-    kinds = tab.locator(".aios-check-run-kind").all_inner_texts()
-    assert set(kinds) <= {"drift"}, kinds
-    if not kinds:
-        assert "No check run matches" in tab.inner_text()
+    categories = set(tab.get_by_test_id("aios-check-group").evaluate_all("rows => rows.map(r => r.dataset.category)"))
+    assert categories <= {"drift", "monitor"} and "drift" in categories, categories
 
     page.get_by_test_id("aios-checks-kind").select_option("quality")
     wait_until_loaded(page)
-    assert newest_statuses(page)["shipments_carriers"] == "warn"
-
-
-def synthetic_run(run_id: int) -> dict:
-    return {"id": run_id, "at": "2026-03-01T12:00:00+00:00", "kind": "quality", "name": f"suite_{run_id:03d}",
-            "status": "pass", "passed": True, "required": False, "severity": "warn", "user": "alice",
-            "datasets": ["lake.main.table"], "inputs": {}, "params": {}, "items": [], "error": None,
-            "duration_s": 0.1, "notebook": None, "job_run_id": None, "mlflow_run_id": None}
-
-
-def test_load_more_pages_back_by_id_until_the_ledger_ends(checks_page):
-    """A ledger of 120 runs (served by the test, honouring limit and before_id) arrives in pages of 50."""
-    page = checks_page
-    asked: list[dict] = []
-
-    def history(route):
-        query = parse_qs(urlparse(route.request.url).query)
-        asked.append({k: v[0] for k, v in query.items()})
-        before = int(query.get("before_id", ["121"])[0])
-        limit = int(query["limit"][0])
-        runs = [synthetic_run(i) for i in range(before - 1, 0, -1)][:limit]
-        route.fulfill(status=200, content_type="application/json", body=json.dumps({"runs": runs}))
-
-    page.route(lambda url: urlparse(url).path.endswith("/aios/api/checks/history"), history)
-    page.get_by_test_id("aios-checks-refresh").click()
-    rows = page.get_by_test_id("aios-checks-tab").locator('[data-testid="aios-check-run"]')
-    more = page.get_by_test_id("aios-checks-more")
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid="aios-check-run"]')?.dataset.name === 'suite_120'""",
-        timeout=30_000)
-    assert rows.count() == 50
-
-    more.click()
-    page.wait_for_function("""() => document.querySelectorAll('[data-testid="aios-check-run"]').length === 100""",
-                           timeout=30_000)
-    more.click()
-    page.wait_for_function("""() => document.querySelectorAll('[data-testid="aios-check-run"]').length === 120""",
-                           timeout=30_000)
-
-    ids = [int(i) for i in rows.evaluate_all("rows => rows.map(r => r.dataset.id)")]
-    assert ids == list(range(120, 0, -1))
-    assert [a.get("before_id") for a in asked[-3:]] == [None, "71", "21"]
-    assert not more.is_visible()  # the last page was short: the ledger has ended
+    assert latest_statuses(page)["shipments_carriers"] == "warn"
 
 
 def test_service_errors_are_shown_as_readable_messages(checks_page):
     page = checks_page
-    page.route(lambda url: urlparse(url).path.endswith("/aios/api/checks/history"), lambda route: route.fulfill(
+    page.route(lambda url: urlparse(url).path.endswith("/aios/api/checks/overview"), lambda route: route.fulfill(
         status=503, content_type="application/json",
         body=json.dumps({"error": "unavailable", "message": "The ledger is unreachable",
                          "fix": "start the metadata database"})))
@@ -185,4 +189,4 @@ def test_service_errors_are_shown_as_readable_messages(checks_page):
     alert.wait_for(timeout=30_000)
     assert "The ledger is unreachable" in alert.inner_text()
     assert "start the metadata database" in alert.inner_text()
-    assert page.get_by_test_id("aios-checks-tab").locator('[data-testid="aios-check-run"]').count() == 0
+    assert page.get_by_test_id("aios-checks-tab").get_by_test_id("aios-check-group").count() == 0

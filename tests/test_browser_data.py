@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -282,3 +283,129 @@ def test_profile_draws_histograms_and_hides_statistics_of_masked_columns(lab_pag
     assert "masked" in buyer.inner_text() and "@" not in buyer.inner_text()
     profile.scroll_into_view_if_needed()
     profile.screenshot(path=str(artifact("data-profile.png")))
+
+
+# -- the full-page dataset view, search with reasons, rules in words (issue #20) ---------------------------------
+
+EMAIL_RULE = "e-mails hashed for everyone but stewards and procurement officers"
+REGION_RULE = "analysts see only the suppliers of their own region"
+PII_COLUMNS = {"contact_name", "contact_email", "contact_phone", "street_address", "iban"}
+
+
+def open_full_page(page, name: str):
+    """Open `name` in the sidebar, then full page in the main area with the view's button."""
+    page.locator(f'[data-testid="aios-dataset-item"][data-name="{name}"]').click()
+    page.get_by_test_id("aios-open-dataset-page").click()
+    full = page.locator(f'[data-testid="aios-dataset-page"][data-name="{name}"]')
+    full.wait_for(timeout=60_000)
+    full.locator('[data-testid="aios-preview-table"]').wait_for(timeout=60_000)
+    page.wait_for_function(   # the profile has answered (its count fills the header too)
+        """() => document.querySelector('[data-testid="aios-dataset-page"] [data-testid="aios-profile-rows"]')""",
+        timeout=60_000)
+    return full
+
+
+def column_access(full, column: str) -> str:
+    return full.locator(f'[data-testid="aios-column-row"][data-name="{column}"] '
+                        '[data-testid="aios-column-access"]').inner_text()
+
+
+def assert_every_column_previewed_pii_masked(full) -> None:
+    schema = full.locator('[data-testid="aios-column-row"]')
+    columns = [schema.nth(i).get_attribute("data-name") for i in range(schema.count())]
+    table = full.locator('[data-testid="aios-preview-table"]')
+    headers = [h.get_attribute("data-name") for h in table.locator("thead th").all()]
+    assert headers == columns and PII_COLUMNS <= set(headers), headers   # every column, masked ones too
+    for column in PII_COLUMNS:
+        cells = table.locator(f'tbody td[data-name="{column}"]')
+        assert cells.count() > 0 and {c.get_attribute("data-masked") for c in cells.all()} == {"true"}, column
+    assert not any("@" in v for v in table.locator('tbody td[data-name="contact_email"]').all_inner_texts())
+
+
+def test_full_page_view_shows_every_column_and_each_rule_in_words_for_alice(lab_page):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+    full = open_full_page(page, SUPPLIERS)
+
+    assert page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first \
+        .inner_text().strip() == "suppliers"   # a main-area tab of its own
+    assert full.get_by_test_id("aios-access-grant").inner_text() == \
+        "You (alice) may read it by the rule ‘data scientists read every dataset’."
+    summary = full.get_by_test_id("aios-access-summary").inner_text()
+    assert summary.startswith("5 columns masked for you (") and "rows where" not in summary, summary
+    assert full.get_by_test_id("aios-row-filter").count() == 0      # data scientists see every region
+    assert column_access(full, "contact_email").startswith(f"Masked (hash), by the rule ‘{EMAIL_RULE}’: you see "
+                                                           "a keyed hash")
+    assert column_access(full, "supplier_id") == "Raw values"
+    email = full.locator('[data-testid="aios-column-row"][data-name="contact_email"]')
+    assert email.get_by_test_id("aios-column-about").inner_text() == "e-mail addresses"
+    tag = email.get_by_test_id("aios-tag")
+    assert tag.locator("summary").inner_text().strip() == "pii.email confirmed"
+    tag.locator("summary").click()   # expands to its evidence
+    assert "confirmed in governance/policy.yaml; the scan agrees (1.00)" in tag.inner_text()
+
+    assert_every_column_previewed_pii_masked(full)
+    assert full.get_by_test_id("aios-preview-applied").inner_text() == summary
+    assert full.get_by_test_id("aios-profile-rows").inner_text().endswith("rows")   # no filter: just the count
+    text = full.inner_text()
+    for raw_rule in ("masks[", "grants[", "row_filters[", "hidden by your row filter"):
+        assert raw_rule not in text, raw_rule
+    full.get_by_test_id("aios-lineage-downstream").wait_for(timeout=60_000)
+    assert "Cannot load" not in full.get_by_test_id("aios-page-lineage").inner_text()
+    page.screenshot(path=str(artifact("data-full-page-alice.png")))
+
+
+def test_search_ranks_hits_highlights_the_match_and_says_why(lab_page):
+    page = lab_page
+    wait_for_listed(page, DEMO_DATASETS)
+
+    page.get_by_test_id("aios-data-search").fill("email")
+    page.locator(f'.aios-hit[data-name="{SUPPLIERS}"]').wait_for(timeout=30_000)
+    hit = page.locator(f'.aios-hit[data-name="{SUPPLIERS}"]')
+    assert "column contact_email" in hit.get_by_test_id("aios-hit-why").inner_text()
+    assert {m.lower() for m in hit.locator("mark").all_inner_texts()} == {"email"}
+    assert "contact_email" in hit.locator('li[data-field="column"]').inner_text()
+
+    page.get_by_test_id("aios-data-search").fill("supplier")
+    page.wait_for_function("""() => document.querySelector('.aios-hit')?.dataset.name
+                              === 'supplier_master.main.suppliers'""", timeout=30_000)
+    first = page.locator(".aios-hit").first
+    assert first.get_attribute("data-rank") == "1"
+    # the name's match marked: the whole word, as search ignores a plural -s
+    assert first.locator(".aios-hit-name mark").inner_text().lower() == "suppliers"
+    assert "best first" in page.locator(".aios-data-count").inner_text()
+    page.screenshot(path=str(artifact("data-search-reasons.png")))
+
+    first.dblclick()   # a double-click opens the full page
+    page.locator(f'[data-testid="aios-dataset-page"][data-name="{SUPPLIERS}"]').wait_for(timeout=60_000)
+
+
+@pytest.fixture(scope="module")
+def lab_as_bob(demo_workspace, tmp_path_factory):
+    with aios_lab(log_name="jupyterlab-data-bob.log", user="bob",
+                  layouts=tmp_path_factory.mktemp("lab-workspaces-bob")) as lab:
+        yield lab
+
+
+def test_full_page_view_says_what_bobs_row_filter_and_masks_do(chromium, lab_as_bob):
+    with sidebar_page(chromium, lab_as_bob, "data") as page:
+        wait_for_listed(page, {SUPPLIERS, "purchasing_warehouse.procurement.purchase_orders",
+                               "external_signals.main.signals", "external_signals.main.supplier_lanes"})
+        full = open_full_page(page, SUPPLIERS)
+
+        assert full.get_by_test_id("aios-access-grant").inner_text() == \
+            "You (bob) may read it by the rule ‘analysts read the supplier master’."
+        assert full.get_by_test_id("aios-row-filter").inner_text() == \
+            f"You see only rows where region = 'Northern Europe', by the rule ‘{REGION_RULE}’."
+        assert full.get_by_test_id("aios-access-summary").inner_text().endswith(
+            "; you see only rows where region = 'Northern Europe'.")
+        assert column_access(full, "contact_email").startswith(f"Masked (hash), by the rule ‘{EMAIL_RULE}’")
+        assert_every_column_previewed_pii_masked(full)
+        regions = full.locator('[data-testid="aios-preview-table"] tbody td[data-name="region"]').all_inner_texts()
+        assert regions and set(regions) == {"Northern Europe"}
+
+        rows = full.get_by_test_id("aios-profile-rows").inner_text()
+        assert re.fullmatch(r"[\d,]+ rows you can see \(row filter: region = 'Northern Europe'\)", rows), rows
+        assert full.get_by_test_id("aios-page-rows").inner_text() == rows   # the header says the same
+        assert "hidden by your row filter" not in full.inner_text()
+        page.screenshot(path=str(artifact("data-full-page-bob.png")))

@@ -1,8 +1,13 @@
-"""The AI OS sidebar's Jobs and Alerts sections in JupyterLab, in headless Chromium, as alice.
+"""The AI OS sidebar's Jobs and Alerts sections and the jobs' main-area pages in JupyterLab, in headless
+Chromium, as alice.
 
-On a private copy of the demo workspace, with a real `aios scheduler` process: alice runs a promoted
-job now, follows its progress (cell n of m) to completion and opens its output notebook; pauses and
-resumes it; cancels a queued run. A job that fails in production raises an alert: a count badge
+On a private copy of the demo workspace, with a real `aios scheduler` process: alice opens a promoted job's
+page from the sidebar's list, runs it now, follows its progress (cell n of m) to completion and opens its
+output notebook under a header that leads back to the job; pauses and resumes it; cancels a queued run. The
+job page says the schedule in words, the typed parameters, retries, notifications (a webhook by its host
+only) and the versions with what each changed; Edit opens the Promote dialog on the job's definition;
+Rollback changes the current version; the runs of every job filter by status words; Delete, once
+confirmed, removes the job from the list. A job that fails in production raises an alert: a count badge
 appears on the Alerts tab and on the AI OS icon, and alice acknowledges it. A promotion waiting for
 a second user's approval cannot be approved by its promoter: the refusal's reason is shown.
 
@@ -70,6 +75,13 @@ UPSTREAM_EXTRACT = [
     "import os",
     'if os.environ.get("AIOS_JOB_RUN_ID"):\n    raise FileNotFoundError(f"the upstream extract for {day} is missing")\n'
     'print("extract found")',
+]
+
+
+# A quick report with typed parameters, promoted twice (two versions) for the job page's test.
+WEEKLY_DIGEST = [
+    ('months = 3\nlabel = "weekly"\nverbose = False', ["parameters"]),
+    "print('digest', label, months, verbose)",
 ]
 
 
@@ -164,7 +176,8 @@ def screenshot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def jobs_root(demo_workspace, tmp_path_factory):
     return workspace_with_notebooks(demo_workspace, tmp_path_factory.mktemp("jobs") / "ws",
-                                    {"daily_summary": DAILY_SUMMARY, "upstream_extract": UPSTREAM_EXTRACT})
+                                    {"daily_summary": DAILY_SUMMARY, "upstream_extract": UPSTREAM_EXTRACT,
+                                     "weekly_digest": WEEKLY_DIGEST})
 
 
 @pytest.fixture(scope="module")
@@ -263,6 +276,15 @@ def test_run_now_shows_progress_completes_and_opens_the_output(jobs_page, daily_
     frame.locator("body").get_by_text("label: daily months: 3").first.wait_for(timeout=60_000)
     assert "summary done" in frame.locator("body").inner_text()
     assert page.locator(".lm-TabBar-tab", has_text=f"daily_summary · run {run_id}").count() == 1
+    header = page.get_by_test_id("aios-output-header")
+    assert header.locator("h3").inner_text() == f"daily_summary · run {run_id}"
+    assert header.locator('dd[data-field="status"]').inner_text().lower() == "succeeded"   # a badge: CSS capitals
+    assert re.fullmatch(r"\d+(\.\d)? s|\d+ min( \d+ s)?", header.locator('dd[data-field="duration"]').inner_text())
+    assert re.fullmatch(r"\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d \S+",
+                        header.locator('dd[data-field="started"]').inner_text())
+    assert header.locator('dd[data-field="parameters"]').inner_text() == "none set: the notebook’s defaults"
+    header.get_by_test_id("aios-output-back").click()       # the way back: the job's page again
+    finished.wait_for(state="visible", timeout=30_000)
 
     finished.get_by_text("Log").click()
     log = finished.locator(".aios-log")
@@ -280,7 +302,7 @@ def test_pause_and_resume(jobs_page, daily_summary):
 
     view.get_by_test_id("aios-job-resume").click()
     view.get_by_test_id("aios-job-pause").wait_for(timeout=30_000)
-    next_run = view.locator('dd[data-field="next-run"] time')
+    next_run = view.locator('dd[data-field="next-run"] time').first
     assert next_run.get_attribute("datetime").endswith("06:00:00+00:00")
 
     view.get_by_test_id("aios-job-back").click()
@@ -372,3 +394,153 @@ def test_the_named_approver_approves_from_his_own_sidebar(chromium, lab, jobs_ro
             alert.wait_for(state="detached", timeout=30_000)    # approved: no longer waiting
     status, job = api(lab, "GET", "jobs/job?name=daily_summary_approved")
     assert status == 200 and job["version"] == 1 and job["version_status"] == "active", job
+
+
+# -- the job page, the runs of every job, delete -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def weekly_digest(lab):
+    """notebooks/weekly_digest.ipynb promoted twice by alice: version 2 (current) changes retries, a
+    parameter and notifications (a webhook whose path holds a token)."""
+    promote(lab, "notebooks/weekly_digest.ipynb", cron="0 6 * * 1", timezone="UTC")
+    report = promote(lab, "notebooks/weekly_digest.ipynb", cron="0 6 * * 1", timezone="UTC", retries=2,
+                     parameters={"months": 6}, notifications={"on": ["failure", "recovery"],
+                                                              "emails": ["ops@example.com"],
+                                                              "webhooks": ["https://hooks.example.com/T0/s3cret"]})
+    assert report["version"] == 2, report
+    return report
+
+
+def job_page(page, name: str):
+    """Job `name`'s page in the main area, opened from the sidebar's list."""
+    job_row(page, name).locator("button").click()
+    view = page.locator(f'[data-testid="aios-job-view"][data-name="{name}"]')
+    view.get_by_test_id("aios-job-schedule").wait_for(timeout=30_000)
+    view.get_by_test_id("aios-job-versions").wait_for(timeout=30_000)
+    return view
+
+
+def test_the_job_page_says_schedule_parameters_settings_and_versions_and_edit_starts_from_them(
+        jobs_page, weekly_digest):
+    page = jobs_page
+    view = job_page(page, "weekly_digest")
+    assert page.locator("#jp-main-dock-panel [data-testid='aios-job-view'][data-name='weekly_digest']").count() == 1
+    field = lambda name: view.locator(f'dd[data-field="{name}"]').inner_text()   # noqa: E731
+    setting = lambda name: view.locator(f'dd[data-setting="{name}"]').inner_text()   # noqa: E731
+
+    assert field("schedule") == "At 06:00 AM, only on Monday (UTC)"
+    assert re.fullmatch(r"Mon \d{1,2} \w{3} \d{4}, 06:00 UTC \((in|tomorrow).*\)", field("next-run")), field("next-run")
+    assert field("version") == "2"
+    parameters = {row.get_attribute("data-parameter"): [c.inner_text() for c in row.locator("td").all()]
+                  for row in view.locator('[data-testid="aios-job-parameters"] tbody tr').all()}
+    assert parameters["months"][:2] == ["int", "6"]
+    assert parameters["label"][:2] == ["str", "“weekly” (notebook default)"]
+    assert parameters["verbose"][:2] == ["bool", "no (notebook default)"]
+    assert setting("Retries: Retries") == "up to 2 more attempts"
+    assert setting("Retries: Wait between attempts") == "30 s, ×2 each time, at most 1 h"
+    assert setting("Time limits: Whole notebook") == "1 h"
+    assert setting("Notifications: On failure") == "the alert feed, ops@example.com and a webhook to hooks.example.com"
+    assert setting("Notifications: On success") == "nobody"
+    text = view.inner_text()
+    assert "s3cret" not in text and "false" not in text.lower().split() and "true" not in text.lower().split()
+
+    versions = view.locator('[data-testid="aios-job-version"]')
+    assert [v.get_attribute("data-version") for v in versions.all()] == ["2", "1"]     # newest first
+    assert versions.first.get_attribute("data-current") == "true" and "current" in versions.first.inner_text()
+    changed = versions.first.locator("li").all_inner_texts()
+    assert "retries: 0 → 2" in changed and "parameter months: the notebook's default → 6" in changed
+    assert "The first version." in versions.nth(1).inner_text()
+    screenshot(page, "job-page.png")
+
+    # Edit: the job's notebook opens with the Promote dialog started from its current definition
+    view.get_by_test_id("aios-job-edit").click()
+    dialog = page.get_by_test_id("aios-promote-dialog")
+    dialog.wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelector('[data-testid=\"aios-promote-name\"]')?.value "
+                           "=== 'weekly_digest' && /version 2/.test(document.body.innerText)", timeout=60_000)
+    assert "This notebook runs as job weekly_digest, version 2" in dialog.inner_text()
+    page.locator(".jp-Dialog-button", has_text="Close").click()
+    dialog.wait_for(state="detached", timeout=10_000)
+
+
+def test_rollback_changes_the_current_version(jobs_page, weekly_digest, lab):
+    page = jobs_page
+    view = job_page(page, "weekly_digest")
+    first = view.locator('[data-testid="aios-job-version"][data-version="1"]')
+    assert view.locator('[data-testid="aios-job-version"][data-version="2"] [data-testid="aios-job-rollback"]'
+                        ).count() == 0                                   # the current version has none
+    first.get_by_role("button", name="Roll back to version 1").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"aios-job-version\"][data-version=\"1\"]')"
+                           "?.dataset.current === 'true'", timeout=30_000)
+    assert view.locator('dd[data-field="version"]').inner_text() == "1"
+    assert view.locator('dd[data-setting="Retries: Retries"]').inner_text() == "none: a failed run stays failed"
+    status, job = api(lab, "GET", "jobs/job?name=weekly_digest")
+    assert status == 200 and job["version"] == 1
+
+
+def test_the_runs_of_every_job_filter_by_status_and_open_an_output_with_its_header(jobs_page, weekly_digest,
+                                                                                    scheduler):
+    page = jobs_page
+    view = job_page(page, "weekly_digest")
+    view.get_by_test_id("aios-job-run-now").click()
+    run = view.locator('[data-testid="aios-job-run"]').first
+    run.wait_for(timeout=30_000)
+    run_id = run.get_attribute("data-id")
+    assert wait_for_run_status(page, run_id, {"succeeded", "failed", "timed_out"}) == "succeeded"
+    # the sidebar's list follows what happened on the job page, without a click
+    page.wait_for_function("() => document.querySelector('[data-testid=\"aios-job\"][data-name=\"weekly_digest\"]')"
+                           "?.dataset.state === 'succeeded'", timeout=15_000)
+
+    page.get_by_test_id("aios-jobs-all-runs").click()
+    runs = page.get_by_test_id("aios-job-runs-page")
+    runs.get_by_test_id("aios-runs-row").first.wait_for(timeout=30_000)
+    statuses = [o.inner_text() for o in runs.get_by_test_id("aios-runs-filter-status").locator("option").all()]
+    assert statuses == ["any status", "queued", "running", "succeeded", "checks failed", "failed", "timed out",
+                        "cancelled"]
+    runs.get_by_test_id("aios-runs-filter-job").select_option("weekly_digest")
+    runs.get_by_test_id("aios-runs-filter-status").select_option("succeeded")
+    row = runs.locator(f'[data-testid="aios-runs-row"][data-id="{run_id}"]')
+    row.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"aios-runs-row\"]')]"
+                           ".every(r => r.dataset.job === 'weekly_digest' && r.dataset.verdict === 'succeeded')",
+                           timeout=30_000)
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == f"#{run_id}" and cells[1] == "weekly_digest v1" and cells[2].lower() == "succeeded"
+    assert re.fullmatch(r"\d+(\.\d)? s", cells[4]) and cells[5] == "run now"
+    screenshot(page, "job-runs.png")
+    runs.get_by_test_id("aios-runs-filter-status").select_option("failed")
+    runs.get_by_text("No run matches these filters.").wait_for(timeout=30_000)
+    runs.get_by_test_id("aios-runs-filter-status").select_option("")
+    row.wait_for(timeout=30_000)
+
+    row.get_by_test_id("aios-run-open-output").click()
+    header = page.get_by_test_id("aios-output-header")
+    header.wait_for(timeout=60_000)
+    assert header.locator("h3").inner_text() == f"weekly_digest · run {run_id}"
+    assert header.locator('dd[data-field="version"]').inner_text() == "1"
+    assert header.locator('dd[data-field="trigger"]').inner_text() == "run now"
+    page.frame_locator('[data-testid="aios-output-frame"]').locator("body").get_by_text("digest weekly 3 False") \
+        .first.wait_for(timeout=60_000)
+    screenshot(page, "job-output.png")
+    header.get_by_test_id("aios-output-back").click()
+    page.locator('[data-testid="aios-job-view"][data-name="weekly_digest"]').wait_for(state="visible",
+                                                                                     timeout=30_000)
+
+
+def test_delete_asks_naming_the_job_then_removes_it_from_the_list(jobs_page, weekly_digest, daily_summary, lab):
+    page = jobs_page
+    view = job_page(page, "weekly_digest")
+    view.get_by_test_id("aios-job-delete").click()
+    box = view.get_by_test_id("aios-job-delete-box")
+    assert "Delete job weekly_digest?" in box.inner_text()
+    assert "every run of it with its output notebooks and logs" in box.inner_text()
+    box.get_by_role("button", name="Keep it").click()
+    box.wait_for(state="detached", timeout=10_000)
+    assert job_row(page, "weekly_digest").count() == 1
+
+    view.get_by_test_id("aios-job-delete").click()
+    view.get_by_test_id("aios-job-delete-confirm").click()
+    job_row(page, "weekly_digest").wait_for(state="detached", timeout=30_000)
+    view.wait_for(state="detached", timeout=30_000)                     # its page closed
+    assert job_row(page, "daily_summary").count() == 1
+    status, _ = api(lab, "GET", "jobs/job?name=weekly_digest")
+    assert status == 404

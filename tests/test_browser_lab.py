@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import ROOT, aios_lab, artifact
@@ -30,11 +32,25 @@ def test_sidebar_panel_shows_the_live_service_status(chromium, lab_url):
         "() => document.querySelector('.aios-status-badge')?.dataset.health === 'ok'", timeout=60_000)
 
     assert page.get_by_test_id("aios-workspace-name").inner_text() == "procurement-demo"
-    assert "sqlite" in page.get_by_test_id("aios-store").inner_text()
+    assert "SQLite, reachable" in page.get_by_test_id("aios-store").inner_text()
+    assert re.fullmatch(r"AI OS workbench \S+", page.get_by_test_id("aios-version").inner_text())
+    assert page.get_by_test_id("aios-mode").inner_text() == "Inside this Jupyter server"
+    assert re.search(r"Python \d+\.\d+.* · DuckDB \d", page.get_by_test_id("aios-components").inner_text())
     sources = {row.get_attribute("data-name"): row.get_attribute("data-ok")
                for row in page.get_by_test_id("aios-connector").all()}
     assert sources == {"purchasing_warehouse": "true", "shipment_files": "true", "supplier_master": "true",
                        "external_signals": "true", "outputs": "true"}
+    assert "Data sources (5 of 5 reachable)" in page.locator(".aios-status-panel").inner_text()
+    assert "reachable" in page.get_by_test_id("aios-connector").first.inner_text()
+    # no migration ids or internal names: the store's revision is for administrators
+    revision = page.evaluate("""async () => {
+        const base = document.body.dataset.baseUrl || '/';
+        const token = new URLSearchParams(location.search).get('token');
+        const answer = await fetch(`${base}aios/api/status` + (token ? `?token=${token}` : ''));
+        return (await answer.json()).store.revision;
+    }""")
+    if revision:
+        assert revision not in page.locator(".aios-status-panel").inner_text()
     page.screenshot(path=str(artifact("lab-sidebar.png")))
     assert not errors, errors
 

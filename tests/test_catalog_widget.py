@@ -43,7 +43,8 @@ def browser(service_url):
 
 
 def labels(browser: CatalogBrowser) -> list[str]:
-    return [label.strip("\u00a0 ▾▸") for label, _ in browser.datasets.options]
+    """The dataset names listed (a search hit's option also says why it matched, after " — ")."""
+    return [label.split(" — ")[0].strip("\u00a0 ▾▸") for label, _ in browser.datasets.options]
 
 
 def choose(browser: CatalogBrowser, name: str) -> None:
@@ -74,6 +75,7 @@ def test_selecting_a_group_collapses_it_and_selecting_again_expands_it(browser):
 def test_search_narrows_the_list_and_clearing_it_restores_the_tree(browser):
     browser.search.value = "people"
     assert labels(browser) == ["hr.main.people"]
+    assert browser.datasets.options[0][0].strip("\u00a0") == "hr.main.people — Matched: name"   # and why
     assert "1 of 2 datasets match" in browser.count.value
 
     browser.search.value = "no-such-dataset-anywhere"
@@ -105,8 +107,14 @@ def test_dataset_view_shows_owners_schema_badges_and_row_filter(browser):
     assert 'data-name="email" data-mask="hash"' in schema
     assert "mask: hash" in schema and "mask: redact" in schema and "mask: partial" in schema
     assert "pii.email" in schema and "aios-badge-pii" in schema
-    assert "You see only rows where <code>region = &#x27;EU&#x27;</code>" in schema
-    assert "4 columns masked for you (ana)." in schema
+    # each rule in words (no policy.yaml description here: the generated sentence), never `masks[0]`
+    assert ("You see only rows where <code>region = &#x27;EU&#x27;</code>, by the rule ‘only rows where region = "
+            "the reader&#x27;s region, for everyone but stewards’.") in schema
+    assert "Masked (hash), by the rule ‘e-mail addresses hashed (pii.email) for everyone but stewards’" in schema
+    assert "You (ana) may read it by the rule ‘analysts may read hr.main.people’." in schema
+    assert re.search(r"4 columns masked for you \([a-z_, ]+ and [a-z_]+\); you see only rows where region = "
+                     r"&#x27;EU&#x27;\.", schema)
+    assert "[" not in re.sub(r"<[^>]+>", "", schema)
 
 
 def test_preview_is_masked_and_row_filtered(browser):
@@ -161,9 +169,9 @@ def test_profile_loads_on_its_tab_with_histograms_and_reveals_nothing_masked(bro
 
     html = browser.profile.value
     email_row = re.search(r'<tr data-name="email"[^>]*>.*?</tr>', html).group(0)
-    assert 'data-masked="true"' in email_row and ">masked</span>" in email_row
+    assert 'data-masked="true"' in email_row and ">masked (hash)</span>" in email_row
     assert '<tr data-name="id" data-masked="false">' in html and "<svg class=\"aios-histogram\"" in html
-    assert "8 rows visible to you" in html
+    assert "8 rows you can see (row filter: region = &#x27;EU&#x27;)" in html   # the count and why it is 8
     for marker in RAW_MARKERS:
         assert marker not in html
 
@@ -259,3 +267,30 @@ def test_lineage_lists_jobs_and_datasets_of_both_directions_escaped():
     assert "hr.main.people" not in upstream and "more beyond this depth" in upstream
     assert "none recorded" in downstream
     assert "No lineage recorded" in render.lineage({"dataset": "hr.main.events", "recorded": False})
+
+
+def test_lineage_shows_the_services_one_count_the_sidebar_shows_too(browser):
+    """The sidebar (extension/src/datasetActivity.ts) asks the same endpoint with the same default depth and
+    shows these same sentences: the two surfaces cannot count differently."""
+    choose(browser, "hr.main.people")
+    browser.tabs.selected_index = 3
+
+    served = browser.client.get("lineage?name=hr.main.people")
+    for direction in ("upstream", "downstream"):
+        summary = served[direction]["summary"]
+        assert summary.endswith(".") and "[" not in summary
+        assert render.esc(summary) in browser.lineage.value
+
+
+def test_lineage_summary_counts_jobs_queries_and_datasets_once():
+    from aios_workbench.service.catalog import lineage_summary
+
+    graph = {"dataset": "Hr.Main.People", "direction": "downstream", "truncated": False,
+             "counts": {"reads": 14},
+             "nodes": [{"id": "dataset:hr.main.people", "kind": "dataset", "name": "hr.main.people"},
+                       {"id": "job:nightly", "kind": "job", "name": "nightly"},
+                       {"id": "job:query:ana", "kind": "job", "name": "query:ana"},
+                       {"id": "dataset:hr.main.report", "kind": "dataset", "name": "hr.main.report"}]}
+    assert lineage_summary(graph) == "Read by 1 job and ad-hoc queries, which wrote 1 dataset; 14 reads recorded."
+    upstream = {**graph, "direction": "upstream", "nodes": graph["nodes"][:1], "counts": {"writes": 0}}
+    assert lineage_summary(upstream) == "No recorded job or query wrote it."

@@ -237,10 +237,13 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
     # checks, with one result linked to the MLflow run
     quality = call("post", "checks/run", {"kind": "quality", "suites": ["shipments_carriers"],
                                           "mlflow_run_id": trained}).json["results"][0]
-    call("post", "checks/run", {"kind": "drift", "reference": f"(SELECT * FROM {SHIPMENTS} WHERE delay_days < 3)",
-                                "current": f"(SELECT * FROM {SHIPMENTS} WHERE delay_days >= 3)",
-                                "columns": ["carrier", "delay_days"]})
+    drifted = call("post", "checks/run", {"kind": "drift", "reference": f"(SELECT * FROM {SHIPMENTS} WHERE delay_days < 3)",
+                                          "current": f"(SELECT * FROM {SHIPMENTS} WHERE delay_days >= 3)",
+                                          "columns": ["carrier", "delay_days"]}).json["results"][0]
     call("get", "checks/history", limit=5)
+    call("get", "checks/overview", kind="drift")
+    call("get", "checks/report", id=drifted["ledger_id"])
+    call("get", "checks/report", id=quality["ledger_id"])
     call("get", "checks/suites")
     call("post", "checks/evidently", {"reference": f"(SELECT carrier, delay_days FROM {SHIPMENTS} LIMIT 300)",
                                       "current": f"(SELECT carrier, delay_days FROM {SHIPMENTS} LIMIT 300 OFFSET 300)",
@@ -286,6 +289,7 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
     done = run_aios("--workspace", str(served.root), "scheduler", "--once", timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     call("get", "jobs/history", name="contract_job", limit=10)
+    call("get", "jobs/runs", job="contract_job", limit=10)   # (`status` would be the expected HTTP status)
     assert call("get", "jobs/runs/run", id=ok).json["status"] == "succeeded"
     failed = call("get", "jobs/runs/run", id=failing).json
     assert failed["failing_cell"] is not None, json.dumps(failed)

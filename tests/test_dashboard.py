@@ -17,6 +17,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -44,6 +45,7 @@ PASSWORDS = {"alice": "alice-dashboard-pw", "bob": "bob-dashboard-pw", "carol": 
 PAGES = ["overview", "data", "quality", "jobs", "experiments", "audit", "alerts"]
 JOB = "nightly_spend_report"
 OUTPUT_MARKER = "Spend by category, nightly"
+DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC")   # every page's
 
 # every text node, input value and shadow root of the page (Panel renders into shadow DOM)
 PAGE_TEXT = """() => {
@@ -194,16 +196,35 @@ def seed_jobs(ws) -> dict:
 
 
 def seed_alerts(ws) -> list[dict]:
+    """Alerts as the scheduler and promotion raise them: the failed run of JOB (when seeded), with the quality
+    suite it failed on shipments as a real ledger entry, and a job version waiting for approval."""
     from aios_workbench.alerts import AlertFeed
+    from aios_workbench.checks.ledger import Ledger
+    from aios_workbench.checks.result import CheckItem, CheckResult
     from aios_workbench.store import open_store
+    from aios_workbench.store.models import JobRun
 
     store = open_store(ws.metadata_url)
     try:
+        with store.session() as session:
+            failed = session.query(JobRun).filter(JobRun.status == "failed").first()
+            run_id, output = (failed.id, failed.html_path) if failed else (None, None)
+        if run_id is not None:
+            suite = CheckResult(kind="quality", name="shipments_basics", required=True,
+                                items=[CheckItem("not_null(shipment_id)", "pass"),
+                                       CheckItem("delivered_after_shipped", "fail", {"failing_rows": 4})],
+                                inputs={SHIPMENTS: {"digest": "seed", "rows": 5000}})
+            Ledger(store).record(suite, user="alice", job_run_id=run_id, datasets=[SHIPMENTS])
+        relative = str(Path(output).relative_to(ws.root)) if output else None
         feed = AlertFeed(store)
         return [feed.raise_alert(key=f"job:{JOB}", kind="run_failed", severity="error",
-                                 title=f"{JOB} failed: ZeroDivisionError in cell 4"),
-                feed.raise_alert(key="approval:delay_model/2", kind="approval", severity="info",
-                                 title="delay_model v2 waits for approval")]
+                                 title=f"job {JOB} failed (run {run_id}, attempt 1)",
+                                 detail={"job": JOB, "run_id": run_id, "status": "failed", "attempt": 1,
+                                         "error": "cell 4: ZeroDivisionError", "output": relative}),
+                feed.raise_alert(key=f"approval:{JOB}:v2", kind="approval", severity="info",
+                                 title=f"Job {JOB} v2 waits for approval by a second user",
+                                 detail={"job": JOB, "version": 2, "notebook": "notebooks/spend_report.ipynb",
+                                         "promoted_by": "alice", "approver": None, "digest": None})]
     finally:
         store.close()
 
@@ -526,7 +547,7 @@ def test_bob_sees_every_page_with_its_facts_and_no_raw_masked_value(chromium, da
 
         open_page(page, dashboard, "alerts")
         assert page.get_by_test_id("alerts-open-value").inner_text() == "2"
-        wait_text(page, "delay_model v2 waits for approval")
+        wait_text(page, f"{JOB} v2 waits for approval")
         shoot(page, "alerts")
         assert_no_raw_values(page, seeded.raw, "every page")
 
@@ -590,6 +611,98 @@ def test_job_outputs_are_refused_to_users_who_may_not_see_them(chromium, dashboa
         response = page.request.get(f"{dashboard.url}/job-output/{run_id}")
         assert response.status == 200 and OUTPUT_MARKER in response.text()
         assert "sandbox" in response.headers["content-security-policy"]
+
+
+def alert_item(page, alert_id: int):
+    item = page.locator(f'[data-testid="alert-item"][data-alert-id="{alert_id}"]')
+    item.wait_for()
+    return item
+
+
+def test_an_alert_links_to_the_failed_run_and_to_the_check_it_failed(chromium, dashboard, seeded):
+    run_id, alert_id = seeded.jobs["failed_run"], seeded.alerts[0]["id"]
+    with session(chromium, dashboard, "alice") as page:   # alice created the job: she may open its output
+        open_page(page, dashboard, "alerts")
+        item = alert_item(page, alert_id)
+        assert DATE.match(item.get_by_test_id("alert-at").inner_text())
+        cause = item.get_by_test_id("alert-cause")
+        assert item.inner_text().count("Cause: ") == 1
+        assert cause.inner_text() == f"Run {run_id} of job {JOB} failed"
+        assert cause.get_attribute("href") == f"./job-output/{run_id}"
+        with page.context.expect_page() as opened:
+            cause.click()
+        output = opened.value
+        output.wait_for_load_state()
+        assert OUTPUT_MARKER in output.content()
+        output.close()
+
+        evidence = item.get_by_test_id("alert-related")
+        said = evidence.inner_text()
+        assert said.startswith("shipments_basics failed (result #"), said
+        ledger_id = int(said.rsplit("#", 1)[1].rstrip(")"))
+        assert evidence.get_attribute("href") == f"?page=quality&run={ledger_id}"
+        evidence.click()   # lands on the Quality page, that check result opened
+        page.get_by_test_id("quality-drill-title").filter(has_text="shipments_basics").wait_for()
+        assert "delivered_after_shipped" in page.get_by_test_id("quality-drill-why").inner_text()
+        assert f"Run #{ledger_id} by alice" in text_with(page, f"Run #{ledger_id} by alice")
+        shoot(page, "alert-cause-landing")
+
+
+def test_an_alert_names_its_cause_without_opening_what_the_user_may_not_see(chromium, dashboard, seeded):
+    run_id = seeded.jobs["failed_run"]
+    with session(chromium, dashboard, "bob") as page:   # bob does not control the job
+        open_page(page, dashboard, "alerts")
+        item = alert_item(page, seeded.alerts[0]["id"])
+        cause = item.get_by_test_id("alert-cause")
+        assert cause.inner_text() == f"Run {run_id} of job {JOB} failed"
+        assert cause.get_attribute("href") == f"?page=jobs&job={JOB}"     # the job, not its output
+        assert "its output is shown only to the job's creator, its identity and auditors" in item.inner_text()
+        assert item.get_by_test_id("alert-related").count() == 0       # nor the checks it failed on shipments
+        approval = alert_item(page, seeded.alerts[1]["id"]).get_by_test_id("alert-cause")
+        assert approval.inner_text() == f"Version 2 of job {JOB}, promoted by alice"
+        assert approval.get_attribute("href") == f"?page=jobs&job={JOB}"
+        shoot(page, "alerts-causes")
+        assert_no_raw_values(page, seeded.raw, "alerts")
+
+
+def test_the_failing_checks_figure_opens_the_quality_page_filtered_to_failures(chromium, dashboard, seeded):
+    with session(chromium, dashboard, "alice") as page:
+        open_page(page, dashboard, "overview")
+        drill = page.get_by_test_id("overview-checks-drill")
+        found = re.fullmatch(r"See the (\d+) failing checks? →", drill.inner_text().strip())
+        assert found, drill.inner_text()
+        failing = int(found.group(1))
+        assert failing >= 2                   # shipments_drift and the job's shipments_basics at least
+        assert drill.get_attribute("href") == "?page=quality&status=failing"
+        drill.click()
+        note = page.get_by_test_id("quality-filter")
+        note.wait_for()
+        assert note.inner_text().startswith(f"Showing the {failing} checks failing now, of ")
+        rows = page.locator('[data-testid="quality-check"]')
+        statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
+        names = rows.evaluate_all("rows => rows.map(r => r.dataset.name)")
+        assert len(statuses) == failing and set(statuses) <= {"fail", "error"}, statuses
+        assert "shipments_basics" in names
+        # the other figures drill down too: open alerts to the Alerts page
+        open_page(page, dashboard, "overview")
+        assert page.get_by_test_id("overview-alerts-drill").get_attribute("href") == "?page=alerts"
+        assert page.get_by_test_id("overview-jobs-drill").inner_text().startswith("See the 1 failed run")
+
+
+def test_audit_rows_read_as_words_with_one_date_format(chromium, dashboard, seeded):
+    with session(chromium, dashboard, "bob") as page:
+        open_page(page, dashboard, "audit")
+        cells = page.locator('.tabulator-cell[tabulator-field="details"]')
+        cells.first.wait_for()
+        details = [c for c in cells.all_inner_texts() if c.strip()]
+        moments = page.locator('.tabulator-cell[tabulator-field="at"]').all_inner_texts()
+        outcomes = set(page.locator('.tabulator-cell[tabulator-field="outcome"]').all_inner_texts())
+        headers = page.locator(".tabulator-col-title").all_inner_texts()
+
+    assert any(d.startswith("reason: ") for d in details), details[:5]     # details as "key: value" text
+    assert not [d for d in details if '{"' in d or '\\"' in d or re.search(r"\b(true|false)\b", d)], details[:5]
+    assert moments and all(re.fullmatch(DATE.pattern.replace(" UTC", r":\d{2} UTC"), m) for m in moments), moments[:3]
+    assert outcomes <= {"allowed", "DENIED"} and "details" in headers and "outcome" in headers
 
 
 def test_acknowledging_an_alert_records_who_did_it(chromium, dashboard, seeded):

@@ -145,7 +145,7 @@ def test_pause_resume_cancel_rerun_and_an_auditor_in_control(executed):
 def test_every_command_has_help_and_json():
     for command in (["jobs", "ls"], ["jobs", "show"], ["jobs", "run"], ["jobs", "cancel"], ["jobs", "pause"],
                     ["jobs", "resume"], ["jobs", "delete"], ["jobs", "history"], ["runs", "show"], ["runs", "log"],
-                    ["runs", "open"], ["runs", "rerun"], ["alerts", "ls"], ["alerts", "ack"], ["scheduler"]):
+                    ["runs", "ls"], ["runs", "open"], ["runs", "rerun"], ["alerts", "ls"], ["alerts", "ack"], ["scheduler"]):
         result = run_aios(*command, "--help")
         assert result.returncode == 0 and "--json" in result.stdout, command
 

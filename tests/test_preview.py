@@ -317,3 +317,13 @@ def test_page_serialises_to_json(service):
     body = json.loads(json.dumps(page.to_dict()))
     assert body["rows"][0]["ts"].startswith("2024-01-01")
     assert [c["name"] for c in body["columns"]][:3] == ["id", "grp", "label"]
+
+
+def test_a_page_says_what_governance_did_for_this_reader_and_nothing_when_nothing_applied(service):
+    analyst = preview(service.queries, "ana", "hr.main.people", limit=2)
+    assert re.fullmatch(r"4 columns masked for you \([a-z_, ]+ and [a-z_]+\); you see only rows where "
+                        r"region = 'EU'\.", analyst.applied), analyst.applied
+    assert analyst.to_dict()["applied"] == analyst.applied
+
+    steward = preview(service.queries, "sam", "hr.main.people", limit=2)   # raw values, every row: say so
+    assert steward.applied == "Nothing is masked or filtered for you: you see every row and raw values."

@@ -210,3 +210,12 @@ def test_row_filter_is_respected(service):
 def test_user_without_a_grant_is_refused(service):
     with pytest.raises(PermissionDenied):
         profile(service.queries, "otto", "hr.main.people")
+
+
+def test_the_row_count_says_which_row_filter_made_it(service):
+    analyst = profile(service.queries, "ana", "hr.main.people").to_dict()
+    assert analyst["row_filter"] == "region = 'EU'"
+    assert analyst["rows_label"] == f"{analyst['rows']:,} rows you can see (row filter: region = 'EU')"
+
+    steward = profile(service.queries, "sam", "hr.main.people").to_dict()
+    assert steward["row_filter"] is None and steward["rows_label"] == f"{steward['rows']:,} rows"

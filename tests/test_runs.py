@@ -12,7 +12,8 @@ import pytest
 
 from aios_workbench.core.errors import NotFound, UsageError, WorkbenchError
 from aios_workbench.kernel.ui.catalog_browser import is_missing_endpoint
-from aios_workbench.kernel.ui.runs_browser import RunsBrowser, line_plot_svg
+from aios_workbench.kernel.ui.run_plots import line_plot_svg
+from aios_workbench.kernel.ui.runs_browser import RunsBrowser, scope_sentence
 from aios_workbench.surfaces.rest.run_routes import compare_arguments, list_arguments
 from aios_workbench.tracking import ensure_store, tracking_uri
 from aios_workbench.tracking.lineage import dataset_input
@@ -323,3 +324,126 @@ def test_widget_against_a_real_aios_serve(tracked):
 
     assert "<th>seed</th><td>29</td><td>28</td>" in browser.comparison.value
     assert browser.plots.value.count("<polyline") == 2
+
+
+# -- whose runs wb.runs() shows, labels, human times ----------------------------------------------
+def test_the_widget_says_whose_runs_it_shows_and_how_many_exist_elsewhere(tracked):
+    browser = RunsBrowser(DirectClient(tracked.ws), notebook=NOTEBOOK_B, page_size=25)
+
+    assert "Runs of notebook notebooks/b.ipynb: 10 of the 30 runs you may see" in browser.scope.value
+    assert "<code>wb.runs(all=True)</code> shows them all" in browser.scope.value
+    assert "No runs" not in browser.status.value
+
+
+def test_an_empty_notebook_never_reads_as_no_runs_at_all(tracked):
+    browser = RunsBrowser(DirectClient(tracked.ws), notebook="notebooks/never_ran.ipynb")
+
+    assert browser.page["runs"] == []
+    assert ("No run of notebook notebooks/never_ran.ipynb yet; 30 runs of other notebooks exist. "
+            "<code>wb.runs(all=True)</code> shows them.") in browser.scope.value
+    assert "No run" not in browser.status.value
+
+
+def test_all_runs_and_scope_sentences():
+    assert scope_sentence(None, None, 25, True, None, False) == "Every run you may see: 25+."
+    assert scope_sentence("nb.ipynb", None, 3, False, 3, False) == "Runs of notebook nb.ipynb: 3."
+    assert scope_sentence("nb.ipynb", None, 3, False, 100, True).startswith(
+        "Runs of notebook nb.ipynb: 3 of the 100+ runs you may see.")
+    assert "none elsewhere" in scope_sentence("nb.ipynb", None, 0, False, 0, False)
+
+
+def test_the_scope_notice_uses_jupyterlab_theme_colours(browser):
+    style = browser.widget.children[0].value
+    notice = re.search(r"\.aios-runs-scope\{([^}]*)\}", style).group(1)
+
+    assert "var(--jp-layout-color2" in notice and "color:var(--jp-ui-font-color1" in notice
+    assert 'class="aios-runs-scope"' in browser.scope.value
+
+
+def test_started_and_duration_are_human(browser):
+    html = table_html(browser)
+
+    assert "Tue 14 Nov 2023, 22:13 UTC" in html                    # run-19 started 2023-11-14T22:13:39
+    assert "T22:" not in html and "+00:00" not in html
+    assert "&lt; 1 s" in html                                      # each run took half a second
+
+
+def test_same_named_runs_get_labels_that_tell_them_apart():
+    from aios_workbench.tracking.run_labels import unique_labels
+
+    runs = [{"id": "a" * 32, "name": "train", "params": {"max_depth": "3", "seed": "1"}},
+            {"id": "b" * 32, "name": "train", "params": {"max_depth": "5", "seed": "1"}},
+            {"id": "c" * 32, "name": "fit", "params": {}}, {"id": "d" * 32, "name": "fit", "params": {}},
+            {"id": "e" * 32, "name": None, "params": {}}]
+
+    assert unique_labels(runs) == {"a" * 32: "train (max_depth=3)", "b" * 32: "train (max_depth=5)",
+                                   "c" * 32: "fit · cccccccc", "d" * 32: "fit · dddddddd", "e" * 32: "eeeeeeee"}
+
+
+def test_a_listing_labels_its_runs_uniquely(tracked):
+    runs = list_runs(tracked.ws, limit=50)["runs"]
+
+    assert len({r["label"] for r in runs}) == len(runs)
+    assert runs[0]["label"] == "run-29"
+
+
+def test_comparing_single_valued_metrics_shows_values_not_a_history(browser, tracked):
+    from aios_workbench.kernel.ui.run_plots import plots
+
+    result = {"runs": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+              "histories": {"auc": {"a": [[0, 0.8]], "b": [[0, 0.7]]},
+                            "loss": {"a": [[0, 1.0], [1, 0.5]], "b": [[0, 2.0], [1, 1.5]]}}}
+    html = plots(result, ["auc", "loss"])
+
+    assert html.count("<svg") == 1 and "History of loss" in html and "History of auc" not in html
+    assert "auc: one value per run (no history)" in html and "<td>0.8</td>" in html
+
+
+# -- the dashboard's Experiments page -----------------------------------------------------------------
+class PageData:
+    """What the Experiments page reads (`DashboardData.runs`, `.model_versions`), answered from the real
+    MLflow store with the service's own listing (the dashboard's view adds only the caller's governance)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def runs(self, *, metric=None, descending=True, limit=50, page_token=None, experiment=None):
+        order = f"metrics.`{metric}` {'DESC' if descending else 'ASC'}" if metric else "start_time DESC"
+        page = list_runs(self.ws, order_by=order, limit=limit, page_token=page_token, experiment=experiment)
+        return {**page, "mlflow_ui": "http://127.0.0.1:5000"}
+
+    def model_versions(self):
+        return []
+
+
+# common.table names its Tabulator (`name=`), which Panel 1.9 marks as pending deprecation
+@pytest.mark.filterwarnings("ignore:Widget.name is deprecated:PendingDeprecationWarning")
+def test_experiments_page_shows_labels_chosen_columns_human_times_and_links(tracked):
+    from aios_workbench.surfaces.dashboard.pages.experiments import ExperimentsPage
+
+    page = ExperimentsPage(PageData(tracked.ws))
+    board = page._leaderboard()
+    frame = board[1].value
+
+    assert page.metric_columns == ["rmse"] and page.param_columns == ["alpha", "note", "seed"]
+    assert list(frame.columns) == ["#", "run", "rmse", "param alpha", "param note", "param seed", "links", "status",
+                                   "started", "duration", "by", "notebook", "data versions", "checks"]
+    best = frame.iloc[0]   # ranked by rmse, highest first: run-00 (100 - 0)
+    assert best["run"] == "run-00" and best["rmse"] == 100.0 and best["status"] == "finished"
+    assert best["started"] == "Tue 14 Nov 2023, 22:13 UTC"   # as every page writes moments
+    assert best["duration"] == "< 1 s" and best["data versions"] == "sales.orders @d1g3st"
+    assert best["checks"] == "0 passed, 1 failed"
+    assert 'href="http://127.0.0.1:5000/#/experiments/' in best["links"] and tracked.ids[0] in best["links"]
+    page.param_columns = ["seed"]
+    assert [c for c in page._leaderboard()[1].value.columns if c.startswith("param ")] == ["param seed"]
+
+
+def test_listing_and_comparison_answer_what_their_models_declare(tracked):
+    from aios_workbench.schemas.runs import RunComparison, RunsPage
+
+    page = RunsPage.model_validate({**json.loads(json.dumps(list_runs(tracked.ws, limit=5))),
+                                    "mlflow_ui": "http://127.0.0.1:5000"})
+    compared = RunComparison.model_validate(json.loads(json.dumps(compare_runs(tracked.ws, tracked.ids[:2]))))
+
+    assert [r.label for r in page.runs] == ["run-29", "run-28", "run-27", "run-26", "run-25"]
+    assert {r.label for r in compared.runs} == {"run-00", "run-01"}

@@ -6,6 +6,7 @@ import pytest
 
 from aios_workbench.catalog.model import Catalog, CatalogEntry, ColumnInfo
 from aios_workbench.catalog.search import SearchIndex, index_for, search, words
+from aios_workbench.catalog.search_reasons import answer
 from aios_workbench.core.errors import UsageError
 from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
@@ -95,6 +96,41 @@ def test_tags_owners_and_classifications_are_searchable_and_reported(catalog):
     certified = search(catalog, "certified", visible=everyone)
     assert names(certified) == ["finance.ledger.journal"] and certified[0].matched_fields == ("tags",)
     assert search(catalog, "iban", visible=everyone)[0].to_dict()["matched_columns"] == ["iban"]
+
+
+def marked(reason: dict) -> list[str]:
+    """The highlighted parts of a reason's text."""
+    return [reason["text"][a:b] for a, b in reason["highlights"]]
+
+
+def test_each_hit_says_why_it_matched_with_the_matching_text_highlighted(catalog):
+    orders = answer(search(catalog, "customer email", visible=everyone)[0])
+    assert orders["name"] == "sales.main.orders"
+    column = next(r for r in orders["reasons"] if r["field"] == "column")
+    assert column["text"] == "customer_email (pii.email)" and marked(column) == ["customer", "email", "email"]
+    assert orders["why"].startswith("Matched: ") and "column customer_email (pii.email)" in orders["why"]
+
+    prefix = answer(next(h for h in search(catalog, "cust", visible=everyone) if h.entry.name == "customers"))
+    assert prefix["reasons"][0]["field"] == "name" and marked(prefix["reasons"][0]) == ["cust"]
+
+    described = answer(next(h for h in search(catalog, "mentions", visible=everyone)
+                            if h.entry.name == "interactions"))
+    assert [r["field"] for r in described["reasons"]] == ["description"]
+    assert marked(described["reasons"][0]) == ["mentions"] and described["why"] == "Matched: description"
+
+    tagged = answer(search(catalog, "certified", visible=everyone)[0])
+    assert tagged["reasons"] == [{"field": "tag", "text": "certified", "highlights": [[0, 9]]}]
+    by_class = answer(search(catalog, "pii.email", visible=everyone)[0])
+    assert {"field": "column", "text": "customer_email (pii.email)", "highlights": [[9, 14], [16, 19], [20, 25]]} \
+        in by_class["reasons"]
+
+
+def test_a_long_description_is_cut_to_a_snippet_around_its_match():
+    text = ("Filler words " * 30) + "the needle is here " + ("and more words " * 30)
+    hits = search(Catalog([entry("a", "main", "t", [col("id")], text)]), "needle", visible=everyone)
+    reason = answer(hits[0])["reasons"][0]
+    assert reason["field"] == "description" and len(reason["text"]) <= 162
+    assert reason["text"].startswith("…") and reason["text"].endswith("…") and marked(reason) == ["needle"]
 
 
 def test_only_visible_datasets_are_returned_and_the_limit_counts_visible_ones(catalog):

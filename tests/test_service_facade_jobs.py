@@ -7,10 +7,12 @@ job, `report`, created by alice; nothing here starts a kernel."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
 import pytest
+from sqlalchemy import select
 
 from aios_workbench.core.errors import NotFound
 from aios_workbench.service.core import WorkbenchService
@@ -178,3 +180,169 @@ def test_what_a_job_shows_is_the_same_on_the_cli_and_over_rest(ws, rest):
         data["spec"]["notifications"]["on"] = sorted(data["spec"]["notifications"]["on"])
     assert {k: v for k, v in shown.items() if k != "recent_runs"} == {
         k: v for k, v in shown_rest.items() if k != "recent_runs"}
+
+
+# -- the job page and the cross-job runs list -----------------------------------------------------------------
+def finished_runs(service, job: str, outcomes: list[str], *, failing_checks: tuple[int, ...] = ()) -> list[int]:
+    """Finished runs of `job` with `outcomes` (oldest first); the runs at `failing_checks` (indexes) recorded a
+    failing drift check in the ledger. Their ids."""
+    from datetime import timedelta
+
+    from aios_workbench.jobs import runs as job_runs
+    from aios_workbench.store.models import CheckRun, Job
+
+    ids = []
+    with service.store.session() as session, session.begin():
+        row = session.scalar(select(Job).where(Job.name == job))
+        for index, status in enumerate(outcomes):
+            run = job_runs.new_run(row, trigger="schedule", parameters={}, requested_by="scheduler", executor="local")
+            started = job_runs.now()
+            run.status, run.started_at = status, started
+            run.finished_at = started + timedelta(seconds=6.315095)
+            run.error = "the extract for today is missing" if status == "failed" else None
+            session.add(run)
+            session.flush()
+            ids.append(run.id)
+            if index in failing_checks:
+                session.add(CheckRun(kind="drift", name="sales drift", status="fail", user="alice", job_run_id=run.id))
+    return ids
+
+
+def test_the_runs_of_every_job_page_newest_first_and_filter_by_verdict_and_job(ws, service, rest):
+    make_job(ws, service.store, "nightly", "record")
+    nightly = finished_runs(service, "nightly", ["succeeded", "failed", "succeeded", "succeeded"], failing_checks=(2,))
+    report = finished_runs(service, "report", ["succeeded"])
+
+    everything = service.jobs.all_runs("alice", limit=3)
+    rest_status, over_rest = rest("GET", "jobs/runs?limit=3")
+    older = service.jobs.all_runs("alice", limit=3, before_id=everything["next_before_id"])
+    checks_failed = service.jobs.all_runs("alice", status="checks_failed")
+    succeeded = service.jobs.all_runs("alice", status="succeeded", job="nightly")
+
+    assert [r["id"] for r in everything["runs"]] == [report[0], nightly[3], nightly[2]]     # newest first
+    assert [r["id"] for r in older["runs"]][:2] == [nightly[1], nightly[0]]
+    assert rest_status == 200 and [r["id"] for r in over_rest["runs"]] == [r["id"] for r in everything["runs"]]
+    assert [r["id"] for r in checks_failed["runs"]] == [nightly[2]] and checks_failed["next_before_id"] is None
+    assert [r["id"] for r in succeeded["runs"]] == [nightly[3], nightly[0]]    # checks failed is not succeeded
+    assert {r["job"] for r in succeeded["runs"]} == {"nightly"}
+    assert everything["runs"][1]["trigger_words"] == "on schedule"
+    # bob controls neither job: he sees that a run failed, not what its error quotes
+    [failed] = [r for r in over_rest["runs"] + rest("GET", "jobs/runs?job=nightly&status=failed")[1]["runs"]
+                if r["status"] == "failed"]
+    assert failed["error"] == "(hidden)" and failed["output_path"] is None
+
+
+def test_an_unknown_run_status_is_refused_naming_the_known_ones(rest):
+    status, body = rest("GET", "jobs/runs?status=done")
+
+    assert status == 400 and "checks_failed" in body["fix"], body
+
+
+def test_a_job_says_its_settings_in_words_and_only_its_controllers_see_a_webhooks_path(ws, service, rest):
+    make_job(ws, service.store, "notified", "record", retries={"max": 2}, cell_timeout_seconds=300,
+             notifications={"on": ["failure", "success"], "emails": ["ops@example.com"],
+                            "webhooks": ["https://hooks.example.com/T0/secret-token"]},
+             triggers={"after_success": ["report"]})
+
+    mine = service.jobs.show("alice", "notified")
+    status, bobs = rest("GET", "jobs/job?name=notified")
+    report = service.jobs.show("alice", "report")
+
+    words = {(s["section"], s["label"]): s["value"] for s in mine["settings"]}
+    assert words[("Retries", "Retries")] == "up to 2 more attempts"
+    assert words[("Retries", "Wait between attempts")] == "30 s, ×2 each time, at most 1 h"
+    assert words[("Time limits", "Whole notebook")] == "1 h" and words[("Time limits", "Each cell")] == "5 min"
+    assert words[("Notifications", "On failure")] == (
+        "the alert feed, ops@example.com and a webhook to hooks.example.com")
+    assert words[("Notifications", "On recovery")] == "nobody"
+    assert words[("Triggers", "Also runs after")] == "job report succeeds"
+    assert "notified" in report["triggered_by_this"]
+    assert "secret-token" not in json.dumps(mine["settings"])
+    assert status == 200 and bobs["settings"] == mine["settings"]
+    assert mine["spec"]["notifications"]["webhooks"] == ["https://hooks.example.com/T0/secret-token"]
+    assert bobs["spec"]["notifications"]["webhooks"] == ["https://hooks.example.com/…"]
+
+
+def test_each_version_says_what_it_changed_and_a_rollback_points_the_job_back(ws, service, rest):
+    from aios_workbench.schemas.job_spec import JobSpec
+    from aios_workbench.store.models import Job, JobVersion
+
+    make_job(ws, service.store, "versioned", "record")
+    with service.store.session() as session, session.begin():
+        first = session.scalar(select(JobVersion).where(JobVersion.job_name == "versioned"))
+        spec = JobSpec(name="versioned", retries={"max": 3}, parameters={"months": 6},
+                       notifications={"webhooks": ["https://hooks.example.com/T0/secret-token"]}).to_json()
+        session.add(JobVersion(job_name="versioned", version=2, digest="1" * 64, notebook=first.notebook,
+                               snapshot_path=first.snapshot_path, parameter_schema=first.parameter_schema, spec=spec,
+                               gates=[], status="active", datasets_read=[], promoted_by="alice"))
+        job = session.scalar(select(Job).where(Job.name == "versioned"))
+        job.version, job.spec = 2, spec
+
+    mine = service.jobs.versions("alice", "versioned")["versions"]
+    status, bobs = rest("GET", "jobs/versions?name=versioned")
+    rolled = service.jobs.rollback("alice", "versioned", 1, surface="ui")
+
+    assert [v["changes"] for v in mine][0] == []
+    assert mine[1]["changes"] == ["the notebook's code changed since version 1", "parameter months: the notebook's "
+                                  "default → 6", "retries: 0 → 3",
+                                  "webhooks: none → https://hooks.example.com/…"]
+    assert status == 200 and bobs["versions"][1]["changes"][-1] == "webhooks changed"
+    assert rolled["version"] == 1 and service.jobs.show("alice", "versioned")["version"] == 1
+
+
+def test_deleting_a_job_removes_it_and_its_runs_from_every_list(ws, service, rest):
+    make_job(ws, service.store, "doomed", "record")
+    finished_runs(service, "doomed", ["succeeded", "failed"])
+
+    refused, body = rest("DELETE", "jobs/job?name=doomed")            # bob neither created it nor runs as it
+    deleted = cli(ws, "jobs", "delete", "doomed", "--yes", "--json", user="alice")
+
+    assert refused == 403 and "bob may not delete job 'doomed'" in body["message"]
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(deleted.stdout)["runs_deleted"] == 2
+    assert "doomed" not in [j["name"] for j in service.jobs.list("alice")]
+    assert all(r["job"] != "doomed" for r in service.jobs.all_runs("alice", limit=500)["runs"])
+    assert sorted(r["allowed"] for r in audit_of(service, "job_delete", "job:doomed")) == [False, True]
+
+
+def test_the_dashboards_job_runs_read_as_the_sidebars(ws, service):
+    from aios_workbench.surfaces.dashboard.pages.jobs import JOB_LINKS, run_rows, state_words
+
+    make_job(ws, service.store, "worded", "record")
+    [run_id] = finished_runs(service, "worded", ["succeeded"], failing_checks=(0,))
+
+    [row] = run_rows(DashboardData(service, "alice").job_runs(job="worded"))
+    [job] = [j for j in DashboardData(service, "alice").jobs() if j["name"] == "worded"]
+
+    assert row["run"] == run_id and row["job"] == "worded" and row["version"] == 1
+    assert row["outcome"] == "checks failed: the notebook succeeded, 1 of 1 checks it recorded failed (drift)"
+    assert (row["trigger"], row["duration"]) == ("on schedule", "6.3 s")
+    assert re.fullmatch(r"\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC", row["started"]), row["started"]
+    assert state_words(job) == "by hand or trigger only" and JOB_LINKS["job"]["urlPrefix"] == "?page=jobs&job="
+
+
+def test_the_cli_lists_every_jobs_runs_as_rest_does(ws, rest):
+    listed = json.loads(cli(ws, "runs", "ls", "--status", "failed", "--json").stdout)
+    status, page = rest("GET", "jobs/runs?status=failed")
+    text = cli(ws, "runs", "ls", "--job", "nightly").stdout
+
+    assert status == 200 and [r["id"] for r in listed["runs"]] == [r["id"] for r in page["runs"]] != []
+    assert {r["verdict"] for r in listed["runs"]} == {"failed"}
+    assert "checks failed" in text and "6.3 s" in text and "nightly" in text
+
+
+@pytest.mark.filterwarnings("ignore:Widget.name is deprecated:PendingDeprecationWarning")   # pages/common.table's
+def test_the_dashboards_link_from_a_run_leads_to_its_job_first(ws, service):
+    from aios_workbench.surfaces.dashboard.pages.jobs import JobsPage
+
+    make_job(ws, service.store, "linked", "record", paused=True)
+    finished_runs(service, "linked", ["failed"])
+    page = JobsPage(DashboardData(service, "alice"))
+
+    summary, runs = page._focus("linked").objects
+    missing = page._focus("no_such_job")
+
+    assert 'data-field="state">paused<' in summary.object and 'data-field="last run">failed<' in summary.object
+    assert 'href="?page=jobs"' in summary.object
+    assert list(runs.value["job"]) == ["linked"] and list(runs.value["duration"]) == ["6.3 s"]
+    assert "There is no job no_such_job" in missing.object

@@ -132,7 +132,7 @@ def test_a_person_signs_in_at_the_hub_and_the_sidebar_shows_their_grants(team, s
 
     assert email.get_attribute("data-mask") == "hash"
     assert view.get_by_test_id("aios-row-filter").count() == (1 if row_filtered else 0)
-    assert f"masked for you ({policy_user})" in view.inner_text()   # the hub user, mapped by hub.users
+    assert f"You ({policy_user}) may read it" in view.inner_text()   # the hub user, mapped by hub.users
     page.screenshot(path=str(artifact(f"team-sidebar-{person}.png")))
     page.close()
     assert not errors, errors

@@ -42,7 +42,8 @@ class ColumnClassifications:
 
     def sources(self) -> tuple[TagSource, ...]:
         """Each kept tag with where it came from, as the catalog shows it."""
-        return tuple(TagSource(c.tag, "scan" if c.source == "auto" else c.source, c.evidence) for c in self.kept)
+        return tuple(TagSource(c.tag, "scan" if c.source == "auto" else c.source, c.evidence, c.confidence)
+                     for c in self.kept)
 
 
 @dataclass(frozen=True)

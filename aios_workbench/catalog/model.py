@@ -16,9 +16,10 @@ class TagSource:
     tag: str
     origin: str
     detail: str
+    confidence: float = 1.0   # the scan's confidence in its verdict; 1 for a human's word or lineage
 
     def to_dict(self) -> dict:
-        return {"tag": self.tag, "origin": self.origin, "detail": self.detail}
+        return {"tag": self.tag, "origin": self.origin, "detail": self.detail, "confidence": self.confidence}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from aios_workbench.core.agents import through_agent
 from aios_workbench.core.errors import PermissionDenied, UsageError
 from aios_workbench.policy.enforce import DatasetView, PolicyEngine
 from aios_workbench.policy.model import PolicyFile
+from aios_workbench.policy.wording import access_summary
 
 MAX_LIMIT = 10_000
 UNIQUE_TAGS = ("key.unique", "key.primary")
@@ -102,6 +103,7 @@ class PreviewPage:
     order_by: str | None = None
     descending: bool = False
     sql: str = ""                    # the statement run through the governed path (catalog names only)
+    applied: str = ""                # what governance did to the page for this user, in words
 
     @property
     def rows(self) -> list[dict]:
@@ -113,7 +115,7 @@ class PreviewPage:
                     {k: json_value(v) for k, v in row.items()} for row in self.rows],
                 "next_cursor": self.next_cursor, "row_count": self.row_count,
                 "row_count_source": self.row_count_source, "order_by": self.order_by,
-                "descending": self.descending}
+                "descending": self.descending, "applied": self.applied}
 
 
 def json_value(value):
@@ -194,6 +196,15 @@ class Governed:
         e = self.entry
         self.table = exp.Table(this=exp.to_identifier(e.name, quoted=True), db=exp.to_identifier(e.schema, quoted=True),
                                catalog=exp.to_identifier(e.source, quoted=True))
+
+    @property
+    def row_filter_sql(self) -> str | None:
+        return self.view.row_filter.sql("duckdb") if self.view.row_filter is not None else None
+
+    @property
+    def applied(self) -> str:
+        """What the user's masks and row filter do to what they see, in one sentence."""
+        return access_summary([c.name for c in self.entry.columns if c.name in self.view.masks], self.row_filter_sql)
 
     def column(self, name: str):
         found = self.entry.column(name) if isinstance(name, str) else None
@@ -343,7 +354,7 @@ def preview(queries, user: str, dataset: str, *, order_by: str | None = None, de
         n, source = g.entry.row_count, "scan"
     columns = [{"name": c.name, "type": visible_type(c, g.view)} for c in g.entry.columns]
     return PreviewPage(g.entry.full_name, columns, table, cursor, n, source if n is not None else None,
-                       order_column.name if order_column else None, bool(descending), sql)
+                       order_column.name if order_column else None, bool(descending), sql, g.applied)
 
 
 def _scan_page(queries, g, user, as_user, surface, payload, after, limit):

@@ -31,6 +31,7 @@ from aios_workbench.catalog.preview import (
     visible_type,
 )
 from aios_workbench.core.errors import UsageError
+from aios_workbench.policy.wording import rows_phrase
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 20
@@ -83,12 +84,19 @@ class DatasetProfile:
     columns: list[ColumnProfile] = field(default_factory=list)
     statements: int = 0
     seconds: float = 0.0
+    row_filter: str | None = None     # the user's row filter as SQL, if one applies
+
+    @property
+    def rows_label(self) -> str:
+        """`73 rows you can see (row filter: region = 'EU')`: the count and why it may be fewer than all."""
+        return rows_phrase(self.rows, self.row_filter)
 
     def column(self, name: str) -> ColumnProfile:
         return next(c for c in self.columns if c.name.lower() == name.lower())
 
     def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "rows": self.rows, "profiled_rows": self.profiled_rows,
+        return {"dataset": self.dataset, "rows": self.rows, "rows_label": self.rows_label,
+                "row_filter": self.row_filter, "profiled_rows": self.profiled_rows,
                 "approximate": self.approximate, "sample": self.sample, "statements": self.statements,
                 "seconds": round(self.seconds, 4), "columns": [c.to_dict() for c in self.columns]}
 
@@ -226,7 +234,7 @@ def profile(queries, user: str, dataset: str, *, approximate_above: int = 1_000_
             quantiles=dict(zip((f"p{round(q * 100):02d}" for q in QUANTILES), quantiles, strict=False)) if quantiles else None,
             histogram=s.get("histogram"), top=s.get("top")))
     return DatasetProfile(g.entry.full_name, rows, profiled, approximate, sample, columns, statements,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, g.row_filter_sql)
 
 
 def _ranked(counts: dict) -> list[tuple]:

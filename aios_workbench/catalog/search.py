@@ -15,6 +15,9 @@ an exact word's score, closer completions higher); plural -s is ignored.
 Datasets matching more of the query's words rank higher (score x coverage²);
 those matching fewer than half of them are left out. Exact dataset-name hits
 come first, then datasets whose name begins with the query.
+
+Why a dataset matched (`search_reasons.answer`) is worked out only for the hits
+returned, when they are turned into answers: the ranking never pays for it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -46,14 +49,20 @@ STOPWORDS = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One dataset found: its score, the fields that matched, and the columns that did."""
+    """One dataset found: its score, the fields that matched, and the columns that did.
+
+    `marks` maps each indexed term the query matched to how much of a word to highlight (None: all of it,
+    n: its first n characters, for a word a query word only begins); `query` is the normalised query text."""
 
     entry: CatalogEntry
     score: float
     matched_fields: tuple[str, ...]
     matched_columns: tuple[str, ...] = ()
+    marks: dict[str, int | None] = field(default_factory=dict, compare=False, hash=False)
+    query: str = ""
 
     def to_dict(self) -> dict:
+        """The hit without its reasons (`search_reasons.answer` adds them)."""
         e = self.entry
         return {"name": e.full_name, "kind": e.kind, "description": e.description, "owners": list(e.owners),
                 "tags": list(e.tags), "score": round(self.score, 4), "matched_fields": list(self.matched_fields),
@@ -182,6 +191,13 @@ class SearchIndex:
         if qwords:
             score *= (covered / len(qwords)) ** 2
             score[covered < (len(qwords) + 1) // 2] = 0  # matching under half of the words is noise
+        marks: dict[str, int | None] = {}
+        for word, expanded in zip(qwords, expansions, strict=True):
+            for term, factor in expanded:
+                if factor == 1.0:
+                    marks[term] = None
+                elif marks.get(term, 0) is not None:
+                    marks[term] = max(marks.get(term) or 0, len(word))
         name_hits = self._name_hits(query)
         for doc, bonus in name_hits.items():
             score[doc] += bonus
@@ -195,7 +211,7 @@ class SearchIndex:
                 continue
             hits.append(SearchHit(entry, float(score[doc]),
                                   tuple(f for bit, f in enumerate(FIELDS) if fields[doc] >> bit & 1),
-                                  self._matched_columns(doc, expansions)))
+                                  self._matched_columns(doc, expansions), marks, query))
             if len(hits) >= limit:
                 break
         return hits

@@ -137,7 +137,7 @@ def result_html(result: CheckResult) -> str:
             if len(result.items) > MAX_ITEMS else "")
     return (head + "<table style='font-size:12px'><tr><th style='text-align:left'>item</th><th>status</th>"
             "<th style='text-align:left'>test / rule</th><th>value</th><th style='text-align:left'>verdict</th>"
-            "<th></th></tr>" + "".join(rows) + more + "</table>")
+            "<th>chart</th></tr>" + "".join(rows) + more + "</table>")
 
 
 class CheckReport:

@@ -12,6 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from aios_workbench.jobs.wording import backoff_words as _backoff
+from aios_workbench.jobs.wording import catch_up_words as _catch_up
+from aios_workbench.jobs.wording import limit_words as _duration
+from aios_workbench.jobs.wording import retention_words as _retention
 from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.store.models import Job, JobVersion
 
@@ -95,27 +99,3 @@ def _settings(old: JobSpec, new: JobSpec) -> list[tuple[str, str, str]]:
 
 def _words(items) -> str:
     return ", ".join(items) or NONE
-
-
-def _duration(seconds: float | None) -> str:
-    if not seconds:
-        return NONE
-    if seconds % 3600 == 0:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 60:g} min" if seconds % 60 == 0 else f"{seconds:g} s"
-
-
-def _backoff(spec: JobSpec) -> str:
-    r = spec.retries
-    return f"{r.backoff_seconds:g} s, ×{r.backoff_factor:g} each time, at most {_duration(r.max_backoff_seconds)}"
-
-
-def _catch_up(spec: JobSpec) -> str:
-    policy = spec.catch_up.policy
-    return {"skip": "skipped", "once": "the latest runs once"}.get(policy, f"each runs (at most {spec.catch_up.max_runs})")
-
-
-def _retention(spec: JobSpec) -> str:
-    kept = [f"the last {spec.retention.keep_last} runs" if spec.retention.keep_last else "",
-            f"{spec.retention.keep_days:g} days" if spec.retention.keep_days else ""]
-    return " and ".join(k for k in kept if k) or "every run"

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from aios_workbench.core.errors import ConfigError, NotFound, PermissionDenied, UsageError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
+from aios_workbench.jobs.wording import settings_words, webhook_redacted
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
 CONTROL_FIX = ("ask the job's creator or its identity, or a user with a role that has `audit: true` in "
@@ -140,13 +141,20 @@ class JobControl:
             version = _version(session, job)
             data = job_dict(job, recent[0] if recent else None)
             data["recent_runs"] = [runs.run_dict(r, job.name) for r in recent]
+            others = session.execute(select(Job.name, Job.spec).where(Job.name != name)).all()
         spec = spec_of(job)
         data["spec"] = spec.to_json()
+        data["settings"] = settings_words(spec)
+        data["triggered_by_this"] = sorted(other for other, other_spec in others
+                                           if name in ((other_spec or {}).get("triggers") or {}).get("after_success", ()))
         data["upcoming"] = [] if job.paused else [runs.iso(t) for t in spec.schedule.upcoming(5)]
         data["version_status"] = version.status if version else None
         data["parameter_schema"] = version.parameter_schema if version else {}
         if user is not None:
             data["can_control"] = self.may_control(job, user)
+            if not data["can_control"]:   # a webhook's path may hold its token
+                notes = data["spec"]["notifications"]
+                notes["webhooks"] = [webhook_redacted(url) for url in notes["webhooks"]]
         return data
 
     def job_of_run(self, run_id) -> Job:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from aios_workbench.core.errors import ConfigError, NotFound, UsageError
+from aios_workbench.jobs.wording import trigger_words
 from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
@@ -77,7 +78,8 @@ def run_dict(run: JobRun, job_name: str | None) -> dict:
     end = finished or (now() if run.status == "running" else None)
     return {
         "id": run.id, "job": job_name, "job_id": run.job_id, "version": run.version,
-        "occurrence": iso(run.occurrence), "trigger": run.trigger, "attempt": run.attempt,
+        "occurrence": iso(run.occurrence), "trigger": run.trigger,
+        "trigger_words": trigger_words(run.trigger, attempt=run.attempt or 1), "attempt": run.attempt,
         "retry_of": run.retry_of, "status": run.status, "parameters": run.parameters or {},
         "requested_by": run.requested_by, "executor": run.executor, "created_at": iso(run.created_at),
         "not_before": iso(run.not_before), "started_at": iso(started), "finished_at": iso(finished),

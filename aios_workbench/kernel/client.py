@@ -487,12 +487,14 @@ def catalog(client: ServiceClient | None = None):
     return browser(client or service_client())
 
 
-def runs(notebook: str | None = None, *, experiment: str | None = None, client: ServiceClient | None = None):
-    """`wb.runs()`: this notebook's tracked runs (or an experiment's); select two or more to compare."""
+def runs(notebook: str | None = None, *, experiment: str | None = None, all: bool = False,
+         client: ServiceClient | None = None):
+    """`wb.runs()`: this notebook's tracked runs (or an experiment's; `all=True`: every run you may see);
+    select two or more to compare."""
     # lazy: widget UI only when the runs browser opens; keeps `import aios_workbench` fast
     from aios_workbench.kernel.ui.runs_browser import runs as make
 
-    return make(client or service_client(), notebook, experiment=experiment)
+    return make(client or service_client(), notebook, experiment=experiment, all=all)
 
 
 def register_model(run_id: str, name: str, *, artifact_path: str = "model") -> dict:

@@ -1,8 +1,9 @@
 """What a user may see of a dataset: access, column masks, row filter.
 
 Deny by default: no grant, no access; an unknown user has no grants. Every
-decision names the rule that made it, so denials and `aios policy explain` can
-say why.
+decision names the rule that made it, in words (`policy/wording.py`: the rule's
+`description:`, else a generated sentence), so denials, `aios policy explain` and
+every screen say why the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlglot import exp
 from aios_workbench.core.agents import AGENT_ROLE
 from aios_workbench.core.errors import ConfigError, PermissionDenied, UnknownPolicyUser
 from aios_workbench.policy.model import PolicyFile
+from aios_workbench.policy.wording import grant_label, mask_label, row_filter_label
 
 PLACEHOLDER = re.compile(r"\{user\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -75,9 +77,9 @@ class PolicyEngine:
 
     def tag_mask(self, principal: Principal, tags: set[str]) -> str | None:
         """The rule of the first tag mask that hides a value with `tags` from `principal`; None: none does."""
-        for i, mask in enumerate(self.policy.masks):
+        for mask in self.policy.masks:
             if mask.tag and mask.tag in tags and _applies(mask, principal):
-                return f"masks[{i}]: {mask.method} on tag {mask.tag}"
+                return mask_label(mask)
         return None
 
     def may_impersonate(self, user: str, target: str) -> bool:
@@ -92,18 +94,18 @@ class PolicyEngine:
                  privilege: str = "read") -> str | None:
         """The same for a dataset named by its parts (one about to be written need not exist yet)."""
         names = {"*", source.lower(), f"{source}.{schema}".lower(), f"{source}.{schema}.{name}".lower()}
-        for i, grant in enumerate(self.policy.grants):
+        for grant in self.policy.grants:
             if grant.privilege == privilege and grant.role in principal.roles and grant.scope.lower() in names:
-                return f"grants[{i}]: role {grant.role} may {privilege} {grant.scope}"
+                return grant_label(grant)
         return None
 
     def grant_naming(self, principal: Principal, source: str, schema: str, name: str,
                      privilege: str = "write") -> str | None:
         """The first grant of `privilege` whose scope is exactly this dataset (not its source or `*`)."""
         full = f"{source}.{schema}.{name}".lower()
-        for i, grant in enumerate(self.policy.grants):
+        for grant in self.policy.grants:
             if grant.privilege == privilege and grant.role in principal.roles and grant.scope.lower() == full:
-                return f"grants[{i}]: role {grant.role} may {privilege} {grant.scope}"
+                return grant_label(grant)
         return None
 
     def hash_key(self, entry, column: str) -> str:
@@ -128,7 +130,7 @@ class PolicyEngine:
 
     def _masks(self, principal: Principal, entry) -> dict[str, tuple[str, str]]:
         masks: dict[str, tuple[str, str]] = {}
-        for i, mask in enumerate(self.policy.masks):
+        for mask in self.policy.masks:
             if not _applies(mask, principal):
                 continue
             for column in entry.columns:
@@ -137,8 +139,7 @@ class PolicyEngine:
                 else:
                     hit = mask.tag in column.classifications
                 if hit and column.name not in masks:  # the first matching mask wins
-                    why = f"masks[{i}]: {mask.method} on " + (mask.column or f"tag {mask.tag}")
-                    masks[column.name] = (mask.method, why)
+                    masks[column.name] = (mask.method, mask_label(mask))
         return masks
 
     def _row_filter(self, principal: Principal, entry) -> tuple[exp.Expr | None, str | None]:
@@ -147,7 +148,7 @@ class PolicyEngine:
             if rf.dataset.lower() != entry.full_name.lower() or principal.roles & set(rf.exempt_roles):
                 continue
             predicates.append(self._predicate(rf.predicate, principal, i))
-            rules.append(f"row_filters[{i}]: {rf.predicate}")
+            rules.append(row_filter_label(rf))
         if not predicates:
             return None, None
         combined = predicates[0]
@@ -160,7 +161,8 @@ class PolicyEngine:
             name = match.group(1)
             if name not in principal.attributes:
                 raise PermissionDenied(
-                    f"row filter row_filters[{index}] needs attribute {name!r}, which user "
+                    f"the row filter ‘{row_filter_label(self.policy.row_filters[index])}’ needs attribute {name!r}, "
+                    f"which user "
                     f"{principal.name!r} does not have, so nothing is shown (deny by default)",
                     fix=f"add `attributes: {{{name}: ...}}` to {principal.name} in governance/policy.yaml",
                     input=principal.name)

@@ -23,6 +23,12 @@ Name = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.@-]{0,127}$")
 Tag = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")]
 
 
+def rule_description(example: str):
+    """The optional `description:` of a grant, mask or row filter: the label every surface shows."""
+    return Field("", max_length=200, description=f"the rule in words, shown wherever it applies (e.g. '{example}'); "
+                                                 "without it a sentence is generated from the rule")
+
+
 class DatasetInfo(Strict):
     """Owners, description, tags and column classifications of one dataset.
 
@@ -69,6 +75,7 @@ class Grant(Strict):
         "read", description="read: query it; write: create datasets of a `datasets` source in scope and replace or "
         "append to one's own (no read; a grant naming one dataset also lets its holder write that dataset); "
         "manage: a steward's: replace or append to any dataset in scope, remove classification tags")
+    description: str = rule_description("analysts read the supplier master")
 
 
 class ColumnMask(Strict):
@@ -81,12 +88,14 @@ class ColumnMask(Strict):
     only_for: tuple[str, ...] = Field((), description="roles this mask applies to (default: everyone not in "
                                                       "unmasked_for); `agent` is every AI agent's call through "
                                                       "the MCP gateway")
+    description: str = rule_description("e-mails hashed for everyone but stewards")
 
 
 class RowFilter(Strict):
     dataset: str
     predicate: str = Field(description="SQL predicate; may use {user.<attribute>}")
     exempt_roles: tuple[str, ...] = ()
+    description: str = rule_description("analysts see only their region's suppliers")
 
 
 ColumnName = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+){3,}$")]

@@ -17,6 +17,33 @@ class AlertsQuery(Query):
     before_id: int | None = Field(None, ge=1, description="Keyset paging: the last id seen.")
 
 
+class AlertTarget(Reply):
+    """What to open for a cause: `opens` names the view, the other keys say which one. Each surface opens it
+    its own way (the dashboard's pages, the sidebar's sections)."""
+
+    opens: Literal["job_run_output", "job", "check_result", "check", "action", "app"]
+    job: str | None = None
+    run_id: int | None = None
+    version: int | None = None
+    ledger_id: int | None = Field(None, description="The check result's ledger id.")
+    check: str | None = Field(None, description='The check\'s name in the ledger, e.g. "monitor:sales_drift".')
+    kind: str | None = Field(None, description="The check's kind (quality, drift, fairness, explain).")
+    action_id: int | None = None
+    app: str | None = None
+    params: dict[str, Any] | None = Field(None, description="The app's form values.")
+    href: str | None = Field(None, description="A path under the API that serves it, e.g. a run's output as HTML.")
+
+
+class AlertCause(Reply):
+    """What caused an alert (or evidence of it), in words, and where it opens."""
+
+    kind: Literal["job_run", "check_result", "monitor", "job_version", "action", "app"]
+    id: str = Field(description="Which one: a run id, a ledger id, a monitor's name, JOB:vN, an action id.")
+    label: str = Field(description='In words, e.g. "Run 41 of job nightly_sales failed".')
+    target: AlertTarget | None = Field(description="None when the caller may not open it (`note` says why).")
+    note: str | None = Field(None, description="Why it does not open, when it does not.")
+
+
 class Alert(Reply):
     """Something that needs a person's attention; repeats of one problem share a key and bump `count`.
 
@@ -37,6 +64,10 @@ class Alert(Reply):
     acknowledged_by: str | None
     acknowledged_at: Moment | None
     resolved_at: Moment | None
+    cause: AlertCause | None = Field(None, description="What caused it: the failed run, the monitor's check "
+                                                       "result, what waits for approval.")
+    related: list[AlertCause] = Field(default_factory=list, description="Further evidence: the checks a failed run "
+                                      "failed, the decision app a threshold monitor points to.")
     acknowledgement: Literal["acknowledged", "already_acknowledged", "already_resolved"] | None = Field(
         None, description="Only in the answer of an acknowledgement: whether this call acknowledged the alert, or "
                           "it already was (acknowledged_by and acknowledged_at say by whom and when) or resolved; "

@@ -27,7 +27,10 @@ class TagSource(Reply):
                               "unverified: a written column of unknown lineage whose writer read that kind of "
                               "data raw; kept: earned earlier (tags only grow until a steward removes one).")
     detail: str = Field(description="The same in words, e.g. 'inherited from supplier_master.main.suppliers."
-                        "contact_email via column lineage (write by carol)'.")
+                        "contact_email via column lineage (write by carol)'; for the scan, its evidence (counts "
+                        "and shares, never a value).")
+    confidence: float = Field(description="The scan's confidence in its verdict (0.75 to 1); 1 for a tag a human "
+                              "confirmed or a write inherited.")
 
 
 class DatasetColumn(Reply):
@@ -65,13 +68,18 @@ class ExplainedColumn(Reply):
     name: str
     type: str
     classifications: list[str]
+    about: str = Field(description="What the column holds by its classifications, in words (e.g. 'e-mail "
+                       "addresses'); empty when it has none.")
+    tags: list[TagSource] = Field(description="Each classification with its origin, evidence and confidence.")
     mask: str | None = Field(description="The mask applied for the caller (hash, partial, redact, ...), or null.")
-    rule: str | None = Field(description="The policy rule that masks it.")
+    rule: str | None = Field(description="The policy rule that masks it, in words: its `description:` in "
+                             "governance/policy.yaml, else a generated sentence.")
+    shows: str | None = Field(description="What the caller sees instead of the value, in words; null when unmasked.")
 
 
 class RowFilter(Reply):
     predicate: str = Field(description="The filter as DuckDB SQL, e.g. region = 'EU'.")
-    rule: str
+    rule: str = Field(description="The row filter rule in words.")
 
 
 class DatasetView(Reply):
@@ -84,6 +92,8 @@ class DatasetView(Reply):
     roles: list[str]
     columns: list[ExplainedColumn] = Field(description="Empty when the caller may not read the dataset.")
     row_filter: RowFilter | None
+    summary: str = Field(description="What applied to the caller in one sentence: which columns are masked and "
+                         "the row filter, or that nothing is masked or filtered.")
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -91,6 +101,15 @@ class DatasetView(Reply):
 class SearchQuery(Query):
     q: str = Field("", description="Words to look for in names, descriptions, tags, owners and column names.")
     limit: int = Field(20, ge=1, le=200)
+
+
+class MatchReason(Reply):
+    """One place a search matched: the field, its text (a description is cut to a snippet around the match)
+    and the [start, end) character ranges of the matching words in that text."""
+
+    field: Literal["name", "column", "tag", "description", "owner", "source"]
+    text: str
+    highlights: list[list[int]]
 
 
 class SearchHit(Reply):
@@ -102,6 +121,8 @@ class SearchHit(Reply):
     score: float
     matched_fields: list[str]
     matched_columns: list[str]
+    reasons: list[MatchReason] = Field(description="Why it matched, strongest field first.")
+    why: str = Field(description="The same in words, e.g. 'name and 2 columns (contact_email, contact_phone)'.")
 
 
 class SearchHits(Reply):
@@ -136,6 +157,8 @@ class PreviewPage(Reply):
         description="count: a governed count(*), cached; scan: the catalog's count (no row filter applies).")
     order_by: str | None
     descending: bool
+    applied: str = Field(description="What governance did to this page for the caller, in words: the masked "
+                         "columns and the row filter, or that nothing was masked or filtered.")
 
 
 class MaskedColumnProfile(Reply):
@@ -179,6 +202,9 @@ class DatasetProfile(Reply):
 
     dataset: str
     rows: int = Field(description="Rows the caller sees (after the row filter).")
+    rows_label: str = Field(description="The same in words with the row filter that applies, e.g. "
+                            "\"73 rows you can see (row filter: region = 'EU')\".")
+    row_filter: str | None = Field(description="The caller's row filter as DuckDB SQL, or null.")
     profiled_rows: int = Field(description="Rows the statistics were computed over (fewer when sampled).")
     approximate: bool
     sample: int | float | None
@@ -245,6 +271,8 @@ class LineageGraph(Reply):
     edges: list[LineageEdge]
     truncated: bool
     counts: UpstreamCounts | DownstreamCounts
+    summary: str = Field(description="What the graph holds in words, e.g. '2 jobs and 3 datasets downstream; "
+                         "read 14 times'; every surface shows this one count.")
 
 
 class Lineage(Reply):

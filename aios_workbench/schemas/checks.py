@@ -166,3 +166,126 @@ class EvidentlyReport(Reply):
     rows: SampledRows
     sample_rows: int
     seconds: float
+
+
+class CheckOverviewQuery(Query):
+    dataset: str | None = None
+    kind: str | None = None
+    notebook: str | None = Field(None, description="Only runs this notebook recorded (its path in Jupyter).")
+    limit: int = Field(200, ge=1, le=500, description="How many of the newest runs are grouped.")
+
+
+GroupStatus = Literal["pass", "warn", "fail", "error", "never"]
+
+
+class CheckHistoryPoint(Reply):
+    id: int
+    at: Moment
+    status: CheckStatus
+
+
+class CheckLatest(Reply):
+    """A check's newest run, in brief."""
+
+    id: int
+    at: Moment
+    status: CheckStatus
+    user: str
+    verdict: str
+    notebook: str | None
+    kind: str
+    required: bool = Field(description="A failure blocks promotion.")
+
+
+class CheckGroup(Reply):
+    """One check (a suite, a drift check, a monitor, a fairness check, an explanation) with its standing."""
+
+    key: str = Field(description="kind:name, stable across runs.")
+    category: Literal["quality", "drift", "monitor", "fairness", "explain"]
+    label: str = Field(description="The check's name as a person reads it.")
+    name: str
+    datasets: list[str]
+    latest: CheckLatest | None = Field(description="Its newest run; null when it never ran.")
+    status: GroupStatus
+    history: list[CheckHistoryPoint] = Field(description="Its newest runs (up to 20), newest first.")
+    runs: int
+    failed_runs: int
+    description: str
+
+
+class CategoryCount(Reply):
+    checks: int
+    failed: int
+
+
+class CheckSummary(Reply):
+    checks: int
+    runs: int
+    passed: int
+    passed_with_warnings: int
+    failed: int
+    could_not_run: int
+    not_run_yet: int
+    failing: int
+    by_category: dict[str, CategoryCount]
+    sentence: str = Field(description="The counts in words, e.g. \"5 checks: 3 passed, 2 failed.\"")
+
+
+class CheckOverview(Reply):
+    """The caller's checks grouped by check, as the dashboard's Quality page shows them."""
+
+    checks: list[CheckGroup] = Field(description="In category order (suites, drift, monitors, fairness, "
+                                                 "explanations), newest first within one.")
+    summary: CheckSummary
+    newest_id: int | None = Field(description="The newest run read: poll `checks/history?limit=1` and reload "
+                                              "when its id differs.")
+    titles: dict[str, str] = Field(description="Each category's heading, e.g. drift: \"Drift checks\".")
+    words: dict[str, str] = Field(description="Each status in words, e.g. warn: \"passed with warnings\".")
+
+
+class DriftColumn(Reply):
+    column: str
+    status: CheckStatus
+    verdict: str = Field(description="drifted, no drift or not tested.")
+    test: str = Field(description="The statistical test, e.g. \"Wasserstein distance (normed)\".")
+    statistic: str = Field(description="The statistic, formatted.")
+    threshold: float | None
+    why: str = Field(description="The verdict in words, e.g. \"drifted: 0.186 ≥ threshold 0.1\".")
+    kind: str | None = Field(description="numeric or categorical.")
+    distribution: dict[str, Any] | None = Field(description="Reference and current shares: {kind: histogram, lo, "
+                                                            "hi, ref, cur} or {kind: categories, labels, ref, cur}.")
+
+
+class DriftReport(Reply):
+    tested: int
+    drifted: list[str] = Field(description="The columns that drifted.")
+    share: float | None = Field(description="Share of tested columns that drifted.")
+    share_needed: float | None = Field(description="The share at which the dataset counts as drifted.")
+    dataset_drifted: bool
+    status: CheckStatus
+    why: str = Field(description="The run's verdict sentence.")
+    columns: list[DriftColumn] = Field(description="Drifted columns first.")
+    skipped: dict[str, Any] = Field(description="Columns not tested, with why.")
+    windows: dict[str, Any] | None = Field(description="A monitor's reference and current periods.")
+    withheld: str | None
+
+
+class CheckItemRow(Reply):
+    name: str
+    status: CheckStatus
+    test: str = Field(description="The rule or test.")
+    value: str
+    why: str
+    examples: list[dict[str, Any]] = Field(description="Failing example rows, masked as for the runner.")
+
+
+class CheckReportQuery(Query):
+    id: int = Field(ge=1, description="The ledger run's id.")
+
+
+class CheckReport(Reply):
+    """One run as a person reads it: `drift` for a drift run (monitors included), else `rows`."""
+
+    run: LedgerRun
+    drift: DriftReport | None
+    rows: list[CheckItemRow] | None

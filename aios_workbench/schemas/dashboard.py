@@ -205,6 +205,7 @@ class DashboardJobRun(Reply):
     verdict: str = Field(description="Its status, or checks_failed when the notebook succeeded and checks failed.")
     checks: JobRunChecks
     trigger: str
+    trigger_words: str = Field(description='How it started, in words: "on schedule", "re-run of run 12".')
     attempt: int
     created_at: Moment | None
     started_at: Moment | None

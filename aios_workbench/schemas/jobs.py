@@ -85,6 +85,8 @@ class JobRun(Reply):
     version: int
     occurrence: Moment | None = Field(description="The scheduled time it runs for (null for manual runs).")
     trigger: str = Field(description="schedule, manual, retry, rerun:RUN, after:JOB, monitor:NAME, ...")
+    trigger_words: str = Field(description='How it started, in words: "on schedule", "re-run of run 12", '
+                                           '"after job etl succeeded, attempt 2".')
     attempt: int
     retry_of: int | None
     status: RunStatus
@@ -110,10 +112,22 @@ class JobRun(Reply):
     mlflow_run_id: str | None
 
 
+class JobSetting(Reply):
+    """One of a job's settings in words, e.g. {section: Retries, label: Wait between attempts,
+    value: "30 s, ×2 each time, at most 1 h"}. Webhooks are named by their host only."""
+
+    section: Literal["Retries", "Time limits", "Notifications", "Triggers", "Running"]
+    label: str
+    value: str
+
+
 class JobDetail(Job):
-    """One job with its spec, next five occurrences, parameter schema and latest runs."""
+    """One job with its spec, next five occurrences, parameter schema, its settings in words and latest runs.
+    Webhook URLs in `spec` keep their path (it may hold a token) only for those who may control the job."""
 
     recent_runs: list[JobRun]
+    settings: list[JobSetting]
+    triggered_by_this: list[str] = Field(description="Jobs that run after this one succeeds.")
     spec: JobSpec
     upcoming: list[Moment]
     version_status: Literal["active", "pending_approval", "rejected", "refused"] | None
@@ -141,6 +155,13 @@ class RunJobRequest(JobNameRequest):
 
 class HistoryQuery(Query):
     name: str
+    limit: int = Field(50, ge=1, le=500)
+    before_id: int | None = Field(None, ge=1, description="Keyset paging: the last id seen.")
+
+
+class RunsQuery(Query):
+    job: str | None = Field(None, description="Only this job's runs.")
+    status: RunVerdict | None = Field(None, description="Only runs with this verdict (checks_failed included).")
     limit: int = Field(50, ge=1, le=500)
     before_id: int | None = Field(None, ge=1, description="Keyset paging: the last id seen.")
 

@@ -204,6 +204,8 @@ class JobVersion(Reply):
     gates: list[PromotionGate]
     datasets_read: list[str]
     current: bool = Field(description="Whether the job runs this version.")
+    changes: list[str] = Field(description="What it changed against the version before it, one sentence each "
+                                           "(empty for the first version).")
 
 
 class JobVersions(Reply):

@@ -46,6 +46,8 @@ class RunSummary(Reply):
 
     id: str
     name: str | None
+    label: str = Field(description="A label no other run of the same answer has: the name, with the parameter "
+                       "that tells same-named runs apart or a short id (tracking/run_labels.py).")
     experiment_id: str
     experiment: str
     status: str = Field(description="MLflow's run status: RUNNING, FINISHED, FAILED, KILLED, SCHEDULED.")
@@ -64,6 +66,8 @@ class RunSummary(Reply):
 class RunsPage(Reply):
     runs: list[RunSummary]
     next_page_token: str | None
+    mlflow_ui: str | None = Field(None, description="Base URL of MLflow's UI (`aios mlflow`), for links to a "
+                                  "run's page (`#/experiments/ID/runs/ID`) and artifacts; None: no UI to link.")
 
 
 class CompareQuery(Query):

@@ -33,6 +33,13 @@ class ConnectorHealth(Reply):
     error: str | None = Field(description="Why the probe failed; never contains credentials.")
 
 
+class ComponentVersion(Reply):
+    """An engine the workbench runs on, e.g. DuckDB 1.5.5."""
+
+    name: str
+    version: str
+
+
 class Status(Reply):
     """The service's health as the caller asks it."""
 
@@ -45,6 +52,8 @@ class Status(Reply):
     store: StoreHealth
     connectors: list[ConnectorHealth]
     checked_at: Moment
+    components: list[ComponentVersion] = Field(description="Python and the engines installed (DuckDB, MLflow, "
+                                               "Evidently, Papermill, JupyterLab, Panel) with their versions.")
     state_private: bool | None = Field(description="Whether the workspace's state (state folder, metadata store "
                                        "file, key files, secrets file, audit witness) is the service account's "
                                        "alone; null when it could not be checked. Team mode refuses to start "

@@ -21,16 +21,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from aios_workbench.alerts import AlertFeed
+from aios_workbench.alerts.cause import causes_of
 from aios_workbench.checks.monitors import workspace_monitors
+from aios_workbench.checks.result import check_label
 from aios_workbench.core.errors import PermissionDenied, WorkbenchError
 from aios_workbench.jobs.manage import get_job
 from aios_workbench.jobs.runs import trigger_monitor_failure
+from aios_workbench.service.dashboard.quality_view import WORDS
+from aios_workbench.store.models import CheckRun
+from aios_workbench.tracking.registry import DECISION_KINDS
 
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
 
 DATA_KINDS = ("monitor_failed",)   # alerts about datasets; the other kinds are about jobs
+MAX_RELATED = 5                    # failed checks named per failed run
 HIDDEN = "(hidden)"                # what a failure's error reads as for who does not control its job
 
 
@@ -88,8 +96,10 @@ class AlertsManager:
         except WorkbenchError:
             return dataset
 
-    def _shown_as(self, user: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """An alert as `user` reads it: a job failure's error and output only for who controls the job."""
+    def _shown_as(self, user: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+        """Alerts as `user` reads them: a job failure's error and output only for who controls the job; each
+        with its `cause` and `related` evidence (`alerts/cause.py`), the failed checks of a failed run looked
+        up once for the whole page."""
         controls: dict[str, bool] = {}
 
         def may_control(job_name: str) -> bool:
@@ -103,16 +113,44 @@ class AlertsManager:
                         controls[job_name] = self.service.jobs.control.may_control(job, user)
             return controls[job_name]
 
-        def shown(alert: dict[str, Any]) -> dict[str, Any]:
-            detail = alert["detail"]
-            if alert["kind"] != "run_failed" or not (detail.get("error") or detail.get("output")):
-                return alert
-            if may_control(str(detail.get("job") or alert["key"].removeprefix("job:"))):
-                return alert
-            hidden = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
-            return {**alert, "detail": hidden}
+        def job_of(alert: dict[str, Any]) -> str:
+            return str(alert["detail"].get("job") or alert["key"].removeprefix("job:"))
+
+        def shown(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            failed = [a for a in alerts if a["kind"] == "run_failed"]
+            mine = {id(a): may_control(job_of(a)) for a in failed}
+            checks = self._failed_checks([a["detail"].get("run_id") for a in failed if mine[id(a)]])
+            out = []
+            for alert in alerts:
+                detail, allowed = alert["detail"], mine.get(id(alert), True)
+                if not allowed and (detail.get("error") or detail.get("output")):
+                    detail = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
+                cause, related = causes_of(alert, may_open_output=allowed, words=WORDS,
+                                           failed_checks=checks.get(detail.get("run_id"), []) if allowed else [])
+                out.append({**alert, "detail": detail, "cause": cause, "related": related})
+            return out
 
         return shown
+
+    def _failed_checks(self, run_ids: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+        """The failed and errored ledger entries each job run recorded (one query for all), labelled."""
+        ids = sorted({i for i in run_ids if isinstance(i, int) and not isinstance(i, bool)})
+        out: dict[Any, list[dict[str, Any]]] = {}
+        if not ids:
+            return out
+        with self.service.store.session() as session:
+            rows = session.execute(select(CheckRun.id, CheckRun.job_run_id, CheckRun.kind, CheckRun.name,
+                                          CheckRun.status)
+                                   .where(CheckRun.job_run_id.in_(ids), CheckRun.status.in_(("fail", "error")),
+                                          CheckRun.kind.not_in(DECISION_KINDS))
+                                   .order_by(CheckRun.id)).all()
+        for row in rows:
+            if len(out.setdefault(row.job_run_id, [])) == MAX_RELATED:
+                continue   # a run that failed dozens of checks: its first ones say enough
+            out[row.job_run_id].append(
+                {"id": row.id, "kind": row.kind, "name": row.name, "status": row.status,
+                 "label": check_label(row.kind, row.name)})
+        return out
 
     # -- reading ------------------------------------------------------------------------------------
     def list(self, user: str, *, state: str | None = None, limit: int = 50,
@@ -120,8 +158,7 @@ class AlertsManager:
         """Alerts `user` may see, newest first, optionally in one `state`; pass the last id as `before_id`
         for the next page."""
         alerts = self.feed.list(state=state, limit=limit, before_id=before_id, visible=self.visibility(user))
-        shown = self._shown_as(user)
-        return [shown(alert) for alert in alerts]
+        return self._shown_as(user)(alerts)
 
     def counts(self, user: str) -> dict[str, Any]:
         """How many alerts `user` may see are open and acknowledged (the sidebar's badge)."""
@@ -148,7 +185,7 @@ class AlertsManager:
             raise
         self.service.audit.append(user=user, surface=surface, action="alert_ack", target=f"alert:{alert['id']}",
                                   allowed=True, detail={"key": alert["key"]})
-        return self._shown_as(user)(alert)
+        return self._shown_as(user)([alert])[0]
 
     def raise_alert(self, *, key: str, kind: str, severity: str = "warning", title: str,
                     detail: dict[str, Any] | None = None) -> dict[str, Any]:

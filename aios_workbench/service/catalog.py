@@ -14,6 +14,7 @@ from aios_workbench.catalog import scan_catalog
 from aios_workbench.catalog.preview import PreviewPage, preview
 from aios_workbench.catalog.profile import profile
 from aios_workbench.catalog.search import search
+from aios_workbench.catalog.search_reasons import answer
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError
 from aios_workbench.lineage import LineageLog, lineage_of, log_path, restrict
 from aios_workbench.lineage.graph import only_own_activity
@@ -25,6 +26,33 @@ from aios_workbench.store.models import ColumnTag, utcnow
 if TYPE_CHECKING:
     import pyarrow as pa
 
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def lineage_summary(graph: dict[str, Any]) -> str:
+    """One direction of a dataset's lineage in words: the jobs (and people's ad-hoc queries) and datasets it
+    holds, and how often the dataset was written or read. The one count every surface shows (sidebar,
+    `wb.catalog()`, dashboard), so they cannot disagree."""
+    own = f"dataset:{graph['dataset'].lower()}"
+    runners = [n for n in graph["nodes"] if n["kind"] == "job"]
+    jobs = sum(1 for n in runners if not n["name"].startswith("query:"))
+    who = ([_count(jobs, "job")] if jobs else []) + (["ad-hoc queries"] if len(runners) > jobs else [])
+    datasets = sum(1 for n in graph["nodes"] if n["kind"] == "dataset" and n["id"].lower() != own)
+    counts = graph.get("counts") or {}
+    more = " (more beyond this depth)" if graph.get("truncated") else ""
+    if graph["direction"] == "upstream":
+        if not runners:
+            return "No recorded job or query wrote it."
+        inputs = f" from {_count(datasets, 'dataset')}" if datasets else ""
+        return (f"Written by {' and '.join(who)}{inputs}; {_count(counts.get('writes', 0), 'write')} "
+                f"recorded{more}.")
+    if not runners:
+        return "No recorded job, notebook or query read it."
+    outputs = f", which wrote {_count(datasets, 'dataset')}" if datasets else ""
+    return f"Read by {' and '.join(who)}{outputs}; {_count(counts.get('reads', 0), 'read')} recorded{more}."
 
 
 class CatalogManager(Manager):
@@ -49,12 +77,12 @@ class CatalogManager(Manager):
         return len(self.service.queries.catalog().entries)
 
     def search(self, user: str, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
-        """Ranked catalog search over what `user` may read."""
+        """Ranked catalog search over what `user` may read, with why each dataset matched."""
         policy = self.service.policy()
         principal = policy.principal(user)
         hits = search(self.service.queries.catalog(), text,
                       visible=lambda e: policy.grant_for(principal, e) is not None, limit=limit)
-        return [h.to_dict() for h in hits]
+        return [answer(h) for h in hits]
 
     def explain(self, user: str, dataset: str, *, agent: bool = False) -> dict[str, Any]:
         """What `user` (through an AI agent, with `agent`) sees of `dataset` and why: grant, masks, row filter."""
@@ -116,6 +144,7 @@ class CatalogManager(Manager):
             result[direction] = restrict(result[direction], lambda name: name.lower() in readable)
             if not auditor:   # who else queried it is audit information: auditors only
                 result[direction] = only_own_activity(result[direction], user)
+            result[direction]["summary"] = lineage_summary(result[direction])
         return result
 
     def write(self, user: str, target: str, table: pa.Table, *, mode: str = "replace", inputs: Iterable[str] = (),

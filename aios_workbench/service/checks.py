@@ -37,6 +37,7 @@ from aios_workbench.checks.result import CheckItem, CheckResult, check_label, ve
 from aios_workbench.checks.runner import check_kind
 from aios_workbench.checks.suites import Suite, describe_checks, select_suites, workspace_suites
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.service.dashboard import quality_view
 from aios_workbench.service.manager import Manager
 from aios_workbench.service.visibility import Reader, Views
 from aios_workbench.store.models import CheckRun
@@ -400,6 +401,44 @@ class ChecksManager(Manager):
             cursor, size = batch[-1]["id"], max(limit, 200)   # rows were left out: read on in bigger steps
         return out
 
+    def overview(self, user: str, *, dataset: str | None = None, kind: str | None = None,
+                 notebook: str | None = None, limit: int = 200) -> dict[str, Any]:
+        """The checks `user` may see grouped by check, each with its latest verdict and history, as the
+        dashboard's Quality page groups them (`quality_view.overview`) over his newest `limit` runs; a
+        declared suite or monitor that never ran is listed as not run yet. `notebook`: only runs it
+        recorded. `newest_id`: the newest run read, so a client can ask cheaply whether anything changed."""
+        runs = [r for r in self.history(user, dataset=dataset, kind=kind, limit=limit)
+                if r["kind"] not in DECISION_KINDS]
+        if notebook:
+            runs = [r for r in runs if _same_notebook(r.get("notebook"), notebook)]
+        declared: dict[str, list[dict[str, Any]]] = {}
+        if not notebook:
+            wanted = {"suites": kind in (None, "quality"), "monitors": kind in (None, "drift")}
+            declared = {key: [c for c in checks if wanted.get(key)
+                              and (dataset is None or c["dataset"].lower() == dataset.lower())]
+                        for key, checks in self.suites(user).items()}
+        view = quality_view.overview(runs, declared)
+        for group in view["checks"]:
+            latest = group["latest"]
+            group["latest"] = None if latest is None else {
+                key: latest.get(key) for key in ("id", "at", "status", "user", "verdict", "notebook", "kind",
+                                                          "required")}
+            group.setdefault("description", "")
+        return {**view, "newest_id": runs[0]["id"] if runs else None, "titles": quality_view.TITLES,
+                "words": quality_view.WORDS}
+
+    def report(self, user: str, run_id: int) -> dict[str, Any]:
+        """One ledger run `user` may see, as a person reads it: a drift run's summary and columns
+        (`quality_view.drift_report`), any other run's items in words (`quality_view.item_rows`)."""
+        runs = self.history(user, limit=1, before_id=run_id + 1)
+        if not runs or runs[0]["id"] != run_id:
+            raise NotFound(f"no check run {run_id} among those you may see", input=str(run_id),
+                           fix="pick a run from the Checks list (`aios check history`)")
+        run = runs[0]
+        if run["kind"] == "drift":
+            return {"run": run, "drift": quality_view.drift_report(run), "rows": None}
+        return {"run": run, "drift": None, "rows": quality_view.item_rows(run)["rows"]}
+
     def _dataset_filter(self, reader: Reader, dataset: str) -> str:
         """`dataset` as the ledger files it (source.schema.dataset, lower-case), if `reader` may read it."""
         try:
@@ -418,6 +457,15 @@ class ChecksManager(Manager):
         visible = self._visible_datasets(user)
         declared = describe_checks(self.service.workspace)
         return {kind: [c for c in checks if visible(c["dataset"])] for kind, checks in declared.items()}
+
+
+def _same_notebook(recorded: object, current: str) -> bool:
+    """Whether a run recorded for `recorded` (as a kernel or a job named it) belongs to the notebook open at
+    `current` (relative to the server's root); a longer recorded path matches when it ends with it."""
+    if not isinstance(recorded, str) or not recorded or not current:
+        return False
+    a, b = (p.replace("\\", "/").removeprefix("./").lstrip("/") for p in (recorded, current))
+    return a == b or a.endswith("/" + b)
 
 
 def _run_suite(suite: Suite, run_sql: RunSQL) -> CheckResult:

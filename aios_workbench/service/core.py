@@ -24,6 +24,7 @@ from aios_workbench.service.checks import ChecksManager
 from aios_workbench.service.jobs import JobsManager
 from aios_workbench.service.models import ModelsManager
 from aios_workbench.service.runs import RunsManager
+from aios_workbench.service.status_versions import component_versions
 from aios_workbench.store import open_store
 from aios_workbench.workspace import Workspace
 from aios_workbench.workspace.permissions import LoosePath, loose_state
@@ -117,6 +118,7 @@ class WorkbenchService:
             "store": store.to_dict(),
             "connectors": connectors,
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "components": component_versions(),
             **self._state_privacy(own),
         }
 

@@ -9,6 +9,7 @@ sidebar call only this manager; alerts of promotions and approvals go through `s
 from __future__ import annotations
 
 import builtins
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -19,8 +20,9 @@ from sqlalchemy import select
 from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.jobs import promote as promotion
+from aios_workbench.jobs import runs as run_pages
 from aios_workbench.jobs import versions as job_versions
-from aios_workbench.jobs.changes import jobs_of_notebook
+from aios_workbench.jobs.changes import describe_changes, jobs_of_notebook
 from aios_workbench.jobs.gates import verdict_of
 from aios_workbench.jobs.manage import JobControl, get_job
 from aios_workbench.jobs.notebook import load_notebook, parse_notebook, resolve_notebook, sent_notebook_name
@@ -28,6 +30,8 @@ from aios_workbench.jobs.outputs import kept_output
 from aios_workbench.jobs.parameters import derive_schema, parse_assignments
 from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
 from aios_workbench.jobs.runs import positive_id
+from aios_workbench.jobs.wording import duration_words, moment_words, trigger_words, webhook_redacted
+from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.schedule import Schedule
 from aios_workbench.store.models import Job
 
@@ -36,10 +40,12 @@ if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
 
 # What surfaces need of the engines, named here so they import only the service.
-__all__ = ["FINAL_STATUSES", "JobsManager", "parse_assignments", "parse_schedule", "positive_id", "read_tail",
-           "schedule_preview"]
+__all__ = ["FINAL_STATUSES", "VERDICTS", "JobsManager", "duration_words", "moment_words", "parse_assignments",
+           "parse_schedule", "positive_id", "read_tail", "schedule_preview", "trigger_words"]
 
 OUTPUT_FORMATS = ("html", "ipynb")
+VERDICTS = ("queued", "running", "succeeded", "checks_failed", "failed", "timed_out", "cancelled")
+MAX_SCANS = 10
 HIDDEN_GATE_REASON = "(hidden: the job's creator, its identity and auditors see what each gate found)"
 
 
@@ -54,6 +60,23 @@ def schedule_preview(schedule: Schedule, count: int = 5) -> dict[str, Any]:
     `parse_schedule`: the schedule builder previews without a workspace."""
     summary, runs = promotion.schedule_summary(schedule, count)
     return {"schedule": summary, "next_runs": runs}
+
+
+def version_changes(previous: dict[str, Any] | None, version: dict[str, Any], *, privileged: bool) -> list[str]:
+    """What `version` changed against the `previous` one, in words (empty for the first version); webhooks by
+    their host only (a path may hold a token), and only that they changed for those who do not control the job."""
+    if previous is None:
+        return []
+    before = {"spec": previous["spec"], "notebook": previous["notebook"], "digest": previous["digest"],
+              "version": previous["version"]}
+    try:
+        changes = describe_changes(before, JobSpec.model_validate(version["spec"]), notebook=version["notebook"],
+                                   digest=version["digest"])
+    except (ValueError, UsageError):   # a spec stored by another release: say so rather than fail the list
+        return ["(its settings cannot be compared with the version before)"]
+    hidden = [re.sub(r"https?://[^\s,/]+[^\s,]*", lambda m: webhook_redacted(m.group(0)), c)
+              if c.startswith("webhooks:") else c for c in changes]   # a webhook's path may hold its token
+    return hidden if privileged else ["webhooks changed" if c.startswith("webhooks:") else c for c in hidden]
 
 
 def read_tail(path: Path, lines: int, *, max_bytes: int = 2_000_000) -> list[str]:
@@ -113,6 +136,48 @@ class JobsManager:
                 row.update(error="(hidden)" if row["error"] else None, failing_cell=None,
                            output_path=None, html_path=None, log_path=None)
         return {"runs": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+
+    def all_runs(self, user: str, *, job: str | None = None, status: str | None = None, limit: int = 50,
+                 before_id: int | None = None) -> dict[str, Any]:
+        """One keyset page of every job's runs (or job `job`'s), newest first, each with its verdict; `status`
+        keeps the runs with that verdict (`checks_failed` among them). Errors and paths only on runs of jobs
+        `user` controls, as in `history`."""
+        if status is not None and status not in VERDICTS:
+            raise UsageError(f"unknown run status {status!r}", fix=f"use one of {', '.join(VERDICTS)}", input=status)
+        job_id = None
+        if job:
+            with self.service.store.session() as session:
+                job_id = get_job(session, job).id
+        stored = "succeeded" if status == "checks_failed" else status
+        out: builtins.list[dict[str, Any]] = []
+        cursor, size, scanned, exhausted = before_id, limit, before_id, False
+        for _ in range(MAX_SCANS):   # a verdict filter may skip rows: read on in bigger steps, a bounded number of times
+            batch = self.service.checks.with_job_verdicts(
+                run_pages.history(self.service.store, job_id=job_id, status=stored, limit=size, before_id=cursor))
+            for run in batch:
+                scanned = run["id"]
+                if status is None or run["verdict"] == status:
+                    out.append(run)
+                    if len(out) == limit:
+                        break
+            exhausted = len(batch) < size
+            if len(out) == limit or exhausted:
+                break
+            cursor, size = batch[-1]["id"], max(limit, 200)
+        self._redact_for(user, out)
+        more = len(out) == limit or not exhausted
+        return {"runs": out, "next_before_id": (out[-1]["id"] if len(out) == limit else scanned) if more else None}
+
+    def _redact_for(self, user: str, rows: builtins.list[dict[str, Any]]) -> None:
+        """Hide errors, failing cells and paths of runs whose job `user` may not control."""
+        allowed: dict[str, bool] = {}
+        with self.service.store.session() as session:
+            for name in {row["job"] for row in rows}:
+                allowed[name] = self.control.may_control(get_job(session, name), user)
+        for row in rows:
+            if not allowed[row["job"]]:
+                row.update(error="(hidden)" if row["error"] else None, failing_cell=None,
+                           output_path=None, html_path=None, log_path=None)
 
     def run_history(self, name: str, *, limit: int = 50, before_id: int | None = None) -> builtins.list[dict[str, Any]]:
         """Job `name`'s runs newest first, unredacted: for the local CLI, which is no security boundary
@@ -224,7 +289,10 @@ class JobsManager:
             privileged = job is not None and self.control.may_control(job, user)
         readable = None if privileged else {e["name"] for e in self.service.catalog.readable(user)}
         state = [("<state>", str(self.service.workspace.state_dir))]
+        previous: dict[str, Any] | None = None
         for version in data["versions"]:
+            version["changes"] = version_changes(previous, version, privileged=privileged)
+            previous = version
             version["snapshot_path"] = scrub_paths(version["snapshot_path"], state)
             version["gates"] = [{**gate, "verdict": verdict_of(gate)} for gate in version["gates"] or []]
             if readable is not None:

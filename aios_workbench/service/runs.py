@@ -113,10 +113,17 @@ class RunsManager:
     def page(self, user: str, *, experiment: str | None = None, notebook: str | None = None,
              filter_string: str | None = None, order_by: str | None = DEFAULT_ORDER, limit: int = 50,
              page_token: str | None = None) -> dict[str, Any]:
-        """One page of the run summaries `user` may see, newest first by default, and the token of the next."""
-        return runs_query.list_runs(self.service.workspace, experiment=experiment, notebook=notebook,
+        """One page of the run summaries `user` may see, newest first by default, the token of the next, and
+        where MLflow's UI is (for links)."""
+        page = runs_query.list_runs(self.service.workspace, experiment=experiment, notebook=notebook,
                                     filter_string=filter_string, order_by=order_by, limit=limit,
                                     page_token=page_token, governor=self.governor(user))
+        return {**page, "mlflow_ui": self.mlflow_ui_url()}
+
+    def mlflow_ui_url(self) -> str | None:
+        """Base URL of MLflow's UI as people open it (`tracking.ui_url`, `aios mlflow`'s default address)."""
+        url = (self.service.workspace.config.tracking.ui_url or "").strip().rstrip("/")
+        return url or None
 
     def compare(self, user: str, run_ids: list[str], *, metrics: list[str] | None = None) -> dict[str, Any]:
         """The parameters that differ between a few runs `user` may see and their metric histories."""

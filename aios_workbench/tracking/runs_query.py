@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aios_workbench.core.errors import NotFound, StoreError, UsageError
+from aios_workbench.tracking.run_labels import labelled, short_id
 from aios_workbench.tracking.store import tracking_uri
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ def summarise(run, experiment_names: dict[str, str]) -> dict:
     return {
         "id": info.run_id,
         "name": info.run_name,
+        "label": info.run_name or short_id(info.run_id),   # made unique within a listing by `labelled`
         "experiment_id": info.experiment_id,
         "experiment": experiment_names.get(info.experiment_id, info.experiment_id),
         "status": info.status,
@@ -249,8 +251,9 @@ def list_runs(ws, *, experiment: str | None = None, notebook: str | None = None,
         if governor is None:
             page = client.search_runs(ids, filter_string=combined, max_results=limit, order_by=order,
                                       page_token=page_token or None)
-            return {"runs": [summarise(r, names) for r in page], "next_page_token": _text(page.token)}
-        return _governed_page(client, ids, names, tags, combined, order, limit, page_token, governor)
+            return {"runs": labelled([summarise(r, names) for r in page]), "next_page_token": _text(page.token)}
+        governed = _governed_page(client, ids, names, tags, combined, order, limit, page_token, governor)
+        return {**governed, "runs": labelled(governed["runs"])}   # after withholding: labels use what is shown
     except MlflowException as exc:
         raise _translate(exc, what="run search", input=" and ".join(clauses) or order_by or "") from None
 
@@ -381,6 +384,7 @@ def compare_runs(ws, run_ids: list[str], *, metrics: list[str] | None = None,
                 raise _unseen(run_id)
         summaries = [s if access is None or access.full else withheld_summary(s, access.reason)
                      for s, access in zip(summaries, verdicts, strict=True)]
+    labelled(summaries)
     shown = [s for s in summaries if s["withheld"] is None]
 
     keys = sorted({k for s in shown for k in s["params"]})

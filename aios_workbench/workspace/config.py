@@ -46,6 +46,8 @@ class Tracking(Strict):
 
     uri: str | None = None
     required: bool = True
+    ui_url: str | None = Field("http://127.0.0.1:5000", description="where people open MLflow's UI (`aios mlflow`'s "
+                               "address): the runs screens link each run there; empty: no links")
 
 
 class Service(Strict):

@@ -2,6 +2,7 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { ActionReview } from './actionReview';
+import { IAlertOpeners, causeLines } from './alertCause';
 import { reloadButton, smallButton } from './buttons';
 import {
   acknowledgeAlert,
@@ -32,9 +33,10 @@ const KIND_LABELS: Record<string, string> = {
 };
 
 /**
- * Options of {@link AlertsPanel}.
+ * Options of {@link AlertsPanel}: the openers of an alert's cause (a run's
+ * output, a check result, an app; see {@link IAlertOpeners}).
  */
-export interface IAlertsPanelOptions {
+export interface IAlertsPanelOptions extends IAlertOpeners {
   /** Show a job in the Jobs section. */
   openJob: (name: string) => void;
   /** Called after an action may have changed the open count. */
@@ -308,9 +310,15 @@ export class AlertsPanel extends Panel {
         ? detail.action
         : null;
     let review: HTMLElement | null = null;
+    let openReview: (() => void) | undefined;
     if (actionId !== null) {
       review = el('div', { class: 'aios-alert-review' });
       const holder = review;
+      openReview = () => {
+        if (!holder.childElementCount) {
+          reviewButton?.click();
+        }
+      };
       button(
         'Review',
         'review',
@@ -331,9 +339,17 @@ export class AlertsPanel extends Panel {
         alert.state !== 'resolved'
       );
     }
+    const reviewButton = actions.find(
+      b => b.dataset.testid === 'aios-alert-review'
+    );
     const buttons = actions.length
       ? el('div', { class: 'aios-job-run-actions' }, ...actions)
       : null;
+    const causes = causeLines(
+      alert,
+      { ...this._options, reviewAction: openReview },
+      slot
+    );
     const facts: string[] = [];
     if (job) {
       facts.push(
@@ -390,6 +406,7 @@ export class AlertsPanel extends Panel {
         )
       ),
       error ? el('p', { class: 'aios-alert-error' }, error) : null,
+      ...causes,
       alert.state === 'acknowledged' && alert.acknowledged_by
         ? el(
             'p',

@@ -1,4 +1,10 @@
-import { AcknowledgeRequest, Alert, AlertPage } from './api';
+import {
+  AcknowledgeRequest,
+  Alert,
+  AlertPage,
+  LedgerRun,
+  LedgerRuns
+} from './api';
 import { postAPI, requestAPI, withQuery } from './request';
 
 /** Alerts asked for per page. */
@@ -29,4 +35,21 @@ export async function fetchOpenCount(): Promise<number> {
 export function acknowledgeAlert(id: number): Promise<Alert> {
   const body: AcknowledgeRequest = { id };
   return postAPI<Alert>('alerts/ack', body);
+}
+
+/**
+ * One check result (ledger entry) by its id, as the caller may see it; an
+ * error naming the id when it is not among the results they may see.
+ */
+export async function fetchCheckResult(id: number): Promise<LedgerRun> {
+  const body = await requestAPI<LedgerRuns>(
+    withQuery('checks/history', { limit: 1, before_id: id + 1 })
+  );
+  const run = body.runs[0];
+  if (!run || run.id !== id) {
+    throw new Error(
+      `Check result #${id} is not among the results you may see (it may be about data you may not read).`
+    );
+  }
+  return run;
 }

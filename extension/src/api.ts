@@ -160,6 +160,18 @@ export type NextRun = Schemas['NextRun'];
 /** `GET jobs/versions`: every version of a job. */
 export type JobVersions = Schemas['JobVersions'];
 
+/** One version of {@link JobVersions}, with what it changed against the one before. */
+export type JobVersion = Schemas['JobVersion'];
+
+/** `POST jobs/rollback`: the job back on an earlier version. */
+export type RollbackRequest = RequestBody<
+  Schemas['RollbackRequest'],
+  'name' | 'version'
+>;
+
+/** `POST jobs/rollback`: the version the job runs now and the one before. */
+export type Rollback = Schemas['Rollback'];
+
 /** `POST jobs/approval`: approve or reject a version waiting for approval. */
 export type JobDecisionRequest = RequestBody<
   Schemas['JobDecisionRequest'],
@@ -182,6 +194,12 @@ export type LastRun = Schemas['LastRun'];
 
 /** `GET jobs/job`: one job with its spec, upcoming runs and recent runs. */
 export type JobDetail = Schemas['JobDetail'];
+
+/** One of a job's settings in words (`JobDetail.settings`). */
+export type JobSetting = Schemas['JobSetting'];
+
+/** `DELETE jobs/job`: what deleting a job removed. */
+export type JobDeleted = Schemas['JobDeleted'];
 
 /** A job's spec as stored (`JobDetail.spec`). */
 export type JobSpec = Schemas['JobSpec'];

@@ -3,83 +3,57 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { reloadButton } from './buttons';
-import { LedgerRun, LedgerRuns } from './api';
-import { CheckRunView, formatTime, statusBadge } from './checkRunView';
-import { el, emptyNote, errorBox, loadingNote } from './dom';
-import { Loader } from './loader';
-import { requestAPI } from './request';
+import { LedgerRun } from './api';
+import {
+  CheckGroup,
+  CheckOverview,
+  ICheckFilters,
+  fetchCheckOverview,
+  fetchNewestCheckId
+} from './checkApi';
+import { checkGroupRow } from './checkGroupRow';
+import { CheckRunView } from './checkRunView';
 
-/** Runs asked for per page of `checks/history`. */
-export const CHECKS_PAGE_SIZE = 50;
+// the ledger's history, read by the dataset view too
+export { CHECKS_PAGE_SIZE, fetchCheckHistory } from './checkApi';
+export type { ICheckHistoryQuery } from './checkApi';
+import { el, emptyNote, errorBox, loadingNote } from './dom';
+import { IVisiblePoll, Loader, pollWhileVisible } from './loader';
 
 /** Delay between the last keystroke in the dataset filter and the request, in milliseconds. */
 const FILTER_DELAY = 300;
 
-/** Check kinds the service runs (`POST checks/run`). */
-const KINDS = ['quality', 'drift', 'fairness'];
+/** How often the open tab asks whether a newer run was recorded, in milliseconds. */
+export const CHECKS_POLL_INTERVAL = 2500;
 
-/**
- * Server-side filters of `GET checks/history`.
- */
-export interface ICheckHistoryQuery {
-  dataset?: string;
-  kind?: string;
-  limit?: number;
-  beforeId?: number;
+/** Check kinds the filter offers (monitors are drift checks). */
+const KINDS: [string, string][] = [
+  ['quality', 'Quality suites'],
+  ['drift', 'Drift checks and monitors'],
+  ['fairness', 'Fairness checks'],
+  ['explain', 'Model explanations']
+];
+
+/** Options of {@link ChecksPanel}. */
+export interface IChecksPanelOptions {
+  /** How often to ask for newer runs while shown (default {@link CHECKS_POLL_INTERVAL}); 0: never. */
+  pollInterval?: number;
 }
 
 /**
- * Ledger runs matching `query`, newest first.
- */
-export async function fetchCheckHistory(
-  query: ICheckHistoryQuery
-): Promise<LedgerRun[]> {
-  const params = new URLSearchParams();
-  if (query.dataset) {
-    params.set('dataset', query.dataset);
-  }
-  if (query.kind) {
-    params.set('kind', query.kind);
-  }
-  params.set('limit', String(query.limit ?? CHECKS_PAGE_SIZE));
-  if (query.beforeId !== undefined) {
-    params.set('before_id', String(query.beforeId));
-  }
-  const body = await requestAPI<LedgerRuns>(`checks/history?${params}`);
-  return body.runs;
-}
-
-function normalisePath(path: string): string {
-  return path.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '');
-}
-
-/**
- * Whether a run recorded for `recorded` (as the kernel or a job named it)
- * belongs to the notebook open at `current` (relative to the server root).
- * Absolute recorded paths match when they end with the open path.
- */
-export function sameNotebook(
-  recorded: string | null | undefined,
-  current: string
-): boolean {
-  if (!recorded || !current) {
-    return false;
-  }
-  const a = normalisePath(recorded);
-  const b = normalisePath(current);
-  return a === b || a.endsWith(`/${b}`);
-}
-
-/**
- * The Checks section: the governance ledger's runs, newest first, filtered
- * to the active notebook, a dataset or a kind; a run opens on its items.
- *
- * Dataset and kind are filtered by the service; "this notebook" filters
- * the loaded pages in the browser (the history API has no notebook filter),
- * so "Load more" reaches further back for it too.
+ * The Checks section, next to Evidently's report: every check the user may
+ * see grouped by kind (quality suites, drift checks, monitors, fairness,
+ * explanations), each with its latest verdict and a history strip; a check
+ * opens on its newest run in words. Filtered by dataset, kind or the active
+ * notebook (by the service). While shown it asks every few seconds whether
+ * a newer run was recorded (by a job, a notebook, the CLI) and redraws in
+ * place, keeping the scroll position, the focus and an open check.
  */
 export class ChecksPanel extends Panel {
-  constructor(notebooks: INotebookTracker | null = null) {
+  constructor(
+    notebooks: INotebookTracker | null = null,
+    options: IChecksPanelOptions = {}
+  ) {
     super();
     this.addClass('aios-checks-panel');
     this.node.dataset.testid = 'aios-checks-tab';
@@ -89,7 +63,7 @@ export class ChecksPanel extends Panel {
       type: 'checkbox',
       'data-testid': 'aios-checks-this-notebook'
     });
-    this._thisNotebook.addEventListener('change', () => this._render());
+    this._thisNotebook.addEventListener('change', () => void this.reload());
     this._notebookLabel = el('span', { class: 'aios-checks-notebook-path' });
     this._dataset = el('input', {
       type: 'search',
@@ -106,31 +80,23 @@ export class ChecksPanel extends Panel {
         'aria-label': 'Filter by kind',
         'data-testid': 'aios-checks-kind'
       },
-      el('option', { value: '' }, 'All kinds'),
-      ...KINDS.map(kind => el('option', { value: kind }, kind))
+      el('option', { value: '' }, 'All checks'),
+      ...KINDS.map(([kind, label]) => el('option', { value: kind }, label))
     );
     this._kind.addEventListener('change', () => void this.reload());
     const refresh = reloadButton(
-      'the check runs',
+      'the checks',
       () => void this.reload(),
       'aios-checks-refresh'
     );
 
-    this._message = el('div', { class: 'aios-checks-message' });
-    this._list = el('ul', {
-      class: 'aios-check-runs',
-      'aria-label': 'Check runs'
+    this._summary = el('p', {
+      class: 'aios-checks-summary',
+      'data-testid': 'aios-checks-summary',
+      'aria-live': 'polite'
     });
-    this._more = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-button aios-checks-more',
-        'data-testid': 'aios-checks-more'
-      },
-      'Load more'
-    );
-    this._more.addEventListener('click', () => void this._loadMore());
+    this._message = el('div', { class: 'aios-checks-message' });
+    this._groups = el('div', { class: 'aios-check-groups' });
 
     this._filters = new Widget({
       node: el(
@@ -138,7 +104,7 @@ export class ChecksPanel extends Panel {
         {
           class: 'aios-checks-filters',
           role: 'group',
-          'aria-label': 'Check run filters'
+          'aria-label': 'Check filters'
         },
         el(
           'div',
@@ -151,7 +117,7 @@ export class ChecksPanel extends Panel {
           'label',
           {
             class: 'aios-checks-notebook',
-            title: 'Only runs recorded by the active notebook'
+            title: 'Only checks recorded by the active notebook'
           },
           this._thisNotebook,
           ' This notebook ',
@@ -163,9 +129,9 @@ export class ChecksPanel extends Panel {
       node: el(
         'div',
         { class: 'aios-checks-body' },
+        this._summary,
         this._message,
-        this._list,
-        this._more
+        this._groups
       )
     });
     this._view = new CheckRunView(() => this.showList());
@@ -173,58 +139,110 @@ export class ChecksPanel extends Panel {
     this.addWidget(this._body);
     this.addWidget(this._view);
     this._view.hide();
-    this._more.hidden = true;
-    this._message.replaceChildren(loadingNote('Loading check runs…'));
+    this._message.replaceChildren(loadingNote('Loading checks…'));
 
     notebooks?.currentChanged.connect(this._onNotebookChanged, this);
     this._onNotebookChanged();
+    const interval = options.pollInterval ?? CHECKS_POLL_INTERVAL;
+    this._poll =
+      interval > 0
+        ? pollWhileVisible(this, interval, () => this._refreshIfChanged())
+        : null;
   }
 
-  /** Runs loaded so far (every page), newest first, before the notebook filter. */
-  get runs(): readonly LedgerRun[] {
-    return this._runs;
+  /** The checks shown, as the service grouped them (null before the first load). */
+  get overview(): CheckOverview | null {
+    return this._overview;
   }
 
   /**
-   * Load the first page again with the current filters.
+   * Load the checks again with the current filters. `quiet`: keep showing
+   * the current ones until the answer arrives (a poll found a newer run).
    */
-  async reload(): Promise<void> {
-    this._more.hidden = true;
-    this._message.replaceChildren(loadingNote('Loading check runs…'));
+  async reload(quiet = false): Promise<void> {
+    if (!quiet || !this._overview) {
+      this._message.replaceChildren(loadingNote('Loading checks…'));
+    }
+    const filters = this._filters_();
     const outcome = await this._loader.load(() =>
-      fetchCheckHistory(this._query())
+      Promise.all([fetchCheckOverview(filters), fetchNewestCheckId(filters)])
     );
     if (!outcome) {
       return;
     }
-    this._runs = outcome.ok ? outcome.value : [];
-    this._exhausted = !outcome.ok || this._runs.length < CHECKS_PAGE_SIZE;
-    this._render();
+    if (outcome.ok) {
+      [this._overview, this._seenNewest] = outcome.value;
+      const open = this._view.group?.key;
+      const now = this._overview.checks.find(g => g.key === open);
+      if (now && this._view.isVisible) {
+        this._view.offerNewer(now);
+      }
+    } else if (!quiet) {
+      this._overview = null;
+    }
+    this._render(quiet && !outcome.ok ? null : this._loader.error);
   }
 
   /**
-   * Show a run's items in place of the list.
+   * Show a check on its newest run (or `runId`) in place of the list.
    */
-  openRun(run: LedgerRun): void {
+  openCheck(group: CheckGroup, runId?: number): void {
     this._filters.hide();
     this._body.hide();
     this._view.show();
-    this._view.open(run);
+    void this._view.open(group, runId, this._overview?.words ?? {});
     this._view.node.focus();
   }
 
   /**
-   * Back to the filters and the list, focus on the run that was open.
+   * Show the check of ledger run `run` on that run (an alert's cause opens here).
+   */
+  openRun(run: LedgerRun): void {
+    const key = `${run.kind}:${run.name}`;
+    const known = this._overview?.checks.find(g => g.key === key);
+    const category = run.name.startsWith('monitor:') ? 'monitor' : run.kind;
+    const group: CheckGroup = known ?? {
+      key,
+      category: ([
+        'quality',
+        'drift',
+        'monitor',
+        'fairness',
+        'explain'
+      ].includes(category)
+        ? category
+        : 'quality') as CheckGroup['category'],
+      label: run.label,
+      name: run.name,
+      datasets: run.datasets,
+      latest: {
+        id: run.id,
+        at: run.at,
+        status: run.status,
+        user: run.user,
+        verdict: run.verdict,
+        notebook: run.notebook,
+        kind: run.kind,
+        required: run.required
+      },
+      status: run.status,
+      history: [{ id: run.id, at: run.at, status: run.status }],
+      runs: 1,
+      failed_runs: run.passed ? 0 : 1,
+      description: ''
+    };
+    this.openCheck(group, run.id);
+  }
+
+  /**
+   * Back to the filters and the list, focus on the check that was open.
    */
   showList(): void {
-    const name = this._view.node.dataset.name;
+    const key = this._view.group?.key;
     this._view.hide();
     this._filters.show();
     this._body.show();
-    const row = [
-      ...this._list.querySelectorAll<HTMLElement>('.aios-check-run-button')
-    ].find(button => button.closest('li')?.dataset.name === name);
-    row?.focus();
+    this._groupButton(key)?.focus();
   }
 
   dispose(): void {
@@ -235,6 +253,7 @@ export class ChecksPanel extends Panel {
     if (this._timer !== null) {
       window.clearTimeout(this._timer);
     }
+    this._poll?.dispose();
     this._loader.dispose();
     super.dispose();
   }
@@ -246,38 +265,24 @@ export class ChecksPanel extends Panel {
     }
   }
 
-  private _query(beforeId?: number) {
+  /** A poll: reload quietly when a run newer than the ones shown was recorded. */
+  private async _refreshIfChanged(): Promise<void> {
+    if (this._loader.stale || this.node.hasAttribute('aria-busy')) {
+      return; // the first load, or a load in flight, answers anyway
+    }
+    const newest = await fetchNewestCheckId(this._filters_());
+    if (newest !== this._seenNewest) {
+      await this.reload(true);
+    }
+  }
+
+  private _filters_(): ICheckFilters {
+    const path = this._notebookPath();
     return {
       dataset: this._dataset.value.trim() || undefined,
       kind: this._kind.value || undefined,
-      beforeId
+      notebook: this._thisNotebook.checked && path ? path : undefined
     };
-  }
-
-  private async _loadMore(): Promise<void> {
-    const last = this._runs[this._runs.length - 1];
-    if (!last) {
-      return;
-    }
-    this._more.disabled = true;
-    this._more.textContent = 'Loading…';
-    const outcome = await this._loader.follow(() =>
-      fetchCheckHistory(this._query(last.id))
-    );
-    this._more.disabled = false;
-    this._more.textContent = 'Load more';
-    if (!outcome) {
-      return;
-    }
-    if (outcome.ok) {
-      this._runs = this._runs.concat(outcome.value);
-      this._exhausted = outcome.value.length < CHECKS_PAGE_SIZE;
-      this._render();
-    } else {
-      this._message.replaceChildren(
-        errorBox('Cannot load more check runs', outcome.message)
-      );
-    }
   }
 
   private _scheduleReload(): void {
@@ -296,109 +301,100 @@ export class ChecksPanel extends Panel {
 
   private _onNotebookChanged(): void {
     const path = this._notebookPath();
+    const was = this._thisNotebook.checked;
     this._thisNotebook.disabled = !path;
     if (!path) {
       this._thisNotebook.checked = false;
     }
     this._notebookLabel.textContent = path ? `(${path})` : '(no notebook open)';
-    if (!this._loader.stale) {
-      this._render();
+    if (was && !this._loader.stale) {
+      void this.reload();
     }
   }
 
-  private _render(): void {
-    const error = this._loader.error;
+  private _groupButton(key: string | undefined): HTMLElement | null {
+    if (!key) {
+      return null;
+    }
+    return (
+      [...this._groups.querySelectorAll<HTMLElement>('.aios-check-group')]
+        .find(row => row.dataset.key === key)
+        ?.querySelector('button') ?? null
+    );
+  }
+
+  /** Draw the checks; the scroll position and the focused check survive a redraw. */
+  private _render(error: string | null): void {
     if (error !== null) {
-      this._list.replaceChildren();
-      this._more.hidden = true;
-      this._message.replaceChildren(
-        errorBox('Cannot load the check runs', error)
-      );
+      this._groups.replaceChildren();
+      this._summary.textContent = '';
+      this._message.replaceChildren(errorBox('Cannot load the checks', error));
       return;
     }
-    const path = this._notebookPath();
-    const onlyNotebook = this._thisNotebook.checked && !!path;
-    const runs = onlyNotebook
-      ? this._runs.filter(r => sameNotebook(r.notebook, path))
-      : this._runs;
-    this._list.replaceChildren(...runs.map(run => this._renderRun(run)));
-    this._more.hidden = this._exhausted;
-    const messages: Node[] = [];
-    if (this._runs.length === 0) {
-      const filtered = this._dataset.value.trim() || this._kind.value;
-      messages.push(
-        emptyNote(
-          filtered
-            ? 'No check run matches these filters. Dataset names are exact (source.schema.table).'
-            : 'No checks have run yet. Run `aios check quality` or wb.quality(...) in a notebook.'
-        )
-      );
-    } else if (runs.length === 0) {
-      messages.push(
-        emptyNote(
-          this._exhausted
-            ? `No check run was recorded by ${path}.`
-            : `No loaded check run was recorded by ${path}; "Load more" looks further back.`
-        )
+    const overview = this._overview;
+    if (!overview) {
+      return;
+    }
+    const focused = (
+      document.activeElement?.closest('.aios-check-group') as HTMLElement | null
+    )?.dataset.key;
+    const scrolled = [this.node, this._body.node].map(n => n.scrollTop);
+
+    const titles = overview.titles;
+    const sections: HTMLElement[] = [];
+    let current: HTMLUListElement | null = null;
+    let category = '';
+    for (const group of overview.checks) {
+      if (group.category !== category || !current) {
+        category = group.category;
+        const count = overview.summary.by_category[category];
+        const failing = count?.failed ? `, ${count.failed} failing` : '';
+        current = el('ul', {
+          class: 'aios-check-group-list',
+          'aria-label': titles[category] ?? category
+        });
+        sections.push(
+          el(
+            'section',
+            { class: 'aios-check-category', 'data-category': category },
+            el(
+              'h3',
+              { class: 'aios-check-category-title' },
+              `${titles[category] ?? category} (${count?.checks ?? 0}${failing})`
+            ),
+            current
+          )
+        );
+      }
+      current.appendChild(
+        checkGroupRow(group, overview.words, () => this.openCheck(group))
       );
     }
-    this._message.replaceChildren(...messages);
-  }
-
-  private _renderRun(run: LedgerRun): HTMLElement {
-    const button = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-check-run-button',
-        'aria-label': `${run.label}: ${run.status}. Open its items`,
-        title: `${run.verdict}\n${run.name}`
-      },
-      el(
-        'span',
-        { class: 'aios-check-run-line' },
-        statusBadge(run.status),
-        el('span', { class: 'aios-check-run-name' }, run.label),
-        run.required
-          ? el(
-              'span',
-              {
-                class: 'aios-badge aios-check-required',
-                title: 'Required: a failure blocks promotion'
-              },
-              'required'
+    this._groups.replaceChildren(...sections);
+    this._summary.textContent = overview.checks.length
+      ? overview.summary.sentence
+      : '';
+    const filtered =
+      this._dataset.value.trim() ||
+      this._kind.value ||
+      this._thisNotebook.checked;
+    this._message.replaceChildren(
+      ...(overview.checks.length
+        ? []
+        : [
+            emptyNote(
+              this._thisNotebook.checked
+                ? `No check was recorded by ${this._notebookPath()}.`
+                : filtered
+                  ? 'No check matches these filters. Dataset names are exact (source.schema.table).'
+                  : 'No checks have run yet. Run `aios check quality` or wb.quality(...) in a notebook.'
             )
-          : null,
-        el('span', { class: 'aios-check-run-kind' }, run.kind)
-      ),
-      el(
-        'span',
-        { class: 'aios-check-run-meta' },
-        el(
-          'span',
-          { class: 'aios-check-run-datasets' },
-          run.datasets.join(', ') || 'no dataset'
-        ),
-        el(
-          'span',
-          {},
-          `${run.user} · `,
-          el('time', { datetime: run.at, title: run.at }, formatTime(run.at))
-        )
-      )
+          ])
     );
-    button.addEventListener('click', () => this.openRun(run));
-    return el(
-      'li',
-      {
-        class: 'aios-check-run',
-        'data-testid': 'aios-check-run',
-        'data-status': run.status,
-        'data-name': run.name,
-        'data-id': String(run.id)
-      },
-      button
-    );
+    [this.node, this._body.node].forEach((n, i) => (n.scrollTop = scrolled[i]));
+    if (focused) {
+      this._groupButton(focused)?.focus();
+    }
   }
 
   private readonly _notebooks: INotebookTracker | null;
@@ -406,14 +402,15 @@ export class ChecksPanel extends Panel {
   private readonly _notebookLabel: HTMLSpanElement;
   private readonly _dataset: HTMLInputElement;
   private readonly _kind: HTMLSelectElement;
+  private readonly _summary: HTMLParagraphElement;
   private readonly _message: HTMLDivElement;
-  private readonly _list: HTMLUListElement;
-  private readonly _more: HTMLButtonElement;
+  private readonly _groups: HTMLDivElement;
   private readonly _filters: Widget;
   private readonly _body: Widget;
   private readonly _view: CheckRunView;
   private readonly _loader = new Loader({ busy: this.node });
-  private _runs: LedgerRun[] = [];
-  private _exhausted = true;
+  private readonly _poll: IVisiblePoll | null;
+  private _overview: CheckOverview | null = null;
+  private _seenNewest: number | null = null;
   private _timer: number | null = null;
 }

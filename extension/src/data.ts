@@ -10,6 +10,12 @@ import {
   isMissingEndpoint,
   restDataClient
 } from './catalog';
+import {
+  IFoundDataset,
+  SearchResults,
+  localReasons,
+  whyText
+} from './catalogSearchResults';
 import { DatasetView } from './datasetView';
 import { el, emptyNote, errorBox, formatCount, loadingNote } from './dom';
 import { Loader } from './loader';
@@ -25,10 +31,15 @@ export interface IDataPanelOptions {
   client?: IDataClient;
   notebooks?: INotebookTracker | null;
   activate?: (id: string) => void;
+  /** Open a dataset's full-page view in the main area (absent: no such view). */
+  openPage?: (dataset: Dataset) => void;
 }
 
 /**
- * The Data section: search, the catalog tree and a dataset view.
+ * The Data section: search, the catalog tree (or, while searching, the
+ * ranked hits with why each matched) and a compact dataset view; a dataset
+ * opens full page in the main area from the view's "Open full page" button,
+ * a double-click or Shift+Enter.
  *
  * Search asks `GET catalog/search` when the service offers it and filters
  * the loaded catalog in the browser when it does not (a 404 without a
@@ -51,7 +62,7 @@ export class DataPanel extends Panel {
     this._search.addEventListener('keydown', event => {
       if (event.key === 'ArrowDown') {
         event.preventDefault();
-        this._tree.node.focus();
+        (this._searching ? this._results : this._tree).node.focus();
       }
     });
     const refresh = reloadButton('the catalog', () => void this.reload());
@@ -68,12 +79,20 @@ export class DataPanel extends Panel {
     this._info = new Widget({
       node: el('div', {}, this._count, this._message)
     });
-    this._tree = new DatasetTree({ onOpen: d => void this.openDataset(d) });
+    this._tree = new DatasetTree({
+      onOpen: d => void this.openDataset(d),
+      onOpenPage: options.openPage
+    });
+    this._results = new SearchResults({
+      onOpen: d => void this.openDataset(d),
+      onOpenPage: options.openPage
+    });
     this._view = new DatasetView({
       client: this._client,
       notebooks: options.notebooks ?? null,
       activate: options.activate ?? (() => undefined),
-      onBack: () => this.showList()
+      onBack: () => this.showList(),
+      openPage: options.openPage
     });
     this._view.node.addEventListener('keydown', event => {
       if (event.key === 'Escape') {
@@ -84,8 +103,10 @@ export class DataPanel extends Panel {
     this.addWidget(this._toolbar);
     this.addWidget(this._info);
     this.addWidget(this._tree);
+    this.addWidget(this._results);
     this.addWidget(this._view);
     this._view.hide();
+    this._results.hide();
     this._message.replaceChildren(loadingNote('Loading the catalog…'));
   }
 
@@ -112,6 +133,7 @@ export class DataPanel extends Panel {
     }
     this._datasets = [];
     this._tree.setDatasets([]);
+    this._results.setResults([]);
     this._count.textContent = '';
     this._message.replaceChildren(
       errorBox('Cannot load the catalog', outcome.message)
@@ -125,6 +147,7 @@ export class DataPanel extends Panel {
     this._toolbar.hide();
     this._info.hide();
     this._tree.hide();
+    this._results.hide();
     this._view.show();
     this._view.node.focus();
     await this._view.open(dataset);
@@ -137,8 +160,9 @@ export class DataPanel extends Panel {
     this._view.hide();
     this._toolbar.show();
     this._info.show();
-    this._tree.show();
-    this._tree.node.focus();
+    const list = this._searching ? this._results : this._tree;
+    list.show();
+    list.node.focus();
   }
 
   protected onAfterShow(msg: Message): void {
@@ -163,13 +187,14 @@ export class DataPanel extends Panel {
       return;
     }
     const text = this._search.value.trim();
-    if (!text || this._serverSearch === false) {
+    if (!text) {
       this._searches.cancel(); // an older server search must not overwrite this
-      this._show(
-        text ? filterDatasets(this._datasets, text) : this._datasets,
-        !!text,
-        null
-      );
+      this._showTree();
+      return;
+    }
+    if (this._serverSearch === false) {
+      this._searches.cancel();
+      this._showFound(this._localMatches(text), null);
       return;
     }
     const outcome = await this._searches.load(() => this._client.search(text));
@@ -177,33 +202,69 @@ export class DataPanel extends Panel {
       return;
     }
     let note: string | null = null;
-    let found: Dataset[];
+    let found: IFoundDataset[];
     if (outcome.ok) {
       this._serverSearch = true;
       const byName = new Map(this._datasets.map(d => [d.name, d]));
-      found = outcome.value
-        .map(hit => byName.get(hit.name))
-        .filter((d): d is Dataset => !!d);
+      found = [];
+      for (const hit of outcome.value) {
+        const dataset = byName.get(hit.name);
+        if (dataset) {
+          found.push({
+            dataset,
+            reasons: hit.reasons ?? [],
+            why: hit.why ?? ''
+          });
+        }
+      }
     } else {
       if (isMissingEndpoint(outcome.error)) {
         this._serverSearch = false;
       } else {
         note = `Search failed (${outcome.message}); showing text matches instead.`;
       }
-      found = filterDatasets(this._datasets, text);
+      found = this._localMatches(text);
     }
-    this._show(found, true, note);
+    this._showFound(found, note);
   }
 
-  private _show(
-    datasets: Dataset[],
+  private _localMatches(text: string): IFoundDataset[] {
+    return filterDatasets(this._datasets, text).map(dataset => {
+      const reasons = localReasons(dataset, text);
+      return { dataset, reasons, why: whyText(reasons) };
+    });
+  }
+
+  private _showTree(): void {
+    this._searching = false;
+    this._results.hide();
+    this._results.setResults([]); // one list of datasets in the DOM at a time
+    if (this._view.isHidden) {
+      this._tree.show();
+    }
+    this._tree.setDatasets(this._datasets);
+    this._report(this._datasets.length, false, null);
+  }
+
+  private _showFound(found: IFoundDataset[], note: string | null): void {
+    this._searching = true;
+    this._tree.hide();
+    this._tree.setDatasets([]);
+    if (this._view.isHidden) {
+      this._results.show();
+    }
+    this._results.setResults(found);
+    this._report(found.length, true, note);
+  }
+
+  private _report(
+    shown: number,
     searching: boolean,
     note: string | null
   ): void {
-    this._tree.setDatasets(datasets, searching);
     const total = this._datasets.length;
     this._count.textContent = searching
-      ? `${formatCount(datasets.length)} of ${formatCount(total)} datasets match`
+      ? `${formatCount(shown)} of ${formatCount(total)} datasets match, best first`
       : `${formatCount(total)} dataset${total === 1 ? '' : 's'} you may read`;
     const messages: Node[] = [];
     if (note) {
@@ -215,7 +276,7 @@ export class DataPanel extends Panel {
           'No datasets are readable for you. Ask a data steward for a grant.'
         )
       );
-    } else if (datasets.length === 0) {
+    } else if (shown === 0) {
       messages.push(emptyNote('No dataset matches the search.'));
     }
     this._message.replaceChildren(...messages);
@@ -228,6 +289,9 @@ export class DataPanel extends Panel {
   private readonly _toolbar: Widget;
   private readonly _info: Widget;
   private readonly _tree: DatasetTree;
+  private readonly _results: SearchResults;
+  /** Whether the hits of a search are shown instead of the tree. */
+  private _searching = false;
   private readonly _view: DatasetView;
   private readonly _catalog = new Loader({ busy: this.node });
   /** The server searches; text filtering needs no loader. */

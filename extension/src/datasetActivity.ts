@@ -40,22 +40,25 @@ function direction(
   dataset: string,
   testid: string
 ): HTMLElement {
-  const others = graph.nodes.filter(n => n.id !== `dataset:${dataset}`);
+  const own = `dataset:${dataset.toLowerCase()}`;
+  const others = graph.nodes.filter(n => n.id.toLowerCase() !== own);
   const body = others.length
     ? el(
         'ul',
         { class: 'aios-lineage-list', 'aria-label': title },
         ...others.map(nodeItem)
       )
-    : el('p', { class: 'aios-empty' }, 'Nothing recorded.');
+    : null; // the summary says nothing was recorded
   return el(
     'div',
     { 'data-testid': testid },
     el('h4', {}, title),
-    body,
-    graph.truncated
-      ? el('p', { class: 'aios-note' }, 'More beyond this depth.')
-      : ''
+    el(
+      'p',
+      { class: 'aios-muted', 'data-testid': 'aios-lineage-summary' },
+      graph.summary
+    ),
+    body
   );
 }
 
@@ -74,7 +77,8 @@ export class LineageSection {
   async load(): Promise<void> {
     this.node.replaceChildren(loadingNote('Loading lineage…'));
     try {
-      const params = new URLSearchParams({ name: this._dataset, depth: '2' });
+      // the service's default depth, as wb.catalog() asks: both show the same counts
+      const params = new URLSearchParams({ name: this._dataset });
       const lineage = await requestAPI<Lineage>(`lineage?${params}`);
       this.node.replaceChildren(
         direction(

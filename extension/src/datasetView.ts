@@ -1,10 +1,11 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
-import { Dataset, DatasetView as DatasetAccess, ExplainedColumn } from './api';
+import { Dataset, DatasetView as DatasetAccess } from './api';
 import { IDataClient } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
-import { el, errorBox, formatCount, loadingNote, tableHead } from './dom';
+import { accessNotes, compactSchema } from './datasetSchema';
+import { el, errorBox, formatCount, loadingNote } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
 import { Loader } from './loader';
 import { PreviewSection } from './preview';
@@ -20,13 +21,20 @@ export interface IDatasetViewOptions {
   activate: (id: string) => void;
   /** Go back to the dataset list. */
   onBack: () => void;
+  /** Open the dataset full page in the main area (absent: no button). */
+  openPage?: (dataset: Dataset) => void;
 }
 
 function badge(text: string, kind: string, title?: string): HTMLElement {
   return el('span', { class: `aios-badge aios-badge-${kind}`, title }, text);
 }
 
-function section(title: string, body: Node, testid?: string): HTMLElement {
+/** A collapsible section of a dataset view (sidebar and full page). */
+export function section(
+  title: string,
+  body: Node,
+  testid?: string
+): HTMLElement {
   return el(
     'details',
     { class: 'aios-section', open: '', 'data-testid': testid },
@@ -87,13 +95,36 @@ export class DatasetView extends Widget {
     );
     this._insert.addEventListener('click', () => this._insertQuery());
     this._updateInsert();
+    const openPage = this._options.openPage;
+    const full = openPage
+      ? el(
+          'button',
+          {
+            type: 'button',
+            class: 'aios-button',
+            'data-testid': 'aios-open-dataset-page',
+            title:
+              'Open this dataset in the main area: every column, wider tables'
+          },
+          'Open full page'
+        )
+      : null;
+    full?.addEventListener('click', () => openPage?.(dataset));
 
     const meta = el('dl', { class: 'aios-meta' });
     const addMeta = (label: string, value: Node | string) => {
       meta.append(el('dt', {}, label), el('dd', {}, value));
     };
     addMeta('Kind', dataset.kind || '—');
-    addMeta('Rows', formatCount(dataset.row_count));
+    // a row filter's count comes with the profile, in its words ("73 rows you can see (row filter: …)")
+    const rows = el(
+      'span',
+      { 'data-testid': 'aios-view-rows' },
+      dataset.row_count === null
+        ? 'see Profile'
+        : formatCount(dataset.row_count)
+    );
+    addMeta('Rows', rows);
     addMeta('Owners', dataset.owners.length ? dataset.owners.join(', ') : '—');
     const tags = el('span', { class: 'aios-badges' });
     for (const tag of dataset.tags) {
@@ -112,7 +143,7 @@ export class DatasetView extends Widget {
     const lineage = new LineageSection(dataset.name);
     const checks = new DatasetChecksSection(dataset.name);
     this.node.replaceChildren(
-      el('div', { class: 'aios-dataset-bar' }, back, this._insert),
+      el('div', { class: 'aios-dataset-bar' }, back, full, this._insert),
       el(
         'h3',
         { class: 'aios-dataset-title', title: dataset.name },
@@ -157,7 +188,13 @@ export class DatasetView extends Widget {
       dataset.name,
       masked
     );
-    const profile = new ProfileSection(this._options.client, dataset.name);
+    const profile = new ProfileSection(
+      this._options.client,
+      dataset.name,
+      label => {
+        rows.textContent = label;
+      }
+    );
     this._previewBox.replaceChildren(preview.node);
     this._profileBox.replaceChildren(profile.node);
     await Promise.all([preview.load(), profile.load()]);
@@ -176,80 +213,7 @@ export class DatasetView extends Widget {
   }
 
   private _renderAccess(access: DatasetAccess): void {
-    const notes: HTMLElement[] = [];
-    if (access.row_filter) {
-      notes.push(
-        el(
-          'p',
-          {
-            class: 'aios-note',
-            'data-testid': 'aios-row-filter',
-            role: 'note'
-          },
-          'You see only rows where ',
-          el('code', {}, access.row_filter.predicate),
-          access.row_filter.rule ? ` (rule: ${access.row_filter.rule})` : ''
-        )
-      );
-    }
-    const maskedCount = access.columns.filter(c => c.mask).length;
-    if (maskedCount > 0) {
-      notes.push(
-        el(
-          'p',
-          { class: 'aios-note', role: 'note' },
-          `${maskedCount} column${maskedCount === 1 ? '' : 's'} masked for you (${access.user}).`
-        )
-      );
-    }
-    const body = el('tbody');
-    for (const column of access.columns) {
-      body.appendChild(this._renderColumn(column));
-    }
-    this._access.replaceChildren(
-      ...notes,
-      el(
-        'div',
-        { class: 'aios-preview-scroll' },
-        el(
-          'table',
-          { class: 'aios-table aios-schema-table', 'aria-label': 'Columns' },
-          tableHead('Column / type', 'Classes / mask'),
-          body
-        )
-      )
-    );
-  }
-
-  private _renderColumn(column: ExplainedColumn): HTMLElement {
-    const badges = el('span', { class: 'aios-badges' });
-    for (const tag of column.classifications) {
-      badges.appendChild(badge(tag, tag.startsWith('pii') ? 'pii' : 'class'));
-    }
-    if (column.mask) {
-      badges.appendChild(
-        badge(
-          `mask: ${column.mask}`,
-          'mask',
-          column.rule ? `Masked by ${column.rule}` : 'Masked for you'
-        )
-      );
-    }
-    return el(
-      'tr',
-      {
-        'data-testid': 'aios-column-row',
-        'data-name': column.name,
-        'data-mask': column.mask ?? 'none'
-      },
-      el(
-        'th',
-        { scope: 'row' },
-        el('span', { class: 'aios-column-name' }, column.name),
-        el('span', { class: 'aios-type' }, column.type)
-      ),
-      el('td', {}, badges)
-    );
+    this._access.replaceChildren(...accessNotes(access), compactSchema(access));
   }
 
   private _updateInsert(): void {

@@ -7,14 +7,17 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { AlertWatcher, AlertsPanel } from './alerts';
+import { fetchCheckResult } from './alertsApi';
 import { AppView, AppsPanel } from './apps';
 import { ChecksPanel } from './checks';
 import { DataPanel } from './data';
+import { datasetPageOpener } from './datasetPage';
 import { logoIcon } from './icon';
 import { JobsPanel } from './jobs';
-import { OutputOpener } from './output';
+import { JobScreens } from './jobScreens';
 import { PromoteDialog, addPromoteButtons } from './promote';
 import { RunsPanel } from './runs';
+import { openRunsTable } from './runsTable';
 import { AiosSidebar } from './sidebar';
 import { StatusPanel } from './status';
 
@@ -77,10 +80,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const data = new DataPanel({
       notebooks,
-      activate: id => app.shell.activateById(id)
+      activate: id => app.shell.activateById(id),
+      openPage: datasetPageOpener(app, notebooks)
     });
+    const screens = new JobScreens(app, {
+      pollSeconds: () => settings.jobPollSeconds,
+      timeZone: () => settings.promoteTimeZone,
+      showList: () => {
+        sidebar.select('jobs');
+        app.shell.activateById(sidebar.id);
+      },
+      listChanged: () => void jobs.reload()
+    });
+    const outputs = screens.outputs;
+    const checks = new ChecksPanel(notebooks);
     const jobs = new JobsPanel({
-      outputs: new OutputOpener(app),
+      openJob: name => screens.openJob(name),
+      openRuns: () => screens.openRuns(),
       pollSeconds: () => settings.jobPollSeconds
     });
     const showJob = (name: string) => {
@@ -104,6 +120,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     );
     const alerts = new AlertsPanel({
       openJob: showJob,
+      // an alert's cause opens where the sidebar already opens such things
+      openOutput: run => outputs.open(run),
+      openCheckResult: async id => {
+        const run = await fetchCheckResult(id);
+        sidebar.select('checks');
+        checks.openRun(run);
+      },
+      openApp: name => openApp(name),
       changed: () => void watcher.check()
     });
     const openApp = (name: string) => {
@@ -123,8 +147,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const sidebar = new AiosSidebar([
       { id: 'status', label: 'Status', widget: new StatusPanel() },
       { id: 'data', label: 'Data', widget: data },
-      { id: 'runs', label: 'Runs', widget: new RunsPanel(notebooks) },
-      { id: 'checks', label: 'Checks', widget: new ChecksPanel(notebooks) },
+      {
+        id: 'runs',
+        label: 'Runs',
+        widget: new RunsPanel(notebooks, notebook =>
+          openRunsTable(app, notebook)
+        )
+      },
+      { id: 'checks', label: 'Checks', widget: checks },
       { id: 'jobs', label: 'Jobs', widget: jobs },
       { id: 'alerts', label: 'Alerts', widget: alerts },
       { id: 'apps', label: 'Apps', widget: new AppsPanel(openApp) }

@@ -138,11 +138,7 @@ export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
       { class: 'aios-check-run-line' },
       toneBadge(run.verdict),
       el('span', { class: 'aios-run-name' }, `#${run.id}`),
-      el(
-        'span',
-        { class: 'aios-muted' },
-        `${run.trigger}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}`
-      ),
+      el('span', { class: 'aios-muted' }, run.trigger_words),
       el(
         'span',
         { class: 'aios-job-run-duration', title: 'Duration' },
@@ -156,10 +152,11 @@ export function jobRunItem(run: JobRun, actions: IRunActions): HTMLElement {
       started
         ? el(
             'time',
-            { datetime: started, title: started },
+            { datetime: started, title: formatInZone(started, 'UTC') },
             formatInZone(started)
           )
-        : null
+        : null,
+      run.version ? el('span', {}, `version ${run.version}`) : null
     ),
     progressOf(run),
     note

@@ -1,21 +1,26 @@
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { reloadButton } from './buttons';
-import { JobDetail, JobRun } from './api';
-import { toneBadge } from './badges';
+import { JobDetail, JobRun, JobVersions } from './api';
 import { el, emptyNote, errorBox, loadingNote, messageOf } from './dom';
+import { jobControls } from './jobControls';
+import { jobSummary, parametersTable, settingsView } from './jobDetails';
 import { jobRunItem } from './jobRunItem';
+import { versionsView } from './jobVersions';
 import {
   ACTIVE_RUN_STATES,
   HISTORY_PAGE_SIZE,
+  deleteJob,
   fetchHistory,
   fetchJob,
+  fetchVersions,
+  rollbackJob,
   runJobNow,
   setPaused
 } from './jobsApi';
 import { Loader } from './loader';
 import { IOutputOpener } from './output';
-import { formatInZone, relativeTime } from './time';
 
 /**
  * Options of {@link JobView}.
@@ -27,26 +32,32 @@ export interface IJobViewOptions {
   pollSeconds: () => number;
   /** Whether the view is on screen (polling pauses while it is not). */
   visible: () => boolean;
+  /** Open the Promote dialog from the job's current definition (absent: no Edit button). */
+  edit?: (job: JobDetail) => void;
+  /** The job was deleted (close its page, reload the list). */
+  onDeleted?: (name: string) => void;
+  /** Show the runs of every job (absent: no such link). */
+  openRuns?: () => void;
+  /** The job changed here (an action, or a run that finished): the list may say it. */
+  changed?: () => void;
 }
 
-function when(iso: string | null): HTMLElement | string {
-  if (!iso) {
-    return '—';
-  }
-  const relative = relativeTime(iso);
+function section(title: string, ...body: Node[]): HTMLElement {
   return el(
-    'time',
-    { datetime: iso, title: iso },
-    formatInZone(iso),
-    relative ? ` (${relative})` : ''
+    'section',
+    { class: 'aios-job-section', 'aria-label': title },
+    el('h4', { class: 'aios-subtitle' }, title),
+    ...body
   );
 }
 
 /**
- * One job: its schedule and next run, controls (run now, pause, resume)
- * and its run history with live progress, cancel, re-run, the log and
- * the output notebook. While a run is queued or running the view polls,
- * and stops when it is hidden.
+ * The job page (in the main area): its schedule in words and next run in
+ * the user's zone, controls (run now, pause, resume, edit, delete), its
+ * run history with live progress, cancel, re-run, the log and the output
+ * notebook; its parameters, settings in words and version history with
+ * rollback. While a run is queued or running the view polls, and stops
+ * when it is hidden.
  */
 export class JobView extends Widget {
   constructor(options: IJobViewOptions) {
@@ -81,14 +92,25 @@ export class JobView extends Widget {
     );
     this._more.hidden = true;
     this._more.addEventListener('click', () => void this._loadMore());
+    this._parameters = el('div', {});
+    this._settings = el('div', {});
+    this._versions = el('div', {});
     this.node.append(
       this._bar(),
       this._head,
       this._actionsMessage,
-      el('h4', { class: 'aios-subtitle' }, 'Runs'),
-      this._runsMessage,
-      this._runsList,
-      this._more
+      el(
+        'div',
+        { class: 'aios-job-columns' },
+        section('Runs', this._runsMessage, this._runsList, this._more),
+        el(
+          'div',
+          { class: 'aios-job-side' },
+          section('Parameters', this._parameters),
+          section('Settings', this._settings),
+          section('Versions', this._versions)
+        )
+      )
     );
   }
 
@@ -110,6 +132,8 @@ export class JobView extends Widget {
     this._runsList.replaceChildren();
     this._runsMessage.replaceChildren();
     this._more.hidden = true;
+    this._versionList = null;
+    this._versions.replaceChildren(loadingNote('Loading the versions…'));
     await this.refresh();
   }
 
@@ -122,21 +146,30 @@ export class JobView extends Widget {
     if (!name) {
       return;
     }
+    const versions = fetchVersions(name).then(
+      found => found,
+      (error: unknown) => new Error(messageOf(error))
+    );
     const outcome = await this._loader.load(() =>
-      Promise.all([fetchJob(name), fetchHistory(name)])
+      Promise.all([fetchJob(name), fetchHistory(name), versions])
     );
     if (!outcome) {
       return;
     }
     if (outcome.ok) {
-      const [job, runs] = outcome.value;
+      const [job, runs, found] = outcome.value;
+      const wasActive = this._hasActiveRuns();
       this._job = job;
+      this._versionList = found;
       // Keep older pages already loaded; replace the newest page.
       const oldest = runs.length ? runs[runs.length - 1].id : Infinity;
       const older = this._runs.filter(r => r.id < oldest);
       this._runs = runs.concat(runs.length < HISTORY_PAGE_SIZE ? [] : older);
       if (this._runs.length === runs.length) {
         this._exhausted = runs.length < HISTORY_PAGE_SIZE;
+      }
+      if (wasActive && !this._hasActiveRuns()) {
+        this._options.changed?.(); // a run finished: the job's state changed
       }
     }
     this._render();
@@ -153,6 +186,16 @@ export class JobView extends Widget {
   /** Stop polling (the panel calls this when hidden). */
   pause(): void {
     this._loader.stopPolling();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.resume();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.pause();
   }
 
   dispose(): void {
@@ -177,7 +220,23 @@ export class JobView extends Widget {
       () => void this.refresh(),
       'aios-job-refresh'
     );
-    return el('div', { class: 'aios-dataset-bar' }, back, refresh);
+    const bar = el('div', { class: 'aios-dataset-bar' }, back);
+    const openRuns = this._options.openRuns;
+    if (openRuns) {
+      const all = el(
+        'button',
+        {
+          type: 'button',
+          class: 'aios-button',
+          'data-testid': 'aios-job-all-runs'
+        },
+        'Runs of every job'
+      );
+      all.addEventListener('click', () => openRuns());
+      bar.append(all);
+    }
+    bar.append(refresh);
+    return bar;
   }
 
   private _hasActiveRuns(): boolean {
@@ -226,12 +285,58 @@ export class JobView extends Widget {
     try {
       await action();
       this._actionsMessage.replaceChildren();
+      this._options.changed?.();
     } catch (error) {
       this._actionsMessage.replaceChildren(
         errorBox(`${label} failed`, messageOf(error))
       );
     }
     await this.refresh();
+  }
+
+  private async _delete(name: string): Promise<void> {
+    this._actionsMessage.replaceChildren(loadingNote(`Deleting job ${name}…`));
+    try {
+      const done = await deleteJob(name);
+      this._loader.stopPolling();
+      const runs =
+        done.runs_deleted === 1 ? '1 run' : `${done.runs_deleted} runs`;
+      this._actionsMessage.replaceChildren(
+        el(
+          'p',
+          { role: 'status', 'data-testid': 'aios-job-deleted' },
+          `Job ${name} was deleted with its ${runs}.`
+        )
+      );
+      this._options.onDeleted?.(name);
+    } catch (error) {
+      this._actionsMessage.replaceChildren(
+        errorBox(`Delete job ${name} failed`, messageOf(error))
+      );
+    }
+  }
+
+  private _renderSide(job: JobDetail): void {
+    this._parameters.replaceChildren(parametersTable(job));
+    this._settings.replaceChildren(
+      settingsView(job.settings, job.triggered_by_this)
+    );
+    const found = this._versionList;
+    if (found instanceof Error) {
+      this._versions.replaceChildren(
+        errorBox('Cannot load the versions', found.message)
+      );
+    } else if (found) {
+      this._versions.replaceChildren(
+        versionsView(found.versions, {
+          canControl: job.can_control !== false,
+          rollback: version =>
+            void this._act(`Roll back to version ${version}`, () =>
+              rollbackJob(job.name, version)
+            )
+        })
+      );
+    }
   }
 
   private _render(): void {
@@ -246,6 +351,7 @@ export class JobView extends Widget {
       return;
     }
     this._head.replaceChildren(this._renderHead(job));
+    this._renderSide(job);
     const error = this._loader.error;
     if (error) {
       this._runsMessage.replaceChildren(
@@ -288,101 +394,17 @@ export class JobView extends Widget {
   }
 
   private _renderHead(job: JobDetail): HTMLElement {
-    const state = job.paused
-      ? 'paused'
-      : job.version_status === 'active' || !job.version_status
-        ? 'active'
-        : job.version_status;
-    const meta = el('dl', { class: 'aios-meta' });
-    const add = (label: string, value: Node | string | null | undefined) => {
-      if (value !== null && value !== undefined && value !== '') {
-        const field = label.toLowerCase().replace(/\s+/g, '-');
-        meta.append(
-          el('dt', {}, label),
-          el('dd', { 'data-field': field }, value)
-        );
-      }
-    };
-    add('Notebook', el('code', {}, job.notebook));
-    add(
-      'Version',
-      `${job.version}${job.version_status && job.version_status !== 'active' ? ` (${job.version_status.replace(/_/g, ' ')})` : ''}`
-    );
-    add(
-      'Schedule',
-      el('span', { 'data-testid': 'aios-job-schedule' }, job.schedule)
-    );
-    add(
-      'Next run',
-      job.paused
-        ? 'paused'
-        : job.next_run
-          ? when(job.next_run)
-          : 'not scheduled'
-    );
-    add('Runs as', job.identity);
-    add('Created by', job.created_by);
-    add('Executor', job.executor);
-
-    const canControl = job.can_control !== false;
-    const why = canControl
-      ? undefined
-      : `Only ${job.created_by}, ${job.identity} or an auditor may control this job`;
-    const runNow = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-button aios-primary',
-        'data-testid': 'aios-job-run-now',
-        title: why
-      },
-      'Run now'
-    );
-    runNow.disabled = !canControl;
-    runNow.addEventListener(
-      'click',
-      () => void this._act('Run now', () => runJobNow(job.name))
-    );
-    const pause = el(
-      'button',
-      {
-        type: 'button',
-        class: 'aios-button',
-        'data-testid': job.paused ? 'aios-job-resume' : 'aios-job-pause',
-        title: why
-      },
-      job.paused ? 'Resume' : 'Pause'
-    );
-    pause.disabled = !canControl;
-    pause.addEventListener(
-      'click',
-      () =>
-        void this._act(job.paused ? 'Resume' : 'Pause', () =>
-          setPaused(job.name, !job.paused)
-        )
-    );
-    return el(
-      'div',
-      {},
-      el(
-        'h3',
-        { class: 'aios-compare-title aios-job-title' },
-        toneBadge(state),
-        ' ',
-        job.name
-      ),
-      meta,
-      el(
-        'div',
-        {
-          class: 'aios-job-actions',
-          role: 'group',
-          'aria-label': 'Job controls'
-        },
-        runNow,
-        pause
-      )
-    );
+    const edit = this._options.edit;
+    const controls = jobControls(job, {
+      runNow: () => void this._act('Run now', () => runJobNow(job.name)),
+      setPaused: paused =>
+        void this._act(paused ? 'Pause' : 'Resume', () =>
+          setPaused(job.name, paused)
+        ),
+      edit: edit ? () => edit(job) : undefined,
+      remove: () => void this._delete(job.name)
+    });
+    return el('div', {}, jobSummary(job), controls);
   }
 
   private async _openOutput(run: JobRun): Promise<void> {
@@ -410,4 +432,8 @@ export class JobView extends Widget {
   private _job: JobDetail | null = null;
   private _runs: JobRun[] = [];
   private _exhausted = true;
+  private readonly _parameters: HTMLElement;
+  private readonly _settings: HTMLElement;
+  private readonly _versions: HTMLElement;
+  private _versionList: JobVersions | Error | null = null;
 }

@@ -5,17 +5,18 @@ import { reloadButton } from './buttons';
 import { Job } from './api';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
-import { JobView } from './jobView';
 import { ACTIVE_RUN_STATES, fetchJobs } from './jobsApi';
 import { Loader } from './loader';
-import { IOutputOpener } from './output';
-import { formatInZone, relativeTime } from './time';
+import { timeElement } from './time';
 
 /**
  * Options of {@link JobsPanel}.
  */
 export interface IJobsPanelOptions {
-  outputs: IOutputOpener;
+  /** Open job `name`'s page (in the main area). */
+  openJob: (name: string) => void;
+  /** Open the runs of every job (in the main area). */
+  openRuns: () => void;
   /** Seconds between refreshes while a run is queued or running (settings). */
   pollSeconds?: () => number;
 }
@@ -33,9 +34,9 @@ export function jobState(job: Job): string {
 
 /**
  * The Jobs section: every promoted notebook with its status, schedule in
- * words and next run; a job opens on its runs and controls. The list
- * refreshes itself while a run is queued or running and the section is
- * visible.
+ * words and next run (a compact list); a job opens its page in the main
+ * area, "All runs" the runs of every job. The list refreshes itself while
+ * a run is queued or running and the section is visible.
  */
 export class JobsPanel extends Panel {
   constructor(options: IJobsPanelOptions) {
@@ -54,6 +55,17 @@ export class JobsPanel extends Panel {
       role: 'status',
       'aria-live': 'polite'
     });
+    const allRuns = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-button aios-small',
+        'data-testid': 'aios-jobs-all-runs',
+        title: 'The runs of every job, newest first, in the main area'
+      },
+      'All runs'
+    );
+    allRuns.addEventListener('click', () => options.openRuns());
     this._message = el('div', { class: 'aios-runs-message' });
     this._list = el('ul', { class: 'aios-jobs', 'aria-label': 'Jobs' });
     this._header = new Widget({
@@ -61,22 +73,16 @@ export class JobsPanel extends Panel {
         'div',
         { class: 'aios-data-toolbar aios-jobs-toolbar' },
         this._count,
+        allRuns,
         refresh
       )
     });
     this._body = new Widget({
       node: el('div', { class: 'aios-jobs-body' }, this._message, this._list)
     });
-    this._view = new JobView({
-      outputs: options.outputs,
-      onBack: () => this.showList(),
-      pollSeconds: this._pollSeconds,
-      visible: () => this.isVisible && this._view.isVisible
-    });
+    this._openJob = options.openJob;
     this.addWidget(this._header);
     this.addWidget(this._body);
-    this.addWidget(this._view);
-    this._view.hide();
     this._message.replaceChildren(loadingNote('Loading jobs…'));
   }
 
@@ -102,32 +108,15 @@ export class JobsPanel extends Panel {
   }
 
   /**
-   * Show job `name` (from the list, the Promote dialog's link or an alert).
+   * Open job `name`'s page (from the list, the Promote dialog's link or an
+   * alert) and mark it in the list.
    */
   openJob(name: string): void {
-    this._header.hide();
-    this._body.hide();
-    this._view.show();
-    this._view.node.focus();
-    void this._view.open(name);
-  }
-
-  /**
-   * Back to the list, refreshed; focus on the job that was open.
-   */
-  showList(): void {
-    const name = this._view.name;
-    this._view.pause();
-    this._view.hide();
-    this._header.show();
-    this._body.show();
-    void this.reload().then(() => {
-      this._list
-        .querySelector<HTMLElement>(
-          `li[data-name="${CSS.escape(name)}"] button`
-        )
-        ?.focus();
-    });
+    this._selected = name;
+    for (const item of this._list.querySelectorAll<HTMLElement>('li')) {
+      item.classList.toggle('aios-selected', item.dataset.name === name);
+    }
+    this._openJob(name);
   }
 
   dispose(): void {
@@ -137,9 +126,7 @@ export class JobsPanel extends Panel {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (this._view.isVisible) {
-      this._view.resume();
-    } else if (
+    if (
       this._loader.stale ||
       Date.now() - this._loadedAt > STALE_SECONDS * 1000 ||
       this._jobs.some(j => ACTIVE_RUN_STATES.has(j.last_run?.status ?? ''))
@@ -151,12 +138,11 @@ export class JobsPanel extends Panel {
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this._loader.stopPolling();
-    this._view.pause();
   }
 
   /** Reload soon while a run may still change and the list is on screen. */
   private _schedulePoll(): void {
-    const listShown = () => this.isVisible && !this._view.isVisible;
+    const listShown = () => this.isVisible;
     const active = this._jobs.some(j =>
       ACTIVE_RUN_STATES.has(j.last_run?.status ?? '')
     );
@@ -200,7 +186,7 @@ export class JobsPanel extends Panel {
       {
         type: 'button',
         class: 'aios-check-run-button',
-        'aria-label': `${job.name}: ${state.replace(/_/g, ' ')}. ${job.schedule}. Open its runs`
+        'aria-label': `${job.name}: ${state.replace(/_/g, ' ')}. ${job.schedule}. Open its page`
       },
       el(
         'span',
@@ -215,16 +201,7 @@ export class JobsPanel extends Panel {
         { class: 'aios-check-run-meta' },
         el('span', { class: 'aios-check-run-datasets' }, job.notebook),
         next
-          ? el(
-              'span',
-              {},
-              'next ',
-              el(
-                'time',
-                { datetime: next, title: formatInZone(next) },
-                relativeTime(next) || formatInZone(next)
-              )
-            )
+          ? el('span', {}, 'next ', timeElement(next))
           : el('span', {}, job.paused ? 'paused' : 'not scheduled')
       )
     );
@@ -232,7 +209,7 @@ export class JobsPanel extends Panel {
     return el(
       'li',
       {
-        class: 'aios-job',
+        class: `aios-job${job.name === this._selected ? ' aios-selected' : ''}`,
         'data-testid': 'aios-job',
         'data-name': job.name,
         'data-state': state
@@ -247,7 +224,8 @@ export class JobsPanel extends Panel {
   private readonly _list: HTMLUListElement;
   private readonly _header: Widget;
   private readonly _body: Widget;
-  private readonly _view: JobView;
+  private readonly _openJob: (name: string) => void;
+  private _selected = '';
   private readonly _loader = new Loader({ busy: this.node });
   private _jobs: Job[] = [];
   private _loadedAt = 0;

@@ -1,10 +1,14 @@
 import {
   Job,
+  JobDeleted,
   JobDetail,
   JobList,
   JobNameRequest,
   JobRun,
   JobRunPage,
+  JobVersions,
+  Rollback,
+  RollbackRequest,
   RunIdRequest,
   RunJobRequest,
   RunLog
@@ -42,6 +46,57 @@ export async function fetchHistory(
     })
   );
   return page.runs;
+}
+
+/** Verdicts a run can have, as the runs list filters them; words as every surface says them. */
+export const RUN_VERDICTS: ReadonlyArray<[JobRun['verdict'], string]> = [
+  ['queued', 'queued'],
+  ['running', 'running'],
+  ['succeeded', 'succeeded'],
+  ['checks_failed', 'checks failed'],
+  ['failed', 'failed'],
+  ['timed_out', 'timed out'],
+  ['cancelled', 'cancelled']
+];
+
+/** Filters of the cross-job runs list (`GET jobs/runs`). */
+export interface IRunsFilter {
+  job?: string;
+  status?: JobRun['verdict'];
+}
+
+/** A page of every job's runs, newest first; `beforeId` pages further back. */
+export function fetchAllRuns(
+  filter: IRunsFilter,
+  limit: number,
+  beforeId?: number | null
+): Promise<JobRunPage> {
+  return requestAPI<JobRunPage>(
+    withQuery('jobs/runs', {
+      job: filter.job || undefined,
+      status: filter.status || undefined,
+      limit,
+      before_id: beforeId ?? undefined
+    })
+  );
+}
+
+/** Every version of a job, oldest first, each with what it changed. */
+export function fetchVersions(name: string): Promise<JobVersions> {
+  return requestAPI<JobVersions>(withQuery('jobs/versions', { name }));
+}
+
+/** Point a job back at an earlier active version. */
+export function rollbackJob(name: string, version: number): Promise<Rollback> {
+  const body: RollbackRequest = { name, version };
+  return postAPI<Rollback>('jobs/rollback', body);
+}
+
+/** Delete a job with its runs and their outputs (its versions stay). */
+export function deleteJob(name: string): Promise<JobDeleted> {
+  return requestAPI<JobDeleted>(withQuery('jobs/job', { name }), {
+    method: 'DELETE'
+  });
 }
 
 /** One run with its progress, error and paths. */

@@ -31,7 +31,8 @@ export interface IChartOptions {
   xLabel?: string;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(
+/** An SVG element with `attrs` (and text), built with DOM calls. */
+export function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,
   attrs: Record<string, string | number>,
   text?: string

@@ -6,6 +6,9 @@
  * answers can arrive out of order. Only the newest load may show its answer:
  * an older one arriving late is dropped, so it never overwrites a newer one.
  */
+import { IMessageHandler, Message, MessageLoop } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
 import { messageOf } from './dom';
 
 /** How a load ended: its value, or the error it threw (and its message). */
@@ -151,4 +154,121 @@ async function settle<T>(fetch: () => Promise<T>): Promise<LoadOutcome<T>> {
   } catch (error) {
     return { ok: false, error, message: messageOf(error) };
   }
+}
+
+/**
+ * A running {@link pollWhileVisible}: stop it, or refresh at once.
+ */
+export interface IVisiblePoll {
+  /** Refresh now (unless one is running) and restart the interval. */
+  refreshNow(): Promise<void>;
+  /** Stop polling; also happens when the widget is disposed. */
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+/**
+ * Call `refresh` every `intervalMs` while `widget` is visible and the
+ * browser tab is not hidden, never two at once; when the widget is shown
+ * again after a pause longer than the interval, refresh at once.
+ *
+ * `refresh` should be cheap when nothing changed (ask "anything newer than
+ * what I show?") and re-render without flicker; its errors are its own to
+ * show, a throw only skips that round. Polling stops when the widget is
+ * disposed or the returned handle is.
+ */
+export function pollWhileVisible(
+  widget: Widget,
+  intervalMs: number,
+  refresh: () => Promise<unknown> | unknown
+): IVisiblePoll {
+  let timer: number | null = null;
+  let running: Promise<void> | null = null;
+  let lastRun = Date.now();
+  let disposed = false;
+
+  const visible = () =>
+    !widget.isDisposed &&
+    widget.isVisible &&
+    (typeof document === 'undefined' || document.visibilityState !== 'hidden');
+
+  const schedule = () => {
+    if (timer !== null) {
+      window.clearTimeout(timer);
+    }
+    timer = disposed
+      ? null
+      : window.setTimeout(() => {
+          timer = null;
+          void (visible() ? run() : Promise.resolve()).then(schedule);
+        }, intervalMs);
+  };
+
+  const run = (): Promise<void> => {
+    if (running) {
+      return running;
+    }
+    lastRun = Date.now();
+    running = (async () => {
+      try {
+        await refresh();
+      } catch {
+        // The section shows its own errors; the next round tries again.
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+
+  const overdue = () => Date.now() - lastRun >= intervalMs;
+  const hook: IMessageHandler = widget;
+  const onMessage = (_handler: IMessageHandler, msg: Message): boolean => {
+    if (msg.type === 'after-show' && overdue() && !disposed) {
+      // After the widget's own handler ran, so it sees itself visible.
+      window.setTimeout(() => {
+        if (visible() && overdue()) {
+          void run().then(schedule);
+        }
+      }, 0);
+    }
+    return true;
+  };
+  const onVisibility = () => {
+    if (visible() && overdue()) {
+      void run().then(schedule);
+    }
+  };
+
+  const stop = () => {
+    if (disposed) {
+      return;
+    }
+    disposed = true;
+    if (timer !== null) {
+      window.clearTimeout(timer);
+      timer = null;
+    }
+    MessageLoop.removeMessageHook(hook, onMessage);
+    document.removeEventListener('visibilitychange', onVisibility);
+    widget.disposed.disconnect(stop);
+  };
+
+  MessageLoop.installMessageHook(hook, onMessage);
+  document.addEventListener('visibilitychange', onVisibility);
+  widget.disposed.connect(stop);
+  schedule();
+
+  return {
+    refreshNow: async () => {
+      if (!disposed) {
+        await run();
+        schedule();
+      }
+    },
+    dispose: stop,
+    get isDisposed() {
+      return disposed;
+    }
+  };
 }

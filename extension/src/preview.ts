@@ -20,6 +20,27 @@ export function cellText(value: unknown): string {
 }
 
 /**
+ * A masked column's cell: the masked value as sent (a hash, `***`, the last
+ * digits), or "hidden" where the mask leaves no value, styled as masked.
+ */
+export function maskedCell(value: unknown, column: string): HTMLElement {
+  const hidden = value === null || value === undefined;
+  const text = hidden ? 'hidden' : cellText(value);
+  return el(
+    'td',
+    {
+      'data-name': column,
+      'data-masked': 'true',
+      class: 'aios-masked-cell',
+      title: hidden
+        ? 'Masked for you: no value is shown'
+        : `Masked for you: ${text}`
+    },
+    text
+  );
+}
+
+/**
  * The masked preview of one dataset: a table with keyset paging
  * (Next/Previous by cursor) and sorting by clicking a column header.
  * Rows come from `GET catalog/preview`, so masks and row filters are
@@ -135,6 +156,10 @@ export class PreviewSection {
     for (const row of rows) {
       const tr = el('tr');
       for (const column of columns) {
+        if (this._masked.has(column.name)) {
+          tr.appendChild(maskedCell(row[column.name], column.name));
+          continue;
+        }
         const text = cellText(row[column.name]);
         tr.appendChild(
           el(
@@ -198,12 +223,25 @@ export class PreviewSection {
     );
 
     const parts: (Node | null)[] = [
+      page.applied
+        ? el(
+            'p',
+            { class: 'aios-muted', 'data-testid': 'aios-preview-applied' },
+            page.applied
+          )
+        : null,
       pager,
       columns.length === 0
         ? emptyNote('This dataset has no columns you may see.')
         : el(
             'div',
-            { class: 'aios-preview-scroll' },
+            {
+              class: 'aios-preview-scroll',
+              // it may scroll sideways: keyboard users reach it (axe: scrollable-region-focusable)
+              tabindex: '0',
+              role: 'region',
+              'aria-label': `Preview of ${this._name}`
+            },
             el(
               'table',
               {

@@ -101,9 +101,18 @@ function distribution(column: ColumnStatistics): Node | null {
  * Masked columns show only "masked": their statistics would leak values.
  */
 export class ProfileSection {
-  constructor(client: IDataClient, name: string) {
+  /**
+   * `onRows` hears the row count in words once profiled ("73 rows you can
+   * see (row filter: …)"), for a header that shows it too.
+   */
+  constructor(
+    client: IDataClient,
+    name: string,
+    onRows?: (rows: string) => void
+  ) {
     this._client = client;
     this._name = name;
+    this._onRows = onRows;
     this.node = el('div', {
       class: 'aios-profile',
       'data-testid': 'aios-profile'
@@ -135,6 +144,7 @@ export class ProfileSection {
   }
 
   private _render(profile: DatasetProfile): void {
+    this._onRows?.(profile.rows_label);
     const body = el('tbody');
     for (const column of profile.columns) {
       const cells: Node[] = column.masked
@@ -142,7 +152,14 @@ export class ProfileSection {
             el(
               'td',
               { colspan: '3' },
-              el('span', { class: 'aios-badge aios-badge-mask' }, 'masked')
+              el(
+                'span',
+                {
+                  class: 'aios-badge aios-badge-mask',
+                  title: 'Nothing derived from a masked column is shown'
+                },
+                column.mask ? `masked (${column.mask})` : 'masked'
+              )
             )
           ]
         : [
@@ -179,12 +196,18 @@ export class ProfileSection {
     this.node.replaceChildren(
       el(
         'p',
-        { class: 'aios-muted' },
-        `${formatCount(profile.rows)} rows visible to you`
+        { class: 'aios-muted', 'data-testid': 'aios-profile-rows' },
+        `${profile.rows_label}${profile.approximate ? '; statistics approximate' : ''}`
       ),
       el(
         'div',
-        { class: 'aios-preview-scroll' },
+        {
+          class: 'aios-preview-scroll',
+          // it may scroll sideways: keyboard users reach it (axe: scrollable-region-focusable)
+          tabindex: '0',
+          role: 'region',
+          'aria-label': 'Column profile'
+        },
         el(
           'table',
           { class: 'aios-table aios-profile-table' },
@@ -197,4 +220,5 @@ export class ProfileSection {
 
   private readonly _client: IDataClient;
   private readonly _name: string;
+  private readonly _onRows?: (rows: string) => void;
 }

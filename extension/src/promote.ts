@@ -18,6 +18,8 @@ export interface IPromoteDialogOptions {
   timeZone?: string;
   /** Show a job in the Jobs section (the report's link). */
   openJob: (name: string) => void;
+  /** Start from this job's current definition (Edit on its page). */
+  job?: string;
 }
 
 /**
@@ -33,7 +35,8 @@ export class PromoteDialog extends Dialog<void> {
       timeZone: options.timeZone,
       dirty: options.panel.context.model.dirty,
       onValidityChange: () => self?._checkValidation(),
-      onPlan: plan => self?._showPlan(plan)
+      onPlan: plan => self?._showPlan(plan),
+      job: options.job
     });
     super({
       title: 'Promote notebook to a job',

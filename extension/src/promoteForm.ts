@@ -30,6 +30,8 @@ export interface IPromoteFormOptions {
   onValidityChange?: () => void;
   /** Called with what Promote would do now (null: unknown, e.g. a field to fix). */
   onPlan?: (plan: PromotionReport | null) => void;
+  /** Start from this job's definition (Edit on a job page), not the notebook's newest job. */
+  job?: string;
 }
 
 let formCount = 0;
@@ -501,7 +503,9 @@ export class PromoteForm extends Widget {
       this._params.replaceChildren(...parts);
       this._jobs = info.jobs;
       if (this._jobs.length) {
-        this.startFrom(this._jobs[0]); // the most recently promoted
+        // the job being edited, else the most recently promoted
+        const chosen = this._jobs.find(j => j.job === this._options.job);
+        this.startFrom(chosen ?? this._jobs[0]);
       }
     } catch (error) {
       // Promotion still runs and reports this as its first gate; say so here too.

@@ -2,11 +2,26 @@ import { Widget } from '@lumino/widgets';
 
 import { RunComparison, RunSummary } from './api';
 import { toneBadge, toneOf } from './badges';
-import { formatTime, formatValue } from './checkRunView';
+import { formatValue } from './checkRunView';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
-import { SERIES_COLOURS, lineChart } from './lineChart';
+import { SERIES_COLOURS } from './lineChart';
 import { Loader } from './loader';
-import { compareRuns, runLabel } from './runsApi';
+import {
+  charts,
+  historyMetrics,
+  parallelSection,
+  scatterSection
+} from './runCompareCharts';
+import { VersionsByRun, runLinks } from './runLinks';
+import { compareRuns } from './runsApi';
+import { uniqueLabels } from './runsTableModel';
+import { formatDate } from './time';
+
+/** Where the comparison's links go: MLflow's UI, and the registered versions by run. */
+export interface ICompareLinks {
+  mlflowUi(): string | null;
+  versions(): VersionsByRun;
+}
 
 function swatch(index: number): HTMLElement {
   return el('span', {
@@ -36,18 +51,32 @@ export function checksBadge(run: RunSummary): HTMLElement {
   return badge;
 }
 
-function headerRow(runs: RunSummary[], first: string): HTMLElement {
+function headerRow(
+  runs: RunSummary[],
+  first: string,
+  labels: Map<string, string>
+): HTMLElement {
   return el(
     'tr',
     {},
     el('th', { scope: 'col' }, first),
     ...runs.map((run, i) =>
-      el('th', { scope: 'col', title: run.id }, swatch(i), ' ', runLabel(run))
+      el(
+        'th',
+        { scope: 'col', title: run.id },
+        swatch(i),
+        ' ',
+        labels.get(run.id) ?? run.id
+      )
     )
   );
 }
 
-function legend(runs: RunSummary[]): HTMLElement {
+function legend(
+  runs: RunSummary[],
+  labels: Map<string, string>,
+  links?: ICompareLinks
+): HTMLElement {
   return el(
     'ul',
     { class: 'aios-compare-legend', 'aria-label': 'Compared runs' },
@@ -56,13 +85,13 @@ function legend(runs: RunSummary[]): HTMLElement {
         'li',
         { 'data-testid': 'aios-compare-run', 'data-id': run.id },
         swatch(i),
-        el('span', { class: 'aios-run-name' }, runLabel(run)),
+        el('span', { class: 'aios-run-name' }, labels.get(run.id) ?? run.id),
         toneBadge(run.status.toLowerCase()),
         checksBadge(run),
         el(
           'span',
           { class: 'aios-muted' },
-          [run.user, run.start_time ? formatTime(run.start_time) : null]
+          [run.user, run.start_time ? formatDate(run.start_time) : null]
             .filter(Boolean)
             .join(' · ')
         ),
@@ -72,13 +101,24 @@ function legend(runs: RunSummary[]): HTMLElement {
               { class: 'aios-run-datasets' },
               `reads ${run.datasets.map(d => d.name).join(', ')}`
             )
+          : null,
+        links
+          ? runLinks(
+              run,
+              labels.get(run.id) ?? run.id,
+              links.mlflowUi(),
+              links.versions().get(run.id)
+            )
           : null
       )
     )
   );
 }
 
-function paramsTable(result: RunComparison): HTMLElement {
+function paramsTable(
+  result: RunComparison,
+  labels: Map<string, string>
+): HTMLElement {
   const keys = Object.keys(result.params_diff).sort();
   const same =
     result.params_same > 0
@@ -107,7 +147,7 @@ function paramsTable(result: RunComparison): HTMLElement {
           'aria-label': 'Parameters that differ',
           'data-testid': 'aios-compare-params'
         },
-        el('thead', {}, headerRow(result.runs, 'Parameter')),
+        el('thead', {}, headerRow(result.runs, 'Parameter', labels)),
         el(
           'tbody',
           {},
@@ -138,7 +178,10 @@ function paramsTable(result: RunComparison): HTMLElement {
   );
 }
 
-function metricsTable(runs: RunSummary[]): HTMLElement | null {
+function metricsTable(
+  runs: RunSummary[],
+  labels: Map<string, string>
+): HTMLElement | null {
   const names = [
     ...new Set(
       ([] as string[]).concat(...runs.map(r => Object.keys(r.metrics)))
@@ -157,7 +200,7 @@ function metricsTable(runs: RunSummary[]): HTMLElement | null {
         'aria-label': 'Latest metric values',
         'data-testid': 'aios-compare-metrics'
       },
-      el('thead', {}, headerRow(runs, 'Metric (latest)')),
+      el('thead', {}, headerRow(runs, 'Metric (latest)', labels)),
       el(
         'tbody',
         {},
@@ -176,48 +219,17 @@ function metricsTable(runs: RunSummary[]): HTMLElement | null {
   );
 }
 
-function charts(result: RunComparison): HTMLElement {
-  const names = Object.keys(result.histories);
-  if (names.length === 0) {
-    return emptyNote('These runs logged no metrics to plot.');
-  }
-  const figures = names.map(metric => {
-    const histories = result.histories[metric];
-    const series = result.runs.map(run => ({
-      label: runLabel(run),
-      points: histories[run.id] ?? []
-    }));
-    return el(
-      'figure',
-      {
-        class: 'aios-compare-chart',
-        'data-testid': 'aios-compare-chart',
-        'data-metric': metric
-      },
-      el('figcaption', {}, metric),
-      lineChart(series, { title: `${metric} by step` })
-    );
-  });
-  return el(
-    'div',
-    { class: 'aios-compare-charts' },
-    ...figures,
-    result.truncated
-      ? emptyNote(
-          `Plotted the first ${names.length} of ${result.metrics.length} metrics; the table above lists them all.`
-        )
-      : null
-  );
-}
+export { historyMetrics };
 
 /**
  * A comparison of a few runs: who ran them and on what, the parameters that
  * differ, the latest metric values and a small chart per metric history.
  */
 export class RunCompareView extends Widget {
-  constructor(onBack: () => void) {
+  constructor(onBack: () => void, links?: ICompareLinks) {
     super();
     this._onBack = onBack;
+    this._links = links;
     this.addClass('aios-run-compare');
     this.node.dataset.testid = 'aios-run-compare';
     this.node.setAttribute('role', 'region');
@@ -232,9 +244,9 @@ export class RunCompareView extends Widget {
   }
 
   /**
-   * Fetch and show the comparison of `ids`.
+   * Fetch and show the comparison of `ids` (`known`: their labels in the list).
    */
-  async open(ids: string[]): Promise<void> {
+  async open(ids: string[], known?: Map<string, string>): Promise<void> {
     this.node.replaceChildren(
       this._bar(),
       loadingNote(`Comparing ${ids.length} runs…`)
@@ -246,21 +258,43 @@ export class RunCompareView extends Widget {
     let body: Node[];
     if (outcome.ok) {
       const result = outcome.value;
-      const metrics = metricsTable(result.runs);
+      // The labels of the list the runs were picked from, so a run keeps its name here.
+      const computed = uniqueLabels(result.runs);
+      const labels = new Map(
+        result.runs.map(r => [
+          r.id,
+          known?.get(r.id) ?? computed.get(r.id) ?? r.id
+        ])
+      );
+      const metrics = metricsTable(result.runs, labels);
+      const parallel = parallelSection(result, labels);
+      const scatter = scatterSection(result, labels);
       body = [
         el(
           'h3',
           { class: 'aios-compare-title' },
           `Comparing ${result.runs.length} runs`
         ),
-        legend(result.runs),
+        legend(result.runs, labels, this._links),
         el('h4', { class: 'aios-subtitle' }, 'Parameters that differ'),
-        paramsTable(result),
+        paramsTable(result, labels),
         ...(metrics
           ? [el('h4', { class: 'aios-subtitle' }, 'Metrics'), metrics]
           : []),
+        ...(parallel
+          ? [
+              el('h4', { class: 'aios-subtitle' }, 'Parallel coordinates'),
+              parallel
+            ]
+          : []),
+        ...(scatter
+          ? [
+              el('h4', { class: 'aios-subtitle' }, 'Metric against metric'),
+              scatter
+            ]
+          : []),
         el('h4', { class: 'aios-subtitle' }, 'Metric histories'),
-        charts(result)
+        charts(result, labels)
       ];
     } else {
       body = [errorBox('Cannot compare these runs', outcome.message)];
@@ -285,5 +319,6 @@ export class RunCompareView extends Widget {
   }
 
   private readonly _onBack: () => void;
+  private readonly _links: ICompareLinks | undefined;
   private readonly _loader = new Loader({ busy: this.node });
 }

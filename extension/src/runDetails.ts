@@ -1,6 +1,7 @@
 import { RunSummary } from './api';
 import { formatValue, statusBadge } from './checkRunView';
 import { el, emptyNote, sentence, tableHead } from './dom';
+import { durationText } from './runsTableModel';
 
 /** Metrics and parameters shown on a run's summary line before "…". */
 const SUMMARY_ITEMS = 3;
@@ -46,20 +47,14 @@ function keyValueTable(
   );
 }
 
-function duration(run: RunSummary): string | null {
-  if (!run.start_time || !run.end_time) {
-    return null;
-  }
-  const seconds =
-    (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000;
-  return isFinite(seconds) ? `${formatValue(seconds)} s` : null;
-}
-
 /**
  * A run's details: identity, parameters, metrics, the datasets it read
  * and its checks (shown when its row is expanded).
  */
-export function runDetails(run: RunSummary): HTMLElement {
+export function runDetails(
+  run: RunSummary,
+  links: HTMLElement | null = null
+): HTMLElement {
   const meta = el('dl', { class: 'aios-meta' });
   const add = (label: string, value: string | null | undefined) => {
     if (value) {
@@ -69,12 +64,13 @@ export function runDetails(run: RunSummary): HTMLElement {
   add('Run id', run.id);
   add('Experiment', run.experiment);
   add('Notebook', run.notebook);
-  add('Duration', duration(run));
+  add('Duration', durationText(run));
   const checks = run.checks?.items ?? [];
   return el(
     'div',
     { class: 'aios-run-details' },
     meta,
+    links,
     run.withheld
       ? el(
           'p',

@@ -4,21 +4,34 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { reloadButton } from './buttons';
 import { RunSummary } from './api';
-import { formatTime } from './checkRunView';
 import { toneBadge } from './badges';
 import { el, emptyNote, errorBox, loadingNote } from './dom';
-import { Loader } from './loader';
+import { IVisiblePoll, Loader, pollWhileVisible } from './loader';
 import { RunCompareView, checksBadge } from './runCompare';
 import { runDetails, summaryOf } from './runDetails';
-import { MAX_COMPARE_RUNS, fetchRuns, runLabel } from './runsApi';
+import { VersionsByRun, fetchVersionsByRun, runLinks } from './runLinks';
+import {
+  MAX_COMPARE_RUNS,
+  POLL_MS,
+  RUNS_PAGE_SIZE,
+  fetchRuns,
+  runsChanged
+} from './runsApi';
+import { uniqueLabels } from './runsTableModel';
+import { timeElement } from './time';
 
 /**
  * The Runs section: the MLflow runs of the active notebook (or of every
  * notebook), newest first and paged; each opens on its parameters,
  * metrics, datasets and checks; two or more selected are compared.
+ * While visible it polls for new or changed runs and shows them in place;
+ * `openTable` opens the full runs table in the main area.
  */
 export class RunsPanel extends Panel {
-  constructor(notebooks: INotebookTracker | null = null) {
+  constructor(
+    notebooks: INotebookTracker | null = null,
+    openTable?: (notebook: string | null) => void
+  ) {
     super();
     this.addClass('aios-runs-panel');
     this.node.dataset.testid = 'aios-runs-tab';
@@ -44,6 +57,18 @@ export class RunsPanel extends Panel {
       class: 'aios-runs-scope-note',
       'data-testid': 'aios-runs-notebook'
     });
+    const table = el(
+      'button',
+      {
+        type: 'button',
+        class: 'aios-button',
+        title: 'Open the runs as a table in the main area',
+        'data-testid': 'aios-runs-open-table'
+      },
+      'Open table'
+    );
+    table.addEventListener('click', () => openTable?.(this._notebookFilter()));
+    table.hidden = !openTable;
 
     this._message = el('div', { class: 'aios-runs-message' });
     this._list = el('ul', { class: 'aios-runs', 'aria-label': 'Runs' });
@@ -92,7 +117,7 @@ export class RunsPanel extends Panel {
           role: 'group',
           'aria-label': 'Run filters'
         },
-        el('div', { class: 'aios-data-toolbar' }, this._scope, refresh),
+        el('div', { class: 'aios-data-toolbar' }, this._scope, refresh, table),
         this._scopeNote
       )
     });
@@ -114,7 +139,10 @@ export class RunsPanel extends Panel {
         this._compare
       )
     });
-    this._view = new RunCompareView(() => this.showList());
+    this._view = new RunCompareView(() => this.showList(), {
+      mlflowUi: () => this._mlflowUi,
+      versions: () => this._versions
+    });
     this.addWidget(this._header);
     this.addWidget(this._body);
     this.addWidget(this._footer);
@@ -124,6 +152,9 @@ export class RunsPanel extends Panel {
     this._syncSelection();
 
     notebooks?.currentChanged.connect(this._onNotebookChanged, this);
+    this._poll = pollWhileVisible(this, POLL_MS, () =>
+      this._refreshIfChanged()
+    );
   }
 
   /** Runs loaded so far, newest first. */
@@ -134,18 +165,29 @@ export class RunsPanel extends Panel {
   /**
    * Load the first page again for the current scope.
    */
-  async reload(): Promise<void> {
-    this._more.hidden = true;
-    this._message.replaceChildren(loadingNote('Loading runs…'));
+  async reload(quiet = false): Promise<void> {
+    if (!quiet) {
+      this._more.hidden = true;
+      this._message.replaceChildren(loadingNote('Loading runs…'));
+    }
     this._updateScopeNote();
-    const outcome = await this._loader.load(() =>
-      fetchRuns({ notebook: this._notebookFilter() })
-    );
+    // A quiet reload (a poll saw a change) keeps every page shown so far.
+    const limit = quiet
+      ? Math.min(500, Math.max(RUNS_PAGE_SIZE, this._runs.length))
+      : RUNS_PAGE_SIZE;
+    const [outcome, versions] = await Promise.all([
+      this._loader.load(() =>
+        fetchRuns({ notebook: this._notebookFilter(), limit })
+      ),
+      fetchVersionsByRun()
+    ]);
     if (!outcome) {
       return;
     }
+    this._versions = versions;
     this._runs = outcome.ok ? outcome.value.runs : [];
     this._next = outcome.ok ? outcome.value.next_page_token : null;
+    this._mlflowUi = outcome.ok ? (outcome.value.mlflow_ui ?? null) : null;
     const known = new Set(this._runs.map(r => r.id));
     for (const id of [...this._selected]) {
       if (!known.has(id)) {
@@ -168,7 +210,7 @@ export class RunsPanel extends Panel {
     this._footer.hide();
     this._view.show();
     this._view.node.focus();
-    void this._view.open(ids);
+    void this._view.open(ids, uniqueLabels(this._runs));
   }
 
   /**
@@ -187,6 +229,7 @@ export class RunsPanel extends Panel {
       return;
     }
     this._notebooks?.currentChanged.disconnect(this._onNotebookChanged, this);
+    this._poll.dispose();
     this._loader.dispose();
     super.dispose();
   }
@@ -195,6 +238,16 @@ export class RunsPanel extends Panel {
     super.onAfterShow(msg);
     if (this._loader.stale) {
       void this.reload();
+    }
+  }
+
+  /** A poll: reload in place when the newest runs differ from those shown. */
+  private async _refreshIfChanged(): Promise<void> {
+    if (this._view.isVisible) {
+      return;
+    }
+    if (await runsChanged(this._runs, this._notebookFilter())) {
+      await this.reload(true);
     }
   }
 
@@ -267,7 +320,20 @@ export class RunsPanel extends Panel {
       this._syncSelection();
       return;
     }
-    this._list.replaceChildren(...this._runs.map(run => this._renderRun(run)));
+    // Re-rendering keeps the scroll position and which runs are open.
+    const scroll = this._body.node.scrollTop;
+    const open = new Set(
+      [...this._list.querySelectorAll<HTMLElement>('li.aios-run')]
+        .filter(li => li.querySelector('details')?.open)
+        .map(li => li.dataset.id ?? '')
+    );
+    const labels = uniqueLabels(this._runs);
+    this._list.replaceChildren(
+      ...this._runs.map(run =>
+        this._renderRun(run, labels.get(run.id) ?? run.id, open.has(run.id))
+      )
+    );
+    this._body.node.scrollTop = scroll;
     this._more.hidden = !this._next;
     const filter = this._notebookFilter();
     this._message.replaceChildren(
@@ -284,8 +350,11 @@ export class RunsPanel extends Panel {
     this._syncSelection();
   }
 
-  private _renderRun(run: RunSummary): HTMLElement {
-    const label = runLabel(run);
+  private _renderRun(
+    run: RunSummary,
+    label: string,
+    opened: boolean
+  ): HTMLElement {
     const select = el('input', {
       type: 'checkbox',
       class: 'aios-run-select',
@@ -301,13 +370,7 @@ export class RunsPanel extends Panel {
       }
       this._syncSelection();
     });
-    const when = run.start_time
-      ? el(
-          'time',
-          { datetime: run.start_time, title: run.start_time },
-          formatTime(run.start_time)
-        )
-      : null;
+    const when = run.start_time ? timeElement(run.start_time) : null;
     const details = el(
       'details',
       { class: 'aios-run-more' },
@@ -347,12 +410,22 @@ export class RunsPanel extends Panel {
       )
     );
     let filled = false;
-    details.addEventListener('toggle', () => {
+    const fill = () => {
       if (details.open && !filled) {
         filled = true;
-        details.appendChild(runDetails(run));
+        details.appendChild(
+          runDetails(
+            run,
+            runLinks(run, label, this._mlflowUi, this._versions.get(run.id))
+          )
+        );
       }
-    });
+    };
+    details.addEventListener('toggle', fill);
+    if (opened) {
+      details.open = true;
+      fill();
+    }
     return el(
       'li',
       {
@@ -398,7 +471,10 @@ export class RunsPanel extends Panel {
   private readonly _footer: Widget;
   private readonly _view: RunCompareView;
   private readonly _loader = new Loader({ busy: this.node });
+  private readonly _poll: IVisiblePoll;
   private readonly _selected = new Set<string>();
   private _runs: RunSummary[] = [];
   private _next: string | null = null;
+  private _mlflowUi: string | null = null;
+  private _versions: VersionsByRun = new Map();
 }

@@ -40,6 +40,34 @@ export function compareRuns(
   );
 }
 
+/** Runs a poll asks for: enough to see a new run or a change of the newest ones. */
+export const POLL_SIZE = 10;
+
+/** Seconds between two polls of a visible runs list. */
+export const POLL_MS = 2000;
+
+/**
+ * What a poll compares: the runs' ids, statuses, end times and latest
+ * metrics. A run logged, finished or given a metric changes it.
+ */
+export function runsSignature(runs: readonly RunSummary[]): string {
+  return JSON.stringify(
+    runs.map(r => [r.id, r.status, r.end_time, r.metrics, r.checks.status])
+  );
+}
+
+/**
+ * Whether the newest {@link POLL_SIZE} runs differ from the first ones
+ * shown (throws when the service does not answer: try next round).
+ */
+export async function runsChanged(
+  shown: readonly RunSummary[],
+  notebook: string | null
+): Promise<boolean> {
+  const page = await fetchRuns({ notebook, limit: POLL_SIZE });
+  return runsSignature(page.runs) !== runsSignature(shown.slice(0, POLL_SIZE));
+}
+
 /**
  * A short label for a run: its name, else the first characters of its id.
  */

@@ -6,6 +6,7 @@ import { ConnectorStatus, Status, StoreStatus } from './api';
 import { el, messageOf } from './dom';
 import { Loader } from './loader';
 import { requestAPI } from './request';
+import { timeElement } from './time';
 
 /**
  * Value of the badge's `data-health` attribute.
@@ -34,13 +35,40 @@ const BADGE_TEXT: Record<Health, string> = {
   loading: 'Loading'
 };
 
-/**
- * Format an ISO timestamp in the user's locale, or return it unchanged
- * if it cannot be parsed.
- */
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  return isNaN(date.getTime()) ? iso : date.toLocaleString();
+/** How the service runs (`Status.mode`), in words. */
+const MODE_WORDS: Record<string, string> = {
+  jupyter: 'Inside this Jupyter server',
+  standalone: "The team's workbench service",
+  local: 'In this process (a convenience, not a security boundary)',
+  job: "A job's run",
+  dashboard: "The dashboard's service"
+};
+
+/** Connector and store kinds as people name them. */
+const KIND_WORDS: Record<string, string> = {
+  sqlite: 'SQLite',
+  postgresql: 'PostgreSQL',
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL',
+  duckdb: 'DuckDB',
+  files: 'Files',
+  file: 'Files',
+  s3: 'S3',
+  parquet: 'Parquet files',
+  csv: 'CSV files'
+};
+
+/** A connector or store kind in words ("postgres" -> "PostgreSQL"). */
+export function kindInWords(kind: string | null | undefined): string {
+  if (!kind) {
+    return 'unknown kind';
+  }
+  return KIND_WORDS[kind.toLowerCase()] ?? kind;
+}
+
+/** How the service runs, in words. */
+export function modeInWords(mode: string | null | undefined): string {
+  return (mode && MODE_WORDS[mode]) || mode || '—';
 }
 
 /**
@@ -222,9 +250,13 @@ export class StatusPanel extends Widget {
       rows.appendChild(el('dd', { 'data-testid': testid }, value));
     };
 
-    addRow('Version', status.version ?? '—', 'aios-version');
-    addRow('Mode', status.mode ?? '—', 'aios-mode');
-    addRow('User', status.user ?? '—', 'aios-user');
+    addRow(
+      'Version',
+      status.version ? `AI OS workbench ${status.version}` : '—',
+      'aios-version'
+    );
+    addRow('Runs', modeInWords(status.mode), 'aios-mode');
+    addRow('Signed in as', status.user ?? '—', 'aios-user');
 
     const workspace = status.workspace;
     addRow(
@@ -239,17 +271,37 @@ export class StatusPanel extends Widget {
         workspace?.name ?? '—'
       )
     );
+    if (workspace?.path) {
+      addRow(
+        'Folder',
+        el('span', { class: 'aios-status-path' }, workspace.path),
+        'aios-workspace-path'
+      );
+    }
 
     addRow('Metadata store', this._renderStore(status.store), 'aios-store');
+    if (status.state_private === true) {
+      addRow(
+        'Workspace state',
+        'Private to the service’s account',
+        'aios-state'
+      );
+    } else if (status.state_private === false) {
+      const exposed = status.state_exposed ?? [];
+      addRow(
+        'Workspace state',
+        el(
+          'span',
+          { class: 'aios-status-item-error' },
+          'Other accounts can reach it' +
+            (exposed.length ? `: ${exposed.join('; ')}` : '')
+        ),
+        'aios-state'
+      );
+    }
 
     const checked = status.checked_at;
-    addRow(
-      'Checked at',
-      checked
-        ? el('time', { datetime: checked, title: checked }, formatTime(checked))
-        : '—',
-      'aios-checked-at'
-    );
+    addRow('Checked', checked ? timeElement(checked) : '—', 'aios-checked-at');
 
     const connectors = Array.isArray(status.connectors)
       ? status.connectors
@@ -257,17 +309,40 @@ export class StatusPanel extends Widget {
     const list = el('ul', { class: 'aios-status-connectors' });
     if (connectors.length === 0) {
       list.appendChild(
-        el('li', { class: 'aios-status-empty' }, 'No connectors configured')
+        el('li', { class: 'aios-status-empty' }, 'No data sources declared')
       );
     }
     for (const connector of connectors) {
       list.appendChild(this._renderConnector(connector));
     }
+    const healthy = connectors.filter(c => c.ok === true).length;
 
+    const components = Array.isArray(status.components)
+      ? status.components
+      : [];
     this._body.replaceChildren(
       rows,
-      el('h3', { class: 'aios-status-subtitle' }, 'Connectors'),
-      list
+      el(
+        'h3',
+        { class: 'aios-status-subtitle' },
+        connectors.length
+          ? `Data sources (${healthy} of ${connectors.length} reachable)`
+          : 'Data sources'
+      ),
+      list,
+      ...(components.length
+        ? [
+            el('h3', { class: 'aios-status-subtitle' }, 'Runs on'),
+            el(
+              'p',
+              {
+                class: 'aios-status-components',
+                'data-testid': 'aios-components'
+              },
+              components.map(c => `${c.name} ${c.version}`).join(' · ')
+            )
+          ]
+        : [])
     );
   }
 
@@ -280,10 +355,14 @@ export class StatusPanel extends Widget {
       'data-ok': String(store.ok === true)
     });
     box.appendChild(this._mark(store.ok === true));
-    const description = store.revision
-      ? `${store.backend} (${store.revision})`
-      : store.backend;
-    box.appendChild(el('span', {}, description || 'unknown backend'));
+    // the migration revision is for administrators (`aios doctor`), not this panel
+    box.appendChild(
+      el(
+        'span',
+        {},
+        `${kindInWords(store.backend)}, ${store.ok ? 'reachable' : 'not reachable'}`
+      )
+    );
     if (!store.ok) {
       box.appendChild(
         el(
@@ -308,14 +387,16 @@ export class StatusPanel extends Widget {
       },
       this._mark(ok),
       el('span', { class: 'aios-status-connector-name' }, connector.name),
-      connector.type
-        ? el('span', { class: 'aios-status-connector-type' }, connector.type)
-        : null,
+      el(
+        'span',
+        { class: 'aios-status-connector-type' },
+        `${kindInWords(connector.type)}, ${ok ? 'reachable' : 'not reachable'}`
+      ),
       !ok
         ? el(
             'span',
             { class: 'aios-status-item-error' },
-            connector.error || 'Connector check failed'
+            connector.error || 'The probe failed without saying why'
           )
         : null
     );

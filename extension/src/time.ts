@@ -34,33 +34,181 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** Parse `iso` into a Date, or null when it is empty or not a time. */
+function parseTime(iso: string | null | undefined): Date | null {
+  if (!iso) {
+    return null;
+  }
+  const date = new Date(iso);
+  return isNaN(date.getTime()) ? null : date;
+}
+
 /**
- * `iso` as "Mon, 1 Dec 2026, 06:00 CET" in `zone` (default: the user's).
+ * The one date format of the sidebar: "6 Dec 2026, 14:05" in `zone`
+ * (default: the user's). "—" when there is no time; the text itself when it
+ * is not one.
+ */
+export function formatDate(
+  iso: string | null | undefined,
+  zone?: string
+): string {
+  const date = parseTime(iso);
+  if (!date) {
+    return iso ? iso : '—';
+  }
+  try {
+    return new Intl.DateTimeFormat('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone: zone || undefined
+    } as Intl.DateTimeFormatOptions).format(date);
+  } catch {
+    return date.toISOString().slice(0, 16).replace('T', ' ');
+  }
+}
+
+/**
+ * `iso` as "Mon 1 Dec 2026, 06:00 CET": the one date format with the
+ * weekday and the zone, where a schedule's zone matters (default: the
+ * user's zone). Also the tooltip of every relative time.
  */
 export function formatInZone(
   iso: string | null | undefined,
   zone?: string
 ): string {
-  if (!iso) {
-    return '—';
+  const date = parseTime(iso);
+  if (!date) {
+    return iso ? iso : '—';
   }
-  const date = new Date(iso);
-  if (isNaN(date.getTime())) {
-    return iso;
-  }
+  let weekday = '';
+  let zoneName = '';
   try {
-    return new Intl.DateTimeFormat(undefined, {
+    const parts = new Intl.DateTimeFormat('en-GB', {
       weekday: 'short',
-      year: 'numeric',
-      month: 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
       timeZoneName: 'short',
       timeZone: zone || undefined
-    }).format(date);
+    }).formatToParts(date);
+    weekday = parts.find(p => p.type === 'weekday')?.value ?? '';
+    zoneName = parts.find(p => p.type === 'timeZoneName')?.value ?? '';
   } catch {
-    return date.toLocaleString();
+    // an unknown zone: formatDate falls back to UTC below
+  }
+  return [weekday, formatDate(iso, zone), zoneName].filter(Boolean).join(' ');
+}
+
+/** Times closer than this to now are said relatively ("10 min ago"). */
+const RELATIVE_SPAN_MS = 7 * 86400_000;
+
+/**
+ * "10 min ago" / "in 2 hr" within a week of `now`, else the date
+ * ({@link formatDate}).
+ */
+export function formatWhen(
+  iso: string | null | undefined,
+  now: number = Date.now()
+): string {
+  const date = parseTime(iso);
+  if (!date) {
+    return iso ? iso : '—';
+  }
+  return Math.abs(date.getTime() - now) < RELATIVE_SPAN_MS
+    ? relativeTime(iso, now)
+    : formatDate(iso);
+}
+
+/** The attribute marking a `<time>` the ticker keeps current. */
+export const RELATIVE_ATTRIBUTE = 'data-aios-relative';
+
+/** How often rendered relative times are brought up to date, in ms. */
+export const TICK_INTERVAL_MS = 30_000;
+
+/**
+ * A `<time>` saying `iso` relatively ("10 min ago"; the date when older than
+ * a week) with the full date in its tooltip, kept current by the ticker; or,
+ * with `relative: false`, the date alone ("6 Dec 2026, 14:05").
+ */
+export function timeElement(
+  iso: string | null | undefined,
+  options: { relative?: boolean; className?: string; testid?: string } = {}
+): HTMLTimeElement {
+  const relative = options.relative !== false;
+  const node = document.createElement('time');
+  if (options.className) {
+    node.className = options.className;
+  }
+  if (options.testid) {
+    node.dataset.testid = options.testid;
+  }
+  if (!parseTime(iso)) {
+    node.textContent = iso || '—';
+    return node;
+  }
+  node.dateTime = iso as string;
+  node.title = formatInZone(iso);
+  node.textContent = relative ? formatWhen(iso) : formatDate(iso);
+  if (relative) {
+    node.setAttribute(RELATIVE_ATTRIBUTE, '');
+    startRelativeTimeTicker();
+  }
+  return node;
+}
+
+/**
+ * Bring every relative `<time>` under `root` up to date; returns how many
+ * changed. The ticker calls it; sections may call it after a render.
+ */
+export function refreshRelativeTimes(
+  root: ParentNode = document,
+  now: number = Date.now()
+): number {
+  let changed = 0;
+  root
+    .querySelectorAll<HTMLTimeElement>(`time[${RELATIVE_ATTRIBUTE}]`)
+    .forEach(node => {
+      const text = formatWhen(node.dateTime, now);
+      if (node.textContent !== text) {
+        node.textContent = text;
+        changed++;
+      }
+    });
+  return changed;
+}
+
+let ticker: number | null = null;
+
+function onVisibilityChange(): void {
+  if (document.visibilityState !== 'hidden') {
+    refreshRelativeTimes();
+  }
+}
+
+/**
+ * Start the one ticker (idempotent): every {@link TICK_INTERVAL_MS} while
+ * the page is visible, and when it becomes visible again, every relative
+ * time on the page is brought up to date, so none freezes.
+ */
+export function startRelativeTimeTicker(): void {
+  if (ticker !== null || typeof window === 'undefined') {
+    return;
+  }
+  ticker = window.setInterval(() => {
+    if (document.visibilityState !== 'hidden') {
+      refreshRelativeTimes();
+    }
+  }, TICK_INTERVAL_MS);
+  document.addEventListener('visibilitychange', onVisibilityChange);
+}
+
+/** Stop the ticker (tests; the extension never needs to). */
+export function stopRelativeTimeTicker(): void {
+  if (ticker !== null) {
+    window.clearInterval(ticker);
+    ticker = null;
+    document.removeEventListener('visibilitychange', onVisibilityChange);
   }
 }
 

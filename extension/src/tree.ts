@@ -2,6 +2,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { Dataset } from './api';
+import { clickOrDoubleClick } from './catalogSearchResults';
 import { el } from './dom';
 
 /**
@@ -144,6 +145,8 @@ const OVERSCAN = 10;
 export interface IDatasetTreeOptions {
   /** Called when a dataset is opened (Enter, click). */
   onOpen: (dataset: Dataset) => void;
+  /** Called when a dataset is opened full page (double-click, Shift+Enter). */
+  onOpenPage?: (dataset: Dataset) => void;
 }
 
 let treeCount = 0;
@@ -158,6 +161,7 @@ export class DatasetTree extends Widget {
   constructor(options: IDatasetTreeOptions) {
     super();
     this._onOpen = options.onOpen;
+    this._onOpenPage = options.onOpenPage;
     this._prefix = `aios-tree-${++treeCount}`;
     this.addClass('aios-tree');
     this.node.setAttribute('role', 'tree');
@@ -168,6 +172,7 @@ export class DatasetTree extends Widget {
     this.node.addEventListener('scroll', () => this._scheduleRender());
     this.node.addEventListener('keydown', e => this._onKey(e));
     this._sizer.addEventListener('click', e => this._onClick(e));
+    this._sizer.addEventListener('dblclick', () => this._clicks?.dblclick());
     this._resize = new ResizeObserver(() => this._scheduleRender());
     this._resize.observe(this.node);
   }
@@ -306,7 +311,20 @@ export class DatasetTree extends Widget {
     }
     this._setActive(Number(target.dataset.index));
     this.node.focus({ preventScroll: true });
-    this._activate();
+    const dataset = this._rows[this._active]?.node.dataset;
+    const openPage = this._onOpenPage;
+    if (!dataset || !openPage) {
+      this._activate(); // a group toggles at once
+      return;
+    }
+    if (this._clicksFor !== dataset) {
+      this._clicksFor = dataset;
+      this._clicks = clickOrDoubleClick(
+        () => this._onOpen(dataset),
+        () => openPage(dataset)
+      );
+    }
+    this._clicks?.click();
   }
 
   private _onKey(event: KeyboardEvent): void {
@@ -356,6 +374,12 @@ export class DatasetTree extends Widget {
         }
         break;
       case 'Enter':
+        if (event.shiftKey && node.dataset && this._onOpenPage) {
+          this._onOpenPage(node.dataset);
+        } else {
+          this._activate();
+        }
+        break;
       case ' ':
         this._activate();
         break;
@@ -403,6 +427,10 @@ export class DatasetTree extends Widget {
   }
 
   private readonly _onOpen: (dataset: Dataset) => void;
+  private readonly _onOpenPage?: (dataset: Dataset) => void;
+  /** Tells a click on a dataset row from a double-click (see clickOrDoubleClick). */
+  private _clicks: ReturnType<typeof clickOrDoubleClick> | null = null;
+  private _clicksFor: Dataset | null = null;
   private readonly _prefix: string;
   private readonly _sizer: HTMLDivElement;
   private readonly _resize: ResizeObserver;

@@ -7,3 +7,5 @@ import './promote.css';
 import './jobs.css';
 import './actions.css';
 import './apps.css';
+import './runsTable.css';
+import './jobPages.css';

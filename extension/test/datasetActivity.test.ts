@@ -50,14 +50,16 @@ describe('LineageSection', () => {
 
     await section.load();
 
-    expect(service.sent('GET', 'lineage')[0].query).toEqual({
-      name: DATASET,
-      depth: '2'
-    });
+    // the service's default depth, as wb.catalog() asks for it: the same counts on both
+    expect(service.sent('GET', 'lineage')[0].query).toEqual({ name: DATASET });
     const downstream = section.node.querySelector(
       '[data-testid="aios-lineage-downstream"]'
     )!;
     expect(downstream.textContent).toContain('job:monitor_shipments');
+    expect(
+      downstream.querySelector('[data-testid="aios-lineage-summary"]')!
+        .textContent
+    ).toBe('1 recorded downstream.'); // the service's words, shown as sent
     expect(downstream.textContent).toContain('3 runs, 1 failed');
     expect(downstream.textContent).not.toContain(DATASET); // the dataset itself is not its own neighbour
     const upstream = section.node.querySelector(
@@ -80,7 +82,7 @@ describe('LineageSection', () => {
     );
     const empty = new LineageSection(DATASET);
     await empty.load();
-    expect(empty.node.textContent).toContain('Nothing recorded.');
+    expect(empty.node.textContent).toContain('Nothing recorded upstream.');
 
     service.on(
       'GET',

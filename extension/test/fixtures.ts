@@ -9,6 +9,7 @@ import {
   JobDetail,
   JobRun,
   JobSpec,
+  JobVersion,
   LedgerRun,
   LineageGraph,
   LineageNode,
@@ -67,6 +68,7 @@ export function jobRun(fields: Partial<JobRun> & Pick<JobRun, 'id'>): JobRun {
     version: 3,
     occurrence: '2026-11-26T05:00:00+00:00',
     trigger: 'schedule',
+    trigger_words: 'on schedule',
     attempt: 1,
     retry_of: null,
     status: 'succeeded',
@@ -148,6 +150,46 @@ export function jobDetail(fields: Partial<JobDetail> = {}): JobDetail {
     version_status: 'active',
     parameter_schema: null,
     recent_runs: [],
+    settings: [
+      { section: 'Retries', label: 'Retries', value: 'up to 2 more attempts' },
+      {
+        section: 'Retries',
+        label: 'Wait between attempts',
+        value: '60 s, ×2 each time, at most 1 h'
+      },
+      { section: 'Time limits', label: 'Whole notebook', value: '1 h' },
+      {
+        section: 'Notifications',
+        label: 'On failure',
+        value: 'the alert feed and a webhook to hooks.example.com'
+      },
+      { section: 'Triggers', label: 'Also runs after', value: 'none' }
+    ],
+    triggered_by_this: [],
+    ...fields
+  };
+}
+
+/** A version of job nightly_sales as `GET jobs/versions` lists it. */
+export function jobVersion(
+  fields: Partial<JobVersion> & Pick<JobVersion, 'version'>
+): JobVersion {
+  return {
+    job: 'nightly_sales',
+    status: 'active',
+    digest: 'a'.repeat(64),
+    notebook: 'notebooks/nightly_sales.ipynb',
+    snapshot_path: '<state>/jobs/snapshots/a.ipynb',
+    promoted_by: 'alice',
+    promoted_at: '2026-11-20T09:00:00+00:00',
+    approved_by: null,
+    approved_at: null,
+    parameter_schema: null,
+    spec: jobSpec(),
+    gates: [],
+    datasets_read: [],
+    current: false,
+    changes: [],
     ...fields
   };
 }
@@ -157,6 +199,7 @@ export function runSummary(
 ): RunSummary {
   return {
     name: null,
+    label: fields.name ?? fields.id.slice(0, 8),
     withheld: null,
     experiment_id: '1',
     experiment: 'churn',
@@ -326,6 +369,9 @@ export function lineageGraph(
         : { from: `dataset:${dataset}`, to: node.id }
     ),
     truncated: false,
+    summary: nodes.length
+      ? `${nodes.length} recorded ${direction}.`
+      : `Nothing recorded ${direction}.`,
     counts:
       direction === 'upstream'
         ? { ...counts, writes: nodes.length, last_write: null }

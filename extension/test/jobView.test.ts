@@ -7,15 +7,16 @@ import { getByRole, queryByRole, waitFor, within } from '@testing-library/dom';
 import userEvent from '@testing-library/user-event';
 import { Widget } from '@lumino/widgets';
 
-import { JobDetail, JobRun, RunLog } from '../src/api';
+import { JobDetail, JobRun, JobVersion, RunLog } from '../src/api';
 import { JobView } from '../src/jobView';
 import { FakeService, failure, ok } from './fakeService';
-import { jobDetail, jobRun } from './fixtures';
+import { jobDetail, jobRun, jobVersion } from './fixtures';
 
 const RUNNING = jobRun({
   id: 43,
   status: 'running',
   trigger: 'manual',
+  trigger_words: 'run now',
   requested_by: 'alice',
   finished_at: null,
   duration_seconds: 12.5,
@@ -27,6 +28,7 @@ const FAILED = jobRun({
   id: 42,
   status: 'failed',
   attempt: 2,
+  trigger_words: 'on schedule, attempt 2',
   retry_of: 41,
   duration_seconds: 185,
   error: 'the notebook raised ZeroDivisionError in cell 7',
@@ -50,24 +52,54 @@ describe('JobView', () => {
   let history: JobRun[];
   let outputs: { open: jest.Mock };
   let onBack: jest.Mock;
+  let edit: jest.Mock;
+  let onDeleted: jest.Mock;
+  let changed: jest.Mock;
+  let versions: JobVersion[];
 
   beforeEach(() => {
     job = jobDetail();
     history = [RUNNING, FAILED, SUCCEEDED];
+    versions = [
+      jobVersion({ version: 1 }),
+      jobVersion({
+        version: 2,
+        changes: ['retries: 0 → 2', 'parameter region: “EU” → “US”']
+      }),
+      jobVersion({
+        version: 3,
+        current: true,
+        approved_by: 'bob',
+        changes: ["the notebook's code changed since version 2"]
+      })
+    ];
     service = new FakeService()
       .on('GET', 'jobs/job', () => ok(job))
       .on('GET', 'jobs/history', () =>
         ok({ runs: history, next_before_id: null })
       )
+      .on('GET', 'jobs/versions', () =>
+        ok({
+          job: 'nightly_sales',
+          current_version: versions.find(v => v.current)!.version,
+          versions
+        })
+      )
       .install();
     outputs = { open: jest.fn(async () => undefined) };
     onBack = jest.fn();
+    edit = jest.fn();
+    onDeleted = jest.fn();
+    changed = jest.fn();
     // visible: false keeps the view from polling between assertions
     view = new JobView({
       outputs,
       onBack,
       pollSeconds: () => 5,
-      visible: () => false
+      visible: () => false,
+      edit,
+      onDeleted,
+      changed
     });
     Widget.attach(view, document.body);
   });
@@ -103,7 +135,7 @@ describe('JobView', () => {
     );
     expect(field('notebook')).toBe('notebooks/nightly_sales.ipynb');
     expect(field('runs-as')).toBe('svc-reporting');
-    expect(field('next-run')).toMatch(/Nov 27, 2026, 05:00 AM UTC/);
+    expect(field('next-run')).toMatch(/Fri 27 Nov 2026, 05:00 UTC/);
     expect(
       view.node
         .querySelector('dd[data-field="next-run"] time')!
@@ -122,14 +154,14 @@ describe('JobView', () => {
       'succeeded'
     ]);
 
-    expect(run(43).textContent).toContain('#43manual');
+    expect(run(43).textContent).toContain('#43run now');
     expect(
       run(43).querySelector('[data-testid="aios-run-progress"]')!.textContent
     ).toBe(' cell 3 of 10');
     expect(
       getByRole(run(43), 'progressbar', { name: 'Progress: cell 3 of 10' })
     ).toBeTruthy();
-    expect(run(42).textContent).toContain('schedule · attempt 2');
+    expect(run(42).textContent).toContain('on schedule, attempt 2');
     expect(run(42).querySelector('.aios-job-run-duration')!.textContent).toBe(
       '3 min 5 s'
     );
@@ -341,5 +373,171 @@ describe('JobView', () => {
     view.node.focus();
     await user.keyboard('{Escape}');
     expect(onBack).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows the parameters with their types and values, and the settings in words', async () => {
+    job = jobDetail({
+      spec: { ...job.spec, parameters: { region: 'EU', verbose: false } },
+      parameter_schema: {
+        language: 'python',
+        kernel: 'python3',
+        cell_index: 0,
+        inspected: true,
+        problems: [],
+        parameters: [
+          {
+            name: 'region',
+            type: 'str',
+            nullable: false,
+            default: 'DE',
+            default_source: '"DE"',
+            literal: true,
+            annotation: null,
+            help: 'Sales region'
+          },
+          {
+            name: 'months',
+            type: 'int',
+            nullable: false,
+            default: 3,
+            default_source: '3',
+            literal: true,
+            annotation: null,
+            help: ''
+          },
+          {
+            name: 'verbose',
+            type: 'bool',
+            nullable: false,
+            default: true,
+            default_source: 'True',
+            literal: true,
+            annotation: null,
+            help: ''
+          }
+        ]
+      }
+    });
+    await view.open('nightly_sales');
+    const rows = [
+      ...view.node.querySelectorAll<HTMLElement>(
+        '[data-testid="aios-job-parameters"] tbody tr'
+      )
+    ].map(r => [...r.children].map(c => c.textContent));
+    expect(rows).toEqual([
+      ['region', 'str', '“EU”', 'Sales region'],
+      ['months', 'int', '3 (notebook default)', ''],
+      ['verbose', 'bool', 'no', '']
+    ]);
+    const setting = (name: string) =>
+      view.node.querySelector(`dd[data-setting="${name}"]`)!.textContent;
+    expect(setting('Retries: Wait between attempts')).toBe(
+      '60 s, ×2 each time, at most 1 h'
+    );
+    expect(setting('Notifications: On failure')).toBe(
+      'the alert feed and a webhook to hooks.example.com'
+    );
+    expect(setting('Triggers: Starts when it succeeds')).toBe('none');
+    expect(view.node.textContent).not.toMatch(/\bfalse\b|\btrue\b/);
+  });
+
+  it('lists the versions newest first with what each changed, and rolls back to one', async () => {
+    service.on('POST', 'jobs/rollback', request => {
+      const wanted = (request.body as { version: number }).version;
+      versions = versions.map(v => ({ ...v, current: v.version === wanted }));
+      job = { ...job, version: wanted };
+      return ok({
+        job: 'nightly_sales',
+        version: wanted,
+        previous_version: 3,
+        digest: 'a'.repeat(64),
+        next_due_at: null
+      });
+    });
+    await view.open('nightly_sales');
+    const items = () => [
+      ...view.node.querySelectorAll<HTMLElement>(
+        '[data-testid="aios-job-version"]'
+      )
+    ];
+    expect(items().map(i => i.dataset.version)).toEqual(['3', '2', '1']);
+    expect(items()[0].textContent).toContain('current');
+    expect(items()[0].textContent).toContain('approved by bob');
+    expect(items()[1].textContent).toContain('retries: 0 → 2');
+    expect(items()[2].textContent).toContain('The first version.');
+    // the current version has no Rollback; the others do
+    expect(
+      items().map(i => i.querySelector('[data-testid="aios-job-rollback"]'))
+    ).toEqual([null, expect.anything(), expect.anything()]);
+
+    await userEvent
+      .setup()
+      .click(
+        getByRole(view.node, 'button', { name: 'Roll back to version 2' })
+      );
+    await waitFor(() =>
+      expect(
+        view.node.querySelector('dd[data-field="version"]')!.textContent
+      ).toBe('2')
+    );
+    expect(service.sent('POST', 'jobs/rollback').map(r => r.body)).toEqual([
+      { name: 'nightly_sales', version: 2 }
+    ]);
+    expect(changed).toHaveBeenCalled(); // the sidebar's list reloads
+    expect(
+      view.node
+        .querySelector('[data-current="true"]')!
+        .getAttribute('data-version')
+    ).toBe('2');
+  });
+
+  it('deletes the job only once its name is confirmed, saying what goes', async () => {
+    service.on(
+      'DELETE',
+      'jobs/job',
+      ok({ job: 'nightly_sales', deleted: true, runs_deleted: 3, cancelled: 1 })
+    );
+    await view.open('nightly_sales');
+    const user = userEvent.setup();
+    await user.click(
+      controls().getByRole('button', { name: 'Delete job nightly_sales…' })
+    );
+    const box = getByRole(view.node, 'alertdialog', {
+      name: 'Delete job nightly_sales?'
+    });
+    expect(box.textContent).toContain(
+      'every run of it with its output notebooks and logs'
+    );
+    expect(box.textContent).toContain('Its versions');
+    await user.click(within(box).getByRole('button', { name: 'Keep it' }));
+    expect(service.sent('DELETE', 'jobs/job')).toHaveLength(0);
+
+    await user.click(
+      controls().getByRole('button', { name: 'Delete job nightly_sales…' })
+    );
+    await user.click(
+      getByRole(view.node, 'button', { name: 'Delete job nightly_sales' })
+    );
+    await waitFor(() =>
+      expect(onDeleted).toHaveBeenCalledWith('nightly_sales')
+    );
+    expect(service.sent('DELETE', 'jobs/job').map(r => r.query)).toEqual([
+      { name: 'nightly_sales' }
+    ]);
+    expect(
+      view.node.querySelector('[data-testid="aios-job-deleted"]')!.textContent
+    ).toBe('Job nightly_sales was deleted with its 3 runs.');
+  });
+
+  it('opens the Promote dialog from the job’s current definition on Edit', async () => {
+    await view.open('nightly_sales');
+    await userEvent.setup().click(
+      controls().getByRole('button', {
+        name: 'Edit job nightly_sales: the Promote dialog with its current settings'
+      })
+    );
+    expect(edit).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'nightly_sales', version: 3 })
+    );
   });
 });

@@ -3,7 +3,9 @@
  * message, the busy mark follows the newest load, polls are scheduled and
  * cancelled, and nothing shows after dispose.
  */
-import { Loader } from '../src/loader';
+import { Widget } from '@lumino/widgets';
+
+import { Loader, pollWhileVisible } from '../src/loader';
 
 /** A promise settled by the test. */
 function deferred<T>() {
@@ -164,5 +166,73 @@ describe('Loader', () => {
       jest.advanceTimersByTime(5000);
       expect(poll).not.toHaveBeenCalled();
     });
+  });
+});
+
+describe('pollWhileVisible', () => {
+  let widget: Widget;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    widget = new Widget();
+    Widget.attach(widget, document.body);
+  });
+
+  afterEach(() => {
+    if (!widget.isDisposed) {
+      widget.dispose();
+    }
+    jest.useRealTimers();
+  });
+
+  async function tick(ms: number): Promise<void> {
+    jest.advanceTimersByTime(ms);
+    await Promise.resolve();
+    await Promise.resolve();
+  }
+
+  it('refreshes on each interval while the widget is visible, never while hidden', async () => {
+    const refresh = jest.fn(async () => undefined);
+    pollWhileVisible(widget, 1000, refresh);
+
+    await tick(1000);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    widget.hide();
+    await tick(5000);
+    expect(refresh).toHaveBeenCalledTimes(1);
+
+    widget.show(); // shown after a pause longer than the interval: at once
+    await tick(0);
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it('runs one refresh at a time and stops with the widget', async () => {
+    let finish!: () => void;
+    const refresh = jest.fn(
+      () => new Promise<void>(resolve => (finish = resolve))
+    );
+    const poll = pollWhileVisible(widget, 1000, refresh);
+
+    await tick(1000);
+    await tick(3000); // the first is still running: no second one meanwhile
+    expect(refresh).toHaveBeenCalledTimes(1);
+    finish();
+    await tick(0);
+    widget.dispose();
+    await tick(5000);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(poll.isDisposed).toBe(true);
+  });
+
+  it('keeps polling after a refresh throws', async () => {
+    const refresh = jest
+      .fn()
+      .mockRejectedValueOnce(new Error('offline'))
+      .mockResolvedValue(undefined);
+    pollWhileVisible(widget, 1000, refresh);
+
+    await tick(1000);
+    await tick(1000);
+    expect(refresh).toHaveBeenCalledTimes(2);
   });
 });

@@ -20,6 +20,10 @@ function status(overrides: Partial<Status> = {}): Status {
     checked_at: '2026-11-26T09:00:00+00:00',
     state_private: true,
     state_exposed: [],
+    components: [
+      { name: 'Python', version: '3.12.3' },
+      { name: 'DuckDB', version: '1.5.5' }
+    ],
     ...overrides
   };
 }
@@ -103,5 +107,37 @@ describe('StatusPanel', () => {
     jest.advanceTimersByTime(5000);
     await settle();
     expect(fetchStatus).toHaveBeenCalledTimes(1);
+  });
+
+  it('says the versions, the workspace, the store and the sources in words, no migration ids', async () => {
+    fetchStatus.mockResolvedValue(
+      status({
+        connectors: [
+          { name: 'warehouse', type: 'duckdb', ok: true, error: null },
+          {
+            name: 'orders',
+            type: 'postgres',
+            ok: false,
+            error: 'connection refused'
+          }
+        ]
+      })
+    );
+    Widget.attach(panel, document.body);
+    await settle();
+
+    const text = (testid: string) =>
+      panel.node.querySelector(`[data-testid="${testid}"]`)!.textContent;
+    expect(text('aios-version')).toBe('AI OS workbench 0.1.0');
+    expect(text('aios-mode')).toBe('Inside this Jupyter server');
+    expect(text('aios-store')).toContain('SQLite, reachable');
+    expect(panel.node.textContent).not.toContain('0007');
+    expect(panel.node.textContent).toContain('Data sources (1 of 2 reachable)');
+    const orders = panel.node.querySelector('[data-name="orders"]')!;
+    expect(orders.textContent).toContain('PostgreSQL, not reachable');
+    expect(orders.textContent).toContain('connection refused');
+    expect(text('aios-components')).toBe('Python 3.12.3 · DuckDB 1.5.5');
+    expect(text('aios-state')).toBe('Private to the service’s account');
+    Widget.detach(panel);
   });
 });

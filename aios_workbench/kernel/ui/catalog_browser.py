@@ -103,7 +103,8 @@ class CatalogBrowser:
         self.reload_button = w.Button(description="Reload", icon="refresh", layout=w.Layout(width="auto"))
         self.count = w.HTML()
         self.message = w.HTML()
-        self.datasets = w.Select(options=[], rows=20, layout=w.Layout(width="100%"))
+        self.datasets = w.Select(options=[], rows=20, description="Datasets", layout=w.Layout(width="100%"),
+                                 style={"description_width": "initial"})   # the label names the list (WCAG)
         self.previous_rows = w.Button(description=f"‹ Previous {PAGE_SIZE}", disabled=True)
         self.more_rows = w.Button(description=f"Next {PAGE_SIZE} ›", disabled=True)
         self.rows_status = w.HTML()
@@ -171,7 +172,9 @@ class CatalogBrowser:
         note = None
         try:
             hits = self.client.get("catalog/search?" + urlencode({"q": text, "limit": SEARCH_LIMIT}))
-            found = [self._by_name.get(h.get("name")) or h for h in hits.get("hits") or []]
+            # ranked by the service; each keeps why it matched (the option text shows it)
+            found = [{**(self._by_name.get(h.get("name")) or h), "why": h.get("why") or ""}
+                     for h in hits.get("hits") or []]
         except SERVICE_ERRORS as exc:  # fall back to matching text here, like the sidebar
             if not is_missing_endpoint(exc):
                 note = f"Search failed ({getattr(exc, 'message', exc)}); showing text matches instead."

@@ -10,18 +10,25 @@ import json
 from html import escape
 from numbers import Number
 
+# JupyterLab's theme variables, so the widgets follow its light and dark themes (the fallbacks are the light
+# look elsewhere); the tones are WCAG AA (4.5:1) on --jp-layout-color0..2 in either kind of theme.
 STYLE = """<style>
+.aios-cb{--aios-cb-pii:#8a4b00;--aios-cb-mask:#ad1457;color:var(--jp-content-font-color1,inherit)}
+body[data-jp-theme-light='false'] .aios-cb{--aios-cb-pii:#ffb74d;--aios-cb-mask:#f8bbd0}
 .aios-cb table{border-collapse:collapse;font-size:12px}
-.aios-cb th,.aios-cb td{border-bottom:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+.aios-cb th,.aios-cb td{border-bottom:1px solid var(--jp-border-color2,#ddd);padding:2px 6px;text-align:left;
+ vertical-align:top}
 .aios-cb .aios-badge{display:inline-block;border-radius:8px;padding:0 6px;margin:0 2px;font-size:11px;
- background:#e8eaf6;color:#283593}
-.aios-cb .aios-badge-pii{background:#fff3e0;color:#e65100}
-.aios-cb .aios-badge-mask{background:#fce4ec;color:#ad1457}
-.aios-cb .aios-note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:4px 8px;margin:4px 0}
-.aios-cb .aios-error{background:#ffebee;border-left:3px solid #c62828;padding:4px 8px;margin:4px 0}
-.aios-cb .aios-muted{color:#757575}
-.aios-cb .aios-null{color:#9e9e9e}
-.aios-cb .aios-histogram rect{fill:#5c6bc0}
+ background:var(--jp-layout-color2,#eee);color:var(--jp-ui-font-color1,#212121)}
+.aios-cb .aios-badge-pii{color:var(--aios-cb-pii)}
+.aios-cb .aios-badge-mask{color:var(--aios-cb-mask)}
+.aios-cb .aios-note{background:var(--jp-layout-color2,#f5f5f5);color:var(--jp-ui-font-color1,#212121);
+ border-left:3px solid var(--jp-border-color1,#90a4ae);padding:4px 8px;margin:4px 0}
+.aios-cb .aios-error{background:var(--jp-rendermime-error-background,#ffebee);color:var(--jp-content-font-color1,#212121);
+ border-left:3px solid var(--jp-error-color1,#c62828);padding:4px 8px;margin:4px 0}
+.aios-cb .aios-muted{color:var(--jp-ui-font-color2,#616161)}
+.aios-cb .aios-null{color:var(--jp-ui-font-color2,#616161);font-style:italic}
+.aios-cb .aios-histogram rect{fill:var(--jp-brand-color1,#5c6bc0)}
 </style>"""
 
 
@@ -99,28 +106,46 @@ def access(view: dict) -> str:
                    f'{esc(view.get("dataset"))}</b>: {esc(view.get("rule") or "no grant")}<br><b>fix:</b> '
                    "ask a data steward for a grant in governance/policy.yaml</div>")
     notes = []
+    if view.get("rule"):
+        notes.append(f'<p class="aios-muted">You ({esc(view.get("user"))}) may read it by the rule '
+                     f"‘{esc(view['rule'])}’.</p>")
+    if view.get("summary"):   # what applied to this user, in the service's words
+        notes.append(f'<p class="aios-note aios-access-summary" role="note">{esc(view["summary"])}</p>')
     row_filter = view.get("row_filter")
     if row_filter:
-        rule = f" (rule: {esc(row_filter.get('rule'))})" if row_filter.get("rule") else ""
+        rule = f", by the rule ‘{esc(row_filter.get('rule'))}’" if row_filter.get("rule") else ""
         notes.append(f'<p class="aios-note aios-row-filter" role="note">You see only rows where '
-                     f"<code>{esc(row_filter.get('predicate'))}</code>{rule}</p>")
-    columns = view.get("columns") or []
-    masked = sum(1 for c in columns if c.get("mask"))
-    if masked:
-        notes.append(f'<p class="aios-note" role="note">{masked} column{"" if masked == 1 else "s"} '
-                     f"masked for you ({esc(view.get('user'))}).</p>")
+                     f"<code>{esc(row_filter.get('predicate'))}</code>{rule}.</p>")
     body = []
-    for column in columns:
-        badges = "".join(badge(t, "pii" if str(t).startswith("pii") else "class")
-                         for t in column.get("classifications") or [])
+    for column in view.get("columns") or []:
+        sources = {s.get("tag"): s for s in column.get("tags") or []}
+        badges = "".join(_tag_badge(t, sources.get(t)) for t in column.get("classifications") or [])
         if column.get("mask"):
-            badges += badge(f"mask: {column['mask']}", "mask",
-                            f"Masked by {column['rule']}" if column.get("rule") else "Masked for you")
+            badges += badge(f"mask: {column['mask']}", "mask", mask_text(column))
         body.append(f'<tr data-name="{esc(column.get("name"))}" data-mask="{esc(column.get("mask") or "none")}">'
-                    f"<th>{esc(column.get('name'))}</th><td>{esc(column.get('type'))}</td><td>{badges}</td></tr>")
-    table = ("<table class='aios-schema'><thead><tr><th>Column</th><th>Type</th><th>Classes / mask</th></tr>"
-             f"</thead><tbody>{''.join(body)}</tbody></table>")
+                    f"<th>{esc(column.get('name'))}</th><td>{esc(column.get('type'))}</td>"
+                    f"<td>{esc(column.get('about') or '')}</td><td>{badges}</td>"
+                    f"<td>{esc(mask_text(column))}</td></tr>")
+    table = ("<table class='aios-schema'><thead><tr><th>Column</th><th>Type</th><th>What it holds</th>"
+             f"<th>Classes / mask</th><th>What you see</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
     return box("".join(notes) + table)
+
+
+def mask_text(column: dict) -> str:
+    """What the user sees of a column, with the rule that decides it, in words."""
+    if not column.get("mask"):
+        return "Raw values"
+    rule = f", by the rule ‘{column['rule']}’" if column.get("rule") else ""
+    return f"Masked ({column['mask']}){rule}: {column.get('shows') or 'masked for you'}"
+
+
+def _tag_badge(tag: str, source: dict | None) -> str:
+    """A classification badge; its tooltip gives the confidence and the evidence (never a value)."""
+    if not source:
+        return badge(tag, "pii" if str(tag).startswith("pii") else "class")
+    confidence = "confirmed" if source.get("origin") == "policy" else f"{round(source.get('confidence', 1) * 100)}%"
+    return badge(f"{tag} {confidence}", "pii" if str(tag).startswith("pii") else "class",
+                 f"{source.get('origin')}: {source.get('detail') or ''}")
 
 
 def preview(page: dict, *, page_index: int, page_size: int, masked: set[str], order_by: str | None,
@@ -141,12 +166,17 @@ def preview(page: dict, *, page_index: int, page_size: int, masked: set[str], or
         cells = []
         for column in columns:
             value = row.get(column.get("name"))
+            if column.get("name") in masked:   # shown as masked: the masked value, or "hidden" where none is left
+                cells.append(f'<td class="aios-muted" data-masked="true"><i>{esc(cell_text(value) if value is not None else "hidden")}</i></td>')
+                continue
             cls = ' class="aios-null"' if value is None else ""
             cells.append(f"<td{cls}>{esc(cell_text(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     first = page_index * page_size + 1
     total = f" of {count(page['row_count'])}" if isinstance(page.get("row_count"), int) else ""
     status = f"Rows {first:,}–{first + len(rows) - 1:,}{total}" if rows else "No rows"
+    if page.get("applied"):
+        status += f" · {page['applied']}"
     empty = '<p class="aios-muted">No rows visible to you.</p>' if not rows and page_index == 0 else ""
     return box(f'<p class="aios-preview-range aios-muted">{status}</p>'
                f'<div style="overflow-x:auto"><table class="aios-preview"><thead><tr>{"".join(head)}</tr></thead>'
@@ -182,12 +212,14 @@ def profile(result: dict) -> str:
 
     A masked column shows only a "masked" badge; the service sends nothing else for it."""
     rows = result.get("row_count", result.get("rows"))
-    approx = " (approximate)" if result.get("approximate") else ""
+    rows_text = result.get("rows_label") or f"{count(rows)} rows you can see"
+    approx = "; statistics approximate" if result.get("approximate") else ""
     body = []
     for column in result.get("columns") or []:
         name = esc(column.get("name"))
         if column.get("masked"):
-            cells = f'<td colspan="3">{badge("masked", "mask")}</td>'
+            label = f"masked ({column['mask']})" if column.get("mask") else "masked"
+            cells = f'<td colspan="3">{badge(label, "mask")}</td>'
         else:
             has_range = "min" in column or "max" in column
             span = f"{short(column.get('min'))} … {short(column.get('max'))}" if has_range else "—"
@@ -195,7 +227,7 @@ def profile(result: dict) -> str:
                      f"<td>{esc(span)}</td><td>{_distribution(column)}</td>")
         body.append(f'<tr data-name="{name}" data-masked="{str(bool(column.get("masked"))).lower()}">'
                     f"<th>{name}</th>{cells}</tr>")
-    return box(f'<p class="aios-muted">{count(rows)} rows visible to you{approx}</p>'
+    return box(f'<p class="aios-muted aios-profile-rows">{esc(rows_text)}{approx}</p>'
                "<table class='aios-profile'><thead><tr><th>Column</th><th>Nulls / distinct</th><th>Range</th>"
                f"<th>Distribution</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -226,7 +258,13 @@ def lineage(result: dict) -> str:
     own_id = f"dataset:{str(result.get('dataset', '')).lower()}"
     parts = []
     for direction in ("upstream", "downstream"):
-        lines = _lineage_items(result.get(direction), own_id)
-        items = "".join(f"<li>{esc(line)}</li>" for line in lines) or '<li class="aios-muted">none recorded</li>'
-        parts.append(f"<h4 style='margin:4px 0'>{direction.capitalize()}</h4><ul>{items}</ul>")
+        part = result.get(direction)
+        lines = _lineage_items(part, own_id)
+        summary = part.get("summary") if isinstance(part, dict) else None   # the service's one count
+        items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+        lead = f'<p class="aios-muted aios-lineage-summary">{esc(summary)}</p>' if summary else ""
+        if not items and not summary:
+            items = '<li class="aios-muted">none recorded</li>'
+        parts.append(f"<h4 style='margin:4px 0'>{direction.capitalize()}</h4>{lead}"
+                     + (f"<ul>{items}</ul>" if items else ""))
     return box("".join(parts))

@@ -3,18 +3,23 @@
 The table shows one page of runs from `GET runs` (paged in MLflow, so 10,000 runs cost what
 50 do); clicking a column header orders by it, the filter box takes MLflow's search syntax,
 and checked runs (kept across pages) are compared through `GET runs/compare`: the parameters
-that differ, and small inline SVG plots of the chosen metrics' histories. Every value from the
-service is HTML-escaped. ipywidgets is imported when a browser is made.
+that differ, and small inline SVG plots of the chosen metrics' histories (only of metrics logged
+at more than one step). A line above the table says whose runs it shows and how many exist
+elsewhere ("wb.runs(all=True)"), so an empty notebook never reads as "no runs at all". Every
+value from the service is HTML-escaped; colours are JupyterLab's theme variables (light and dark).
+ipywidgets is imported when a browser is made.
 """
 
 from __future__ import annotations
 
-import math
+import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aios_workbench.kernel.ui import render
 from aios_workbench.kernel.ui.catalog_browser import SERVICE_ERRORS
+from aios_workbench.kernel.ui.run_plots import params_diff_table, plots, run_label
 
 if TYPE_CHECKING:  # ipywidgets is imported when a browser is built (it pulls in the widget machinery)
     import ipywidgets
@@ -23,17 +28,75 @@ PAGE_SIZE = 25
 MAX_METRIC_COLUMNS = 5
 MAX_PARAM_COLUMNS = 5
 PLOTTED_BY_DEFAULT = 4
-COLORS = ("#3949ab", "#e53935", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41", "#546e7a",
-          "#c0ca33", "#d81b60")
+SCOPE_SAMPLE = 100   # runs read (one page) to say how many exist beyond the notebook's
+RUNS_STYLE = """<style>
+.aios-cb .aios-runs-scope{background:var(--jp-layout-color2,#f5f5f5);color:var(--jp-ui-font-color1,#212121);
+ border-left:3px solid var(--jp-brand-color1,#1976d2);padding:4px 8px;margin:4px 0}
+.aios-cb .aios-runs-scope code{color:inherit;background:var(--jp-layout-color3,#e0e0e0);padding:0 3px}
+.aios-cb .aios-lineplot .aios-plot-frame{fill:var(--jp-layout-color1,#fafafa);stroke:var(--jp-border-color2,#ddd)}
+</style>"""
 FIXED_COLUMNS = (("Run", "attributes.run_name"), ("Status", "attributes.status"),
-                 ("Started", "attributes.start_time"), ("User", None), ("Notebook", None),
+                 ("Started", "attributes.start_time"), ("Duration", None), ("User", None), ("Notebook", None),
                  ("Checks", None), ("Datasets", None))
 # The first click on a column orders it this way; the next click flips it.
 FIRST_DIRECTION = {"attributes.start_time": "DESC"}
 
 
-def run_label(summary: dict) -> str:
-    return summary.get("name") or str(summary.get("id", ""))[:8]
+
+
+def human_time(iso: str | None) -> str:
+    """An ISO moment as "Sun 6 Dec 2026, 19:45 UTC", as every surface writes moments (jobs/wording.py)."""
+    if not iso:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def duration_text(summary: dict) -> str:
+    """How long a run took: "< 1 s", "42 s", "3 min 5 s", "2 h 10 min"; "running" while it runs."""
+    if summary.get("status") == "RUNNING":
+        return "running"
+    try:
+        seconds = (datetime.fromisoformat(summary["end_time"])
+                   - datetime.fromisoformat(summary["start_time"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return "—"
+    if seconds < 1:   # the service's times are whole seconds
+        return "< 1 s"
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def scope_sentence(notebook: str | None, experiment: str | None, shown: int, shown_more: bool,
+                   everywhere: int | None, everywhere_more: bool) -> str:
+    """Whose runs the table shows, and how many exist beyond them: "Runs of notebooks/03_train.ipynb: 3 of
+    the 12 runs you may see. wb.runs(all=True) shows them all." (`everywhere` None: not counted)."""
+    def count(n: int, more: bool) -> str:
+        return f"{n}+" if more else str(n)
+
+    if notebook is None and experiment is None:
+        if shown == 0:
+            return "No run was tracked yet (none you may see). Track one with `with wb.run(\"name\"):`."
+        return f"Every run you may see: {count(shown, shown_more)}."
+    what = f"notebook {notebook}" if notebook else f"experiment {experiment}"
+    if everywhere is None or (not everywhere_more and everywhere <= shown and not shown_more):
+        if shown == 0:
+            return f"No run of {what} yet, and none elsewhere you may see. Track one with `with wb.run(\"name\"):`."
+        return f"Runs of {what}: {count(shown, shown_more)}."
+    total = count(everywhere, everywhere_more)
+    if shown == 0:
+        return f"No run of {what} yet; {total} runs of other notebooks exist. `wb.runs(all=True)` shows them."
+    return (f"Runs of {what}: {count(shown, shown_more)} of the {total} runs you may see. "
+            "`wb.runs(all=True)` shows them all.")
 
 
 def checks_cell(checks: dict | None) -> str:
@@ -49,75 +112,6 @@ def datasets_cell(datasets: list[dict] | None) -> str:
     if not datasets:
         return '<span class="aios-muted">—</span>'
     return " ".join(render.badge(d.get("name") or "?", title=f"digest {d.get('digest')}") for d in datasets)
-
-
-def params_diff_table(result: dict) -> str:
-    """The parameters that differ between the compared runs: one row per key, one column per run."""
-    runs = result.get("runs") or []
-    diff = result.get("params_diff") or {}
-    same = result.get("params_same", 0)
-    if not diff:
-        return render.note(f"All {same} parameters are the same in the selected runs.")
-    head = "".join(f"<th>{render.esc(run_label(r))}</th>" for r in runs)
-    rows = []
-    for name, values in diff.items():
-        cells = "".join(f"<td>{render.esc(render.short(values.get(r['id']), 40))}</td>"
-                        if values.get(r["id"]) is not None else '<td class="aios-null">∅</td>' for r in runs)
-        rows.append(f"<tr><th>{render.esc(name)}</th>{cells}</tr>")
-    return render.box(f'<p class="aios-muted">{len(diff)} parameters differ, {same} are the same.</p>'
-                      f'<table class="aios-params-diff"><thead><tr><th>parameter</th>{head}</tr></thead>'
-                      f"<tbody>{''.join(rows)}</tbody></table>")
-
-
-def line_plot_svg(metric: str, series: dict[str, list], labels: dict[str, str], colors: dict[str, str],
-                  width: int = 280, height: int = 110) -> str:
-    """A small inline SVG of one metric's history per run (step on x, value on y)."""
-    pad = 6
-    clean = {run: [(float(s), float(v)) for s, v in points if math.isfinite(float(v))]
-             for run, points in series.items()}
-    values = [p for points in clean.values() for p in points]
-    title = f'<div class="aios-plot-title"><b>{render.esc(metric)}</b></div>'
-    if not values:
-        return title + '<p class="aios-muted">No values to plot.</p>'
-    xs, ys = [p[0] for p in values], [p[1] for p in values]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-
-    def at(x: float, y: float) -> str:
-        px = pad + (x - x0) / (x1 - x0 or 1) * (width - 2 * pad)
-        py = height - pad - (y - y0) / (y1 - y0 or 1) * (height - 2 * pad)
-        return f"{px:.1f},{py:.1f}"
-
-    shapes = []
-    for run, points in clean.items():
-        color = colors.get(run, "#555")
-        tip = f"<title>{render.esc(labels.get(run, run))}: last {render.esc(render.short(points[-1][1]))}</title>" \
-            if points else ""
-        if len(points) == 1:
-            x, y = at(*points[0]).split(",")
-            shapes.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{color}">{tip}</circle>')
-        elif points:
-            shapes.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" '
-                          f'points="{" ".join(at(*p) for p in points)}">{tip}</polyline>')
-    axis = (f'<span class="aios-muted">{render.esc(render.short(y0))} – {render.esc(render.short(y1))} '
-            f"over steps {render.esc(render.short(x0))} – {render.esc(render.short(x1))}</span>")
-    return (f'{title}<svg class="aios-lineplot" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="History of {render.esc(metric)}">'
-            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fafafa" stroke="#ddd"/>'
-            f'{"".join(shapes)}</svg><br>{axis}')
-
-
-def plots(result: dict, chosen: list[str]) -> str:
-    """One plot per chosen metric with a shared legend of the compared runs."""
-    runs = result.get("runs") or []
-    labels = {r["id"]: run_label(r) for r in runs}
-    colors = {r["id"]: COLORS[i % len(COLORS)] for i, r in enumerate(runs)}
-    legend = " ".join(f'<span style="color:{colors[r["id"]]}">■</span> {render.esc(labels[r["id"]])}' for r in runs)
-    histories = result.get("histories") or {}
-    cells = [f'<div style="display:inline-block;margin:4px 12px 4px 0;vertical-align:top">'
-             f"{line_plot_svg(m, histories.get(m) or {}, labels, colors)}</div>" for m in chosen]
-    if not cells:
-        return render.note("Choose metrics to plot.")
-    return render.box(f"<div>{legend}</div>{''.join(cells)}")
 
 
 class RunsBrowser:
@@ -144,6 +138,7 @@ class RunsBrowser:
         self.filter = w.Text(placeholder="MLflow filter, e.g. metrics.rmse < 1 and params.alpha = '0.1'",
                              continuous_update=False, layout=w.Layout(width="60%"))
         self.reload_button = w.Button(description="Reload", icon="refresh", layout=w.Layout(width="auto"))
+        self.scope = w.HTML()
         self.message = w.HTML()
         self.status = w.HTML()
         self.table = w.GridBox(layout=w.Layout(grid_gap="0 8px", overflow="auto"))
@@ -156,13 +151,14 @@ class RunsBrowser:
         self.comparison = w.HTML()
         self.plots = w.HTML()
         self.widget = w.VBox([
-            w.HTML(render.STYLE), w.HBox([self.filter, self.reload_button]), self.message, self.status, self.table,
+            w.HTML(render.STYLE + RUNS_STYLE), self.scope, w.HBox([self.filter, self.reload_button]), self.message,
+            self.status, self.table,
             w.HBox([self.previous_page, self.next_page]),
             w.HBox([self.compare_button, self.clear_button, self.selection]),
             self.comparison, self.metric_choice, self.plots])
 
         self.filter.observe(lambda _: self.reload(), names="value")
-        self.reload_button.on_click(lambda _: self.reload())
+        self.reload_button.on_click(lambda _: self.reload(recount=True))
         self.next_page.on_click(lambda _: self._next())
         self.previous_page.on_click(lambda _: self._previous())
         self.compare_button.on_click(lambda _: self.compare())
@@ -176,10 +172,33 @@ class RunsBrowser:
         display(self.widget)
 
     # -- the table -------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Back to the first page with the current filter and order."""
+    def reload(self, *, recount: bool = False) -> None:
+        """Back to the first page with the current filter and order (`recount`: also count the runs again
+        for the line above the table, as at first and on Reload)."""
         self._tokens = [None]
         self._load()
+        if recount or not self.scope.value:
+            self._say_scope()
+
+    def _count(self, **query: str) -> tuple[int, bool]:
+        """How many runs a query finds, up to SCOPE_SAMPLE (and whether there are more)."""
+        sample = self.client.get("runs?" + urlencode({"limit": SCOPE_SAMPLE, **query}))
+        return len(sample.get("runs") or []), bool(sample.get("next_page_token"))
+
+    def _say_scope(self) -> None:
+        """The line above the table: whose runs these are, and how many the reader may see elsewhere (counted
+        without the filter box, so it says what exists, not what matches)."""
+        scope = {k: v for k, v in (("notebook", self.notebook), ("experiment", self.experiment)) if v}
+        try:   # one page each, as fast as the table's own
+            shown, shown_more = self._count(**scope)
+            everywhere, everywhere_more = self._count() if scope else (None, False)
+        except SERVICE_ERRORS:   # the table's own message says what failed
+            self.scope.value = ""
+            return
+        sentence = scope_sentence(self.notebook, self.experiment, shown, shown_more, everywhere, everywhere_more)
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", render.esc(sentence))
+        self.scope.value = render.box(f'<p class="aios-runs-scope" role="note" data-testid="aios-runs-scope">'
+                                      f"{text}</p>")
 
     def sort_by(self, key: str, direction: str | None = None) -> None:
         """Order by `key` (e.g. "metrics.`rmse`"); without `direction`, a repeated key flips it."""
@@ -239,7 +258,11 @@ class RunsBrowser:
             return checks_cell(run.get("checks"))
         if kind == "datasets":
             return datasets_cell(run.get("datasets"))
-        field = {"run": "name", "started": "start_time"}.get(kind, kind)
+        if kind == "started":
+            return render.esc(human_time(run.get("start_time")))
+        if kind == "duration":
+            return render.esc(duration_text(run))
+        field = {"run": "name"}.get(kind, kind)
         value = run_label(run) if kind == "run" else run.get(field)
         text = render.esc(render.short(value, 32))
         return f'<span title="{render.esc(run.get("id"))}">{text}</span>' if kind == "run" else text
@@ -276,8 +299,8 @@ class RunsBrowser:
             self.status.value = render.box(f'<span class="aios-muted">Runs {first + 1:,}–{first + len(runs):,}'
                                            f" · ordered by {render.esc(self.order_by)}</span>")
         elif len(self._tokens) == 1:
-            hint = " matching the filter" if self.filter.value.strip() else ""
-            self.status.value = render.note(f"No runs{hint} yet. Track one with `with wb.run(...)`.")
+            # The scope line above says whether runs exist elsewhere: never "no runs" when they do.
+            self.status.value = render.note("No run matches the filter.") if self.filter.value.strip() else ""
         else:
             self.status.value = render.note("No more runs.")
         self._show_selection()
@@ -361,11 +384,14 @@ def _this_notebook() -> str | None:
         return None
 
 
-def runs(client=None, notebook: str | None = None, *, experiment: str | None = None) -> RunsBrowser:
+def runs(client=None, notebook: str | None = None, *, experiment: str | None = None,
+         all: bool = False) -> RunsBrowser:
     """A runs browser for `client` (default: the service `wb.connect()` found).
 
-    By default it shows the runs of the running notebook; `experiment=` shows one experiment and
-    `notebook=""` shows every run."""
+    By default it shows the runs of the running notebook (and says how many exist elsewhere);
+    `experiment=` shows one experiment; `all=True` (or `notebook=""`) shows every run you may see."""
+    if all:
+        notebook, experiment = "", None
     if client is None:
         # lazy: HTTP client (urllib, ssl) only when no client is passed
         from aios_workbench.kernel import client as client_module

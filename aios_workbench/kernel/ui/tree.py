@@ -83,8 +83,9 @@ def visible_rows(roots: list[TreeNode], expanded: set[str]) -> list[TreeNode]:
 
 
 def flat_rows(datasets: list[dict]) -> list[TreeNode]:
-    """Search results: one row per dataset, full names, in the given (ranked) order."""
-    return [TreeNode(f"d:{d.get('name', '')}", "dataset", str(d.get("name", "")), 1, dataset=d, size=1)
+    """Search results: one row per dataset, full names and why each matched, in the given (ranked) order."""
+    return [TreeNode(f"d:{d.get('name', '')}", "dataset",
+                     str(d.get("name", "")) + (f" — {d['why']}" if d.get("why") else ""), 1, dataset=d, size=1)
             for d in datasets]
 
 

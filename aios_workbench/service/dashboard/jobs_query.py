@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 
+from aios_workbench.jobs.wording import trigger_words
 from aios_workbench.store.database import MetadataStore
 from aios_workbench.store.models import Job, JobRun
 
@@ -103,6 +104,7 @@ def runs(store: MetadataStore, *, job: str | None = None, limit: int = 200,
         out.append({
             "id": run.id, "job": name, "identity": identity, "created_by": created_by, "version": run.version,
             "status": run.status, "trigger": run.trigger, "attempt": run.attempt,
+            "trigger_words": trigger_words(run.trigger, attempt=run.attempt or 1),
             "created_at": _iso(run.created_at), "started_at": _iso(started), "finished_at": _iso(finished),
             "duration_s": (finished - started).total_seconds() if started and finished else None,
             "cells": f"{run.cells_done}/{run.cells_total}" if run.cells_total else "",

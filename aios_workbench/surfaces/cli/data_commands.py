@@ -355,9 +355,9 @@ def policy_explain(ctx, user, dataset, as_json):
         lines = [f"{i['user']} (roles: {', '.join(i['roles']) or 'none'}) on {i['dataset']}: "
                  + ("ALLOWED" if i["allowed"] else "DENIED"), f"  because {i['rule']}"]
         for c in i["columns"]:
-            lines.append(f"  {c['name']:<24} " + (f"masked ({c['mask']}) by {c['rule']}" if c["mask"] else "visible"))
+            lines.append(f"  {c['name']:<24} " + (f"masked ({c['mask']}) by the rule ‘{c['rule']}’" if c["mask"] else "visible"))
         if i["row_filter"]:
-            lines.append(f"  rows: only where {i['row_filter']['predicate']}  ({i['row_filter']['rule']})")
+            lines.append(f"  rows: only where {i['row_filter']['predicate']}  (the rule ‘{i['row_filter']['rule']}’)")
         elif i["allowed"]:
             lines.append("  rows: all")
         return lines

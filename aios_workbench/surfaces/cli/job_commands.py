@@ -37,12 +37,16 @@ def _job_lines(rows: list[dict]) -> list[str]:
 
 
 def _run_lines(r: dict) -> list[str]:
+    # lazy: the service's engines, once a run is shown
+    from aios_workbench.service.jobs import duration_words, moment_words
+
     progress, duration = r["progress"], r["duration_seconds"]
-    lines = [f"run {r['id']} of job {r['job']} (version {r['version']}, attempt {r['attempt']}): {r['status'].upper()}",
-             f"  trigger {r['trigger']}, requested by {r['requested_by']}, executor {r['executor']}"
-             + (f", occurrence {_short(r['occurrence'])}" if r["occurrence"] else ""),
-             f"  queued {_short(r['created_at'])}  started {_short(r['started_at'])}  "
-             f"finished {_short(r['finished_at'])}  duration {'-' if duration is None else duration} s",
+    verdict = (r.get("verdict") or r["status"]).replace("_", " ")
+    lines = [f"run {r['id']} of job {r['job']} (version {r['version']}, attempt {r['attempt']}): {verdict.upper()}",
+             f"  {r.get('trigger_words') or r['trigger']}, requested by {r['requested_by']}, executor {r['executor']}"
+             + (f", for {moment_words(r['occurrence'])}" if r["occurrence"] else ""),
+             f"  queued {moment_words(r['created_at'])}, started {moment_words(r['started_at'])}, "
+             f"finished {moment_words(r['finished_at'])}, took {duration_words(duration)}",
              f"  progress: {progress['cells_done']} of {progress['cells_total']} code cells run"]
     if r["parameters"]:
         lines.append("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in r["parameters"].items()))
@@ -63,12 +67,14 @@ def _run_lines(r: dict) -> list[str]:
 def _history_lines(rows: list[dict]) -> list[str]:
     if not rows:
         return ["no runs yet"]
-    lines = [f"{'run':>6} {'status':<10} {'att':>3} {'trigger':<16} {'started (UTC)':<19} {'secs':>8} progress"]
+    from aios_workbench.service.jobs import duration_words  # lazy: the service's engines, once runs are listed
+
+    lines = [f"{'run':>6} {'status':<13} {'att':>3} {'trigger':<16} {'started (UTC)':<19} {'took':>10} progress"]
     for r in rows:
-        secs = f"{r['duration_seconds']:.1f}" if r["duration_seconds"] is not None else "-"
         cells = f"{r['progress']['cells_done']}/{r['progress']['cells_total']}"
-        lines.append(f"{r['id']:>6} {r['status']:<10} {r['attempt']:>3} {r['trigger'][:16]:<16} "
-                     f"{_short(r['started_at']):<19} {secs:>8} {cells}")
+        status = (r.get("verdict") or r["status"]).replace("_", " ")
+        lines.append(f"{r['id']:>6} {status:<13} {r['attempt']:>3} {r['trigger'][:16]:<16} "
+                     f"{_short(r['started_at']):<19} {duration_words(r['duration_seconds']):>10} {cells}")
     return lines
 
 
@@ -100,25 +106,19 @@ def show(ctx, name, as_json):
         data = service.jobs.show(local_user(), name)
 
     def human(d):
+        from aios_workbench.service.jobs import moment_words  # lazy: the service's engines, once a job is shown
+
         yield f"job {d['name']} (version {d['version']}, {d['version_status'] or 'no version record'})"
         yield f"  notebook {d['notebook']}, runs as {d['identity']}, created by {d['created_by']}"
-        yield f"  schedule: {d['schedule']}{'  [PAUSED]' if d['paused'] else ''}"
-        yield "  next runs (UTC): " + (", ".join(_short(t) for t in d["upcoming"]) or "none")
+        yield f"  schedule: {d['schedule']}{' (paused)' if d['paused'] else ''}"
+        yield "  next runs: " + (", ".join(moment_words(t) for t in d["upcoming"]) or "none")
         spec = d["spec"]
-        yield (f"  timeout {spec['timeout_seconds']} s, retries {spec['retries']['max']}, "
-               f"max concurrent {spec['max_concurrent']}, catch-up {spec['catch_up']['policy']}, "
-               f"executor {spec['executor']}")
         if spec["parameters"]:
             yield "  parameters: " + ", ".join(f"{k}={v!r}" for k, v in spec["parameters"].items())
-        triggers = spec["triggers"]
-        if triggers["after_success"] or triggers["on_monitor_failure"]:
-            yield "  also runs " + "; ".join(
-                [f"after {j} succeeds" for j in triggers["after_success"]]
-                + [f"when monitor {m} fails" for m in triggers["on_monitor_failure"]])
-        notes = spec["notifications"]
-        if notes["webhooks"] or notes["emails"]:
-            yield (f"  notifies {', '.join([*notes['emails'], *notes['webhooks']])} "
-                   f"on {', '.join(sorted(notes['on']))}")
+        for setting in d["settings"]:   # in words, as the job page says them (webhooks by host)
+            yield f"  {setting['section'].lower()}, {setting['label'].lower()}: {setting['value']}"
+        if d["triggered_by_this"]:
+            yield "  when it succeeds, starts: " + ", ".join(d["triggered_by_this"])
         yield "  recent runs:"
         yield from ("    " + line for line in _history_lines(d["recent_runs"]))
 
@@ -268,7 +268,33 @@ def history(ctx, name, limit, before_id, as_json):
 # -- aios runs --------------------------------------------------------------------------------------------
 @click.group("runs")
 def runs_group():
-    """Job runs: show, log, open, rerun."""
+    """Job runs: ls (every job's), show, log, open, rerun."""
+
+
+@runs_group.command("ls")
+@click.option("--job", help="Only this job's runs.")
+@click.option("--status", help="Only runs with this verdict: queued, running, succeeded, checks_failed, failed, "
+                               "timed_out or cancelled.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--before-id", type=click.IntRange(1), help="Page further back: the last run id shown.")
+@JSON
+@click.pass_context
+def runs_ls(ctx, job, status, limit, before_id, as_json):
+    """List the runs of every job (or --job's), newest first, with each one's verdict."""
+    with local_workbench(ctx) as service:
+        data = service.jobs.all_runs(local_user(), job=job, status=status, limit=limit, before_id=before_id)
+
+    def human(d):
+        if not d["runs"]:
+            yield "no runs match"
+            return
+        width = max(len(r["job"] or "") for r in d["runs"])
+        for line, run in zip(_history_lines(d["runs"]), [None, *d["runs"]], strict=True):
+            yield f"{(run['job'] if run else 'job'):<{width}}  {line}"
+        if d["next_before_id"]:
+            yield f"(more: --before-id {d['next_before_id']})"
+
+    emit(data, as_json=as_json, human=human)
 
 
 @runs_group.command("show")

@@ -16,6 +16,7 @@ import panel as pn
 import param
 
 from aios_workbench.core.errors import AuthenticationRequired, WorkbenchError
+from aios_workbench.surfaces.dashboard import theme
 from aios_workbench.surfaces.dashboard.auth import session_cookie
 from aios_workbench.surfaces.dashboard.pages.common import esc, problem
 
@@ -39,7 +40,8 @@ def offline_design():
     from panel.theme.fast import Fast
 
     # Same class name: Panel finds a design's bundled files by the lower-cased class name.
-    return type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {}}, "__module__": __name__})
+    return type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {}}, "__module__": __name__,
+                                  "modifiers": theme.design_modifiers()})
 
 
 class DashboardApp(param.Parameterized):
@@ -52,7 +54,7 @@ class DashboardApp(param.Parameterized):
         super().__init__(**params)
         self.data = data
         self.title = title
-        self._main = pn.Column(sizing_mode="stretch_width", min_height=400)
+        self._main = pn.Column(sizing_mode="stretch_width", min_height=400, stylesheets=[theme.stylesheet()])
         self._lock = threading.Lock()
         self._shown = None   # the key of the page in the main area
 
@@ -91,14 +93,15 @@ class DashboardApp(param.Parameterized):
             f'<span data-testid="current-user">{esc(self.data.user)}</span> ({esc(roles)}) · '
             f'<a href="./logout" style="color:white" data-testid="logout">Log out</a></div>',
             sizing_mode="stretch_width", align="center")
-        note = pn.pane.HTML('<p style="font-size:.8em;color:#52606d">Everything here is read through the governed '
-                            "path as you: masks and row filters apply on every page and every download.</p>")
+        note = pn.pane.HTML(f'<p style="font-size:.8em;color:{theme.tone("muted")}">Everything here is read through '
+                            "the governed path as you: masks and row filters apply on every page and every download."
+                            "</p>", stylesheets=[theme.stylesheet()])
         if pn.state.location is not None:
             pn.state.location.sync(self, {"page": "page"})
         if self._shown is None:   # syncing a `?page=` from the URL has shown it already
             self.show()
         return pn.template.FastListTemplate(
-            title=self.title, sidebar=[nav, note], header=[who], sidebar_width=230,
+            title=self.title, sidebar=[nav, note], header=[who, theme.switch()], sidebar_width=230,
             main=[self._main],
             accent="#0b6e99", font="system-ui, -apple-system, 'Segoe UI', sans-serif", font_url="",
             theme_toggle=False, main_layout=None, design=offline_design())

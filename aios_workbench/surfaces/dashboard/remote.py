@@ -33,6 +33,7 @@ class RemotePreviewPage:
     row_count_source: str | None = None
     order_by: str | None = None
     descending: bool = False
+    applied: str = ""   # what governance did to the page for this user, in words (the service's)
 
     @property
     def table(self):

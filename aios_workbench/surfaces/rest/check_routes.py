@@ -6,8 +6,13 @@ import asyncio
 
 from tornado import web
 
+from aios_workbench.core.errors import UsageError
 from aios_workbench.schemas.checks import (
     CheckHistoryQuery,
+    CheckOverview,
+    CheckOverviewQuery,
+    CheckReport,
+    CheckReportQuery,
     CheckResults,
     CheckSuites,
     EvidentlyReport,
@@ -55,6 +60,41 @@ class CheckHistoryRoute(RouteMixin):
         self.write_json({"runs": runs})
 
 
+class CheckOverviewRoute(RouteMixin):
+    """GET checks/overview?dataset=&kind=&notebook=&limit=: the caller's checks grouped by check, each with
+    its latest verdict and history, and a summary in words."""
+
+    path = "checks/overview"
+    query_model = {"get": CheckOverviewQuery}
+    response_model = {"get": CheckOverview}
+
+    @web.authenticated
+    async def get(self):
+        arg = self.get_query_argument
+        overview = await asyncio.to_thread(
+            self.service.checks.overview, self.user_name, dataset=arg("dataset", None) or None,
+            kind=arg("kind", None) or None, notebook=arg("notebook", None) or None,
+            limit=_int_arg(self, "limit", 200, low=1, high=500))
+        self.write_json(overview)
+
+
+class CheckReportRoute(RouteMixin):
+    """GET checks/report?id=: one ledger run in words (a drift run's summary and columns with their
+    distributions; any other run's items)."""
+
+    path = "checks/report"
+    query_model = {"get": CheckReportQuery}
+    response_model = {"get": CheckReport}
+
+    @web.authenticated
+    async def get(self):
+        if not self.get_query_argument("id", ""):
+            raise UsageError("checks/report needs the run's id", input="id",
+                             fix="e.g. ?id=12 (the `id` of a run in checks/history or checks/overview)")
+        run_id = _int_arg(self, "id", 1, low=1, high=2**62)
+        self.write_json(await asyncio.to_thread(self.service.checks.report, self.user_name, run_id))
+
+
 class CheckSuitesRoute(RouteMixin):
     """GET checks/suites: the quality suites and monitors declared in governance/checks.yaml."""
 
@@ -83,4 +123,5 @@ class EvidentlyReportRoute(RouteMixin):
         self.write_json(report)
 
 
-ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckSuitesRoute, EvidentlyReportRoute]
+ROUTES = [RunCheckRoute, CheckHistoryRoute, CheckOverviewRoute, CheckReportRoute, CheckSuitesRoute,
+          EvidentlyReportRoute]

@@ -36,6 +36,7 @@ from aios_workbench.schemas.jobs import (
     RunLogQuery,
     RunOutputQuery,
     RunQuery,
+    RunsQuery,
 )
 from aios_workbench.schemas.promotion import JobNameQuery
 from aios_workbench.service.jobs import positive_id
@@ -173,6 +174,30 @@ class HistoryRoute(RouteMixin):
         self.write_json(await asyncio.to_thread(page))
 
 
+class AllRunsRoute(RouteMixin):
+    """GET jobs/runs?job=&status=&limit=&before_id=: every job's runs, newest first, keyset paged; `status`
+    filters on the verdict (checks_failed included) (anyone authenticated; errors and paths only on runs of
+    jobs the caller may control)."""
+
+    path = "jobs/runs"
+    query_model = {"get": RunsQuery}
+    response_model = {"get": JobRunPage}
+
+    @web.authenticated
+    async def get(self):
+        jobs, arg = self.service.jobs, self.get_query_argument
+        limit, before_id = _int_arg(self, "limit", 50, low=1, high=500), _before_id(self)
+        job, status = arg("job", "") or None, arg("status", "") or None
+
+        def page() -> dict:
+            data = jobs.all_runs(self.user_name, job=job, status=status, limit=limit, before_id=before_id)
+            for row in data["runs"]:
+                _relative(self.service.workspace, row)
+            return data
+
+        self.write_json(await asyncio.to_thread(page))
+
+
 class RunRoute(RouteMixin):
     """GET jobs/runs/run?id=: status, progress (cell n of m), timings, failing cell, paths."""
 
@@ -284,5 +309,5 @@ class AcknowledgeAlertRoute(RouteMixin):
                                                 surface="api"))
 
 
-ROUTES = [JobsRoute, JobRoute, RunJobRoute, PauseRoute, ResumeRoute, HistoryRoute, RunRoute, RunLogRoute,
-          RunOutputRoute, CancelRunRoute, RerunRoute, AlertsRoute, AcknowledgeAlertRoute]
+ROUTES = [JobsRoute, JobRoute, RunJobRoute, PauseRoute, ResumeRoute, HistoryRoute, AllRunsRoute, RunRoute,
+          RunLogRoute, RunOutputRoute, CancelRunRoute, RerunRoute, AlertsRoute, AcknowledgeAlertRoute]

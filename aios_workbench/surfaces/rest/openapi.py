@@ -63,6 +63,8 @@ REFUSALS: dict[str, dict[int, str]] = {
                         403: "A dataset the check reads is not readable by the caller, or `mlflow_run_id` names "
                              "another user's run."},
     "GET checks/history": {403: "A `dataset` filter the caller may not read."},
+    "GET checks/overview": {403: "A `dataset` filter the caller may not read."},
+    "GET checks/report": {404: "No run with this id among those the caller may see."},
     "GET checks/suites": {422: "governance/checks.yaml is malformed (the message names the line)."},
     "POST checks/evidently": {400: "A relation is neither a dataset name nor a parenthesised SELECT, or sample_rows "
                                    "is out of range."},

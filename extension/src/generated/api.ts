@@ -248,6 +248,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/checks/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET checks/overview?dataset=&kind=&notebook=&limit=: the caller's checks grouped by check, each with its latest verdict and history, and a summary in words. */
+        get: operations["getChecksOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/checks/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET checks/report?id=: one ledger run in words (a drift run's summary and columns with their distributions; any other run's items). */
+        get: operations["getChecksReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/checks/suites": {
         parameters: {
             query?: never;
@@ -602,6 +636,23 @@ export interface paths {
         };
         /** GET jobs/history?name=&limit=&before_id=: a job's runs, newest first, keyset paged (anyone authenticated; errors and paths only for those who may control the job). */
         get: operations["getJobsHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET jobs/runs?job=&status=&limit=&before_id=: every job's runs, newest first, keyset paged; `status` filters on the verdict (checks_failed included) (anyone authenticated; errors and paths only on runs of jobs the caller may control). */
+        get: operations["getJobsRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1010,10 +1061,30 @@ export interface components {
             acknowledged_by: string | null;
             acknowledged_at: string | null;
             resolved_at: string | null;
+            /** @description What caused it: the failed run, the monitor's check result, what waits for approval. */
+            cause?: components["schemas"]["AlertCause"] | null;
+            /** @description Further evidence: the checks a failed run failed, the decision app a threshold monitor points to. */
+            related?: components["schemas"]["AlertCause"][];
             /** @description Only in the answer of an acknowledgement: whether this call acknowledged the alert, or it already was (acknowledged_by and acknowledged_at say by whom and when) or resolved; only the first acknowledgement changes the alert. */
             acknowledgement?: ("acknowledged" | "already_acknowledged" | "already_resolved") | null;
             /** @description Only in the answer of an acknowledgement: what happened, in words. */
             message?: string | null;
+        };
+        /**
+         * AlertCause
+         * @description What caused an alert (or evidence of it), in words, and where it opens.
+         */
+        AlertCause: {
+            /** @enum {string} */
+            kind: "job_run" | "check_result" | "monitor" | "job_version" | "action" | "app";
+            /** @description Which one: a run id, a ledger id, a monitor's name, JOB:vN, an action id. */
+            id: string;
+            /** @description In words, e.g. "Run 41 of job nightly_sales failed". */
+            label: string;
+            /** @description None when the caller may not open it (`note` says why). */
+            target: components["schemas"]["AlertTarget"] | null;
+            /** @description Why it does not open, when it does not. */
+            note?: string | null;
         };
         /** AlertCounts */
         AlertCounts: {
@@ -1026,6 +1097,32 @@ export interface components {
             alerts: components["schemas"]["Alert"][];
             counts: components["schemas"]["AlertCounts"];
             next_before_id: number | null;
+        };
+        /**
+         * AlertTarget
+         * @description What to open for a cause: `opens` names the view, the other keys say which one. Each surface opens it
+         *     its own way (the dashboard's pages, the sidebar's sections).
+         */
+        AlertTarget: {
+            /** @enum {string} */
+            opens: "job_run_output" | "job" | "check_result" | "check" | "action" | "app";
+            job?: string | null;
+            run_id?: number | null;
+            version?: number | null;
+            /** @description The check result's ledger id. */
+            ledger_id?: number | null;
+            /** @description The check's name in the ledger, e.g. "monitor:sales_drift". */
+            check?: string | null;
+            /** @description The check's kind (quality, drift, fairness, explain). */
+            kind?: string | null;
+            action_id?: number | null;
+            app?: string | null;
+            /** @description The app's form values. */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A path under the API that serves it, e.g. a run's output as HTML. */
+            href?: string | null;
         };
         /** AlertTrendDay */
         AlertTrendDay: {
@@ -1193,6 +1290,11 @@ export interface components {
             /** @default 10 */
             max_runs: number;
         };
+        /** CategoryCount */
+        CategoryCount: {
+            checks: number;
+            failed: number;
+        };
         /** Change */
         Change: {
             field: string;
@@ -1211,6 +1313,36 @@ export interface components {
             trend: components["schemas"]["PassRateDay"][];
         };
         /**
+         * CheckGroup
+         * @description One check (a suite, a drift check, a monitor, a fairness check, an explanation) with its standing.
+         */
+        CheckGroup: {
+            /** @description kind:name, stable across runs. */
+            key: string;
+            /** @enum {string} */
+            category: "quality" | "drift" | "monitor" | "fairness" | "explain";
+            /** @description The check's name as a person reads it. */
+            label: string;
+            name: string;
+            datasets: string[];
+            /** @description Its newest run; null when it never ran. */
+            latest: components["schemas"]["CheckLatest"] | null;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error" | "never";
+            /** @description Its newest runs (up to 20), newest first. */
+            history: components["schemas"]["CheckHistoryPoint"][];
+            runs: number;
+            failed_runs: number;
+            description: string;
+        };
+        /** CheckHistoryPoint */
+        CheckHistoryPoint: {
+            id: number;
+            at: string;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error";
+        };
+        /**
          * CheckItem
          * @description One assertion, or one column's test, inside a check.
          */
@@ -1226,6 +1358,64 @@ export interface components {
             detail: {
                 [key: string]: unknown;
             };
+        };
+        /** CheckItemRow */
+        CheckItemRow: {
+            name: string;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error";
+            /** @description The rule or test. */
+            test: string;
+            value: string;
+            why: string;
+            /** @description Failing example rows, masked as for the runner. */
+            examples: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
+         * CheckLatest
+         * @description A check's newest run, in brief.
+         */
+        CheckLatest: {
+            id: number;
+            at: string;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error";
+            user: string;
+            verdict: string;
+            notebook: string | null;
+            kind: string;
+            /** @description A failure blocks promotion. */
+            required: boolean;
+        };
+        /**
+         * CheckOverview
+         * @description The caller's checks grouped by check, as the dashboard's Quality page shows them.
+         */
+        CheckOverview: {
+            /** @description In category order (suites, drift, monitors, fairness, explanations), newest first within one. */
+            checks: components["schemas"]["CheckGroup"][];
+            summary: components["schemas"]["CheckSummary"];
+            /** @description The newest run read: poll `checks/history?limit=1` and reload when its id differs. */
+            newest_id: number | null;
+            /** @description Each category's heading, e.g. drift: "Drift checks". */
+            titles: {
+                [key: string]: string;
+            };
+            /** @description Each status in words, e.g. warn: "passed with warnings". */
+            words: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * CheckReport
+         * @description One run as a person reads it: `drift` for a drift run (monitors included), else `rows`.
+         */
+        CheckReport: {
+            run: components["schemas"]["LedgerRun"];
+            drift: components["schemas"]["DriftReport"] | null;
+            rows: components["schemas"]["CheckItemRow"][] | null;
         };
         /**
          * CheckResult
@@ -1267,6 +1457,22 @@ export interface components {
             suites: components["schemas"]["SuiteInfo"][];
             monitors: components["schemas"]["MonitorInfo"][];
         };
+        /** CheckSummary */
+        CheckSummary: {
+            checks: number;
+            runs: number;
+            passed: number;
+            passed_with_warnings: number;
+            failed: number;
+            could_not_run: number;
+            not_run_yet: number;
+            failing: number;
+            by_category: {
+                [key: string]: components["schemas"]["CategoryCount"];
+            };
+            /** @description The counts in words, e.g. "5 checks: 3 passed, 2 failed." */
+            sentence: string;
+        };
         /** ColumnProfile */
         ColumnProfile: {
             name: string;
@@ -1288,6 +1494,14 @@ export interface components {
             histogram?: components["schemas"]["HistogramBin"][] | null;
             /** @description Most frequent values of low-cardinality columns. */
             top?: components["schemas"]["TopValue"][] | null;
+        };
+        /**
+         * ComponentVersion
+         * @description An engine the workbench runs on, e.g. DuckDB 1.5.5.
+         */
+        ComponentVersion: {
+            name: string;
+            version: string;
         };
         /**
          * ConnectorHealth
@@ -1475,6 +1689,8 @@ export interface components {
             verdict: string;
             checks: components["schemas"]["JobRunChecks"];
             trigger: string;
+            /** @description How it started, in words: "on schedule", "re-run of run 12". */
+            trigger_words: string;
             attempt: number;
             created_at: string | null;
             started_at: string | null;
@@ -1634,6 +1850,10 @@ export interface components {
             dataset: string;
             /** @description Rows the caller sees (after the row filter). */
             rows: number;
+            /** @description The same in words with the row filter that applies, e.g. "73 rows you can see (row filter: region = 'EU')". */
+            rows_label: string;
+            /** @description The caller's row filter as DuckDB SQL, or null. */
+            row_filter: string | null;
             /** @description Rows the statistics were computed over (fewer when sampled). */
             profiled_rows: number;
             approximate: boolean;
@@ -1656,6 +1876,8 @@ export interface components {
             /** @description Empty when the caller may not read the dataset. */
             columns: components["schemas"]["ExplainedColumn"][];
             row_filter: components["schemas"]["RowFilter"] | null;
+            /** @description What applied to the caller in one sentence: which columns are masked and the row filter, or that nothing is masked or filtered. */
+            summary: string;
         };
         /** DownstreamCounts */
         DownstreamCounts: {
@@ -1672,6 +1894,53 @@ export interface components {
             columns: {
                 [key: string]: number;
             };
+        };
+        /** DriftColumn */
+        DriftColumn: {
+            column: string;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error";
+            /** @description drifted, no drift or not tested. */
+            verdict: string;
+            /** @description The statistical test, e.g. "Wasserstein distance (normed)". */
+            test: string;
+            /** @description The statistic, formatted. */
+            statistic: string;
+            threshold: number | null;
+            /** @description The verdict in words, e.g. "drifted: 0.186 ≥ threshold 0.1". */
+            why: string;
+            /** @description numeric or categorical. */
+            kind: string | null;
+            /** @description Reference and current shares: {kind: histogram, lo, hi, ref, cur} or {kind: categories, labels, ref, cur}. */
+            distribution: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** DriftReport */
+        DriftReport: {
+            tested: number;
+            /** @description The columns that drifted. */
+            drifted: string[];
+            /** @description Share of tested columns that drifted. */
+            share: number | null;
+            /** @description The share at which the dataset counts as drifted. */
+            share_needed: number | null;
+            dataset_drifted: boolean;
+            /** @enum {string} */
+            status: "pass" | "warn" | "fail" | "error";
+            /** @description The run's verdict sentence. */
+            why: string;
+            /** @description Drifted columns first. */
+            columns: components["schemas"]["DriftColumn"][];
+            /** @description Columns not tested, with why. */
+            skipped: {
+                [key: string]: unknown;
+            };
+            /** @description A monitor's reference and current periods. */
+            windows: {
+                [key: string]: unknown;
+            } | null;
+            withheld: string | null;
         };
         /**
          * Empty
@@ -1728,10 +1997,16 @@ export interface components {
             name: string;
             type: string;
             classifications: string[];
+            /** @description What the column holds by its classifications, in words (e.g. 'e-mail addresses'); empty when it has none. */
+            about: string;
+            /** @description Each classification with its origin, evidence and confidence. */
+            tags: components["schemas"]["TagSource"][];
             /** @description The mask applied for the caller (hash, partial, redact, ...), or null. */
             mask: string | null;
-            /** @description The policy rule that masks it. */
+            /** @description The policy rule that masks it, in words: its `description:` in governance/policy.yaml, else a generated sentence. */
             rule: string | null;
+            /** @description What the caller sees instead of the value, in words; null when unmasked. */
+            shows: string | null;
         };
         /** FailingCell */
         FailingCell: {
@@ -1812,7 +2087,8 @@ export interface components {
         };
         /**
          * JobDetail
-         * @description One job with its spec, next five occurrences, parameter schema and latest runs.
+         * @description One job with its spec, next five occurrences, parameter schema, its settings in words and latest runs.
+         *     Webhook URLs in `spec` keep their path (it may hold a token) only for those who may control the job.
          */
         JobDetail: {
             name: string;
@@ -1832,6 +2108,9 @@ export interface components {
             /** @description Whether the caller may run, pause or delete it. */
             can_control: boolean;
             recent_runs: components["schemas"]["JobRun"][];
+            settings: components["schemas"]["JobSetting"][];
+            /** @description Jobs that run after this one succeeds. */
+            triggered_by_this: string[];
             spec: components["schemas"]["JobSpec"];
             upcoming: string[];
             version_status: ("active" | "pending_approval" | "rejected" | "refused") | null;
@@ -1884,6 +2163,8 @@ export interface components {
             occurrence: string | null;
             /** @description schedule, manual, retry, rerun:RUN, after:JOB, monitor:NAME, ... */
             trigger: string;
+            /** @description How it started, in words: "on schedule", "re-run of run 12", "after job etl succeeded, attempt 2". */
+            trigger_words: string;
             attempt: number;
             retry_of: number | null;
             /** @enum {string} */
@@ -1930,6 +2211,17 @@ export interface components {
             /** @description Newest first. */
             runs: components["schemas"]["JobRun"][];
             next_before_id: number | null;
+        };
+        /**
+         * JobSetting
+         * @description One of a job's settings in words, e.g. {section: Retries, label: Wait between attempts,
+         *     value: "30 s, ×2 each time, at most 1 h"}. Webhooks are named by their host only.
+         */
+        JobSetting: {
+            /** @enum {string} */
+            section: "Retries" | "Time limits" | "Notifications" | "Triggers" | "Running";
+            label: string;
+            value: string;
         };
         /**
          * JobSpec
@@ -2047,6 +2339,8 @@ export interface components {
             datasets_read: string[];
             /** @description Whether the job runs this version. */
             current: boolean;
+            /** @description What it changed against the version before it, one sentence each (empty for the first version). */
+            changes: string[];
         };
         /** JobVersions */
         JobVersions: {
@@ -2149,6 +2443,8 @@ export interface components {
             edges: components["schemas"]["LineageEdge"][];
             truncated: boolean;
             counts: components["schemas"]["UpstreamCounts"] | components["schemas"]["DownstreamCounts"];
+            /** @description What the graph holds in words, e.g. '2 jobs and 3 datasets downstream; read 14 times'; every surface shows this one count. */
+            summary: string;
         };
         /**
          * MaskedColumnProfile
@@ -2160,6 +2456,17 @@ export interface components {
             masked: true;
             mask: string | null;
             rows: number;
+        };
+        /**
+         * MatchReason
+         * @description One place a search matched: the field, its text (a description is cut to a snippet around the match)
+         *     and the [start, end) character ranges of the matching words in that text.
+         */
+        MatchReason: {
+            /** @enum {string} */
+            field: "name" | "column" | "tag" | "description" | "owner" | "source";
+            text: string;
+            highlights: number[][];
         };
         /**
          * ModelChecks
@@ -2345,6 +2652,8 @@ export interface components {
             row_count_source: ("count" | "scan") | null;
             order_by: string | null;
             descending: boolean;
+            /** @description What governance did to this page for the caller, in words: the masked columns and the row filter, or that nothing was masked or filtered. */
+            applied: string;
         };
         /** Progress */
         Progress: {
@@ -2703,6 +3012,7 @@ export interface components {
         RowFilter: {
             /** @description The filter as DuckDB SQL, e.g. region = 'EU'. */
             predicate: string;
+            /** @description The row filter rule in words. */
             rule: string;
         };
         /** RunAppArguments */
@@ -2884,6 +3194,8 @@ export interface components {
         RunSummary: {
             id: string;
             name: string | null;
+            /** @description A label no other run of the same answer has: the name, with the parameter that tells same-named runs apart or a short id (tracking/run_labels.py). */
+            label: string;
             experiment_id: string;
             experiment: string;
             /** @description MLflow's run status: RUNNING, FINISHED, FAILED, KILLED, SCHEDULED. */
@@ -2907,6 +3219,8 @@ export interface components {
         RunsPage: {
             runs: components["schemas"]["RunSummary"][];
             next_page_token: string | null;
+            /** @description Base URL of MLflow's UI (`aios mlflow`), for links to a run's page (`#/experiments/ID/runs/ID`) and artifacts; None: no UI to link. */
+            mlflow_ui?: string | null;
         };
         /** SampledRows */
         SampledRows: {
@@ -2961,6 +3275,10 @@ export interface components {
             score: number;
             matched_fields: string[];
             matched_columns: string[];
+            /** @description Why it matched, strongest field first. */
+            reasons: components["schemas"]["MatchReason"][];
+            /** @description The same in words, e.g. 'name and 2 columns (contact_email, contact_phone)'. */
+            why: string;
         };
         /** SearchHits */
         SearchHits: {
@@ -3015,6 +3333,8 @@ export interface components {
             store: components["schemas"]["StoreHealth"];
             connectors: components["schemas"]["ConnectorHealth"][];
             checked_at: string;
+            /** @description Python and the engines installed (DuckDB, MLflow, Evidently, Papermill, JupyterLab, Panel) with their versions. */
+            components: components["schemas"]["ComponentVersion"][];
             /** @description Whether the workspace's state (state folder, metadata store file, key files, secrets file, audit witness) is the service account's alone; null when it could not be checked. Team mode refuses to start otherwise. */
             state_private: boolean | null;
             /** @description What of the state other accounts may read, write or enter, each as 'path (what, mode)': on a Jupyter server of the caller's own, and to auditors; null to others. */
@@ -3056,8 +3376,10 @@ export interface components {
              * @enum {string}
              */
             origin: "policy" | "scan" | "lineage" | "unverified" | "kept";
-            /** @description The same in words, e.g. 'inherited from supplier_master.main.suppliers.contact_email via column lineage (write by carol)'. */
+            /** @description The same in words, e.g. 'inherited from supplier_master.main.suppliers.contact_email via column lineage (write by carol)'; for the scan, its evidence (counts and shares, never a value). */
             detail: string;
+            /** @description The scan's confidence in its verdict (0.75 to 1); 1 for a tag a human confirmed or a write inherited. */
+            confidence: number;
         };
         /** TopValue */
         TopValue: {
@@ -3739,6 +4061,95 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             /** @description A `dataset` filter the caller may not read. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getChecksOverview: {
+        parameters: {
+            query?: {
+                dataset?: string;
+                kind?: string;
+                /** @description Only runs this notebook recorded (its path in Jupyter). */
+                notebook?: string;
+                /** @description How many of the newest runs are grouped. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's checks grouped by check, as the dashboard's Quality page shows them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckOverview"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description A `dataset` filter the caller may not read. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getChecksReport: {
+        parameters: {
+            query: {
+                /** @description The ledger run's id. */
+                id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One run as a person reads it: `drift` for a drift run (monitors included), else `rows`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckReport"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
+            /** @description No run with this id among those the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4484,7 +4895,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One job with its spec, next five occurrences, parameter schema and latest runs. */
+            /** @description One job with its spec, next five occurrences, parameter schema, its settings in words and latest runs. Webhook URLs in `spec` keep their path (it may hold a token) only for those who may control the job. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4774,6 +5185,45 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+        };
+    };
+    getJobsRuns: {
+        parameters: {
+            query?: {
+                /** @description Only this job's runs. */
+                job?: string;
+                /** @description Only runs with this verdict (checks_failed included). */
+                status?: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
+                limit?: number;
+                /** @description Keyset paging: the last id seen. */
+                before_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRunPage"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Unauthenticated"];
         };
     };
     getJobsRunsRun: {

@@ -10,21 +10,16 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem
+from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem, when, words
 
 APPROVE_LABELS = {"email": "Approve and send", "webhook": "Approve and call", "job_run": "Approve and run"}
 FEED_SIZE = 30
 
 
 def _value(value) -> str:
-    """An evidence value in words: yes/no, lists joined, a mapping as `name: value` pairs."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{str(k).replace('_', ' ')}: {_value(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
+    """An evidence value in words: yes/no, numbers formatted, lists joined, a mapping as `name: value` pairs
+    (`common.words`, as on every page)."""
+    return "" if value is None else words(value)
 
 
 class ActionsPage(param.Parameterized):
@@ -38,17 +33,22 @@ class ActionsPage(param.Parameterized):
         self.data = data
 
     def _decided(self, action: dict) -> str:
-        words = action["state_text"]
+        said = action["state_text"]
         if action.get("decided_by"):
-            words += f" by {action['decided_by']}"
+            said += f" by {action['decided_by']}"
+        if action.get("decided_at"):
+            said += f" on {when(action['decided_at'])}"
+        elif action["state"] == "pending" and action.get("expires_at"):
+            said += f" (expires {when(action['expires_at'])})"
         if action.get("decision_reason"):
-            words += f": {action['decision_reason']}"
-        return words
+            said += f": {action['decision_reason']}"
+        return said
 
     def _item(self, action: dict, holder: pn.Column) -> pn.Column:
         facts = (f'<div data-testid="action-item" data-action-id="{action["id"]}" data-state="{esc(action["state"])}">'
-                 f'<b>{esc(action["title"])}</b><div style="color:#52606d;font-size:.9em">{esc(action["summary"])} · '
-                 f'proposed by {esc(action["proposed_by"])} ({esc(action["proposed_via"])}) · '
+                 f'<b>{esc(action["title"])}</b><div style="color:var(--aios-muted, #52606d);font-size:.9em">{esc(action["summary"])} · '
+                 f'proposed by {esc(action["proposed_by"])} ({esc(action["proposed_via"])}) on '
+                 f'{esc(when(action.get("proposed_at")))} · '
                  f'<span data-testid="action-state">{esc(self._decided(action))}</span></div>')
         if action.get("reason"):
             facts += f"<p>Why: {esc(action['reason'])}</p>"
@@ -56,7 +56,7 @@ class ActionsPage(param.Parameterized):
             facts += "<ul>" + "".join(f"<li>{esc(k.replace('_', ' '))}: {esc(_value(v))}</li>"
                                       for k, v in action["evidence"].items()) + "</ul>"
         for withheld in action.get("withheld") or []:
-            facts += (f'<div style="color:#9a6700">withheld from you: {esc(withheld["field"])} '
+            facts += (f'<div style="color:var(--aios-warn, #9a6700)">withheld from you: {esc(withheld["field"])} '
                       f'({esc(withheld["rule"])})</div>')
         for change in action.get("changes") or []:
             facts += (f"<div>edited {esc(change['field'])}: “{esc(_value(change['before']))}” → "
@@ -77,7 +77,7 @@ class ActionsPage(param.Parameterized):
                 inputs[field] = widget
                 parts.append(widget)
             else:
-                parts.append(pn.pane.HTML(f'<div><span style="color:#52606d">{esc(field.replace("_", " "))}</span>'
+                parts.append(pn.pane.HTML(f'<div><span style="color:var(--aios-muted, #52606d)">{esc(field.replace("_", " "))}</span>'
                                           f"<br>{esc(_value(value))}</div>", sizing_mode="stretch_width"))
         if action["may_approve"]:
             reason = pn.widgets.TextInput(name="Reason (required to reject)", sizing_mode="stretch_width")
@@ -106,7 +106,7 @@ class ActionsPage(param.Parameterized):
             reject.on_click(lambda _e: decide("reject"))
             parts += [reason, pn.Row(approve, reject), message]
         elif action["state"] == "pending" and action.get("why_not"):
-            parts.append(pn.pane.HTML(f'<p style="color:#52606d" data-testid="action-why-not">You may not decide on '
+            parts.append(pn.pane.HTML(f'<p style="color:var(--aios-muted, #52606d)" data-testid="action-why-not">You may not decide on '
                                       f"it: {esc(action['why_not'])}.</p>"))
         return pn.Column(*parts, sizing_mode="stretch_width",
                          styles={"border-left": "3px solid #0b6e99", "padding-left": "10px", "margin-bottom": "12px"})

@@ -83,7 +83,7 @@ class AppsPage(param.Parameterized):
             for item in apps:
                 button = pn.widgets.Button(name=item["title"], button_type="light", width=280)
                 button.on_click(self._opener(item["name"]))
-                note = pn.pane.HTML(f'<div style="color:#52606d">{esc(item["description"] or "")} · version '
+                note = pn.pane.HTML(f'<div style="color:var(--aios-muted, #52606d)">{esc(item["description"] or "")} · version '
                                     f'{item["version"]}, published by {esc(item["published_by"])}</div>')
                 buttons.append(pn.Row(button, note, sizing_mode="stretch_width"))
             return pn.Column(*buttons, sizing_mode="stretch_width")
@@ -98,7 +98,7 @@ class AppsPage(param.Parameterized):
                 given = {}
         widgets = {f["name"]: _widget(f, given.get(f["name"], f["default"])) for f in app["fields"]}
         helps = {f["name"]: f["help"] for f in app["fields"]}
-        form = [pn.Column(w, *([pn.pane.HTML(f'<div style="color:#52606d;font-size:.85em">{esc(helps[n])}</div>')]
+        form = [pn.Column(w, *([pn.pane.HTML(f'<div style="color:var(--aios-muted, #52606d);font-size:.85em">{esc(helps[n])}</div>')]
                                if helps[n] else [])) for n, w in widgets.items()]
         run = pn.widgets.Button(name="Run", button_type="primary", width=120)
         output = pn.Column(sizing_mode="stretch_width")
@@ -124,7 +124,7 @@ class AppsPage(param.Parameterized):
                       + ("" if result["ok"] else f' · the app stopped: {result["error"]}'))
             frame = (f'<iframe title="{escape(app["title"])}" sandbox srcdoc="{escape(result["html"], quote=True)}" '
                      f'style="width:100%;height:{FRAME_HEIGHT}px;border:1px solid #cbd2d9;border-radius:4px"></iframe>')
-            output[:] = [pn.pane.HTML(f'<div data-testid="app-status" style="color:#52606d">{esc(status)}</div>'),
+            output[:] = [pn.pane.HTML(f'<div data-testid="app-status" style="color:var(--aios-muted, #52606d)">{esc(status)}</div>'),
                          pn.pane.HTML(frame, sizing_mode="stretch_width")]
 
         run.on_click(execute)

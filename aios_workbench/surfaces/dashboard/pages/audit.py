@@ -7,13 +7,12 @@ everybody else only their own (asking for another user's records is refused).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, table
+from aios_workbench.surfaces.dashboard.pages.common import details_text, esc, guarded, heading, table, when
 
 PAGE = 100
 
@@ -58,9 +57,9 @@ class AuditPage(param.Parameterized):
     @guarded
     def _records(self):
         records = self.data.audit(**self._filters())
-        rows = [{"id": r["id"], "at": r["at"][:19].replace("T", " "), "user": r["user"], "surface": r["surface"],
-                 "action": r["action"], "target": r["target"], "allowed": "allowed" if r["allowed"] else "DENIED",
-                 "detail": json.dumps(r["detail"], default=str)[:240]} for r in records]
+        rows = [{"id": r["id"], "at": when(r["at"], seconds=True), "user": r["user"], "surface": r["surface"],
+                 "action": r["action"], "target": r["target"], "outcome": "allowed" if r["allowed"] else "DENIED",
+                 "details": details_text(r["detail"])} for r in records]
         holder = pn.Column(sizing_mode="stretch_width")
         older = pn.widgets.Button(name="Older records", disabled=len(records) < PAGE, width=140)
         newer = pn.widgets.Button(name="Newer records", disabled=len(self._before) == 1, width=140)
@@ -77,23 +76,25 @@ class AuditPage(param.Parameterized):
         denied = sum(1 for r in records if not r["allowed"])
         note = pn.pane.HTML(f'<span data-testid="audit-count">{len(records)} records on this page · {denied} denied'
                             "</span>")
-        holder[:] = [pn.Row(newer, older, note), table(rows, page_size=25, name="audit records")]
+        records_table = table(rows, page_size=25, name="audit records", widths={"details": 420},
+                              formatters={"details": {"type": "textarea"}})   # long details wrap
+        holder[:] = [pn.Row(newer, older, note), records_table]
         return holder
 
     def _verify(self, _event=None) -> None:
         try:
             result = self.data.verify_audit_chain()
         except Exception as exc:  # noqa: BLE001 - shown next to the button
-            self._verdict.object = f'<p data-testid="audit-verdict" style="color:#b42318">{esc(exc)}</p>'
+            self._verdict.object = f'<p data-testid="audit-verdict" style="color:var(--aios-bad, #b42318)">{esc(exc)}</p>'
             return
         if result["ok"]:
             text = f"Chain intact: {result['checked']} records checked"
             if result.get("head_id"):
                 text += f", anchored at record {result['head_id']}"
-            color = "#1a7f37"
+            color = "var(--aios-good, #1a7f37)"
         else:
             text = f"Chain BROKEN: {result['reason']} ({result['checked']} records before it are intact)"
-            color = "#b42318"
+            color = "var(--aios-bad, #b42318)"
         self._verdict.object = f'<p data-testid="audit-verdict" style="color:{color};font-weight:600">{esc(text)}</p>'
 
     def __panel__(self):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import logging
+import math
+from datetime import UTC, date, datetime
 
 import panel as pn
 
@@ -23,14 +26,126 @@ def percent(share: float | None) -> str:
     return "n/a" if share is None else f"{share:.0%}"
 
 
-def card(label: str, value, testid: str, note: str = "", *, tone: str = "neutral") -> pn.pane.HTML:
-    """A figure with its label: the Overview's building block."""
-    colors = {"neutral": "#0b6e99", "good": "#1a7f37", "bad": "#b42318", "warn": "#9a6700"}
+# -- human formatting: the one place every page formats moments, numbers, yes/no and details --------------
+# The sidebar's and the job pages' format ("Sun 6 Dec 2026, 19:45 UTC", `jobs/wording.moment_words`), in UTC.
+
+
+def moment(value) -> datetime | None:
+    """An ISO 8601 text (or a datetime) as an aware UTC datetime; None when it is not one."""
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, str) and value:
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def when(value, *, seconds: bool = False) -> str:
+    """A stored moment as people read it on every page: "Tue 31 Mar 2026, 23:58 UTC" ("—" when there is none);
+    `seconds` for the audit log, where the order within a minute matters."""
+    if value is None or value == "":
+        return "—"
+    found = moment(value)
+    if found is None:
+        return str(value)
+    clock = f"{found:%H:%M:%S}" if seconds else f"{found:%H:%M}"
+    return f"{found:%a} {found.day} {found:%b %Y}, {clock} UTC"
+
+
+def day(value) -> str:
+    """A day as "Tue 31 Mar 2026" (a date, a datetime or ISO text)."""
+    found = value if isinstance(value, date) and not isinstance(value, datetime) else moment(value)
+    if found is None:
+        return str(value)
+    return f"{found:%a} {found.day} {found:%b %Y}"
+
+
+def number(value, *, digits: int = 3) -> str:
+    """A number as people read it: whole numbers with thousands separators, others to `digits` significant
+    digits ("6.32", "0.0421"), never "6.315095"; text stays text."""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "n/a" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        text = f"{value:.{digits}g}"
+        return f"{value:,.0f}" if abs(value) >= 1 and ("e" in text or abs(value) >= 10**digits) else text
+    return "" if value is None else str(value)
+
+
+def seconds_text(value) -> str:
+    """A duration in seconds as "850 ms", "42 s", "3 min 5 s" or "2 h 10 min"."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        return "—"
+    if value < 1:
+        return f"{round(value * 1000)} ms"
+    if value < 60:
+        return f"{value:.1f} s" if value < 10 else f"{round(value)} s"
+    minutes, rest = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def yes_no(value) -> str:
+    return "yes" if value else "no"
+
+
+def words(value, *, nested: bool = False) -> str:
+    """Any value as readable text: yes/no, numbers formatted, lists joined, mappings as `key: value` pairs
+    (a mapping inside one in parentheses), ISO moments as dates: never `true`, a raw float or escaped JSON."""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(words(v, nested=True) for v in value) or "none"
+    if isinstance(value, dict):
+        pairs = [f"{str(k).replace('_', ' ')}: {words(v, nested=True)}" for k, v in value.items()]
+        if nested:
+            return f"({', '.join(pairs)})" if pairs else "—"
+        return "; ".join(pairs) or "—"
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        return when(value, seconds=True)   # an ISO moment in a detail
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def details_text(detail: dict | None, *, limit: int = 400) -> str:
+    """An audit record's or alert's detail as "key: value" text, one pair after another, cut at `limit`."""
+    if not detail:
+        return ""
+    text = words(detail)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def card(label: str, value, testid: str, note: str = "", *, tone: str = "neutral", href: str | None = None,
+         drill: str = "") -> pn.pane.HTML:
+    """A figure with its label: the Overview's building block. With `href` the figure is a link to the page
+    that lists what it counts, and `drill` (e.g. "See the 3 failing checks") says where it leads."""
+    colors = {"neutral": "var(--aios-accent, #0b6e99)", "good": "var(--aios-good, #1a7f37)", "bad": "var(--aios-bad, #b42318)",
+              "warn": "var(--aios-warn, #9a6700)"}
+    figure = esc(value)
+    if href:
+        figure = (f'<a href="{esc(href)}" data-testid="{esc(testid)}-link" title="{esc(drill or label)}" '
+                  f'style="color:inherit;text-decoration:underline dotted">{figure}</a>')
+    more = (f'<div style="font-size:.85em;margin-top:.2em"><a href="{esc(href)}" data-testid="{esc(testid)}-drill">'
+            f"{esc(drill)} &rarr;</a></div>") if href and drill else ""
     return pn.pane.HTML(
         f'<div data-testid="{esc(testid)}" style="padding:.2em .4em">'
-        f'<div style="font-size:.85em;color:#52606d">{esc(label)}</div>'
+        f'<div style="font-size:.85em;color:var(--aios-muted, #52606d)">{esc(label)}</div>'
         f'<div data-testid="{esc(testid)}-value" style="font-size:1.9em;font-weight:600;color:{colors[tone]}">'
-        f'{esc(value)}</div><div style="font-size:.8em;color:#52606d">{esc(note)}</div></div>',
+        f'{figure}</div><div style="font-size:.8em;color:var(--aios-muted, #52606d)">{esc(note)}</div>{more}</div>',
         width=290)
 
 
@@ -69,26 +184,3 @@ def guarded(render):
 def heading(text: str, testid: str) -> pn.pane.HTML:
     return pn.pane.HTML(f'<h2 data-testid="{esc(testid)}" style="margin:.2em 0">{esc(text)}</h2>',
                         sizing_mode="stretch_width")
-
-
-def trend(title: str, days: list[str], values: list, *, unit: str = ""):
-    """A small daily bar sparkline with a hover per day (a day without data shows no bar)."""
-    from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, HoverTool
-    from bokeh.models.annotations.labels import Title
-    from bokeh.plotting import figure
-
-    labels = [d[5:] for d in days]
-    source = ColumnDataSource({"day": days, "label": labels,
-                               "value": [0 if v is None else v for v in values],
-                               "shown": ["no data" if v is None else f"{v}{unit}" for v in values]})
-    plot = figure(x_range=FactorRange(factors=labels), y_range=DataRange1d(start=0), height=90, width=300,
-                  toolbar_location=None, tools="", title=Title(text=title, text_font_size="8pt",
-                                                               text_font_style="normal"))
-    plot.vbar(x="label", top="value", width=0.8, source=source, color="#0b6e99")
-    plot.add_tools(HoverTool(tooltips=[("day", "@day"), ("", "@shown")]))
-    plot.xaxis.visible = False
-    plot.yaxis.minor_tick_line_color = None
-    plot.yaxis.major_label_text_font_size = "7pt"
-    plot.grid.visible = False
-    plot.outline_line_color = None
-    return pn.pane.Bokeh(plot)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, problem, table
+from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, number, problem, table
 from aios_workbench.surfaces.dashboard.pages.lineage_plot import lineage_figure
 
 MAX_HITS = 50
@@ -18,7 +18,8 @@ LEFT_ALIGNED = ".bk-btn { text-align: left; white-space: normal; overflow-wrap: 
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value)
+    """A profile's figure as people read it: numbers formatted (never 6.315095), moments and text as they are."""
+    return number(value) if isinstance(value, (int, float)) else "" if value is None else str(value)
 
 
 def displayable(arrow_table):
@@ -106,12 +107,13 @@ class DataPage(param.Parameterized):
                                            embed=False, width=260)
         owners = ", ".join(entry["owners"]) or "none named"
         tags = ", ".join(entry["tags"]) or "none"
-        rows = entry["row_count"] if entry["row_count"] is not None else "hidden by your row filter"
+        rows = (f"{entry['row_count']:,}" if entry["row_count"] is not None
+                else f"only those where {info['row_filter']['predicate']}" if info.get("row_filter") else "not counted")
         header = pn.pane.HTML(
             f'<h3 data-testid="dataset-title" style="margin:0">{esc(name)}</h3>'
             f'<p data-testid="dataset-description">{esc(entry["description"]) or "<i>no description</i>"}</p>'
             f'<p><b>Owners:</b> <span data-testid="dataset-owners">{esc(owners)}</span> · <b>Tags:</b> {esc(tags)}'
-            f' · <b>Rows:</b> {esc(rows)}</p><p><b>Your access:</b> {esc(info["rule"])}'
+            f' · <b>Rows:</b> {esc(rows)}</p><p><b>Your access:</b> {esc(info["rule"])}. {esc(info["summary"])}'
             + (f'<br><b>Row filter:</b> <span data-testid="dataset-row-filter">'
                f'{esc(info["row_filter"]["predicate"])}</span>' if info.get("row_filter") else "") + "</p>",
             sizing_mode="stretch_width")
@@ -120,7 +122,8 @@ class DataPage(param.Parameterized):
     @staticmethod
     def _schema(info: dict):
         rows = [{"column": c["name"], "type": c["type"], "classification": ", ".join(c["classifications"]),
-                 "what you see": f"masked ({c['mask']})" if c["mask"] else "raw value"} for c in info["columns"]]
+                 "what you see": f"masked: {c['shows']} (the rule ‘{c['rule']}’)" if c["mask"] else "raw value"}
+                for c in info["columns"]]
         return table(rows, page_size=25, name="schema")
 
     @guarded
@@ -133,7 +136,7 @@ class DataPage(param.Parameterized):
         shown = len(self._cursors)
         count = f" of {page.row_count:,}" if page.row_count is not None else ""
         note = pn.pane.HTML(f'<span data-testid="preview-page">page {shown} · {page.table.num_rows} rows{count} · '
-                            "masks and row filters applied</span>")
+                            f"{esc(page.applied)}</span>")
         more = pn.widgets.Button(name="Next page", disabled=page.next_cursor is None, width=110)
         back = pn.widgets.Button(name="Previous page", disabled=shown == 1, width=130)
         holder = pn.Column(sizing_mode="stretch_width")
@@ -160,11 +163,11 @@ class DataPage(param.Parameterized):
                              "distinct": "", "min": "", "max": "", "mean": ""})
                 continue
             mean = c.get("mean")
-            rows.append({"column": c["name"], "type": c.get("type"), "masked": "no", "nulls": c.get("nulls"),
-                         "distinct": c.get("distinct"), "min": _text(c.get("min")), "max": _text(c.get("max")),
-                         "mean": f"{mean:,.3f}" if isinstance(mean, (int, float)) else _text(mean)})
+            rows.append({"column": c["name"], "type": c.get("type"), "masked": "no", "nulls": _text(c.get("nulls")),
+                         "distinct": _text(c.get("distinct")), "min": _text(c.get("min")), "max": _text(c.get("max")),
+                         "mean": _text(mean)})
         approx = " (approximate)" if result["approximate"] else ""
-        return pn.Column(pn.pane.Markdown(f"**{result['rows']:,} rows** as you see them{approx}; masked columns "
+        return pn.Column(pn.pane.Markdown(f"**{result['rows_label']}**{approx}; masked columns "
                                           "show nothing derived from their values."),
                          table(rows, page_size=30, name="profile"), sizing_mode="stretch_width")
 

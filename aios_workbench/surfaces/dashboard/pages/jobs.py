@@ -1,12 +1,23 @@
 """Jobs: what runs next (a timeline), run history with durations, failure rates, and links to
-output notebooks rendered as HTML (for those allowed to open them)."""
+output notebooks rendered as HTML (for those allowed to open them). `?page=jobs&job=NAME` (every job
+name and every run's job links there) puts that job and its runs first. Words and formats are the
+sidebar's: "checks failed", "2 min 5 s", "Sun 6 Dec 2026, 06:00 UTC", "on schedule"."""
 
 from __future__ import annotations
 
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, percent, table
+from aios_workbench.surfaces.dashboard.pages.common import (
+    card,
+    esc,
+    guarded,
+    heading,
+    percent,
+    seconds_text,
+    table,
+    when,
+)
 from aios_workbench.surfaces.dashboard.pages.plots import events_plot, scatter_plot
 
 HISTORY_LIMIT = 200
@@ -24,6 +35,29 @@ def outcome(run: dict) -> str:
         return (f"checks failed: the notebook succeeded, {checks['failed']} of {checks['total']} checks it "
                 f"recorded failed" + (f" ({kinds})" if kinds else ""))
     return VERDICTS.get(verdict, str(verdict).replace("_", " "))
+
+
+def job_link(name: str) -> str:
+    """Where a job's name leads: the Jobs page with that job first."""
+    return f"?page=jobs&job={name}"
+
+
+# A job name in a table is a link to the Jobs page with that job first (names are URL-safe: JOB_NAME).
+JOB_LINKS = {"job": {"type": "link", "urlPrefix": "?page=jobs&job=", "target": "_self"}}
+
+
+def state_words(job: dict) -> str:
+    """paused, scheduled, or by hand only (a job with no next run)."""
+    if job["paused"]:
+        return "paused"
+    return "scheduled" if job.get("next_run") else "by hand or trigger only"
+
+
+def run_rows(runs: list[dict]) -> list[dict]:
+    """Runs as the history table says them: verdict in words, dates in the one format, durations read."""
+    return [{"run": r["id"], "job": r["job"], "version": r["version"], "outcome": outcome(r),
+             "trigger": r.get("trigger_words") or r["trigger"], "started": when(r["started_at"]),
+             "duration": seconds_text(r["duration_s"]), "cells": r["cells"], "error": r["error"]} for r in runs]
 
 
 def timeline_plot(upcoming: list[dict]):
@@ -63,11 +97,11 @@ class JobsPage(param.Parameterized):
                  f"{failed} of {finished} finished runs failed", tone="bad" if failed else "good"),
             card("Last run: checks failed", checks_failed, "jobs-checks-failed",
                  "jobs whose notebook succeeded while its checks failed", tone="warn" if checks_failed else "good"))
-        rows = [{"job": j["name"], "schedule": j["schedule"], "next run": j["next_run"] or "—",
-                 "last run": VERDICTS.get(j.get("last_verdict") or "", j["last_status"] or "never"),
+        rows = [{"job": j["name"], "state": state_words(j), "schedule": j["schedule"], "next run": when(j["next_run"]),
+                 "last run": VERDICTS.get(j.get("last_verdict") or "", j["last_status"] or "never run"),
                  "failure rate 30d": percent(j["failure_rate"]),
-                 "runs 30d": j["runs_30d"], "runs as": j["identity"], "paused": j["paused"]} for j in jobs]
-        parts = [figures, table(rows, name="jobs")]
+                 "runs 30d": j["runs_30d"], "runs as": j["identity"]} for j in jobs]
+        parts = [figures, table(rows, name="jobs", formatters=JOB_LINKS)]
         soon = self.data.upcoming()
         if soon:
             parts[1:1] = [pn.pane.HTML(f'<h3 style="margin:.3em 0" data-testid="jobs-upcoming">Upcoming runs, next 7 '
@@ -86,17 +120,37 @@ class JobsPage(param.Parameterized):
             if run["has_output"] and self.data.may_open_output(run):
                 links.append(f'<a href="./job-output/{run["id"]}" target="_blank" rel="noopener" '
                              f'data-testid="job-output-link">run #{run["id"]} of {esc(run["job"])} '
-                             f'({esc(VERDICTS.get(run["verdict"], run["status"]))})</a>')
-        rows = [{"run": r["id"], "job": r["job"], "outcome": outcome(r), "trigger": r["trigger"],
-                 "attempt": r["attempt"], "started": r["started_at"], "duration (s)": r["duration_s"],
-                 "cells": r["cells"], "error": r["error"]} for r in runs]
+                             f'({esc(VERDICTS.get(run["verdict"], run["status"]))}, {esc(when(run["started_at"]))})</a>')
         parts: list[pn.viewable.Viewable] = []
         if plot is not None:
             parts += [pn.pane.HTML("<b>Run durations</b>"), pn.pane.Bokeh(plot, sizing_mode="stretch_width")]
-        parts.append(table(rows, name="job runs"))
+        parts.append(table(run_rows(runs), name="job runs", formatters=JOB_LINKS))
         parts.append(pn.pane.HTML("<b>Output notebooks</b> (rendered as HTML; shown for jobs you run, created, "
                                   "or audit):<br>" + ("<br>".join(links[:30]) or "<i>none you may open</i>"),
                                   sizing_mode="stretch_width"))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    @guarded
+    def _focus(self, name: str):
+        """Job `name` first: its state, schedule, next and last run in words, and its latest runs."""
+        job = next((j for j in self.data.jobs() if j["name"] == name), None)
+        if job is None:
+            return pn.pane.Alert(f"There is no job {esc(name)} (it may have been deleted).", alert_type="warning",
+                                 sizing_mode="stretch_width")
+        runs = self.data.job_runs(job=name, limit=20)
+        facts = [("State", state_words(job)), ("Schedule", job["schedule"]), ("Next run", when(job["next_run"])),
+                 ("Last run", VERDICTS.get(job.get("last_verdict") or "", job["last_status"] or "never run")),
+                 ("Failure rate (30 days)", percent(job["failure_rate"])), ("Runs as", job["identity"]),
+                 ("Notebook", job["notebook"]), ("Version", job["version"])]
+        rows = "".join(f"<dt>{esc(k)}</dt><dd data-field=\"{esc(k.lower())}\">{esc(v)}</dd>" for k, v in facts)
+        summary = pn.pane.HTML(
+            f'<section data-testid="jobs-focus" aria-label="Job {esc(name)}"><h3 style="margin:.3em 0">Job '
+            f'{esc(name)} <a href="?page=jobs" style="font-size:.8em;font-weight:normal">all jobs</a></h3>'
+            f'<dl style="display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;margin:0">{rows}</dl>'
+            "</section>", sizing_mode="stretch_width")
+        parts: list[pn.viewable.Viewable] = [summary]
+        if runs:
+            parts.append(table(run_rows(runs), page_size=10))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -104,4 +158,9 @@ class JobsPage(param.Parameterized):
         history = pn.param.ParamMethod(self._history, lazy=True)
         tabs = pn.Tabs(("Jobs and upcoming runs", self._jobs()), ("Run history", history), dynamic=True,
                        sizing_mode="stretch_width")
-        return pn.Column(heading("Jobs", "page-jobs"), tabs, sizing_mode="stretch_width")
+        location = pn.state.location
+        focused = location.query_params.get("job") if location is not None else None
+        parts = [heading("Jobs", "page-jobs")]
+        if isinstance(focused, str) and focused:
+            parts.append(self._focus(focused))
+        return pn.Column(*parts, tabs, sizing_mode="stretch_width")

@@ -1,4 +1,8 @@
-"""Overview: the health of everything the user may see, one figure per concern with its trend."""
+"""Overview: the health of everything the user may see, one figure per concern with its trend.
+
+Each figure drills down: it links to the page that lists what it counts, filtered (the failing checks on the
+Quality page, the failed runs on the Jobs page, the open alerts). Trends have date axes and show a day without
+runs as a gap, not as zero (`daily_charts.py`)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import panel as pn
 import param
 
 from aios_workbench.service.dashboard import metrics
-from aios_workbench.surfaces.dashboard.pages.common import card, guarded, heading, percent, trend
+from aios_workbench.surfaces.dashboard.pages.common import card, guarded, heading, percent
+from aios_workbench.surfaces.dashboard.pages.daily_charts import count_chart, rate_chart, runs_chart
 
 TILE_WIDTH = 330
 NO_HISTORY = "latest catalog scan (the catalog keeps no history)"
@@ -20,33 +25,39 @@ class OverviewPage(param.Parameterized):
         self.data = data
 
     def _tile(self, *parts) -> pn.Column:
-        return pn.Column(*parts, styles={"border": "1px solid #d9dee5", "border-radius": "6px"},
+        return pn.Column(*parts, styles={"border": "1px solid var(--aios-rule, #d9dee5)", "border-radius": "6px"},
                          width=TILE_WIDTH, margin=6)
 
     @guarded
     def _catalog(self):
         figures = metrics.catalog_figures(self.data.datasets(), self.data.catalog_size())
+        unowned = figures["readable"] - figures["owned"]
         return [
             self._tile(card("Datasets you can read", figures["readable"], "overview-datasets",
-                            f"of {figures['catalog']} in the catalog · {NO_HISTORY}")),
+                            f"of {figures['catalog']} in the catalog · {NO_HISTORY}", href="?page=data",
+                            drill="Browse them on the Data page")),
             self._tile(card("Classification coverage", percent(figures["classified_share"]), "overview-classified",
                             f"{figures['classified']} of {figures['columns']} columns classified · "
-                            f"{figures['with_pii']} datasets hold PII")),
+                            f"{figures['with_pii']} datasets hold PII", href="?page=data")),
             self._tile(card("Datasets with owners", percent(figures["owned_share"]), "overview-owners",
-                            f"{figures['owned']} of {figures['readable']} datasets name an owner")),
+                            f"{figures['owned']} of {figures['readable']} datasets name an owner", href="?page=data",
+                            drill=f"{unowned} without an owner" if unowned else "")),
         ]
 
     @guarded
     def _checks(self):
         figures = self.data.check_figures()
         tone = "neutral" if figures["pass_rate"] is None else "good" if not figures["failing"] else "bad"
+        failing = figures["failing"]
         days = [t["day"] for t in figures["trend"]]
+        href = "?page=quality&status=failing" if failing else "?page=quality"
+        drill = f"See the {failing} failing check{'s' if failing != 1 else ''}" if failing else "See every check"
         return self._tile(
             card("Checks passing", percent(figures["pass_rate"]), "overview-checks",
-                 f"{figures['passing']} of {figures['checks']} checks pass on their latest run", tone=tone),
-            trend("daily pass rate, last 14 days", days,
-                  [round(100 * t["pass_rate"]) if t["pass_rate"] is not None else None for t in figures["trend"]],
-                  unit="%"))
+                 f"{figures['passing']} of {figures['checks']} checks pass on their latest run", tone=tone,
+                 href=href, drill=drill),
+            pn.pane.Bokeh(rate_chart("daily pass rate, last 14 days (shaded: no runs)", days,
+                                     [t["pass_rate"] for t in figures["trend"]], [t["runs"] for t in figures["trend"]])))
 
     @guarded
     def _jobs(self):
@@ -55,20 +66,26 @@ class OverviewPage(param.Parameterized):
         failed = sum(j["failed_30d"] for j in jobs)
         health = self.data.job_health()
         value = percent(1 - failed / finished) if finished else "n/a"
+        href = "?page=jobs&status=failed" if failed else "?page=jobs"
+        drill = f"See the {failed} failed run{'s' if failed != 1 else ''}" if failed else "See the jobs"
         return self._tile(
             card("Job runs succeeding (30 days)", value, "overview-jobs",
                  f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} · {finished} runs finished · {failed} failed",
-                 tone="neutral" if not finished else "good" if not failed else "bad"),
-            trend("failed job runs per day, last 14 days", [h["day"] for h in health], [h["failed"] for h in health]))
+                 tone="neutral" if not finished else "good" if not failed else "bad", href=href, drill=drill),
+            pn.pane.Bokeh(runs_chart("job runs per day, failed in red (shaded: no runs)", [h["day"] for h in health],
+                                     [h["finished"] for h in health], [h["failed"] for h in health])))
 
     @guarded
     def _alerts(self):
         counts = self.data.alert_counts()
         raised = self.data.alert_trend()
+        opened = counts.get("open", 0)
         return self._tile(
-            card("Open alerts", counts.get("open", 0), "overview-alerts",
-                 f"{counts.get('acknowledged', 0)} acknowledged", tone="bad" if counts.get("open") else "good"),
-            trend("alerts raised per day, last 14 days", [r["day"] for r in raised], [r["raised"] for r in raised]))
+            card("Open alerts", opened, "overview-alerts", f"{counts.get('acknowledged', 0)} acknowledged",
+                 tone="bad" if opened else "good", href="?page=alerts",
+                 drill=f"See the {opened} open alert{'s' if opened != 1 else ''}" if opened else "See the alerts"),
+            pn.pane.Bokeh(count_chart("alerts raised per day, last 14 days", [r["day"] for r in raised],
+                                      [r["raised"] for r in raised], noun="alert")))
 
     def __panel__(self):
         catalog = self._catalog()

@@ -6,7 +6,7 @@ HoloViews layer halves their cost per page (measured with bench/bench_dashboard.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 MIN_SPAN = timedelta(hours=1)   # a time axis never spans less: seconds-apart events read as "999000us" otherwise
 
@@ -15,9 +15,13 @@ STATUS_COLORS = {"pass": "#1a7f37", "warn": "#d4a72c", "fail": "#b42318", "error
                  "running": "#0b6e99", "queued": "#9aa5b1"}
 
 
+HOVER_TIME = "%a %d %b %Y, %H:%M:%S UTC"   # the pages' moments (`common.when`), to the second
+
+
 def _when(text: str) -> datetime:
+    """An ISO moment as a naive UTC datetime (Bokeh draws naive times as given; the pages speak UTC)."""
     moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
+    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _time_axis(plot, moments: list[datetime]) -> None:
@@ -28,7 +32,8 @@ def _time_axis(plot, moments: list[datetime]) -> None:
         middle = min(moments) + (max(moments) - min(moments)) / 2
         plot.x_range = Range1d(start=middle - MIN_SPAN / 2, end=middle + MIN_SPAN / 2)
     plot.xaxis.formatter = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M",
-                                                 hourmin="%H:%M", hours="%H:%M")
+                                                 hourmin="%H:%M", hours="%H:%M", days="%a %d %b",
+                                                 months="%b %Y", years="%Y")
 
 
 def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | None = None, size: int = 9,
@@ -47,7 +52,7 @@ def events_plot(points: list[dict], *, row: str, at: str = "at", color: str | No
                   sizing_mode="stretch_width", tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), size=size, color="color", marker=marker)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (row, *hover)]
-                             + [("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+                             + [("when", f"@x{{{HOVER_TIME}}}")], formatters={"@x": "datetime"}))
     _time_axis(plot, moments)
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None
@@ -75,7 +80,7 @@ def series_plot(points: list[dict], *, x: str, y: str, by: str, y_label: str = "
         dots = plot.scatter("x", "y", source=source, color=color, size=7)
         items.append((group, [line, dots]))
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[(by, f"@{{{by}}}"), (y, "@y")]
-                                 + [(k, f"@{{{k}}}") for k in hover] + [("when", "@x{%F %T}")],
+                                 + [(k, f"@{{{k}}}") for k in hover] + [("when", f"@x{{{HOVER_TIME}}}")],
                                  formatters={"@x": "datetime"}))
     plot.add_layout(Legend(items=items, location="top_left"), "right")
     _time_axis(plot, [_when(p[x]) for p in points])
@@ -98,7 +103,7 @@ def scatter_plot(points: list[dict], *, x: str, y: str, color: str, y_label: str
                   tools="pan,xwheel_zoom,reset,save", toolbar_location="right")
     dots = plot.scatter("x", "y", source=ColumnDataSource(data), color="color", size=7)
     plot.add_tools(HoverTool(renderers=[dots], tooltips=[(k, f"@{{{k}}}") for k in (*hover, color)]
-                             + [(y, "@y"), ("when", "@x{%F %T}")], formatters={"@x": "datetime"}))
+                             + [(y, "@y"), ("when", f"@x{{{HOVER_TIME}}}")], formatters={"@x": "datetime"}))
     _time_axis(plot, moments)
     plot.yaxis.axis_label = y_label
     plot.outline_line_color = None

@@ -10,33 +10,22 @@ shown; failing example rows appear only to whoever ran the check and to auditors
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import panel as pn
 import param
 
 from aios_workbench.service.dashboard import quality_view
-from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, table
+from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, table, when
 from aios_workbench.surfaces.dashboard.pages.plots import events_plot, series_plot
 
 HISTORY_LIMIT = 300
+STATUS_FILTERS = {"every check": "all", "failing now": "failing"}
+FAILING = ("fail", "error")
 # Badge colours with white text at 4.5:1 or more (WCAG AA); every badge also says its verdict in words.
 BADGES = {"pass": "#1a7f37", "warn": "#8a4b00", "fail": "#b42318", "error": "#5a2d82", "never": "#52606d"}
 REFERENCE, CURRENT = "#8c959f", "#0b6e99"
 COLUMNS = ('<colgroup><col style="width:24%"><col style="width:13%"><col style="width:35%"><col style="width:12%">'
            '<col style="width:8%"><col style="width:8%"></colgroup>')   # the same columns in every section
 LATEST = 0   # the run select's "its latest run" (a select shows None as an empty box)
-
-
-def when(iso: str | None) -> str:
-    """A stored moment as people read it: "2026-03-31 23:58 UTC"."""
-    if not iso:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def badge(status: str) -> str:
@@ -50,7 +39,7 @@ def history_strip(history: list[dict]) -> str:
     cells = [f'<span title="run #{h["id"]}, {esc(when(h["at"]))}: {esc(quality_view.WORDS.get(h["status"], "?"))}" '
              f'style="display:inline-block;width:9px;height:9px;margin-right:2px;'
              f'background:{BADGES.get(h["status"], "#52606d")}"></span>' for h in reversed(history)]
-    return f'<span aria-label="verdicts of its newest {len(history)} runs">{"".join(cells)}</span>'
+    return f'<span role="img" aria-label="verdicts of its newest {len(history)} runs">{"".join(cells)}</span>'
 
 
 def checks_html(checks: list[dict]) -> str:
@@ -69,7 +58,7 @@ def checks_html(checks: list[dict]) -> str:
                 f', {c["failed_runs"]} failed' if c["failed_runs"] else "")
             rows.append(
                 f'<tr data-testid="quality-check" data-category="{cat}" data-status="{esc(c["status"])}" '
-                f'data-name="{esc(c["name"])}" style="vertical-align:top;border-top:1px solid #d0d7de">'
+                f'data-name="{esc(c["name"])}" style="vertical-align:top;border-top:1px solid var(--aios-rule, #d0d7de)">'
                 f'<td title="{esc(c["name"])}"><b>{esc(c["label"])}</b></td>'
                 f'<td>{badge(c["status"])}</td><td>{esc(why)}</td>'
                 f'<td>{esc(", ".join(d.split(".")[-1] for d in c["datasets"]))}</td>'
@@ -209,6 +198,7 @@ class QualityPage(param.Parameterized):
     dataset: param.Selector[str] = param.Selector(default="", objects=[""])
     check: param.Selector[str | None] = param.Selector(default=None, objects=[None], allow_None=True)
     run: param.Selector[int | None] = param.Selector(default=None, objects=[None], allow_None=True)
+    status: param.Selector[str] = param.Selector(default="all", objects=STATUS_FILTERS)
 
     def __init__(self, data, **params):
         super().__init__(**params)
@@ -216,6 +206,10 @@ class QualityPage(param.Parameterized):
         self._cached: tuple[str, list[dict], dict] | None = None   # (dataset, its runs, its overview)
         names = sorted(d["name"] for d in data.datasets())
         self.param.dataset.objects = {"all datasets you can read": "", **{n: n for n in names}}
+        self._asked = _link_args()   # a link that lands here filtered or on one result
+        if self._asked.get("status") == "failing":
+            self.status = "failing"
+        self._landing: dict | None = None   # the result a link asked for, once found
 
     def _overview(self) -> dict:
         """The selected dataset's checks (fetched once per selection: the tabs share them)."""
@@ -231,8 +225,25 @@ class QualityPage(param.Parameterized):
             self.param.check.objects = {"(pick a check)": None, **{
                 f'{quality_view.WORDS[c["status"]]}: {c["label"]}': c["key"] for c in ran}}
             worst = sorted(ran, key=lambda c: {"error": 0, "fail": 0, "warn": 1}.get(c["status"], 2))
-            self.check = worst[0]["key"] if worst else None   # open the worst check first
+            asked = self._asked_check(ran)
+            self.check = asked or (worst[0]["key"] if worst else None)   # else open the worst check first
         return self._cached[2]
+
+    def _asked_check(self, ran: list[dict]) -> str | None:
+        """The check a link asked for (`check=KIND:NAME`, or the check of result `run=ID`), if shown."""
+        keys = {c["key"] for c in ran}
+        if self._asked.get("check") in keys:
+            return self._asked["check"]
+        run_id = self._asked.get("run") or ""
+        if not run_id.isdigit():
+            return None
+        if self._landing is None:
+            try:
+                self._landing = self.data.check_run(int(run_id))
+            except Exception:  # noqa: BLE001 - not found or not visible: the page opens as usual and says so
+                self._landing = {}
+        key = f'{self._landing.get("kind")}:{self._landing.get("name")}' if self._landing else None
+        return key if key in keys else None
 
     def _runs(self) -> list[dict]:
         self._overview()
@@ -243,16 +254,23 @@ class QualityPage(param.Parameterized):
     @guarded
     def _summary(self):
         summary = self._overview()["summary"]
-        tone = "#b42318" if summary["failing"] else "#1a7f37"
+        tone = "var(--aios-bad, #b42318)" if summary["failing"] else "var(--aios-good, #1a7f37)"
         return pn.pane.HTML(f'<p data-testid="quality-summary" style="font-size:1.1em;margin:.3em 0">'
                             f'<span style="color:{tone};font-weight:600">{esc(summary["sentence"])}</span> '
                             f'<small>(latest verdict of each check, from the newest {summary["runs"]} runs)</small>'
                             f'</p>', sizing_mode="stretch_width")
 
-    @param.depends("dataset")
+    @param.depends("dataset", "status")
     @guarded
     def _checks(self):
         checks = self._overview()["checks"]
+        if self.status == "failing":
+            failing = [c for c in checks if c["status"] in FAILING]
+            shown = (f'<p data-testid="quality-filter">Showing the {len(failing)} check{"s" if len(failing) != 1 else ""}'
+                     f' failing now, of {len(checks)}. Pick “every check” above to see them all.</p>')
+            if not failing:
+                return pn.pane.HTML(shown + "<p>No check is failing now.</p>", sizing_mode="stretch_width")
+            return pn.pane.HTML(shown + checks_html(failing), sizing_mode="stretch_width")
         if not checks:
             return pn.pane.Markdown("No check results recorded for this selection yet. Run `aios check quality`, "
                                     "`aios check monitor` or `wb.quality(...)` in a notebook.")
@@ -265,6 +283,13 @@ class QualityPage(param.Parameterized):
         self.param.run.objects = {"(its latest run)": LATEST, **{
             f'#{h["id"]} {when(h["at"])}: {quality_view.WORDS.get(h["status"], h["status"])}': h["id"]
             for h in history}}
+        landing = self._landing or {}
+        if landing.get("id") and f'{landing["kind"]}:{landing["name"]}' == self.check:
+            if landing["id"] not in self.param.run.objects.values():   # older than the strip's newest runs
+                self.param.run.objects = {**self.param.run.objects, f'#{landing["id"]} {when(landing["at"])}: '
+                                          f'{quality_view.WORDS.get(landing["status"], landing["status"])}': landing["id"]}
+            self.run = landing["id"]
+            return
         self.run = LATEST
 
     @param.depends("check", "run")
@@ -273,7 +298,9 @@ class QualityPage(param.Parameterized):
         group = next((c for c in self._overview()["checks"] if c["key"] == self.check), None)
         if group is None or group["latest"] is None:
             return pn.pane.Markdown("Pick a check above to see its latest run in full.")
-        run = group["latest"] if self.run in (None, LATEST) else self.data.check_run(self.run)
+        landing = self._landing or {}
+        run = (group["latest"] if self.run in (None, LATEST) else
+               landing if landing.get("id") == self.run else self.data.check_run(self.run))
         head = (f'<h3 data-testid="quality-drill-title" title="{esc(run["name"])}">{esc(group["label"])} '
                 f'{badge(run["status"])}</h3><p data-testid="quality-drill-why">{esc(run.get("verdict"))}</p>'
                 f'<p><small>Run #{run["id"]} by {esc(run["user"])} at {esc(when(run["at"]))} over '
@@ -317,11 +344,25 @@ class QualityPage(param.Parameterized):
         self._check_runs()
         check = pn.widgets.Select.from_param(self.param.check, name="Check", width=620)
         run = pn.widgets.Select.from_param(self.param.run, name="Run of this check", width=420)
+        status = pn.widgets.RadioButtonGroup.from_param(self.param.status, name="Show")
+        lost = ""
+        if self._asked.get("run") and not (self._landing or {}).get("id"):
+            lost = (f'<p data-testid="quality-link-missing">Check result #{esc(self._asked["run"])} is not among the '
+                    "results you may see; the page shows every check instead.</p>")
         tabs = pn.Tabs(("Checks", self._checks),
                        ("Open a check", pn.Column(pn.Row(check, run), pn.param.ParamMethod(self._detail, lazy=True),
                                                   sizing_mode="stretch_width")),
                        ("Over time", pn.param.ParamMethod(self._history, lazy=True)),
                        ("All runs", pn.param.ParamMethod(self._table, lazy=True)),
-                       dynamic=True, sizing_mode="stretch_width")
-        return pn.Column(heading("Quality & drift", "page-quality"), pick, self._summary, tabs,
-                         sizing_mode="stretch_width")
+                       dynamic=True, sizing_mode="stretch_width",
+                       active=1 if (self._landing or {}).get("id") or self._asked.get("check") else 0)
+        parts = [heading("Quality & drift", "page-quality"), pick, status, self._summary]
+        if lost:
+            parts.append(pn.pane.HTML(lost, sizing_mode="stretch_width"))
+        return pn.Column(*parts, tabs, sizing_mode="stretch_width")
+
+
+def _link_args() -> dict[str, str]:
+    """The page's own query arguments of the link it was opened with (`status`, `run`, `check`)."""
+    args = pn.state.session_args or {}
+    return {key: args[key][0].decode("utf-8", "replace") for key in ("status", "run", "check") if args.get(key)}
