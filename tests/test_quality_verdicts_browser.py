@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -149,21 +148,22 @@ def test_the_sidebar_job_run_says_checks_failed_and_its_check_says_why(chromium,
 
         page.get_by_test_id("aios-tab-checks").click()      # the sidebar is open: its other section
         tab = page.get_by_test_id("aios-checks-tab")
-        monitor = tab.locator('[data-testid="aios-check-run"][data-name="monitor:shipments_monthly_drift"]').first
+        monitor = tab.locator('[data-testid="aios-check-group"]').filter(has_text="shipments_monthly_drift").first
         monitor.wait_for(timeout=60_000)
         assert "Monitor shipments_monthly_drift" in monitor.inner_text()
-        monitor.click()
-        verdict = tab.get_by_test_id("aios-check-verdict")
+        monitor.locator("button").first.click()
+        view = tab.get_by_test_id("aios-check-run-view")
+        verdict = view.get_by_test_id("aios-check-verdict")
         verdict.wait_for(timeout=30_000)
-        deadline = time.monotonic() + 10
-        while not tab.locator('[data-testid="aios-check-item"]').count() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        columns = view.get_by_test_id("aios-drift-column")
+        columns.first.wait_for(timeout=30_000)
         page.screenshot(path=str(artifact("sidebar-check-verdict.png")))
 
-        assert verdict.inner_text().startswith("Failed: 1 of 4 columns drifted (lead_time_days).")
-        names = tab.locator('[data-testid="aios-check-item"]').evaluate_all("rows => rows.map(r => r.dataset.name)")
-        assert names[:2] == ["lead_time_days", "dataset drift"]
-        finding = tab.locator('[data-testid="aios-check-item"][data-name="lead_time_days"]') \
-                     .get_by_test_id("aios-check-item-finding").inner_text()
-        assert finding.startswith("Drifted: Wasserstein distance (normed) 0.18") and "threshold 0.1" in finding
+        assert "Failed: 1 of 4 columns drifted (lead_time_days)." in verdict.inner_text()
+        names = columns.evaluate_all("rows => rows.map(r => r.dataset.column)")
+        assert names[0] == "lead_time_days"      # drifted columns first
+        drifted = view.locator('[data-testid="aios-drift-column"][data-column="lead_time_days"]')
+        assert "Wasserstein distance (normed)" in drifted.inner_text()
+        why = drifted.get_by_test_id("aios-drift-why").inner_text()
+        assert re.match(r"Drifted: 0\.18\d* ≥ threshold 0\.1", why), why
         assert "wasserstein_error_bound" not in tab.inner_text()
