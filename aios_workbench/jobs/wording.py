@@ -18,23 +18,6 @@ UNKNOWN = "—"
 OUTCOMES = ("failure", "success", "recovery")
 
 
-def duration_words(seconds: float | None) -> str:
-    """A run's duration as "850 ms", "6.3 s", "42 s", "2 min 5 s" or "1 h 10 min" ("—" when unknown);
-    the same steps as the extension's `formatDuration`."""
-    if seconds is None or seconds < 0:
-        return UNKNOWN
-    if seconds < 1:
-        return f"{round(seconds * 1000)} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        rest = round(seconds - minutes * 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
-
-
 def limit_words(seconds: float | None) -> str:
     """A configured limit or delay: "1 h", "30 min", "45 s"; "none" when unset."""
     if not seconds:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from aios_workbench.core.humanize import duration_words
 from aios_workbench.kernel.ui import render
 from aios_workbench.kernel.ui.catalog_browser import SERVICE_ERRORS
 from aios_workbench.kernel.ui.run_plots import params_diff_table, plots, run_label
@@ -67,13 +68,7 @@ def duration_text(summary: dict) -> str:
         return "—"
     if seconds < 1:   # the service's times are whole seconds
         return "< 1 s"
-    if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return duration_words(seconds)
 
 
 def scope_sentence(notebook: str | None, experiment: str | None, shown: int, shown_more: bool,

@@ -13,6 +13,7 @@ import panel as pn
 
 from aios_workbench.core import incidents
 from aios_workbench.core.errors import WorkbenchError
+from aios_workbench.core.humanize import duration_words
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 15
@@ -83,17 +84,7 @@ def number(value, *, digits: int = 3) -> str:
 
 def seconds_text(value) -> str:
     """A duration in seconds as "850 ms", "42 s", "3 min 5 s" or "2 h 10 min"."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        return "—"
-    if value < 1:
-        return f"{round(value * 1000)} ms"
-    if value < 60:
-        return f"{value:.1f} s" if value < 10 else f"{round(value)} s"
-    minutes, rest = divmod(round(value), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return duration_words(value)
 
 
 def yes_no(value) -> str:
