@@ -69,25 +69,25 @@ class SearchHit:
                 "matched_columns": list(self.matched_columns)}
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD = re.compile(r"[^\W_]+")
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=200_000)  # column names, owners and tags repeat across a catalog
 def words(text: str) -> tuple[str, ...]:
     """Lower-case words of `text`, split at punctuation and camelCase: `orderID_v2` -> order, id, v2."""
     if not text.islower():
-        text = _CAMEL.sub(" ", text)
-    return tuple(_WORD.findall(text.lower()))
+        text = CAMEL.sub(" ", text)
+    return tuple(WORD.findall(text.lower()))
 
 
 @lru_cache(maxsize=200_000)
 def terms(text: str) -> tuple[str, ...]:
     """The indexed forms of `text`'s words: plural -s dropped, so `orders` finds `order` and back."""
-    return tuple(_singular(w) for w in words(text))
+    return tuple(singular(w) for w in words(text))
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):

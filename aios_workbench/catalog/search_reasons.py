@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from aios_workbench.catalog.search import _CAMEL, _WORD, STOPWORDS, SearchHit, _singular
+from aios_workbench.catalog.search import CAMEL, STOPWORDS, WORD, SearchHit, singular
 
 SNIPPET = 160          # characters of a description shown around its first match
 MAX_COLUMNS = 5        # column reasons per hit
@@ -21,12 +21,12 @@ FIELD_ORDER = ("name", "column", "tag", "description", "owner", "source")
 def word_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, indexed term) of each word of `text`, split like the index splits it."""
     spans = []
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         token, start = match.group(), match.start()
-        pieces = [token] if token.islower() else _CAMEL.split(token)
+        pieces = [token] if token.islower() else CAMEL.split(token)
         for piece in pieces:
             if piece:
-                spans.append((start, start + len(piece), _singular(piece.lower())))
+                spans.append((start, start + len(piece), singular(piece.lower())))
                 start += len(piece)
     return tuple(spans)
 
