@@ -8,35 +8,7 @@ import { Widget } from '@lumino/widgets';
 import { CheckGroup, CheckOverview, CheckReport } from '../src/checkApi';
 import { ChecksPanel } from '../src/checks';
 import { FakeService, ok } from './fakeService';
-import { LedgerRun } from '../src/api';
-
-/** A ledger run (local: fixtures.ts changes with other sections' contracts). */
-function ledgerRun(
-  fields: Partial<LedgerRun> & Pick<LedgerRun, 'id' | 'name'>
-): LedgerRun {
-  return {
-    withheld: null,
-    at: '2026-11-26T10:00:00+00:00',
-    kind: 'quality',
-    status: 'pass',
-    passed: true,
-    required: false,
-    severity: 'fail',
-    user: 'alice',
-    datasets: [],
-    inputs: null,
-    params: null,
-    items: [],
-    error: null,
-    duration_s: 0.4,
-    notebook: null,
-    job_run_id: null,
-    mlflow_run_id: null,
-    label: fields.name,
-    verdict: 'Passed.',
-    ...fields
-  };
-}
+import { ledgerRun } from './fixtures';
 
 const WORDS = {
   pass: 'passed',

@@ -20,29 +20,7 @@ import {
   uniqueLabels
 } from '../src/runsTableModel';
 import { FakeService, ok } from './fakeService';
-
-/** A run summary as `runs_query.summarise` answers it (local: fixtures.ts follows other schemas). */
-function runSummary(
-  fields: Partial<RunSummary> & Pick<RunSummary, 'id'>
-): RunSummary {
-  return {
-    name: null,
-    label: fields.name ?? fields.id.slice(0, 8),
-    withheld: null,
-    experiment_id: '1',
-    experiment: 'churn',
-    status: 'FINISHED',
-    start_time: '2026-11-25T10:00:00+00:00',
-    end_time: '2026-11-25T10:02:00+00:00',
-    user: 'alice',
-    notebook: 'notebooks/03_train.ipynb',
-    params: {},
-    metrics: {},
-    datasets: [],
-    checks: { status: 'none', passed: 0, failed: 0, items: [] },
-    ...fields
-  };
-}
+import { runSummary } from './fixtures';
 
 const DEPTH3 = runSummary({
   id: '3333333aaaaaaaaaaaaaaaaaaaaaaaaa',
