@@ -15,6 +15,7 @@ import {
   POLL_MS,
   RUNS_PAGE_SIZE,
   fetchRuns,
+  runsScopeSelect,
   runsChanged
 } from './runsApi';
 import { uniqueLabels } from './runsTableModel';
@@ -37,16 +38,7 @@ export class RunsPanel extends Panel {
     this.node.dataset.testid = 'aios-runs-tab';
     this._notebooks = notebooks;
 
-    this._scope = el(
-      'select',
-      {
-        class: 'aios-select',
-        'aria-label': 'Which runs',
-        'data-testid': 'aios-runs-scope'
-      },
-      el('option', { value: 'notebook' }, 'This notebook'),
-      el('option', { value: 'all' }, 'All notebooks')
-    );
+    this._scope = runsScopeSelect('aios-runs-scope');
     this._scope.addEventListener('change', () => void this.reload());
     const refresh = reloadButton(
       'the runs',

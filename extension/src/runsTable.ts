@@ -19,6 +19,7 @@ import {
   POLL_MS,
   RUNS_PAGE_SIZE,
   fetchRuns,
+  runsScopeSelect,
   runsChanged
 } from './runsApi';
 import {
@@ -46,16 +47,7 @@ export class RunsTableView extends Panel {
     this.addClass('aios-runs-table-view');
     this.node.dataset.testid = 'aios-runs-table';
     this._notebook = notebook;
-    this._scope = el(
-      'select',
-      {
-        class: 'aios-select',
-        'aria-label': 'Which runs',
-        'data-testid': 'aios-runs-table-scope'
-      },
-      el('option', { value: 'notebook' }, 'This notebook'),
-      el('option', { value: 'all' }, 'All notebooks')
-    );
+    this._scope = runsScopeSelect('aios-runs-table-scope');
     this._scope.value = notebook ? 'notebook' : 'all';
     this._scope.addEventListener('change', () => void this.reload());
     this._note = el('p', {
