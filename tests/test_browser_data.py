@@ -339,6 +339,9 @@ def test_full_page_view_shows_every_column_and_each_rule_in_words_for_alice(lab_
     assert column_access(full, "supplier_id") == "Raw values"
     email = full.locator('[data-testid="aios-column-row"][data-name="contact_email"]')
     assert email.get_by_test_id("aios-column-about").inner_text() == "e-mail addresses"
+    supplier_id = full.locator('[data-testid="aios-column-row"][data-name="supplier_id"]')   # a steward's words
+    assert supplier_id.get_by_test_id("aios-column-description").inner_text() == \
+        "Stable supplier key, e.g. SUP-00042; purchase orders and supplier lanes refer to it."
     tag = email.get_by_test_id("aios-tag")
     assert tag.locator("summary").inner_text().strip() == "pii.email confirmed"
     tag.locator("summary").click()   # expands to its evidence

@@ -103,7 +103,7 @@ def test_upgrade_from_0002_keeps_rows_and_adds_the_ledger(tmp_path):
 
     upgraded = open_store(url)
     try:
-        assert upgraded.revision() == "0008_apps"
+        assert upgraded.revision() == "0009_column_descriptions"
         assert {"check_runs", "check_run_datasets"} <= upgraded.tables()
         with upgraded.engine.connect() as con:
             assert con.execute(text("SELECT title, state FROM alerts")).one() == ("kept", "open")
@@ -122,7 +122,7 @@ def test_ledger_on_postgresql(postgres_url):
         first = ledger.record(quality("orders_basics", ORDERS, "fail"), user="ann", job_run_id=3)
         second = ledger.record(quality("orders_basics", ORDERS), user="bob")
 
-        assert store.revision() == "0008_apps"
+        assert store.revision() == "0009_column_descriptions"
         assert [(r["id"], r["user"]) for r in ledger.history(dataset=ORDERS)] == [(second, "bob"), (first, "ann")]
         assert ledger.history(dataset=ORDERS, before_id=second)[0]["job_run_id"] == 3
         assert [r["id"] for r in ledger.latest(ORDERS)] == [second]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aios_workbench.core.errors import PermissionDenied
 from aios_workbench.query.engine import QueryTimeout
 from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
@@ -26,7 +27,9 @@ row_filters:
 """
 
 
-def governed_query_over(workspace, source: str, schema: str, connector_yaml: str):
+def governed_query_over(workspace, source: str, schema: str, connector_yaml: str, *, system: tuple[str, ...] = ()):
+    """bea's rows of SOURCE.SCHEMA.vendors; and, bea holding a grant on the whole source, that the server's own
+    catalogs (`system`: tables the DuckDB extension lists beside the data) are no datasets and cannot be read."""
     from aios_workbench.catalog import scan_catalog
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.workspace import Workspace
@@ -38,6 +41,11 @@ def governed_query_over(workspace, source: str, schema: str, connector_yaml: str
         report = scan_catalog(service.workspace, service.store)
         assert report.failed == {}, report.failed
         service.queries.refresh()
+        schemas = {e.schema.lower() for e in service.queries.catalog().entries if e.source == source}
+        assert schema.lower() in schemas and not schemas & {t.split(".")[0] for t in system}
+        for table in system:
+            with pytest.raises(PermissionDenied, match="unknown dataset|system catalog"):
+                service.queries.run(f"SELECT * FROM {source}.{table}", user="bea", surface="test").to_arrow()
         return service.queries.run(f"SELECT * FROM {source}.{schema}.vendors ORDER BY id", user="bea",
                                    surface="test").to_arrow().to_pylist()
     finally:
@@ -57,7 +65,8 @@ def test_postgres_tables_are_governed_like_any_other(workspace, postgres_url):
         con.cursor().executemany("INSERT INTO vendors VALUES (%s, %s, %s)", VENDORS)
 
     rows = governed_query_over(workspace, "erp", "public",
-                               f"name: erp\ntype: postgres\noptions: {{port: 5432, database: {database}, user: postgres}}\n")
+                               f"name: erp\ntype: postgres\noptions: {{port: 5432, database: {database}, user: postgres}}\n",
+                               system=("pg_catalog.pg_authid", "information_schema.tables", "pg_toast.pg_toast_1260"))
 
     assert rows == [{"id": 1, "email": "***", "country": "DE"}, {"id": 3, "email": "***", "country": "DE"}]
 
@@ -72,7 +81,9 @@ def test_mariadb_tables_are_governed_like_any_other(workspace, mariadb_database)
     con.close()
 
     rows = governed_query_over(workspace, "shop", mariadb_database,
-                               f"name: shop\ntype: mysql\noptions: {{port: 3306, database: {mariadb_database}, user: root}}\n")
+                               f"name: shop\ntype: mysql\noptions: {{port: 3306, database: {mariadb_database}, user: root}}\n",
+                               system=("mysql.user", "mysql.global_priv", "performance_schema.users", "sys.version",
+                                       "information_schema.tables"))
 
     assert [(r["id"], r["email"], r["country"]) for r in rows] == [(1, "***", "DE"), (3, "***", "DE")]
     assert "raw.example" not in json.dumps(rows)

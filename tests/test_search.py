@@ -182,3 +182,26 @@ def test_search_over_a_scanned_catalog_respects_the_policy_grants(tmp_path):
         assert names(search(catalog, "budget", visible=may_read("sam"))) == ["fin.main.budget"]
     finally:
         service.close()
+
+
+def test_a_column_description_matches_below_a_column_name_and_is_told_with_a_snippet():
+    long_words = ("Calendar days between the order and the delivery at our dock, counted in the warehouse's "
+                  "time zone; empty while the goods are in transit.")
+    catalog = Catalog([
+        entry("ops", "main", "arrivals", [col("id"), ColumnInfo("lead_time_days", "INTEGER", (), (), long_words,
+                                                                  "policy")]),
+        entry("ops", "main", "docks", [col("dock_id"), col("transit")]),
+        *[entry("misc", "main", f"t{i}", [col("id")]) for i in range(20)],
+    ])
+
+    hits = search(catalog, "transit", visible=everyone)
+
+    assert names(hits) == ["ops.main.docks", "ops.main.arrivals"]   # a column's name outweighs its description
+    found = answer(hits[1])
+    (reason,) = found["reasons"]
+    assert reason["field"] == "column"
+    assert reason["text"] == 'lead_time_days: "…while the goods are in transit."'   # cut around the match
+    (start, end), = reason["highlights"]
+    assert reason["text"][start:end] == "transit"
+    assert found["why"] == f"Matched: column {reason['text']}"
+    assert hits[1].matched_fields == ("column_descriptions",)

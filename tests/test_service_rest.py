@@ -29,7 +29,7 @@ async def test_status_reports_version_workspace_and_healthy_store(jp_fetch, work
     assert body["service"] == "aios-workbench"
     assert body["mode"] == "jupyter"
     assert body["workspace"] == {"name": workspace.name, "path": str(workspace.root)}
-    assert body["store"]["ok"] is True and body["store"]["revision"] == "0008_apps"
+    assert body["store"]["ok"] is True and body["store"]["revision"] == "0009_column_descriptions"
     assert [c["name"] for c in body["connectors"]] == ["outputs"]   # the scaffold's writable source, empty
     assert body["user"] == getpass.getuser()  # token logins are anonymous: the server's account is the user
 

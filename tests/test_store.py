@@ -29,7 +29,7 @@ def test_upgrade_from_the_first_schema_keeps_existing_rows(tmp_path):
 
     upgraded = open_store(url)
 
-    assert upgraded.revision() == "0008_apps"
+    assert upgraded.revision() == "0009_column_descriptions"
     with upgraded.engine.connect() as con:
         assert con.execute(text("SELECT description FROM datasets")).scalar_one() == "kept"
         assert con.execute(text("SELECT user FROM audit_events")).scalar_one() == "ann"
@@ -83,7 +83,7 @@ def test_postgresql_store_migrates_and_reports_health(postgres_url):
     store = open_store(postgres_url)
 
     health = store.health()
-    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0008_apps")
+    assert (health.ok, health.backend, health.revision) == (True, "postgresql", "0009_column_descriptions")
     with store.session() as s, s.begin():
         job = Job(name="weekly", notebook="notebooks/w.ipynb", version=1, spec={"parameters": {"n": 1}},
                   identity="bo", created_by="bo")

@@ -8,10 +8,14 @@ catalog untag`; a removal holds against the scan's verdicts, new lineage earns t
 again). Human decisions live only in the policy file and the removal records, and the
 scan stores only its own verdicts, so a rescan never discards a human decision; and
 since earned tags are kept, a rescan or a write never drops a tag either.
+
+Descriptions, of a dataset and of each column, are the steward's (policy.yaml `description`,
+`column_descriptions`) where given, else the source's own comment the scan stored.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -23,6 +27,7 @@ from aios_workbench.store.models import ColumnTag, Dataset, DatasetColumn
 POLICY_EVIDENCE = "confirmed in governance/policy.yaml"
 # the order a tag's provenance is told in when it has several: a human's word, then a write's lineage
 ORIGINS = ("policy", "lineage", "unverified", "auto", "kept")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,22 @@ def _column_decisions(meta) -> tuple[dict, dict]:
             {k.lower(): v for k, v in meta.rejected_classifications.items()})
 
 
+def described(steward: str, source: str) -> tuple[str, str]:
+    """A description and where it came from: the steward's word wins over the source's comment."""
+    if steward:
+        return steward, "policy"
+    return (source, "source") if source else ("", "")
+
+
+def _unknown_described(full_name: str, meta, columns: list) -> list[str]:
+    """Warnings for `column_descriptions` naming a column the dataset does not have (a typo, or a column dropped
+    since): told, not refused, as a description harms nothing and the next scan may bring the column."""
+    have = {c.name.lower() for c in columns}
+    return [f"governance/policy.yaml describes column {column!r} of {full_name}, which has no such column "
+            f"(its columns: {', '.join(c.name for c in columns) or 'none'})"
+            for column in (meta.column_descriptions if meta else {}) if column.lower() not in have]
+
+
 def earned_tags(session, where=None) -> dict[tuple[str, str], tuple[Earned, ...]]:
     """(source.schema.dataset, column), both lower-cased -> the tags that column earned, of every dataset
     (or those `where` selects)."""
@@ -126,21 +147,27 @@ def load_catalog(store, policy) -> Catalog:
                                                                        DatasetColumn.position)):
             columns.setdefault(column.dataset_id, []).append(column)
         earned = earned_tags(session)
-    entries = []
+    entries, warnings = [], []
     for d in datasets:
         full = f"{d.source}.{d.schema_name}.{d.name}".lower()
         meta = info.get(full)
         confirmed, rejected = _column_decisions(meta)
+        steward = {k.lower(): v for k, v in meta.column_descriptions.items()} if meta else {}
         cols = []
         for c in columns.get(d.id, []):
             merged = merge_classifications(c.classifications, confirmed.get(c.name.lower(), ()),
                                            rejected.get(c.name.lower(), ()), earned.get((full, c.name.lower()), ()))
-            cols.append(ColumnInfo(c.name, c.data_type, merged.tags, merged.sources()))
+            text, origin = described(steward.get(c.name.lower(), ""), c.description or "")
+            cols.append(ColumnInfo(c.name, c.data_type, merged.tags, merged.sources(), text, origin))
+        text, origin = described(meta.description if meta else "", d.description or "")
+        warnings += _unknown_described(f"{d.source}.{d.schema_name}.{d.name}", meta, columns.get(d.id, []))
         entries.append(CatalogEntry(
             source=d.source, schema=d.schema_name, name=d.name, kind=d.kind, columns=tuple(cols),
-            description=(meta.description if meta else "") or d.description,
+            description=text, description_origin=origin,
             owners=meta.owners if meta else (), tags=meta.tags if meta else (), row_count=d.row_count))
-    return Catalog(entries)
+    for warning in warnings:
+        log.warning(warning)
+    return Catalog(entries, warnings=tuple(warnings))
 
 
 def load_classifications(store, policy, entry: CatalogEntry) -> dict[str, ColumnClassifications]:

@@ -28,6 +28,10 @@ class ColumnInfo:
     data_type: str
     classifications: tuple[str, ...] = ()
     sources: tuple[TagSource, ...] = ()    # one per classification, in the same order
+    description: str = ""
+    # where the description came from: "policy" (a steward's, in governance/policy.yaml), "source" (the
+    # database's own comment, read by the scan), "" when there is none
+    description_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class CatalogEntry:
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     row_count: int | None = None
+    description_origin: str = ""   # as ColumnInfo.description_origin: policy, source or ""
 
     @property
     def full_name(self) -> str:
@@ -55,9 +60,10 @@ class CatalogEntry:
     def to_dict(self) -> dict:
         return {
             "name": self.full_name, "source": self.source, "schema": self.schema, "dataset": self.name,
-            "kind": self.kind, "description": self.description, "owners": list(self.owners),
-            "tags": list(self.tags), "row_count": self.row_count,
-            "columns": [{"name": c.name, "type": c.data_type, "classifications": list(c.classifications),
+            "kind": self.kind, "description": self.description, "description_origin": self.description_origin,
+            "owners": list(self.owners), "tags": list(self.tags), "row_count": self.row_count,
+            "columns": [{"name": c.name, "type": c.data_type, "description": c.description,
+                         "description_origin": c.description_origin, "classifications": list(c.classifications),
                          "tag_sources": [s.to_dict() for s in c.sources]} for c in self.columns],
         }
 
@@ -67,6 +73,9 @@ class Catalog:
     """All datasets, looked up by 1-, 2- or 3-part names, case-insensitively."""
 
     entries: list[CatalogEntry] = field(default_factory=list)
+    # what the governance files say that does not fit the scanned catalog (e.g. a description of a column the
+    # dataset does not have): told, not refused, since the next scan may bring the column
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
         self._by_full = {e.full_name.lower(): e for e in self.entries}

@@ -13,6 +13,9 @@ Every verdict is also recorded as a tag the column has earned (`column_tags`):
 tags only grow, so data that changes (junk rows appended to dilute a column's
 personal data below the classifier's threshold) never loses one; only a steward
 removes a tag (`aios catalog untag`, or `rejected_classifications`).
+
+The source's own comments on tables, views and columns (`COMMENT ON`) are stored as their descriptions;
+a steward's in governance/policy.yaml wins when the catalog loads (catalog/load.py).
 """
 
 from __future__ import annotations
@@ -49,32 +52,52 @@ def _file_fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _listing(con, alias: str) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
-    """(schema, name, kind, [(column, type)]) of every table and view in `alias`."""
+Comments = dict[tuple[str, str], tuple[str, dict[str, str]]]
+Listing = list[tuple[str, str, str, list[tuple[str, str]]]]
+
+
+def _listing(con, alias: str, skip: frozenset[str] = frozenset()) -> tuple[Listing, Comments]:
+    """(schema, name, kind, [(column, type)]) of every table and view in `alias` outside the schemas in `skip`
+    (the server's own catalogs, `Connector.system_schemas`), and the source's own comments
+    on them (`COMMENT ON`): (schema, name) -> (table comment, {column: comment}), commented objects only.
+
+    DuckDB's postgres and mysql extensions fill `comment` from the server's catalog (PostgreSQL's
+    `obj_description`/`col_description`, MariaDB's TABLE_COMMENT/COLUMN_COMMENT) in the same listing
+    queries, so comments cost no extra round trip; SQLite and Parquet have none."""
     objects = con.execute(
-        "SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = ? "
-        "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+        "SELECT schema_name, table_name, 'table', comment FROM duckdb_tables() WHERE database_name = ? "
+        "UNION ALL SELECT schema_name, view_name, 'view', comment FROM duckdb_views() "
         "WHERE database_name = ? AND NOT internal ORDER BY 1, 2", [alias, alias]).fetchall()
     columns = con.execute(
-        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns() "
         "WHERE database_name = ? ORDER BY schema_name, table_name, column_index", [alias]).fetchall()
     by_table: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, data_type in columns:
+    comments: Comments = {}
+    for schema, table, column, data_type, comment in columns:
         by_table.setdefault((schema, table), []).append((column, data_type))
-    return [(s, n, k, by_table.get((s, n), [])) for s, n, k in objects]
+        if comment and comment.strip():
+            comments.setdefault((schema, table), ("", {}))[1][column] = comment.strip()
+    for schema, name, _kind, comment in objects:
+        if comment and comment.strip():
+            comments[(schema, name)] = (comment.strip(), comments.get((schema, name), ("", {}))[1])
+    skipped = {name.lower() for name in skip}
+    return [(s, n, k, by_table.get((s, n), [])) for s, n, k, _c in objects if s.lower() not in skipped], \
+        {key: value for key, value in comments.items() if key[0].lower() not in skipped}
 
 
 FILE_TYPES = ("files", "datasets", "duckdb", "sqlite")   # fingerprinted by their files, rows counted
 
 
-def _fingerprint(decl, connector, root: Path, listing) -> str:
+def _fingerprint(decl, connector, root: Path, listing, comments: Comments | None = None) -> str:
     options = decl.options
     if decl.type in ("files", "datasets"):
         return _file_fingerprint(connector.files(root))
     if decl.type in ("duckdb", "sqlite"):
         path = Path(options["path"])
         return _file_fingerprint([path if path.is_absolute() else root / path])
-    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+    # a comment edited on the server moves the fingerprint too (a source without comments keeps the one it had)
+    described = [listing, sorted([list(k), v] for k, v in comments.items())] if comments else listing
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
 def _versioned(fingerprint: str) -> str:
@@ -102,17 +125,17 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
                     report.unchanged.append(decl.name)
                     continue
                 connector.attach(con, alias=decl.name, root=ws.root)
-                listing = _listing(con, decl.name)
+                listing, comments = _listing(con, decl.name)
             else:
                 connector.attach(con, alias=decl.name, root=ws.root)
-                listing = _listing(con, decl.name)
-                fingerprint = _versioned(_fingerprint(decl, connector, ws.root, listing))
+                listing, comments = _listing(con, decl.name, connector.system_schemas)
+                fingerprint = _versioned(_fingerprint(decl, connector, ws.root, listing, comments))
                 if not force and _stored_fingerprint(store, decl.name) == fingerprint:
                     report.unchanged.append(decl.name)
                     continue
             verdicts = classify.classify_listing(con, decl.name, listing)
             counts = _row_counts(con, decl.name, listing) if decl.type in FILE_TYPES else {}
-            _store_listing(store, decl.name, listing, fingerprint, verdicts, counts)
+            _store_listing(store, decl.name, listing, fingerprint, verdicts, counts, comments)
             report.scanned.append(decl.name)
         except Exception as exc:  # noqa: BLE001 - one broken source must not stop the scan
             # lazy: only when a source fails; connectors package already loaded via connectors.engine
@@ -164,7 +187,8 @@ def _stored_fingerprint(store, source: str) -> str | None:
         return session.scalar(select(Dataset.fingerprint).where(Dataset.source == source).limit(1))
 
 
-def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict, counts: dict) -> None:
+def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict, counts: dict,
+                   comments: Comments) -> None:
     with store.session() as session, session.begin():
         existing = {(d.schema_name, d.name): d for d in
                     session.scalars(select(Dataset).where(Dataset.source == source))}
@@ -179,10 +203,13 @@ def _store_listing(store, source: str, listing, fingerprint: str, verdicts: dict
                 session.flush()
             dataset.kind, dataset.fingerprint, dataset.scanned_at = kind, fingerprint, utcnow()
             dataset.row_count = counts.get((schema, name))
+            described, column_comments = comments.get((schema, name), ("", {}))
+            dataset.description = described   # the source's comment; governance/policy.yaml's wins at load
             session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == dataset.id))
             found = verdicts.get((schema, name), {})
             session.add_all(DatasetColumn(dataset_id=dataset.id, name=c, data_type=t, position=i,
-                                          classifications=[v.to_dict() for v in found.get(c, ())])
+                                          classifications=[v.to_dict() for v in found.get(c, ())],
+                                          description=column_comments.get(c, ""))
                             for i, (c, t) in enumerate(columns))
         for key, dataset in existing.items():
             if key not in seen:

@@ -8,7 +8,7 @@ the metadata store (SQLite FTS5) would need its own invalidation and would not
 exist on PostgreSQL stores.
 
 Ranking is BM25F-like: each field has a weight (name 6, tags 3, columns 2.5,
-owners 2, source/schema 1.5, description 1), term frequencies are length
+owners 2, source/schema 1.5, column descriptions 1.5, description 1), term frequencies are length
 normalised per field and saturated, then weighted by the term's rarity. A query
 word also matches the words it begins (`cust` finds `customer`, at 0.4-0.8 of
 an exact word's score, closer completions higher); plural -s is ignored.
@@ -35,9 +35,12 @@ import numpy as np
 from aios_workbench.catalog.model import Catalog, CatalogEntry
 from aios_workbench.core.errors import UsageError
 
-FIELDS = ("name", "tags", "columns", "owners", "path", "description")
-WEIGHTS = {"name": 6.0, "tags": 3.0, "columns": 2.5, "owners": 2.0, "path": 1.5, "description": 1.0}
-LENGTH_NORM = {"name": 0.5, "tags": 0.3, "columns": 0.5, "owners": 0.3, "path": 0.3, "description": 0.75}
+FIELDS = ("name", "tags", "columns", "owners", "path", "description", "column_descriptions")
+# a word in a column's description says less than the column's name (a description mentions neighbours too)
+WEIGHTS = {"name": 6.0, "tags": 3.0, "columns": 2.5, "owners": 2.0, "path": 1.5, "description": 1.0,
+           "column_descriptions": 1.5}
+LENGTH_NORM = {"name": 0.5, "tags": 0.3, "columns": 0.5, "owners": 0.3, "path": 0.3, "description": 0.75,
+               "column_descriptions": 0.75}
 K1 = 1.2
 EXACT_NAME_BONUS = 1000.0
 NAME_PREFIX_BONUS = 100.0
@@ -235,7 +238,8 @@ class SearchIndex:
         matched = {term for expanded in expansions for term, _ in expanded}
         return tuple(c.name for c in self.entries[doc].columns
                      if matched.intersection(terms(c.name))
-                     or any(matched.intersection(terms(tag)) for tag in c.classifications))
+                     or any(matched.intersection(terms(tag)) for tag in c.classifications)
+                     or (c.description and matched.intersection(terms(c.description)) - STOPWORDS))
 
 
 @lru_cache(maxsize=65_536)  # a rescan or policy edit reloads equal entries: their words are reused
@@ -248,6 +252,8 @@ def _fields(e: CatalogEntry) -> dict[str, list[str]]:
         "owners": [w for o in e.owners for w in terms(o)],
         "path": [*terms(e.source), *terms(e.schema)],
         "description": [w for w in terms(e.description) if w not in STOPWORDS],
+        "column_descriptions": [w for c in e.columns if c.description for w in terms(c.description)
+                                if w not in STOPWORDS],
     }
 
 

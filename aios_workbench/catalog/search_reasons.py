@@ -4,6 +4,7 @@ Worked out only for the hits a search returns (20 by default), from the terms th
 matched (`SearchHit.marks`), with the index's own word splitting, so what is highlighted is
 exactly what was found: `cust` highlights the first four letters of `customer_email`,
 `orders` the whole of `order`. A long description is cut to a snippet around its first match.
+A column found by its description is told with it: `lead_time_days: "…days between order and delivery…"`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 from aios_workbench.catalog.search import CAMEL, STOPWORDS, WORD, SearchHit, singular
 
 SNIPPET = 160          # characters of a description shown around its first match
+COLUMN_SNIPPET = 80    # the same for a column's description, shown beside the column's name
 MAX_COLUMNS = 5        # column reasons per hit
 FIELD_ORDER = ("name", "column", "tag", "description", "owner", "source")
 
@@ -53,16 +55,16 @@ def _name_ranges(hit: SearchHit) -> list[list[int]]:
     return ranges
 
 
-def _snippet(text: str, ranges: list[list[int]]) -> tuple[str, list[list[int]]]:
-    """A description cut to SNIPPET characters around its first match, the ranges moved with it."""
-    if len(text) <= SNIPPET:
+def _snippet(text: str, ranges: list[list[int]], size: int = SNIPPET) -> tuple[str, list[list[int]]]:
+    """A description cut to `size` characters around its first match, the ranges moved with it."""
+    if len(text) <= size:
         return text, ranges
     first = ranges[0][0]
-    start = max(0, first - SNIPPET // 3)
+    start = max(0, first - size // 3)
     if start:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + SNIPPET)
+    end = min(len(text), start + size)
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > ranges[0][1] else end
@@ -94,6 +96,13 @@ def reasons(hit: SearchHit) -> list[dict]:
                 text = f"{text} ({tag})"
                 ranges += [[a + offset, b + offset] for a, b in tag_ranges]
                 break
+        said_ranges = highlights(column.description, marks) if not ranges and column.description else []
+        if said_ranges:   # found by what its description says
+            said, said_ranges = _snippet(column.description, said_ranges, COLUMN_SNIPPET)
+            if said_ranges:
+                offset = len(text) + 3
+                text = f'{text}: "{said}"'
+                ranges = [[a + offset, b + offset] for a, b in said_ranges]
         if ranges:
             add("column", text, ranges)
             shown += 1

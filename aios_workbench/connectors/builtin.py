@@ -41,6 +41,9 @@ class Connector:
 
     Options: type[_Options] = _Options
     duckdb_extension: str | None = None
+    # the server's own catalogs, which DuckDB's extensions list beside the data (PostgreSQL's pg_catalog holds
+    # pg_authid, MySQL's `mysql` schema its users' password hashes): never datasets, whatever a grant says
+    system_schemas: frozenset[str] = frozenset()
 
     def __init__(self, options: dict[str, Any]):
         self.options = self.Options.model_validate(options)
@@ -223,6 +226,7 @@ class PostgresConnector(_ServerDatabase):
 
     duckdb_extension = "postgres"
     attach_type = "postgres"
+    system_schemas = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 
 
 @connectors.register("mysql")
@@ -231,3 +235,4 @@ class MySQLConnector(_ServerDatabase):
 
     duckdb_extension = "mysql"
     attach_type = "mysql"
+    system_schemas = frozenset({"information_schema", "mysql", "performance_schema", "sys"})

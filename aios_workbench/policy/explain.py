@@ -35,7 +35,8 @@ def explain(policy_file, catalog, user: str, dataset: str, *, agent: bool = Fals
     for c in entry.columns:
         method, rule = view.masks.get(c.name, (None, None))
         columns.append({
-            "name": c.name, "type": c.data_type, "classifications": list(c.classifications),
+            "name": c.name, "type": c.data_type, "description": c.description,
+            "description_origin": c.description_origin, "classifications": list(c.classifications),
             "about": join_words([tag_noun(t) for t in c.classifications]),
             "tags": [s.to_dict() for s in c.sources],
             "mask": method, "rule": rule, "shows": mask_words(method) if method else None})

@@ -29,11 +29,15 @@ def rule_description(example: str):
                                                  "without it a sentence is generated from the rule")
 
 
+MAX_COLUMN_DESCRIPTION = 500
+
+
 class DatasetInfo(Strict):
     """Owners, description, tags and column classifications of one dataset.
 
     `columns` confirms classifications (a human's word: kept whatever a scan finds);
-    `rejected_classifications` rejects tags the automatic classifier gave a column.
+    `rejected_classifications` rejects tags the automatic classifier gave a column;
+    `column_descriptions` says what a column holds, in words (it wins over the source's own comment).
     """
 
     description: str = ""
@@ -42,6 +46,24 @@ class DatasetInfo(Strict):
     columns: dict[str, tuple[str, ...]] = Field({}, description="column name -> classification tags")
     rejected_classifications: dict[str, tuple[Tag, ...]] = Field(
         {}, description="column name -> automatic classification tags that do not apply to it")
+    # not `Field(max_length=...)` on the values: pydantic's message would not name the column
+    column_descriptions: dict[str, str] = Field(
+        {}, description="column name -> what it holds, in words (at most "
+        f"{MAX_COLUMN_DESCRIPTION} characters); shown wherever the column is, instead of the source's comment")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _describe_in_words(cls, data):
+        described = data.get("column_descriptions") if isinstance(data, dict) else None
+        for column, text in (described or {}).items() if isinstance(described, dict) else ():
+            if not isinstance(text, str):
+                raise ValueError(f"the description of column {column!r} must be text, not {type(text).__name__} "
+                                 f"({text!r}): quote it, e.g. {column}: \"days between order and delivery\"")
+            if len(text) > MAX_COLUMN_DESCRIPTION:
+                raise ValueError(f"the description of column {column!r} is {len(text)} characters long: keep it to "
+                                 f"{MAX_COLUMN_DESCRIPTION} (say what the column holds; longer notes belong in "
+                                 "the dataset's `description`)")
+        return data
 
     @model_validator(mode="after")
     def _confirm_or_reject(self):

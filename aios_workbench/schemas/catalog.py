@@ -33,9 +33,17 @@ class TagSource(Reply):
                               "confirmed or a write inherited.")
 
 
+DescriptionOrigin = Literal["policy", "source", ""]
+ORIGIN_WORDS = ("policy: a steward's, in governance/policy.yaml; source: the database's own comment (COMMENT ON), "
+                "read by the scan; empty when there is no description.")
+
+
 class DatasetColumn(Reply):
     name: str
     type: str = Field(description="The DuckDB type, e.g. VARCHAR, DECIMAL(12,2).")
+    description: str = Field(description="What the column holds, in words (e.g. 'days between order and "
+                             "delivery'); empty when nobody described it.")
+    description_origin: DescriptionOrigin = Field(description="Where the description came from: " + ORIGIN_WORDS)
     classifications: list[str] = Field(description="Tags such as pii.email (the policy's, the scan's, and those the "
                                        "column earned earlier or inherited through lineage).")
     tag_sources: list[TagSource] = Field(description="Where each classification came from, in the same order.")
@@ -50,6 +58,7 @@ class Dataset(Reply):
     dataset: str
     kind: str = Field(description="table or view")
     description: str
+    description_origin: DescriptionOrigin = Field(description="Where the description came from: " + ORIGIN_WORDS)
     owners: list[str]
     tags: list[str]
     row_count: int | None = Field(description="The scan's count; null where a row filter hides rows from the caller.")
@@ -67,6 +76,9 @@ class DatasetQuery(Query):
 class ExplainedColumn(Reply):
     name: str
     type: str
+    description: str = Field(description="What the column holds, in the words of a steward or the source's "
+                             "comment; empty when nobody described it.")
+    description_origin: DescriptionOrigin = Field(description="Where the description came from: " + ORIGIN_WORDS)
     classifications: list[str]
     about: str = Field(description="What the column holds by its classifications, in words (e.g. 'e-mail "
                        "addresses'); empty when it has none.")
@@ -99,7 +111,8 @@ class DatasetView(Reply):
 # -- search --------------------------------------------------------------------------------------
 
 class SearchQuery(Query):
-    q: str = Field("", description="Words to look for in names, descriptions, tags, owners and column names.")
+    q: str = Field("", description="Words to look for in names, descriptions, tags, owners, column names and "
+                   "column descriptions.")
     limit: int = Field(20, ge=1, le=200)
 
 

@@ -49,6 +49,7 @@ class DatasetColumn(Base):
     data_type: Mapped[str] = mapped_column(String(128))
     position: Mapped[int] = mapped_column(Integer)
     classifications: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")   # the source's comment
 
 
 class AuditEvent(Base):

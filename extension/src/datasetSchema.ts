@@ -125,6 +125,33 @@ export function accessNotes(access: DatasetAccess): HTMLElement[] {
   return notes;
 }
 
+/**
+ * A column's description, marked when it is the source's own comment
+ * (`COMMENT ON`) rather than a steward's word in governance/policy.yaml;
+ * null when nobody described it.
+ */
+export function columnDescription(column: ExplainedColumn): HTMLElement | null {
+  if (!column.description) {
+    return null;
+  }
+  const fromSource = column.description_origin === 'source';
+  return el(
+    'span',
+    {
+      class: 'aios-column-description',
+      'data-testid': 'aios-column-description',
+      'data-origin': column.description_origin,
+      title: fromSource
+        ? "The database's own comment on the column"
+        : 'Described by a steward in governance/policy.yaml'
+    },
+    column.description,
+    fromSource
+      ? el('span', { class: 'aios-muted' }, ' (from the source)')
+      : null
+  );
+}
+
 function tagBadges(column: ExplainedColumn): HTMLElement {
   const badges = el('span', { class: 'aios-badges' });
   const sources = new Map((column.tags ?? []).map(s => [s.tag, s]));
@@ -169,7 +196,8 @@ export function compactSchema(access: DatasetAccess): HTMLElement {
           'th',
           { scope: 'row' },
           el('span', { class: 'aios-column-name' }, column.name),
-          el('span', { class: 'aios-type' }, column.type)
+          el('span', { class: 'aios-type' }, column.type),
+          columnDescription(column)
         ),
         el('td', {}, badges)
       )
@@ -193,11 +221,25 @@ export function compactSchema(access: DatasetAccess): HTMLElement {
   );
 }
 
+/** What a column holds: its description, then what its classifications say. */
+function holds(column: ExplainedColumn): (HTMLElement | string)[] {
+  const described = columnDescription(column);
+  if (!described) {
+    return [column.about || el('span', { class: 'aios-muted' }, '—')];
+  }
+  return column.about
+    ? [
+        described,
+        el('span', { class: 'aios-column-about aios-muted' }, column.about)
+      ]
+    : [described];
+}
+
 /**
- * The full page's schema: per column its type, what it holds (from its
- * classifications; the catalog has no column descriptions), the
- * classification badges with confidence and evidence, and what the user
- * sees of it in words with the rule that decides it.
+ * The full page's schema: per column its type, what it holds (its
+ * description, then what its classifications say), the classification
+ * badges with confidence and evidence, and what the user sees of it in
+ * words with the rule that decides it.
  */
 export function fullSchema(access: DatasetAccess): HTMLElement {
   const body = el('tbody');
@@ -216,11 +258,7 @@ export function fullSchema(access: DatasetAccess): HTMLElement {
           el('span', { class: 'aios-column-name' }, column.name)
         ),
         el('td', { class: 'aios-type' }, column.type),
-        el(
-          'td',
-          { 'data-testid': 'aios-column-about' },
-          column.about || el('span', { class: 'aios-muted' }, '—')
-        ),
+        el('td', { 'data-testid': 'aios-column-about' }, ...holds(column)),
         el('td', {}, tagBadges(column)),
         el(
           'td',

@@ -27,12 +27,15 @@ function dataset(
     dataset: short,
     kind: 'table',
     description,
+    description_origin: description ? 'policy' : '',
     owners: [],
     tags: [],
     row_count: 10,
     columns: columns.map(c => ({
       name: c,
       type: 'VARCHAR',
+      description: '',
+      description_origin: '',
       classifications: [],
       tag_sources: []
     }))

@@ -20,6 +20,7 @@ const DATASET: Dataset = {
   dataset: 'suppliers',
   kind: 'table',
   description: 'Supplier master data with contact details.',
+  description_origin: 'policy',
   owners: ['procurement-data@example.com'],
   tags: ['master-data', 'pii'],
   row_count: null,
@@ -42,6 +43,8 @@ const BOB: DatasetAccess = {
     {
       name: 'supplier_id',
       type: 'BIGINT',
+      description: 'Stable supplier key, e.g. SUP-00042.',
+      description_origin: 'policy',
       classifications: [],
       about: '',
       tags: [],
@@ -52,6 +55,8 @@ const BOB: DatasetAccess = {
     {
       name: 'contact_email',
       type: 'VARCHAR',
+      description: 'Where order confirmations go',
+      description_origin: 'source',
       classifications: ['pii.email'],
       about: 'e-mail addresses',
       tags: [
@@ -69,6 +74,8 @@ const BOB: DatasetAccess = {
     {
       name: 'contact_name',
       type: 'VARCHAR',
+      description: '',
+      description_origin: '',
       classifications: ['pii.person_name'],
       about: 'person names',
       tags: [],
@@ -192,9 +199,20 @@ describe('DatasetPage', () => {
     const email = page.node.querySelector(
       '[data-testid="aios-column-row"][data-name="contact_email"]'
     )!;
+    // its description (the source's comment, marked so), then what its classes say
     expect(
       email.querySelector('[data-testid="aios-column-about"]')!.textContent
-    ).toBe('e-mail addresses');
+    ).toBe('Where order confirmations go (from the source)e-mail addresses');
+    expect(
+      email.querySelector('[data-testid="aios-column-description"]')!
+        .textContent
+    ).toBe('Where order confirmations go (from the source)');
+    const id = page.node.querySelector(
+      '[data-testid="aios-column-row"][data-name="supplier_id"]'
+    )!;
+    expect(
+      id.querySelector('[data-testid="aios-column-about"]')!.textContent
+    ).toBe('Stable supplier key, e.g. SUP-00042.'); // a steward's word is not marked
     const tag = email.querySelector<HTMLDetailsElement>(
       '[data-testid="aios-tag"]'
     )!;
@@ -207,9 +225,6 @@ describe('DatasetPage', () => {
     ).toBe(
       'Masked (hash), by the rule ‘e-mails hashed for everyone but stewards and procurement officers’: you see a keyed hash: equal values stay equal'
     );
-    const id = page.node.querySelector(
-      '[data-testid="aios-column-row"][data-name="supplier_id"]'
-    )!;
     expect(
       id.querySelector('[data-testid="aios-column-access"]')!.textContent
     ).toBe('Raw values');

@@ -124,11 +124,24 @@ def access(view: dict) -> str:
             badges += badge(f"mask: {column['mask']}", "mask", mask_text(column))
         body.append(f'<tr data-name="{esc(column.get("name"))}" data-mask="{esc(column.get("mask") or "none")}">'
                     f"<th>{esc(column.get('name'))}</th><td>{esc(column.get('type'))}</td>"
-                    f"<td>{esc(column.get('about') or '')}</td><td>{badges}</td>"
+                    f"<td>{_holds(column)}</td><td>{badges}</td>"
                     f"<td>{esc(mask_text(column))}</td></tr>")
     table = ("<table class='aios-schema'><thead><tr><th>Column</th><th>Type</th><th>What it holds</th>"
              f"<th>Classes / mask</th><th>What you see</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
     return box("".join(notes) + table)
+
+
+def _holds(column: dict) -> str:
+    """What a column holds: its description (marked when it is the source's comment, not a steward's), then
+    what its classifications say."""
+    about = esc(column.get("about") or "")
+    described = column.get("description") or ""
+    if not described:
+        return about
+    origin = (' <span class="aios-muted" title="the database\'s own comment on the column">(from the source)</span>'
+              if column.get("description_origin") == "source" else "")
+    return (f'<span class="aios-column-description">{esc(described)}</span>{origin}'
+            + (f'<br><span class="aios-muted">{about}</span>' if about else ""))
 
 
 def mask_text(column: dict) -> str:

@@ -313,6 +313,9 @@ def _show_lines(d: dict) -> list[str]:
         mask = masks.get(c["name"])
         lines.append(f"  {c['name']:<24} {c['type']:<16} {','.join(c['classifications']):<20}"
                      + (f" masked: {mask}" if mask else ""))
+        if c.get("description"):   # under the column, as the dataset's is under its name
+            origin = " (from the source)" if c.get("description_origin") == "source" else ""
+            lines.append(f"      {c['description']}{origin}")
         lines += [f"      {s['tag']}: {s['origin']}: {s['detail']}" for s in c.get("tag_sources", [])]
     return [line for line in lines if line]
 

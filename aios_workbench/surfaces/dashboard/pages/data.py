@@ -22,6 +22,12 @@ def _text(value) -> str:
     return number(value) if isinstance(value, (int, float)) else "" if value is None else str(value)
 
 
+def described(column: dict) -> str:
+    """A column's description as the schema shows it: the source's own comment is marked as such."""
+    text = column.get("description") or ""
+    return f"{text} (from the source)" if text and column.get("description_origin") == "source" else text
+
+
 def displayable(arrow_table):
     """A pandas frame the browser can show: decimals as floats, anything exotic (nested, binary,
     intervals, UUIDs) as text; Bokeh's serializer refuses those objects."""
@@ -121,7 +127,8 @@ class DataPage(param.Parameterized):
 
     @staticmethod
     def _schema(info: dict):
-        rows = [{"column": c["name"], "type": c["type"], "classification": ", ".join(c["classifications"]),
+        rows = [{"column": c["name"], "type": c["type"], "description": described(c),
+                 "classification": ", ".join(c["classifications"]),
                  "what you see": f"masked: {c['shows']} (the rule ‘{c['rule']}’)" if c["mask"] else "raw value"}
                 for c in info["columns"]]
         return table(rows, page_size=25, name="schema")
