@@ -3,7 +3,7 @@
 Each built-in kind registers in `registry.checks` exactly as a plugin would: a
 function `(service, run_sql, spec) -> list[CheckResult]`, where `spec` is the
 JSON the caller sent. A kind may carry `after_record(service, spec, result)`,
-called once its result is in the ledger. `service.checks.run` (service/checks.py)
+called once its result is in the ledger. `service.checks.run` (service/checks/manager.py)
 runs a kind as a caller and records every result in the governance ledger.
 """
 

@@ -1,6 +1,8 @@
-"""Durations in words, one way for every surface (jobs, runs, dashboard)."""
+"""Durations and moments in words, one way for every surface (jobs, runs, the CLI, the dashboard, the kernel)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 UNKNOWN = "—"
 
@@ -19,3 +21,31 @@ def duration_words(seconds: float | None) -> str:
         return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def utc_moment(value: object) -> datetime | None:
+    """A datetime or ISO 8601 text as an aware datetime in UTC (a naive one is taken to be UTC, as the store
+    keeps them); None when it is neither."""
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, str) and value:
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def moment_words(value: object, *, seconds: bool = False) -> str:
+    """A moment as "Sun 6 Dec 2026, 19:45 UTC", always in UTC (`seconds`: "19:45:07", where the order within a
+    minute matters, as in the audit log); "—" when unknown, and text that is no moment as it is."""
+    if value is None or value == "":
+        return UNKNOWN
+    found = utc_moment(value)
+    if found is None:
+        return str(value)
+    clock = f"{found:%H:%M:%S}" if seconds else f"{found:%H:%M}"
+    # the day without a leading zero ("6 Dec"): strftime's %-d is not portable
+    return f"{found:%a} {found.day} {found:%b %Y}, {clock} UTC"

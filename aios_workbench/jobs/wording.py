@@ -1,5 +1,5 @@
 """Jobs in words, once for every surface (sidebar, job page, dashboard, CLI): how a run started, how long
-it took, when, and a job's settings (retries, time limits, who hears of an outcome, what starts it).
+it took, and a job's settings (retries, time limits, who hears of an outcome, what starts it).
 
 No surface shows `paused false`, `6.315095` seconds or a webhook's path (a webhook URL often carries its
 token): a webhook is named by its host only.
@@ -8,13 +8,11 @@ token): a webhook is named by its host only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from aios_workbench.schemas.job_spec import JobSpec
 
 NONE = "none"
-UNKNOWN = "—"
 OUTCOMES = ("failure", "success", "recovery")
 
 
@@ -25,20 +23,6 @@ def limit_words(seconds: float | None) -> str:
     if seconds % 3600 == 0:
         return f"{seconds / 3600:g} h"
     return f"{seconds / 60:g} min" if seconds % 60 == 0 else f"{seconds:g} s"
-
-
-def moment_words(value: str | datetime | None) -> str:
-    """A moment as "Sun 6 Dec 2026, 19:45 UTC" (to the minute, in UTC); "—" when unknown."""
-    if value is None or value == "":
-        return UNKNOWN
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def trigger_words(trigger: str | None, *, attempt: int = 1) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from aios_workbench.core.errors import NotFound, UsageError
-from aios_workbench.core.humanize import duration_words
+from aios_workbench.core.humanize import duration_words, moment_words
 from aios_workbench.core.incidents import scrub_paths
 from aios_workbench.jobs import promote as promotion
 from aios_workbench.jobs import runs as run_pages
@@ -31,7 +31,7 @@ from aios_workbench.jobs.outputs import kept_output
 from aios_workbench.jobs.parameters import derive_schema, parse_assignments
 from aios_workbench.jobs.runs import TERMINAL as FINAL_STATUSES
 from aios_workbench.jobs.runs import positive_id
-from aios_workbench.jobs.wording import moment_words, trigger_words, webhook_redacted
+from aios_workbench.jobs.wording import trigger_words, webhook_redacted
 from aios_workbench.schemas.job_spec import JobSpec
 from aios_workbench.schemas.schedule import Schedule
 from aios_workbench.store.models import Job

@@ -13,11 +13,11 @@ ipywidgets is imported when a browser is made.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from aios_workbench.core.humanize import duration_words
+from aios_workbench.core.humanize import duration_words, moment_words
 from aios_workbench.kernel.ui import render
 from aios_workbench.kernel.ui.catalog_browser import SERVICE_ERRORS
 from aios_workbench.kernel.ui.run_plots import params_diff_table, plots, run_label
@@ -41,20 +41,6 @@ FIXED_COLUMNS = (("Run", "attributes.run_name"), ("Status", "attributes.status")
                  ("Checks", None), ("Datasets", None))
 # The first click on a column orders it this way; the next click flips it.
 FIRST_DIRECTION = {"attributes.start_time": "DESC"}
-
-
-
-
-def human_time(iso: str | None) -> str:
-    """An ISO moment as "Sun 6 Dec 2026, 19:45 UTC", as every surface writes moments (jobs/wording.py)."""
-    if not iso:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def duration_text(summary: dict) -> str:
@@ -254,7 +240,7 @@ class RunsBrowser:
         if kind == "datasets":
             return datasets_cell(run.get("datasets"))
         if kind == "started":
-            return render.esc(human_time(run.get("start_time")))
+            return render.esc(moment_words(run.get("start_time")))
         if kind == "duration":
             return render.esc(duration_text(run))
         field = {"run": "name"}.get(kind, kind)
