@@ -1,5 +1,4 @@
 import { RunComparison, RunSummary, RunsPage } from './api';
-import { el } from './dom';
 import { requestAPI, withQuery } from './request';
 
 /** Runs asked for per page. */
@@ -74,14 +73,4 @@ export async function runsChanged(
  */
 export function runLabel(run: Pick<RunSummary, 'id' | 'name'>): string {
   return run.name || run.id.slice(0, 8);
-}
-
-/** The "Which runs" choice of both runs views: this notebook's runs or all. */
-export function runsScopeSelect(testid: string): HTMLSelectElement {
-  return el(
-    'select',
-    { class: 'aios-select', 'aria-label': 'Which runs', 'data-testid': testid },
-    el('option', { value: 'notebook' }, 'This notebook'),
-    el('option', { value: 'all' }, 'All notebooks')
-  );
 }

@@ -11,7 +11,7 @@ import { RunComparison, RunSummary } from '../src/api';
 import { RunCompareView, historyMetrics } from '../src/runCompare';
 import { parallelAxes } from '../src/runCharts';
 import { RunsPanel } from '../src/runs';
-import { RunsTableView } from '../src/runsTable';
+import { RunsTableView } from '../src/runsTableView';
 import {
   cellText,
   columnsFor,
