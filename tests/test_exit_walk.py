@@ -179,7 +179,7 @@ def _leave_facts(s, raw_email: str, raw_iban: str) -> dict:
 def _dashboard_arguments(f: dict) -> dict[str, dict]:
     """bob's arguments for each dashboard view that answers a GET."""
     return {
-        "whoami": {}, "datasets": {}, "catalog_size": {}, "search": {"text": "shipment", "limit": 20},
+        "whoami": {}, "datasets": {}, "catalog_figures": {}, "search": {"text": "shipment", "limit": 20},
         "explain": {"dataset": SHIPMENTS}, "preview": {"dataset": SHIPMENTS, "limit": 5},
         "profile": {"dataset": SHIPMENTS}, "lineage": {"dataset": ORDERS, "depth": 3},
         "csv": {"dataset": SHIPMENTS}, "check_history": {"limit": 200},

@@ -168,6 +168,20 @@ class PassRateDay(Reply):
     pass_rate: float | None
 
 
+class CatalogFigures(Reply):
+    """The Overview's catalog figures over the datasets a user may read (computed by the service, so the
+    dashboard never fetches the whole readable catalog to count it)."""
+
+    readable: int = Field(description="Datasets the user may read.")
+    catalog: int = Field(description="Datasets in the whole catalog.")
+    columns: int = Field(description="Columns of the readable datasets.")
+    classified: int = Field(description="Of those, columns with at least one classification.")
+    classified_share: float | None
+    with_pii: int = Field(description="Readable datasets with a column classified pii.*.")
+    owned: int = Field(description="Readable datasets that name an owner.")
+    owned_share: float | None
+
+
 class CheckFigures(Reply):
     """Pass rate of the latest run of each check over readable datasets, and the daily pass rate."""
 
@@ -263,7 +277,7 @@ class View:
 VIEWS: dict[str, View] = {view.name: view for view in (
     View("whoami", NoArguments, WhoAmI),
     View("datasets", NoArguments, list[Dataset]),
-    View("catalog_size", NoArguments, int),
+    View("catalog_figures", NoArguments, CatalogFigures),
     View("search", SearchArguments, list[SearchHit]),
     View("explain", DatasetArguments, DatasetView),
     View("preview", PreviewArguments, PreviewPage),

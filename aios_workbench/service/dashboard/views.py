@@ -58,8 +58,9 @@ class DashboardData:
         """Catalog entries this user may read (row counts hidden where a row filter applies)."""
         return self.service.catalog.readable(self.user)
 
-    def catalog_size(self) -> int:
-        return self.service.catalog.size()
+    def catalog_figures(self) -> dict[str, Any]:
+        """The Overview's counts over the readable datasets (classified columns, owners, PII) and the catalog's size."""
+        return metrics.catalog_figures(self.datasets(), self.service.catalog.size())
 
     def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
         return self.service.catalog.search(self.user, text, limit=limit)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from aios_workbench.service.dashboard import metrics
 from aios_workbench.surfaces.dashboard.pages.common import card, guarded, heading, percent
 from aios_workbench.surfaces.dashboard.pages.daily_charts import count_chart, rate_chart, runs_chart
+from aios_workbench.surfaces.dashboard.pages.fetch import Fetched
 
 TILE_WIDTH = 330
 NO_HISTORY = "latest catalog scan (the catalog keeps no history)"
@@ -29,8 +29,8 @@ class OverviewPage(param.Parameterized):
                          width=TILE_WIDTH, margin=6)
 
     @guarded
-    def _catalog(self):
-        figures = metrics.catalog_figures(self.data.datasets(), self.data.catalog_size())
+    def _catalog(self, got: Fetched):
+        figures = got["catalog"]
         unowned = figures["readable"] - figures["owned"]
         return [
             self._tile(card("Datasets you can read", figures["readable"], "overview-datasets",
@@ -45,8 +45,8 @@ class OverviewPage(param.Parameterized):
         ]
 
     @guarded
-    def _checks(self):
-        figures = self.data.check_figures()
+    def _checks(self, got: Fetched):
+        figures = got["checks"]
         tone = "neutral" if figures["pass_rate"] is None else "good" if not figures["failing"] else "bad"
         failing = figures["failing"]
         days = [t["day"] for t in figures["trend"]]
@@ -60,11 +60,11 @@ class OverviewPage(param.Parameterized):
                                      [t["pass_rate"] for t in figures["trend"]], [t["runs"] for t in figures["trend"]])))
 
     @guarded
-    def _jobs(self):
-        jobs = self.data.jobs()
+    def _jobs(self, got: Fetched):
+        jobs = got["jobs"]
         finished = sum(j["runs_30d"] for j in jobs)
         failed = sum(j["failed_30d"] for j in jobs)
-        health = self.data.job_health()
+        health = got["job_health"]
         value = percent(1 - failed / finished) if finished else "n/a"
         href = "?page=jobs&status=failed" if failed else "?page=jobs"
         drill = f"See the {failed} failed run{'s' if failed != 1 else ''}" if failed else "See the jobs"
@@ -76,9 +76,9 @@ class OverviewPage(param.Parameterized):
                                      [h["finished"] for h in health], [h["failed"] for h in health])))
 
     @guarded
-    def _alerts(self):
-        counts = self.data.alert_counts()
-        raised = self.data.alert_trend()
+    def _alerts(self, got: Fetched):
+        counts = got["alert_counts"]
+        raised = got["alert_trend"]
         opened = counts.get("open", 0)
         return self._tile(
             card("Open alerts", opened, "overview-alerts", f"{counts.get('acknowledged', 0)} acknowledged",
@@ -88,8 +88,12 @@ class OverviewPage(param.Parameterized):
                                       [r["raised"] for r in raised], noun="alert")))
 
     def __panel__(self):
-        catalog = self._catalog()
+        data = self.data
+        got = Fetched({"catalog": data.catalog_figures, "checks": data.check_figures, "jobs": data.jobs,
+                       "job_health": data.job_health, "alert_counts": data.alert_counts,
+                       "alert_trend": data.alert_trend})
+        catalog = self._catalog(got)
         tiles = list(catalog) if isinstance(catalog, list) else [catalog]
-        tiles += [self._checks(), self._jobs(), self._alerts()]
+        tiles += [self._checks(got), self._jobs(got), self._alerts(got)]
         return pn.Column(heading("Overview", "page-overview"),
                          pn.FlexBox(*tiles, sizing_mode="stretch_width"), sizing_mode="stretch_width")
