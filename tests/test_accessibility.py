@@ -11,7 +11,8 @@ registered model, a job with a failed run, alerts, a published app, a proposed e
 - The dashboard (`aios dashboard`) in Panel's default and dark themes (`?theme=dark`, what its theme switch
   loads): every page, as alice, and the Actions page as olivia, who may decide on the proposed e-mail.
 
-A serious or critical violation fails the test; moderate and minor ones are written, with the rest, to
+A serious or critical violation fails the test, and on the dashboard also a page without its main landmark
+or its <h1> (`PAGE_STRUCTURE`, moderate in axe); other moderate and minor ones are written, with the rest, to
 test-artifacts/a11y-*.json. Out of scope, because they are not ours to fix: JupyterLab's own chrome (menu bar,
 file browser, launcher, status bar: the scan covers the AI OS panel, our main-area widgets and our notebook
 outputs), ipywidgets' own markup around our widgets' HTML, and the documents inside iframes (a job's output
@@ -70,6 +71,10 @@ DASHBOARD_PAGES = {
     "actions": "",
 }
 WIDGETS_NOTEBOOK = "a11y_widgets.ipynb"
+# Moderate rules that fail the dashboard's scan all the same: every page has one main landmark (Panel's main
+# area) and one <h1> naming the page, so a screen reader can jump to the content and knows where it is, and
+# every text is in a landmark (the sidebar is the pages' navigation).
+PAGE_STRUCTURE = ("landmark-one-main", "landmark-no-duplicate-main", "page-has-heading-one", "region")
 
 
 # -- the workspace ----------------------------------------------------------------------------------------------
@@ -312,7 +317,19 @@ def scan_dashboard_page(page, url: str, key: str, theme: str) -> list[dict] | No
     page.wait_for_timeout(2000)
     dark = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert (theme == "dark") == (dark not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")), (theme, dark)
+    from aios_workbench.surfaces.dashboard.app import PAGES
+
+    assert page.get_by_role("main").count() == 1, key
+    assert page.get_by_role("heading", level=1).all_inner_texts() == [PAGES[key][0]], key
     return axe(page, ["html"])
+
+
+def assert_page_structure(findings: Findings) -> None:
+    """No dashboard page misses its main landmark or its <h1>, or has text outside a landmark (moderate in axe;
+    required here)."""
+    missing = [f"{findings.theme} {where}: {v['id']} ({v['help']})" for where, found in findings.scanned.items()
+               for v in found if v["id"] in PAGE_STRUCTURE]
+    assert not missing, "pages without their main landmark or <h1>:\n" + "\n".join(missing)
 
 
 @browser
@@ -328,6 +345,7 @@ def test_every_dashboard_page_meets_wcag_aa(chromium, dashboard, theme):
         findings.add("actions (olivia, who decides)", scan_dashboard_page(page, dashboard, "actions", theme))
         page.screenshot(path=str(artifact(f"a11y-dashboard-actions-{theme}.png")), full_page=True)
     findings.assert_clean()
+    assert_page_structure(findings)
 
 
 @browser

@@ -597,20 +597,62 @@ def test_a_steward_sees_raw_values_everyones_audit_and_job_outputs(chromium, das
             link.first.click()
         output = opened.value
         output.wait_for_load_state()
-        assert OUTPUT_MARKER in output.content()
+        assert output_notebook_shows(output, OUTPUT_MARKER)
         output.close()
+
+
+def output_notebook_shows(output, text: str) -> bool:
+    """Whether the output page's sandboxed frame (the executed notebook) shows `text`."""
+    output.frame_locator('[data-testid="output-frame"]').get_by_text(text).wait_for(timeout=30_000)
+    return True
 
 
 def test_job_outputs_are_refused_to_users_who_may_not_see_them(chromium, dashboard, seeded):
     run_id = seeded.jobs["failed_run"]
     with session(chromium, dashboard, "bob") as page:
-        response = page.request.get(f"{dashboard.url}/job-output/{run_id}")
-        assert response.status == 403
-        assert OUTPUT_MARKER not in response.text()
+        for path in (f"job-output/{run_id}", f"job-output/{run_id}/notebook"):
+            response = page.request.get(f"{dashboard.url}/{path}")
+            assert response.status == 403, path
+            assert OUTPUT_MARKER not in response.text() and JOB not in response.text()
     with session(chromium, dashboard, "alice") as page:   # alice is the job's identity and creator
-        response = page.request.get(f"{dashboard.url}/job-output/{run_id}")
+        response = page.request.get(f"{dashboard.url}/job-output/{run_id}/notebook")
         assert response.status == 200 and OUTPUT_MARKER in response.text()
         assert "sandbox" in response.headers["content-security-policy"]
+        framing = page.request.get(f"{dashboard.url}/job-output/{run_id}")
+        assert framing.status == 200 and OUTPUT_MARKER not in framing.text()    # the notebook is only framed
+        assert "script-src" not in framing.headers["content-security-policy"]   # and the page runs no script
+        assert "default-src 'none'" in framing.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_a_job_output_opens_under_a_header_saying_which_run_it_is(chromium, dashboard, seeded, theme):
+    from tests.axe_scan import axe
+
+    run_id = seeded.jobs["failed_run"]
+    with session(chromium, dashboard, "alice") as page:
+        page.goto(f"{dashboard.url}/job-output/{run_id}?theme={theme}")
+        header = page.get_by_role("banner")
+        assert page.get_by_role("heading", level=1).inner_text() == f"{JOB} · run {run_id}"
+        facts = {label: header.locator(f'dd[data-field="{label}"]').inner_text()
+                 for label in ("verdict", "started", "duration", "started-by", "ran-as", "version")}
+        assert facts["verdict"] == "failed" and facts["ran-as"] == "alice" and facts["started-by"] == "on schedule"
+        assert DATE.match(facts["started"]) and facts["duration"] == "41 s" and facts["version"] == "1"
+        assert page.get_by_role("main").count() == 1
+        frame = page.locator('iframe[data-testid="output-frame"]')
+        assert frame.get_attribute("sandbox") == ""                            # no scripts, an opaque origin
+        assert frame.get_attribute("title") == f"Output of run {run_id} of job {JOB} (the executed notebook)"
+        assert output_notebook_shows(page, OUTPUT_MARKER)
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background == ("rgb(24, 24, 24)" if theme == "dark" else "rgb(255, 255, 255)")
+        found = axe(page, ["html"])
+        assert found is not None
+        problems = [(v["id"], v["impact"]) for v in found if v["impact"] in ("serious", "critical")
+                    or v["id"] in ("landmark-one-main", "page-has-heading-one", "region")]
+        assert not problems, problems
+        shoot(page, f"job-output-{theme}")
+        page.get_by_test_id("output-back").click()      # back to the job's page on the dashboard
+        page.get_by_test_id("page-jobs").wait_for()
+        assert f"job={JOB}" in page.url
 
 
 def alert_item(page, alert_id: int):
@@ -633,7 +675,7 @@ def test_an_alert_links_to_the_failed_run_and_to_the_check_it_failed(chromium, d
             cause.click()
         output = opened.value
         output.wait_for_load_state()
-        assert OUTPUT_MARKER in output.content()
+        assert output_notebook_shows(output, OUTPUT_MARKER)
         output.close()
 
         evidence = item.get_by_test_id("alert-related")

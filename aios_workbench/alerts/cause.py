@@ -1,4 +1,5 @@
-"""What caused an alert, in words, and where it opens: the failed job run (its output), the check result
+"""What caused an alert, in words, and where it opens: the failed job run (its output; for a run whose checks
+failed, the run with its failed checks as evidence), the check result
 behind a monitor (its ledger entry), the job version or proposed action waiting for a decision.
 
 One shape for every surface (`schemas.alerts.AlertCause`): `kind`, `id`, `label` (a sentence a person reads)
@@ -46,6 +47,11 @@ def run_cause(detail: dict[str, Any], key: str, *, may_open: bool) -> dict[str, 
     attempt = _int(detail.get("attempt"))
     label = (f"Run {run_id} of job {job} {words}" if run_id else f"A run of job {job} {words}") + (
         f" (attempt {attempt})" if attempt and attempt > 1 else "")
+    checks = detail.get("checks")
+    if detail.get("verdict") == "checks_failed" and isinstance(checks, dict):
+        failed, total = _int(checks.get("failed")) or 0, _int(checks.get("total")) or 0
+        label = (f"Run {run_id} of job {job}: the notebook ran to its end, {failed} of {total} "
+                 f"check{'s' if total != 1 else ''} it recorded failed")
     if run_id is None:
         return _cause("job_run", job, label, {"opens": "job", "job": job})
     if not may_open:
@@ -111,11 +117,11 @@ def approval_cause(detail: dict[str, Any], key: str) -> dict[str, Any]:
 def causes_of(alert: dict[str, Any], *, may_open_output: bool, failed_checks: list[dict[str, Any]],
               words: dict[str, str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(the cause, related evidence) of `alert`; `failed_checks`: the failed ledger entries of a failed run
-    the caller may see (empty otherwise), `words`: the check verdict words."""
+    (or of a run whose checks failed) the caller may see (empty otherwise), `words`: the check verdict words."""
     detail = alert.get("detail") or {}
     kind, key = alert.get("kind"), str(alert.get("key") or "")
     related: list[dict[str, Any]] = []
-    if kind == "run_failed":
+    if kind in ("run_failed", "checks_failed"):
         cause = run_cause(detail, key, may_open=may_open_output)
         related = [check_cause(check, words) for check in failed_checks]
     elif kind == "monitor_failed":

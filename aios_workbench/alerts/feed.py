@@ -1,4 +1,5 @@
-"""The alert feed: things that need a person's attention (failed runs, failed monitors, pending approvals).
+"""The alert feed: things that need a person's attention (failed runs, runs whose checks failed, failed
+monitors, pending approvals).
 
 An alert is open until someone acknowledges it and resolved when the problem goes away (a job's next
 success, an approval given). Repeats of one problem share a `key` ("job:nightly"): while an alert with
@@ -20,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.store.models import Alert
 
-KINDS = ("run_failed", "monitor_failed", "approval")
+KINDS = ("run_failed", "checks_failed", "monitor_failed", "approval")
 SEVERITIES = ("info", "warning", "error", "critical")
 STATES = ("open", "acknowledged", "resolved")
 UNRESOLVED = ("open", "acknowledged")

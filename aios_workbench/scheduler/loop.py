@@ -38,6 +38,7 @@ from aios_workbench.jobs.runs import spec_of
 from aios_workbench.scheduler.executors import Executor, RunHandle, get_executor
 from aios_workbench.schemas.job_spec import Retention
 from aios_workbench.schemas.schedule import Schedule, zone
+from aios_workbench.service.checks.job_verdicts import checks_of_run
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
@@ -349,6 +350,8 @@ class Scheduler:
                 self.emit("invalid", job=job.name, error=exc.message)
                 return
             facts = run_facts(self.workspace, run, job.name)
+            if run.status == "succeeded":
+                with_checks(facts, checks_of_run(session, run.id))
             retry = None
             if run.status in runs.FAILED and run.attempt <= spec.retries.max:
                 delay = spec.retries.delay(run.attempt)
@@ -358,25 +361,38 @@ class Scheduler:
                                      not_before=moment + timedelta(seconds=delay))
                 if not runs.insert_unique(session, retry):
                     retry = None
-            triggered = runs.trigger_after_success(session, job.name) if run.status == "succeeded" else []
+            # a run whose checks failed is no success for the jobs waiting on it: its data did not pass (as a
+            # failed data test stops the downstream tasks in Airflow or Dagster)
+            triggered = runs.trigger_after_success(session, job.name) if facts.get("verdict") == "succeeded" else []
         if retry is not None:
             self.emit("retry", job=job.name, run=retry.id, retry_of=run_id, attempt=retry.attempt,
                       delay=round(delay, 3))
         for name, new_id in triggered:
             self.emit("triggered", job=name, run=new_id, after=job.name)
+        if facts.get("verdict") == "checks_failed":
+            self.emit("held", job=job.name, run=run_id, reason="checks failed: jobs triggered after its success wait")
         self.alert_and_notify(facts, spec, final=retry is None)
         self.apply_retention(job.id, job.name, spec.retention)
 
     def alert_and_notify(self, facts: dict, spec, *, final: bool) -> None:
-        """The alert feed gets every final failure and resolves on the next success; webhooks and
-        e-mail get the events the job's `notifications.on` lists (sent in the background)."""
+        """The alert feed gets every final failure, and every run whose notebook succeeded while checks it
+        recorded failed (verdict `checks_failed`, its own alert `checks:JOB`, governed by the checked data);
+        both resolve on the next clean success (the notebook and its checks passed). Webhooks and e-mail get
+        the events the job's `notifications.on` lists (sent in the background); `failure` covers failed checks
+        too, as a failed data check fails a pipeline in Airflow or Dagster (the payload's `verdict` tells them
+        apart)."""
         key, status = f"job:{facts['job']}", facts["status"]
         event = None
         if status in runs.FAILED and final:
             self.alerts.raise_alert(key=key, kind="run_failed", severity="error", title=facts["title"], detail=facts)
             event = "failure"
+        elif facts.get("verdict") == "checks_failed":
+            # the failure alert of an earlier run stays open: the job has not had a clean run since
+            self.alerts.raise_alert(key=checks_key(facts["job"]), kind="checks_failed", severity="warning",
+                                    title=facts["title"], detail=facts)
+            event = "failure"
         elif status == "succeeded":
-            recovered = self.alerts.resolve(key) > 0
+            recovered = (self.alerts.resolve(key) + self.alerts.resolve(checks_key(facts["job"]))) > 0
             event = "recovery" if recovered and "recovery" in spec.notifications.on else "success"
         if event is None or event not in spec.notifications.on:
             return
@@ -537,7 +553,29 @@ def run_facts(workspace, run: JobRun, job_name: str) -> dict:
         except ValueError:
             output = None
     words = {"failed": "failed", "timed_out": "timed out", "succeeded": "succeeded", "cancelled": "was cancelled"}
-    return {"job": job_name, "run_id": run.id, "status": run.status, "attempt": run.attempt, "trigger": run.trigger,
+    return {"job": job_name, "run_id": run.id, "status": run.status, "verdict": run.status, "attempt": run.attempt,
+            "trigger": run.trigger,
             "title": f"job {job_name} {words.get(run.status, run.status)} (run {run.id}, attempt {run.attempt})",
             "error": summary, "output": output,
             "link": f"/aios/api/jobs/runs/output?id={run.id}&format=html"}
+
+
+def checks_key(job: str) -> str:
+    """The key of a job's failed-checks alert (its failed runs' alert is `job:NAME`)."""
+    return f"checks:{job}"
+
+
+def checks_title(job: str, run_id: int, failed: int, total: int) -> str:
+    """A failed-checks alert's title, e.g. "job nightly: the notebook ran, 2 of 3 checks failed (run 41)"."""
+    return f"job {job}: the notebook ran, {failed} of {total} check{'s' if total != 1 else ''} failed (run {run_id})"
+
+
+def with_checks(facts: dict, checks: dict) -> dict:
+    """`facts` of a succeeded run with its verdict, and when checks it recorded failed, their figures, the
+    datasets they read (which govern who sees the alert) and the title in words."""
+    facts["verdict"] = "checks_failed" if checks["failed"] else "succeeded"
+    if checks["failed"]:
+        facts.update(checks={"total": checks["total"], "failed": checks["failed"]}, datasets=checks["datasets"],
+                     failed_checks=[c["id"] for c in checks["failed_checks"]],
+                     title=checks_title(facts["job"], facts["run_id"], checks["failed"], checks["total"]))
+    return facts

@@ -1,4 +1,4 @@
-"""The alert feed: failed runs, failed monitors, pending approvals; acknowledging one."""
+"""The alert feed: failed runs, runs whose checks failed, failed monitors, pending approvals; acknowledging one."""
 
 from __future__ import annotations
 
@@ -47,15 +47,15 @@ class AlertCause(Reply):
 class Alert(Reply):
     """Something that needs a person's attention; repeats of one problem share a key and bump `count`.
 
-    Governed like its subject: an alert about a dataset (a failed monitor; `detail.datasets`) is listed
-    only to callers who may read it; a job failure's `detail.error` reads "(hidden)" for callers who do
+    Governed like its subject: an alert about data (a failed monitor, a job run whose checks failed;
+    `detail.datasets`) is listed only to callers who may read all of it; a job failure's `detail.error` reads "(hidden)" for callers who do
     not control the job."""
 
     id: int
     at: Moment
     last_at: Moment
     key: str = Field(description='What the alert is about, e.g. "job:nightly".')
-    kind: Literal["run_failed", "monitor_failed", "approval"]
+    kind: Literal["run_failed", "checks_failed", "monitor_failed", "approval"]
     severity: Literal["info", "warning", "error", "critical"]
     state: AlertState
     title: str

@@ -16,6 +16,7 @@ from aios_workbench.schemas.schedule import Schedule, Spec
 JOB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 Outcome = Literal["failure", "success", "recovery"]
+OUTCOMES = ("failure", "success", "recovery")
 
 
 class Retries(Spec):
@@ -46,9 +47,28 @@ class Triggers(Spec):
 
 
 class Notifications(Spec):
-    """Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed."""
+    """Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed.
 
-    on: frozenset[Outcome] = frozenset({"failure", "recovery"})
+    `failure` is a run that failed, timed out or was cancelled (after its last retry), and also a run whose
+    notebook succeeded while checks it recorded failed (verdict `checks_failed`): a failed data check fails
+    the pipeline, as in Airflow or Dagster; the payload's `verdict` tells the two apart. `recovery` is the
+    first clean run (notebook and checks passed) after either; `success` is every other clean run."""
+
+    on: frozenset[Outcome] = Field(frozenset({"failure", "recovery"}), description=(
+        "Which outcomes are sent: failure (a failed run, or a run whose checks failed), recovery, success."))
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _known(cls, events: object) -> object:
+        listed = [events] if isinstance(events, str) else events if isinstance(events, list | tuple | set | frozenset) \
+            else []
+        for event in listed:
+            if event == "checks_failed":
+                raise ValueError("`checks_failed` is not an event of its own: runs whose checks failed are sent as "
+                                 "`failure` (write on: [failure])")
+            if event not in OUTCOMES:
+                raise ValueError(f"unknown notification event {event!r}: use failure, recovery or success")
+        return events
     webhooks: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
 

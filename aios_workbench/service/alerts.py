@@ -5,7 +5,8 @@ Every surface (REST `alerts*`, `aios alerts`, the dashboard's Alerts page, the s
 through `service.alerts`, so an acknowledgement is audited the same way whoever makes it, and one rule
 decides who sees what (`AlertsManager.visibility`):
 
-- An alert about data (a failed monitor: its dataset) is governed like that data: a caller who may not
+- An alert about data (a failed monitor: its dataset; a job run whose checks failed: the datasets its
+  checks read) is governed like that data: a caller who may not
   read every dataset it is about does not see it at all (not in pages, not in counts), and acknowledging
   it answers "there is no alert N", exactly as for an id that does not exist. An alert whose datasets
   are no longer known is shown to auditors only (deny by default).
@@ -37,7 +38,8 @@ from aios_workbench.tracking.registry import DECISION_KINDS
 if TYPE_CHECKING:
     from aios_workbench.service.core import WorkbenchService
 
-DATA_KINDS = ("monitor_failed",)   # alerts about datasets; the other kinds are about jobs
+DATA_KINDS = ("monitor_failed", "checks_failed")   # alerts about datasets; the other kinds are about jobs
+RUN_KINDS = ("run_failed", "checks_failed")        # alerts about a job run: its error and output are the job's
 MAX_RELATED = 5                    # failed checks named per failed run
 HIDDEN = "(hidden)"                # what a failure's error reads as for who does not control its job
 
@@ -61,12 +63,15 @@ class AlertsManager:
             readable = {entry["name"].lower() for entry in self.service.catalog.readable(user)}
         auditor = policy.is_auditor(user)
         monitors: dict[str, list[str]] | None = None
+        controls = self._controls(user)
 
         def datasets_of(alert: dict[str, Any]) -> list[str]:
             nonlocal monitors
             named = alert["detail"].get("datasets")
             if isinstance(named, list) and named:
                 return [str(name) for name in named]
+            if alert["kind"] != "monitor_failed":
+                return []
             if monitors is None:   # an alert raised before alerts named their datasets: ask the monitor
                 monitors = self._monitor_datasets()
             return monitors.get(str(alert["detail"].get("monitor") or alert["key"].removeprefix("monitor:")), [])
@@ -75,6 +80,8 @@ class AlertsManager:
             if alert["kind"] not in DATA_KINDS:
                 return True
             datasets = datasets_of(alert)
+            if not datasets and alert["kind"] == "checks_failed":   # checks that read nothing: the job's people
+                return auditor or controls(str(alert["detail"].get("job") or ""))
             if not datasets:
                 return auditor
             return all(name.lower() in readable for name in datasets)
@@ -100,6 +107,32 @@ class AlertsManager:
         """Alerts as `user` reads them: a job failure's error and output only for who controls the job; each
         with its `cause` and `related` evidence (`alerts/cause.py`), the failed checks of a failed run looked
         up once for the whole page."""
+        may_control = self._controls(user)
+
+        def job_of(alert: dict[str, Any]) -> str:
+            return str(alert["detail"].get("job") or alert["key"].removeprefix("job:"))
+
+        def shown(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            failed = [a for a in alerts if a["kind"] in RUN_KINDS]
+            mine = {id(a): may_control(job_of(a)) for a in failed}
+            # a run whose checks failed is shown only to who reads all its checked data: its checks are theirs
+            checks = self._failed_checks([a["detail"].get("run_id") for a in failed
+                                          if mine[id(a)] or a["kind"] == "checks_failed"])
+            out = []
+            for alert in alerts:
+                detail, allowed = alert["detail"], mine.get(id(alert), True)
+                if not allowed and (detail.get("error") or detail.get("output")):
+                    detail = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
+                evidence = allowed or alert["kind"] == "checks_failed"
+                cause, related = causes_of(alert, may_open_output=allowed, words=WORDS,
+                                           failed_checks=checks.get(detail.get("run_id"), []) if evidence else [])
+                out.append({**alert, "detail": detail, "cause": cause, "related": related})
+            return out
+
+        return shown
+
+    def _controls(self, user: str) -> Callable[[str], bool]:
+        """Whether `user` controls a job (its creator, its identity, auditors), asked once per job."""
         controls: dict[str, bool] = {}
 
         def may_control(job_name: str) -> bool:
@@ -113,24 +146,7 @@ class AlertsManager:
                         controls[job_name] = self.service.jobs.control.may_control(job, user)
             return controls[job_name]
 
-        def job_of(alert: dict[str, Any]) -> str:
-            return str(alert["detail"].get("job") or alert["key"].removeprefix("job:"))
-
-        def shown(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            failed = [a for a in alerts if a["kind"] == "run_failed"]
-            mine = {id(a): may_control(job_of(a)) for a in failed}
-            checks = self._failed_checks([a["detail"].get("run_id") for a in failed if mine[id(a)]])
-            out = []
-            for alert in alerts:
-                detail, allowed = alert["detail"], mine.get(id(alert), True)
-                if not allowed and (detail.get("error") or detail.get("output")):
-                    detail = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
-                cause, related = causes_of(alert, may_open_output=allowed, words=WORDS,
-                                           failed_checks=checks.get(detail.get("run_id"), []) if allowed else [])
-                out.append({**alert, "detail": detail, "cause": cause, "related": related})
-            return out
-
-        return shown
+        return may_control
 
     def _failed_checks(self, run_ids: list[Any]) -> dict[Any, list[dict[str, Any]]]:
         """The failed and errored ledger entries each job run recorded (one query for all), labelled."""

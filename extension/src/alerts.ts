@@ -28,6 +28,7 @@ const STATES: [string, string][] = [
 /** Words for alert kinds. */
 const KIND_LABELS: Record<string, string> = {
   run_failed: 'failed run',
+  checks_failed: 'failed checks',
   monitor_failed: 'failed monitor',
   approval: 'approval'
 };

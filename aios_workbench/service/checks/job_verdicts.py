@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aios_workbench.store import MetadataStore
-from aios_workbench.store.models import CheckRun
+from aios_workbench.store.models import CheckRun, CheckRunDataset
 from aios_workbench.tracking.registry import DECISION_KINDS
 
 CHECKS_FAILED = "checks_failed"   # a job run's verdict: its notebook succeeded, checks it recorded failed
@@ -47,6 +48,22 @@ def of_job_runs(store: MetadataStore, run_ids: Iterable[int]) -> dict[int, dict[
                     if shown not in figures["failed_kinds"]:
                         figures["failed_kinds"].append(shown)
     return out
+
+
+def checks_of_run(session: Session, run_id: int) -> dict[str, Any]:
+    """The checks one job run recorded, as its alert needs them (`scheduler.loop`): {"total", "failed" (count),
+    "failed_checks" [{id, kind, name, status}], "datasets"}. The datasets are those of every check the run
+    recorded: they decide who sees the alert, as a failed monitor's dataset decides who sees its alert."""
+    rows = session.execute(select(CheckRun.id, CheckRun.kind, CheckRun.name, CheckRun.status)
+                           .where(CheckRun.job_run_id == run_id, CheckRun.kind.not_in(DECISION_KINDS))
+                           .order_by(CheckRun.id)).all()
+    failed = [{"id": r.id, "kind": r.kind, "name": r.name, "status": r.status}
+              for r in rows if r.status in FAILED_STATUSES]
+    datasets: list[str] = []
+    if rows:
+        datasets = sorted(set(session.scalars(select(CheckRunDataset.dataset).where(
+            CheckRunDataset.check_run_id.in_([r.id for r in rows])))))
+    return {"total": len(rows), "failed": len(failed), "failed_checks": failed, "datasets": datasets}
 
 
 def with_job_verdicts(store: MetadataStore, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -375,7 +375,7 @@ def run_rerun(ctx, run_id, as_json):
 # -- aios alerts -------------------------------------------------------------------------------------------
 @click.group()
 def alerts():
-    """The alert feed: failed runs, failed monitors, pending approvals."""
+    """The alert feed: failed runs, runs whose checks failed, failed monitors, pending approvals."""
 
 
 @alerts.command("ls")
@@ -385,7 +385,8 @@ def alerts():
 @JSON
 @click.pass_context
 def alerts_ls(ctx, state, limit, before_id, as_json):
-    """List alerts, newest first, with the open and acknowledged counts."""
+    """List alerts, newest first, with the open and acknowledged counts; under each, its cause in words (the
+    failed run, the checks it failed, the monitor's result) and further evidence."""
     with local_workbench(ctx) as service:
         user = local_user()
         data = {"alerts": service.alerts.list(user, state=state, limit=limit, before_id=before_id),
@@ -396,8 +397,20 @@ def alerts_ls(ctx, state, limit, before_id, as_json):
         for a in d["alerts"]:
             repeat = f" x{a['count']}" if a["count"] > 1 else ""
             yield f"{a['id']:>5} {a['state']:<12} {a['severity']:<8} {_short(a['last_at'])}  {a['title']}{repeat}"
+            yield from _cause_lines(a)
 
     emit(data, as_json=as_json, human=human)
+
+
+def _cause_lines(alert: dict) -> list[str]:
+    """An alert's cause and evidence in words, indented under it (`--json` keeps `cause` and `related`)."""
+    cause = alert.get("cause")
+    if not cause:
+        return []
+    pad = " " * 7
+    lines = [f"{pad}cause: {cause['label']}" + (f" ({cause['note']})" if cause.get("note") else "")]
+    lines += [f"{pad}  - {r['label']}" for r in alert.get("related") or []]
+    return lines
 
 
 @alerts.command("ack")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from pathlib import Path
 
 import panel as pn
 import param
@@ -42,6 +43,14 @@ def offline_design():
     # Same class name: Panel finds a design's bundled files by the lower-cased class name.
     return type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {}}, "__module__": __name__,
                                   "modifiers": theme.design_modifiers()})
+
+
+class DashboardTemplate(pn.template.FastListTemplate):
+    """Panel's FastListTemplate whose main area is the page's main landmark (`dashboard_template.html` extends
+    Panel's own template and only adds `role="main"`); each page's title in it is the page's one <h1>
+    (`pages.common.heading`)."""
+
+    _template = Path(__file__).with_name("dashboard_template.html")
 
 
 class DashboardApp(param.Parameterized):
@@ -83,7 +92,7 @@ class DashboardApp(param.Parameterized):
                 self._main.loading = False
                 self._shown = key
 
-    def view(self) -> pn.template.FastListTemplate:
+    def view(self) -> DashboardTemplate:
         nav = pn.widgets.RadioButtonGroup.from_param(self.param.page, orientation="vertical", button_type="light",
                                                      button_style="outline", sizing_mode="stretch_width",
                                                      name="Pages")
@@ -100,7 +109,7 @@ class DashboardApp(param.Parameterized):
             pn.state.location.sync(self, {"page": "page"})
         if self._shown is None:   # syncing a `?page=` from the URL has shown it already
             self.show()
-        return pn.template.FastListTemplate(
+        return DashboardTemplate(
             title=self.title, sidebar=[nav, note], header=[who, theme.switch()], sidebar_width=230,
             main=[self._main],
             accent="#0b6e99", font="system-ui, -apple-system, 'Segoe UI', sans-serif", font_url="",

@@ -192,7 +192,8 @@ def build_server(service: WorkbenchService, token_of: TokenOf) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     async def explain_alert(ctx: Context[Any, Any], alert_id: int) -> str:
-        """One alert with its evidence and the calls that investigate it next."""
+        """One alert with its cause in words (the failed run, the checks it failed, the monitor's result), its
+        evidence and the calls that investigate it next."""
         return await gw.call(ctx, "explain_alert", lambda a: tools.explain_alert(service, a, alert_id),
                              {"alert_id": alert_id})
 

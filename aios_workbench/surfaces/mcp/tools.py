@@ -108,18 +108,44 @@ def list_alerts(svc: WorkbenchService, agent: Agent, state: str | None, limit: i
 
 
 def explain_alert(svc: WorkbenchService, agent: Agent, alert_id: int) -> dict[str, Any]:
-    """One alert with what to look at next: an alert the agent's user may not see is as unknown."""
+    """One alert with its cause in words and what to look at next: an alert the agent's user may not see is
+    as unknown."""
     for alert in svc.alerts.list(agent.user, limit=500):
         if alert.get("id") == alert_id:
-            return {"alert": _cell(alert), "next": _next_steps(alert)}
+            return {"alert": _cell(alert), "cause": cause_in_words(alert), "next": _next_steps(alert)}
     raise NotFound(f"no alert {alert_id}", fix="call list_alerts for the alerts you may see", input=str(alert_id))
 
 
+def cause_in_words(alert: dict[str, Any]) -> str:
+    """The alert's cause and evidence (`alerts/cause.py`, as the service gave them to this caller) as sentences."""
+    cause = alert.get("cause")
+    if not cause:
+        return "The workbench records no cause for this alert; its title and detail are all there is."
+    words = f"Caused by: {cause['label']}."
+    if cause.get("note"):
+        words += f" Its output is not open to you: {cause['note']}."
+    evidence = [r["label"] for r in alert.get("related") or [] if r.get("kind") == "check_result"]
+    if evidence:
+        words += " Failed checks: " + "; ".join(evidence) + "."
+    return words
+
+
 def _next_steps(alert: dict[str, Any]) -> list[str]:
-    """The calls that investigate `alert`: its datasets, its job, the app it links to."""
+    """The calls that investigate `alert`: the run and the checks behind it, its datasets, its job, the app it
+    links to."""
     detail = alert.get("detail") or {}
-    steps = [f"describe_dataset(dataset={dataset!r}) for its columns, lineage and freshness, then query it"
-             for dataset in detail.get("datasets") or alert.get("datasets") or []]
+    steps = []
+    cause = alert.get("cause") or {}
+    target = cause.get("target") or {}
+    if cause.get("kind") == "job_run" and target.get("run_id"):
+        steps.append(f"job_run(run_id={target['run_id']}) for the run's status, verdict, error and checks")
+    suites = [r["target"]["check"] for r in alert.get("related") or []
+              if r.get("kind") == "check_result" and (r.get("target") or {}).get("kind") == "quality"
+              and r["target"].get("check")]
+    if suites:
+        steps.append(f"run_quality(suites={suites!r}) to see whether the failed suites still fail")
+    steps += [f"describe_dataset(dataset={dataset!r}) for its columns, lineage and freshness, then query it"
+              for dataset in detail.get("datasets") or alert.get("datasets") or []]
     job = detail.get("job") or alert.get("job")
     if job:
         steps.append(f"job_status(job={job!r}) for the runs behind it")
@@ -127,7 +153,7 @@ def _next_steps(alert: dict[str, Any]) -> list[str]:
     if isinstance(link, dict) and link.get("app"):
         steps.append(f"run_app(app={link['app']!r}, parameters={link.get('params') or {}!r}): the decision app "
                      "this alert is for")
-    if str(alert.get("kind", "")).startswith(("monitor", "check", "quality")):
+    if not suites and str(alert.get("kind", "")).startswith(("monitor", "check", "quality")):
         steps.append("run_quality() to see whether the failing checks still fail")
     return steps or ["list_alerts() for related alerts"]
 

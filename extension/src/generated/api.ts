@@ -1037,8 +1037,8 @@ export interface components {
          * Alert
          * @description Something that needs a person's attention; repeats of one problem share a key and bump `count`.
          *
-         *     Governed like its subject: an alert about a dataset (a failed monitor; `detail.datasets`) is listed
-         *     only to callers who may read it; a job failure's `detail.error` reads "(hidden)" for callers who do
+         *     Governed like its subject: an alert about data (a failed monitor, a job run whose checks failed;
+         *     `detail.datasets`) is listed only to callers who may read all of it; a job failure's `detail.error` reads "(hidden)" for callers who do
          *     not control the job.
          */
         Alert: {
@@ -1048,7 +1048,7 @@ export interface components {
             /** @description What the alert is about, e.g. "job:nightly". */
             key: string;
             /** @enum {string} */
-            kind: "run_failed" | "monitor_failed" | "approval";
+            kind: "run_failed" | "checks_failed" | "monitor_failed" | "approval";
             /** @enum {string} */
             severity: "info" | "warning" | "error" | "critical";
             /** @enum {string} */
@@ -1276,6 +1276,27 @@ export interface components {
             /** @description Every finding that makes the log untrustworthy: a cut tail, a rewrite, a forged or missing checkpoint or witness. */
             problems: string[];
             first_bad_record?: components["schemas"]["AuditRecord"] | null;
+        };
+        /**
+         * CatalogFigures
+         * @description The Overview's catalog figures over the datasets a user may read (computed by the service, so the
+         *     dashboard never fetches the whole readable catalog to count it).
+         */
+        CatalogFigures: {
+            /** @description Datasets the user may read. */
+            readable: number;
+            /** @description Datasets in the whole catalog. */
+            catalog: number;
+            /** @description Columns of the readable datasets. */
+            columns: number;
+            /** @description Of those, columns with at least one classification. */
+            classified: number;
+            classified_share: number | null;
+            /** @description Readable datasets with a column classified pii.*. */
+            with_pii: number;
+            /** @description Readable datasets that name an owner. */
+            owned: number;
+            owned_share: number | null;
         };
         /**
          * CatchUp
@@ -1604,11 +1625,11 @@ export interface components {
             result: components["schemas"]["AuditRecord"][];
         };
         /**
-         * DashboardCatalogSizeResult
-         * @description The answer of dashboard/catalog_size.
+         * DashboardCatalogFiguresResult
+         * @description The answer of dashboard/catalog_figures.
          */
-        DashboardCatalogSizeResult: {
-            result: number;
+        DashboardCatalogFiguresResult: {
+            result: components["schemas"]["CatalogFigures"];
         };
         /**
          * DashboardCheckFiguresResult
@@ -1813,6 +1834,11 @@ export interface components {
             /** @description table or view */
             kind: string;
             description: string;
+            /**
+             * @description Where the description came from: policy: a steward's, in governance/policy.yaml; source: the database's own comment (COMMENT ON), read by the scan; empty when there is no description.
+             * @enum {string}
+             */
+            description_origin: "policy" | "source" | "";
             owners: string[];
             tags: string[];
             /** @description The scan's count; null where a row filter hides rows from the caller. */
@@ -1824,6 +1850,13 @@ export interface components {
             name: string;
             /** @description The DuckDB type, e.g. VARCHAR, DECIMAL(12,2). */
             type: string;
+            /** @description What the column holds, in words (e.g. 'days between order and delivery'); empty when nobody described it. */
+            description: string;
+            /**
+             * @description Where the description came from: policy: a steward's, in governance/policy.yaml; source: the database's own comment (COMMENT ON), read by the scan; empty when there is no description.
+             * @enum {string}
+             */
+            description_origin: "policy" | "source" | "";
             /** @description Tags such as pii.email (the policy's, the scan's, and those the column earned earlier or inherited through lineage). */
             classifications: string[];
             /** @description Where each classification came from, in the same order. */
@@ -1996,6 +2029,13 @@ export interface components {
         ExplainedColumn: {
             name: string;
             type: string;
+            /** @description What the column holds, in the words of a steward or the source's comment; empty when nobody described it. */
+            description: string;
+            /**
+             * @description Where the description came from: policy: a steward's, in governance/policy.yaml; source: the database's own comment (COMMENT ON), read by the scan; empty when there is no description.
+             * @enum {string}
+             */
+            description_origin: "policy" | "source" | "";
             classifications: string[];
             /** @description What the column holds by its classifications, in words (e.g. 'e-mail addresses'); empty when it has none. */
             about: string;
@@ -2170,7 +2210,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
             /**
-             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks.py decides it).
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks/job_verdicts.py decides it).
              * @enum {string}
              */
             verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
@@ -2356,7 +2396,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
             /**
-             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks.py decides it).
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks/job_verdicts.py decides it).
              * @enum {string}
              */
             verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
@@ -2605,8 +2645,14 @@ export interface components {
         /**
          * Notifications
          * @description Where a run's outcome goes: the alert feed always for failures; webhooks and e-mail when listed.
+         *
+         *     `failure` is a run that failed, timed out or was cancelled (after its last retry), and also a run whose
+         *     notebook succeeded while checks it recorded failed (verdict `checks_failed`): a failed data check fails
+         *     the pipeline, as in Airflow or Dagster; the payload's `verdict` tells the two apart. `recovery` is the
+         *     first clean run (notebook and checks passed) after either; `success` is every other clean run.
          */
         Notifications: {
+            /** @description Which outcomes are sent: failure (a failed run, or a run whose checks failed), recovery, success. */
             on: ("failure" | "success" | "recovery")[];
             /** @default [] */
             webhooks: string[];
@@ -3715,7 +3761,7 @@ export interface operations {
     getCatalogSearch: {
         parameters: {
             query?: {
-                /** @description Words to look for in names, descriptions, tags, owners and column names. */
+                /** @description Words to look for in names, descriptions, tags, owners, column names and column descriptions. */
                 q?: string;
                 limit?: number;
             };
@@ -5563,8 +5609,8 @@ export interface operations {
                 "X-AIOS-Act-As"?: string;
             };
             path: {
-                /** @description GET: whoami; datasets; catalog_size; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; declared_checks; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts (state, limit, before_id); alert_counts; alert_trend; actions (state, limit); action (action_id); apps; app (name). Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
-                view: "whoami" | "datasets" | "catalog_size" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "declared_checks" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts" | "alert_counts" | "alert_trend" | "actions" | "action" | "apps" | "app";
+                /** @description GET: whoami; datasets; catalog_figures; search (text, limit); explain (dataset); preview (dataset, limit, after, order_by, descending); profile (dataset); lineage (dataset, depth); csv (dataset); check_history (dataset, name, kind, limit, before_id); check_run (run_id); check_figures; declared_checks; audit (user, dataset, action, allowed, since, until, limit, before_id); runs (metric, descending, limit, page_token, experiment); model_versions; jobs; job_runs (job, limit, before_id); job_health; upcoming; job_output (run_id); alerts (state, limit, before_id); alert_counts; alert_trend; actions (state, limit); action (action_id); apps; app (name). Arguments are query parameters (GET) or the JSON body (POST); unknown ones are refused. */
+                view: "whoami" | "datasets" | "catalog_figures" | "search" | "explain" | "preview" | "profile" | "lineage" | "csv" | "check_history" | "check_run" | "check_figures" | "declared_checks" | "audit" | "runs" | "model_versions" | "jobs" | "job_runs" | "job_health" | "upcoming" | "job_output" | "alerts" | "alert_counts" | "alert_trend" | "actions" | "action" | "apps" | "app";
             };
             cookie?: never;
         };
@@ -5576,7 +5622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogSizeResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardDeclaredChecksResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"] | components["schemas"]["DashboardActionsResult"] | components["schemas"]["DashboardActionResult"] | components["schemas"]["DashboardAppsResult"] | components["schemas"]["DashboardAppResult"];
+                    "application/json": components["schemas"]["DashboardWhoamiResult"] | components["schemas"]["DashboardDatasetsResult"] | components["schemas"]["DashboardCatalogFiguresResult"] | components["schemas"]["DashboardSearchResult"] | components["schemas"]["DashboardExplainResult"] | components["schemas"]["DashboardPreviewResult"] | components["schemas"]["DashboardProfileResult"] | components["schemas"]["DashboardLineageResult"] | components["schemas"]["DashboardCheckHistoryResult"] | components["schemas"]["DashboardCheckRunResult"] | components["schemas"]["DashboardCheckFiguresResult"] | components["schemas"]["DashboardDeclaredChecksResult"] | components["schemas"]["DashboardAuditResult"] | components["schemas"]["DashboardRunsResult"] | components["schemas"]["DashboardModelVersionsResult"] | components["schemas"]["DashboardJobsResult"] | components["schemas"]["DashboardJobRunsResult"] | components["schemas"]["DashboardJobHealthResult"] | components["schemas"]["DashboardUpcomingResult"] | components["schemas"]["DashboardAlertsResult"] | components["schemas"]["DashboardAlertCountsResult"] | components["schemas"]["DashboardAlertTrendResult"] | components["schemas"]["DashboardActionsResult"] | components["schemas"]["DashboardActionResult"] | components["schemas"]["DashboardAppsResult"] | components["schemas"]["DashboardAppResult"];
                     "text/csv": unknown;
                     "text/html": unknown;
                     "application/x-ipynb+json": unknown;

@@ -7,13 +7,13 @@ import html
 import json
 import logging
 import math
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import panel as pn
 
 from aios_workbench.core import incidents
 from aios_workbench.core.errors import WorkbenchError
-from aios_workbench.core.humanize import duration_words
+from aios_workbench.core.humanize import duration_words, moment_words, utc_moment
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 15
@@ -28,33 +28,10 @@ def percent(share: float | None) -> str:
 
 
 # -- human formatting: the one place every page formats moments, numbers, yes/no and details --------------
-# The sidebar's and the job pages' format ("Sun 6 Dec 2026, 19:45 UTC", `jobs/wording.moment_words`), in UTC.
-
-
-def moment(value) -> datetime | None:
-    """An ISO 8601 text (or a datetime) as an aware UTC datetime; None when it is not one."""
-    if isinstance(value, datetime):
-        found = value
-    elif isinstance(value, str) and value:
-        try:
-            found = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def when(value, *, seconds: bool = False) -> str:
-    """A stored moment as people read it on every page: "Tue 31 Mar 2026, 23:58 UTC" ("—" when there is none);
-    `seconds` for the audit log, where the order within a minute matters."""
-    if value is None or value == "":
-        return "—"
-    found = moment(value)
-    if found is None:
-        return str(value)
-    clock = f"{found:%H:%M:%S}" if seconds else f"{found:%H:%M}"
-    return f"{found:%a} {found.day} {found:%b %Y}, {clock} UTC"
+# Moments as every surface writes them ("Sun 6 Dec 2026, 19:45 UTC", `core/humanize.moment_words`), in UTC.
+# `when(value, seconds=True)` for the audit log, where the order within a minute matters.
+moment = utc_moment
+when = moment_words
 
 
 def day(value) -> str:
@@ -173,5 +150,6 @@ def guarded(render):
 
 
 def heading(text: str, testid: str) -> pn.pane.HTML:
-    return pn.pane.HTML(f'<h2 data-testid="{esc(testid)}" style="margin:.2em 0">{esc(text)}</h2>',
+    """A page's title: its one <h1> (at the size the pages' titles always had)."""
+    return pn.pane.HTML(f'<h1 data-testid="{esc(testid)}" style="margin:.2em 0;font-size:1.5em">{esc(text)}</h1>',
                         sizing_mode="stretch_width")

@@ -116,7 +116,7 @@ class DataPage(param.Parameterized):
         rows = (f"{entry['row_count']:,}" if entry["row_count"] is not None
                 else f"only those where {info['row_filter']['predicate']}" if info.get("row_filter") else "not counted")
         header = pn.pane.HTML(
-            f'<h3 data-testid="dataset-title" style="margin:0">{esc(name)}</h3>'
+            f'<h2 data-testid="dataset-title" style="font-size:1.17em;margin:0">{esc(name)}</h2>'
             f'<p data-testid="dataset-description">{esc(entry["description"]) or "<i>no description</i>"}</p>'
             f'<p><b>Owners:</b> <span data-testid="dataset-owners">{esc(owners)}</span> · <b>Tags:</b> {esc(tags)}'
             f' · <b>Rows:</b> {esc(rows)}</p><p><b>Your access:</b> {esc(info["rule"])}. {esc(info["summary"])}'

@@ -167,9 +167,9 @@ class ExperimentsPage(param.Parameterized):
         param_columns = pn.widgets.MultiChoice.from_param(self.param.param_columns, name="Parameter columns",
                                                           width=320)
         return pn.Column(heading("Experiments & models", "page-experiments"),
-                         pn.pane.HTML("<h3 style='margin:.3em 0'>Runs</h3>"), pn.Row(metric, order, every),
+                         pn.pane.HTML("<h2 style='font-size:1.17em;margin:.3em 0'>Runs</h2>"), pn.Row(metric, order, every),
                          pn.Row(metric_columns, param_columns),
-                         self._leaderboard, pn.pane.HTML("<h3 style='margin:.3em 0'>Registered models</h3>"),
+                         self._leaderboard, pn.pane.HTML("<h2 style='font-size:1.17em;margin:.3em 0'>Registered models</h2>"),
                          self._models(), sizing_mode="stretch_width")
 
 

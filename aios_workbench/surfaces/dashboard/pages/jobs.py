@@ -19,6 +19,7 @@ from aios_workbench.surfaces.dashboard.pages.common import (
     when,
 )
 from aios_workbench.surfaces.dashboard.pages.plots import events_plot, scatter_plot
+from aios_workbench.surfaces.dashboard.theme import current_theme
 
 HISTORY_LIMIT = 200
 VERDICTS = {"succeeded": "succeeded", "checks_failed": "checks failed", "failed": "failed", "timed_out": "timed out",
@@ -104,8 +105,8 @@ class JobsPage(param.Parameterized):
         parts = [figures, table(rows, name="jobs", formatters=JOB_LINKS)]
         soon = self.data.upcoming()
         if soon:
-            parts[1:1] = [pn.pane.HTML(f'<h3 style="margin:.3em 0" data-testid="jobs-upcoming">Upcoming runs, next 7 '
-                                       f'days ({len(soon)})</h3>'),
+            parts[1:1] = [pn.pane.HTML(f'<h2 style="font-size:1.17em;margin:.3em 0" data-testid="jobs-upcoming">Upcoming runs, next 7 '
+                                       f'days ({len(soon)})</h2>'),
                           pn.pane.Bokeh(timeline_plot(soon), sizing_mode="stretch_width")]
         return pn.Column(*parts, sizing_mode="stretch_width")
 
@@ -116,9 +117,10 @@ class JobsPage(param.Parameterized):
             return pn.pane.Markdown("No runs recorded yet.")
         plot = duration_plot(runs)
         links = []
+        shade = "?theme=dark" if current_theme() == "dark" else ""   # the output page in this page's theme
         for run in runs:
             if run["has_output"] and self.data.may_open_output(run):
-                links.append(f'<a href="./job-output/{run["id"]}" target="_blank" rel="noopener" '
+                links.append(f'<a href="./job-output/{run["id"]}{shade}" target="_blank" rel="noopener" '
                              f'data-testid="job-output-link">run #{run["id"]} of {esc(run["job"])} '
                              f'({esc(VERDICTS.get(run["verdict"], run["status"]))}, {esc(when(run["started_at"]))})</a>')
         parts: list[pn.viewable.Viewable] = []
@@ -144,8 +146,8 @@ class JobsPage(param.Parameterized):
                  ("Notebook", job["notebook"]), ("Version", job["version"])]
         rows = "".join(f"<dt>{esc(k)}</dt><dd data-field=\"{esc(k.lower())}\">{esc(v)}</dd>" for k, v in facts)
         summary = pn.pane.HTML(
-            f'<section data-testid="jobs-focus" aria-label="Job {esc(name)}"><h3 style="margin:.3em 0">Job '
-            f'{esc(name)} <a href="?page=jobs" style="font-size:.8em;font-weight:normal">all jobs</a></h3>'
+            f'<section data-testid="jobs-focus" aria-label="Job {esc(name)}"><h2 style="font-size:1.17em;margin:.3em 0">Job '
+            f'{esc(name)} <a href="?page=jobs" style="font-size:.8em;font-weight:normal">all jobs</a></h2>'
             f'<dl style="display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;margin:0">{rows}</dl>'
             "</section>", sizing_mode="stretch_width")
         parts: list[pn.viewable.Viewable] = [summary]

@@ -66,7 +66,7 @@ def checks_html(checks: list[dict]) -> str:
                 f'<small>{esc(runs)}</small></td></tr>')
         title = f'{quality_view.TITLES[cat]} ({len(group)}' + (f", {failing} failing" if failing else "") + ")"
         sections.append(
-            f'<h3 style="margin:.6em 0 .2em">{esc(title)}</h3><table data-testid="quality-checks-{cat}" '
+            f'<h2 style="font-size:1.17em;margin:.6em 0 .2em">{esc(title)}</h2><table data-testid="quality-checks-{cat}" '
             f'style="border-collapse:collapse;width:100%;table-layout:fixed"><caption style="text-align:left;'
             f'position:absolute;left:-9999px">{esc(title)}</caption>{COLUMNS}'
             f'<thead><tr style="text-align:left;vertical-align:bottom"><th scope="col">check</th>'
@@ -301,8 +301,8 @@ class QualityPage(param.Parameterized):
         landing = self._landing or {}
         run = (group["latest"] if self.run in (None, LATEST) else
                landing if landing.get("id") == self.run else self.data.check_run(self.run))
-        head = (f'<h3 data-testid="quality-drill-title" title="{esc(run["name"])}">{esc(group["label"])} '
-                f'{badge(run["status"])}</h3><p data-testid="quality-drill-why">{esc(run.get("verdict"))}</p>'
+        head = (f'<h2 style="font-size:1.17em" data-testid="quality-drill-title" title="{esc(run["name"])}">{esc(group["label"])} '
+                f'{badge(run["status"])}</h2><p data-testid="quality-drill-why">{esc(run.get("verdict"))}</p>'
                 f'<p><small>Run #{run["id"]} by {esc(run["user"])} at {esc(when(run["at"]))} over '
                 f'{esc(", ".join(run["datasets"]))}</small></p>'
                 + (f'<p>{esc(run["withheld"])}</p>' if run.get("withheld") else "")

@@ -1,0 +1,197 @@
+"""A job run whose notebook succeeded while checks it recorded failed raises an alert, and says why.
+
+The demo's daily job (notebook 04: the quality suites and the monitor, `fail_on_drift` off) runs under a real
+`aios scheduler --once`: the demo data drifts on `lead_time_days`, so the run's notebook succeeds and the
+monitor it records fails (verdict `checks_failed`). The alert names the run and its failed checks in words,
+in the feed, in `aios alerts ls` and in the MCP `explain_alert`; bob (an analyst who may not read shipments)
+does not see it; the next clean run (the monitor without the drifting column) resolves it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import copy_demo_workspace, run_aios
+from tests.mcp_client import call, over_stdio
+from tests.test_alerts import Receiver
+from tests.test_scheduler import make_job, queue_run, rows
+
+MONITOR = "shipments_monthly_drift"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_workspace, tmp_path_factory):
+    return copy_demo_workspace(demo_workspace, tmp_path_factory.mktemp("checks-alert") / "demo")
+
+
+@pytest.fixture(scope="module")
+def service(demo):
+    from aios_workbench.service.core import WorkbenchService
+
+    svc = WorkbenchService(demo, mode="test")
+    yield svc
+    svc.close()
+
+
+def job_id_of(service, name: str) -> int:
+    from sqlalchemy import select
+
+    from aios_workbench.store.models import Job
+
+    with service.store.session() as session:
+        return session.scalar(select(Job.id).where(Job.name == name))
+
+
+def run_under_the_scheduler(demo, service) -> int:
+    run_id = queue_run(service.store, job_id_of(service, "monitor_shipments"))
+    done = run_aios("--workspace", str(demo.root), "scheduler", "--once", "--json", timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [run] = [r for r in rows(service.store) if r.id == run_id]
+    assert run.status == "succeeded", run.error
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def checked_run(demo, service, webhook):
+    """The demo job, notifying `webhook` of failures and recoveries, run once: its monitor fails. A job waits
+    for its success (`report_after_monitor`)."""
+    from aios_workbench.demo.prepare import promote_demo_job
+    from aios_workbench.store.models import Job
+
+    promote_demo_job(demo, progress=False)
+    make_job(demo, service.store, "report_after_monitor", "record",
+             triggers={"after_success": ["monitor_shipments"]})
+    with service.store.session() as session, session.begin():
+        job = session.get(Job, job_id_of(service, "monitor_shipments"))
+        job.spec = {**job.spec, "notifications": {"on": ["failure", "recovery"], "webhooks": [webhook.url]}}
+    return run_under_the_scheduler(demo, service)
+
+
+def checks_alerts(service, user: str, state: str | None = None) -> list[dict]:
+    return [a for a in service.alerts.list(user, state=state) if a["kind"] == "checks_failed"]
+
+
+def test_the_alert_says_the_notebook_ran_and_how_many_checks_failed_with_its_cause(service, checked_run):
+    run = service.jobs.run("alice", checked_run)
+    failed, total = run["checks"]["failed"], run["checks"]["total"]
+    [alert] = checks_alerts(service, "alice")
+
+    assert run["verdict"] == "checks_failed" and failed >= 1 and total >= 2
+    assert alert["title"] == (f"job monitor_shipments: the notebook ran, {failed} of {total} checks failed "
+                              f"(run {checked_run})")
+    assert (alert["key"], alert["severity"], alert["state"]) == ("checks:monitor_shipments", "warning", "open")
+    assert alert["detail"]["verdict"] == "checks_failed"
+    assert "shipment_files.main.shipments" in alert["detail"]["datasets"]
+    assert "parameters" not in alert["detail"]
+    cause = alert["cause"]
+    assert (cause["kind"], cause["id"]) == ("job_run", str(checked_run))
+    assert cause["label"] == (f"Run {checked_run} of job monitor_shipments: the notebook ran to its end, "
+                              f"{failed} of {total} checks it recorded failed")
+    assert cause["target"]["opens"] == "job_run_output"          # alice promoted the job: its output opens
+    monitor = [r for r in alert["related"] if r["kind"] == "check_result" and r["target"]["check"] == f"monitor:{MONITOR}"]
+    assert monitor and monitor[0]["label"].startswith(f"Monitor {MONITOR} ")
+
+
+def test_the_jobs_waiting_for_its_success_are_not_started(service, checked_run):
+    assert rows(service.store, job_id_of(service, "report_after_monitor")) == []
+
+
+def test_failed_checks_are_notified_as_a_failure_with_their_verdict(service, checked_run, webhook):
+    [alert] = checks_alerts(service, "alice")
+
+    [sent] = [r["body"] for r in webhook.received]
+
+    assert (sent["event"], sent["verdict"], sent["status"], sent["run_id"]) == ("failure", "checks_failed",
+                                                                               "succeeded", checked_run)
+    assert sent["title"] == alert["title"] and sent["checks"]["failed"] >= 1
+    assert "parameters" not in sent
+
+
+def test_a_user_who_may_not_read_the_checked_data_does_not_see_the_alert(service, checked_run):
+    from aios_workbench.core.errors import NotFound
+
+    [alert] = checks_alerts(service, "alice")
+
+    assert checks_alerts(service, "bob") == []                  # bob: purchasing and suppliers only
+    with pytest.raises(NotFound, match=f"there is no alert {alert['id']}"):
+        service.alerts.acknowledge("bob", alert["id"], surface="cli")
+    seen = service.alerts.counts("alice")["open"] - service.alerts.counts("bob")["open"]
+    assert seen >= 1                                            # not even counted for bob
+
+
+def test_aios_alerts_ls_prints_the_cause_in_words_and_json_keeps_its_structure(demo, service, checked_run):
+    [alert] = checks_alerts(service, "alice")
+
+    text = run_aios("--workspace", str(demo.root), "alerts", "ls", env={"AIOS_USER": "alice"})
+    as_json = run_aios("--workspace", str(demo.root), "alerts", "ls", "--json", env={"AIOS_USER": "alice"})
+    as_bob = run_aios("--workspace", str(demo.root), "alerts", "ls", env={"AIOS_USER": "bob"})
+
+    assert text.returncode == 0, text.stderr
+    assert f"cause: {alert['cause']['label']}" in text.stdout
+    assert f"  - Monitor {MONITOR} " in text.stdout
+    [shown] = [a for a in json.loads(as_json.stdout)["alerts"] if a["id"] == alert["id"]]
+    assert shown["cause"]["target"]["run_id"] == checked_run and shown["related"]
+    assert as_bob.returncode == 0 and "checks failed" not in as_bob.stdout and alert["title"] not in as_bob.stdout
+
+
+def test_explain_alert_gives_the_cause_in_words_and_the_calls_it_implies(demo, service, checked_run):
+    from aios_workbench.service.tokens import ServiceTokens
+
+    [alert] = checks_alerts(service, "alice")
+    tokens = ServiceTokens(demo.state_dir)
+    limits = {"calls_per_minute": 10_000, "max_rows": 10_000}
+    _, alices = tokens.add("alice-assistant", agent={"on_behalf_of": "alice", "limits": limits})
+    _, bobs = tokens.add("bob-assistant", agent={"on_behalf_of": "bob", "limits": limits})
+
+    async def script(session):
+        return await call(session, "explain_alert", alert_id=alert["id"])
+
+    failed, text, data = over_stdio(demo.root, alices, script)
+    refused, why, _ = over_stdio(demo.root, bobs, script)
+
+    assert not failed, text
+    assert data["cause"].startswith(f"Caused by: Run {checked_run} of job monitor_shipments: the notebook ran")
+    assert f"Failed checks: Monitor {MONITOR} " in data["cause"]
+    assert data["next"][0].startswith(f"job_run(run_id={checked_run})")
+    assert "describe_dataset(dataset='shipment_files.main.shipments')" in " ".join(data["next"])
+    assert "job_status(job='monitor_shipments')" in " ".join(data["next"])
+    assert refused and f"no alert {alert['id']}" in why
+
+
+def test_the_next_clean_run_resolves_the_alert(demo, service, checked_run, webhook):
+    checks = demo.root / "governance" / "checks.yaml"
+    declared = yaml.safe_load(checks.read_text())
+    declared["monitors"][MONITOR]["columns"] = ["carrier"]   # the drifting lead_time_days no longer watched
+    checks.write_text(yaml.safe_dump(declared, sort_keys=False))
+
+    clean = run_under_the_scheduler(demo, service)
+
+    assert service.jobs.run("alice", clean)["verdict"] == "succeeded"
+    recovery = webhook.received[-1]["body"]
+    assert (recovery["event"], recovery["run_id"]) == ("recovery", clean)
+    assert checks_alerts(service, "alice", state="open") == []
+    [resolved] = checks_alerts(service, "alice", state="resolved")
+    assert resolved["detail"]["run_id"] == checked_run and resolved["resolved_at"]
+
+
+@pytest.mark.parametrize(("events", "says"), [
+    (["checks_failed"], "runs whose checks failed are sent as `failure`"),
+    (["failure", "sucess"], "unknown notification event 'sucess': use failure, recovery or success"),
+])
+def test_a_notification_event_that_does_not_exist_is_refused_with_the_fix(events, says):
+    from pydantic import ValidationError
+
+    from aios_workbench.schemas.job_spec import JobSpec
+
+    with pytest.raises(ValidationError, match=says):
+        JobSpec(name="nightly", notifications={"on": events})
+    assert JobSpec(name="nightly", notifications={"on": ["failure"]}).notifications.on == {"failure"}
