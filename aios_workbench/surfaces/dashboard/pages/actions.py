@@ -10,7 +10,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem, when, words
+from aios_workbench.surfaces.dashboard.pages.common import StateFeed, card, esc, problem, when, words
 
 APPROVE_LABELS = {"email": "Approve and send", "webhook": "Approve and call", "job_run": "Approve and run"}
 FEED_SIZE = 30
@@ -22,15 +22,12 @@ def _value(value) -> str:
     return "" if value is None else words(value)
 
 
-class ActionsPage(param.Parameterized):
+class ActionsPage(StateFeed):
     """Pending actions first; each opens into its evidence, its draft and the decision."""
 
     state: param.Selector[str] = param.Selector(default="pending", objects=["pending", "executed", "rejected",
                                                                             "expired", "failed", "all"])
-
-    def __init__(self, data, **params):
-        super().__init__(**params)
-        self.data = data
+    page_title, page_testid = "Actions", "page-actions"
 
     def _decided(self, action: dict) -> str:
         said = action["state_text"]
@@ -118,14 +115,3 @@ class ActionsPage(param.Parameterized):
         items: list = [self._item(a, holder) for a in page["actions"]] or [
             pn.pane.Markdown("Nothing waits for your decision." if self.state == "pending" else f"No {self.state} actions.")]
         holder[:] = [figures, *items]
-
-    @param.depends("state")
-    @guarded
-    def _feed(self):
-        holder = pn.Column(sizing_mode="stretch_width")
-        self._fill(holder)
-        return holder
-
-    def __panel__(self):
-        state = pn.widgets.RadioButtonGroup.from_param(self.param.state, button_type="light")
-        return pn.Column(heading("Actions", "page-actions"), state, self._feed, sizing_mode="stretch_width")

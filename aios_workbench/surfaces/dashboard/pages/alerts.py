@@ -15,7 +15,7 @@ import urllib.parse
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import card, esc, guarded, heading, problem, when
+from aios_workbench.surfaces.dashboard.pages.common import StateFeed, card, esc, problem, when
 
 FEED_SIZE = 20   # newest first; each open alert is a row with its own button
 SEVERITY_COLORS = {"critical": "var(--aios-bad, #b42318)", "error": "var(--aios-bad, #b42318)",
@@ -24,14 +24,11 @@ KIND_WORDS = {"run_failed": "failed run", "monitor_failed": "failed monitor", "a
 STATE_WORDS = {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}
 
 
-class AlertsPage(param.Parameterized):
+class AlertsPage(StateFeed):
     """Open and acknowledged alerts, newest first, each with an Acknowledge button while open."""
 
     state: param.Selector[str] = param.Selector(default="open", objects=["open", "acknowledged", "resolved", "all"])
-
-    def __init__(self, data, **params):
-        super().__init__(**params)
-        self.data = data
+    page_title, page_testid = "Alerts", "page-alerts"
 
     def _item(self, alert: dict, holder: pn.Column):
         color = SEVERITY_COLORS.get(alert["severity"], "var(--aios-muted, #52606d)")
@@ -74,17 +71,6 @@ class AlertsPage(param.Parameterized):
                              card("Acknowledged", counts.get("acknowledged", 0), "alerts-acknowledged"))
         items = [self._item(a, holder) for a in alerts] or [pn.pane.Markdown(f"No {self.state} alerts.")]
         holder[:] = [figures, *items]
-
-    @param.depends("state")
-    @guarded
-    def _feed(self):
-        holder = pn.Column(sizing_mode="stretch_width")
-        self._fill(holder)
-        return holder
-
-    def __panel__(self):
-        state = pn.widgets.RadioButtonGroup.from_param(self.param.state, button_type="light")
-        return pn.Column(heading("Alerts", "page-alerts"), state, self._feed, sizing_mode="stretch_width")
 
 
 def cause_href(target: dict | None) -> str | None:

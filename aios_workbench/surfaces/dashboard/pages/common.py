@@ -10,6 +10,7 @@ import math
 from datetime import date, datetime
 
 import panel as pn
+import param
 
 from aios_workbench.core import incidents
 from aios_workbench.core.errors import WorkbenchError
@@ -153,3 +154,30 @@ def heading(text: str, testid: str) -> pn.pane.HTML:
     """A page's title: its one <h1> (at the size the pages' titles always had)."""
     return pn.pane.HTML(f'<h1 data-testid="{esc(testid)}" style="margin:.2em 0;font-size:1.5em">{esc(text)}</h1>',
                         sizing_mode="stretch_width")
+
+
+class StateFeed(param.Parameterized):
+    """A page that is a feed of items in one state at a time (Alerts, Actions): its title, a switch of states
+    and the items `_fill` puts into a holder, which an item's button refills in place after acting."""
+
+    page_title = ""
+    page_testid = ""
+    state: param.Selector[str] = param.Selector(default="all", objects=["all"])
+
+    def __init__(self, data, **params):
+        super().__init__(**params)
+        self.data = data
+
+    def _fill(self, holder: pn.Column) -> None:
+        raise NotImplementedError
+
+    @param.depends("state")
+    @guarded
+    def _feed(self):
+        holder = pn.Column(sizing_mode="stretch_width")
+        self._fill(holder)
+        return holder
+
+    def __panel__(self):
+        state = pn.widgets.RadioButtonGroup.from_param(self.param.state, button_type="light")
+        return pn.Column(heading(self.page_title, self.page_testid), state, self._feed, sizing_mode="stretch_width")
