@@ -14,13 +14,12 @@ import { Widget } from '@lumino/widgets';
 import { Dataset } from './api';
 import { IDataClient, restDataClient } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
+import { loadSamples } from './datasetSamples';
 import { accessNotes, fullSchema } from './datasetSchema';
 import { section } from './datasetView';
 import { el, errorBox, formatCount, loadingNote } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
 import { Loader } from './loader';
-import { PreviewSection } from './preview';
-import { ProfileSection } from './profile';
 
 /**
  * Options of {@link DatasetPage}.
@@ -161,16 +160,15 @@ export class DatasetPage extends Widget {
     const access = outcome.value;
     this._access.replaceChildren(...accessNotes(access));
     this._schema.replaceChildren(fullSchema(access));
-    const masked = new Set(
-      access.columns.filter(c => !!c.mask).map(c => c.name)
+    await loadSamples(
+      this._client,
+      dataset.name,
+      access,
+      { preview: this._preview, profile: this._profile },
+      rows => {
+        this._rows.textContent = rows;
+      }
     );
-    const preview = new PreviewSection(this._client, dataset.name, masked);
-    const profile = new ProfileSection(this._client, dataset.name, rows => {
-      this._rows.textContent = rows;
-    });
-    this._preview.replaceChildren(preview.node);
-    this._profile.replaceChildren(profile.node);
-    await Promise.all([preview.load(), profile.load()]);
   }
 
   dispose(): void {

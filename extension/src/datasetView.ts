@@ -4,12 +4,11 @@ import { Widget } from '@lumino/widgets';
 import { Dataset, DatasetView as DatasetAccess } from './api';
 import { IDataClient } from './catalog';
 import { DatasetChecksSection, LineageSection } from './datasetActivity';
+import { loadSamples } from './datasetSamples';
 import { accessNotes, compactSchema } from './datasetSchema';
 import { el, errorBox, formatCount, loadingNote } from './dom';
 import { insertBlocker, insertQueryCell } from './insert';
 import { Loader } from './loader';
-import { PreviewSection } from './preview';
-import { ProfileSection } from './profile';
 
 /**
  * Options of {@link DatasetView}.
@@ -180,24 +179,15 @@ export class DatasetView extends Widget {
     }
     const access = outcome.value;
     this._renderAccess(access);
-    const masked = new Set(
-      access.columns.filter(c => !!c.mask).map(c => c.name)
-    );
-    const preview = new PreviewSection(
+    await loadSamples(
       this._options.client,
       dataset.name,
-      masked
-    );
-    const profile = new ProfileSection(
-      this._options.client,
-      dataset.name,
+      access,
+      { preview: this._previewBox, profile: this._profileBox },
       label => {
         rows.textContent = label;
       }
     );
-    this._previewBox.replaceChildren(preview.node);
-    this._profileBox.replaceChildren(profile.node);
-    await Promise.all([preview.load(), profile.load()]);
   }
 
   dispose(): void {
