@@ -7,7 +7,6 @@
 import { ModelVersion, RunSummary } from './api';
 import { el } from './dom';
 import { requestAPI } from './request';
-import { mlflowLinks } from './runsTableModel';
 
 /** Registered versions by the id of the run they came from. */
 export type VersionsByRun = Map<string, ModelVersion[]>;
@@ -97,4 +96,27 @@ export function runLinks(
     items.push(node);
   }
   return el('span', { class: 'aios-run-links' }, ...items);
+}
+
+/** MLflow's UI pages of a run: its page and its artifacts (and a path in them). */
+export function mlflowLinks(
+  base: string | null | undefined,
+  run: Pick<RunSummary, 'id' | 'experiment_id'>
+): {
+  run: string;
+  artifacts: string;
+  artifact: (path: string) => string;
+} | null {
+  if (!base) {
+    return null;
+  }
+  const page = `${base.replace(/\/+$/, '')}/#/experiments/${encodeURIComponent(
+    run.experiment_id
+  )}/runs/${encodeURIComponent(run.id)}`;
+  return {
+    run: page,
+    artifacts: `${page}/artifacts`,
+    artifact: path =>
+      `${page}/artifactPath/${path.split('/').map(encodeURIComponent).join('/')}`
+  };
 }

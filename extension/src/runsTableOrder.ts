@@ -3,7 +3,7 @@
  * a first click on a column sorts it its natural way, a second flips it.
  */
 import { RunSummary } from './api';
-import { IRunColumn, firstDirection, sortRuns } from './runsTableModel';
+import { IRunColumn, cellText, runSeconds } from './runsTableModel';
 
 /** Ascending or descending. */
 export type SortDirection = 'asc' | 'desc';
@@ -60,4 +60,78 @@ export class RunsTableOrder {
 
   private _key = 'started';
   private _direction: SortDirection = 'desc';
+}
+
+type SortKey = number | string | null;
+
+/** What a column orders by: numbers where they are numbers, else text; null (no value) sorts last. */
+export function sortKey(
+  run: RunSummary,
+  column: IRunColumn,
+  labels: Map<string, string>
+): SortKey {
+  if (column.kind === 'metric') {
+    const value = run.metrics[column.title];
+    return typeof value === 'number' && isFinite(value) ? value : null;
+  }
+  if (column.kind === 'param') {
+    const value = run.params[column.title];
+    if (value === undefined) {
+      return null;
+    }
+    const number = Number(value);
+    return value.trim() !== '' && isFinite(number) ? number : value;
+  }
+  switch (column.key) {
+    case 'started':
+      return run.start_time ? Date.parse(run.start_time) : null;
+    case 'duration':
+      return runSeconds(run);
+    case 'checks':
+      return run.checks.status === 'none' ? null : run.checks.failed;
+    default: {
+      const text = cellText(run, column, labels);
+      return text === '—' ? null : text;
+    }
+  }
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a - b;
+  }
+  if (typeof a === 'number') {
+    return -1; // numbers before text in a mixed column
+  }
+  if (typeof b === 'number') {
+    return 1;
+  }
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+/**
+ * `runs` ordered by `column`; runs without a value last in either
+ * direction, ties kept in the service's order (newest first).
+ */
+export function sortRuns(
+  runs: readonly RunSummary[],
+  column: IRunColumn,
+  direction: 'asc' | 'desc',
+  labels: Map<string, string>
+): RunSummary[] {
+  const sign = direction === 'asc' ? 1 : -1;
+  return runs
+    .map((run, index) => ({ run, index, key: sortKey(run, column, labels) }))
+    .sort((a, b) => {
+      if (a.key === null || b.key === null) {
+        return a.key === b.key ? a.index - b.index : a.key === null ? 1 : -1;
+      }
+      return sign * compareKeys(a.key, b.key) || a.index - b.index;
+    })
+    .map(entry => entry.run);
+}
+
+/** The direction a first click on a column orders by: newest and largest first for times, ascending else. */
+export function firstDirection(column: IRunColumn): 'asc' | 'desc' {
+  return column.key === 'started' ? 'desc' : 'asc';
 }

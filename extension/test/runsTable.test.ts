@@ -16,9 +16,9 @@ import {
   cellText,
   columnsFor,
   defaultChoice,
-  sortRuns,
   uniqueLabels
 } from '../src/runsTableModel';
+import { sortRuns } from '../src/runsTableOrder';
 import { FakeService, ok } from './fakeService';
 import { runSummary } from './fixtures';
 
