@@ -100,7 +100,8 @@ export function filterDatasets(datasets: Dataset[], text: string): Dataset[] {
       d.description,
       ...d.tags,
       ...d.owners,
-      ...d.columns.map(c => c.name)
+      ...d.columns.map(c => c.name),
+      ...d.columns.map(c => c.description || '')
     ]
       .join('\n')
       .toLowerCase();

@@ -122,7 +122,21 @@ export function localReasons(dataset: Dataset, text: string): MatchReason[] {
     }
   };
   add('name', dataset.dataset || dataset.name);
-  dataset.columns.slice(0, 500).forEach(c => add('column', c.name));
+  dataset.columns.slice(0, 500).forEach(c => {
+    if (substringRanges(c.name, words).length || !c.description) {
+      add('column', c.name);
+      return;
+    }
+    // found by what its description says, told with it (as the service's search does)
+    const said = `${c.name}: "${c.description}"`;
+    const highlights = substringRanges(c.description, words).map(([a, b]) => [
+      a + c.name.length + 3,
+      b + c.name.length + 3
+    ]);
+    if (highlights.length) {
+      reasons.push({ field: 'column', text: said, highlights });
+    }
+  });
   dataset.tags.forEach(t => add('tag', t));
   if (dataset.description) {
     add('description', dataset.description);

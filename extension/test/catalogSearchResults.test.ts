@@ -72,6 +72,22 @@ describe('local matches', () => {
     expect(reasons.map(r => r.field)).toEqual(['name', 'description']);
     expect(whyText(reasons)).toBe('Matched: name and description');
   });
+
+  it('find a column by its description and tell it with the words', () => {
+    const lanes = dataset('ext.main.lanes', ['port']);
+    lanes.columns[0].description = 'The port the goods leave from';
+    const reasons = localReasons(lanes, 'goods');
+    expect(reasons).toEqual([
+      {
+        field: 'column',
+        text: 'port: "The port the goods leave from"',
+        highlights: [[20, 25]] // "goods" after `port: "The port the `
+      }
+    ]);
+    expect(whyText(reasons)).toBe(
+      'Matched: column port: "The port the goods leave from"'
+    );
+  });
 });
 
 describe('SearchResults', () => {
