@@ -195,3 +195,31 @@ def test_a_notification_event_that_does_not_exist_is_refused_with_the_fix(events
     with pytest.raises(ValidationError, match=says):
         JobSpec(name="nightly", notifications={"on": events})
     assert JobSpec(name="nightly", notifications={"on": ["failure"]}).notifications.on == {"failure"}
+
+
+def test_a_reader_who_does_not_control_the_job_sees_its_failed_checks_without_their_values(service, checked_run):
+    """olivia reads shipments (the alert is hers to see) but did not promote the job: a failed check named after
+    its SQL reaches her as the ledger shows verdicts to readers whose view may differ from the runner's."""
+    from aios_workbench.store.models import CheckRun, CheckRunDataset
+
+    shipments = "shipment_files.main.shipments"
+    name = (f"drift SELECT * FROM {shipments} WHERE carrier = 'Baltic Carriers' -> "
+            f"SELECT * FROM {shipments} WHERE carrier = 'Nordic Freight'")
+    with service.store.session() as session, session.begin():
+        row = CheckRun(kind="drift", name=name, status="fail", user="alice", job_run_id=checked_run)
+        session.add(row)
+        session.flush()
+        session.add(CheckRunDataset(check_run_id=row.id, dataset=shipments))
+        added = row.id
+    try:
+        def evidence(user: str) -> str:
+            [alert] = checks_alerts(service, user)
+            return json.dumps([alert["cause"], alert["related"]])
+
+        assert "Baltic Carriers" in evidence("alice")          # her job: its checks as recorded
+        for_olivia = evidence("olivia")
+        assert str(added) in for_olivia                         # the check is there, as evidence
+        assert "Baltic Carriers" not in for_olivia and "Nordic Freight" not in for_olivia
+    finally:
+        with service.store.session() as session, session.begin():
+            session.query(CheckRun).filter(CheckRun.id == added).delete()

@@ -16,6 +16,7 @@ Descriptions, of a dataset and of each column, are the steward's (policy.yaml `d
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -135,11 +136,14 @@ def earned_tags(session, where=None) -> dict[tuple[str, str], tuple[Earned, ...]
     return {k: tuple(v) for k, v in out.items()}
 
 
-def load_catalog(store, policy) -> Catalog:
+def load_catalog(store, policy, system_schemas: Mapping[str, frozenset[str]] | None = None) -> Catalog:
     """Every scanned dataset, with owners, descriptions, tags and column
     classifications from `governance/policy.yaml` (keys matched case-insensitively)
-    merged with the scan's automatic ones and the tags columns earned before."""
+    merged with the scan's automatic ones and the tags columns earned before.
+    `system_schemas`: per source, the server's own catalogs (`Connector.system_schemas`), left out even when
+    a scan of an earlier version stored them, so an upgraded workspace never serves them before its next scan."""
     info = _policy_by_name(policy)
+    hidden = {source: {s.lower() for s in schemas} for source, schemas in (system_schemas or {}).items()}
     with store.session() as session:
         datasets = session.scalars(select(Dataset).order_by(Dataset.source, Dataset.schema_name, Dataset.name)).all()
         columns: dict[int, list[DatasetColumn]] = {}
@@ -149,6 +153,8 @@ def load_catalog(store, policy) -> Catalog:
         earned = earned_tags(session)
     entries, warnings = [], []
     for d in datasets:
+        if d.schema_name.lower() in hidden.get(d.source, ()):
+            continue
         full = f"{d.source}.{d.schema_name}.{d.name}".lower()
         meta = info.get(full)
         confirmed, rejected = _column_decisions(meta)

@@ -25,6 +25,7 @@ import pyarrow as pa
 from aios_workbench.catalog.load import load_catalog
 from aios_workbench.core.agents import through_agent
 from aios_workbench.core.errors import NotFound, PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.core.registry import connectors
 from aios_workbench.policy.enforce import PolicyEngine
 from aios_workbench.query.policy_holder import PolicyHolder
 from aios_workbench.query.rewrite import QueryDenied, rewrite
@@ -139,8 +140,18 @@ class QueryService:
         with self._lock:
             if self._catalog is None or self._catalog[0] is not self.policy.current():
                 policy = self.policy.current()
-                self._catalog = (policy, load_catalog(self.store, policy))
+                self._catalog = (policy, load_catalog(self.store, policy, self._system_schemas()))
             return self._catalog[1]
+
+    def _system_schemas(self) -> dict[str, frozenset[str]]:
+        """Per source, the server catalogs its connector type names (never datasets, see `load_catalog`)."""
+        out = {}
+        for decl in self.ws.connectors:
+            try:
+                out[decl.name] = connectors.get(decl.type).system_schemas
+            except Exception:  # noqa: BLE001 - an unknown type: `aios status` reports it; it has no datasets
+                continue
+        return out
 
     def refresh(self) -> None:
         """Forget the catalog and the engine: the next query sees a new scan."""

@@ -35,10 +35,10 @@ from aios_workbench.alerts import AlertFeed
 from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
+from aios_workbench.jobs.verdicts import checks_of_run
 from aios_workbench.scheduler.executors import Executor, RunHandle, get_executor
 from aios_workbench.schemas.job_spec import Retention
 from aios_workbench.schemas.schedule import Schedule, zone
-from aios_workbench.service.checks.job_verdicts import checks_of_run
 from aios_workbench.store import open_store
 from aios_workbench.store.models import Job, JobRun, JobVersion
 
@@ -370,7 +370,8 @@ class Scheduler:
         for name, new_id in triggered:
             self.emit("triggered", job=name, run=new_id, after=job.name)
         if facts.get("verdict") == "checks_failed":
-            self.emit("held", job=job.name, run=run_id, reason="checks failed: jobs triggered after its success wait")
+            self.emit("not_triggered", job=job.name, run=run_id,
+                      reason="its checks failed: jobs triggered after its success are not started")
         self.alert_and_notify(facts, spec, final=retry is None)
         self.apply_retention(job.id, job.name, spec.retention)
 

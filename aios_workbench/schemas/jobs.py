@@ -13,7 +13,7 @@ from aios_workbench.schemas.promotion import Empty, ParameterSchema
 RunStatus = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
 RunVerdict = Literal["queued", "running", "succeeded", "checks_failed", "failed", "timed_out", "cancelled"]
 VERDICT = Field(description="The run's outcome as surfaces show it: its status, except `checks_failed` when the "
-                            "notebook succeeded while checks it recorded failed (service/checks/job_verdicts.py decides it).")
+                            "notebook succeeded while checks it recorded failed (jobs/verdicts.py decides it).")
 
 RUN_OUTPUT = Raw(("text/html", "application/x-ipynb+json"),
                  "The executed notebook: sandboxed HTML (no scripts, its own origin) or the notebook file.")

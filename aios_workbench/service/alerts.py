@@ -31,6 +31,8 @@ from aios_workbench.checks.result import check_label
 from aios_workbench.core.errors import PermissionDenied, WorkbenchError
 from aios_workbench.jobs.manage import get_job
 from aios_workbench.jobs.runs import trigger_monitor_failure
+from aios_workbench.jobs.verdicts import FAILED_STATUSES
+from aios_workbench.service.checks.entries import without_literals
 from aios_workbench.service.dashboard.quality_view import WORDS
 from aios_workbench.store.models import CheckRun
 from aios_workbench.tracking.registry import DECISION_KINDS
@@ -123,9 +125,13 @@ class AlertsManager:
                 detail, allowed = alert["detail"], mine.get(id(alert), True)
                 if not allowed and (detail.get("error") or detail.get("output")):
                     detail = {**detail, "error": HIDDEN if detail.get("error") else None, "output": None}
-                evidence = allowed or alert["kind"] == "checks_failed"
-                cause, related = causes_of(alert, may_open_output=allowed, words=WORDS,
-                                           failed_checks=checks.get(detail.get("run_id"), []) if evidence else [])
+                failed_checks = checks.get(detail.get("run_id"), [])
+                if not allowed:
+                    # a reader who does not control the job sees a failed-checks run's checks as the ledger shows
+                    # verdicts to readers whose view may differ from its runner's (no quoted values); no others
+                    failed_checks = [_verdict_only(c) for c in failed_checks] if alert["kind"] == "checks_failed" \
+                        else []
+                cause, related = causes_of(alert, may_open_output=allowed, words=WORDS, failed_checks=failed_checks)
                 out.append({**alert, "detail": detail, "cause": cause, "related": related})
             return out
 
@@ -157,7 +163,7 @@ class AlertsManager:
         with self.service.store.session() as session:
             rows = session.execute(select(CheckRun.id, CheckRun.job_run_id, CheckRun.kind, CheckRun.name,
                                           CheckRun.status)
-                                   .where(CheckRun.job_run_id.in_(ids), CheckRun.status.in_(("fail", "error")),
+                                   .where(CheckRun.job_run_id.in_(ids), CheckRun.status.in_(FAILED_STATUSES),
                                           CheckRun.kind.not_in(DECISION_KINDS))
                                    .order_by(CheckRun.id)).all()
         for row in rows:
@@ -251,3 +257,10 @@ class AlertsManager:
 
 def approval_key(job: str, version: int) -> str:
     return f"approval:{job}:v{version}"
+
+
+def _verdict_only(check: dict[str, Any]) -> dict[str, Any]:
+    """A failed check of a job run as a reader who does not control the job sees it: its name and label
+    without the quoted values a check named after its SQL carries (`checks.entries.without_literals`)."""
+    name = without_literals(check["name"])
+    return {**check, "name": name, "label": check_label(check["kind"], name)}

@@ -12,14 +12,14 @@ reader who may read every dataset its queries read, and its values (counts, stat
 only when his view of those datasets covers the one its runner had when it ran; otherwise only its
 verdicts (service/visibility.py). The links a caller sends with a check (`mlflow_run_id`, `notebook`)
 are checked before anything runs (links.py): an MLflow run he started, a notebook inside the notebooks
-folder. A job run's verdict is decided once, in job_verdicts.py.
+folder. A job run's verdict is decided once, in jobs/verdicts.py.
 """
 
 from __future__ import annotations
 
 from aios_workbench.checks.drift import threshold_problem
+from aios_workbench.jobs.verdicts import CHECKS_FAILED, job_run_verdict
 from aios_workbench.service.checks.entries import governed_entry, with_words
-from aios_workbench.service.checks.job_verdicts import CHECKS_FAILED, job_run_verdict
 from aios_workbench.service.checks.manager import ChecksManager
 
 # threshold_problem: the CLI validates --stattest thresholds before any work

@@ -14,7 +14,7 @@ WITHHELD_ERROR = "the check ended in an error; its message is shown only to read
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 
 
-def _redacted(text: Any) -> Any:
+def without_literals(text: Any) -> Any:
     """`text` with its quoted string literals replaced (a check named after a SELECT quotes its probes)."""
     return _STRING_LITERAL.sub("'…'", text) if isinstance(text, str) else text
 
@@ -22,9 +22,9 @@ def _redacted(text: Any) -> Any:
 def _verdicts_only(run: dict[str, Any], reason: str) -> dict[str, Any]:
     """A ledger entry reduced to what it decided: names and statuses; no counts, statistics, labels, examples,
     inputs or params, and no error text (a DuckDB error quotes the value it choked on)."""
-    items = [{"name": _redacted(i.get("name")), "status": i.get("status"), "metrics": {}, "detail": {}}
+    items = [{"name": without_literals(i.get("name")), "status": i.get("status"), "metrics": {}, "detail": {}}
              for i in run.get("items") or []]
-    return {**run, "name": _redacted(run["name"]), "inputs": None, "params": None, "items": items,
+    return {**run, "name": without_literals(run["name"]), "inputs": None, "params": None, "items": items,
             "error": WITHHELD_ERROR if run.get("error") else None, "withheld": reason}
 
 

@@ -1,6 +1,6 @@
 """`ChecksManager`: governance checks as business actions, each run as a named caller through the governed
 path and recorded in the ledger; the ledger read back through the caller's grants (history.py, overview.py);
-job runs' verdicts (job_verdicts.py)."""
+job runs' verdicts (jobs/verdicts.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from aios_workbench.checks.result import CheckResult
 from aios_workbench.checks.runner import check_kind
 from aios_workbench.checks.suites import Suite, select_suites
 from aios_workbench.core.errors import UsageError, WorkbenchError
-from aios_workbench.service.checks import job_verdicts
+from aios_workbench.jobs import verdicts as job_verdicts
 from aios_workbench.service.checks.history import governed_history
 from aios_workbench.service.checks.links import ResultLinks
 from aios_workbench.service.checks.model_loading import load_model

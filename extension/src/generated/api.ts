@@ -2210,7 +2210,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
             /**
-             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks/job_verdicts.py decides it).
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (jobs/verdicts.py decides it).
              * @enum {string}
              */
             verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";
@@ -2396,7 +2396,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
             /**
-             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (service/checks/job_verdicts.py decides it).
+             * @description The run's outcome as surfaces show it: its status, except `checks_failed` when the notebook succeeded while checks it recorded failed (jobs/verdicts.py decides it).
              * @enum {string}
              */
             verdict: "queued" | "running" | "succeeded" | "checks_failed" | "failed" | "timed_out" | "cancelled";

@@ -20,7 +20,8 @@ from aios_workbench.surfaces.dashboard.pages.common import StateFeed, card, esc,
 FEED_SIZE = 20   # newest first; each open alert is a row with its own button
 SEVERITY_COLORS = {"critical": "var(--aios-bad, #b42318)", "error": "var(--aios-bad, #b42318)",
                    "warning": "var(--aios-warn, #9a6700)", "info": "var(--aios-accent, #0b6e99)"}
-KIND_WORDS = {"run_failed": "failed run", "monitor_failed": "failed monitor", "approval": "approval"}
+KIND_WORDS = {"run_failed": "failed run", "checks_failed": "failed checks", "monitor_failed": "failed monitor",
+              "approval": "approval"}
 STATE_WORDS = {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}
 
 
