@@ -100,9 +100,15 @@ def _fingerprint(decl, connector, root: Path, listing, comments: Comments | None
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
+# What a scan stores besides the classifier's verdicts; a new one rescans every source once (2: comments as
+# table and column descriptions, which a file source scanned before would otherwise never load)
+LISTING_VERSION = 2
+
+
 def _versioned(fingerprint: str) -> str:
-    """A source fingerprint that also changes with the classifier, so a new one reclassifies."""
-    return hashlib.sha256(f"classifier {classify.VERSION}|{fingerprint}".encode()).hexdigest()
+    """A source fingerprint that also changes with the classifier and with what a scan stores, so a new one
+    reclassifies and relists."""
+    return hashlib.sha256(f"classifier {classify.VERSION}|listing {LISTING_VERSION}|{fingerprint}".encode()).hexdigest()
 
 
 def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None) -> ScanReport:
@@ -125,7 +131,7 @@ def scan_catalog(ws, store, *, force: bool = False, only: set[str] | None = None
                     report.unchanged.append(decl.name)
                     continue
                 connector.attach(con, alias=decl.name, root=ws.root)
-                listing, comments = _listing(con, decl.name)
+                listing, comments = _listing(con, decl.name, connector.system_schemas)
             else:
                 connector.attach(con, alias=decl.name, root=ws.root)
                 listing, comments = _listing(con, decl.name, connector.system_schemas)
