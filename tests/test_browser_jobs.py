@@ -279,7 +279,7 @@ def test_run_now_shows_progress_completes_and_opens_the_output(jobs_page, daily_
     header = page.get_by_test_id("aios-output-header")
     assert header.locator("h3").inner_text() == f"daily_summary · run {run_id}"
     assert header.locator('dd[data-field="status"]').inner_text().lower() == "succeeded"   # a badge: CSS capitals
-    assert re.fullmatch(r"\d+(\.\d)? s|\d+ min( \d+ s)?", header.locator('dd[data-field="duration"]').inner_text())
+    assert re.fullmatch(r"\d+ ms|\d+(\.\d)? s|\d+ min( \d+ s)?", header.locator('dd[data-field="duration"]').inner_text())
     assert re.fullmatch(r"\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d \S+",
                         header.locator('dd[data-field="started"]').inner_text())
     assert header.locator('dd[data-field="parameters"]').inner_text() == "none set: the notebook’s defaults"
@@ -505,7 +505,8 @@ def test_the_runs_of_every_job_filter_by_status_and_open_an_output_with_its_head
                            timeout=30_000)
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == f"#{run_id}" and cells[1] == "weekly_digest v1" and cells[2].lower() == "succeeded"
-    assert re.fullmatch(r"\d+(\.\d)? s", cells[4]) and cells[5] == "run now"
+    # a duration in words: "987 ms" for a run under a second, else "2.4 s"
+    assert re.fullmatch(r"\d+ ms|\d+(\.\d)? s", cells[4]) and cells[5] == "run now"
     screenshot(page, "job-runs.png")
     runs.get_by_test_id("aios-runs-filter-status").select_option("failed")
     runs.get_by_text("No run matches these filters.").wait_for(timeout=30_000)
