@@ -223,3 +223,17 @@ def test_a_reader_who_does_not_control_the_job_sees_its_failed_checks_without_th
     finally:
         with service.store.session() as session, session.begin():
             session.query(CheckRun).filter(CheckRun.id == added).delete()
+
+
+def test_deleting_a_job_resolves_every_alert_it_raised_about_itself(service, checked_run):
+    """Both of a job's alerts (failed runs, failed checks) go when the job goes: nothing is left to fix."""
+    from aios_workbench.alerts import checks_alert_key, run_alert_key
+
+    job = "report_after_monitor"
+    for key, kind in ((run_alert_key(job), "run_failed"), (checks_alert_key(job), "checks_failed")):
+        service.alerts.feed.raise_alert(key=key, kind=kind, title=f"{kind} of {job}", detail={"job": job})
+
+    service.jobs.delete("alice", job, surface="cli")
+
+    mine = [a for a in service.alerts.feed.list(state=None) if a["key"] in (run_alert_key(job), checks_alert_key(job))]
+    assert sorted(a["state"] for a in mine) == ["resolved", "resolved"]

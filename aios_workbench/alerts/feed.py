@@ -26,6 +26,21 @@ SEVERITIES = ("info", "warning", "error", "critical")
 STATES = ("open", "acknowledged", "resolved")
 UNRESOLVED = ("open", "acknowledged")
 MAX_LIMIT = 500
+
+
+def run_alert_key(job: str) -> str:
+    """The key of a job's failed-runs alert."""
+    return f"job:{job}"
+
+
+def checks_alert_key(job: str) -> str:
+    """The key of a job's failed-checks alert (a run whose notebook succeeded while its checks failed)."""
+    return f"checks:{job}"
+
+
+def job_alert_keys(job: str) -> tuple[str, str]:
+    """Every alert a job raises about itself: what a clean run or the job's deletion resolves."""
+    return run_alert_key(job), checks_alert_key(job)
 Visible = Callable[[dict], bool]   # whether the caller may see an alert (given as `alert_dict` shapes it)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from aios_workbench.alerts import job_alert_keys
 from aios_workbench.core.errors import ConfigError, NotFound, PermissionDenied, UsageError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
@@ -235,7 +236,8 @@ class JobControl:
             # gone and stops the worker, whose final write then touches nothing.
             session.delete(job)
         shutil.rmtree(job_runs_dir(self.workspace, name), ignore_errors=True)
-        self.alerts.resolve(f"job:{name}")  # nothing left to fix
+        for key in job_alert_keys(name):   # nothing left to fix
+            self.alerts.resolve(key)
         self._audit(user, surface, "delete", name, runs=counts)
         return {"job": name, "deleted": True, "runs_deleted": sum(counts.values()),
                 "cancelled": counts.get("queued", 0) + counts.get("running", 0)}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from aios_workbench.alerts import AlertFeed
+from aios_workbench.alerts import AlertFeed, checks_alert_key, job_alert_keys, run_alert_key
 from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
@@ -382,18 +382,18 @@ class Scheduler:
         the events the job's `notifications.on` lists (sent in the background); `failure` covers failed checks
         too, as a failed data check fails a pipeline in Airflow or Dagster (the payload's `verdict` tells them
         apart)."""
-        key, status = f"job:{facts['job']}", facts["status"]
+        key, status = run_alert_key(facts["job"]), facts["status"]
         event = None
         if status in runs.FAILED and final:
             self.alerts.raise_alert(key=key, kind="run_failed", severity="error", title=facts["title"], detail=facts)
             event = "failure"
         elif facts.get("verdict") == "checks_failed":
             # the failure alert of an earlier run stays open: the job has not had a clean run since
-            self.alerts.raise_alert(key=checks_key(facts["job"]), kind="checks_failed", severity="warning",
+            self.alerts.raise_alert(key=checks_alert_key(facts["job"]), kind="checks_failed", severity="warning",
                                     title=facts["title"], detail=facts)
             event = "failure"
         elif status == "succeeded":
-            recovered = (self.alerts.resolve(key) + self.alerts.resolve(checks_key(facts["job"]))) > 0
+            recovered = sum(self.alerts.resolve(k) for k in job_alert_keys(facts["job"])) > 0
             event = "recovery" if recovered and "recovery" in spec.notifications.on else "success"
         if event is None or event not in spec.notifications.on:
             return
@@ -559,11 +559,6 @@ def run_facts(workspace, run: JobRun, job_name: str) -> dict:
             "title": f"job {job_name} {words.get(run.status, run.status)} (run {run.id}, attempt {run.attempt})",
             "error": summary, "output": output,
             "link": f"/aios/api/jobs/runs/output?id={run.id}&format=html"}
-
-
-def checks_key(job: str) -> str:
-    """The key of a job's failed-checks alert (its failed runs' alert is `job:NAME`)."""
-    return f"checks:{job}"
 
 
 def checks_title(job: str, run_id: int, failed: int, total: int) -> str:
