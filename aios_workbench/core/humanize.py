@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 UNKNOWN = "—"
 
@@ -49,3 +51,13 @@ def moment_words(value: object, *, seconds: bool = False) -> str:
     clock = f"{found:%H:%M:%S}" if seconds else f"{found:%H:%M}"
     # the day without a leading zero ("6 Dec"): strftime's %-d is not portable
     return f"{found:%a} {found.day} {found:%b %Y}, {clock} UTC"
+
+
+SOURCE_MARK = "(from the source)"   # a column description that is the database's own comment, not a steward's
+
+
+def column_description(column: Mapping[str, Any]) -> str:
+    """A column's description as every surface writes it in text: the steward's words as they are, the source's
+    comment marked `SOURCE_MARK`; "" when it has none."""
+    text = column.get("description") or ""
+    return f"{text} {SOURCE_MARK}" if text and column.get("description_origin") == "source" else text

@@ -10,6 +10,8 @@ import json
 from html import escape
 from numbers import Number
 
+from aios_workbench.core.humanize import SOURCE_MARK
+
 # JupyterLab's theme variables, so the widgets follow its light and dark themes (the fallbacks are the light
 # look elsewhere); the tones are WCAG AA (4.5:1) on --jp-layout-color0..2 in either kind of theme.
 STYLE = """<style>
@@ -138,7 +140,7 @@ def _holds(column: dict) -> str:
     described = column.get("description") or ""
     if not described:
         return about
-    origin = (' <span class="aios-muted" title="the database\'s own comment on the column">(from the source)</span>'
+    origin = (f' <span class="aios-muted" title="the database\'s own comment on the column">{SOURCE_MARK}</span>'
               if column.get("description_origin") == "source" else "")
     return (f'<span class="aios-column-description">{esc(described)}</span>{origin}'
             + (f'<br><span class="aios-muted">{about}</span>' if about else ""))

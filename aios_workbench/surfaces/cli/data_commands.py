@@ -16,6 +16,7 @@ from typing import cast
 import click
 
 from aios_workbench.core.errors import UsageError
+from aios_workbench.core.humanize import column_description
 from aios_workbench.surfaces.cli.output import emit
 
 URL = click.option("--url", help="A running service (e.g. http://127.0.0.1:8765) instead of in-process.")
@@ -314,8 +315,7 @@ def _show_lines(d: dict) -> list[str]:
         lines.append(f"  {c['name']:<24} {c['type']:<16} {','.join(c['classifications']):<20}"
                      + (f" masked: {mask}" if mask else ""))
         if c.get("description"):   # under the column, as the dataset's is under its name
-            origin = " (from the source)" if c.get("description_origin") == "source" else ""
-            lines.append(f"      {c['description']}{origin}")
+            lines.append(f"      {column_description(c)}")
         lines += [f"      {s['tag']}: {s['origin']}: {s['detail']}" for s in c.get("tag_sources", [])]
     return [line for line in lines if line]
 

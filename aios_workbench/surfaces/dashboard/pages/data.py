@@ -9,6 +9,7 @@ from collections.abc import Callable
 import panel as pn
 import param
 
+from aios_workbench.core.humanize import column_description
 from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, number, problem, table
 from aios_workbench.surfaces.dashboard.pages.lineage_plot import lineage_figure
 
@@ -22,10 +23,7 @@ def _text(value) -> str:
     return number(value) if isinstance(value, (int, float)) else "" if value is None else str(value)
 
 
-def described(column: dict) -> str:
-    """A column's description as the schema shows it: the source's own comment is marked as such."""
-    text = column.get("description") or ""
-    return f"{text} (from the source)" if text and column.get("description_origin") == "source" else text
+described = column_description   # the schema's Description column (the source's own comment marked as such)
 
 
 def displayable(arrow_table):
