@@ -100,7 +100,7 @@ def test_the_officer_goes_from_the_alert_to_a_sent_email(chromium, env):
         page.locator(".bk-Checkbox", has=page.get_by_text("Draft outreach", exact=True)).locator("input").check()
         page.get_by_role("button", name="Run", exact=True).click()
         shown, _ = app_page(page, "Drafted for approval")
-        assert shown.count("waiting for approval") == 2
+        assert shown.count("waiting for approval") == 2, (page.get_by_test_id("app-status").inner_text(), shown)
         page.screenshot(path=str(artifact("story-3-drafted.png")), full_page=True)
 
     drafts = sorted((a for a in env.service.actions.page("olivia", state="pending")["actions"]

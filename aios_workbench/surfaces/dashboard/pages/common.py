@@ -7,6 +7,7 @@ import html
 import json
 import logging
 import math
+import time
 from datetime import date, datetime
 
 import panel as pn
@@ -148,6 +149,21 @@ def guarded(render):
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged when unexpected
             return problem(exc)
     return wrapper
+
+
+def settled(*widgets, timeout: float = 2.0) -> None:
+    """Wait until the browser's latest edits to `widgets` are applied, before a click handler reads them.
+
+    Panel applies a widget's change 50 ms after it arrives, and with a thread pool (the dashboard has one) on
+    a pool thread, while a button's click runs at once on another: a Run clicked right after ticking a box
+    read the box's old value (a flaky CI run on 2026-12-07 found it). The click's message always comes after
+    the edit's, so the edit is pending or applied by now: wait while it is pending."""
+    doc = pn.state.curdoc
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (pn.state._change_callbacks.get(doc)
+                                           or any(getattr(w, "_events", None) for w in widgets)):
+        time.sleep(0.005)
+    time.sleep(0.01)   # the pool thread has taken the edit; let it set the value (microseconds of work)
 
 
 def heading(text: str, testid: str) -> pn.pane.HTML:
