@@ -157,7 +157,9 @@ class ServiceClient:
 class _ArrowBody:
     """An HTTP response body as pyarrow's IPC reader reads it: each read lands once, in the buffer the batch
     then lives in. (http.client's `read(n)` fills a fresh buffer, reads into it, then copies it out: three
-    passes over every byte of a large result instead of two.)"""
+    passes over every byte of a large result instead of two.) The buffers come from Arrow's memory pool, which
+    keeps freed memory for the next result: a `bytearray` is fresh memory the OS zeroes page by page, 45 ms
+    of the kernel's CPU for 80 MB, on a machine whose other core is busy sending it."""
 
     closed = False
 
@@ -168,9 +170,11 @@ class _ArrowBody:
         return True
 
     def read(self, size: int = -1):
+        import pyarrow as pa
+
         if size is None or size < 0:
             return self.response.read()
-        buffer = bytearray(size)
+        buffer = pa.allocate_buffer(size)
         view = memoryview(buffer)
         got = 0
         while got < size:
@@ -178,7 +182,7 @@ class _ArrowBody:
             if not count:
                 break
             got += count
-        return buffer if got == size else bytes(view[:got])
+        return buffer if got == size else buffer.slice(0, got)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
