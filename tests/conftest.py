@@ -124,6 +124,13 @@ def demo_copy(demo_workspace, tmp_path):
 @pytest.fixture
 def postgres_url():
     """A uniquely named PostgreSQL database on 127.0.0.1, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_database():
+    """A uniquely named PostgreSQL database on 127.0.0.1 (its SQLAlchemy URL), dropped afterwards."""
     need(port_open(5432), "PostgreSQL is not running on 127.0.0.1:5432")
     import uuid
 
@@ -132,9 +139,11 @@ def postgres_url():
     name = f"aios_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

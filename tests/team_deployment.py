@@ -1,9 +1,10 @@
 """A team deployment on this machine, as docs/deploy.md describes it, for tests/test_team_hub.py.
 
 Real OS accounts (`useradd`): one service account owning a copy of the demo workspace (state folder mode
-700), one account per person. `aios serve` runs as the service account with the workspace's `hub:` section;
-JupyterHub (as root, with deploy/jupyterhub_config.py unchanged) spawns each person's server as their own
-account. The only test-specific parts: the dummy authenticator with a password (an env switch of the
+700), one account per person. Two `aios serve` replicas run as the service account with the workspace's `hub:`
+section, on one PostgreSQL metadata store, behind Debian's haproxy (round robin): the hub's `AIOS_SERVICE_URL`
+is the balancer's. JupyterHub (as root, with deploy/jupyterhub_config.py unchanged) spawns each person's server
+as their own account. The only test-specific parts: the dummy authenticator with a password (an env switch of the
 config) and an admin service token the tests drive the hub's REST API with (tests/hub.py's `Hub`).
 """
 
@@ -33,6 +34,7 @@ from tests.conftest import (
     free_port,
     lab_settings_dir,
     need,
+    postgres_database,
     stop,
     wait_for_http,
 )
@@ -53,6 +55,27 @@ if not c.JupyterHub.services:
 c.JupyterHub.services.append({{"name": "test-admin", "api_token": {admin_token!r}}})
 c.JupyterHub.load_roles.append({{"name": "test-admin", "services": ["test-admin"], "scopes": [
     "admin:users", "admin:servers", "tokens", "access:servers", "read:roles"]}})
+"""
+
+
+HAPROXY = Path("/usr/sbin/haproxy")
+REPLICAS = ("a", "b")
+BALANCER = """global
+  maxconn 512
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+frontend aios
+  bind 127.0.0.1:{port}
+  log stdout format raw local0
+  default_backend replicas
+backend replicas
+  balance roundrobin
+{servers}
 """
 
 
@@ -126,9 +149,10 @@ class TeamDeployment:
     folder: Path
     workspace: Path
     hub: Hub
-    service_url: str
+    service_url: str            # the balancer in front of the replicas
     service_token: str          # `aios serve`'s own token (AIOS_TOKEN), held by the service account
-    service: subprocess.Popen
+    replicas: dict[str, str]    # replica name -> its own URL (behind the balancer)
+    balancer_log: Path          # haproxy's log: one line per request, naming the replica that answered
     service_account: pwd.struct_passwd
     people: dict[str, pwd.struct_passwd]
     python: Path                # the interpreter the accounts run (see `accounts_python`)
@@ -179,6 +203,11 @@ class TeamDeployment:
         finally:
             stop(process)
 
+    def answered_by(self) -> dict[str, int]:
+        """How many requests each replica answered, from the balancer's log."""
+        log = self.balancer_log.read_text(errors="replace")
+        return {name: log.count(f" replicas/{name} ") for name in self.replicas}
+
     def hub_log(self) -> str:
         return self.hub.log.read_text(errors="replace") if self.hub.log and self.hub.log.exists() else ""
 
@@ -199,9 +228,10 @@ def service_environment(account: pwd.struct_passwd, **extra: str) -> dict[str, s
 
 
 def prepare_workspace(demo, folder: Path, account: pwd.struct_passwd, *, service_port: int,
-                      hub_api_url: str) -> Path:
-    """A copy of the demo workspace owned by the service account: state folder and witness private."""
-    workspace = copy_demo_workspace(demo, folder / "workspace").root
+                      hub_api_url: str, metadata_url: str) -> Path:
+    """A copy of the demo workspace owned by the service account, its metadata store on PostgreSQL: state
+    folder and witness private."""
+    workspace = copy_demo_workspace(demo, folder / "workspace", metadata_url=metadata_url).root
     config = (workspace / "aios.yaml").read_text()
     config = config.replace("port: 8765", f"port: {service_port}")
     (workspace / "aios.yaml").write_text(config + hub_section(hub_api_url))
@@ -235,6 +265,21 @@ def start_service(python: Path, workspace: Path, account: pwd.struct_passwd, *, 
         raise RuntimeError(f"`aios serve` as {account.pw_name} did not start: {exc}\n"
                            f"{log.read_text(errors='replace')[-4000:]}") from None
     return process
+
+
+@contextlib.contextmanager
+def balancer(replicas: dict[str, str], log: Path, *, port: int):
+    """haproxy on `port`, round robin over `replicas` ({name: URL}); yields its URL."""
+    config = log.with_suffix(".cfg")
+    config.write_text(BALANCER.format(port=port, servers="\n".join(
+        f"  server {name} {url.removeprefix('http://')}" for name, url in replicas.items())))
+    with log.open("w") as out:
+        process = subprocess.Popen([str(HAPROXY), "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/aios/api/status", process=process, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
 
 
 def start_hub(folder: Path, *, python: Path, service_url: str, service_token: str, log: Path,
@@ -273,32 +318,35 @@ def start_hub(folder: Path, *, python: Path, service_url: str, service_token: st
 def team_deployment(demo):
     """The whole deployment, torn down afterwards (the OS accounts stay, for the next run to reuse)."""
     require_root_and_useradd()
+    need(HAPROXY.exists(), "haproxy is not installed (`./workbench test` installs Debian's)")
     service_account = ensure_account(SERVICE_ACCOUNT)
     people = {name: ensure_account(name) for name in PEOPLE}
     for account in people.values():
         prepare_home(account)
     folder = Path(tempfile.mkdtemp(prefix="aios-team-"))
     folder.chmod(0o755)   # the service account walks into its workspace; the hub's folder stays root's
-    service_port = free_port()
-    service_url = f"http://127.0.0.1:{service_port}"
+    ports = {name: free_port() for name in REPLICAS}
+    replicas = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     hub_token, own_token = secrets.token_hex(32), secrets.token_hex(32)
     python = accounts_python(folder)
-    hub = start_hub(folder / "hub", python=python, service_url=service_url, service_token=hub_token,
-                    log=artifact("team-jupyterhub.log"))
-    try:
-        workspace = prepare_workspace(demo, folder, service_account, service_port=service_port,
-                                      hub_api_url=hub.api_url)
-        service = start_service(python, workspace, service_account, port=service_port, own_token=own_token,
-                                hub_token=hub_token, log=artifact("team-service.log"))
-        try:
-            yield TeamDeployment(folder=folder, workspace=workspace, hub=hub, service_url=service_url,
-                                 service_token=own_token, service=service, service_account=service_account,
-                                 people=people, python=python)
-        finally:
-            stop(service)
-    finally:
-        hub.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    balancer_log = artifact("team-balancer.log")
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, folder, True)
+        metadata_url = stack.enter_context(postgres_database())
+        service_url = f"http://127.0.0.1:{free_port()}"   # the balancer's, known before it starts
+        hub = start_hub(folder / "hub", python=python, service_url=service_url, service_token=hub_token,
+                        log=artifact("team-jupyterhub.log"))
+        stack.callback(hub.stop)
+        workspace = prepare_workspace(demo, folder, service_account, service_port=ports["a"],
+                                      hub_api_url=hub.api_url, metadata_url=metadata_url)
+        for name, port in ports.items():
+            process = start_service(python, workspace, service_account, port=port, own_token=own_token,
+                                    hub_token=hub_token, log=artifact(f"team-service-{name}.log"))
+            stack.callback(stop, process)
+        stack.enter_context(balancer(replicas, balancer_log, port=int(service_url.rsplit(":", 1)[1])))
+        yield TeamDeployment(folder=folder, workspace=workspace, hub=hub, service_url=service_url,
+                             service_token=own_token, replicas=replicas, balancer_log=balancer_log,
+                             service_account=service_account, people=people, python=python)
 
 
 # --- talking to a user's server and kernels, as JupyterLab does

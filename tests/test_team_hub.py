@@ -1,5 +1,6 @@
 """A team deployment, for real: JupyterHub with deploy/jupyterhub_config.py, each person's Jupyter server as
-their own OS account, `aios serve` as the service account (tests/team_deployment.py builds it).
+their own OS account, two `aios serve` replicas as the service account on one PostgreSQL store behind haproxy
+(tests/team_deployment.py builds it).
 
 The demo policy: aiostest_alice is alice (data scientist: every dataset, PII masked), aiostest_bob is bob
 (analyst: his region's suppliers only, PII masked). What they see comes from the service, whatever their
@@ -10,14 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import artifact
+from tests.conftest import ROOT, artifact, need
 from tests.hub import PASSWORD
-from tests.team_deployment import DEPLOY_CONFIG, JUPYTERHUB, call, run_in_kernel, sql_rows, team_deployment
+from tests.team_deployment import DEPLOY_CONFIG, JUPYTERHUB, VENV_BIN, call, run_in_kernel, sql_rows, team_deployment
 
 ALICE, BOB = "aiostest_alice", "aiostest_bob"
 SUPPLIERS = "supplier_master.main.suppliers"
@@ -61,7 +63,7 @@ def test_kernels_run_as_the_person_and_cannot_read_the_service_state(team, serve
     code = f"""
 import json, os, pwd
 seen = {{"account": pwd.getpwuid(os.getuid()).pw_name}}
-for label, path in [("metadata", {str(team.state / "metadata.db")!r}),
+for label, path in [("salt", {str(team.state / "mask.salt")!r}),
                     ("source", {str(demo_file)!r}),
                     ("state", {str(team.state)!r}),
                     ("witness", {str(team.workspace / ".aios-witness")!r})]:
@@ -74,7 +76,7 @@ print(json.dumps(seen))
 """
     seen = json.loads(run_in_kernel(servers[BOB], team.token(BOB), code).strip().splitlines()[-1])
 
-    assert seen == {"account": BOB, "metadata": "PermissionError", "source": "PermissionError",
+    assert seen == {"account": BOB, "salt": "PermissionError", "source": "PermissionError",
                     "state": "PermissionError", "witness": "PermissionError"}
 
 
@@ -108,6 +110,31 @@ print(json.dumps({{"regions": regions, "act_as": act_as, "as_user": as_user}}))
     assert seen["regions"] == [BOBS_REGION]                     # AIOS_USER=alice changes nothing
     assert seen["act_as"] == 403                                 # the act-as header is refused
     assert seen["as_user"] == "PermissionDenied"                 # bob may impersonate nobody
+
+
+def test_aios_on_a_persons_server_reaches_the_service_as_them(team, servers):
+    """`aios` typed in bob's terminal or a notebook's `!aios`: no option, no workspace, the service as bob."""
+    code = f"""
+import json, subprocess, sys
+def aios(*args):
+    done = subprocess.run([sys.executable, "-m", "aios_workbench", *args], capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+code, out, _ = aios("sql", "SELECT DISTINCT region, contact_email FROM {SUPPLIERS}", "--json")
+rows = json.loads(out) if code == 0 else out
+status_code, status, _ = aios("status", "--json")
+ls_code, _, ls_err = aios("catalog", "ls")
+print(json.dumps({{"rows": rows, "status": json.loads(status).get("user") if status_code in (0, 69) else status,
+                  "ls": [ls_code, ls_err]}}))
+"""
+    output = run_in_kernel(servers[BOB], team.token(BOB), code)
+    seen = json.loads(output.strip().splitlines()[-1])
+
+    assert isinstance(seen["rows"], list), seen
+    assert {row["region"] for row in seen["rows"]} == {BOBS_REGION}          # bob's rows only
+    assert all("@" not in (row["contact_email"] or "") for row in seen["rows"])   # masked
+    assert seen["status"] == "bob", seen
+    code, said = seen["ls"]                     # a command that needs the workspace says where it is
+    assert code != 0 and "workbench service" in said and "Traceback" not in said, said
 
 
 @pytest.mark.browser
@@ -202,6 +229,8 @@ def test_a_job_alice_promotes_from_her_folder_runs_under_the_scheduler_as_the_se
 
 # last: after everything above was audited
 def test_the_audit_chain_is_intact_and_names_each_person(team, servers):
+    answered = team.answered_by()
+    assert all(count > 0 for count in answered.values()), answered   # both replicas served (and appended)
     verified = team.aios_as_service("audit", "verify")
     tail = team.aios_as_service("audit", "tail", "--json", "--limit", "500", env={"AIOS_USER": "carol"})
 
@@ -222,3 +251,17 @@ def test_the_hub_config_refuses_to_start_without_its_secrets(tmp_path, env, name
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
     assert not (tmp_path / "jupyterhub.sqlite").exists()   # it stopped before making any state
+
+
+def test_the_service_unit_is_one_systemd_accepts(tmp_path):
+    """deploy/aios-workbench.service as systemd reads it: no unknown key, no bad value (`systemd-analyze
+    verify` on a copy whose ExecStart names this checkout's `aios`); the unit itself is not run here."""
+    analyze = shutil.which("systemd-analyze")
+    need(analyze is not None, "systemd-analyze is not installed")
+    unit = (ROOT / "deploy" / "aios-workbench.service").read_text()
+    assert "ExecStart=/opt/aios-workbench/.venv/bin/aios serve " in unit
+    copy = tmp_path / "aios-workbench.service"
+    copy.write_text(unit.replace("/opt/aios-workbench/.venv/bin/aios", str(VENV_BIN / "aios")))
+    result = subprocess.run([str(analyze), "verify", str(copy)], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr

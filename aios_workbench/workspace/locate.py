@@ -31,6 +31,13 @@ def locate_workspace(explicit: str | Path | None = None, *, cwd: Path | None = N
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
+    if env.get("AIOS_SERVICE_URL"):   # a team deployment's server: the workspace is the service's
+        raise WorkspaceNotFound(
+            f"no workspace here: this server works through the workbench service at {env['AIOS_SERVICE_URL']}",
+            fix="`aios sql`, `aios status`, `aios catalog write` and `aios catalog untag` reach it from here; "
+                "for the rest, use the AI OS sidebar or the dashboard, or ask the team's administrator",
+            input=str(start),
+        )
     raise WorkspaceNotFound(
         f"no workspace found in {start} or any folder above it",
         fix=f"cd into a workspace, pass --workspace DIR, set {ENV_VAR}, or create one with `aios init DIR`",

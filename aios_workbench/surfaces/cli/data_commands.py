@@ -3,7 +3,10 @@
 Without `--url` these run in-process on the local workspace, as `$AIOS_USER` or
 the OS account: convenient for one person, NOT a security boundary (whoever
 runs them can read the workspace's files anyway). With `--url` they go through
-a running service, which enforces the policy for its token's user.
+a running service, which enforces the policy for its token's user. In a team
+deployment's terminals and kernels `$AIOS_SERVICE_URL` names the service and the
+server's hub token (`$JUPYTERHUB_API_TOKEN`) or the kernel's (`$AIOS_TOKEN`) says
+who is asking: there they reach the service without any option.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from aios_workbench.core.errors import UsageError
 from aios_workbench.core.humanize import column_description
 from aios_workbench.surfaces.cli.output import emit
 
-URL = click.option("--url", help="A running service (e.g. http://127.0.0.1:8765) instead of in-process.")
-TOKEN = click.option("--token", envvar="AIOS_TOKEN", help="Service token for --url (default: $AIOS_TOKEN).")
+URL = click.option("--url", envvar="AIOS_SERVICE_URL",
+                   help="A running service (e.g. http://127.0.0.1:8765) instead of in-process "
+                        "(default: $AIOS_SERVICE_URL, set in a team deployment's servers).")
+TOKEN = click.option("--token", envvar=["AIOS_TOKEN", "JUPYTERHUB_API_TOKEN"],
+                     help="Service token for --url (default: $AIOS_TOKEN, else $JUPYTERHUB_API_TOKEN).")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 

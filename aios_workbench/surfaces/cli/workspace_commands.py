@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aios_workbench.surfaces.cli.data_commands import local_user
+from aios_workbench.surfaces.cli.data_commands import TOKEN, URL, local_user
 from aios_workbench.surfaces.cli.output import emit
 
 
@@ -74,8 +74,8 @@ def status_ok(s: dict) -> bool:
 
 
 @click.command()
-@click.option("--url", help="Ask a running service (e.g. http://127.0.0.1:8765) instead of this workspace.")
-@click.option("--token", envvar="AIOS_TOKEN", help="Service token for --url (default: $AIOS_TOKEN).")
+@URL
+@TOKEN
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx, url, token, as_json):
