@@ -159,6 +159,8 @@ def settled(*widgets, timeout: float = 2.0) -> None:
     read the box's old value (a flaky CI run on 2026-12-07 found it). The click's message always comes after
     the edit's, so the edit is pending or applied by now: wait while it is pending."""
     doc = pn.state.curdoc
+    if doc is None:   # not in a served session: nothing arrives from a browser
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and (pn.state._change_callbacks.get(doc)
                                            or any(getattr(w, "_events", None) for w in widgets)):
