@@ -16,7 +16,8 @@ Descriptions, of a dataset and of each column, are the steward's (policy.yaml `d
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,6 +30,10 @@ POLICY_EVIDENCE = "confirmed in governance/policy.yaml"
 # the order a tag's provenance is told in when it has several: a human's word, then a write's lineage
 ORIGINS = ("policy", "lineage", "unverified", "auto", "kept")
 log = logging.getLogger(__name__)
+# the warnings this process has logged: the catalog reloads on every scan and policy change (in each of the
+# service's callers), and a warning is news once; `Catalog.warnings` still carries them all on every load
+_logged: set[str] = set()
+_logged_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -171,9 +176,17 @@ def load_catalog(store, policy, system_schemas: Mapping[str, frozenset[str]] | N
             source=d.source, schema=d.schema_name, name=d.name, kind=d.kind, columns=tuple(cols),
             description=text, description_origin=origin,
             owners=meta.owners if meta else (), tags=meta.tags if meta else (), row_count=d.row_count))
-    for warning in warnings:
-        log.warning(warning)
+    _log_once(warnings)
     return Catalog(entries, warnings=tuple(warnings))
+
+
+def _log_once(warnings: Iterable[str]) -> None:
+    """Log each warning this process has not logged yet (a fixed one that comes back is not logged again)."""
+    with _logged_lock:
+        fresh = [w for w in dict.fromkeys(warnings) if w not in _logged]
+        _logged.update(fresh)
+    for warning in fresh:
+        log.warning(warning)
 
 
 def load_classifications(store, policy, entry: CatalogEntry) -> dict[str, ColumnClassifications]:

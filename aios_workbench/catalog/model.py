@@ -74,7 +74,8 @@ class Catalog:
 
     entries: list[CatalogEntry] = field(default_factory=list)
     # what the governance files say that does not fit the scanned catalog (e.g. a description of a column the
-    # dataset does not have): told, not refused, since the next scan may bring the column
+    # dataset does not have): told, not refused, since the next scan may bring the column; every load carries
+    # them all, the log has each once per process (`catalog.load`)
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self):

@@ -204,9 +204,14 @@ class _ServerDatabase(Connector):
             parts["password"] = resolve_secret(o.password_secret)
         return " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
 
+    def attached_schema(self) -> str | None:
+        """The only schema DuckDB is to see of the server (`options.schema`), or None for all of them."""
+        return self.options.schema_
+
     def attach(self, con, *, alias, root):
         load_extension(con, self.duckdb_extension)
-        schema = f", SCHEMA {_quote(self.options.schema_)}" if self.options.schema_ else ""
+        only = self.attached_schema()
+        schema = f", SCHEMA {_quote(only)}" if only else ""
         try:
             con.execute(f"ATTACH {_quote(self.connection_string())} AS {alias} "
                         f"(TYPE {self.attach_type}, READ_ONLY{schema})")
@@ -236,3 +241,9 @@ class MySQLConnector(_ServerDatabase):
     duckdb_extension = "mysql"
     attach_type = "mysql"
     system_schemas = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+
+    def attached_schema(self) -> str | None:
+        """A MySQL database is a schema of the server, and DuckDB's extension lists every one the user sees
+        whatever the connection's `database`: the source is its `options.database` only (or `options.schema`
+        where given), so no other database becomes a dataset or is readable through the governed engine."""
+        return self.options.schema_ or self.options.database
