@@ -67,8 +67,8 @@ defaults
   log global
   option httplog
   timeout connect 5s
-  timeout client 300s
-  timeout server 300s
+  timeout client 960s
+  timeout server 960s
 frontend aios
   bind 127.0.0.1:{port}
   log stdout format raw local0

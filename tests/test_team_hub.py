@@ -122,7 +122,7 @@ def aios(*args):
 code, out, _ = aios("sql", "SELECT DISTINCT region, contact_email FROM {SUPPLIERS}", "--json")
 rows = json.loads(out) if code == 0 else out
 status_code, status, _ = aios("status", "--json")
-ls_code, _, ls_err = aios("catalog", "ls")
+ls_code, _, ls_err = aios("catalog", "scan")
 print(json.dumps({{"rows": rows, "status": json.loads(status).get("user") if status_code in (0, 69) else status,
                   "ls": [ls_code, ls_err]}}))
 """

@@ -9,6 +9,7 @@ JupyterLab) it runs the workspace's service in this process, as the CLI does (`l
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -149,7 +150,7 @@ class ServiceClient:
                 datasets.extend(d for d in response.headers.get("X-AIOS-Datasets", "").split(",") if d)
             try:
                 return pa.ipc.open_stream(_ArrowBody(response)).read_all()
-            except (pa.ArrowInvalid, OSError) as exc:
+            except (pa.ArrowInvalid, OSError, http.client.HTTPException) as exc:
                 raise ConnectorError(f"the result stream from {self.url} broke off: {exc}",
                                      fix="retry; `aios audit tail` shows how the query ended", input=sql) from None
 
@@ -182,6 +183,11 @@ class _ArrowBody:
             if not count:
                 break
             got += count
+        if size and not got:
+            # the IPC reader stops at the stream's end marker and never reads past it: the body ending
+            # first means the result was cut off (a query failing after its first rows is a cleanly ended
+            # HTTP response, and pyarrow would take the rows so far for the whole result)
+            raise OSError("the result ended before its end-of-stream marker")
         return buffer if got == size else buffer.slice(0, got)
 
 

@@ -28,6 +28,7 @@ from aios_workbench.core.logs import redact
 from aios_workbench.query.watchdog import WATCHDOG
 
 log = logging.getLogger(__name__)
+BATCH_ROWS = 65_536   # rows per record batch DuckDB converts at a time (32 of its vectors)
 
 
 class QueryTimeout(WorkbenchError):
@@ -50,22 +51,6 @@ def _salt(state_dir: Path) -> str:
         finally:
             temporary.unlink(missing_ok=True)
     return path.read_text().strip()
-
-
-BATCH_BYTES = 24 * 2**20   # a result streams in record batches of about this size
-_WIDTHS = {"BOOLEAN": 1, "TINYINT": 1, "UTINYINT": 1, "SMALLINT": 2, "USMALLINT": 2, "INTEGER": 4, "UINTEGER": 4,
-           "FLOAT": 4, "DATE": 4, "BIGINT": 8, "UBIGINT": 8, "DOUBLE": 8, "TIME": 8, "TIMESTAMP": 8,
-           "TIMESTAMP WITH TIME ZONE": 8, "INTERVAL": 16, "HUGEINT": 16, "UUID": 16}
-
-
-def batch_rows(description) -> int:
-    """Rows per record batch for a result of these columns (a cursor's `description`): about BATCH_BYTES,
-    in whole DuckDB vectors (2,048 rows), between 1 and 128 vectors. Large batches move a large result
-    faster (each batch is converted on one thread while the last one is sent: 1M x 10 went at 87 % of
-    in-process speed in 6 MB batches, 96 % in 23 MB ones); the byte budget keeps a wide row's batch from
-    growing with its width. Text and nested values count 16 bytes (an offset and a short value)."""
-    width = sum(_WIDTHS.get(str(column[1]), 16) for column in description) or 16
-    return max(2_048, min(262_144, BATCH_BYTES // width // 2_048 * 2_048))
 
 
 def _external_access(ws) -> tuple[list[str], list[str]]:
@@ -169,16 +154,16 @@ class GovernedEngine:
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
-    def start(self, sql: str, *, timeout: float):
+    def start(self, sql: str, *, timeout: float, max_rows: int | None = None):
         """Start `sql` (already rewritten) on its own cursor; return its Arrow schema and a
-        generator of record batches (of about BATCH_BYTES each: `batch_rows`). Errors in planning
-        surface here, before any row is sent; the cursor is interrupted when `timeout` seconds pass
-        (`watchdog.py`)."""
+        generator of record batches (BATCH_ROWS each, or `max_rows` + 1 when fewer: a result cut off
+        at 200 rows converts 201). Errors in planning surface here, before any row is sent; the cursor
+        is interrupted when `timeout` seconds pass (`watchdog.py`)."""
         cursor = self.con.cursor()
         ticket = WATCHDOG.watch(timeout, cursor.interrupt)
         try:
             cursor.execute(sql)
-            reader = cursor.to_arrow_reader(batch_rows(cursor.description or []))
+            reader = cursor.to_arrow_reader(min(BATCH_ROWS, max_rows + 1) if max_rows else BATCH_ROWS)
         except BaseException as exc:  # noqa: BLE001
             WATCHDOG.release(ticket)
             cursor.close()

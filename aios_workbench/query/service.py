@@ -218,12 +218,12 @@ class QueryService:
             self._last_activity = time.monotonic()
             self._emit_lineage(sql, identity, surface, rewritten, outcome, run_id, error)
 
+        cap = INTERNAL_MAX_ROWS if internal else min(max_rows or self.max_rows, self.max_rows)
         try:
-            schema, batches = engine.start(rewritten.sql, timeout=self.timeout)
+            schema, batches = engine.start(rewritten.sql, timeout=self.timeout, max_rows=cap)
         except WorkbenchError as exc:  # authorized, but failed in the engine: audited as such
             finish(None, exc)
             raise
-        cap = INTERNAL_MAX_ROWS if internal else min(max_rows or self.max_rows, self.max_rows)
         return QueryResult(schema, rewritten.datasets, cap, batches, finish)
 
     def _emit_lineage(self, sql, identity, surface, rewritten, outcome, run_id, error) -> None:

@@ -34,7 +34,7 @@ def locate_workspace(explicit: str | Path | None = None, *, cwd: Path | None = N
     if env.get("AIOS_SERVICE_URL"):   # a team deployment's server: the workspace is the service's
         raise WorkspaceNotFound(
             f"no workspace here: this server works through the workbench service at {env['AIOS_SERVICE_URL']}",
-            fix="`aios sql`, `aios status`, `aios catalog write` and `aios catalog untag` reach it from here; "
+            fix="`aios sql`, `aios status` and `aios catalog ls|search|show|write|untag` reach it from here; "
                 "for the rest, use the AI OS sidebar or the dashboard, or ask the team's administrator",
             input=str(start),
         )

@@ -11,22 +11,28 @@ who is asking: there they reach the service without any option.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
+from urllib.parse import urlencode
 
 import click
 
-from aios_workbench.core.errors import UsageError
+from aios_workbench.core.errors import Conflict, PermissionDenied, UsageError, WorkbenchError
 from aios_workbench.core.humanize import column_description
 from aios_workbench.surfaces.cli.output import emit
+
+if TYPE_CHECKING:
+    from aios_workbench.kernel.client import ServiceClient
 
 URL = click.option("--url", envvar="AIOS_SERVICE_URL",
                    help="A running service (e.g. http://127.0.0.1:8765) instead of in-process "
                         "(default: $AIOS_SERVICE_URL, set in a team deployment's servers).")
-TOKEN = click.option("--token", envvar=["AIOS_TOKEN", "JUPYTERHUB_API_TOKEN"],
-                     help="Service token for --url (default: $AIOS_TOKEN, else $JUPYTERHUB_API_TOKEN).")
+TOKEN = click.option("--token", envvar="AIOS_TOKEN",
+                     help="Service token for --url (default: $AIOS_TOKEN; for the service at $AIOS_SERVICE_URL, "
+                          "else the Jupyter server's own $JUPYTERHUB_API_TOKEN).")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
@@ -37,13 +43,28 @@ def local_user() -> str:
     return resolve().name
 
 
-def local_service(ctx):
-    """The workbench service of the local workspace, in this process (close it when done)."""
+def local_service(ctx, workspace=None):
+    """The workbench service of the local workspace (or of `workspace`, already loaded), in this process
+    (close it when done)."""
     # lazy: the service imports the engines (DuckDB, Arrow, SQLAlchemy): not on the CLI's start path
     from aios_workbench.service.core import WorkbenchService
     from aios_workbench.surfaces.cli.main import load_workspace  # lazy: cycle: cli.main imports this module
 
-    return WorkbenchService(load_workspace(ctx), mode="local")
+    return WorkbenchService(workspace or load_workspace(ctx), mode="local")
+
+
+def remote(url: str, token: str | None) -> ServiceClient:
+    """A client of the service at `url` (--url, $AIOS_SERVICE_URL); its errors are the CLI's usual ones.
+
+    Without a token (--token, $AIOS_TOKEN), a team server's terminal has its hub token: it goes to the
+    service the deployment named ($AIOS_SERVICE_URL) and nowhere else, since it also opens the person's
+    own Jupyter server to whoever holds it."""
+    from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
+
+    named = os.environ.get("AIOS_SERVICE_URL", "")
+    if not token and named and url.rstrip("/") == named.rstrip("/"):
+        token = os.environ.get("JUPYTERHUB_API_TOKEN") or None
+    return ServiceClient(url, token)
 
 
 def _writable_out(out: Path) -> None:
@@ -108,9 +129,7 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     if out is not None:
         _writable_out(out)
     if url:
-        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
-
-        table = ServiceClient(url, token).query_arrow(query, as_user=as_user, max_rows=max_rows, surface="cli")
+        table = remote(url, token).query_arrow(query, as_user=as_user, max_rows=max_rows, surface="cli")
         truncated = False
     else:
         service = local_service(ctx)
@@ -174,15 +193,20 @@ def catalog_scan(ctx, force, as_json):
 
 
 @catalog.command("ls")
+@URL
+@TOKEN
 @JSON
 @click.pass_context
-def catalog_ls(ctx, as_json):
+def catalog_ls(ctx, url, token, as_json):
     """List the datasets you may read."""
-    service = local_service(ctx)
-    try:
-        datasets = service.catalog.readable(local_user())
-    finally:
-        service.close()
+    if url:
+        datasets = remote(url, token).get("catalog")["datasets"]
+    else:
+        service = local_service(ctx)
+        try:
+            datasets = service.catalog.readable(local_user())
+        finally:
+            service.close()
     emit(datasets, as_json=as_json, human=lambda ds: [
         f"{d['name']:<52} {d['kind']:<6} {len(d['columns']):>3} columns  {d['description'][:60]}" for d in ds
     ] or ["no datasets you may read (run `aios catalog scan`, check your grants with `aios policy explain`)"])
@@ -191,15 +215,20 @@ def catalog_ls(ctx, as_json):
 @catalog.command("search")
 @click.argument("text")
 @click.option("-n", "--limit", type=click.IntRange(1, 200), default=20, show_default=True, help="How many hits.")
+@URL
+@TOKEN
 @JSON
 @click.pass_context
-def catalog_search(ctx, text, limit, as_json):
+def catalog_search(ctx, text, limit, url, token, as_json):
     """Find datasets by name, description, tag, owner or column name (only those you may read)."""
-    service = local_service(ctx)
-    try:
-        hits = service.catalog.search(local_user(), text, limit=limit)
-    finally:
-        service.close()
+    if url:
+        hits = remote(url, token).get("catalog/search?" + urlencode({"q": text, "limit": limit}))["hits"]
+    else:
+        service = local_service(ctx)
+        try:
+            hits = service.catalog.search(local_user(), text, limit=limit)
+        finally:
+            service.close()
     emit(hits, as_json=as_json, human=lambda hs: [
         f"{h['score']:7.2f}  {h['name']:<52} matched: {', '.join(h['matched_fields'])}"
         + (f" ({', '.join(h['matched_columns'][:4])})" if h.get("matched_columns") else "") for h in hs
@@ -244,9 +273,7 @@ def catalog_write(ctx, file, target, mode, inputs, url, token, as_json):
     if hasattr(table, "read_all"):
         table = table.read_all()
     if url:
-        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
-
-        result = ServiceClient(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs))
+        result = remote(url, token).write_arrow(target, table, mode=mode, inputs=list(inputs))
     else:
         service = local_service(ctx)
         try:
@@ -282,10 +309,8 @@ def catalog_untag(ctx, dataset, column, tag, reason, url, token, as_json):
     \b
     aios catalog untag outputs.main.report label pii.person_name --reason 'product labels, not names'"""
     if url:
-        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
-
-        result = ServiceClient(url, token).post("catalog/untag", {"dataset": dataset, "column": column, "tag": tag,
-                                                                  "reason": reason})
+        result = remote(url, token).post("catalog/untag", {"dataset": dataset, "column": column, "tag": tag,
+                                                           "reason": reason})
     else:
         service = local_service(ctx)
         try:
@@ -299,17 +324,40 @@ def catalog_untag(ctx, dataset, column, tag, reason, url, token, as_json):
 
 @catalog.command("show")
 @click.argument("dataset")
+@URL
+@TOKEN
 @JSON
 @click.pass_context
-def catalog_show(ctx, dataset, as_json):
+def catalog_show(ctx, dataset, url, token, as_json):
     """Show DATASET's columns, classifications and what you see of them (a dataset you may not read is
     refused, as `catalog ls` and `catalog search` leave it out)."""
-    service = local_service(ctx)
-    try:
-        data = service.catalog.show(local_user(), dataset)
-    finally:
-        service.close()
+    if url:
+        data = _remote_show(remote(url, token), dataset)
+    else:
+        service = local_service(ctx)
+        try:
+            data = service.catalog.show(local_user(), dataset)
+        finally:
+            service.close()
     emit(data, as_json=as_json, human=_show_lines)
+
+
+def _remote_show(client: ServiceClient, dataset: str) -> dict:
+    """What `service.catalog.show` answers in-process, from the two REST answers that hold it: the caller's
+    access (GET catalog/dataset, which answers `allowed: false` rather than refusing) and the catalog entry
+    (GET catalog, the datasets the caller may read)."""
+    info = client.get("catalog/dataset?" + urlencode({"name": dataset}))
+    if not info["allowed"]:   # refused as in-process (service/catalog.py `show`), with the same words
+        raise PermissionDenied(f"{info['user']} may not read {info['dataset']}: {info['rule']}", input=dataset,
+                               fix="ask a data steward for a grant in governance/policy.yaml "
+                                   f"(`aios policy explain {info['user']} {dataset}` says which rule applies)")
+    entry = next((d for d in client.get("catalog")["datasets"] if d["name"] == info["dataset"]), None)
+    if entry is None:   # between the two calls the policy or the catalog changed
+        raise Conflict(f"{info['dataset']} left the datasets you may read while it was being shown",
+                       fix="run the command again", input=dataset)
+    if info["row_filter"] is not None:
+        entry["row_count"] = None   # the scan counted rows this user's filter hides
+    return {**entry, "access": info}
 
 
 def _show_lines(d: dict) -> list[str]:
@@ -341,10 +389,33 @@ def policy_check(ctx, as_json):
     ws = load_workspace(ctx)  # raises ConfigError with file, line and fix
     p = ws.policy
     summary = {"valid": True, "users": len(p.users), "roles": len(p.roles), "grants": len(p.grants),
-               "masks": len(p.masks), "row_filters": len(p.row_filters)}
+               "masks": len(p.masks), "row_filters": len(p.row_filters), "warnings": _catalog_warnings(ctx, ws)}
     emit(summary, as_json=as_json, human=lambda s: [
         f"policy is valid: {s['users']} users, {s['roles']} roles, {s['grants']} grants, {s['masks']} masks, "
-        f"{s['row_filters']} row filters"])
+        f"{s['row_filters']} row filters", *(f"warning: {w}" for w in s["warnings"])])
+
+
+DESCRIPTION_FIX = "fix: correct the name under its `column_descriptions`, or remove it (unless a rescan will bring it)"
+
+
+def _catalog_warnings(ctx, ws) -> list[str]:
+    """What the governance files say that does not fit the scanned catalog (a description of a column the
+    dataset does not have): the catalog load finds it; told, never failed on."""
+    # the catalog load also logs each warning: printed here as the command's output, the log would say it twice
+    load_log = logging.getLogger("aios_workbench.catalog.load")
+    level = load_log.level
+    load_log.setLevel(logging.ERROR)
+    try:
+        service = local_service(ctx, ws)
+        try:
+            found = service.queries.catalog().warnings
+        finally:
+            service.close()
+    except WorkbenchError as exc:   # the files are valid whether or not the store answers now
+        return [f"the policy was not compared with the catalog: {exc.message}"]
+    finally:
+        load_log.setLevel(level)
+    return [f"{w}; {DESCRIPTION_FIX}" for w in found]
 
 
 @policy.command("explain")

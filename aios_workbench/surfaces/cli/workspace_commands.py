@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aios_workbench.surfaces.cli.data_commands import TOKEN, URL, local_user
+from aios_workbench.surfaces.cli.data_commands import TOKEN, URL, local_user, remote
 from aios_workbench.surfaces.cli.output import emit
 
 
@@ -83,9 +83,7 @@ def status(ctx, url, token, as_json):
 
     Exits 0 when everything is healthy, 69 when the store or a source is down."""
     if url:
-        from aios_workbench.kernel.client import ServiceClient  # lazy: REST client; only with --url
-
-        result = ServiceClient(url, token).status()
+        result = remote(url, token).status()
     else:
         # lazy: WorkbenchService engines (DuckDB, SQLAlchemy, MLflow): only local `aios status` pays
         from aios_workbench.service.core import WorkbenchService

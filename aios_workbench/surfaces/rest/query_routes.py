@@ -37,10 +37,15 @@ class _Chunks(io.RawIOBase):
         return parts
 
 
+CHUNK_BYTES = 24 * 2**20   # record batches sent as one chunk, up to this much (measured, not estimated)
+
+
 class _IpcEncoder:
-    """A result's record batches as Arrow IPC stream parts, one batch per `next_chunk` call ([] at the end,
-    after the end-of-stream marker). Called on a worker thread, one call at a time: fetching from DuckDB and
-    serialising both happen off the event loop, which only sends."""
+    """A result's record batches as Arrow IPC stream parts, a chunk of batches per `next_chunk` call ([] at
+    the end, after the end-of-stream marker). Called on a worker thread, one call at a time: fetching from
+    DuckDB and serialising both happen off the event loop, which only sends. A chunk holds batches up to
+    CHUNK_BYTES: a large result goes in a few hand-offs between the worker and the loop instead of one per
+    batch (1M x 10: 87 % of in-process speed in 6 MB chunks, ~94 % in 23 MB ones)."""
 
     def __init__(self, schema: pa.Schema, batches):
         self.sink = _Chunks()
@@ -49,14 +54,15 @@ class _IpcEncoder:
         self.done = False
 
     def next_chunk(self) -> list:
-        if self.done:
-            return []
-        batch = next(self.batches, None)
-        if batch is None:
-            self.done = True
-            self.writer.close()
-        else:
-            self.writer.write_batch(batch)
+        size = 0
+        while not self.done and size < CHUNK_BYTES:
+            batch = next(self.batches, None)
+            if batch is None:
+                self.done = True
+                self.writer.close()
+            else:
+                self.writer.write_batch(batch)
+                size += batch.nbytes
         return self.sink.take()
 
 

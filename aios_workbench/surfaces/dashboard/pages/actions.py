@@ -10,7 +10,16 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import StateFeed, card, esc, problem, settled, when, words
+from aios_workbench.surfaces.dashboard.pages.common import (
+    STILL_ARRIVING,
+    StateFeed,
+    card,
+    esc,
+    problem,
+    settled,
+    when,
+    words,
+)
 
 APPROVE_LABELS = {"email": "Approve and send", "webhook": "Approve and call", "job_run": "Approve and run"}
 FEED_SIZE = 30
@@ -83,7 +92,9 @@ class ActionsPage(StateFeed):
             message = pn.Column(sizing_mode="stretch_width")
 
             def decide(verb: str) -> None:
-                settled(reason, *inputs.values())
+                if not settled(reason, *inputs.values()):
+                    message[:] = [pn.pane.Alert(STILL_ARRIVING, alert_type="warning")]
+                    return
                 said = (reason.value or "").strip()
                 if verb == "reject" and not said:
                     message[:] = [pn.pane.Alert("A rejection needs a reason: the proposer reads it.",

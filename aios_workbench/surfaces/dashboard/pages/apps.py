@@ -15,7 +15,7 @@ from html import escape
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import esc, guarded, heading, problem, settled
+from aios_workbench.surfaces.dashboard.pages.common import STILL_ARRIVING, esc, guarded, heading, problem, settled
 
 FRAME_HEIGHT = 720
 
@@ -106,8 +106,9 @@ class AppsPage(param.Parameterized):
         back.on_click(self._opener(""))
 
         def execute(_event=None) -> None:
-            if _event is not None:
-                settled(*widgets.values())
+            if _event is not None and not settled(*widgets.values()):
+                output[:] = [pn.pane.Alert(STILL_ARRIVING, alert_type="warning")]
+                return
             try:
                 values = {f["name"]: _read(f, widgets[f["name"]]) for f in app["fields"]}
             except ValueError as exc:

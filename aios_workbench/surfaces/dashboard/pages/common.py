@@ -151,21 +151,33 @@ def guarded(render):
     return wrapper
 
 
-def settled(*widgets, timeout: float = 2.0) -> None:
-    """Wait until the browser's latest edits to `widgets` are applied, before a click handler reads them.
+def settled(*widgets, timeout: float = 2.0) -> bool:
+    """Wait until the browser's latest edits to `widgets` are applied, before a click handler reads them;
+    False when one is still pending after `timeout` seconds (the handler then asks for the click again
+    rather than act on the old value).
 
     Panel applies a widget's change 50 ms after it arrives, and with a thread pool (the dashboard has one) on
     a pool thread, while a button's click runs at once on another: a Run clicked right after ticking a box
     read the box's old value (a flaky CI run on 2026-12-07 found it). The click's message always comes after
-    the edit's, so the edit is pending or applied by now: wait while it is pending."""
+    the edit's, so the edit is pending or applied by now: wait while it is pending (Panel's pending changes
+    of the document, and each widget's queue of changes not yet applied)."""
     doc = pn.state.curdoc
     if doc is None:   # not in a served session: nothing arrives from a browser
-        return
+        return True
+
+    def pending() -> bool:
+        return bool(pn.state._change_callbacks.get(doc) or any(getattr(w, "_events", None) for w in widgets))
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and (pn.state._change_callbacks.get(doc)
-                                           or any(getattr(w, "_events", None) for w in widgets)):
+    while pending():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.005)
-    time.sleep(0.01)   # the pool thread has taken the edit; let it set the value (microseconds of work)
+    time.sleep(0.01)   # a pool thread took the last edit off the queue: let it set the value (microseconds)
+    return True
+
+
+STILL_ARRIVING = "Your last change was still on its way to the server: nothing was done. Click again."
 
 
 def heading(text: str, testid: str) -> pn.pane.HTML:
