@@ -1,10 +1,12 @@
 """A job run whose notebook succeeded while checks it recorded failed raises an alert, and says why.
 
-The demo's daily job (notebook 04: the quality suites and the monitor, `fail_on_drift` off) runs under a real
-`aios scheduler --once`: the demo data drifts on `lead_time_days`, so the run's notebook succeeds and the
-monitor it records fails (verdict `checks_failed`). The alert names the run and its failed checks in words,
-in the feed, in `aios alerts ls` and in the MCP `explain_alert`; bob (an analyst who may not read shipments)
-does not see it; the next clean run (the monitor without the drifting column) resolves it.
+A job over the demo shipments (fixture notebook `checks_and_monitor`: the monitor and a strict quality suite, each
+recorded, neither raised) runs under a real `aios scheduler --once`: the demo data drifts on `lead_time_days` and
+has more rows than the suite allows, so the run's notebook succeeds and both checks fail (verdict
+`checks_failed`). The alert names the run and its failed checks in words, in the feed, in `aios alerts ls` and in
+the MCP `explain_alert`; bob (an analyst who may not read shipments) does not see it; the next clean run (the
+monitor without the drifting column, the suite relaxed) resolves it. (A run whose only failed checks are
+monitors raises no alert of its own: the monitors' alerts tell it, `tests/test_alerts_monitor_in_job.py`.)
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ from tests.test_alerts import Receiver
 from tests.test_scheduler import make_job, queue_run, rows
 
 MONITOR = "shipments_monthly_drift"
+SUITE = "shipments_strict"   # a quality suite the demo shipments fail (too many rows)
+
+
+def declare_suite(demo, max_rows: int) -> None:
+    checks = demo.root / "governance" / "checks.yaml"
+    declared = yaml.safe_load(checks.read_text())
+    declared["suites"][SUITE] = {"dataset": "shipment_files.main.shipments", "rules": [{"row_count": {"max": max_rows}}]}
+    checks.write_text(yaml.safe_dump(declared, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
 def demo(demo_workspace, tmp_path_factory):
-    return copy_demo_workspace(demo_workspace, tmp_path_factory.mktemp("checks-alert") / "demo")
+    ws = copy_demo_workspace(demo_workspace, tmp_path_factory.mktemp("checks-alert") / "demo")
+    declare_suite(ws, max_rows=10)
+    return ws
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +74,11 @@ def webhook():
 
 @pytest.fixture(scope="module")
 def checked_run(demo, service, webhook):
-    """The demo job, notifying `webhook` of failures and recoveries, run once: its monitor fails. A job waits
-    for its success (`report_after_monitor`)."""
-    from aios_workbench.demo.prepare import promote_demo_job
+    """The job, notifying `webhook` of failures and recoveries, run once: its monitor and its suite fail. A job
+    waits for its success (`report_after_monitor`)."""
     from aios_workbench.store.models import Job
 
-    promote_demo_job(demo, progress=False)
+    make_job(demo, service.store, "monitor_shipments", "checks_and_monitor")
     make_job(demo, service.store, "report_after_monitor", "record",
              triggers={"after_success": ["monitor_shipments"]})
     with service.store.session() as session, session.begin():
@@ -172,6 +183,7 @@ def test_the_next_clean_run_resolves_the_alert(demo, service, checked_run, webho
     declared = yaml.safe_load(checks.read_text())
     declared["monitors"][MONITOR]["columns"] = ["carrier"]   # the drifting lead_time_days no longer watched
     checks.write_text(yaml.safe_dump(declared, sort_keys=False))
+    declare_suite(demo, max_rows=10_000_000)
 
     clean = run_under_the_scheduler(demo, service)
 

@@ -230,7 +230,7 @@ def test_a_job_alice_promotes_from_her_folder_runs_under_the_scheduler_as_the_se
 # last: after everything above was audited
 def test_the_audit_chain_is_intact_and_names_each_person(team, servers):
     answered = team.answered_by()
-    assert all(count > 0 for count in answered.values()), answered   # both replicas served (and appended)
+    assert all(count > 0 for count in answered.values()), answered   # both replicas served
     verified = team.aios_as_service("audit", "verify")
     tail = team.aios_as_service("audit", "tail", "--json", "--limit", "500", env={"AIOS_USER": "carol"})
 

@@ -6,7 +6,7 @@ One shape for every surface (`schemas.alerts.AlertCause`): `kind`, `id`, `label`
 and `target` (what to open: `opens` names the view, the other keys say which one). The dashboard turns a
 target into a page link, the sidebar into the section that can open it; a target is None when the caller may
 not open it, and `note` then says why. `related` holds further evidence: the failed check results a failed
-run recorded, the decision app a threshold monitor sends people to.
+run recorded, the job run a monitor failed in, the decision app a threshold monitor sends people to.
 
 Pure functions over the alert as the feed gives it (`feed.alert_dict`); the service adds what needs the store
 or the policy (who may open a job's output, which checks a run failed), once per page of alerts.
@@ -39,6 +39,16 @@ def _cause(kind: str, ident: Any, label: str, target: dict[str, Any] | None, not
     return cause
 
 
+def checks_failed_words(job: str, run_id: int | None, failed: int, total: int) -> tuple[str, str]:
+    """(title, cause label) of a job run whose notebook succeeded while `failed` of the `total` checks it recorded
+    failed, e.g. "job nightly: the notebook ran, 2 of 3 checks failed (run 41)" and "Run 41 of job nightly: the
+    notebook ran to its end, 2 of 3 checks it recorded failed". The scheduler titles the alert with the first,
+    every surface shows the second as its cause."""
+    checks = f"{failed} of {total} check{'s' if total != 1 else ''}"
+    return (f"job {job}: the notebook ran, {checks} failed (run {run_id})",
+            f"Run {run_id} of job {job}: the notebook ran to its end, {checks} it recorded failed")
+
+
 def run_cause(detail: dict[str, Any], key: str, *, may_open: bool) -> dict[str, Any]:
     """A failed run's cause: the run, opening on its output when the caller may open it and it kept one."""
     job = str(detail.get("job") or key.removeprefix("job:"))
@@ -49,9 +59,7 @@ def run_cause(detail: dict[str, Any], key: str, *, may_open: bool) -> dict[str, 
         f" (attempt {attempt})" if attempt and attempt > 1 else "")
     checks = detail.get("checks")
     if detail.get("verdict") == "checks_failed" and isinstance(checks, dict):
-        failed, total = _int(checks.get("failed")) or 0, _int(checks.get("total")) or 0
-        label = (f"Run {run_id} of job {job}: the notebook ran to its end, {failed} of {total} "
-                 f"check{'s' if total != 1 else ''} it recorded failed")
+        _, label = checks_failed_words(job, run_id, _int(checks.get("failed")) or 0, _int(checks.get("total")) or 0)
     if run_id is None:
         return _cause("job_run", job, label, {"opens": "job", "job": job})
     if not may_open:
@@ -70,19 +78,39 @@ def check_cause(check: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
 
 
 def monitor_cause(detail: dict[str, Any], key: str, severity: str, words: dict[str, str]) -> dict[str, Any]:
-    """A monitor's alert: the ledger entry of the run that failed (the check as a whole when it has none)."""
+    """A monitor's alert: the ledger entry of the run that failed (the check as a whole when it has none); when
+    the monitor failed inside a job run (`incidents.run_facts_for_monitor`), the label names that run."""
     name = str(detail.get("monitor") or key.removeprefix("monitor:"))
     verdict = words.get("error" if severity == "error" else "fail", "failed")
     ledger_id = _int(detail.get("ledger_id"))
     check = f"monitor:{name}"
     if ledger_id is None:
-        return _cause("monitor", name, f"Monitor {name} {verdict}", {"opens": "check", "check": check,
-                                                                      "kind": "drift"})
+        return _cause("monitor", name, f"Monitor {name} {verdict}{_in_run(detail)}",
+                      {"opens": "check", "check": check, "kind": "drift"})
     drifted = [str(c) for c in detail.get("drifted") or []]
     found = f": {len(drifted)} column{'s' if len(drifted) != 1 else ''} drifted ({', '.join(drifted[:3])}" \
             f"{', …' if len(drifted) > 3 else ''})" if drifted else ""
-    return _cause("monitor", name, f"Monitor {name} {verdict} (result #{ledger_id}){found}",
+    return _cause("monitor", name, f"Monitor {name} {verdict} (result #{ledger_id}){found}{_in_run(detail)}",
                   {"opens": "check_result", "ledger_id": ledger_id, "check": check, "kind": "drift"})
+
+
+def _in_run(detail: dict[str, Any]) -> str:
+    """", in run 41 of job nightly" (", which failed" when the monitor failed the run), or "" outside a job run."""
+    run_id, job = _int(detail.get("run_id")), detail.get("job")
+    if run_id is None or not job:
+        return ""
+    return f", in run {run_id} of job {job}" + (", which failed" if detail.get("run_verdict") == "failed" else "")
+
+
+def monitor_run(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The job run a monitor failed in, as related evidence opening the job's runs (its output stays the job's
+    people's: the alert is its data's readers')."""
+    run_id, job = _int(detail.get("run_id")), detail.get("job")
+    if run_id is None or not job:
+        return None
+    did = "failed on the monitor" if detail.get("run_verdict") == "failed" else "ran the monitor"
+    return _cause("job_run", run_id, f"Run {run_id} of job {job}, which {did}",
+                  {"opens": "job", "job": str(job), "run_id": run_id})
 
 
 def app_link(detail: dict[str, Any]) -> dict[str, Any] | None:
@@ -126,6 +154,8 @@ def causes_of(alert: dict[str, Any], *, may_open_output: bool, failed_checks: li
         related = [check_cause(check, words) for check in failed_checks]
     elif kind == "monitor_failed":
         cause = monitor_cause(detail, key, str(alert.get("severity")), words)
+        run = monitor_run(detail)
+        related = [run] if run is not None else []
     elif kind == "approval":
         cause = approval_cause(detail, key)
     else:

@@ -41,6 +41,13 @@ def checks_alert_key(job: str) -> str:
 def job_alert_keys(job: str) -> tuple[str, str]:
     """Every alert a job raises about itself: what a clean run or the job's deletion resolves."""
     return run_alert_key(job), checks_alert_key(job)
+
+
+def monitor_alert_key(monitor: str) -> str:
+    """The key of a monitor's alert (raised wherever the monitor runs: a job, `aios check monitor`, the API)."""
+    return f"monitor:{monitor}"
+
+
 Visible = Callable[[dict], bool]   # whether the caller may see an alert (given as `alert_dict` shapes it)
 
 
@@ -96,6 +103,19 @@ class AlertFeed:
                 alert.detail = dict(detail or {})
             session.flush()
             return alert_dict(alert)
+
+    def add_detail(self, key: str, facts: dict) -> bool:
+        """Add `facts` to the detail of the unresolved alert with `key`, counting no repeat (e.g. the job run
+        a monitor's failure came from); whether there was such an alert."""
+        with self.store.session() as session, session.begin():
+            if self.store.backend == "postgresql":   # as raise_alert: one writer per key at a time
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+            alert = session.scalars(select(Alert).where(Alert.key == key, Alert.state.in_(UNRESOLVED))
+                                    .order_by(Alert.id.desc()).limit(1)).first()
+            if alert is None:
+                return False
+            alert.detail = {**(alert.detail or {}), **facts}
+            return True
 
     def resolve(self, key: str) -> int:
         """Resolve every unresolved alert with `key`; how many there were (0: nothing was wrong)."""

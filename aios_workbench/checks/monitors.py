@@ -28,7 +28,9 @@ window bounds in DuckDB through the governed path, runs the drift check on the t
 ledger under `monitor:NAME`, and keeps the alert feed true: a failing monitor opens (or bumps) the alert
 `monitor:NAME` (titled with the threshold monitor's `alert` sentence, its evidence and link in the detail)
 and starts the jobs whose `triggers.on_monitor_failure` name it; a passing one resolves the alert (that
-rule is the service's `alerts.record_monitor_outcome`).
+rule is the service's `alerts.record_monitor_outcome`). Run inside a job, its alert is the one alert about
+the run's failure when the monitor is all that failed: the alert names the run, the run raises none of its own
+(`alerts/incidents.py`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from aios_workbench.alerts import AlertFeed, checks_alert_key, job_alert_keys, run_alert_key
+from aios_workbench.alerts import AlertFeed, checks_alert_key, job_alert_keys, monitor_alert_key, run_alert_key
+from aios_workbench.alerts.cause import RUN_WORDS, checks_failed_words
+from aios_workbench.alerts.incidents import monitors_behind, run_facts_for_monitor
 from aios_workbench.core.errors import ConfigError, WorkbenchError
 from aios_workbench.jobs import runs
 from aios_workbench.jobs.runs import spec_of
@@ -350,8 +352,12 @@ class Scheduler:
                 self.emit("invalid", job=job.name, error=exc.message)
                 return
             facts = run_facts(self.workspace, run, job.name)
-            if run.status == "succeeded":
-                with_checks(facts, checks_of_run(session, run.id))
+            monitors: list[str] = []   # the monitors whose own alerts already tell this run's problem
+            if run.status in ("succeeded", "failed"):
+                checks = checks_of_run(session, run.id)
+                if run.status == "succeeded":
+                    with_checks(facts, checks)
+                monitors = monitors_behind(facts["verdict"], facts.get("error"), checks["failed_checks"])
             retry = None
             if run.status in runs.FAILED and run.attempt <= spec.retries.max:
                 delay = spec.retries.delay(run.attempt)
@@ -372,25 +378,36 @@ class Scheduler:
         if facts.get("verdict") == "checks_failed":
             self.emit("not_triggered", job=job.name, run=run_id,
                       reason="its checks failed: jobs triggered after its success are not started")
-        self.alert_and_notify(facts, spec, final=retry is None)
+        self.alert_and_notify(facts, spec, final=retry is None, monitors=monitors)
         self.apply_retention(job.id, job.name, spec.retention)
 
-    def alert_and_notify(self, facts: dict, spec, *, final: bool) -> None:
+    def alert_and_notify(self, facts: dict, spec, *, final: bool, monitors: list[str] | None = None) -> None:
         """The alert feed gets every final failure, and every run whose notebook succeeded while checks it
         recorded failed (verdict `checks_failed`, its own alert `checks:JOB`, governed by the checked data);
-        both resolve on the next clean success (the notebook and its checks passed). Webhooks and e-mail get
-        the events the job's `notifications.on` lists (sent in the background); `failure` covers failed checks
-        too, as a failed data check fails a pipeline in Airflow or Dagster (the payload's `verdict` tells them
-        apart)."""
+        both resolve on the next clean success (the notebook and its checks passed). One incident per cause:
+        when the whole problem is `monitors` the run ran (their failure failed the run, or they are all its
+        failed checks), their alerts `monitor:NAME` already tell it, so they name the run instead of the run
+        raising a second alert; such a succeeded run is clean for the job's own alerts. Webhooks and e-mail
+        get the events the job's `notifications.on` lists (sent in the background); `failure` covers failed
+        checks too, as a failed data check fails a pipeline in Airflow or Dagster (the payload's `verdict`
+        tells them apart)."""
         key, status = run_alert_key(facts["job"]), facts["status"]
+        # a monitor whose alert was resolved meanwhile (it passed since) covers nothing: the run alerts as before
+        covered = bool(monitors) and (final or status not in runs.FAILED) and all(
+            [self.alerts.add_detail(monitor_alert_key(name), run_facts_for_monitor(facts)) for name in monitors or []])
         event = None
         if status in runs.FAILED and final:
-            self.alerts.raise_alert(key=key, kind="run_failed", severity="error", title=facts["title"], detail=facts)
+            if not covered:
+                self.alerts.raise_alert(key=key, kind="run_failed", severity="error", title=facts["title"],
+                                        detail=facts)
             event = "failure"
         elif facts.get("verdict") == "checks_failed":
-            # the failure alert of an earlier run stays open: the job has not had a clean run since
-            self.alerts.raise_alert(key=checks_alert_key(facts["job"]), kind="checks_failed", severity="warning",
-                                    title=facts["title"], detail=facts)
+            if covered:   # the job itself ran through: an earlier failure of its own is over
+                for own in job_alert_keys(facts["job"]):
+                    self.alerts.resolve(own)
+            else:   # the failure alert of an earlier run stays open: the job has not had a clean run since
+                self.alerts.raise_alert(key=checks_alert_key(facts["job"]), kind="checks_failed",
+                                        severity="warning", title=facts["title"], detail=facts)
             event = "failure"
         elif status == "succeeded":
             recovered = sum(self.alerts.resolve(k) for k in job_alert_keys(facts["job"])) > 0
@@ -553,17 +570,11 @@ def run_facts(workspace, run: JobRun, job_name: str) -> dict:
             output = str(Path(output).resolve().relative_to(workspace.root.resolve()))
         except ValueError:
             output = None
-    words = {"failed": "failed", "timed_out": "timed out", "succeeded": "succeeded", "cancelled": "was cancelled"}
     return {"job": job_name, "run_id": run.id, "status": run.status, "verdict": run.status, "attempt": run.attempt,
             "trigger": run.trigger,
-            "title": f"job {job_name} {words.get(run.status, run.status)} (run {run.id}, attempt {run.attempt})",
+            "title": f"job {job_name} {RUN_WORDS.get(run.status, run.status)} (run {run.id}, attempt {run.attempt})",
             "error": summary, "output": output,
             "link": f"/aios/api/jobs/runs/output?id={run.id}&format=html"}
-
-
-def checks_title(job: str, run_id: int, failed: int, total: int) -> str:
-    """A failed-checks alert's title, e.g. "job nightly: the notebook ran, 2 of 3 checks failed (run 41)"."""
-    return f"job {job}: the notebook ran, {failed} of {total} check{'s' if total != 1 else ''} failed (run {run_id})"
 
 
 def with_checks(facts: dict, checks: dict) -> dict:
@@ -573,5 +584,5 @@ def with_checks(facts: dict, checks: dict) -> dict:
     if checks["failed"]:
         facts.update(checks={"total": checks["total"], "failed": checks["failed"]}, datasets=checks["datasets"],
                      failed_checks=[c["id"] for c in checks["failed_checks"]],
-                     title=checks_title(facts["job"], facts["run_id"], checks["failed"], checks["total"]))
+                     title=checks_failed_words(facts["job"], facts["run_id"], checks["failed"], checks["total"])[0])
     return facts

@@ -35,7 +35,8 @@ def locate_workspace(explicit: str | Path | None = None, *, cwd: Path | None = N
         raise WorkspaceNotFound(
             f"no workspace here: this server works through the workbench service at {env['AIOS_SERVICE_URL']}",
             fix="`aios sql`, `aios status` and `aios catalog ls|search|show|write|untag` reach it from here; "
-                "for the rest, use the AI OS sidebar or the dashboard, or ask the team's administrator",
+                "for the rest, use the AI OS sidebar or the dashboard, or ask the team's administrator "
+                "(or pass --workspace DIR if a workspace of your own is elsewhere)",
             input=str(start),
         )
     raise WorkspaceNotFound(
