@@ -163,7 +163,9 @@ def test_a_scheduled_run_succeeds_writes_its_output_and_the_monitor_alert_is_ope
     assert open_alert(store, f"job:{JOB}") is None    # the run itself succeeded
 
 
-def test_a_run_with_fail_on_drift_is_recorded_failed_and_raises_the_job_alert(demo, promoted, store):
+def test_a_run_with_fail_on_drift_is_recorded_failed_and_its_monitor_alert_names_it(demo, promoted, store):
+    """The run failed because its monitor raised: one incident, the monitor's alert, naming the failed run
+    (a second alert `job:JOB` would tell the same cause again; alerts/incidents.py)."""
     job = job_row(store)
     run_id = queue_run(store, job.id, parameters={"fail_on_drift": True})
 
@@ -173,5 +175,7 @@ def test_a_run_with_fail_on_drift_is_recorded_failed_and_raises_the_job_alert(de
     [run] = [r for r in rows(store, job.id) if r.id == run_id]
     assert run.status == "failed", (run.error, scheduler.stdout)
     assert run.failing_cell["ename"] == "CheckFailed" and "lead_time_days" in run.failing_cell["evalue"]
-    alert = open_alert(store, f"job:{JOB}")
-    assert alert is not None and alert["kind"] == "run_failed"
+    assert open_alert(store, f"job:{JOB}") is None
+    alert = open_alert(store, MONITOR_ALERT)
+    assert alert is not None and alert["kind"] == "monitor_failed"
+    assert (alert["detail"]["job"], alert["detail"]["run_id"], alert["detail"]["run_verdict"]) == (JOB, run_id, "failed")

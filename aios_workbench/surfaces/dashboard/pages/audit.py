@@ -12,7 +12,16 @@ from typing import Any
 import panel as pn
 import param
 
-from aios_workbench.surfaces.dashboard.pages.common import details_text, esc, guarded, heading, table, when
+from aios_workbench.surfaces.dashboard.pages.common import (
+    STILL_ARRIVING,
+    details_text,
+    esc,
+    guarded,
+    heading,
+    settled,
+    table,
+    when,
+)
 
 PAGE = 100
 
@@ -32,6 +41,7 @@ class AuditPage(param.Parameterized):
         self.data = data
         self._before: list[int | None] = [None]
         self._verdict = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._inputs: tuple = ()   # the filters' widgets (`__panel__`): Apply waits for their last edits
         if not data.is_auditor:
             self.user = data.user
 
@@ -56,6 +66,8 @@ class AuditPage(param.Parameterized):
     @param.depends("apply")
     @guarded
     def _records(self):
+        if not settled(*self._inputs):
+            return pn.pane.Alert(STILL_ARRIVING, alert_type="warning")
         records = self.data.audit(**self._filters())
         rows = [{"id": r["id"], "at": when(r["at"], seconds=True), "user": r["user"], "surface": r["surface"],
                  "action": r["action"], "target": r["target"], "outcome": "allowed" if r["allowed"] else "DENIED",
@@ -108,6 +120,7 @@ class AuditPage(param.Parameterized):
         since = pn.widgets.DatePicker.from_param(self.param.since, name="From", width=150)
         until = pn.widgets.DatePicker.from_param(self.param.until, name="To", width=150)
         apply = pn.widgets.Button.from_param(self.param.apply, button_type="primary", width=140, align="end")
+        self._inputs = (user, dataset, outcome, since, until)
         verify = pn.widgets.Button(name="Verify chain", button_type="warning", width=140)
         verify.on_click(self._verify)
         return pn.Column(heading("Audit", "page-audit"), pn.pane.Markdown(scope),
