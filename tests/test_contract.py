@@ -224,6 +224,7 @@ def test_every_route_and_verb_answers_what_its_model_declares(served):
     call("post", "sql", {"sql": "SELECT 1", "rows": 5}, status=400)
     call("get", "catalog")
     call("get", "catalog/dataset", name=SUPPLIERS)
+    call("get", "catalog/show", name=SUPPLIERS)
     call("get", "catalog/search", q="supplier", limit=5)
     call("get", "catalog/preview", name=SUPPLIERS, order_by="supplier_id", limit=3, count="1")
     call("get", "catalog/profile", name=SUPPLIERS)

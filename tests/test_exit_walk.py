@@ -205,6 +205,7 @@ def _bobs_calls(s) -> dict[tuple[str, str], list[Answer]]:
                           bob("post", "sql", {"sql": f"SELECT buyer_email FROM {ORDERS} LIMIT 5"})],
         ("catalog", "get"): [bob("get", "catalog")],
         ("catalog/dataset", "get"): [bob("get", "catalog/dataset", name=SHIPMENTS)],
+        ("catalog/show", "get"): [bob("get", "catalog/show", name=SHIPMENTS), bob("get", "catalog/show", name=ORDERS)],
         ("catalog/untag", "post"): [bob("post", "catalog/untag", {"dataset": SUPPLIERS, "column": "contact_email",
                                                                   "tag": "pii.email", "reason": "I want to read it"})],
         ("catalog/search", "get"): [bob("get", "catalog/search", q="shipment carrier", limit=20)],

@@ -108,6 +108,12 @@ class DatasetView(Reply):
                          "the row filter, or that nothing is masked or filtered.")
 
 
+class DatasetShown(Dataset):
+    """A catalog entry the caller may read with what they see of it (`aios catalog show`)."""
+
+    access: DatasetView
+
+
 # -- search --------------------------------------------------------------------------------------
 
 class SearchQuery(Query):

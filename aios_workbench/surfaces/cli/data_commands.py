@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import click
 
-from aios_workbench.core.errors import Conflict, PermissionDenied, UsageError, WorkbenchError
+from aios_workbench.core.errors import UsageError, WorkbenchError
 from aios_workbench.core.humanize import column_description
 from aios_workbench.surfaces.cli.output import emit
 
@@ -332,7 +332,7 @@ def catalog_show(ctx, dataset, url, token, as_json):
     """Show DATASET's columns, classifications and what you see of them (a dataset you may not read is
     refused, as `catalog ls` and `catalog search` leave it out)."""
     if url:
-        data = _remote_show(remote(url, token), dataset)
+        data = remote(url, token).get("catalog/show?" + urlencode({"name": dataset}))
     else:
         service = local_service(ctx)
         try:
@@ -340,24 +340,6 @@ def catalog_show(ctx, dataset, url, token, as_json):
         finally:
             service.close()
     emit(data, as_json=as_json, human=_show_lines)
-
-
-def _remote_show(client: ServiceClient, dataset: str) -> dict:
-    """What `service.catalog.show` answers in-process, from the two REST answers that hold it: the caller's
-    access (GET catalog/dataset, which answers `allowed: false` rather than refusing) and the catalog entry
-    (GET catalog, the datasets the caller may read)."""
-    info = client.get("catalog/dataset?" + urlencode({"name": dataset}))
-    if not info["allowed"]:   # refused as in-process (service/catalog.py `show`), with the same words
-        raise PermissionDenied(f"{info['user']} may not read {info['dataset']}: {info['rule']}", input=dataset,
-                               fix="ask a data steward for a grant in governance/policy.yaml "
-                                   f"(`aios policy explain {info['user']} {dataset}` says which rule applies)")
-    entry = next((d for d in client.get("catalog")["datasets"] if d["name"] == info["dataset"]), None)
-    if entry is None:   # between the two calls the policy or the catalog changed
-        raise Conflict(f"{info['dataset']} left the datasets you may read while it was being shown",
-                       fix="run the command again", input=dataset)
-    if info["row_filter"] is not None:
-        entry["row_count"] = None   # the scan counted rows this user's filter hides
-    return {**entry, "access": info}
 
 
 def _show_lines(d: dict) -> list[str]:

@@ -56,6 +56,7 @@ REFUSALS: dict[str, dict[int, str]] = {
     "POST sql": {400: "Malformed SQL, body or parameter (message names the input).",
                  403: "The query was denied; `rule` names the rule that denied it."},
     "GET catalog/dataset": {404: "Unknown dataset."},
+    "GET catalog/show": {403: "Not readable by the caller, or unauthenticated.", 404: "Unknown dataset."},
     "GET catalog/preview": {400: "Bad parameter or tampered cursor.", 403: "Not readable by the caller, or unauthenticated."},
     "GET catalog/profile": {403: "Not readable by the caller, or unauthenticated."},
     "POST checks/run": {400: "Bad parameters (the message names them), a `notebook` outside the workspace's "

@@ -10,7 +10,7 @@ from tornado import web
 
 from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.schemas.catalog import ARROW_STREAM as ARROW_TABLE
-from aios_workbench.schemas.catalog import DatasetList, DatasetQuery, DatasetView
+from aios_workbench.schemas.catalog import DatasetList, DatasetQuery, DatasetShown, DatasetView
 from aios_workbench.schemas.query import AuditQuery, AuditRecords, SqlRequest
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
@@ -193,6 +193,22 @@ class DatasetRoute(RouteMixin):
         self.write_json(await asyncio.to_thread(self.service.catalog.explain, self.user_name, name))
 
 
+class ShowRoute(RouteMixin):
+    """GET catalog/show?name=...: one dataset's catalog entry with what the caller sees of it; a dataset they
+    may not read is refused (403), as `catalog` leaves it out."""
+
+    path = "catalog/show"
+    query_model = {"get": DatasetQuery}
+    response_model = {"get": DatasetShown}
+
+    @web.authenticated
+    async def get(self):
+        name = self.get_query_argument("name", "")
+        if not name:
+            raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
+        self.write_json(await asyncio.to_thread(self.service.catalog.show, self.user_name, name))
+
+
 class AuditRoute(RouteMixin):
     """GET audit: audit records, newest first; auditors see all, others their own (the SQL of a record that is
     not the caller's own, e.g. from before impersonation was recorded as the impersonator, without literals)."""
@@ -217,5 +233,5 @@ class AuditRoute(RouteMixin):
         self.write_json({"records": records})
 
 
-ROUTES = [SqlRoute, CatalogRoute, DatasetRoute, AuditRoute]
+ROUTES = [SqlRoute, CatalogRoute, DatasetRoute, ShowRoute, AuditRoute]
 __all__ = ["ROUTES", "NotFound", "job_run_of", "query_surface"]

@@ -92,6 +92,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/catalog/show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET catalog/show?name=...: one dataset's catalog entry with what the caller sees of it; a dataset they may not read is refused (403), as `catalog` leaves it out. */
+        get: operations["getCatalogShow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1894,6 +1911,31 @@ export interface components {
             statements: number;
             seconds: number;
             columns: (components["schemas"]["ColumnProfile"] | components["schemas"]["MaskedColumnProfile"])[];
+        };
+        /**
+         * DatasetShown
+         * @description A catalog entry the caller may read with what they see of it (`aios catalog show`).
+         */
+        DatasetShown: {
+            /** @description source.schema.dataset */
+            name: string;
+            source: string;
+            schema: string;
+            dataset: string;
+            /** @description table or view */
+            kind: string;
+            description: string;
+            /**
+             * @description Where the description came from: policy: a steward's, in governance/policy.yaml; source: the database's own comment (COMMENT ON), read by the scan; empty when there is no description.
+             * @enum {string}
+             */
+            description_origin: "policy" | "source" | "";
+            owners: string[];
+            tags: string[];
+            /** @description The scan's count; null where a row filter hides rows from the caller. */
+            row_count: number | null;
+            columns: components["schemas"]["DatasetColumn"][];
+            access: components["schemas"]["DatasetView"];
         };
         /**
          * DatasetView
@@ -3706,6 +3748,57 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Unauthenticated"];
+            /** @description Unknown dataset. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getCatalogShow: {
+        parameters: {
+            query: {
+                /** @description source.schema.dataset, or a name unique in the catalog (e.g. suppliers) */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A catalog entry the caller may read with what they see of it (`aios catalog show`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetShown"];
+                };
+            };
+            /** @description Bad input (the message names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description Not readable by the caller, or unauthenticated. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unknown dataset. */
             404: {
                 headers: {
