@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text, update
 
+from aios_workbench.alerts.incidents import MONITOR_PREFIX
 from aios_workbench.core.errors import NotFound, UsageError
 from aios_workbench.store.models import Alert
 
@@ -45,7 +46,7 @@ def job_alert_keys(job: str) -> tuple[str, str]:
 
 def monitor_alert_key(monitor: str) -> str:
     """The key of a monitor's alert (raised wherever the monitor runs: a job, `aios check monitor`, the API)."""
-    return f"monitor:{monitor}"
+    return MONITOR_PREFIX + monitor
 
 
 Visible = Callable[[dict], bool]   # whether the caller may see an alert (given as `alert_dict` shapes it)

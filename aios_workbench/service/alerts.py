@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from aios_workbench.alerts import AlertFeed
+from aios_workbench.alerts import AlertFeed, monitor_alert_key
 from aios_workbench.alerts.cause import causes_of
 from aios_workbench.checks.monitors import workspace_monitors
 from aios_workbench.checks.result import check_label
@@ -223,8 +223,8 @@ class AlertsManager:
         """A monitor's ledger result: when it failed or errored, open (or bump) the alert `monitor:NAME` (naming
         the monitor's dataset, which governs who sees it) and queue the jobs promoted with
         `--on-monitor-failure NAME`; when it passed, resolve the alert."""
-        key = f"monitor:{name}"
-        if result["status"] not in ("fail", "error"):
+        key = monitor_alert_key(name)
+        if result["status"] not in FAILED_STATUSES:
             self.resolve(key)
             return
         errored = result["status"] == "error"
