@@ -511,16 +511,18 @@ def test_concurrent_appenders_each_get_their_own_committed_record_in_one_gap_fre
 
 
 def test_a_failed_group_commit_fails_every_caller_of_it_and_writes_nothing(audit_log, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
     from aios_workbench.core.errors import StoreError
 
     audit_log.append(user="ann", surface="cli", action="query", allowed=True)
 
-    def broken(*args, **kwargs):
-        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+    class BrokenInsert:   # the driver fails the insert, inside the transaction that read the chain's head
+        def execute(self, *args):
+            raise audit_log.store.engine.dialect.loaded_dbapi.OperationalError("disk I/O error")
+        executemany = execute
 
-    monkeypatch.setattr(audit_log.store.engine, "connect", broken)
+    statements = audit_log._append_statements
+    monkeypatch.setattr(statements, "insert_record", BrokenInsert())
+    monkeypatch.setattr(statements, "pg_insert_record", BrokenInsert(), raising=False)
     with pytest.raises(StoreError, match="cannot append to the audit log"):
         audit_log.append(user="ann", surface="cli", action="query", allowed=True)
     monkeypatch.undo()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -47,6 +48,7 @@ from aios_workbench.audit.verify import VerifyResult, verify_chain
 from aios_workbench.audit.witness import Checkpoint, Witness, key_id
 from aios_workbench.core.errors import AuditIntegrityError, ConfigError, StoreError, UsageError
 from aios_workbench.core.logs import redact
+from aios_workbench.store.driver import DriverStatement, driver_errors, driver_transaction
 from aios_workbench.store.models import AuditCheckpoint, AuditEvent
 
 log = logging.getLogger(__name__)
@@ -60,20 +62,36 @@ _LIMITS = {"user": 128, "surface": 32, "action": 64}
 _TARGET_LIMIT = 512
 _FIELD_ORDER = ("id", "at", "user", "surface", "action", "target", "allowed", "detail", "prev_hash", "hash")
 _via: ContextVar[str | None] = ContextVar("aios_audit_via", default=None)
-_LOCK_FOR_APPEND = text("LOCK TABLE audit_events IN EXCLUSIVE MODE")
 _LAST_RECORD = select(COLUMNS.id, COLUMNS.hash).order_by(COLUMNS.id.desc()).limit(1)
-_INSERT_RECORD = insert(TABLE)
 # PostgreSQL, under the lock: the last record and the database's clock in one round trip (replicas on several
 # hosts then stamp `at` from one clock, in id order), and the insert with the serial sequence kept in step
 # for any other inserter (ids are explicit) in another
+_LOCK_FOR_APPEND = "LOCK TABLE audit_events IN EXCLUSIVE MODE"
 _PG_LAST_RECORD = text("SELECT clock_timestamp() AS now, last.id, last.hash FROM (SELECT 1) AS one LEFT JOIN "
                        "(SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1) AS last ON true")
 _SYNC_SEQUENCE = text("SELECT setval(pg_get_serial_sequence('audit_events', 'id'), :id)")
+_RECORD_VALUES = {column.name: bindparam(column.name, type_=column.type) for column in TABLE.columns}
+_INSERT_RECORD = insert(TABLE).values(_RECORD_VALUES)
 _PG_INSERT_RECORD = text(
     "WITH added AS (INSERT INTO audit_events (id, at, \"user\", surface, action, target, allowed, detail, prev_hash, "
     "hash) VALUES (:id, :at, :user, :surface, :action, :target, :allowed, :detail, :prev_hash, :hash) RETURNING id) "
     "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), (SELECT id FROM added))"
-).bindparams(*(bindparam(column.name, type_=column.type) for column in TABLE.columns))
+).bindparams(*_RECORD_VALUES.values())
+
+
+class _AppendStatements:
+    """The append's statements, compiled for one store's dialect (`store.driver`: an append is on the path of
+    every query's answer)."""
+
+    def __init__(self, engine):
+        self.postgres = engine.dialect.name == "postgresql"
+        self.errors = driver_errors(engine)
+        self.last_record = DriverStatement(_LAST_RECORD, engine)
+        self.insert_record = DriverStatement(_INSERT_RECORD, engine)
+        if self.postgres:
+            self.pg_last_record = DriverStatement(_PG_LAST_RECORD, engine)
+            self.pg_insert_record = DriverStatement(_PG_INSERT_RECORD, engine)
+            self.sync_sequence = DriverStatement(_SYNC_SEQUENCE, engine)
 
 
 @contextlib.contextmanager
@@ -216,37 +234,40 @@ class AuditLog:
             raise queued.error
         return to_public(record)
 
+    @functools.cached_property
+    def _append_statements(self) -> _AppendStatements:
+        return _AppendStatements(self.store.engine)
+
     def _commit(self, batch: list[_Queued]) -> None:
         """Number, chain and insert `batch` in one transaction under the table's write lock; then move the head
         anchor once. Each entry is marked done, with the error that stopped it if any."""
+        statements = self._append_statements
         try:
-            # a Core connection and statements built once: an ORM session and `insert().values(**record)`
-            # cost ~0.5 ms of Python per record, on the path of every query's answer
-            with self.store.engine.connect() as connection, connection.begin():
-                postgres = self.store.backend == "postgresql"
-                if postgres:
+            with driver_transaction(self.store.engine) as cursor:
+                if statements.postgres:
                     # Serialise appenders: readers still read. SQLite's BEGIN IMMEDIATE does the same.
-                    connection.execute(_LOCK_FOR_APPEND)
-                    last = connection.execute(_PG_LAST_RECORD).one()
-                    now = utc(last.now)
+                    cursor.execute(_LOCK_FOR_APPEND)
+                    now, *last = statements.pg_last_record.execute(cursor).fetchone()
+                    now = utc(now)
                 else:
-                    last = connection.execute(_LAST_RECORD).first()
+                    last = statements.last_record.execute(cursor).fetchone()
                     now = datetime.now(UTC)   # under the lock, so time follows id order
-                known = last is not None and last.id is not None
-                last_id, last_hash = (last.id, last.hash) if known else (0, GENESIS)
+                known = last is not None and last[0] is not None
+                last_id, last_hash = (last[0], last[1]) if known else (0, GENESIS)
                 records = [entry.record for entry in batch]
                 for record in records:
                     last_id += 1
                     record.update(id=last_id, prev_hash=last_hash, at=now)
                     record["hash"] = last_hash = record_hash(record)
-                if postgres and len(records) == 1:
-                    connection.execute(_PG_INSERT_RECORD, records[0])
+                if statements.postgres and len(records) == 1:
+                    statements.pg_insert_record.execute(cursor, records[0])
                 else:
-                    connection.execute(_INSERT_RECORD, records)
-                    if postgres:
-                        connection.execute(_SYNC_SEQUENCE, {"id": last_id})
+                    statements.insert_record.executemany(cursor, records)
+                    if statements.postgres:
+                        statements.sync_sequence.execute(cursor, {"id": last_id})
         except BaseException as exc:  # noqa: BLE001 - each caller of the batch gets it: none thinks its record written
-            error = _store_error("append to", self.store, exc) if isinstance(exc, SQLAlchemyError) else exc
+            failed = isinstance(exc, (SQLAlchemyError, *statements.errors))
+            error = _store_error("append to", self.store, exc) if failed else exc
             for entry in batch:
                 entry.error = error
             return
