@@ -104,7 +104,7 @@ def acting_via(who: str | None):
         _via.reset(reset)
 
 
-def _store_error(action: str, store, exc: SQLAlchemyError) -> StoreError:
+def _store_error(action: str, store, exc: BaseException) -> StoreError:
     message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     return StoreError(f"cannot {action} the audit log in {store.display_url}: {redact(message)}",
                       fix="check that the metadata store is reachable and migrated (`aios status`)",

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import ClauseElement
 
 
 class DriverStatement:
     """`statement` compiled for `engine`'s dialect; `execute`/`executemany` on a DBAPI cursor."""
 
-    def __init__(self, statement: Executable, engine: Engine):
+    def __init__(self, statement: ClauseElement, engine: Engine):
         dialect = engine.dialect
         self.compiled = compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
