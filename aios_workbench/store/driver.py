@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 
@@ -23,7 +24,7 @@ class DriverStatement:
 
     def __init__(self, statement: ClauseElement, engine: Engine):
         dialect = engine.dialect
-        self.compiled = compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = compiled.string
         self._order: Sequence[str] | None = compiled.positiontup if compiled.positional else None
         self._convert: dict[str, Callable[[Any], Any]] = {}
@@ -34,7 +35,7 @@ class DriverStatement:
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         """`values` by name, plus the statement's own literals (a LIMIT), converted and in the paramstyle's form."""
-        named = self.compiled.construct_params(dict(values))
+        named = dict(self.compiled.construct_params(dict(values)) or {})
         for name, convert in self._convert.items():
             if name in named:
                 named[name] = convert(named[name])
