@@ -264,6 +264,22 @@ def test_the_head_file_never_moves_back(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_an_appender_follows_its_head_file_when_it_is_replaced_or_deleted(audit_log):
+    """The appender keeps the head file open between appends: a file restored from a backup (a new inode)
+    or deleted must still receive the next anchor, not an orphaned descriptor."""
+    audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    restored = audit_log.head_file.with_name("restored.head")
+    restored.write_bytes(audit_log.head_file.read_bytes())
+    restored.replace(audit_log.head_file)
+    second = audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    assert read_head(audit_log.head_file) == HeadAnchor(2, second["hash"])
+
+    audit_log.head_file.unlink()
+    third = audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    assert read_head(audit_log.head_file) == HeadAnchor(3, third["hash"])
+    assert audit_log.verify().ok
+
+
 def test_credentials_in_detail_are_redacted_and_the_chain_still_verifies(audit_log):
     record = audit_log.append(user="ann", surface="cli", action="query", target=["wh.main.orders"], allowed=True,
                               detail={"sql": "SELECT 1", "source": "postgresql://etl:hunter2@db/wh",

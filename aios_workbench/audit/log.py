@@ -43,7 +43,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from aios_workbench.audit.chain import GENESIS, HeadAnchor, advance_head, clean_detail, iso, read_head, record_hash, utc
+from aios_workbench.audit.chain import GENESIS, HeadAnchor, HeadFile, clean_detail, iso, read_head, record_hash, utc
 from aios_workbench.audit.verify import VerifyResult, verify_chain
 from aios_workbench.audit.witness import Checkpoint, Witness, key_id
 from aios_workbench.core.errors import AuditIntegrityError, ConfigError, StoreError, UsageError
@@ -181,6 +181,7 @@ class AuditLog:
                  checkpoint_seconds: float = 300.0):
         self.store = store
         self.head_file = Path(head_file)
+        self._head = HeadFile(self.head_file)
         self.witness: Witness | None = None
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
@@ -275,7 +276,7 @@ class AuditLog:
             for entry in batch:
                 entry.done = True
         try:
-            advance_head(self.head_file, HeadAnchor(last_id, last_hash))
+            self._head.advance(HeadAnchor(last_id, last_hash))
         except OSError as exc:
             # The records are committed; a stale anchor only weakens tail detection until the next append.
             log.warning("audit record %s written, but the head file %s could not be updated: %s",
