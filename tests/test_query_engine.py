@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aios_workbench.core.errors import PermissionDenied
+from aios_workbench.core.errors import PermissionDenied, UsageError
 from aios_workbench.query.engine import QueryTimeout
 from tests.governed_fixtures import build_governed_workspace, open_governed_service
 
@@ -120,6 +120,34 @@ def test_results_are_cut_at_max_rows_and_flagged(service):
     table = result.to_arrow()
     assert table.num_rows == 70_000 and result.truncated
     assert service.audit.query(user="ana", limit=1)[0]["detail"]["truncated"] is True
+
+
+def test_only_cursors_of_queries_that_ran_to_their_end_are_reused(service):
+    """A finished query's cursor serves the next query; a stopped, failed or half-read one is closed, so no
+    query inherits an interrupt or a pending result."""
+    queries, engine = service.queries, service.queries.engine
+    queries.run("SELECT 1 AS n FROM hr.main.events LIMIT 1", user="ana", surface="test").to_arrow()
+    idle = list(engine._idle)
+    queries.run("SELECT 2 AS n FROM hr.main.events LIMIT 1", user="ana", surface="test").to_arrow()
+    assert engine._idle == idle and idle   # the same cursor went out and came back
+
+    while engine._idle:
+        engine._idle.pop().close()
+    queries.timeout = 0.5
+    try:
+        with pytest.raises(QueryTimeout):
+            queries.run("SELECT count(*) FROM hr.main.events a, hr.main.events b WHERE a.label < b.label",
+                        user="ana", surface="test").to_arrow()
+    finally:
+        queries.timeout = 300
+    with pytest.raises(UsageError):
+        queries.run("SELECT CAST(label AS INTEGER) FROM hr.main.events", user="ana", surface="test").to_arrow()
+    half_read = queries.run("SELECT * FROM hr.main.events", user="ana", surface="test", max_rows=10)
+    assert half_read.to_arrow().num_rows == 10 and half_read.truncated
+    assert engine._idle == []   # none of the three came back
+
+    table = queries.run("SELECT count(*) AS n FROM hr.main.events", user="ana", surface="test").to_arrow()
+    assert table.column("n")[0].as_py() > 0 and len(engine._idle) == 1
 
 
 def test_engine_is_locked_against_configuration_changes(service):

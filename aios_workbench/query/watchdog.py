@@ -39,13 +39,15 @@ class Watchdog:
                 self._wake.notify()
         return ticket
 
-    def release(self, ticket: int) -> None:
-        """The query ended: it is not stopped. Released tickets leave the heap lazily."""
+    def release(self, ticket: int) -> bool:
+        """The query ended: it is not stopped. False when it was, or is being, stopped already. Released
+        tickets leave the heap lazily."""
         with self._wake:
-            self._watched.pop(ticket, None)
+            watched = self._watched.pop(ticket, None) is not None
             if len(self._deadlines) > 64 + 2 * len(self._watched):   # keep the heap the size of what runs
                 self._deadlines = [entry for entry in self._deadlines if entry[1] in self._watched]
                 heapq.heapify(self._deadlines)
+        return watched
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()
