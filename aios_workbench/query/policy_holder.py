@@ -7,6 +7,7 @@ the policy sees the same users; a user of the file always wins over a vouched on
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from aios_workbench.core.errors import ConfigError
@@ -20,6 +21,7 @@ class PolicyHolder:
 
     def __init__(self, ws):
         self.folder = ws.governance_dir
+        self._path = str(self.folder / POLICY_FILE)   # looked at on every query: os.stat of a str, no pathlib
         self._lock = threading.Lock()
         self._policy = load_policy(self.folder)
         self._stamp = self._file_stamp()
@@ -28,9 +30,8 @@ class PolicyHolder:
         self._merged: tuple[PolicyFile, PolicyFile] | None = None   # (the file's policy, with the vouched users)
 
     def _file_stamp(self) -> tuple[int, int] | None:
-        path = self.folder / POLICY_FILE
         try:
-            stat = path.stat()
+            stat = os.stat(self._path)
             return (stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             return None

@@ -135,11 +135,12 @@ class QueryService:
                 self._engine = GovernedEngine(self.ws, threads=cfg.threads, memory_limit=cfg.memory_limit)
             return self._engine
 
-    def catalog(self) -> Catalog:
-        """The catalog as the policy in force sees it; reloaded when the policy or a scan changed it."""
+    def catalog(self, policy: PolicyFile | None = None) -> Catalog:
+        """The catalog as `policy` (default: the policy in force) sees it; reloaded when the policy or a scan
+        changed it."""
+        policy = policy or self.policy.current()
         with self._lock:
-            if self._catalog is None or self._catalog[0] is not self.policy.current():
-                policy = self.policy.current()
+            if self._catalog is None or self._catalog[0] is not policy:
                 self._catalog = (policy, load_catalog(self.store, policy, self._system_schemas()))
             return self._catalog[1]
 
@@ -264,7 +265,7 @@ class QueryService:
             log.warning("lineage event not recorded", exc_info=True)
 
     def _rewrite(self, sql: str, policy: PolicyEngine, principal, engine):
-        catalog = self.catalog()
+        catalog = self.catalog(policy.policy)
         # the roles too: one person through an AI agent gains the `agent` role, and masks for agents
         key = (sql, principal.name, principal.roles, id(policy.policy), id(catalog), id(engine))
         cached = self._rewrites.get(key)
