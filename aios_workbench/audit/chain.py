@@ -22,13 +22,13 @@ last append (the witness's signed checkpoints cover every replica's records).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +120,7 @@ def read_head(path: Path) -> HeadAnchor | None:
         return None
 
 
-@contextmanager
+@contextlib.contextmanager
 def _flocked(handle, *, shared: bool = False):
     """An advisory lock on an open file, between processes and between threads (each open is a file
     description of its own); over NFS, Linux makes flock a lock the server holds. A no-op without fcntl."""
@@ -197,4 +197,6 @@ class HeadFile:
             os.close(self._fd)
         self._fd = None
 
-    __del__ = close
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):   # at interpreter exit `os` may be gone already
+            self.close()
