@@ -17,6 +17,8 @@ import threading
 
 import pytest
 
+from aios_workbench.demo.prepare import promote_demo_job
+from aios_workbench.demo.story import SWITCH_SUPPLIERS_APP
 from tests.conftest import AIOS, aios_serve, copy_demo_workspace, run_aios
 
 SERVICE_TOKEN = "cli-remote-service-token-4242"
@@ -44,6 +46,8 @@ def served(demo_workspace, tmp_path_factory):
         tokens[user] = json.loads(done.stdout)["token"]
     elsewhere = folder / "home"
     elsewhere.mkdir()
+    promoted = promote_demo_job(ws, progress=False, job=SWITCH_SUPPLIERS_APP)   # alice's job, for the job commands
+    assert promoted["status"] == "active", promoted
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(aios_serve(ws.root, token=SERVICE_TOKEN, log=folder / "service.log"))
         yield ws, url, tokens, elsewhere
@@ -200,3 +204,84 @@ def test_policy_check_warns_about_a_description_of_an_unknown_column_and_passes(
     assert "contact_mail" not in human.stderr   # said once, not also as a log line
     report = json.loads(as_json.stdout)
     assert report["valid"] is True and len(report["warnings"]) == 1 and "'contact_mail'" in report["warnings"][0]
+
+
+# -- jobs, runs and alerts through the service ------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [("jobs", "ls"), ("jobs", "show", "switch_suppliers"), ("runs", "ls"),
+                                  ("jobs", "history", "switch_suppliers"), ("alerts", "ls")],
+                         ids=["jobs-ls", "jobs-show", "runs-ls", "history", "alerts-ls"])
+def test_job_commands_with_url_print_what_in_process_prints_for_the_tokens_user(served, args):
+    ws, url, tokens, elsewhere = served
+
+    for fmt in (["--json"], []):
+        remote = aios(*args, *fmt, "--url", url, "--token", tokens["bob"], cwd=elsewhere)
+        local = in_process(ws, *args, *fmt, user="bob")
+
+        assert remote.returncode == 0 and local.returncode == 0, remote.stderr + local.stderr
+        if fmt:
+            assert json.loads(remote.stdout) == json.loads(local.stdout)
+        else:
+            assert remote.stdout == local.stdout
+
+
+def test_alice_runs_her_job_from_a_terminal_with_typed_parameters_and_bob_may_not_touch_it(served):
+    """`aios jobs run -p` through the service types the values by the notebook's parameters cell, as in
+    process; the run is hers (requested_by), and bob, who neither created the job nor runs as it, is refused
+    cancelling, pausing or deleting it, each with a clear message and no traceback."""
+    ws, url, tokens, elsewhere = served
+    as_alice = ("--url", url, "--token", tokens["alice"])
+
+    queued = aios("jobs", "run", "switch_suppliers", "-p", "months=6", "-p", "share=25", "-p", "draft_outreach=no",
+                  "--json", *as_alice, cwd=elsewhere)
+    assert queued.returncode == 0, queued.stderr
+    run = json.loads(queued.stdout)
+    assert {k: run["parameters"][k] for k in ("months", "share", "draft_outreach")} == {
+        "months": 6, "share": 25.0, "draft_outreach": False}
+    assert (run["status"], run["requested_by"], run["trigger"]) == ("queued", "alice", "manual")
+
+    shown = aios("runs", "show", str(run["id"]), *as_alice, cwd=elsewhere)
+    assert shown.returncode == 0 and f"run {run['id']} of job switch_suppliers" in shown.stdout, shown.stderr
+    log = json.loads(aios("runs", "log", str(run["id"]), "--json", *as_alice, cwd=elsewhere).stdout)
+    assert log == {"id": run["id"], "status": "queued", "lines": []}
+    no_output = aios("runs", "open", str(run["id"]), *as_alice, cwd=elsewhere)
+    assert no_output.returncode != 0 and "is not written yet" in no_output.stderr, no_output.stderr
+    assert not list(elsewhere.glob("run-*"))   # nothing half-written
+
+    for command in (("jobs", "cancel", str(run["id"])), ("jobs", "pause", "switch_suppliers"),
+                    ("jobs", "delete", "switch_suppliers", "--yes")):
+        refused = aios(*command, "--url", url, "--token", tokens["bob"], cwd=elsewhere)
+        assert refused.returncode != 0 and "bob may not" in refused.stderr, refused.stdout + refused.stderr
+        assert "Traceback" not in refused.stderr
+
+    cancelled = aios("jobs", "cancel", str(run["id"]), "--json", *as_alice, cwd=elsewhere)
+    assert json.loads(cancelled.stdout)["status"] == "cancelled", cancelled.stderr
+    paused = aios("jobs", "pause", "switch_suppliers", *as_alice, cwd=elsewhere)
+    resumed = aios("jobs", "resume", "switch_suppliers", *as_alice, cwd=elsewhere)
+    assert "job switch_suppliers paused" in paused.stdout and "job switch_suppliers resumed" in resumed.stdout
+    trail = in_process(ws, "audit", "tail", "--action", "job_cancel", "--json", user="alice")
+    assert [(r["user"], r["surface"], r["allowed"]) for r in json.loads(trail.stdout)][:1] == [
+        ("alice", "api", True)], trail.stdout + trail.stderr   # audited as hers, through the service
+
+
+def test_a_bad_parameter_through_the_service_names_it_and_queues_nothing(served):
+    ws, url, tokens, elsewhere = served
+    before = json.loads(in_process(ws, "runs", "ls", "--json", user="alice").stdout)["runs"]
+
+    done = aios("jobs", "run", "switch_suppliers", "-p", "months=soon", "--url", url, "--token", tokens["alice"],
+                cwd=elsewhere)
+
+    assert done.returncode != 0 and "months" in done.stderr and "int" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads(in_process(ws, "runs", "ls", "--json", user="alice").stdout)["runs"] == before
+
+
+def test_following_a_log_prints_each_line_once_across_polls():
+    from aios_workbench.surfaces.cli.job_fronts import new_lines
+
+    assert new_lines([], ["a", "b"]) == ["a", "b"]
+    assert new_lines(["a", "b"], ["a", "b", "c"]) == ["c"]
+    assert new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]   # the window moved on
+    assert new_lines(["x", "x"], ["x", "x", "x"]) == ["x"]                     # repeated lines still count
+    assert new_lines(["a", "b"], ["a", "b"]) == []
+    assert new_lines(["a", "b"], ["q", "r"]) == ["q", "r"]                     # more than a window arrived

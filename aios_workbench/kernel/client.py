@@ -43,7 +43,7 @@ class ServiceClient:
 
     def _open(self, endpoint: str, payload: dict | None = None, *, body=None, length: int | None = None,
               content_type: str = "application/json", timeout: float | None = None,
-              answer_key: str | None = None, unreachable_fix: str = UNREACHABLE_FIX):
+              answer_key: str | None = None, unreachable_fix: str = UNREACHABLE_FIX, method: str | None = None):
         """An open response for GET (no payload) or POST (a JSON `payload`, or a raw `body` of
         `content_type`: bytes, or an iterable of byte chunks `length` bytes long in all, sent as they
         come); errors become WorkbenchErrors, except an error answer whose JSON object holds
@@ -52,8 +52,8 @@ class ServiceClient:
         headers = {"Content-Type": content_type} if data is not None else {}
         if length is not None:
             headers["Content-Length"] = str(length)
-        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data,
-                                         method="POST" if data is not None else "GET", headers=headers)
+        request = urllib.request.Request(f"{self.url}/aios/api/{endpoint}", data=data, headers=headers,
+                                         method=method or ("POST" if data is not None else "GET"))
         if self.token:
             request.add_header("Authorization", f"token {self.token}")
         for name, value in self.headers.items():
@@ -91,6 +91,10 @@ class ServiceClient:
             raise ConnectorError(f"{self.url} answered {endpoint} with something other than JSON",
                                  fix="check the URL points at a workbench service (`aios serve`), not a proxy page",
                                  input=self.url) from None
+
+    def delete(self, endpoint: str) -> dict:
+        with self._open(endpoint, method="DELETE") as response:
+            return self._json(response, endpoint)
 
     def fetch(self, endpoint: str):
         """GET a non-JSON answer: (content type, body, headers); headers are looked up case-insensitively."""

@@ -151,6 +151,9 @@ class JobNameRequest(Body):
 class RunJobRequest(JobNameRequest):
     parameters: dict[str, JsonValue] | None = Field(
         None, description="Overrides checked against the version's parameter schema.")
+    parameters_as_text: bool = Field(
+        False, description="The overrides are text typed on a command line (`aios jobs run -p n=5`): each is "
+                           "converted by its parameter's declared type, as the local CLI does.")
 
 
 class HistoryQuery(Query):

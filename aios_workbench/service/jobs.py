@@ -237,8 +237,12 @@ class JobsManager:
         return {"id": run_id, "status": run["status"], "progress": run["progress"], "lines": lines}
 
     def output(self, user: str, run_id: int, fmt: str) -> bytes:
-        """A run's executed notebook (`ipynb`) or its HTML rendering (`html`), for callers who may read it;
-        only a file the run recorded under the jobs' state folder is ever served."""
+        """A run's executed notebook (`ipynb`) or its HTML rendering (`html`), for callers who may read it."""
+        return self.output_path(user, run_id, fmt).read_bytes()
+
+    def output_path(self, user: str, run_id: int, fmt: str) -> Path:
+        """Where a run's output (`ipynb` or `html`) is, for callers who may read it (the local CLI prints it);
+        only a file the run recorded under the jobs' state folder is ever given."""
         if fmt not in OUTPUT_FORMATS:
             raise UsageError(f"format must be html or ipynb, got {fmt!r}", fix="pass ?format=html or ?format=ipynb",
                              input=fmt)
@@ -248,7 +252,7 @@ class JobsManager:
             why = "was pruned by the job's retention" if run["status"] in FINAL_STATUSES else "is not written yet"
             raise NotFound(f"the {fmt} output of run {run_id} {why}", input=str(run_id),
                            fix="see `aios runs show RUN_ID` for the run's status and paths")
-        return path.read_bytes()
+        return path
 
     # -- promotion -----------------------------------------------------------------------------------
     def notebook_parameters(self, path: str, content: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def _writable_out(out: Path) -> None:
                      fix=f"create it first (mkdir -p {folder}), or pick --out in an existing folder", input=str(out))
 
 
-def _write_atomically(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
     """Write through a temporary sibling so a failure never leaves half a file."""
     path = path.expanduser().resolve()
     try:
@@ -152,7 +152,7 @@ def sql(ctx, query, as_user, fmt, out, max_rows, as_json, url, token):
     elif fmt == "json":
         _emit_text(frame.write_json(), out)
     else:
-        _write_atomically(out, lambda tmp: frame.write_parquet(tmp))
+        write_atomically(out, lambda tmp: frame.write_parquet(tmp))
     if truncated:
         click.echo(f"note: result cut at {frame.height:,} rows (query.max_rows / --max-rows)", err=True)
     if out:
@@ -163,7 +163,7 @@ def _emit_text(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text)
     else:
-        _write_atomically(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_atomically(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 @click.group()

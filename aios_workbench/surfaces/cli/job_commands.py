@@ -1,8 +1,10 @@
 """`aios jobs|runs|alerts|scheduler ...`: promoted jobs, their runs, the alert feed, the scheduler service.
 
-The job commands run in-process on the local workspace as `$AIOS_USER` or the OS account, under the
-same rule as the REST API (a job's creator, its identity or an auditor may control it): a convenience
-for one person, NOT a security boundary (whoever runs them can edit the workspace's files).
+The job, run and alert commands run in-process on the local workspace as `$AIOS_USER` or the OS account,
+under the same rule as the REST API (a job's creator, its identity or an auditor may control it): a
+convenience for one person, NOT a security boundary (whoever runs them can edit the workspace's files).
+With `--url` (in a team deployment's terminals: `$AIOS_SERVICE_URL`) they go through the running service
+as the token's user (`job_fronts.py`).
 `aios scheduler` needs no Jupyter server: it is the service that runs the jobs.
 """
 
@@ -14,10 +16,13 @@ from pathlib import Path
 
 import click
 
-from aios_workbench.core.errors import NotFound, UsageError
-from aios_workbench.surfaces.cli.data_commands import JSON, local_user
+from aios_workbench.core.errors import UsageError
+from aios_workbench.surfaces.cli.data_commands import JSON, TOKEN, URL, write_atomically
+from aios_workbench.surfaces.cli.job_fronts import jobs_front, new_lines
 from aios_workbench.surfaces.cli.output import emit
-from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions, local_workbench
+from aios_workbench.surfaces.cli.promote_commands import jobs_approve, jobs_rollback, jobs_versions
+
+FOLLOW_WINDOW = 1_000   # lines a log is polled for while following it
 
 
 def _short(moment: str | None) -> str:
@@ -88,22 +93,26 @@ def jobs():
 
 @jobs.command("ls")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def ls(ctx, as_json):
+def ls(ctx, as_json, url, token):
     """List jobs with their schedule in words, next run, paused flag and last run's status."""
-    with local_workbench(ctx) as service:
-        rows = service.jobs.list(local_user())
+    with jobs_front(ctx, url, token) as front:
+        rows = front.jobs()
     emit(rows, as_json=as_json, human=_job_lines)
 
 
 @jobs.command("show")
 @click.argument("name")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def show(ctx, name, as_json):
+def show(ctx, name, as_json, url, token):
     """Show job NAME: spec, next five occurrences and latest runs."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.show(local_user(), name)
+    with jobs_front(ctx, url, token) as front:
+        data = front.show(name)
 
     def human(d):
         from aios_workbench.service.jobs import moment_words  # lazy: the service's engines, once a job is shown
@@ -142,23 +151,24 @@ def _parse_parameters(pairs) -> dict:
 @click.option("--wait", is_flag=True,
               help="Follow the run (a progress bar of cells) until it ends; exit 1 if it fails.")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def run(ctx, name, pairs, wait, as_json):
+def run(ctx, name, pairs, wait, as_json, url, token):
     """Queue a run of job NAME now, with its default parameters and any -p overrides."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.run_now(local_user(), name, surface="cli", parameters=_parse_parameters(pairs),
-                                    from_text=True)
+    with jobs_front(ctx, url, token) as front:
+        data = front.run_now(name, _parse_parameters(pairs))
         if not wait:
             emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} of job {d['job']} "
                                                            "(`aios runs show ID`; `aios scheduler` runs it)"])
             return
-        final = _follow(service, data["id"], show_bar=not as_json)
+        final = _follow(front, data["id"], show_bar=not as_json)
     emit(final, as_json=as_json, human=_run_lines)
     if final["status"] != "succeeded":
         ctx.exit(1)
 
 
-def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -> dict:
+def _follow(front, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -> dict:
     """Wait for a run (and its retries) to end, drawing `cell n of m` with tqdm; the last attempt."""
     from tqdm import tqdm
 
@@ -167,7 +177,7 @@ def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
     began, hinted, bar = time.monotonic(), False, None
     try:
         while True:
-            data = service.jobs.run(local_user(), run_id)
+            data = front.run(run_id)
             if show_bar:
                 if bar is None:
                     bar = tqdm(total=None, desc=f"run {run_id}", unit="cell", file=sys.stderr, leave=True)
@@ -187,7 +197,7 @@ def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
                 else:
                     click.echo(hint, err=True)
             if data["status"] in FINAL_STATUSES:
-                retry = service.jobs.retry_of(data) if data["status"] in ("failed", "timed_out") else None
+                retry = front.retry_of(data) if data["status"] in ("failed", "timed_out") else None
                 if retry is None:
                     return data
                 if bar is not None:
@@ -204,11 +214,13 @@ def _follow(service, run_id: int, *, show_bar: bool, hint_after: float = 10.0) -
 @jobs.command("cancel")
 @click.argument("run_id", type=int)
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def cancel(ctx, run_id, as_json):
+def cancel(ctx, run_id, as_json, url, token):
     """Cancel run RUN_ID: a queued run at once; a running one is stopped by its scheduler."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.cancel(local_user(), run_id, surface="cli")
+    with jobs_front(ctx, url, token) as front:
+        data = front.cancel(run_id)
     emit(data, as_json=as_json, human=lambda d: [
         f"run {d['id']} cancelled" if d["status"] == "cancelled" else f"run {d['id']}: cancel requested"])
 
@@ -216,22 +228,26 @@ def cancel(ctx, run_id, as_json):
 @jobs.command("pause")
 @click.argument("name")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def pause(ctx, name, as_json):
+def pause(ctx, name, as_json, url, token):
     """Pause job NAME: no new scheduled or triggered runs until `aios jobs resume`."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.pause(local_user(), name, surface="cli")
+    with jobs_front(ctx, url, token) as front:
+        data = front.pause(name)
     emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} paused"])
 
 
 @jobs.command("resume")
 @click.argument("name")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def resume(ctx, name, as_json):
+def resume(ctx, name, as_json, url, token):
     """Resume job NAME; occurrences missed while paused follow its catch-up policy."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.resume(local_user(), name, surface="cli")
+    with jobs_front(ctx, url, token) as front:
+        data = front.resume(name)
     emit(data, as_json=as_json, human=lambda d: [f"job {d['name']} resumed; next run {_short(d['next_run'])} UTC"])
 
 
@@ -239,15 +255,17 @@ def resume(ctx, name, as_json):
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def delete(ctx, name, yes, as_json):
+def delete(ctx, name, yes, as_json, url, token):
     """Delete job NAME with all its runs and their outputs (its promoted versions stay)."""
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(f"deleting job {name!r} needs confirmation", fix="add --yes", input=name)
         click.confirm(f"Delete job {name!r}, its runs and their outputs?", abort=True)
-    with local_workbench(ctx) as service:
-        data = service.jobs.delete(local_user(), name, surface="cli")
+    with jobs_front(ctx, url, token) as front:
+        data = front.delete(name)
     emit(data, as_json=as_json, human=lambda d: [
         f"deleted job {d['job']} and {d['runs_deleted']} runs ({d['cancelled']} were queued or running)"])
 
@@ -257,11 +275,13 @@ def delete(ctx, name, yes, as_json):
 @click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
 @click.option("--before-id", type=click.IntRange(1), help="Show runs older than this id (the next page).")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def history(ctx, name, limit, before_id, as_json):
+def history(ctx, name, limit, before_id, as_json, url, token):
     """Runs of job NAME, newest first."""
-    with local_workbench(ctx) as service:
-        rows = service.jobs.run_history(name, limit=limit, before_id=before_id)
+    with jobs_front(ctx, url, token) as front:
+        rows = front.history(name, limit=limit, before_id=before_id)
     emit(rows, as_json=as_json, human=_history_lines)
 
 
@@ -278,11 +298,13 @@ def runs_group():
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--before-id", type=click.IntRange(1), help="Page further back: the last run id shown.")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def runs_ls(ctx, job, status, limit, before_id, as_json):
+def runs_ls(ctx, job, status, limit, before_id, as_json, url, token):
     """List the runs of every job (or --job's), newest first, with each one's verdict."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.all_runs(local_user(), job=job, status=status, limit=limit, before_id=before_id)
+    with jobs_front(ctx, url, token) as front:
+        data = front.all_runs(job=job, status=status, limit=limit, before_id=before_id)
 
     def human(d):
         if not d["runs"]:
@@ -300,75 +322,84 @@ def runs_ls(ctx, job, status, limit, before_id, as_json):
 @runs_group.command("show")
 @click.argument("run_id", type=int)
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def run_show(ctx, run_id, as_json):
+def run_show(ctx, run_id, as_json, url, token):
     """Show run RUN_ID: status, progress, timings, parameters, failing cell, output paths."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.run(local_user(), run_id)
+    with jobs_front(ctx, url, token) as front:
+        data = front.run(run_id)
     emit(data, as_json=as_json, human=_run_lines)
 
 
 @runs_group.command("log")
 @click.argument("run_id", type=int)
-@click.option("--tail", type=click.IntRange(1), default=200, show_default=True, help="Lines to show first.")
+@click.option("--tail", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Lines to show first.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def run_log(ctx, run_id, tail, follow, as_json):
+def run_log(ctx, run_id, tail, follow, as_json, url, token):
     """Print the log of run RUN_ID (live while it runs with --follow)."""
-    # lazy: the jobs engine (SQLAlchemy, notebooks) loads only when a command runs
-    from aios_workbench.service.jobs import FINAL_STATUSES, read_tail
-    with local_workbench(ctx) as service:
-        data, path = service.jobs.log_file(local_user(), run_id)
-        lines = read_tail(path, tail) if path.is_file() else []
+    from aios_workbench.service.jobs import FINAL_STATUSES  # lazy: the service's engines load only when a command runs
+
+    with jobs_front(ctx, url, token) as front:
+        data = front.log(run_id, tail=tail)
         if as_json:
-            emit({"id": run_id, "status": data["status"], "lines": lines}, as_json=True, human=None)
+            emit({"id": run_id, "status": data["status"], "lines": data["lines"]}, as_json=True, human=None)
             return
-        for line in lines:
-            click.echo(line)
         if not follow:
+            for line in data["lines"]:
+                click.echo(line)
             return
-        offset = path.stat().st_size if path.is_file() else 0
+        # Following, a line is printed once a later one shows it ended (the last line may still be growing),
+        # or when the run ends; a poll's window overlaps the lines printed so far (`new_lines`).
+        printed: list[str] = []
         while True:
-            status = service.jobs.run(local_user(), run_id)["status"]
-            if path.is_file():
-                with path.open("rb") as handle:
-                    handle.seek(offset)
-                    chunk = handle.read()
-                offset += len(chunk)
-                if chunk:
-                    click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
-            if status in FINAL_STATUSES:
-                click.echo(f"-- run {run_id} {status}", err=True)
+            ended = data["status"] in FINAL_STATUSES
+            complete = data["lines"] if ended else data["lines"][:-1]
+            fresh = new_lines(printed, complete)
+            for line in fresh:
+                click.echo(line)
+            printed = (printed + fresh)[-FOLLOW_WINDOW:]
+            if ended:
+                click.echo(f"-- run {run_id} {data['status']}", err=True)
                 return
             time.sleep(0.5)
+            data = front.log(run_id, tail=FOLLOW_WINDOW)
 
 
 @runs_group.command("open")
 @click.argument("run_id", type=int)
 @click.option("--html", "as_html", is_flag=True, help="The HTML rendering instead of the notebook.")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def run_open(ctx, run_id, as_html, as_json):
-    """Print the path of run RUN_ID's output notebook (or its HTML with --html)."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.readable_run(local_user(), run_id, "outputs")
-    path = data["html_path" if as_html else "output_path"]
-    if not path or not Path(path).is_file():
-        why = f"it is {data['status']}" if data["status"] in ("queued", "running") else "pruned or never written"
-        raise NotFound(f"run {run_id} has no {'HTML' if as_html else 'notebook'} output ({why})",
-                       fix="see `aios runs show RUN_ID`", input=str(run_id))
-    emit({"id": run_id, "path": path}, as_json=as_json, human=lambda d: [d["path"]])
+def run_open(ctx, run_id, as_html, as_json, url, token):
+    """Print the path of run RUN_ID's output notebook (or its HTML with --html); through a service (--url),
+    download it to run-RUN_ID.ipynb (.html) in this folder first."""
+    fmt = "html" if as_html else "ipynb"
+    with jobs_front(ctx, url, token) as front:
+        output = front.output(run_id, fmt)
+    if isinstance(output, bytes):   # downloaded from the service
+        target = Path(f"run-{run_id}.{fmt}").resolve()
+        write_atomically(target, lambda tmp: Path(tmp).write_bytes(output))
+        output = str(target)
+    emit({"id": run_id, "path": output}, as_json=as_json, human=lambda d: [d["path"]])
 
 
 @runs_group.command("rerun")
 @click.argument("run_id", type=int)
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def run_rerun(ctx, run_id, as_json):
+def run_rerun(ctx, run_id, as_json, url, token):
     """Queue run RUN_ID's job version again with the same parameters."""
-    with local_workbench(ctx) as service:
-        data = service.jobs.rerun(local_user(), run_id, surface="cli")
+    with jobs_front(ctx, url, token) as front:
+        data = front.rerun(run_id)
     emit(data, as_json=as_json, human=lambda d: [f"queued run {d['id']} (re-run of {run_id})"])
 
 
@@ -383,14 +414,14 @@ def alerts():
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--before-id", type=click.IntRange(1), help="Show alerts older than this id (the next page).")
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def alerts_ls(ctx, state, limit, before_id, as_json):
+def alerts_ls(ctx, state, limit, before_id, as_json, url, token):
     """List alerts, newest first, with the open and acknowledged counts; under each, its cause in words (the
     failed run, the checks it failed, the monitor's result) and further evidence."""
-    with local_workbench(ctx) as service:
-        user = local_user()
-        data = {"alerts": service.alerts.list(user, state=state, limit=limit, before_id=before_id),
-                "counts": service.alerts.counts(user)}
+    with jobs_front(ctx, url, token) as front:
+        data = front.alerts(state=state, limit=limit, before_id=before_id)
 
     def human(d):
         yield f"{d['counts']['open']} open, {d['counts']['acknowledged']} acknowledged"
@@ -398,6 +429,8 @@ def alerts_ls(ctx, state, limit, before_id, as_json):
             repeat = f" x{a['count']}" if a["count"] > 1 else ""
             yield f"{a['id']:>5} {a['state']:<12} {a['severity']:<8} {_short(a['last_at'])}  {a['title']}{repeat}"
             yield from _cause_lines(a)
+        if d["next_before_id"]:
+            yield f"(more: --before-id {d['next_before_id']})"
 
     emit(data, as_json=as_json, human=human)
 
@@ -416,11 +449,13 @@ def _cause_lines(alert: dict) -> list[str]:
 @alerts.command("ack")
 @click.argument("alert_id", type=int)
 @JSON
+@URL
+@TOKEN
 @click.pass_context
-def alerts_ack(ctx, alert_id, as_json):
-    """Acknowledge alert ALERT_ID as $AIOS_USER."""
-    with local_workbench(ctx) as service:
-        data = service.alerts.acknowledge(local_user(), alert_id, surface="cli")
+def alerts_ack(ctx, alert_id, as_json, url, token):
+    """Acknowledge alert ALERT_ID as $AIOS_USER (through a service: as the token's user)."""
+    with jobs_front(ctx, url, token) as front:
+        data = front.acknowledge(alert_id)
     emit(data, as_json=as_json, human=lambda d: [
         f"alert {d['id']} {d['state']} ({d['title']})" if d.get("acknowledgement") == "acknowledged"
         else d["message"]])

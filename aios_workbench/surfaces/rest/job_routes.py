@@ -121,7 +121,7 @@ class RunJobRoute(RouteMixin):
         body = _body(self)
         parameters = body.get("parameters")   # a JSON object or absent: RunJobRequest
         run = await asyncio.to_thread(self.service.jobs.run_now, self.user_name, _name(self, body), surface="api",
-                                      parameters=parameters)
+                                      parameters=parameters, from_text=bool(body.get("parameters_as_text")))
         self.write_json(_relative(self.service.workspace, run))
 
 

@@ -3264,6 +3264,11 @@ export interface components {
             parameters?: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
+            /**
+             * @description The overrides are text typed on a command line (`aios jobs run -p n=5`): each is converted by its parameter's declared type, as the local CLI does.
+             * @default false
+             */
+            parameters_as_text?: boolean;
         };
         /** RunLog */
         RunLog: {
