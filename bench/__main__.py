@@ -11,9 +11,9 @@ from bench import harness, report
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run each benchmark side by side with its baseline (interleaved, in one process run) "
-                    "and report medians, p90 and the ratio candidate/baseline. A full run rewrites the "
-                    "generated section of docs/benchmarks.md.",
+        description="Run each benchmark side by side with its baseline (interleaved, in one process run; "
+                    "each benchmark in a fresh process of its own) and report medians, p90 and the ratio "
+                    "candidate/baseline. A full run rewrites the generated section of docs/benchmarks.md.",
     )
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this benchmark (repeatable); the docs are then left untouched")
@@ -22,6 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every benchmark in this process (default: each of several in a fresh one)")
     args = parser.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     selected = harness.select(args.only)
     failed: list[str] = []
-    results = harness.run(selected, args.repeat, progress=lambda msg: print(msg, file=sys.stderr), failed=failed)
+    results = harness.run(selected, args.repeat, progress=lambda msg: print(msg, file=sys.stderr), failed=failed,
+                          isolated=len(selected) > 1 and not args.in_process)
     print(report.as_json(results) if args.json else report.table(results) + "\n\n" + report.notes(results))
     if failed:
         print(f"{len(failed)} benchmark(s) failed ({', '.join(failed)}): docs/benchmarks.md left as is",

@@ -13,9 +13,12 @@ is reported next to the figures (`notes`) for a human to read.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,15 +165,19 @@ def select(only: list[str] | None) -> list[Benchmark]:
 
 
 def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print,
-        failed: list[str] | None = None) -> list[Comparison]:
+        failed: list[str] | None = None, isolated: bool = False) -> list[Comparison]:
     """Each benchmark's comparison. One that raises is reported through `progress` and named in `failed`
-    (when given; else it raises), and the others still run: an hour-long run is not lost to one of them."""
+    (when given; else it raises), and the others still run: an hour-long run is not lost to one of them.
+
+    `isolated`: each benchmark in a fresh Python process (`python -m bench --only NAME --json`), so none
+    inherits the threads, heap and caches earlier ones left in this process (a full run's late benchmarks
+    measured up to 20 points worse than the same benchmark alone)."""
     results = []
     for bench in selected:
         n = repeat or bench.repeat
         progress(f"running {bench.name!r} vs {bench.baseline!r} ({n} samples each) ...")
         try:
-            comparison = bench.run(n)
+            comparison = in_child(bench, repeat) if isolated else bench.run(n)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:   # also pytest's Skipped (a helper's "not installed here" is a BaseException)
@@ -183,6 +190,19 @@ def run(selected: list[Benchmark], repeat: int | None = None, *, progress=print,
             raise ValueError(f"benchmark {bench.name!r} returned a Comparison named {comparison.name!r}")
         results.append(comparison)
     return results
+
+
+def in_child(bench: Benchmark, repeat: int | None) -> Comparison:
+    """`bench` run by `python -m bench --only NAME --json` in a new process (its progress on our stderr)."""
+    command = [sys.executable, *(f"-W{option}" for option in sys.warnoptions), "-m", "bench", "--only", bench.name,
+               "--json", "--no-docs", *(["--repeat", str(repeat)] if repeat else [])]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"its process exited with {done.returncode} (its output is above)")
+    answer = done.stdout[done.stdout.rfind('{\n  "date"'):]   # after anything a benchmark's tools printed
+    (result,) = json.loads(answer)["results"]
+    return Comparison(result["name"], result["baseline"], result["candidate_samples"], result["baseline_samples"],
+                      result["notes"])
 
 
 def cached_workspace(data: Path, name: str, *, policy: str, populate: Callable[[Path], None]) -> Path:
