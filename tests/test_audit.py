@@ -264,6 +264,74 @@ def test_the_head_file_never_moves_back(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_when_even_the_error_cannot_be_described_no_caller_thinks_its_record_written(audit_log, monkeypatch):
+    """An append whose failure raises again while it is being reported still fails every caller of the batch:
+    none gets back a record id that was never stored."""
+    import aios_workbench.audit.log as audit_module
+    from aios_workbench.core.errors import StoreError
+
+    class BrokenInsert:
+        def execute(self, *args):
+            raise audit_log.store.engine.dialect.loaded_dbapi.OperationalError("")
+        executemany = execute
+
+    def unreportable(*args):
+        raise RuntimeError("the error could not be described")
+
+    statements = audit_log._append_statements
+    monkeypatch.setattr(statements, "insert_record", BrokenInsert())
+    monkeypatch.setattr(statements, "pg_insert_record", BrokenInsert(), raising=False)
+    monkeypatch.setattr(audit_module, "_store_error", unreportable)
+    with pytest.raises((StoreError, RuntimeError)):
+        audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    monkeypatch.undo()
+
+    assert audit_log.count() == 0
+    assert audit_log.append(user="ann", surface="cli", action="query", allowed=True)["id"] == 1
+
+
+def test_a_connection_lost_during_an_append_reports_the_first_error_not_the_rollbacks(audit_log, monkeypatch):
+    from aios_workbench.core.errors import StoreError
+
+    dbapi = audit_log.store.engine.dialect.loaded_dbapi
+
+    class LostInsert:
+        def execute(self, *args):
+            raise dbapi.OperationalError("terminating connection due to administrator command")
+        executemany = execute
+
+    engine = audit_log.store.engine
+    pooled = engine.raw_connection
+
+    class Lost:   # the pool's connection, whose rollback fails as on a dead connection
+        def __init__(self):
+            self.connection = pooled()
+            self.invalidated = False
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+        def rollback(self):
+            raise dbapi.OperationalError("the connection is lost")
+
+        def invalidate(self):
+            self.invalidated = True
+            self.connection.invalidate()
+
+    handed: list[Lost] = []
+    statements = audit_log._append_statements
+    monkeypatch.setattr(statements, "insert_record", LostInsert())
+    monkeypatch.setattr(statements, "pg_insert_record", LostInsert(), raising=False)
+    monkeypatch.setattr(engine, "raw_connection", lambda: handed.append(Lost()) or handed[-1])
+    with pytest.raises(StoreError, match="terminating connection due to administrator command"):
+        audit_log.append(user="ann", surface="cli", action="query", allowed=True)
+    monkeypatch.undo()
+    assert [lost.invalidated for lost in handed] == [True]   # dropped from the pool, not handed out again
+
+    assert audit_log.append(user="ann", surface="cli", action="query", allowed=True)["id"] == 1
+    assert audit_log.verify().ok
+
+
 def test_an_appender_follows_its_head_file_when_it_is_replaced_or_deleted(audit_log):
     """The appender keeps the head file open between appends: a file restored from a backup (a new inode)
     or deleted must still receive the next anchor, not an orphaned descriptor."""

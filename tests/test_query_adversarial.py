@@ -198,6 +198,9 @@ FUNCTIONS = [
     "SELECT current_database()",
     "SELECT my_macro(1)",
     "SELECT json_serialize_sql('SELECT 1')",
+    "SELECT current_query() AS q FROM hr.main.people LIMIT 1",   # the rewritten text: mask key ids, filters
+    "SELECT enum_code('x'::ENUM('x'))",
+    "SELECT enum_range_boundary(NULL::ENUM('x'), NULL::ENUM('x'))",
     "SELECT * FROM hr.main.people WHERE id = $1",
     "SELECT * FROM hr.main.people WHERE id = ?",
 ]

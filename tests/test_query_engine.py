@@ -150,6 +150,23 @@ def test_only_cursors_of_queries_that_ran_to_their_end_are_reused(service):
     assert table.column("n")[0].as_py() > 0 and len(engine._idle) == 1
 
 
+def test_a_pivots_cursor_is_not_reused_so_its_values_do_not_stay_behind(service):
+    """A PIVOT without an IN list leaves a temporary ENUM of every value it saw on its cursor (DuckDB never
+    drops it): that cursor is closed, and the cursors that serve later queries hold no such type."""
+    queries, engine = service.queries, service.queries.engine
+    while engine._idle:
+        engine._idle.pop().close()
+
+    pivoted = queries.run("SELECT * FROM (PIVOT hr.main.events ON kind USING count(*))", user="ana",
+                          surface="test").to_arrow()
+    assert pivoted.num_rows >= 1 and engine._idle == []   # closed, not kept
+
+    queries.run("SELECT 1 AS n FROM hr.main.events LIMIT 1", user="ana", surface="test").to_arrow()
+    (kept,) = engine._idle
+    leftovers = kept.execute("SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '__pivot_enum%'").fetchone()
+    assert leftovers == (0,)
+
+
 def test_engine_is_locked_against_configuration_changes(service):
     con = service.queries.engine.con
     import duckdb

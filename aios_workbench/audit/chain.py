@@ -145,6 +145,10 @@ def advance_head(path: Path, anchor: HeadAnchor) -> None:
         head.close()
 
 
+def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+
+
 class HeadFile:
     """The head anchor file as one appender moves it: kept open between appends (opening, locking and closing
     it was ~0.1 ms of every query's answer), reopened in a child process or when the file was replaced.
@@ -163,13 +167,18 @@ class HeadFile:
     def _open(self) -> int:
         if self._fd is not None and self._pid == os.getpid():
             try:
-                now, held = os.stat(self.path), os.fstat(self._fd)
-                if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                if _same_file(os.fstat(self._fd), os.stat(self.path)):
                     return self._fd
             except FileNotFoundError:
                 pass   # deleted: a new file is started below
             self.close()
-        self._fd = None   # in a child process the parent's descriptor shares its lock: never use it
+        elif self._fd is not None:   # a child process: the parent's descriptor shares its lock, never use it
+            with contextlib.suppress(OSError):
+                # closed only while it is still that file (the child may have reused the number); the lock
+                # stays the parent's, whose own descriptor still holds the file
+                if _same_file(os.fstat(self._fd), os.stat(self.path)):
+                    os.close(self._fd)
+        self._fd = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         return self._fd
@@ -177,8 +186,9 @@ class HeadFile:
     def advance(self, anchor: HeadAnchor) -> None:
         fd = self._open()
         with _flocked(fd):
+            size = os.fstat(fd).st_size
             try:
-                current = _parse_head(os.pread(fd, HEAD_WIDTH * 2, 0), self.path)
+                current = _parse_head(os.pread(fd, size, 0), self.path)
             except ConfigError as exc:
                 # Appends must not stop; the broken anchor is replaced, and said so loudly.
                 log.warning("replacing a broken audit head file: %s", exc.message)
@@ -189,7 +199,7 @@ class HeadFile:
             # no fsync: after a crash the anchor may lag the database by a few records, which verify accepts
             # (it only flags records missing below the anchor); an fsync per query cost ~1-2 ms of every query
             os.pwrite(fd, line, 0)
-            if os.fstat(fd).st_size > len(line):   # an earlier, longer content (a replaced broken anchor)
+            if size > len(line):   # an earlier, longer content (a replaced broken anchor)
                 os.ftruncate(fd, len(line))
 
     def close(self) -> None:

@@ -79,13 +79,17 @@ _PG_INSERT_RECORD = text(
 ).bindparams(*_RECORD_VALUES.values())
 
 
+def _is_store_error(exc: BaseException, store) -> bool:
+    """Whether `exc` is the metadata store's (SQLAlchemy's, or its driver's own on the append's path)."""
+    return isinstance(exc, (SQLAlchemyError, *driver_errors(store.engine)))
+
+
 class _AppendStatements:
     """The append's statements, compiled for one store's dialect (`store.driver`: an append is on the path of
     every query's answer)."""
 
     def __init__(self, engine):
         self.postgres = engine.dialect.name == "postgresql"
-        self.errors = driver_errors(engine)
         self.last_record = DriverStatement(_LAST_RECORD, engine)
         self.insert_record = DriverStatement(_INSERT_RECORD, engine)
         if self.postgres:
@@ -105,7 +109,7 @@ def acting_via(who: str | None):
 
 
 def _store_error(action: str, store, exc: BaseException) -> StoreError:
-    message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    message = next(iter(str(getattr(exc, "orig", None) or exc).splitlines()), type(exc).__name__)
     return StoreError(f"cannot {action} the audit log in {store.display_url}: {redact(message)}",
                       fix="check that the metadata store is reachable and migrated (`aios status`)",
                       input=store.display_url)
@@ -242,8 +246,9 @@ class AuditLog:
     def _commit(self, batch: list[_Queued]) -> None:
         """Number, chain and insert `batch` in one transaction under the table's write lock; then move the head
         anchor once. Each entry is marked done, with the error that stopped it if any."""
-        statements = self._append_statements
+        committed = False
         try:
+            statements = self._append_statements
             with driver_transaction(self.store.engine) as cursor:
                 if statements.postgres:
                     # Serialise appenders: readers still read. SQLite's BEGIN IMMEDIATE does the same.
@@ -266,14 +271,17 @@ class AuditLog:
                     statements.insert_record.executemany(cursor, records)
                     if statements.postgres:
                         statements.sync_sequence.execute(cursor, {"id": last_id})
+            committed = True
         except BaseException as exc:  # noqa: BLE001 - each caller of the batch gets it: none thinks its record written
-            failed = isinstance(exc, (SQLAlchemyError, *statements.errors))
-            error = _store_error("append to", self.store, exc) if failed else exc
+            error = _store_error("append to", self.store, exc) if _is_store_error(exc, self.store) else exc
             for entry in batch:
                 entry.error = error
             return
         finally:
             for entry in batch:
+                if not committed and entry.error is None:   # whatever happened, no caller may think it written
+                    entry.error = StoreError("the audit record was not written", input=self.store.display_url,
+                                             fix="check the metadata store (`aios status`) and retry")
                 entry.done = True
         try:
             self._head.advance(HeadAnchor(last_id, last_hash))

@@ -134,8 +134,10 @@ class GovernedEngine:
                            temp_directory=ws.state_dir / "tmp" / "duckdb")
         self.failed: dict[str, str] = {}
         # Cursors whose query ran to its end, reused: a query only ever reads (the rewriter lets no SET, temp
-        # table or variable through), so a cursor carries nothing from one query to the next. A cursor whose
-        # query failed, was stopped or was left half-read is closed instead. list.pop/append: atomic.
+        # table or variable through), so a cursor carries nothing from one query to the next, with one
+        # exception: a PIVOT without an IN list creates a temporary ENUM type of the values it saw (DuckDB never
+        # drops it), so a cursor that ran any PIVOT is closed, with it (`_reusable`). So is one whose query
+        # failed, was stopped or was left half-read. list.pop/append: atomic.
         self._idle: list[duckdb.DuckDBPyConnection] = []
         con = self.con
         con.execute("SET python_enable_replacements = false")
@@ -182,7 +184,7 @@ class GovernedEngine:
             except duckdb.Error as exc:
                 raise _translate(exc, timeout) from None
             finally:
-                if WATCHDOG.release(ticket) and finished and len(self._idle) < IDLE_CURSORS:
+                if WATCHDOG.release(ticket) and finished and _reusable(sql) and len(self._idle) < IDLE_CURSORS:
                     self._idle.append(cursor)
                 else:
                     cursor.close()
@@ -216,9 +218,20 @@ class GovernedEngine:
             decl.connector().refresh_view(cursor, alias=source, root=ws.root, name=name)
 
     def close(self) -> None:
-        while self._idle:
-            self._idle.pop().close()
+        while True:
+            try:
+                cursor = self._idle.pop()
+            except IndexError:   # empty (a query may have taken the last one meanwhile)
+                break
+            cursor.close()
         self.con.close()
+
+
+def _reusable(sql: str) -> bool:
+    """Whether the cursor that ran `sql` (rewritten, as the engine ran it) may serve another query: not after
+    a PIVOT (or UNPIVOT), whose temporary ENUM type would stay on the cursor. A text that only mentions the word
+    (a column named pivot) closes a cursor for nothing; that is the safe side."""
+    return "pivot" not in sql.lower()
 
 
 def _translate(exc: BaseException, timeout: float) -> BaseException:

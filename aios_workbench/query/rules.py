@@ -27,6 +27,8 @@ DENIED_FUNCTIONS = {
     "session_user", "version", "pg_typeof", "has_table_privilege", "has_schema_privilege", "make_timestamp_ns_file",
     "read_text", "read_blob", "glob", "which_secret", "sql_auto_complete", "json_execute_serialized_sql",
     "json_serialize_sql", "json_deserialize_sql", "parse_path", "enum_range", "enum_first", "enum_last",
+    "enum_range_boundary", "enum_code",
+    "current_query",   # the text DuckDB runs: the rewritten query, its masks' key ids and row filters' literals
 }
 DENIED_PREFIXES = ("aios_", "duckdb_", "pragma_", "read_", "parquet_", "sniff_", "icu_", "sqlite_", "postgres_",
                    "mysql_", "iceberg_", "delta_", "ducklake_", "s3_", "http_")

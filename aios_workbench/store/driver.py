@@ -64,10 +64,14 @@ def driver_transaction(engine: Engine) -> Iterator[Any]:
             yield cursor
             connection.commit()
         except BaseException:
-            connection.rollback()
+            with contextlib.suppress(Exception):
+                cursor.close()
+            try:
+                connection.rollback()
+            except Exception:  # noqa: BLE001 - a lost connection: dropped from the pool; the first error stands
+                connection.invalidate()
             raise
-        finally:
-            cursor.close()
+        cursor.close()
     finally:
         connection.close()   # back to the pool
 
