@@ -165,20 +165,21 @@ class HeadFile:
         self._pid = 0
 
     def _open(self) -> int:
-        if self._fd is not None and self._pid == os.getpid():
+        if self._fd is not None:
             try:
-                if _same_file(os.fstat(self._fd), os.stat(self.path)):
-                    return self._fd
-            except FileNotFoundError:
-                pass   # deleted: a new file is started below
-            self.close()
-        elif self._fd is not None:   # a child process: the parent's descriptor shares its lock, never use it
-            with contextlib.suppress(OSError):
-                # closed only while it is still that file (the child may have reused the number); the lock
-                # stays the parent's, whose own descriptor still holds the file
-                if _same_file(os.fstat(self._fd), os.stat(self.path)):
+                same = _same_file(os.fstat(self._fd), os.stat(self.path))
+            except OSError:   # the file was deleted (or, in a child, the number closed)
+                same = False
+            mine = self._pid == os.getpid()
+            if same and mine:
+                return self._fd
+            # Ours, of a replaced file: closed. A parent's, inherited by this child: closed only while it is still
+            # that file (the child may have reused the number); the lock stays the parent's, whose own
+            # descriptor still holds the file. Never used here either way: it would share the parent's lock.
+            if same or mine:
+                with contextlib.suppress(OSError):
                     os.close(self._fd)
-        self._fd = None
+            self._fd = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         return self._fd

@@ -26,7 +26,7 @@ from aios_workbench.schemas.catalog import (
     WriteQuery,
     WriteResult,
 )
-from aios_workbench.surfaces.rest.query_routes import job_run_of, query_surface
+from aios_workbench.surfaces.rest.query_routes import dataset_name, job_run_of, query_surface
 from aios_workbench.surfaces.rest.routes import RouteMixin
 
 
@@ -43,11 +43,6 @@ def _int_arg(handler, name: str, default: int, *, low: int, high: int) -> int:
     return value
 
 
-def _name(handler) -> str:
-    name = handler.get_query_argument("name", "")
-    if not name:
-        raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
-    return name
 
 
 class SearchRoute(RouteMixin):
@@ -76,7 +71,7 @@ class PreviewRoute(RouteMixin):
     async def get(self):
         arg = self.get_query_argument
         page = await asyncio.to_thread(
-            self.service.catalog.preview, self.user_name, _name(self), order_by=arg("order_by", None) or None,
+            self.service.catalog.preview, self.user_name, dataset_name(self), order_by=arg("order_by", None) or None,
             descending=arg("desc", "0").lower() in ("1", "true", "yes"), after=arg("after", None) or None,
             limit=_int_arg(self, "limit", 50, low=1, high=1000), count=arg("count", "0") in ("1", "true"),
             surface="ui")
@@ -92,7 +87,7 @@ class ProfileRoute(RouteMixin):
 
     @web.authenticated
     async def get(self):
-        result = await asyncio.to_thread(self.service.catalog.profile, self.user_name, _name(self), surface="ui")
+        result = await asyncio.to_thread(self.service.catalog.profile, self.user_name, dataset_name(self), surface="ui")
         self.write_json(result)
 
 
@@ -105,7 +100,7 @@ class LineageRoute(RouteMixin):
 
     @web.authenticated
     async def get(self):
-        result = await asyncio.to_thread(self.service.catalog.lineage, self.user_name, _name(self),
+        result = await asyncio.to_thread(self.service.catalog.lineage, self.user_name, dataset_name(self),
                                          _int_arg(self, "depth", 3, low=1, high=20))
         self.write_json(result)
 

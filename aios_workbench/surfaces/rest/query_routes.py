@@ -120,6 +120,14 @@ def _body(handler, example: str | None = None) -> dict:
     return handler.json_body()
 
 
+def dataset_name(handler) -> str:
+    """The `?name=` of a route about one dataset, or a refusal that says to pass it."""
+    name = handler.get_query_argument("name", "")
+    if not name:
+        raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
+    return name
+
+
 class SqlRoute(RouteMixin):
     """POST sql: run one governed query; the result streams as Arrow IPC.
 
@@ -187,10 +195,7 @@ class DatasetRoute(RouteMixin):
 
     @web.authenticated
     async def get(self):
-        name = self.get_query_argument("name", "")
-        if not name:
-            raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
-        self.write_json(await asyncio.to_thread(self.service.catalog.explain, self.user_name, name))
+        self.write_json(await asyncio.to_thread(self.service.catalog.explain, self.user_name, dataset_name(self)))
 
 
 class ShowRoute(RouteMixin):
@@ -203,10 +208,7 @@ class ShowRoute(RouteMixin):
 
     @web.authenticated
     async def get(self):
-        name = self.get_query_argument("name", "")
-        if not name:
-            raise UsageError("the `name` query parameter is missing", fix="pass ?name=source.schema.dataset")
-        self.write_json(await asyncio.to_thread(self.service.catalog.show, self.user_name, name))
+        self.write_json(await asyncio.to_thread(self.service.catalog.show, self.user_name, dataset_name(self)))
 
 
 class AuditRoute(RouteMixin):
